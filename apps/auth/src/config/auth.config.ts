@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { envBool, parseEnv, port, sharedConfig, sharedEnv } from '@bridgekeeper/platform';
+
+const url = z.url({ protocol: /^https?$/ });
+
+const schema = z.object({
+  ...sharedEnv,
+  AUTH_PORT: port(3000),
+  AUTH_HOST: z.string().default('0.0.0.0'),
+  /** The address browsers use to reach auth; SAML URLs and cookies derive from it. */
+  AUTH_PUBLIC_URL: url.default('http://localhost:3000'),
+  /** Other origins `returnTo` may point at (comma-separated), besides AUTH_PUBLIC_URL's own. */
+  AUTH_ALLOWED_RETURN_ORIGINS: z.string().default(''),
+  AUTH_SAML_IDP_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).default('keycloak'),
+  AUTH_SAML_IDP_NAME: z.string().min(1).default('Keycloak'),
+  AUTH_SAML_IDP_METADATA_URL: url.default('http://127.0.0.1:8080/realms/bridgekeeper/protocol/saml/descriptor'),
+  AUTH_SAML_METADATA_REFRESH_MS: z.coerce.number().int().min(60_000).default(3_600_000),
+  AUTH_SAML_BINDING: z.enum(['HTTP-Redirect', 'HTTP-POST']).default('HTTP-Redirect'),
+  AUTH_SAML_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
+  AUTH_SAML_REQUEST_TTL_MS: z.coerce.number().int().min(60_000).default(10 * 60_000),
+  /** How long a login waits for provisioning's answer before it shows an error page. */
+  AUTH_PROVISIONING_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  AUTH_SESSION_TTL_S: z.coerce.number().int().min(60).default(8 * 3600),
+  AUTH_SESSION_COOKIE: z.string().regex(/^[A-Za-z0-9_-]+$/).default('bk_session'),
+  /** Defaults to true when AUTH_PUBLIC_URL is https. */
+  AUTH_COOKIE_SECURE: envBool.optional(),
+  /** 32 bytes, base64: encrypts private keys at rest. Required in production; dev keeps one in DATA_DIR. */
+  AUTH_MASTER_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+});
+
+export type AuthConfig = ReturnType<typeof loadAuthConfig>;
+
+/** Auth's one config boundary: nothing else reads process.env. */
+export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
+  const e = parseEnv(
+    schema.refine((v) => v.NODE_ENV !== 'production' || !!v.AUTH_MASTER_KEY, { path: ['AUTH_MASTER_KEY'], message: 'is required when NODE_ENV=production' }),
+    env,
+  );
+  const publicUrl = e.AUTH_PUBLIC_URL.replace(/\/$/, '');
+  const ownOrigin = new URL(publicUrl).origin;
+  return {
+    ...sharedConfig(e),
+    service: 'auth' as const,
+    http: { port: e.AUTH_PORT, host: e.AUTH_HOST },
+    publicUrl,
+    allowedReturnOrigins: [ownOrigin, ...e.AUTH_ALLOWED_RETURN_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean).map((o) => new URL(o).origin)],
+    saml: {
+      idps: [{ id: e.AUTH_SAML_IDP_ID, name: e.AUTH_SAML_IDP_NAME, metadataUrl: e.AUTH_SAML_IDP_METADATA_URL }],
+      metadataRefreshMs: e.AUTH_SAML_METADATA_REFRESH_MS,
+      binding: e.AUTH_SAML_BINDING,
+      clockSkewMs: e.AUTH_SAML_CLOCK_SKEW_MS,
+      requestTtlMs: e.AUTH_SAML_REQUEST_TTL_MS,
+    },
+    provisioningTimeoutMs: e.AUTH_PROVISIONING_TIMEOUT_MS,
+    session: {
+      ttlS: e.AUTH_SESSION_TTL_S,
+      cookie: e.AUTH_SESSION_COOKIE,
+      secure: e.AUTH_COOKIE_SECURE ?? publicUrl.startsWith('https:'),
+    },
+    masterKey: e.AUTH_MASTER_KEY,
+  };
+}
+
+export const AUTH_CONFIG = Symbol('AUTH_CONFIG');

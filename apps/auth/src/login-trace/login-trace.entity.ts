@@ -1,0 +1,48 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export type LoginTraceStatus = 'started' | 'succeeded' | 'failed';
+
+export interface LoginTraceStep {
+  at: string;
+  step: string;
+  detail?: string;
+}
+
+/** One login attempt: its steps, its outcome and, when it failed, why. */
+@Entity({ name: 'login_traces' })
+export class LoginTraceEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  idp: string;
+
+  @Column({ type: 'varchar', length: 8 })
+  protocol: string;
+
+  @Index('ix_login_traces_status')
+  @Column({ type: 'varchar', length: 16 })
+  status: LoginTraceStatus;
+
+  @Column({ name: 'reason_code', type: 'varchar', length: 64, nullable: true })
+  reasonCode: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  reason: string | null;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  subject: string | null;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 36, nullable: true })
+  userId: string | null;
+
+  @Column({ type: 'simple-json' })
+  steps: LoginTraceStep[];
+
+  @Index('ix_login_traces_started_at')
+  @Column({ name: 'started_at' })
+  startedAt: Date;
+
+  @Column({ name: 'completed_at', type: Date, nullable: true })
+  completedAt: Date | null;
+}

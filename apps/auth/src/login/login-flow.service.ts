@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, Repository } from 'typeorm';
+import { UserAuthenticatedV1 } from '@bridgekeeper/contracts';
+import { EventBus } from '@bridgekeeper/messaging';
+import { safeReturnTo } from '@bridgekeeper/platform';
+import { SamlValidationError } from '@bridgekeeper/saml';
+import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
+import { LoginTraceService } from '../login-trace/login-trace.service';
+import { OutcomeWaiter } from '../provisioning-outcome/outcome-waiter.service';
+import { IdpUnavailableError, SamlIdpRegistry, UnknownIdpError } from '../saml/saml-idp.registry';
+import { AssertionReplayStore } from '../saml/saml-stores.service';
+import { SessionService } from '../sessions/session.service';
+import { LoginError } from './login-error';
+import { LoginStateEntity } from './login-state.entity';
+
+export type LoginStart = { kind: 'redirect'; url: string } | { kind: 'form'; html: string } | { kind: 'chooser'; returnTo: string };
+
+export interface LoginDone {
+  sessionToken: string;
+  returnTo: string;
+}
+
+/**
+ * The login, protocol by protocol: start (AuthnRequest + remembered state), then complete
+ * (validate, publish user.authenticated, wait for provisioning, issue the session). Every
+ * step lands in the login trace; every refusal is a LoginError with the trace id.
+ */
+@Injectable()
+export class LoginFlowService {
+  private readonly logger = new Logger(LoginFlowService.name);
+
+  constructor(
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @InjectRepository(LoginStateEntity) private readonly states: Repository<LoginStateEntity>,
+    private readonly idps: SamlIdpRegistry,
+    private readonly replay: AssertionReplayStore,
+    private readonly traces: LoginTraceService,
+    private readonly bus: EventBus,
+    private readonly outcomes: OutcomeWaiter,
+    private readonly sessions: SessionService,
+  ) {}
+
+  async start(idpId: string | undefined, rawReturnTo: unknown): Promise<LoginStart> {
+    const ownOrigin = new URL(this.config.publicUrl).origin;
+    const returnTo = safeReturnTo(rawReturnTo, ownOrigin, this.config.allowedReturnOrigins);
+    const idps = this.idps.list();
+    if (!idpId) {
+      if (idps.length !== 1) return { kind: 'chooser', returnTo: returnTo ?? '/' };
+      idpId = idps[0].id;
+    }
+    try {
+      this.idps.get(idpId);
+    } catch (err) {
+      if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
+      throw err;
+    }
+    const traceId = await this.traces.start(idpId, 'saml', 'login.started');
+    if (returnTo === null) {
+      await this.traces.fail(traceId, 'return_to_refused', `returnTo ${String(rawReturnTo).slice(0, 200)} is not an allowed address`);
+      throw new LoginError(400, 'return_to_refused', 'Sign-in refused', 'The address to return to after signing in is not allowed.', traceId);
+    }
+    let sp;
+    try {
+      sp = await this.idps.serviceProvider(idpId);
+    } catch (err) {
+      await this.traces.fail(traceId, 'idp_unavailable', (err as Error).message);
+      throw new LoginError(503, 'idp_unavailable', 'Identity provider unavailable', 'The identity provider cannot be reached right now. Try again in a moment.', traceId);
+    }
+    const relayState = randomBytes(24).toString('base64url');
+    await this.states.insert({ relayState, idp: idpId, returnTo, traceId, expiresAt: new Date(Date.now() + this.config.saml.requestTtlMs) });
+    await this.traces.step(traceId, 'saml.authn-request', `binding ${this.config.saml.binding}`);
+    if (this.config.saml.binding === 'HTTP-POST') return { kind: 'form', html: await sp.authorizeForm(relayState) };
+    return { kind: 'redirect', url: await sp.authorizeUrl(relayState) };
+  }
+
+  async completeSaml(idpId: string, body: Record<string, unknown>): Promise<LoginDone> {
+    try {
+      this.idps.get(idpId);
+    } catch (err) {
+      if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
+      throw err;
+    }
+    const relayState = typeof body.RelayState === 'string' ? body.RelayState.slice(0, 64) : undefined;
+    const state = relayState ? await this.consumeState(relayState, idpId) : null;
+    const traceId = state?.traceId ?? (await this.traces.start(idpId, 'saml', 'saml.unsolicited-response'));
+    await this.traces.step(traceId, 'saml.response-received');
+    const refuse = async (code: string, reason: string, status = 400, message?: string) => {
+      await this.traces.fail(traceId, code, reason);
+      return new LoginError(status, code, 'Sign-in refused', message ?? `The identity provider's answer was refused: ${reason}`, traceId);
+    };
+
+    let sp;
+    try {
+      sp = await this.idps.serviceProvider(idpId);
+    } catch (err) {
+      if (err instanceof IdpUnavailableError) throw await refuse('idp_unavailable', err.message, 503);
+      throw err;
+    }
+    let login;
+    try {
+      login = await sp.validatePostResponse(typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '');
+    } catch (err) {
+      if (err instanceof SamlValidationError) throw await refuse(err.code, err.message);
+      throw err;
+    }
+    if (!state) throw await refuse('unsolicited', 'the response answers no login started here (IdP-initiated login is off)');
+    const expiresAt = login.assertionExpiresAt ?? new Date(Date.now() + this.config.saml.requestTtlMs);
+    if (!(await this.replay.remember(idpId, login.assertionId, expiresAt))) {
+      throw await refuse('replay', `assertion ${login.assertionId} was already used`);
+    }
+    await this.traces.step(traceId, 'saml.response-valid', `NameID ${login.nameId}`, { subject: login.nameId.slice(0, 255) });
+
+    const eventId = crypto.randomUUID();
+    const waiting = this.outcomes.expect(eventId, this.config.provisioningTimeoutMs);
+    try {
+      await this.bus.publish(
+        UserAuthenticatedV1,
+        { idp: idpId, protocol: 'saml', subject: login.nameId, subjectFormat: login.nameIdFormat, attributes: login.attributes, sessionIndex: login.sessionIndex, traceId },
+        { id: eventId },
+      );
+    } catch (err) {
+      this.outcomes.cancel(eventId);
+      throw await refuse('events_unavailable', `publishing user.authenticated failed: ${(err as Error).message}`, 503, 'Sign-in is unavailable right now. Try again in a moment.');
+    }
+    await this.traces.step(traceId, 'user.authenticated', `event ${eventId}`);
+    const outcome = await waiting;
+    if (outcome.kind === 'timeout') {
+      throw await refuse(
+        'provisioning_timeout',
+        `provisioning did not answer within ${this.config.provisioningTimeoutMs} ms; event ${eventId} is kept and will be processed`,
+        503,
+        'Your account could not be prepared in time. Your sign-in was recorded and will be processed; try again in a minute.',
+      );
+    }
+    if (outcome.kind === 'rejected') {
+      throw await refuse(outcome.event.data.code, outcome.event.data.reason, 403, `You cannot sign in: ${outcome.event.data.reason}.`);
+    }
+    const { user, groups } = outcome.event.data;
+    const sessionToken = await this.sessions.issue(user, groups, idpId, login.sessionIndex);
+    await this.traces.succeed(traceId, user.id, `session issued to ${user.username}`);
+    return { sessionToken, returnTo: state.returnTo };
+  }
+
+  private async consumeState(relayState: string, idpId: string): Promise<LoginStateEntity | null> {
+    const state = await this.states.findOneBy({ relayState });
+    if (!state) return null;
+    const { affected } = await this.states.delete({ relayState });
+    if (!affected || state.idp !== idpId || state.expiresAt.getTime() < Date.now()) return null;
+    return state;
+  }
+
+  async purgeExpired(): Promise<void> {
+    await this.states.delete({ expiresAt: LessThan(new Date()) });
+  }
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoginTraceModule } from '../login-trace/login-trace.module';
+import { OutcomeWaiter } from '../provisioning-outcome/outcome-waiter.service';
+import { SamlController } from '../saml/saml.controller';
+import { SamlModule } from '../saml/saml.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { HousekeepingService } from './housekeeping.service';
+import { LoginStateEntity } from './login-state.entity';
+import { LoginFlowService } from './login-flow.service';
+import { LoginController } from './login.controller';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([LoginStateEntity]), SamlModule, SessionsModule, LoginTraceModule],
+  controllers: [LoginController, SamlController],
+  providers: [LoginFlowService, OutcomeWaiter, HousekeepingService],
+})
+export class LoginModule {}

@@ -1,0 +1,28 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** Outstanding AuthnRequest ids: a response must answer one of them, once. Shared by all instances. */
+@Entity({ name: 'saml_requests' })
+export class SamlRequestEntity {
+  @PrimaryColumn({ type: 'varchar', length: 128 })
+  id: string;
+
+  /** node-saml stores the request's IssueInstant here. */
+  @Column({ type: 'varchar', length: 64 })
+  value: string;
+
+  @Column({ name: 'expires_at' })
+  expiresAt: Date;
+}
+
+/** Assertion ids already accepted, until they expire: the same assertion never logs in twice. */
+@Entity({ name: 'saml_assertions' })
+export class SamlAssertionEntity {
+  @PrimaryColumn({ type: 'varchar', length: 128 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  idp: string;
+
+  @Column({ name: 'expires_at' })
+  expiresAt: Date;
+}

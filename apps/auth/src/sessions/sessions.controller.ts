@@ -1,0 +1,70 @@
+import { Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UnauthorizedException } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { safeReturnTo } from '@bridgekeeper/platform';
+import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
+import { KeysService } from '../keys/keys.service';
+import { homePage } from '../pages/pages';
+import { SessionClaims, SessionService } from './session.service';
+
+@ApiTags('session')
+@Controller()
+export class SessionsController {
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly keys: KeysService,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+  ) {}
+
+  private current(req: Request): Promise<SessionClaims | null> {
+    return this.sessions.verify(req.cookies?.[this.config.session.cookie]);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Landing page: who is signed in' })
+  async home(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const s = await this.current(req);
+    res.type('html').send(homePage(s && { username: s.username, name: s.name, email: s.email, groups: s.groups, idp: s.idp }));
+  }
+
+  @Get('session')
+  @ApiOperation({ summary: 'The signed-in user as JSON; 401 without a session' })
+  async session(@Req() req: Request) {
+    const s = await this.current(req);
+    if (!s) throw new UnauthorizedException('not signed in');
+    return {
+      user: { id: s.sub, username: s.username, email: s.email, displayName: s.name },
+      groups: s.groups,
+      idp: s.idp,
+      expiresAt: new Date(s.exp * 1000).toISOString(),
+    };
+  }
+
+  @Get('auth/verify')
+  @ApiOperation({ summary: 'Forward-auth for nginx auth_request / Traefik: 200 with X-Auth-Request-* headers, or 401' })
+  async verify(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const s = await this.current(req);
+    if (!s) return void res.status(401).end();
+    res
+      .setHeader('X-Auth-Request-User', s.username)
+      .setHeader('X-Auth-Request-Email', s.email ?? '')
+      .setHeader('X-Auth-Request-Groups', s.groups.map(encodeURIComponent).join(','))
+      .status(200)
+      .end();
+  }
+
+  @Post('logout')
+  @HttpCode(303)
+  @ApiOperation({ summary: 'Ends the Bridgekeeper session' })
+  logout(@Query('returnTo') returnTo: unknown, @Res() res: Response): void {
+    res.clearCookie(this.config.session.cookie, { ...this.sessions.cookieOptions(), maxAge: undefined });
+    const target = safeReturnTo(returnTo, new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins) ?? '/';
+    res.redirect(303, target);
+  }
+
+  @Get('.well-known/jwks.json')
+  @ApiOperation({ summary: 'Public keys that verify the session token' })
+  jwks() {
+    return this.keys.sessionJwks();
+  }
+}

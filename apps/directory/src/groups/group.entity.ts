@@ -1,0 +1,25 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** Flat groups, as Atlassian-style applications expect; nested IdP groups are flattened by name. */
+@Entity({ name: 'groups' })
+export class GroupEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 255 })
+  name: string;
+
+  @Index('uq_groups_name_lower', { unique: true })
+  @Column({ name: 'name_lower', type: 'varchar', length: 255 })
+  nameLower: string;
+
+  @Column({ type: 'text', nullable: true })
+  description: string | null;
+
+  /** The IdP or connector that manages the group, or `local` (never touched by provisioning). */
+  @Column({ type: 'varchar', length: 64 })
+  source: string;
+
+  @Column({ name: 'created_at' })
+  createdAt: Date;
+}

@@ -1,0 +1,42 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+@Entity({ name: 'users' })
+@Index('uq_users_source_external', ['source', 'externalId'], { unique: true })
+export class UserEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 255 })
+  username: string;
+
+  /** Lower-cased username: usernames are unique case-insensitively. */
+  @Index('uq_users_username_lower', { unique: true })
+  @Column({ name: 'username_lower', type: 'varchar', length: 255 })
+  usernameLower: string;
+
+  @Column({ type: 'varchar', length: 320, nullable: true })
+  email: string | null;
+
+  @Column({ name: 'display_name', type: 'varchar', length: 255, nullable: true })
+  displayName: string | null;
+
+  @Column({ type: 'boolean', default: true })
+  active: boolean;
+
+  /** Which IdP or sync connector manages the user, or `local`. */
+  @Column({ type: 'varchar', length: 64 })
+  source: string;
+
+  /** The IdP's immutable subject / user id. */
+  @Column({ name: 'external_id', type: 'varchar', length: 255, nullable: true })
+  externalId: string | null;
+
+  @Column({ name: 'last_login_at', type: Date, nullable: true })
+  lastLoginAt: Date | null;
+
+  @Column({ name: 'created_at' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at' })
+  updatedAt: Date;
+}

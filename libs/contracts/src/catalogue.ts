@@ -1,0 +1,16 @@
+import type { EventContract } from './envelope';
+import { SyncCompletedV1, SyncRequestedV1 } from './events/sync.v1';
+import { UserAuthenticatedV1 } from './events/user-authenticated.v1';
+import { UserProvisionedV1, UserRejectedV1 } from './events/user-provisioned.v1';
+import { DirectoryRpc } from './rpc/directory.rpc';
+
+/** Every event Bridgekeeper publishes. The README's event table is checked against this list. */
+export const EVENT_CATALOGUE: readonly EventContract[] = [
+  UserAuthenticatedV1,
+  UserProvisionedV1,
+  UserRejectedV1,
+  SyncRequestedV1,
+  SyncCompletedV1,
+];
+
+export const RPC_CATALOGUE = [DirectoryRpc.provisionUser] as const;

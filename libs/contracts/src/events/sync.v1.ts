@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { defineEvent } from '../envelope';
+import { STREAMS } from '../streams';
+
+export const SyncRequestedV1 = defineEvent({
+  subject: 'sync.requested',
+  v: 1,
+  stream: STREAMS.SYNC.name,
+  description: 'someone asked for a User Sync run of a connector (all users, or one user at first login)',
+  data: z
+    .object({
+      connectorId: z.string().min(1),
+      dryRun: z.boolean().default(false),
+      /** Only this IdP user (single-user sync at first login). */
+      subject: z.string().optional(),
+      requestedBy: z.string().min(1),
+    })
+    .strict(),
+});
+
+const countsSchema = z.object({
+  usersCreated: z.number().int().nonnegative(),
+  usersUpdated: z.number().int().nonnegative(),
+  usersDisabled: z.number().int().nonnegative(),
+  usersDeleted: z.number().int().nonnegative(),
+  groupsCreated: z.number().int().nonnegative(),
+  membershipsAdded: z.number().int().nonnegative(),
+  membershipsRemoved: z.number().int().nonnegative(),
+});
+
+export const SyncCompletedV1 = defineEvent({
+  subject: 'sync.completed',
+  v: 1,
+  stream: STREAMS.SYNC.name,
+  description: 'a User Sync run ended (applied, held for approval, or failed) with its counts',
+  data: z
+    .object({
+      connectorId: z.string().min(1),
+      runId: z.uuid(),
+      status: z.enum(['applied', 'held', 'failed', 'dry-run']),
+      counts: countsSchema,
+      durationMs: z.number().int().nonnegative(),
+      error: z.string().optional(),
+    })
+    .strict(),
+});

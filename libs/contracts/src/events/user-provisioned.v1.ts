@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { defineEvent } from '../envelope';
+import { STREAMS } from '../streams';
+import { directoryUserSchema, idpIdSchema } from './common';
+
+export const UserProvisionedV1 = defineEvent({
+  subject: 'user.provisioned',
+  v: 1,
+  stream: STREAMS.USERS.name,
+  description: 'provisioning created or updated the directory user of a login; auth issues the session',
+  data: z
+    .object({
+      /** id of the user.authenticated event this answers. */
+      authEventId: z.uuid(),
+      traceId: z.uuid(),
+      idp: idpIdSchema,
+      user: directoryUserSchema,
+      groups: z.array(z.string()),
+      created: z.boolean(),
+      changed: z.boolean(),
+    })
+    .strict(),
+});
+
+export const UserRejectedV1 = defineEvent({
+  subject: 'user.rejected',
+  v: 1,
+  stream: STREAMS.USERS.name,
+  description: 'provisioning refused a login (user disabled, mapping produced no username, …); auth shows why',
+  data: z
+    .object({
+      authEventId: z.uuid(),
+      traceId: z.uuid(),
+      idp: idpIdSchema,
+      code: z.enum(['user_disabled', 'no_username', 'invalid_identity', 'directory_error']),
+      reason: z.string(),
+    })
+    .strict(),
+});

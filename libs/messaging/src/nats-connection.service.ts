@@ -1,0 +1,83 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import {
+  connect,
+  JetStreamClient,
+  JetStreamManager,
+  NatsConnection,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+} from 'nats';
+import { STREAMS } from '@bridgekeeper/contracts';
+import { DEFAULTS, MESSAGING_OPTIONS, MessagingOptions } from './messaging.options';
+
+/** One NATS connection per service, with the JetStream streams ensured at start. */
+@Injectable()
+export class NatsConnectionService implements OnApplicationShutdown {
+  private readonly logger = new Logger(NatsConnectionService.name);
+  private connection?: NatsConnection;
+  private ready?: Promise<NatsConnection>;
+
+  constructor(@Inject(MESSAGING_OPTIONS) readonly options: MessagingOptions) {}
+
+  /** Connects on first use (once), and makes sure every stream exists. */
+  async nc(): Promise<NatsConnection> {
+    this.ready ??= this.open().catch((err) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  async jetstream(): Promise<JetStreamClient> {
+    return (await this.nc()).jetstream();
+  }
+
+  async manager(): Promise<JetStreamManager> {
+    return (await this.nc()).jetstreamManager();
+  }
+
+  isConnected(): boolean {
+    return !!this.connection && !this.connection.isClosed();
+  }
+
+  private async open(): Promise<NatsConnection> {
+    const nc = await connect({
+      servers: this.options.servers.split(','),
+      name: this.options.service,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+    });
+    this.connection = nc;
+    this.logger.log(`connected to NATS at ${nc.getServer()}`);
+    await this.ensureStreams(await nc.jetstreamManager());
+    return nc;
+  }
+
+  private async ensureStreams(jsm: JetStreamManager): Promise<void> {
+    const duplicateWindow = nanos(this.options.duplicateWindowMs ?? DEFAULTS.duplicateWindowMs);
+    for (const stream of Object.values(STREAMS)) {
+      const config = {
+        name: stream.name,
+        subjects: [...stream.subjects],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_age: nanos(DEFAULTS.maxAgeMs),
+        duplicate_window: duplicateWindow,
+      };
+      try {
+        await jsm.streams.info(stream.name);
+        await jsm.streams.update(stream.name, config);
+      } catch (err) {
+        if (!/stream not found/i.test(String((err as Error).message))) throw err;
+        await jsm.streams.add(config);
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.connection && !this.connection.isClosed()) {
+      await this.connection.drain().catch(() => this.connection?.close());
+    }
+  }
+}

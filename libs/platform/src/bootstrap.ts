@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { ProblemFilter } from './problem.filter';
+
+export interface ServiceBootstrap {
+  title: string;
+  description: string;
+  port: number;
+  host?: string;
+  /** Extra wiring before listen (microservices, cookie parser, …). */
+  configure?: (app: NestExpressApplication) => Promise<void> | void;
+}
+
+/** Shared main.ts: pino logger, helmet, capped bodies, problem+json, OpenAPI, shutdown hooks. */
+export async function bootstrapService(module: Type<unknown> | DynamicModule, opts: ServiceBootstrap): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: false, bodyParser: false });
+  app.useLogger(app.get(Logger));
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': null, 'upgrade-insecure-requests': null } } }));
+  app.useBodyParser('json', { limit: '256kb' });
+  app.useBodyParser('urlencoded', { limit: '512kb', extended: false });
+  app.useGlobalFilters(new ProblemFilter());
+  app.enableShutdownHooks();
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder().setTitle(opts.title).setDescription(opts.description).setVersion('1').addBearerAuth().build(),
+  );
+  SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
+  await opts.configure?.(app);
+  await app.listen(opts.port, opts.host ?? '0.0.0.0');
+  return app;
+}

@@ -1,0 +1,68 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { Client } from 'pg';
+import type { DataSourceOptions, MixedList, QueryRunner } from 'typeorm';
+
+export interface ServiceDatabase {
+  /** Service name: the PostgreSQL schema and the SQLite file name. */
+  service: string;
+  url?: string;
+  dataDir: string;
+  entities: MixedList<Function>;
+  migrations: MixedList<Function>;
+}
+
+/**
+ * PostgreSQL when a URL is given (one schema per service), otherwise an embedded SQLite
+ * file: the zero-setup default. Both run the same migrations at start.
+ */
+export async function databaseOptions(db: ServiceDatabase): Promise<TypeOrmModuleOptions & DataSourceOptions> {
+  const common = {
+    entities: db.entities,
+    migrations: db.migrations,
+    migrationsRun: true,
+    migrationsTransactionMode: 'each' as const,
+    synchronize: false,
+    logging: ['error' as const],
+    retryAttempts: 5,
+    retryDelay: 2000,
+  };
+  if (db.url) {
+    await ensureSchema(db.url, db.service);
+    return { ...common, type: 'postgres', url: db.url, schema: db.service, extra: { max: 20 } };
+  }
+  mkdirSync(resolve(db.dataDir), { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: join(resolve(db.dataDir), `${db.service}.sqlite`),
+    enableWAL: true,
+    prepareDatabase: (conn: { pragma: (s: string) => void }) => {
+      conn.pragma('busy_timeout = 5000');
+      conn.pragma('foreign_keys = ON');
+    },
+  };
+}
+
+async function ensureSchema(url: string, schema: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Column types that mean the same on PostgreSQL and SQLite, for migrations. */
+export function portableTypes(qr: QueryRunner) {
+  const pg = qr.connection.driver.options.type === 'postgres';
+  return {
+    timestamp: pg ? 'timestamptz' : 'datetime',
+    text: 'text',
+    json: 'text',
+    bool: 'boolean',
+    id: 'varchar',
+  } as const;
+}

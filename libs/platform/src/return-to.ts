@@ -1,0 +1,24 @@
+/**
+ * Where a login may send the browser afterwards: a path on our own origin, or an absolute
+ * URL on an allow-listed origin. Anything else (other hosts, `//evil`, `javascript:`,
+ * backslash tricks) is refused, so a login is never an open redirect.
+ */
+export function safeReturnTo(raw: unknown, ownOrigin: string, allowedOrigins: readonly string[]): string | null {
+  if (raw === undefined || raw === null || raw === '') return '/';
+  if (typeof raw !== 'string' || raw.length > 2048) return null;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\\]/.test(raw)) return null;
+  if (raw.startsWith('/') && !raw.startsWith('//')) {
+    const url = new URL(raw, ownOrigin);
+    return url.origin === ownOrigin ? `${url.pathname}${url.search}${url.hash}` : null;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  if (url.username || url.password) return null;
+  return allowedOrigins.includes(url.origin) ? url.toString() : null;
+}

@@ -1,0 +1,72 @@
+import { groupName, KEYCLOAK_DEFAULT_MAPPING, mapGroups, mapIdentity } from './attribute-mapping';
+
+describe('mapIdentity with the Keycloak defaults', () => {
+  const attributes = {
+    email: ['Alice@Example.com'],
+    firstName: ['Alice'],
+    lastName: ['Liddell'],
+    groups: ['/engineering/backend', '/staff', '/staff'],
+  };
+
+  it('maps NameID, email, display name and groups', () => {
+    expect(mapIdentity('Alice', attributes)).toEqual({
+      ok: true,
+      identity: {
+        username: 'alice',
+        email: 'alice@example.com',
+        displayName: 'Alice Liddell',
+        groups: ['engineering/backend', 'staff'],
+        properties: {},
+      },
+    });
+  });
+
+  it('prefers an explicit display name and ignores a malformed email', () => {
+    const r = mapIdentity('bob', { displayName: ['Bobby B'], email: ['not-an-email'] });
+    expect(r).toMatchObject({ ok: true, identity: { displayName: 'Bobby B', email: null, groups: [] } });
+  });
+
+  it('takes the username from the email local part when configured', () => {
+    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'emailLocalPart' as const, lowercase: true } };
+    expect(mapIdentity('f81d4fae', attributes, mapping)).toMatchObject({ ok: true, identity: { username: 'alice' } });
+  });
+
+  it('refuses a login whose mapping yields no username', () => {
+    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'attribute' as const, attribute: 'uid', lowercase: false } };
+    expect(mapIdentity('x', attributes, mapping)).toEqual({
+      ok: false,
+      code: 'no_username',
+      reason: "the mapping (username from attribute 'uid') produced no username",
+    });
+  });
+
+  it('refuses control characters in the username', () => {
+    expect(mapIdentity('ali\u0000ce', {})).toMatchObject({ ok: false, code: 'invalid_identity' });
+  });
+
+  it('does not read inherited properties as attributes', () => {
+    const attrs = JSON.parse('{"__proto__": {"email": ["evil@example.com"]}}');
+    expect(mapIdentity('carol', attrs)).toMatchObject({ ok: true, identity: { email: null } });
+    expect(mapIdentity('carol', Object.create({ email: ['evil@example.com'] }))).toMatchObject({ ok: true, identity: { email: null } });
+  });
+
+  it('maps extra attributes to properties', () => {
+    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, properties: { department: 'dept' } };
+    expect(mapIdentity('a', { dept: ['R&D'] }, mapping)).toMatchObject({ ok: true, identity: { properties: { department: 'R&D' } } });
+  });
+});
+
+describe('group naming', () => {
+  it.each([
+    ['/engineering/backend', 'path', 'engineering/backend'],
+    ['/engineering/backend', 'leaf', 'backend'],
+    ['staff', 'path', 'staff'],
+    ['/', 'path', undefined],
+  ] as const)('%s as %s → %s', (raw, naming, expected) => {
+    expect(groupName(raw, naming)).toBe(expected);
+  });
+
+  it('dedupes and sorts across attributes', () => {
+    expect(mapGroups({ memberOf: ['b', 'a'], groups: ['/a'] }, { attribute: ['groups', 'memberOf'], naming: 'path' })).toEqual(['a', 'b']);
+  });
+});

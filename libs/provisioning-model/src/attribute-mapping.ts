@@ -1,0 +1,128 @@
+/**
+ * Attribute mapping: from what the IdP asserts (SAML attributes, OIDC claims) to the
+ * directory's user. Pure functions; no I/O.
+ */
+export type Attributes = Readonly<Record<string, readonly string[]>>;
+
+export interface AttributeMapping {
+  username: {
+    /** NameID / `sub`, a named attribute, or the local part of the email. */
+    source: 'subject' | 'attribute' | 'emailLocalPart';
+    attribute?: string;
+    lowercase: boolean;
+  };
+  /** Attribute names tried in order; the first one present wins. */
+  email: string[];
+  firstName: string[];
+  lastName: string[];
+  displayName: string[];
+  groups: {
+    attribute: string[];
+    /** Keycloak sends `/parent/child` paths: keep `parent/child`, or the leaf `child`. */
+    naming: 'path' | 'leaf';
+  };
+  /** Directory user property key → attribute name. */
+  properties: Record<string, string>;
+}
+
+/** Works with Keycloak's standard SAML mappers and OIDC claims out of the box. */
+export const KEYCLOAK_DEFAULT_MAPPING: AttributeMapping = {
+  username: { source: 'subject', lowercase: true },
+  email: ['email', 'urn:oid:0.9.2342.19200300.100.1.3', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'],
+  firstName: ['firstName', 'given_name', 'urn:oid:2.5.4.42'],
+  lastName: ['lastName', 'family_name', 'urn:oid:2.5.4.4'],
+  displayName: ['displayName', 'name', 'urn:oid:2.16.840.1.113730.3.1.241'],
+  groups: { attribute: ['groups', 'memberOf'], naming: 'path' },
+  properties: {},
+};
+
+export interface MappedIdentity {
+  username: string;
+  email: string | null;
+  displayName: string | null;
+  groups: string[];
+  properties: Record<string, string>;
+}
+
+export type MappingResult = { ok: true; identity: MappedIdentity } | { ok: false; code: 'no_username' | 'invalid_identity'; reason: string };
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** The first non-empty value of the first attribute present (own properties only). */
+export function firstValue(attributes: Attributes, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    if (!Object.prototype.hasOwnProperty.call(attributes, name)) continue;
+    const value = attributes[name]?.find((v) => v.trim() !== '');
+    if (value !== undefined) return value.trim();
+  }
+  return undefined;
+}
+
+export function allValues(attributes: Attributes, names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    if (Object.prototype.hasOwnProperty.call(attributes, name)) out.push(...(attributes[name] ?? []));
+  }
+  return out;
+}
+
+/** `/engineering/backend` → `engineering/backend` (path) or `backend` (leaf). */
+export function groupName(raw: string, naming: 'path' | 'leaf'): string | undefined {
+  const parts = raw.split('/').map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0) return undefined;
+  return naming === 'leaf' ? parts[parts.length - 1] : parts.join('/');
+}
+
+export function mapGroups(attributes: Attributes, mapping: AttributeMapping['groups']): string[] {
+  const names = new Set<string>();
+  for (const raw of allValues(attributes, mapping.attribute)) {
+    const name = groupName(raw, mapping.naming);
+    if (name && name.length <= 255 && !CONTROL.test(name)) names.add(name);
+  }
+  return [...names].sort();
+}
+
+export function mapIdentity(subject: string, attributes: Attributes, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING): MappingResult {
+  const emailRaw = firstValue(attributes, mapping.email);
+  const email = emailRaw && EMAIL.test(emailRaw) ? emailRaw.toLowerCase() : null;
+
+  let username: string | undefined;
+  switch (mapping.username.source) {
+    case 'subject':
+      username = subject.trim() || undefined;
+      break;
+    case 'attribute':
+      username = mapping.username.attribute ? firstValue(attributes, [mapping.username.attribute]) : undefined;
+      break;
+    case 'emailLocalPart':
+      username = email ? email.slice(0, email.indexOf('@')) : undefined;
+      break;
+  }
+  if (!username) return { ok: false, code: 'no_username', reason: `the mapping (username from ${describeSource(mapping)}) produced no username` };
+  if (mapping.username.lowercase) username = username.toLowerCase();
+  if (username.length > 255 || CONTROL.test(username)) {
+    return { ok: false, code: 'invalid_identity', reason: 'the username is longer than 255 characters or holds control characters' };
+  }
+
+  const first = firstValue(attributes, mapping.firstName);
+  const last = firstValue(attributes, mapping.lastName);
+  const displayName = firstValue(attributes, mapping.displayName) ?? ([first, last].filter(Boolean).join(' ') || null);
+
+  const properties: Record<string, string> = Object.create(null);
+  for (const [key, attribute] of Object.entries(mapping.properties)) {
+    const value = firstValue(attributes, [attribute]);
+    if (value !== undefined) properties[key] = value;
+  }
+
+  return {
+    ok: true,
+    identity: { username, email, displayName: displayName?.slice(0, 255) ?? null, groups: mapGroups(attributes, mapping.groups), properties: { ...properties } },
+  };
+}
+
+function describeSource(mapping: AttributeMapping): string {
+  if (mapping.username.source === 'attribute') return `attribute '${mapping.username.attribute ?? ''}'`;
+  return mapping.username.source === 'subject' ? 'the NameID / subject' : "the email's local part";
+}

@@ -1,0 +1,42 @@
+export type SamlErrorCode =
+  | 'malformed'
+  | 'dtd_refused'
+  | 'signature'
+  | 'algorithm'
+  | 'destination'
+  | 'issuer'
+  | 'recipient'
+  | 'audience'
+  | 'expired'
+  | 'in_response_to'
+  | 'replay'
+  | 'idp_status'
+  | 'unsupported';
+
+/** A SAML message was refused; `code` is stable, `message` says why in plain words. */
+export class SamlValidationError extends Error {
+  constructor(
+    readonly code: SamlErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SamlValidationError';
+  }
+}
+
+/** Maps node-saml's error messages onto our stable codes. */
+export function classifyNodeSamlError(err: unknown): SamlValidationError {
+  if (err instanceof SamlValidationError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const rules: [RegExp, SamlErrorCode][] = [
+    [/signature/i, 'signature'],
+    [/InResponseTo/i, 'in_response_to'],
+    [/expired|NotBefore|NotOnOrAfter|too old/i, 'expired'],
+    [/audience/i, 'audience'],
+    [/issuer/i, 'issuer'],
+    [/status|Responder|Requester/i, 'idp_status'],
+    [/encrypt/i, 'unsupported'],
+  ];
+  const code = rules.find(([re]) => re.test(message))?.[1] ?? 'malformed';
+  return new SamlValidationError(code, message);
+}

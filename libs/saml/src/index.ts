@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './idp-metadata';
+export * from './response-checks';
+export * from './service-provider';
+export * from './keys';

@@ -1,0 +1,87 @@
+import { SamlValidationError } from './errors';
+import { attr, nodes, parseXml, text } from './xml';
+
+/** Signature and digest algorithms accepted; SHA-1 is refused. */
+export const ALLOWED_SIGNATURE_ALGORITHMS = new Set([
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512',
+]);
+export const ALLOWED_DIGEST_ALGORITHMS = new Set([
+  'http://www.w3.org/2001/04/xmlenc#sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#sha384',
+  'http://www.w3.org/2001/04/xmlenc#sha512',
+]);
+
+export interface ResponseExpectations {
+  acsUrl: string;
+  idpEntityId: string;
+  clockSkewMs: number;
+  now?: Date;
+}
+
+/**
+ * Checks node-saml leaves to the application, on the raw Response (before node-saml: DTDs,
+ * algorithms, one assertion) and on the verified assertion (after node-saml: Destination,
+ * Issuer, Recipient, SubjectConfirmationData expiry).
+ */
+export function precheckResponse(xml: string): Document {
+  const doc = parseXml(xml);
+  const root = doc.documentElement;
+  if (root.localName !== 'Response' || root.namespaceURI !== 'urn:oasis:names:tc:SAML:2.0:protocol') {
+    throw new SamlValidationError('malformed', 'the message is not a SAML 2.0 Response');
+  }
+  for (const m of nodes('//ds:SignatureMethod', doc)) {
+    const alg = attr(m, 'Algorithm') ?? '';
+    if (!ALLOWED_SIGNATURE_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `signature algorithm ${alg || '(none)'} is refused`);
+  }
+  for (const m of nodes('//ds:DigestMethod', doc)) {
+    const alg = attr(m, 'Algorithm') ?? '';
+    if (!ALLOWED_DIGEST_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `digest algorithm ${alg || '(none)'} is refused`);
+  }
+  const assertions = nodes('//saml:Assertion | //saml:EncryptedAssertion', doc).length;
+  if (assertions > 1) throw new SamlValidationError('malformed', `the response holds ${assertions} assertions; exactly one is accepted`);
+  return doc;
+}
+
+export function checkVerifiedResponse(doc: Document, assertionXml: string, expect: ResponseExpectations): void {
+  const root = doc.documentElement;
+  const destination = attr(root, 'Destination');
+  if (destination !== expect.acsUrl) {
+    throw new SamlValidationError('destination', `the response is addressed to ${destination ?? '(no Destination)'}, not to ${expect.acsUrl}`);
+  }
+  const responseIssuer = text('saml:Issuer', root);
+  if (responseIssuer !== undefined && responseIssuer !== expect.idpEntityId) {
+    throw new SamlValidationError('issuer', `the response was issued by ${responseIssuer}, not by ${expect.idpEntityId}`);
+  }
+  const assertion = parseXml(assertionXml).documentElement;
+  const assertionIssuer = text('saml:Issuer', assertion);
+  if (assertionIssuer !== expect.idpEntityId) {
+    throw new SamlValidationError('issuer', `the assertion was issued by ${assertionIssuer ?? '(no Issuer)'}, not by ${expect.idpEntityId}`);
+  }
+  const now = (expect.now ?? new Date()).getTime();
+  const confirmations = nodes("saml:Subject/saml:SubjectConfirmation[@Method='urn:oasis:names:tc:SAML:2.0:cm:bearer']/saml:SubjectConfirmationData", assertion);
+  if (confirmations.length === 0) throw new SamlValidationError('recipient', 'the assertion has no bearer SubjectConfirmationData');
+  const ok = confirmations.some((c) => {
+    const recipient = attr(c, 'Recipient');
+    const notOnOrAfter = Date.parse(attr(c, 'NotOnOrAfter') ?? '');
+    return recipient === expect.acsUrl && Number.isFinite(notOnOrAfter) && now < notOnOrAfter + expect.clockSkewMs;
+  });
+  if (!ok) {
+    const c = confirmations[0];
+    const recipient = attr(c, 'Recipient');
+    if (recipient !== expect.acsUrl) throw new SamlValidationError('recipient', `the assertion's Recipient is ${recipient ?? '(none)'}, not ${expect.acsUrl}`);
+    throw new SamlValidationError('expired', `the assertion's SubjectConfirmationData expired or has no NotOnOrAfter (${attr(c, 'NotOnOrAfter') ?? 'none'})`);
+  }
+}
+
+export function assertionId(assertionXml: string): { id: string; notOnOrAfter?: Date } {
+  const assertion = parseXml(assertionXml).documentElement;
+  const id = attr(assertion, 'ID');
+  if (!id) throw new SamlValidationError('malformed', 'the assertion has no ID');
+  const until = attr(nodes('saml:Conditions', assertion)[0], 'NotOnOrAfter');
+  return { id, notOnOrAfter: until ? new Date(until) : undefined };
+}

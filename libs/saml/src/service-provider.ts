@@ -1,0 +1,133 @@
+import { CacheProvider, SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import { classifyNodeSamlError, SamlValidationError } from './errors';
+import { IdpMetadata, toPem } from './idp-metadata';
+import { assertionId, checkVerifiedResponse, precheckResponse } from './response-checks';
+
+export interface ServiceProviderConfig {
+  /** The IdP id used in URLs. */
+  idpId: string;
+  publicUrl: string;
+  idp: IdpMetadata;
+  /** PEM private key and certificate that sign AuthnRequests (RSA-SHA256). */
+  signingKey: string;
+  signingCert: string;
+  binding: 'HTTP-Redirect' | 'HTTP-POST';
+  nameIdFormat?: string;
+  forceAuthn?: boolean;
+  clockSkewMs: number;
+  requestTtlMs: number;
+  /** Shared store of outstanding AuthnRequest ids (InResponseTo, one-time use). */
+  requestStore: CacheProvider;
+}
+
+export interface ValidatedLogin {
+  nameId: string;
+  nameIdFormat: string;
+  sessionIndex?: string;
+  issuer: string;
+  inResponseTo?: string;
+  assertionId: string;
+  assertionExpiresAt?: Date;
+  attributes: Record<string, string[]>;
+}
+
+export const spUrls = (publicUrl: string, idpId: string) => {
+  const base = `${publicUrl.replace(/\/$/, '')}/saml/${encodeURIComponent(idpId)}`;
+  return { entityId: `${base}/metadata`, acs: `${base}/acs`, slo: `${base}/slo` };
+};
+
+/** Minimum clock skew: hosts are never perfectly in sync, and 0 turns drift into outages. */
+export const MIN_CLOCK_SKEW_MS = 5_000;
+
+/**
+ * One SAML service provider for one IdP, over node-saml with hardened defaults:
+ * signed assertions and responses required, SHA-256 signing, InResponseTo always checked
+ * against a shared store, and the checks node-saml leaves to the application.
+ */
+export class SamlServiceProvider {
+  private readonly saml: SAML;
+  readonly urls: ReturnType<typeof spUrls>;
+
+  constructor(private readonly config: ServiceProviderConfig) {
+    this.urls = spUrls(config.publicUrl, config.idpId);
+    const entryPoint = config.binding === 'HTTP-POST' ? (config.idp.ssoPostUrl ?? config.idp.ssoRedirectUrl) : (config.idp.ssoRedirectUrl ?? config.idp.ssoPostUrl);
+    this.saml = new SAML({
+      issuer: this.urls.entityId,
+      callbackUrl: this.urls.acs,
+      entryPoint,
+      audience: this.urls.entityId,
+      idpIssuer: config.idp.entityId,
+      idpCert: config.idp.signingCertificates.map((c) => toPem(c)),
+      privateKey: config.signingKey,
+      publicCert: config.signingCert,
+      signatureAlgorithm: 'sha256',
+      digestAlgorithm: 'sha256',
+      wantAssertionsSigned: true,
+      wantAuthnResponseSigned: false,
+      acceptedClockSkewMs: Math.max(config.clockSkewMs, MIN_CLOCK_SKEW_MS),
+      validateInResponseTo: ValidateInResponseTo.always,
+      requestIdExpirationPeriodMs: config.requestTtlMs,
+      cacheProvider: config.requestStore,
+      identifierFormat: config.nameIdFormat ?? null,
+      disableRequestedAuthnContext: true,
+      forceAuthn: config.forceAuthn ?? false,
+      authnRequestBinding: config.binding,
+      generateUniqueId: () => `_${crypto.randomUUID()}`,
+    });
+  }
+
+  /** URL to send the browser to (HTTP-Redirect binding), signed with RSA-SHA256. */
+  authorizeUrl(relayState: string): Promise<string> {
+    return this.saml.getAuthorizeUrlAsync(relayState, undefined, {});
+  }
+
+  /** Auto-submitting HTML form (HTTP-POST binding). */
+  authorizeForm(relayState: string): Promise<string> {
+    return this.saml.getAuthorizeFormAsync(relayState, undefined, {});
+  }
+
+  metadata(): string {
+    return this.saml.generateServiceProviderMetadata(null, this.config.signingCert);
+  }
+
+  /** Validates a POSTed SAMLResponse; throws SamlValidationError with the reason. */
+  async validatePostResponse(samlResponse: string): Promise<ValidatedLogin> {
+    if (typeof samlResponse !== 'string' || samlResponse.length === 0) throw new SamlValidationError('malformed', 'no SAMLResponse was posted');
+    const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
+    const doc = precheckResponse(xml);
+    let profile;
+    try {
+      ({ profile } = await this.saml.validatePostResponseAsync({ SAMLResponse: samlResponse }));
+    } catch (err) {
+      throw classifyNodeSamlError(err);
+    }
+    if (!profile) throw new SamlValidationError('malformed', 'the response carried no assertion');
+    const assertionXml = profile.getAssertionXml?.();
+    if (!assertionXml) throw new SamlValidationError('malformed', 'the response carried no assertion');
+    checkVerifiedResponse(doc, assertionXml, { acsUrl: this.urls.acs, idpEntityId: this.config.idp.entityId, clockSkewMs: Math.max(this.config.clockSkewMs, MIN_CLOCK_SKEW_MS) });
+    const { id, notOnOrAfter } = assertionId(assertionXml);
+    return {
+      nameId: profile.nameID,
+      nameIdFormat: profile.nameIDFormat,
+      sessionIndex: profile.sessionIndex,
+      issuer: profile.issuer,
+      inResponseTo: typeof profile.inResponseTo === 'string' ? profile.inResponseTo : undefined,
+      assertionId: id,
+      assertionExpiresAt: notOnOrAfter,
+      attributes: normaliseAttributes(profile.attributes),
+    };
+  }
+}
+
+/** Attribute values as lists of strings, own keys only (no prototype tricks). */
+export function normaliseAttributes(raw: unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (!raw || typeof raw !== 'object') return out;
+  for (const key of Object.keys(raw)) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+    const value = (raw as Record<string, unknown>)[key];
+    const list = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+    Object.defineProperty(out, key, { value: list, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}

@@ -1,0 +1,39 @@
+import { DOMParser } from '@xmldom/xmldom';
+import * as xpath from 'xpath';
+import { SamlValidationError } from './errors';
+
+export const NS = {
+  samlp: 'urn:oasis:names:tc:SAML:2.0:protocol',
+  saml: 'urn:oasis:names:tc:SAML:2.0:assertion',
+  md: 'urn:oasis:names:tc:SAML:2.0:metadata',
+  ds: 'http://www.w3.org/2000/09/xmldsig#',
+} as const;
+
+export const select = xpath.useNamespaces(NS);
+
+/** Parses XML, refusing DTDs (entity expansion, external entities) and parse errors. */
+export function parseXml(xml: string): Document {
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new SamlValidationError('dtd_refused', 'the XML holds a DTD, which is refused');
+  const errors: string[] = [];
+  const doc = new DOMParser({
+    onError: (level, msg) => {
+      if (level !== 'warning') errors.push(msg);
+    },
+  }).parseFromString(xml, 'text/xml');
+  if (errors.length || !doc?.documentElement) throw new SamlValidationError('malformed', `the XML is not well-formed: ${errors[0] ?? 'empty'}`);
+  return doc as unknown as Document;
+}
+
+export function attr(node: unknown, name: string): string | null {
+  const el = node as Element | undefined;
+  return el && typeof el.getAttribute === 'function' ? el.getAttribute(name) : null;
+}
+
+export function nodes(expr: string, ctx: Node): Element[] {
+  return select(expr, ctx) as Element[];
+}
+
+export function text(expr: string, ctx: Node): string | undefined {
+  const n = select(expr, ctx, true) as Node | undefined;
+  return n?.textContent?.trim() || undefined;
+}
