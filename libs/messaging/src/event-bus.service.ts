@@ -129,7 +129,7 @@ export class EventBus implements OnApplicationShutdown {
     const raw = safeJson(msg.data);
     const parsed = parseEvent(contract, raw);
     if (!parsed.success) {
-      await this.deadLetter(contract, durable, msg, raw, `invalid event: ${parsed.error.message}`, deliveries);
+      await this.deadLetter(contract, durable, msg, raw, `invalid event: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, deliveries);
       return;
     }
     try {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { Client } from 'pg';
-import type { DataSourceOptions, MixedList, QueryRunner } from 'typeorm';
+import type { DataSource, DataSourceOptions, EntityManager, MixedList, QueryRunner } from 'typeorm';
 
 export interface ServiceDatabase {
   /** Service name: the PostgreSQL schema and the SQLite file name. */
@@ -24,13 +24,14 @@ export async function databaseOptions(db: ServiceDatabase): Promise<TypeOrmModul
     migrationsRun: true,
     migrationsTransactionMode: 'each' as const,
     synchronize: false,
-    logging: ['error' as const],
+    logging: false,
     retryAttempts: 5,
     retryDelay: 2000,
   };
   if (db.url) {
     await ensureSchema(db.url, db.service);
-    return { ...common, type: 'postgres', url: db.url, schema: db.service, extra: { max: 20 } };
+    // search_path too, so plain SQL (reports, tests) finds the service's tables.
+    return { ...common, type: 'postgres', url: db.url, schema: db.service, extra: { max: 20, options: `-c search_path=${db.service}` } };
   }
   mkdirSync(resolve(db.dataDir), { recursive: true });
   return {
@@ -65,4 +66,18 @@ export function portableTypes(qr: QueryRunner) {
     bool: 'boolean',
     id: 'varchar',
   } as const;
+}
+
+const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
+
+/**
+ * A transaction on either engine. SQLite has one connection, on which TypeORM cannot run two
+ * transactions at once, so there they queue; PostgreSQL runs them side by side.
+ */
+export function runInTransaction<T>(ds: DataSource, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  if (ds.options.type === 'postgres') return ds.transaction(work);
+  const previous = sqliteQueues.get(ds) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => ds.transaction(work));
+  sqliteQueues.set(ds, next.catch(() => undefined));
+  return next;
 }

@@ -15,11 +15,16 @@ export const select = xpath.useNamespaces(NS);
 export function parseXml(xml: string): Document {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new SamlValidationError('dtd_refused', 'the XML holds a DTD, which is refused');
   const errors: string[] = [];
-  const doc = new DOMParser({
-    onError: (level, msg) => {
-      if (level !== 'warning') errors.push(msg);
-    },
-  }).parseFromString(xml, 'text/xml');
+  let doc;
+  try {
+    doc = new DOMParser({
+      onError: (level, msg) => {
+        if (level !== 'warning') errors.push(msg);
+      },
+    }).parseFromString(xml, 'text/xml');
+  } catch (err) {
+    errors.push(err instanceof Error ? err.message : String(err));
+  }
   if (errors.length || !doc?.documentElement) throw new SamlValidationError('malformed', `the XML is not well-formed: ${errors[0] ?? 'empty'}`);
   return doc as unknown as Document;
 }

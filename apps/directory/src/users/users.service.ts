@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, QueryFailedError } from 'typeorm';
 import { DirectoryRpc, DirectoryUser, ProvisionUserReply } from '@bridgekeeper/contracts';
+import { runInTransaction } from '@bridgekeeper/platform';
 import { AuditChange, AuditService } from '../audit/audit.service';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
@@ -37,7 +38,7 @@ export class UsersService {
   async provision(req: ProvisionRequest): Promise<ProvisionUserReply> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((em) => this.provisionIn(em, req));
+        return await runInTransaction(this.db, (em) => this.provisionIn(em, req));
       } catch (err) {
         // Two first logins of the same user at once: the loser retries and finds the winner's row.
         if (attempt < 3 && err instanceof QueryFailedError && /unique|duplicate/i.test(err.message)) continue;

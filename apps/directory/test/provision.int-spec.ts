@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import { ClientProxy, ClientProxyFactory, MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { firstValueFrom } from 'rxjs';
+import { DataSource } from 'typeorm';
+import { DirectoryRpc, ProvisionUserRequest } from '@bridgekeeper/contracts';
+import { createTestDatabase, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
+import { AppModule } from '../src/app.module';
+import { AuditEntryEntity } from '../src/audit/audit-entry.entity';
+import { loadDirectoryConfig } from '../src/config/directory.config';
+import { GroupEntity } from '../src/groups/group.entity';
+import { MembershipEntity } from '../src/groups/membership.entity';
+import { UserEntity } from '../src/users/user.entity';
+
+const alice = (over: Partial<ProvisionUserRequest> = {}): ProvisionUserRequest => ({
+  source: 'keycloak',
+  externalId: 'kc-alice',
+  username: 'alice',
+  email: 'alice@example.com',
+  displayName: 'Alice Liddell',
+  groups: ['engineering/backend', 'staff'],
+  properties: {},
+  actor: 'login:test',
+  ...over,
+});
+
+describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands on %s', (engine) => {
+  let nats: TestNats;
+  let pg: TestDatabase | undefined;
+  let dataDir: string;
+  let app: INestApplication;
+  let client: ClientProxy;
+  let db: DataSource;
+
+  const provision = async (req: ProvisionUserRequest) =>
+    DirectoryRpc.provisionUser.reply.parse(await firstValueFrom(client.send(DirectoryRpc.provisionUser.subject, req)));
+
+  beforeAll(async () => {
+    nats = await startNats();
+    dataDir = mkdtempSync(join(tmpdir(), 'bk-dir-'));
+    pg = engine === 'postgres' ? await createTestDatabase() : undefined;
+    const config = loadDirectoryConfig({ NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...(pg ? { DATABASE_URL: pg.url } : {}) });
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+    app = moduleRef.createNestApplication({ logger: ['error'] });
+    app.connectMicroservice<MicroserviceOptions>({ transport: Transport.NATS, options: { servers: [nats.url], queue: 'directory' } });
+    await app.startAllMicroservices();
+    await app.init();
+    db = app.get(getDataSourceToken());
+    client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [nats.url] } });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await app?.close();
+    await pg?.drop();
+    await nats?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('ran the migrations into its own schema', async () => {
+    if (engine === 'postgres') {
+      const rows = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'directory' ORDER BY 1`);
+      expect(rows.map((r: { table_name: string }) => r.table_name)).toEqual(['audit_log', 'groups', 'memberships', 'migrations', 'user_properties', 'users']);
+    } else {
+      expect(await db.getRepository(UserEntity).count()).toBe(0);
+    }
+  });
+
+  it('creates a user with groups, then updates the same user on the next login', async () => {
+    const first = await provision(alice());
+    expect(first).toMatchObject({ status: 'provisioned', created: true, changed: true, groups: ['engineering/backend', 'staff'], user: { username: 'alice' } });
+    const again = await provision(alice());
+    expect(again).toMatchObject({ status: 'provisioned', created: false, changed: false });
+    const renamed = await provision(alice({ username: 'alice.l', email: 'alice.l@example.com', groups: ['staff'] }));
+    expect(renamed).toMatchObject({ status: 'provisioned', created: false, changed: true, groups: ['staff'], user: { username: 'alice.l', email: 'alice.l@example.com' } });
+    if (first.status !== 'provisioned' || renamed.status !== 'provisioned') throw new Error('unreachable');
+    expect(renamed.user.id).toBe(first.user.id);
+    expect(await db.getRepository(UserEntity).countBy({ externalId: 'kc-alice' })).toBe(1);
+    const audit = await db.getRepository(AuditEntryEntity).find({ where: { targetId: first.user.id }, order: { at: 'ASC' } });
+    expect(audit.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['user.created', 'membership.added', 'user.updated', 'membership.removed']),
+    );
+  });
+
+  it('never removes memberships of local groups', async () => {
+    const reply = await provision(alice({ externalId: 'kc-carol', username: 'carol', email: null, groups: ['staff'] }));
+    if (reply.status !== 'provisioned') throw new Error(JSON.stringify(reply));
+    const now = new Date();
+    await db.getRepository(GroupEntity).insert({ id: crypto.randomUUID(), name: 'jira-admins', nameLower: 'jira-admins', description: null, source: 'local', createdAt: now });
+    const local = await db.getRepository(GroupEntity).findOneByOrFail({ name: 'jira-admins' });
+    await db.getRepository(MembershipEntity).insert({ userId: reply.user.id, groupId: local.id, createdAt: now });
+    const next = await provision(alice({ externalId: 'kc-carol', username: 'carol', email: null, groups: [] }));
+    expect(next).toMatchObject({ status: 'provisioned', groups: ['jira-admins'] });
+  });
+
+  it('answers disabled for a disabled user and changes nothing', async () => {
+    await provision(alice({ externalId: 'kc-dave', username: 'dave', email: null, groups: ['staff'] }));
+    await db.getRepository(UserEntity).update({ usernameLower: 'dave' }, { active: false });
+    const reply = await provision(alice({ externalId: 'kc-dave', username: 'dave', email: 'new@example.com', groups: [] }));
+    expect(reply).toMatchObject({ status: 'disabled', user: { username: 'dave', active: false } });
+    expect((await db.getRepository(UserEntity).findOneByOrFail({ usernameLower: 'dave' })).email).toBeNull();
+  });
+
+  it('refuses to take over a username that belongs to another account', async () => {
+    const reply = await provision(alice({ externalId: 'kc-someone-else', username: 'Alice.L' }));
+    expect(reply).toMatchObject({ status: 'error', code: 'conflict' });
+  });
+
+  it('refuses an invalid command, naming the field', async () => {
+    const reply = await firstValueFrom(client.send(DirectoryRpc.provisionUser.subject, { ...alice(), username: '' }));
+    expect(reply).toMatchObject({ status: 'error', code: 'invalid_request', message: expect.stringContaining('username') });
+  });
+
+  it('creates one user when the same first login arrives twice at once', async () => {
+    const req = alice({ externalId: 'kc-erin', username: 'erin', email: 'erin@example.com', groups: ['new-group-a', 'new-group-b'] });
+    const replies = await Promise.all([provision(req), provision(req), provision(req)]);
+    expect(replies.every((r) => r.status === 'provisioned')).toBe(true);
+    expect(await db.getRepository(UserEntity).countBy({ usernameLower: 'erin' })).toBe(1);
+    expect(await db.getRepository(GroupEntity).countBy({ name: 'new-group-a' })).toBe(1);
+  });
+});

@@ -1,0 +1,58 @@
+import { createEvent, derivedEventId, EVENT_CATALOGUE, parseEvent, UserAuthenticatedV1, UserProvisionedV1 } from './index';
+
+const authenticated = {
+  idp: 'keycloak',
+  protocol: 'saml' as const,
+  subject: 'alice',
+  attributes: { email: ['alice@example.com'], groups: ['/staff'] },
+  traceId: '6f1c1d5e-0a39-4f7c-9d1f-2b7f3e0d9a11',
+};
+
+describe('event envelopes', () => {
+  it('builds a valid envelope with id, v, occurredAt and source', () => {
+    const e = createEvent(UserAuthenticatedV1, 'auth', authenticated);
+    expect(e).toMatchObject({ v: 1, source: 'auth', data: authenticated });
+    expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(parseEvent(UserAuthenticatedV1, JSON.parse(JSON.stringify(e))).success).toBe(true);
+  });
+
+  it('refuses a payload with a missing field, naming it', () => {
+    const { subject: _omit, ...bad } = authenticated;
+    expect(() => createEvent(UserAuthenticatedV1, 'auth', bad as never)).toThrow(/subject/);
+  });
+
+  it('refuses unknown fields and other versions at the edge', () => {
+    const e = createEvent(UserAuthenticatedV1, 'auth', authenticated);
+    expect(parseEvent(UserAuthenticatedV1, { ...e, extra: 1 }).success).toBe(false);
+    expect(parseEvent(UserAuthenticatedV1, { ...e, v: 2 }).success).toBe(false);
+    expect(parseEvent(UserAuthenticatedV1, { ...e, data: { ...e.data, idp: 'Bad IdP' } }).success).toBe(false);
+  });
+
+  it('derives the same answering id from the same input, and another from another', () => {
+    const a = derivedEventId('outcome', '6f1c1d5e-0a39-4f7c-9d1f-2b7f3e0d9a11');
+    expect(a).toBe(derivedEventId('outcome', '6f1c1d5e-0a39-4f7c-9d1f-2b7f3e0d9a11'));
+    expect(a).not.toBe(derivedEventId('outcome', '6f1c1d5e-0a39-4f7c-9d1f-2b7f3e0d9a12'));
+    expect(createEvent(UserProvisionedV1, 'provisioning', {
+      authEventId: authenticated.traceId,
+      traceId: authenticated.traceId,
+      idp: 'keycloak',
+      user: { id: authenticated.traceId, username: 'alice', email: null, displayName: null, active: true },
+      groups: [],
+      created: true,
+      changed: true,
+    }, { id: a }).id).toBe(a);
+  });
+});
+
+describe('event catalogue', () => {
+  it('names each subject once, nouns then past-tense verbs, outside rpc.', () => {
+    const subjects = EVENT_CATALOGUE.map((c) => c.subject);
+    expect(new Set(subjects).size).toBe(subjects.length);
+    for (const s of subjects) expect(s).toMatch(/^[a-z]+\.[a-z]+ed$/);
+  });
+
+  it('is the table in the README', () => {
+    const readme = require('node:fs').readFileSync(require('node:path').join(__dirname, '../../../README.md'), 'utf8') as string;
+    for (const c of EVENT_CATALOGUE) expect(readme).toContain(`| \`${c.subject}\` | ${c.v} |`);
+  });
+});

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { normaliseAttributes, parseIdpMetadata, precheckResponse, SamlValidationError, spUrls, toPem } from './index';
+
+const keycloakMetadata = readFileSync(join(__dirname, '__fixtures__/keycloak-idp-metadata.xml'), 'utf8');
+
+const response = (inner: string, extra = '') =>
+  `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" ID="_r" Version="2.0" ${extra}>${inner}</samlp:Response>`;
+const signature = (sig: string, digest: string) =>
+  `<ds:Signature><ds:SignedInfo><ds:SignatureMethod Algorithm="${sig}"/><ds:Reference><ds:DigestMethod Algorithm="${digest}"/></ds:Reference></ds:SignedInfo></ds:Signature>`;
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof SamlValidationError ? err.code : `not a SamlValidationError: ${String(err)}`;
+  }
+  return undefined;
+}
+
+describe('parseIdpMetadata', () => {
+  it("reads Keycloak's descriptor", () => {
+    const meta = parseIdpMetadata(keycloakMetadata);
+    expect(meta.entityId).toBe('http://localhost:8080/realms/bridgekeeper');
+    expect(meta.ssoRedirectUrl).toBe('http://localhost:8080/realms/bridgekeeper/protocol/saml');
+    expect(meta.ssoPostUrl).toBe('http://localhost:8080/realms/bridgekeeper/protocol/saml');
+    expect(meta.signingCertificates).toHaveLength(1);
+    expect(meta.wantAuthnRequestsSigned).toBe(true);
+    expect(toPem(meta.signingCertificates[0])).toMatch(/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+\n-----END CERTIFICATE-----\n$/);
+  });
+
+  it('refuses a DTD, garbage, and metadata without signing keys', () => {
+    expect(codeOf(() => parseIdpMetadata(`<!DOCTYPE x [<!ENTITY e "x">]>${keycloakMetadata}`))).toBe('dtd_refused');
+    expect(codeOf(() => parseIdpMetadata('<not-closed'))).toBe('malformed');
+    expect(codeOf(() => parseIdpMetadata(keycloakMetadata.replace(/<md:KeyDescriptor[\s\S]*?<\/md:KeyDescriptor>/g, '')))).toBe('malformed');
+  });
+});
+
+describe('precheckResponse', () => {
+  const sha256 = ['http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', 'http://www.w3.org/2001/04/xmlenc#sha256'] as const;
+
+  it('accepts one assertion signed with SHA-256', () => {
+    expect(codeOf(() => precheckResponse(response(`<saml:Assertion ID="_a">${signature(...sha256)}</saml:Assertion>`)))).toBeUndefined();
+  });
+
+  it('refuses SHA-1 signatures and digests', () => {
+    expect(codeOf(() => precheckResponse(response(signature('http://www.w3.org/2000/09/xmldsig#rsa-sha1', sha256[1]))))).toBe('algorithm');
+    expect(codeOf(() => precheckResponse(response(signature(sha256[0], 'http://www.w3.org/2000/09/xmldsig#sha1'))))).toBe('algorithm');
+  });
+
+  it('refuses DTDs, two assertions and non-Response documents', () => {
+    expect(codeOf(() => precheckResponse(`<!DOCTYPE r>${response('')}`))).toBe('dtd_refused');
+    expect(codeOf(() => precheckResponse(response('<saml:Assertion ID="_1"/><saml:Assertion ID="_2"/>')))).toBe('malformed');
+    expect(codeOf(() => precheckResponse('<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>'))).toBe('malformed');
+  });
+});
+
+describe('SP URLs and attributes', () => {
+  it('derives entity id, ACS and SLO from the public URL', () => {
+    expect(spUrls('http://localhost:3000/', 'keycloak')).toEqual({
+      entityId: 'http://localhost:3000/saml/keycloak/metadata',
+      acs: 'http://localhost:3000/saml/keycloak/acs',
+      slo: 'http://localhost:3000/saml/keycloak/slo',
+    });
+  });
+
+  it('normalises attribute values to string lists and drops prototype keys', () => {
+    const raw = JSON.parse('{"email":"a@b.c","groups":["/x","/y"],"__proto__":["evil"],"n":[1]}');
+    const attrs = normaliseAttributes(raw);
+    expect(attrs).toEqual({ email: ['a@b.c'], groups: ['/x', '/y'], n: [] });
+    expect(Object.getPrototypeOf(attrs)).toBe(Object.prototype);
+  });
+});
