@@ -1,22 +1,23 @@
 #!/usr/bin/env node
-// Puts Bridgekeeper's SAML signing certificate into the Keycloak client, as an admin would on the
-// client's "Keys" tab: Keycloak then verifies the AuthnRequests Bridgekeeper signs.
-//   node scripts/keycloak-register-sp.mjs [authPublicUrl] [idpId]
+// Registers Bridgekeeper's SAML service provider in the dev Keycloak, as an admin would:
+//  - the realm ships a SAML client for http://localhost:3000; for another public URL a client
+//    is created from that one, with the URLs changed;
+//  - Bridgekeeper's signing certificate (from its SP metadata) goes into the client's keys, so
+//    Keycloak verifies the AuthnRequests Bridgekeeper signs.
+//   node scripts/keycloak-register-sp.mjs [authPublicUrl] [idpId]     register / update
+//   node scripts/keycloak-register-sp.mjs --remove authPublicUrl [idpId]  delete a created client
 // Env: KEYCLOAK_URL (http://127.0.0.1:8080), KEYCLOAK_REALM (bridgekeeper),
 //      KEYCLOAK_ADMIN_USER / KEYCLOAK_ADMIN_PASSWORD (admin/admin).
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 
-const authUrl = (process.argv[2] ?? process.env.AUTH_PUBLIC_URL ?? 'http://localhost:3000').replace(/\/$/, '');
-const idp = process.argv[3] ?? 'keycloak';
+const args = process.argv.slice(2);
+const remove = args[0] === '--remove';
+if (remove) args.shift();
+const authUrl = (args[0] ?? process.env.AUTH_PUBLIC_URL ?? 'http://localhost:3000').replace(/\/$/, '');
+const idp = args[1] ?? 'keycloak';
 const realm = process.env.KEYCLOAK_REALM ?? 'bridgekeeper';
-const fetchUrl = (process.env.AUTH_INTERNAL_URL ?? authUrl.replace('//localhost', '//127.0.0.1')).replace(/\/$/, '');
-
-const metadataRes = await fetch(`${fetchUrl}/saml/${idp}/metadata`);
-if (!metadataRes.ok) throw new Error(`auth answered ${metadataRes.status} for its SP metadata`);
-const metadata = await metadataRes.text();
-const entityId = metadata.match(/entityID="([^"]+)"/)?.[1];
-const cert = metadata.match(/<ds:X509Certificate>([^<]+)<\/ds:X509Certificate>/)?.[1]?.replace(/\s+/g, '');
-if (!entityId || !cert) throw new Error('the SP metadata has no entityID or signing certificate');
+const TEMPLATE = 'http://localhost:3000/saml/keycloak/metadata';
+const entityId = `${authUrl}/saml/${idp}/metadata`;
 
 const kc = new KcAdminClient({ baseUrl: process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:8080', realmName: 'master' });
 await kc.auth({
@@ -26,10 +27,38 @@ await kc.auth({
   password: process.env.KEYCLOAK_ADMIN_PASSWORD ?? 'admin',
 });
 kc.setConfig({ realmName: realm });
-const [client] = await kc.clients.find({ clientId: entityId });
-if (!client?.id) throw new Error(`realm ${realm} has no SAML client ${entityId}`);
+
+let [client] = await kc.clients.find({ clientId: entityId });
+if (remove) {
+  if (client?.id && entityId !== TEMPLATE) await kc.clients.del({ id: client.id });
+  process.exit(0);
+}
+
+if (!client) {
+  const [template] = await kc.clients.find({ clientId: TEMPLATE });
+  if (!template) throw new Error(`realm ${realm} has no SAML client ${TEMPLATE} to copy`);
+  const swap = (v) => (typeof v === 'string' ? v.split('http://localhost:3000').join(authUrl).split('/saml/keycloak/').join(`/saml/${idp}/`) : v);
+  const { id: _id, protocolMappers, ...rest } = template;
+  await kc.clients.create({
+    ...rest,
+    clientId: entityId,
+    redirectUris: (template.redirectUris ?? []).map(swap),
+    attributes: Object.fromEntries(Object.entries(template.attributes ?? {}).map(([k, v]) => [k, swap(v)])),
+    protocolMappers: (protocolMappers ?? []).map(({ id: _mid, ...m }) => m),
+  });
+  [client] = await kc.clients.find({ clientId: entityId });
+  console.log(`created Keycloak SAML client ${entityId}`);
+}
+
+const fetchBase = (process.env.AUTH_INTERNAL_URL ?? authUrl.replace('//localhost', '//127.0.0.1')).replace(/\/$/, '');
+const metadataRes = await fetch(`${fetchBase}/saml/${idp}/metadata`);
+if (!metadataRes.ok) throw new Error(`auth answered ${metadataRes.status} for its SP metadata`);
+const metadata = await metadataRes.text();
+const cert = metadata.match(/<ds:X509Certificate>([^<]+)<\/ds:X509Certificate>/)?.[1]?.replace(/\s+/g, '');
+if (!cert) throw new Error('the SP metadata has no signing certificate');
+
 if (client.attributes?.['saml.signing.certificate'] === cert) {
-  console.log(`Keycloak client ${entityId} already trusts this signing certificate`);
+  console.log(`Keycloak client ${entityId} already trusts Bridgekeeper's signing certificate`);
 } else {
   await kc.clients.update({ id: client.id }, { ...client, attributes: { ...client.attributes, 'saml.signing.certificate': cert } });
   console.log(`Keycloak client ${entityId} now verifies AuthnRequests with Bridgekeeper's certificate`);

@@ -1,0 +1,115 @@
+import { connect, JSONCodec, NatsConnection } from 'nats';
+import { Client } from 'pg';
+import { createEvent, Envelope, UserAuthenticatedV1, UserProvisionedV1, UserRejectedV1 } from '@bridgekeeper/contracts';
+import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
+import { ServiceProcess, Stack } from './support/stack';
+
+/**
+ * Provisioning and directory as real processes on a real nats-server and PostgreSQL: a
+ * user.authenticated event becomes a directory user and a user.provisioned answer, also when
+ * provisioning was down when the login happened.
+ */
+describe('JIT provisioning across services', () => {
+  let nats: TestNats;
+  let pg: TestDatabase;
+  let stack: Stack;
+  let nc: NatsConnection;
+  let sql: Client;
+  const outcomes = new Map<string, Envelope<unknown>>();
+  const codec = JSONCodec<Envelope<{ authEventId: string }>>();
+
+  const login = (subject: string, attributes: Record<string, string[]>) =>
+    createEvent(UserAuthenticatedV1, 'test', { idp: 'keycloak', protocol: 'saml', subject, attributes, traceId: crypto.randomUUID() });
+  const publish = async (event: ReturnType<typeof login>) => {
+    await nc.jetstream().publish(UserAuthenticatedV1.subject, JSONCodec().encode(event), { msgID: event.id });
+  };
+  const outcome = (id: string, timeoutMs = 15_000) => waitFor(`outcome of ${id}`, async () => outcomes.get(id), timeoutMs);
+  const users = async (username: string) => (await sql.query('SELECT * FROM directory.users WHERE username_lower = $1', [username])).rows;
+
+  beforeAll(async () => {
+    nats = await startNats();
+    pg = await createTestDatabase();
+    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() } });
+    await stack.start('directory', 'provisioning');
+    nc = await connect({ servers: nats.url });
+    for (const subject of [UserProvisionedV1.subject, UserRejectedV1.subject]) {
+      nc.subscribe(subject, { callback: (_e, m) => { const e = codec.decode(m.data); outcomes.set(e.data.authEventId, e); } });
+    }
+    sql = new Client({ connectionString: pg.url });
+    await sql.connect();
+  });
+
+  afterAll(async () => {
+    await sql?.end();
+    await nc?.close();
+    await stack?.stop();
+    await pg?.drop();
+    await nats?.stop();
+  });
+
+  it('creates the user and groups on first login and answers user.provisioned', async () => {
+    const event = login('alice', { email: ['alice@example.com'], firstName: ['Alice'], lastName: ['Liddell'], groups: ['/engineering/backend', '/staff'] });
+    await publish(event);
+    const answer = await outcome(event.id);
+    expect(answer).toMatchObject({ source: 'provisioning', data: { traceId: event.data.traceId, created: true, groups: ['engineering/backend', 'staff'], user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' } } });
+    expect(await users('alice')).toHaveLength(1);
+  });
+
+  it('updates the same user on the next login, and a redelivered login changes nothing twice', async () => {
+    const event = login('alice', { email: ['alice@example.com'], firstName: ['Alice'], lastName: ['Cooper'], groups: ['/staff'] });
+    await publish(event);
+    expect(await outcome(event.id)).toMatchObject({ data: { created: false, changed: true, groups: ['staff'], user: { displayName: 'Alice Cooper' } } });
+    const auditBefore = (await sql.query('SELECT count(*)::int AS n FROM directory.audit_log')).rows[0].n;
+    outcomes.delete(event.id);
+    // The same event again, past JetStream's de-duplication (as a redelivery would be): no new answer id, no change.
+    await nc.jetstream().publish(UserAuthenticatedV1.subject, JSONCodec().encode(event));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(outcomes.get(event.id)).toBeUndefined();
+    expect((await sql.query('SELECT count(*)::int AS n FROM directory.audit_log')).rows[0].n).toBe(auditBefore);
+    expect(await users('alice')).toHaveLength(1);
+  });
+
+  it('answers user.rejected when the mapping yields no username', async () => {
+    const event = login('   ', { email: ['x@example.com'] });
+    await publish(event);
+    expect(await outcome(event.id)).toMatchObject({ data: { code: 'no_username' } });
+  });
+
+  it('answers user.rejected for a user disabled in the directory', async () => {
+    const first = login('dave', { email: ['dave@example.com'] });
+    await publish(first);
+    await outcome(first.id);
+    await sql.query('UPDATE directory.users SET active = false WHERE username_lower = $1', ['dave']);
+    const second = login('dave', { email: ['dave@example.com'] });
+    await publish(second);
+    expect(await outcome(second.id)).toMatchObject({ data: { code: 'user_disabled' } });
+  });
+
+  it('keeps logins made while provisioning is down and processes them when it returns', async () => {
+    await stack.services.provisioning.stop();
+    const event = login('bob', { email: ['bob@example.com'], groups: ['/staff'] });
+    await publish(event);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(outcomes.get(event.id)).toBeUndefined();
+    expect(await users('bob')).toHaveLength(0);
+    await stack.services.provisioning.start();
+    expect(await outcome(event.id, 30_000)).toMatchObject({ data: { created: true, user: { username: 'bob' } } });
+    expect(await users('bob')).toHaveLength(1);
+  });
+
+  it('creates one user when two provisioning instances handle the same new user at once', async () => {
+    const port = await freePort();
+    const other = new ServiceProcess('provisioning', port, { NATS_URL: nats.url, DATABASE_URL: pg.url, DATA_DIR: stack.dataDir, PROVISIONING_PORT: String(port) });
+    await other.start();
+    try {
+      const events = Array.from({ length: 6 }, () => login('erin', { email: ['erin@example.com'], groups: ['/new-team'] }));
+      await Promise.all(events.map(publish));
+      const answers = await Promise.all(events.map((e) => outcome(e.id)));
+      expect(answers.filter((a) => (a.data as { created: boolean }).created)).toHaveLength(1);
+      expect(await users('erin')).toHaveLength(1);
+      expect((await sql.query(`SELECT count(*)::int AS n FROM directory.groups WHERE name = 'new-team'`)).rows[0].n).toBe(1);
+    } finally {
+      await other.stop();
+    }
+  });
+});

@@ -1,0 +1,178 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import { Client } from 'pg';
+import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
+import { Stack } from './support/stack';
+
+/**
+ * The walking skeleton, for real: Chromium → auth /login → Keycloak's own login page →
+ * POST /saml/keycloak/acs → user.authenticated on JetStream → provisioning (JIT) → directory →
+ * user.provisioned → session cookie → GET /session. Keycloak must be running
+ * (scripts/keycloak.sh start); NATS and PostgreSQL are the test's own.
+ */
+const KEYCLOAK = process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:8080';
+const ROOT = join(__dirname, '..');
+
+describe('SAML login through Keycloak with JIT provisioning', () => {
+  let nats: TestNats;
+  let pg: TestDatabase;
+  let stack: Stack;
+  let sql: Client;
+  let browser: Browser;
+  let base: string;
+
+  const registerSp = (...args: string[]) =>
+    execFileSync(process.execPath, [join(ROOT, 'scripts/keycloak-register-sp.mjs'), ...args], { env: { ...process.env, KEYCLOAK_URL: KEYCLOAK }, stdio: 'pipe' });
+  const rows = async (query: string, params: unknown[] = []) => (await sql.query(query, params)).rows;
+
+  /** A fresh browser context (no Keycloak SSO cookie), through Keycloak's real login form. */
+  async function signIn(
+    username: string,
+    password: string,
+    opts: { tamper?: (xml: string) => string; returnTo?: string; refusedByKeycloak?: RegExp } = {},
+  ): Promise<Page> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    if (opts.tamper) {
+      await page.route('**/saml/keycloak/acs', async (route) => {
+        const form = new URLSearchParams(route.request().postData() ?? '');
+        const xml = Buffer.from(form.get('SAMLResponse') ?? '', 'base64').toString('utf8');
+        form.set('SAMLResponse', Buffer.from(opts.tamper!(xml), 'utf8').toString('base64'));
+        await route.continue({ postData: form.toString() });
+      });
+    }
+    await page.goto(`${base}/login?returnTo=${encodeURIComponent(opts.returnTo ?? '/session')}`);
+    await page.waitForSelector('#username');
+    expect(page.url()).toContain('localhost:8080/realms/bridgekeeper/protocol/saml');
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    await page.click('#kc-login');
+    if (opts.refusedByKeycloak) {
+      const text = opts.refusedByKeycloak;
+      await page.waitForFunction((source) => new RegExp(source, 'i').test(document.body?.innerText ?? ''), text.source, { timeout: 30_000 });
+    } else {
+      await page.waitForURL((u) => u.port !== '8080', { timeout: 60_000 });
+    }
+    await page.waitForLoadState('load');
+    return page;
+  }
+
+  const sessionOf = async (page: Page) => {
+    const res = await page.context().request.get(`${base}/session`);
+    return { status: res.status(), body: res.ok() ? await res.json() : undefined };
+  };
+
+  beforeAll(async () => {
+    await waitFor('Keycloak (start it with scripts/keycloak.sh start)', async () => (await fetch(`${KEYCLOAK}/realms/bridgekeeper`)).ok, 10_000, 500);
+    nats = await startNats();
+    pg = await createTestDatabase();
+    const ports = { auth: await freePort(), directory: await freePort(), provisioning: await freePort() };
+    base = `http://localhost:${ports.auth}`;
+    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports, extraEnv: { auth: { AUTH_PROVISIONING_TIMEOUT_MS: '4000' } } });
+    await stack.start();
+    registerSp(base);
+    sql = new Client({ connectionString: pg.url });
+    await sql.connect();
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await sql?.end();
+    await stack?.stop();
+    if (base) registerSp('--remove', base);
+    await pg?.drop();
+    await nats?.stop();
+  });
+
+  it('signs alice in, provisions her with her Keycloak groups and shows the session', async () => {
+    const page = await signIn('alice', 'alice');
+    expect(page.url()).toBe(`${base}/session`);
+    const session = await sessionOf(page);
+    expect(session).toMatchObject({
+      status: 200,
+      body: { user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: ['engineering/backend', 'staff'], idp: 'keycloak' },
+    });
+    const [user] = await rows('SELECT * FROM directory.users WHERE username_lower = $1', ['alice']);
+    expect(user).toMatchObject({ id: session.body.user.id, email: 'alice@example.com', source: 'keycloak', external_id: 'alice', active: true });
+    const groups = await rows('SELECT g.name FROM directory.groups g JOIN directory.memberships m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name', [user.id]);
+    expect(groups.map((g) => g.name)).toEqual(['engineering/backend', 'staff']);
+    const [trace] = await rows(`SELECT status, user_id FROM auth.login_traces WHERE user_id = $1`, [user.id]);
+    expect(trace).toMatchObject({ status: 'succeeded' });
+
+    // Forward-auth and logout on the same session.
+    const verify = await page.context().request.get(`${base}/auth/verify`);
+    expect(verify.status()).toBe(200);
+    expect(verify.headers()['x-auth-request-user']).toBe('alice');
+    expect(verify.headers()['x-auth-request-groups']).toBe('engineering%2Fbackend,staff');
+    await page.goto(base);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${base}/`);
+    expect((await sessionOf(page)).status).toBe(401);
+    expect((await page.context().request.get(`${base}/auth/verify`)).status()).toBe(401);
+    await page.context().close();
+  });
+
+  it('updates alice on her second login and creates no duplicate', async () => {
+    const [before] = await rows('SELECT id, last_login_at FROM directory.users WHERE username_lower = $1', ['alice']);
+    const page = await signIn('alice', 'alice', { returnTo: '/' });
+    expect(page.url()).toBe(`${base}/`);
+    expect(await page.textContent('#username')).toBe('alice');
+    const users = await rows('SELECT id, last_login_at FROM directory.users WHERE username_lower = $1', ['alice']);
+    expect(users).toHaveLength(1);
+    expect(users[0].id).toBe(before.id);
+    expect(new Date(users[0].last_login_at).getTime()).toBeGreaterThan(new Date(before.last_login_at).getTime());
+    await page.context().close();
+  });
+
+  it.each([
+    ['tampered', (xml: string) => xml.replace(/bob@example\.com/g, 'root@example.com')],
+    ['unsigned', (xml: string) => xml.replace(/<(\w+:)?Signature[\s\S]*?<\/(\w+:)?Signature>/g, '')],
+  ])('refuses a %s SAMLResponse with a 4xx page and writes nothing', async (_kind, tamper) => {
+    const page = await signIn('bob', 'bob', { tamper });
+    expect(page.url()).toBe(`${base}/saml/keycloak/acs`);
+    expect(await page.textContent('h1')).toBe('Sign-in refused');
+    const traceId = (await page.textContent('#trace-id'))!;
+    const [trace] = await rows('SELECT status, reason_code, reason FROM auth.login_traces WHERE id = $1', [traceId]);
+    expect(trace).toMatchObject({ status: 'failed', reason_code: 'signature' });
+    expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['bob'])).toHaveLength(0);
+    await page.context().close();
+  });
+
+  it('returns the 4xx status for a refused response', async () => {
+    const res = await fetch(`${base}/saml/keycloak/acs`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'SAMLResponse=PGZvbw%3D%3D' });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('Sign-in refused');
+  });
+
+  it('waits a bounded time while provisioning is down, then fails clearly; the login is processed when provisioning returns', async () => {
+    await stack.services.provisioning.stop();
+    const page = await signIn('bob', 'bob');
+    expect(await page.textContent('h1')).toBe('Sign-in refused');
+    expect(await page.textContent('#error-message')).toContain('could not be prepared in time');
+    const traceId = (await page.textContent('#trace-id'))!;
+    expect((await rows('SELECT reason_code FROM auth.login_traces WHERE id = $1', [traceId]))[0].reason_code).toBe('provisioning_timeout');
+    expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['bob'])).toHaveLength(0);
+    await page.context().close();
+
+    await stack.services.provisioning.start();
+    await waitFor('bob provisioned from the kept event', async () => (await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['bob'])).length === 1, 30_000, 250);
+
+    const again = await signIn('bob', 'bob');
+    expect(await sessionOf(again)).toMatchObject({ status: 200, body: { user: { username: 'bob' }, groups: ['contractors', 'staff'] } });
+    expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['bob'])).toHaveLength(1);
+    await again.context().close();
+  });
+
+  it('never provisions a user Keycloak has disabled', async () => {
+    const page = await signIn('dave', 'dave', { refusedByKeycloak: /disabled/ });
+    expect(page.url()).toContain('localhost:8080');
+    expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['dave'])).toHaveLength(0);
+    await page.context().close();
+  });
+});
