@@ -6,8 +6,7 @@
 export function safeReturnTo(raw: unknown, ownOrigin: string, allowedOrigins: readonly string[]): string | null {
   if (raw === undefined || raw === null || raw === '') return '/';
   if (typeof raw !== 'string' || raw.length > 2048) return null;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\\]/.test(raw)) return null;
+    if (/[\u0000-\u001f\\]/.test(raw)) return null;
   if (raw.startsWith('/') && !raw.startsWith('//')) {
     const url = new URL(raw, ownOrigin);
     return url.origin === ownOrigin ? `${url.pathname}${url.search}${url.hash}` : null;

@@ -47,7 +47,6 @@ export interface MappedIdentity {
 export type MappingResult = { ok: true; identity: MappedIdentity } | { ok: false; code: 'no_username' | 'invalid_identity'; reason: string };
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** The first non-empty value of the first attribute present (own properties only). */
