@@ -12,13 +12,11 @@ bash scripts/services.sh start --with-browser
 keycloak_was_up=0
 bash scripts/keycloak.sh status >/dev/null 2>&1 && keycloak_was_up=1
 
-cleanup() {
-  local rc=$?
+stop_started() {
   [ "$keycloak_was_up" -eq 0 ] && bash scripts/keycloak.sh stop || true
   bash scripts/services.sh stop || true
-  exit $rc
 }
-trap cleanup EXIT INT TERM
+trap 'rc=$?; stop_started; exit $rc' EXIT INT TERM
 
 # Keycloak starts in the background while the code is checked and built.
 bash scripts/keycloak.sh start > "$CACHE/keycloak-start.log" 2>&1 &
@@ -46,6 +44,9 @@ else
   echo '{"passed":0,"failed":1,"skipped":0}' >> "$summary"
 fi
 
+# Stop what we started first, so the totals are the last line printed.
+trap - EXIT INT TERM
+stop_started
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").filter(Boolean).map(JSON.parse);
   const t = lines.reduce((a, l) => ({ passed: a.passed + l.passed, failed: a.failed + l.failed, skipped: a.skipped + l.skipped }), { passed: 0, failed: 0, skipped: 0 });
