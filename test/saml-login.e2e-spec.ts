@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { Client } from 'pg';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
-import { Stack } from './support/stack';
+import { ServiceProcess, Stack } from './support/stack';
 
 /**
  * The walking skeleton, for real: Chromium → auth /login → Keycloak's own login page →
@@ -30,7 +30,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
   async function signIn(
     username: string,
     password: string,
-    opts: { tamper?: (xml: string) => string; returnTo?: string; refusedByKeycloak?: RegExp } = {},
+    opts: { tamper?: (xml: string) => string; returnTo?: string; refusedByKeycloak?: RegExp; base?: string } = {},
   ): Promise<Page> {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -42,9 +42,9 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
         await route.continue({ postData: form.toString() });
       });
     }
-    await page.goto(`${base}/login?returnTo=${encodeURIComponent(opts.returnTo ?? '/session')}`);
+    await page.goto(`${opts.base ?? base}/login?returnTo=${encodeURIComponent(opts.returnTo ?? '/session')}`);
     await page.waitForSelector('#username');
-    expect(page.url()).toContain('localhost:8080/realms/bridgekeeper/protocol/saml');
+    expect(page.url()).toContain('localhost:8080/realms/bridgekeeper/'); // Keycloak's own login page
     await page.fill('#username', username);
     await page.fill('#password', password);
     await page.click('#kc-login');
@@ -58,8 +58,8 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     return page;
   }
 
-  const sessionOf = async (page: Page) => {
-    const res = await page.context().request.get(`${base}/session`);
+  const sessionOf = async (page: Page, at = base) => {
+    const res = await page.context().request.get(`${at}/session`);
     return { status: res.status(), body: res.ok() ? await res.json() : undefined };
   };
 
@@ -174,5 +174,30 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     expect(page.url()).toContain('localhost:8080');
     expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['dave'])).toHaveLength(0);
     await page.context().close();
+  });
+
+  it('signs in with the HTTP-POST binding too (AuthnRequest signed inside the XML)', async () => {
+    const port = await freePort();
+    const postBase = `http://localhost:${port}`;
+    const auth = new ServiceProcess('auth', port, {
+      NATS_URL: nats.url,
+      DATABASE_URL: pg.url,
+      DATA_DIR: stack.dataDir,
+      AUTH_PORT: String(port),
+      AUTH_PUBLIC_URL: postBase,
+      AUTH_SAML_BINDING: 'HTTP-POST',
+    });
+    await auth.start();
+    try {
+      registerSp(postBase);
+      const page = await signIn('alice', 'alice', { base: postBase });
+      expect(page.url()).toBe(`${postBase}/session`);
+      expect(await sessionOf(page, postBase)).toMatchObject({ status: 200, body: { user: { username: 'alice' }, groups: ['engineering/backend', 'staff'] } });
+      expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['alice'])).toHaveLength(1);
+      await page.context().close();
+    } finally {
+      await auth.stop();
+      registerSp('--remove', postBase);
+    }
   });
 });

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import cookieParser from 'cookie-parser';
-import { bootstrapService } from '@bridgekeeper/platform';
+import { bootstrapService, runService } from '@bridgekeeper/platform';
 import { AppModule } from './app.module';
 import { loadAuthConfig } from './config/auth.config';
 
-async function main() {
+runService(async () => {
   const config = loadAuthConfig();
   await bootstrapService(AppModule.forRoot(config), {
     title: 'Bridgekeeper auth',
@@ -16,9 +16,4 @@ async function main() {
       app.set('trust proxy', 'loopback');
     },
   });
-}
-
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
 });

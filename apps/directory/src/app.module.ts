@@ -1,8 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { LoggerModule } from 'nestjs-pino';
-import { MessagingModule } from '@bridgekeeper/messaging';
-import { databaseOptions, HealthModule, loggerParams, MetricsModule } from '@bridgekeeper/platform';
+import { serviceModules } from '@bridgekeeper/platform';
 import { DIRECTORY_CONFIG, DirectoryConfig } from './config/directory.config';
 import { DIRECTORY_ENTITIES, DIRECTORY_MIGRATIONS } from './database';
 import { UsersModule } from './users/users.module';
@@ -14,13 +11,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot(loggerParams(config.service, config.log)),
-        TypeOrmModule.forRootAsync({
-          useFactory: () => databaseOptions({ service: config.service, ...config.database, entities: DIRECTORY_ENTITIES, migrations: DIRECTORY_MIGRATIONS }),
-        }),
-        MessagingModule.forRootAsync({ useFactory: () => ({ servers: config.nats.url, service: config.service }) }),
-        HealthModule.forRoot(),
-        MetricsModule.forRoot(config.service, config.metrics.enabled),
+        ...serviceModules(config, { entities: DIRECTORY_ENTITIES, migrations: DIRECTORY_MIGRATIONS }),
         UsersModule,
       ],
       providers: [{ provide: DIRECTORY_CONFIG, useValue: config }],

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
-import { bootstrapService } from '@bridgekeeper/platform';
+import { bootstrapService, runService } from '@bridgekeeper/platform';
 import { AppModule } from './app.module';
 import { loadDirectoryConfig } from './config/directory.config';
 
-async function main() {
+runService(async () => {
   const config = loadDirectoryConfig();
   await bootstrapService(AppModule.forRoot(config), {
     title: 'Bridgekeeper directory',
@@ -17,9 +17,4 @@ async function main() {
       await app.startAllMicroservices();
     },
   });
-}
-
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
 });

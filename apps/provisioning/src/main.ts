@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { bootstrapService } from '@bridgekeeper/platform';
+import { bootstrapService, runService } from '@bridgekeeper/platform';
 import { AppModule } from './app.module';
 import { loadProvisioningConfig } from './config/provisioning.config';
 
-async function main() {
+runService(async () => {
   const config = loadProvisioningConfig();
   await bootstrapService(AppModule.forRoot(config), {
     title: 'Bridgekeeper provisioning',
@@ -11,9 +11,4 @@ async function main() {
     port: config.http.port,
     host: config.http.host,
   });
-}
-
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
 });

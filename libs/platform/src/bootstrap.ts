@@ -34,3 +34,11 @@ export async function bootstrapService(module: Type<unknown> | DynamicModule, op
   await app.listen(opts.port, opts.host ?? '0.0.0.0');
   return app;
 }
+
+/** Runs a service's main; a failed start (bad config, no database) prints why and exits 1. */
+export function runService(main: () => Promise<unknown>): void {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -7,3 +7,4 @@ export * from './metrics';
 export * from './bootstrap';
 export * from './return-to';
 export * from './safe-fetch';
+export * from './service-modules';

@@ -46,11 +46,15 @@ export const MIN_CLOCK_SKEW_MS = 5_000;
  */
 export class SamlServiceProvider {
   private readonly saml: SAML;
+  private readonly entryPoint: string;
   readonly urls: ReturnType<typeof spUrls>;
 
   constructor(private readonly config: ServiceProviderConfig) {
     this.urls = spUrls(config.publicUrl, config.idpId);
-    const entryPoint = config.binding === 'HTTP-POST' ? (config.idp.ssoPostUrl ?? config.idp.ssoRedirectUrl) : (config.idp.ssoRedirectUrl ?? config.idp.ssoPostUrl);
+    const entryPoint =
+      config.binding === 'HTTP-POST' ? (config.idp.ssoPostUrl ?? config.idp.ssoRedirectUrl) : (config.idp.ssoRedirectUrl ?? config.idp.ssoPostUrl);
+    if (!entryPoint) throw new SamlValidationError('malformed', 'the IdP metadata names no SingleSignOnService');
+    this.entryPoint = entryPoint;
     this.saml = new SAML({
       issuer: this.urls.entityId,
       callbackUrl: this.urls.acs,
@@ -72,6 +76,8 @@ export class SamlServiceProvider {
       disableRequestedAuthnContext: true,
       forceAuthn: config.forceAuthn ?? false,
       authnRequestBinding: config.binding,
+      // The POST binding carries the request base64-encoded only; DEFLATE is for the Redirect binding.
+      skipRequestCompression: config.binding === 'HTTP-POST',
       generateUniqueId: () => `_${crypto.randomUUID()}`,
     });
   }
@@ -81,9 +87,11 @@ export class SamlServiceProvider {
     return this.saml.getAuthorizeUrlAsync(relayState, undefined, {});
   }
 
-  /** Auto-submitting HTML form (HTTP-POST binding). */
-  authorizeForm(relayState: string): Promise<string> {
-    return this.saml.getAuthorizeFormAsync(relayState, undefined, {});
+  /** The fields of a signed AuthnRequest for the HTTP-POST binding, and where to post them. */
+  async authorizePost(relayState: string): Promise<{ action: string; fields: Record<string, string> }> {
+    const message = await this.saml.getAuthorizeMessageAsync(relayState, undefined, {});
+    const fields = Object.fromEntries(Object.entries(message).map(([k, v]) => [k, String(v)]));
+    return { action: this.entryPoint, fields };
   }
 
   metadata(): string {

@@ -15,7 +15,10 @@ import { SessionService } from '../sessions/session.service';
 import { LoginError } from './login-error';
 import { LoginStateEntity } from './login-state.entity';
 
-export type LoginStart = { kind: 'redirect'; url: string } | { kind: 'form'; html: string } | { kind: 'chooser'; returnTo: string };
+export type LoginStart =
+  | { kind: 'redirect'; url: string }
+  | { kind: 'post'; action: string; fields: Record<string, string> }
+  | { kind: 'chooser'; returnTo: string };
 
 export interface LoginDone {
   sessionToken: string;
@@ -71,7 +74,7 @@ export class LoginFlowService {
     const relayState = randomBytes(24).toString('base64url');
     await this.states.insert({ relayState, idp: idpId, returnTo, traceId, expiresAt: new Date(Date.now() + this.config.saml.requestTtlMs) });
     await this.traces.step(traceId, 'saml.authn-request', `binding ${this.config.saml.binding}`);
-    if (this.config.saml.binding === 'HTTP-POST') return { kind: 'form', html: await sp.authorizeForm(relayState) };
+    if (this.config.saml.binding === 'HTTP-POST') return { kind: 'post', ...(await sp.authorizePost(relayState)) };
     return { kind: 'redirect', url: await sp.authorizeUrl(relayState) };
   }
 

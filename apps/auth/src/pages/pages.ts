@@ -35,3 +35,15 @@ export function homePage(session: { username: string; name: string | null; email
 <form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
   );
 }
+
+/** HTTP-POST binding: a form that submits itself (script allowed by nonce only), with a button without JavaScript. */
+export function autoPostPage(action: string, fields: Record<string, string>, nonce: string): string {
+  const inputs = Object.entries(fields)
+    .map(([k, v]) => `<input type="hidden" name="${escape(k)}" value="${escape(v)}">`)
+    .join('');
+  return layout(
+    'Signing in',
+    `<form method="post" action="${escape(action)}">${inputs}<noscript><button type="submit">Continue to sign in</button></noscript></form>
+<script nonce="${escape(nonce)}">document.forms[0].submit();</script>`,
+  );
+}

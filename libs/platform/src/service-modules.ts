@@ -1,0 +1,25 @@
+import type { DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import type { MixedList } from 'typeorm';
+import { MessagingModule, MessagingOptions } from '@bridgekeeper/messaging';
+import type { SharedConfig } from './config';
+import { databaseOptions } from './database';
+import { HealthModule } from './health.controller';
+import { loggerParams } from './logging';
+import { MetricsModule } from './metrics';
+
+/** What every service imports: logs, its database (migrated), NATS, health and metrics. */
+export function serviceModules(
+  config: SharedConfig & { service: string },
+  storage: { entities: MixedList<Function>; migrations: MixedList<Function> },
+  messaging: Partial<MessagingOptions> = {},
+): DynamicModule[] {
+  return [
+    LoggerModule.forRoot(loggerParams(config.service, config.log)),
+    TypeOrmModule.forRootAsync({ useFactory: () => databaseOptions({ service: config.service, ...config.database, ...storage }) }),
+    MessagingModule.forRootAsync({ useFactory: () => ({ ...messaging, servers: config.nats.url, service: config.service }) }),
+    HealthModule.forRoot(),
+    MetricsModule.forRoot(config.service, config.metrics.enabled),
+  ];
+}
