@@ -31,7 +31,7 @@ export function classifyNodeSamlError(err: unknown): SamlValidationError {
   const rules: [RegExp, SamlErrorCode][] = [
     [/signature/i, 'signature'],
     [/InResponseTo/i, 'in_response_to'],
-    [/expired|NotBefore|NotOnOrAfter|too old/i, 'expired'],
+    [/expired|not yet valid|NotBefore|NotOnOrAfter|too old|No valid subject confirmation/i, 'expired'],
     [/audience/i, 'audience'],
     [/issuer/i, 'issuer'],
     [/status|Responder|Requester/i, 'idp_status'],

@@ -1,0 +1,132 @@
+import type { CacheItem, CacheProvider } from '@node-saml/node-saml';
+import { buildSignedResponse, ResponseOptions, TestIdpKeys, toBase64 } from '@bridgekeeper/testing';
+import { generateSigningKeyPair, SamlServiceProvider, SamlValidationError } from './index';
+
+/** node-saml's request-id store, in memory for this test (auth keeps it in its database). */
+class MemoryStore implements CacheProvider {
+  readonly items = new Map<string, CacheItem>();
+  async saveAsync(key: string, value: string) {
+    const item = { value, createdAt: Date.now() };
+    this.items.set(key, item);
+    return item;
+  }
+  async getAsync(key: string) {
+    return this.items.get(key)?.value ?? null;
+  }
+  async removeAsync(key: string | null) {
+    return key && this.items.delete(key) ? key : null;
+  }
+}
+
+const IDP = 'https://idp.example.com/realms/test';
+const der = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+
+describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () => {
+  let idpKeys: TestIdpKeys;
+  let foreignKeys: TestIdpKeys;
+  let store: MemoryStore;
+  let sp: SamlServiceProvider;
+
+  beforeAll(async () => {
+    [idpKeys, foreignKeys] = await Promise.all([generateSigningKeyPair('test idp'), generateSigningKeyPair('someone else')]);
+  });
+
+  beforeEach(async () => {
+    store = new MemoryStore();
+    const spKey = await generateSigningKeyPair('sp');
+    sp = new SamlServiceProvider({
+      idpId: 'test',
+      publicUrl: 'https://bk.example.com',
+      idp: { entityId: IDP, ssoRedirectUrl: `${IDP}/protocol/saml`, signingCertificates: [der(idpKeys.certificatePem)], wantAuthnRequestsSigned: true },
+      signingKey: spKey.privateKeyPem,
+      signingCert: spKey.certificatePem,
+      binding: 'HTTP-Redirect',
+      clockSkewMs: 5000,
+      requestTtlMs: 600_000,
+      requestStore: store,
+    });
+  });
+
+  /** Starts a login (an outstanding AuthnRequest) and answers it with a response built from `over`. */
+  async function answer(over: Partial<ResponseOptions> = {}): Promise<string> {
+    const url = new URL(await sp.authorizeUrl('relay'));
+    expect(url.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+    expect(url.searchParams.get('Signature')).toBeTruthy();
+    const requestId = [...store.items.keys()].at(-1)!;
+    return toBase64(
+      buildSignedResponse({
+        idpEntityId: IDP,
+        spEntityId: sp.urls.entityId,
+        acsUrl: sp.urls.acs,
+        inResponseTo: requestId,
+        attributes: { email: ['alice@example.com'], groups: ['/staff'] },
+        keys: idpKeys,
+        ...over,
+      }),
+    );
+  }
+
+  async function refusal(response: string): Promise<string> {
+    try {
+      await sp.validatePostResponse(response);
+    } catch (err) {
+      if (err instanceof SamlValidationError) return err.code;
+      throw err;
+    }
+    throw new Error('the response was accepted');
+  }
+
+  it('accepts a correct response once, with its attributes', async () => {
+    const response = await answer();
+    const login = await sp.validatePostResponse(response);
+    expect(login).toMatchObject({ nameId: 'alice', issuer: IDP, attributes: { email: ['alice@example.com'], groups: ['/staff'] } });
+    expect(login.assertionId).toMatch(/^_a/);
+    // The request id is consumed: the same response cannot log in again.
+    expect(await refusal(response)).toBe('in_response_to');
+  });
+
+  it.each<[string, Partial<ResponseOptions>, string]>([
+    ['a Destination other than this ACS', { destination: 'https://other.example.com/saml/test/acs' }, 'destination'],
+    ['no Destination', { destination: null }, 'destination'],
+    ['a Recipient other than this ACS', { recipient: 'https://other.example.com/acs' }, 'recipient'],
+    ['no Recipient', { recipient: null }, 'recipient'],
+    ['another issuer', { issuer: 'https://evil.example.com' }, 'issuer'],
+    ['an expired assertion', { now: new Date(Date.now() - 3_600_000), validForMs: 60_000 }, 'expired'],
+    ['a not-yet-valid assertion', { notBefore: new Date(Date.now() + 3_600_000) }, 'expired'],
+    ['another audience', { spEntityId: 'https://other-sp.example.com' }, 'audience'],
+    ['no signature at all', { signAssertion: false }, 'signature'],
+    ['only the response signed, not the assertion', { signAssertion: false, signResponse: true }, 'signature'],
+    ['a signature by another key', { keys: undefined as never }, 'signature'],
+    ['an RSA-SHA1 signature', { signatureAlgorithm: 'rsa-sha1' }, 'algorithm'],
+    ['a SHA-1 digest', { digestAlgorithm: 'sha1' }, 'algorithm'],
+    ['an unknown InResponseTo', { inResponseTo: '_never-sent' }, 'in_response_to'],
+    ['no InResponseTo (unsolicited)', { inResponseTo: undefined }, 'in_response_to'],
+  ])('refuses %s', async (_case, over, code) => {
+    const options = over.keys === undefined && 'keys' in over ? { ...over, keys: foreignKeys } : over;
+    expect(await refusal(await answer(options))).toBe(code);
+  });
+
+  it('refuses a response altered after signing', async () => {
+    const xml = Buffer.from(await answer(), 'base64').toString('utf8').replace('alice@example.com', 'root@example.com');
+    expect(await refusal(toBase64(xml))).toBe('signature');
+  });
+
+  it('refuses a second, unsigned assertion slipped next to the signed one (signature wrapping)', async () => {
+    const xml = Buffer.from(await answer(), 'base64').toString('utf8');
+    const evil = `<saml:Assertion ID="_evil" Version="2.0" IssueInstant="${new Date().toISOString()}"><saml:Issuer>${IDP}</saml:Issuer><saml:Subject><saml:NameID>admin</saml:NameID></saml:Subject></saml:Assertion>`;
+    expect(await refusal(toBase64(xml.replace('<samlp:Status>', `${evil}<samlp:Status>`)))).toBe('malformed');
+  });
+
+  it('refuses a DTD before parsing', async () => {
+    const xml = Buffer.from(await answer(), 'base64').toString('utf8');
+    expect(await refusal(toBase64(`<!DOCTYPE r [<!ENTITY x "y">]>${xml}`))).toBe('dtd_refused');
+  });
+
+  it('publishes SP metadata with its signing certificate and ACS', () => {
+    const xml = sp.metadata();
+    expect(xml).toContain(`entityID="${sp.urls.entityId}"`);
+    expect(xml).toContain(`Location="${sp.urls.acs}"`);
+    expect(xml).toContain('AuthnRequestsSigned="true"');
+    expect(xml).toContain('WantAssertionsSigned="true"');
+  });
+});

@@ -1,0 +1,103 @@
+import { SignedXml } from 'xml-crypto';
+
+/**
+ * A SAML IdP under the test's control: builds Keycloak-shaped Responses with any Destination,
+ * Recipient, Issuer, times or algorithm, and signs the assertion (and optionally the response)
+ * with its own key — so every negative case can be produced on purpose.
+ */
+export interface TestIdpKeys {
+  privateKeyPem: string;
+  certificatePem: string;
+}
+
+export interface ResponseOptions {
+  idpEntityId: string;
+  spEntityId: string;
+  acsUrl: string;
+  inResponseTo?: string;
+  nameId?: string;
+  attributes?: Record<string, string[]>;
+  destination?: string | null;
+  recipient?: string | null;
+  issuer?: string;
+  assertionIssuer?: string;
+  now?: Date;
+  /** SubjectConfirmationData and Conditions lifetime. */
+  validForMs?: number;
+  notBefore?: Date;
+  assertionId?: string;
+  signAssertion?: boolean;
+  signResponse?: boolean;
+  signatureAlgorithm?: 'rsa-sha256' | 'rsa-sha1';
+  digestAlgorithm?: 'sha256' | 'sha1';
+  /** Key that signs (another key than the one the SP trusts makes a foreign signature). */
+  keys: TestIdpKeys;
+}
+
+const SIG = {
+  'rsa-sha256': 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  'rsa-sha1': 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+} as const;
+const DIGEST = { sha256: 'http://www.w3.org/2001/04/xmlenc#sha256', sha1: 'http://www.w3.org/2000/09/xmldsig#sha1' } as const;
+const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+
+export function buildResponseXml(o: ResponseOptions): string {
+  const now = o.now ?? new Date();
+  const until = new Date(now.getTime() + (o.validForMs ?? 5 * 60_000)).toISOString();
+  const notBefore = (o.notBefore ?? new Date(now.getTime() - 1000)).toISOString();
+  const responseId = `_resp${crypto.randomUUID()}`;
+  const assertionId = o.assertionId ?? `_a${crypto.randomUUID()}`;
+  const irt = o.inResponseTo ? ` InResponseTo="${esc(o.inResponseTo)}"` : '';
+  const destination = o.destination === null ? '' : ` Destination="${esc(o.destination ?? o.acsUrl)}"`;
+  const recipient = o.recipient === null ? '' : ` Recipient="${esc(o.recipient ?? o.acsUrl)}"`;
+  const attributes = Object.entries(o.attributes ?? {})
+    .map(
+      ([name, values]) =>
+        `<saml:Attribute Name="${esc(name)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic">${values
+          .map((v) => `<saml:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">${esc(v)}</saml:AttributeValue>`)
+          .join('')}</saml:Attribute>`,
+    )
+    .join('');
+  return (
+    `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${responseId}" Version="2.0" IssueInstant="${now.toISOString()}"${destination}${irt}>` +
+    `<saml:Issuer>${esc(o.issuer ?? o.idpEntityId)}</saml:Issuer>` +
+    `<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>` +
+    `<saml:Assertion ID="${assertionId}" Version="2.0" IssueInstant="${now.toISOString()}">` +
+    `<saml:Issuer>${esc(o.assertionIssuer ?? o.issuer ?? o.idpEntityId)}</saml:Issuer>` +
+    `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">${esc(o.nameId ?? 'alice')}</saml:NameID>` +
+    `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData${irt} NotOnOrAfter="${until}"${recipient}/></saml:SubjectConfirmation></saml:Subject>` +
+    `<saml:Conditions NotBefore="${notBefore}" NotOnOrAfter="${until}"><saml:AudienceRestriction><saml:Audience>${esc(o.spEntityId)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
+    `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_s${crypto.randomUUID()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+    `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` +
+    `</saml:Assertion></samlp:Response>`
+  );
+}
+
+function sign(xml: string, localName: 'Assertion' | 'Response', o: ResponseOptions): string {
+  const sig = new SignedXml({
+    privateKey: o.keys.privateKeyPem,
+    publicCert: o.keys.certificatePem,
+    signatureAlgorithm: SIG[o.signatureAlgorithm ?? 'rsa-sha256'],
+    canonicalizationAlgorithm: EXC_C14N,
+  });
+  sig.addReference({
+    xpath: `/*[local-name(.)='Response']${localName === 'Assertion' ? "/*[local-name(.)='Assertion']" : ''}`,
+    digestAlgorithm: DIGEST[o.digestAlgorithm ?? 'sha256'],
+    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', EXC_C14N],
+  });
+  const issuer = `/*[local-name(.)='Response']${localName === 'Assertion' ? "/*[local-name(.)='Assertion']" : ''}/*[local-name(.)='Issuer']`;
+  sig.computeSignature(xml, { prefix: 'ds', location: { reference: issuer, action: 'after' } });
+  return sig.getSignedXml();
+}
+
+/** The Response XML, signed as asked (assertion signed by default, like Keycloak with "Sign assertions"). */
+export function buildSignedResponse(o: ResponseOptions): string {
+  let xml = buildResponseXml(o);
+  if (o.signAssertion !== false) xml = sign(xml, 'Assertion', o);
+  if (o.signResponse) xml = sign(xml, 'Response', o);
+  return xml;
+}
+
+export const toBase64 = (xml: string) => Buffer.from(xml, 'utf8').toString('base64');
