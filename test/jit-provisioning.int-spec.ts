@@ -40,6 +40,7 @@ describe('JIT provisioning across services', () => {
   });
 
   afterAll(async () => {
+    if (process.env.DEBUG_STACK) for (const s of Object.values(stack.services)) console.log(s.name, s.output.slice(-4000));
     await sql?.end();
     await nc?.close();
     await stack?.stop();

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { serviceModules } from '@bridgekeeper/platform';
+import { AdminApiModule, serviceModules } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from './config/auth.config';
 import { AUTH_ENTITIES, AUTH_MIGRATIONS } from './database';
 import { LoginModule } from './login/login.module';
@@ -13,6 +13,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ...serviceModules(config, { entities: AUTH_ENTITIES, migrations: AUTH_MIGRATIONS }),
+        AdminApiModule.viaDirectory(config),
         ScheduleModule.forRoot(),
         LoginModule,
       ],

@@ -1,7 +1,13 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { serviceModules } from '@bridgekeeper/platform';
+import { ScheduleModule } from '@nestjs/schedule';
+import { AdminApiModule, serviceModules } from '@bridgekeeper/platform';
+import { AuditModule } from './audit/audit.module';
 import { DIRECTORY_CONFIG, DirectoryConfig } from './config/directory.config';
 import { DIRECTORY_ENTITIES, DIRECTORY_MIGRATIONS } from './database';
+import { GroupsModule } from './groups/groups.module';
+import { SeatsModule } from './seats/seats.module';
+import { TokensModule } from './tokens/tokens.module';
+import { TokensService } from './tokens/tokens.service';
 import { UsersModule } from './users/users.module';
 
 @Global()
@@ -12,7 +18,13 @@ export class AppModule {
       module: AppModule,
       imports: [
         ...serviceModules(config, { entities: DIRECTORY_ENTITIES, migrations: DIRECTORY_MIGRATIONS }),
+        ScheduleModule.forRoot(),
+        AdminApiModule.forRoot({ rateLimitPerMinute: config.adminApi.rateLimitPerMinute, verifier: { useExisting: TokensService }, imports: [TokensModule] }),
+        AuditModule,
+        SeatsModule,
+        TokensModule,
         UsersModule,
+        GroupsModule,
       ],
       providers: [{ provide: DIRECTORY_CONFIG, useValue: config }],
       exports: [DIRECTORY_CONFIG],

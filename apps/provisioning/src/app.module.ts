@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { serviceModules } from '@bridgekeeper/platform';
+import { AdminApiModule, serviceModules } from '@bridgekeeper/platform';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from './config/provisioning.config';
 import { PROVISIONING_ENTITIES, PROVISIONING_MIGRATIONS } from './database';
 import { JitModule } from './jit/jit.module';
@@ -12,6 +12,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ...serviceModules(config, { entities: PROVISIONING_ENTITIES, migrations: PROVISIONING_MIGRATIONS }, { maxDeliver: config.events.maxDeliver }),
+        AdminApiModule.viaDirectory(config),
         JitModule,
       ],
       providers: [{ provide: PROVISIONING_CONFIG, useValue: config }],

@@ -1,4 +1,5 @@
 import type { EventContract } from './envelope';
+import { DirectoryEventsV1 } from './events/directory.v1';
 import { SyncCompletedV1, SyncRequestedV1 } from './events/sync.v1';
 import { UserAuthenticatedV1 } from './events/user-authenticated.v1';
 import { UserProvisionedV1, UserRejectedV1 } from './events/user-provisioned.v1';
@@ -11,6 +12,7 @@ export const EVENT_CATALOGUE: readonly EventContract[] = [
   UserRejectedV1,
   SyncRequestedV1,
   SyncCompletedV1,
+  ...Object.values(DirectoryEventsV1),
 ];
 
-export const RPC_CATALOGUE = [DirectoryRpc.provisionUser] as const;
+export const RPC_CATALOGUE = [DirectoryRpc.provisionUser, DirectoryRpc.verifyToken] as const;

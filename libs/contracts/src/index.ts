@@ -6,3 +6,4 @@ export * from './events/user-provisioned.v1';
 export * from './events/sync.v1';
 export * from './rpc/directory.rpc';
 export * from './catalogue';
+export * from './events/directory.v1';

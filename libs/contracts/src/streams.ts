@@ -5,6 +5,7 @@
 export const STREAMS = {
   USERS: { name: 'BK_USERS', subjects: ['user.>'] },
   SYNC: { name: 'BK_SYNC', subjects: ['sync.>'] },
+  DIRECTORY: { name: 'BK_DIRECTORY', subjects: ['directory.>'] },
   DEAD_LETTERS: { name: 'BK_DEAD_LETTERS', subjects: ['deadletter.>'] },
 } as const;
 

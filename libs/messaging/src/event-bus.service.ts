@@ -136,7 +136,7 @@ export class EventBus implements OnApplicationShutdown {
       await handler(parsed.data as Envelope<EventData<C>>, { deliveries });
       msg.ack();
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = err instanceof Error ? err.message : typeof err === 'object' ? JSON.stringify(err) : String(err);
       if (err instanceof PermanentEventError || deliveries >= maxDeliver) {
         await this.deadLetter(contract, durable, msg, raw, message, deliveries);
       } else {

@@ -34,6 +34,8 @@ export const sharedEnv = {
   DATA_DIR: z.string().default('data'),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   METRICS_ENABLED: bool.default(true),
+  /** Requests per minute per client on the admin API (/api/v1). */
+  ADMIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
 };
 
 export const envBool = bool;
@@ -45,6 +47,7 @@ export interface SharedConfig {
   database: { url?: string; dataDir: string };
   nats: { url: string };
   metrics: { enabled: boolean };
+  adminApi: { rateLimitPerMinute: number };
 }
 
 export function sharedConfig(e: {
@@ -55,6 +58,7 @@ export function sharedConfig(e: {
   DATA_DIR: string;
   NATS_URL: string;
   METRICS_ENABLED: boolean;
+  ADMIN_RATE_LIMIT_PER_MINUTE: number;
 }): SharedConfig {
   return {
     env: e.NODE_ENV,
@@ -62,5 +66,6 @@ export function sharedConfig(e: {
     database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
     nats: { url: e.NATS_URL },
     metrics: { enabled: e.METRICS_ENABLED },
+    adminApi: { rateLimitPerMinute: e.ADMIN_RATE_LIMIT_PER_MINUTE },
   };
 }

@@ -8,3 +8,5 @@ export * from './bootstrap';
 export * from './return-to';
 export * from './safe-fetch';
 export * from './service-modules';
+export * from './admin-api';
+export * from './pagination';

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoginTraceEntity } from './login-trace.entity';
 import { LoginTraceService } from './login-trace.service';
+import { LoginTracesController } from './login-traces.controller';
 
-@Module({ imports: [TypeOrmModule.forFeature([LoginTraceEntity])], providers: [LoginTraceService], exports: [LoginTraceService] })
+@Module({ imports: [TypeOrmModule.forFeature([LoginTraceEntity])], controllers: [LoginTracesController], providers: [LoginTraceService], exports: [LoginTraceService] })
 export class LoginTraceModule {}

@@ -21,12 +21,12 @@ export class AuditEntryEntity {
   @Column({ name: 'target_type', type: 'varchar', length: 32 })
   targetType: string;
 
-  @Column({ name: 'target_id', type: 'varchar', length: 64 })
+  @Column({ name: 'target_id', type: 'varchar', length: 255 })
   targetId: string;
 
   @Column({ type: 'simple-json', nullable: true })
-  before: Record<string, unknown> | null;
+  before: any;
 
   @Column({ type: 'simple-json', nullable: true })
-  after: Record<string, unknown> | null;
+  after: any;
 }

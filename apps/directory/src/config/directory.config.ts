@@ -5,6 +5,10 @@ const schema = z.object({
   ...sharedEnv,
   DIRECTORY_PORT: port(3001),
   DIRECTORY_HOST: z.string().default('0.0.0.0'),
+  /** Active users allowed; 0 means no limit. */
+  DIRECTORY_SEAT_LIMIT: z.coerce.number().int().min(0).default(0),
+  /** Over the limit: refuse new or re-enabled users, or allow them and warn. */
+  DIRECTORY_SEAT_POLICY: z.enum(['refuse', 'warn']).default('refuse'),
 });
 
 export type DirectoryConfig = ReturnType<typeof loadDirectoryConfig>;
@@ -12,7 +16,12 @@ export type DirectoryConfig = ReturnType<typeof loadDirectoryConfig>;
 /** The directory's one config boundary: nothing else reads process.env. */
 export function loadDirectoryConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = parseEnv(schema, env);
-  return { ...sharedConfig(e), service: 'directory' as const, http: { port: e.DIRECTORY_PORT, host: e.DIRECTORY_HOST } };
+  return {
+    ...sharedConfig(e),
+    service: 'directory' as const,
+    http: { port: e.DIRECTORY_PORT, host: e.DIRECTORY_HOST },
+    seats: { limit: e.DIRECTORY_SEAT_LIMIT, policy: e.DIRECTORY_SEAT_POLICY },
+  };
 }
 
 export const DIRECTORY_CONFIG = Symbol('DIRECTORY_CONFIG');

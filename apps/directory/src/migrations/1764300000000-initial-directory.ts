@@ -79,7 +79,7 @@ export class InitialDirectory1764300000000 implements MigrationInterface {
           { name: 'actor', type: 'varchar', length: '128' },
           { name: 'action', type: 'varchar', length: '64' },
           { name: 'target_type', type: 'varchar', length: '32' },
-          { name: 'target_id', type: 'varchar', length: '64' },
+          { name: 'target_id', type: 'varchar', length: '255' },
           { name: 'before', type: t.json, isNullable: true },
           { name: 'after', type: t.json, isNullable: true },
         ],

@@ -17,6 +17,11 @@ export class UserEntity {
   @Column({ type: 'varchar', length: 320, nullable: true })
   email: string | null;
 
+  /** Lower-cased email: emails are unique case-insensitively too. */
+  @Index('uq_users_email_lower', { unique: true })
+  @Column({ name: 'email_lower', type: 'varchar', length: 320, nullable: true })
+  emailLower: string | null;
+
   @Column({ name: 'display_name', type: 'varchar', length: 255, nullable: true })
   displayName: string | null;
 

@@ -1,152 +1,292 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, QueryFailedError } from 'typeorm';
-import { DirectoryRpc, DirectoryUser, ProvisionUserReply } from '@bridgekeeper/contracts';
-import { runInTransaction } from '@bridgekeeper/platform';
-import { AuditChange, AuditService } from '../audit/audit.service';
+import { Brackets, DataSource, EntityManager, In } from 'typeorm';
+import { containsPattern, keysetPage } from '@bridgekeeper/platform';
+import { Change, ChangeLog } from '../audit/change-log.service';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
+import { SeatsService } from '../seats/seats.service';
+import { BulkUpsertUsers, CreateUser, ListUsers, UpdateUser } from './dto/users.schemas';
 import { UserPropertyEntity } from './user-property.entity';
 import { UserEntity } from './user.entity';
+import { inChunks, isUniqueViolation, userSnapshot, userView } from './user.view';
 
-type ProvisionRequest = ReturnType<typeof DirectoryRpc.provisionUser.request.parse>;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export class ProvisionConflictError extends Error {}
-
-export const toDirectoryUser = (u: UserEntity): DirectoryUser => ({
-  id: u.id,
-  username: u.username,
-  email: u.email,
-  displayName: u.displayName,
-  active: u.active,
-});
-
+/** Users as admins see them: the Manual model's tools, and the reads every model needs. */
 @Injectable()
 export class UsersService {
-  private readonly logger = new Logger(UsersService.name);
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeLog,
+    private readonly seats: SeatsService,
   ) {}
 
-  /**
-   * Creates or updates the user a login or sync names, and makes their memberships in the
-   * groups managed by the same source match what the IdP asserts. Groups from other sources
-   * (local groups) are never touched. One transaction, with its audit rows.
-   */
-  async provision(req: ProvisionRequest): Promise<ProvisionUserReply> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await runInTransaction(this.db, (em) => this.provisionIn(em, req));
-      } catch (err) {
-        // Two first logins of the same user at once: the loser retries and finds the winner's row.
-        if (attempt < 3 && err instanceof QueryFailedError && /unique|duplicate/i.test(err.message)) continue;
-        throw err;
-      }
-    }
-  }
-
-  private async provisionIn(em: EntityManager, req: ProvisionRequest): Promise<ProvisionUserReply> {
-    const now = new Date();
-    const changes: AuditChange[] = [];
-    const users = em.getRepository(UserEntity);
-    let user =
-      (await users.findOneBy({ source: req.source, externalId: req.externalId })) ??
-      (await users.findOneBy({ usernameLower: req.username.toLowerCase() }));
-    if (user && user.externalId && (user.source !== req.source || user.externalId !== req.externalId)) {
-      throw new ProvisionConflictError(
-        `username ${req.username} already belongs to another account (source ${user.source}); it is not taken over`,
+  async list(q: ListUsers) {
+    const qb = this.db.getRepository(UserEntity).createQueryBuilder('u');
+    if (q.status) qb.andWhere('u.active = :active', { active: q.status === 'active' });
+    if (q.source) qb.andWhere('u.source = :source', { source: q.source });
+    if (q.q) {
+      const like = containsPattern(q.q);
+      qb.andWhere(
+        new Brackets((w) =>
+          w
+            .where(`u.username_lower LIKE :like ESCAPE '\\'`, { like })
+            .orWhere(`u.email_lower LIKE :like ESCAPE '\\'`, { like })
+            .orWhere(`LOWER(u.display_name) LIKE :like ESCAPE '\\'`, { like }),
+        ),
       );
     }
-    let created = false;
-    let changed = false;
-    if (!user) {
-      user = users.create({
-        id: crypto.randomUUID(),
-        username: req.username,
-        usernameLower: req.username.toLowerCase(),
-        email: req.email,
-        displayName: req.displayName,
-        active: true,
-        source: req.source,
-        externalId: req.externalId,
-        lastLoginAt: now,
-        createdAt: now,
-        updatedAt: now,
-      });
-      await users.insert(user);
-      created = changed = true;
-      changes.push({ actor: req.actor, action: 'user.created', targetType: 'user', targetId: user.id, after: toDirectoryUser(user) });
-    } else {
-      if (!user.active) return { status: 'disabled', user: toDirectoryUser(user) };
-      const before = toDirectoryUser(user);
-      const next = { username: req.username, usernameLower: req.username.toLowerCase(), email: req.email, displayName: req.displayName, source: req.source, externalId: req.externalId };
-      changed = (Object.keys(next) as (keyof typeof next)[]).some((k) => user![k] !== next[k]);
-      Object.assign(user, next, { lastLoginAt: now }, changed ? { updatedAt: now } : {});
-      await users.update({ id: user.id }, { ...next, lastLoginAt: now, updatedAt: user.updatedAt });
-      if (changed) changes.push({ actor: req.actor, action: 'user.updated', targetType: 'user', targetId: user.id, before, after: toDirectoryUser(user) });
+    if (q.group) {
+      const group = await this.findGroup(this.db.manager, q.group);
+      qb.innerJoin(MembershipEntity, 'm', 'm.user_id = u.id AND m.group_id = :gid', { gid: group.id });
     }
+    const descending = q.sort.startsWith('-');
+    const field = q.sort.replace('-', '') as 'username' | 'createdAt' | 'updatedAt';
+    const column = { username: 'username_lower', createdAt: 'created_at', updatedAt: 'updated_at' }[field];
+    const property = field === 'username' ? 'usernameLower' : field;
+    return keysetPage(qb, { ds: this.db, alias: 'u', column, property, isDate: field !== 'username', descending, limit: q.limit, cursor: q.cursor, map: userView });
+  }
 
-    changed = (await this.syncManagedGroups(em, user, req, now, changes)) || changed;
-    changed = (await this.upsertProperties(em, user, req.properties ?? {}, req.actor, changes)) || changed;
-    await this.audit.record(em, changes);
+  async get(id: string) {
+    const user = await this.mustFind(this.db.manager, id);
+    return { ...userView(user), groups: await this.groupsOf(id), properties: await this.properties(id) };
+  }
 
+  create(dto: CreateUser, actor: string) {
+    return this.guardUnique(() =>
+      this.changes.run(async (em, changes) => {
+        await this.assertFree(em, dto.username, dto.email);
+        if (dto.active) await this.seats.claim(em, 1);
+        const now = new Date();
+        const user = em.create(UserEntity, {
+          id: crypto.randomUUID(),
+          ...dto,
+          usernameLower: dto.username.toLowerCase(),
+          emailLower: dto.email?.toLowerCase() ?? null,
+          lastLoginAt: null,
+          createdAt: now,
+          updatedAt: now,
+        });
+        await em.insert(UserEntity, user);
+        changes.push({ actor, action: 'user.created', targetType: 'user', targetId: user.id, after: userSnapshot(user) });
+        return userView(user);
+      }),
+    );
+  }
+
+  update(id: string, patch: UpdateUser, actor: string) {
+    return this.guardUnique(() =>
+      this.changes.run(async (em, changes) => {
+        const user = await this.mustFind(em, id);
+        const before = userSnapshot(user);
+        await this.assertFree(em, patch.username, patch.email, id);
+        Object.assign(user, patch);
+        if (patch.username) user.usernameLower = patch.username.toLowerCase();
+        if (patch.email !== undefined) user.emailLower = patch.email?.toLowerCase() ?? null;
+        const after = userSnapshot(user);
+        if (JSON.stringify(before) === JSON.stringify(after)) return userView(user);
+        user.updatedAt = new Date();
+        await em.update(UserEntity, { id }, { ...patch, usernameLower: user.usernameLower, emailLower: user.emailLower, updatedAt: user.updatedAt });
+        changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: id, before, after });
+        return userView(user);
+      }),
+    );
+  }
+
+  setActive(id: string, active: boolean, actor: string) {
+    return this.changes.run(async (em, changes) => {
+      const user = await this.mustFind(em, id);
+      if (user.active === active) return userView(user);
+      if (active) await this.seats.claim(em, 1);
+      user.active = active;
+      user.updatedAt = new Date();
+      await em.update(UserEntity, { id }, { active, updatedAt: user.updatedAt });
+      changes.push({ actor, action: active ? 'user.enabled' : 'user.disabled', targetType: 'user', targetId: id, before: { active: !active }, after: { active } });
+      return userView(user);
+    });
+  }
+
+  remove(id: string, actor: string) {
+    return this.changes.run(async (em, changes) => {
+      const user = await this.mustFind(em, id);
+      const groups = await this.groupsOf(id, em);
+      await em.delete(MembershipEntity, { userId: id });
+      await em.delete(UserPropertyEntity, { userId: id });
+      await em.delete(UserEntity, { id });
+      changes.push({ actor, action: 'user.deleted', targetType: 'user', targetId: id, before: { ...userSnapshot(user), groups: groups.map((g) => g.name) } });
+    });
+  }
+
+  async groupsOf(id: string, em: EntityManager = this.db.manager) {
     const groups = await em
       .createQueryBuilder(GroupEntity, 'g')
       .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
-      .where('m.user_id = :id', { id: user.id })
+      .where('m.user_id = :id', { id })
       .orderBy('g.name_lower')
       .getMany();
-    return { status: 'provisioned', user: toDirectoryUser(user), groups: groups.map((g) => g.name), created, changed };
+    return groups.map((g) => ({ id: g.id, name: g.name, source: g.source }));
   }
 
-  private async syncManagedGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: AuditChange[]): Promise<boolean> {
-    const wanted = new Map(req.groups.map((name) => [name.toLowerCase(), name]));
-    const existing = wanted.size ? await em.findBy(GroupEntity, { nameLower: In([...wanted.keys()]) }) : [];
-    const byLower = new Map(existing.map((g) => [g.nameLower, g]));
-    const toCreate = [...wanted].filter(([lower]) => !byLower.has(lower));
-    for (const [lower, name] of toCreate) {
-      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, description: null, source: req.source, createdAt: now });
-      await em.insert(GroupEntity, group);
-      byLower.set(lower, group);
-      changes.push({ actor: req.actor, action: 'group.created', targetType: 'group', targetId: group.id, after: { name, source: req.source } });
-    }
-    const current = await em
-      .createQueryBuilder(GroupEntity, 'g')
-      .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
-      .where('m.user_id = :id', { id: user.id })
-      .getMany();
-    const currentIds = new Set(current.map((g) => g.id));
-    const add = [...byLower.values()].filter((g) => !currentIds.has(g.id));
-    // Only memberships in groups this source manages are removed; local groups stay.
-    const remove = current.filter((g) => g.source === req.source && !wanted.has(g.nameLower));
-    if (add.length) {
-      await em.insert(MembershipEntity, add.map((g) => ({ userId: user.id, groupId: g.id, createdAt: now })));
-      for (const g of add) changes.push({ actor: req.actor, action: 'membership.added', targetType: 'membership', targetId: user.id, after: { group: g.name } });
-    }
-    if (remove.length) {
-      await em.delete(MembershipEntity, { userId: user.id, groupId: In(remove.map((g) => g.id)) });
-      for (const g of remove) changes.push({ actor: req.actor, action: 'membership.removed', targetType: 'membership', targetId: user.id, before: { group: g.name } });
-    }
-    return add.length + remove.length > 0;
-  }
-
-  private async upsertProperties(em: EntityManager, user: UserEntity, props: Record<string, string>, actor: string, changes: AuditChange[]): Promise<boolean> {
-    const keys = Object.keys(props);
-    if (keys.length === 0) return false;
-    const existing = new Map((await em.findBy(UserPropertyEntity, { userId: user.id, key: In(keys) })).map((p) => [p.key, p.value]));
-    const changed = keys.filter((k) => existing.get(k) !== props[k]);
-    if (changed.length === 0) return false;
-    await em.upsert(UserPropertyEntity, changed.map((key) => ({ userId: user.id, key, value: props[key] })), ['userId', 'key']);
-    changes.push({
-      actor,
-      action: 'user.properties.updated',
-      targetType: 'property',
-      targetId: user.id,
-      before: Object.fromEntries(changed.map((k) => [k, existing.get(k) ?? null])),
-      after: Object.fromEntries(changed.map((k) => [k, props[k]])),
+  setGroups(id: string, groupIds: string[], actor: string) {
+    return this.changes.run(async (em, changes) => {
+      await this.mustFind(em, id);
+      const wanted = [...new Set(groupIds)];
+      const found = wanted.length ? await em.findBy(GroupEntity, { id: In(wanted) }) : [];
+      const missing = wanted.filter((g) => !found.some((f) => f.id === g));
+      if (missing.length) throw new BadRequestException(`groupIds: no group ${missing.join(', ')}`);
+      const current = await em.findBy(MembershipEntity, { userId: id });
+      const add = found.filter((g) => !current.some((m) => m.groupId === g.id));
+      const remove = current.filter((m) => !wanted.includes(m.groupId));
+      const now = new Date();
+      if (add.length) await em.insert(MembershipEntity, add.map((g) => ({ userId: id, groupId: g.id, createdAt: now })));
+      if (remove.length) await em.delete(MembershipEntity, { userId: id, groupId: In(remove.map((m) => m.groupId)) });
+      for (const g of add) changes.push({ actor, action: 'membership.added', targetType: 'membership', targetId: `${id}:${g.id}`, after: { userId: id, groupId: g.id, group: g.name } });
+      for (const m of remove) changes.push({ actor, action: 'membership.removed', targetType: 'membership', targetId: `${id}:${m.groupId}`, before: { userId: id, groupId: m.groupId } });
+      return this.groupsOf(id, em);
     });
-    return true;
+  }
+
+  async properties(id: string, em: EntityManager = this.db.manager): Promise<Record<string, string>> {
+    const rows = await em.find(UserPropertyEntity, { where: { userId: id }, order: { key: 'ASC' } });
+    return Object.fromEntries(rows.map((p) => [p.key, p.value]));
+  }
+
+  setProperty(id: string, key: string, value: string, actor: string) {
+    return this.changes.run(async (em, changes) => {
+      await this.mustFind(em, id);
+      const existing = await em.findOneBy(UserPropertyEntity, { userId: id, key });
+      if (existing?.value !== value) {
+        await em.upsert(UserPropertyEntity, { userId: id, key, value }, ['userId', 'key']);
+        changes.push({ actor, action: 'property.changed', targetType: 'property', targetId: `${id}:${key}`, before: existing ? { [key]: existing.value } : null, after: { [key]: value } });
+      }
+      return this.properties(id, em);
+    });
+  }
+
+  deleteProperty(id: string, key: string, actor: string) {
+    return this.changes.run(async (em, changes) => {
+      await this.mustFind(em, id);
+      const existing = await em.findOneBy(UserPropertyEntity, { userId: id, key });
+      if (!existing) throw new NotFoundException(`user ${id} has no property ${key}`);
+      await em.delete(UserPropertyEntity, { userId: id, key });
+      changes.push({ actor, action: 'property.removed', targetType: 'property', targetId: `${id}:${key}`, before: { [key]: existing.value } });
+      return this.properties(id, em);
+    });
+  }
+
+  /**
+   * Creates or updates many users in one transaction (User Sync's bulk path): existing rows are
+   * read in a few IN queries, new rows inserted in slices, and unchanged rows not written at all.
+   */
+  bulkUpsert(dto: BulkUpsertUsers, actor: string) {
+    return this.guardUnique(() =>
+      this.changes.run(async (em, changes) => {
+        const items = dto.users;
+        const dupes = firstDuplicate(items.map((u) => u.username.toLowerCase()));
+        if (dupes !== undefined) throw new BadRequestException(`users.${dupes}.username: appears twice in the request`);
+        const byExternal = new Map<string, UserEntity>();
+        const byUsername = new Map<string, UserEntity>();
+        const externals = items.filter((u) => u.externalId).map((u) => u.externalId!);
+        await inChunks(externals, 500, async (chunk) => {
+          for (const u of await em.findBy(UserEntity, { externalId: In(chunk) })) byExternal.set(`${u.source}\u0000${u.externalId}`, u);
+        });
+        await inChunks(items.map((u) => u.username.toLowerCase()), 500, async (chunk) => {
+          for (const u of await em.findBy(UserEntity, { usernameLower: In(chunk) })) byUsername.set(u.usernameLower, u);
+        });
+        const now = new Date();
+        const inserts: UserEntity[] = [];
+        const results: { index: number; id: string; status: 'created' | 'updated' | 'unchanged' }[] = [];
+        let activating = 0;
+        for (const [index, item] of items.entries()) {
+          const existing = (item.externalId && byExternal.get(`${item.source}\u0000${item.externalId}`)) || byUsername.get(item.username.toLowerCase());
+          if (existing && existing.source !== item.source && existing.externalId && existing.externalId !== item.externalId) {
+            throw new ConflictException(`users.${index}.username: ${item.username} belongs to another account (source ${existing.source})`);
+          }
+          if (!existing) {
+            const user = em.create(UserEntity, {
+              id: crypto.randomUUID(),
+              username: item.username,
+              usernameLower: item.username.toLowerCase(),
+              email: item.email,
+              emailLower: item.email?.toLowerCase() ?? null,
+              displayName: item.displayName,
+              active: item.active,
+              source: item.source,
+              externalId: item.externalId,
+              lastLoginAt: null,
+              createdAt: now,
+              updatedAt: now,
+            });
+            inserts.push(user);
+            if (user.active) activating++;
+            changes.push({ actor, action: 'user.created', targetType: 'user', targetId: user.id, after: userSnapshot(user) });
+            results.push({ index, id: user.id, status: 'created' });
+            continue;
+          }
+          const before = userSnapshot(existing);
+          const next = { username: item.username, email: item.email, displayName: item.displayName, active: item.active, source: item.source, externalId: item.externalId };
+          const after = { ...before, ...next };
+          if (JSON.stringify(before) === JSON.stringify(after)) {
+            results.push({ index, id: existing.id, status: 'unchanged' });
+            continue;
+          }
+          if (!existing.active && item.active) activating++;
+          await em.update(UserEntity, { id: existing.id }, { ...next, usernameLower: item.username.toLowerCase(), emailLower: item.email?.toLowerCase() ?? null, updatedAt: now });
+          changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: existing.id, before, after });
+          results.push({ index, id: existing.id, status: 'updated' });
+        }
+        await this.seats.claim(em, activating);
+        await inChunks(inserts, 200, (chunk) => em.insert(UserEntity, chunk));
+        const props = items.flatMap((item, i) => Object.entries(item.properties ?? {}).map(([key, value]) => ({ userId: results[i].id, key, value })));
+        await inChunks(props, 300, (chunk) => em.upsert(UserPropertyEntity, chunk, ['userId', 'key']));
+        const count = (s: string) => results.filter((r) => r.status === s).length;
+        return { created: count('created'), updated: count('updated'), unchanged: count('unchanged'), users: results };
+      }),
+    );
+  }
+
+  async findGroup(em: EntityManager, idOrName: string): Promise<GroupEntity> {
+    const group = UUID.test(idOrName) ? await em.findOneBy(GroupEntity, { id: idOrName }) : await em.findOneBy(GroupEntity, { nameLower: idOrName.toLowerCase() });
+    if (!group) throw new NotFoundException(`no group ${idOrName}`);
+    return group;
+  }
+
+  private async mustFind(em: EntityManager, id: string): Promise<UserEntity> {
+    const user = UUID.test(id) ? await em.findOneBy(UserEntity, { id }) : null;
+    if (!user) throw new NotFoundException(`no user ${id}`);
+    return user;
+  }
+
+  private async assertFree(em: EntityManager, username?: string, email?: string | null, self?: string): Promise<void> {
+    if (username) {
+      const other = await em.findOneBy(UserEntity, { usernameLower: username.toLowerCase() });
+      if (other && other.id !== self) throw new ConflictException(`username: ${username} is taken (case-insensitively)`);
+    }
+    if (email) {
+      const other = await em.findOneBy(UserEntity, { emailLower: email.toLowerCase() });
+      if (other && other.id !== self) throw new ConflictException(`email: ${email} belongs to another user`);
+    }
+  }
+
+  /** A unique-index race (two creates at once) ends as a clean 409, never a 500. */
+  private async guardUnique<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictException('username or email: already taken by another user');
+      throw err;
+    }
   }
 }
+
+function firstDuplicate(values: string[]): number | undefined {
+  const seen = new Set<string>();
+  for (const [i, v] of values.entries()) {
+    if (seen.has(v)) return i;
+    seen.add(v);
+  }
+  return undefined;
+}
+
+export type { Change };

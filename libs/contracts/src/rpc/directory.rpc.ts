@@ -32,7 +32,16 @@ export const DirectoryRpc = {
         changed: z.boolean(),
       }),
       z.object({ status: z.literal('disabled'), user: directoryUserSchema }),
-      z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict']), message: z.string() }),
+      z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit']), message: z.string() }),
+    ]),
+  },
+  /** auth and provisioning check admin API tokens against the directory, which owns them. */
+  verifyToken: {
+    subject: 'rpc.directory.tokens.verify',
+    request: z.object({ token: z.string().min(1).max(200) }).strict(),
+    reply: z.discriminatedUnion('valid', [
+      z.object({ valid: z.literal(true), tokenId: z.string(), name: z.string(), role: z.enum(['admin', 'read-only']) }),
+      z.object({ valid: z.literal(false) }),
     ]),
   },
 } as const;

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { createEvent, directoryEventFor } from '@bridgekeeper/contracts';
+import { runInTransaction } from '@bridgekeeper/platform';
+import { OutboxEventEntity } from '../outbox/outbox-event.entity';
+import { OutboxRelay } from '../outbox/outbox.relay';
+import { AuditEntryEntity } from './audit-entry.entity';
+
+export type TargetType = 'user' | 'group' | 'membership' | 'property' | 'token';
+
+export interface Change {
+  /** `admin-token:<id>`, `login:<traceId>`, `sync:<runId>`, `cli:<user>`. */
+  actor: string;
+  /** `user.created`, `membership.removed`, … (the directory event is `directory.<action>`). */
+  action: string;
+  targetType: TargetType;
+  targetId: string;
+  before?: object | null;
+  after?: object | null;
+}
+
+/**
+ * Every change to the directory goes through here: the work, its audit rows and its outbox
+ * events commit together or not at all; the events are published right after.
+ */
+@Injectable()
+export class ChangeLog {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async run<T>(work: (em: EntityManager, changes: Change[]) => Promise<T>): Promise<T> {
+    const result = await runInTransaction(this.db, async (em) => {
+      const changes: Change[] = [];
+      const out = await work(em, changes);
+      await this.write(em, changes);
+      return out;
+    });
+    this.relay.kick();
+    return result;
+  }
+
+  private async write(em: EntityManager, changes: Change[]): Promise<void> {
+    if (changes.length === 0) return;
+    const at = new Date();
+    const audit = changes.map((c) =>
+      em.create(AuditEntryEntity, {
+        id: crypto.randomUUID(),
+        at,
+        actor: c.actor,
+        action: c.action,
+        targetType: c.targetType,
+        targetId: c.targetId,
+        before: (c.before ?? null) as Record<string, unknown> | null,
+        after: (c.after ?? null) as Record<string, unknown> | null,
+      }),
+    );
+    const events = changes.flatMap((c) => {
+      const contract = c.targetType === 'token' ? undefined : directoryEventFor(c.action);
+      if (!contract) return [];
+      const event = createEvent(contract, 'directory', {
+        targetType: c.targetType as 'user',
+        targetId: c.targetId,
+        actor: c.actor,
+        before: (c.before ?? null) as Record<string, unknown> | null,
+        after: (c.after ?? null) as Record<string, unknown> | null,
+      });
+      return [em.create(OutboxEventEntity, { id: event.id, subject: contract.subject, payload: JSON.stringify(event), createdAt: at, publishedAt: null })];
+    });
+    for (let i = 0; i < audit.length; i += 200) await em.insert(AuditEntryEntity, audit.slice(i, i + 200));
+    for (let i = 0; i < events.length; i += 200) await em.insert(OutboxEventEntity, events.slice(i, i + 200));
+  }
+}

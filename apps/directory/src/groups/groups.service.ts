@@ -1,0 +1,136 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { containsPattern, keysetPage } from '@bridgekeeper/platform';
+import { ChangeLog } from '../audit/change-log.service';
+import { UserEntity } from '../users/user.entity';
+import { inChunks, isUniqueViolation } from '../users/user.view';
+import { BulkMemberships, CreateGroup, ListGroups, UpdateGroup } from './dto/groups.schemas';
+import { GroupEntity } from './group.entity';
+import { MembershipEntity } from './membership.entity';
+
+const groupView = (g: GroupEntity) => ({ id: g.id, name: g.name, description: g.description, source: g.source, createdAt: g.createdAt });
+const groupSnapshot = (g: GroupEntity) => ({ name: g.name, description: g.description, source: g.source });
+
+@Injectable()
+export class GroupsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly changes: ChangeLog,
+  ) {}
+
+  list(q: ListGroups) {
+    const qb = this.db.getRepository(GroupEntity).createQueryBuilder('g');
+    if (q.source) qb.andWhere('g.source = :source', { source: q.source });
+    if (q.q) qb.andWhere(`g.name_lower LIKE :like ESCAPE '\\'`, { like: containsPattern(q.q) });
+    return keysetPage(qb, { ds: this.db, alias: 'g', column: 'name_lower', property: 'nameLower', limit: q.limit, cursor: q.cursor, map: groupView });
+  }
+
+  async get(id: string) {
+    const group = await this.mustFind(this.db.manager, id);
+    const members = await this.db.getRepository(MembershipEntity).countBy({ groupId: id });
+    return { ...groupView(group), members };
+  }
+
+  create(dto: CreateGroup, actor: string) {
+    return this.guardUnique(dto.name, () =>
+      this.changes.run(async (em, changes) => {
+        if (await em.existsBy(GroupEntity, { nameLower: dto.name.toLowerCase() })) throw new ConflictException(`name: a group ${dto.name} exists (case-insensitively)`);
+        const group = em.create(GroupEntity, { id: crypto.randomUUID(), ...dto, nameLower: dto.name.toLowerCase(), createdAt: new Date() });
+        await em.insert(GroupEntity, group);
+        changes.push({ actor, action: 'group.created', targetType: 'group', targetId: group.id, after: groupSnapshot(group) });
+        return groupView(group);
+      }),
+    );
+  }
+
+  update(id: string, patch: UpdateGroup, actor: string) {
+    return this.guardUnique(patch.name ?? '', () =>
+      this.changes.run(async (em, changes) => {
+        const group = await this.mustFind(em, id);
+        const before = groupSnapshot(group);
+        if (patch.name && patch.name.toLowerCase() !== group.nameLower && (await em.existsBy(GroupEntity, { nameLower: patch.name.toLowerCase() }))) {
+          throw new ConflictException(`name: a group ${patch.name} exists (case-insensitively)`);
+        }
+        Object.assign(group, patch, patch.name ? { nameLower: patch.name.toLowerCase() } : {});
+        const after = groupSnapshot(group);
+        if (JSON.stringify(before) !== JSON.stringify(after)) {
+          await em.update(GroupEntity, { id }, { name: group.name, nameLower: group.nameLower, description: group.description });
+          changes.push({ actor, action: 'group.updated', targetType: 'group', targetId: id, before, after });
+        }
+        return groupView(group);
+      }),
+    );
+  }
+
+  remove(id: string, actor: string) {
+    return this.changes.run(async (em, changes) => {
+      const group = await this.mustFind(em, id);
+      const members = await em.countBy(MembershipEntity, { groupId: id });
+      await em.delete(MembershipEntity, { groupId: id });
+      await em.delete(GroupEntity, { id });
+      changes.push({ actor, action: 'group.deleted', targetType: 'group', targetId: id, before: { ...groupSnapshot(group), members } });
+    });
+  }
+
+  /**
+   * Adds and removes many memberships in one transaction: users and groups are checked in a few
+   * IN queries (an unknown one fails the whole request and changes nothing), rows written in slices.
+   */
+  bulkMemberships(dto: BulkMemberships, actor: string) {
+    return this.changes.run(async (em, changes) => {
+      const all = [...dto.add, ...dto.remove];
+      const userIds = [...new Set(all.map((m) => m.userId))];
+      const groupIds = [...new Set(all.map((m) => m.groupId))];
+      const knownUsers = new Set<string>();
+      const knownGroups = new Set<string>();
+      await inChunks(userIds, 500, async (c) => (await em.find(UserEntity, { select: { id: true }, where: { id: In(c) } })).forEach((u) => knownUsers.add(u.id)));
+      await inChunks(groupIds, 500, async (c) => (await em.find(GroupEntity, { select: { id: true }, where: { id: In(c) } })).forEach((g) => knownGroups.add(g.id)));
+      const problems = [
+        ...dto.add.flatMap((m, i) => describeMissing('add', i, m, knownUsers, knownGroups)),
+        ...dto.remove.flatMap((m, i) => describeMissing('remove', i, m, knownUsers, knownGroups)),
+      ];
+      if (problems.length) throw new BadRequestException(problems.slice(0, 50).join('; '));
+
+      const existing = new Set<string>();
+      await inChunks(userIds, 500, async (c) => (await em.findBy(MembershipEntity, { userId: In(c) })).forEach((m) => existing.add(`${m.userId}:${m.groupId}`)));
+      const key = (m: { userId: string; groupId: string }) => `${m.userId}:${m.groupId}`;
+      const now = new Date();
+      const adds = uniqueBy(dto.add, key).filter((m) => !existing.has(key(m)));
+      const removes = uniqueBy(dto.remove, key).filter((m) => existing.has(key(m)));
+      await inChunks(adds, 300, (c) => em.insert(MembershipEntity, c.map((m) => ({ ...m, createdAt: now }))));
+      for (const m of removes) await em.delete(MembershipEntity, m);
+      for (const m of adds) changes.push({ actor, action: 'membership.added', targetType: 'membership', targetId: key(m), after: m });
+      for (const m of removes) changes.push({ actor, action: 'membership.removed', targetType: 'membership', targetId: key(m), before: m });
+      return { added: adds.length, removed: removes.length, unchanged: dto.add.length + dto.remove.length - adds.length - removes.length };
+    });
+  }
+
+  private async mustFind(em: EntityManager, id: string): Promise<GroupEntity> {
+    const group = /^[0-9a-f-]{36}$/i.test(id) ? await em.findOneBy(GroupEntity, { id }) : null;
+    if (!group) throw new NotFoundException(`no group ${id}`);
+    return group;
+  }
+
+  private async guardUnique<T>(name: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictException(`name: a group ${name} exists (case-insensitively)`);
+      throw err;
+    }
+  }
+}
+
+function describeMissing(list: string, i: number, m: { userId: string; groupId: string }, users: Set<string>, groups: Set<string>): string[] {
+  const out: string[] = [];
+  if (!users.has(m.userId)) out.push(`${list}.${i}.userId: no user ${m.userId}`);
+  if (!groups.has(m.groupId)) out.push(`${list}.${i}.groupId: no group ${m.groupId}`);
+  return out;
+}
+
+function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const item of items) seen.set(key(item), item);
+  return [...seen.values()];
+}

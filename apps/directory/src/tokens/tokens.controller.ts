@@ -1,0 +1,34 @@
+import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { Actor, AdminOnly, ADMIN_ROLES, ApiZodBody, ZodPipe } from '@bridgekeeper/platform';
+import { TokensService } from './tokens.service';
+
+const createToken = z.object({ name: z.string().trim().min(1).max(100), role: z.enum(ADMIN_ROLES as ['admin', 'read-only']) }).strict();
+
+@ApiTags('tokens')
+@ApiBearerAuth()
+@Controller('api/v1/tokens')
+export class TokensController {
+  constructor(private readonly tokens: TokensService) {}
+
+  @Get()
+  @AdminOnly()
+  @ApiOperation({ summary: 'Admin API tokens (never their secrets)' })
+  list() {
+    return this.tokens.list();
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create a token; the response is the only time the token is shown' })
+  @ApiZodBody(createToken)
+  create(@Body(new ZodPipe(createToken)) body: z.infer<typeof createToken>, @Actor() actor: string) {
+    return this.tokens.create(body.name, body.role, actor);
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Revoke a token (it stops working at once here, within 30 s in the other services)' })
+  revoke(@Param('id') id: string, @Actor() actor: string) {
+    return this.tokens.revoke(id, actor);
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { pageQuery } from '@bridgekeeper/platform';
+
+const username = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .regex(/^[^\s\u0000-\u001f\u007f]+$/, 'no spaces or control characters');
+const source = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
+
+export const createUserSchema = z
+  .object({
+    username,
+    email: z.email().max(320).nullable().default(null),
+    displayName: z.string().trim().max(255).nullable().default(null),
+    active: z.boolean().default(true),
+    source: source.default('local').describe('`local` for users kept by hand (the Manual model), or the IdP / connector id'),
+    externalId: z.string().min(1).max(255).nullable().default(null).describe("the IdP's immutable user id"),
+  })
+  .strict();
+
+export const updateUserSchema = z
+  .object({
+    username: username.optional(),
+    email: z.email().max(320).nullable().optional(),
+    displayName: z.string().trim().max(255).nullable().optional(),
+    externalId: z.string().min(1).max(255).nullable().optional(),
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, 'name at least one field to change');
+
+export const listUsersSchema = z
+  .object({
+    ...pageQuery,
+    status: z.enum(['active', 'disabled']).optional(),
+    source: source.optional(),
+    group: z.string().max(255).optional().describe('group id or name: members only'),
+    q: z.string().trim().min(1).max(100).optional().describe('contains, case-insensitive: username, email, display name'),
+    sort: z.enum(['username', '-username', 'createdAt', '-createdAt', 'updatedAt', '-updatedAt']).default('username'),
+  })
+  .strict();
+
+export const setPropertySchema = z.object({ value: z.string().max(4000) }).strict();
+export const propertyKey = z.string().min(1).max(255).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : -');
+
+export const setUserGroupsSchema = z
+  .object({ groupIds: z.array(z.uuid()).max(1000) })
+  .strict()
+  .describe("replaces the user's memberships with exactly these groups");
+
+export const bulkUpsertUsersSchema = z
+  .object({
+    users: z.array(createUserSchema.extend({ properties: z.record(propertyKey, z.string().max(4000)).optional() })).min(1).max(5000),
+  })
+  .strict()
+  .describe('creates or updates users by (source, externalId), else by username; all or nothing');
+
+export type CreateUser = z.infer<typeof createUserSchema>;
+export type UpdateUser = z.infer<typeof updateUserSchema>;
+export type ListUsers = z.infer<typeof listUsersSchema>;
+export type BulkUpsertUsers = z.infer<typeof bulkUpsertUsersSchema>;

@@ -1,0 +1,146 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { DirectoryRpc, DirectoryUser, ProvisionUserReply } from '@bridgekeeper/contracts';
+import { Change, ChangeLog } from '../audit/change-log.service';
+import { GroupEntity } from '../groups/group.entity';
+import { MembershipEntity } from '../groups/membership.entity';
+import { SeatLimitError, SeatsService } from '../seats/seats.service';
+import { UserPropertyEntity } from './user-property.entity';
+import { UserEntity } from './user.entity';
+import { isUniqueViolation, userSnapshot } from './user.view';
+
+type ProvisionRequest = ReturnType<typeof DirectoryRpc.provisionUser.request.parse>;
+
+export class ProvisionConflictError extends Error {}
+
+export const toDirectoryUser = (u: UserEntity): DirectoryUser => ({
+  id: u.id,
+  username: u.username,
+  email: u.email,
+  displayName: u.displayName,
+  active: u.active,
+});
+
+/**
+ * The provisioning command behind a login (JIT): create or update the user the IdP names, and
+ * make their memberships in the groups managed by the same source match what the IdP asserts.
+ * Groups from other sources (local groups) are never touched. One audited transaction.
+ */
+@Injectable()
+export class ProvisionService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly changes: ChangeLog,
+    private readonly seats: SeatsService,
+  ) {}
+
+  async provision(req: ProvisionRequest): Promise<ProvisionUserReply> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.changes.run((em, changes) => this.provisionIn(em, req, changes));
+      } catch (err) {
+        // Two first logins of the same user at once: the loser retries and finds the winner's row.
+        if (attempt < 3 && isUniqueViolation(err)) continue;
+        if (err instanceof SeatLimitError) return { status: 'error', code: 'seat_limit', message: err.message };
+        throw err;
+      }
+    }
+  }
+
+  private async provisionIn(em: EntityManager, req: ProvisionRequest, changes: Change[]): Promise<ProvisionUserReply> {
+    const now = new Date();
+    const users = em.getRepository(UserEntity);
+    let user =
+      (await users.findOneBy({ source: req.source, externalId: req.externalId })) ??
+      (await users.findOneBy({ usernameLower: req.username.toLowerCase() }));
+    if (user && user.externalId && (user.source !== req.source || user.externalId !== req.externalId)) {
+      return { status: 'error', code: 'conflict', message: `username ${req.username} already belongs to another account (source ${user.source}); it is not taken over` };
+    }
+    const emailOwner = req.email ? await users.findOneBy({ emailLower: req.email.toLowerCase() }) : null;
+    const email = emailOwner && emailOwner.id !== user?.id ? null : req.email;
+    let created = false;
+    let changed = false;
+    if (!user) {
+      await this.seats.claim(em, 1);
+      user = users.create({
+        id: crypto.randomUUID(),
+        username: req.username,
+        usernameLower: req.username.toLowerCase(),
+        email,
+        emailLower: email?.toLowerCase() ?? null,
+        displayName: req.displayName,
+        active: true,
+        source: req.source,
+        externalId: req.externalId,
+        lastLoginAt: now,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await users.insert(user);
+      created = changed = true;
+      changes.push({ actor: req.actor, action: 'user.created', targetType: 'user', targetId: user.id, after: userSnapshot(user) });
+    } else {
+      if (!user.active) return { status: 'disabled', user: toDirectoryUser(user) };
+      const before = userSnapshot(user);
+      const next = { username: req.username, email, displayName: req.displayName, source: req.source, externalId: req.externalId };
+      const after = { ...before, ...next };
+      changed = JSON.stringify(before) !== JSON.stringify(after);
+      Object.assign(user, next, { usernameLower: req.username.toLowerCase(), emailLower: email?.toLowerCase() ?? null, lastLoginAt: now }, changed ? { updatedAt: now } : {});
+      await users.update({ id: user.id }, { ...next, usernameLower: user.usernameLower, emailLower: user.emailLower, lastLoginAt: now, updatedAt: user.updatedAt });
+      if (changed) changes.push({ actor: req.actor, action: 'user.updated', targetType: 'user', targetId: user.id, before, after });
+    }
+
+    changed = (await this.syncManagedGroups(em, user, req, now, changes)) || changed;
+    changed = (await this.upsertProperties(em, user, req.properties ?? {}, req.actor, changes)) || changed;
+
+    const groups = await em
+      .createQueryBuilder(GroupEntity, 'g')
+      .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
+      .where('m.user_id = :id', { id: user.id })
+      .orderBy('g.name_lower')
+      .getMany();
+    return { status: 'provisioned', user: toDirectoryUser(user), groups: groups.map((g) => g.name), created, changed };
+  }
+
+  private async syncManagedGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: Change[]): Promise<boolean> {
+    const wanted = new Map(req.groups.map((name) => [name.toLowerCase(), name]));
+    const existing = wanted.size ? await em.findBy(GroupEntity, { nameLower: In([...wanted.keys()]) }) : [];
+    const byLower = new Map(existing.map((g) => [g.nameLower, g]));
+    for (const [lower, name] of wanted) {
+      if (byLower.has(lower)) continue;
+      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, description: null, source: req.source, createdAt: now });
+      await em.insert(GroupEntity, group);
+      byLower.set(lower, group);
+      changes.push({ actor: req.actor, action: 'group.created', targetType: 'group', targetId: group.id, after: { name, source: req.source } });
+    }
+    const current = await em
+      .createQueryBuilder(GroupEntity, 'g')
+      .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
+      .where('m.user_id = :id', { id: user.id })
+      .getMany();
+    const currentIds = new Set(current.map((g) => g.id));
+    const add = [...byLower.values()].filter((g) => !currentIds.has(g.id));
+    // Only memberships in groups this source manages are removed; local groups stay.
+    const remove = current.filter((g) => g.source === req.source && !wanted.has(g.nameLower));
+    if (add.length) await em.insert(MembershipEntity, add.map((g) => ({ userId: user.id, groupId: g.id, createdAt: now })));
+    if (remove.length) await em.delete(MembershipEntity, { userId: user.id, groupId: In(remove.map((g) => g.id)) });
+    for (const g of add) changes.push({ actor: req.actor, action: 'membership.added', targetType: 'membership', targetId: `${user.id}:${g.id}`, after: { userId: user.id, groupId: g.id, group: g.name } });
+    for (const g of remove) changes.push({ actor: req.actor, action: 'membership.removed', targetType: 'membership', targetId: `${user.id}:${g.id}`, before: { userId: user.id, groupId: g.id, group: g.name } });
+    return add.length + remove.length > 0;
+  }
+
+  private async upsertProperties(em: EntityManager, user: UserEntity, props: Record<string, string>, actor: string, changes: Change[]): Promise<boolean> {
+    const keys = Object.keys(props);
+    if (keys.length === 0) return false;
+    const existing = new Map((await em.findBy(UserPropertyEntity, { userId: user.id, key: In(keys) })).map((p) => [p.key, p.value]));
+    const changedKeys = keys.filter((k) => existing.get(k) !== props[k]);
+    if (changedKeys.length === 0) return false;
+    await em.upsert(UserPropertyEntity, changedKeys.map((key) => ({ userId: user.id, key, value: props[key] })), ['userId', 'key']);
+    for (const key of changedKeys) {
+      const before = existing.get(key);
+      changes.push({ actor, action: 'property.changed', targetType: 'property', targetId: `${user.id}:${key}`, before: before === undefined ? null : { [key]: before }, after: { [key]: props[key] } });
+    }
+    return true;
+  }
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { defineEvent } from '../envelope';
+import { STREAMS } from '../streams';
+
+/**
+ * Directory changes, for any consumer (applications, a console, a SIEM). One payload shape for
+ * all of them: which object, who changed it, and its state before and after. Written to an
+ * outbox in the same transaction as the change, then published, so none is lost.
+ */
+export const directoryChangeData = z
+  .object({
+    targetType: z.enum(['user', 'group', 'membership', 'property']),
+    targetId: z.string().min(1),
+    actor: z.string().min(1),
+    before: z.record(z.string(), z.unknown()).nullable(),
+    after: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .strict();
+
+const change = (action: string, description: string) =>
+  defineEvent({ subject: `directory.${action}`, v: 1, stream: STREAMS.DIRECTORY.name, data: directoryChangeData, description });
+
+export const DirectoryEventsV1 = {
+  userCreated: change('user.created', 'a directory user was created'),
+  userUpdated: change('user.updated', "a directory user's profile changed"),
+  userDisabled: change('user.disabled', 'a directory user was disabled (frees a licence seat)'),
+  userEnabled: change('user.enabled', 'a directory user was enabled again'),
+  userDeleted: change('user.deleted', 'a directory user was deleted'),
+  groupCreated: change('group.created', 'a group was created'),
+  groupUpdated: change('group.updated', 'a group was renamed or described'),
+  groupDeleted: change('group.deleted', 'a group was deleted'),
+  membershipAdded: change('membership.added', 'a user joined a group'),
+  membershipRemoved: change('membership.removed', 'a user left a group'),
+  propertyChanged: change('property.changed', "a user property was set"),
+  propertyRemoved: change('property.removed', 'a user property was removed'),
+} as const;
+
+export type DirectoryAction = (typeof DirectoryEventsV1)[keyof typeof DirectoryEventsV1]['subject'] extends `directory.${infer A}` ? A : never;
+
+export const directoryEventFor = (action: string) => Object.values(DirectoryEventsV1).find((e) => e.subject === `directory.${action}`);
