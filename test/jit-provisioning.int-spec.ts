@@ -2,7 +2,7 @@ import { connect, JSONCodec, NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { createEvent, Envelope, UserAuthenticatedV1, UserProvisionedV1, UserRejectedV1 } from '@bridgekeeper/contracts';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
-import { ServiceProcess, Stack } from './support/stack';
+import { createAdminToken, ServiceProcess, Stack } from './support/stack';
 
 /**
  * Provisioning and directory as real processes on a real nats-server and PostgreSQL: a
@@ -54,6 +54,18 @@ describe('JIT provisioning across services', () => {
     const answer = await outcome(event.id);
     expect(answer).toMatchObject({ source: 'provisioning', data: { traceId: event.data.traceId, created: true, groups: ['engineering/backend', 'staff'], user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' } } });
     expect(await users('alice')).toHaveLength(1);
+  });
+
+  it("shows a login's provisioning outcome on provisioning's admin API, to token holders only", async () => {
+    const event = login('frank', { email: ['frank@example.com'] });
+    await publish(event);
+    await outcome(event.id);
+    const url = `${stack.services.provisioning.url}/api/v1/events/${event.id}`;
+    expect((await fetch(url)).status).toBe(401);
+    const token = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir }, 'read-only');
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ eventId: event.id, subject: 'user.authenticated', outcome: 'provisioned' });
   });
 
   it('updates the same user on the next login, and a redelivered login changes nothing twice', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { Client } from 'pg';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
-import { ServiceProcess, Stack } from './support/stack';
+import { createAdminToken, ServiceProcess, Stack } from './support/stack';
 
 /**
  * The walking skeleton, for real: Chromium → auth /login → Keycloak's own login page →
@@ -141,6 +141,13 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     const [trace] = await rows('SELECT status, reason_code, reason FROM auth.login_traces WHERE id = $1', [traceId]);
     expect(trace).toMatchObject({ status: 'failed', reason_code: 'signature' });
     expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['bob'])).toHaveLength(0);
+    // An admin looks the trace id up on auth's admin API (token checked by the directory).
+    const url = `${stack.services.auth.url}/api/v1/login-traces/${traceId}`;
+    expect((await fetch(url)).status).toBe(401);
+    const token = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir }, 'read-only');
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: traceId, idp: 'keycloak', status: 'failed', reasonCode: 'signature', steps: expect.arrayContaining([expect.objectContaining({ step: 'saml.response-received' })]) });
     await page.context().close();
   });
 

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -91,4 +91,16 @@ export class Stack {
     await Promise.all(Object.values(this.services).map((s) => s.stop()));
     rmSync(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** Creates an admin API token with the project's CLI, as an admin would (`pnpm bk tokens create`). */
+export function createAdminToken(env: { DATABASE_URL?: string; DATA_DIR?: string }, role: 'admin' | 'read-only' = 'admin'): string {
+  const out = execFileSync(process.execPath, [join(ROOT, 'dist/apps/directory/src/cli.js'), 'tokens', 'create', '--name', `test-${role}`, '--role', role], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', NATS_URL: 'nats://127.0.0.1:1', ...env },
+    encoding: 'utf8',
+  });
+  const token = out.trim().split('\n').pop() ?? '';
+  if (!token.startsWith('bk_')) throw new Error(`the CLI printed no token:\n${out}`);
+  return token;
 }

@@ -18,6 +18,13 @@ export interface ServiceBootstrap {
 
 /** Shared main.ts: pino logger, helmet, capped bodies, problem+json, OpenAPI, shutdown hooks. */
 export async function bootstrapService(module: Type<unknown> | DynamicModule, opts: ServiceBootstrap): Promise<INestApplication> {
+  const app = await createServiceApp(module, opts);
+  await app.listen(opts.port, opts.host ?? '0.0.0.0');
+  return app;
+}
+
+/** The configured application, not yet listening (tests listen on a free port). */
+export async function createServiceApp(module: Type<unknown> | DynamicModule, opts: Omit<ServiceBootstrap, 'port' | 'host'>): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: false, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': null, 'upgrade-insecure-requests': null } } }));
@@ -31,7 +38,6 @@ export async function bootstrapService(module: Type<unknown> | DynamicModule, op
   );
   SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
   await opts.configure?.(app);
-  await app.listen(opts.port, opts.host ?? '0.0.0.0');
   return app;
 }
 

@@ -24,6 +24,11 @@ export class ProblemFilter implements ExceptionFilter {
       const body = exception.getResponse();
       title = HttpStatus[status]?.toString().replace(/_/g, ' ').toLowerCase() ?? exception.name;
       detail = typeof body === 'string' ? body : ((body as { message?: string | string[] }).message?.toString() ?? exception.message);
+    } else if (isHttpError(exception)) {
+      // body-parser and friends: 413 entity too large, 400 malformed JSON, 415 …
+      status = exception.status;
+      title = HttpStatus[status]?.toString().replace(/_/g, ' ').toLowerCase() ?? 'error';
+      detail = exception.message;
     } else {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
@@ -32,4 +37,9 @@ export class ProblemFilter implements ExceptionFilter {
       .type('application/problem+json')
       .json({ type: `https://bridgekeeper.dev/problems/${status}`, title, status, detail, errors });
   }
+}
+
+function isHttpError(e: unknown): e is { status: number; message: string; expose: boolean } {
+  const x = e as { status?: unknown; expose?: unknown } | null;
+  return !!x && typeof x.status === 'number' && x.status >= 400 && x.status < 500 && x.expose === true;
 }
