@@ -69,7 +69,12 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     pg = await createTestDatabase();
     const ports = { auth: await freePort(), directory: await freePort(), provisioning: await freePort() };
     base = `http://localhost:${ports.auth}`;
-    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports, extraEnv: { auth: { AUTH_PROVISIONING_TIMEOUT_MS: '4000' } } });
+    stack = new Stack({
+      natsUrl: nats.url,
+      databaseUrl: pg.url,
+      ports,
+      extraEnv: { auth: { AUTH_PROVISIONING_TIMEOUT_MS: '4000' }, provisioning: { PROVISIONING_MODELS: 'keycloak-manual=manual' } },
+    });
     await stack.start();
     registerSp(base);
     sql = new Client({ connectionString: pg.url });
@@ -205,6 +210,56 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     } finally {
       await auth.stop();
       registerSp('--remove', postBase);
+    }
+  });
+
+  it('Manual model: only users an admin created may sign in, with the directory\'s groups', async () => {
+    const port = await freePort();
+    const manualBase = `http://localhost:${port}`;
+    const auth = new ServiceProcess('auth', port, {
+      NATS_URL: nats.url,
+      DATABASE_URL: pg.url,
+      DATA_DIR: stack.dataDir,
+      AUTH_PORT: String(port),
+      AUTH_PUBLIC_URL: manualBase,
+      AUTH_SAML_IDP_ID: 'keycloak-manual',
+    });
+    await auth.start();
+    const admin = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${stack.services.directory.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      expect(res.status).toBeLessThan(300);
+      return res.json();
+    };
+    try {
+      registerSp(manualBase, 'keycloak-manual');
+      const refused = await signIn('carol', 'carol', { base: manualBase });
+      expect(refused.url()).toBe(`${manualBase}/saml/keycloak-manual/acs`);
+      expect(await refused.textContent('#error-message')).toContain('carol has no account here');
+      expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['carol'])).toHaveLength(0);
+      await refused.context().close();
+
+      const carol = await api('POST', '/api/v1/users', { username: 'carol', email: 'carol@example.com', displayName: 'Carol C.' });
+      const group = await api('POST', '/api/v1/groups', { name: 'jira-users' });
+      await api('PUT', `/api/v1/users/${carol.id}/groups`, { groupIds: [group.id] });
+
+      const page = await signIn('carol', 'carol', { base: manualBase });
+      expect(await sessionOf(page, manualBase)).toMatchObject({
+        status: 200,
+        body: { user: { id: carol.id, username: 'carol', displayName: 'Carol C.' }, groups: ['jira-users'], idp: 'keycloak-manual' },
+      });
+      const [row] = await rows('SELECT external_id, source, display_name, last_login_at FROM directory.users WHERE id = $1', [carol.id]);
+      expect(row).toMatchObject({ external_id: null, source: 'local', display_name: 'Carol C.' });
+      expect(row.last_login_at).not.toBeNull();
+      expect(await rows(`SELECT id FROM directory.groups WHERE name = 'engineering/frontend'`)).toHaveLength(0);
+      await page.context().close();
+    } finally {
+      await auth.stop();
+      registerSp('--remove', manualBase, 'keycloak-manual');
     }
   });
 });

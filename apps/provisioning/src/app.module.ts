@@ -2,7 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { AdminApiModule, serviceModules } from '@bridgekeeper/platform';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from './config/provisioning.config';
 import { PROVISIONING_ENTITIES, PROVISIONING_MIGRATIONS } from './database';
-import { JitModule } from './jit/jit.module';
+import { LoginsModule } from './logins/logins.module';
 
 @Global()
 @Module({})
@@ -13,7 +13,7 @@ export class AppModule {
       imports: [
         ...serviceModules(config, { entities: PROVISIONING_ENTITIES, migrations: PROVISIONING_MIGRATIONS }, { maxDeliver: config.events.maxDeliver }),
         AdminApiModule.viaDirectory(config),
-        JitModule,
+        LoginsModule,
       ],
       providers: [{ provide: PROVISIONING_CONFIG, useValue: config }],
       exports: [PROVISIONING_CONFIG],

@@ -1,4 +1,4 @@
-import { ProcessedEventEntity } from './jit/processed-event.entity';
+import { ProcessedEventEntity } from './logins/processed-event.entity';
 import { InitialProvisioning1764300000001 } from './migrations/1764300000001-initial-provisioning';
 
 export const PROVISIONING_ENTITIES = [ProcessedEventEntity];

@@ -11,6 +11,8 @@ import { UserEntity } from './user.entity';
 import { isUniqueViolation, userSnapshot } from './user.view';
 
 type ProvisionRequest = ReturnType<typeof DirectoryRpc.provisionUser.request.parse>;
+type ResolveRequest = ReturnType<typeof DirectoryRpc.resolveUser.request.parse>;
+type ResolveReply = ReturnType<typeof DirectoryRpc.resolveUser.reply.parse>;
 
 export class ProvisionConflictError extends Error {}
 
@@ -46,6 +48,29 @@ export class ProvisionService {
         throw err;
       }
     }
+  }
+
+  /**
+   * The Manual model's lookup: the user this login names, matched on the IdP's subject, else on
+   * the username of a user no other IdP account owns. Nothing is created or changed; only the
+   * last-login time is noted.
+   */
+  async resolve(req: ResolveRequest): Promise<ResolveReply> {
+    const users = this.db.getRepository(UserEntity);
+    const byUsername = await users.findOneBy({ usernameLower: req.username.toLowerCase() });
+    const user =
+      (await users.findOneBy({ source: req.source, externalId: req.externalId })) ??
+      (byUsername && (!byUsername.externalId || (byUsername.source === req.source && byUsername.externalId === req.externalId)) ? byUsername : null);
+    if (!user) return { status: 'not_found' };
+    if (!user.active) return { status: 'disabled', user: toDirectoryUser(user) };
+    await users.update({ id: user.id }, { lastLoginAt: new Date() });
+    const groups = await this.db
+      .createQueryBuilder(GroupEntity, 'g')
+      .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
+      .where('m.user_id = :id', { id: user.id })
+      .orderBy('g.name_lower')
+      .getMany();
+    return { status: 'found', user: toDirectoryUser(user), groups: groups.map((g) => g.name) };
   }
 
   private async provisionIn(em: EntityManager, req: ProvisionRequest, changes: Change[]): Promise<ProvisionUserReply> {

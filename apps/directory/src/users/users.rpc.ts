@@ -16,4 +16,9 @@ export class UsersRpc {
     }
     return this.provisioning.provision(parsed.data);
   }
+
+  @MessagePattern(DirectoryRpc.resolveUser.subject)
+  async resolve(@Payload() payload: unknown) {
+    return this.provisioning.resolve(DirectoryRpc.resolveUser.request.parse(payload));
+  }
 }

@@ -9,6 +9,24 @@ const schema = z.object({
   PROVISIONING_DIRECTORY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   /** Tries of one user.authenticated event before it goes to the dead letters. */
   PROVISIONING_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
+  /** The provisioning model of IdPs not named in PROVISIONING_MODELS. */
+  PROVISIONING_DEFAULT_MODEL: z.enum(['jit', 'manual']).default('jit'),
+  /** Per-IdP models, e.g. `keycloak=manual,okta=jit`. */
+  PROVISIONING_MODELS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const map: Record<string, 'jit' | 'manual'> = {};
+      for (const pair of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const [idp, model] = pair.split('=').map((p) => p.trim());
+        if (!idp || (model !== 'jit' && model !== 'manual')) {
+          ctx.addIssue({ code: 'custom', message: `'${pair}' is not <idp>=jit|manual` });
+          continue;
+        }
+        map[idp] = model;
+      }
+      return map;
+    }),
 });
 
 export type ProvisioningConfig = ReturnType<typeof loadProvisioningConfig>;
@@ -22,6 +40,7 @@ export function loadProvisioningConfig(env: NodeJS.ProcessEnv = process.env) {
     http: { port: e.PROVISIONING_PORT, host: e.PROVISIONING_HOST },
     directory: { timeoutMs: e.PROVISIONING_DIRECTORY_TIMEOUT_MS },
     events: { maxDeliver: e.PROVISIONING_MAX_DELIVER },
+    models: { byIdp: e.PROVISIONING_MODELS, fallback: e.PROVISIONING_DEFAULT_MODEL },
   };
 }
 

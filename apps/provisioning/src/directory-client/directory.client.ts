@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
+import { z } from 'zod';
 import { DirectoryRpc, ProvisionUserReply, ProvisionUserRequest } from '@bridgekeeper/contracts';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
 
@@ -14,8 +15,15 @@ export class DirectoryClient implements OnApplicationShutdown {
     @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
   ) {}
 
-  async provisionUser(request: ProvisionUserRequest): Promise<ProvisionUserReply> {
-    const rpc = DirectoryRpc.provisionUser;
+  provisionUser(request: ProvisionUserRequest): Promise<ProvisionUserReply> {
+    return this.call(DirectoryRpc.provisionUser, request);
+  }
+
+  resolveUser(request: z.input<typeof DirectoryRpc.resolveUser.request>) {
+    return this.call(DirectoryRpc.resolveUser, request);
+  }
+
+  private async call<Req extends z.ZodType, Rep extends z.ZodType>(rpc: { subject: string; request: Req; reply: Rep }, request: z.input<Req>): Promise<z.infer<Rep>> {
     const payload = rpc.request.parse(request);
     const reply = await firstValueFrom(this.client.send(rpc.subject, payload).pipe(timeout(this.config.directory.timeoutMs)));
     return rpc.reply.parse(reply);

@@ -35,6 +35,19 @@ export const DirectoryRpc = {
       z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit']), message: z.string() }),
     ]),
   },
+  /**
+   * The Manual model: find the user a login names (IdP id + subject, else username) without
+   * creating or changing anything but the last-login time.
+   */
+  resolveUser: {
+    subject: 'rpc.directory.users.resolve',
+    request: z.object({ source: idpIdSchema, externalId: z.string().min(1), username: z.string().min(1).max(255) }).strict(),
+    reply: z.discriminatedUnion('status', [
+      z.object({ status: z.literal('found'), user: directoryUserSchema, groups: z.array(z.string()) }),
+      z.object({ status: z.literal('disabled'), user: directoryUserSchema }),
+      z.object({ status: z.literal('not_found') }),
+    ]),
+  },
   /** auth and provisioning check admin API tokens against the directory, which owns them. */
   verifyToken: {
     subject: 'rpc.directory.tokens.verify',

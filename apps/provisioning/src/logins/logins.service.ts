@@ -1,0 +1,50 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { derivedEventId, Envelope, UserAuthenticatedV1, UserProvisionedV1, UserRejectedV1 } from '@bridgekeeper/contracts';
+import { EventBus } from '@bridgekeeper/messaging';
+import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
+import { JitService } from '../jit/jit.service';
+import { ManualService } from '../manual/manual.service';
+import { AuthenticatedData } from './login-outcome';
+import { ProcessedEventEntity } from './processed-event.entity';
+
+/**
+ * Answers every user.authenticated with user.provisioned or user.rejected, by the IdP's
+ * provisioning model. The answer's id derives from the login's id, so a redelivered login
+ * republishes the same id (JetStream drops it); a login already handled is not applied twice.
+ */
+@Injectable()
+export class LoginsService {
+  private readonly logger = new Logger(LoginsService.name);
+
+  constructor(
+    private readonly jit: JitService,
+    private readonly manual: ManualService,
+    private readonly bus: EventBus,
+    @InjectRepository(ProcessedEventEntity) private readonly processed: Repository<ProcessedEventEntity>,
+    @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
+  ) {}
+
+  modelOf(idp: string): 'jit' | 'manual' {
+    return this.config.models.byIdp[idp] ?? this.config.models.fallback;
+  }
+
+  async handleAuthenticated(event: Envelope<AuthenticatedData>): Promise<'provisioned' | 'rejected' | 'duplicate'> {
+    if (await this.processed.existsBy({ eventId: event.id })) return 'duplicate';
+    const { data } = event;
+    const model = this.modelOf(data.idp);
+    const outcome = model === 'manual' ? await this.manual.resolve(data) : await this.jit.provision(data);
+    const id = derivedEventId('user.authenticated/outcome', event.id);
+    const common = { authEventId: event.id, traceId: data.traceId, idp: data.idp };
+    if (outcome.kind === 'provisioned') {
+      await this.bus.publish(UserProvisionedV1, { ...common, user: outcome.user, groups: outcome.groups, created: outcome.created, changed: outcome.changed }, { id });
+      this.logger.log(`${model}: ${outcome.created ? 'created' : outcome.changed ? 'updated' : 'confirmed'} ${outcome.user.username} from ${data.idp}`);
+    } else {
+      await this.bus.publish(UserRejectedV1, { ...common, code: outcome.code, reason: outcome.reason }, { id });
+      this.logger.log(`${model}: refused a login from ${data.idp}: ${outcome.code}`);
+    }
+    await this.processed.upsert({ eventId: event.id, subject: UserAuthenticatedV1.subject, outcome: outcome.kind, processedAt: new Date() }, ['eventId']);
+    return outcome.kind;
+  }
+}
