@@ -54,7 +54,9 @@ cat <<MSG
     Sign in:        http://localhost:3000/login        (then see http://localhost:3000/session)
     Demo accounts:  alice / alice   (groups engineering/backend, staff)
                     bob / bob       (groups staff, contractors)
+                    carol / carol   (group engineering/frontend)
                     dave / dave     (disabled in Keycloak: refused)
+    Admin API:      pnpm bk tokens create --name me --role admin    (then Authorization: Bearer <token>)
     Keycloak admin: http://localhost:8080/admin         admin / admin, realm "bridgekeeper"
     API docs:       http://localhost:3000/api/docs  ·  :3001/api/docs  ·  :3002/api/docs
     Logs:           $LOGS/{auth,provisioning,directory}.log

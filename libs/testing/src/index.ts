@@ -1,3 +1,4 @@
 export * from './nats-server';
 export * from './postgres';
 export * from './saml-idp';
+export * from './readme';

@@ -3,7 +3,7 @@ import { envBool, parseEnv, port, sharedConfig, sharedEnv } from '@bridgekeeper/
 
 const url = z.url({ protocol: /^https?$/ });
 
-const schema = z.object({
+export const authEnvSchema = z.object({
   ...sharedEnv,
   AUTH_PORT: port(3000),
   AUTH_HOST: z.string().default('0.0.0.0'),
@@ -36,7 +36,7 @@ export type AuthConfig = ReturnType<typeof loadAuthConfig>;
 /** Auth's one config boundary: nothing else reads process.env. */
 export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = parseEnv(
-    schema.refine((v) => v.NODE_ENV !== 'production' || !!v.AUTH_MASTER_KEY, { path: ['AUTH_MASTER_KEY'], message: 'is required when NODE_ENV=production' }),
+    authEnvSchema.refine((v) => v.NODE_ENV !== 'production' || !!v.AUTH_MASTER_KEY, { path: ['AUTH_MASTER_KEY'], message: 'is required when NODE_ENV=production' }),
     env,
   );
   const publicUrl = e.AUTH_PUBLIC_URL.replace(/\/$/, '');

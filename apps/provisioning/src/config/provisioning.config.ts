@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseEnv, port, sharedConfig, sharedEnv } from '@bridgekeeper/platform';
 
-const schema = z.object({
+export const provisioningEnvSchema = z.object({
   ...sharedEnv,
   PROVISIONING_PORT: port(3002),
   PROVISIONING_HOST: z.string().default('0.0.0.0'),
@@ -33,7 +33,7 @@ export type ProvisioningConfig = ReturnType<typeof loadProvisioningConfig>;
 
 /** Provisioning's one config boundary: nothing else reads process.env. */
 export function loadProvisioningConfig(env: NodeJS.ProcessEnv = process.env) {
-  const e = parseEnv(schema, env);
+  const e = parseEnv(provisioningEnvSchema, env);
   return {
     ...sharedConfig(e),
     service: 'provisioning' as const,

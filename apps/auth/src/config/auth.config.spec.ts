@@ -1,0 +1,23 @@
+import { readmeEnvVars } from '@bridgekeeper/testing';
+import { authEnvSchema, loadAuthConfig } from './auth.config';
+
+describe('auth config', () => {
+  it('documents every variable in the README', () => {
+    const documented = readmeEnvVars();
+    expect(Object.keys(authEnvSchema.shape).filter((k) => !documented.has(k))).toEqual([]);
+  });
+
+  it('builds the typed config with defaults that serve the dev stack', () => {
+    const c = loadAuthConfig({});
+    expect(c).toMatchObject({ publicUrl: 'http://localhost:3000', http: { port: 3000 }, session: { secure: false, cookie: 'bk_session' }, saml: { idps: [{ id: 'keycloak' }] } });
+    expect(loadAuthConfig({ AUTH_PUBLIC_URL: 'https://sso.example.com/' }).session.secure).toBe(true);
+  });
+
+  it('refuses to start with every problem listed', () => {
+    expect(() => loadAuthConfig({ AUTH_PORT: '0', AUTH_PUBLIC_URL: 'ftp://x', NODE_ENV: 'production', AUTH_SAML_CLOCK_SKEW_MS: '-1' })).toThrow(
+      /AUTH_PORT[\s\S]*AUTH_PUBLIC_URL[\s\S]*AUTH_SAML_CLOCK_SKEW_MS/,
+    );
+    expect(() => loadAuthConfig({ NODE_ENV: 'production' })).toThrow(/AUTH_MASTER_KEY: is required when NODE_ENV=production/);
+    expect(() => loadAuthConfig({ AUTH_MASTER_KEY: 'c2hvcnQ=' })).toThrow(/AUTH_MASTER_KEY: must be 32 bytes/);
+  });
+});

@@ -1,0 +1,14 @@
+import { readmeEnvVars } from '@bridgekeeper/testing';
+import { loadProvisioningConfig, provisioningEnvSchema } from './provisioning.config';
+
+describe('provisioning config', () => {
+  it('documents every variable in the README', () => {
+    const documented = readmeEnvVars();
+    expect(Object.keys(provisioningEnvSchema.shape).filter((k) => !documented.has(k))).toEqual([]);
+  });
+
+  it('reads per-IdP provisioning models', () => {
+    expect(loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=manual, okta = jit' }).models).toEqual({ byIdp: { keycloak: 'manual', okta: 'jit' }, fallback: 'jit' });
+    expect(() => loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=sync' })).toThrow(/'keycloak=sync' is not <idp>=jit\|manual/);
+  });
+});

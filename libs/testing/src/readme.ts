@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Environment variables the README's configuration table names (`NAME` or `A` / `B` cells). */
+export function readmeEnvVars(): Set<string> {
+  const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
+  const names = new Set<string>();
+  for (const line of readme.split('\n')) {
+    const first = line.match(/^\|\s*([^|]+)\|/)?.[1] ?? '';
+    for (const m of first.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) names.add(m[1]);
+  }
+  return names;
+}
