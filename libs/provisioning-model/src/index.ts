@@ -1,1 +1,2 @@
 export * from './attribute-mapping';
+export * from './sync-plan';

@@ -1,0 +1,133 @@
+import { assessSyncPlan, computeSyncPlan, DirectoryUserState, IdpSnapshot, IdpUser, isEmptyPlan, planCounts, SyncOptions, usersInScope } from './sync-plan';
+
+const opts: SyncOptions = { naming: 'path', requiredGroups: [], includeSubgroups: true, attributes: [], vanished: 'disable', stripGroupsOfVanished: false, maxRemovalShare: 0.1 };
+const kc = (id: string, over: Partial<IdpUser> = {}): IdpUser => ({ id, username: id, email: `${id}@example.com`, firstName: id.toUpperCase(), lastName: null, enabled: true, ...over });
+const dir = (externalId: string, over: Partial<DirectoryUserState> = {}): DirectoryUserState => ({
+  id: `dir-${externalId}`,
+  externalId,
+  username: externalId,
+  email: `${externalId}@example.com`,
+  displayName: externalId.toUpperCase(),
+  active: true,
+  groups: [],
+  properties: {},
+  ...over,
+});
+const snapshot = (users: IdpUser[], groups: [string, string, string[]][] = []): IdpSnapshot => ({
+  users,
+  groups: groups.map(([id, path]) => ({ id, path })),
+  members: new Map(groups.map(([id, , members]) => [id, members])),
+});
+
+describe('computeSyncPlan', () => {
+  it('creates new users with their groups, and the groups that do not exist yet', () => {
+    const plan = computeSyncPlan(snapshot([kc('a'), kc('b')], [['g1', '/eng/backend', ['a']], ['g2', '/staff', ['a', 'b']]]), [], new Set(['staff']), opts);
+    expect(plan.create.map((u) => u.username)).toEqual(['a', 'b']);
+    expect(plan.create[0]).toEqual({ externalId: 'a', username: 'a', email: 'a@example.com', displayName: 'A', active: true, properties: {} });
+    expect(plan.addMemberships).toEqual([
+      { externalId: 'a', group: 'eng/backend' },
+      { externalId: 'a', group: 'staff' },
+      { externalId: 'b', group: 'staff' },
+    ]);
+    expect(plan.groupsToCreate).toEqual(['eng/backend']);
+    expect(plan.seatsDelta).toBe(2);
+  });
+
+  it('changes nothing when the directory already matches', () => {
+    const idp = snapshot([kc('a')], [['g', '/staff', ['a']]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['staff'] })], new Set(['staff']), opts);
+    expect(isEmptyPlan(plan)).toBe(true);
+  });
+
+  it('updates a renamed user field by field, keyed on the immutable id', () => {
+    const plan = computeSyncPlan(snapshot([kc('a', { username: 'alice.new', email: 'New@Example.com' })]), [dir('a')], new Set(), opts);
+    expect(plan.create).toEqual([]);
+    expect(plan.update).toEqual([
+      expect.objectContaining({
+        id: 'dir-a',
+        changes: [
+          { field: 'username', before: 'a', after: 'alice.new' },
+          { field: 'email', before: 'a@example.com', after: 'new@example.com' },
+        ],
+      }),
+    ]);
+  });
+
+  it('moves memberships between managed groups', () => {
+    const idp = snapshot([kc('a')], [['g1', '/eng/frontend', ['a']], ['g2', '/eng/backend', []]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['eng/backend'] })], new Set(['eng/backend', 'eng/frontend']), opts);
+    expect(plan.addMemberships).toEqual([{ externalId: 'a', group: 'eng/frontend' }]);
+    expect(plan.removeMemberships).toEqual([{ externalId: 'a', group: 'eng/backend' }]);
+  });
+
+  it('disables users gone from the IdP or disabled there, and re-enables returning ones', () => {
+    const plan = computeSyncPlan(snapshot([kc('a', { enabled: false }), kc('c')]), [dir('a'), dir('b'), dir('c', { active: false })], new Set(), opts);
+    expect(plan.disable).toEqual([
+      { id: 'dir-a', username: 'a', reason: 'disabled-in-idp' },
+      { id: 'dir-b', username: 'b', reason: 'gone' },
+    ]);
+    expect(plan.enable).toEqual([{ id: 'dir-c', username: 'c' }]);
+    expect(plan.seatsDelta).toBe(-1);
+  });
+
+  it('deletes or keeps vanished users as configured, and can strip their groups', () => {
+    const directory = [dir('b', { groups: ['staff'] })];
+    expect(computeSyncPlan(snapshot([]), directory, new Set(), { ...opts, vanished: 'delete' }).delete).toEqual([{ id: 'dir-b', username: 'b' }]);
+    expect(isEmptyPlan(computeSyncPlan(snapshot([]), directory, new Set(), { ...opts, vanished: 'keep' }))).toBe(true);
+    const stripped = computeSyncPlan(snapshot([]), directory, new Set(), { ...opts, stripGroupsOfVanished: true });
+    expect(stripped.removeMemberships).toEqual([{ externalId: 'b', group: 'staff' }]);
+  });
+
+  it('does not create users who are disabled in the IdP', () => {
+    expect(computeSyncPlan(snapshot([kc('x', { enabled: false })]), [], new Set(), opts).create).toEqual([]);
+  });
+
+  it('syncs only members of the required groups, with or without subgroups', () => {
+    const idp = snapshot([kc('a'), kc('b'), kc('c')], [['g1', '/eng', ['a']], ['g2', '/eng/backend', ['b']], ['g3', '/staff', ['c']]]);
+    expect([...usersInScope(idp, { requiredGroups: ['eng'], includeSubgroups: true })].sort()).toEqual(['a', 'b']);
+    expect([...usersInScope(idp, { requiredGroups: ['/eng'], includeSubgroups: false })]).toEqual(['a']);
+    const plan = computeSyncPlan(idp, [dir('c')], new Set(), { ...opts, requiredGroups: ['/eng'], maxRemovalShare: 1 });
+    expect(plan.create.map((u) => u.username)).toEqual(['a', 'b']);
+    expect(plan.disable).toEqual([{ id: 'dir-c', username: 'c', reason: 'out-of-scope' }]);
+  });
+
+  it('names groups by leaf when configured', () => {
+    const plan = computeSyncPlan(snapshot([kc('a')], [['g', '/eng/backend', ['a']]]), [], new Set(), { ...opts, naming: 'leaf' });
+    expect(plan.addMemberships).toEqual([{ externalId: 'a', group: 'backend' }]);
+  });
+
+  it('copies configured attributes to properties, and updates them', () => {
+    const idp = snapshot([kc('a', { attributes: { department: ['R&D'], secret: ['x'] } })]);
+    const plan = computeSyncPlan(idp, [dir('a', { properties: { department: 'Sales' } })], new Set(), { ...opts, attributes: ['department'] });
+    expect(plan.update[0].changes).toEqual([{ field: 'properties.department', before: 'Sales', after: 'R&D' }]);
+    expect(plan.update[0].fields.properties).toEqual({ department: 'R&D' });
+  });
+
+  it('counts what it would do', () => {
+    const plan = computeSyncPlan(snapshot([kc('a')], [['g', '/x', ['a']]]), [dir('b')], new Set(), opts);
+    expect(planCounts(plan)).toEqual({ usersCreated: 1, usersUpdated: 0, usersDisabled: 1, usersEnabled: 0, usersDeleted: 0, groupsCreated: 1, membershipsAdded: 1, membershipsRemoved: 0 });
+  });
+});
+
+describe('assessSyncPlan', () => {
+  const directory = Array.from({ length: 100 }, (_, i) => dir(`u${i}`));
+  const idpWith = (n: number) => snapshot(directory.slice(0, n).map((d) => kc(d.externalId!)));
+
+  it('applies a plan within the allowed share of removals', () => {
+    const idp = idpWith(90);
+    expect(assessSyncPlan(computeSyncPlan(idp, directory, new Set(), opts), idp, directory, opts)).toEqual({ hold: false });
+  });
+
+  it('holds a plan that would disable more than the allowed share', () => {
+    const idp = idpWith(89);
+    expect(assessSyncPlan(computeSyncPlan(idp, directory, new Set(), opts), idp, directory, opts)).toEqual({
+      hold: true,
+      reason: 'the run would disable or delete 11 of 100 active users (11%), more than the allowed 10%',
+    });
+  });
+
+  it('holds an empty IdP answer whatever the share', () => {
+    const idp = snapshot([]);
+    expect(assessSyncPlan(computeSyncPlan(idp, directory, new Set(), opts), idp, directory, { maxRemovalShare: 1 })).toMatchObject({ hold: true, reason: expect.stringContaining('no users') });
+  });
+});
