@@ -8,6 +8,7 @@ import { GroupsModule } from './groups/groups.module';
 import { SeatsModule } from './seats/seats.module';
 import { TokensModule } from './tokens/tokens.module';
 import { TokensService } from './tokens/tokens.service';
+import { SyncModule } from './sync/sync.module';
 import { UsersModule } from './users/users.module';
 
 @Global()
@@ -25,6 +26,7 @@ export class AppModule {
         TokensModule,
         UsersModule,
         GroupsModule,
+        SyncModule,
       ],
       providers: [{ provide: DIRECTORY_CONFIG, useValue: config }],
       exports: [DIRECTORY_CONFIG],

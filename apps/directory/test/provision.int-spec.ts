@@ -10,7 +10,7 @@ import { DataSource, Like } from 'typeorm';
 import { DirectoryRpc, ProvisionUserRequest } from '@bridgekeeper/contracts';
 import { createTestDatabase, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
 import { AppModule } from '../src/app.module';
-import { AuditEntryEntity } from '../src/audit/audit-entry.entity';
+import { AuditEntryEntity } from '@bridgekeeper/platform';
 import { loadDirectoryConfig } from '../src/config/directory.config';
 import { GroupEntity } from '../src/groups/group.entity';
 import { MembershipEntity } from '../src/groups/membership.entity';

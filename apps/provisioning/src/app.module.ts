@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { AdminApiModule, serviceModules } from '@bridgekeeper/platform';
+import { ScheduleModule } from '@nestjs/schedule';
+import { AdminApiModule, AuditController, serviceModules } from '@bridgekeeper/platform';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from './config/provisioning.config';
 import { PROVISIONING_ENTITIES, PROVISIONING_MIGRATIONS } from './database';
 import { LoginsModule } from './logins/logins.module';
@@ -13,8 +14,10 @@ export class AppModule {
       imports: [
         ...serviceModules(config, { entities: PROVISIONING_ENTITIES, migrations: PROVISIONING_MIGRATIONS }, { maxDeliver: config.events.maxDeliver }),
         AdminApiModule.viaDirectory(config),
+        ScheduleModule.forRoot(),
         LoginsModule,
       ],
+      controllers: [AuditController],
       providers: [{ provide: PROVISIONING_CONFIG, useValue: config }],
       exports: [PROVISIONING_CONFIG],
     };

@@ -1,5 +1,9 @@
+import { AuditEntryEntity } from '@bridgekeeper/platform';
+import { ConnectorEntity } from './connectors/connector.entity';
 import { ProcessedEventEntity } from './logins/processed-event.entity';
 import { InitialProvisioning1764300000001 } from './migrations/1764300000001-initial-provisioning';
+import { UserSync1764400000001 } from './migrations/1764400000001-user-sync';
+import { SyncLockEntity, SyncRunEntity } from './sync/sync-run.entity';
 
-export const PROVISIONING_ENTITIES = [ProcessedEventEntity];
-export const PROVISIONING_MIGRATIONS = [InitialProvisioning1764300000001];
+export const PROVISIONING_ENTITIES = [ProcessedEventEntity, ConnectorEntity, SyncRunEntity, SyncLockEntity, AuditEntryEntity];
+export const PROVISIONING_MIGRATIONS = [InitialProvisioning1764300000001, UserSync1764400000001];

@@ -15,4 +15,4 @@ export const EVENT_CATALOGUE: readonly EventContract[] = [
   ...Object.values(DirectoryEventsV1),
 ];
 
-export const RPC_CATALOGUE = [DirectoryRpc.provisionUser, DirectoryRpc.resolveUser, DirectoryRpc.verifyToken] as const;
+export const RPC_CATALOGUE = Object.values(DirectoryRpc);

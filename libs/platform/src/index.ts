@@ -10,3 +10,6 @@ export * from './safe-fetch';
 export * from './service-modules';
 export * from './admin-api';
 export * from './pagination';
+export * from './secret-box';
+export * from './audit';
+export * from './master-key';

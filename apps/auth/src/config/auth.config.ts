@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBool, parseEnv, port, sharedConfig, sharedEnv } from '@bridgekeeper/platform';
+import { envBool, masterKeyEnv, parseEnv, port, sharedConfig, sharedEnv } from '@bridgekeeper/platform';
 
 const url = z.url({ protocol: /^https?$/ });
 
@@ -25,10 +25,7 @@ export const authEnvSchema = z.object({
   /** Defaults to true when AUTH_PUBLIC_URL is https. */
   AUTH_COOKIE_SECURE: envBool.optional(),
   /** 32 bytes, base64: encrypts private keys at rest. Required in production; dev keeps one in DATA_DIR. */
-  AUTH_MASTER_KEY: z
-    .string()
-    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
-    .optional(),
+  AUTH_MASTER_KEY: masterKeyEnv,
 });
 
 export type AuthConfig = ReturnType<typeof loadAuthConfig>;

@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, JWK } from 'jose';
@@ -8,7 +5,7 @@ import { QueryFailedError, Repository } from 'typeorm';
 import { generateSigningKeyPair } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeyEntity } from './key.entity';
-import { SecretBox } from './secret-box';
+import { loadMasterKey, SecretBox } from '@bridgekeeper/platform';
 
 export interface SamlSpKey {
   privateKeyPem: string;
@@ -35,7 +32,7 @@ export class KeysService {
     @InjectRepository(KeyEntity) private readonly keys: Repository<KeyEntity>,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {
-    this.box = new SecretBox(this.masterKey());
+    this.box = new SecretBox(loadMasterKey(config.masterKey, config.database.dataDir, 'auth'));
   }
 
   samlSpKey(idpId: string): Promise<SamlSpKey> {
@@ -103,18 +100,5 @@ export class KeysService {
       if (err instanceof QueryFailedError) return this.keys.findOneByOrFail({ id });
       throw err;
     }
-  }
-
-  private masterKey(): Buffer {
-    if (this.config.masterKey) return Buffer.from(this.config.masterKey, 'base64');
-    // Development only (production refuses to start without AUTH_MASTER_KEY).
-    const dir = resolve(this.config.database.dataDir);
-    const file = join(dir, 'auth-master.key');
-    if (!existsSync(file)) {
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
-      this.logger.warn(`AUTH_MASTER_KEY is not set: generated a development master key in ${file}`);
-    }
-    return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
   }
 }

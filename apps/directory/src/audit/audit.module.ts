@@ -2,8 +2,8 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { OutboxEventEntity } from '../outbox/outbox-event.entity';
 import { OutboxRelay } from '../outbox/outbox.relay';
-import { AuditEntryEntity } from './audit-entry.entity';
-import { AuditController } from './audit.controller';
+import { AuditEntryEntity } from '@bridgekeeper/platform';
+import { AuditController } from '@bridgekeeper/platform';
 import { ChangeLog } from './change-log.service';
 
 /** The change log (audit rows + outbox events) every directory feature writes through. */

@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { createEvent, directoryEventFor } from '@bridgekeeper/contracts';
-import { runInTransaction } from '@bridgekeeper/platform';
+import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
 import { OutboxEventEntity } from '../outbox/outbox-event.entity';
 import { OutboxRelay } from '../outbox/outbox.relay';
-import { AuditEntryEntity } from './audit-entry.entity';
 
 export type TargetType = 'user' | 'group' | 'membership' | 'property' | 'token';
 
@@ -45,18 +44,6 @@ export class ChangeLog {
   private async write(em: EntityManager, changes: Change[]): Promise<void> {
     if (changes.length === 0) return;
     const at = new Date();
-    const audit = changes.map((c) =>
-      em.create(AuditEntryEntity, {
-        id: crypto.randomUUID(),
-        at,
-        actor: c.actor,
-        action: c.action,
-        targetType: c.targetType,
-        targetId: c.targetId,
-        before: (c.before ?? null) as Record<string, unknown> | null,
-        after: (c.after ?? null) as Record<string, unknown> | null,
-      }),
-    );
     const events = changes.flatMap((c) => {
       const contract = c.targetType === 'token' ? undefined : directoryEventFor(c.action);
       if (!contract) return [];
@@ -69,7 +56,7 @@ export class ChangeLog {
       });
       return [em.create(OutboxEventEntity, { id: event.id, subject: contract.subject, payload: JSON.stringify(event), createdAt: at, publishedAt: null })];
     });
-    for (let i = 0; i < audit.length; i += 200) await em.insert(AuditEntryEntity, audit.slice(i, i + 200));
+    await writeAudit(em, changes, at);
     for (let i = 0; i < events.length; i += 200) await em.insert(OutboxEventEntity, events.slice(i, i + 200));
   }
 }

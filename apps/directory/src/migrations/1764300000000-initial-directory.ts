@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableForeignKey, TableIndex } from 'typeorm';
-import { portableTypes } from '@bridgekeeper/platform';
+import { createAuditLogTable, portableTypes } from '@bridgekeeper/platform';
 
 /** Users, groups, memberships, properties and the audit log; the same on PostgreSQL and SQLite. */
 export class InitialDirectory1764300000000 implements MigrationInterface {
@@ -70,25 +70,7 @@ export class InitialDirectory1764300000000 implements MigrationInterface {
         foreignKeys: [new TableForeignKey({ columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' })],
       }),
     );
-    await qr.createTable(
-      new Table({
-        name: 'audit_log',
-        columns: [
-          id,
-          { name: 'at', type: t.timestamp },
-          { name: 'actor', type: 'varchar', length: '128' },
-          { name: 'action', type: 'varchar', length: '64' },
-          { name: 'target_type', type: 'varchar', length: '32' },
-          { name: 'target_id', type: 'varchar', length: '255' },
-          { name: 'before', type: t.json, isNullable: true },
-          { name: 'after', type: t.json, isNullable: true },
-        ],
-        indices: [
-          new TableIndex({ name: 'ix_audit_log_at', columnNames: ['at'] }),
-          new TableIndex({ name: 'ix_audit_log_target', columnNames: ['target_type', 'target_id'] }),
-        ],
-      }),
-    );
+    await createAuditLogTable(qr);
   }
 
   async down(qr: QueryRunner): Promise<void> {

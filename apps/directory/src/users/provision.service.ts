@@ -51,8 +51,8 @@ export class ProvisionService {
   }
 
   /**
-   * The Manual model's lookup: the user this login names, matched on the IdP's subject, else on
-   * the username of a user no other IdP account owns. Nothing is created or changed; only the
+   * The lookup of the Manual and User Sync models: the user this login names, matched on the
+   * IdP's subject, else on the username of a user from the same source or owned by no IdP account. Nothing is created or changed; only the
    * last-login time is noted.
    */
   async resolve(req: ResolveRequest): Promise<ResolveReply> {
@@ -60,7 +60,7 @@ export class ProvisionService {
     const byUsername = await users.findOneBy({ usernameLower: req.username.toLowerCase() });
     const user =
       (await users.findOneBy({ source: req.source, externalId: req.externalId })) ??
-      (byUsername && (!byUsername.externalId || (byUsername.source === req.source && byUsername.externalId === req.externalId)) ? byUsername : null);
+      (byUsername && (!byUsername.externalId || byUsername.source === req.source) ? byUsername : null);
     if (!user) return { status: 'not_found' };
     if (!user.active) return { status: 'disabled', user: toDirectoryUser(user) };
     await users.update({ id: user.id }, { lastLoginAt: new Date() });

@@ -180,70 +180,82 @@ export class UsersService {
    * read in a few IN queries, new rows inserted in slices, and unchanged rows not written at all.
    */
   bulkUpsert(dto: BulkUpsertUsers, actor: string) {
-    return this.guardUnique(() =>
-      this.changes.run(async (em, changes) => {
-        const items = dto.users;
-        const dupes = firstDuplicate(items.map((u) => u.username.toLowerCase()));
-        if (dupes !== undefined) throw new BadRequestException(`users.${dupes}.username: appears twice in the request`);
-        const byExternal = new Map<string, UserEntity>();
-        const byUsername = new Map<string, UserEntity>();
-        const externals = items.filter((u) => u.externalId).map((u) => u.externalId!);
-        await inChunks(externals, 500, async (chunk) => {
-          for (const u of await em.findBy(UserEntity, { externalId: In(chunk) })) byExternal.set(`${u.source}\u0000${u.externalId}`, u);
+    return this.guardUnique(() => this.changes.run((em, changes) => this.bulkUpsertIn(em, changes, dto.users, actor)));
+  }
+
+  /** The bulk upsert inside a caller's transaction (User Sync applies it with its other changes). */
+  async bulkUpsertIn(em: EntityManager, changes: Change[], items: BulkUpsertUsers['users'], actor: string) {
+    const dupes = firstDuplicate(items.map((u) => u.username.toLowerCase()));
+    if (dupes !== undefined) throw new BadRequestException(`users.${dupes}.username: appears twice in the request`);
+    const byExternal = new Map<string, UserEntity>();
+    const byUsername = new Map<string, UserEntity>();
+    const externals = items.filter((u) => u.externalId).map((u) => u.externalId!);
+    await inChunks(externals, 500, async (chunk) => {
+      for (const u of await em.findBy(UserEntity, { externalId: In(chunk) })) byExternal.set(`${u.source}\u0000${u.externalId}`, u);
+    });
+    await inChunks(items.map((u) => u.username.toLowerCase()), 500, async (chunk) => {
+      for (const u of await em.findBy(UserEntity, { usernameLower: In(chunk) })) byUsername.set(u.usernameLower, u);
+    });
+    const now = new Date();
+    const inserts: UserEntity[] = [];
+    const results: { index: number; id: string; status: 'created' | 'updated' | 'unchanged' }[] = [];
+    let activating = 0;
+    for (const [index, item] of items.entries()) {
+      const existing = (item.externalId && byExternal.get(`${item.source}\u0000${item.externalId}`)) || byUsername.get(item.username.toLowerCase());
+      if (existing && existing.source !== item.source && existing.externalId && existing.externalId !== item.externalId) {
+        throw new ConflictException(`users.${index}.username: ${item.username} belongs to another account (source ${existing.source})`);
+      }
+      if (!existing) {
+        const user = em.create(UserEntity, {
+          id: crypto.randomUUID(),
+          username: item.username,
+          usernameLower: item.username.toLowerCase(),
+          email: item.email,
+          emailLower: item.email?.toLowerCase() ?? null,
+          displayName: item.displayName,
+          active: item.active,
+          source: item.source,
+          externalId: item.externalId,
+          lastLoginAt: null,
+          createdAt: now,
+          updatedAt: now,
         });
-        await inChunks(items.map((u) => u.username.toLowerCase()), 500, async (chunk) => {
-          for (const u of await em.findBy(UserEntity, { usernameLower: In(chunk) })) byUsername.set(u.usernameLower, u);
-        });
-        const now = new Date();
-        const inserts: UserEntity[] = [];
-        const results: { index: number; id: string; status: 'created' | 'updated' | 'unchanged' }[] = [];
-        let activating = 0;
-        for (const [index, item] of items.entries()) {
-          const existing = (item.externalId && byExternal.get(`${item.source}\u0000${item.externalId}`)) || byUsername.get(item.username.toLowerCase());
-          if (existing && existing.source !== item.source && existing.externalId && existing.externalId !== item.externalId) {
-            throw new ConflictException(`users.${index}.username: ${item.username} belongs to another account (source ${existing.source})`);
-          }
-          if (!existing) {
-            const user = em.create(UserEntity, {
-              id: crypto.randomUUID(),
-              username: item.username,
-              usernameLower: item.username.toLowerCase(),
-              email: item.email,
-              emailLower: item.email?.toLowerCase() ?? null,
-              displayName: item.displayName,
-              active: item.active,
-              source: item.source,
-              externalId: item.externalId,
-              lastLoginAt: null,
-              createdAt: now,
-              updatedAt: now,
-            });
-            inserts.push(user);
-            if (user.active) activating++;
-            changes.push({ actor, action: 'user.created', targetType: 'user', targetId: user.id, after: userSnapshot(user) });
-            results.push({ index, id: user.id, status: 'created' });
-            continue;
-          }
-          const before = userSnapshot(existing);
-          const next = { username: item.username, email: item.email, displayName: item.displayName, active: item.active, source: item.source, externalId: item.externalId };
-          const after = { ...before, ...next };
-          if (JSON.stringify(before) === JSON.stringify(after)) {
-            results.push({ index, id: existing.id, status: 'unchanged' });
-            continue;
-          }
-          if (!existing.active && item.active) activating++;
-          await em.update(UserEntity, { id: existing.id }, { ...next, usernameLower: item.username.toLowerCase(), emailLower: item.email?.toLowerCase() ?? null, updatedAt: now });
-          changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: existing.id, before, after });
-          results.push({ index, id: existing.id, status: 'updated' });
-        }
-        await this.seats.claim(em, activating);
-        await inChunks(inserts, 200, (chunk) => em.insert(UserEntity, chunk));
-        const props = items.flatMap((item, i) => Object.entries(item.properties ?? {}).map(([key, value]) => ({ userId: results[i].id, key, value })));
-        await inChunks(props, 300, (chunk) => em.upsert(UserPropertyEntity, chunk, ['userId', 'key']));
-        const count = (s: string) => results.filter((r) => r.status === s).length;
-        return { created: count('created'), updated: count('updated'), unchanged: count('unchanged'), users: results };
-      }),
-    );
+        inserts.push(user);
+        if (user.active) activating++;
+        changes.push({ actor, action: 'user.created', targetType: 'user', targetId: user.id, after: userSnapshot(user) });
+        results.push({ index, id: user.id, status: 'created' });
+        continue;
+      }
+      const before = userSnapshot(existing);
+      const next = { username: item.username, email: item.email, displayName: item.displayName, active: item.active, source: item.source, externalId: item.externalId };
+      const after = { ...before, ...next };
+      if (JSON.stringify(before) === JSON.stringify(after)) {
+        results.push({ index, id: existing.id, status: 'unchanged' });
+        continue;
+      }
+      if (!existing.active && item.active) activating++;
+      await em.update(UserEntity, { id: existing.id }, { ...next, usernameLower: item.username.toLowerCase(), emailLower: item.email?.toLowerCase() ?? null, updatedAt: now });
+      changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: existing.id, before, after });
+      results.push({ index, id: existing.id, status: 'updated' });
+    }
+    await this.seats.claim(em, activating);
+    await inChunks(inserts, 200, (chunk) => em.insert(UserEntity, chunk));
+    // Properties: only values that differ are written (a no-change run writes nothing).
+    const wanted = items.flatMap((item, i) => Object.entries(item.properties ?? {}).map(([key, value]) => ({ userId: results[i].id, key, value })));
+    const current = new Map<string, string>();
+    const inserted = new Set(inserts.map((u) => u.id));
+    const known = [...new Set(wanted.map((p) => p.userId))].filter((id) => !inserted.has(id));
+    await inChunks(known, 500, async (chunk) => {
+      for (const p of await em.findBy(UserPropertyEntity, { userId: In(chunk) })) current.set(`${p.userId}\u0000${p.key}`, p.value);
+    });
+    const props = wanted.filter((p) => current.get(`${p.userId}\u0000${p.key}`) !== p.value);
+    await inChunks(props, 300, (chunk) => em.upsert(UserPropertyEntity, chunk, ['userId', 'key']));
+    for (const p of props) {
+      const before = current.get(`${p.userId}\u0000${p.key}`);
+      changes.push({ actor, action: 'property.changed', targetType: 'property', targetId: `${p.userId}:${p.key}`, before: before === undefined ? null : { [p.key]: before }, after: { [p.key]: p.value } });
+    }
+    const count = (s: string) => results.filter((r) => r.status === s).length;
+    return { created: count('created'), updated: count('updated'), unchanged: count('unchanged'), users: results };
   }
 
   async findGroup(em: EntityManager, idOrName: string): Promise<GroupEntity> {

@@ -9,6 +9,6 @@ describe('provisioning config', () => {
 
   it('reads per-IdP provisioning models', () => {
     expect(loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=manual, okta = jit' }).models).toEqual({ byIdp: { keycloak: 'manual', okta: 'jit' }, fallback: 'jit' });
-    expect(() => loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=sync' })).toThrow(/'keycloak=sync' is not <idp>=jit\|manual/);
+    expect(() => loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=sync' })).toThrow(/'keycloak=sync' is not <idp>=jit\|manual\|sync/);
   });
 });

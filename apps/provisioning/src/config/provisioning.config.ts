@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEnv, port, sharedConfig, sharedEnv } from '@bridgekeeper/platform';
+import { masterKeyEnv, parseEnv, port, sharedConfig, sharedEnv } from '@bridgekeeper/platform';
 
 export const provisioningEnvSchema = z.object({
   ...sharedEnv,
@@ -9,18 +9,22 @@ export const provisioningEnvSchema = z.object({
   PROVISIONING_DIRECTORY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   /** Tries of one user.authenticated event before it goes to the dead letters. */
   PROVISIONING_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
+  /** 32 bytes, base64: encrypts connector secrets at rest. Required in production; dev keeps one in DATA_DIR. */
+  PROVISIONING_MASTER_KEY: masterKeyEnv,
+  /** How long a login waits for the single-user sync of a user not synced yet (User Sync model). */
+  PROVISIONING_FIRST_LOGIN_SYNC_TIMEOUT_MS: z.coerce.number().int().min(500).default(5000),
   /** The provisioning model of IdPs not named in PROVISIONING_MODELS. */
-  PROVISIONING_DEFAULT_MODEL: z.enum(['jit', 'manual']).default('jit'),
+  PROVISIONING_DEFAULT_MODEL: z.enum(['jit', 'manual', 'sync']).default('jit'),
   /** Per-IdP models, e.g. `keycloak=manual,okta=jit`. */
   PROVISIONING_MODELS: z
     .string()
     .default('')
     .transform((v, ctx) => {
-      const map: Record<string, 'jit' | 'manual'> = {};
+      const map: Record<string, 'jit' | 'manual' | 'sync'> = {};
       for (const pair of v.split(',').map((p) => p.trim()).filter(Boolean)) {
         const [idp, model] = pair.split('=').map((p) => p.trim());
-        if (!idp || (model !== 'jit' && model !== 'manual')) {
-          ctx.addIssue({ code: 'custom', message: `'${pair}' is not <idp>=jit|manual` });
+        if (!idp || (model !== 'jit' && model !== 'manual' && model !== 'sync')) {
+          ctx.addIssue({ code: 'custom', message: `'${pair}' is not <idp>=jit|manual|sync` });
           continue;
         }
         map[idp] = model;
@@ -33,7 +37,13 @@ export type ProvisioningConfig = ReturnType<typeof loadProvisioningConfig>;
 
 /** Provisioning's one config boundary: nothing else reads process.env. */
 export function loadProvisioningConfig(env: NodeJS.ProcessEnv = process.env) {
-  const e = parseEnv(provisioningEnvSchema, env);
+  const e = parseEnv(
+    provisioningEnvSchema.refine((v) => v.NODE_ENV !== 'production' || !!v.PROVISIONING_MASTER_KEY, {
+      path: ['PROVISIONING_MASTER_KEY'],
+      message: 'is required when NODE_ENV=production',
+    }),
+    env,
+  );
   return {
     ...sharedConfig(e),
     service: 'provisioning' as const,
@@ -41,6 +51,8 @@ export function loadProvisioningConfig(env: NodeJS.ProcessEnv = process.env) {
     directory: { timeoutMs: e.PROVISIONING_DIRECTORY_TIMEOUT_MS },
     events: { maxDeliver: e.PROVISIONING_MAX_DELIVER },
     models: { byIdp: e.PROVISIONING_MODELS, fallback: e.PROVISIONING_DEFAULT_MODEL },
+    masterKey: e.PROVISIONING_MASTER_KEY,
+    sync: { firstLoginTimeoutMs: e.PROVISIONING_FIRST_LOGIN_SYNC_TIMEOUT_MS },
   };
 }
 

@@ -23,9 +23,21 @@ export class DirectoryClient implements OnApplicationShutdown {
     return this.call(DirectoryRpc.resolveUser, request);
   }
 
-  private async call<Req extends z.ZodType, Rep extends z.ZodType>(rpc: { subject: string; request: Req; reply: Rep }, request: z.input<Req>): Promise<z.infer<Rep>> {
+  syncState(request: z.input<typeof DirectoryRpc.syncState.request>) {
+    return this.call(DirectoryRpc.syncState, request);
+  }
+
+  syncApply(request: z.input<typeof DirectoryRpc.syncApply.request>) {
+    return this.call(DirectoryRpc.syncApply, request, 60_000);
+  }
+
+  private async call<Req extends z.ZodType, Rep extends z.ZodType>(
+    rpc: { subject: string; request: Req; reply: Rep },
+    request: z.input<Req>,
+    timeoutMs = this.config.directory.timeoutMs,
+  ): Promise<z.infer<Rep>> {
     const payload = rpc.request.parse(request);
-    const reply = await firstValueFrom(this.client.send(rpc.subject, payload).pipe(timeout(this.config.directory.timeoutMs)));
+    const reply = await firstValueFrom(this.client.send(rpc.subject, payload).pipe(timeout(timeoutMs)));
     return rpc.reply.parse(reply);
   }
 

@@ -6,6 +6,7 @@ import { EventBus } from '@bridgekeeper/messaging';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
 import { JitService } from '../jit/jit.service';
 import { ManualService } from '../manual/manual.service';
+import { SyncLoginService } from '../sync/sync-login.service';
 import { AuthenticatedData } from './login-outcome';
 import { ProcessedEventEntity } from './processed-event.entity';
 
@@ -21,12 +22,13 @@ export class LoginsService {
   constructor(
     private readonly jit: JitService,
     private readonly manual: ManualService,
+    private readonly syncLogin: SyncLoginService,
     private readonly bus: EventBus,
     @InjectRepository(ProcessedEventEntity) private readonly processed: Repository<ProcessedEventEntity>,
     @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
   ) {}
 
-  modelOf(idp: string): 'jit' | 'manual' {
+  modelOf(idp: string): 'jit' | 'manual' | 'sync' {
     return this.config.models.byIdp[idp] ?? this.config.models.fallback;
   }
 
@@ -34,7 +36,8 @@ export class LoginsService {
     if (await this.processed.existsBy({ eventId: event.id })) return 'duplicate';
     const { data } = event;
     const model = this.modelOf(data.idp);
-    const outcome = model === 'manual' ? await this.manual.resolve(data) : await this.jit.provision(data);
+    const outcome =
+      model === 'manual' ? await this.manual.resolve(data) : model === 'sync' ? await this.syncLogin.resolve(data) : await this.jit.provision(data);
     const id = derivedEventId('user.authenticated/outcome', event.id);
     const common = { authEventId: event.id, traceId: data.traceId, idp: data.idp };
     if (outcome.kind === 'provisioned') {

@@ -48,6 +48,60 @@ export const DirectoryRpc = {
       z.object({ status: z.literal('not_found') }),
     ]),
   },
+  /** User Sync: a page of what the directory holds for one connector (source). */
+  syncState: {
+    subject: 'rpc.directory.sync.state',
+    request: z.object({ source: idpIdSchema, cursor: z.string().max(100).optional(), limit: z.number().int().min(1).max(2000).default(1000) }).strict(),
+    reply: z.object({
+      users: z.array(
+        z.object({
+          id: z.uuid(),
+          externalId: z.string().nullable(),
+          username: z.string(),
+          email: z.string().nullable(),
+          displayName: z.string().nullable(),
+          active: z.boolean(),
+          groups: z.array(z.string()),
+          properties: z.record(z.string(), z.string()),
+        }),
+      ),
+      /** Lower-cased names of every group (on the first page only). */
+      groupNames: z.array(z.string()).optional(),
+      nextCursor: z.string().nullable(),
+    }),
+  },
+  /** User Sync: one batch of a plan, applied in one audited transaction. */
+  syncApply: {
+    subject: 'rpc.directory.sync.apply',
+    request: z
+      .object({
+        source: idpIdSchema,
+        actor: z.string().min(1),
+        groupsToCreate: z.array(z.string().min(1).max(255)).max(5000).default([]),
+        upsert: z
+          .array(
+            z.object({
+              externalId: z.string().min(1),
+              username: z.string().min(1).max(255),
+              email: z.string().max(320).nullable(),
+              displayName: z.string().max(255).nullable(),
+              active: z.boolean(),
+              properties: z.record(z.string(), z.string()),
+            }),
+          )
+          .max(2000)
+          .default([]),
+        setActive: z.array(z.object({ id: z.uuid(), active: z.boolean() })).max(5000).default([]),
+        delete: z.array(z.uuid()).max(5000).default([]),
+        addMemberships: z.array(z.object({ externalId: z.string(), group: z.string() })).max(10000).default([]),
+        removeMemberships: z.array(z.object({ externalId: z.string(), group: z.string() })).max(10000).default([]),
+      })
+      .strict(),
+    reply: z.discriminatedUnion('status', [
+      z.object({ status: z.literal('applied'), writes: z.number().int().nonnegative() }),
+      z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit']), message: z.string() }),
+    ]),
+  },
   /** auth and provisioning check admin API tokens against the directory, which owns them. */
   verifyToken: {
     subject: 'rpc.directory.tokens.verify',

@@ -3,7 +3,9 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { ApiZodQuery, dbDate, keysetPage, pageQuery, ZodPipe } from '@bridgekeeper/platform';
+import { ApiZodQuery } from '../admin-api/zod-api';
+import { ZodPipe } from '../admin-api/zod-api';
+import { dbDate, keysetPage, pageQuery } from '../pagination';
 import { AuditEntryEntity } from './audit-entry.entity';
 
 const auditQuery = z
@@ -11,7 +13,7 @@ const auditQuery = z
     ...pageQuery,
     actor: z.string().max(128).optional().describe('e.g. admin-token:<id>, login:<traceId>'),
     action: z.string().max(64).optional().describe('e.g. user.created'),
-    targetType: z.enum(['user', 'group', 'membership', 'property', 'token']).optional(),
+    targetType: z.string().max(32).optional().describe('user, group, membership, property, token, connector, sync-run'),
     targetId: z.string().max(255).optional(),
     from: z.iso.datetime().optional().describe('at or after (ISO 8601)'),
     to: z.iso.datetime().optional().describe('before (ISO 8601)'),

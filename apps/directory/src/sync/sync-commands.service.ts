@@ -1,0 +1,135 @@
+import { ConflictException, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, MoreThan } from 'typeorm';
+import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { ChangeLog } from '../audit/change-log.service';
+import { GroupEntity } from '../groups/group.entity';
+import { MembershipEntity } from '../groups/membership.entity';
+import { SeatLimitError, SeatsService } from '../seats/seats.service';
+import { UserPropertyEntity } from '../users/user-property.entity';
+import { UserEntity } from '../users/user.entity';
+import { inChunks, isUniqueViolation, userSnapshot } from '../users/user.view';
+import { UsersService } from '../users/users.service';
+
+type StateRequest = ReturnType<typeof DirectoryRpc.syncState.request.parse>;
+type ApplyRequest = ReturnType<typeof DirectoryRpc.syncApply.request.parse>;
+type ApplyReply = ReturnType<typeof DirectoryRpc.syncApply.reply.parse>;
+
+/** The directory's side of User Sync: what it holds for a connector, and applying a plan's batches. */
+@Injectable()
+export class SyncCommandsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly changes: ChangeLog,
+    private readonly seats: SeatsService,
+    private readonly users: UsersService,
+  ) {}
+
+  /** A page of the connector's users (by id), each with its managed groups and properties. */
+  async state(req: StateRequest) {
+    const users = await this.db.getRepository(UserEntity).find({
+      where: { source: req.source, ...(req.cursor ? { id: MoreThan(req.cursor) } : {}) },
+      order: { id: 'ASC' },
+      take: req.limit,
+    });
+    const ids = users.map((u) => u.id);
+    const groups = new Map<string, string[]>();
+    const props = new Map<string, Record<string, string>>();
+    if (ids.length) {
+      const rows: { user_id: string; name: string }[] = await this.db
+        .createQueryBuilder(MembershipEntity, 'm')
+        .innerJoin(GroupEntity, 'g', 'g.id = m.group_id AND g.source = :source', { source: req.source })
+        .select(['m.user_id AS user_id', 'g.name AS name'])
+        .where('m.user_id IN (:...ids)', { ids })
+        .getRawMany();
+      for (const r of rows) groups.set(r.user_id, [...(groups.get(r.user_id) ?? []), r.name]);
+      for (const p of await this.db.getRepository(UserPropertyEntity).findBy({ userId: In(ids) })) props.set(p.userId, { ...props.get(p.userId), [p.key]: p.value });
+    }
+    const groupNames = req.cursor ? undefined : (await this.db.getRepository(GroupEntity).find({ select: { nameLower: true } })).map((g) => g.nameLower);
+    return {
+      users: users.map((u) => ({ ...userSnapshot(u), id: u.id, groups: (groups.get(u.id) ?? []).sort(), properties: props.get(u.id) ?? {} })),
+      groupNames,
+      nextCursor: users.length === req.limit ? users[users.length - 1].id : null,
+    };
+  }
+
+  /** One batch of a plan, in one transaction with its audit rows and events. */
+  async apply(req: ApplyRequest): Promise<ApplyReply> {
+    try {
+      const writes = await this.changes.run(async (em, changes) => {
+        let writes = 0;
+        const now = new Date();
+        const { actor, source } = req;
+        // Groups first, so memberships can name them.
+        const existing = new Set((await em.find(GroupEntity, { select: { nameLower: true } })).map((g) => g.nameLower));
+        const newGroups = [...new Set(req.groupsToCreate)].filter((n) => !existing.has(n.toLowerCase()));
+        const groups = newGroups.map((name) => em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: name.toLowerCase(), description: null, source, createdAt: now }));
+        await inChunks(groups, 300, (c) => em.insert(GroupEntity, c));
+        for (const g of groups) changes.push({ actor, action: 'group.created', targetType: 'group', targetId: g.id, after: { name: g.name, source } });
+        writes += groups.length;
+
+        if (req.upsert.length) {
+          const r = await this.users.bulkUpsertIn(em, changes, req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })), actor);
+          writes += r.created + r.updated;
+        }
+
+        const enabling = req.setActive.filter((a) => a.active).length;
+        if (enabling) await this.seats.claim(em, enabling);
+        for (const a of req.setActive) {
+          const u = await em.findOneBy(UserEntity, { id: a.id, source });
+          if (!u || u.active === a.active) continue;
+          await em.update(UserEntity, { id: a.id }, { active: a.active, updatedAt: now });
+          changes.push({ actor, action: a.active ? 'user.enabled' : 'user.disabled', targetType: 'user', targetId: a.id, before: { active: !a.active }, after: { active: a.active } });
+          writes++;
+        }
+
+        await inChunks(req.delete, 500, async (ids) => {
+          const doomed = await em.findBy(UserEntity, { id: In(ids), source });
+          if (!doomed.length) return;
+          const doomedIds = doomed.map((u) => u.id);
+          await em.delete(MembershipEntity, { userId: In(doomedIds) });
+          await em.delete(UserPropertyEntity, { userId: In(doomedIds) });
+          await em.delete(UserEntity, { id: In(doomedIds) });
+          for (const u of doomed) changes.push({ actor, action: 'user.deleted', targetType: 'user', targetId: u.id, before: userSnapshot(u) });
+          writes += doomed.length;
+        });
+
+        const moves = [...req.addMemberships, ...req.removeMemberships];
+        if (moves.length) {
+          const userIds = new Map<string, string>();
+          await inChunks([...new Set(moves.map((m) => m.externalId))], 500, async (c) => {
+            for (const u of await em.find(UserEntity, { select: { id: true, externalId: true }, where: { source, externalId: In(c) } })) userIds.set(u.externalId!, u.id);
+          });
+          const groupIds = new Map<string, string>();
+          await inChunks([...new Set(moves.map((m) => m.group.toLowerCase()))], 500, async (c) => {
+            for (const g of await em.find(GroupEntity, { select: { id: true, nameLower: true }, where: { nameLower: In(c) } })) groupIds.set(g.nameLower, g.id);
+          });
+          const resolve = (m: { externalId: string; group: string }) => {
+            const userId = userIds.get(m.externalId);
+            const groupId = groupIds.get(m.group.toLowerCase());
+            return userId && groupId ? { userId, groupId, group: m.group } : null;
+          };
+          const adds = req.addMemberships.map(resolve).filter((m) => m !== null);
+          const current = new Set<string>();
+          await inChunks([...new Set(adds.map((a) => a.userId))], 500, async (c) => {
+            for (const m of await em.findBy(MembershipEntity, { userId: In(c) })) current.add(`${m.userId}:${m.groupId}`);
+          });
+          const fresh = adds.filter((a) => !current.has(`${a.userId}:${a.groupId}`));
+          await inChunks(fresh, 300, (c) => em.insert(MembershipEntity, c.map((a) => ({ userId: a.userId, groupId: a.groupId, createdAt: now }))));
+          for (const a of fresh) changes.push({ actor, action: 'membership.added', targetType: 'membership', targetId: `${a.userId}:${a.groupId}`, after: a });
+          for (const r of req.removeMemberships.map(resolve).filter((m) => m !== null)) {
+            const res = await em.delete(MembershipEntity, { userId: r.userId, groupId: r.groupId });
+            if (res.affected) changes.push({ actor, action: 'membership.removed', targetType: 'membership', targetId: `${r.userId}:${r.groupId}`, before: r });
+          }
+          writes += fresh.length + req.removeMemberships.length;
+        }
+        return writes;
+      });
+      return { status: 'applied', writes };
+    } catch (err) {
+      if (err instanceof SeatLimitError) return { status: 'error', code: 'seat_limit', message: err.message };
+      if (err instanceof ConflictException || isUniqueViolation(err)) return { status: 'error', code: 'conflict', message: (err as Error).message };
+      throw err;
+    }
+  }
+}

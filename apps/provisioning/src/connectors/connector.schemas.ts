@@ -1,0 +1,52 @@
+import { CronTime } from 'cron';
+import { z } from 'zod';
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
+
+const cron = z
+  .string()
+  .max(100)
+  .refine((v) => {
+    if (v === '') return true;
+    try {
+      new CronTime(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a cron expression (e.g. "0 * * * *" for hourly); empty for on demand only');
+
+const options = {
+  requiredGroups: z.array(z.string().min(1).max(500)).max(100).default([]).describe('only members of these group paths are synced; empty = everyone'),
+  includeSubgroups: z.boolean().default(true),
+  naming: z.enum(['path', 'leaf']).default('path').describe('`/eng/backend` becomes `eng/backend` (path) or `backend` (leaf)'),
+  attributes: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/)).max(50).default([]).describe('Keycloak user attributes copied to user properties'),
+  vanished: z.enum(['disable', 'delete', 'keep']).default('disable').describe('users gone from Keycloak, disabled there, or out of scope'),
+  stripGroupsOfVanished: z.boolean().default(false),
+  maxRemovalShare: z.number().min(0).max(1).default(0.1).describe('hold a run that would disable or delete more than this share of users'),
+};
+
+export const createConnectorSchema = z
+  .object({
+    id: id.describe('also the directory source of the synced users and groups'),
+    idp: id.describe("auth's IdP id whose logins this connector serves"),
+    baseUrl: z.url({ protocol: /^https?$/ }),
+    realm: z.string().min(1).max(255),
+    clientId: z.string().min(1).max(255),
+    clientSecret: z.string().min(1).max(500).describe('stored encrypted, never returned'),
+    schedule: cron.default('0 * * * *').describe('cron (UTC), default hourly; empty for on demand only'),
+    enabled: z.boolean().default(true),
+    ...options,
+  })
+  .strict();
+
+export const updateConnectorSchema = createConnectorSchema
+  .omit({ id: true })
+  .partial()
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, 'name at least one field to change');
+
+export const syncQuerySchema = z.object({ dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true') }).strict();
+
+export type CreateConnector = z.infer<typeof createConnectorSchema>;
+export type UpdateConnector = z.infer<typeof updateConnectorSchema>;

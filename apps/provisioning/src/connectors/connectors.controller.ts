@@ -1,0 +1,76 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { Actor, ApiZodBody, ApiZodQuery, ZodPipe } from '@bridgekeeper/platform';
+import { SyncScheduler } from '../sync/sync.scheduler';
+import { SyncService } from '../sync/sync.service';
+import { CreateConnector, createConnectorSchema, syncQuerySchema, UpdateConnector, updateConnectorSchema } from './connector.schemas';
+import { connectorView, ConnectorsService } from './connectors.service';
+
+@ApiTags('connectors')
+@ApiBearerAuth()
+@Controller('api/v1/connectors')
+export class ConnectorsController {
+  constructor(
+    private readonly connectors: ConnectorsService,
+    private readonly sync: SyncService,
+    private readonly scheduler: SyncScheduler,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Keycloak User Sync connectors (secrets never returned)' })
+  list() {
+    return this.connectors.list();
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Add a Keycloak connector for an IdP' })
+  @ApiZodBody(createConnectorSchema)
+  async create(@Body(new ZodPipe(createConnectorSchema)) body: CreateConnector, @Actor() actor: string) {
+    const created = await this.connectors.create(body, actor);
+    await this.scheduler.refresh();
+    return created;
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One connector' })
+  async get(@Param('id') id: string) {
+    return connectorView(await this.connectors.get(id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change a connector (a new clientSecret replaces the stored one)' })
+  @ApiZodBody(updateConnectorSchema)
+  async update(@Param('id') id: string, @Body(new ZodPipe(updateConnectorSchema)) body: UpdateConnector, @Actor() actor: string) {
+    const updated = await this.connectors.update(id, body, actor);
+    await this.scheduler.refresh();
+    return updated;
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove a connector (its users stay in the directory)' })
+  async remove(@Param('id') id: string, @Actor() actor: string) {
+    await this.connectors.remove(id, actor);
+    await this.scheduler.refresh();
+  }
+
+  @Post(':id/test')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Check reachability, credentials, the service account roles and attribute policy' })
+  async test(@Param('id') id: string) {
+    const c = await this.connectors.get(id);
+    return this.connectors.client(c).check(c.options.attributes);
+  }
+
+  @Post(':id/sync')
+  @ApiOperation({ summary: 'Run User Sync now; dryRun=true answers the plan and writes nothing' })
+  @ApiZodQuery(syncQuerySchema)
+  async run(@Param('id') id: string, @Query(new ZodPipe(syncQuerySchema)) q: z.infer<typeof syncQuerySchema>, @Actor() actor: string, @Res({ passthrough: true }) res: Response) {
+    const { run, done } = await this.sync.start(id, { dryRun: q.dryRun, trigger: 'api', requestedBy: actor });
+    if (q.dryRun) return done;
+    res.status(202).setHeader('Location', `/api/v1/sync-runs/${run.id}`);
+    return run;
+  }
+}

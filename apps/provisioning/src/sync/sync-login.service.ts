@@ -1,0 +1,72 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { computeSyncPlan, KEYCLOAK_DEFAULT_MAPPING, mapIdentity } from '@bridgekeeper/provisioning-model';
+import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
+import { ConnectorsService } from '../connectors/connectors.service';
+import { DirectoryClient } from '../directory-client/directory.client';
+import { AuthenticatedData, LoginOutcome } from '../logins/login-outcome';
+
+/**
+ * The User Sync model at login: the directory (kept by sync runs) decides. A user created in
+ * Keycloak after the last run is synced alone, right now (bounded), so they can log in at once.
+ */
+@Injectable()
+export class SyncLoginService {
+  private readonly logger = new Logger(SyncLoginService.name);
+
+  constructor(
+    private readonly connectors: ConnectorsService,
+    private readonly directory: DirectoryClient,
+    @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
+  ) {}
+
+  async resolve(data: AuthenticatedData): Promise<LoginOutcome> {
+    const connector = await this.connectors.forIdp(data.idp);
+    if (!connector) return { kind: 'rejected', code: 'sync_unavailable', reason: `no enabled User Sync connector serves ${data.idp}` };
+    const mapped = mapIdentity(data.subject, data.attributes, KEYCLOAK_DEFAULT_MAPPING);
+    if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
+    const username = mapped.identity.username;
+    const lookup = () => this.directory.resolveUser({ source: connector.id, externalId: data.subject, username });
+
+    let reply = await lookup();
+    if (reply.status === 'not_found') {
+      const synced = await this.syncOne(connector, username, data.traceId);
+      if (synced !== true) return { kind: 'rejected', code: 'not_in_directory', reason: synced };
+      reply = await lookup();
+    }
+    switch (reply.status) {
+      case 'found':
+        return { kind: 'provisioned', user: reply.user, groups: reply.groups, created: false, changed: false };
+      case 'disabled':
+        return { kind: 'rejected', code: 'user_disabled', reason: `the account ${reply.user.username} is disabled in the directory` };
+      default:
+        return { kind: 'rejected', code: 'not_in_directory', reason: `${username} is not in the directory after a sync` };
+    }
+  }
+
+  /** Single-user sync; true, or why the user cannot be synced. */
+  private async syncOne(connector: Parameters<ConnectorsService['client']>[0], username: string, traceId: string): Promise<true | string> {
+    const deadline = new Promise<string>((resolve) => setTimeout(() => resolve(`syncing ${username} from Keycloak took longer than ${this.config.sync.firstLoginTimeoutMs} ms`), this.config.sync.firstLoginTimeoutMs).unref());
+    const work = (async (): Promise<true | string> => {
+      const kc = this.connectors.client(connector);
+      const found = await kc.userByUsername(username);
+      if (!found) return `${username} is not a user of the Keycloak realm ${connector.realm}`;
+      const one = await kc.user(found.id, connector.options.attributes);
+      if (!one) return `${username} vanished from Keycloak`;
+      const snapshot = { users: [one.user], groups: one.groups, members: new Map(one.groups.map((g) => [g.id, [one.user.id]])) };
+      const plan = computeSyncPlan(snapshot, [], new Set(), { ...connector.options, vanished: 'keep' });
+      if (!one.user.enabled) return `${username} is disabled in Keycloak`;
+      if (plan.create.length === 0) return `${username} is not a member of the groups this connector syncs`;
+      const reply = await this.directory.syncApply({
+        source: connector.id,
+        actor: `sync:first-login:${traceId}`,
+        groupsToCreate: plan.groupsToCreate,
+        upsert: plan.create,
+        addMemberships: plan.addMemberships,
+      });
+      if (reply.status !== 'applied') return `the directory refused ${username}: ${reply.message}`;
+      this.logger.log(`synced ${username} from ${connector.id} at first login`);
+      return true;
+    })();
+    return Promise.race([work, deadline]);
+  }
+}

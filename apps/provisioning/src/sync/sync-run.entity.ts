@@ -1,0 +1,63 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export type SyncRunStatus = 'running' | 'applied' | 'held' | 'failed' | 'dry-run' | 'discarded' | 'approved';
+
+/** One User Sync run: its trigger, progress, plan, counts, outcome. */
+@Entity({ name: 'sync_runs' })
+@Index('ix_sync_runs_connector', ['connectorId', 'startedAt'])
+export class SyncRunEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ name: 'connector_id', type: 'varchar', length: 64 })
+  connectorId: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: SyncRunStatus;
+
+  /** `schedule`, `api`, `event`, `first-login`, `approval`. */
+  @Column({ type: 'varchar', length: 16 })
+  trigger: string;
+
+  @Column({ name: 'requested_by', type: 'varchar', length: 128 })
+  requestedBy: string;
+
+  @Column({ name: 'dry_run', type: 'boolean', default: false })
+  dryRun: boolean;
+
+  /** Phase and counts while running: `{ phase, users, groups, members, applied, total, percent }`. */
+  @Column({ type: 'simple-json' })
+  progress: any;
+
+  @Column({ type: 'simple-json', nullable: true })
+  counts: any;
+
+  /** The plan (lists capped for storage) — what a dry run or a held run shows the admin. */
+  @Column({ type: 'simple-json', nullable: true })
+  plan: any;
+
+  @Column({ type: 'text', nullable: true })
+  reason: string | null;
+
+  @Column({ name: 'directory_writes', type: 'integer', default: 0 })
+  directoryWrites: number;
+
+  @Column({ name: 'started_at' })
+  startedAt: Date;
+
+  @Column({ name: 'finished_at', type: Date, nullable: true })
+  finishedAt: Date | null;
+}
+
+/** One run per connector at a time, across instances: the primary key is the lock. */
+@Entity({ name: 'sync_locks' })
+export class SyncLockEntity {
+  @PrimaryColumn({ name: 'connector_id', type: 'varchar', length: 64 })
+  connectorId: string;
+
+  @Column({ name: 'run_id', type: 'varchar', length: 36 })
+  runId: string;
+
+  @Column({ name: 'expires_at' })
+  expiresAt: Date;
+}

@@ -1,0 +1,226 @@
+import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, LessThan } from 'typeorm';
+import { SyncCompletedV1 } from '@bridgekeeper/contracts';
+import { EventBus } from '@bridgekeeper/messaging';
+import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
+import { assessSyncPlan, computeSyncPlan, DirectoryUserState, IdpSnapshot, planCounts, SyncPlan } from '@bridgekeeper/provisioning-model';
+import { ConnectorEntity } from '../connectors/connector.entity';
+import { ConnectorsService } from '../connectors/connectors.service';
+import { DirectoryClient } from '../directory-client/directory.client';
+import { SyncLockEntity, SyncRunEntity } from './sync-run.entity';
+
+export interface SyncRequest {
+  dryRun: boolean;
+  trigger: 'schedule' | 'api' | 'event' | 'approval' | 'first-login';
+  requestedBy: string;
+  /** Apply even past the safety threshold (an admin approved a held run). */
+  force?: boolean;
+}
+
+const LOCK_MS = 2 * 3600_000;
+const BATCH = { upsert: 500, ids: 2000, memberships: 5000 };
+
+/**
+ * User Sync runs: read Keycloak (paged), read what the directory holds for the connector (paged),
+ * compute the plan (pure), hold it when unsafe, otherwise apply it in bounded batches — each one
+ * transaction in the directory, so an interrupted run leaves it consistent and the next finishes.
+ * One run per connector at a time, across instances.
+ */
+@Injectable()
+export class SyncService {
+  private readonly logger = new Logger(SyncService.name);
+  private readonly running = new Map<string, Promise<SyncRunEntity>>();
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly connectors: ConnectorsService,
+    private readonly directory: DirectoryClient,
+    private readonly bus: EventBus,
+  ) {}
+
+  /** Takes the connector's lock, records the run, and runs it in the background. 409 when one is running. */
+  async start(connectorId: string, req: SyncRequest): Promise<{ run: SyncRunEntity; done: Promise<SyncRunEntity> }> {
+    const connector = await this.connectors.get(connectorId);
+    const run = this.db.getRepository(SyncRunEntity).create({
+      id: crypto.randomUUID(),
+      connectorId,
+      status: 'running',
+      trigger: req.trigger,
+      requestedBy: req.requestedBy,
+      dryRun: req.dryRun,
+      progress: { phase: 'starting', percent: 0 },
+      counts: null,
+      plan: null,
+      reason: null,
+      directoryWrites: 0,
+      startedAt: new Date(),
+      finishedAt: null,
+    });
+    await this.lock(connectorId, run.id);
+    await this.db.getRepository(SyncRunEntity).insert(run);
+    const done = this.execute(run, connector, req).finally(() => {
+      this.running.delete(run.id);
+      return this.db.getRepository(SyncLockEntity).delete({ connectorId, runId: run.id });
+    });
+    this.running.set(run.id, done);
+    return { run, done };
+  }
+
+  async get(id: string): Promise<SyncRunEntity> {
+    const run = /^[0-9a-f-]{36}$/i.test(id) ? await this.db.getRepository(SyncRunEntity).findOneBy({ id }) : null;
+    if (!run) throw new NotFoundException(`no sync run ${id}`);
+    return run;
+  }
+
+  /** An admin approves a held run: a new run applies the current plan past the threshold. */
+  async approve(id: string, actor: string) {
+    const held = await this.get(id);
+    if (held.status !== 'held') throw new ConflictException(`run ${id} is ${held.status}, not held`);
+    await runInTransaction(this.db, async (em) => {
+      await em.update(SyncRunEntity, { id }, { status: 'approved' });
+      await writeAudit(em, [{ actor, action: 'sync-run.approved', targetType: 'sync-run', targetId: id, before: { status: 'held', reason: held.reason } }]);
+    });
+    return this.start(held.connectorId, { dryRun: false, trigger: 'approval', requestedBy: actor, force: true });
+  }
+
+  async discard(id: string, actor: string) {
+    const held = await this.get(id);
+    if (held.status !== 'held') throw new ConflictException(`run ${id} is ${held.status}, not held`);
+    await runInTransaction(this.db, async (em) => {
+      await em.update(SyncRunEntity, { id }, { status: 'discarded' });
+      await writeAudit(em, [{ actor, action: 'sync-run.discarded', targetType: 'sync-run', targetId: id, before: { status: 'held', reason: held.reason } }]);
+    });
+    return this.get(id);
+  }
+
+  private async lock(connectorId: string, runId: string): Promise<void> {
+    const locks = this.db.getRepository(SyncLockEntity);
+    await locks.delete({ connectorId, expiresAt: LessThan(new Date()) });
+    try {
+      await locks.insert({ connectorId, runId, expiresAt: new Date(Date.now() + LOCK_MS) });
+    } catch {
+      const held = await locks.findOneBy({ connectorId });
+      throw new ConflictException(`a sync of ${connectorId} is already running (run ${held?.runId ?? 'unknown'})`);
+    }
+  }
+
+  private async progress(run: SyncRunEntity, progress: Record<string, unknown>): Promise<void> {
+    run.progress = progress;
+    await this.db.getRepository(SyncRunEntity).update({ id: run.id }, { progress: progress as any });
+  }
+
+  private async execute(run: SyncRunEntity, connector: ConnectorEntity, req: SyncRequest): Promise<SyncRunEntity> {
+    const started = Date.now();
+    const finish = async (status: SyncRunEntity['status'], patch: Partial<SyncRunEntity>) => {
+      Object.assign(run, patch, { status, finishedAt: new Date() });
+      await this.db.getRepository(SyncRunEntity).update({ id: run.id }, { ...patch, status, finishedAt: run.finishedAt, progress: run.progress });
+      const counts = run.counts ?? {};
+      await this.bus
+        .publish(SyncCompletedV1, {
+          connectorId: connector.id,
+          runId: run.id,
+          status: status === 'dry-run' ? 'dry-run' : status === 'applied' ? 'applied' : status === 'held' ? 'held' : 'failed',
+          counts: {
+            usersCreated: counts.usersCreated ?? 0,
+            usersUpdated: counts.usersUpdated ?? 0,
+            usersDisabled: counts.usersDisabled ?? 0,
+            usersDeleted: counts.usersDeleted ?? 0,
+            groupsCreated: counts.groupsCreated ?? 0,
+            membershipsAdded: counts.membershipsAdded ?? 0,
+            membershipsRemoved: counts.membershipsRemoved ?? 0,
+          },
+          durationMs: Date.now() - started,
+          ...(run.reason ? { error: run.reason } : {}),
+        })
+        .catch((err) => this.logger.warn(`sync.completed for ${run.id} not published: ${(err as Error).message}`));
+      this.logger.log(`sync ${connector.id} run ${run.id}: ${status}${run.reason ? ` (${run.reason})` : ''} in ${Date.now() - started} ms`);
+      return run;
+    };
+
+    try {
+      let snapshot: IdpSnapshot;
+      try {
+        await this.progress(run, { phase: 'reading-keycloak', percent: 5 });
+        snapshot = await this.connectors.client(connector).snapshot({
+          attributes: connector.options.attributes,
+          onProgress: (phase, n) => void this.db.getRepository(SyncRunEntity).update({ id: run.id }, { progress: { phase: `reading-keycloak:${phase}`, [phase]: n, percent: 10 } as any }),
+        });
+      } catch (err) {
+        return await finish('failed', { reason: `nothing was applied: ${(err as Error).message}` });
+      }
+      await this.progress(run, { phase: 'reading-directory', users: snapshot.users.length, groups: snapshot.groups.length, percent: 30 });
+      const { users: current, groupNames } = await this.directoryState(connector.id);
+      const plan = computeSyncPlan(snapshot, current, groupNames, connector.options);
+      const counts = planCounts(plan);
+      run.counts = counts as unknown as Record<string, number>;
+      const stored = summarizePlan(plan);
+      const safety = assessSyncPlan(plan, snapshot, current, connector.options);
+      if (req.dryRun) return await finish('dry-run', { counts: run.counts, plan: stored, progress: { phase: 'done', percent: 100 } } as Partial<SyncRunEntity>);
+      if (safety.hold && !req.force) {
+        return await finish('held', { counts: run.counts, plan: stored, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
+      }
+      const writes = await this.apply(run, connector.id, plan);
+      return await finish('applied', { counts: run.counts, plan: stored, directoryWrites: writes, progress: { phase: 'done', percent: 100 } } as Partial<SyncRunEntity>);
+    } catch (err) {
+      return await finish('failed', { reason: (err as Error).message, directoryWrites: run.directoryWrites });
+    }
+  }
+
+  /** Every page of what the directory holds for this connector. */
+  private async directoryState(source: string): Promise<{ users: DirectoryUserState[]; groupNames: Set<string> }> {
+    const users: DirectoryUserState[] = [];
+    let groupNames = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.directory.syncState({ source, cursor, limit: 1000 });
+      users.push(...page.users);
+      if (page.groupNames) groupNames = new Set(page.groupNames);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return { users, groupNames };
+  }
+
+  /** The plan in batches, each one directory transaction; progress after each. */
+  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan): Promise<number> {
+    const actor = `sync:${run.id}`;
+    const batches: Parameters<DirectoryClient['syncApply']>[0][] = [];
+    const push = (b: Partial<Parameters<DirectoryClient['syncApply']>[0]>) => batches.push({ source, actor, ...b });
+    if (plan.groupsToCreate.length) push({ groupsToCreate: plan.groupsToCreate });
+    const upserts = [...plan.create, ...plan.update.map((u) => u.fields)];
+    for (let i = 0; i < upserts.length; i += BATCH.upsert) push({ upsert: upserts.slice(i, i + BATCH.upsert) });
+    const activity = [...plan.enable.map((u) => ({ id: u.id, active: true })), ...plan.disable.map((u) => ({ id: u.id, active: false }))];
+    for (let i = 0; i < activity.length; i += BATCH.ids) push({ setActive: activity.slice(i, i + BATCH.ids) });
+    for (let i = 0; i < plan.delete.length; i += BATCH.ids) push({ delete: plan.delete.slice(i, i + BATCH.ids).map((u) => u.id) });
+    for (let i = 0; i < plan.addMemberships.length; i += BATCH.memberships) push({ addMemberships: plan.addMemberships.slice(i, i + BATCH.memberships) });
+    for (let i = 0; i < plan.removeMemberships.length; i += BATCH.memberships) push({ removeMemberships: plan.removeMemberships.slice(i, i + BATCH.memberships) });
+
+    let writes = 0;
+    for (const [i, batch] of batches.entries()) {
+      const reply = await this.directory.syncApply(batch);
+      if (reply.status !== 'applied') throw new Error(`the directory refused batch ${i + 1} of ${batches.length} (${reply.code}): ${reply.message}; earlier batches are applied, the next run finishes the job`);
+      writes += reply.writes;
+      run.directoryWrites = writes;
+      await this.progress(run, { phase: 'applying', applied: i + 1, total: batches.length, percent: 40 + Math.round((60 * (i + 1)) / batches.length) });
+      await this.db.getRepository(SyncLockEntity).update({ connectorId: source, runId: run.id }, { expiresAt: new Date(Date.now() + LOCK_MS) });
+    }
+    await this.db.getRepository(SyncRunEntity).update({ id: run.id }, { directoryWrites: writes });
+    return writes;
+  }
+}
+
+/** The plan as stored with the run: counts, and the first 200 entries of each list. */
+export function summarizePlan(plan: SyncPlan): Record<string, unknown> {
+  const cap = <T>(list: T[]) => ({ total: list.length, items: list.slice(0, 200) });
+  return {
+    create: cap(plan.create.map(({ properties: _p, ...u }) => u)),
+    update: cap(plan.update.map((u) => ({ id: u.id, username: u.username, changes: u.changes }))),
+    enable: cap(plan.enable),
+    disable: cap(plan.disable),
+    delete: cap(plan.delete),
+    groupsToCreate: cap(plan.groupsToCreate),
+    addMemberships: cap(plan.addMemberships),
+    removeMemberships: cap(plan.removeMemberships),
+    seatsDelta: plan.seatsDelta,
+  };
+}

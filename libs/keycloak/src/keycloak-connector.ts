@@ -1,0 +1,201 @@
+import type KcAdminClient from '@keycloak/keycloak-admin-client';
+import type { IdpGroup, IdpSnapshot, IdpUser } from '@bridgekeeper/provisioning-model';
+
+export interface KeycloakConnection {
+  baseUrl: string;
+  realm: string;
+  clientId: string;
+  clientSecret: string;
+  /** Users and members per request; Keycloak answers pages of 500–1,000 well. */
+  pageSize?: number;
+  /** One request's time limit. */
+  timeoutMs?: number;
+}
+
+export class KeycloakError extends Error {}
+
+export interface ConnectorCheck {
+  ok: boolean;
+  problems: string[];
+  users?: number;
+  groups?: number;
+  unmanagedAttributePolicy?: string | null;
+}
+
+// The admin client is ESM-only: load it once, lazily (Node 20.19+ can require() ESM; Jest transforms it).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadClient = (): typeof KcAdminClient => require('@keycloak/keycloak-admin-client').default;
+
+/**
+ * User Sync's view of Keycloak through its Admin REST API, as a service account: users in pages of
+ * brief representations, groups through `/groups/{id}/children`, members per group — never one
+ * request per user. Users are keyed on Keycloak's immutable id.
+ */
+export class KeycloakConnector {
+  private readonly kc: KcAdminClient;
+  private authedAt = 0;
+  private readonly pageSize: number;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly conn: KeycloakConnection) {
+    const Client = loadClient();
+    this.kc = new Client({ baseUrl: conn.baseUrl.replace(/\/$/, ''), realmName: conn.realm });
+    this.pageSize = conn.pageSize ?? 500;
+    this.timeoutMs = conn.timeoutMs ?? 15_000;
+  }
+
+  /** Everything User Sync needs, read in pages. `attributes` makes user pages full representations. */
+  async snapshot(opts: { attributes?: string[]; onProgress?: (phase: string, done: number) => void } = {}): Promise<IdpSnapshot> {
+    const withAttributes = (opts.attributes?.length ?? 0) > 0;
+    const users: IdpUser[] = [];
+    for (let first = 0; ; first += this.pageSize) {
+      const page = await this.call('listing users', () => this.kc.users.find({ first, max: this.pageSize, briefRepresentation: !withAttributes }));
+      for (const u of page) users.push(toIdpUser(u, opts.attributes));
+      opts.onProgress?.('users', users.length);
+      if (page.length < this.pageSize) break;
+    }
+    const groups = await this.allGroups();
+    opts.onProgress?.('groups', groups.length);
+    const members = new Map<string, string[]>();
+    for (const g of groups) {
+      const ids: string[] = [];
+      for (let first = 0; ; first += this.pageSize) {
+        const page = await this.call(`listing members of ${g.path}`, () => this.kc.groups.listMembers({ id: g.id, first, max: this.pageSize, briefRepresentation: true }));
+        for (const m of page) if (m.id) ids.push(m.id);
+        if (page.length < this.pageSize) break;
+      }
+      members.set(g.id, ids);
+      opts.onProgress?.('members', members.size);
+    }
+    return { users, groups, members };
+  }
+
+  /** One user and their groups (single-user sync at first login). */
+  async user(id: string, attributes: string[] = []): Promise<{ user: IdpUser; groups: IdpGroup[] } | null> {
+    const u = await this.call('reading a user', () => this.kc.users.findOne({ id }));
+    if (!u) return null;
+    const groups = await this.call("reading a user's groups", () => this.kc.users.listGroups({ id, briefRepresentation: true, max: 10_000 }));
+    return { user: toIdpUser(u, attributes), groups: groups.filter((g) => g.id && g.path).map((g) => ({ id: g.id!, path: g.path! })) };
+  }
+
+  /** The user whose username is exactly this one, or null. */
+  async userByUsername(username: string): Promise<IdpUser | null> {
+    const found = await this.call('finding a user', () => this.kc.users.find({ username, exact: true, briefRepresentation: true }));
+    return found[0] ? toIdpUser(found[0]) : null;
+  }
+
+  /**
+   * Reachability, credentials, the roles the service account needs (view-users, query-groups),
+   * and whether custom attributes can come through; every problem in plain words.
+   */
+  async check(attributes: string[] = []): Promise<ConnectorCheck> {
+    const problems: string[] = [];
+    const result: ConnectorCheck = { ok: false, problems };
+    try {
+      await this.authenticate(true);
+    } catch (err) {
+      problems.push((err as Error).message);
+      return result;
+    }
+    try {
+      result.users = await this.call('counting users', () => this.kc.users.count());
+    } catch (err) {
+      problems.push(`the service account cannot list users: give it the realm-management role view-users (${(err as Error).message})`);
+    }
+    try {
+      result.groups = await this.call('counting groups', async () => (await this.kc.groups.count()).count);
+    } catch (err) {
+      problems.push(`the service account cannot list groups: give it the realm-management role query-groups (${(err as Error).message})`);
+    }
+    if (attributes.length) {
+      try {
+        const profile = await this.call('reading the user profile', () => this.kc.users.getProfile());
+        const declared = new Set((profile.attributes ?? []).map((a) => a.name));
+        const policy = profile.unmanagedAttributePolicy ?? null;
+        result.unmanagedAttributePolicy = policy;
+        const undeclared = attributes.filter((a) => !declared.has(a));
+        if (undeclared.length && !policy) {
+          problems.push(
+            `Keycloak drops the attributes ${undeclared.join(', ')}: declare them in the realm's user profile or set its unmanaged attribute policy (e.g. ENABLED)`,
+          );
+        }
+      } catch (err) {
+        problems.push(`the user profile cannot be read, so attribute sync cannot be checked (view-realm or manage-realm): ${(err as Error).message}`);
+      }
+    }
+    result.ok = problems.length === 0;
+    return result;
+  }
+
+  private async allGroups(): Promise<IdpGroup[]> {
+    const out: IdpGroup[] = [];
+    const walk = async (parentId: string | null, parentPath: string) => {
+      for (let first = 0; ; first += this.pageSize) {
+        const page = parentId
+          ? await this.call(`listing subgroups of ${parentPath}`, () => this.kc.groups.listSubGroups({ parentId, first, max: this.pageSize, briefRepresentation: true }))
+          : await this.call('listing groups', () => this.kc.groups.find({ first, max: this.pageSize, briefRepresentation: true }));
+        for (const g of page) {
+          if (!g.id || !g.name) continue;
+          const path = g.path ?? `${parentPath}/${g.name}`;
+          out.push({ id: g.id, path });
+          // subGroups is empty since Keycloak 23: subGroupCount says whether to walk children.
+          if ((g.subGroupCount ?? 0) > 0) await walk(g.id, path);
+        }
+        if (page.length < this.pageSize) break;
+      }
+    };
+    await walk(null, '');
+    return out;
+  }
+
+  private async authenticate(force = false): Promise<void> {
+    // Service-account tokens are short-lived: renew well before Keycloak's default 5 minutes.
+    if (!force && Date.now() - this.authedAt < 60_000) return;
+    try {
+      await withTimeout(this.kc.auth({ grantType: 'client_credentials', clientId: this.conn.clientId, clientSecret: this.conn.clientSecret }), this.timeoutMs, 'authenticating');
+      this.authedAt = Date.now();
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (/401|unauthorized|invalid_client/i.test(msg)) throw new KeycloakError(`Keycloak refused the client credentials of ${this.conn.clientId} (wrong secret, or not a confidential client with service accounts)`);
+      if (/404/.test(msg)) throw new KeycloakError(`realm ${this.conn.realm} was not found at ${this.conn.baseUrl}`);
+      throw new KeycloakError(`Keycloak at ${this.conn.baseUrl} cannot be reached: ${msg}`);
+    }
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    await this.authenticate();
+    try {
+      return await withTimeout(fn(), this.timeoutMs, what);
+    } catch (err) {
+      if (err instanceof KeycloakError) throw err;
+      throw new KeycloakError(`Keycloak failed while ${what}: ${(err as Error).message}`);
+    }
+  }
+}
+
+function toIdpUser(u: { id?: string; username?: string; email?: string; firstName?: string; lastName?: string; enabled?: boolean; attributes?: Record<string, unknown> }, attributes: string[] = []): IdpUser {
+  const attrs: Record<string, string[]> = {};
+  for (const a of attributes) {
+    const v = u.attributes && Object.prototype.hasOwnProperty.call(u.attributes, a) ? u.attributes[a] : undefined;
+    if (Array.isArray(v)) attrs[a] = v.map(String);
+  }
+  return {
+    id: u.id ?? '',
+    username: u.username ?? '',
+    email: u.email ?? null,
+    firstName: u.firstName ?? null,
+    lastName: u.lastName ?? null,
+    enabled: u.enabled !== false,
+    ...(attributes.length ? { attributes: attrs } : {}),
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new KeycloakError(`Keycloak did not answer within ${ms} ms while ${what}`)), ms);
+    }),
+  ]);
+}

@@ -1,0 +1,20 @@
+import { EntityManager } from 'typeorm';
+import { AuditEntryEntity } from './audit-entry.entity';
+
+export interface AuditRecord {
+  /** `admin-token:<id>`, `login:<traceId>`, `sync:<runId>`, `cli:<user>`. */
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  before?: object | null;
+  after?: object | null;
+}
+
+/** Writes audit rows inside the caller's transaction: a change and its audit row commit together. */
+export async function writeAudit(em: EntityManager, records: AuditRecord[], at = new Date()): Promise<void> {
+  const rows = records.map((c) =>
+    em.create(AuditEntryEntity, { id: crypto.randomUUID(), at, actor: c.actor, action: c.action, targetType: c.targetType, targetId: c.targetId, before: c.before ?? null, after: c.after ?? null }),
+  );
+  for (let i = 0; i < rows.length; i += 200) await em.insert(AuditEntryEntity, rows.slice(i, i + 200));
+}

@@ -1,0 +1,4 @@
+export * from './audit-entry.entity';
+export * from './audit.controller';
+export * from './audit-log.migration';
+export * from './audit-writer';
