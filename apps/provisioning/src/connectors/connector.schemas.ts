@@ -16,32 +16,43 @@ const cron = z
     }
   }, 'not a cron expression (e.g. "0 * * * *" for hourly); empty for on demand only');
 
-const options = {
-  requiredGroups: z.array(z.string().min(1).max(500)).max(100).default([]).describe('only members of these group paths are synced; empty = everyone'),
-  includeSubgroups: z.boolean().default(true),
-  naming: z.enum(['path', 'leaf']).default('path').describe('`/eng/backend` becomes `eng/backend` (path) or `backend` (leaf)'),
-  attributes: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/)).max(50).default([]).describe('Keycloak user attributes copied to user properties'),
-  vanished: z.enum(['disable', 'delete', 'keep']).default('disable').describe('users gone from Keycloak, disabled there, or out of scope'),
-  stripGroupsOfVanished: z.boolean().default(false),
-  maxRemovalShare: z.number().min(0).max(1).default(0.1).describe('hold a run that would disable or delete more than this share of users'),
+/** Every field without defaults: an update names only what changes (zod would fill defaults in). */
+const fields = {
+  id: id.describe('also the directory source of the synced users and groups'),
+  idp: id.describe("auth's IdP id whose logins this connector serves"),
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  realm: z.string().min(1).max(255),
+  clientId: z.string().min(1).max(255),
+  clientSecret: z.string().min(1).max(500).describe('stored encrypted, never returned'),
+  schedule: cron.describe('cron (UTC), default hourly; empty for on demand only'),
+  enabled: z.boolean(),
+  requiredGroups: z.array(z.string().min(1).max(500)).max(100).describe('only members of these group paths are synced; empty = everyone'),
+  includeSubgroups: z.boolean(),
+  naming: z.enum(['path', 'leaf']).describe('`/eng/backend` becomes `eng/backend` (path) or `backend` (leaf)'),
+  attributes: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/)).max(50).describe('Keycloak user attributes copied to user properties'),
+  vanished: z.enum(['disable', 'delete', 'keep']).describe('users gone from Keycloak, disabled there, or out of scope'),
+  stripGroupsOfVanished: z.boolean(),
+  maxRemovalShare: z.number().min(0).max(1).describe('hold a run that would disable or delete more than this share of users'),
 };
 
 export const createConnectorSchema = z
   .object({
-    id: id.describe('also the directory source of the synced users and groups'),
-    idp: id.describe("auth's IdP id whose logins this connector serves"),
-    baseUrl: z.url({ protocol: /^https?$/ }),
-    realm: z.string().min(1).max(255),
-    clientId: z.string().min(1).max(255),
-    clientSecret: z.string().min(1).max(500).describe('stored encrypted, never returned'),
-    schedule: cron.default('0 * * * *').describe('cron (UTC), default hourly; empty for on demand only'),
-    enabled: z.boolean().default(true),
-    ...options,
+    ...fields,
+    schedule: fields.schedule.default('0 * * * *'),
+    enabled: fields.enabled.default(true),
+    requiredGroups: fields.requiredGroups.default([]),
+    includeSubgroups: fields.includeSubgroups.default(true),
+    naming: fields.naming.default('path'),
+    attributes: fields.attributes.default([]),
+    vanished: fields.vanished.default('disable'),
+    stripGroupsOfVanished: fields.stripGroupsOfVanished.default(false),
+    maxRemovalShare: fields.maxRemovalShare.default(0.1),
   })
   .strict();
 
-export const updateConnectorSchema = createConnectorSchema
-  .omit({ id: true })
+const { id: _id, ...updatable } = fields;
+export const updateConnectorSchema = z
+  .object(updatable)
   .partial()
   .strict()
   .refine((v) => Object.keys(v).length > 0, 'name at least one field to change');

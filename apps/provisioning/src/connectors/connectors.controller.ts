@@ -69,7 +69,10 @@ export class ConnectorsController {
   @ApiZodQuery(syncQuerySchema)
   async run(@Param('id') id: string, @Query(new ZodPipe(syncQuerySchema)) q: z.infer<typeof syncQuerySchema>, @Actor() actor: string, @Res({ passthrough: true }) res: Response) {
     const { run, done } = await this.sync.start(id, { dryRun: q.dryRun, trigger: 'api', requestedBy: actor });
-    if (q.dryRun) return done;
+    if (q.dryRun) {
+      res.status(200);
+      return done;
+    }
     res.status(202).setHeader('Location', `/api/v1/sync-runs/${run.id}`);
     return run;
   }
