@@ -202,15 +202,19 @@ describe('User Sync from the real Keycloak', () => {
 
   it('runs on sync.requested, one run at a time', async () => {
     const nc = await connect({ servers: nats.url });
+    const completed: { data: { runId: string; status: string; counts: Record<string, number> } }[] = [];
+    nc.subscribe('sync.completed', { callback: (_e, m) => completed.push(JSONCodec<(typeof completed)[number]>().decode(m.data)) });
     const event = createEvent(SyncRequestedV1, 'test', { connectorId: 'kc', dryRun: false, requestedBy: 'test-event' });
     await nc.jetstream().publish(SyncRequestedV1.subject, JSONCodec().encode(event), { msgID: event.id });
-    await nc.close();
     const r = await waitFor('a run started by the event', async () => {
-      const runs = (await api('GET', '/api/v1/sync-runs?limit=5')).body.items as { trigger: string; status: string }[];
+      const runs = (await api('GET', '/api/v1/sync-runs?limit=5')).body.items as { id: string; trigger: string; status: string }[];
       const found = runs.find((x) => x.trigger === 'event');
       return found && found.status !== 'running' ? found : null;
     }, 60_000, 200);
     expect(r).toMatchObject({ status: 'applied', counts: { usersEnabled: 1 } });
+    await waitFor('sync.completed', async () => completed.some((c) => c.data.runId === r.id));
+    expect(completed.find((c) => c.data.runId === r.id)!.data).toMatchObject({ status: 'applied' });
+    await nc.close();
     const [a, b] = await Promise.all([api('POST', '/api/v1/connectors/kc/sync'), api('POST', '/api/v1/connectors/kc/sync')]);
     expect([a.status, b.status].sort()).toEqual([202, 409]);
     await waitFor('the run to end', async () => (await api('GET', `/api/v1/sync-runs/${a.status === 202 ? a.body.id : b.body.id}`)).body.status !== 'running', 60_000, 200);

@@ -9,6 +9,7 @@ describe('provisioning config', () => {
 
   it('reads per-IdP provisioning models', () => {
     expect(loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=manual, okta = jit' }).models).toEqual({ byIdp: { keycloak: 'manual', okta: 'jit' }, fallback: 'jit' });
-    expect(() => loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=sync' })).toThrow(/'keycloak=sync' is not <idp>=jit\|manual\|sync/);
+    expect(loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=sync' }).models.byIdp).toEqual({ keycloak: 'sync' });
+    expect(() => loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=scim' })).toThrow(/'keycloak=scim' is not <idp>=jit\|manual\|sync/);
   });
 });
