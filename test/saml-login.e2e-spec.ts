@@ -58,6 +58,15 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     return page;
   }
 
+  /** A second auth instance on the same NATS and database, with its own public URL and settings. */
+  const extraAuth = async (env: Record<string, string>) => {
+    const port = await freePort();
+    const url = `http://localhost:${port}`;
+    const auth = new ServiceProcess('auth', port, { NATS_URL: nats.url, DATABASE_URL: pg.url, DATA_DIR: stack.dataDir, AUTH_PORT: String(port), AUTH_PUBLIC_URL: url, ...env });
+    await auth.start();
+    return { auth, url };
+  };
+
   const sessionOf = async (page: Page, at = base) => {
     const res = await page.context().request.get(`${at}/session`);
     return { status: res.status(), body: res.ok() ? await res.json() : undefined };
@@ -189,17 +198,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
   });
 
   it('signs in with the HTTP-POST binding too (AuthnRequest signed inside the XML)', async () => {
-    const port = await freePort();
-    const postBase = `http://localhost:${port}`;
-    const auth = new ServiceProcess('auth', port, {
-      NATS_URL: nats.url,
-      DATABASE_URL: pg.url,
-      DATA_DIR: stack.dataDir,
-      AUTH_PORT: String(port),
-      AUTH_PUBLIC_URL: postBase,
-      AUTH_SAML_BINDING: 'HTTP-POST',
-    });
-    await auth.start();
+    const { auth, url: postBase } = await extraAuth({ AUTH_SAML_BINDING: 'HTTP-POST' });
     try {
       registerSp(postBase);
       const page = await signIn('alice', 'alice', { base: postBase });
@@ -214,17 +213,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
   });
 
   it('Manual model: only users an admin created may sign in, with the directory\'s groups', async () => {
-    const port = await freePort();
-    const manualBase = `http://localhost:${port}`;
-    const auth = new ServiceProcess('auth', port, {
-      NATS_URL: nats.url,
-      DATABASE_URL: pg.url,
-      DATA_DIR: stack.dataDir,
-      AUTH_PORT: String(port),
-      AUTH_PUBLIC_URL: manualBase,
-      AUTH_SAML_IDP_ID: 'keycloak-manual',
-    });
-    await auth.start();
+    const { auth, url: manualBase } = await extraAuth({ AUTH_SAML_IDP_ID: 'keycloak-manual' });
     const admin = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${stack.services.directory.url}${path}`, {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { KEYCLOAK_DEFAULT_MAPPING, mapIdentity } from '@bridgekeeper/provisioning-model';
 import { DirectoryClient } from '../directory-client/directory.client';
-import { AuthenticatedData, LoginOutcome } from '../logins/login-outcome';
+import { AuthenticatedData, LoginOutcome, outcomeOfLookup } from '../logins/login-outcome';
 
 /**
  * Manual: a login creates and changes nothing. Only users an admin put in the directory may
@@ -15,13 +15,6 @@ export class ManualService {
     const mapped = mapIdentity(data.subject, data.attributes, KEYCLOAK_DEFAULT_MAPPING);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
     const reply = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username: mapped.identity.username });
-    switch (reply.status) {
-      case 'found':
-        return { kind: 'provisioned', user: reply.user, groups: reply.groups, created: false, changed: false };
-      case 'disabled':
-        return { kind: 'rejected', code: 'user_disabled', reason: `the account ${reply.user.username} is disabled in the directory` };
-      default:
-        return { kind: 'rejected', code: 'not_in_directory', reason: `${mapped.identity.username} has no account here; an administrator must create it first` };
-    }
+    return outcomeOfLookup(reply, `${mapped.identity.username} has no account here; an administrator must create it first`);
   }
 }

@@ -3,7 +3,7 @@ import { computeSyncPlan, KEYCLOAK_DEFAULT_MAPPING, mapIdentity } from '@bridgek
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
-import { AuthenticatedData, LoginOutcome } from '../logins/login-outcome';
+import { AuthenticatedData, LoginOutcome, outcomeOfLookup } from '../logins/login-outcome';
 
 /**
  * The User Sync model at login: the directory (kept by sync runs) decides. A user created in
@@ -33,14 +33,7 @@ export class SyncLoginService {
       if (synced !== true) return { kind: 'rejected', code: 'not_in_directory', reason: synced };
       reply = await lookup();
     }
-    switch (reply.status) {
-      case 'found':
-        return { kind: 'provisioned', user: reply.user, groups: reply.groups, created: false, changed: false };
-      case 'disabled':
-        return { kind: 'rejected', code: 'user_disabled', reason: `the account ${reply.user.username} is disabled in the directory` };
-      default:
-        return { kind: 'rejected', code: 'not_in_directory', reason: `${username} is not in the directory after a sync` };
-    }
+    return outcomeOfLookup(reply, `${username} is not in the directory after a sync`);
   }
 
   /** Single-user sync; true, or why the user cannot be synced. */
