@@ -1,3 +1,6 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+
 /**
  * Fetches a configuration document (IdP metadata, discovery) with limits: http(s) only,
  * a time limit, a size cap, and no redirects to other hosts.
@@ -6,6 +9,19 @@ export interface SafeFetchOptions {
   timeoutMs?: number;
   maxBytes?: number;
   maxRedirects?: number;
+  /** Loopback, private and link-local addresses are refused unless allowed (dev: Keycloak on 127.0.0.1). */
+  allowPrivate?: boolean;
+}
+
+/** Loopback, RFC 1918 / ULA private, link-local, CGNAT and unspecified addresses. */
+export function isPrivateAddress(ip: string): boolean {
+  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  if (isIP(v4) === 4) {
+    const [a, b] = v4.split('.').map(Number);
+    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+  }
+  const v6 = ip.toLowerCase();
+  return v6 === '::' || v6 === '::1' || v6.startsWith('fc') || v6.startsWith('fd') || v6.startsWith('fe8') || v6.startsWith('fe9') || v6.startsWith('fea') || v6.startsWith('feb');
 }
 
 export class SafeFetchError extends Error {}
@@ -18,6 +34,12 @@ export async function safeFetchText(rawUrl: string, opts: SafeFetchOptions = {})
   for (let hop = 0; hop <= (opts.maxRedirects ?? 3); hop++) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SafeFetchError(`${url.protocol} URLs are refused`);
     if (url.host !== host) throw new SafeFetchError(`redirect to another host (${url.host}) refused`);
+    if (!opts.allowPrivate) {
+      const name = url.hostname.replace(/^\[|\]$/g, '');
+      const addresses = isIP(name) ? [name] : (await lookup(name, { all: true })).map((a) => a.address);
+      const blocked = addresses.find(isPrivateAddress);
+      if (blocked) throw new SafeFetchError(`${url.hostname} resolves to the private or loopback address ${blocked}, which is refused (allow it in the configuration)`);
+    }
     const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
       url = new URL(res.headers.get('location')!, url);

@@ -3,3 +3,4 @@ export * from './idp-metadata';
 export * from './response-checks';
 export * from './service-provider';
 export * from './keys';
+export * from './certificates';

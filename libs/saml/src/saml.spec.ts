@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { normaliseAttributes, parseIdpMetadata, precheckResponse, SamlValidationError, spUrls, toPem } from './index';
+import { certificateInfo, normaliseAttributes, normaliseCertificate, parseIdpMetadata, precheckResponse, SamlValidationError, spUrls, toPem } from './index';
 
 const keycloakMetadata = readFileSync(join(__dirname, '__fixtures__/keycloak-idp-metadata.xml'), 'utf8');
 
@@ -69,5 +69,25 @@ describe('SP URLs and attributes', () => {
     const attrs = normaliseAttributes(raw);
     expect(attrs).toEqual({ email: ['a@b.c'], groups: ['/x', '/y'], n: [] });
     expect(Object.getPrototypeOf(attrs)).toBe(Object.prototype);
+  });
+});
+
+describe('certificates', () => {
+  const der = parseIdpMetadata(keycloakMetadata).signingCertificates[0];
+
+  it('reads subject, expiry and fingerprint, with a warning window', () => {
+    const info = certificateInfo(der, 30, new Date('2026-01-01T00:00:00Z'));
+    expect(info.subject).toContain('CN=bridgekeeper');
+    expect(info.fingerprintSha256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(info.status).toBe('valid');
+    const late = certificateInfo(der, 30, new Date(new Date(info.notAfter).getTime() - 5 * 86_400_000));
+    expect(late).toMatchObject({ status: 'expiring', daysLeft: 5 });
+    expect(certificateInfo(der, 30, new Date(new Date(info.notAfter).getTime() + 86_400_000)).status).toBe('expired');
+  });
+
+  it('accepts PEM or base64 DER and refuses anything else', () => {
+    expect(normaliseCertificate(toPem(der))).toBe(der);
+    expect(normaliseCertificate(der)).toBe(der);
+    expect(() => normaliseCertificate('bm90IGEgY2VydA==')).toThrow(/not a valid X.509/);
   });
 });
