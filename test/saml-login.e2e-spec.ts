@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { Client } from 'pg';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
-import { createAdminToken, ServiceProcess, Stack } from './support/stack';
+import { createAdminToken, Stack } from './support/stack';
 
 /**
  * The walking skeleton, for real: Chromium → auth /login → Keycloak's own login page →
@@ -30,19 +30,19 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
   async function signIn(
     username: string,
     password: string,
-    opts: { tamper?: (xml: string) => string; returnTo?: string; refusedByKeycloak?: RegExp; base?: string } = {},
+    opts: { tamper?: (xml: string) => string; returnTo?: string; refusedByKeycloak?: RegExp; idp?: string } = {},
   ): Promise<Page> {
     const context = await browser.newContext();
     const page = await context.newPage();
     if (opts.tamper) {
-      await page.route('**/saml/keycloak/acs', async (route) => {
+      await page.route('**/saml/*/acs', async (route) => {
         const form = new URLSearchParams(route.request().postData() ?? '');
         const xml = Buffer.from(form.get('SAMLResponse') ?? '', 'base64').toString('utf8');
         form.set('SAMLResponse', Buffer.from(opts.tamper!(xml), 'utf8').toString('base64'));
         await route.continue({ postData: form.toString() });
       });
     }
-    await page.goto(`${opts.base ?? base}/login?returnTo=${encodeURIComponent(opts.returnTo ?? '/session')}`);
+    await page.goto(`${base}/login?returnTo=${encodeURIComponent(opts.returnTo ?? '/session')}${opts.idp ? `&idp=${opts.idp}` : ''}`);
     await page.waitForSelector('#username');
     expect(page.url()).toContain('localhost:8080/realms/bridgekeeper/'); // Keycloak's own login page
     await page.fill('#username', username);
@@ -58,17 +58,28 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     return page;
   }
 
-  /** A second auth instance on the same NATS and database, with its own public URL and settings. */
-  const extraAuth = async (env: Record<string, string>) => {
-    const port = await freePort();
-    const url = `http://localhost:${port}`;
-    const auth = new ServiceProcess('auth', port, { NATS_URL: nats.url, DATABASE_URL: pg.url, DATA_DIR: stack.dataDir, AUTH_PORT: String(port), AUTH_PUBLIC_URL: url, ...env });
-    await auth.start();
-    return { auth, url };
+  /** An admin API call with a token made by the CLI. */
+  let adminToken: string;
+  const adminApi = async (service: 'auth' | 'directory', method: string, path: string, body?: unknown) => {
+    adminToken ??= createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
+    const res = await fetch(`${stack.services[service].url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json().catch(() => undefined);
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  /** A second IdP on the same Keycloak realm, added through auth's admin API, with its SAML client registered. */
+  const addIdp = async (id: string, extra: Record<string, unknown> = {}) => {
+    const idp = await adminApi('auth', 'POST', '/api/v1/idps', { id, name: `Keycloak (${id})`, metadataUrl: `${KEYCLOAK}/realms/bridgekeeper/protocol/saml/descriptor`, ...extra });
+    registerSp(base, id);
+    return idp;
   };
 
-  const sessionOf = async (page: Page, at = base) => {
-    const res = await page.context().request.get(`${at}/session`);
+  const sessionOf = async (page: Page) => {
+    const res = await page.context().request.get(`${base}/session`);
     return { status: res.status(), body: res.ok() ? await res.json() : undefined };
   };
 
@@ -197,37 +208,17 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     await page.context().close();
   });
 
-  it('signs in with the HTTP-POST binding too (AuthnRequest signed inside the XML)', async () => {
-    const { auth, url: postBase } = await extraAuth({ AUTH_SAML_BINDING: 'HTTP-POST' });
-    try {
-      registerSp(postBase);
-      const page = await signIn('alice', 'alice', { base: postBase });
-      expect(page.url()).toBe(`${postBase}/session`);
-      expect(await sessionOf(page, postBase)).toMatchObject({ status: 200, body: { user: { username: 'alice' }, groups: ['engineering/backend', 'staff'] } });
-      expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['alice'])).toHaveLength(1);
-      await page.context().close();
-    } finally {
-      await auth.stop();
-      registerSp('--remove', postBase);
-    }
-  });
-
   it('Manual model: only users an admin created may sign in, with the directory\'s groups', async () => {
-    const { auth, url: manualBase } = await extraAuth({ AUTH_SAML_IDP_ID: 'keycloak-manual' });
-    const admin = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${stack.services.directory.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      expect(res.status).toBeLessThan(300);
-      return res.json();
-    };
+    await addIdp('keycloak-manual', { emailDomains: ['manual.example.com'] });
+    const api = (method: string, path: string, body?: unknown) => adminApi('directory', method, path, body);
     try {
-      registerSp(manualBase, 'keycloak-manual');
-      const refused = await signIn('carol', 'carol', { base: manualBase });
-      expect(refused.url()).toBe(`${manualBase}/saml/keycloak-manual/acs`);
+      // The chooser routes by email domain.
+      const routed = await fetch(`${base}/login?login_hint=carol@manual.example.com`, { redirect: 'manual' });
+      expect(routed.status).toBe(302);
+      expect(routed.headers.get('set-cookie')).toContain('bk_last_idp=keycloak-manual');
+      await routed.body?.cancel();
+      const refused = await signIn('carol', 'carol', { idp: 'keycloak-manual' });
+      expect(refused.url()).toBe(`${base}/saml/keycloak-manual/acs`);
       expect(await refused.textContent('#error-message')).toContain('carol has no account here');
       expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['carol'])).toHaveLength(0);
       await refused.context().close();
@@ -236,8 +227,8 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       const group = await api('POST', '/api/v1/groups', { name: 'jira-users' });
       await api('PUT', `/api/v1/users/${carol.id}/groups`, { groupIds: [group.id] });
 
-      const page = await signIn('carol', 'carol', { base: manualBase });
-      expect(await sessionOf(page, manualBase)).toMatchObject({
+      const page = await signIn('carol', 'carol', { idp: 'keycloak-manual' });
+      expect(await sessionOf(page)).toMatchObject({
         status: 200,
         body: { user: { id: carol.id, username: 'carol', displayName: 'Carol C.' }, groups: ['jira-users'], idp: 'keycloak-manual' },
       });
@@ -247,8 +238,27 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       expect(await rows(`SELECT id FROM directory.groups WHERE name = 'engineering/frontend'`)).toHaveLength(0);
       await page.context().close();
     } finally {
-      await auth.stop();
-      registerSp('--remove', manualBase, 'keycloak-manual');
+      await adminApi('auth', 'DELETE', '/api/v1/idps/keycloak-manual');
+      registerSp('--remove', base, 'keycloak-manual');
+    }
+  });
+
+  it('signs in with the HTTP-POST binding too (AuthnRequest signed inside the XML), on an IdP added through the admin API', async () => {
+    const idp = await addIdp('keycloak-post', { binding: 'HTTP-POST' });
+    expect(idp).toMatchObject({ binding: 'HTTP-POST', idp: { entityId: 'http://localhost:8080/realms/bridgekeeper', certificates: [{ status: 'valid' }] }, sp: { acsUrl: `${base}/saml/keycloak-post/acs` } });
+    try {
+      const chooser = await (await fetch(`${base}/login`)).text();
+      expect(chooser).toContain('Sign in with Keycloak (keycloak-post)');
+      // carol was created by hand in the Manual test: JIT through this IdP takes over that local
+      // account (no IdP owned it) and adds her Keycloak groups next to the local one.
+      const page = await signIn('carol', 'carol', { idp: 'keycloak-post' });
+      expect(page.url()).toBe(`${base}/session`);
+      expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username: 'carol' }, groups: ['engineering/frontend', 'jira-users'], idp: 'keycloak-post' } });
+      expect(await rows('SELECT source, external_id FROM directory.users WHERE username_lower = $1', ['carol'])).toEqual([{ source: 'keycloak-post', external_id: 'carol' }]);
+      await page.context().close();
+    } finally {
+      await adminApi('auth', 'DELETE', '/api/v1/idps/keycloak-post');
+      registerSp('--remove', base, 'keycloak-post');
     }
   });
 });

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { AdminApiModule, serviceModules } from '@bridgekeeper/platform';
+import { AdminApiModule, AuditController, serviceModules } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from './config/auth.config';
 import { AUTH_ENTITIES, AUTH_MIGRATIONS } from './database';
 import { LoginModule } from './login/login.module';
@@ -17,6 +17,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         LoginModule,
       ],
+      controllers: [AuditController],
       providers: [{ provide: AUTH_CONFIG, useValue: config }],
       exports: [AUTH_CONFIG],
     };

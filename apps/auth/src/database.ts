@@ -1,8 +1,11 @@
+import { AuditEntryEntity } from '@bridgekeeper/platform';
+import { IdpEntity } from './idps/idp.entity';
 import { KeyEntity } from './keys/key.entity';
 import { LoginStateEntity } from './login/login-state.entity';
 import { LoginTraceEntity } from './login-trace/login-trace.entity';
 import { InitialAuth1764300000002 } from './migrations/1764300000002-initial-auth';
+import { Idps1764400000002 } from './migrations/1764400000002-idps';
 import { SamlAssertionEntity, SamlRequestEntity } from './saml/saml-request.entity';
 
-export const AUTH_ENTITIES = [KeyEntity, LoginTraceEntity, LoginStateEntity, SamlRequestEntity, SamlAssertionEntity];
-export const AUTH_MIGRATIONS = [InitialAuth1764300000002];
+export const AUTH_ENTITIES = [KeyEntity, LoginTraceEntity, LoginStateEntity, SamlRequestEntity, SamlAssertionEntity, IdpEntity, AuditEntryEntity];
+export const AUTH_MIGRATIONS = [InitialAuth1764300000002, Idps1764400000002];

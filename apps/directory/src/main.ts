@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService } from '@bridgekeeper/platform';
+import { keepAlive, runService } from '@bridgekeeper/platform';
 import { loadDirectoryConfig } from './config/directory.config';
 import { createDirectoryApp } from './directory.app';
 
@@ -7,4 +7,5 @@ runService(async () => {
   const config = loadDirectoryConfig();
   const app = await createDirectoryApp(config);
   await app.listen(config.http.port, config.http.host);
+  keepAlive(app);
 });

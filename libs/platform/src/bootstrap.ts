@@ -20,6 +20,7 @@ export interface ServiceBootstrap {
 export async function bootstrapService(module: Type<unknown> | DynamicModule, opts: ServiceBootstrap): Promise<INestApplication> {
   const app = await createServiceApp(module, opts);
   await app.listen(opts.port, opts.host ?? '0.0.0.0');
+  keepAlive(app);
   return app;
 }
 
@@ -47,4 +48,11 @@ export function runService(main: () => Promise<unknown>): void {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });
+}
+
+/** Idle keep-alive sockets outlive clients' and proxies' (which close first, so none is reused as it closes). */
+export function keepAlive(app: INestApplication): void {
+  const server = app.getHttpServer() as { keepAliveTimeout: number; headersTimeout: number };
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 }

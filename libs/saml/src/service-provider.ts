@@ -48,9 +48,11 @@ export class SamlServiceProvider {
   private readonly saml: SAML;
   private readonly entryPoint: string;
   readonly urls: ReturnType<typeof spUrls>;
+  readonly binding: 'HTTP-Redirect' | 'HTTP-POST';
 
   constructor(private readonly config: ServiceProviderConfig) {
     this.urls = spUrls(config.publicUrl, config.idpId);
+    this.binding = config.binding;
     const entryPoint =
       config.binding === 'HTTP-POST' ? (config.idp.ssoPostUrl ?? config.idp.ssoRedirectUrl) : (config.idp.ssoRedirectUrl ?? config.idp.ssoPostUrl);
     if (!entryPoint) throw new SamlValidationError('malformed', 'the IdP metadata names no SingleSignOnService');

@@ -16,6 +16,10 @@ export const authEnvSchema = z.object({
   AUTH_SAML_IDP_METADATA_URL: url.default('http://127.0.0.1:8080/realms/bridgekeeper/protocol/saml/descriptor'),
   AUTH_SAML_METADATA_REFRESH_MS: z.coerce.number().int().min(60_000).default(3_600_000),
   AUTH_SAML_BINDING: z.enum(['HTTP-Redirect', 'HTTP-POST']).default('HTTP-Redirect'),
+  /** Metadata URLs on loopback/private addresses (SSRF guard). Default: allowed except in production. */
+  AUTH_METADATA_ALLOW_PRIVATE: envBool.optional(),
+  /** Warn this many days before an IdP signing certificate expires. */
+  AUTH_CERT_EXPIRY_WARN_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   AUTH_SAML_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
   AUTH_SAML_REQUEST_TTL_MS: z.coerce.number().int().min(60_000).default(10 * 60_000),
   /** How long a login waits for provisioning's answer before it shows an error page. */
@@ -50,6 +54,8 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
       binding: e.AUTH_SAML_BINDING,
       clockSkewMs: e.AUTH_SAML_CLOCK_SKEW_MS,
       requestTtlMs: e.AUTH_SAML_REQUEST_TTL_MS,
+      metadataAllowPrivate: e.AUTH_METADATA_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production',
+      certificateWarnDays: e.AUTH_CERT_EXPIRY_WARN_DAYS,
     },
     provisioningTimeoutMs: e.AUTH_PROVISIONING_TIMEOUT_MS,
     session: {

@@ -16,9 +16,9 @@ import { LoginError } from './login-error';
 import { LoginStateEntity } from './login-state.entity';
 
 export type LoginStart =
-  | { kind: 'redirect'; url: string }
-  | { kind: 'post'; action: string; fields: Record<string, string> }
-  | { kind: 'chooser'; returnTo: string };
+  | { kind: 'redirect'; url: string; idp: string }
+  | { kind: 'post'; action: string; fields: Record<string, string>; idp: string }
+  | { kind: 'chooser'; returnTo: string; idps: { id: string; name: string }[]; lastIdp?: string; notice?: string };
 
 export interface LoginDone {
   sessionToken: string;
@@ -45,16 +45,28 @@ export class LoginFlowService {
     private readonly sessions: SessionService,
   ) {}
 
-  async start(idpId: string | undefined, rawReturnTo: unknown): Promise<LoginStart> {
+  /**
+   * Starts a login: `?idp=` picks the IdP; otherwise an email (`login_hint`) routes by domain; one
+   * enabled IdP means no chooser; else the chooser, with the last IdP used first.
+   */
+  async start(requested: string | undefined, rawReturnTo: unknown, loginHint?: string, lastIdp?: string): Promise<LoginStart> {
     const ownOrigin = new URL(this.config.publicUrl).origin;
     const returnTo = safeReturnTo(rawReturnTo, ownOrigin, this.config.allowedReturnOrigins);
-    const idps = this.idps.list();
+    let idpId = requested;
     if (!idpId) {
-      if (idps.length !== 1) return { kind: 'chooser', returnTo: returnTo ?? '/' };
-      idpId = idps[0].id;
+      const idps = await this.idps.list();
+      const domain = loginHint?.includes('@') ? loginHint.split('@').pop()!.trim().toLowerCase() : undefined;
+      const routed = domain ? idps.find((i) => i.options.emailDomains.includes(domain)) : undefined;
+      if (routed) idpId = routed.id;
+      else if (idps.length === 1) idpId = idps[0].id;
+      else {
+        const choices = idps.map((i) => ({ id: i.id, name: i.name })).sort((a, b) => Number(b.id === lastIdp) - Number(a.id === lastIdp));
+        const notice = domain ? `No sign-in is set up for ${domain}; choose one below.` : undefined;
+        return { kind: 'chooser', returnTo: returnTo ?? '/', idps: choices, lastIdp, notice };
+      }
     }
     try {
-      this.idps.get(idpId);
+      await this.idps.get(idpId);
     } catch (err) {
       if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
       throw err;
@@ -73,14 +85,14 @@ export class LoginFlowService {
     }
     const relayState = randomBytes(24).toString('base64url');
     await this.states.insert({ relayState, idp: idpId, returnTo, traceId, expiresAt: new Date(Date.now() + this.config.saml.requestTtlMs) });
-    await this.traces.step(traceId, 'saml.authn-request', `binding ${this.config.saml.binding}`);
-    if (this.config.saml.binding === 'HTTP-POST') return { kind: 'post', ...(await sp.authorizePost(relayState)) };
-    return { kind: 'redirect', url: await sp.authorizeUrl(relayState) };
+    await this.traces.step(traceId, 'saml.authn-request', `binding ${sp.binding}`);
+    if (sp.binding === 'HTTP-POST') return { kind: 'post', idp: idpId, ...(await sp.authorizePost(relayState)) };
+    return { kind: 'redirect', idp: idpId, url: await sp.authorizeUrl(relayState) };
   }
 
   async completeSaml(idpId: string, body: Record<string, unknown>): Promise<LoginDone> {
     try {
-      this.idps.get(idpId);
+      await this.idps.get(idpId);
     } catch (err) {
       if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
       throw err;

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Controller, Get, Query, Res } from '@nestjs/common';
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { autoPostPage, chooserPage, errorPage } from '../pages/pages';
-import { SamlIdpRegistry } from '../saml/saml-idp.registry';
 import { LoginError } from './login-error';
 import { LoginFlowService } from './login-flow.service';
+
+/** Remembers the IdP a browser used last, so the chooser offers it first. */
+const LAST_IDP = 'bk_last_idp';
 
 export function sendLoginError(res: Response, err: unknown): void {
   if (!(err instanceof LoginError)) throw err;
@@ -15,24 +17,33 @@ export function sendLoginError(res: Response, err: unknown): void {
 @ApiExcludeController()
 @Controller()
 export class LoginController {
-  constructor(
-    private readonly flow: LoginFlowService,
-    private readonly idps: SamlIdpRegistry,
-  ) {}
+  constructor(private readonly flow: LoginFlowService) {}
 
   /** IdP chooser; `?idp=` picks one, one configured IdP means no chooser. */
   @Get('login')
-  async login(@Query('idp') idp: string | undefined, @Query('returnTo') returnTo: unknown, @Res() res: Response): Promise<void> {
+  async login(
+    @Query('idp') idp: unknown,
+    @Query('returnTo') returnTo: unknown,
+    @Query('login_hint') loginHint: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     try {
-      const start = await this.flow.start(typeof idp === 'string' && idp ? idp : undefined, returnTo);
+      const start = await this.flow.start(
+        typeof idp === 'string' && idp ? idp : undefined,
+        returnTo,
+        typeof loginHint === 'string' ? loginHint.slice(0, 320) : undefined,
+        typeof req.cookies?.[LAST_IDP] === 'string' ? req.cookies[LAST_IDP] : undefined,
+      );
       res.setHeader('Cache-Control', 'no-store');
+      if (start.kind !== 'chooser') res.cookie(LAST_IDP, start.idp, { httpOnly: true, sameSite: 'lax', path: '/login', maxAge: 365 * 86_400_000 });
       if (start.kind === 'redirect') return res.redirect(302, start.url);
       if (start.kind === 'post') {
         const nonce = randomBytes(16).toString('base64');
         res.setHeader('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; form-action ${new URL(start.action).origin}`);
         return void res.type('html').send(autoPostPage(start.action, start.fields, nonce));
       }
-      res.type('html').send(chooserPage(this.idps.list(), start.returnTo));
+      res.type('html').send(chooserPage(start.idps, start.returnTo, start.lastIdp, start.notice));
     } catch (err) {
       sendLoginError(res, err);
     }

@@ -16,11 +16,16 @@ export function errorPage(opts: { title: string; message: string; traceId?: stri
   return layout(opts.title, `<div class="error"><h1>${escape(opts.title)}</h1><p id="error-message">${escape(opts.message)}</p>${trace}</div><p><a href="/login">Try again</a></p>`);
 }
 
-export function chooserPage(idps: { id: string; name: string }[], returnTo: string): string {
+export function chooserPage(idps: { id: string; name: string }[], returnTo: string, lastIdp?: string, notice?: string): string {
   const links = idps
-    .map((i) => `<a class="idp" href="/login?idp=${encodeURIComponent(i.id)}&amp;returnTo=${encodeURIComponent(returnTo)}">Sign in with ${escape(i.name)}</a>`)
+    .map(
+      (i) =>
+        `<a class="idp" data-idp="${escape(i.id)}" href="/login?idp=${encodeURIComponent(i.id)}&amp;returnTo=${encodeURIComponent(returnTo)}">Sign in with ${escape(i.name)}${i.id === lastIdp ? ' <small>(used last time)</small>' : ''}</a>`,
+    )
     .join('');
-  return layout('Sign in', `<h1>Sign in</h1>${links}`);
+  const email = `<form method="get" action="/login"><input type="hidden" name="returnTo" value="${escape(returnTo)}">
+<label>Or your work email <input type="email" name="login_hint" autocomplete="email"></label> <button type="submit">Continue</button></form>`;
+  return layout('Sign in', `<h1>Sign in</h1>${notice ? `<p id="notice">${escape(notice)}</p>` : ''}${links || '<p>No sign-in is configured yet.</p>'}${idps.length > 1 ? email : ''}`);
 }
 
 export function homePage(session: { username: string; name: string | null; email: string | null; groups: string[]; idp: string } | null): string {

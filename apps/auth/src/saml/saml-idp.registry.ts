@@ -1,98 +1,73 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { safeFetchText } from '@bridgekeeper/platform';
-import { IdpMetadata, parseIdpMetadata, SamlServiceProvider } from '@bridgekeeper/saml';
+import { Inject, Injectable } from '@nestjs/common';
+import { IdpMetadata, SamlServiceProvider } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
+import { IdpEntity } from '../idps/idp.entity';
+import { IdpsService } from '../idps/idps.service';
 import { KeysService } from '../keys/keys.service';
 import { SamlRequestStore } from './saml-stores.service';
-
-export interface SamlIdp {
-  id: string;
-  name: string;
-  metadataUrl: string;
-}
 
 export class UnknownIdpError extends Error {}
 export class IdpUnavailableError extends Error {}
 
-interface Loaded {
-  sp: SamlServiceProvider;
-  metadata: IdpMetadata;
-  loadedAt: number;
-}
-
 /**
- * The configured SAML IdPs and a service provider for each. IdP metadata is fetched on first
- * use and refreshed on an interval; a failed refresh keeps the last good metadata.
+ * A SAML service provider per IdP, built from the IdP's stored metadata and our own key, and
+ * rebuilt when the IdP changes (new metadata, a key rollover, new options).
  */
 @Injectable()
 export class SamlIdpRegistry {
-  private readonly logger = new Logger(SamlIdpRegistry.name);
-  private readonly loaded = new Map<string, Loaded>();
-  private readonly loading = new Map<string, Promise<Loaded>>();
+  private readonly built = new Map<string, { version: string; sp: SamlServiceProvider }>();
 
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    private readonly idps: IdpsService,
     private readonly keys: KeysService,
     private readonly requests: SamlRequestStore,
   ) {}
 
-  list(): SamlIdp[] {
-    return this.config.saml.idps;
+  /** Enabled IdPs, for the chooser. */
+  list(): Promise<IdpEntity[]> {
+    return this.idps.enabled();
   }
 
-  get(id: string): SamlIdp {
-    const idp = this.config.saml.idps.find((i) => i.id === id);
-    if (!idp) throw new UnknownIdpError(`no identity provider '${id}' is configured`);
+  async get(id: string): Promise<IdpEntity> {
+    const idp = await this.idps.find(id);
+    if (!idp || !idp.enabled) throw new UnknownIdpError(`no identity provider '${id}' is configured`);
     return idp;
   }
 
-  /** Service-provider metadata needs only our own key, not the IdP. */
+  /** SP metadata needs only our own key, not the IdP's metadata. */
   async spMetadata(id: string): Promise<string> {
-    const idp = this.get(id);
-    const current = this.loaded.get(idp.id);
-    if (current) return current.sp.metadata();
-    const key = await this.keys.samlSpKey(idp.id);
+    const idp = await this.idps.find(id);
+    if (!idp) throw new UnknownIdpError(`no identity provider '${id}' is configured`);
     const placeholder: IdpMetadata = { entityId: 'urn:unknown', ssoRedirectUrl: 'http://unused.invalid/', signingCertificates: [], wantAuthnRequestsSigned: false };
-    return this.build(idp, placeholder, key).metadata();
+    return this.build(idp, placeholder, await this.keys.samlSpKey(id)).metadata();
   }
 
   async serviceProvider(id: string): Promise<SamlServiceProvider> {
-    const idp = this.get(id);
-    const current = this.loaded.get(idp.id);
-    if (current && Date.now() - current.loadedAt < this.config.saml.metadataRefreshMs) return current.sp;
-    let pending = this.loading.get(idp.id);
-    if (!pending) {
-      pending = this.load(idp).finally(() => this.loading.delete(idp.id));
-      this.loading.set(idp.id, pending);
-    }
+    let idp = await this.get(id);
     try {
-      return (await pending).sp;
+      idp = await this.idps.withMetadata(idp);
     } catch (err) {
-      if (current) {
-        this.logger.warn(`refreshing the metadata of ${idp.id} failed, keeping the last good copy: ${(err as Error).message}`);
-        return current.sp;
-      }
-      throw new IdpUnavailableError(`the metadata of identity provider '${idp.id}' could not be loaded from ${idp.metadataUrl}: ${(err as Error).message}`);
+      throw new IdpUnavailableError(`the metadata of identity provider '${id}' could not be loaded: ${(err as Error).message}`);
     }
+    const version = `${idp.updatedAt.getTime()}:${JSON.stringify(idp.options)}:${idp.metadata!.signingCertificates.join()}`;
+    const hit = this.built.get(id);
+    if (hit?.version === version) return hit.sp;
+    const sp = this.build(idp, idp.metadata!, await this.keys.samlSpKey(id));
+    this.built.set(id, { version, sp });
+    return sp;
   }
 
-  private async load(idp: SamlIdp): Promise<Loaded> {
-    const [xml, key] = await Promise.all([safeFetchText(idp.metadataUrl), this.keys.samlSpKey(idp.id)]);
-    const metadata = parseIdpMetadata(xml);
-    const loaded = { sp: this.build(idp, metadata, key), metadata, loadedAt: Date.now() };
-    this.loaded.set(idp.id, loaded);
-    this.logger.log(`loaded SAML metadata of ${idp.id} (${metadata.entityId}, ${metadata.signingCertificates.length} signing certificate(s))`);
-    return loaded;
-  }
-
-  private build(idp: SamlIdp, metadata: IdpMetadata, key: { privateKeyPem: string; certificatePem: string }): SamlServiceProvider {
+  private build(idp: IdpEntity, metadata: IdpMetadata, key: { privateKeyPem: string; certificatePem: string }): SamlServiceProvider {
     return new SamlServiceProvider({
       idpId: idp.id,
       publicUrl: this.config.publicUrl,
       idp: metadata,
       signingKey: key.privateKeyPem,
       signingCert: key.certificatePem,
-      binding: this.config.saml.binding,
+      binding: idp.options.binding,
+      forceAuthn: idp.options.forceAuthn,
+      nameIdFormat: idp.options.nameIdFormat ?? undefined,
       clockSkewMs: this.config.saml.clockSkewMs,
       requestTtlMs: this.config.saml.requestTtlMs,
       requestStore: this.requests,

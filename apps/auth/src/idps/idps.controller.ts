@@ -1,0 +1,52 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Actor, ApiZodBody, ZodPipe } from '@bridgekeeper/platform';
+import { CreateIdp, createIdpSchema, UpdateIdp, updateIdpSchema } from './idp.schemas';
+import { IdpsService } from './idps.service';
+
+@ApiTags('idps')
+@ApiBearerAuth()
+@Controller('api/v1/idps')
+export class IdpsController {
+  constructor(private readonly idps: IdpsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Identity providers with their SP URLs, metadata status and certificate expiry' })
+  list() {
+    return this.idps.list();
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Add an IdP from its metadata URL, pasted metadata XML, or by hand' })
+  @ApiZodBody(createIdpSchema)
+  create(@Body(new ZodPipe(createIdpSchema)) body: CreateIdp, @Actor() actor: string) {
+    return this.idps.create(body, actor);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One IdP' })
+  async get(@Param('id') id: string) {
+    return this.idps.view(await this.idps.get(id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change an IdP (new metadata replaces the old)' })
+  @ApiZodBody(updateIdpSchema)
+  update(@Param('id') id: string, @Body(new ZodPipe(updateIdpSchema)) body: UpdateIdp, @Actor() actor: string) {
+    return this.idps.update(id, body, actor);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove an IdP' })
+  async remove(@Param('id') id: string, @Actor() actor: string) {
+    await this.idps.remove(id, actor);
+  }
+
+  @Post(':id/refresh-metadata')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Fetch the metadata URL now; a failure keeps the last good metadata and is reported' })
+  refresh(@Param('id') id: string) {
+    return this.idps.refresh(id);
+  }
+}
