@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import { join } from 'node:path';
+import { createTestDatabase, freePort, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
+import { createAdminToken, Stack } from './support/stack';
+
+/** IdP management on auth's admin API, with metadata served by a local HTTP server (no Keycloak needed). */
+describe('IdP management', () => {
+  const xml = readFileSync(join(__dirname, '../libs/saml/src/__fixtures__/keycloak-idp-metadata.xml'), 'utf8');
+  const cert = /<ds:X509Certificate>([^<]+)</.exec(xml)![1];
+  let nats: TestNats;
+  let pg: TestDatabase;
+  let stack: Stack;
+  let metadataServer: Server;
+  let metadataUrl: string;
+  let failing = false;
+  let admin: string;
+  let reader: string;
+
+  const call = async (method: string, path: string, body?: unknown, token: string | null = admin) => {
+    const res = await fetch(`${stack.services.auth.url}${path}`, {
+      method,
+      redirect: 'manual',
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: res.status, body: json, headers: res.headers };
+  };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    metadataServer = createServer((_req, res) => {
+      if (failing) return void res.writeHead(500).end('down');
+      res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(xml);
+    }).listen(port, '127.0.0.1');
+    metadataUrl = `http://127.0.0.1:${port}/realms/corp/protocol/saml/descriptor`;
+    nats = await startNats();
+    pg = await createTestDatabase();
+    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() } });
+    await stack.start('directory', 'auth');
+    admin = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
+    reader = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir }, 'read-only');
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await pg?.drop();
+    await nats?.stop();
+    metadataServer?.close();
+  });
+
+  it('keeps IdP management behind admin tokens', async () => {
+    expect((await call('GET', '/api/v1/idps', undefined, null)).status).toBe(401);
+    expect((await call('GET', '/api/v1/idps', undefined, reader)).status).toBe(200);
+    expect((await call('POST', '/api/v1/idps', { id: 'x', name: 'X', metadataXml: xml }, reader)).status).toBe(403);
+  });
+
+  it('adds an IdP from its metadata URL, with SP URLs and certificate expiry', async () => {
+    const r = await call('POST', '/api/v1/idps', { id: 'corp', name: 'Corp SSO', metadataUrl, emailDomains: ['corp.example.com'] });
+    expect(r).toMatchObject({
+      status: 201,
+      body: {
+        id: 'corp',
+        binding: 'HTTP-Redirect',
+        metadataError: null,
+        idp: { entityId: 'http://localhost:8080/realms/bridgekeeper', ssoRedirectUrl: expect.stringContaining('/protocol/saml'), certificates: [{ status: 'valid', daysLeft: expect.any(Number) }] },
+        sp: { entityId: `http://localhost:${stack.services.auth.port}/saml/corp/metadata`, acsUrl: `http://localhost:${stack.services.auth.port}/saml/corp/acs` },
+      },
+    });
+    const sp = await call('GET', '/saml/corp/metadata', undefined, null);
+    expect(sp.body).toContain(`Location="http://localhost:${stack.services.auth.port}/saml/corp/acs"`);
+  });
+
+  it('keeps the last good metadata when a refresh fails, and says why', async () => {
+    failing = true;
+    const r = await call('POST', '/api/v1/idps/corp/refresh-metadata');
+    expect(r.body).toMatchObject({ metadataError: expect.stringContaining('answered HTTP 500'), idp: { entityId: 'http://localhost:8080/realms/bridgekeeper' } });
+    failing = false;
+    expect((await call('POST', '/api/v1/idps/corp/refresh-metadata')).body.metadataError).toBeNull();
+  });
+
+  it('adds IdPs from pasted XML or by hand, and refuses bad metadata naming the problem', async () => {
+    expect((await call('POST', '/api/v1/idps', { id: 'pasted', name: 'Pasted', metadataXml: xml })).status).toBe(201);
+    const manual = await call('POST', '/api/v1/idps', { id: 'manual', name: 'Manual', enabled: false, manual: { entityId: 'urn:manual', ssoUrl: 'https://idp.example.com/sso', certificates: [`-----BEGIN CERTIFICATE-----\n${cert}\n-----END CERTIFICATE-----`] } });
+    expect(manual).toMatchObject({ status: 201, body: { idp: { entityId: 'urn:manual', certificates: [{ status: 'valid' }] } } });
+    expect((await call('POST', '/api/v1/idps', { id: 'bad', name: 'Bad', manual: { entityId: 'urn:x', ssoUrl: 'https://x.example.com', certificates: ['A'.repeat(200)] } })).body).toMatchObject({ status: 400, detail: expect.stringContaining('not a valid X.509') });
+    expect((await call('POST', '/api/v1/idps', { id: 'dtd', name: 'DTD', metadataXml: `<!DOCTYPE x>${xml}` })).body.detail).toContain('DTD');
+    expect((await call('POST', '/api/v1/idps', { id: 'two', name: 'Two', metadataXml: xml, metadataUrl })).body.detail).toContain('only one of');
+    expect((await call('POST', '/api/v1/idps', { id: 'corp', name: 'Again', metadataXml: xml })).status).toBe(409);
+  });
+
+  it('shows the chooser for several IdPs, routes by email domain, hides disabled ones', async () => {
+    const chooser = await call('GET', '/login', undefined, null);
+    expect(chooser.status).toBe(200);
+    expect(chooser.body).toContain('Sign in with Corp SSO');
+    expect(chooser.body).toContain('Sign in with Pasted');
+    expect(chooser.body).not.toContain('Sign in with Manual');
+    const routed = await call('GET', '/login?login_hint=ann@corp.example.com', undefined, null);
+    expect(routed.status).toBe(302);
+    expect(routed.headers.get('location')).toMatch(/^http:\/\/localhost:8080\/realms\/bridgekeeper\/protocol\/saml\?SAMLRequest=/);
+    expect(routed.headers.get('set-cookie')).toContain('bk_last_idp=corp');
+    const unknown = await call('GET', '/login?login_hint=ann@elsewhere.example.com', undefined, null);
+    expect(unknown.body).toContain('No sign-in is set up for elsewhere.example.com');
+    expect((await call('GET', '/login?idp=manual', undefined, null)).status).toBe(404);
+  });
+
+  it('audits every change', async () => {
+    await call('PATCH', '/api/v1/idps/pasted', { name: 'Pasted IdP', binding: 'HTTP-POST' });
+    await call('DELETE', '/api/v1/idps/pasted');
+    const audit = await call('GET', '/api/v1/audit?targetType=idp&targetId=pasted');
+    expect(audit.body.items.map((a: { action: string }) => a.action)).toEqual(['idp.deleted', 'idp.updated', 'idp.created']);
+    expect(audit.body.items[1]).toMatchObject({ before: { name: 'Pasted', binding: 'HTTP-Redirect' }, after: { name: 'Pasted IdP', binding: 'HTTP-POST' } });
+  });
+});
