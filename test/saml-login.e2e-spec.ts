@@ -127,8 +127,9 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     expect(user).toMatchObject({ id: session.body.user.id, email: 'alice@example.com', source: 'keycloak', external_id: 'alice', active: true });
     const groups = await rows('SELECT g.name FROM directory.groups g JOIN directory.memberships m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name', [user.id]);
     expect(groups.map((g) => g.name)).toEqual(['engineering/backend', 'staff']);
-    const [trace] = await rows(`SELECT status, user_id FROM auth.login_traces WHERE user_id = $1`, [user.id]);
+    const [trace] = await rows(`SELECT status, user_id, attributes FROM auth.login_traces WHERE user_id = $1`, [user.id]);
     expect(trace).toMatchObject({ status: 'succeeded' });
+    expect(JSON.parse(trace.attributes)).toMatchObject({ email: ['alice@example.com'], groups: ['/engineering/backend', '/staff'] });
 
     // Forward-auth and logout on the same session.
     const verify = await page.context().request.get(`${base}/auth/verify`);
@@ -172,7 +173,11 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     const token = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir }, 'read-only');
     const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ id: traceId, idp: 'keycloak', status: 'failed', reasonCode: 'signature', steps: expect.arrayContaining([expect.objectContaining({ step: 'saml.response-received' })]) });
+    const body = await res.json();
+    expect(body).toMatchObject({ id: traceId, idp: 'keycloak', status: 'failed', reasonCode: 'signature', steps: expect.arrayContaining([expect.objectContaining({ step: 'saml.response-received' })]) });
+    expect(body.messages.authnRequest).toMatch(/<samlp:AuthnRequest [\s\S]*ID="_/);
+    expect(body.messages.response).toContain('<saml:NameID');
+    expect(body.messages.response).not.toMatch(/SignatureValue>[A-Za-z0-9+/=]{20,}/);
     await page.context().close();
   });
 

@@ -4,3 +4,4 @@ export * from './response-checks';
 export * from './service-provider';
 export * from './keys';
 export * from './certificates';
+export { decodeSamlMessage, redactSamlXml } from './xml';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { certificateInfo, normaliseAttributes, normaliseCertificate, parseIdpMetadata, precheckResponse, SamlValidationError, spUrls, toPem } from './index';
+import { certificateInfo, normaliseAttributes, normaliseCertificate, parseIdpMetadata, precheckResponse, redactSamlXml, SamlValidationError, spUrls, toPem } from './index';
 
 const keycloakMetadata = readFileSync(join(__dirname, '__fixtures__/keycloak-idp-metadata.xml'), 'utf8');
 
@@ -89,5 +89,15 @@ describe('certificates', () => {
     expect(normaliseCertificate(toPem(der))).toBe(der);
     expect(normaliseCertificate(der)).toBe(der);
     expect(() => normaliseCertificate('bm90IGEgY2VydA==')).toThrow(/not a valid X.509/);
+  });
+});
+
+describe('redactSamlXml', () => {
+  it('blanks signature values, certificates and encrypted payloads, and caps the size', () => {
+    const xml = '<r><ds:SignatureValue>abc</ds:SignatureValue><ds:X509Certificate>MIIC</ds:X509Certificate><xenc:CipherValue Id="1">zzz</xenc:CipherValue><saml:NameID>alice</saml:NameID></r>';
+    expect(redactSamlXml(xml)).toBe(
+      '<r><ds:SignatureValue>[redacted]</ds:SignatureValue><ds:X509Certificate>[redacted]</ds:X509Certificate><xenc:CipherValue Id="1">[redacted]</xenc:CipherValue><saml:NameID>alice</saml:NameID></r>',
+    );
+    expect(redactSamlXml('x'.repeat(50), 10)).toBe('xxxxxxxxxx… [40 more characters]');
   });
 });

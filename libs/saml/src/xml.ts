@@ -1,3 +1,4 @@
+import { inflateRawSync } from 'node:zlib';
 import { DOMParser } from '@xmldom/xmldom';
 import * as xpath from 'xpath';
 import { SamlValidationError } from './errors';
@@ -41,4 +42,27 @@ export function nodes(expr: string, ctx: Node): Element[] {
 export function text(expr: string, ctx: Node): string | undefined {
   const n = select(expr, ctx, true) as Node | undefined;
   return n?.textContent?.trim() || undefined;
+}
+
+/**
+ * A SAML message as the login trace keeps it: signature values, certificates and encrypted
+ * payloads blanked out, capped in size.
+ */
+export function redactSamlXml(xml: string, maxChars = 20_000): string {
+  const redacted = xml.replace(
+    /<((?:\w+:)?(?:SignatureValue|X509Certificate|CipherValue))(\s[^>]*)?>[\s\S]*?<\/\1>/g,
+    (_m, tag: string, attrs: string | undefined) => `<${tag}${attrs ?? ''}>[redacted]</${tag}>`,
+  );
+  return redacted.length > maxChars ? `${redacted.slice(0, maxChars)}… [${redacted.length - maxChars} more characters]` : redacted;
+}
+
+/** A base64 SAML message (DEFLATE-compressed for the Redirect binding) as text, capped in size. */
+export function decodeSamlMessage(encoded: string, deflated: boolean, maxBytes = 1_000_000): string {
+  try {
+    const raw = Buffer.from(encoded, 'base64');
+    if (!deflated) return raw.subarray(0, maxBytes).toString('utf8');
+    return inflateRawSync(raw, { maxOutputLength: maxBytes }).toString('utf8');
+  } catch (err) {
+    return `[undecodable: ${(err as Error).message}]`;
+  }
 }

@@ -24,6 +24,8 @@ export const authEnvSchema = z.object({
   AUTH_SAML_REQUEST_TTL_MS: z.coerce.number().int().min(60_000).default(10 * 60_000),
   /** How long a login waits for provisioning's answer before it shows an error page. */
   AUTH_PROVISIONING_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Login traces (with their redacted SAML messages) are kept this many days. */
+  AUTH_LOGIN_TRACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   AUTH_SESSION_TTL_S: z.coerce.number().int().min(60).default(8 * 3600),
   AUTH_SESSION_COOKIE: z.string().regex(/^[A-Za-z0-9_-]+$/).default('bk_session'),
   /** Defaults to true when AUTH_PUBLIC_URL is https. */
@@ -58,6 +60,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
       certificateWarnDays: e.AUTH_CERT_EXPIRY_WARN_DAYS,
     },
     provisioningTimeoutMs: e.AUTH_PROVISIONING_TIMEOUT_MS,
+    loginTraceRetentionDays: e.AUTH_LOGIN_TRACE_RETENTION_DAYS,
     session: {
       ttlS: e.AUTH_SESSION_TTL_S,
       cookie: e.AUTH_SESSION_COOKIE,

@@ -39,6 +39,14 @@ export class LoginTraceEntity {
   @Column({ type: 'simple-json' })
   steps: LoginTraceStep[];
 
+  /** The decoded AuthnRequest and Response, signatures and certificates redacted. */
+  @Column({ type: 'simple-json', nullable: true })
+  messages: { authnRequest?: string; response?: string } | null;
+
+  /** The attributes the IdP asserted. */
+  @Column({ type: 'simple-json', nullable: true })
+  attributes: Record<string, string[]> | null;
+
   @Index('ix_login_traces_started_at')
   @Column({ name: 'started_at' })
   startedAt: Date;

@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { LessThan, Repository } from 'typeorm';
 import { LoginTraceEntity, LoginTraceStep } from './login-trace.entity';
+
+export interface TracePatch {
+  subject?: string;
+  attributes?: Record<string, string[]>;
+  /** A protocol message to keep (already redacted). */
+  message?: { kind: 'authnRequest' | 'response'; xml: string };
+}
 
 /** Records every login attempt; error pages show its id so an admin can look it up. */
 @Injectable()
@@ -20,16 +27,26 @@ export class LoginTraceService {
       subject: null,
       userId: null,
       steps: [this.entry(step, detail)],
+      messages: null,
+      attributes: null,
       startedAt: new Date(),
       completedAt: null,
     });
     return id;
   }
 
-  async step(id: string, step: string, detail?: string, patch: Partial<Pick<LoginTraceEntity, 'subject'>> = {}): Promise<void> {
+  async step(id: string, step: string, detail?: string, patch: TracePatch = {}): Promise<void> {
     const trace = await this.traces.findOneBy({ id });
     if (!trace) return;
-    await this.traces.update({ id }, { ...patch, steps: [...trace.steps, this.entry(step, detail)] });
+    const { message, ...rest } = patch;
+    const messages = message ? { ...(trace.messages ?? {}), [message.kind]: message.xml } : undefined;
+    await this.traces.update({ id }, { ...rest, ...(messages ? { messages } : {}), steps: [...trace.steps, this.entry(step, detail)] });
+  }
+
+  /** Drops traces older than the retention period. */
+  async purgeOlderThan(days: number): Promise<number> {
+    const result = await this.traces.delete({ startedAt: LessThan(new Date(Date.now() - days * 86_400_000)) });
+    return result.affected ?? 0;
   }
 
   async succeed(id: string, userId: string, detail: string): Promise<void> {

@@ -1,9 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
+import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
+import { LoginTraceService } from '../login-trace/login-trace.service';
 import { AssertionReplayStore, SamlRequestStore } from '../saml/saml-stores.service';
 import { LoginFlowService } from './login-flow.service';
 
-/** Drops expired login states, request ids and remembered assertion ids. */
+/** Drops expired login states, request ids, remembered assertion ids, and traces past their retention. */
 @Injectable()
 export class HousekeepingService {
   private readonly logger = new Logger(HousekeepingService.name);
@@ -12,12 +14,14 @@ export class HousekeepingService {
     private readonly flow: LoginFlowService,
     private readonly requests: SamlRequestStore,
     private readonly assertions: AssertionReplayStore,
+    private readonly traces: LoginTraceService,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
   @Interval(60_000)
   async purge(): Promise<void> {
     try {
-      await Promise.all([this.flow.purgeExpired(), this.requests.purgeExpired(), this.assertions.purgeExpired()]);
+      await Promise.all([this.flow.purgeExpired(), this.requests.purgeExpired(), this.assertions.purgeExpired(), this.traces.purgeOlderThan(this.config.loginTraceRetentionDays)]);
     } catch (err) {
       this.logger.warn(`purging expired login state failed: ${(err as Error).message}`);
     }

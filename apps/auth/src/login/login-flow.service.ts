@@ -5,7 +5,7 @@ import { LessThan, Repository } from 'typeorm';
 import { UserAuthenticatedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { safeReturnTo } from '@bridgekeeper/platform';
-import { SamlValidationError } from '@bridgekeeper/saml';
+import { decodeSamlMessage, redactSamlXml, SamlValidationError } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { LoginTraceService } from '../login-trace/login-trace.service';
 import { OutcomeWaiter } from '../provisioning-outcome/outcome-waiter.service';
@@ -85,9 +85,15 @@ export class LoginFlowService {
     }
     const relayState = randomBytes(24).toString('base64url');
     await this.states.insert({ relayState, idp: idpId, returnTo, traceId, expiresAt: new Date(Date.now() + this.config.saml.requestTtlMs) });
-    await this.traces.step(traceId, 'saml.authn-request', `binding ${sp.binding}`);
-    if (sp.binding === 'HTTP-POST') return { kind: 'post', idp: idpId, ...(await sp.authorizePost(relayState)) };
-    return { kind: 'redirect', idp: idpId, url: await sp.authorizeUrl(relayState) };
+    if (sp.binding === 'HTTP-POST') {
+      const post = await sp.authorizePost(relayState);
+      await this.traces.step(traceId, 'saml.authn-request', 'binding HTTP-POST', { message: { kind: 'authnRequest', xml: redactSamlXml(decodeSamlMessage(post.fields.SAMLRequest, false)) } });
+      return { kind: 'post', idp: idpId, ...post };
+    }
+    const url = await sp.authorizeUrl(relayState);
+    const request = new URL(url).searchParams.get('SAMLRequest') ?? '';
+    await this.traces.step(traceId, 'saml.authn-request', 'binding HTTP-Redirect', { message: { kind: 'authnRequest', xml: redactSamlXml(decodeSamlMessage(request, true)) } });
+    return { kind: 'redirect', idp: idpId, url };
   }
 
   async completeSaml(idpId: string, body: Record<string, unknown>): Promise<LoginDone> {
@@ -100,7 +106,8 @@ export class LoginFlowService {
     const relayState = typeof body.RelayState === 'string' ? body.RelayState.slice(0, 64) : undefined;
     const state = relayState ? await this.consumeState(relayState, idpId) : null;
     const traceId = state?.traceId ?? (await this.traces.start(idpId, 'saml', 'saml.unsolicited-response'));
-    await this.traces.step(traceId, 'saml.response-received');
+    const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '';
+    await this.traces.step(traceId, 'saml.response-received', undefined, { message: { kind: 'response', xml: redactSamlXml(decodeSamlMessage(samlResponse, false)) } });
     const refuse = async (code: string, reason: string, status = 400, message?: string) => {
       await this.traces.fail(traceId, code, reason);
       return new LoginError(status, code, 'Sign-in refused', message ?? `The identity provider's answer was refused: ${reason}`, traceId);
@@ -115,7 +122,7 @@ export class LoginFlowService {
     }
     let login;
     try {
-      login = await sp.validatePostResponse(typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '');
+      login = await sp.validatePostResponse(samlResponse);
     } catch (err) {
       if (err instanceof SamlValidationError) throw await refuse(err.code, err.message);
       throw err;
@@ -125,7 +132,7 @@ export class LoginFlowService {
     if (!(await this.replay.remember(idpId, login.assertionId, expiresAt))) {
       throw await refuse('replay', `assertion ${login.assertionId} was already used`);
     }
-    await this.traces.step(traceId, 'saml.response-valid', `NameID ${login.nameId}`, { subject: login.nameId.slice(0, 255) });
+    await this.traces.step(traceId, 'saml.response-valid', `NameID ${login.nameId}`, { subject: login.nameId.slice(0, 255), attributes: login.attributes });
 
     const eventId = crypto.randomUUID();
     const waiting = this.outcomes.expect(eventId, this.config.provisioningTimeoutMs);
