@@ -6,7 +6,9 @@ import { LoginTraceEntity } from './login-trace/login-trace.entity';
 import { InitialAuth1764300000002 } from './migrations/1764300000002-initial-auth';
 import { Idps1764400000002 } from './migrations/1764400000002-idps';
 import { LoginTraceDetails1764500000000 } from './migrations/1764500000000-login-trace-details';
+import { Sessions1764500000001 } from './migrations/1764500000001-sessions';
+import { SessionEntity } from './sessions/session.entity';
 import { SamlAssertionEntity, SamlRequestEntity } from './saml/saml-request.entity';
 
-export const AUTH_ENTITIES = [KeyEntity, LoginTraceEntity, LoginStateEntity, SamlRequestEntity, SamlAssertionEntity, IdpEntity, AuditEntryEntity];
-export const AUTH_MIGRATIONS = [InitialAuth1764300000002, Idps1764400000002, LoginTraceDetails1764500000000];
+export const AUTH_ENTITIES = [KeyEntity, LoginTraceEntity, LoginStateEntity, SamlRequestEntity, SamlAssertionEntity, IdpEntity, AuditEntryEntity, SessionEntity];
+export const AUTH_MIGRATIONS = [InitialAuth1764300000002, Idps1764400000002, LoginTraceDetails1764500000000, Sessions1764500000001];

@@ -85,3 +85,20 @@ export function assertionId(assertionXml: string): { id: string; notOnOrAfter?: 
   const until = attr(nodes('saml:Conditions', assertion)[0], 'NotOnOrAfter');
   return { id, notOnOrAfter: until ? new Date(until) : undefined };
 }
+
+/** A POSTed logout message: no DTD, allowed algorithms only, signed at the root, addressed to us. */
+export function precheckLogout(xml: string, sloUrl: string): { inResponseTo: string | null } {
+  const doc = parseXml(xml);
+  const root = doc.documentElement;
+  if (!['LogoutRequest', 'LogoutResponse'].includes(root.localName) || root.namespaceURI !== 'urn:oasis:names:tc:SAML:2.0:protocol') {
+    throw new SamlValidationError('malformed', 'the message is not a SAML 2.0 LogoutRequest or LogoutResponse');
+  }
+  const destination = attr(root, 'Destination');
+  if (destination !== null && destination !== sloUrl) throw new SamlValidationError('destination', `the logout message is addressed to ${destination}, not to ${sloUrl}`);
+  for (const m of nodes('//ds:SignatureMethod', doc)) {
+    const alg = attr(m, 'Algorithm') ?? '';
+    if (!ALLOWED_SIGNATURE_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `signature algorithm ${alg || '(none)'} is refused`);
+  }
+  if (nodes('/*/ds:Signature', doc).length === 0) throw new SamlValidationError('signature', 'the logout message is not signed');
+  return { inResponseTo: attr(root, 'InResponseTo') };
+}

@@ -1,7 +1,7 @@
-import { CacheProvider, SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import { CacheProvider, SAML, SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
 import { classifyNodeSamlError, SamlValidationError } from './errors';
 import { IdpMetadata, toPem } from './idp-metadata';
-import { assertionId, checkVerifiedResponse, precheckResponse } from './response-checks';
+import { ALLOWED_SIGNATURE_ALGORITHMS, assertionId, checkVerifiedResponse, precheckLogout, precheckResponse } from './response-checks';
 
 export interface ServiceProviderConfig {
   /** The IdP id used in URLs. */
@@ -46,6 +46,7 @@ export const MIN_CLOCK_SKEW_MS = 5_000;
  */
 export class SamlServiceProvider {
   private readonly saml: SAML;
+  private readonly logoutResponses: SAML;
   private readonly entryPoint: string;
   readonly urls: ReturnType<typeof spUrls>;
   readonly binding: 'HTTP-Redirect' | 'HTTP-POST';
@@ -57,7 +58,7 @@ export class SamlServiceProvider {
       config.binding === 'HTTP-POST' ? (config.idp.ssoPostUrl ?? config.idp.ssoRedirectUrl) : (config.idp.ssoRedirectUrl ?? config.idp.ssoPostUrl);
     if (!entryPoint) throw new SamlValidationError('malformed', 'the IdP metadata names no SingleSignOnService');
     this.entryPoint = entryPoint;
-    this.saml = new SAML({
+    const options: SamlConfig = {
       issuer: this.urls.entityId,
       callbackUrl: this.urls.acs,
       entryPoint,
@@ -81,7 +82,13 @@ export class SamlServiceProvider {
       // The POST binding carries the request base64-encoded only; DEFLATE is for the Redirect binding.
       skipRequestCompression: config.binding === 'HTTP-POST',
       generateUniqueId: () => `_${crypto.randomUUID()}`,
-    });
+      logoutUrl: config.idp.sloRedirectUrl ?? config.idp.sloPostUrl ?? '',
+      logoutCallbackUrl: this.urls.slo,
+    };
+    this.saml = new SAML(options);
+    // node-saml reads InResponseTo of POSTed LogoutResponses from a <Response> element they do not
+    // have: that check is ours (one-time, against the same request store), this instance skips it.
+    this.logoutResponses = new SAML({ ...options, validateInResponseTo: ValidateInResponseTo.never });
   }
 
   /** URL to send the browser to (HTTP-Redirect binding), signed with RSA-SHA256. */
@@ -94,6 +101,59 @@ export class SamlServiceProvider {
     const message = await this.saml.getAuthorizeMessageAsync(relayState, undefined, {});
     const fields = Object.fromEntries(Object.entries(message).map(([k, v]) => [k, String(v)]));
     return { action: this.entryPoint, fields };
+  }
+
+  /** Whether the IdP has a single logout endpoint. */
+  get canLogout(): boolean {
+    return !!(this.config.idp.sloRedirectUrl ?? this.config.idp.sloPostUrl);
+  }
+
+  /** SP-initiated logout: the IdP URL carrying our signed LogoutRequest (HTTP-Redirect binding). */
+  logoutUrl(subject: { nameId: string; nameIdFormat?: string; sessionIndex?: string }, relayState: string): Promise<string> {
+    return this.saml.getLogoutUrlAsync(
+      { issuer: this.config.idp.entityId, nameID: subject.nameId, nameIDFormat: subject.nameIdFormat ?? 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified', sessionIndex: subject.sessionIndex },
+      relayState,
+      {},
+    );
+  }
+
+  /**
+   * A logout message the IdP sent (a LogoutRequest it initiated, or the LogoutResponse to ours).
+   * Unsigned messages are refused: node-saml accepts an unsigned Redirect-binding message.
+   */
+  async validateLogout(binding: 'redirect' | 'post', params: Record<string, unknown>, originalQuery: string) {
+    const message = typeof params.SAMLRequest === 'string' ? params.SAMLRequest : typeof params.SAMLResponse === 'string' ? params.SAMLResponse : '';
+    if (!message) throw new SamlValidationError('malformed', 'no SAMLRequest or SAMLResponse');
+    if (message.length > 200_000) throw new SamlValidationError('malformed', 'the logout message is too large');
+    try {
+      const checkIssuer = <T extends { profile: { issuer?: string } | null }>(r: T): T => {
+        if (r.profile && r.profile.issuer !== this.config.idp.entityId) {
+          throw new SamlValidationError('issuer', `the logout message was issued by ${r.profile.issuer ?? '(no Issuer)'}, not by ${this.config.idp.entityId}`);
+        }
+        return r;
+      };
+      if (binding === 'redirect') {
+        const sigAlg = typeof params.SigAlg === 'string' ? params.SigAlg : '';
+        if (typeof params.Signature !== 'string' || !sigAlg) throw new SamlValidationError('signature', 'the logout message is not signed');
+        if (!ALLOWED_SIGNATURE_ALGORITHMS.has(sigAlg)) throw new SamlValidationError('algorithm', `signature algorithm ${sigAlg} is refused`);
+        return checkIssuer(await this.saml.validateRedirectAsync(params as Record<string, string>, originalQuery));
+      }
+      const xml = Buffer.from(message, 'base64').toString('utf8');
+      const { inResponseTo } = precheckLogout(xml, this.urls.slo);
+      if (typeof params.SAMLRequest === 'string') return checkIssuer(await this.saml.validatePostRequestAsync({ SAMLRequest: params.SAMLRequest }));
+      if (!inResponseTo || !(await this.config.requestStore.getAsync(inResponseTo))) {
+        throw new SamlValidationError('in_response_to', 'the LogoutResponse answers no logout started here');
+      }
+      await this.config.requestStore.removeAsync(inResponseTo);
+      return checkIssuer(await this.logoutResponses.validatePostResponseAsync({ SAMLResponse: params.SAMLResponse as string }));
+    } catch (err) {
+      throw classifyNodeSamlError(err);
+    }
+  }
+
+  /** Our answer to an IdP-initiated LogoutRequest (signed, HTTP-Redirect). */
+  logoutResponseUrl(request: { ID?: string; issuer?: string }, relayState: string, success: boolean): Promise<string> {
+    return this.saml.getLogoutResponseUrlAsync(request as never, relayState, {}, success);
   }
 
   metadata(): string {

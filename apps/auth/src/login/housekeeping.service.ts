@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { LoginTraceService } from '../login-trace/login-trace.service';
+import { SessionService } from '../sessions/session.service';
 import { AssertionReplayStore, SamlRequestStore } from '../saml/saml-stores.service';
 import { LoginFlowService } from './login-flow.service';
 
@@ -15,13 +16,14 @@ export class HousekeepingService {
     private readonly requests: SamlRequestStore,
     private readonly assertions: AssertionReplayStore,
     private readonly traces: LoginTraceService,
+    private readonly sessions: SessionService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
   @Interval(60_000)
   async purge(): Promise<void> {
     try {
-      await Promise.all([this.flow.purgeExpired(), this.requests.purgeExpired(), this.assertions.purgeExpired(), this.traces.purgeOlderThan(this.config.loginTraceRetentionDays)]);
+      await Promise.all([this.flow.purgeExpired(), this.requests.purgeExpired(), this.assertions.purgeExpired(), this.traces.purgeOlderThan(this.config.loginTraceRetentionDays), this.sessions.purgeExpired()]);
     } catch (err) {
       this.logger.warn(`purging expired login state failed: ${(err as Error).message}`);
     }

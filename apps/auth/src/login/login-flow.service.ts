@@ -160,7 +160,7 @@ export class LoginFlowService {
       throw await refuse(outcome.event.data.code, outcome.event.data.reason, 403, `You cannot sign in: ${outcome.event.data.reason}.`);
     }
     const { user, groups } = outcome.event.data;
-    const sessionToken = await this.sessions.issue(user, groups, idpId, login.sessionIndex);
+    const sessionToken = await this.sessions.issue(user, groups, idpId, { nameId: login.nameId, nameIdFormat: login.nameIdFormat, sessionIndex: login.sessionIndex });
     await this.traces.succeed(traceId, user.id, `session issued to ${user.username}`);
     return { sessionToken, returnTo: state.returnTo };
   }

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { autoPostPage, chooserPage, errorPage } from '../pages/pages';
 import { LoginError } from './login-error';
+import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
+import { SessionService } from '../sessions/session.service';
 import { LoginFlowService } from './login-flow.service';
+import { LogoutService } from './logout.service';
 
 /** Remembers the IdP a browser used last, so the chooser offers it first. */
 const LAST_IDP = 'bk_last_idp';
@@ -17,7 +20,21 @@ export function sendLoginError(res: Response, err: unknown): void {
 @ApiExcludeController()
 @Controller()
 export class LoginController {
-  constructor(private readonly flow: LoginFlowService) {}
+  constructor(
+    private readonly flow: LoginFlowService,
+    private readonly logouts: LogoutService,
+    private readonly sessions: SessionService,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+  ) {}
+
+  /** Ends the session here and, when the IdP supports it, at the IdP too (single logout). */
+  @Post('logout')
+  async logout(@Query('returnTo') returnTo: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const next = await this.logouts.logout(req.cookies?.[this.config.session.cookie], returnTo);
+    res.clearCookie(this.config.session.cookie, { ...this.sessions.cookieOptions(), maxAge: undefined });
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(303, next);
+  }
 
   /** IdP chooser; `?idp=` picks one, one configured IdP means no chooser. */
   @Get('login')

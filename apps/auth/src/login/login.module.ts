@@ -9,10 +9,11 @@ import { HousekeepingService } from './housekeeping.service';
 import { LoginStateEntity } from './login-state.entity';
 import { LoginFlowService } from './login-flow.service';
 import { LoginController } from './login.controller';
+import { LogoutService } from './logout.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([LoginStateEntity]), SamlModule, SessionsModule, LoginTraceModule],
   controllers: [LoginController, SamlController],
-  providers: [LoginFlowService, OutcomeWaiter, HousekeepingService],
+  providers: [LoginFlowService, LogoutService, OutcomeWaiter, HousekeepingService],
 })
 export class LoginModule {}

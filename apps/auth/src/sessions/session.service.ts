@@ -1,8 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
+import { IsNull, LessThan, Repository } from 'typeorm';
 import { DirectoryUser } from '@bridgekeeper/contracts';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeysService } from '../keys/keys.service';
+import { SessionEntity } from './session.entity';
 
 export interface SessionClaims {
   sub: string;
@@ -16,17 +19,34 @@ export interface SessionClaims {
   iat: number;
 }
 
-/** The application session: an ES256-signed token in an HttpOnly cookie, verifiable with our JWKS. */
+/**
+ * The application session: an ES256-signed token in an HttpOnly cookie, verifiable with our JWKS,
+ * naming a session record that single logout can end.
+ */
 @Injectable()
 export class SessionService {
   constructor(
     private readonly keys: KeysService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
   ) {}
 
-  async issue(user: DirectoryUser, groups: string[], idp: string, sessionIndex?: string): Promise<string> {
+  async issue(user: DirectoryUser, groups: string[], idp: string, subject: { nameId: string; nameIdFormat?: string; sessionIndex?: string }): Promise<string> {
     const key = await this.keys.sessionKey();
-    return new SignJWT({ username: user.username, email: user.email, name: user.displayName, groups, idp, sid: sessionIndex ?? crypto.randomUUID() })
+    const sid = crypto.randomUUID();
+    const now = new Date();
+    await this.sessions.insert({
+      id: sid,
+      userId: user.id,
+      idp,
+      nameId: subject.nameId.slice(0, 255),
+      nameIdFormat: subject.nameIdFormat?.slice(0, 255) ?? null,
+      sessionIndex: subject.sessionIndex?.slice(0, 255) ?? null,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.config.session.ttlS * 1000),
+      endedAt: null,
+    });
+    return new SignJWT({ username: user.username, email: user.email, name: user.displayName, groups, idp, sid })
       .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
       .setSubject(user.id)
       .setIssuer(this.config.publicUrl)
@@ -42,10 +62,32 @@ export class SessionService {
     try {
       const jwks = createLocalJWKSet(await this.keys.sessionJwks());
       const { payload } = await jwtVerify(token, jwks, { issuer: this.config.publicUrl, audience: this.config.publicUrl, algorithms: ['ES256'] });
-      return payload as unknown as SessionClaims;
+      const claims = payload as unknown as SessionClaims;
+      // A logout (ours or the IdP's) ends the session at once, on every instance.
+      const live = await this.sessions.existsBy({ id: claims.sid, endedAt: IsNull() });
+      return live ? claims : null;
     } catch {
       return null;
     }
+  }
+
+  /** The session behind a token (for single logout), even when its token has just expired. */
+  async record(sid: string): Promise<SessionEntity | null> {
+    return this.sessions.findOneBy({ id: sid, endedAt: IsNull() });
+  }
+
+  async end(sid: string): Promise<void> {
+    await this.sessions.update({ id: sid, endedAt: IsNull() }, { endedAt: new Date() });
+  }
+
+  /** IdP-initiated logout: every live session of that IdP subject (and session index, when given). */
+  async endBySubject(idp: string, nameId: string, sessionIndex?: string): Promise<number> {
+    const result = await this.sessions.update({ idp, nameId, endedAt: IsNull(), ...(sessionIndex ? { sessionIndex } : {}) }, { endedAt: new Date() });
+    return result.affected ?? 0;
+  }
+
+  async purgeExpired(): Promise<void> {
+    await this.sessions.delete({ expiresAt: LessThan(new Date(Date.now() - 86_400_000)) });
   }
 
   cookieOptions() {

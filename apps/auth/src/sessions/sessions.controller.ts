@@ -1,7 +1,6 @@
-import { Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UnauthorizedException } from '@nestjs/common';
+import { Controller, Get, Inject, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { safeReturnTo } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeysService } from '../keys/keys.service';
 import { homePage } from '../pages/pages';
@@ -51,15 +50,6 @@ export class SessionsController {
       .setHeader('X-Auth-Request-Groups', s.groups.map(encodeURIComponent).join(','))
       .status(200)
       .end();
-  }
-
-  @Post('logout')
-  @HttpCode(303)
-  @ApiOperation({ summary: 'Ends the Bridgekeeper session' })
-  logout(@Query('returnTo') returnTo: unknown, @Res() res: Response): void {
-    res.clearCookie(this.config.session.cookie, { ...this.sessions.cookieOptions(), maxAge: undefined });
-    const target = safeReturnTo(returnTo, new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins) ?? '/';
-    res.redirect(303, target);
   }
 
   @Get('.well-known/jwks.json')

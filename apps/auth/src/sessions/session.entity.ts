@@ -1,0 +1,38 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/**
+ * A signed-in session. The cookie carries a signed token naming it; the row lets a logout (ours,
+ * or the IdP's) end it everywhere at once, across auth instances.
+ */
+@Entity({ name: 'sessions' })
+@Index('ix_sessions_subject', ['idp', 'nameId'])
+export class SessionEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 36 })
+  userId: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  idp: string;
+
+  /** The IdP's subject (SAML NameID) and its session index, for single logout. */
+  @Column({ name: 'name_id', type: 'varchar', length: 255 })
+  nameId: string;
+
+  @Column({ name: 'name_id_format', type: 'varchar', length: 255, nullable: true })
+  nameIdFormat: string | null;
+
+  @Column({ name: 'session_index', type: 'varchar', length: 255, nullable: true })
+  sessionIndex: string | null;
+
+  @Column({ name: 'created_at' })
+  createdAt: Date;
+
+  @Index('ix_sessions_expires_at')
+  @Column({ name: 'expires_at' })
+  expiresAt: Date;
+
+  @Column({ name: 'ended_at', type: Date, nullable: true })
+  endedAt: Date | null;
+}
