@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { Client } from 'pg';
@@ -136,11 +137,14 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     expect(verify.status()).toBe(200);
     expect(verify.headers()['x-auth-request-user']).toBe('alice');
     expect(verify.headers()['x-auth-request-groups']).toBe('engineering%2Fbackend,staff');
+    // Sign out: the session ends here and, through a signed LogoutRequest, at Keycloak too.
     await page.goto(base);
     await page.click('button[type=submit]');
     await page.waitForURL(`${base}/`);
     expect((await sessionOf(page)).status).toBe(401);
     expect((await page.context().request.get(`${base}/auth/verify`)).status()).toBe(401);
+    await page.goto(`${base}/login`);
+    await page.waitForSelector('#username'); // Keycloak asks again: its session ended as well
     await page.context().close();
   });
 
@@ -265,5 +269,24 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       await adminApi('auth', 'DELETE', '/api/v1/idps/keycloak-post');
       registerSp('--remove', base, 'keycloak-post');
     }
+  });
+
+  it('ends the session when Keycloak logs the user out (IdP-initiated, signed), and refuses an unsigned logout request', async () => {
+    const page = await signIn('bob', 'bob');
+    expect((await sessionOf(page)).status).toBe(200);
+
+    // An unsigned LogoutRequest for bob logs nobody out.
+    const unsigned = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_forged" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${base}/saml/keycloak/slo"><saml:Issuer>http://localhost:8080/realms/bridgekeeper</saml:Issuer><saml:NameID>bob</saml:NameID></samlp:LogoutRequest>`;
+    const forged = await page.context().request.get(`${base}/saml/keycloak/slo?SAMLRequest=${encodeURIComponent(deflateRawSync(unsigned).toString('base64'))}`, { maxRedirects: 0 });
+    expect(forged.status()).toBe(400);
+    expect(await forged.text()).toContain('not signed');
+    expect((await sessionOf(page)).status).toBe(200);
+
+    // Logging out at Keycloak sends a signed LogoutRequest through the browser to /saml/keycloak/slo.
+    await page.goto(`${KEYCLOAK.replace('127.0.0.1', 'localhost')}/realms/bridgekeeper/protocol/openid-connect/logout`);
+    await page.click('#kc-logout');
+    await page.waitForLoadState('networkidle');
+    expect((await sessionOf(page)).status).toBe(401);
+    await page.context().close();
   });
 });
