@@ -179,8 +179,9 @@ describe('User Sync from the real Keycloak', () => {
   it('disables nobody when Keycloak cannot be reached', async () => {
     await api('PATCH', '/api/v1/connectors/kc', { baseUrl: 'http://127.0.0.1:9' });
     const r = await syncNow();
-    expect(r).toMatchObject({ status: 'failed', reason: expect.stringContaining('nothing was applied') });
+    expect(r).toMatchObject({ status: 'held', reason: expect.stringMatching(/nothing was applied: Keycloak at http:\/\/127.0.0.1:9 cannot be reached/) });
     expect((await directoryUsers()).filter((u) => u.active).map((u) => u.username)).toEqual([name('u1'), name('u2')]);
+    expect((await api('POST', `/api/v1/sync-runs/${r.id}/discard`)).body.status).toBe('discarded');
     await api('PATCH', '/api/v1/connectors/kc', { baseUrl: KEYCLOAK });
   });
 

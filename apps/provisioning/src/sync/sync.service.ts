@@ -147,7 +147,8 @@ export class SyncService {
           onProgress: (phase, n) => void this.db.getRepository(SyncRunEntity).update({ id: run.id }, { progress: { phase: `reading-keycloak:${phase}`, [phase]: n, percent: 10 } as any }),
         });
       } catch (err) {
-        return await finish('failed', { reason: `nothing was applied: ${(err as Error).message}` });
+        // An error or a timeout from Keycloak must not read as "everyone left": hold, apply nothing.
+        return await finish('held', { reason: `held, nothing was applied: ${(err as Error).message}`, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
       }
       await this.progress(run, { phase: 'reading-directory', users: snapshot.users.length, groups: snapshot.groups.length, percent: 30 });
       const { users: current, groupNames } = await this.directoryState(connector.id);
