@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
+import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { Browser, chromium, Page } from 'playwright-core';
 import { Client } from 'pg';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
@@ -158,6 +159,36 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     expect(users[0].id).toBe(before.id);
     expect(new Date(users[0].last_login_at).getTime()).toBeGreaterThan(new Date(before.last_login_at).getTime());
     await page.context().close();
+  });
+
+  it('follows Keycloak on the next login: a changed email and changed groups reach the directory (JIT)', async () => {
+    const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
+    await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
+    kc.setConfig({ realmName: 'bridgekeeper' });
+    const [alice] = await kc.users.find({ username: 'alice', exact: true });
+    const groups = await kc.groups.find({ briefRepresentation: true });
+    const staff = groups.find((g) => g.name === 'staff')!;
+    const contractors = groups.find((g) => g.name === 'contractors')!;
+    await kc.users.update({ id: alice.id! }, { email: 'alice.liddell@example.com' });
+    await kc.users.delFromGroup({ id: alice.id!, groupId: staff.id! });
+    await kc.users.addToGroup({ id: alice.id!, groupId: contractors.id! });
+    try {
+      const page = await signIn('alice', 'alice');
+      expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { email: 'alice.liddell@example.com' }, groups: ['contractors', 'engineering/backend'] } });
+      const [row] = await rows('SELECT id, email FROM directory.users WHERE username_lower = $1', ['alice']);
+      expect(row.email).toBe('alice.liddell@example.com');
+      const names = await rows('SELECT g.name FROM directory.groups g JOIN directory.memberships m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name', [row.id]);
+      expect(names.map((g) => g.name)).toEqual(['contractors', 'engineering/backend']);
+      await page.context().close();
+    } finally {
+      await kc.users.update({ id: alice.id! }, { email: 'alice@example.com' });
+      await kc.users.delFromGroup({ id: alice.id!, groupId: contractors.id! });
+      await kc.users.addToGroup({ id: alice.id!, groupId: staff.id! });
+    }
+    // And back: the next login restores her groups.
+    const again = await signIn('alice', 'alice');
+    expect((await sessionOf(again)).body.groups).toEqual(['engineering/backend', 'staff']);
+    await again.context().close();
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { deflateRawSync } from 'node:zlib';
 import type { CacheItem, CacheProvider } from '@node-saml/node-saml';
 import { buildSignedResponse, ResponseOptions, TestIdpKeys, toBase64 } from '@bridgekeeper/testing';
 import { generateSigningKeyPair, SamlServiceProvider, SamlValidationError } from './index';
@@ -120,6 +121,15 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
   it('refuses a DTD before parsing', async () => {
     const xml = Buffer.from(await answer(), 'base64').toString('utf8');
     expect(await refusal(toBase64(`<!DOCTYPE r [<!ENTITY x "y">]>${xml}`))).toBe('dtd_refused');
+  });
+
+  it('refuses unsigned, SHA-1 and deflate-bomb logout messages before node-saml sees them', async () => {
+    const logout = (over: Record<string, string>) => sp.validateLogout('redirect', { SAMLRequest: deflateRawSync('<samlp:LogoutRequest/>').toString('base64'), ...over }, '');
+    await expect(logout({})).rejects.toMatchObject({ code: 'signature' });
+    await expect(logout({ Signature: 'x', SigAlg: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' })).rejects.toMatchObject({ code: 'algorithm' });
+    const bomb = deflateRawSync(Buffer.alloc(10 * 1024 * 1024, 'a')).toString('base64');
+    expect(bomb.length).toBeLessThan(200_000);
+    await expect(logout({ SAMLRequest: bomb, Signature: 'x', SigAlg: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256' })).rejects.toMatchObject({ code: 'malformed' });
   });
 
   it('publishes SP metadata with its signing certificate and ACS', () => {

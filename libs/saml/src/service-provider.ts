@@ -1,3 +1,4 @@
+import { inflateRawSync } from 'node:zlib';
 import { CacheProvider, SAML, SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
 import { classifyNodeSamlError, SamlValidationError } from './errors';
 import { IdpMetadata, toPem } from './idp-metadata';
@@ -35,6 +36,9 @@ export const spUrls = (publicUrl: string, idpId: string) => {
   const base = `${publicUrl.replace(/\/$/, '')}/saml/${encodeURIComponent(idpId)}`;
   return { entityId: `${base}/metadata`, acs: `${base}/acs`, slo: `${base}/slo` };
 };
+
+/** The largest inflated HTTP-Redirect message accepted (SAML messages are a few KB). */
+export const MAX_INFLATED_BYTES = 256 * 1024;
 
 /** Minimum clock skew: hosts are never perfectly in sync, and 0 turns drift into outages. */
 export const MIN_CLOCK_SKEW_MS = 5_000;
@@ -136,6 +140,12 @@ export class SamlServiceProvider {
         const sigAlg = typeof params.SigAlg === 'string' ? params.SigAlg : '';
         if (typeof params.Signature !== 'string' || !sigAlg) throw new SamlValidationError('signature', 'the logout message is not signed');
         if (!ALLOWED_SIGNATURE_ALGORITHMS.has(sigAlg)) throw new SamlValidationError('algorithm', `signature algorithm ${sigAlg} is refused`);
+        // node-saml inflates without a limit: a deflate bomb stops here, before it.
+        try {
+          inflateRawSync(Buffer.from(message, 'base64'), { maxOutputLength: MAX_INFLATED_BYTES });
+        } catch {
+          throw new SamlValidationError('malformed', `the logout message does not inflate to a SAML message under ${MAX_INFLATED_BYTES} bytes`);
+        }
         return checkIssuer(await this.saml.validateRedirectAsync(params as Record<string, string>, originalQuery));
       }
       const xml = Buffer.from(message, 'base64').toString('utf8');
