@@ -125,4 +125,52 @@ describe('JIT provisioning across services', () => {
       await other.stop();
     }
   });
+
+  describe('provisioning settings per IdP and the mapping simulator', () => {
+    let token: string;
+    const call = async (method: string, path: string, body?: unknown) => {
+      token ??= createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
+      const res = await fetch(`${stack.services.provisioning.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+
+    it('shows the environment defaults until settings are stored', async () => {
+      expect((await call('GET', '/api/v1/idps/corp/provisioning')).body).toMatchObject({ idp: 'corp', model: 'jit', origin: 'environment', updateOnLogin: true, mapping: { username: { source: 'subject' } } });
+    });
+
+    it('simulates a first login: the user and groups it would create, writing nothing', async () => {
+      const sim = await call('POST', '/api/v1/idps/corp/simulate', { subject: 'gina', attributes: { email: ['gina@example.com'], groups: ['/eng/backend'] } });
+      expect(sim.body).toMatchObject({ model: 'jit', outcome: 'created', identity: { username: 'gina', groups: ['eng/backend'] } });
+      expect(sim.body.directory.changes.map((c: { action: string }) => c.action)).toEqual(['user.created', 'group.created', 'membership.added']);
+      expect(await users('gina')).toHaveLength(0);
+      expect((await sql.query(`SELECT count(*)::int AS n FROM directory.groups WHERE name = 'eng/backend'`)).rows[0].n).toBe(0);
+      const denied = await call('POST', '/api/v1/idps/corp/simulate', { subject: '  ', attributes: {} });
+      expect(denied.body).toMatchObject({ outcome: 'rejected', code: 'no_username' });
+    });
+
+    it('applies stored settings to logins: mapping, group naming, model; audited', async () => {
+      const bad = await call('PUT', '/api/v1/idps/corp/provisioning', { model: 'jit', mapping: { username: { source: 'subject', lowercase: true, replace: { pattern: '(', replacement: '' } }, email: [], firstName: [], lastName: [], displayName: [], groups: { attribute: ['groups'], naming: 'leaf' }, properties: {} } });
+      expect(bad).toMatchObject({ status: 400, body: { errors: [expect.objectContaining({ field: 'mapping.username.replace.pattern' })] } });
+      const mapping = { username: { source: 'emailLocalPart', lowercase: true }, email: ['mail'], firstName: [], lastName: [], displayName: ['cn'], groups: { attribute: ['memberOf'], naming: 'leaf' }, properties: { department: 'dept' } };
+      expect((await call('PUT', '/api/v1/idps/corp/provisioning', { model: 'jit', mapping })).body).toMatchObject({ origin: 'api', mapping: { username: { source: 'emailLocalPart' } } });
+
+      const event = createEvent(UserAuthenticatedV1, 'test', { idp: 'corp', protocol: 'saml', subject: 'f81d4fae-7dec', attributes: { mail: ['Hank.Hill@Corp.Example'], cn: ['Hank Hill'], memberOf: ['/sales/emea'], dept: ['Sales'] }, traceId: crypto.randomUUID() });
+      await publish(event);
+      expect(await outcome(event.id)).toMatchObject({ data: { user: { username: 'hank.hill', email: 'hank.hill@corp.example', displayName: 'Hank Hill' }, groups: ['emea'] } });
+      const [row] = await users('hank.hill');
+      expect((await sql.query('SELECT key, value FROM directory.user_properties WHERE user_id = $1', [row.id])).rows).toEqual([{ key: 'department', value: 'Sales' }]);
+
+      await call('PUT', '/api/v1/idps/corp/provisioning', { model: 'manual', mapping });
+      const unknown = createEvent(UserAuthenticatedV1, 'test', { idp: 'corp', protocol: 'saml', subject: 'other', attributes: { mail: ['ivy@corp.example'] }, traceId: crypto.randomUUID() });
+      await publish(unknown);
+      expect(await outcome(unknown.id)).toMatchObject({ data: { code: 'not_in_directory' } });
+
+      const audit = await call('GET', '/api/v1/audit?targetType=idp-settings&targetId=corp');
+      expect(audit.body.items.map((a: { action: string }) => a.action)).toEqual(['idp-settings.updated', 'idp-settings.updated']);
+    });
+  });
 });

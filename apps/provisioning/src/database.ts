@@ -3,7 +3,9 @@ import { ConnectorEntity } from './connectors/connector.entity';
 import { ProcessedEventEntity } from './logins/processed-event.entity';
 import { InitialProvisioning1764300000001 } from './migrations/1764300000001-initial-provisioning';
 import { UserSync1764400000001 } from './migrations/1764400000001-user-sync';
+import { IdpSettings1764500000002 } from './migrations/1764500000002-idp-settings';
+import { IdpSettingsEntity } from './settings/idp-settings.entity';
 import { SyncLockEntity, SyncRunEntity } from './sync/sync-run.entity';
 
-export const PROVISIONING_ENTITIES = [ProcessedEventEntity, ConnectorEntity, SyncRunEntity, SyncLockEntity, AuditEntryEntity];
-export const PROVISIONING_MIGRATIONS = [InitialProvisioning1764300000001, UserSync1764400000001];
+export const PROVISIONING_ENTITIES = [ProcessedEventEntity, ConnectorEntity, SyncRunEntity, SyncLockEntity, AuditEntryEntity, IdpSettingsEntity];
+export const PROVISIONING_MIGRATIONS = [InitialProvisioning1764300000001, UserSync1764400000001, IdpSettings1764500000002];

@@ -40,6 +40,13 @@ describe('mapIdentity with the Keycloak defaults', () => {
     });
   });
 
+  it('rewrites the username with a regex and capture groups', () => {
+    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'subject' as const, lowercase: true, replace: { pattern: '^(.+)@corp\\.example$', replacement: 'corp-$1' } } };
+    expect(mapIdentity('Ann@Corp.Example', {}, mapping)).toMatchObject({ ok: true, identity: { username: 'corp-ann' } });
+    const emptying = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'subject' as const, lowercase: false, replace: { pattern: '.*', replacement: '' } } };
+    expect(mapIdentity('x', {}, emptying)).toMatchObject({ ok: false, code: 'no_username' });
+  });
+
   it('refuses control characters in the username', () => {
     expect(mapIdentity('ali\u0000ce', {})).toMatchObject({ ok: false, code: 'invalid_identity' });
   });

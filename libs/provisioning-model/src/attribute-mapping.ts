@@ -10,6 +10,8 @@ export interface AttributeMapping {
     source: 'subject' | 'attribute' | 'emailLocalPart';
     attribute?: string;
     lowercase: boolean;
+    /** A regex replacement applied last, e.g. `^(.*)@corp\.example$` → `$1`. */
+    replace?: { pattern: string; replacement: string };
   };
   /** Attribute names tried in order; the first one present wins. */
   email: string[];
@@ -101,6 +103,8 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
   }
   if (!username) return { ok: false, code: 'no_username', reason: `the mapping (username from ${describeSource(mapping)}) produced no username` };
   if (mapping.username.lowercase) username = username.toLowerCase();
+  if (mapping.username.replace) username = username.replace(new RegExp(mapping.username.replace.pattern), mapping.username.replace.replacement);
+  if (!username) return { ok: false, code: 'no_username', reason: 'the username replacement left nothing' };
   if (username.length > 255 || CONTROL.test(username)) {
     return { ok: false, code: 'invalid_identity', reason: 'the username is longer than 255 characters or holds control characters' };
   }

@@ -16,6 +16,12 @@ type ResolveReply = ReturnType<typeof DirectoryRpc.resolveUser.reply.parse>;
 
 export class ProvisionConflictError extends Error {}
 
+class DryRun extends Error {
+  constructor(readonly reply: ProvisionUserReply) {
+    super('dry run');
+  }
+}
+
 export const toDirectoryUser = (u: UserEntity): DirectoryUser => ({
   id: u.id,
   username: u.username,
@@ -40,8 +46,14 @@ export class ProvisionService {
   async provision(req: ProvisionRequest): Promise<ProvisionUserReply> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.changes.run((em, changes) => this.provisionIn(em, req, changes));
+        return await this.changes.run(async (em, changes) => {
+          const reply = await this.provisionIn(em, req, changes);
+          // A dry run computes it all in the transaction, then rolls it back.
+          if (req.dryRun) throw new DryRun({ ...reply, ...(reply.status === 'provisioned' ? { changes: changes.map(({ action, targetType, before, after }) => ({ action, targetType, before: before ?? null, after: after ?? null })) } : {}) });
+          return reply;
+        });
       } catch (err) {
+        if (err instanceof DryRun) return err.reply;
         // Two first logins of the same user at once: the loser retries and finds the winner's row.
         if (attempt < 3 && isUniqueViolation(err)) continue;
         if (err instanceof SeatLimitError) return { status: 'error', code: 'seat_limit', message: err.message };

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { KEYCLOAK_DEFAULT_MAPPING, mapIdentity } from '@bridgekeeper/provisioning-model';
+import { AttributeMapping, KEYCLOAK_DEFAULT_MAPPING, mapIdentity } from '@bridgekeeper/provisioning-model';
 import { DirectoryClient } from '../directory-client/directory.client';
-import { AuthenticatedData, LoginOutcome } from '../logins/login-outcome';
+import { AuthenticatedData, LoginOutcome, outcomeOfLookup } from '../logins/login-outcome';
 
 /**
  * Just-in-Time: a login creates the user on first sight and updates profile, properties and
@@ -11,9 +11,14 @@ import { AuthenticatedData, LoginOutcome } from '../logins/login-outcome';
 export class JitService {
   constructor(private readonly directory: DirectoryClient) {}
 
-  async provision(data: AuthenticatedData): Promise<LoginOutcome> {
-    const mapped = mapIdentity(data.subject, data.attributes, KEYCLOAK_DEFAULT_MAPPING);
+  async provision(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, updateOnLogin = true): Promise<LoginOutcome> {
+    const mapped = mapIdentity(data.subject, data.attributes, mapping);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
+    if (!updateOnLogin) {
+      // Update-on-login off: a known user signs in as the directory holds them.
+      const known = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username: mapped.identity.username });
+      if (known.status !== 'not_found') return outcomeOfLookup(known, '');
+    }
     const reply = await this.directory.provisionUser({
       source: data.idp,
       externalId: data.subject,

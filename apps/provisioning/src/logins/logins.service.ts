@@ -1,9 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { derivedEventId, Envelope, UserAuthenticatedV1, UserProvisionedV1, UserRejectedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
-import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
+import { IdpSettingsService } from '../settings/idp-settings.service';
 import { JitService } from '../jit/jit.service';
 import { ManualService } from '../manual/manual.service';
 import { SyncLoginService } from '../sync/sync-login.service';
@@ -25,19 +25,21 @@ export class LoginsService {
     private readonly syncLogin: SyncLoginService,
     private readonly bus: EventBus,
     @InjectRepository(ProcessedEventEntity) private readonly processed: Repository<ProcessedEventEntity>,
-    @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
+    private readonly settings: IdpSettingsService,
   ) {}
 
-  modelOf(idp: string): 'jit' | 'manual' | 'sync' {
-    return this.config.models.byIdp[idp] ?? this.config.models.fallback;
-  }
 
   async handleAuthenticated(event: Envelope<AuthenticatedData>): Promise<'provisioned' | 'rejected' | 'duplicate'> {
     if (await this.processed.existsBy({ eventId: event.id })) return 'duplicate';
     const { data } = event;
-    const model = this.modelOf(data.idp);
+    const settings = await this.settings.effective(data.idp);
+    const model = settings.model;
     const outcome =
-      model === 'manual' ? await this.manual.resolve(data) : model === 'sync' ? await this.syncLogin.resolve(data) : await this.jit.provision(data);
+      model === 'manual'
+        ? await this.manual.resolve(data, settings.mapping)
+        : model === 'sync'
+          ? await this.syncLogin.resolve(data, settings.mapping)
+          : await this.jit.provision(data, settings.mapping, settings.updateOnLogin);
     const id = derivedEventId('user.authenticated/outcome', event.id);
     const common = { authEventId: event.id, traceId: data.traceId, idp: data.idp };
     if (outcome.kind === 'provisioned') {

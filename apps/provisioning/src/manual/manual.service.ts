@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { KEYCLOAK_DEFAULT_MAPPING, mapIdentity } from '@bridgekeeper/provisioning-model';
+import { AttributeMapping, KEYCLOAK_DEFAULT_MAPPING, mapIdentity } from '@bridgekeeper/provisioning-model';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { AuthenticatedData, LoginOutcome, outcomeOfLookup } from '../logins/login-outcome';
 
@@ -11,8 +11,8 @@ import { AuthenticatedData, LoginOutcome, outcomeOfLookup } from '../logins/logi
 export class ManualService {
   constructor(private readonly directory: DirectoryClient) {}
 
-  async resolve(data: AuthenticatedData): Promise<LoginOutcome> {
-    const mapped = mapIdentity(data.subject, data.attributes, KEYCLOAK_DEFAULT_MAPPING);
+  async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING): Promise<LoginOutcome> {
+    const mapped = mapIdentity(data.subject, data.attributes, mapping);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
     const reply = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username: mapped.identity.username });
     return outcomeOfLookup(reply, `${mapped.identity.username} has no account here; an administrator must create it first`);

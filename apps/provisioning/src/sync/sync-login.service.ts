@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { computeSyncPlan, KEYCLOAK_DEFAULT_MAPPING, mapIdentity } from '@bridgekeeper/provisioning-model';
+import { AttributeMapping, computeSyncPlan, KEYCLOAK_DEFAULT_MAPPING, mapIdentity } from '@bridgekeeper/provisioning-model';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
@@ -19,10 +19,10 @@ export class SyncLoginService {
     @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
   ) {}
 
-  async resolve(data: AuthenticatedData): Promise<LoginOutcome> {
+  async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING): Promise<LoginOutcome> {
     const connector = await this.connectors.forIdp(data.idp);
     if (!connector) return { kind: 'rejected', code: 'sync_unavailable', reason: `no enabled User Sync connector serves ${data.idp}` };
-    const mapped = mapIdentity(data.subject, data.attributes, KEYCLOAK_DEFAULT_MAPPING);
+    const mapped = mapIdentity(data.subject, data.attributes, mapping);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
     const username = mapped.identity.username;
     const lookup = () => this.directory.resolveUser({ source: connector.id, externalId: data.subject, username });

@@ -21,6 +21,8 @@ export const DirectoryRpc = {
         properties: z.record(z.string(), z.string()).default({}),
         /** Who asks, for the audit trail: `login:<traceId>`, `sync:<runId>`. */
         actor: z.string().min(1),
+        /** Compute everything, write nothing (the mapping simulator): the answer lists the changes. */
+        dryRun: z.boolean().default(false),
       })
       .strict(),
     reply: z.discriminatedUnion('status', [
@@ -30,6 +32,8 @@ export const DirectoryRpc = {
         groups: z.array(z.string()),
         created: z.boolean(),
         changed: z.boolean(),
+        /** With dryRun: what a real login would change, as audit entries (before/after). */
+        changes: z.array(z.object({ action: z.string(), targetType: z.string(), before: z.unknown().nullable(), after: z.unknown().nullable() })).optional(),
       }),
       z.object({ status: z.literal('disabled'), user: directoryUserSchema }),
       z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit']), message: z.string() }),

@@ -1,0 +1,51 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Actor, ApiZodBody, ZodPipe } from '@bridgekeeper/platform';
+import { mapIdentity } from '@bridgekeeper/provisioning-model';
+import { DirectoryClient } from '../directory-client/directory.client';
+import { IdpSettingsInput, idpSettingsSchema, SimulateInput, simulateSchema } from './idp-settings.schemas';
+import { IdpSettingsService } from './idp-settings.service';
+
+@ApiTags('provisioning-settings')
+@ApiBearerAuth()
+@Controller('api/v1/idps/:idp')
+export class IdpSettingsController {
+  constructor(
+    private readonly settings: IdpSettingsService,
+    private readonly directory: DirectoryClient,
+  ) {}
+
+  @Get('provisioning')
+  @ApiOperation({ summary: "An IdP's provisioning model, attribute mapping and JIT options" })
+  get(@Param('idp') idp: string) {
+    return this.settings.effective(idp);
+  }
+
+  @Put('provisioning')
+  @ApiOperation({ summary: "Set an IdP's provisioning model, attribute mapping and JIT options" })
+  @ApiZodBody(idpSettingsSchema)
+  put(@Param('idp') idp: string, @Body(new ZodPipe(idpSettingsSchema)) body: IdpSettingsInput, @Actor() actor: string) {
+    return this.settings.put(idp, body, actor);
+  }
+
+  /**
+   * What a login with these attributes would do, writing nothing: the mapped identity or the
+   * denial, and (JIT) the user and group changes the directory would make, before and after.
+   */
+  @Post('simulate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Mapping simulator: what provisioning would do with this login, without writing anything' })
+  @ApiZodBody(simulateSchema)
+  async simulate(@Param('idp') idp: string, @Body(new ZodPipe(simulateSchema)) body: SimulateInput) {
+    const s = await this.settings.effective(idp);
+    const mapped = mapIdentity(body.subject, body.attributes, s.mapping);
+    if (!mapped.ok) return { model: s.model, outcome: 'rejected', code: mapped.code, reason: mapped.reason };
+    if (s.model !== 'jit') {
+      const found = await this.directory.resolveUser({ source: idp, externalId: body.subject, username: mapped.identity.username });
+      const outcome = found.status === 'found' ? 'signed-in' : 'rejected';
+      return { model: s.model, identity: mapped.identity, outcome, directory: found };
+    }
+    const reply = await this.directory.provisionUser({ source: idp, externalId: body.subject, ...mapped.identity, actor: 'simulator', dryRun: true });
+    return { model: s.model, identity: mapped.identity, outcome: reply.status === 'provisioned' ? (reply.created ? 'created' : reply.changed ? 'updated' : 'unchanged') : 'rejected', directory: reply };
+  }
+}

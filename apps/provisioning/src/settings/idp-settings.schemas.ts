@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+const attrList = z.array(z.string().min(1).max(255)).max(20);
+
+/** The attribute mapping, as admins send it (validated; a bad regex is named). */
+export const mappingSchema = z
+  .object({
+    username: z
+      .object({
+        source: z.enum(['subject', 'attribute', 'emailLocalPart']),
+        attribute: z.string().min(1).max(255).optional(),
+        lowercase: z.boolean().default(true),
+        replace: z
+          .object({
+            pattern: z.string().min(1).max(500).refine((p) => {
+              try {
+                new RegExp(p);
+                return true;
+              } catch {
+                return false;
+              }
+            }, 'not a valid regular expression'),
+            replacement: z.string().max(500),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .refine((u) => u.source !== 'attribute' || !!u.attribute, { message: 'name the attribute when source is attribute', path: ['attribute'] }),
+    email: attrList,
+    firstName: attrList,
+    lastName: attrList,
+    displayName: attrList,
+    groups: z.object({ attribute: attrList, naming: z.enum(['path', 'leaf']) }).strict(),
+    properties: z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/), z.string().min(1).max(255)),
+  })
+  .strict();
+
+export const idpSettingsSchema = z
+  .object({
+    model: z.enum(['jit', 'manual', 'sync']),
+    mapping: mappingSchema.optional().describe('defaults to the Keycloak mapping'),
+    updateOnLogin: z.boolean().default(true),
+  })
+  .strict();
+
+export const simulateSchema = z
+  .object({
+    subject: z.string().min(1).max(1000).describe('the SAML NameID or OIDC sub'),
+    attributes: z.record(z.string(), z.array(z.string().max(4000)).max(500)).default({}).describe('attributes / claims, values as lists'),
+  })
+  .strict();
+
+export type IdpSettingsInput = z.infer<typeof idpSettingsSchema>;
+export type SimulateInput = z.infer<typeof simulateSchema>;
