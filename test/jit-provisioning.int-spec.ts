@@ -172,5 +172,41 @@ describe('JIT provisioning across services', () => {
       const audit = await call('GET', '/api/v1/audit?targetType=idp-settings&targetId=corp');
       expect(audit.body.items.map((a: { action: string }) => a.action)).toEqual(['idp-settings.updated', 'idp-settings.updated']);
     });
+
+    it('applies group rules, default groups, createMissing and email matching', async () => {
+      const mapping = {
+        username: { source: 'subject', lowercase: true },
+        email: ['email'],
+        firstName: [],
+        lastName: [],
+        displayName: [],
+        groups: {
+          attribute: ['groups'],
+          naming: 'path',
+          rules: [{ match: '^eng/(.+)$', rename: 'dev-$1' }, { match: '^temp', action: 'drop' }],
+          defaultForAll: ['everyone'],
+          defaultForNew: ['onboarding'],
+          createMissing: true,
+        },
+        matchOn: ['email'],
+      };
+      expect((await call('PUT', '/api/v1/idps/rules/provisioning', { model: 'jit', mapping })).status).toBe(200);
+      const first = createEvent(UserAuthenticatedV1, 'test', { idp: 'rules', protocol: 'saml', subject: 'ida', attributes: { email: ['ida@example.com'], groups: ['/eng/web', '/temp-project'] }, traceId: crypto.randomUUID() });
+      await publish(first);
+      expect(await outcome(first.id)).toMatchObject({ data: { created: true, groups: ['dev-web', 'everyone', 'onboarding'] } });
+      const again = createEvent(UserAuthenticatedV1, 'test', { idp: 'rules', protocol: 'saml', subject: 'ida', attributes: { email: ['ida@example.com'], groups: [] }, traceId: crypto.randomUUID() });
+      await publish(again);
+      // managed groups follow the IdP; the new-user default group is local and stays
+      expect(await outcome(again.id)).toMatchObject({ data: { created: false, groups: ['everyone', 'onboarding'] } });
+
+      await call('PUT', '/api/v1/idps/rules/provisioning', { model: 'jit', mapping: { ...mapping, groups: { ...mapping.groups, createMissing: false, defaultForNew: [] } } });
+      // an account an admin made by hand (no IdP owns it) is linked by email, and no new group appears
+      await sql.query(`INSERT INTO directory.users (id, username, username_lower, email, email_lower, display_name, active, source, external_id, created_at, updated_at) VALUES ($1, 'Jo', 'jo', 'jo@example.com', 'jo@example.com', null, true, 'local', null, now(), now())`, [crypto.randomUUID()]);
+      const jo = createEvent(UserAuthenticatedV1, 'test', { idp: 'rules', protocol: 'saml', subject: 'jo.smith', attributes: { email: ['JO@example.com'], groups: ['/brand-new'] }, traceId: crypto.randomUUID() });
+      await publish(jo);
+      expect(await outcome(jo.id)).toMatchObject({ data: { created: false, user: { username: 'jo.smith' }, groups: ['everyone'] } });
+      expect((await sql.query(`SELECT count(*)::int AS n FROM directory.groups WHERE name = 'brand-new'`)).rows[0].n).toBe(0);
+      expect(await users('jo')).toHaveLength(0);
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { groupName, KEYCLOAK_DEFAULT_MAPPING, mapGroups, mapIdentity } from './attribute-mapping';
+import { applyGroupRules, groupName, KEYCLOAK_DEFAULT_MAPPING, mapGroups, mapIdentity } from './attribute-mapping';
 
 describe('mapIdentity with the Keycloak defaults', () => {
   const attributes = {
@@ -16,6 +16,7 @@ describe('mapIdentity with the Keycloak defaults', () => {
         email: 'alice@example.com',
         displayName: 'Alice Liddell',
         groups: ['engineering/backend', 'staff'],
+        newUserGroups: [],
         properties: {},
       },
     });
@@ -60,6 +61,25 @@ describe('mapIdentity with the Keycloak defaults', () => {
   it('maps extra attributes to properties', () => {
     const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, properties: { department: 'dept' } };
     expect(mapIdentity('a', { dept: ['R&D'] }, mapping)).toMatchObject({ ok: true, identity: { properties: { department: 'R&D' } } });
+  });
+});
+
+describe('group rules', () => {
+  const groups = { attribute: ['groups'], naming: 'path' as const };
+
+  it('renames with capture groups, drops, and keeps by the first matching rule', () => {
+    const rules = [
+      { match: '^engineering/(.+)$', rename: 'dev-$1' },
+      { match: '^contractors$', action: 'drop' as const },
+    ];
+    expect(mapGroups({ groups: ['/engineering/backend', '/contractors', '/staff'] }, { ...groups, rules })).toEqual(['dev-backend', 'staff']);
+    expect(mapGroups({ groups: ['/engineering/backend', '/staff'] }, { ...groups, rules, skipUnmatched: true })).toEqual(['dev-backend']);
+    expect(applyGroupRules('x', [{ match: 'x', action: 'keep' }], true)).toBe('x');
+  });
+
+  it('adds default groups: for every user in groups, for new users apart', () => {
+    const r = mapIdentity('a', { groups: ['/staff'] }, { ...KEYCLOAK_DEFAULT_MAPPING, groups: { ...groups, defaultForAll: ['jira-users'], defaultForNew: ['onboarding'] } });
+    expect(r).toMatchObject({ ok: true, identity: { groups: ['jira-users', 'staff'], newUserGroups: ['onboarding'] } });
   });
 });
 

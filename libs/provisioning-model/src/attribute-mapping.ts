@@ -22,7 +22,19 @@ export interface AttributeMapping {
     attribute: string[];
     /** Keycloak sends `/parent/child` paths: keep `parent/child`, or the leaf `child`. */
     naming: 'path' | 'leaf';
+    /** Applied in order to each (named) group; the first rule whose regex matches decides. */
+    rules?: GroupRule[];
+    /** Drop groups no rule matched (an allow-list). */
+    skipUnmatched?: boolean;
+    /** Groups every user of this IdP gets (managed: asserted on every login). */
+    defaultForAll?: string[];
+    /** Groups a user gets when created (local: provisioning never removes them). */
+    defaultForNew?: string[];
+    /** Create groups the directory does not have yet (else such memberships are skipped). */
+    createMissing?: boolean;
   };
+  /** Besides the IdP subject, match an existing user on these (an account no IdP owns yet). */
+  matchOn?: ('username' | 'email')[];
   /** Directory user property key → attribute name. */
   properties: Record<string, string>;
 }
@@ -38,11 +50,21 @@ export const KEYCLOAK_DEFAULT_MAPPING: AttributeMapping = {
   properties: {},
 };
 
+export interface GroupRule {
+  /** Regular expression over the group name. */
+  match: string;
+  /** `drop` removes the group; otherwise it is kept, renamed by `rename` ($1… capture groups). */
+  action?: 'keep' | 'drop';
+  rename?: string;
+}
+
 export interface MappedIdentity {
   username: string;
   email: string | null;
   displayName: string | null;
   groups: string[];
+  /** Default groups for a user created by this login. */
+  newUserGroups: string[];
   properties: Record<string, string>;
 }
 
@@ -76,12 +98,25 @@ export function groupName(raw: string, naming: 'path' | 'leaf'): string | undefi
   return naming === 'leaf' ? parts[parts.length - 1] : parts.join('/');
 }
 
+/** The group after the rules: renamed, kept as is, or dropped (undefined). */
+export function applyGroupRules(name: string, rules: readonly GroupRule[] = [], skipUnmatched = false): string | undefined {
+  for (const rule of rules) {
+    const re = new RegExp(rule.match);
+    if (!re.test(name)) continue;
+    if (rule.action === 'drop') return undefined;
+    return rule.rename !== undefined ? name.replace(re, rule.rename) : name;
+  }
+  return skipUnmatched ? undefined : name;
+}
+
 export function mapGroups(attributes: Attributes, mapping: AttributeMapping['groups']): string[] {
   const names = new Set<string>();
   for (const raw of allValues(attributes, mapping.attribute)) {
-    const name = groupName(raw, mapping.naming);
+    const named = groupName(raw, mapping.naming);
+    const name = named === undefined ? undefined : applyGroupRules(named, mapping.rules, mapping.skipUnmatched);
     if (name && name.length <= 255 && !CONTROL.test(name)) names.add(name);
   }
+  for (const g of mapping.defaultForAll ?? []) names.add(g);
   return [...names].sort();
 }
 
@@ -121,7 +156,14 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
 
   return {
     ok: true,
-    identity: { username, email, displayName: displayName?.slice(0, 255) ?? null, groups: mapGroups(attributes, mapping.groups), properties: { ...properties } },
+    identity: {
+      username,
+      email,
+      displayName: displayName?.slice(0, 255) ?? null,
+      groups: mapGroups(attributes, mapping.groups),
+      newUserGroups: [...new Set(mapping.groups.defaultForNew ?? [])].sort(),
+      properties: { ...properties },
+    },
   };
 }
 

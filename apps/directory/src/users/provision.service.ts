@@ -88,9 +88,12 @@ export class ProvisionService {
   private async provisionIn(em: EntityManager, req: ProvisionRequest, changes: Change[]): Promise<ProvisionUserReply> {
     const now = new Date();
     const users = em.getRepository(UserEntity);
-    let user =
-      (await users.findOneBy({ source: req.source, externalId: req.externalId })) ??
-      (await users.findOneBy({ usernameLower: req.username.toLowerCase() }));
+    let user = await users.findOneBy({ source: req.source, externalId: req.externalId });
+    if (!user && req.matchOn.includes('username')) user = await users.findOneBy({ usernameLower: req.username.toLowerCase() });
+    if (!user && req.matchOn.includes('email') && req.email) {
+      const byEmail = await users.findOneBy({ emailLower: req.email.toLowerCase() });
+      if (byEmail && !byEmail.externalId) user = byEmail;
+    }
     if (user && user.externalId && (user.source !== req.source || user.externalId !== req.externalId)) {
       return { status: 'error', code: 'conflict', message: `username ${req.username} already belongs to another account (source ${user.source}); it is not taken over` };
     }
@@ -129,6 +132,7 @@ export class ProvisionService {
     }
 
     changed = (await this.syncManagedGroups(em, user, req, now, changes)) || changed;
+    if (created && req.newUserGroups.length) changed = (await this.joinDefaultGroups(em, user, req, now, changes)) || changed;
     changed = (await this.upsertProperties(em, user, req.properties ?? {}, req.actor, changes)) || changed;
 
     const groups = await em
@@ -145,7 +149,7 @@ export class ProvisionService {
     const existing = wanted.size ? await em.findBy(GroupEntity, { nameLower: In([...wanted.keys()]) }) : [];
     const byLower = new Map(existing.map((g) => [g.nameLower, g]));
     for (const [lower, name] of wanted) {
-      if (byLower.has(lower)) continue;
+      if (byLower.has(lower) || !req.createMissingGroups) continue;
       const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, description: null, source: req.source, createdAt: now });
       await em.insert(GroupEntity, group);
       byLower.set(lower, group);
@@ -165,6 +169,25 @@ export class ProvisionService {
     for (const g of add) changes.push({ actor: req.actor, action: 'membership.added', targetType: 'membership', targetId: `${user.id}:${g.id}`, after: { userId: user.id, groupId: g.id, group: g.name } });
     for (const g of remove) changes.push({ actor: req.actor, action: 'membership.removed', targetType: 'membership', targetId: `${user.id}:${g.id}`, before: { userId: user.id, groupId: g.id, group: g.name } });
     return add.length + remove.length > 0;
+  }
+
+  /** A new user's default groups: created as local groups when missing, joined once. */
+  private async joinDefaultGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: Change[]): Promise<boolean> {
+    const names = new Map(req.newUserGroups.map((n) => [n.toLowerCase(), n]));
+    const existing = await em.findBy(GroupEntity, { nameLower: In([...names.keys()]) });
+    const byLower = new Map(existing.map((g) => [g.nameLower, g]));
+    for (const [lower, name] of names) {
+      if (byLower.has(lower)) continue;
+      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, description: null, source: 'local', createdAt: now });
+      await em.insert(GroupEntity, group);
+      byLower.set(lower, group);
+      changes.push({ actor: req.actor, action: 'group.created', targetType: 'group', targetId: group.id, after: { name, source: 'local' } });
+    }
+    const current = new Set((await em.findBy(MembershipEntity, { userId: user.id })).map((m) => m.groupId));
+    const add = [...byLower.values()].filter((g) => !current.has(g.id));
+    if (add.length) await em.insert(MembershipEntity, add.map((g) => ({ userId: user.id, groupId: g.id, createdAt: now })));
+    for (const g of add) changes.push({ actor: req.actor, action: 'membership.added', targetType: 'membership', targetId: `${user.id}:${g.id}`, after: { userId: user.id, groupId: g.id, group: g.name } });
+    return add.length > 0;
   }
 
   private async upsertProperties(em: EntityManager, user: UserEntity, props: Record<string, string>, actor: string, changes: Change[]): Promise<boolean> {

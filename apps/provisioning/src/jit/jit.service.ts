@@ -27,6 +27,9 @@ export class JitService {
       displayName: mapped.identity.displayName,
       groups: mapped.identity.groups,
       properties: mapped.identity.properties,
+      newUserGroups: mapped.identity.newUserGroups,
+      createMissingGroups: mapping.groups.createMissing ?? true,
+      matchOn: mapping.matchOn ?? ['username'],
       actor: `login:${data.traceId}`,
     });
     switch (reply.status) {

@@ -45,7 +45,15 @@ export class IdpSettingsController {
       const outcome = found.status === 'found' ? 'signed-in' : 'rejected';
       return { model: s.model, identity: mapped.identity, outcome, directory: found };
     }
-    const reply = await this.directory.provisionUser({ source: idp, externalId: body.subject, ...mapped.identity, actor: 'simulator', dryRun: true });
+    const reply = await this.directory.provisionUser({
+      source: idp,
+      externalId: body.subject,
+      ...mapped.identity,
+      createMissingGroups: s.mapping.groups.createMissing ?? true,
+      matchOn: s.mapping.matchOn ?? ['username'],
+      actor: 'simulator',
+      dryRun: true,
+    });
     return { model: s.model, identity: mapped.identity, outcome: reply.status === 'provisioned' ? (reply.created ? 'created' : reply.changed ? 'updated' : 'unchanged') : 'rejected', directory: reply };
   }
 }

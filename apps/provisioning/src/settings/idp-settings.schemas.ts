@@ -2,6 +2,19 @@ import { z } from 'zod';
 
 const attrList = z.array(z.string().min(1).max(255)).max(20);
 
+const regex = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine((p) => {
+    try {
+      new RegExp(p);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a valid regular expression');
+
 /** The attribute mapping, as admins send it (validated; a bad regex is named). */
 export const mappingSchema = z
   .object({
@@ -12,14 +25,7 @@ export const mappingSchema = z
         lowercase: z.boolean().default(true),
         replace: z
           .object({
-            pattern: z.string().min(1).max(500).refine((p) => {
-              try {
-                new RegExp(p);
-                return true;
-              } catch {
-                return false;
-              }
-            }, 'not a valid regular expression'),
+            pattern: regex,
             replacement: z.string().max(500),
           })
           .strict()
@@ -31,8 +37,23 @@ export const mappingSchema = z
     firstName: attrList,
     lastName: attrList,
     displayName: attrList,
-    groups: z.object({ attribute: attrList, naming: z.enum(['path', 'leaf']) }).strict(),
-    properties: z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/), z.string().min(1).max(255)),
+    groups: z
+      .object({
+        attribute: attrList,
+        naming: z.enum(['path', 'leaf']),
+        rules: z
+          .array(z.object({ match: regex, action: z.enum(['keep', 'drop']).optional(), rename: z.string().max(255).optional() }).strict())
+          .max(100)
+          .optional()
+          .describe('first matching rule decides: drop, or keep (renamed with $1… when rename is given)'),
+        skipUnmatched: z.boolean().optional().describe('drop groups no rule matched'),
+        defaultForAll: z.array(z.string().min(1).max(255)).max(50).optional(),
+        defaultForNew: z.array(z.string().min(1).max(255)).max(50).optional(),
+        createMissing: z.boolean().optional().describe('create groups the directory lacks (default true)'),
+      })
+      .strict(),
+    matchOn: z.array(z.enum(['username', 'email'])).max(2).optional().describe('link an account no IdP owns by username and/or email'),
+    properties: z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/), z.string().min(1).max(255)).default({}),
   })
   .strict();
 

@@ -19,6 +19,12 @@ export const DirectoryRpc = {
         /** Groups the IdP asserts; memberships of groups from the same source are made to match. */
         groups: z.array(z.string().min(1).max(255)),
         properties: z.record(z.string(), z.string()).default({}),
+        /** Groups a newly created user joins (local groups: never removed by provisioning). */
+        newUserGroups: z.array(z.string().min(1).max(255)).default([]),
+        /** Create asserted groups the directory lacks (else those memberships are skipped). */
+        createMissingGroups: z.boolean().default(true),
+        /** Besides the IdP subject, link an account no IdP owns by these. */
+        matchOn: z.array(z.enum(['username', 'email'])).default(['username']),
         /** Who asks, for the audit trail: `login:<traceId>`, `sync:<runId>`. */
         actor: z.string().min(1),
         /** Compute everything, write nothing (the mapping simulator): the answer lists the changes. */
