@@ -150,6 +150,11 @@ describe('JIT provisioning across services', () => {
       expect((await sql.query(`SELECT count(*)::int AS n FROM directory.groups WHERE name = 'eng/backend'`)).rows[0].n).toBe(0);
       const denied = await call('POST', '/api/v1/idps/corp/simulate', { subject: '  ', attributes: {} });
       expect(denied.body).toMatchObject({ outcome: 'rejected', code: 'no_username' });
+      const fromXml = await call('POST', '/api/v1/idps/corp/simulate', {
+        assertionXml: '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Subject><saml:NameID>alice</saml:NameID></saml:Subject><saml:AttributeStatement><saml:Attribute Name="groups"><saml:AttributeValue>/staff</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>',
+      });
+      expect(fromXml.body).toMatchObject({ outcome: 'rejected', directory: { status: 'error', code: 'conflict' } }); // alice belongs to the keycloak IdP
+      expect((await call('POST', '/api/v1/idps/corp/simulate', { assertionXml: '<x/>' })).body).toMatchObject({ status: 400, detail: expect.stringContaining('no SAML 2.0 Assertion') });
     });
 
     it('applies stored settings to logins: mapping, group naming, model; audited', async () => {

@@ -1,2 +1,3 @@
 export * from './attribute-mapping';
 export * from './sync-plan';
+export * from './assertion-attributes';

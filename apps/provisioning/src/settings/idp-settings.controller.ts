@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, ApiZodBody, ZodPipe } from '@bridgekeeper/platform';
-import { mapIdentity } from '@bridgekeeper/provisioning-model';
+import { attributesFromAssertion, mapIdentity } from '@bridgekeeper/provisioning-model';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { IdpSettingsInput, idpSettingsSchema, SimulateInput, simulateSchema } from './idp-settings.schemas';
 import { IdpSettingsService } from './idp-settings.service';
@@ -38,16 +38,22 @@ export class IdpSettingsController {
   @ApiZodBody(simulateSchema)
   async simulate(@Param('idp') idp: string, @Body(new ZodPipe(simulateSchema)) body: SimulateInput) {
     const s = await this.settings.effective(idp);
-    const mapped = mapIdentity(body.subject, body.attributes, s.mapping);
+    let login: { subject: string; attributes: Record<string, string[]> };
+    try {
+      login = body.assertionXml ? attributesFromAssertion(body.assertionXml) : { subject: body.subject!, attributes: body.attributes ?? {} };
+    } catch (err) {
+      throw new BadRequestException(`assertionXml: ${(err as Error).message}`);
+    }
+    const mapped = mapIdentity(login.subject, login.attributes, s.mapping);
     if (!mapped.ok) return { model: s.model, outcome: 'rejected', code: mapped.code, reason: mapped.reason };
     if (s.model !== 'jit') {
-      const found = await this.directory.resolveUser({ source: idp, externalId: body.subject, username: mapped.identity.username });
+      const found = await this.directory.resolveUser({ source: idp, externalId: login.subject, username: mapped.identity.username });
       const outcome = found.status === 'found' ? 'signed-in' : 'rejected';
       return { model: s.model, identity: mapped.identity, outcome, directory: found };
     }
     const reply = await this.directory.provisionUser({
       source: idp,
-      externalId: body.subject,
+      externalId: login.subject,
       ...mapped.identity,
       createMissingGroups: s.mapping.groups.createMissing ?? true,
       matchOn: s.mapping.matchOn ?? ['username'],

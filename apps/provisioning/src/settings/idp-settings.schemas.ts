@@ -67,10 +67,12 @@ export const idpSettingsSchema = z
 
 export const simulateSchema = z
   .object({
-    subject: z.string().min(1).max(1000).describe('the SAML NameID or OIDC sub'),
-    attributes: z.record(z.string(), z.array(z.string().max(4000)).max(500)).default({}).describe('attributes / claims, values as lists'),
+    subject: z.string().min(1).max(1000).optional().describe('the SAML NameID or OIDC sub'),
+    attributes: z.record(z.string(), z.array(z.string().max(4000)).max(500)).optional().describe('attributes / claims, values as lists'),
+    assertionXml: z.string().max(500_000).optional().describe('a SAML assertion (or Response) to read the NameID and attributes from'),
   })
-  .strict();
+  .strict()
+  .refine((v) => (v.assertionXml === undefined) !== (v.subject === undefined), 'give either subject (with attributes) or assertionXml');
 
 export type IdpSettingsInput = z.infer<typeof idpSettingsSchema>;
 export type SimulateInput = z.infer<typeof simulateSchema>;

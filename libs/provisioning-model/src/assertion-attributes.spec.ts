@@ -1,0 +1,22 @@
+import { attributesFromAssertion } from './assertion-attributes';
+
+const assertion = (inner: string) =>
+  `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a"><saml:Subject><saml:NameID> alice </saml:NameID></saml:Subject><saml:AttributeStatement>${inner}</saml:AttributeStatement></saml:Assertion>`;
+
+describe('attributesFromAssertion', () => {
+  it('reads NameID and multi-valued attributes, also inside a Response', () => {
+    const xml = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">${assertion(
+      '<saml:Attribute Name="groups"><saml:AttributeValue>/a</saml:AttributeValue><saml:AttributeValue>/b</saml:AttributeValue></saml:Attribute><saml:Attribute Name="email"><saml:AttributeValue>a@x.io</saml:AttributeValue></saml:Attribute>',
+    )}</samlp:Response>`;
+    expect(attributesFromAssertion(xml)).toEqual({ subject: 'alice', attributes: { groups: ['/a', '/b'], email: ['a@x.io'] } });
+  });
+
+  it('refuses DTDs, documents without an assertion or NameID, and prototype keys', () => {
+    expect(() => attributesFromAssertion(`<!DOCTYPE x>${assertion('')}`)).toThrow(/DTD/);
+    expect(() => attributesFromAssertion('<x/>')).toThrow(/no SAML 2.0 Assertion/);
+    expect(() => attributesFromAssertion(assertion('').replace(/<saml:NameID>.*<\/saml:NameID>/, ''))).toThrow(/no NameID/);
+    const r = attributesFromAssertion(assertion('<saml:Attribute Name="__proto__"><saml:AttributeValue>x</saml:AttributeValue></saml:Attribute>'));
+    expect(r.attributes).toEqual({});
+    expect(Object.getPrototypeOf(r.attributes)).toBe(Object.prototype);
+  });
+});
