@@ -95,7 +95,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       natsUrl: nats.url,
       databaseUrl: pg.url,
       ports,
-      extraEnv: { auth: { AUTH_PROVISIONING_TIMEOUT_MS: '4000' }, provisioning: { PROVISIONING_MODELS: 'keycloak-manual=manual' } },
+      extraEnv: { auth: { AUTH_PROVISIONING_TIMEOUT_MS: '4000' }, provisioning: { PROVISIONING_MODELS: 'keycloak-manual=manual', PROVISIONING_MAX_DELIVER: '3' } },
     });
     await stack.start();
     registerSp(base);
@@ -319,5 +319,22 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     await page.waitForLoadState('networkidle');
     expect((await sessionOf(page)).status).toBe(401);
     await page.context().close();
+  });
+
+  it('fails a login at once, with the reason in its trace, when provisioning gives up on it (dead letter)', async () => {
+    await stack.services.directory.stop();
+    try {
+      const page = await signIn('alice', 'alice');
+      expect(await page.textContent('#error-message')).toContain('could not be prepared');
+      const traceId = (await page.textContent('#trace-id'))!;
+      const trace = await waitFor('the dead letter in the trace', async () => {
+        const [t] = await rows('SELECT reason_code, steps FROM auth.login_traces WHERE id = $1', [traceId]);
+        return t && JSON.parse(t.steps).some((st: { step: string }) => st.step === 'provisioning.dead-lettered') ? t : null;
+      });
+      expect(trace.reason_code).toBe('provisioning_failed');
+      await page.context().close();
+    } finally {
+      await stack.services.directory.start();
+    }
   });
 });

@@ -13,3 +13,19 @@ export type StreamDef = (typeof STREAMS)[keyof typeof STREAMS];
 
 /** Where an event that could not be handled after its bounded redeliveries ends up. */
 export const deadLetterSubject = (subject: string, consumer: string) => `deadletter.${consumer}.${subject}`;
+
+/** Durable consumers other services watch the dead letters of. */
+export const CONSUMERS = {
+  /** provisioning's handler of user.authenticated: its dead letters fail the waiting login. */
+  provisioningLogins: 'provisioning__user-authenticated',
+} as const;
+
+/** What a dead letter carries. */
+export interface DeadLetter {
+  consumer: string;
+  subject: string;
+  deliveries: number;
+  error: string;
+  failedAt: string;
+  event: unknown;
+}

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { AckPolicy, ConsumerMessages, DeliverPolicy, JsMsg, nanos, Subscription } from 'nats';
 import {
   createEvent,
+  DeadLetter,
   deadLetterSubject,
   Envelope,
   EventContract,
@@ -50,6 +51,23 @@ export class EventBus implements OnApplicationShutdown {
     const js = await this.nats.jetstream();
     await js.publish(contract.subject, JSON.stringify(event), { msgID: event.id });
     return event;
+  }
+
+  /**
+   * Dead letters of one consumer and subject, as they happen. With a queue group, one instance
+   * of the group receives each (for work done once); without, every instance does.
+   */
+  async onDeadLetter(subject: string, consumer: string, handler: (dl: DeadLetter) => void, queue?: string): Promise<void> {
+    const nc = await this.nats.nc();
+    const sub = nc.subscribe(deadLetterSubject(subject, consumer), {
+      queue,
+      callback: (err, msg) => {
+        if (err) return;
+        const dl = safeJson(msg.data) as DeadLetter | undefined;
+        if (dl && typeof dl.error === 'string') handler(dl);
+      },
+    });
+    this.subscriptions.push(sub);
   }
 
   /** Non-durable: every instance receives every event while it is connected. */

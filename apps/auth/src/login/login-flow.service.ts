@@ -156,6 +156,9 @@ export class LoginFlowService {
         'Your account could not be prepared in time. Your sign-in was recorded and will be processed; try again in a minute.',
       );
     }
+    if (outcome.kind === 'failed') {
+      throw await refuse('provisioning_failed', outcome.reason, 503, 'Your account could not be prepared. Try again in a minute; if it keeps failing, give the trace id to your administrator.');
+    }
     if (outcome.kind === 'rejected') {
       throw await refuse(outcome.event.data.code, outcome.event.data.reason, 403, `You cannot sign in: ${outcome.event.data.reason}.`);
     }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { UserAuthenticatedV1 } from '@bridgekeeper/contracts';
+import { CONSUMERS, UserAuthenticatedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
 import { LoginsService } from './logins.service';
@@ -14,7 +14,7 @@ export class LoginsEvents implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.bus.consume(UserAuthenticatedV1, { durable: 'provisioning__user-authenticated', maxDeliver: this.config.events.maxDeliver }, async (event) => {
+    await this.bus.consume(UserAuthenticatedV1, { durable: CONSUMERS.provisioningLogins, maxDeliver: this.config.events.maxDeliver }, async (event) => {
       await this.logins.handleAuthenticated(event);
     });
   }
