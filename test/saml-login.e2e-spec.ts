@@ -321,6 +321,17 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     await page.context().close();
   });
 
+  it('replays a recorded login in the mapping simulator by its trace id', async () => {
+    const [trace] = await rows(`SELECT t.id FROM auth.login_traces t JOIN directory.users u ON u.id = t.user_id WHERE u.username_lower = 'bob' AND t.status = 'succeeded' ORDER BY t.started_at DESC LIMIT 1`);
+    adminToken ??= createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
+    const simulate = (body: unknown) =>
+      fetch(`${stack.services.provisioning.url}/api/v1/idps/keycloak/simulate`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await simulate({ traceId: trace.id });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ model: 'jit', outcome: 'unchanged', identity: { username: 'bob', groups: ['contractors', 'staff'] }, directory: { status: 'provisioned', changes: [] } });
+    expect((await simulate({ traceId: crypto.randomUUID() })).status).toBe(404);
+  });
+
   it('fails a login at once, with the reason in its trace, when provisioning gives up on it (dead letter)', async () => {
     await stack.services.directory.stop();
     try {

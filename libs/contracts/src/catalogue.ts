@@ -3,6 +3,7 @@ import { DirectoryEventsV1 } from './events/directory.v1';
 import { SyncCompletedV1, SyncRequestedV1 } from './events/sync.v1';
 import { UserAuthenticatedV1 } from './events/user-authenticated.v1';
 import { UserProvisionedV1, UserRejectedV1 } from './events/user-provisioned.v1';
+import { AuthRpc } from './rpc/auth.rpc';
 import { DirectoryRpc } from './rpc/directory.rpc';
 
 /** Every event Bridgekeeper publishes. The README's event table is checked against this list. */
@@ -15,4 +16,4 @@ export const EVENT_CATALOGUE: readonly EventContract[] = [
   ...Object.values(DirectoryEventsV1),
 ];
 
-export const RPC_CATALOGUE = Object.values(DirectoryRpc);
+export const RPC_CATALOGUE = [...Object.values(DirectoryRpc), ...Object.values(AuthRpc)];

@@ -7,3 +7,4 @@ export * from './events/sync.v1';
 export * from './rpc/directory.rpc';
 export * from './catalogue';
 export * from './events/directory.v1';
+export * from './rpc/auth.rpc';

@@ -77,6 +77,12 @@ describe('group rules', () => {
     expect(applyGroupRules('x', [{ match: 'x', action: 'keep' }], true)).toBe('x');
   });
 
+  it('refuses a user in none of the required groups', () => {
+    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, groups: { ...groups, required: ['Staff'] } };
+    expect(mapIdentity('a', { groups: ['/staff'] }, mapping)).toMatchObject({ ok: true });
+    expect(mapIdentity('b', { groups: ['/contractors'] }, mapping)).toEqual({ ok: false, code: 'required_group_missing', reason: 'b is in none of the groups required to sign in (Staff)' });
+  });
+
   it('adds default groups: for every user in groups, for new users apart', () => {
     const r = mapIdentity('a', { groups: ['/staff'] }, { ...KEYCLOAK_DEFAULT_MAPPING, groups: { ...groups, defaultForAll: ['jira-users'], defaultForNew: ['onboarding'] } });
     expect(r).toMatchObject({ ok: true, identity: { groups: ['jira-users', 'staff'], newUserGroups: ['onboarding'] } });

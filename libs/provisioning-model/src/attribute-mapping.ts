@@ -32,6 +32,8 @@ export interface AttributeMapping {
     defaultForNew?: string[];
     /** Create groups the directory does not have yet (else such memberships are skipped). */
     createMissing?: boolean;
+    /** The user must be in at least one of these (mapped) groups to sign in. */
+    required?: string[];
   };
   /** Besides the IdP subject, match an existing user on these (an account no IdP owns yet). */
   matchOn?: ('username' | 'email')[];
@@ -68,7 +70,7 @@ export interface MappedIdentity {
   properties: Record<string, string>;
 }
 
-export type MappingResult = { ok: true; identity: MappedIdentity } | { ok: false; code: 'no_username' | 'invalid_identity'; reason: string };
+export type MappingResult = { ok: true; identity: MappedIdentity } | { ok: false; code: 'no_username' | 'invalid_identity' | 'required_group_missing'; reason: string };
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -154,13 +156,19 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
     if (value !== undefined) properties[key] = value;
   }
 
+  const groups = mapGroups(attributes, mapping.groups);
+  const required = mapping.groups.required ?? [];
+  if (required.length && !required.some((r) => groups.some((g) => g.toLowerCase() === r.toLowerCase()))) {
+    return { ok: false, code: 'required_group_missing', reason: `${username} is in none of the groups required to sign in (${required.join(', ')})` };
+  }
+
   return {
     ok: true,
     identity: {
       username,
       email,
       displayName: displayName?.slice(0, 255) ?? null,
-      groups: mapGroups(attributes, mapping.groups),
+      groups,
       newUserGroups: [...new Set(mapping.groups.defaultForNew ?? [])].sort(),
       properties: { ...properties },
     },

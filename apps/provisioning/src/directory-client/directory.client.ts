@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
 import { z } from 'zod';
-import { DirectoryRpc, ProvisionUserReply, ProvisionUserRequest } from '@bridgekeeper/contracts';
+import { AuthRpc, DirectoryRpc, ProvisionUserReply, ProvisionUserRequest } from '@bridgekeeper/contracts';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
 
 export const DIRECTORY_NATS = Symbol('DIRECTORY_NATS');
@@ -21,6 +21,11 @@ export class DirectoryClient implements OnApplicationShutdown {
 
   resolveUser(request: z.input<typeof DirectoryRpc.resolveUser.request>) {
     return this.call(DirectoryRpc.resolveUser, request);
+  }
+
+  /** auth's record of a login (for the simulator): not the directory's, but the same NATS client. */
+  loginTrace(traceId: string) {
+    return this.call(AuthRpc.loginTrace, { traceId });
   }
 
   syncState(request: z.input<typeof DirectoryRpc.syncState.request>) {

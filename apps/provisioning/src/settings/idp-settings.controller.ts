@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, ApiZodBody, ZodPipe } from '@bridgekeeper/platform';
 import { attributesFromAssertion, mapIdentity } from '@bridgekeeper/provisioning-model';
@@ -39,10 +39,16 @@ export class IdpSettingsController {
   async simulate(@Param('idp') idp: string, @Body(new ZodPipe(simulateSchema)) body: SimulateInput) {
     const s = await this.settings.effective(idp);
     let login: { subject: string; attributes: Record<string, string[]> };
-    try {
-      login = body.assertionXml ? attributesFromAssertion(body.assertionXml) : { subject: body.subject!, attributes: body.attributes ?? {} };
-    } catch (err) {
-      throw new BadRequestException(`assertionXml: ${(err as Error).message}`);
+    if (body.traceId) {
+      const trace = await this.directory.loginTrace(body.traceId);
+      if (!trace.found || !trace.subject) throw new NotFoundException(`traceId: no login trace ${body.traceId} with a validated subject`);
+      login = { subject: trace.subject, attributes: trace.attributes ?? {} };
+    } else {
+      try {
+        login = body.assertionXml ? attributesFromAssertion(body.assertionXml) : { subject: body.subject!, attributes: body.attributes ?? {} };
+      } catch (err) {
+        throw new BadRequestException(`assertionXml: ${(err as Error).message}`);
+      }
     }
     const mapped = mapIdentity(login.subject, login.attributes, s.mapping);
     if (!mapped.ok) return { model: s.model, outcome: 'rejected', code: mapped.code, reason: mapped.reason };

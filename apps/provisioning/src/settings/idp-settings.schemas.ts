@@ -50,6 +50,7 @@ export const mappingSchema = z
         defaultForAll: z.array(z.string().min(1).max(255)).max(50).optional(),
         defaultForNew: z.array(z.string().min(1).max(255)).max(50).optional(),
         createMissing: z.boolean().optional().describe('create groups the directory lacks (default true)'),
+        required: z.array(z.string().min(1).max(255)).max(50).optional().describe('the user must be in one of these (mapped) groups to sign in'),
       })
       .strict(),
     matchOn: z.array(z.enum(['username', 'email'])).max(2).optional().describe('link an account no IdP owns by username and/or email'),
@@ -70,9 +71,10 @@ export const simulateSchema = z
     subject: z.string().min(1).max(1000).optional().describe('the SAML NameID or OIDC sub'),
     attributes: z.record(z.string(), z.array(z.string().max(4000)).max(500)).optional().describe('attributes / claims, values as lists'),
     assertionXml: z.string().max(500_000).optional().describe('a SAML assertion (or Response) to read the NameID and attributes from'),
+    traceId: z.uuid().optional().describe('replay a recorded login: its subject and attributes from the login trace'),
   })
   .strict()
-  .refine((v) => (v.assertionXml === undefined) !== (v.subject === undefined), 'give either subject (with attributes) or assertionXml');
+  .refine((v) => [v.subject, v.assertionXml, v.traceId].filter((x) => x !== undefined).length === 1, 'give one of subject (with attributes), assertionXml or traceId');
 
 export type IdpSettingsInput = z.infer<typeof idpSettingsSchema>;
 export type SimulateInput = z.infer<typeof simulateSchema>;

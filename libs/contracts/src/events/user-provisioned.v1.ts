@@ -32,7 +32,7 @@ export const UserRejectedV1 = defineEvent({
       authEventId: z.uuid(),
       traceId: z.uuid(),
       idp: idpIdSchema,
-      code: z.enum(['user_disabled', 'not_in_directory', 'no_username', 'invalid_identity', 'seat_limit', 'sync_unavailable', 'directory_error']),
+      code: z.enum(['user_disabled', 'not_in_directory', 'no_username', 'invalid_identity', 'required_group_missing', 'seat_limit', 'sync_unavailable', 'directory_error']),
       reason: z.string(),
     })
     .strict(),

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { attributesSchema, idpIdSchema } from '../events/common';
+
+/** Request/reply commands auth serves over NATS (queue group `auth`). */
+export const AuthRpc = {
+  /** The mapping simulator replays a recorded login: its IdP, subject and attributes. */
+  loginTrace: {
+    subject: 'rpc.auth.login-traces.get',
+    request: z.object({ traceId: z.uuid() }).strict(),
+    reply: z.discriminatedUnion('found', [
+      z.object({ found: z.literal(true), idp: idpIdSchema, subject: z.string().nullable(), attributes: attributesSchema.nullable() }),
+      z.object({ found: z.literal(false) }),
+    ]),
+  },
+} as const;
