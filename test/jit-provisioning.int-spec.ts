@@ -213,5 +213,15 @@ describe('JIT provisioning across services', () => {
       expect((await sql.query(`SELECT count(*)::int AS n FROM directory.groups WHERE name = 'brand-new'`)).rows[0].n).toBe(0);
       expect(await users('jo')).toHaveLength(0);
     });
+
+    it('with update-on-login off, creates on the first login and changes nothing afterwards', async () => {
+      expect((await call('PUT', '/api/v1/idps/frozen/provisioning', { model: 'jit', updateOnLogin: false })).body).toMatchObject({ updateOnLogin: false, origin: 'api' });
+      const first = createEvent(UserAuthenticatedV1, 'test', { idp: 'frozen', protocol: 'saml', subject: 'kim', attributes: { email: ['kim@example.com'], groups: ['/a'] }, traceId: crypto.randomUUID() });
+      await publish(first);
+      expect(await outcome(first.id)).toMatchObject({ data: { created: true, groups: ['a'] } });
+      const second = createEvent(UserAuthenticatedV1, 'test', { idp: 'frozen', protocol: 'saml', subject: 'kim', attributes: { email: ['kim.new@example.com'], groups: ['/b'] }, traceId: crypto.randomUUID() });
+      await publish(second);
+      expect(await outcome(second.id)).toMatchObject({ data: { created: false, changed: false, user: { email: 'kim@example.com' }, groups: ['a'] } });
+    });
   });
 });
