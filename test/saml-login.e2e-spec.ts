@@ -321,6 +321,34 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     await page.context().close();
   });
 
+  it('accepts an IdP-initiated login only on an IdP that allows it', async () => {
+    await addIdp('keycloak-idpinit', { allowIdpInitiated: true });
+    const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
+    await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
+    kc.setConfig({ realmName: 'bridgekeeper' });
+    const urlName = `bk-${Math.random().toString(36).slice(2, 8)}`;
+    const [client] = await kc.clients.find({ clientId: `${base}/saml/keycloak-idpinit/metadata` });
+    await kc.clients.update({ id: client.id! }, { ...client, attributes: { ...client.attributes, saml_idp_initiated_sso_url_name: urlName, saml_idp_initiated_sso_relay_state: '/session' } });
+    // A user no other IdP has provisioned yet (JIT never takes over another IdP's account).
+    const username = `idpinit-${urlName}`;
+    const { id: kcUserId } = await kc.users.create({ username, email: `${username}@example.com`, firstName: 'Idp', lastName: 'Initiated', enabled: true, emailVerified: true, credentials: [{ type: 'password', value: 'pw', temporary: false }] });
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${KEYCLOAK.replace('127.0.0.1', 'localhost')}/realms/bridgekeeper/protocol/saml/clients/${urlName}`);
+      await page.fill('#username', username);
+      await page.fill('#password', 'pw');
+      await page.click('#kc-login');
+      await page.waitForURL(`${base}/session`, { timeout: 60_000 });
+      expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username }, idp: 'keycloak-idpinit' } });
+      await context.close();
+    } finally {
+      await kc.users.del({ id: kcUserId });
+      await adminApi('auth', 'DELETE', '/api/v1/idps/keycloak-idpinit');
+      registerSp('--remove', base, 'keycloak-idpinit');
+    }
+  });
+
   it('replays a recorded login in the mapping simulator by its trace id', async () => {
     const [trace] = await rows(`SELECT t.id FROM auth.login_traces t JOIN directory.users u ON u.id = t.user_id WHERE u.username_lower = 'bob' AND t.status = 'succeeded' ORDER BY t.started_at DESC LIMIT 1`);
     adminToken ??= createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });

@@ -107,6 +107,29 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     expect(await refusal(await answer(options))).toBe(code);
   });
 
+  it('accepts an unsolicited response only when IdP-initiated login is on, with every other check', async () => {
+    const spKey = await generateSigningKeyPair('sp2');
+    const idpInitiated = new SamlServiceProvider({
+      idpId: 'test',
+      publicUrl: 'https://bk.example.com',
+      idp: { entityId: IDP, ssoRedirectUrl: `${IDP}/protocol/saml`, signingCertificates: [der(idpKeys.certificatePem)], wantAuthnRequestsSigned: true },
+      signingKey: spKey.privateKeyPem,
+      signingCert: spKey.certificatePem,
+      binding: 'HTTP-Redirect',
+      clockSkewMs: 5000,
+      requestTtlMs: 600_000,
+      requestStore: store,
+      allowIdpInitiated: true,
+    });
+    const unsolicited = (over: Partial<ResponseOptions> = {}) =>
+      toBase64(buildSignedResponse({ idpEntityId: IDP, spEntityId: idpInitiated.urls.entityId, acsUrl: idpInitiated.urls.acs, keys: idpKeys, ...over }));
+    expect((await idpInitiated.validatePostResponse(unsolicited())).nameId).toBe('alice');
+    await expect(idpInitiated.validatePostResponse(unsolicited({ destination: 'https://evil.example.com/acs' }))).rejects.toMatchObject({ code: 'destination' });
+    await expect(idpInitiated.validatePostResponse(unsolicited({ signAssertion: false }))).rejects.toMatchObject({ code: 'signature' });
+    await expect(idpInitiated.validatePostResponse(unsolicited({ inResponseTo: '_never-sent' }))).rejects.toMatchObject({ code: 'in_response_to' });
+    expect(await refusal(unsolicited())).toBe('in_response_to'); // the default SP refuses it
+  });
+
   it('refuses a response altered after signing', async () => {
     const xml = Buffer.from(await answer(), 'base64').toString('utf8').replace('alice@example.com', 'root@example.com');
     expect(await refusal(toBase64(xml))).toBe('signature');

@@ -15,6 +15,8 @@ export interface ServiceProviderConfig {
   binding: 'HTTP-Redirect' | 'HTTP-POST';
   nameIdFormat?: string;
   forceAuthn?: boolean;
+  /** Accept responses no AuthnRequest asked for (off by default); every other check still applies. */
+  allowIdpInitiated?: boolean;
   clockSkewMs: number;
   requestTtlMs: number;
   /** Shared store of outstanding AuthnRequest ids (InResponseTo, one-time use). */
@@ -76,7 +78,8 @@ export class SamlServiceProvider {
       wantAssertionsSigned: true,
       wantAuthnResponseSigned: false,
       acceptedClockSkewMs: Math.max(config.clockSkewMs, MIN_CLOCK_SKEW_MS),
-      validateInResponseTo: ValidateInResponseTo.always,
+      // IdP-initiated responses carry no InResponseTo; one that does is still checked (once).
+      validateInResponseTo: config.allowIdpInitiated ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
       requestIdExpirationPeriodMs: config.requestTtlMs,
       cacheProvider: config.requestStore,
       identifierFormat: config.nameIdFormat ?? null,

@@ -54,4 +54,6 @@ export interface IdpOptions {
   emailDomains: string[];
   forceAuthn: boolean;
   nameIdFormat: string | null;
+  /** Accept logins the IdP starts (unsolicited responses); off by default. */
+  allowIdpInitiated?: boolean;
 }

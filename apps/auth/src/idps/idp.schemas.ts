@@ -8,6 +8,7 @@ const options = {
   emailDomains: z.array(domain).max(100),
   forceAuthn: z.boolean(),
   nameIdFormat: z.string().max(200).nullable(),
+  allowIdpInitiated: z.boolean().describe('accept logins the IdP starts; every other check still applies'),
 };
 
 /** Metadata from one of three places: a URL (refreshed), pasted XML, or entered by hand. */
@@ -36,6 +37,7 @@ export const createIdpSchema = z
     emailDomains: options.emailDomains.default([]),
     forceAuthn: options.forceAuthn.default(false),
     nameIdFormat: options.nameIdFormat.default(null),
+    allowIdpInitiated: options.allowIdpInitiated.default(false),
     ...metadataSource,
   })
   .strict()

@@ -195,5 +195,6 @@ function pickOptions(v: Partial<IdpOptions>): Partial<IdpOptions> {
   if (v.emailDomains !== undefined) out.emailDomains = v.emailDomains;
   if (v.forceAuthn !== undefined) out.forceAuthn = v.forceAuthn;
   if (v.nameIdFormat !== undefined) out.nameIdFormat = v.nameIdFormat;
+  if (v.allowIdpInitiated !== undefined) out.allowIdpInitiated = v.allowIdpInitiated;
   return out;
 }

@@ -97,13 +97,15 @@ export class LoginFlowService {
   }
 
   async completeSaml(idpId: string, body: Record<string, unknown>): Promise<LoginDone> {
+    let idp;
     try {
-      await this.idps.get(idpId);
+      idp = await this.idps.get(idpId);
     } catch (err) {
       if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
       throw err;
     }
-    const relayState = typeof body.RelayState === 'string' ? body.RelayState.slice(0, 64) : undefined;
+    const rawRelayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
+    const relayState = rawRelayState?.slice(0, 64);
     const state = relayState ? await this.consumeState(relayState, idpId) : null;
     const traceId = state?.traceId ?? (await this.traces.start(idpId, 'saml', 'saml.unsolicited-response'));
     const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '';
@@ -127,7 +129,9 @@ export class LoginFlowService {
       if (err instanceof SamlValidationError) throw await refuse(err.code, err.message);
       throw err;
     }
-    if (!state) throw await refuse('unsolicited', 'the response answers no login started here (IdP-initiated login is off)');
+    if (!state && !idp.options.allowIdpInitiated) throw await refuse('unsolicited', 'the response answers no login started here (IdP-initiated login is off)');
+    // IdP-initiated: RelayState may name where to go, but only an allowed address.
+    const returnTo = state?.returnTo ?? safeReturnTo(rawRelayState, new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins) ?? '/';
     const expiresAt = login.assertionExpiresAt ?? new Date(Date.now() + this.config.saml.requestTtlMs);
     if (!(await this.replay.remember(idpId, login.assertionId, expiresAt))) {
       throw await refuse('replay', `assertion ${login.assertionId} was already used`);
@@ -165,7 +169,7 @@ export class LoginFlowService {
     const { user, groups } = outcome.event.data;
     const sessionToken = await this.sessions.issue(user, groups, idpId, { nameId: login.nameId, nameIdFormat: login.nameIdFormat, sessionIndex: login.sessionIndex });
     await this.traces.succeed(traceId, user.id, `session issued to ${user.username}`);
-    return { sessionToken, returnTo: state.returnTo };
+    return { sessionToken, returnTo };
   }
 
   private async consumeState(relayState: string, idpId: string): Promise<LoginStateEntity | null> {

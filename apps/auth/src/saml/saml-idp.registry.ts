@@ -67,6 +67,7 @@ export class SamlIdpRegistry {
       signingCert: key.certificatePem,
       binding: idp.options.binding,
       forceAuthn: idp.options.forceAuthn,
+      allowIdpInitiated: idp.options.allowIdpInitiated ?? false,
       nameIdFormat: idp.options.nameIdFormat ?? undefined,
       clockSkewMs: this.config.saml.clockSkewMs,
       requestTtlMs: this.config.saml.requestTtlMs,
