@@ -82,6 +82,9 @@ describe('IdP management', () => {
     failing = true;
     const r = await call('POST', '/api/v1/idps/corp/refresh-metadata');
     expect(r.body).toMatchObject({ metadataError: expect.stringContaining('answered HTTP 500'), idp: { entityId: 'http://localhost:8080/realms/bridgekeeper' } });
+    const metrics = await (await fetch(`${stack.services.auth.url}/metrics`)).text();
+    expect(metrics).toContain('bridgekeeper_idp_metadata_refresh_failing{idp="corp",service="auth"} 1');
+    expect(metrics).toMatch(/bridgekeeper_idp_certificate_days_left\{idp="corp",service="auth"\} \d+/);
     failing = false;
     expect((await call('POST', '/api/v1/idps/corp/refresh-metadata')).body.metadataError).toBeNull();
   });

@@ -15,6 +15,8 @@ export interface ServiceProviderConfig {
   binding: 'HTTP-Redirect' | 'HTTP-POST';
   nameIdFormat?: string;
   forceAuthn?: boolean;
+  /** Ask the IdP not to show any page (fails unless the user already has an IdP session). */
+  passive?: boolean;
   /** Accept responses no AuthnRequest asked for (off by default); every other check still applies. */
   allowIdpInitiated?: boolean;
   clockSkewMs: number;
@@ -85,6 +87,7 @@ export class SamlServiceProvider {
       identifierFormat: config.nameIdFormat ?? null,
       disableRequestedAuthnContext: true,
       forceAuthn: config.forceAuthn ?? false,
+      passive: config.passive ?? false,
       authnRequestBinding: config.binding,
       // The POST binding carries the request base64-encoded only; DEFLATE is for the Redirect binding.
       skipRequestCompression: config.binding === 'HTTP-POST',

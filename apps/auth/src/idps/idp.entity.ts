@@ -53,6 +53,7 @@ export interface IdpOptions {
   /** Email domains routed to this IdP from the chooser (login_hint or a typed address). */
   emailDomains: string[];
   forceAuthn: boolean;
+  isPassive?: boolean;
   nameIdFormat: string | null;
   /** Accept logins the IdP starts (unsolicited responses); off by default. */
   allowIdpInitiated?: boolean;

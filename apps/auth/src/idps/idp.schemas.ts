@@ -7,6 +7,7 @@ const options = {
   binding: z.enum(['HTTP-Redirect', 'HTTP-POST']),
   emailDomains: z.array(domain).max(100),
   forceAuthn: z.boolean(),
+  isPassive: z.boolean(),
   nameIdFormat: z.string().max(200).nullable(),
   allowIdpInitiated: z.boolean().describe('accept logins the IdP starts; every other check still applies'),
 };
@@ -36,6 +37,7 @@ export const createIdpSchema = z
     binding: options.binding.default('HTTP-Redirect'),
     emailDomains: options.emailDomains.default([]),
     forceAuthn: options.forceAuthn.default(false),
+    isPassive: options.isPassive.default(false),
     nameIdFormat: options.nameIdFormat.default(null),
     allowIdpInitiated: options.allowIdpInitiated.default(false),
     ...metadataSource,

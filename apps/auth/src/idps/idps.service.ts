@@ -1,8 +1,9 @@
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { Gauge, Registry } from 'prom-client';
 import { DataSource, IsNull, Not } from 'typeorm';
-import { runInTransaction, safeFetchText, writeAudit } from '@bridgekeeper/platform';
+import { METRICS_REGISTRY, runInTransaction, safeFetchText, writeAudit } from '@bridgekeeper/platform';
 import { certificateInfo, normaliseCertificate, parseIdpMetadata, spUrls } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { CreateIdp, UpdateIdp } from './idp.schemas';
@@ -22,7 +23,34 @@ export class IdpsService implements OnApplicationBootstrap {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly scheduler: SchedulerRegistry,
-  ) {}
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    // Read at each scrape, so every instance reports the same, current state.
+    const repo = () => this.db.getRepository(IdpEntity);
+    new Gauge({
+      name: 'bridgekeeper_idp_certificate_days_left',
+      help: 'Days until the soonest-expiring signing certificate of each IdP expires (alert well before 0)',
+      labelNames: ['idp'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const e of await repo().find()) {
+          const days = (e.metadata?.signingCertificates ?? []).map((c) => certificateInfo(c).daysLeft);
+          if (days.length) this.set({ idp: e.id }, Math.min(...days));
+        }
+      },
+    });
+    new Gauge({
+      name: 'bridgekeeper_idp_metadata_refresh_failing',
+      help: '1 while the last metadata refresh of an IdP failed (the last good metadata stays in use)',
+      labelNames: ['idp'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const e of await repo().find()) this.set({ idp: e.id }, e.metadataError ? 1 : 0);
+      },
+    });
+  }
 
   /** The IdP named by the environment exists from the first start (the zero-setup dev stack). */
   async onApplicationBootstrap(): Promise<void> {
@@ -157,6 +185,9 @@ export class IdpsService implements OnApplicationBootstrap {
     try {
       const metadata = await this.fetchMetadata(e.metadataUrl);
       await this.db.getRepository(IdpEntity).update({ id }, { metadata, metadataFetchedAt: new Date(), metadataError: null, updatedAt: new Date() });
+      for (const c of metadata.signingCertificates.map((cert) => certificateInfo(cert, this.config.saml.certificateWarnDays))) {
+        if (c.status !== 'valid') this.logger.warn(`identity provider ${id}: signing certificate ${c.subject} ${c.status === 'expired' ? 'expired' : `expires in ${c.daysLeft} days`} (${c.notAfter})`);
+      }
     } catch (err) {
       const message = `refreshing the metadata from ${e.metadataUrl} failed at ${new Date().toISOString()}: ${(err as Error).message}`;
       await this.db.getRepository(IdpEntity).update({ id }, { metadataError: message });
@@ -194,6 +225,7 @@ function pickOptions(v: Partial<IdpOptions>): Partial<IdpOptions> {
   if (v.binding !== undefined) out.binding = v.binding;
   if (v.emailDomains !== undefined) out.emailDomains = v.emailDomains;
   if (v.forceAuthn !== undefined) out.forceAuthn = v.forceAuthn;
+  if (v.isPassive !== undefined) out.isPassive = v.isPassive;
   if (v.nameIdFormat !== undefined) out.nameIdFormat = v.nameIdFormat;
   if (v.allowIdpInitiated !== undefined) out.allowIdpInitiated = v.allowIdpInitiated;
   return out;

@@ -67,6 +67,7 @@ export class SamlIdpRegistry {
       signingCert: key.certificatePem,
       binding: idp.options.binding,
       forceAuthn: idp.options.forceAuthn,
+      passive: idp.options.isPassive ?? false,
       allowIdpInitiated: idp.options.allowIdpInitiated ?? false,
       nameIdFormat: idp.options.nameIdFormat ?? undefined,
       clockSkewMs: this.config.saml.clockSkewMs,
