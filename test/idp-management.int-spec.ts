@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { join } from 'node:path';
+import { hashPassword } from '@bridgekeeper/platform';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
 import { createAdminToken, Stack } from './support/stack';
 
 /** IdP management on auth's admin API, with metadata served by a local HTTP server (no Keycloak needed). */
+const BREAK_GLASS_PASSWORD = 'only-when-keycloak-is-down';
+
 describe('IdP management', () => {
   const xml = readFileSync(join(__dirname, '../libs/saml/src/__fixtures__/keycloak-idp-metadata.xml'), 'utf8');
   const cert = /<ds:X509Certificate>([^<]+)</.exec(xml)![1];
@@ -43,7 +46,12 @@ describe('IdP management', () => {
     metadataUrl = `http://127.0.0.1:${port}/realms/corp/protocol/saml/descriptor`;
     nats = await startNats();
     pg = await createTestDatabase();
-    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() } });
+    stack = new Stack({
+      natsUrl: nats.url,
+      databaseUrl: pg.url,
+      ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() },
+      extraEnv: { auth: { AUTH_BREAK_GLASS_USERNAME: 'root-admin', AUTH_BREAK_GLASS_PASSWORD_HASH: hashPassword(BREAK_GLASS_PASSWORD) } },
+    });
     await stack.start('directory', 'auth');
     admin = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
     reader = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir }, 'read-only');
@@ -120,5 +128,26 @@ describe('IdP management', () => {
     const audit = await call('GET', '/api/v1/audit?targetType=idp&targetId=pasted');
     expect(audit.body.items.map((a: { action: string }) => a.action)).toEqual(['idp.deleted', 'idp.updated', 'idp.created']);
     expect(audit.body.items[1]).toMatchObject({ before: { name: 'Pasted', binding: 'HTTP-Redirect' }, after: { name: 'Pasted IdP', binding: 'HTTP-POST' } });
+  });
+
+  it('lets the configured local admin break glass with a password: audited and rate limited', async () => {
+    const form = (password: string) =>
+      fetch(`${stack.services.auth.url}/break-glass`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'root-admin', password }) });
+    expect((await call('GET', '/break-glass', undefined, null)).status).toBe(200);
+    expect((await form('wrong')).status).toBe(401);
+    // Not in the directory yet: refused even with the right password.
+    expect((await form(BREAK_GLASS_PASSWORD)).status).toBe(403);
+    const dir = await fetch(`${stack.services.directory.url}/api/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'root-admin' }) });
+    expect(dir.status).toBe(201);
+    const ok = await form(BREAK_GLASS_PASSWORD);
+    expect(ok.status).toBe(303);
+    const cookie = ok.headers.get('set-cookie')!.split(';')[0];
+    const session = await fetch(`${stack.services.auth.url}/session`, { headers: { cookie } });
+    expect(await session.json()).toMatchObject({ user: { username: 'root-admin' }, idp: 'break-glass' });
+    const audit = await call('GET', '/api/v1/audit?targetType=user&targetId=root-admin');
+    expect(audit.body.items.map((a: { action: string }) => a.action)).toEqual(['break-glass.signed-in', 'break-glass.refused', 'break-glass.refused']);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await form('guess')).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
   });
 });

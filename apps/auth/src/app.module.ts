@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { AdminApiModule, AuditController, serviceModules } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from './config/auth.config';
 import { AUTH_ENTITIES, AUTH_MIGRATIONS } from './database';
+import { BreakGlassModule } from './break-glass/break-glass.module';
 import { LoginModule } from './login/login.module';
 
 @Global()
@@ -16,6 +17,7 @@ export class AppModule {
         AdminApiModule.viaDirectory(config),
         ScheduleModule.forRoot(),
         LoginModule,
+        BreakGlassModule,
       ],
       controllers: [AuditController],
       providers: [{ provide: AUTH_CONFIG, useValue: config }],

@@ -5,7 +5,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@bridgekeeper/messaging';
-import { ADMIN_ROLES, AdminRole, databaseOptions, runService } from '@bridgekeeper/platform';
+import { ADMIN_ROLES, AdminRole, databaseOptions, hashPassword, runService } from '@bridgekeeper/platform';
 import { AuditModule } from './audit/audit.module';
 import { DIRECTORY_CONFIG, loadDirectoryConfig } from './config/directory.config';
 import { DIRECTORY_ENTITIES, DIRECTORY_MIGRATIONS } from './database';
@@ -17,11 +17,20 @@ const USAGE = `Bridgekeeper admin CLI (reads the same DATABASE_URL / DATA_DIR as
   pnpm bk tokens create --name <name> --role admin|read-only   prints the token once
   pnpm bk tokens list
   pnpm bk tokens revoke <id>
+  pnpm bk hash-password            reads a password on stdin, prints AUTH_BREAK_GLASS_PASSWORD_HASH
 `;
 
 runService(async () => {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { name: { type: 'string' }, role: { type: 'string' }, help: { type: 'boolean' } } });
   const [area, verb, arg] = positionals;
+  if (area === 'hash-password') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    if (password.length < 12) throw new Error('use a password of at least 12 characters');
+    process.stdout.write(`${hashPassword(password)}\n`);
+    return;
+  }
   if (values.help || area !== 'tokens' || !['create', 'list', 'revoke'].includes(verb ?? '')) {
     process.stdout.write(USAGE);
     if (!values.help) process.exitCode = 2;

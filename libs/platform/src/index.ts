@@ -13,3 +13,4 @@ export * from './pagination';
 export * from './secret-box';
 export * from './audit';
 export * from './master-key';
+export * from './password-hash';

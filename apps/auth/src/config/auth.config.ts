@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBool, masterKeyEnv, parseEnv, port, sharedConfig, sharedEnv } from '@bridgekeeper/platform';
+import { envBool, isPasswordHash, masterKeyEnv, parseEnv, port, sharedConfig, sharedEnv } from '@bridgekeeper/platform';
 
 const url = z.url({ protocol: /^https?$/ });
 
@@ -24,6 +24,10 @@ export const authEnvSchema = z.object({
   AUTH_SAML_REQUEST_TTL_MS: z.coerce.number().int().min(60_000).default(10 * 60_000),
   /** How long a login waits for provisioning's answer before it shows an error page. */
   AUTH_PROVISIONING_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Break-glass: a local directory user who may sign in with a password when the IdP is down. Off unless both are set. */
+  AUTH_BREAK_GLASS_USERNAME: z.string().min(1).max(255).optional(),
+  /** `pnpm bk hash-password` makes it (scrypt); never the password itself. */
+  AUTH_BREAK_GLASS_PASSWORD_HASH: z.string().refine(isPasswordHash, 'must be a hash made by `pnpm bk hash-password`').optional(),
   /** Login traces (with their redacted SAML messages) are kept this many days. */
   AUTH_LOGIN_TRACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   AUTH_SESSION_TTL_S: z.coerce.number().int().min(60).default(8 * 3600),
@@ -61,6 +65,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     provisioningTimeoutMs: e.AUTH_PROVISIONING_TIMEOUT_MS,
     loginTraceRetentionDays: e.AUTH_LOGIN_TRACE_RETENTION_DAYS,
+    breakGlass: e.AUTH_BREAK_GLASS_USERNAME && e.AUTH_BREAK_GLASS_PASSWORD_HASH ? { username: e.AUTH_BREAK_GLASS_USERNAME, passwordHash: e.AUTH_BREAK_GLASS_PASSWORD_HASH } : null,
     session: {
       ttlS: e.AUTH_SESSION_TTL_S,
       cookie: e.AUTH_SESSION_COOKIE,

@@ -52,3 +52,13 @@ export function autoPostPage(action: string, fields: Record<string, string>, non
 <script nonce="${escape(nonce)}">document.forms[0].submit();</script>`,
   );
 }
+
+/** Break-glass: a plain password form, for when the IdP is down. */
+export function breakGlassPage(): string {
+  return layout(
+    'Break-glass sign-in',
+    `<h1>Break-glass sign-in</h1><p>For administrators while the identity provider is unavailable. Every attempt is recorded.</p>
+<form method="post" action="/break-glass"><p><label>Username <input name="username" autocomplete="username" required></label></p>
+<p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p><button type="submit">Sign in</button></form>`,
+  );
+}

@@ -1,0 +1,73 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { firstValueFrom, timeout } from 'rxjs';
+import { DataSource } from 'typeorm';
+import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { verifyPassword, writeAudit } from '@bridgekeeper/platform';
+import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
+import { LoginError } from '../login/login-error';
+import { SessionService } from '../sessions/session.service';
+
+const WINDOW_MS = 15 * 60_000;
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Break-glass: when the IdP is down, one configured local directory user may sign in with a
+ * password (scrypt hash in the configuration). Off unless configured; every attempt is audited;
+ * at most five attempts per client address per 15 minutes.
+ */
+@Injectable()
+export class BreakGlassService implements OnApplicationShutdown {
+  private readonly logger = new Logger(BreakGlassService.name);
+  private readonly attempts = new Map<string, number[]>();
+  private readonly directory: ClientProxy;
+
+  constructor(
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly sessions: SessionService,
+  ) {
+    this.directory = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: config.nats.url.split(','), name: 'auth-break-glass' } });
+  }
+
+  get enabled(): boolean {
+    return !!this.config.breakGlass;
+  }
+
+  async signIn(username: unknown, password: unknown, client: string): Promise<string> {
+    const bg = this.config.breakGlass;
+    if (!bg) throw new LoginError(404, 'break_glass_off', 'Not available', 'Break-glass sign-in is not configured.');
+    const now = Date.now();
+    const recent = (this.attempts.get(client) ?? []).filter((t) => now - t < WINDOW_MS);
+    if (recent.length >= MAX_ATTEMPTS) {
+      await this.audit(client, 'break-glass.throttled', String(username).slice(0, 255));
+      throw new LoginError(429, 'break_glass_throttled', 'Too many attempts', 'Too many break-glass attempts from this address; wait 15 minutes.');
+    }
+    this.attempts.set(client, [...recent, now]);
+    const name = typeof username === 'string' ? username.trim() : '';
+    const ok = typeof password === 'string' && name.toLowerCase() === bg.username.toLowerCase() && verifyPassword(password, bg.passwordHash);
+    if (!ok) {
+      await this.audit(client, 'break-glass.refused', name.slice(0, 255));
+      throw new LoginError(401, 'break_glass_refused', 'Sign-in refused', 'Wrong username or password.');
+    }
+    const rpc = DirectoryRpc.resolveUser;
+    const reply = rpc.reply.parse(await firstValueFrom(this.directory.send(rpc.subject, rpc.request.parse({ source: 'local', externalId: `break-glass:${name}`, username: name })).pipe(timeout(5000))));
+    if (reply.status !== 'found') {
+      await this.audit(client, 'break-glass.refused', name, reply.status);
+      throw new LoginError(403, 'break_glass_refused', 'Sign-in refused', `The directory holds no active local user ${name}.`);
+    }
+    this.attempts.delete(client);
+    await this.audit(client, 'break-glass.signed-in', name);
+    this.logger.warn(`break-glass sign-in of ${name} from ${client}`);
+    return this.sessions.issue(reply.user, reply.groups, 'break-glass', { nameId: name });
+  }
+
+  private async audit(client: string, action: string, username: string, detail?: string): Promise<void> {
+    await writeAudit(this.db.manager, [{ actor: `break-glass:${client}`, action, targetType: 'user', targetId: username || '(none)', after: detail ? { detail } : null }]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.directory.close();
+  }
+}
