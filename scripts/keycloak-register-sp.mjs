@@ -10,7 +10,7 @@
 //      KEYCLOAK_ADMIN_USER / KEYCLOAK_ADMIN_PASSWORD (admin/admin).
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 
-const args = process.argv.slice(2);
+const args = process.argv.slice(2).filter((a) => a !== '--encrypt');
 const remove = args[0] === '--remove';
 if (remove) args.shift();
 const authUrl = (args[0] ?? process.env.AUTH_PUBLIC_URL ?? 'http://localhost:3000').replace(/\/$/, '');
@@ -54,12 +54,25 @@ const fetchBase = (process.env.AUTH_INTERNAL_URL ?? authUrl.replace('//localhost
 const metadataRes = await fetch(`${fetchBase}/saml/${idp}/metadata`);
 if (!metadataRes.ok) throw new Error(`auth answered ${metadataRes.status} for its SP metadata`);
 const metadata = await metadataRes.text();
-const cert = metadata.match(/<ds:X509Certificate>([^<]+)<\/ds:X509Certificate>/)?.[1]?.replace(/\s+/g, '');
+const certOf = (use) => metadata.match(new RegExp(`<KeyDescriptor use="${use}">[\\s\\S]*?<ds:X509Certificate>([^<]+)</ds:X509Certificate>`))?.[1]?.replace(/\s+/g, '');
+const cert = certOf('signing');
 if (!cert) throw new Error('the SP metadata has no signing certificate');
+// --encrypt (or KEYCLOAK_ENCRYPT_ASSERTIONS=true): Keycloak encrypts assertions to Bridgekeeper's encryption certificate.
+const encrypt = process.argv.includes('--encrypt') || process.env.KEYCLOAK_ENCRYPT_ASSERTIONS === 'true';
+const encryptionCert = certOf('encryption');
 
-if (client.attributes?.['saml.signing.certificate'] === cert) {
-  console.log(`Keycloak client ${entityId} already trusts Bridgekeeper's signing certificate`);
+// Key transport RSA-OAEP-MGF1P (its OAEP padding digest is SHA-1, as that algorithm defines) with
+// AES-256-GCM content: what node-saml's decryption supports. Signatures stay SHA-256.
+const encryption = {
+  'saml.encrypt': 'true',
+  'saml.encryption.certificate': encryptionCert,
+  'saml.encryption.keyAlgorithm': 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+  'saml.encryption.digestMethod': 'http://www.w3.org/2000/09/xmldsig#sha1',
+};
+const wanted = { 'saml.signing.certificate': cert, ...(encrypt && encryptionCert ? encryption : {}) };
+if (Object.entries(wanted).every(([k, v]) => client.attributes?.[k] === v)) {
+  console.log(`Keycloak client ${entityId} already trusts Bridgekeeper's certificates`);
 } else {
-  await kc.clients.update({ id: client.id }, { ...client, attributes: { ...client.attributes, 'saml.signing.certificate': cert } });
-  console.log(`Keycloak client ${entityId} now verifies AuthnRequests with Bridgekeeper's certificate`);
+  await kc.clients.update({ id: client.id }, { ...client, attributes: { ...client.attributes, ...wanted } });
+  console.log(`Keycloak client ${entityId} now verifies AuthnRequests with Bridgekeeper's certificate${encrypt ? ' and encrypts assertions to it' : ''}`);
 }

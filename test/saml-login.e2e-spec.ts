@@ -321,6 +321,29 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     await page.context().close();
   });
 
+  it('accepts encrypted assertions (Keycloak encrypts to the SP encryption certificate from our metadata)', async () => {
+    await adminApi('auth', 'POST', '/api/v1/idps', { id: 'keycloak-enc', name: 'Keycloak (encrypted)', metadataUrl: `${KEYCLOAK}/realms/bridgekeeper/protocol/saml/descriptor` });
+    registerSp(base, 'keycloak-enc', '--encrypt');
+    const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
+    await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
+    kc.setConfig({ realmName: 'bridgekeeper' });
+    const username = `enc-${Math.random().toString(36).slice(2, 8)}`;
+    const { id: kcUserId } = await kc.users.create({ username, email: `${username}@example.com`, firstName: 'En', lastName: 'Crypted', enabled: true, emailVerified: true, credentials: [{ type: 'password', value: 'pw', temporary: false }] });
+    try {
+      const page = await signIn(username, 'pw', { idp: 'keycloak-enc' });
+      expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username }, idp: 'keycloak-enc' } });
+      const [trace] = await rows(`SELECT messages, status FROM auth.login_traces WHERE idp = 'keycloak-enc' AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`);
+      const messages = JSON.parse(trace.messages);
+      expect(messages.response).toContain('EncryptedAssertion');
+      expect(messages.response).not.toContain(username); // the subject travelled encrypted
+      await page.context().close();
+    } finally {
+      await kc.users.del({ id: kcUserId });
+      await adminApi('auth', 'DELETE', '/api/v1/idps/keycloak-enc');
+      registerSp('--remove', base, 'keycloak-enc');
+    }
+  });
+
   it('accepts an IdP-initiated login only on an IdP that allows it', async () => {
     await addIdp('keycloak-idpinit', { allowIdpInitiated: true });
     const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });

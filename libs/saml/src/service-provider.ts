@@ -12,6 +12,9 @@ export interface ServiceProviderConfig {
   /** PEM private key and certificate that sign AuthnRequests (RSA-SHA256). */
   signingKey: string;
   signingCert: string;
+  /** PEM private key and certificate for encrypted assertions (published in the SP metadata). */
+  encryptionKey?: string;
+  encryptionCert?: string;
   binding: 'HTTP-Redirect' | 'HTTP-POST';
   nameIdFormat?: string;
   forceAuthn?: boolean;
@@ -75,6 +78,7 @@ export class SamlServiceProvider {
       idpCert: config.idp.signingCertificates.map((c) => toPem(c)),
       privateKey: config.signingKey,
       publicCert: config.signingCert,
+      decryptionPvk: config.encryptionKey,
       signatureAlgorithm: 'sha256',
       digestAlgorithm: 'sha256',
       wantAssertionsSigned: true,
@@ -173,7 +177,7 @@ export class SamlServiceProvider {
   }
 
   metadata(): string {
-    return this.saml.generateServiceProviderMetadata(null, this.config.signingCert);
+    return this.saml.generateServiceProviderMetadata(this.config.encryptionCert ?? null, this.config.signingCert);
   }
 
   /** Validates a POSTed SAMLResponse; throws SamlValidationError with the reason. */

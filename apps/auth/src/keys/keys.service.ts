@@ -35,10 +35,20 @@ export class KeysService {
     this.box = new SecretBox(loadMasterKey(config.masterKey, config.database.dataDir, 'auth'));
   }
 
+  /** The SP's signing key for one IdP. */
   samlSpKey(idpId: string): Promise<SamlSpKey> {
-    return this.cached(`saml-sp:${idpId}`, async (purpose) => {
+    return this.spKey(`saml-sp:${idpId}`, `Bridgekeeper SP ${idpId}`);
+  }
+
+  /** The SP's encryption key for one IdP: IdPs that encrypt assertions use its certificate. */
+  samlSpEncryptionKey(idpId: string): Promise<SamlSpKey> {
+    return this.spKey(`saml-sp-enc:${idpId}`, `Bridgekeeper SP ${idpId} encryption`);
+  }
+
+  private spKey(purposeName: string, commonName: string): Promise<SamlSpKey> {
+    return this.cached(purposeName, async (purpose) => {
       const row = await this.activeOrCreate(purpose, async () => {
-        const pair = await generateSigningKeyPair(`Bridgekeeper SP ${idpId}`);
+        const pair = await generateSigningKeyPair(commonName);
         return { privateKey: pair.privateKeyPem, publicMaterial: pair.certificatePem, notAfter: pair.notAfter };
       });
       return { privateKeyPem: this.box.open(row.privateKeyEnc, row.id), certificatePem: row.publicMaterial };

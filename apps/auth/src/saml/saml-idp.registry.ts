@@ -6,6 +6,8 @@ import { IdpsService } from '../idps/idps.service';
 import { KeysService } from '../keys/keys.service';
 import { SamlRequestStore } from './saml-stores.service';
 
+type SpKey = { privateKeyPem: string; certificatePem: string };
+
 export class UnknownIdpError extends Error {}
 export class IdpUnavailableError extends Error {}
 
@@ -40,7 +42,7 @@ export class SamlIdpRegistry {
     const idp = await this.idps.find(id);
     if (!idp) throw new UnknownIdpError(`no identity provider '${id}' is configured`);
     const placeholder: IdpMetadata = { entityId: 'urn:unknown', ssoRedirectUrl: 'http://unused.invalid/', signingCertificates: [], wantAuthnRequestsSigned: false };
-    return this.build(idp, placeholder, await this.keys.samlSpKey(id)).metadata();
+    return this.build(idp, placeholder, await this.keys.samlSpKey(id), await this.keys.samlSpEncryptionKey(id)).metadata();
   }
 
   async serviceProvider(id: string): Promise<SamlServiceProvider> {
@@ -53,18 +55,20 @@ export class SamlIdpRegistry {
     const version = `${idp.updatedAt.getTime()}:${JSON.stringify(idp.options)}:${idp.metadata!.signingCertificates.join()}`;
     const hit = this.built.get(id);
     if (hit?.version === version) return hit.sp;
-    const sp = this.build(idp, idp.metadata!, await this.keys.samlSpKey(id));
+    const sp = this.build(idp, idp.metadata!, await this.keys.samlSpKey(id), await this.keys.samlSpEncryptionKey(id));
     this.built.set(id, { version, sp });
     return sp;
   }
 
-  private build(idp: IdpEntity, metadata: IdpMetadata, key: { privateKeyPem: string; certificatePem: string }): SamlServiceProvider {
+  private build(idp: IdpEntity, metadata: IdpMetadata, key: SpKey, encryption: SpKey): SamlServiceProvider {
     return new SamlServiceProvider({
       idpId: idp.id,
       publicUrl: this.config.publicUrl,
       idp: metadata,
       signingKey: key.privateKeyPem,
       signingCert: key.certificatePem,
+      encryptionKey: encryption.privateKeyPem,
+      encryptionCert: encryption.certificatePem,
       binding: idp.options.binding,
       forceAuthn: idp.options.forceAuthn,
       passive: idp.options.isPassive ?? false,
