@@ -150,4 +150,10 @@ describe('IdP management', () => {
     for (let i = 0; i < 6; i++) statuses.push((await form('guess')).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
   });
+
+  it('caps POST bodies before any SAML parsing', async () => {
+    const big = `SAMLResponse=${'A'.repeat(600 * 1024)}`;
+    const res = await fetch(`${stack.services.auth.url}/saml/corp/acs`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: big });
+    expect(res.status).toBe(413);
+  });
 });

@@ -29,6 +29,9 @@ export interface ResponseExpectations {
  * Issuer, Recipient, SubjectConfirmationData expiry).
  */
 export function precheckResponse(xml: string): Document {
+  // Comments split text nodes without breaking exclusive-c14n signatures: `alice<!---->.evil`
+  // signs as one value and may be read as another. IdPs do not send comments; refuse them.
+  if (xml.includes('<!--')) throw new SamlValidationError('malformed', 'the response holds XML comments, which are refused');
   const doc = parseXml(xml);
   const root = doc.documentElement;
   if (root.localName !== 'Response' || root.namespaceURI !== 'urn:oasis:names:tc:SAML:2.0:protocol') {

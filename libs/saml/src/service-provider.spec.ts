@@ -141,6 +141,13 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     expect(await refusal(toBase64(xml.replace('<samlp:Status>', `${evil}<samlp:Status>`)))).toBe('malformed');
   });
 
+  it('refuses a comment slipped into the NameID, which the signature does not cover', async () => {
+    // Signed as `admin.evil`; the comment is added after signing (exclusive c14n ignores comments).
+    const xml = Buffer.from(await answer({ nameId: 'admin.evil' }), 'base64').toString('utf8').replace('>admin.evil<', '>admin<!---->.evil<');
+    expect(xml).toContain('admin<!---->.evil');
+    expect(await refusal(toBase64(xml))).toBe('malformed');
+  });
+
   it('refuses a DTD before parsing', async () => {
     const xml = Buffer.from(await answer(), 'base64').toString('utf8');
     expect(await refusal(toBase64(`<!DOCTYPE r [<!ENTITY x "y">]>${xml}`))).toBe('dtd_refused');
