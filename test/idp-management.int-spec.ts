@@ -1,3 +1,4 @@
+import { verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { join } from 'node:path';
@@ -155,5 +156,33 @@ describe('IdP management', () => {
     const big = `SAMLResponse=${'A'.repeat(600 * 1024)}`;
     const res = await fetch(`${stack.services.auth.url}/saml/corp/acs`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: big });
     expect(res.status).toBe(413);
+  });
+
+  it('rotates SP keys in two steps: the next signing certificate is published before it signs', async () => {
+    const signingCerts = async () => {
+      const xml = (await call('GET', '/saml/corp/metadata', undefined, null)).body as string;
+      return [...xml.matchAll(/<KeyDescriptor use="signing">[\s\S]*?<ds:X509Certificate>([^<]+)</g)].map((m) => m[1].replace(/\s+/g, ''));
+    };
+    const before = await signingCerts();
+    expect(before).toHaveLength(1);
+    expect((await call('POST', '/api/v1/idps/corp/sp-keys/activate')).status).toBe(409);
+    const staged = await call('POST', '/api/v1/idps/corp/sp-keys/rotate');
+    expect(staged.body.map((k: { use: string; status: string }) => `${k.use}:${k.status}`).sort()).toEqual(['encryption:active', 'encryption:pending', 'signing:active', 'signing:pending']);
+    const during = await signingCerts();
+    expect(during).toHaveLength(2);
+    expect(during[0]).toBe(before[0]);
+    const activated = await call('POST', '/api/v1/idps/corp/sp-keys/activate');
+    expect(activated.body.filter((k: { status: string }) => k.status === 'retired')).toHaveLength(2);
+    const after = await signingCerts();
+    expect(after).toEqual([during[1]]);
+    // AuthnRequests are now signed with the new key.
+    const login = await call('GET', '/login?idp=corp', undefined, null);
+    const location = login.headers.get('location')!;
+    const [signedPart, signature] = location.split('?')[1].split('&Signature=');
+    const pem = `-----BEGIN CERTIFICATE-----\n${after[0].match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+    expect(verify('sha256', Buffer.from(signedPart), pem, Buffer.from(decodeURIComponent(signature), 'base64'))).toBe(true);
+    const audit = await call('GET', '/api/v1/audit?targetType=idp&targetId=corp');
+    expect(audit.body.items.map((a: { action: string }) => a.action).slice(0, 2)).toEqual(['idp.sp-keys.activated', 'idp.sp-keys.staged']);
+    expect(JSON.stringify(staged.body)).not.toContain('PRIVATE');
   });
 });

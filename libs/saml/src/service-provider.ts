@@ -12,6 +12,8 @@ export interface ServiceProviderConfig {
   /** PEM private key and certificate that sign AuthnRequests (RSA-SHA256). */
   signingKey: string;
   signingCert: string;
+  /** A staged next signing certificate, published in the metadata before it signs (key rotation). */
+  nextSigningCert?: string;
   /** PEM private key and certificate for encrypted assertions (published in the SP metadata). */
   encryptionKey?: string;
   encryptionCert?: string;
@@ -177,7 +179,8 @@ export class SamlServiceProvider {
   }
 
   metadata(): string {
-    return this.saml.generateServiceProviderMetadata(this.config.encryptionCert ?? null, this.config.signingCert);
+    const signing = this.config.nextSigningCert ? [this.config.signingCert, this.config.nextSigningCert] : this.config.signingCert;
+    return this.saml.generateServiceProviderMetadata(this.config.encryptionCert ?? null, signing);
   }
 
   /** Validates a POSTed SAMLResponse; throws SamlValidationError with the reason. */

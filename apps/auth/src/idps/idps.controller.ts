@@ -1,14 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, ConflictException, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, ApiZodBody, ZodPipe } from '@bridgekeeper/platform';
 import { CreateIdp, createIdpSchema, UpdateIdp, updateIdpSchema } from './idp.schemas';
+import { KeysService } from '../keys/keys.service';
 import { IdpsService } from './idps.service';
 
 @ApiTags('idps')
 @ApiBearerAuth()
 @Controller('api/v1/idps')
 export class IdpsController {
-  constructor(private readonly idps: IdpsService) {}
+  constructor(
+    private readonly idps: IdpsService,
+    private readonly keys: KeysService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Identity providers with their SP URLs, metadata status and certificate expiry' })
@@ -41,6 +45,34 @@ export class IdpsController {
   @ApiOperation({ summary: 'Remove an IdP' })
   async remove(@Param('id') id: string, @Actor() actor: string) {
     await this.idps.remove(id, actor);
+  }
+
+  @Get(':id/sp-keys')
+  @ApiOperation({ summary: "The SP's signing and encryption keys for this IdP: active, pending, retired (never private halves)" })
+  async spKeys(@Param('id') id: string) {
+    await this.idps.get(id);
+    return this.keys.samlSpKeyStates(id);
+  }
+
+  @Post(':id/sp-keys/rotate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Stage new SP keys: the SP metadata publishes the new signing certificate next to the current one' })
+  async rotate(@Param('id') id: string, @Actor() actor: string) {
+    await this.idps.get(id);
+    await this.keys.stageSpKeys(id);
+    await this.idps.audit(actor, 'idp.sp-keys.staged', id);
+    return this.keys.samlSpKeyStates(id);
+  }
+
+  @Post(':id/sp-keys/activate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign with the staged keys from now on (after the IdP trusts the new certificate); the old ones retire' })
+  async activate(@Param('id') id: string, @Actor() actor: string) {
+    await this.idps.get(id);
+    if (!(await this.keys.activateSpKeys(id))) throw new ConflictException('no staged SP keys: rotate first');
+    await this.idps.touch(id);
+    await this.idps.audit(actor, 'idp.sp-keys.activated', id);
+    return this.keys.samlSpKeyStates(id);
   }
 
   @Post(':id/refresh-metadata')

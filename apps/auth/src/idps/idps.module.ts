@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { KeysModule } from '../keys/keys.module';
 import { IdpsController } from './idps.controller';
 import { IdpsService } from './idps.service';
 
-@Module({ controllers: [IdpsController], providers: [IdpsService], exports: [IdpsService] })
+@Module({ imports: [KeysModule], controllers: [IdpsController], providers: [IdpsService], exports: [IdpsService] })
 export class IdpsModule {}

@@ -178,6 +178,16 @@ export class IdpsService implements OnApplicationBootstrap {
     });
   }
 
+  /** An audit row for a change that is not the IdP's own settings (key rotation). */
+  async audit(actor: string, action: string, id: string): Promise<void> {
+    await writeAudit(this.db.manager, [{ actor, action, targetType: 'idp', targetId: id }]);
+  }
+
+  /** Marks the IdP changed, so every instance rebuilds its service provider. */
+  async touch(id: string): Promise<void> {
+    await this.db.getRepository(IdpEntity).update({ id }, { updatedAt: new Date() });
+  }
+
   /** Fetches the metadata URL again; on failure the last good metadata stays and the error is kept. */
   async refresh(id: string) {
     const e = await this.get(id);

@@ -8,6 +8,7 @@ import { KeyEntity } from './key.entity';
 import { loadMasterKey, SecretBox } from '@bridgekeeper/platform';
 
 export interface SamlSpKey {
+  id?: string;
   privateKeyPem: string;
   certificatePem: string;
 }
@@ -35,24 +36,86 @@ export class KeysService {
     this.box = new SecretBox(loadMasterKey(config.masterKey, config.database.dataDir, 'auth'));
   }
 
-  /** The SP's signing key for one IdP. */
+  /** The SP's active signing key for one IdP. */
   samlSpKey(idpId: string): Promise<SamlSpKey> {
     return this.spKey(`saml-sp:${idpId}`, `Bridgekeeper SP ${idpId}`);
   }
 
-  /** The SP's encryption key for one IdP: IdPs that encrypt assertions use its certificate. */
+  /** The SP's active encryption key for one IdP: IdPs that encrypt assertions use its certificate. */
   samlSpEncryptionKey(idpId: string): Promise<SamlSpKey> {
     return this.spKey(`saml-sp-enc:${idpId}`, `Bridgekeeper SP ${idpId} encryption`);
   }
 
-  private spKey(purposeName: string, commonName: string): Promise<SamlSpKey> {
-    return this.cached(purposeName, async (purpose) => {
-      const row = await this.activeOrCreate(purpose, async () => {
-        const pair = await generateSigningKeyPair(commonName);
-        return { privateKey: pair.privateKeyPem, publicMaterial: pair.certificatePem, notAfter: pair.notAfter };
-      });
-      return { privateKeyPem: this.box.open(row.privateKeyEnc, row.id), certificatePem: row.publicMaterial };
+  /** The staged next signing key, published in the SP metadata before it is used, or null. */
+  async samlSpPendingKey(idpId: string): Promise<(SamlSpKey & { id: string }) | null> {
+    const pending = await this.pendingRow(`saml-sp:${idpId}`);
+    return pending ? { id: pending.id, ...this.open(pending) } : null;
+  }
+
+  /** Every SP key of an IdP with its state, for the admin API (never the private halves). */
+  async samlSpKeyStates(idpId: string) {
+    const rows = await this.keys.find({ where: [{ purpose: `saml-sp:${idpId}` }, { purpose: `saml-sp-enc:${idpId}` }], order: { createdAt: 'ASC' } });
+    const active = new Map(rows.filter((r) => r.active).map((r) => [r.purpose, r]));
+    return rows.map((r) => ({
+      id: r.id,
+      use: r.purpose.startsWith('saml-sp-enc:') ? 'encryption' : 'signing',
+      status: r.active ? 'active' : r.createdAt > (active.get(r.purpose)?.createdAt ?? new Date(0)) ? 'pending' : 'retired',
+      notAfter: r.notAfter,
+      createdAt: r.createdAt,
+    }));
+  }
+
+  /**
+   * Rotation, step 1: stage new signing and encryption keys. The SP metadata publishes the new
+   * signing certificate next to the current one, so the IdP can trust it before it is used.
+   */
+  async stageSpKeys(idpId: string): Promise<void> {
+    for (const [purpose, cn] of [[`saml-sp:${idpId}`, `Bridgekeeper SP ${idpId}`], [`saml-sp-enc:${idpId}`, `Bridgekeeper SP ${idpId} encryption`]]) {
+      if (await this.pendingRow(purpose)) continue;
+      const pair = await generateSigningKeyPair(cn);
+      const id = `${purpose.replace(/[^a-z0-9]/gi, '-')}-${(await this.keys.countBy({ purpose })) + 1}`;
+      await this.keys.insert({ id, purpose, privateKeyEnc: this.box.seal(pair.privateKeyPem, id), publicMaterial: pair.certificatePem, active: false, notAfter: pair.notAfter, createdAt: new Date() });
+    }
+  }
+
+  /** Rotation, step 2: the staged keys become active; the old ones are retired. */
+  async activateSpKeys(idpId: string): Promise<boolean> {
+    let changed = false;
+    await this.keys.manager.transaction(async (em) => {
+      for (const purpose of [`saml-sp:${idpId}`, `saml-sp-enc:${idpId}`]) {
+        const pending = await this.pendingRow(purpose, em.getRepository(KeyEntity));
+        if (!pending) continue;
+        await em.update(KeyEntity, { purpose, active: true }, { active: false });
+        await em.update(KeyEntity, { id: pending.id }, { active: true });
+        changed = true;
+      }
     });
+    return changed;
+  }
+
+  private async pendingRow(purpose: string, repo = this.keys): Promise<KeyEntity | null> {
+    const latest = await repo.findOne({ where: { purpose }, order: { createdAt: 'DESC' } });
+    return latest && !latest.active ? latest : null;
+  }
+
+  private readonly opened = new Map<string, SamlSpKey>();
+
+  private open(row: KeyEntity): SamlSpKey {
+    let key = this.opened.get(row.id);
+    if (!key) {
+      key = { privateKeyPem: this.box.open(row.privateKeyEnc, row.id), certificatePem: row.publicMaterial };
+      this.opened.set(row.id, key);
+    }
+    return key;
+  }
+
+  /** The active key (one query; decrypted once per key): a rotation on any instance shows at once. */
+  private async spKey(purpose: string, commonName: string): Promise<SamlSpKey> {
+    const row = await this.activeOrCreate(purpose, async () => {
+      const pair = await generateSigningKeyPair(commonName);
+      return { privateKey: pair.privateKeyPem, publicMaterial: pair.certificatePem, notAfter: pair.notAfter };
+    });
+    return { id: row.id, ...this.open(row) } as SamlSpKey;
   }
 
   sessionKey(): Promise<SessionKey> {

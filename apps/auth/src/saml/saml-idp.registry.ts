@@ -42,7 +42,7 @@ export class SamlIdpRegistry {
     const idp = await this.idps.find(id);
     if (!idp) throw new UnknownIdpError(`no identity provider '${id}' is configured`);
     const placeholder: IdpMetadata = { entityId: 'urn:unknown', ssoRedirectUrl: 'http://unused.invalid/', signingCertificates: [], wantAuthnRequestsSigned: false };
-    return this.build(idp, placeholder, await this.keys.samlSpKey(id), await this.keys.samlSpEncryptionKey(id)).metadata();
+    return this.build(idp, placeholder, await this.keys.samlSpKey(id), await this.keys.samlSpEncryptionKey(id), await this.keys.samlSpPendingKey(id)).metadata();
   }
 
   async serviceProvider(id: string): Promise<SamlServiceProvider> {
@@ -52,21 +52,23 @@ export class SamlIdpRegistry {
     } catch (err) {
       throw new IdpUnavailableError(`the metadata of identity provider '${id}' could not be loaded: ${(err as Error).message}`);
     }
-    const version = `${idp.updatedAt.getTime()}:${JSON.stringify(idp.options)}:${idp.metadata!.signingCertificates.join()}`;
+    const [signing, encryption, pending] = await Promise.all([this.keys.samlSpKey(id), this.keys.samlSpEncryptionKey(id), this.keys.samlSpPendingKey(id)]);
+    const version = `${idp.updatedAt.getTime()}:${JSON.stringify(idp.options)}:${idp.metadata!.signingCertificates.join()}:${signing.id}:${encryption.id}:${pending?.id ?? ''}`;
     const hit = this.built.get(id);
     if (hit?.version === version) return hit.sp;
-    const sp = this.build(idp, idp.metadata!, await this.keys.samlSpKey(id), await this.keys.samlSpEncryptionKey(id));
+    const sp = this.build(idp, idp.metadata!, signing, encryption, pending);
     this.built.set(id, { version, sp });
     return sp;
   }
 
-  private build(idp: IdpEntity, metadata: IdpMetadata, key: SpKey, encryption: SpKey): SamlServiceProvider {
+  private build(idp: IdpEntity, metadata: IdpMetadata, key: SpKey, encryption: SpKey, next: SpKey | null): SamlServiceProvider {
     return new SamlServiceProvider({
       idpId: idp.id,
       publicUrl: this.config.publicUrl,
       idp: metadata,
       signingKey: key.privateKeyPem,
       signingCert: key.certificatePem,
+      nextSigningCert: next?.certificatePem,
       encryptionKey: encryption.privateKeyPem,
       encryptionCert: encryption.certificatePem,
       binding: idp.options.binding,
