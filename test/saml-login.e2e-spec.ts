@@ -95,7 +95,11 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       natsUrl: nats.url,
       databaseUrl: pg.url,
       ports,
-      extraEnv: { auth: { AUTH_PROVISIONING_TIMEOUT_MS: '4000' }, provisioning: { PROVISIONING_MODELS: 'keycloak-manual=manual', PROVISIONING_MAX_DELIVER: '3' } },
+      // Provisioning gives up (3 tries of a 1 s directory call) well before a login stops waiting (8 s).
+      extraEnv: {
+        auth: { AUTH_PROVISIONING_TIMEOUT_MS: '8000' },
+        provisioning: { PROVISIONING_MODELS: 'keycloak-manual=manual', PROVISIONING_MAX_DELIVER: '3', PROVISIONING_DIRECTORY_TIMEOUT_MS: '1000' },
+      },
     });
     await stack.start();
     registerSp(base);
@@ -387,13 +391,14 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     await stack.services.directory.stop();
     try {
       const page = await signIn('alice', 'alice');
-      expect(await page.textContent('#error-message')).toContain('could not be prepared');
+      expect(await page.textContent('#error-message')).toContain('could not be prepared. Try again');
       const traceId = (await page.textContent('#trace-id'))!;
       const trace = await waitFor('the dead letter in the trace', async () => {
-        const [t] = await rows('SELECT reason_code, steps FROM auth.login_traces WHERE id = $1', [traceId]);
+        const [t] = await rows('SELECT reason_code, reason, steps FROM auth.login_traces WHERE id = $1', [traceId]);
         return t && JSON.parse(t.steps).some((st: { step: string }) => st.step === 'provisioning.dead-lettered') ? t : null;
       });
       expect(trace.reason_code).toBe('provisioning_failed');
+      expect(trace.reason).toMatch(/provisioning gave up after 3 tries/);
       await page.context().close();
     } finally {
       await stack.services.directory.start();
