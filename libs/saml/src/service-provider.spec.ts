@@ -130,6 +130,26 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     expect(await refusal(unsolicited())).toBe('in_response_to'); // the default SP refuses it
   });
 
+  it('accepts either IdP signing certificate during a key rollover', async () => {
+    const spKey = await generateSigningKeyPair('sp3');
+    const rollover = new SamlServiceProvider({
+      idpId: 'test',
+      publicUrl: 'https://bk.example.com',
+      idp: { entityId: IDP, ssoRedirectUrl: `${IDP}/protocol/saml`, signingCertificates: [der(foreignKeys.certificatePem), der(idpKeys.certificatePem)], wantAuthnRequestsSigned: true },
+      signingKey: spKey.privateKeyPem,
+      signingCert: spKey.certificatePem,
+      binding: 'HTTP-Redirect',
+      clockSkewMs: 5000,
+      requestTtlMs: 600_000,
+      requestStore: store,
+      allowIdpInitiated: true,
+    });
+    for (const keys of [idpKeys, foreignKeys]) {
+      const response = toBase64(buildSignedResponse({ idpEntityId: IDP, spEntityId: rollover.urls.entityId, acsUrl: rollover.urls.acs, keys }));
+      expect((await rollover.validatePostResponse(response)).nameId).toBe('alice');
+    }
+  });
+
   it('refuses a response altered after signing', async () => {
     const xml = Buffer.from(await answer(), 'base64').toString('utf8').replace('alice@example.com', 'root@example.com');
     expect(await refusal(toBase64(xml))).toBe('signature');
