@@ -32,20 +32,26 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     [idpKeys, foreignKeys] = await Promise.all([generateSigningKeyPair('test idp'), generateSigningKeyPair('someone else')]);
   });
 
-  beforeEach(async () => {
-    store = new MemoryStore();
+  /** A service provider for the test IdP, trusting `trusted` (the IdP's own key by default). */
+  async function makeSp(over: { trusted?: TestIdpKeys[]; allowIdpInitiated?: boolean } = {}): Promise<SamlServiceProvider> {
     const spKey = await generateSigningKeyPair('sp');
-    sp = new SamlServiceProvider({
+    return new SamlServiceProvider({
       idpId: 'test',
       publicUrl: 'https://bk.example.com',
-      idp: { entityId: IDP, ssoRedirectUrl: `${IDP}/protocol/saml`, signingCertificates: [der(idpKeys.certificatePem)], wantAuthnRequestsSigned: true },
+      idp: { entityId: IDP, ssoRedirectUrl: `${IDP}/protocol/saml`, signingCertificates: (over.trusted ?? [idpKeys]).map((k) => der(k.certificatePem)), wantAuthnRequestsSigned: true },
       signingKey: spKey.privateKeyPem,
       signingCert: spKey.certificatePem,
       binding: 'HTTP-Redirect',
       clockSkewMs: 5000,
       requestTtlMs: 600_000,
       requestStore: store,
+      allowIdpInitiated: over.allowIdpInitiated,
     });
+  }
+
+  beforeEach(async () => {
+    store = new MemoryStore();
+    sp = await makeSp();
   });
 
   /** Starts a login (an outstanding AuthnRequest) and answers it with a response built from `over`. */
@@ -108,19 +114,7 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
   });
 
   it('accepts an unsolicited response only when IdP-initiated login is on, with every other check', async () => {
-    const spKey = await generateSigningKeyPair('sp2');
-    const idpInitiated = new SamlServiceProvider({
-      idpId: 'test',
-      publicUrl: 'https://bk.example.com',
-      idp: { entityId: IDP, ssoRedirectUrl: `${IDP}/protocol/saml`, signingCertificates: [der(idpKeys.certificatePem)], wantAuthnRequestsSigned: true },
-      signingKey: spKey.privateKeyPem,
-      signingCert: spKey.certificatePem,
-      binding: 'HTTP-Redirect',
-      clockSkewMs: 5000,
-      requestTtlMs: 600_000,
-      requestStore: store,
-      allowIdpInitiated: true,
-    });
+    const idpInitiated = await makeSp({ allowIdpInitiated: true });
     const unsolicited = (over: Partial<ResponseOptions> = {}) =>
       toBase64(buildSignedResponse({ idpEntityId: IDP, spEntityId: idpInitiated.urls.entityId, acsUrl: idpInitiated.urls.acs, keys: idpKeys, ...over }));
     expect((await idpInitiated.validatePostResponse(unsolicited())).nameId).toBe('alice');
@@ -131,19 +125,7 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
   });
 
   it('accepts either IdP signing certificate during a key rollover', async () => {
-    const spKey = await generateSigningKeyPair('sp3');
-    const rollover = new SamlServiceProvider({
-      idpId: 'test',
-      publicUrl: 'https://bk.example.com',
-      idp: { entityId: IDP, ssoRedirectUrl: `${IDP}/protocol/saml`, signingCertificates: [der(foreignKeys.certificatePem), der(idpKeys.certificatePem)], wantAuthnRequestsSigned: true },
-      signingKey: spKey.privateKeyPem,
-      signingCert: spKey.certificatePem,
-      binding: 'HTTP-Redirect',
-      clockSkewMs: 5000,
-      requestTtlMs: 600_000,
-      requestStore: store,
-      allowIdpInitiated: true,
-    });
+    const rollover = await makeSp({ trusted: [foreignKeys, idpKeys], allowIdpInitiated: true });
     for (const keys of [idpKeys, foreignKeys]) {
       const response = toBase64(buildSignedResponse({ idpEntityId: IDP, spEntityId: rollover.urls.entityId, acsUrl: rollover.urls.acs, keys }));
       expect((await rollover.validatePostResponse(response)).nameId).toBe('alice');

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { IdpMetadata } from '@bridgekeeper/saml';
 
 /** A SAML identity provider: how to reach it, what it signs with, and how to ask it. */
 @Entity({ name: 'idps' })
@@ -38,15 +39,8 @@ export class IdpEntity {
   updatedAt: Date;
 }
 
-export interface IdpMetadataState {
-  entityId: string;
-  ssoRedirectUrl?: string;
-  ssoPostUrl?: string;
-  sloRedirectUrl?: string;
-  sloPostUrl?: string;
-  signingCertificates: string[];
-  wantAuthnRequestsSigned: boolean;
-}
+/** The last good metadata, as libs/saml parses it. */
+export type IdpMetadataState = IdpMetadata;
 
 export interface IdpOptions {
   binding: 'HTTP-Redirect' | 'HTTP-POST';

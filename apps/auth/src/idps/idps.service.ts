@@ -118,7 +118,8 @@ export class IdpsService implements OnApplicationBootstrap {
 
   /** The IdP with usable metadata (fetched now when it has none yet). */
   async withMetadata(e: IdpEntity): Promise<IdpEntity & { metadata: IdpMetadataState }> {
-    if (!e.metadata) await this.refresh(e.id);
+    if (e.metadata) return e as IdpEntity & { metadata: IdpMetadataState };
+    await this.refresh(e.id);
     const fresh = await this.get(e.id);
     if (!fresh.metadata) throw new IdpMetadataError(fresh.metadataError ?? `identity provider ${e.id} has no metadata`);
     return fresh as IdpEntity & { metadata: IdpMetadataState };

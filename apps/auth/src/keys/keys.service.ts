@@ -36,20 +36,26 @@ export class KeysService {
     this.box = new SecretBox(loadMasterKey(config.masterKey, config.database.dataDir, 'auth'));
   }
 
-  /** The SP's active signing key for one IdP. */
-  samlSpKey(idpId: string): Promise<SamlSpKey> {
-    return this.spKey(`saml-sp:${idpId}`, `Bridgekeeper SP ${idpId}`);
-  }
-
-  /** The SP's active encryption key for one IdP: IdPs that encrypt assertions use its certificate. */
-  samlSpEncryptionKey(idpId: string): Promise<SamlSpKey> {
-    return this.spKey(`saml-sp-enc:${idpId}`, `Bridgekeeper SP ${idpId} encryption`);
-  }
-
-  /** The staged next signing key, published in the SP metadata before it is used, or null. */
-  async samlSpPendingKey(idpId: string): Promise<(SamlSpKey & { id: string }) | null> {
-    const pending = await this.pendingRow(`saml-sp:${idpId}`);
-    return pending ? { id: pending.id, ...this.open(pending) } : null;
+  /**
+   * The SP's keys for one IdP in one query (a login reads them): the active signing and encryption
+   * keys (made on first use) and the staged next signing key, if a rotation is under way.
+   */
+  async samlSpKeyRing(idpId: string): Promise<{ signing: SamlSpKey; encryption: SamlSpKey; next: SamlSpKey | null }> {
+    const signingPurpose = `saml-sp:${idpId}`;
+    const encryptionPurpose = `saml-sp-enc:${idpId}`;
+    const rows = await this.keys.find({ where: [{ purpose: signingPurpose }, { purpose: encryptionPurpose }], order: { createdAt: 'DESC' } });
+    const active = async (purpose: string, commonName: string) =>
+      rows.find((r) => r.purpose === purpose && r.active) ??
+      (await this.activeOrCreate(purpose, async () => {
+        const pair = await generateSigningKeyPair(commonName);
+        return { privateKey: pair.privateKeyPem, publicMaterial: pair.certificatePem, notAfter: pair.notAfter };
+      }));
+    const latestSigning = rows.find((r) => r.purpose === signingPurpose);
+    return {
+      signing: this.open(await active(signingPurpose, `Bridgekeeper SP ${idpId}`)),
+      encryption: this.open(await active(encryptionPurpose, `Bridgekeeper SP ${idpId} encryption`)),
+      next: latestSigning && !latestSigning.active ? this.open(latestSigning) : null,
+    };
   }
 
   /** Every SP key of an IdP with its state, for the admin API (never the private halves). */
@@ -100,22 +106,14 @@ export class KeysService {
 
   private readonly opened = new Map<string, SamlSpKey>();
 
+  /** Decrypts a key once per row id. */
   private open(row: KeyEntity): SamlSpKey {
     let key = this.opened.get(row.id);
     if (!key) {
-      key = { privateKeyPem: this.box.open(row.privateKeyEnc, row.id), certificatePem: row.publicMaterial };
+      key = { id: row.id, privateKeyPem: this.box.open(row.privateKeyEnc, row.id), certificatePem: row.publicMaterial };
       this.opened.set(row.id, key);
     }
     return key;
-  }
-
-  /** The active key (one query; decrypted once per key): a rotation on any instance shows at once. */
-  private async spKey(purpose: string, commonName: string): Promise<SamlSpKey> {
-    const row = await this.activeOrCreate(purpose, async () => {
-      const pair = await generateSigningKeyPair(commonName);
-      return { privateKey: pair.privateKeyPem, publicMaterial: pair.certificatePem, notAfter: pair.notAfter };
-    });
-    return { id: row.id, ...this.open(row) } as SamlSpKey;
   }
 
   sessionKey(): Promise<SessionKey> {

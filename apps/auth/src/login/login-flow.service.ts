@@ -65,8 +65,9 @@ export class LoginFlowService {
         return { kind: 'chooser', returnTo: returnTo ?? '/', idps: choices, lastIdp, notice };
       }
     }
+    let idp;
     try {
-      await this.idps.get(idpId);
+      idp = await this.idps.get(idpId);
     } catch (err) {
       if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
       throw err;
@@ -78,7 +79,7 @@ export class LoginFlowService {
     }
     let sp;
     try {
-      sp = await this.idps.serviceProvider(idpId);
+      sp = await this.idps.serviceProvider(idp);
     } catch (err) {
       await this.traces.fail(traceId, 'idp_unavailable', (err as Error).message);
       throw new LoginError(503, 'idp_unavailable', 'Identity provider unavailable', 'The identity provider cannot be reached right now. Try again in a moment.', traceId);
@@ -117,7 +118,7 @@ export class LoginFlowService {
 
     let sp;
     try {
-      sp = await this.idps.serviceProvider(idpId);
+      sp = await this.idps.serviceProvider(idp);
     } catch (err) {
       if (err instanceof IdpUnavailableError) throw await refuse('idp_unavailable', err.message, 503);
       throw err;

@@ -42,21 +42,24 @@ export class SamlIdpRegistry {
     const idp = await this.idps.find(id);
     if (!idp) throw new UnknownIdpError(`no identity provider '${id}' is configured`);
     const placeholder: IdpMetadata = { entityId: 'urn:unknown', ssoRedirectUrl: 'http://unused.invalid/', signingCertificates: [], wantAuthnRequestsSigned: false };
-    return this.build(idp, placeholder, await this.keys.samlSpKey(id), await this.keys.samlSpEncryptionKey(id), await this.keys.samlSpPendingKey(id)).metadata();
+    const ring = await this.keys.samlSpKeyRing(id);
+    return this.build(idp, placeholder, ring.signing, ring.encryption, ring.next).metadata();
   }
 
-  async serviceProvider(id: string): Promise<SamlServiceProvider> {
-    let idp = await this.get(id);
+  /** The IdP's service provider; pass the IdP when the caller has already read it. */
+  async serviceProvider(idOrIdp: string | IdpEntity): Promise<SamlServiceProvider> {
+    let idp = typeof idOrIdp === 'string' ? await this.get(idOrIdp) : idOrIdp;
+    const id = idp.id;
     try {
       idp = await this.idps.withMetadata(idp);
     } catch (err) {
       throw new IdpUnavailableError(`the metadata of identity provider '${id}' could not be loaded: ${(err as Error).message}`);
     }
-    const [signing, encryption, pending] = await Promise.all([this.keys.samlSpKey(id), this.keys.samlSpEncryptionKey(id), this.keys.samlSpPendingKey(id)]);
-    const version = `${idp.updatedAt.getTime()}:${JSON.stringify(idp.options)}:${idp.metadata!.signingCertificates.join()}:${signing.id}:${encryption.id}:${pending?.id ?? ''}`;
+    const { signing, encryption, next } = await this.keys.samlSpKeyRing(id);
+    const version = `${idp.updatedAt.getTime()}:${JSON.stringify(idp.options)}:${idp.metadata!.signingCertificates.join()}:${signing.id}:${encryption.id}:${next?.id ?? ''}`;
     const hit = this.built.get(id);
     if (hit?.version === version) return hit.sp;
-    const sp = this.build(idp, idp.metadata!, signing, encryption, pending);
+    const sp = this.build(idp, idp.metadata!, signing, encryption, next);
     this.built.set(id, { version, sp });
     return sp;
   }

@@ -117,11 +117,14 @@ export class SyncCommandsService {
           const fresh = adds.filter((a) => !current.has(`${a.userId}:${a.groupId}`));
           await inChunks(fresh, 300, (c) => em.insert(MembershipEntity, c.map((a) => ({ userId: a.userId, groupId: a.groupId, createdAt: now }))));
           for (const a of fresh) changes.push({ actor, action: 'membership.added', targetType: 'membership', targetId: `${a.userId}:${a.groupId}`, after: a });
+          let removed = 0;
           for (const r of req.removeMemberships.map(resolve).filter((m) => m !== null)) {
             const res = await em.delete(MembershipEntity, { userId: r.userId, groupId: r.groupId });
-            if (res.affected) changes.push({ actor, action: 'membership.removed', targetType: 'membership', targetId: `${r.userId}:${r.groupId}`, before: r });
+            if (!res.affected) continue;
+            removed++;
+            changes.push({ actor, action: 'membership.removed', targetType: 'membership', targetId: `${r.userId}:${r.groupId}`, before: r });
           }
-          writes += fresh.length + req.removeMemberships.length;
+          writes += fresh.length + removed;
         }
         return writes;
       });

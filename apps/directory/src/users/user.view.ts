@@ -1,20 +1,6 @@
 import { QueryFailedError } from 'typeorm';
 import { UserEntity } from './user.entity';
 
-export const userView = (u: UserEntity) => ({
-  id: u.id,
-  username: u.username,
-  email: u.email,
-  displayName: u.displayName,
-  active: u.active,
-  source: u.source,
-  externalId: u.externalId,
-  lastLoginAt: u.lastLoginAt,
-  createdAt: u.createdAt,
-  updatedAt: u.updatedAt,
-});
-export type UserView = ReturnType<typeof userView>;
-
 /** The profile fields an audit row and a directory event carry. */
 export const userSnapshot = (u: UserEntity) => ({
   username: u.username,
@@ -24,6 +10,10 @@ export const userSnapshot = (u: UserEntity) => ({
   source: u.source,
   externalId: u.externalId,
 });
+
+/** A user as the admin API shows it. */
+export const userView = (u: UserEntity) => ({ id: u.id, ...userSnapshot(u), lastLoginAt: u.lastLoginAt, createdAt: u.createdAt, updatedAt: u.updatedAt });
+export type UserView = ReturnType<typeof userView>;
 
 export function isUniqueViolation(err: unknown): boolean {
   return err instanceof QueryFailedError && /unique|duplicate/i.test(err.message);
