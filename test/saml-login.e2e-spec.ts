@@ -214,7 +214,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body).toMatchObject({ id: traceId, idp: 'keycloak', status: 'failed', reasonCode: 'signature', steps: expect.arrayContaining([expect.objectContaining({ step: 'saml.response-received' })]) });
-    expect(body.messages.authnRequest).toMatch(/<samlp:AuthnRequest [\s\S]*ID="_/);
+    expect(body.messages.request).toMatch(/<samlp:AuthnRequest [\s\S]*ID="_/);
     expect(body.messages.response).toContain('<saml:NameID');
     expect(body.messages.response).not.toMatch(/SignatureValue>[A-Za-z0-9+/=]{20,}/);
     await page.context().close();
@@ -336,10 +336,9 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     try {
       const page = await signIn(username, 'pw', { idp: 'keycloak-enc' });
       expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username }, idp: 'keycloak-enc' } });
-      const [trace] = await rows(`SELECT messages, status FROM auth.login_traces WHERE idp = 'keycloak-enc' AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`);
-      const messages = JSON.parse(trace.messages);
-      expect(messages.response).toContain('EncryptedAssertion');
-      expect(messages.response).not.toContain(username); // the subject travelled encrypted
+      const [trace] = await rows(`SELECT response_message FROM auth.login_traces WHERE idp = 'keycloak-enc' AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`);
+      expect(trace.response_message).toContain('EncryptedAssertion');
+      expect(trace.response_message).not.toContain(username); // the subject travelled encrypted
       await page.context().close();
     } finally {
       await kc.users.del({ id: kcUserId });
@@ -394,8 +393,12 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       expect(await page.textContent('#error-message')).toContain('could not be prepared. Try again');
       const traceId = (await page.textContent('#trace-id'))!;
       const trace = await waitFor('the dead letter in the trace', async () => {
-        const [t] = await rows('SELECT reason_code, reason, steps FROM auth.login_traces WHERE id = $1', [traceId]);
-        return t && JSON.parse(t.steps).some((st: { step: string }) => st.step === 'provisioning.dead-lettered') ? t : null;
+        const [t] = await rows(
+          `SELECT reason_code, reason FROM auth.login_traces t WHERE id = $1 AND status = 'failed'
+             AND EXISTS (SELECT 1 FROM auth.login_trace_steps s WHERE s.trace_id = t.id AND s.step = 'provisioning.dead-lettered')`,
+          [traceId],
+        );
+        return t ?? null;
       });
       expect(trace.reason_code).toBe('provisioning_failed');
       expect(trace.reason).toMatch(/provisioning gave up after 3 tries/);

@@ -2,13 +2,15 @@ import { AuditEntryEntity } from '@bridgekeeper/platform';
 import { IdpEntity } from './idps/idp.entity';
 import { KeyEntity } from './keys/key.entity';
 import { LoginStateEntity } from './login/login-state.entity';
-import { LoginTraceEntity } from './login-trace/login-trace.entity';
+import { LoginTraceEntity, LoginTraceStepEntity } from './login-trace/login-trace.entity';
 import { InitialAuth1764300000002 } from './migrations/1764300000002-initial-auth';
 import { Idps1764400000002 } from './migrations/1764400000002-idps';
 import { LoginTraceDetails1764500000000 } from './migrations/1764500000000-login-trace-details';
 import { Sessions1764500000001 } from './migrations/1764500000001-sessions';
+import { LoginTraceSteps1764600000000 } from './migrations/1764600000000-login-trace-steps';
+import { LoginStateBinding1764600000001 } from './migrations/1764600000001-login-state-binding';
 import { SessionEntity } from './sessions/session.entity';
 import { SamlAssertionEntity, SamlRequestEntity } from './saml/saml-request.entity';
 
-export const AUTH_ENTITIES = [KeyEntity, LoginTraceEntity, LoginStateEntity, SamlRequestEntity, SamlAssertionEntity, IdpEntity, AuditEntryEntity, SessionEntity];
-export const AUTH_MIGRATIONS = [InitialAuth1764300000002, Idps1764400000002, LoginTraceDetails1764500000000, Sessions1764500000001];
+export const AUTH_ENTITIES = [KeyEntity, LoginTraceEntity, LoginTraceStepEntity, LoginStateEntity, SamlRequestEntity, SamlAssertionEntity, IdpEntity, AuditEntryEntity, SessionEntity];
+export const AUTH_MIGRATIONS = [InitialAuth1764300000002, Idps1764400000002, LoginTraceDetails1764500000000, Sessions1764500000001, LoginTraceSteps1764600000000, LoginStateBinding1764600000001];

@@ -65,6 +65,8 @@ export function portableTypes(qr: QueryRunner) {
     json: 'text',
     bool: 'boolean',
     id: 'varchar',
+    /** An auto-incremented key (SQLite needs INTEGER for it). */
+    serial: pg ? 'bigint' : 'integer',
   } as const;
 }
 

@@ -9,6 +9,7 @@ export type SamlErrorCode =
   | 'audience'
   | 'expired'
   | 'in_response_to'
+  | 'unsolicited'
   | 'replay'
   | 'idp_status'
   | 'unsupported';

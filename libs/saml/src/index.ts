@@ -5,3 +5,4 @@ export * from './service-provider';
 export * from './keys';
 export * from './certificates';
 export { decodeSamlMessage, redactSamlXml } from './xml';
+export * from './validation-pool';

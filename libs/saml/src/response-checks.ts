@@ -50,7 +50,17 @@ export function precheckResponse(xml: string): Document {
   return doc;
 }
 
-export function checkVerifiedResponse(doc: Document, assertionXml: string, expect: ResponseExpectations): void {
+/** What the verified assertion says about itself, read in the same pass as the checks. */
+export interface VerifiedAssertionFacts {
+  id: string;
+  notOnOrAfter?: Date;
+  /** InResponseTo on the Response element (null when absent). */
+  responseInResponseTo: string | null;
+  /** InResponseTo on the bearer SubjectConfirmationData that passed (null when absent). */
+  subjectInResponseTo: string | null;
+}
+
+export function checkVerifiedResponse(doc: Document, assertionXml: string, expect: ResponseExpectations): VerifiedAssertionFacts {
   const root = doc.documentElement;
   const destination = attr(root, 'Destination');
   if (destination !== expect.acsUrl) {
@@ -68,25 +78,26 @@ export function checkVerifiedResponse(doc: Document, assertionXml: string, expec
   const now = (expect.now ?? new Date()).getTime();
   const confirmations = nodes("saml:Subject/saml:SubjectConfirmation[@Method='urn:oasis:names:tc:SAML:2.0:cm:bearer']/saml:SubjectConfirmationData", assertion);
   if (confirmations.length === 0) throw new SamlValidationError('recipient', 'the assertion has no bearer SubjectConfirmationData');
-  const ok = confirmations.some((c) => {
+  const passed = confirmations.find((c) => {
     const recipient = attr(c, 'Recipient');
     const notOnOrAfter = Date.parse(attr(c, 'NotOnOrAfter') ?? '');
     return recipient === expect.acsUrl && Number.isFinite(notOnOrAfter) && now < notOnOrAfter + expect.clockSkewMs;
   });
-  if (!ok) {
+  if (!passed) {
     const c = confirmations[0];
     const recipient = attr(c, 'Recipient');
     if (recipient !== expect.acsUrl) throw new SamlValidationError('recipient', `the assertion's Recipient is ${recipient ?? '(none)'}, not ${expect.acsUrl}`);
     throw new SamlValidationError('expired', `the assertion's SubjectConfirmationData expired or has no NotOnOrAfter (${attr(c, 'NotOnOrAfter') ?? 'none'})`);
   }
-}
-
-export function assertionId(assertionXml: string): { id: string; notOnOrAfter?: Date } {
-  const assertion = parseXml(assertionXml).documentElement;
   const id = attr(assertion, 'ID');
   if (!id) throw new SamlValidationError('malformed', 'the assertion has no ID');
   const until = attr(nodes('saml:Conditions', assertion)[0], 'NotOnOrAfter');
-  return { id, notOnOrAfter: until ? new Date(until) : undefined };
+  return {
+    id,
+    notOnOrAfter: until ? new Date(until) : undefined,
+    responseInResponseTo: attr(root, 'InResponseTo') || null,
+    subjectInResponseTo: attr(passed, 'InResponseTo') || null,
+  };
 }
 
 /** A POSTed logout message: no DTD, allowed algorithms only, signed at the root, addressed to us. */

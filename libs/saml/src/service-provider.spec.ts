@@ -1,10 +1,10 @@
 import { deflateRawSync } from 'node:zlib';
-import type { CacheItem, CacheProvider } from '@node-saml/node-saml';
+import type { CacheItem } from '@node-saml/node-saml';
 import { buildSignedResponse, ResponseOptions, TestIdpKeys, toBase64 } from '@bridgekeeper/testing';
-import { generateSigningKeyPair, SamlServiceProvider, SamlValidationError } from './index';
+import { generateSigningKeyPair, RequestIdStore, SamlServiceProvider, SamlValidationError, SamlValidationPool } from './index';
 
 /** node-saml's request-id store, in memory for this test (auth keeps it in its database). */
-class MemoryStore implements CacheProvider {
+class MemoryStore implements RequestIdStore {
   readonly items = new Map<string, CacheItem>();
   async saveAsync(key: string, value: string) {
     const item = { value, createdAt: Date.now() };
@@ -13,6 +13,9 @@ class MemoryStore implements CacheProvider {
   }
   async getAsync(key: string) {
     return this.items.get(key)?.value ?? null;
+  }
+  async consume(key: string) {
+    return this.items.delete(key);
   }
   async removeAsync(key: string | null) {
     return key && this.items.delete(key) ? key : null;
@@ -56,10 +59,13 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
 
   /** Starts a login (an outstanding AuthnRequest) and answers it with a response built from `over`. */
   async function answer(over: Partial<ResponseOptions> = {}): Promise<string> {
-    const url = new URL(await sp.authorizeUrl('relay'));
+    const request = await sp.authnRequest('relay');
+    if (request.kind !== 'redirect') throw new Error('expected the Redirect binding');
+    const url = new URL(request.url);
     expect(url.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
     expect(url.searchParams.get('Signature')).toBeTruthy();
-    const requestId = [...store.items.keys()].at(-1)!;
+    const requestId = request.requestId;
+    expect(store.items.has(requestId)).toBe(true);
     return toBase64(
       buildSignedResponse({
         idpEntityId: IDP,
@@ -130,6 +136,30 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
       const response = toBase64(buildSignedResponse({ idpEntityId: IDP, spEntityId: rollover.urls.entityId, acsUrl: rollover.urls.acs, keys }));
       expect((await rollover.validatePostResponse(response)).nameId).toBe('alice');
     }
+  });
+
+  it('consumes the request id once also when the assertion omits InResponseTo, and refuses two that disagree', async () => {
+    const onlyOnResponse = await answer({ subjectInResponseTo: null });
+    expect((await sp.validatePostResponse(onlyOnResponse)).nameId).toBe('alice');
+    expect(await refusal(onlyOnResponse)).toBe('in_response_to');
+    expect(await refusal(await answer({ subjectInResponseTo: '_another-request' }))).toBe('in_response_to');
+  });
+
+  it("binds the answer to this browser's login: another request's id, or none started here, is refused", async () => {
+    const mine = await sp.authnRequest('relay-1');
+    const theirs = await answer(); // answers the request started just now, by "another browser"
+    const login = await sp.verifyPostResponse(theirs);
+    await expect(sp.consumeInResponseTo(login, mine.requestId)).rejects.toMatchObject({ code: 'in_response_to', message: expect.stringContaining("another browser's request") });
+    const stray = await sp.verifyPostResponse(await answer());
+    await expect(sp.consumeInResponseTo(stray, null)).rejects.toMatchObject({ code: 'in_response_to', message: expect.stringContaining('did not start') });
+  });
+
+  it('verifies through the validation pool with the same refusals (inline here; worker threads in the built services)', async () => {
+    const pool = new SamlValidationPool(0);
+    expect((await pool.verify(sp, await answer())).nameId).toBe('alice');
+    await expect(pool.verify(sp, await answer({ recipient: 'https://other.example.com/acs' }))).rejects.toBeInstanceOf(SamlValidationError);
+    await expect(pool.verify(sp, await answer({ recipient: 'https://other.example.com/acs' }))).rejects.toMatchObject({ code: 'recipient' });
+    expect(() => new SamlValidationPool(1)).toThrow(/worker .* is missing/);
   });
 
   it('refuses a response altered after signing', async () => {

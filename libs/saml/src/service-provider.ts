@@ -2,7 +2,8 @@ import { inflateRawSync } from 'node:zlib';
 import { CacheProvider, SAML, SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
 import { classifyNodeSamlError, SamlValidationError } from './errors';
 import { IdpMetadata, toPem } from './idp-metadata';
-import { ALLOWED_SIGNATURE_ALGORITHMS, assertionId, checkVerifiedResponse, precheckLogout, precheckResponse } from './response-checks';
+import { attr, decodeSamlMessage, parseXml } from './xml';
+import { ALLOWED_SIGNATURE_ALGORITHMS, checkVerifiedResponse, precheckLogout, precheckResponse } from './response-checks';
 
 export interface ServiceProviderConfig {
   /** The IdP id used in URLs. */
@@ -26,19 +27,46 @@ export interface ServiceProviderConfig {
   allowIdpInitiated?: boolean;
   clockSkewMs: number;
   requestTtlMs: number;
-  /** Shared store of outstanding AuthnRequest ids (InResponseTo, one-time use). */
-  requestStore: CacheProvider;
+  /**
+   * Shared store of outstanding request ids (AuthnRequests and LogoutRequests): saved when a
+   * request is sent, consumed once by its answer. Not needed to verify a response (see
+   * `verifyPostResponse`), which is why a validation worker builds providers without it.
+   */
+  requestStore?: RequestIdStore;
+  /** Names this configuration; a validation worker keeps one provider per version. */
+  version?: string;
 }
+
+/** node-saml's cache (it saves request ids) plus an atomic one-time consume for the answer. */
+export interface RequestIdStore extends CacheProvider {
+  /** true exactly once for an id saved and not expired; false afterwards or for unknown ids. */
+  consume(id: string): Promise<boolean>;
+}
+
+/** The serialisable part of a provider's configuration: what a validation worker needs. */
+export type VerifierConfig = Omit<ServiceProviderConfig, 'requestStore'>;
 
 export interface ValidatedLogin {
   nameId: string;
   nameIdFormat: string;
   sessionIndex?: string;
   issuer: string;
+  /** The request this response answers (Response or SubjectConfirmationData InResponseTo). */
   inResponseTo?: string;
+  /** Both InResponseTo values as sent, for the one-time check (`consumeInResponseTo`). */
+  responseInResponseTo: string | null;
+  subjectInResponseTo: string | null;
   assertionId: string;
   assertionExpiresAt?: Date;
   attributes: Record<string, string[]>;
+}
+
+export type AuthnRequestOut = ({ kind: 'redirect'; url: string } | { kind: 'post'; action: string; fields: Record<string, string> }) & { requestId: string; xml: string };
+
+function requestIdOf(xml: string): string {
+  const id = attr(parseXml(xml).documentElement, 'ID');
+  if (!id) throw new Error('node-saml produced an AuthnRequest without an ID');
+  return id;
 }
 
 export const spUrls = (publicUrl: string, idpId: string) => {
@@ -59,7 +87,6 @@ export const MIN_CLOCK_SKEW_MS = 5_000;
  */
 export class SamlServiceProvider {
   private readonly saml: SAML;
-  private readonly logoutResponses: SAML;
   private readonly entryPoint: string;
   readonly urls: ReturnType<typeof spUrls>;
   readonly binding: 'HTTP-Redirect' | 'HTTP-POST';
@@ -86,8 +113,9 @@ export class SamlServiceProvider {
       wantAssertionsSigned: true,
       wantAuthnResponseSigned: false,
       acceptedClockSkewMs: Math.max(config.clockSkewMs, MIN_CLOCK_SKEW_MS),
-      // IdP-initiated responses carry no InResponseTo; one that does is still checked (once).
-      validateInResponseTo: config.allowIdpInitiated ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
+      // InResponseTo is ours (consumeInResponseTo): atomic, one-time, and bound to the browser's
+      // login state; verifying a response then needs no store and can run on a worker thread.
+      validateInResponseTo: ValidateInResponseTo.never,
       requestIdExpirationPeriodMs: config.requestTtlMs,
       cacheProvider: config.requestStore,
       identifierFormat: config.nameIdFormat ?? null,
@@ -102,21 +130,38 @@ export class SamlServiceProvider {
       logoutCallbackUrl: this.urls.slo,
     };
     this.saml = new SAML(options);
-    // node-saml reads InResponseTo of POSTed LogoutResponses from a <Response> element they do not
-    // have: that check is ours (one-time, against the same request store), this instance skips it.
-    this.logoutResponses = new SAML({ ...options, validateInResponseTo: ValidateInResponseTo.never });
   }
 
-  /** URL to send the browser to (HTTP-Redirect binding), signed with RSA-SHA256. */
-  authorizeUrl(relayState: string): Promise<string> {
-    return this.saml.getAuthorizeUrlAsync(relayState, undefined, {});
+  /** The configuration without the store, for a validation worker. */
+  get verifierConfig(): VerifierConfig {
+    const { requestStore: _store, ...rest } = this.config;
+    return rest;
   }
 
-  /** The fields of a signed AuthnRequest for the HTTP-POST binding, and where to post them. */
-  async authorizePost(relayState: string): Promise<{ action: string; fields: Record<string, string> }> {
-    const message = await this.saml.getAuthorizeMessageAsync(relayState, undefined, {});
-    const fields = Object.fromEntries(Object.entries(message).map(([k, v]) => [k, String(v)]));
-    return { action: this.entryPoint, fields };
+  private get store(): RequestIdStore {
+    if (!this.config.requestStore) throw new Error('this service provider was built without a request store (verification only)');
+    return this.config.requestStore;
+  }
+
+  /**
+   * A signed AuthnRequest (RSA-SHA256) in this IdP's binding: where to send the browser, the
+   * request id its answer must carry (InResponseTo) and the request XML for the login trace.
+   */
+  async authnRequest(relayState: string): Promise<AuthnRequestOut> {
+    let out: AuthnRequestOut;
+    if (this.binding === 'HTTP-POST') {
+      const message = await this.saml.getAuthorizeMessageAsync(relayState, undefined, {});
+      const fields = Object.fromEntries(Object.entries(message).map(([k, v]) => [k, String(v)]));
+      const xml = decodeSamlMessage(fields.SAMLRequest ?? '', false);
+      out = { kind: 'post', action: this.entryPoint, fields, requestId: requestIdOf(xml), xml };
+    } else {
+      const url = await this.saml.getAuthorizeUrlAsync(relayState, undefined, {});
+      const xml = decodeSamlMessage(new URL(url).searchParams.get('SAMLRequest') ?? '', true);
+      out = { kind: 'redirect', url, requestId: requestIdOf(xml), xml };
+    }
+    // node-saml saves AuthnRequest ids only when it checks InResponseTo itself; we do (consumeInResponseTo).
+    await this.store.saveAsync(out.requestId, new Date().toISOString());
+    return out;
   }
 
   /** Whether the IdP has a single logout endpoint. */
@@ -153,21 +198,26 @@ export class SamlServiceProvider {
         if (typeof params.Signature !== 'string' || !sigAlg) throw new SamlValidationError('signature', 'the logout message is not signed');
         if (!ALLOWED_SIGNATURE_ALGORITHMS.has(sigAlg)) throw new SamlValidationError('algorithm', `signature algorithm ${sigAlg} is refused`);
         // node-saml inflates without a limit: a deflate bomb stops here, before it.
+        let inflated: string;
         try {
-          inflateRawSync(Buffer.from(message, 'base64'), { maxOutputLength: MAX_INFLATED_BYTES });
+          inflated = inflateRawSync(Buffer.from(message, 'base64'), { maxOutputLength: MAX_INFLATED_BYTES }).toString('utf8');
         } catch {
           throw new SamlValidationError('malformed', `the logout message does not inflate to a SAML message under ${MAX_INFLATED_BYTES} bytes`);
         }
-        return checkIssuer(await this.saml.validateRedirectAsync(params as Record<string, string>, originalQuery));
+        const result = checkIssuer(await this.saml.validateRedirectAsync(params as Record<string, string>, originalQuery));
+        if (typeof params.SAMLResponse === 'string') {
+          const inResponseTo = attr(parseXml(inflated).documentElement, 'InResponseTo');
+          if (!inResponseTo || !(await this.store.consume(inResponseTo))) throw new SamlValidationError('in_response_to', 'the LogoutResponse answers no logout started here');
+        }
+        return result;
       }
       const xml = Buffer.from(message, 'base64').toString('utf8');
       const { inResponseTo } = precheckLogout(xml, this.urls.slo);
       if (typeof params.SAMLRequest === 'string') return checkIssuer(await this.saml.validatePostRequestAsync({ SAMLRequest: params.SAMLRequest }));
-      if (!inResponseTo || !(await this.config.requestStore.getAsync(inResponseTo))) {
+      if (!inResponseTo || !(await this.store.consume(inResponseTo))) {
         throw new SamlValidationError('in_response_to', 'the LogoutResponse answers no logout started here');
       }
-      await this.config.requestStore.removeAsync(inResponseTo);
-      return checkIssuer(await this.logoutResponses.validatePostResponseAsync({ SAMLResponse: params.SAMLResponse as string }));
+      return checkIssuer(await this.saml.validatePostResponseAsync({ SAMLResponse: params.SAMLResponse as string }));
     } catch (err) {
       throw classifyNodeSamlError(err);
     }
@@ -183,8 +233,22 @@ export class SamlServiceProvider {
     return this.saml.generateServiceProviderMetadata(this.config.encryptionCert ?? null, signing);
   }
 
-  /** Validates a POSTed SAMLResponse; throws SamlValidationError with the reason. */
-  async validatePostResponse(samlResponse: string): Promise<ValidatedLogin> {
+  /**
+   * Validates a POSTed SAMLResponse in full: `verifyPostResponse`, then `consumeInResponseTo`.
+   * Throws SamlValidationError with the reason.
+   */
+  async validatePostResponse(samlResponse: string, expectedRequestId?: string): Promise<ValidatedLogin> {
+    const login = await this.verifyPostResponse(samlResponse);
+    await this.consumeInResponseTo(login, expectedRequestId);
+    return login;
+  }
+
+  /**
+   * Everything but the request-id check, with no I/O (so it can run on a worker thread): size,
+   * DTD, comments and algorithm prechecks, node-saml's signature / decryption / conditions /
+   * audience checks, then Destination, Issuer, Recipient and SubjectConfirmationData expiry.
+   */
+  async verifyPostResponse(samlResponse: string): Promise<ValidatedLogin> {
     if (typeof samlResponse !== 'string' || samlResponse.length === 0) throw new SamlValidationError('malformed', 'no SAMLResponse was posted');
     const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
     const doc = precheckResponse(xml);
@@ -197,18 +261,43 @@ export class SamlServiceProvider {
     if (!profile) throw new SamlValidationError('malformed', 'the response carried no assertion');
     const assertionXml = profile.getAssertionXml?.();
     if (!assertionXml) throw new SamlValidationError('malformed', 'the response carried no assertion');
-    checkVerifiedResponse(doc, assertionXml, { acsUrl: this.urls.acs, idpEntityId: this.config.idp.entityId, clockSkewMs: Math.max(this.config.clockSkewMs, MIN_CLOCK_SKEW_MS) });
-    const { id, notOnOrAfter } = assertionId(assertionXml);
+    const facts = checkVerifiedResponse(doc, assertionXml, { acsUrl: this.urls.acs, idpEntityId: this.config.idp.entityId, clockSkewMs: Math.max(this.config.clockSkewMs, MIN_CLOCK_SKEW_MS) });
     return {
       nameId: profile.nameID,
       nameIdFormat: profile.nameIDFormat,
       sessionIndex: profile.sessionIndex,
       issuer: profile.issuer,
-      inResponseTo: typeof profile.inResponseTo === 'string' ? profile.inResponseTo : undefined,
-      assertionId: id,
-      assertionExpiresAt: notOnOrAfter,
+      inResponseTo: facts.responseInResponseTo ?? facts.subjectInResponseTo ?? undefined,
+      responseInResponseTo: facts.responseInResponseTo,
+      subjectInResponseTo: facts.subjectInResponseTo,
+      assertionId: facts.id,
+      assertionExpiresAt: facts.notOnOrAfter,
       attributes: normaliseAttributes(profile.attributes),
     };
+  }
+
+  /**
+   * The response answers an outstanding request, once: the Response's and the assertion's
+   * InResponseTo agree, the id is consumed atomically from the shared store (also when only one
+   * of the two carries it), and it is the request this browser's login started (`expected`,
+   * from the RelayState-bound login state; null when this browser started no login, undefined to
+   * skip that check). No InResponseTo is accepted only for IdP-initiated login, when it is on.
+   */
+  async consumeInResponseTo(login: Pick<ValidatedLogin, 'responseInResponseTo' | 'subjectInResponseTo'>, expected?: string | null): Promise<void> {
+    const { responseInResponseTo: onResponse, subjectInResponseTo: onSubject } = login;
+    if (onResponse && onSubject && onResponse !== onSubject) {
+      throw new SamlValidationError('in_response_to', `the Response answers ${onResponse} but its assertion answers ${onSubject}`);
+    }
+    const id = onResponse ?? onSubject;
+    if (!id) {
+      if (this.config.allowIdpInitiated && !expected) return;
+      throw new SamlValidationError('in_response_to', 'the response has no InResponseTo: it answers no request (unsolicited)');
+    }
+    if (!(await this.store.consume(id))) throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers no outstanding request (unknown, expired or already used)`);
+    if (expected === null) throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers a login this browser did not start (no RelayState of ours)`);
+    if (expected !== undefined && id !== expected) {
+      throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers another browser's request, not this login's (${expected})`);
+    }
   }
 }
 

@@ -15,6 +15,8 @@ export interface ResponseOptions {
   spEntityId: string;
   acsUrl: string;
   inResponseTo?: string;
+  /** InResponseTo on the assertion's SubjectConfirmationData: the Response's by default, null for none. */
+  subjectInResponseTo?: string | null;
   nameId?: string;
   attributes?: Record<string, string[]>;
   destination?: string | null;
@@ -50,6 +52,8 @@ export function buildResponseXml(o: ResponseOptions): string {
   const responseId = `_resp${crypto.randomUUID()}`;
   const assertionId = o.assertionId ?? `_a${crypto.randomUUID()}`;
   const irt = o.inResponseTo ? ` InResponseTo="${esc(o.inResponseTo)}"` : '';
+  const subjectIrtValue = o.subjectInResponseTo === undefined ? o.inResponseTo : o.subjectInResponseTo;
+  const subjectIrt = subjectIrtValue ? ` InResponseTo="${esc(subjectIrtValue)}"` : '';
   const destination = o.destination === null ? '' : ` Destination="${esc(o.destination ?? o.acsUrl)}"`;
   const recipient = o.recipient === null ? '' : ` Recipient="${esc(o.recipient ?? o.acsUrl)}"`;
   const attributes = Object.entries(o.attributes ?? {})
@@ -67,7 +71,7 @@ export function buildResponseXml(o: ResponseOptions): string {
     `<saml:Assertion ID="${assertionId}" Version="2.0" IssueInstant="${now.toISOString()}">` +
     `<saml:Issuer>${esc(o.assertionIssuer ?? o.issuer ?? o.idpEntityId)}</saml:Issuer>` +
     `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">${esc(o.nameId ?? 'alice')}</saml:NameID>` +
-    `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData${irt} NotOnOrAfter="${until}"${recipient}/></saml:SubjectConfirmation></saml:Subject>` +
+    `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData${subjectIrt} NotOnOrAfter="${until}"${recipient}/></saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${notBefore}" NotOnOrAfter="${until}"><saml:AudienceRestriction><saml:Audience>${esc(o.spEntityId)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
     `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_s${crypto.randomUUID()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` +

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { envBool, isPasswordHash, masterKeyEnv, parseEnv, port, sharedConfig, sharedEnv } from '@bridgekeeper/platform';
 
@@ -22,6 +23,8 @@ export const authEnvSchema = z.object({
   AUTH_CERT_EXPIRY_WARN_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   AUTH_SAML_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
   AUTH_SAML_REQUEST_TTL_MS: z.coerce.number().int().min(60_000).default(10 * 60_000),
+  /** Worker threads that verify SAML responses off the event loop. Default: CPUs − 1 (1 to 4); 0 verifies inline. */
+  AUTH_SAML_VALIDATION_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   /** How long a login waits for provisioning's answer before it shows an error page. */
   AUTH_PROVISIONING_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** Break-glass: a local directory user who may sign in with a password when the IdP is down. Off unless both are set. */
@@ -62,6 +65,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
       requestTtlMs: e.AUTH_SAML_REQUEST_TTL_MS,
       metadataAllowPrivate: e.AUTH_METADATA_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production',
       certificateWarnDays: e.AUTH_CERT_EXPIRY_WARN_DAYS,
+      validationThreads: e.AUTH_SAML_VALIDATION_THREADS ?? Math.min(4, Math.max(1, availableParallelism() - 1)),
     },
     provisioningTimeoutMs: e.AUTH_PROVISIONING_TIMEOUT_MS,
     loginTraceRetentionDays: e.AUTH_LOGIN_TRACE_RETENTION_DAYS,

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 export type LoginTraceStatus = 'started' | 'succeeded' | 'failed';
 
@@ -36,12 +36,13 @@ export class LoginTraceEntity {
   @Column({ name: 'user_id', type: 'varchar', length: 36, nullable: true })
   userId: string | null;
 
-  @Column({ type: 'simple-json' })
-  steps: LoginTraceStep[];
+  /** The request sent to the IdP (SAML AuthnRequest XML, or the OIDC authorization request), redacted. */
+  @Column({ name: 'request_message', type: 'text', nullable: true })
+  requestMessage: string | null;
 
-  /** The decoded AuthnRequest and Response, signatures and certificates redacted. */
-  @Column({ type: 'simple-json', nullable: true })
-  messages: { authnRequest?: string; response?: string } | null;
+  /** The IdP's answer (SAML Response XML, or the ID token's header and claims), signatures redacted. */
+  @Column({ name: 'response_message', type: 'text', nullable: true })
+  responseMessage: string | null;
 
   /** The attributes the IdP asserted. */
   @Column({ type: 'simple-json', nullable: true })
@@ -53,4 +54,24 @@ export class LoginTraceEntity {
 
   @Column({ name: 'completed_at', type: Date, nullable: true })
   completedAt: Date | null;
+}
+
+/** One step of a login attempt; appended, never rewritten. */
+@Entity({ name: 'login_trace_steps' })
+export class LoginTraceStepEntity {
+  /** Insertion order (bigint on PostgreSQL, read back as a string). */
+  @PrimaryGeneratedColumn()
+  id: number | string;
+
+  @Column({ name: 'trace_id', type: 'varchar', length: 36 })
+  traceId: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  step: string;
+
+  @Column({ type: 'text', nullable: true })
+  detail: string | null;
+
+  @Column()
+  at: Date;
 }

@@ -1,19 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
-import { LoginTraceEntity, LoginTraceStep } from './login-trace.entity';
+import { LoginTraceEntity, LoginTraceStep, LoginTraceStepEntity } from './login-trace.entity';
 
 export interface TracePatch {
   subject?: string;
   attributes?: Record<string, string[]>;
-  /** A protocol message to keep (already redacted). */
-  message?: { kind: 'authnRequest' | 'response'; xml: string };
+  /** A protocol message to keep (already redacted): what we asked the IdP, or what it answered. */
+  message?: { kind: 'request' | 'response'; text: string };
 }
 
-/** Records every login attempt; error pages show its id so an admin can look it up. */
+/** A trace as the API shows it: the attempt, its messages and its steps in order. */
+export type LoginTraceView = Omit<LoginTraceEntity, 'requestMessage' | 'responseMessage'> & {
+  messages: { request: string | null; response: string | null };
+  steps: LoginTraceStep[];
+};
+
+/**
+ * Records every login attempt; error pages show its id so an admin can look it up. Steps are
+ * appended rows and each message has its own column, so concurrent writers never lose anything.
+ */
 @Injectable()
 export class LoginTraceService {
-  constructor(@InjectRepository(LoginTraceEntity) private readonly traces: Repository<LoginTraceEntity>) {}
+  constructor(
+    @InjectRepository(LoginTraceEntity) private readonly traces: Repository<LoginTraceEntity>,
+    @InjectRepository(LoginTraceStepEntity) private readonly steps: Repository<LoginTraceStepEntity>,
+  ) {}
 
   async start(idp: string, protocol: 'saml' | 'oidc', step: string, detail?: string): Promise<string> {
     const id = crypto.randomUUID();
@@ -26,27 +38,35 @@ export class LoginTraceService {
       reason: null,
       subject: null,
       userId: null,
-      steps: [this.entry(step, detail)],
-      messages: null,
+      requestMessage: null,
+      responseMessage: null,
       attributes: null,
       startedAt: new Date(),
       completedAt: null,
     });
+    await this.append(id, step, detail);
     return id;
   }
 
   async step(id: string, step: string, detail?: string, patch: TracePatch = {}): Promise<void> {
-    const trace = await this.traces.findOneBy({ id });
-    if (!trace) return;
     const { message, ...rest } = patch;
-    const messages = message ? { ...(trace.messages ?? {}), [message.kind]: message.xml } : undefined;
-    await this.traces.update({ id }, { ...rest, ...(messages ? { messages } : {}), steps: [...trace.steps, this.entry(step, detail)] });
+    const columns: Partial<LoginTraceEntity> = { ...rest };
+    if (message?.kind === 'request') columns.requestMessage = message.text;
+    if (message?.kind === 'response') columns.responseMessage = message.text;
+    if (Object.keys(columns).length > 0) await this.traces.update({ id }, columns);
+    await this.append(id, step, detail);
   }
 
-  /** Drops traces older than the retention period. */
+  /** Drops traces older than the retention period (their steps go with them). */
   async purgeOlderThan(days: number): Promise<number> {
-    const result = await this.traces.delete({ startedAt: LessThan(new Date(Date.now() - days * 86_400_000)) });
-    return result.affected ?? 0;
+    const cutoff = new Date(Date.now() - days * 86_400_000);
+    const old = await this.traces.find({ select: { id: true }, where: { startedAt: LessThan(cutoff) } });
+    for (let i = 0; i < old.length; i += 500) {
+      const ids = old.slice(i, i + 500).map((t) => t.id);
+      await this.steps.createQueryBuilder().delete().where('trace_id IN (:...ids)', { ids }).execute();
+      await this.traces.createQueryBuilder().delete().where('id IN (:...ids)', { ids }).execute();
+    }
+    return old.length;
   }
 
   async succeed(id: string, userId: string, detail: string): Promise<void> {
@@ -61,13 +81,23 @@ export class LoginTraceService {
     return this.traces.findOneBy({ id });
   }
 
-  private async finish(id: string, patch: Partial<LoginTraceEntity>, step: string, detail: string): Promise<void> {
-    const trace = await this.traces.findOneBy({ id });
-    if (!trace) return;
-    await this.traces.update({ id }, { ...patch, completedAt: new Date(), steps: [...trace.steps, this.entry(step, detail)] });
+  /** The trace with its messages and steps, for the admin API. */
+  async view(trace: LoginTraceEntity): Promise<LoginTraceView> {
+    const steps = await this.steps.find({ where: { traceId: trace.id }, order: { id: 'ASC' } });
+    const { requestMessage, responseMessage, ...rest } = trace;
+    return {
+      ...rest,
+      messages: { request: requestMessage, response: responseMessage },
+      steps: steps.map((s) => ({ at: s.at.toISOString(), step: s.step, ...(s.detail ? { detail: s.detail } : {}) })),
+    };
   }
 
-  private entry(step: string, detail?: string): LoginTraceStep {
-    return { at: new Date().toISOString(), step, ...(detail ? { detail } : {}) };
+  private async finish(id: string, patch: Partial<LoginTraceEntity>, step: string, detail: string): Promise<void> {
+    await this.traces.update({ id }, { ...patch, completedAt: new Date() });
+    await this.append(id, step, detail);
+  }
+
+  private async append(traceId: string, step: string, detail?: string): Promise<void> {
+    await this.steps.insert({ traceId, step: step.slice(0, 64), detail: detail ?? null, at: new Date() });
   }
 }

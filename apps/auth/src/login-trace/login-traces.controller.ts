@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ApiZodQuery, dbDate, keysetPage, pageQuery, ZodPipe } from '@bridgekeeper/platform';
 import { LoginTraceEntity } from './login-trace.entity';
+import { LoginTraceService } from './login-trace.service';
 
 const listTraces = z
   .object({
@@ -21,7 +22,10 @@ const listTraces = z
 @ApiBearerAuth()
 @Controller('api/v1/login-traces')
 export class LoginTracesController {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly traces: LoginTraceService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Recent login attempts, newest first' })
@@ -32,14 +36,14 @@ export class LoginTracesController {
     if (q.idp) qb.andWhere('t.idp = :idp', { idp: q.idp });
     if (q.reasonCode) qb.andWhere('t.reason_code = :rc', { rc: q.reasonCode });
     if (q.since) qb.andWhere('t.started_at >= :since', { since: dbDate(this.db, new Date(q.since)) });
-    return keysetPage(qb, { ds: this.db, alias: 't', column: 'started_at', property: 'startedAt', isDate: true, descending: true, limit: q.limit, cursor: q.cursor, map: (t) => t });
+    return keysetPage(qb, { ds: this.db, alias: 't', column: 'started_at', property: 'startedAt', isDate: true, descending: true, limit: q.limit, cursor: q.cursor, map: ({ requestMessage: _req, responseMessage: _res, ...t }) => t });
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One login attempt with every step and the reason it failed' })
   async get(@Param('id') id: string) {
-    const trace = /^[0-9a-f-]{36}$/i.test(id) ? await this.db.getRepository(LoginTraceEntity).findOneBy({ id }) : null;
+    const trace = /^[0-9a-f-]{36}$/i.test(id) ? await this.traces.find(id) : null;
     if (!trace) throw new NotFoundException(`no login trace ${id}`);
-    return trace;
+    return this.traces.view(trace);
   }
 }

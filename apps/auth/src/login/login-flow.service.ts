@@ -5,7 +5,7 @@ import { LessThan, Repository } from 'typeorm';
 import { UserAuthenticatedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { safeReturnTo } from '@bridgekeeper/platform';
-import { decodeSamlMessage, redactSamlXml, SamlValidationError } from '@bridgekeeper/saml';
+import { decodeSamlMessage, redactSamlXml, SamlValidationError, SamlValidationPool } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { LoginTraceService } from '../login-trace/login-trace.service';
 import { OutcomeWaiter } from '../provisioning-outcome/outcome-waiter.service';
@@ -39,6 +39,7 @@ export class LoginFlowService {
     @InjectRepository(LoginStateEntity) private readonly states: Repository<LoginStateEntity>,
     private readonly idps: SamlIdpRegistry,
     private readonly replay: AssertionReplayStore,
+    private readonly validation: SamlValidationPool,
     private readonly traces: LoginTraceService,
     private readonly bus: EventBus,
     private readonly outcomes: OutcomeWaiter,
@@ -85,16 +86,20 @@ export class LoginFlowService {
       throw new LoginError(503, 'idp_unavailable', 'Identity provider unavailable', 'The identity provider cannot be reached right now. Try again in a moment.', traceId);
     }
     const relayState = randomBytes(24).toString('base64url');
-    await this.states.insert({ relayState, idp: idpId, returnTo, traceId, expiresAt: new Date(Date.now() + this.config.saml.requestTtlMs) });
-    if (sp.binding === 'HTTP-POST') {
-      const post = await sp.authorizePost(relayState);
-      await this.traces.step(traceId, 'saml.authn-request', 'binding HTTP-POST', { message: { kind: 'authnRequest', xml: redactSamlXml(decodeSamlMessage(post.fields.SAMLRequest, false)) } });
-      return { kind: 'post', idp: idpId, ...post };
-    }
-    const url = await sp.authorizeUrl(relayState);
-    const request = new URL(url).searchParams.get('SAMLRequest') ?? '';
-    await this.traces.step(traceId, 'saml.authn-request', 'binding HTTP-Redirect', { message: { kind: 'authnRequest', xml: redactSamlXml(decodeSamlMessage(request, true)) } });
-    return { kind: 'redirect', idp: idpId, url };
+    const request = await sp.authnRequest(relayState);
+    await this.states.insert({
+      relayState,
+      idp: idpId,
+      returnTo,
+      traceId,
+      requestId: request.requestId,
+      codeVerifier: null,
+      nonce: null,
+      expiresAt: new Date(Date.now() + this.config.saml.requestTtlMs),
+    });
+    await this.traces.step(traceId, 'saml.authn-request', `binding ${sp.binding}, request ${request.requestId}`, { message: { kind: 'request', text: redactSamlXml(request.xml) } });
+    if (request.kind === 'post') return { kind: 'post', idp: idpId, action: request.action, fields: request.fields };
+    return { kind: 'redirect', idp: idpId, url: request.url };
   }
 
   async completeSaml(idpId: string, body: Record<string, unknown>): Promise<LoginDone> {
@@ -110,7 +115,7 @@ export class LoginFlowService {
     const state = relayState ? await this.consumeState(relayState, idpId) : null;
     const traceId = state?.traceId ?? (await this.traces.start(idpId, 'saml', 'saml.unsolicited-response'));
     const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '';
-    await this.traces.step(traceId, 'saml.response-received', undefined, { message: { kind: 'response', xml: redactSamlXml(decodeSamlMessage(samlResponse, false)) } });
+    await this.traces.step(traceId, 'saml.response-received', undefined, { message: { kind: 'response', text: redactSamlXml(decodeSamlMessage(samlResponse, false)) } });
     const refuse = async (code: string, reason: string, status = 400, message?: string) => {
       await this.traces.fail(traceId, code, reason);
       return new LoginError(status, code, 'Sign-in refused', message ?? `The identity provider's answer was refused: ${reason}`, traceId);
@@ -125,12 +130,15 @@ export class LoginFlowService {
     }
     let login;
     try {
-      login = await sp.validatePostResponse(samlResponse);
+      login = await this.validation.verify(sp, samlResponse);
+      if (!state && !login.inResponseTo && !idp.options.allowIdpInitiated) {
+        throw new SamlValidationError('unsolicited', 'the response answers no login started here (IdP-initiated login is off)');
+      }
+      await sp.consumeInResponseTo(login, state ? state.requestId : null);
     } catch (err) {
       if (err instanceof SamlValidationError) throw await refuse(err.code, err.message);
       throw err;
     }
-    if (!state && !idp.options.allowIdpInitiated) throw await refuse('unsolicited', 'the response answers no login started here (IdP-initiated login is off)');
     // IdP-initiated: RelayState may name where to go, but only an allowed address.
     const returnTo = state?.returnTo ?? safeReturnTo(rawRelayState, new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins) ?? '/';
     const expiresAt = login.assertionExpiresAt ?? new Date(Date.now() + this.config.saml.requestTtlMs);

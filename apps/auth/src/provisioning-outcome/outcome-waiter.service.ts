@@ -36,8 +36,8 @@ export class OutcomeWaiter implements OnApplicationBootstrap {
       CONSUMERS.provisioningLogins,
       (dl) => {
         const traceId = (dl.event as { data?: { traceId?: string } } | undefined)?.data?.traceId;
-        // Recorded a moment later, after a waiting login has written its own failure.
-        if (traceId) setTimeout(() => void this.traces.step(traceId, 'provisioning.dead-lettered', `after ${dl.deliveries} tries: ${dl.error}`).catch(() => undefined), 2000).unref();
+        // Steps are appended rows: this one never clobbers what the waiting login writes.
+        if (traceId) void this.traces.step(traceId, 'provisioning.dead-lettered', `after ${dl.deliveries} tries: ${dl.error}`).catch(() => undefined);
       },
       'auth-dead-letters',
     );

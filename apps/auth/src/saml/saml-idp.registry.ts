@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { IdpMetadata, SamlServiceProvider } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
@@ -56,16 +57,19 @@ export class SamlIdpRegistry {
       throw new IdpUnavailableError(`the metadata of identity provider '${id}' could not be loaded: ${(err as Error).message}`);
     }
     const { signing, encryption, next } = await this.keys.samlSpKeyRing(id);
-    const version = `${idp.updatedAt.getTime()}:${JSON.stringify(idp.options)}:${idp.metadata!.signingCertificates.join()}:${signing.id}:${encryption.id}:${next?.id ?? ''}`;
+    const version = createHash('sha256')
+      .update(`${id}:${idp.updatedAt.getTime()}:${JSON.stringify(idp.options)}:${JSON.stringify(idp.metadata)}:${signing.id}:${encryption.id}:${next?.id ?? ''}`)
+      .digest('base64url');
     const hit = this.built.get(id);
     if (hit?.version === version) return hit.sp;
-    const sp = this.build(idp, idp.metadata!, signing, encryption, next);
+    const sp = this.build(idp, idp.metadata!, signing, encryption, next, version);
     this.built.set(id, { version, sp });
     return sp;
   }
 
-  private build(idp: IdpEntity, metadata: IdpMetadata, key: SpKey, encryption: SpKey, next: SpKey | null): SamlServiceProvider {
+  private build(idp: IdpEntity, metadata: IdpMetadata, key: SpKey, encryption: SpKey, next: SpKey | null, version?: string): SamlServiceProvider {
     return new SamlServiceProvider({
+      version,
       idpId: idp.id,
       publicUrl: this.config.publicUrl,
       idp: metadata,

@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { CacheItem, CacheProvider } from '@node-saml/node-saml';
-import { LessThan, QueryFailedError, Repository } from 'typeorm';
+import type { CacheItem } from '@node-saml/node-saml';
+import type { RequestIdStore } from '@bridgekeeper/saml';
+import { LessThan, MoreThan, QueryFailedError, Repository } from 'typeorm';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { SamlAssertionEntity, SamlRequestEntity } from './saml-request.entity';
 
-/** node-saml's InResponseTo cache, in the database so every auth instance sees the same requests. */
+/** Outstanding request ids, in the database so every auth instance sees the same requests. */
 @Injectable()
-export class SamlRequestStore implements CacheProvider {
+export class SamlRequestStore implements RequestIdStore {
   constructor(
     @InjectRepository(SamlRequestEntity) private readonly requests: Repository<SamlRequestEntity>,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
@@ -22,6 +23,12 @@ export class SamlRequestStore implements CacheProvider {
   async getAsync(key: string): Promise<string | null> {
     const row = await this.requests.findOneBy({ id: key });
     return row && row.expiresAt.getTime() > Date.now() ? row.value : null;
+  }
+
+  /** One DELETE: of two instances answering the same id at once, exactly one wins. */
+  async consume(id: string): Promise<boolean> {
+    const result = await this.requests.delete({ id, expiresAt: MoreThan(new Date()) });
+    return (result.affected ?? 0) === 1;
   }
 
   async removeAsync(key: string | null): Promise<string | null> {
