@@ -80,6 +80,14 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     return idp;
   };
 
+  /** Keycloak's Admin REST API on the bridgekeeper realm. */
+  const keycloakAdmin = async () => {
+    const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
+    await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
+    kc.setConfig({ realmName: 'bridgekeeper' });
+    return kc;
+  };
+
   const sessionOf = async (page: Page) => {
     const res = await page.context().request.get(`${base}/session`);
     return { status: res.status(), body: res.ok() ? await res.json() : undefined };
@@ -166,9 +174,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
   });
 
   it('follows Keycloak on the next login: a changed email and changed groups reach the directory (JIT)', async () => {
-    const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
-    await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
-    kc.setConfig({ realmName: 'bridgekeeper' });
+    const kc = await keycloakAdmin();
     const [alice] = await kc.users.find({ username: 'alice', exact: true });
     const groups = await kc.groups.find({ briefRepresentation: true });
     const staff = groups.find((g) => g.name === 'staff')!;
@@ -328,9 +334,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
   it('accepts encrypted assertions (Keycloak encrypts to the SP encryption certificate from our metadata)', async () => {
     await adminApi('auth', 'POST', '/api/v1/idps', { id: 'keycloak-enc', name: 'Keycloak (encrypted)', metadataUrl: `${KEYCLOAK}/realms/bridgekeeper/protocol/saml/descriptor` });
     registerSp(base, 'keycloak-enc', '--encrypt');
-    const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
-    await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
-    kc.setConfig({ realmName: 'bridgekeeper' });
+    const kc = await keycloakAdmin();
     const username = `enc-${Math.random().toString(36).slice(2, 8)}`;
     const { id: kcUserId } = await kc.users.create({ username, email: `${username}@example.com`, firstName: 'En', lastName: 'Crypted', enabled: true, emailVerified: true, credentials: [{ type: 'password', value: 'pw', temporary: false }] });
     try {
@@ -349,9 +353,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
 
   it('accepts an IdP-initiated login only on an IdP that allows it', async () => {
     await addIdp('keycloak-idpinit', { allowIdpInitiated: true });
-    const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
-    await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
-    kc.setConfig({ realmName: 'bridgekeeper' });
+    const kc = await keycloakAdmin();
     const urlName = `bk-${Math.random().toString(36).slice(2, 8)}`;
     const [client] = await kc.clients.find({ clientId: `${base}/saml/keycloak-idpinit/metadata` });
     await kc.clients.update({ id: client.id! }, { ...client, attributes: { ...client.attributes, saml_idp_initiated_sso_url_name: urlName, saml_idp_initiated_sso_relay_state: '/session' } });
@@ -405,6 +407,43 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       await page.context().close();
     } finally {
       await stack.services.directory.start();
+    }
+  });
+  it('survives a Keycloak key rollover: a new realm key is trusted once the metadata is refreshed, and the old key keeps working', async () => {
+    const kc = await keycloakAdmin();
+    const realm = await kc.realms.findOne({ realm: 'bridgekeeper' });
+    const before = await adminApi('auth', 'POST', '/api/v1/idps/keycloak/refresh-metadata');
+    expect(before.idp.certificates).toHaveLength(1);
+    const keyConfig = { priority: ['500'], keySize: ['2048'], enabled: ['true'], algorithm: ['RS256'] };
+    const { id: componentId } = await kc.components.create({
+      name: `e2e-rollover-${Date.now()}`,
+      providerId: 'rsa-generated',
+      providerType: 'org.keycloak.keys.KeyProvider',
+      parentId: realm!.id,
+      config: { ...keyConfig, active: ['true'] },
+    });
+    try {
+      // Keycloak now signs with its new key, which Bridgekeeper has not seen: refused, nothing logged in.
+      const refused = await signIn('alice', 'alice');
+      const [trace] = await rows('SELECT reason_code FROM auth.login_traces WHERE id = $1', [(await refused.textContent('#trace-id'))!]);
+      expect(trace.reason_code).toBe('signature');
+      await refused.context().close();
+
+      // The refreshed metadata carries both certificates; the new key signs and is accepted.
+      const refreshed = await adminApi('auth', 'POST', '/api/v1/idps/keycloak/refresh-metadata');
+      expect(refreshed.idp.certificates).toHaveLength(2);
+      const page = await signIn('alice', 'alice');
+      expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username: 'alice' } } });
+      await page.context().close();
+
+      // The new key is taken out of signing (passive): Keycloak signs with the old key again, still trusted.
+      await kc.components.update({ id: componentId }, { name: 'e2e-rollover-passive', providerId: 'rsa-generated', providerType: 'org.keycloak.keys.KeyProvider', parentId: realm!.id, config: { ...keyConfig, active: ['false'] } });
+      const again = await signIn('alice', 'alice');
+      expect((await sessionOf(again)).status).toBe(200);
+      await again.context().close();
+    } finally {
+      await kc.components.del({ id: componentId });
+      await adminApi('auth', 'POST', '/api/v1/idps/keycloak/refresh-metadata');
     }
   });
 });

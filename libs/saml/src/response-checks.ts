@@ -37,14 +37,7 @@ export function precheckResponse(xml: string): Document {
   if (root.localName !== 'Response' || root.namespaceURI !== 'urn:oasis:names:tc:SAML:2.0:protocol') {
     throw new SamlValidationError('malformed', 'the message is not a SAML 2.0 Response');
   }
-  for (const m of nodes('//ds:SignatureMethod', doc)) {
-    const alg = attr(m, 'Algorithm') ?? '';
-    if (!ALLOWED_SIGNATURE_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `signature algorithm ${alg || '(none)'} is refused`);
-  }
-  for (const m of nodes('//ds:DigestMethod', doc)) {
-    const alg = attr(m, 'Algorithm') ?? '';
-    if (!ALLOWED_DIGEST_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `digest algorithm ${alg || '(none)'} is refused`);
-  }
+  checkSignatureAlgorithms(doc);
   const assertions = nodes('//saml:Assertion | //saml:EncryptedAssertion', doc).length;
   if (assertions > 1) throw new SamlValidationError('malformed', `the response holds ${assertions} assertions; exactly one is accepted`);
   return doc;
@@ -60,6 +53,21 @@ export interface VerifiedAssertionFacts {
   subjectInResponseTo: string | null;
 }
 
+/**
+ * Every signature's SignatureMethod and Reference DigestMethod on the allow-list. (DigestMethod
+ * elsewhere, such as RSA-OAEP's inside an EncryptedKey, is key transport, not a signature.)
+ */
+export function checkSignatureAlgorithms(ctx: Node): void {
+  for (const m of nodes('.//ds:Signature/ds:SignedInfo/ds:SignatureMethod', ctx)) {
+    const alg = attr(m, 'Algorithm') ?? '';
+    if (!ALLOWED_SIGNATURE_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `signature algorithm ${alg || '(none)'} is refused`);
+  }
+  for (const m of nodes('.//ds:Signature/ds:SignedInfo/ds:Reference/ds:DigestMethod', ctx)) {
+    const alg = attr(m, 'Algorithm') ?? '';
+    if (!ALLOWED_DIGEST_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `digest algorithm ${alg || '(none)'} is refused`);
+  }
+}
+
 export function checkVerifiedResponse(doc: Document, assertionXml: string, expect: ResponseExpectations): VerifiedAssertionFacts {
   const root = doc.documentElement;
   const destination = attr(root, 'Destination');
@@ -71,6 +79,8 @@ export function checkVerifiedResponse(doc: Document, assertionXml: string, expec
     throw new SamlValidationError('issuer', `the response was issued by ${responseIssuer}, not by ${expect.idpEntityId}`);
   }
   const assertion = parseXml(assertionXml).documentElement;
+  // An encrypted assertion's own signature was out of sight before decryption.
+  checkSignatureAlgorithms(assertion);
   const assertionIssuer = text('saml:Issuer', assertion);
   if (assertionIssuer !== expect.idpEntityId) {
     throw new SamlValidationError('issuer', `the assertion was issued by ${assertionIssuer ?? '(no Issuer)'}, not by ${expect.idpEntityId}`);
@@ -109,10 +119,7 @@ export function precheckLogout(xml: string, sloUrl: string): { inResponseTo: str
   }
   const destination = attr(root, 'Destination');
   if (destination !== null && destination !== sloUrl) throw new SamlValidationError('destination', `the logout message is addressed to ${destination}, not to ${sloUrl}`);
-  for (const m of nodes('//ds:SignatureMethod', doc)) {
-    const alg = attr(m, 'Algorithm') ?? '';
-    if (!ALLOWED_SIGNATURE_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `signature algorithm ${alg || '(none)'} is refused`);
-  }
+  checkSignatureAlgorithms(doc);
   if (nodes('/*/ds:Signature', doc).length === 0) throw new SamlValidationError('signature', 'the logout message is not signed');
   return { inResponseTo: attr(root, 'InResponseTo') };
 }

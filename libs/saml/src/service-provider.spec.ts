@@ -1,6 +1,6 @@
 import { deflateRawSync } from 'node:zlib';
 import type { CacheItem } from '@node-saml/node-saml';
-import { buildSignedResponse, ResponseOptions, TestIdpKeys, toBase64 } from '@bridgekeeper/testing';
+import { buildEncryptedResponse, buildSignedResponse, ResponseOptions, TestIdpKeys, toBase64 } from '@bridgekeeper/testing';
 import { generateSigningKeyPair, RequestIdStore, SamlServiceProvider, SamlValidationError, SamlValidationPool } from './index';
 
 /** node-saml's request-id store, in memory for this test (auth keeps it in its database). */
@@ -36,7 +36,7 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
   });
 
   /** A service provider for the test IdP, trusting `trusted` (the IdP's own key by default). */
-  async function makeSp(over: { trusted?: TestIdpKeys[]; allowIdpInitiated?: boolean } = {}): Promise<SamlServiceProvider> {
+  async function makeSp(over: { trusted?: TestIdpKeys[]; allowIdpInitiated?: boolean; encryption?: TestIdpKeys; otherDecryption?: TestIdpKeys[] } = {}): Promise<SamlServiceProvider> {
     const spKey = await generateSigningKeyPair('sp');
     return new SamlServiceProvider({
       idpId: 'test',
@@ -49,6 +49,9 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
       requestTtlMs: 600_000,
       requestStore: store,
       allowIdpInitiated: over.allowIdpInitiated,
+      encryptionKey: over.encryption?.privateKeyPem,
+      encryptionCert: over.encryption?.certificatePem,
+      otherDecryptionKeys: over.otherDecryption?.map((k) => k.privateKeyPem),
     });
   }
 
@@ -160,6 +163,26 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     await expect(pool.verify(sp, await answer({ recipient: 'https://other.example.com/acs' }))).rejects.toBeInstanceOf(SamlValidationError);
     await expect(pool.verify(sp, await answer({ recipient: 'https://other.example.com/acs' }))).rejects.toMatchObject({ code: 'recipient' });
     expect(() => new SamlValidationPool(1)).toThrow(/worker .* is missing/);
+  });
+
+  it('decrypts assertions encrypted to the active key, or to a key of a rotation in progress; no other', async () => {
+    const [active, retired, stranger] = await Promise.all(['active', 'retired', 'stranger'].map((cn) => generateSigningKeyPair(cn)));
+    const rotating = await makeSp({ allowIdpInitiated: true, encryption: active, otherDecryption: [retired] });
+    const encryptedTo = async (key: TestIdpKeys) =>
+      toBase64(await buildEncryptedResponse({ idpEntityId: IDP, spEntityId: rotating.urls.entityId, acsUrl: rotating.urls.acs, keys: idpKeys, nameId: 'enc-alice' }, key.certificatePem));
+    expect((await rotating.verifyPostResponse(await encryptedTo(active))).nameId).toBe('enc-alice');
+    expect((await rotating.verifyPostResponse(await encryptedTo(retired))).nameId).toBe('enc-alice');
+    await expect(rotating.verifyPostResponse(await encryptedTo(stranger))).rejects.toBeInstanceOf(SamlValidationError);
+    const sha1Inside = await buildEncryptedResponse(
+      { idpEntityId: IDP, spEntityId: rotating.urls.entityId, acsUrl: rotating.urls.acs, keys: idpKeys, signatureAlgorithm: 'rsa-sha1' },
+      active.certificatePem,
+    );
+    await expect(rotating.verifyPostResponse(toBase64(sha1Inside))).rejects.toMatchObject({ code: 'algorithm' }); // seen once decrypted
+    // RSA 1.5 key transport (Bleichenbacher) is refused, which node-saml alone would accept.
+    const rsa15 = await buildEncryptedResponse({ idpEntityId: IDP, spEntityId: rotating.urls.entityId, acsUrl: rotating.urls.acs, keys: idpKeys }, active.certificatePem, 'http://www.w3.org/2001/04/xmlenc#rsa-1_5');
+    await expect(rotating.verifyPostResponse(toBase64(rsa15))).rejects.toMatchObject({ code: 'algorithm' });
+    const settled = await makeSp({ allowIdpInitiated: true, encryption: active });
+    await expect(settled.verifyPostResponse(await encryptedTo(retired))).rejects.toBeInstanceOf(SamlValidationError);
   });
 
   it('refuses a response altered after signing', async () => {

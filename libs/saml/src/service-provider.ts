@@ -1,9 +1,11 @@
+import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
+import * as xmlenc from 'xml-encryption';
 import { CacheProvider, SAML, SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
 import { classifyNodeSamlError, SamlValidationError } from './errors';
 import { IdpMetadata, toPem } from './idp-metadata';
-import { attr, decodeSamlMessage, parseXml } from './xml';
-import { ALLOWED_SIGNATURE_ALGORITHMS, checkVerifiedResponse, precheckLogout, precheckResponse } from './response-checks';
+import { attr, decodeSamlMessage, NS, parseXml } from './xml';
+import { ALLOWED_SIGNATURE_ALGORITHMS, checkSignatureAlgorithms, checkVerifiedResponse, precheckLogout, precheckResponse } from './response-checks';
 
 export interface ServiceProviderConfig {
   /** The IdP id used in URLs. */
@@ -18,6 +20,8 @@ export interface ServiceProviderConfig {
   /** PEM private key and certificate for encrypted assertions (published in the SP metadata). */
   encryptionKey?: string;
   encryptionCert?: string;
+  /** Keys that also decrypt during an SP key rotation (the staged one, the one just retired). */
+  otherDecryptionKeys?: string[];
   binding: 'HTTP-Redirect' | 'HTTP-POST';
   nameIdFormat?: string;
   forceAuthn?: boolean;
@@ -69,6 +73,9 @@ function requestIdOf(xml: string): string {
   return id;
 }
 
+const decrypt = promisify(xmlenc.decrypt) as (xml: string, options: xmlenc.DecryptOptions) => Promise<string>;
+const decryptXml = (xml: string, key: string) => decrypt(xml, { key, disallowDecryptionWithInsecureAlgorithm: true, warnInsecureAlgorithm: false });
+
 export const spUrls = (publicUrl: string, idpId: string) => {
   const base = `${publicUrl.replace(/\/$/, '')}/saml/${encodeURIComponent(idpId)}`;
   return { entityId: `${base}/metadata`, acs: `${base}/acs`, slo: `${base}/slo` };
@@ -87,6 +94,8 @@ export const MIN_CLOCK_SKEW_MS = 5_000;
  */
 export class SamlServiceProvider {
   private readonly saml: SAML;
+  private readonly options: SamlConfig;
+  private readonly otherDecryption: SAML[] = [];
   private readonly entryPoint: string;
   readonly urls: ReturnType<typeof spUrls>;
   readonly binding: 'HTTP-Redirect' | 'HTTP-POST';
@@ -129,6 +138,7 @@ export class SamlServiceProvider {
       logoutUrl: config.idp.sloRedirectUrl ?? config.idp.sloPostUrl ?? '',
       logoutCallbackUrl: this.urls.slo,
     };
+    this.options = options;
     this.saml = new SAML(options);
   }
 
@@ -252,9 +262,10 @@ export class SamlServiceProvider {
     if (typeof samlResponse !== 'string' || samlResponse.length === 0) throw new SamlValidationError('malformed', 'no SAMLResponse was posted');
     const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
     const doc = precheckResponse(xml);
+    const saml = await this.decryptingInstance(doc);
     let profile;
     try {
-      ({ profile } = await this.saml.validatePostResponseAsync({ SAMLResponse: samlResponse }));
+      ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: samlResponse }));
     } catch (err) {
       throw classifyNodeSamlError(err);
     }
@@ -274,6 +285,35 @@ export class SamlServiceProvider {
       assertionExpiresAt: facts.notOnOrAfter,
       attributes: normaliseAttributes(profile.attributes),
     };
+  }
+
+  /**
+   * An encrypted assertion is opened here first, with the active key or a key of a rotation in
+   * progress, refusing RSA 1.5 key transport and 3DES (node-saml accepts both) and checking the
+   * signature algorithms it hid. Returns the node-saml instance holding the key that opened it.
+   */
+  private async decryptingInstance(doc: Document): Promise<SAML> {
+    const encrypted = doc.getElementsByTagNameNS(NS.saml, 'EncryptedAssertion')[0];
+    if (!encrypted) return this.saml;
+    const keys = [this.config.encryptionKey, ...(this.config.otherDecryptionKeys ?? [])].filter((k): k is string => !!k);
+    if (keys.length === 0) throw new SamlValidationError('unsupported', 'the assertion is encrypted, but this service provider has no encryption key');
+    const xml = encrypted.toString();
+    let failure = '';
+    for (const [i, key] of keys.entries()) {
+      let decrypted: string;
+      try {
+        decrypted = await decryptXml(xml, key);
+      } catch (err) {
+        failure = (err as Error).message;
+        if (/insecure|not secure/i.test(failure)) throw new SamlValidationError('algorithm', `the assertion is encrypted with a refused algorithm: ${failure}`);
+        continue;
+      }
+      checkSignatureAlgorithms(parseXml(decrypted));
+      if (i === 0) return this.saml;
+      this.otherDecryption[i - 1] ??= new SAML({ ...this.options, decryptionPvk: key });
+      return this.otherDecryption[i - 1];
+    }
+    throw new SamlValidationError('unsupported', `the encrypted assertion opens with none of this service provider's keys (${failure})`);
   }
 
   /**

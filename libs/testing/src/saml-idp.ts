@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import * as xmlenc from 'xml-encryption';
 import { SignedXml } from 'xml-crypto';
 
 /**
@@ -102,6 +104,33 @@ export function buildSignedResponse(o: ResponseOptions): string {
   if (o.signAssertion !== false) xml = sign(xml, 'Assertion', o);
   if (o.signResponse) xml = sign(xml, 'Response', o);
   return xml;
+}
+
+/**
+ * The same response with its signed assertion encrypted to `certificatePem` (AES-256-GCM content,
+ * RSA-OAEP key transport, as Keycloak does), inside an EncryptedAssertion.
+ */
+export async function buildEncryptedResponse(o: ResponseOptions, certificatePem: string, keyTransport = 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p'): Promise<string> {
+  // The assertion declares its own namespace: it is read on its own once decrypted.
+  const plain = buildResponseXml(o).replace('<saml:Assertion ', '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ');
+  const xml = o.signAssertion !== false ? sign(plain, 'Assertion', o) : plain;
+  const assertion = xml.slice(xml.indexOf('<saml:Assertion '), xml.indexOf('</saml:Assertion>') + '</saml:Assertion>'.length);
+  const encrypted = await new Promise<string>((resolve, reject) =>
+    xmlenc.encrypt(
+      assertion,
+      {
+        rsa_pub: new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        pem: certificatePem,
+        encryptionAlgorithm: 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+        keyEncryptionAlgorithm: keyTransport,
+        disallowEncryptionWithInsecureAlgorithm: false,
+        warnInsecureAlgorithm: false,
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    ),
+  );
+  const out = xml.replace(assertion, `<saml:EncryptedAssertion>${encrypted}</saml:EncryptedAssertion>`);
+  return o.signResponse ? sign(out, 'Response', o) : out;
 }
 
 export const toBase64 = (xml: string) => Buffer.from(xml, 'utf8').toString('base64');

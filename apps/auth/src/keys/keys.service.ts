@@ -40,7 +40,7 @@ export class KeysService {
    * The SP's keys for one IdP in one query (a login reads them): the active signing and encryption
    * keys (made on first use) and the staged next signing key, if a rotation is under way.
    */
-  async samlSpKeyRing(idpId: string): Promise<{ signing: SamlSpKey; encryption: SamlSpKey; next: SamlSpKey | null }> {
+  async samlSpKeyRing(idpId: string): Promise<{ signing: SamlSpKey; encryption: SamlSpKey; next: SamlSpKey | null; otherDecryption: SamlSpKey[] }> {
     const signingPurpose = `saml-sp:${idpId}`;
     const encryptionPurpose = `saml-sp-enc:${idpId}`;
     const rows = await this.keys.find({ where: [{ purpose: signingPurpose }, { purpose: encryptionPurpose }], order: { createdAt: 'DESC' } });
@@ -51,10 +51,16 @@ export class KeysService {
         return { privateKey: pair.privateKeyPem, publicMaterial: pair.certificatePem, notAfter: pair.notAfter };
       }));
     const latestSigning = rows.find((r) => r.purpose === signingPurpose);
+    const encryption = await active(encryptionPurpose, `Bridgekeeper SP ${idpId} encryption`);
+    // During a rotation assertions may be encrypted to the staged key (the IdP imported the new
+    // metadata early) or still to the one just retired (it has not yet): both keep decrypting.
+    const staged = rows.find((r) => r.purpose === encryptionPurpose && !r.active && r.createdAt > encryption.createdAt);
+    const retired = rows.find((r) => r.purpose === encryptionPurpose && !r.active && r.createdAt < encryption.createdAt);
     return {
       signing: this.open(await active(signingPurpose, `Bridgekeeper SP ${idpId}`)),
-      encryption: this.open(await active(encryptionPurpose, `Bridgekeeper SP ${idpId} encryption`)),
+      encryption: this.open(encryption),
       next: latestSigning && !latestSigning.active ? this.open(latestSigning) : null,
+      otherDecryption: [staged, retired].filter((r): r is KeyEntity => !!r).map((r) => this.open(r)),
     };
   }
 

@@ -56,20 +56,21 @@ export class SamlIdpRegistry {
     } catch (err) {
       throw new IdpUnavailableError(`the metadata of identity provider '${id}' could not be loaded: ${(err as Error).message}`);
     }
-    const { signing, encryption, next } = await this.keys.samlSpKeyRing(id);
+    const { signing, encryption, next, otherDecryption } = await this.keys.samlSpKeyRing(id);
     const version = createHash('sha256')
-      .update(`${id}:${idp.updatedAt.getTime()}:${JSON.stringify(idp.options)}:${JSON.stringify(idp.metadata)}:${signing.id}:${encryption.id}:${next?.id ?? ''}`)
+      .update(`${id}:${idp.updatedAt.getTime()}:${JSON.stringify(idp.options)}:${JSON.stringify(idp.metadata)}:${signing.id}:${encryption.id}:${next?.id ?? ''}:${otherDecryption.map((k) => k.id).join()}`)
       .digest('base64url');
     const hit = this.built.get(id);
     if (hit?.version === version) return hit.sp;
-    const sp = this.build(idp, idp.metadata!, signing, encryption, next, version);
+    const sp = this.build(idp, idp.metadata!, signing, encryption, next, version, otherDecryption);
     this.built.set(id, { version, sp });
     return sp;
   }
 
-  private build(idp: IdpEntity, metadata: IdpMetadata, key: SpKey, encryption: SpKey, next: SpKey | null, version?: string): SamlServiceProvider {
+  private build(idp: IdpEntity, metadata: IdpMetadata, key: SpKey, encryption: SpKey, next: SpKey | null, version?: string, otherDecryption: SpKey[] = []): SamlServiceProvider {
     return new SamlServiceProvider({
       version,
+      otherDecryptionKeys: otherDecryption.map((k) => k.privateKeyPem),
       idpId: idp.id,
       publicUrl: this.config.publicUrl,
       idp: metadata,
