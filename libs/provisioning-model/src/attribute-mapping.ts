@@ -9,6 +9,8 @@ export interface AttributeMapping {
     /** NameID / `sub`, a named attribute, or the local part of the email. */
     source: 'subject' | 'attribute' | 'emailLocalPart';
     attribute?: string;
+    /** With source `attribute`: use the subject when the attribute is absent. */
+    fallbackToSubject?: boolean;
     lowercase: boolean;
     /** A regex replacement applied last, e.g. `^(.*)@corp\.example$` → `$1`. */
     replace?: { pattern: string; replacement: string };
@@ -41,9 +43,13 @@ export interface AttributeMapping {
   properties: Record<string, string>;
 }
 
-/** Works with Keycloak's standard SAML mappers and OIDC claims out of the box. */
+/**
+ * Works with Keycloak's standard SAML mappers and OIDC claims out of the box: the username is
+ * OIDC's `preferred_username` claim, or else the subject (SAML: the NameID, which Keycloak sets to
+ * the username), so both protocols provision the same user.
+ */
 export const KEYCLOAK_DEFAULT_MAPPING: AttributeMapping = {
-  username: { source: 'subject', lowercase: true },
+  username: { source: 'attribute', attribute: 'preferred_username', fallbackToSubject: true, lowercase: true },
   email: ['email', 'urn:oid:0.9.2342.19200300.100.1.3', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'],
   firstName: ['firstName', 'given_name', 'urn:oid:2.5.4.42'],
   lastName: ['lastName', 'family_name', 'urn:oid:2.5.4.4'],
@@ -133,6 +139,7 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
       break;
     case 'attribute':
       username = mapping.username.attribute ? firstValue(attributes, [mapping.username.attribute]) : undefined;
+      if (username === undefined && mapping.username.fallbackToSubject) username = subject.trim() || undefined;
       break;
     case 'emailLocalPart':
       username = email ? email.slice(0, email.indexOf('@')) : undefined;
@@ -176,6 +183,6 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
 }
 
 function describeSource(mapping: AttributeMapping): string {
-  if (mapping.username.source === 'attribute') return `attribute '${mapping.username.attribute ?? ''}'`;
+  if (mapping.username.source === 'attribute') return `attribute '${mapping.username.attribute ?? ''}'${mapping.username.fallbackToSubject ? ' or the subject' : ''}`;
   return mapping.username.source === 'subject' ? 'the NameID / subject' : "the email's local part";
 }

@@ -2,3 +2,4 @@ export * from './nats-server';
 export * from './postgres';
 export * from './saml-idp';
 export * from './readme';
+export * from './oidc-idp';

@@ -122,7 +122,7 @@ export async function buildEncryptedResponse(o: ResponseOptions, certificatePem:
         rsa_pub: new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
         pem: certificatePem,
         encryptionAlgorithm: 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
-        keyEncryptionAlgorithm: keyTransport,
+        keyEncryptionAlgorithm: keyTransport as xmlenc.EncryptOptions['keyEncryptionAlgorithm'],
         disallowEncryptionWithInsecureAlgorithm: false,
         warnInsecureAlgorithm: false,
       },

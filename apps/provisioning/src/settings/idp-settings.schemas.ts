@@ -22,6 +22,7 @@ export const mappingSchema = z
       .object({
         source: z.enum(['subject', 'attribute', 'emailLocalPart']),
         attribute: z.string().min(1).max(255).optional(),
+        fallbackToSubject: z.boolean().optional().describe('with source attribute: the subject when the attribute is absent'),
         lowercase: z.boolean().default(true),
         replace: z
           .object({

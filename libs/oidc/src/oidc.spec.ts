@@ -1,0 +1,43 @@
+import { checkIdToken, claimsToAttributes, classifyOidcError, discoveryUrl, jwtHeader, OidcError, parseDiscovery } from './index';
+
+describe('libs/oidc pure checks', () => {
+  const issuer = 'https://kc.example.com/realms/corp';
+  const doc = { issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/certs`, code_challenge_methods_supported: ['plain', 'S256'] };
+
+  it('accepts a discovery document for the issuer asked for, and nothing else', () => {
+    expect(discoveryUrl(`${issuer}/`)).toBe(`${issuer}/.well-known/openid-configuration`);
+    expect(parseDiscovery(JSON.stringify(doc), issuer).token_endpoint).toBe(`${issuer}/token`);
+    expect(() => parseDiscovery(JSON.stringify({ ...doc, issuer: 'https://evil.example.com' }), issuer)).toThrow(/names issuer https:\/\/evil/);
+    expect(() => parseDiscovery(JSON.stringify({ ...doc, jwks_uri: undefined }), issuer)).toThrow(/jwks_uri/);
+    expect(() => parseDiscovery(JSON.stringify({ ...doc, code_challenge_methods_supported: ['plain'] }), issuer)).toThrow(/PKCE/);
+    expect(() => parseDiscovery('<html>', issuer)).toThrow(/not JSON/);
+  });
+
+  it('refuses an ID token with another algorithm or issued in the future', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const iat = now.getTime() / 1000;
+    expect(() => checkIdToken({ alg: 'RS256' }, { iat }, { algorithm: 'RS256', clockSkewMs: 30_000, now })).not.toThrow();
+    expect(() => checkIdToken({ alg: 'RS256' }, { iat: iat + 20 }, { algorithm: 'RS256', clockSkewMs: 30_000, now })).not.toThrow();
+    expect(() => checkIdToken({ alg: 'RS256' }, { iat: iat + 60 }, { algorithm: 'RS256', clockSkewMs: 30_000, now })).toThrow(expect.objectContaining({ code: 'issued_in_future' }));
+    expect(() => checkIdToken({ alg: 'HS256' }, { iat }, { algorithm: 'RS256', clockSkewMs: 30_000, now })).toThrow(expect.objectContaining({ code: 'algorithm' }));
+    expect(() => checkIdToken({ alg: 'RS256' }, {}, { algorithm: 'RS256', clockSkewMs: 30_000, now })).toThrow(expect.objectContaining({ code: 'malformed' }));
+    expect(jwtHeader(`${Buffer.from('{"alg":"RS256","kid":"k1"}').toString('base64url')}.e30.sig`)).toEqual({ alg: 'RS256', kid: 'k1' });
+  });
+
+  it('merges userinfo over the ID token, as string lists, without protocol claims or prototype keys', () => {
+    const id = { sub: 's1', iss: issuer, nonce: 'n', email: 'old@example.com', groups: ['/a', '/b'], email_verified: true };
+    const userinfo = JSON.parse('{"sub":"s1","email":"new@example.com","__proto__":{"admin":["yes"]},"age":42}');
+    const attributes = claimsToAttributes(id, userinfo);
+    expect(attributes).toEqual({ email: ['new@example.com'], groups: ['/a', '/b'], email_verified: ['true'], age: ['42'] });
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    expect(() => claimsToAttributes(id, { sub: 's2' })).toThrow(expect.objectContaining({ code: 'subject_mismatch' }));
+  });
+
+  it('names IdP errors: a rejected code, and others', () => {
+    expect(classifyOidcError(Object.assign(new Error('x'), { error: 'invalid_grant', error_description: 'Code not valid' }))).toMatchObject({ code: 'code_rejected', message: expect.stringContaining('Code not valid') });
+    expect(classifyOidcError(Object.assign(new Error('x'), { error: 'access_denied' }))).toMatchObject({ code: 'idp_error' });
+    const wrapped = Object.assign(new Error('unexpected JWT claim value encountered'), { cause: Object.assign(new Error('unexpected JWT "iss" (issuer) claim value'), { code: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', cause: { claim: 'iss' } }) });
+    expect(classifyOidcError(wrapped)).toMatchObject({ code: 'issuer' });
+    expect(classifyOidcError(new OidcError('state', 's'))).toMatchObject({ code: 'state' });
+  });
+});
