@@ -58,7 +58,6 @@ export async function startOidcIdp(opts: { clientId: string; clientSecret: strin
   const foreign = newKey();
   const codes = new Map<string, Pending>();
   const tokens = new Map<string, { user: OidcTestUser; scenario: OidcScenario }>();
-  let server: Server;
 
   const idp: OidcTestIdp = {
     issuer: '',
@@ -70,7 +69,7 @@ export async function startOidcIdp(opts: { clientId: string; clientSecret: strin
     logoutToken: (claims, sign = 'idp') =>
       signJwt({ iss: idp.issuer, aud: opts.clientId, iat: now(), exp: now() + 120, jti: randomBytes(8).toString('hex'), events: { 'http://schemas.openid.net/event/backchannel-logout': {} }, ...claims }, sign, 'logout+jwt'),
     rotateKey: () => void (key = newKey()),
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 
   async function signJwt(claims: Record<string, unknown>, sign: NonNullable<OidcScenario['sign']>, typ = 'JWT'): Promise<string> {
@@ -159,7 +158,7 @@ export async function startOidcIdp(opts: { clientId: string; clientSecret: strin
     }
   }
 
-  server = createServer((req, res) => void handle(req, res).catch((err) => res.writeHead(500).end(String(err))));
+  const server: Server = createServer((req, res) => void handle(req, res).catch((err) => res.writeHead(500).end(String(err))));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   idp.issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return idp;
