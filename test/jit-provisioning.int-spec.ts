@@ -139,7 +139,7 @@ describe('JIT provisioning across services', () => {
     };
 
     it('shows the environment defaults until settings are stored', async () => {
-      expect((await call('GET', '/api/v1/idps/corp/provisioning')).body).toMatchObject({ idp: 'corp', model: 'jit', origin: 'environment', updateOnLogin: true, mapping: { username: { source: 'subject' } } });
+      expect((await call('GET', '/api/v1/idps/corp/provisioning')).body).toMatchObject({ idp: 'corp', model: 'jit', origin: 'environment', updateOnLogin: true, mapping: { username: { source: 'attribute', attribute: 'preferred_username', fallbackToSubject: true } } });
     });
 
     it('simulates a first login: the user and groups it would create, writing nothing', async () => {

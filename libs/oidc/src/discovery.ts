@@ -20,7 +20,20 @@ const discoverySchema = z
   })
   .loose();
 
-export type OidcDiscovery = z.infer<typeof discoverySchema>;
+/** The fields Bridgekeeper reads; the stored document keeps every other field the IdP sent. */
+export interface OidcDiscovery {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  jwks_uri: string;
+  userinfo_endpoint?: string;
+  end_session_endpoint?: string;
+  id_token_signing_alg_values_supported?: string[];
+  code_challenge_methods_supported?: string[];
+  authorization_response_iss_parameter_supported?: boolean;
+  backchannel_logout_supported?: boolean;
+  backchannel_logout_session_supported?: boolean;
+}
 
 export const discoveryUrl = (issuer: string) => `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
 
@@ -40,7 +53,7 @@ export function parseDiscovery(json: string, expectedIssuer: string): OidcDiscov
     const issue = parsed.error.issues[0];
     throw new OidcError('discovery', `the discovery document is incomplete: ${issue.path.join('.') || '(root)'} ${issue.message}`);
   }
-  const d = parsed.data;
+  const d: OidcDiscovery = parsed.data;
   if (d.issuer !== expectedIssuer) throw new OidcError('discovery', `the discovery document names issuer ${d.issuer}, not ${expectedIssuer}`);
   if (d.code_challenge_methods_supported && !d.code_challenge_methods_supported.includes('S256')) {
     throw new OidcError('discovery', 'the identity provider does not support PKCE with S256');

@@ -26,6 +26,27 @@ export function isPrivateAddress(ip: string): boolean {
 
 export class SafeFetchError extends Error {}
 
+async function refusePrivate(url: URL): Promise<void> {
+  const name = url.hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(name) ? [name] : (await lookup(name, { all: true })).map((a) => a.address);
+  const blocked = addresses.find(isPrivateAddress);
+  if (blocked) throw new SafeFetchError(`${url.hostname} resolves to the private or loopback address ${blocked}, which is refused (allow it in the configuration)`);
+}
+
+/**
+ * A fetch for protocol calls to an IdP (token, userinfo, JWKS endpoints): http(s) only, the same
+ * private-address guard as configuration documents, and a time limit.
+ */
+export function guardedFetch(opts: Pick<SafeFetchOptions, 'allowPrivate' | 'timeoutMs'> = {}): typeof fetch {
+  return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SafeFetchError(`${url.protocol} URLs are refused`);
+    if (!opts.allowPrivate) await refusePrivate(url);
+    const timeout = AbortSignal.timeout(opts.timeoutMs ?? 10_000);
+    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+  };
+}
+
 export async function safeFetchText(rawUrl: string, opts: SafeFetchOptions = {}): Promise<string> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const maxBytes = opts.maxBytes ?? 1024 * 1024;
@@ -34,12 +55,7 @@ export async function safeFetchText(rawUrl: string, opts: SafeFetchOptions = {})
   for (let hop = 0; hop <= (opts.maxRedirects ?? 3); hop++) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SafeFetchError(`${url.protocol} URLs are refused`);
     if (url.host !== host) throw new SafeFetchError(`redirect to another host (${url.host}) refused`);
-    if (!opts.allowPrivate) {
-      const name = url.hostname.replace(/^\[|\]$/g, '');
-      const addresses = isIP(name) ? [name] : (await lookup(name, { all: true })).map((a) => a.address);
-      const blocked = addresses.find(isPrivateAddress);
-      if (blocked) throw new SafeFetchError(`${url.hostname} resolves to the private or loopback address ${blocked}, which is refused (allow it in the configuration)`);
-    }
+    if (!opts.allowPrivate) await refusePrivate(url);
     const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
       url = new URL(res.headers.get('location')!, url);

@@ -25,6 +25,14 @@ export const authEnvSchema = z.object({
   AUTH_SAML_REQUEST_TTL_MS: z.coerce.number().int().min(60_000).default(10 * 60_000),
   /** Worker threads that verify SAML responses off the event loop. Default: CPUs − 1 (1 to 4); 0 verifies inline. */
   AUTH_SAML_VALIDATION_THREADS: z.coerce.number().int().min(0).max(64).optional(),
+  /** An OIDC IdP created at first start when its issuer is set (more through /api/v1/idps). */
+  AUTH_OIDC_IDP_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).default('keycloak-oidc'),
+  AUTH_OIDC_IDP_NAME: z.string().min(1).default('Keycloak (OpenID Connect)'),
+  AUTH_OIDC_ISSUER: url.optional(),
+  AUTH_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  AUTH_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** OIDC IdPs on plain http (the dev Keycloak). Default: allowed except in production. */
+  AUTH_OIDC_ALLOW_HTTP: envBool.optional(),
   /** How long a login waits for provisioning's answer before it shows an error page. */
   AUTH_PROVISIONING_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** Break-glass: a local directory user who may sign in with a password when the IdP is down. Off unless both are set. */
@@ -46,7 +54,9 @@ export type AuthConfig = ReturnType<typeof loadAuthConfig>;
 /** Auth's one config boundary: nothing else reads process.env. */
 export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = parseEnv(
-    authEnvSchema.refine((v) => v.NODE_ENV !== 'production' || !!v.AUTH_MASTER_KEY, { path: ['AUTH_MASTER_KEY'], message: 'is required when NODE_ENV=production' }),
+    authEnvSchema
+      .refine((v) => v.NODE_ENV !== 'production' || !!v.AUTH_MASTER_KEY, { path: ['AUTH_MASTER_KEY'], message: 'is required when NODE_ENV=production' })
+      .refine((v) => !v.AUTH_OIDC_ISSUER || (!!v.AUTH_OIDC_CLIENT_ID && !!v.AUTH_OIDC_CLIENT_SECRET), { path: ['AUTH_OIDC_CLIENT_ID'], message: 'AUTH_OIDC_CLIENT_ID and AUTH_OIDC_CLIENT_SECRET are required with AUTH_OIDC_ISSUER' }),
     env,
   );
   const publicUrl = e.AUTH_PUBLIC_URL.replace(/\/$/, '');
@@ -66,6 +76,12 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
       metadataAllowPrivate: e.AUTH_METADATA_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production',
       certificateWarnDays: e.AUTH_CERT_EXPIRY_WARN_DAYS,
       validationThreads: e.AUTH_SAML_VALIDATION_THREADS ?? Math.min(4, Math.max(1, availableParallelism() - 1)),
+    },
+    oidc: {
+      idp: e.AUTH_OIDC_ISSUER
+        ? { id: e.AUTH_OIDC_IDP_ID, name: e.AUTH_OIDC_IDP_NAME, issuer: e.AUTH_OIDC_ISSUER, clientId: e.AUTH_OIDC_CLIENT_ID!, clientSecret: e.AUTH_OIDC_CLIENT_SECRET! }
+        : null,
+      allowHttp: e.AUTH_OIDC_ALLOW_HTTP ?? e.NODE_ENV !== 'production',
     },
     provisioningTimeoutMs: e.AUTH_PROVISIONING_TIMEOUT_MS,
     loginTraceRetentionDays: e.AUTH_LOGIN_TRACE_RETENTION_DAYS,

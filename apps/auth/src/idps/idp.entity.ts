@@ -1,7 +1,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { OidcDiscovery } from '@bridgekeeper/oidc';
 import type { IdpMetadata } from '@bridgekeeper/saml';
 
-/** A SAML identity provider: how to reach it, what it signs with, and how to ask it. */
+/** An identity provider (SAML 2.0 or OpenID Connect): how to reach it, what it signs with, and how to ask it. */
 @Entity({ name: 'idps' })
 export class IdpEntity {
   /** Used in URLs: /saml/<id>/acs. */
@@ -14,7 +15,18 @@ export class IdpEntity {
   @Column({ type: 'boolean', default: true })
   enabled: boolean;
 
-  /** Refreshed on a schedule when set; otherwise the metadata was pasted or entered by hand. */
+  @Column({ type: 'varchar', length: 8, default: 'saml' })
+  protocol: 'saml' | 'oidc';
+
+  /** OIDC: issuer, client, scopes and the last good discovery document. */
+  @Column({ type: 'simple-json', nullable: true })
+  oidc: OidcIdpSettings | null;
+
+  /** OIDC: the client secret, sealed with the master key; never returned. */
+  @Column({ name: 'client_secret_enc', type: 'text', nullable: true })
+  clientSecretEnc: string | null;
+
+  /** Refreshed on a schedule when set (OIDC: the discovery URL); otherwise SAML metadata was pasted or entered by hand. */
   @Column({ name: 'metadata_url', type: 'varchar', length: 1000, nullable: true })
   metadataUrl: string | null;
 
@@ -51,4 +63,18 @@ export interface IdpOptions {
   nameIdFormat: string | null;
   /** Accept logins the IdP starts (unsolicited responses); off by default. */
   allowIdpInitiated?: boolean;
+}
+
+export interface OidcIdpSettings {
+  issuer: string;
+  clientId: string;
+  scopes: string[];
+  /** The claim that carries groups; provisioning reads it as `groups`. */
+  groupsClaim: string;
+  /** The one algorithm ID tokens may be signed with. */
+  idTokenAlgorithm: string;
+  /** Merge the userinfo endpoint's claims (same `sub`). */
+  userinfo: boolean;
+  /** The last good discovery document. */
+  discovery: OidcDiscovery | null;
 }

@@ -28,12 +28,38 @@ const metadataSource = {
 };
 
 const oneSource = (v: { metadataUrl?: unknown; metadataXml?: unknown; manual?: unknown }) => [v.metadataUrl, v.metadataXml, v.manual].filter((x) => x !== undefined).length <= 1;
+const samlSources = (v: { metadataUrl?: unknown; metadataXml?: unknown; manual?: unknown }) => [v.metadataUrl, v.metadataXml, v.manual].filter((x) => x !== undefined).length;
+
+/** Asymmetric algorithms only by default; HS256 (keyed with the client secret) only when chosen. */
+export const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256'] as const;
+
+const oidcFields = {
+  issuer: z.url({ protocol: /^https?$/ }).max(1000).describe("the IdP's issuer, e.g. https://kc.example.com/realms/corp (discovery is read from it)"),
+  clientId: z.string().min(1).max(255),
+  clientSecret: z.string().min(1).max(1000).describe('stored encrypted, never returned'),
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope token')).min(1).max(20).refine((s) => s.includes('openid'), 'must include openid'),
+  groupsClaim: z.string().min(1).max(255).describe('the claim that carries groups (Keycloak: the Group Membership mapper\'s claim name)'),
+  idTokenAlgorithm: z.enum(ID_TOKEN_ALGORITHMS).describe('the one algorithm ID tokens may be signed with'),
+  userinfo: z.boolean().describe("also read the userinfo endpoint and merge its claims (same sub required)"),
+};
+
+const oidcCreate = z
+  .object({
+    ...oidcFields,
+    scopes: oidcFields.scopes.default(['openid', 'email', 'profile']),
+    groupsClaim: oidcFields.groupsClaim.default('groups'),
+    idTokenAlgorithm: oidcFields.idTokenAlgorithm.default('RS256'),
+    userinfo: oidcFields.userinfo.default(true),
+  })
+  .strict();
 
 export const createIdpSchema = z
   .object({
     id: idpId,
     name: z.string().trim().min(1).max(255),
     enabled: z.boolean().default(true),
+    protocol: z.enum(['saml', 'oidc']).default('saml'),
+    oidc: oidcCreate.optional().describe('protocol oidc: issuer, client and claims'),
     binding: options.binding.default('HTTP-Redirect'),
     emailDomains: options.emailDomains.default([]),
     forceAuthn: options.forceAuthn.default(false),
@@ -43,11 +69,13 @@ export const createIdpSchema = z
     ...metadataSource,
   })
   .strict()
-  .refine((v) => v.metadataUrl !== undefined || v.metadataXml !== undefined || v.manual !== undefined, 'give metadataUrl, metadataXml or manual')
-  .refine(oneSource, 'give only one of metadataUrl, metadataXml, manual');
+  .refine((v) => v.protocol !== 'saml' || samlSources(v) > 0, 'give metadataUrl, metadataXml or manual')
+  .refine(oneSource, 'give only one of metadataUrl, metadataXml, manual')
+  .refine((v) => v.protocol !== 'oidc' || (v.oidc !== undefined && samlSources(v) === 0), { message: 'an OIDC IdP takes oidc (issuer, clientId, clientSecret), not SAML metadata', path: ['oidc'] })
+  .refine((v) => v.protocol !== 'saml' || v.oidc === undefined, { message: 'oidc settings need protocol: oidc', path: ['oidc'] });
 
 export const updateIdpSchema = z
-  .object({ name: z.string().trim().min(1).max(255), enabled: z.boolean(), ...options, ...metadataSource })
+  .object({ name: z.string().trim().min(1).max(255), enabled: z.boolean(), ...options, ...metadataSource, oidc: z.object(oidcFields).partial().strict() })
   .partial()
   .strict()
   .refine((v) => Object.keys(v).length > 0, 'name at least one field to change')

@@ -4,16 +4,20 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge, Registry } from 'prom-client';
 import { DataSource, IsNull, Not } from 'typeorm';
 import { METRICS_REGISTRY, runInTransaction, safeFetchText, writeAudit } from '@bridgekeeper/platform';
+import { discoveryUrl, oidcUrls, OidcDiscovery, parseDiscovery } from '@bridgekeeper/oidc';
 import { certificateInfo, normaliseCertificate, parseIdpMetadata, spUrls } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
+import { KeysService } from '../keys/keys.service';
 import { CreateIdp, UpdateIdp } from './idp.schemas';
-import { IdpEntity, IdpMetadataState, IdpOptions } from './idp.entity';
+import { IdpEntity, IdpMetadataState, IdpOptions, OidcIdpSettings } from './idp.entity';
 
 export class IdpMetadataError extends BadRequestException {}
 
 /**
- * The SAML IdPs: configured through the admin API (metadata URL, pasted XML, or by hand), stored
- * in auth's database so every instance sees them, refreshed on a schedule, every change audited.
+ * The IdPs: SAML (metadata URL, pasted XML, or by hand) and OIDC (issuer discovery, client id and
+ * sealed secret), configured through the admin API, stored in auth's database so every instance
+ * sees them, refreshed on a schedule (the last good copy stays when a refresh fails), every
+ * change audited.
  */
 @Injectable()
 export class IdpsService implements OnApplicationBootstrap {
@@ -23,6 +27,7 @@ export class IdpsService implements OnApplicationBootstrap {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly scheduler: SchedulerRegistry,
+    private readonly keys: KeysService,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     // Read at each scrape, so every instance reports the same, current state.
@@ -66,9 +71,32 @@ export class IdpsService implements OnApplicationBootstrap {
         metadataFetchedAt: null,
         metadataError: null,
         options: { binding: this.config.saml.binding, emailDomains: [], forceAuthn: false, nameIdFormat: null },
+        protocol: 'saml',
+        oidc: null,
+        clientSecretEnc: null,
         createdAt: now,
         updatedAt: now,
       }).catch(() => undefined); // another instance created it first
+    }
+    const boot = this.config.oidc.idp;
+    if (boot && !(await this.db.getRepository(IdpEntity).existsBy({ id: boot.id }))) {
+      const now = new Date();
+      const settings: OidcIdpSettings = { issuer: boot.issuer, clientId: boot.clientId, scopes: ['openid', 'email', 'profile'], groupsClaim: 'groups', idTokenAlgorithm: 'RS256', userinfo: true, discovery: null };
+      await this.db.getRepository(IdpEntity).insert({
+        id: boot.id,
+        name: boot.name,
+        enabled: true,
+        protocol: 'oidc',
+        oidc: settings,
+        clientSecretEnc: this.keys.sealSecret(boot.clientSecret, secretContext(boot.id)),
+        metadataUrl: discoveryUrl(boot.issuer),
+        metadata: null,
+        metadataFetchedAt: null,
+        metadataError: null,
+        options: { binding: 'HTTP-Redirect', emailDomains: [], forceAuthn: false, nameIdFormat: null },
+        createdAt: now,
+        updatedAt: now,
+      }).catch(() => undefined);
     }
     const timer = setInterval(() => void this.refreshAll(), this.config.saml.metadataRefreshMs);
     timer.unref();
@@ -76,11 +104,13 @@ export class IdpsService implements OnApplicationBootstrap {
   }
 
   view(e: IdpEntity) {
+    if (e.protocol === 'oidc') return this.oidcView(e);
     const urls = spUrls(this.config.publicUrl, e.id);
     return {
       id: e.id,
       name: e.name,
       enabled: e.enabled,
+      protocol: 'saml' as const,
       ...e.options,
       metadataUrl: e.metadataUrl,
       metadataFetchedAt: e.metadataFetchedAt,
@@ -93,6 +123,42 @@ export class IdpsService implements OnApplicationBootstrap {
         certificates: e.metadata.signingCertificates.map((c) => certificateInfo(c, this.config.saml.certificateWarnDays)),
       },
       sp: { entityId: urls.entityId, acsUrl: urls.acs, sloUrl: urls.slo, metadataUrl: urls.entityId },
+      createdAt: e.createdAt,
+      updatedAt: e.updatedAt,
+    };
+  }
+
+  /** An OIDC IdP as the API shows it: settings, discovered endpoints, the URLs to register; never the secret. */
+  private oidcView(e: IdpEntity) {
+    const o = e.oidc!;
+    const urls = oidcUrls(this.config.publicUrl, e.id);
+    return {
+      id: e.id,
+      name: e.name,
+      enabled: e.enabled,
+      protocol: 'oidc' as const,
+      emailDomains: e.options.emailDomains,
+      oidc: {
+        issuer: o.issuer,
+        clientId: o.clientId,
+        clientSecret: e.clientSecretEnc ? ('(set)' as const) : null,
+        scopes: o.scopes,
+        groupsClaim: o.groupsClaim,
+        idTokenAlgorithm: o.idTokenAlgorithm,
+        userinfo: o.userinfo,
+        endpoints: o.discovery && {
+          authorization: o.discovery.authorization_endpoint,
+          token: o.discovery.token_endpoint,
+          userinfo: o.discovery.userinfo_endpoint ?? null,
+          jwks: o.discovery.jwks_uri,
+          endSession: o.discovery.end_session_endpoint ?? null,
+          idTokenAlgorithms: o.discovery.id_token_signing_alg_values_supported ?? null,
+        },
+      },
+      metadataUrl: e.metadataUrl,
+      metadataFetchedAt: e.metadataFetchedAt,
+      metadataError: e.metadataError,
+      rp: { redirectUri: urls.callback, backchannelLogoutUrl: urls.backchannelLogout, postLogoutRedirectUri: `${this.config.publicUrl}/` },
       createdAt: e.createdAt,
       updatedAt: e.updatedAt,
     };
@@ -125,7 +191,20 @@ export class IdpsService implements OnApplicationBootstrap {
     return fresh as IdpEntity & { metadata: IdpMetadataState };
   }
 
+  /** The OIDC IdP with its discovery document and opened client secret (discovered now when it has none yet). */
+  async withDiscovery(e: IdpEntity): Promise<{ settings: OidcIdpSettings & { discovery: OidcDiscovery }; clientSecret: string }> {
+    let current = e;
+    if (!current.oidc?.discovery) {
+      await this.refresh(e.id);
+      current = await this.get(e.id);
+      if (!current.oidc?.discovery) throw new IdpMetadataError(current.metadataError ?? `identity provider ${e.id} has no discovery document`);
+    }
+    if (!current.clientSecretEnc) throw new IdpMetadataError(`identity provider ${e.id} has no client secret`);
+    return { settings: current.oidc as OidcIdpSettings & { discovery: OidcDiscovery }, clientSecret: this.keys.openSecret(current.clientSecretEnc, secretContext(e.id)) };
+  }
+
   async create(dto: CreateIdp, actor: string) {
+    if (dto.protocol === 'oidc') return this.createOidc(dto, actor);
     const metadata = await this.metadataFrom(dto);
     return runInTransaction(this.db, async (em) => {
       if (await em.existsBy(IdpEntity, { id: dto.id })) throw new ConflictException(`id: an identity provider ${dto.id} exists`);
@@ -139,6 +218,36 @@ export class IdpsService implements OnApplicationBootstrap {
         metadataFetchedAt: now,
         metadataError: null,
         options: pickOptions(dto) as IdpOptions,
+        protocol: 'saml',
+        oidc: null,
+        clientSecretEnc: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await em.insert(IdpEntity, e);
+      await writeAudit(em, [{ actor, action: 'idp.created', targetType: 'idp', targetId: e.id, after: this.auditView(e) }]);
+      return this.view(e);
+    });
+  }
+
+  private async createOidc(dto: CreateIdp, actor: string) {
+    const o = dto.oidc!;
+    const discovery = await this.discover(o.issuer);
+    return runInTransaction(this.db, async (em) => {
+      if (await em.existsBy(IdpEntity, { id: dto.id })) throw new ConflictException(`id: an identity provider ${dto.id} exists`);
+      const now = new Date();
+      const e = em.create(IdpEntity, {
+        id: dto.id,
+        name: dto.name,
+        enabled: dto.enabled,
+        protocol: 'oidc',
+        oidc: { issuer: o.issuer, clientId: o.clientId, scopes: o.scopes, groupsClaim: o.groupsClaim, idTokenAlgorithm: o.idTokenAlgorithm, userinfo: o.userinfo, discovery },
+        clientSecretEnc: this.keys.sealSecret(o.clientSecret, secretContext(dto.id)),
+        metadataUrl: discoveryUrl(o.issuer),
+        metadata: null,
+        metadataFetchedAt: now,
+        metadataError: null,
+        options: { binding: 'HTTP-Redirect', emailDomains: dto.emailDomains, forceAuthn: false, nameIdFormat: null },
         createdAt: now,
         updatedAt: now,
       });
@@ -149,6 +258,9 @@ export class IdpsService implements OnApplicationBootstrap {
   }
 
   async update(id: string, dto: UpdateIdp, actor: string) {
+    const existing = await this.get(id);
+    if (existing.protocol === 'oidc') return this.updateOidc(existing, dto, actor);
+    if (dto.oidc !== undefined) throw new BadRequestException(`oidc: identity provider ${id} is a SAML IdP`);
     const metadata = dto.metadataUrl !== undefined || dto.metadataXml !== undefined || dto.manual !== undefined ? await this.metadataFrom(dto) : undefined;
     return runInTransaction(this.db, async (em) => {
       const e = await em.findOneBy(IdpEntity, { id });
@@ -166,6 +278,35 @@ export class IdpsService implements OnApplicationBootstrap {
       e.updatedAt = new Date();
       await em.save(IdpEntity, e);
       await writeAudit(em, [{ actor, action: 'idp.updated', targetType: 'idp', targetId: id, before, after: this.auditView(e) }]);
+      return this.view(e);
+    });
+  }
+
+  private async updateOidc(existing: IdpEntity, dto: UpdateIdp, actor: string) {
+    const samlOnly = (['metadataUrl', 'metadataXml', 'manual', 'binding', 'forceAuthn', 'isPassive', 'nameIdFormat', 'allowIdpInitiated'] as const).filter((k) => dto[k] !== undefined);
+    if (samlOnly.length) throw new BadRequestException(`${samlOnly.join(', ')}: identity provider ${existing.id} is an OIDC IdP`);
+    const o = dto.oidc ?? {};
+    const issuerChanged = o.issuer !== undefined && o.issuer !== existing.oidc!.issuer;
+    const discovery = issuerChanged ? await this.discover(o.issuer!) : existing.oidc!.discovery;
+    return runInTransaction(this.db, async (em) => {
+      const e = await em.findOneBy(IdpEntity, { id: existing.id });
+      if (!e) throw new NotFoundException(`no identity provider ${existing.id}`);
+      const before = this.auditView(e);
+      if (dto.name !== undefined) e.name = dto.name;
+      if (dto.enabled !== undefined) e.enabled = dto.enabled;
+      if (dto.emailDomains !== undefined) e.options = { ...e.options, emailDomains: dto.emailDomains };
+      const { clientSecret, ...settings } = o;
+      e.oidc = { ...e.oidc!, ...settings, discovery };
+      if (issuerChanged) {
+        e.metadataUrl = discoveryUrl(o.issuer!);
+        e.metadataFetchedAt = new Date();
+        e.metadataError = null;
+      }
+      if (clientSecret !== undefined) e.clientSecretEnc = this.keys.sealSecret(clientSecret, secretContext(e.id));
+      e.updatedAt = new Date();
+      await em.save(IdpEntity, e);
+      const after = this.auditView(e);
+      await writeAudit(em, [{ actor, action: 'idp.updated', targetType: 'idp', targetId: e.id, before, after: clientSecret !== undefined ? { ...after, clientSecret: '(changed)' } : after }]);
       return this.view(e);
     });
   }
@@ -194,6 +335,11 @@ export class IdpsService implements OnApplicationBootstrap {
     const e = await this.get(id);
     if (!e.metadataUrl) throw new BadRequestException(`identity provider ${id} has no metadata URL to refresh from`);
     try {
+      if (e.protocol === 'oidc') {
+        const discovery = await this.discover(e.oidc!.issuer);
+        await this.db.getRepository(IdpEntity).update({ id }, { oidc: { ...e.oidc!, discovery }, metadataFetchedAt: new Date(), metadataError: null, updatedAt: new Date() });
+        return this.view(await this.get(id));
+      }
       const metadata = await this.fetchMetadata(e.metadataUrl);
       await this.db.getRepository(IdpEntity).update({ id }, { metadata, metadataFetchedAt: new Date(), metadataError: null, updatedAt: new Date() });
       for (const c of metadata.signingCertificates.map((cert) => certificateInfo(cert, this.config.saml.certificateWarnDays))) {
@@ -202,7 +348,7 @@ export class IdpsService implements OnApplicationBootstrap {
     } catch (err) {
       const message = `refreshing the metadata from ${e.metadataUrl} failed at ${new Date().toISOString()}: ${(err as Error).message}`;
       await this.db.getRepository(IdpEntity).update({ id }, { metadataError: message });
-      this.logger.warn(message + (e.metadata ? ' (the last good metadata stays in use)' : ''));
+      this.logger.warn(message + (e.metadata || e.oidc?.discovery ? ' (the last good copy stays in use)' : ''));
     }
     return this.view(await this.get(id));
   }
@@ -222,14 +368,29 @@ export class IdpsService implements OnApplicationBootstrap {
     }
   }
 
+  /** The issuer's discovery document, fetched safely and checked (issuer, endpoints, PKCE). */
+  private async discover(issuer: string): Promise<OidcDiscovery> {
+    try {
+      return parseDiscovery(await safeFetchText(discoveryUrl(issuer), { allowPrivate: this.config.saml.metadataAllowPrivate }), issuer);
+    } catch (err) {
+      throw new IdpMetadataError(`oidc.issuer: discovery failed: ${(err as Error).message}`);
+    }
+  }
+
   private async fetchMetadata(url: string): Promise<IdpMetadataState> {
     return parseIdpMetadata(await safeFetchText(url, { allowPrivate: this.config.saml.metadataAllowPrivate }));
   }
 
   private auditView(e: IdpEntity) {
-    return { name: e.name, enabled: e.enabled, metadataUrl: e.metadataUrl, entityId: e.metadata?.entityId ?? null, certificates: e.metadata?.signingCertificates.length ?? 0, ...e.options };
+    if (e.protocol === 'oidc') {
+      const { discovery: _d, ...settings } = e.oidc!;
+      return { name: e.name, enabled: e.enabled, protocol: 'oidc', ...settings, emailDomains: e.options.emailDomains };
+    }
+    return { name: e.name, enabled: e.enabled, protocol: 'saml', metadataUrl: e.metadataUrl, entityId: e.metadata?.entityId ?? null, certificates: e.metadata?.signingCertificates.length ?? 0, ...e.options };
   }
 }
+
+const secretContext = (idpId: string) => `idp-client-secret:${idpId}`;
 
 function pickOptions(v: Partial<IdpOptions>): Partial<IdpOptions> {
   const out: Partial<IdpOptions> = {};

@@ -36,6 +36,15 @@ export class KeysService {
     this.box = new SecretBox(loadMasterKey(config.masterKey, config.database.dataDir, 'auth'));
   }
 
+  /** Seals a secret (an OIDC client secret) with the master key, bound to `context`. */
+  sealSecret(secret: string, context: string): string {
+    return this.box.seal(secret, context);
+  }
+
+  openSecret(sealed: string, context: string): string {
+    return this.box.open(sealed, context);
+  }
+
   /**
    * The SP's keys for one IdP in one query (a login reads them): the active signing and encryption
    * keys (made on first use) and the staged next signing key, if a rotation is under way.

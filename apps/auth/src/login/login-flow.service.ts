@@ -6,7 +6,10 @@ import { UserAuthenticatedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { safeReturnTo } from '@bridgekeeper/platform';
 import { decodeSamlMessage, redactSamlXml, SamlValidationError, SamlValidationPool } from '@bridgekeeper/saml';
+import { OidcError } from '@bridgekeeper/oidc';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
+import { IdpEntity } from '../idps/idp.entity';
+import { OidcIdpRegistry } from '../oidc/oidc-idp.registry';
 import { LoginTraceService } from '../login-trace/login-trace.service';
 import { OutcomeWaiter } from '../provisioning-outcome/outcome-waiter.service';
 import { IdpUnavailableError, SamlIdpRegistry, UnknownIdpError } from '../saml/saml-idp.registry';
@@ -26,9 +29,10 @@ export interface LoginDone {
 }
 
 /**
- * The login, protocol by protocol: start (AuthnRequest + remembered state), then complete
- * (validate, publish user.authenticated, wait for provisioning, issue the session). Every
- * step lands in the login trace; every refusal is a LoginError with the trace id.
+ * The login, protocol by protocol: start (SAML AuthnRequest or OIDC authorization request, with
+ * remembered state), then complete (validate, publish user.authenticated, wait for
+ * provisioning, issue the session). Every step lands in the login trace; every refusal is a
+ * LoginError with the trace id.
  */
 @Injectable()
 export class LoginFlowService {
@@ -44,6 +48,7 @@ export class LoginFlowService {
     private readonly bus: EventBus,
     private readonly outcomes: OutcomeWaiter,
     private readonly sessions: SessionService,
+    private readonly oidc: OidcIdpRegistry,
   ) {}
 
   /**
@@ -73,11 +78,12 @@ export class LoginFlowService {
       if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
       throw err;
     }
-    const traceId = await this.traces.start(idpId, 'saml', 'login.started');
+    const traceId = await this.traces.start(idpId, idp.protocol, 'login.started');
     if (returnTo === null) {
       await this.traces.fail(traceId, 'return_to_refused', `returnTo ${String(rawReturnTo).slice(0, 200)} is not an allowed address`);
       throw new LoginError(400, 'return_to_refused', 'Sign-in refused', 'The address to return to after signing in is not allowed.', traceId);
     }
+    if (idp.protocol === 'oidc') return this.startOidc(idp, traceId, returnTo, loginHint);
     let sp;
     try {
       sp = await this.idps.serviceProvider(idp);
@@ -110,16 +116,14 @@ export class LoginFlowService {
       if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
       throw err;
     }
+    if (idp.protocol !== 'saml') throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', `identity provider '${idpId}' does not use SAML`);
     const rawRelayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
     const relayState = rawRelayState?.slice(0, 64);
     const state = relayState ? await this.consumeState(relayState, idpId) : null;
     const traceId = state?.traceId ?? (await this.traces.start(idpId, 'saml', 'saml.unsolicited-response'));
     const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '';
     await this.traces.step(traceId, 'saml.response-received', undefined, { message: { kind: 'response', text: redactSamlXml(decodeSamlMessage(samlResponse, false)) } });
-    const refuse = async (code: string, reason: string, status = 400, message?: string) => {
-      await this.traces.fail(traceId, code, reason);
-      return new LoginError(status, code, 'Sign-in refused', message ?? `The identity provider's answer was refused: ${reason}`, traceId);
-    };
+    const refuse = this.refusal(traceId);
 
     let sp;
     try {
@@ -146,15 +150,115 @@ export class LoginFlowService {
       throw await refuse('replay', `assertion ${login.assertionId} was already used`);
     }
     await this.traces.step(traceId, 'saml.response-valid', `NameID ${login.nameId}`, { subject: login.nameId.slice(0, 255), attributes: login.attributes });
+    return this.provisionAndSignIn(traceId, idpId, refuse, {
+      event: { protocol: 'saml', subject: login.nameId, subjectFormat: login.nameIdFormat, attributes: login.attributes, sessionIndex: login.sessionIndex },
+      session: { nameId: login.nameId, nameIdFormat: login.nameIdFormat, sessionIndex: login.sessionIndex },
+      returnTo,
+    });
+  }
 
+  /** OIDC: an authorization request (PKCE S256, state, nonce) and the login state its callback needs. */
+  private async startOidc(idp: IdpEntity, traceId: string, returnTo: string, loginHint?: string): Promise<LoginStart> {
+    let rp;
+    try {
+      ({ rp } = await this.oidc.get(idp));
+    } catch (err) {
+      await this.traces.fail(traceId, 'idp_unavailable', (err as Error).message);
+      throw new LoginError(503, 'idp_unavailable', 'Identity provider unavailable', 'The identity provider cannot be reached right now. Try again in a moment.', traceId);
+    }
+    const request = await rp.authorizationRequest({ loginHint: loginHint?.slice(0, 255) });
+    await this.states.insert({
+      relayState: request.state.state,
+      idp: idp.id,
+      returnTo,
+      traceId,
+      requestId: null,
+      codeVerifier: request.state.codeVerifier,
+      nonce: request.state.nonce,
+      expiresAt: new Date(Date.now() + this.config.saml.requestTtlMs),
+    });
+    const sent = new URL(request.url);
+    await this.traces.step(traceId, 'oidc.authorization-request', `PKCE S256, state and nonce sent to ${sent.origin}${sent.pathname}`, { message: { kind: 'request', text: request.url } });
+    return { kind: 'redirect', idp: idp.id, url: request.url };
+  }
+
+  /**
+   * `/oidc/:idp/callback`: the state names this browser's login (once); the code is exchanged
+   * with its PKCE verifier; the ID token is verified (signature, alg, iss, aud, azp, exp, iat,
+   * nonce); userinfo is merged; then the same provisioning and session as SAML.
+   */
+  async completeOidc(idpId: string, query: Record<string, unknown>, rawQuery: string): Promise<LoginDone> {
+    let idp;
+    try {
+      idp = await this.idps.get(idpId);
+    } catch (err) {
+      if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
+      throw err;
+    }
+    if (idp.protocol !== 'oidc') throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', `identity provider '${idpId}' does not use OpenID Connect`);
+    const stateParam = typeof query.state === 'string' ? query.state.slice(0, 64) : undefined;
+    const state = stateParam ? await this.consumeState(stateParam, idpId) : null;
+    if (!state?.codeVerifier || !state.nonce) {
+      const traceId = await this.traces.start(idpId, 'oidc', 'oidc.callback');
+      const reason = stateParam ? `state ${stateParam} matches no login started here (unknown, expired or already used)` : 'the callback carries no state';
+      await this.traces.fail(traceId, 'state', reason);
+      throw new LoginError(400, 'state', 'Sign-in refused', `The identity provider's answer was refused: ${reason}`, traceId);
+    }
+    const traceId = state.traceId;
+    const refuse = this.refusal(traceId);
+    const idpError = typeof query.error === 'string' ? query.error.slice(0, 100) : undefined;
+    await this.traces.step(traceId, 'oidc.callback', idpError ? `the identity provider answered ${idpError}` : 'authorization code received');
+    let rp;
+    try {
+      ({ rp } = await this.oidc.get(idp));
+    } catch (err) {
+      throw await refuse('idp_unavailable', (err as Error).message, 503);
+    }
+    let login;
+    try {
+      login = await rp.callback(rawQuery, { state: state.relayState, nonce: state.nonce, codeVerifier: state.codeVerifier });
+    } catch (err) {
+      if (err instanceof OidcError) throw await refuse(err.code, err.message);
+      throw await refuse('oidc_failed', (err as Error).message, 502);
+    }
+    const attributes = { ...login.attributes };
+    const groupsClaim = idp.oidc?.groupsClaim ?? 'groups';
+    if (groupsClaim !== 'groups' && Object.prototype.hasOwnProperty.call(attributes, groupsClaim)) attributes.groups = attributes[groupsClaim];
+    await this.traces.step(traceId, 'oidc.id-token-valid', `sub ${login.subject}`, {
+      subject: login.subject.slice(0, 255),
+      attributes,
+      message: { kind: 'response', text: JSON.stringify(login.idTokenView, null, 2) },
+    });
+    return this.provisionAndSignIn(traceId, idpId, refuse, {
+      event: { protocol: 'oidc', subject: login.subject, attributes, sessionIndex: login.sid },
+      session: { nameId: login.subject, sessionIndex: login.sid, idToken: login.idToken },
+      returnTo: state.returnTo,
+    });
+  }
+
+  /** A refusal: the trace says why, the browser gets a page with the trace id. */
+  private refusal(traceId: string) {
+    return async (code: string, reason: string, status = 400, message?: string) => {
+      await this.traces.fail(traceId, code, reason);
+      return new LoginError(status, code, 'Sign-in refused', message ?? `The identity provider's answer was refused: ${reason}`, traceId);
+    };
+  }
+
+  /** The protocol-independent tail: user.authenticated, provisioning's answer, the session. */
+  private async provisionAndSignIn(
+    traceId: string,
+    idpId: string,
+    refuse: ReturnType<LoginFlowService['refusal']>,
+    login: {
+      event: { protocol: 'saml' | 'oidc'; subject: string; subjectFormat?: string; attributes: Record<string, string[]>; sessionIndex?: string };
+      session: { nameId: string; nameIdFormat?: string; sessionIndex?: string; idToken?: string };
+      returnTo: string;
+    },
+  ): Promise<LoginDone> {
     const eventId = crypto.randomUUID();
     const waiting = this.outcomes.expect(eventId, this.config.provisioningTimeoutMs);
     try {
-      await this.bus.publish(
-        UserAuthenticatedV1,
-        { idp: idpId, protocol: 'saml', subject: login.nameId, subjectFormat: login.nameIdFormat, attributes: login.attributes, sessionIndex: login.sessionIndex, traceId },
-        { id: eventId },
-      );
+      await this.bus.publish(UserAuthenticatedV1, { idp: idpId, ...login.event, traceId }, { id: eventId });
     } catch (err) {
       this.outcomes.cancel(eventId);
       throw await refuse('events_unavailable', `publishing user.authenticated failed: ${(err as Error).message}`, 503, 'Sign-in is unavailable right now. Try again in a moment.');
@@ -176,9 +280,9 @@ export class LoginFlowService {
       throw await refuse(outcome.event.data.code, outcome.event.data.reason, 403, `You cannot sign in: ${outcome.event.data.reason}.`);
     }
     const { user, groups } = outcome.event.data;
-    const sessionToken = await this.sessions.issue(user, groups, idpId, { nameId: login.nameId, nameIdFormat: login.nameIdFormat, sessionIndex: login.sessionIndex });
+    const sessionToken = await this.sessions.issue(user, groups, idpId, login.session);
     await this.traces.succeed(traceId, user.id, `session issued to ${user.username}`);
-    return { sessionToken, returnTo };
+    return { sessionToken, returnTo: login.returnTo };
   }
 
   private async consumeState(relayState: string, idpId: string): Promise<LoginStateEntity | null> {

@@ -2,7 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { safeReturnTo } from '@bridgekeeper/platform';
 import { SamlValidationError } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
+import { OidcError } from '@bridgekeeper/oidc';
+import { OidcIdpRegistry } from '../oidc/oidc-idp.registry';
 import { SamlIdpRegistry } from '../saml/saml-idp.registry';
+import { AssertionReplayStore } from '../saml/saml-stores.service';
 import { SessionService } from '../sessions/session.service';
 import { LoginError } from './login-error';
 
@@ -19,6 +22,8 @@ export class LogoutService {
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly sessions: SessionService,
     private readonly idps: SamlIdpRegistry,
+    private readonly oidc: OidcIdpRegistry,
+    private readonly replay: AssertionReplayStore,
   ) {}
 
   private safe(raw: unknown): string {
@@ -34,7 +39,13 @@ export class LogoutService {
     await this.sessions.end(claims.sid);
     if (!record) return returnTo;
     try {
-      const sp = await this.idps.serviceProvider(record.idp);
+      const idp = await this.idps.get(record.idp);
+      if (idp.protocol === 'oidc') {
+        // RP-initiated logout; Keycloak sends the browser back to a registered absolute URL.
+        const { rp } = await this.oidc.get(idp);
+        return rp.endSessionUrl(record.idToken ?? undefined, new URL(returnTo, `${this.config.publicUrl}/`).href) ?? returnTo;
+      }
+      const sp = await this.idps.serviceProvider(idp);
       if (!sp.canLogout) return returnTo;
       return await sp.logoutUrl({ nameId: record.nameId, nameIdFormat: record.nameIdFormat ?? undefined, sessionIndex: record.sessionIndex ?? undefined }, returnTo);
     } catch (err) {
@@ -63,5 +74,30 @@ export class LogoutService {
       return sp.logoutResponseUrl(result.profile as { ID?: string; issuer?: string }, relayState, true);
     }
     return this.safe(relayState);
+  }
+
+  /**
+   * `/oidc/:idp/backchannel-logout`: the IdP's signed logout token ends the sessions it names
+   * (by `sid`, else every session of `sub`); a token is honoured once (its `jti` is remembered).
+   */
+  async backchannelLogout(idpId: string, logoutToken: unknown): Promise<number> {
+    const idp = await this.idps.get(idpId).catch((err) => {
+      throw new LoginError(404, 'unknown_idp', 'Logout refused', (err as Error).message);
+    });
+    if (idp.protocol !== 'oidc') throw new LoginError(404, 'unknown_idp', 'Logout refused', `identity provider '${idpId}' does not use OpenID Connect`);
+    let notice;
+    try {
+      notice = await (await this.oidc.get(idp)).logoutTokens.verify(typeof logoutToken === 'string' ? logoutToken : '');
+    } catch (err) {
+      const reason = err instanceof OidcError ? `${err.code}: ${err.message}` : (err as Error).message;
+      this.logger.warn(`refused a back-channel logout from ${idpId}: ${reason}`);
+      throw new LoginError(400, 'logout_refused', 'Logout refused', reason);
+    }
+    if (!(await this.replay.remember(idpId, `logout:${notice.jti}`, notice.expiresAt))) {
+      throw new LoginError(400, 'logout_refused', 'Logout refused', `logout token ${notice.jti} was already used`);
+    }
+    const ended = await this.sessions.endByOidcSession(idpId, notice);
+    this.logger.log(`${idpId} logged out ${notice.sub ?? `session ${notice.sid}`} (back-channel): ${ended} session(s) ended`);
+    return ended;
   }
 }

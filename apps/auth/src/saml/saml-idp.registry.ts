@@ -41,7 +41,7 @@ export class SamlIdpRegistry {
   /** SP metadata needs only our own key, not the IdP's metadata. */
   async spMetadata(id: string): Promise<string> {
     const idp = await this.idps.find(id);
-    if (!idp) throw new UnknownIdpError(`no identity provider '${id}' is configured`);
+    if (!idp || idp.protocol !== 'saml') throw new UnknownIdpError(`no SAML identity provider '${id}' is configured`);
     const placeholder: IdpMetadata = { entityId: 'urn:unknown', ssoRedirectUrl: 'http://unused.invalid/', signingCertificates: [], wantAuthnRequestsSigned: false };
     const ring = await this.keys.samlSpKeyRing(id);
     return this.build(idp, placeholder, ring.signing, ring.encryption, ring.next).metadata();

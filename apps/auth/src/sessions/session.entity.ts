@@ -16,7 +16,7 @@ export class SessionEntity {
   @Column({ type: 'varchar', length: 64 })
   idp: string;
 
-  /** The IdP's subject (SAML NameID) and its session index, for single logout. */
+  /** The IdP's subject (SAML NameID, OIDC `sub`) and its session (SAML SessionIndex, OIDC `sid`), for single logout. */
   @Column({ name: 'name_id', type: 'varchar', length: 255 })
   nameId: string;
 
@@ -25,6 +25,10 @@ export class SessionEntity {
 
   @Column({ name: 'session_index', type: 'varchar', length: 255, nullable: true })
   sessionIndex: string | null;
+
+  /** OIDC: the ID token, sent back as `id_token_hint` on logout. */
+  @Column({ name: 'id_token', type: 'text', nullable: true })
+  idToken: string | null;
 
   @Column({ name: 'created_at' })
   createdAt: Date;

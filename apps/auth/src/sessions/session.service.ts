@@ -31,7 +31,7 @@ export class SessionService {
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
   ) {}
 
-  async issue(user: DirectoryUser, groups: string[], idp: string, subject: { nameId: string; nameIdFormat?: string; sessionIndex?: string }): Promise<string> {
+  async issue(user: DirectoryUser, groups: string[], idp: string, subject: { nameId: string; nameIdFormat?: string; sessionIndex?: string; idToken?: string }): Promise<string> {
     const key = await this.keys.sessionKey();
     const sid = crypto.randomUUID();
     const now = new Date();
@@ -42,6 +42,7 @@ export class SessionService {
       nameId: subject.nameId.slice(0, 255),
       nameIdFormat: subject.nameIdFormat?.slice(0, 255) ?? null,
       sessionIndex: subject.sessionIndex?.slice(0, 255) ?? null,
+      idToken: subject.idToken ?? null,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.config.session.ttlS * 1000),
       endedAt: null,
@@ -83,6 +84,13 @@ export class SessionService {
   /** IdP-initiated logout: every live session of that IdP subject (and session index, when given). */
   async endBySubject(idp: string, nameId: string, sessionIndex?: string): Promise<number> {
     const result = await this.sessions.update({ idp, nameId, endedAt: IsNull(), ...(sessionIndex ? { sessionIndex } : {}) }, { endedAt: new Date() });
+    return result.affected ?? 0;
+  }
+
+  /** Back-channel logout: the sessions a logout token names, by OIDC `sid` and/or `sub`. */
+  async endByOidcSession(idp: string, notice: { sub?: string; sid?: string }): Promise<number> {
+    const where = { idp, endedAt: IsNull(), ...(notice.sub ? { nameId: notice.sub } : {}), ...(notice.sid ? { sessionIndex: notice.sid } : {}) };
+    const result = await this.sessions.update(where, { endedAt: new Date() });
     return result.affected ?? 0;
   }
 

@@ -1,0 +1,48 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
+import { LoginError } from '../login/login-error';
+import { LoginFlowService } from '../login/login-flow.service';
+import { sendLoginError } from '../login/login.controller';
+import { LogoutService } from '../login/logout.service';
+import { SessionService } from '../sessions/session.service';
+
+/** OpenID Connect endpoints the IdP calls: the login callback and back-channel logout. */
+@ApiExcludeController()
+@Controller('oidc/:idp')
+export class OidcController {
+  constructor(
+    private readonly flow: LoginFlowService,
+    private readonly logout: LogoutService,
+    private readonly sessions: SessionService,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+  ) {}
+
+  /** The redirect back from the IdP (authorization code, state, iss). */
+  @Get('callback')
+  async callback(@Param('idp') idp: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    try {
+      const done = await this.flow.completeOidc(idp, req.query as Record<string, unknown>, req.originalUrl.split('?')[1] ?? '');
+      res.cookie(this.config.session.cookie, done.sessionToken, this.sessions.cookieOptions());
+      res.setHeader('Cache-Control', 'no-store');
+      res.redirect(302, done.returnTo);
+    } catch (err) {
+      sendLoginError(res, err);
+    }
+  }
+
+  /** OIDC Back-Channel Logout: Keycloak POSTs a signed logout token (form field `logout_token`). */
+  @Post('backchannel-logout')
+  @HttpCode(200)
+  async backchannel(@Param('idp') idp: string, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+    res.setHeader('Cache-Control', 'no-store');
+    try {
+      const ended = await this.logout.backchannelLogout(idp, body?.logout_token);
+      res.status(200).json({ ended });
+    } catch (err) {
+      if (!(err instanceof LoginError)) throw err;
+      res.status(err.status).json({ error: err.status === 404 ? 'unknown_idp' : 'invalid_request', error_description: err.message });
+    }
+  }
+}
