@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
-import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
 import { Client } from 'pg';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
+import { KEYCLOAK, keycloakAdmin, launchChromium } from './support/keycloak';
 import { createAdminToken, Stack } from './support/stack';
 
 /**
@@ -13,7 +13,6 @@ import { createAdminToken, Stack } from './support/stack';
  * user.provisioned → session cookie → GET /session. Keycloak must be running
  * (scripts/keycloak.sh start); NATS and PostgreSQL are the test's own.
  */
-const KEYCLOAK = process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:8080';
 const ROOT = join(__dirname, '..');
 
 describe('SAML login through Keycloak with JIT provisioning', () => {
@@ -80,14 +79,6 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     return idp;
   };
 
-  /** Keycloak's Admin REST API on the bridgekeeper realm. */
-  const keycloakAdmin = async () => {
-    const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
-    await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
-    kc.setConfig({ realmName: 'bridgekeeper' });
-    return kc;
-  };
-
   const sessionOf = async (page: Page) => {
     const res = await page.context().request.get(`${base}/session`);
     return { status: res.status(), body: res.ok() ? await res.json() : undefined };
@@ -113,11 +104,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     registerSp(base);
     sql = new Client({ connectionString: pg.url });
     await sql.connect();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import KcAdminClient from '@keycloak/keycloak-admin-client';
+import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import { connect, JSONCodec } from 'nats';
-import { chromium } from 'playwright-core';
 import { Client } from 'pg';
 import { createEvent, SyncRequestedV1 } from '@bridgekeeper/contracts';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
+import { KEYCLOAK, keycloakAdmin, launchChromium } from './support/keycloak';
 import { createAdminToken, Stack } from './support/stack';
 
 /**
@@ -13,7 +13,6 @@ import { createAdminToken, Stack } from './support/stack';
  * under a group of this run's own (the connector syncs only that group), synced, changed, synced
  * again, and compared with the directory field by field.
  */
-const KEYCLOAK = process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:8080';
 const ROOT = join(__dirname, '..');
 const run = Math.random().toString(36).slice(2, 7);
 const root = `st-${run}`;
@@ -58,9 +57,7 @@ describe('User Sync from the real Keycloak', () => {
 
   beforeAll(async () => {
     await waitFor('Keycloak (scripts/keycloak.sh start)', async () => (await fetch(`${KEYCLOAK}/realms/bridgekeeper`)).ok, 10_000, 500);
-    kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
-    await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
-    kc.setConfig({ realmName: 'bridgekeeper' });
+    kc = await keycloakAdmin();
     // Custom attributes reach the Admin API only with the realm's unmanaged-attribute policy on.
     const profile = await kc.users.getProfile();
     if (profile.unmanagedAttributePolicy !== 'ENABLED') await kc.users.updateProfile({ ...profile, unmanagedAttributePolicy: 'ENABLED' as never });
@@ -226,7 +223,7 @@ describe('User Sync from the real Keycloak', () => {
     ids.u6 = id;
     await kc.users.addToGroup({ id, groupId: groupIds.b });
     execFileSync(process.execPath, [join(ROOT, 'scripts/keycloak-register-sp.mjs'), base], { env: { ...process.env, KEYCLOAK_URL: KEYCLOAK }, stdio: 'pipe' });
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`${base}/login?returnTo=/session`);
