@@ -33,6 +33,11 @@ log "building"
 pnpm --silent build
 
 export DATA_DIR="${DATA_DIR:-$ROOT/data}"
+# The OpenID Connect IdP beside the SAML one: the realm's OIDC client (or a copy for another URL).
+oidc_client="$(node scripts/keycloak-register-oidc.mjs "${AUTH_PUBLIC_URL:-http://localhost:3000}" keycloak-oidc)"
+export AUTH_OIDC_ISSUER="${AUTH_OIDC_ISSUER:-$(node -e 'console.log(JSON.parse(process.argv[1]).issuer)' "$oidc_client")}"
+export AUTH_OIDC_CLIENT_ID="${AUTH_OIDC_CLIENT_ID:-$(node -e 'console.log(JSON.parse(process.argv[1]).clientId)' "$oidc_client")}"
+export AUTH_OIDC_CLIENT_SECRET="${AUTH_OIDC_CLIENT_SECRET:-$(node -e 'console.log(JSON.parse(process.argv[1]).clientSecret)' "$oidc_client")}"
 for svc in directory provisioning auth; do
   node "dist/apps/$svc/src/main.js" > "$LOGS/$svc.log" 2>&1 &
   echo $! >> "$PIDS"
@@ -51,7 +56,10 @@ cat <<MSG
 
   Bridgekeeper is running.
 
-    Sign in:        http://localhost:3000/login        (then see http://localhost:3000/session)
+    Sign in:        http://localhost:3000/login        (choose SAML or OpenID Connect; then see http://localhost:3000/session)
+                    http://localhost:3000/login?idp=keycloak  ·  http://localhost:3000/login?idp=keycloak-oidc
+                    (two IdPs are two identity sources: a user provisioned through one is refused by
+                    the other, never taken over; e.g. alice through SAML, bob through OIDC)
     Demo accounts:  alice / alice   (groups engineering/backend, staff)
                     bob / bob       (groups staff, contractors)
                     carol / carol   (group engineering/frontend)
