@@ -85,6 +85,8 @@ describe('OIDC login through Keycloak', () => {
     const page = await signIn('alice', 'alice');
     expect((await sessionOf(page)).status).toBe(200);
     const atKeycloak = page.waitForRequest((r) => r.url().startsWith(`${KEYCLOAK_ISSUER}/protocol/openid-connect/logout?`));
+    // The page already shows /session: wait for the navigation that lands there again, from Keycloak.
+    const backHome = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() && f.url() === `${base}/session`, timeout: 30_000 });
     await page.evaluate(() => {
       const form = document.createElement('form');
       form.method = 'POST';
@@ -93,7 +95,8 @@ describe('OIDC login through Keycloak', () => {
       form.submit();
     });
     expect(new URL((await atKeycloak).url()).searchParams.get('id_token_hint')).toMatch(/^eyJ/);
-    await page.waitForURL(`${base}/session`, { timeout: 30_000 });
+    await backHome;
+    await page.waitForLoadState('load');
     expect((await sessionOf(page)).status).toBe(401);
     await page.goto(`${base}/login?idp=${IDP}&returnTo=/session`);
     await page.waitForSelector('#username'); // no Keycloak session left: its login form again

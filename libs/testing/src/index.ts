@@ -3,3 +3,4 @@ export * from './postgres';
 export * from './saml-idp';
 export * from './readme';
 export * from './oidc-idp';
+export * from './service-stack';

@@ -1,0 +1,105 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+/** What the machine is, printed and saved with every figure. */
+export function machine() {
+  return { cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
+}
+
+export interface Contender {
+  name: string;
+  /** One operation (awaited). */
+  run: () => Promise<unknown>;
+}
+
+export interface Throughput {
+  name: string;
+  opsPerSec: number;
+  meanMs: number;
+  p99Ms: number;
+  /** The slowest single operation (it blocked the event loop this long). */
+  maxMs: number;
+  samples: number;
+}
+
+/**
+ * Runs the contenders alternately: several rounds, each contender in turn (the order rotates),
+ * so noise on the machine hits all of them alike. Ops/s is the median of the rounds.
+ */
+export async function alternate(contenders: Contender[], opts: { rounds: number; opsPerRound: number; warmup: number }): Promise<Throughput[]> {
+  for (const c of contenders) for (let i = 0; i < opts.warmup; i++) await c.run();
+  const perRound = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const latencies = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let round = 0; round < opts.rounds; round++) {
+    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
+    for (const c of order) {
+      const lat = latencies.get(c.name)!;
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < opts.opsPerRound; i++) {
+        const t = process.hrtime.bigint();
+        await c.run();
+        lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      perRound.get(c.name)!.push(opts.opsPerRound / seconds);
+    }
+  }
+  return contenders.map((c) => {
+    const lat = latencies.get(c.name)!;
+    return { name: c.name, opsPerSec: median(perRound.get(c.name)!), meanMs: mean(lat), p99Ms: percentile(lat, 99), maxMs: Math.max(...lat), samples: lat.length };
+  });
+}
+
+export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+export const median = (xs: number[]) => percentile(xs, 50);
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** The event loop's worst delay while `body` runs (the stall a heavy task would cause). */
+export async function eventLoopDelayDuring<T>(body: () => Promise<T>): Promise<{ result: T; maxDelayMs: number; p99DelayMs: number }> {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  try {
+    const result = await body();
+    return { result, maxDelayMs: h.max / 1e6, p99DelayMs: h.percentile(99) / 1e6 };
+  } finally {
+    h.disable();
+  }
+}
+
+/** Peak resident set of a process (Linux: VmHWM), in MiB. */
+export function peakRssMiB(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+    return Number.isFinite(kb) ? Math.round(kb / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function printTable(title: string, rows: Record<string, unknown>[]): void {
+  console.log(`\n${title}`);
+  if (rows.length === 0) return;
+  const cols = Object.keys(rows[0]);
+  const cell = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)) : String(v ?? ''));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => `| ${vals.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`;
+  console.log(line(cols));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(cols.map((c) => cell(r[c]))));
+}
+
+/** Saves one bench's figures as JSON under bench/results/ (with the machine and the time). */
+export function saveResult(name: string, data: unknown): string {
+  const dir = join(__dirname, '..', '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify({ bench: name, at: new Date().toISOString(), machine: machine(), ...(data as object) }, null, 2)}\n`);
+  return file;
+}

@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { generateSigningKeyPair } from '@bridgekeeper/saml';
+import { createAdminToken, createTestDatabase, freePort, Stack, startNats, toBase64 } from '@bridgekeeper/testing';
+import { peakRssMiB, printTable, saveResult } from './lib/harness';
+import { keycloakShapedResponse } from './lib/keycloak-response';
+
+const IDP = 'http://localhost:8080/realms/bridgekeeper';
+
+interface LoadResult {
+  requests: number;
+  durationS: number;
+  perSecond: number;
+  latency: { p50: number; p90: number; p99: number; max: number; mean: number };
+  statuses: Record<string, number>;
+  errors: number;
+  timeouts: number;
+}
+
+/**
+ * The HTTP login path: `POST /saml/bench/acs` for existing users (JIT update), SP-initiated (each
+ * response answers an AuthnRequest started through `/login`), the whole stack on real NATS and
+ * PostgreSQL, under load from a separate autocannon process: at a steady 50 logins/s, then as
+ * fast as it goes. Auth's worst event-loop delay (its own `nodejs_eventloop_lag_max_seconds`)
+ * and peak RSS are read from the running service.
+ */
+export async function loginPathBench(opts: { users: number; steady: { rate: number; seconds: number }; burst: { connections: number; logins: number }; rawNodeSamlOpsPerSec?: number }) {
+  const nats = await startNats();
+  const pg = await createTestDatabase('bk_bench');
+  const ports = { auth: await freePort(), directory: await freePort(), provisioning: await freePort() };
+  const base = `http://localhost:${ports.auth}`;
+  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports, extraEnv: { auth: { ADMIN_RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn' }, directory: { LOG_LEVEL: 'warn' }, provisioning: { LOG_LEVEL: 'warn' } } });
+  const work = mkdtempSync(join(tmpdir(), 'bk-bench-'));
+  try {
+    await stack.start();
+    const token = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
+    const idpKeys = await generateSigningKeyPair('bench idp');
+    const created = await fetch(`${stack.services.auth.url}/api/v1/idps`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'bench', name: 'Bench IdP', manual: { entityId: IDP, ssoUrl: `${IDP}/protocol/saml`, certificates: [idpKeys.certificatePem] } }),
+    });
+    if (created.status !== 201) throw new Error(`creating the bench IdP failed: ${created.status} ${await created.text()}`);
+    const acs = `${base}/saml/bench/acs`;
+    const spEntityId = `${base}/saml/bench/metadata`;
+
+    /** One login ready to post: an AuthnRequest started through /login, answered for `user`. */
+    const prepare = async (user: string): Promise<string> => {
+      const start = await fetch(`${stack.services.auth.url}/login?idp=bench&returnTo=/session`, { redirect: 'manual' });
+      const to = new URL(start.headers.get('location') ?? '');
+      const requestXml = inflateRawSync(Buffer.from(to.searchParams.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
+      const requestId = /ID="([^"]+)"/.exec(requestXml)![1];
+      const xml = keycloakShapedResponse({ keys: idpKeys, idpEntityId: IDP, spEntityId, acsUrl: acs, inResponseTo: requestId, nameId: user });
+      return new URLSearchParams({ SAMLResponse: toBase64(xml), RelayState: to.searchParams.get('RelayState') ?? '' }).toString();
+    };
+    const users = Array.from({ length: opts.users }, (_, i) => `bench-user-${i}`);
+    const batch = async (n: number) => {
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) out.push(await prepare(users[i % users.length]));
+      return out;
+    };
+    const load = (bodies: string[], connections: number, rate: number): LoadResult => {
+      const file = join(work, `bodies-${Date.now()}.json`);
+      writeFileSync(file, JSON.stringify(bodies));
+      const out = execFileSync(process.execPath, [join(__dirname, 'lib/load-generator.js'), acs, file, String(connections), String(rate)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      return JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
+    };
+    const loopLagMaxMs = async () => {
+      const text = await (await fetch(`${stack.services.auth.url}/metrics`)).text();
+      return Number(/^nodejs_eventloop_lag_max_seconds (\S+)/m.exec(text)?.[1] ?? NaN) * 1000;
+    };
+
+    // The users exist before the measurement (each later login is a JIT update).
+    const created0 = load(await batch(users.length), 4, 0);
+    if ((created0.statuses['302'] ?? 0) !== users.length) throw new Error(`creating the bench users failed: ${JSON.stringify(created0.statuses)}`);
+
+    const rows: Record<string, unknown>[] = [];
+    const runs: Record<string, unknown> = {};
+    for (const [name, bodies, connections, rate] of [
+      [`steady ${opts.steady.rate}/s`, await batch(opts.steady.rate * opts.steady.seconds), 8, opts.steady.rate],
+      [`as fast as it goes (${opts.burst.connections} connections)`, await batch(opts.burst.logins), opts.burst.connections, 0],
+    ] as const) {
+      await loopLagMaxMs(); // a scrape resets the histogram: the next one covers this run only
+      const r = load([...bodies], connections, rate);
+      const lag = await loopLagMaxMs();
+      const ok = r.statuses['302'] ?? 0;
+      runs[name] = { ...r, eventLoopMaxDelayMs: lag };
+      rows.push({ run: name, 'logins/s': r.perSecond, 'ok (302)': ok, failed: r.requests - ok, 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, 'max ms': r.latency.max, 'loop max delay ms': lag });
+    }
+    const rss = peakRssMiB(stack.services.auth.pid!);
+    printTable(`HTTP login path: POST /saml/bench/acs, existing users (JIT update), SP-initiated, PostgreSQL + NATS, ${opts.users} users`, rows);
+    const steady = runs[`steady ${opts.steady.rate}/s`] as LoadResult & { eventLoopMaxDelayMs: number };
+    const burst = Object.values(runs)[1] as LoadResult & { eventLoopMaxDelayMs: number };
+    const vsRaw = opts.rawNodeSamlOpsPerSec ? burst.perSecond / opts.rawNodeSamlOpsPerSec : null;
+    console.log(
+      `  auth peak RSS ${rss} MiB; steady p99 ${steady.latency.p99} ms (target ≤ 30: ${steady.latency.p99 <= 30 ? 'met' : 'MISSED'}); worst loop delay ${Math.max(steady.eventLoopMaxDelayMs, burst.eventLoopMaxDelayMs).toFixed(1)} ms (target ≤ 50: ${Math.max(steady.eventLoopMaxDelayMs, burst.eventLoopMaxDelayMs) <= 50 ? 'met' : 'MISSED'})` +
+        (vsRaw !== null ? `; logins/s vs raw node-saml validations/s = ${vsRaw.toFixed(2)} (target ≥ 0.80: ${vsRaw >= 0.8 ? 'met' : 'MISSED'})` : ''),
+    );
+    saveResult('login-path', { users: opts.users, runs, authPeakRssMiB: rss, loginsVsRawNodeSaml: vsRaw });
+  } finally {
+    await stack.stop();
+    await pg.drop();
+    await nats.stop();
+  }
+}

@@ -1,0 +1,116 @@
+import KcAdminClient from '@keycloak/keycloak-admin-client';
+import { Client } from 'pg';
+import { createAdminToken, createTestDatabase, freePort, Stack, startNats, waitFor } from '@bridgekeeper/testing';
+import { peakRssMiB, printTable, saveResult } from './lib/harness';
+
+const KEYCLOAK = process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:8080';
+const REALM = 'bk-bench';
+const SECRET = 'bench-sync-secret-0123456789';
+
+export interface SyncSize {
+  users: number;
+  groups: number;
+  membershipsPerUser: number;
+}
+
+/**
+ * User Sync against the real Keycloak: a realm of its own seeded quickly (partial import), then a
+ * full sync, a re-run with no change (its directory writes must be zero) and a re-run with 1% of
+ * the users changed; the peak RSS of provisioning and directory. Keycloak must be running
+ * (scripts/keycloak.sh start).
+ */
+export async function userSyncBench(size: SyncSize) {
+  const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
+  await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
+  const seedStart = Date.now();
+  const users = await seedRealm(kc, size);
+  const seedS = (Date.now() - seedStart) / 1000;
+
+  const nats = await startNats();
+  const pg = await createTestDatabase('bk_bench');
+  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() } });
+  const sql = new Client({ connectionString: pg.url });
+  try {
+    await stack.start('directory', 'provisioning');
+    await sql.connect();
+    const token = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${stack.services.provisioning.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+    };
+    const created = await api('POST', '/api/v1/connectors', { id: 'bench', idp: 'bench', baseUrl: KEYCLOAK, realm: REALM, clientId: 'bk-sync', clientSecret: SECRET, schedule: '', maxRemovalShare: 0.5 });
+    if (created.status !== 201) throw new Error(`creating the connector failed: ${JSON.stringify(created.body)}`);
+    const sync = async (label: string) => {
+      const started = Date.now();
+      const run = await api('POST', '/api/v1/connectors/bench/sync');
+      if (run.status !== 202) throw new Error(`${label}: ${JSON.stringify(run.body)}`);
+      const done = await waitFor(`${label} to end`, async () => {
+        const r = (await api('GET', `/api/v1/sync-runs/${run.body.id}`)).body;
+        return r.status !== 'running' ? r : null;
+      }, 30 * 60_000, 250);
+      const seconds = (Date.now() - started) / 1000;
+      if (done.status !== 'succeeded') throw new Error(`${label} ended ${done.status}: ${JSON.stringify(done.errors ?? done).slice(0, 500)}`);
+      return { run: label, seconds, 'directory writes': done.directoryWrites ?? done.directory_writes ?? null, counts: JSON.stringify(done.counts ?? {}).slice(0, 120) };
+    };
+
+    const rows = [await sync('full sync')];
+    rows.push(await sync('re-run, no change'));
+    const changed = users.slice(0, Math.max(1, Math.round(users.length / 100)));
+    await changeUsers(kc, changed);
+    rows.push(await sync(`re-run, 1% changed (${changed.length} users)`));
+    const rss = { provisioning: peakRssMiB(stack.services.provisioning.pid!), directory: peakRssMiB(stack.services.directory.pid!) };
+    const [dirUsers] = (await sql.query(`SELECT count(*)::int AS n FROM directory.users WHERE source = 'bench'`)).rows;
+    printTable(`User Sync: ${size.users} users, ${size.groups} groups, ${size.users * size.membershipsPerUser} memberships (Keycloak seeded in ${seedS.toFixed(0)} s by partial import)`, rows);
+    console.log(`  directory users from the sync: ${dirUsers.n}; peak RSS provisioning ${rss.provisioning} MiB, directory ${rss.directory} MiB`);
+    saveResult(`user-sync-${size.users}`, { size, seedSeconds: seedS, runs: rows, peakRssMiB: rss, directoryUsers: dirUsers.n });
+  } finally {
+    await sql.end().catch(() => undefined);
+    await stack.stop();
+    await pg.drop();
+    await nats.stop();
+  }
+}
+
+/** A realm of its own: the sync client with its service account, groups, users and memberships. */
+async function seedRealm(kc: KcAdminClient, size: SyncSize): Promise<{ id: string; username: string }[]> {
+  if (await kc.realms.findOne({ realm: REALM })) await kc.realms.del({ realm: REALM });
+  await kc.realms.create({
+    realm: REALM,
+    enabled: true,
+    clients: [{ clientId: 'bk-sync', enabled: true, publicClient: false, secret: SECRET, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false }],
+    users: [{ username: 'service-account-bk-sync', enabled: true, serviceAccountClientId: 'bk-sync', clientRoles: { 'realm-management': ['view-users', 'query-groups'] } }],
+  });
+  kc.setConfig({ realmName: REALM });
+  const parents = Math.max(1, Math.round(size.groups / 10));
+  const perParent = Math.max(0, Math.round((size.groups - parents) / parents));
+  const paths: string[] = [];
+  const groups = Array.from({ length: parents }, (_, p) => {
+    paths.push(`/dept-${p}`);
+    return { name: `dept-${p}`, subGroups: Array.from({ length: perParent }, (_, c) => (paths.push(`/dept-${p}/team-${p}-${c}`), { name: `team-${p}-${c}` })) };
+  });
+  await kc.realms.partialImport({ realm: REALM, rep: { ifResourceExists: 'SKIP', groups } as never });
+  for (let start = 0; start < size.users; start += 1000) {
+    const chunk = Array.from({ length: Math.min(1000, size.users - start) }, (_, k) => {
+      const i = start + k;
+      return {
+        username: `user-${i}`,
+        enabled: true,
+        email: `user-${i}@bench.example.com`,
+        emailVerified: true,
+        firstName: 'Bench',
+        lastName: `User ${i}`,
+        groups: Array.from({ length: size.membershipsPerUser }, (_, m) => paths[(i * 7 + m * 13) % paths.length]).filter((v, x, a) => a.indexOf(v) === x),
+      };
+    });
+    await kc.realms.partialImport({ realm: REALM, rep: { ifResourceExists: 'SKIP', users: chunk } as never });
+  }
+  const out: { id: string; username: string }[] = [];
+  for (let first = 0; first < size.users; first += 1000) {
+    for (const u of await kc.users.find({ first, max: 1000, briefRepresentation: true })) if (u.username?.startsWith('user-')) out.push({ id: u.id!, username: u.username });
+  }
+  return out;
+}
+
+async function changeUsers(kc: KcAdminClient, users: { id: string; username: string }[]): Promise<void> {
+  for (const u of users) await kc.users.update({ id: u.id }, { lastName: `Changed ${u.username}`, email: `${u.username}.changed@bench.example.com` });
+}
