@@ -70,7 +70,7 @@ export async function loginPathBench(opts: { users: number; steady: { rate: numb
     };
     const loopLagMaxMs = async () => {
       const text = await (await fetch(`${stack.services.auth.url}/metrics`)).text();
-      return Number(/^nodejs_eventloop_lag_max_seconds (\S+)/m.exec(text)?.[1] ?? NaN) * 1000;
+      return Number(/^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? NaN) * 1000;
     };
 
     // The users exist before the measurement (each later login is a JIT update).
