@@ -21,9 +21,11 @@ export interface SyncSize {
  */
 export async function userSyncBench(size: SyncSize) {
   const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
-  await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
+  // Master-realm admin tokens live 60 s: sign in again before each batch of admin calls.
+  const signIn = () => kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
+  await signIn();
   const seedStart = Date.now();
-  const users = await seedRealm(kc, size);
+  const users = await seedRealm(kc, size, signIn);
   const seedS = (Date.now() - seedStart) / 1000;
 
   const nats = await startNats();
@@ -57,6 +59,7 @@ export async function userSyncBench(size: SyncSize) {
     const rows = [await sync('full sync')];
     rows.push(await sync('re-run, no change'));
     const changed = users.slice(0, Math.max(1, Math.round(users.length / 100)));
+    await signIn();
     await changeUsers(kc, changed);
     rows.push(await sync(`re-run, 1% changed (${changed.length} users)`));
     const rss = { provisioning: peakRssMiB(stack.services.provisioning.pid!), directory: peakRssMiB(stack.services.directory.pid!) };
@@ -73,7 +76,7 @@ export async function userSyncBench(size: SyncSize) {
 }
 
 /** A realm of its own: the sync client with its service account, groups, users and memberships. */
-async function seedRealm(kc: KcAdminClient, size: SyncSize): Promise<{ id: string; username: string }[]> {
+async function seedRealm(kc: KcAdminClient, size: SyncSize, signIn: () => Promise<void>): Promise<{ id: string; username: string }[]> {
   if (await kc.realms.findOne({ realm: REALM })) await kc.realms.del({ realm: REALM });
   const parents = Math.max(1, Math.round(size.groups / 10));
   const perParent = Math.max(0, Math.round((size.groups - parents) / parents));
@@ -90,7 +93,6 @@ async function seedRealm(kc: KcAdminClient, size: SyncSize): Promise<{ id: strin
     clients: [{ clientId: 'bk-sync', enabled: true, publicClient: false, secret: SECRET, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false }],
     users: [{ username: 'service-account-bk-sync', enabled: true, serviceAccountClientId: 'bk-sync', clientRoles: { 'realm-management': ['view-users', 'query-groups'] } }],
   });
-  kc.setConfig({ realmName: REALM });
   for (let start = 0; start < size.users; start += 1000) {
     const chunk = Array.from({ length: Math.min(1000, size.users - start) }, (_, k) => {
       const i = start + k;
@@ -104,15 +106,17 @@ async function seedRealm(kc: KcAdminClient, size: SyncSize): Promise<{ id: strin
         groups: Array.from({ length: size.membershipsPerUser }, (_, m) => paths[(i * 7 + m * 13) % paths.length]).filter((v, x, a) => a.indexOf(v) === x),
       };
     });
+    await signIn();
     await kc.realms.partialImport({ realm: REALM, rep: { ifResourceExists: 'SKIP', users: chunk } as never });
   }
   const out: { id: string; username: string }[] = [];
-  for (let first = 0; first < size.users; first += 1000) {
-    for (const u of await kc.users.find({ first, max: 1000, briefRepresentation: true })) if (u.username?.startsWith('user-')) out.push({ id: u.id!, username: u.username });
+  await signIn();
+  for (let first = 0; first < size.users + 1; first += 1000) {
+    for (const u of await kc.users.find({ realm: REALM, first, max: 1000, briefRepresentation: true })) if (u.username?.startsWith('user-')) out.push({ id: u.id!, username: u.username });
   }
   return out;
 }
 
 async function changeUsers(kc: KcAdminClient, users: { id: string; username: string }[]): Promise<void> {
-  for (const u of users) await kc.users.update({ id: u.id }, { lastName: `Changed ${u.username}`, email: `${u.username}.changed@bench.example.com` });
+  for (const u of users) await kc.users.update({ realm: REALM, id: u.id }, { lastName: `Changed ${u.username}`, email: `${u.username}.changed@bench.example.com` });
 }
