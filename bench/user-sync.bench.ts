@@ -53,7 +53,7 @@ export async function userSyncBench(size: SyncSize) {
       const seconds = (Date.now() - started) / 1000;
       if (done.status !== 'applied') throw new Error(`${label} ended ${done.status}: ${JSON.stringify(done.errors ?? done).slice(0, 500)}`);
       const c = done.counts ?? {};
-      return { run: label, seconds, status: done.status, 'directory writes': done.directoryWrites ?? null, 'users +/~/-': `${c.usersCreated ?? 0}/${c.usersUpdated ?? 0}/${c.usersDisabled ?? 0}`, 'memberships +/-': `${c.membershipsAdded ?? 0}/${c.membershipsRemoved ?? 0}` };
+      return { run: label, seconds, status: done.status, 'directory writes': done.directoryWrites ?? null, 'users +/~/-': `${c.usersCreated ?? 0}/${c.usersUpdated ?? 0}/${c.usersDisabled ?? 0}`, 'memberships +/-': `${c.membershipsAdded ?? 0}/${c.membershipsRemoved ?? 0}`, 'keycloak / directory / plan / apply s': Object.values((done.progress?.timingsMs ?? {}) as Record<string, number>).map((ms) => (ms / 1000).toFixed(1)).join(' / ') };
     };
 
     const rows = [await sync('full sync')];
@@ -64,7 +64,7 @@ export async function userSyncBench(size: SyncSize) {
     rows.push(await sync(`re-run, 1% changed (${changed.length} users)`));
     const rss = { provisioning: peakRssMiB(stack.services.provisioning.pid!), directory: peakRssMiB(stack.services.directory.pid!) };
     const [dirUsers] = (await sql.query(`SELECT count(*)::int AS n FROM directory.users WHERE source = 'bench'`)).rows;
-    printTable(`User Sync: ${size.users} users, ${size.groups} groups, ${size.users * size.membershipsPerUser} memberships (Keycloak seeded in ${seedS.toFixed(0)} s by partial import)`, rows);
+    printTable(`User Sync: ${size.users} users, ${size.groups} groups, ${size.users * size.membershipsPerUser} memberships (Keycloak realm ${seedS < 5 ? 'reused' : `seeded in ${seedS.toFixed(0)} s by partial import`})`, rows);
     console.log(`  directory users from the sync: ${dirUsers.n}; peak RSS provisioning ${rss.provisioning} MiB, directory ${rss.directory} MiB`);
     saveResult(`user-sync-${size.users}`, { size, seedSeconds: seedS, runs: rows, peakRssMiB: rss, directoryUsers: dirUsers.n });
   } finally {
@@ -77,7 +77,11 @@ export async function userSyncBench(size: SyncSize) {
 
 /** A realm of its own: the sync client with its service account, groups, users and memberships. */
 async function seedRealm(kc: KcAdminClient, size: SyncSize, signIn: () => Promise<void>): Promise<{ id: string; username: string }[]> {
-  if (await kc.realms.findOne({ realm: REALM })) await kc.realms.del({ realm: REALM });
+  // A realm seeded earlier with the same size is reused (seeding 100k users takes a while).
+  const marker = `${size.users}/${size.groups}/${size.membershipsPerUser}`;
+  const existing = await kc.realms.findOne({ realm: REALM });
+  if (existing?.attributes?.bkBenchSize === marker) return listUsers(kc, size, signIn);
+  if (existing) await kc.realms.del({ realm: REALM });
   const parents = Math.max(1, Math.round(size.groups / 10));
   const perParent = Math.max(0, Math.round((size.groups - parents) / parents));
   const paths: string[] = [];
@@ -90,6 +94,7 @@ async function seedRealm(kc: KcAdminClient, size: SyncSize, signIn: () => Promis
     realm: REALM,
     enabled: true,
     groups,
+    attributes: { bkBenchSize: marker },
     clients: [{ clientId: 'bk-sync', enabled: true, publicClient: false, secret: SECRET, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false }],
     users: [{ username: 'service-account-bk-sync', enabled: true, serviceAccountClientId: 'bk-sync', clientRoles: { 'realm-management': ['view-users', 'query-groups'] } }],
   });
@@ -109,6 +114,10 @@ async function seedRealm(kc: KcAdminClient, size: SyncSize, signIn: () => Promis
     await signIn();
     await kc.realms.partialImport({ realm: REALM, rep: { ifResourceExists: 'SKIP', users: chunk } as never });
   }
+  return listUsers(kc, size, signIn);
+}
+
+async function listUsers(kc: KcAdminClient, size: SyncSize, signIn: () => Promise<void>): Promise<{ id: string; username: string }[]> {
   const out: { id: string; username: string }[] = [];
   await signIn();
   for (let first = 0; first < size.users + 1; first += 1000) {
@@ -118,5 +127,6 @@ async function seedRealm(kc: KcAdminClient, size: SyncSize, signIn: () => Promis
 }
 
 async function changeUsers(kc: KcAdminClient, users: { id: string; username: string }[]): Promise<void> {
-  for (const u of users) await kc.users.update({ realm: REALM, id: u.id }, { lastName: `Changed ${u.username}`, email: `${u.username}.changed@bench.example.com` });
+  const stamp = Date.now().toString(36);
+  for (const u of users) await kc.users.update({ realm: REALM, id: u.id }, { lastName: `Changed ${stamp} ${u.username}`, email: `${u.username}.${stamp}@bench.example.com` });
 }

@@ -10,6 +10,8 @@ export interface KeycloakConnection {
   pageSize?: number;
   /** One request's time limit. */
   timeoutMs?: number;
+  /** Requests in flight at once while reading (Keycloak serves them on several threads). */
+  concurrency?: number;
 }
 
 export class KeycloakError extends Error {}
@@ -36,38 +38,56 @@ export class KeycloakConnector {
   private authedAt = 0;
   private readonly pageSize: number;
   private readonly timeoutMs: number;
+  private readonly concurrency: number;
 
   constructor(private readonly conn: KeycloakConnection) {
     const Client = loadClient();
     this.kc = new Client({ baseUrl: conn.baseUrl.replace(/\/$/, ''), realmName: conn.realm });
     this.pageSize = conn.pageSize ?? 500;
     this.timeoutMs = conn.timeoutMs ?? 15_000;
+    this.concurrency = Math.max(1, conn.concurrency ?? 4);
   }
 
-  /** Everything User Sync needs, read in pages. `attributes` makes user pages full representations. */
+  /**
+   * Everything User Sync needs, read in pages: users (brief, or full when `attributes` are
+   * wanted), the group tree, then the members of each group — the users and the groups side by
+   * side, members `concurrency` groups at a time.
+   */
   async snapshot(opts: { attributes?: string[]; onProgress?: (phase: string, done: number) => void } = {}): Promise<IdpSnapshot> {
     const withAttributes = (opts.attributes?.length ?? 0) > 0;
-    const users: IdpUser[] = [];
-    for (let first = 0; ; first += this.pageSize) {
-      const page = await this.call('listing users', () => this.kc.users.find({ first, max: this.pageSize, briefRepresentation: !withAttributes }));
-      for (const u of page) users.push(toIdpUser(u, opts.attributes));
-      opts.onProgress?.('users', users.length);
-      if (page.length < this.pageSize) break;
-    }
-    const groups = await this.allGroups();
-    opts.onProgress?.('groups', groups.length);
-    const members = new Map<string, string[]>();
-    for (const g of groups) {
-      const ids: string[] = [];
+    const readUsers = async () => {
+      const users: IdpUser[] = [];
       for (let first = 0; ; first += this.pageSize) {
-        const page = await this.call(`listing members of ${g.path}`, () => this.kc.groups.listMembers({ id: g.id, first, max: this.pageSize, briefRepresentation: true }));
-        for (const m of page) if (m.id) ids.push(m.id);
+        const page = await this.call('listing users', () => this.kc.users.find({ first, max: this.pageSize, briefRepresentation: !withAttributes }));
+        for (const u of page) users.push(toIdpUser(u, opts.attributes));
+        opts.onProgress?.('users', users.length);
         if (page.length < this.pageSize) break;
       }
-      members.set(g.id, ids);
-      opts.onProgress?.('members', members.size);
-    }
-    return { users, groups, members };
+      return users;
+    };
+    const readGroups = async () => {
+      const groups = await this.allGroups();
+      opts.onProgress?.('groups', groups.length);
+      const members = new Map<string, string[]>();
+      let next = 0;
+      const worker = async () => {
+        while (next < groups.length) {
+          const g = groups[next++];
+          const ids: string[] = [];
+          for (let first = 0; ; first += this.pageSize) {
+            const page = await this.call(`listing members of ${g.path}`, () => this.kc.groups.listMembers({ id: g.id, first, max: this.pageSize, briefRepresentation: true }));
+            for (const m of page) if (m.id) ids.push(m.id);
+            if (page.length < this.pageSize) break;
+          }
+          members.set(g.id, ids);
+          opts.onProgress?.('members', members.size);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, groups.length) }, worker));
+      return { groups, members };
+    };
+    const [users, { groups, members }] = await Promise.all([readUsers(), readGroups()]);
+    return { users, groups, members: new Map(groups.filter((g) => members.has(g.id)).map((g) => [g.id, members.get(g.id)!])) };
   }
 
   /** One user and their groups (single-user sync at first login). */
@@ -148,9 +168,17 @@ export class KeycloakConnector {
     return out;
   }
 
-  private async authenticate(force = false): Promise<void> {
+  private authenticating?: Promise<void>;
+
+  /** Concurrent requests share one sign-in. */
+  private authenticate(force = false): Promise<void> {
     // Service-account tokens are short-lived: renew well before Keycloak's default 5 minutes.
-    if (!force && Date.now() - this.authedAt < 60_000) return;
+    if (!force && Date.now() - this.authedAt < 60_000) return Promise.resolve();
+    this.authenticating ??= this.signIn().finally(() => (this.authenticating = undefined));
+    return this.authenticating;
+  }
+
+  private async signIn(): Promise<void> {
     try {
       await withTimeout(this.kc.auth({ grantType: 'client_credentials', clientId: this.conn.clientId, clientSecret: this.conn.clientSecret }), this.timeoutMs, 'authenticating');
       this.authedAt = Date.now();

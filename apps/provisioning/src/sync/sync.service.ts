@@ -138,6 +138,13 @@ export class SyncService {
       return run;
     };
 
+    // Where the time went, shown with the run (reading Keycloak, reading the directory, planning, applying).
+    const timingsMs: Record<string, number> = {};
+    let mark = Date.now();
+    const lap = (phase: string) => {
+      timingsMs[phase] = Date.now() - mark;
+      mark = Date.now();
+    };
     try {
       let snapshot: IdpSnapshot;
       try {
@@ -150,19 +157,23 @@ export class SyncService {
         // An error or a timeout from Keycloak must not read as "everyone left": hold, apply nothing.
         return await finish('held', { reason: `held, nothing was applied: ${(err as Error).message}`, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
       }
+      lap('keycloak');
       await this.progress(run, { phase: 'reading-directory', users: snapshot.users.length, groups: snapshot.groups.length, percent: 30 });
       const { users: current, groupNames } = await this.directoryState(connector.id);
+      lap('directory');
       const plan = computeSyncPlan(snapshot, current, groupNames, connector.options);
       const counts = planCounts(plan);
       run.counts = counts as unknown as Record<string, number>;
       const stored = summarizePlan(plan);
       const safety = assessSyncPlan(plan, snapshot, current, connector.options);
-      if (req.dryRun) return await finish('dry-run', { counts: run.counts, plan: stored, progress: { phase: 'done', percent: 100 } } as Partial<SyncRunEntity>);
+      lap('plan');
+      if (req.dryRun) return await finish('dry-run', { counts: run.counts, plan: stored, progress: { phase: 'done', percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       if (safety.hold && !req.force) {
-        return await finish('held', { counts: run.counts, plan: stored, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
+        return await finish('held', { counts: run.counts, plan: stored, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       }
       const writes = await this.apply(run, connector.id, plan);
-      return await finish('applied', { counts: run.counts, plan: stored, directoryWrites: writes, progress: { phase: 'done', percent: 100 } } as Partial<SyncRunEntity>);
+      lap('apply');
+      return await finish('applied', { counts: run.counts, plan: stored, directoryWrites: writes, progress: { phase: 'done', percent: 100, timingsMs } } as Partial<SyncRunEntity>);
     } catch (err) {
       return await finish('failed', { reason: (err as Error).message, directoryWrites: run.directoryWrites });
     }
