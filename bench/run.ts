@@ -17,7 +17,7 @@ async function main() {
   const m = machine();
   console.log(`Bridgekeeper bench — ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}${quick ? ' — QUICK SMOKE RUN, not a measurement' : ''}`);
   let rawNodeSamlOpsPerSec: number | undefined;
-  if (want('saml')) rawNodeSamlOpsPerSec = (await samlValidationBench(quick ? { rounds: 2, opsPerRound: 10 } : { rounds: 6, opsPerRound: 200 })).rawOpsPerSec;
+  if (want('saml')) rawNodeSamlOpsPerSec = (await samlValidationBench(quick ? { rounds: 2, opsPerRound: 10 } : { rounds: 10, opsPerRound: 150 })).rawOpsPerSec;
   if (want('login')) {
     await loginPathBench(
       quick

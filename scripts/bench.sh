@@ -7,4 +7,4 @@ export TZ=UTC
 ensure_node_toolchain
 pnpm --silent build
 npx tsc -p tsconfig.bench.json && npx tsc-alias -p tsconfig.bench.json
-exec node dist/bench/run.js "$@"
+exec node --expose-gc dist/bench/run.js "$@"

@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** What the machine is, printed and saved with every figure. */
 export function machine() {
@@ -35,6 +34,8 @@ export async function alternate(contenders: Contender[], opts: { rounds: number;
   for (let round = 0; round < opts.rounds; round++) {
     const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
     for (const c of order) {
+      // Each contender starts on a clean heap: one's garbage is not collected on another's time.
+      (globalThis as { gc?: () => void }).gc?.();
       const lat = latencies.get(c.name)!;
       const start = process.hrtime.bigint();
       for (let i = 0; i < opts.opsPerRound; i++) {
@@ -58,18 +59,6 @@ export function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-/** The event loop's worst delay while `body` runs (the stall a heavy task would cause). */
-export async function eventLoopDelayDuring<T>(body: () => Promise<T>): Promise<{ result: T; maxDelayMs: number; p99DelayMs: number }> {
-  const h = monitorEventLoopDelay({ resolution: 5 });
-  h.enable();
-  try {
-    const result = await body();
-    return { result, maxDelayMs: h.max / 1e6, p99DelayMs: h.percentile(99) / 1e6 };
-  } finally {
-    h.disable();
-  }
 }
 
 /** Peak resident set of a process (Linux: VmHWM), in MiB. */

@@ -1,5 +1,5 @@
 import { SamlValidationError } from './errors';
-import { attr, nodes, parseXml, text } from './xml';
+import { attr, children, childText, descendants, nodes, NS, parseXml } from './xml';
 
 /** Signature and digest algorithms accepted; SHA-1 is refused. */
 export const ALLOWED_SIGNATURE_ALGORITHMS = new Set([
@@ -38,7 +38,7 @@ export function precheckResponse(xml: string): Document {
     throw new SamlValidationError('malformed', 'the message is not a SAML 2.0 Response');
   }
   checkSignatureAlgorithms(doc);
-  const assertions = nodes('//saml:Assertion | //saml:EncryptedAssertion', doc).length;
+  const assertions = descendants(doc, NS.saml, 'Assertion').length + descendants(doc, NS.saml, 'EncryptedAssertion').length;
   if (assertions > 1) throw new SamlValidationError('malformed', `the response holds ${assertions} assertions; exactly one is accepted`);
   return doc;
 }
@@ -57,14 +57,20 @@ export interface VerifiedAssertionFacts {
  * Every signature's SignatureMethod and Reference DigestMethod on the allow-list. (DigestMethod
  * elsewhere, such as RSA-OAEP's inside an EncryptedKey, is key transport, not a signature.)
  */
-export function checkSignatureAlgorithms(ctx: Node): void {
-  for (const m of nodes('.//ds:Signature/ds:SignedInfo/ds:SignatureMethod', ctx)) {
-    const alg = attr(m, 'Algorithm') ?? '';
-    if (!ALLOWED_SIGNATURE_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `signature algorithm ${alg || '(none)'} is refused`);
-  }
-  for (const m of nodes('.//ds:Signature/ds:SignedInfo/ds:Reference/ds:DigestMethod', ctx)) {
-    const alg = attr(m, 'Algorithm') ?? '';
-    if (!ALLOWED_DIGEST_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `digest algorithm ${alg || '(none)'} is refused`);
+export function checkSignatureAlgorithms(ctx: Document | Element): void {
+  for (const signedInfo of descendants(ctx, NS.ds, 'SignedInfo')) {
+    const parent = signedInfo.parentNode as Element | null;
+    if (parent?.localName !== 'Signature' || parent.namespaceURI !== NS.ds) continue;
+    for (const m of children(signedInfo, NS.ds, 'SignatureMethod')) {
+      const alg = attr(m, 'Algorithm') ?? '';
+      if (!ALLOWED_SIGNATURE_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `signature algorithm ${alg || '(none)'} is refused`);
+    }
+    for (const ref of children(signedInfo, NS.ds, 'Reference')) {
+      for (const m of children(ref, NS.ds, 'DigestMethod')) {
+        const alg = attr(m, 'Algorithm') ?? '';
+        if (!ALLOWED_DIGEST_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `digest algorithm ${alg || '(none)'} is refused`);
+      }
+    }
   }
 }
 
@@ -74,19 +80,22 @@ export function checkVerifiedResponse(doc: Document, assertionXml: string, expec
   if (destination !== expect.acsUrl) {
     throw new SamlValidationError('destination', `the response is addressed to ${destination ?? '(no Destination)'}, not to ${expect.acsUrl}`);
   }
-  const responseIssuer = text('saml:Issuer', root);
+  const responseIssuer = childText(root, NS.saml, 'Issuer');
   if (responseIssuer !== undefined && responseIssuer !== expect.idpEntityId) {
     throw new SamlValidationError('issuer', `the response was issued by ${responseIssuer}, not by ${expect.idpEntityId}`);
   }
   const assertion = parseXml(assertionXml).documentElement;
   // An encrypted assertion's own signature was out of sight before decryption.
   checkSignatureAlgorithms(assertion);
-  const assertionIssuer = text('saml:Issuer', assertion);
+  const assertionIssuer = childText(assertion, NS.saml, 'Issuer');
   if (assertionIssuer !== expect.idpEntityId) {
     throw new SamlValidationError('issuer', `the assertion was issued by ${assertionIssuer ?? '(no Issuer)'}, not by ${expect.idpEntityId}`);
   }
   const now = (expect.now ?? new Date()).getTime();
-  const confirmations = nodes("saml:Subject/saml:SubjectConfirmation[@Method='urn:oasis:names:tc:SAML:2.0:cm:bearer']/saml:SubjectConfirmationData", assertion);
+  const confirmations = children(assertion, NS.saml, 'Subject')
+    .flatMap((subject) => children(subject, NS.saml, 'SubjectConfirmation'))
+    .filter((c) => attr(c, 'Method') === 'urn:oasis:names:tc:SAML:2.0:cm:bearer')
+    .flatMap((c) => children(c, NS.saml, 'SubjectConfirmationData'));
   if (confirmations.length === 0) throw new SamlValidationError('recipient', 'the assertion has no bearer SubjectConfirmationData');
   const passed = confirmations.find((c) => {
     const recipient = attr(c, 'Recipient');
@@ -101,7 +110,7 @@ export function checkVerifiedResponse(doc: Document, assertionXml: string, expec
   }
   const id = attr(assertion, 'ID');
   if (!id) throw new SamlValidationError('malformed', 'the assertion has no ID');
-  const until = attr(nodes('saml:Conditions', assertion)[0], 'NotOnOrAfter');
+  const until = attr(children(assertion, NS.saml, 'Conditions')[0], 'NotOnOrAfter');
   return {
     id,
     notOnOrAfter: until ? new Date(until) : undefined,

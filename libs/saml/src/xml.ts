@@ -39,6 +39,25 @@ export function nodes(expr: string, ctx: Node): Element[] {
   return select(expr, ctx) as Element[];
 }
 
+/** Child elements of `parent` with this namespace and local name (no XPath: a direct walk). */
+export function children(parent: Node | null | undefined, ns: string, localName: string): Element[] {
+  const out: Element[] = [];
+  for (let n = parent?.firstChild ?? null; n; n = n.nextSibling) {
+    if (n.nodeType === 1 && (n as Element).localName === localName && (n as Element).namespaceURI === ns) out.push(n as Element);
+  }
+  return out;
+}
+
+/** The trimmed text of the first such child, if any. */
+export function childText(parent: Node | null | undefined, ns: string, localName: string): string | undefined {
+  return children(parent, ns, localName)[0]?.textContent?.trim() || undefined;
+}
+
+/** Descendant elements with this namespace and local name (the DOM's own index, no XPath). */
+export function descendants(ctx: Document | Element, ns: string, localName: string): Element[] {
+  return Array.from(ctx.getElementsByTagNameNS(ns, localName) as unknown as ArrayLike<Element>);
+}
+
 export function text(expr: string, ctx: Node): string | undefined {
   const n = select(expr, ctx, true) as Node | undefined;
   return n?.textContent?.trim() || undefined;
