@@ -27,7 +27,7 @@ interface LoadResult {
  * fast as it goes. Auth's worst event-loop delay (its own `nodejs_eventloop_lag_max_seconds`)
  * and peak RSS are read from the running service.
  */
-export async function loginPathBench(opts: { users: number; steady: { rate: number; seconds: number }; burst: { connections: number; logins: number }; rawNodeSamlOpsPerSec?: number }) {
+export async function loginPathBench(opts: { users: number; steady: { rates: number[]; seconds: number }; burst: { connections: number; logins: number }; rawNodeSamlOpsPerSec?: number }) {
   const nats = await startNats();
   const pg = await createTestDatabase('bk_bench');
   const ports = { auth: await freePort(), directory: await freePort(), provisioning: await freePort() };
@@ -79,10 +79,12 @@ export async function loginPathBench(opts: { users: number; steady: { rate: numb
 
     const rows: Record<string, unknown>[] = [];
     const runs: Record<string, unknown> = {};
-    for (const [name, bodies, connections, rate] of [
-      [`steady ${opts.steady.rate}/s`, await batch(opts.steady.rate * opts.steady.seconds), 8, opts.steady.rate],
-      [`as fast as it goes (${opts.burst.connections} connections)`, await batch(opts.burst.logins), opts.burst.connections, 0],
-    ] as const) {
+    const plan: [string, number, number, number][] = [
+      ...opts.steady.rates.map((rate): [string, number, number, number] => [`steady ${rate}/s`, rate * opts.steady.seconds, 8, rate]),
+      [`as fast as it goes (${opts.burst.connections} connections)`, opts.burst.logins, opts.burst.connections, 0],
+    ];
+    for (const [name, count, connections, rate] of plan) {
+      const bodies = await batch(count);
       await loopLagMaxMs(); // a scrape resets the histogram: the next one covers this run only
       const r = load([...bodies], connections, rate);
       const lag = await loopLagMaxMs();
@@ -92,11 +94,13 @@ export async function loginPathBench(opts: { users: number; steady: { rate: numb
     }
     const rss = peakRssMiB(stack.services.auth.pid!);
     printTable(`HTTP login path: POST /saml/bench/acs, existing users (JIT update), SP-initiated, PostgreSQL + NATS, ${opts.users} users`, rows);
-    const steady = runs[`steady ${opts.steady.rate}/s`] as LoadResult & { eventLoopMaxDelayMs: number };
-    const burst = Object.values(runs)[1] as LoadResult & { eventLoopMaxDelayMs: number };
+    const target = opts.steady.rates.includes(50) ? 50 : opts.steady.rates[opts.steady.rates.length - 1];
+    const steady = runs[`steady ${target}/s`] as LoadResult & { eventLoopMaxDelayMs: number };
+    const burst = runs[plan[plan.length - 1][0]] as LoadResult & { eventLoopMaxDelayMs: number };
+    const worstLag = Math.max(...Object.values(runs).map((r) => (r as { eventLoopMaxDelayMs: number }).eventLoopMaxDelayMs));
     const vsRaw = opts.rawNodeSamlOpsPerSec ? burst.perSecond / opts.rawNodeSamlOpsPerSec : null;
     console.log(
-      `  auth peak RSS ${rss} MiB; steady p99 ${steady.latency.p99} ms (target ≤ 30: ${steady.latency.p99 <= 30 ? 'met' : 'MISSED'}); worst loop delay ${Math.max(steady.eventLoopMaxDelayMs, burst.eventLoopMaxDelayMs).toFixed(1)} ms (target ≤ 50: ${Math.max(steady.eventLoopMaxDelayMs, burst.eventLoopMaxDelayMs) <= 50 ? 'met' : 'MISSED'})` +
+      `  auth peak RSS ${rss} MiB; p99 at ${target}/s ${steady.latency.p99} ms (target ≤ 30 at 50/s: ${target === 50 && steady.latency.p99 <= 30 && steady.perSecond >= 49 ? 'met' : 'MISSED'}); worst loop delay ${worstLag.toFixed(1)} ms (target ≤ 50: ${worstLag <= 50 ? 'met' : 'MISSED'})` +
         (vsRaw !== null ? `; logins/s vs raw node-saml validations/s = ${vsRaw.toFixed(2)} (target ≥ 0.80: ${vsRaw >= 0.8 ? 'met' : 'MISSED'})` : ''),
     );
     saveResult('login-path', { users: opts.users, runs, authPeakRssMiB: rss, loginsVsRawNodeSaml: vsRaw });

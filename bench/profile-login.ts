@@ -27,9 +27,10 @@ async function main() {
   }
   const sql = new Client({ connectionString: pg.url });
   await sql.connect();
-  const { rows } = await sql.query(`SELECT t.id, s.step, s.at FROM auth.login_trace_steps s JOIN auth.login_traces t ON t.id = s.trace_id ORDER BY t.started_at DESC, s.id LIMIT 40`);
-  let prev: Date | null = null; let trace = '';
-  for (const r of rows.reverse()) { if (r.id !== trace) { trace = r.id; prev = null; console.log('--'); } console.log(r.step.padEnd(28), prev ? `+${r.at - prev.getTime()} ms` : ''); prev = r.at; }
+  const { rows } = await sql.query(`SELECT t.id, s.step, s.at FROM auth.login_trace_steps s JOIN auth.login_traces t ON t.id = s.trace_id ORDER BY t.started_at DESC, s.id LIMIT 60`);
+  const byTrace = new Map<string, { step: string; at: Date }[]>();
+  for (const r of rows) byTrace.set(r.id, [...(byTrace.get(r.id) ?? []), r]);
+  for (const steps of [...byTrace.values()].slice(0, 4)) console.log(steps.map((st, i) => `${st.step}${i ? ` +${st.at.getTime() - steps[i - 1].at.getTime()}` : ''}`).join('  '));
   await sql.end();
   await stack.stop(); await pg.drop(); await nats.stop();
 }

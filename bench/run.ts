@@ -21,8 +21,8 @@ async function main() {
   if (want('login')) {
     await loginPathBench(
       quick
-        ? { users: 5, steady: { rate: 10, seconds: 2 }, burst: { connections: 4, logins: 20 }, rawNodeSamlOpsPerSec }
-        : { users: 100, steady: { rate: 50, seconds: 20 }, burst: { connections: 16, logins: 1500 }, rawNodeSamlOpsPerSec },
+        ? { users: 5, steady: { rates: [10], seconds: 2 }, burst: { connections: 4, logins: 20 }, rawNodeSamlOpsPerSec }
+        : { users: 100, steady: { rates: [20, 50], seconds: 20 }, burst: { connections: 16, logins: 1500 }, rawNodeSamlOpsPerSec },
     );
   }
   const size = args.includes('--size') ? args[args.indexOf('--size') + 1] : '10k';
