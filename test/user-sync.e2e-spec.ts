@@ -141,6 +141,7 @@ describe('User Sync from the real Keycloak', () => {
 
   it('syncs users, nested groups, memberships and attributes, keyed on the Keycloak id', async () => {
     const first = await syncNow();
+    expect(first.progress.timingsMs).toEqual({ keycloak: expect.any(Number), directory: expect.any(Number), plan: expect.any(Number), apply: expect.any(Number) });
     expect(first).toMatchObject({ status: 'applied', counts: { usersCreated: 4, usersDisabled: 0 } });
     expect(await directoryUsers()).toEqual([
       { username: name('u1'), email: `${name('u1')}@example.com`, display_name: 'U1 Synced', active: true, external_id: ids.u1, groups: `${root}/team-a`, department: 'R&D' },
