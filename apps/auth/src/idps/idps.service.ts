@@ -204,53 +204,30 @@ export class IdpsService implements OnApplicationBootstrap {
   }
 
   async create(dto: CreateIdp, actor: string) {
-    if (dto.protocol === 'oidc') return this.createOidc(dto, actor);
-    const metadata = await this.metadataFrom(dto);
-    return runInTransaction(this.db, async (em) => {
-      if (await em.existsBy(IdpEntity, { id: dto.id })) throw new ConflictException(`id: an identity provider ${dto.id} exists`);
-      const now = new Date();
-      const e = em.create(IdpEntity, {
-        id: dto.id,
-        name: dto.name,
-        enabled: dto.enabled,
-        metadataUrl: dto.metadataUrl ?? null,
-        metadata,
-        metadataFetchedAt: now,
-        metadataError: null,
-        options: pickOptions(dto) as IdpOptions,
-        protocol: 'saml',
-        oidc: null,
-        clientSecretEnc: null,
-        createdAt: now,
-        updatedAt: now,
-      });
-      await em.insert(IdpEntity, e);
-      await writeAudit(em, [{ actor, action: 'idp.created', targetType: 'idp', targetId: e.id, after: this.auditView(e) }]);
-      return this.view(e);
-    });
-  }
-
-  private async createOidc(dto: CreateIdp, actor: string) {
-    const o = dto.oidc!;
-    const discovery = await this.discover(o.issuer);
-    return runInTransaction(this.db, async (em) => {
-      if (await em.existsBy(IdpEntity, { id: dto.id })) throw new ConflictException(`id: an identity provider ${dto.id} exists`);
-      const now = new Date();
-      const e = em.create(IdpEntity, {
-        id: dto.id,
-        name: dto.name,
-        enabled: dto.enabled,
+    const common = { id: dto.id, name: dto.name, enabled: dto.enabled };
+    if (dto.protocol === 'oidc') {
+      const o = dto.oidc!;
+      const discovery = await this.discover(o.issuer);
+      return this.insert(actor, {
+        ...common,
         protocol: 'oidc',
         oidc: { issuer: o.issuer, clientId: o.clientId, scopes: o.scopes, groupsClaim: o.groupsClaim, idTokenAlgorithm: o.idTokenAlgorithm, userinfo: o.userinfo, discovery },
         clientSecretEnc: this.keys.sealSecret(o.clientSecret, secretContext(dto.id)),
         metadataUrl: discoveryUrl(o.issuer),
         metadata: null,
-        metadataFetchedAt: now,
-        metadataError: null,
         options: { binding: 'HTTP-Redirect', emailDomains: dto.emailDomains, forceAuthn: false, nameIdFormat: null },
-        createdAt: now,
-        updatedAt: now,
       });
+    }
+    const metadata = await this.metadataFrom(dto);
+    return this.insert(actor, { ...common, protocol: 'saml', oidc: null, clientSecretEnc: null, metadataUrl: dto.metadataUrl ?? null, metadata, options: pickOptions(dto) as IdpOptions });
+  }
+
+  /** A new IdP row, audited, in one transaction; its id must be free. */
+  private insert(actor: string, fields: Omit<IdpEntity, 'metadataFetchedAt' | 'metadataError' | 'createdAt' | 'updatedAt'>) {
+    return runInTransaction(this.db, async (em) => {
+      if (await em.existsBy(IdpEntity, { id: fields.id })) throw new ConflictException(`id: an identity provider ${fields.id} exists`);
+      const now = new Date();
+      const e = em.create(IdpEntity, { ...fields, metadataFetchedAt: now, metadataError: null, createdAt: now, updatedAt: now });
       await em.insert(IdpEntity, e);
       await writeAudit(em, [{ actor, action: 'idp.created', targetType: 'idp', targetId: e.id, after: this.auditView(e) }]);
       return this.view(e);

@@ -71,13 +71,7 @@ export class LoginFlowService {
         return { kind: 'chooser', returnTo: returnTo ?? '/', idps: choices, lastIdp, notice };
       }
     }
-    let idp;
-    try {
-      idp = await this.idps.get(idpId);
-    } catch (err) {
-      if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
-      throw err;
-    }
+    const idp = await this.enabledIdp(idpId);
     const traceId = await this.traces.start(idpId, idp.protocol, 'login.started');
     if (returnTo === null) {
       await this.traces.fail(traceId, 'return_to_refused', `returnTo ${String(rawReturnTo).slice(0, 200)} is not an allowed address`);
@@ -109,14 +103,7 @@ export class LoginFlowService {
   }
 
   async completeSaml(idpId: string, body: Record<string, unknown>): Promise<LoginDone> {
-    let idp;
-    try {
-      idp = await this.idps.get(idpId);
-    } catch (err) {
-      if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
-      throw err;
-    }
-    if (idp.protocol !== 'saml') throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', `identity provider '${idpId}' does not use SAML`);
+    const idp = await this.enabledIdp(idpId, 'saml');
     const rawRelayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
     const relayState = rawRelayState?.slice(0, 64);
     const state = relayState ? await this.consumeState(relayState, idpId) : null;
@@ -188,14 +175,7 @@ export class LoginFlowService {
    * nonce); userinfo is merged; then the same provisioning and session as SAML.
    */
   async completeOidc(idpId: string, query: Record<string, unknown>, rawQuery: string): Promise<LoginDone> {
-    let idp;
-    try {
-      idp = await this.idps.get(idpId);
-    } catch (err) {
-      if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
-      throw err;
-    }
-    if (idp.protocol !== 'oidc') throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', `identity provider '${idpId}' does not use OpenID Connect`);
+    const idp = await this.enabledIdp(idpId, 'oidc');
     const stateParam = typeof query.state === 'string' ? query.state.slice(0, 64) : undefined;
     const state = stateParam ? await this.consumeState(stateParam, idpId) : null;
     if (!state?.codeVerifier || !state.nonce) {
@@ -234,6 +214,21 @@ export class LoginFlowService {
       session: { nameId: login.subject, sessionIndex: login.sid, idToken: login.idToken },
       returnTo: state.returnTo,
     });
+  }
+
+  /** The enabled IdP a browser names (of the protocol the endpoint speaks), or a 404 page. */
+  private async enabledIdp(idpId: string, protocol?: 'saml' | 'oidc'): Promise<IdpEntity> {
+    let idp;
+    try {
+      idp = await this.idps.get(idpId);
+    } catch (err) {
+      if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
+      throw err;
+    }
+    if (protocol && idp.protocol !== protocol) {
+      throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', `identity provider '${idpId}' does not use ${protocol === 'saml' ? 'SAML' : 'OpenID Connect'}`);
+    }
+    return idp;
   }
 
   /** A refusal: the trace says why, the browser gets a page with the trace id. */
