@@ -128,9 +128,12 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     expect(user).toMatchObject({ id: session.body.user.id, email: 'alice@example.com', source: 'keycloak', external_id: 'alice', active: true });
     const groups = await rows('SELECT g.name FROM directory.groups g JOIN directory.memberships m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name', [user.id]);
     expect(groups.map((g) => g.name)).toEqual(['engineering/backend', 'staff']);
-    const [trace] = await rows(`SELECT status, user_id, attributes FROM auth.login_traces WHERE user_id = $1`, [user.id]);
+    const [trace] = await rows(`SELECT id, status, user_id, attributes FROM auth.login_traces WHERE user_id = $1`, [user.id]);
     expect(trace).toMatchObject({ status: 'succeeded' });
     expect(JSON.parse(trace.attributes)).toMatchObject({ email: ['alice@example.com'], groups: ['/engineering/backend', '/staff'] });
+    // The response was verified off the event loop, on the validation worker.
+    const [valid] = await rows(`SELECT detail FROM auth.login_trace_steps WHERE trace_id = $1 AND step = 'saml.response-valid'`, [trace.id]);
+    expect(valid.detail).toMatch(/^NameID alice \(verified in [\d.]+ ms on a worker thread\)$/);
 
     // Forward-auth and logout on the same session.
     const verify = await page.context().request.get(`${base}/auth/verify`);

@@ -24,11 +24,12 @@ export class SamlValidationPool {
     return this.pool ? this.pool.options.maxThreads : 0;
   }
 
-  async verify(sp: SamlServiceProvider, samlResponse: string): Promise<ValidatedLogin> {
+  /** The verified login, and how long the verification itself took (for the login trace). */
+  async verify(sp: SamlServiceProvider, samlResponse: string): Promise<ValidatedLogin & { verifyMs: number }> {
     const task: VerifyTask = { config: sp.verifierConfig, samlResponse };
     const outcome = this.pool ? await this.pool.run(task) : await verifyInline(task);
     if (!outcome.ok) throw new SamlValidationError(outcome.code, outcome.message);
-    return outcome.login;
+    return { ...outcome.login, verifyMs: outcome.ms };
   }
 
   async close(): Promise<void> {

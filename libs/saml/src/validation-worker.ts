@@ -7,7 +7,7 @@ export interface VerifyTask {
   samlResponse: string;
 }
 
-export type VerifyOutcome = { ok: true; login: ValidatedLogin } | { ok: false; code: SamlValidationError['code']; message: string };
+export type VerifyOutcome = { ok: true; login: ValidatedLogin; ms: number } | { ok: false; code: SamlValidationError['code']; message: string };
 
 /** Providers built in this worker, by configuration version (an IdP change makes a new version). */
 const providers = new Map<string, SamlServiceProvider>();
@@ -26,8 +26,10 @@ function provider(config: VerifierConfig): SamlServiceProvider {
 
 /** Runs on a worker thread (piscina): verification only, no I/O; refusals come back as values. */
 export default async function verify(task: VerifyTask): Promise<VerifyOutcome> {
+  const started = performance.now();
   try {
-    return { ok: true, login: await provider(task.config).verifyPostResponse(task.samlResponse) };
+    const login = await provider(task.config).verifyPostResponse(task.samlResponse);
+    return { ok: true, login, ms: performance.now() - started };
   } catch (err) {
     if (err instanceof SamlValidationError) return { ok: false, code: err.code, message: err.message };
     throw err;

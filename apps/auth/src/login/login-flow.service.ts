@@ -136,7 +136,7 @@ export class LoginFlowService {
     if (!(await this.replay.remember(idpId, login.assertionId, expiresAt))) {
       throw await refuse('replay', `assertion ${login.assertionId} was already used`);
     }
-    await this.traces.step(traceId, 'saml.response-valid', `NameID ${login.nameId}`, { subject: login.nameId.slice(0, 255), attributes: login.attributes });
+    await this.traces.step(traceId, 'saml.response-valid', `NameID ${login.nameId} (verified in ${login.verifyMs.toFixed(1)} ms${this.validation.threads ? ' on a worker thread' : ''})`, { subject: login.nameId.slice(0, 255), attributes: login.attributes });
     return this.provisionAndSignIn(traceId, idpId, refuse, {
       event: { protocol: 'saml', subject: login.nameId, subjectFormat: login.nameIdFormat, attributes: login.attributes, sessionIndex: login.sessionIndex },
       session: { nameId: login.nameId, nameIdFormat: login.nameIdFormat, sessionIndex: login.sessionIndex },
