@@ -6,7 +6,7 @@ export interface KeycloakConnection {
   realm: string;
   clientId: string;
   clientSecret: string;
-  /** Users and members per request; Keycloak answers pages of 500–1,000 well. */
+  /** Users and members per request (default 1,000); Keycloak answers pages of 500–1,000 well. */
   pageSize?: number;
   /** One request's time limit. */
   timeoutMs?: number;
@@ -43,7 +43,7 @@ export class KeycloakConnector {
   constructor(private readonly conn: KeycloakConnection) {
     const Client = loadClient();
     this.kc = new Client({ baseUrl: conn.baseUrl.replace(/\/$/, ''), realmName: conn.realm });
-    this.pageSize = conn.pageSize ?? 500;
+    this.pageSize = conn.pageSize ?? 1000;
     this.timeoutMs = conn.timeoutMs ?? 15_000;
     this.concurrency = Math.max(1, conn.concurrency ?? 4);
   }
@@ -55,15 +55,25 @@ export class KeycloakConnector {
    */
   async snapshot(opts: { attributes?: string[]; onProgress?: (phase: string, done: number) => void } = {}): Promise<IdpSnapshot> {
     const withAttributes = (opts.attributes?.length ?? 0) > 0;
+    // Keycloak pages users by offset only, and a page costs more the further it is: the pages
+    // the count announces are read `concurrency` at a time, then on until a short page (users
+    // added meanwhile); a user seen twice (offsets shifted) counts once.
     const readUsers = async () => {
-      const users: IdpUser[] = [];
-      for (let first = 0; ; first += this.pageSize) {
+      const byId = new Map<string, IdpUser>();
+      const readPage = async (first: number) => {
         const page = await this.call('listing users', () => this.kc.users.find({ first, max: this.pageSize, briefRepresentation: !withAttributes }));
-        for (const u of page) users.push(toIdpUser(u, opts.attributes));
-        opts.onProgress?.('users', users.length);
-        if (page.length < this.pageSize) break;
-      }
-      return users;
+        for (const u of page) if (u.id) byId.set(u.id, toIdpUser(u, opts.attributes));
+        opts.onProgress?.('users', byId.size);
+        return page.length;
+      };
+      const announced = await this.call('counting users', () => this.kc.users.count());
+      const pages = Math.ceil(announced / this.pageSize);
+      let next = 0;
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, pages) }, async () => {
+        while (next < pages) await readPage(this.pageSize * next++);
+      }));
+      for (let first = pages * this.pageSize; ; first += this.pageSize) if ((await readPage(first)) < this.pageSize) break;
+      return [...byId.values()];
     };
     const readGroups = async () => {
       const groups = await this.allGroups();

@@ -2,6 +2,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'users' })
 @Index('uq_users_source_external', ['source', 'externalId'], { unique: true })
+@Index('ix_users_source_id', ['source', 'id'])
 export class UserEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
