@@ -55,24 +55,17 @@ export class KeycloakConnector {
    */
   async snapshot(opts: { attributes?: string[]; onProgress?: (phase: string, done: number) => void } = {}): Promise<IdpSnapshot> {
     const withAttributes = (opts.attributes?.length ?? 0) > 0;
-    // Keycloak pages users by offset only, and a page costs more the further it is: the pages
-    // the count announces are read `concurrency` at a time, then on until a short page (users
-    // added meanwhile); a user seen twice (offsets shifted) counts once.
+    // Keycloak pages users by offset only, and a page costs more the further it is: pages are
+    // read one after another (several far pages at once overload it: requests time out and the
+    // run is held), in pages of 1,000; a user seen twice (offsets shifted) counts once.
     const readUsers = async () => {
       const byId = new Map<string, IdpUser>();
-      const readPage = async (first: number) => {
+      for (let first = 0; ; first += this.pageSize) {
         const page = await this.call('listing users', () => this.kc.users.find({ first, max: this.pageSize, briefRepresentation: !withAttributes }));
         for (const u of page) if (u.id) byId.set(u.id, toIdpUser(u, opts.attributes));
         opts.onProgress?.('users', byId.size);
-        return page.length;
-      };
-      const announced = await this.call('counting users', () => this.kc.users.count());
-      const pages = Math.ceil(announced / this.pageSize);
-      let next = 0;
-      await Promise.all(Array.from({ length: Math.min(this.concurrency, pages) }, async () => {
-        while (next < pages) await readPage(this.pageSize * next++);
-      }));
-      for (let first = pages * this.pageSize; ; first += this.pageSize) if ((await readPage(first)) < this.pageSize) break;
+        if (page.length < this.pageSize) break;
+      }
       return [...byId.values()];
     };
     const readGroups = async () => {
