@@ -55,7 +55,7 @@ case "${1:-start}" in
   start)
     ensure_nats
     ensure_postgres
-    [ "${2:-}" = "--with-browser" ] && ensure_browser
+    if [ "${2:-}" = "--with-browser" ]; then ensure_browser; fi
     ;;
   stop) stop_started ;;
   *) die "usage: $0 start|stop [--with-browser]" ;;
