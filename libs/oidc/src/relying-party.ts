@@ -23,8 +23,6 @@ export interface RelyingPartyConfig {
   allowHttp: boolean;
   /** The fetch used for the token, userinfo and JWKS endpoints (limits and address checks). */
   fetch?: typeof fetch;
-  /** Names this configuration (a changed IdP makes a new relying party). */
-  version?: string;
 }
 
 export const oidcUrls = (publicUrl: string, idpId: string) => {

@@ -96,6 +96,7 @@ export class SamlServiceProvider {
   private readonly saml: SAML;
   private readonly options: SamlConfig;
   private readonly otherDecryption: SAML[] = [];
+  private verifier?: VerifierConfig;
   private readonly entryPoint: string;
   readonly urls: ReturnType<typeof spUrls>;
   readonly binding: 'HTTP-Redirect' | 'HTTP-POST';
@@ -142,10 +143,13 @@ export class SamlServiceProvider {
     this.saml = new SAML(options);
   }
 
-  /** The configuration without the store, for a validation worker. */
+  /** The configuration without the store, for a validation worker (built once, sent with every response). */
   get verifierConfig(): VerifierConfig {
-    const { requestStore: _store, ...rest } = this.config;
-    return rest;
+    if (!this.verifier) {
+      const { requestStore: _store, ...rest } = this.config;
+      this.verifier = rest;
+    }
+    return this.verifier;
   }
 
   private get store(): RequestIdStore {

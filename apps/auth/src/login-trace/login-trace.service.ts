@@ -57,16 +57,10 @@ export class LoginTraceService {
     await this.append(id, step, detail);
   }
 
-  /** Drops traces older than the retention period (their steps go with them). */
+  /** Drops traces older than the retention period (their steps go with them: ON DELETE CASCADE). */
   async purgeOlderThan(days: number): Promise<number> {
-    const cutoff = new Date(Date.now() - days * 86_400_000);
-    const old = await this.traces.find({ select: { id: true }, where: { startedAt: LessThan(cutoff) } });
-    for (let i = 0; i < old.length; i += 500) {
-      const ids = old.slice(i, i + 500).map((t) => t.id);
-      await this.steps.createQueryBuilder().delete().where('trace_id IN (:...ids)', { ids }).execute();
-      await this.traces.createQueryBuilder().delete().where('id IN (:...ids)', { ids }).execute();
-    }
-    return old.length;
+    const result = await this.traces.delete({ startedAt: LessThan(new Date(Date.now() - days * 86_400_000)) });
+    return result.affected ?? 0;
   }
 
   async succeed(id: string, userId: string, detail: string): Promise<void> {

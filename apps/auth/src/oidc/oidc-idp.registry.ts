@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { LogoutTokenVerifier, OidcRelyingParty } from '@bridgekeeper/oidc';
 import { guardedFetch } from '@bridgekeeper/platform';
@@ -19,7 +18,7 @@ export interface OidcIdp {
  */
 @Injectable()
 export class OidcIdpRegistry {
-  private readonly built = new Map<string, { version: string; idp: OidcIdp }>();
+  private readonly built = new Map<string, { updatedAt: number; idp: OidcIdp }>();
   private readonly fetch: typeof fetch;
 
   constructor(
@@ -30,6 +29,10 @@ export class OidcIdpRegistry {
   }
 
   async get(idp: IdpEntity): Promise<OidcIdp> {
+    // Every change to an IdP (settings, secret, refreshed discovery) moves its updatedAt: an
+    // unchanged IdP reuses its relying party without opening the secret again on each login.
+    const hit = this.built.get(idp.id);
+    if (hit?.updatedAt === idp.updatedAt.getTime()) return hit.idp;
     let opened;
     try {
       opened = await this.idps.withDiscovery(idp);
@@ -37,9 +40,6 @@ export class OidcIdpRegistry {
       throw new IdpUnavailableError(`the discovery document of identity provider '${idp.id}' could not be loaded: ${(err as Error).message}`);
     }
     const { settings, clientSecret } = opened;
-    const version = createHash('sha256').update(`${idp.id}:${idp.updatedAt.getTime()}:${JSON.stringify(settings)}:${clientSecret}`).digest('base64url');
-    const hit = this.built.get(idp.id);
-    if (hit?.version === version) return hit.idp;
     const clockSkewMs = this.config.saml.clockSkewMs;
     const built: OidcIdp = {
       rp: new OidcRelyingParty({
@@ -54,11 +54,11 @@ export class OidcIdpRegistry {
         clockSkewMs,
         allowHttp: this.config.oidc.allowHttp,
         fetch: this.fetch,
-        version,
       }),
       logoutTokens: new LogoutTokenVerifier(settings.discovery.jwks_uri, { issuer: settings.issuer, clientId: settings.clientId, algorithm: settings.idTokenAlgorithm, clockSkewMs }, this.fetch),
     };
-    this.built.set(idp.id, { version, idp: built });
+    // withDiscovery may have fetched the discovery just now (a newer updatedAt): keyed on what was read.
+    this.built.set(idp.id, { updatedAt: idp.updatedAt.getTime(), idp: built });
     return built;
   }
 }
