@@ -8,12 +8,13 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { firstValueFrom } from 'rxjs';
 import { DataSource, Like } from 'typeorm';
 import { DirectoryRpc, ProvisionUserRequest } from '@bridgekeeper/contracts';
-import { createTestDatabase, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
+import { createTestDatabase, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
 import { AppModule } from '../src/app.module';
 import { AuditEntryEntity } from '@bridgekeeper/platform';
 import { loadDirectoryConfig } from '../src/config/directory.config';
 import { GroupEntity } from '../src/groups/group.entity';
 import { MembershipEntity } from '../src/groups/membership.entity';
+import { OutboxEventEntity } from '../src/outbox/outbox-event.entity';
 import { UserEntity } from '../src/users/user.entity';
 
 const alice = (over: Partial<ProvisionUserRequest> = {}): ProvisionUserRequest => ({
@@ -85,6 +86,37 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     expect(audit.map((a) => a.action)).toEqual(
       expect.arrayContaining(['user.created', 'membership.added', 'user.updated', 'membership.removed']),
     );
+  });
+
+  it('notes only the last-login time on a repeat login that changes nothing; any difference is applied and audited', async () => {
+    const req = alice({ externalId: 'kc-frank', username: 'frank', email: 'frank@example.com', groups: ['staff', 'Ops'], properties: { department: 'ops' } });
+    const first = await provision(req);
+    if (first.status !== 'provisioned') throw new Error(JSON.stringify(first));
+    const id = first.user.id;
+    const users = db.getRepository(UserEntity);
+    const auditRows = () => db.getRepository(AuditEntryEntity).countBy({ targetId: Like(`${id}%`) });
+    const outboxRows = () => db.getRepository(OutboxEventEntity).count();
+    const [audit0, outbox0, login0] = [await auditRows(), await outboxRows(), (await users.findOneByOrFail({ id })).lastLoginAt!];
+    await new Promise((r) => setTimeout(r, 5));
+
+    expect(await provision(req)).toEqual({ status: 'provisioned', created: false, changed: false, groups: ['Ops', 'staff'], user: first.user });
+    expect(await auditRows()).toBe(audit0);
+    expect(await outboxRows()).toBe(outbox0);
+    // Noted right behind the answer.
+    await waitFor('the last login to be noted', async () => (await users.findOneByOrFail({ id })).lastLoginAt!.getTime() > login0.getTime(), 5000, 20);
+
+    // A membership removed by hand, a changed property, a changed display name: each is put back and audited.
+    const staff = await db.getRepository(GroupEntity).findOneByOrFail({ nameLower: 'staff' });
+    await db.getRepository(MembershipEntity).delete({ userId: id, groupId: staff.id });
+    expect(await provision(req)).toMatchObject({ changed: true, groups: ['Ops', 'staff'] });
+    expect(await provision({ ...req, properties: { department: 'platform' } })).toMatchObject({ changed: true });
+    expect(await provision({ ...req, properties: { department: 'platform' }, displayName: 'Frank F.' })).toMatchObject({ changed: true, user: { displayName: 'Frank F.' } });
+    const actions = (await db.getRepository(AuditEntryEntity).find({ where: { targetId: Like(`${id}%`) }, order: { at: 'ASC' } })).map((a) => a.action).slice(-3);
+    expect(actions).toEqual(['membership.added', 'property.changed', 'user.updated']);
+
+    // Disabled since the last login: refused, even though nothing else differs.
+    await users.update({ id }, { active: false });
+    expect(await provision({ ...req, properties: { department: 'platform' }, displayName: 'Frank F.' })).toMatchObject({ status: 'disabled' });
   });
 
   it('never removes memberships of local groups', async () => {

@@ -31,13 +31,16 @@ export class ChangeLog {
   ) {}
 
   async run<T>(work: (em: EntityManager, changes: Change[]) => Promise<T>): Promise<T> {
+    let wrote = false;
     const result = await runInTransaction(this.db, async (em) => {
       const changes: Change[] = [];
       const out = await work(em, changes);
       await this.write(em, changes);
+      wrote = changes.length > 0;
       return out;
     });
-    this.relay.kick();
+    // Nothing written, nothing to publish (a login that changed nothing costs no outbox read).
+    if (wrote) this.relay.kick();
     return result;
   }
 

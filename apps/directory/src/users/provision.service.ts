@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { DirectoryRpc, DirectoryUser, ProvisionUserReply } from '@bridgekeeper/contracts';
@@ -13,6 +13,8 @@ import { isUniqueViolation, userSnapshot } from './user.view';
 type ProvisionRequest = ReturnType<typeof DirectoryRpc.provisionUser.request.parse>;
 type ResolveRequest = ReturnType<typeof DirectoryRpc.resolveUser.request.parse>;
 type ResolveReply = ReturnType<typeof DirectoryRpc.resolveUser.reply.parse>;
+
+const sortedNames = (groups: GroupEntity[]) => [...groups].sort((a, b) => (a.nameLower < b.nameLower ? -1 : a.nameLower > b.nameLower ? 1 : 0)).map((g) => g.name);
 
 export class ProvisionConflictError extends Error {}
 
@@ -36,7 +38,10 @@ export const toDirectoryUser = (u: UserEntity): DirectoryUser => ({
  * Groups from other sources (local groups) are never touched. One audited transaction.
  */
 @Injectable()
-export class ProvisionService {
+export class ProvisionService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(ProvisionService.name);
+  private readonly notes = new Set<Promise<void>>();
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly changes: ChangeLog,
@@ -44,6 +49,10 @@ export class ProvisionService {
   ) {}
 
   async provision(req: ProvisionRequest): Promise<ProvisionUserReply> {
+    if (!req.dryRun) {
+      const unchanged = await this.unchangedLogin(req);
+      if (unchanged) return unchanged;
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.changes.run(async (em, changes) => {
@@ -63,6 +72,54 @@ export class ProvisionService {
   }
 
   /**
+   * The repeat login that changes nothing (most logins): the user, their groups and the
+   * asserted properties read without a transaction; the answer goes out and the last-login
+   * time is noted right behind it. Anything else — a new user, a changed field, group or
+   * property, a disabled user — returns undefined and takes the full, audited, transactional
+   * path.
+   */
+  private async unchangedLogin(req: ProvisionRequest): Promise<ProvisionUserReply | undefined> {
+    const users = this.db.getRepository(UserEntity);
+    const user = await users.findOneBy({ source: req.source, externalId: req.externalId });
+    if (!user || !user.active) return undefined;
+    if (user.username !== req.username || user.email !== req.email || user.displayName !== req.displayName) return undefined;
+    const current = await this.db
+      .createQueryBuilder(GroupEntity, 'g')
+      .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
+      .where('m.user_id = :id', { id: user.id })
+      .getMany();
+    const currentLower = new Set(current.map((g) => g.nameLower));
+    const wanted = new Set(req.groups.map((n) => n.toLowerCase()));
+    if ([...wanted].some((n) => !currentLower.has(n))) return undefined;
+    if (current.some((g) => g.source === req.source && !wanted.has(g.nameLower))) return undefined;
+    const keys = Object.keys(req.properties ?? {});
+    if (keys.length) {
+      const stored = new Map((await this.db.getRepository(UserPropertyEntity).findBy({ userId: user.id, key: In(keys) })).map((p) => [p.key, p.value]));
+      if (keys.some((k) => stored.get(k) !== req.properties![k])) return undefined;
+    }
+    this.noteLogin(user.id);
+    return { status: 'provisioned', user: toDirectoryUser(user), groups: sortedNames(current), created: false, changed: false };
+  }
+
+  /**
+   * The last-login time is a note, not a change (no audit row, no event): it is written right
+   * after the answer instead of before it, which keeps a durable commit off the login's path.
+   * Shutdown waits for the notes in flight.
+   */
+  private noteLogin(userId: string): void {
+    const write = this.db
+      .getRepository(UserEntity)
+      .update({ id: userId }, { lastLoginAt: new Date() })
+      .then(() => undefined, (err: Error) => this.logger.warn(`could not note the last login of ${userId}: ${err.message}`))
+      .finally(() => this.notes.delete(write));
+    this.notes.add(write);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.notes);
+  }
+
+  /**
    * The lookup of the Manual and User Sync models: the user this login names, matched on the
    * IdP's subject, else on the username of a user from the same source or owned by no IdP account. Nothing is created or changed; only the
    * last-login time is noted.
@@ -75,7 +132,7 @@ export class ProvisionService {
       (byUsername && (!byUsername.externalId || byUsername.source === req.source) ? byUsername : null);
     if (!user) return { status: 'not_found' };
     if (!user.active) return { status: 'disabled', user: toDirectoryUser(user) };
-    await users.update({ id: user.id }, { lastLoginAt: new Date() });
+    this.noteLogin(user.id);
     const groups = await this.db
       .createQueryBuilder(GroupEntity, 'g')
       .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
@@ -97,7 +154,9 @@ export class ProvisionService {
     if (user && user.externalId && (user.source !== req.source || user.externalId !== req.externalId)) {
       return { status: 'error', code: 'conflict', message: `username ${req.username} already belongs to another account (source ${user.source}); it is not taken over` };
     }
-    const emailOwner = req.email ? await users.findOneBy({ emailLower: req.email.toLowerCase() }) : null;
+    // The address stays the user's own when it is unchanged (it is unique): no lookup then.
+    const keepsEmail = !!user && !!req.email && user.emailLower === req.email.toLowerCase();
+    const emailOwner = req.email && !keepsEmail ? await users.findOneBy({ emailLower: req.email.toLowerCase() }) : null;
     const email = emailOwner && emailOwner.id !== user?.id ? null : req.email;
     let created = false;
     let changed = false;
@@ -131,20 +190,24 @@ export class ProvisionService {
       if (changed) changes.push({ actor: req.actor, action: 'user.updated', targetType: 'user', targetId: user.id, before, after });
     }
 
-    changed = (await this.syncManagedGroups(em, user, req, now, changes)) || changed;
-    if (created && req.newUserGroups.length) changed = (await this.joinDefaultGroups(em, user, req, now, changes)) || changed;
+    const memberOf = await this.syncManagedGroups(em, user, req, now, changes);
+    changed = memberOf.changed || changed;
+    let groups = memberOf.groups;
+    if (created && req.newUserGroups.length) {
+      changed = (await this.joinDefaultGroups(em, user, req, now, changes)) || changed;
+      groups = await em
+        .createQueryBuilder(GroupEntity, 'g')
+        .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
+        .where('m.user_id = :id', { id: user.id })
+        .getMany();
+    }
     changed = (await this.upsertProperties(em, user, req.properties ?? {}, req.actor, changes)) || changed;
 
-    const groups = await em
-      .createQueryBuilder(GroupEntity, 'g')
-      .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
-      .where('m.user_id = :id', { id: user.id })
-      .orderBy('g.name_lower')
-      .getMany();
-    return { status: 'provisioned', user: toDirectoryUser(user), groups: groups.map((g) => g.name), created, changed };
+    return { status: 'provisioned', user: toDirectoryUser(user), groups: sortedNames(groups), created, changed };
   }
 
-  private async syncManagedGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: Change[]): Promise<boolean> {
+  /** Makes the memberships in this source's groups match the request; returns every group the user is now in. */
+  private async syncManagedGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: Change[]): Promise<{ changed: boolean; groups: GroupEntity[] }> {
     const wanted = new Map(req.groups.map((name) => [name.toLowerCase(), name]));
     const existing = wanted.size ? await em.findBy(GroupEntity, { nameLower: In([...wanted.keys()]) }) : [];
     const byLower = new Map(existing.map((g) => [g.nameLower, g]));
@@ -168,7 +231,8 @@ export class ProvisionService {
     if (remove.length) await em.delete(MembershipEntity, { userId: user.id, groupId: In(remove.map((g) => g.id)) });
     for (const g of add) changes.push({ actor: req.actor, action: 'membership.added', targetType: 'membership', targetId: `${user.id}:${g.id}`, after: { userId: user.id, groupId: g.id, group: g.name } });
     for (const g of remove) changes.push({ actor: req.actor, action: 'membership.removed', targetType: 'membership', targetId: `${user.id}:${g.id}`, before: { userId: user.id, groupId: g.id, group: g.name } });
-    return add.length + remove.length > 0;
+    const removed = new Set(remove.map((g) => g.id));
+    return { changed: add.length + remove.length > 0, groups: [...current.filter((g) => !removed.has(g.id)), ...add] };
   }
 
   /** A new user's default groups: created as local groups when missing, joined once. */

@@ -32,7 +32,7 @@ export class LoginsService {
   async handleAuthenticated(event: Envelope<AuthenticatedData>): Promise<'provisioned' | 'rejected' | 'duplicate'> {
     if (await this.processed.existsBy({ eventId: event.id })) return 'duplicate';
     const { data } = event;
-    const settings = await this.settings.effective(data.idp);
+    const settings = await this.settings.forLogin(data.idp);
     const model = settings.model;
     const outcome =
       model === 'manual'
