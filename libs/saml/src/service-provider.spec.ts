@@ -190,6 +190,23 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     expect(await refusal(toBase64(xml))).toBe('signature');
   });
 
+  it('with the Response signed too (as Keycloak does), the assertion signature is the one that counts', async () => {
+    await expect(sp.validatePostResponse(await answer({ signResponse: true }))).resolves.toMatchObject({ nameId: 'alice' });
+    const signedTwice = async () => Buffer.from(await answer({ signResponse: true }), 'base64').toString('utf8');
+    // The assertion altered: refused, whatever the Response signature says.
+    expect(await refusal(toBase64((await signedTwice()).replace('alice@example.com', 'root@example.com')))).toBe('signature');
+    // Only the Response signed: refused (assertions must be signed).
+    expect(await refusal(await answer({ signResponse: true, signAssertion: false }))).toBe('signature');
+    // A broken Response signature over a correctly signed assertion changes nothing (node-saml's answer, kept).
+    const broken = (await signedTwice()).replace(/(<ds:SignatureValue>)([A-Za-z0-9+/])/, (_m, tag: string, c: string) => `${tag}${c === 'A' ? 'B' : 'A'}`);
+    await expect(sp.validatePostResponse(toBase64(broken))).resolves.toMatchObject({ nameId: 'alice' });
+    // A Response signature whose reference points elsewhere than the Response is still refused.
+    const xml = await signedTwice();
+    const responseId = /<samlp:Response[^>]* ID="([^"]+)"/.exec(xml)![1];
+    const assertionId = /<saml:Assertion[^>]* ID="([^"]+)"/.exec(xml)![1];
+    expect(await refusal(toBase64(xml.replace(`URI="#${responseId}"`, `URI="#${assertionId}"`)))).toBeTruthy();
+  });
+
   it('refuses a second, unsigned assertion slipped next to the signed one (signature wrapping)', async () => {
     const xml = Buffer.from(await answer(), 'base64').toString('utf8');
     const evil = `<saml:Assertion ID="_evil" Version="2.0" IssueInstant="${new Date().toISOString()}"><saml:Issuer>${IDP}</saml:Issuer><saml:Subject><saml:NameID>admin</saml:NameID></saml:Subject></saml:Assertion>`;

@@ -1,10 +1,11 @@
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import * as xmlenc from 'xml-encryption';
+import { XMLSerializer } from '@xmldom/xmldom';
 import { CacheProvider, SAML, SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
 import { classifyNodeSamlError, SamlValidationError } from './errors';
 import { IdpMetadata, toPem } from './idp-metadata';
-import { attr, decodeSamlMessage, NS, parseXml } from './xml';
+import { attr, children, decodeSamlMessage, descendants, NS, parseXml } from './xml';
 import { ALLOWED_SIGNATURE_ALGORITHMS, checkSignatureAlgorithms, checkVerifiedResponse, precheckLogout, precheckResponse } from './response-checks';
 
 export interface ServiceProviderConfig {
@@ -269,7 +270,7 @@ export class SamlServiceProvider {
     const saml = await this.decryptingInstance(doc);
     let profile;
     try {
-      ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: samlResponse }));
+      ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: withoutRedundantResponseSignature(doc) ?? samlResponse }));
     } catch (err) {
       throw classifyNodeSamlError(err);
     }
@@ -343,6 +344,33 @@ export class SamlServiceProvider {
       throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers another browser's request, not this login's (${expected})`);
     }
   }
+}
+
+/**
+ * The response to hand to node-saml without the Response's own signature, when the assertion
+ * carries a signature of its own: node-saml verifies a Response signature first (a full parse,
+ * document-wide ID scans, c14n and RSA) and then, since assertions must be signed here, the
+ * assertion's as well, which is the one that counts — a bad Response signature does not change
+ * its answer. Skipping the first pass halves the signature work. Undefined when there is nothing
+ * to skip (no Response signature, or an assertion that is not signed or is encrypted).
+ */
+function withoutRedundantResponseSignature(doc: Document): string | undefined {
+  const root = doc.documentElement;
+  const assertion = children(root, NS.saml, 'Assertion')[0];
+  const responseSignatures = children(root, NS.ds, 'Signature');
+  if (!assertion || responseSignatures.length !== 1 || children(assertion, NS.ds, 'Signature').length !== 1) return undefined;
+  // node-saml refuses a malformed Response signature before any cryptography (more than two
+  // transforms, a reference to anything but the Response, an ID held by several elements):
+  // such a response still goes to node-saml whole, so those refusals stay.
+  const signature = responseSignatures[0];
+  const references = descendants(signature, NS.ds, 'Reference');
+  const rootId = attr(root, 'ID');
+  if (descendants(signature, NS.ds, 'Transform').length > 2 || references.length !== 1 || !rootId || attr(references[0], 'URI') !== `#${rootId}`) return undefined;
+  if (descendants(doc, '*', '*').filter((e) => e.getAttribute('ID') === rootId).length !== 1) return undefined;
+  const copy = doc.cloneNode(true) as Document;
+  const copyRoot = copy.documentElement;
+  copyRoot.removeChild(children(copyRoot, NS.ds, 'Signature')[0]);
+  return Buffer.from(new XMLSerializer().serializeToString(copy as never), 'utf8').toString('base64');
 }
 
 /** Attribute values as lists of strings, own keys only (no prototype tricks). */

@@ -10,7 +10,7 @@ import { OidcError } from '@bridgekeeper/oidc';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { IdpEntity } from '../idps/idp.entity';
 import { OidcIdpRegistry } from '../oidc/oidc-idp.registry';
-import { LoginTraceService } from '../login-trace/login-trace.service';
+import { LoginTraceService, PendingTrace } from '../login-trace/login-trace.service';
 import { OutcomeWaiter } from '../provisioning-outcome/outcome-waiter.service';
 import { IdpUnavailableError, SamlIdpRegistry, UnknownIdpError } from '../saml/saml-idp.registry';
 import { AssertionReplayStore } from '../saml/saml-stores.service';
@@ -107,40 +107,41 @@ export class LoginFlowService {
     const rawRelayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
     const relayState = rawRelayState?.slice(0, 64);
     const state = relayState ? await this.consumeState(relayState, idpId) : null;
-    const traceId = state?.traceId ?? (await this.traces.start(idpId, 'saml', 'saml.unsolicited-response'));
+    const trace = this.traces.pending(state?.traceId ?? (await this.traces.start(idpId, 'saml', 'saml.unsolicited-response')));
     const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '';
-    await this.traces.step(traceId, 'saml.response-received', undefined, { message: { kind: 'response', text: redactSamlXml(decodeSamlMessage(samlResponse, false)) } });
-    const refuse = this.refusal(traceId);
+    trace.step('saml.response-received', undefined, { message: { kind: 'response', text: redactSamlXml(decodeSamlMessage(samlResponse, false)) } });
+    const refuse = this.refusal(trace);
 
-    let sp;
-    try {
-      sp = await this.idps.serviceProvider(idp);
-    } catch (err) {
-      if (err instanceof IdpUnavailableError) throw await refuse('idp_unavailable', err.message, 503);
-      throw err;
-    }
-    let login;
-    try {
-      login = await this.validation.verify(sp, samlResponse);
-      if (!state && !login.inResponseTo && !idp.options.allowIdpInitiated) {
-        throw new SamlValidationError('unsolicited', 'the response answers no login started here (IdP-initiated login is off)');
+    return this.recorded(trace, async () => {
+      let sp;
+      try {
+        sp = await this.idps.serviceProvider(idp);
+      } catch (err) {
+        if (err instanceof IdpUnavailableError) throw await refuse('idp_unavailable', err.message, 503);
+        throw err;
       }
-      await sp.consumeInResponseTo(login, state ? state.requestId : null);
-    } catch (err) {
-      if (err instanceof SamlValidationError) throw await refuse(err.code, err.message);
-      throw err;
-    }
-    // IdP-initiated: RelayState may name where to go, but only an allowed address.
-    const returnTo = state?.returnTo ?? safeReturnTo(rawRelayState, new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins) ?? '/';
-    const expiresAt = login.assertionExpiresAt ?? new Date(Date.now() + this.config.saml.requestTtlMs);
-    if (!(await this.replay.remember(idpId, login.assertionId, expiresAt))) {
-      throw await refuse('replay', `assertion ${login.assertionId} was already used`);
-    }
-    await this.traces.step(traceId, 'saml.response-valid', `NameID ${login.nameId} (verified in ${login.verifyMs.toFixed(1)} ms${this.validation.threads ? ' on a worker thread' : ''})`, { subject: login.nameId.slice(0, 255), attributes: login.attributes });
-    return this.provisionAndSignIn(traceId, idpId, refuse, {
-      event: { protocol: 'saml', subject: login.nameId, subjectFormat: login.nameIdFormat, attributes: login.attributes, sessionIndex: login.sessionIndex },
-      session: { nameId: login.nameId, nameIdFormat: login.nameIdFormat, sessionIndex: login.sessionIndex },
-      returnTo,
+      let login;
+      try {
+        login = await this.validation.verify(sp, samlResponse);
+        if (!state && !login.inResponseTo && !idp.options.allowIdpInitiated) {
+          throw new SamlValidationError('unsolicited', 'the response answers no login started here (IdP-initiated login is off)');
+        }
+        // The one-time checks, side by side: the request this answers, and the assertion's id.
+        const expiresAt = login.assertionExpiresAt ?? new Date(Date.now() + this.config.saml.requestTtlMs);
+        const [, firstUse] = await Promise.all([sp.consumeInResponseTo(login, state ? state.requestId : null), this.replay.remember(idpId, login.assertionId, expiresAt)]);
+        if (!firstUse) throw new SamlValidationError('replay', `assertion ${login.assertionId} was already used`);
+      } catch (err) {
+        if (err instanceof SamlValidationError) throw await refuse(err.code, err.message);
+        throw err;
+      }
+      // IdP-initiated: RelayState may name where to go, but only an allowed address.
+      const returnTo = state?.returnTo ?? safeReturnTo(rawRelayState, new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins) ?? '/';
+      trace.step('saml.response-valid', `NameID ${login.nameId} (verified in ${login.verifyMs.toFixed(1)} ms${this.validation.threads ? ' on a worker thread' : ''})`, { subject: login.nameId.slice(0, 255), attributes: login.attributes });
+      return this.provisionAndSignIn(trace, idpId, refuse, {
+        event: { protocol: 'saml', subject: login.nameId, subjectFormat: login.nameIdFormat, attributes: login.attributes, sessionIndex: login.sessionIndex },
+        session: { nameId: login.nameId, nameIdFormat: login.nameIdFormat, sessionIndex: login.sessionIndex },
+        returnTo,
+      });
     });
   }
 
@@ -184,35 +185,38 @@ export class LoginFlowService {
       await this.traces.fail(traceId, 'state', reason);
       throw new LoginError(400, 'state', 'Sign-in refused', `The identity provider's answer was refused: ${reason}`, traceId);
     }
-    const traceId = state.traceId;
-    const refuse = this.refusal(traceId);
-    const idpError = typeof query.error === 'string' ? query.error.slice(0, 100) : undefined;
-    await this.traces.step(traceId, 'oidc.callback', idpError ? `the identity provider answered ${idpError}` : 'authorization code received');
-    let rp;
-    try {
-      ({ rp } = await this.oidc.get(idp));
-    } catch (err) {
-      throw await refuse('idp_unavailable', (err as Error).message, 503);
-    }
-    let login;
-    try {
-      login = await rp.callback(rawQuery, { state: state.relayState, nonce: state.nonce, codeVerifier: state.codeVerifier });
-    } catch (err) {
-      if (err instanceof OidcError) throw await refuse(err.code, err.message);
-      throw await refuse('oidc_failed', (err as Error).message, 502);
-    }
-    const attributes = { ...login.attributes };
-    const groupsClaim = idp.oidc?.groupsClaim ?? 'groups';
-    if (groupsClaim !== 'groups' && Object.prototype.hasOwnProperty.call(attributes, groupsClaim)) attributes.groups = attributes[groupsClaim];
-    await this.traces.step(traceId, 'oidc.id-token-valid', `sub ${login.subject}`, {
-      subject: login.subject.slice(0, 255),
-      attributes,
-      message: { kind: 'response', text: JSON.stringify(login.idTokenView, null, 2) },
-    });
-    return this.provisionAndSignIn(traceId, idpId, refuse, {
-      event: { protocol: 'oidc', subject: login.subject, attributes, sessionIndex: login.sid },
-      session: { nameId: login.subject, sessionIndex: login.sid, idToken: login.idToken },
-      returnTo: state.returnTo,
+    const { nonce, codeVerifier } = state;
+    const trace = this.traces.pending(state.traceId);
+    const refuse = this.refusal(trace);
+    return this.recorded(trace, async () => {
+      const idpError = typeof query.error === 'string' ? query.error.slice(0, 100) : undefined;
+      trace.step('oidc.callback', idpError ? `the identity provider answered ${idpError}` : 'authorization code received');
+      let rp;
+      try {
+        ({ rp } = await this.oidc.get(idp));
+      } catch (err) {
+        throw await refuse('idp_unavailable', (err as Error).message, 503);
+      }
+      let login;
+      try {
+        login = await rp.callback(rawQuery, { state: state.relayState, nonce, codeVerifier });
+      } catch (err) {
+        if (err instanceof OidcError) throw await refuse(err.code, err.message);
+        throw await refuse('oidc_failed', (err as Error).message, 502);
+      }
+      const attributes = { ...login.attributes };
+      const groupsClaim = idp.oidc?.groupsClaim ?? 'groups';
+      if (groupsClaim !== 'groups' && Object.prototype.hasOwnProperty.call(attributes, groupsClaim)) attributes.groups = attributes[groupsClaim];
+      trace.step('oidc.id-token-valid', `sub ${login.subject}`, {
+        subject: login.subject.slice(0, 255),
+        attributes,
+        message: { kind: 'response', text: JSON.stringify(login.idTokenView, null, 2) },
+      });
+      return this.provisionAndSignIn(trace, idpId, refuse, {
+        event: { protocol: 'oidc', subject: login.subject, attributes, sessionIndex: login.sid },
+        session: { nameId: login.subject, sessionIndex: login.sid, idToken: login.idToken },
+        returnTo: state.returnTo,
+      });
     });
   }
 
@@ -231,17 +235,27 @@ export class LoginFlowService {
     return idp;
   }
 
-  /** A refusal: the trace says why, the browser gets a page with the trace id. */
-  private refusal(traceId: string) {
+  /** An unexpected error while completing a login still ends its trace, with the steps before it. */
+  private async recorded<T>(trace: PendingTrace, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (!trace.ended) await trace.fail('internal_error', err instanceof Error ? err.message : String(err)).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** A refusal: the trace says why (with the steps before it), the browser gets a page with the trace id. */
+  private refusal(trace: PendingTrace) {
     return async (code: string, reason: string, status = 400, message?: string) => {
-      await this.traces.fail(traceId, code, reason);
-      return new LoginError(status, code, 'Sign-in refused', message ?? `The identity provider's answer was refused: ${reason}`, traceId);
+      await trace.fail(code, reason);
+      return new LoginError(status, code, 'Sign-in refused', message ?? `The identity provider's answer was refused: ${reason}`, trace.id);
     };
   }
 
   /** The protocol-independent tail: user.authenticated, provisioning's answer, the session. */
   private async provisionAndSignIn(
-    traceId: string,
+    trace: PendingTrace,
     idpId: string,
     refuse: ReturnType<LoginFlowService['refusal']>,
     login: {
@@ -253,12 +267,12 @@ export class LoginFlowService {
     const eventId = crypto.randomUUID();
     const waiting = this.outcomes.expect(eventId, this.config.provisioningTimeoutMs);
     try {
-      await this.bus.publish(UserAuthenticatedV1, { idp: idpId, ...login.event, traceId }, { id: eventId });
+      await this.bus.publish(UserAuthenticatedV1, { idp: idpId, ...login.event, traceId: trace.id }, { id: eventId });
     } catch (err) {
       this.outcomes.cancel(eventId);
       throw await refuse('events_unavailable', `publishing user.authenticated failed: ${(err as Error).message}`, 503, 'Sign-in is unavailable right now. Try again in a moment.');
     }
-    await this.traces.step(traceId, 'user.authenticated', `event ${eventId}`);
+    trace.step('user.authenticated', `event ${eventId}`);
     const outcome = await waiting;
     if (outcome.kind === 'timeout') {
       throw await refuse(
@@ -275,16 +289,24 @@ export class LoginFlowService {
       throw await refuse(outcome.event.data.code, outcome.event.data.reason, 403, `You cannot sign in: ${outcome.event.data.reason}.`);
     }
     const { user, groups } = outcome.event.data;
-    const sessionToken = await this.sessions.issue(user, groups, idpId, login.session);
-    await this.traces.succeed(traceId, user.id, `session issued to ${user.username}`);
+    // The session's row and the trace's success commit together.
+    const sessionToken = await trace.succeed(user.id, `session issued to ${user.username}`, (em) => this.sessions.issue(user, groups, idpId, login.session, em));
     return { sessionToken, returnTo: login.returnTo };
   }
 
+  /** The login state a RelayState (SAML) or state (OIDC) names, taken once: one DELETE … RETURNING where the database has it. */
   private async consumeState(relayState: string, idpId: string): Promise<LoginStateEntity | null> {
-    const state = await this.states.findOneBy({ relayState });
-    if (!state) return null;
-    const { affected } = await this.states.delete({ relayState });
-    if (!affected || state.idp !== idpId || state.expiresAt.getTime() < Date.now()) return null;
+    let state: LoginStateEntity | null;
+    if (this.states.manager.connection.driver.isReturningSqlSupported('delete')) {
+      const { raw } = await this.states.createQueryBuilder().delete().where({ relayState }).returning('*').execute();
+      const row = (raw as Record<string, unknown>[])[0];
+      state = row ? this.states.create() : null;
+      for (const column of row ? this.states.metadata.columns : []) column.setEntityValue(state!, row[column.databaseName]);
+    } else {
+      state = await this.states.findOneBy({ relayState });
+      if (state && !(await this.states.delete({ relayState })).affected) state = null;
+    }
+    if (!state || state.idp !== idpId || state.expiresAt.getTime() < Date.now()) return null;
     return state;
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
-import { IsNull, LessThan, Repository } from 'typeorm';
+import { EntityManager, IsNull, LessThan, Repository } from 'typeorm';
 import { DirectoryUser } from '@bridgekeeper/contracts';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeysService } from '../keys/keys.service';
@@ -31,11 +31,26 @@ export class SessionService {
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
   ) {}
 
-  async issue(user: DirectoryUser, groups: string[], idp: string, subject: { nameId: string; nameIdFormat?: string; sessionIndex?: string; idToken?: string }): Promise<string> {
+  /** A session for the user: its row (through `em` when it commits with other work) and the signed cookie token. */
+  async issue(
+    user: DirectoryUser,
+    groups: string[],
+    idp: string,
+    subject: { nameId: string; nameIdFormat?: string; sessionIndex?: string; idToken?: string },
+    em: EntityManager = this.sessions.manager,
+  ): Promise<string> {
     const key = await this.keys.sessionKey();
     const sid = crypto.randomUUID();
     const now = new Date();
-    await this.sessions.insert({
+    const token = await new SignJWT({ username: user.username, email: user.email, name: user.displayName, groups, idp, sid })
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
+      .setSubject(user.id)
+      .setIssuer(this.config.publicUrl)
+      .setAudience(this.config.publicUrl)
+      .setIssuedAt()
+      .setExpirationTime(`${this.config.session.ttlS}s`)
+      .sign(key.privateKey);
+    await em.insert(SessionEntity, {
       id: sid,
       userId: user.id,
       idp,
@@ -47,14 +62,7 @@ export class SessionService {
       expiresAt: new Date(now.getTime() + this.config.session.ttlS * 1000),
       endedAt: null,
     });
-    return new SignJWT({ username: user.username, email: user.email, name: user.displayName, groups, idp, sid })
-      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
-      .setSubject(user.id)
-      .setIssuer(this.config.publicUrl)
-      .setAudience(this.config.publicUrl)
-      .setIssuedAt()
-      .setExpirationTime(`${this.config.session.ttlS}s`)
-      .sign(key.privateKey);
+    return token;
   }
 
   /** The claims of a valid session token, or null. */
