@@ -73,30 +73,39 @@ export class ProvisionService implements BeforeApplicationShutdown {
 
   /**
    * The repeat login that changes nothing (most logins): the user, their groups and the
-   * asserted properties read without a transaction; the answer goes out and the last-login
+   * asserted properties read without a transaction (side by side); the answer goes out and the last-login
    * time is noted right behind it. Anything else — a new user, a changed field, group or
    * property, a disabled user — returns undefined and takes the full, audited, transactional
    * path.
    */
   private async unchangedLogin(req: ProvisionRequest): Promise<ProvisionUserReply | undefined> {
-    const users = this.db.getRepository(UserEntity);
-    const user = await users.findOneBy({ source: req.source, externalId: req.externalId });
+    // The user, their groups and the asserted properties, read side by side.
+    const bySubject = { source: req.source, externalId: req.externalId };
+    const keys = Object.keys(req.properties ?? {});
+    const [user, current, stored] = await Promise.all([
+      this.db.getRepository(UserEntity).findOneBy(bySubject),
+      this.db
+        .createQueryBuilder(GroupEntity, 'g')
+        .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
+        .innerJoin(UserEntity, 'u', 'u.id = m.user_id')
+        .where('u.source = :source AND u.external_id = :externalId', bySubject)
+        .getMany(),
+      keys.length
+        ? this.db
+            .createQueryBuilder(UserPropertyEntity, 'p')
+            .innerJoin(UserEntity, 'u', 'u.id = p.user_id')
+            .where('u.source = :source AND u.external_id = :externalId AND p.key IN (:...keys)', { ...bySubject, keys })
+            .getMany()
+        : [],
+    ]);
     if (!user || !user.active) return undefined;
     if (user.username !== req.username || user.email !== req.email || user.displayName !== req.displayName) return undefined;
-    const current = await this.db
-      .createQueryBuilder(GroupEntity, 'g')
-      .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
-      .where('m.user_id = :id', { id: user.id })
-      .getMany();
     const currentLower = new Set(current.map((g) => g.nameLower));
     const wanted = new Set(req.groups.map((n) => n.toLowerCase()));
     if ([...wanted].some((n) => !currentLower.has(n))) return undefined;
     if (current.some((g) => g.source === req.source && !wanted.has(g.nameLower))) return undefined;
-    const keys = Object.keys(req.properties ?? {});
-    if (keys.length) {
-      const stored = new Map((await this.db.getRepository(UserPropertyEntity).findBy({ userId: user.id, key: In(keys) })).map((p) => [p.key, p.value]));
-      if (keys.some((k) => stored.get(k) !== req.properties![k])) return undefined;
-    }
+    const values = new Map(stored.map((p) => [p.key, p.value]));
+    if (keys.some((k) => values.get(k) !== req.properties![k])) return undefined;
     this.noteLogin(user.id);
     return { status: 'provisioned', user: toDirectoryUser(user), groups: sortedNames(current), created: false, changed: false };
   }
