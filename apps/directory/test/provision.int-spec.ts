@@ -119,6 +119,24 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     expect(await provision({ ...req, properties: { department: 'platform' }, displayName: 'Frank F.' })).toMatchObject({ status: 'disabled' });
   });
 
+  it("pages a source's users for User Sync with their own groups and properties only, whatever lies between them", async () => {
+    // Two sources, their users interleaved by id (random UUIDs), each with a group of its source and a property.
+    for (let i = 0; i < 12; i++) {
+      const source = i % 2 ? 'kc-odd' : 'kc-even';
+      const r = await provision(alice({ source, externalId: `${source}-${i}`, username: `paged-${i}`, email: null, groups: [`grp-${source}`], properties: { n: `paged-${i}` } }));
+      expect(r.status).toBe('provisioned');
+    }
+    const seen: { username: string; groups: string[]; properties: Record<string, string> }[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = DirectoryRpc.syncState.reply.parse(await firstValueFrom(client.send(DirectoryRpc.syncState.subject, { source: 'kc-even', cursor, limit: 2 })));
+      seen.push(...page.users.map(({ username, groups, properties }) => ({ username, groups, properties })));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen.map((u) => u.username).sort()).toEqual(['paged-0', 'paged-10', 'paged-2', 'paged-4', 'paged-6', 'paged-8']);
+    for (const u of seen) expect(u).toEqual({ username: u.username, groups: ['grp-kc-even'], properties: { n: u.username } });
+  });
+
   it('never removes memberships of local groups', async () => {
     const reply = await provision(alice({ externalId: 'kc-carol', username: 'carol', email: null, groups: ['staff'] }));
     if (reply.status !== 'provisioned') throw new Error(JSON.stringify(reply));

@@ -1,6 +1,6 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, MoreThan } from 'typeorm';
+import { Between, DataSource, In, MoreThan } from 'typeorm';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
 import { ChangeLog } from '../audit/change-log.service';
 import { GroupEntity } from '../groups/group.entity';
@@ -32,22 +32,31 @@ export class SyncCommandsService {
       order: { id: 'ASC' },
       take: req.limit,
     });
-    const ids = users.map((u) => u.id);
-    const groups = new Map<string, string[]>();
-    const props = new Map<string, Record<string, string>>();
-    if (ids.length) {
+    const groups = new Map<string, string[]>(users.map((u) => [u.id, []]));
+    // Prototype-less, so a property named like `__proto__` is kept as data.
+    const props = new Map<string, Record<string, string>>(users.map((u) => [u.id, Object.create(null) as Record<string, string>]));
+    if (users.length) {
+      // The page's memberships and properties by a range of the primary keys (from the page's
+      // first id to its last), not by a list of a thousand ids: a range scan whose cost is the
+      // page's, however large the tables and whatever the planner's statistics say. Rows of
+      // other sources' users inside the range are dropped here.
+      const range = { from: users[0].id, to: users[users.length - 1].id };
       const rows: { user_id: string; name: string }[] = await this.db
         .createQueryBuilder(MembershipEntity, 'm')
         .innerJoin(GroupEntity, 'g', 'g.id = m.group_id AND g.source = :source', { source: req.source })
         .select(['m.user_id AS user_id', 'g.name AS name'])
-        .where('m.user_id IN (:...ids)', { ids })
+        .where('m.user_id >= :from AND m.user_id <= :to', range)
         .getRawMany();
-      for (const r of rows) groups.set(r.user_id, [...(groups.get(r.user_id) ?? []), r.name]);
-      for (const p of await this.db.getRepository(UserPropertyEntity).findBy({ userId: In(ids) })) props.set(p.userId, { ...props.get(p.userId), [p.key]: p.value });
+      for (const r of rows) groups.get(r.user_id)?.push(r.name);
+      const properties = await this.db.getRepository(UserPropertyEntity).findBy({ userId: Between(range.from, range.to) });
+      for (const p of properties) {
+        const own = props.get(p.userId);
+        if (own) own[p.key] = p.value;
+      }
     }
     const groupNames = req.cursor ? undefined : (await this.db.getRepository(GroupEntity).find({ select: { nameLower: true } })).map((g) => g.nameLower);
     return {
-      users: users.map((u) => ({ ...userSnapshot(u), id: u.id, groups: (groups.get(u.id) ?? []).sort(), properties: props.get(u.id) ?? {} })),
+      users: users.map((u) => ({ ...userSnapshot(u), id: u.id, groups: groups.get(u.id)!.sort(), properties: props.get(u.id)! })),
       groupNames,
       nextCursor: users.length === req.limit ? users[users.length - 1].id : null,
     };
