@@ -36,19 +36,22 @@ export class SyncCommandsService {
     // Prototype-less, so a property named like `__proto__` is kept as data.
     const props = new Map<string, Record<string, string>>(users.map((u) => [u.id, Object.create(null) as Record<string, string>]));
     if (users.length) {
-      // The page's memberships and properties by a range of the primary keys (from the page's
-      // first id to its last), not by a list of a thousand ids: a range scan whose cost is the
-      // page's, however large the tables and whatever the planner's statistics say. Rows of
-      // other sources' users inside the range are dropped here.
+      // The page's memberships and properties by a range of each table's primary key (the page's
+      // first id to its last), one table at a time, joined here: the cost is the page's rows,
+      // however large the tables. (A join in SQL, planned while the statistics still describe
+      // the empty tables of before a first full sync, ran a nested loop over every group: 340 ms
+      // a page at 100k instead of 6.) Rows of other sources' users inside the range are dropped.
       const range = { from: users[0].id, to: users[users.length - 1].id };
-      const rows: { user_id: string; name: string }[] = await this.db
-        .createQueryBuilder(MembershipEntity, 'm')
-        .innerJoin(GroupEntity, 'g', 'g.id = m.group_id AND g.source = :source', { source: req.source })
-        .select(['m.user_id AS user_id', 'g.name AS name'])
-        .where('m.user_id >= :from AND m.user_id <= :to', range)
-        .getRawMany();
-      for (const r of rows) groups.get(r.user_id)?.push(r.name);
-      const properties = await this.db.getRepository(UserPropertyEntity).findBy({ userId: Between(range.from, range.to) });
+      const [memberships, sourceGroups, properties] = await Promise.all([
+        this.db.getRepository(MembershipEntity).find({ select: { userId: true, groupId: true }, where: { userId: Between(range.from, range.to) } }),
+        this.db.getRepository(GroupEntity).find({ select: { id: true, name: true }, where: { source: req.source } }),
+        this.db.getRepository(UserPropertyEntity).findBy({ userId: Between(range.from, range.to) }),
+      ]);
+      const groupName = new Map(sourceGroups.map((g) => [g.id, g.name]));
+      for (const m of memberships) {
+        const name = groupName.get(m.groupId);
+        if (name !== undefined) groups.get(m.userId)?.push(name);
+      }
       for (const p of properties) {
         const own = props.get(p.userId);
         if (own) own[p.key] = p.value;
