@@ -60,6 +60,7 @@ export class IdpsController {
   async rotate(@Param('id') id: string, @Actor() actor: string) {
     await this.idps.get(id);
     await this.keys.stageSpKeys(id);
+    await this.idps.touch(id); // the service provider now also decrypts with the staged key
     await this.idps.audit(actor, 'idp.sp-keys.staged', id);
     return this.keys.samlSpKeyStates(id);
   }

@@ -18,7 +18,7 @@ export class IdpUnavailableError extends Error {}
  */
 @Injectable()
 export class SamlIdpRegistry {
-  private readonly built = new Map<string, { version: string; sp: SamlServiceProvider }>();
+  private readonly built = new Map<string, { version: string; updatedAt: number; sp: SamlServiceProvider }>();
 
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
@@ -51,6 +51,11 @@ export class SamlIdpRegistry {
   async serviceProvider(idOrIdp: string | IdpEntity): Promise<SamlServiceProvider> {
     let idp = typeof idOrIdp === 'string' ? await this.get(idOrIdp) : idOrIdp;
     const id = idp.id;
+    // Every change that shapes the service provider (metadata, options, SP keys staged or
+    // activated) moves the IdP's updatedAt, which the caller has just read: an unchanged IdP
+    // reuses its service provider without reading, opening and hashing the key ring again.
+    const hit = this.built.get(id);
+    if (hit && idp.metadata && hit.updatedAt === idp.updatedAt.getTime()) return hit.sp;
     try {
       idp = await this.idps.withMetadata(idp);
     } catch (err) {
@@ -60,10 +65,12 @@ export class SamlIdpRegistry {
     const version = createHash('sha256')
       .update(`${id}:${idp.updatedAt.getTime()}:${JSON.stringify(idp.options)}:${JSON.stringify(idp.metadata)}:${signing.id}:${encryption.id}:${next?.id ?? ''}:${otherDecryption.map((k) => k.id).join()}`)
       .digest('base64url');
-    const hit = this.built.get(id);
-    if (hit?.version === version) return hit.sp;
+    if (hit?.version === version) {
+      this.built.set(id, { ...hit, updatedAt: idp.updatedAt.getTime() });
+      return hit.sp;
+    }
     const sp = this.build(idp, idp.metadata!, signing, encryption, next, version, otherDecryption);
-    this.built.set(id, { version, sp });
+    this.built.set(id, { version, updatedAt: idp.updatedAt.getTime(), sp });
     return sp;
   }
 
