@@ -353,6 +353,7 @@ export class SamlServiceProvider {
  * assertion's as well, which is the one that counts — a bad Response signature does not change
  * its answer. Skipping the first pass halves the signature work. Undefined when there is nothing
  * to skip (no Response signature, or an assertion that is not signed or is encrypted).
+ * When it skips, the signature is removed from `doc` itself (no copy is made).
  */
 function withoutRedundantResponseSignature(doc: Document): string | undefined {
   const root = doc.documentElement;
@@ -367,10 +368,10 @@ function withoutRedundantResponseSignature(doc: Document): string | undefined {
   const rootId = attr(root, 'ID');
   if (descendants(signature, NS.ds, 'Transform').length > 2 || references.length !== 1 || !rootId || attr(references[0], 'URI') !== `#${rootId}`) return undefined;
   if (descendants(doc, '*', '*').filter((e) => e.getAttribute('ID') === rootId).length !== 1) return undefined;
-  const copy = doc.cloneNode(true) as Document;
-  const copyRoot = copy.documentElement;
-  copyRoot.removeChild(children(copyRoot, NS.ds, 'Signature')[0]);
-  return Buffer.from(new XMLSerializer().serializeToString(copy as never), 'utf8').toString('base64');
+  // Removed from our parse in place: the checks that read it afterwards look at the Response's
+  // attributes and Issuer, never at its signature.
+  root.removeChild(signature);
+  return Buffer.from(new XMLSerializer().serializeToString(doc as never), 'utf8').toString('base64');
 }
 
 /** Attribute values as lists of strings, own keys only (no prototype tricks). */
