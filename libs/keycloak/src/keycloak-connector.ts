@@ -6,8 +6,14 @@ export interface KeycloakConnection {
   realm: string;
   clientId: string;
   clientSecret: string;
-  /** Users and members per request (default 1,000); Keycloak answers pages of 500–1,000 well. */
+  /** Members and groups per request (default 1,000). */
   pageSize?: number;
+  /**
+   * Users per request (default 10,000). Keycloak's user listing costs a large fixed amount per
+   * request that grows with the realm (at 100,000 users, dev mode: 0.63 s for a page of one user,
+   * 0.92 s for 1,000, 1.24 s for 10,000), so big pages make the read ten times shorter.
+   */
+  userPageSize?: number;
   /** One request's time limit. */
   timeoutMs?: number;
   /** Requests in flight at once while reading (Keycloak serves them on several threads). */
@@ -37,6 +43,7 @@ export class KeycloakConnector {
   private readonly kc: KcAdminClient;
   private authedAt = 0;
   private readonly pageSize: number;
+  private readonly userPageSize: number;
   private readonly timeoutMs: number;
   private readonly concurrency: number;
 
@@ -44,6 +51,7 @@ export class KeycloakConnector {
     const Client = loadClient();
     this.kc = new Client({ baseUrl: conn.baseUrl.replace(/\/$/, ''), realmName: conn.realm });
     this.pageSize = conn.pageSize ?? 1000;
+    this.userPageSize = conn.userPageSize ?? 10_000;
     this.timeoutMs = conn.timeoutMs ?? 15_000;
     this.concurrency = Math.max(1, conn.concurrency ?? 4);
   }
@@ -55,16 +63,16 @@ export class KeycloakConnector {
    */
   async snapshot(opts: { attributes?: string[]; onProgress?: (phase: string, done: number) => void } = {}): Promise<IdpSnapshot> {
     const withAttributes = (opts.attributes?.length ?? 0) > 0;
-    // Keycloak pages users by offset only, and a page costs more the further it is: pages are
-    // read one after another (several far pages at once overload it: requests time out and the
-    // run is held), in pages of 1,000; a user seen twice (offsets shifted) counts once.
+    // Keycloak pages users by offset only, and each request has a large fixed cost: pages of
+    // 10,000, read one after another (several at once overload a small Keycloak: requests time
+    // out and the run is held); a user seen twice (offsets shifted) counts once.
     const readUsers = async () => {
       const byId = new Map<string, IdpUser>();
-      for (let first = 0; ; first += this.pageSize) {
-        const page = await this.call('listing users', () => this.kc.users.find({ first, max: this.pageSize, briefRepresentation: !withAttributes }));
+      for (let first = 0; ; first += this.userPageSize) {
+        const page = await this.call('listing users', () => this.kc.users.find({ first, max: this.userPageSize, briefRepresentation: !withAttributes }));
         for (const u of page) if (u.id) byId.set(u.id, toIdpUser(u, opts.attributes));
         opts.onProgress?.('users', byId.size);
-        if (page.length < this.pageSize) break;
+        if (page.length < this.userPageSize) break;
       }
       return [...byId.values()];
     };
