@@ -185,7 +185,7 @@ export class SyncService {
     let groupNames = new Set<string>();
     let cursor: string | undefined;
     do {
-      const page = await this.directory.syncState({ source, cursor, limit: 1000 });
+      const page = await this.directory.syncState({ source, cursor, limit: 2000 });
       users.push(...page.users);
       if (page.groupNames) groupNames = new Set(page.groupNames);
       cursor = page.nextCursor ?? undefined;
