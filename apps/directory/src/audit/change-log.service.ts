@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { createEvent, directoryEventFor } from '@bridgekeeper/contracts';
-import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
+import { insertMany, runInTransaction, writeAudit } from '@bridgekeeper/platform';
 import { OutboxEventEntity } from '../outbox/outbox-event.entity';
 import { OutboxRelay } from '../outbox/outbox.relay';
 
@@ -60,6 +60,6 @@ export class ChangeLog {
       return [em.create(OutboxEventEntity, { id: event.id, subject: contract.subject, payload: JSON.stringify(event), createdAt: at, publishedAt: null })];
     });
     await writeAudit(em, changes, at);
-    for (let i = 0; i < events.length; i += 200) await em.insert(OutboxEventEntity, events.slice(i, i + 200));
+    await insertMany(em, OutboxEventEntity, events);
   }
 }

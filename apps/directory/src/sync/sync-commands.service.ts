@@ -2,6 +2,7 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Between, DataSource, In, MoreThan } from 'typeorm';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { insertMany } from '@bridgekeeper/platform';
 import { ChangeLog } from '../audit/change-log.service';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
@@ -127,7 +128,7 @@ export class SyncCommandsService {
             for (const m of await em.findBy(MembershipEntity, { userId: In(c) })) current.add(`${m.userId}:${m.groupId}`);
           });
           const fresh = adds.filter((a) => !current.has(`${a.userId}:${a.groupId}`));
-          await inChunks(fresh, 300, (c) => em.insert(MembershipEntity, c.map((a) => ({ userId: a.userId, groupId: a.groupId, createdAt: now }))));
+          await insertMany(em, MembershipEntity, fresh.map((a) => ({ userId: a.userId, groupId: a.groupId, createdAt: now })), 1000);
           for (const a of fresh) changes.push({ actor, action: 'membership.added', targetType: 'membership', targetId: `${a.userId}:${a.groupId}`, after: a });
           let removed = 0;
           for (const r of req.removeMemberships.map(resolve).filter((m) => m !== null)) {

@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
-import { containsPattern, keysetPage } from '@bridgekeeper/platform';
+import { containsPattern, insertMany, keysetPage } from '@bridgekeeper/platform';
 import { Change, ChangeLog } from '../audit/change-log.service';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
@@ -239,7 +239,7 @@ export class UsersService {
       results.push({ index, id: existing.id, status: 'updated' });
     }
     await this.seats.claim(em, activating);
-    await inChunks(inserts, 200, (chunk) => em.insert(UserEntity, chunk));
+    await insertMany(em, UserEntity, inserts);
     // Properties: only values that differ are written (a no-change run writes nothing).
     const wanted = items.flatMap((item, i) => Object.entries(item.properties ?? {}).map(([key, value]) => ({ userId: results[i].id, key, value })));
     const current = new Map<string, string>();

@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { insertMany } from '../database';
 import { AuditEntryEntity } from './audit-entry.entity';
 
 export interface AuditRecord {
@@ -16,5 +17,5 @@ export async function writeAudit(em: EntityManager, records: AuditRecord[], at =
   const rows = records.map((c) =>
     em.create(AuditEntryEntity, { id: crypto.randomUUID(), at, actor: c.actor, action: c.action, targetType: c.targetType, targetId: c.targetId, before: c.before ?? null, after: c.after ?? null }),
   );
-  for (let i = 0; i < rows.length; i += 200) await em.insert(AuditEntryEntity, rows.slice(i, i + 200));
+  await insertMany(em, AuditEntryEntity, rows);
 }
