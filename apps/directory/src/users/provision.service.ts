@@ -73,13 +73,12 @@ export class ProvisionService implements BeforeApplicationShutdown {
 
   /**
    * The repeat login that changes nothing (most logins): the user, their groups and the
-   * asserted properties read without a transaction (side by side); the answer goes out and the last-login
-   * time is noted right behind it. Anything else — a new user, a changed field, group or
-   * property, a disabled user — returns undefined and takes the full, audited, transactional
-   * path.
+   * asserted properties read side by side, without a transaction; the answer goes out and the
+   * last-login time is noted right behind it. Anything else — a new user, a changed field,
+   * group or property, a disabled user — returns undefined and takes the full, audited,
+   * transactional path.
    */
   private async unchangedLogin(req: ProvisionRequest): Promise<ProvisionUserReply | undefined> {
-    // The user, their groups and the asserted properties, read side by side.
     const bySubject = { source: req.source, externalId: req.externalId };
     const keys = Object.keys(req.properties ?? {});
     const [user, current, stored] = await Promise.all([
