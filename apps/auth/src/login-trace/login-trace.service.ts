@@ -135,10 +135,6 @@ export class LoginTraceService {
     return result.affected ?? 0;
   }
 
-  async succeed(id: string, userId: string, detail: string): Promise<void> {
-    await this.finish(id, { status: 'succeeded', userId }, 'succeeded', detail);
-  }
-
   async fail(id: string, code: string, reason: string): Promise<void> {
     await this.finish(id, { status: 'failed', reasonCode: code, reason: reason.slice(0, 2000) }, 'failed', `${code}: ${reason}`);
   }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { IdpMetadata, SamlServiceProvider } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
@@ -18,7 +17,7 @@ export class IdpUnavailableError extends Error {}
  */
 @Injectable()
 export class SamlIdpRegistry {
-  private readonly built = new Map<string, { version: string; updatedAt: number; sp: SamlServiceProvider }>();
+  private readonly built = new Map<string, { updatedAt: number; sp: SamlServiceProvider }>();
 
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
@@ -53,24 +52,19 @@ export class SamlIdpRegistry {
     const id = idp.id;
     // Every change that shapes the service provider (metadata, options, SP keys staged or
     // activated) moves the IdP's updatedAt, which the caller has just read: an unchanged IdP
-    // reuses its service provider without reading, opening and hashing the key ring again.
+    // reuses its service provider without reading and opening the key ring again.
     const hit = this.built.get(id);
-    if (hit && idp.metadata && hit.updatedAt === idp.updatedAt.getTime()) return hit.sp;
+    if (hit?.updatedAt === idp.updatedAt.getTime()) return hit.sp;
     try {
       idp = await this.idps.withMetadata(idp);
     } catch (err) {
       throw new IdpUnavailableError(`the metadata of identity provider '${id}' could not be loaded: ${(err as Error).message}`);
     }
     const { signing, encryption, next, otherDecryption } = await this.keys.samlSpKeyRing(id);
-    const version = createHash('sha256')
-      .update(`${id}:${idp.updatedAt.getTime()}:${JSON.stringify(idp.options)}:${JSON.stringify(idp.metadata)}:${signing.id}:${encryption.id}:${next?.id ?? ''}:${otherDecryption.map((k) => k.id).join()}`)
-      .digest('base64url');
-    if (hit?.version === version) {
-      this.built.set(id, { ...hit, updatedAt: idp.updatedAt.getTime() });
-      return hit.sp;
-    }
-    const sp = this.build(idp, idp.metadata!, signing, encryption, next, version, otherDecryption);
-    this.built.set(id, { version, updatedAt: idp.updatedAt.getTime(), sp });
+    // Keyed on what was read (withMetadata may have fetched the metadata just now: a newer updatedAt).
+    const updatedAt = idp.updatedAt.getTime();
+    const sp = this.build(idp, idp.metadata!, signing, encryption, next, `${id}:${updatedAt}`, otherDecryption);
+    this.built.set(id, { updatedAt, sp });
     return sp;
   }
 
