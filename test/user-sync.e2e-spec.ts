@@ -37,8 +37,8 @@ describe('User Sync from the real Keycloak', () => {
     });
     return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
   };
-  const syncNow = async () => {
-    const started = await api('POST', '/api/v1/connectors/kc/sync');
+  const syncNow = async (query = '') => {
+    const started = await api('POST', `/api/v1/connectors/kc/sync${query}`);
     expect(started.status).toBe(202);
     return waitFor('the sync run to end', async () => {
       const r = (await api('GET', `/api/v1/sync-runs/${started.body.id}`)).body;
@@ -61,6 +61,15 @@ describe('User Sync from the real Keycloak', () => {
     // Custom attributes reach the Admin API only with the realm's unmanaged-attribute policy on.
     const profile = await kc.users.getProfile();
     if (profile.unmanagedAttributePolicy !== 'ENABLED') await kc.users.updateProfile({ ...profile, unmanagedAttributePolicy: 'ENABLED' as never });
+    // Changes runs read admin events with the view-events role, as keycloak/realm-bridgekeeper.json
+    // sets up (a realm imported by an older checkout gets them here).
+    const events = await kc.realms.getConfigEvents({ realm: 'bridgekeeper' });
+    if (!events.adminEventsEnabled) await kc.realms.updateConfigEvents({ realm: 'bridgekeeper' }, { ...events, adminEventsEnabled: true });
+    const [syncClient] = await kc.clients.find({ clientId: 'bridgekeeper-sync' });
+    const [management] = await kc.clients.find({ clientId: 'realm-management' });
+    const serviceAccount = await kc.clients.getServiceAccountUser({ id: syncClient.id! });
+    const viewEvents = await kc.clients.findRole({ id: management.id!, roleName: 'view-events' });
+    await kc.users.addClientRoleMappings({ id: serviceAccount.id!, clientUniqueId: management.id!, roles: [{ id: viewEvents.id!, name: 'view-events' }] });
 
     groupIds.root = (await kc.groups.create({ name: root })).id;
     groupIds.a = (await kc.groups.createChildGroup({ id: groupIds.root }, { name: 'team-a' })).id;
@@ -239,5 +248,58 @@ describe('User Sync from the real Keycloak', () => {
       await browser.close();
       execFileSync(process.execPath, [join(ROOT, 'scripts/keycloak-register-sp.mjs'), '--remove', base], { env: { ...process.env, KEYCLOAK_URL: KEYCLOAK }, stdio: 'pipe' });
     }
+  });
+
+  it("follows Keycloak's admin events in changes runs, and reads everything where they cannot tell", async () => {
+    // Continues from the last applied run: only the users named since then are read.
+    const first = await syncNow('?mode=changes');
+    expect(first).toMatchObject({ status: 'applied', mode: 'changes', changesUntil: expect.any(Number), progress: { mode: 'changes' } });
+
+    await kc.users.update({ id: ids.u1 }, { lastName: 'Evented' });
+    await kc.users.delFromGroup({ id: ids.u6, groupId: groupIds.b });
+    await kc.users.addToGroup({ id: ids.u6, groupId: groupIds.a });
+    ids.u7 = (await kc.users.create({ username: name('u7'), email: `${name('u7')}@example.com`, firstName: 'Seven', lastName: 'Evented', enabled: true })).id;
+    await kc.users.addToGroup({ id: ids.u7, groupId: groupIds.a });
+    const changed = await syncNow('?mode=changes');
+    expect(changed).toMatchObject({ status: 'applied', mode: 'changes', counts: { usersCreated: 1, usersUpdated: 1, usersDisabled: 0, membershipsAdded: 2, membershipsRemoved: 1 } });
+    expect(changed.progress.usersNamed).toBeGreaterThanOrEqual(3);
+    expect(changed.progress.usersNamed).toBeLessThan(20); // the named users, not the realm
+    const users = await directoryUsers();
+    expect(users.find((u) => u.username === name('u1'))).toMatchObject({ display_name: 'Una Evented', groups: `${root}/team-a` });
+    expect(users.find((u) => u.username === name('u6'))).toMatchObject({ groups: `${root}/team-a` });
+    expect(users.find((u) => u.username === name('u7'))).toMatchObject({ external_id: ids.u7, display_name: 'Seven Evented', active: true, groups: `${root}/team-a` });
+
+    // Nothing changed: the users named again (events read once more as overlap) write nothing.
+    expect(await syncNow('?mode=changes')).toMatchObject({ status: 'applied', mode: 'changes', directoryWrites: 0 });
+
+    // A user deleted in Keycloak is disabled here by the next changes run.
+    await kc.users.del({ id: ids.u7 });
+    delete ids.u7;
+    expect(await syncNow('?mode=changes')).toMatchObject({ status: 'applied', mode: 'changes', counts: { usersDisabled: 1 } });
+    expect((await directoryUsers()).find((u) => u.username === name('u7'))).toMatchObject({ active: false });
+
+    // A connector changed since the last run: its settings may reach anyone, so a full run.
+    expect(await api('PATCH', '/api/v1/connectors/kc', { changesSchedule: '*/5 * * * *' })).toMatchObject({ status: 200, body: { changesSchedule: '*/5 * * * *' } });
+    expect((await api('POST', '/api/v1/connectors/kc/test')).body).toMatchObject({ ok: true, events: { adminEvents: true } });
+    expect(await syncNow('?mode=changes')).toMatchObject({ status: 'applied', mode: 'full', progress: { fullBecause: 'the connector was changed after the last applied run' } });
+    await api('PATCH', '/api/v1/connectors/kc', { changesSchedule: '' });
+    await syncNow();
+
+    // A new group (Keycloak logs moving a group the same way): a full run, saying why.
+    groupIds.c = (await kc.groups.createChildGroup({ id: groupIds.root }, { name: 'team-c' })).id;
+    expect(await syncNow('?mode=changes')).toMatchObject({ status: 'applied', mode: 'full', progress: { fullBecause: expect.stringContaining('a group was created, renamed, moved or deleted') } });
+
+    // A realm that does not save admin events: the run is held, says how to fix it, applies nothing.
+    const events = await kc.realms.getConfigEvents({ realm: 'bridgekeeper' });
+    await kc.realms.updateConfigEvents({ realm: 'bridgekeeper' }, { ...events, adminEventsEnabled: false });
+    try {
+      const held = await syncNow('?mode=changes');
+      expect(held).toMatchObject({ status: 'held', reason: expect.stringContaining('does not save admin events') });
+      expect((await api('POST', '/api/v1/connectors/kc/test')).body).toMatchObject({ ok: true }); // no changes schedule: not a problem
+      await api('POST', `/api/v1/sync-runs/${held.id}/discard`);
+    } finally {
+      await kc.realms.updateConfigEvents({ realm: 'bridgekeeper' }, { ...events, adminEventsEnabled: true });
+    }
+    expect((await api('POST', '/api/v1/connectors/kc/sync?mode=sometimes')).status).toBe(400);
   });
 });

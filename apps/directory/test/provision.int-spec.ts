@@ -137,6 +137,20 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     for (const u of seen) expect(u).toEqual({ username: u.username, groups: ['grp-kc-even'], properties: { n: u.username } });
   });
 
+  it("answers a changes run with just the users it names, and the source's active-user count", async () => {
+    for (let i = 0; i < 4; i++) expect((await provision(alice({ source: 'kc-named', externalId: `named-${i}`, username: `named-${i}`, email: null, groups: [`grp-named-${i % 2}`], properties: { n: `${i}` } }))).status).toBe('provisioned');
+    await db.getRepository(UserEntity).update({ usernameLower: 'named-3' }, { active: false });
+    const state = (externalIds: string[]) => firstValueFrom(client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', externalIds })).then((r) => DirectoryRpc.syncState.reply.parse(r));
+    const page = await state(['named-2', 'named-0', 'not-here', 'kc-even-0']);
+    expect(page.users.map(({ username, groups, properties }) => ({ username, groups, properties })).sort((a, b) => a.username.localeCompare(b.username))).toEqual([
+      { username: 'named-0', groups: ['grp-named-0'], properties: { n: '0' } },
+      { username: 'named-2', groups: ['grp-named-0'], properties: { n: '2' } },
+    ]);
+    expect(page).toMatchObject({ activeUsers: 3, nextCursor: null, groupNames: expect.arrayContaining(['grp-named-0', 'grp-named-1']) });
+    expect(await state([])).toMatchObject({ users: [], activeUsers: 3 });
+    await expect(firstValueFrom(client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', cursor: page.users[0].id, externalIds: ['named-1'] }))).rejects.toBeDefined();
+  });
+
   it('never removes memberships of local groups', async () => {
     const reply = await provision(alice({ externalId: 'kc-carol', username: 'carol', email: null, groups: ['staff'] }));
     if (reply.status !== 'provisioned') throw new Error(JSON.stringify(reply));

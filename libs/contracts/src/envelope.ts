@@ -37,6 +37,8 @@ export interface EventContract<T extends z.ZodType = z.ZodType> {
 }
 
 export type EventData<C extends EventContract> = z.infer<C['data']>;
+/** What a publisher passes: fields with defaults may be left out. */
+export type EventInput<C extends EventContract> = z.input<C['data']>;
 
 export function defineEvent<T extends z.ZodType>(def: {
   subject: string;
@@ -58,7 +60,7 @@ export interface NewEventOptions {
 export function createEvent<C extends EventContract>(
   contract: C,
   source: string,
-  data: EventData<C>,
+  data: EventInput<C>,
   options: NewEventOptions = {},
 ): Envelope<EventData<C>> {
   return contract.envelope.parse({

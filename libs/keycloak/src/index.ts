@@ -1,1 +1,2 @@
 export * from './keycloak-connector';
+export * from './change-feed';

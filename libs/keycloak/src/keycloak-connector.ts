@@ -1,5 +1,7 @@
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
+import { decodeJwt } from 'jose';
 import type { IdpGroup, IdpSnapshot, IdpUser } from '@bridgekeeper/provisioning-model';
+import { ChangeFeed, ChangeVerdict, USER_CHANGE_EVENT_TYPES } from './change-feed';
 
 export interface KeycloakConnection {
   baseUrl: string;
@@ -28,6 +30,15 @@ export interface ConnectorCheck {
   users?: number;
   groups?: number;
   unmanagedAttributePolicy?: string | null;
+  /** With `changes`: whether changes runs can read the realm's events, and which user events it saves. */
+  events?: { adminEvents: boolean; userEventTypes: string[] };
+}
+
+/** What a changes run learns from Keycloak's event store. */
+export interface RealmChanges {
+  verdict: ChangeVerdict;
+  /** The user event types (of USER_CHANGE_EVENT_TYPES) the realm saves, read alongside admin events. */
+  userEventTypes: string[];
 }
 
 // The admin client is ESM-only: load it once, lazily (Node 20.19+ can require() ESM; Jest transforms it).
@@ -109,6 +120,78 @@ export class KeycloakConnector {
     return { user: toIdpUser(u, attributes), groups: groups.filter((g) => g.id && g.path).map((g) => ({ id: g.id!, path: g.path! })) };
   }
 
+  /**
+   * Keycloak's clock now (ms, rounded down to its second), read from a fresh service-account
+   * token's iat: event times are Keycloak's, so the point a changes run continues from must be too.
+   */
+  async clock(): Promise<number> {
+    await this.authenticate(true);
+    const iat = this.kc.accessToken ? decodeJwt(this.kc.accessToken).iat : undefined;
+    if (typeof iat !== 'number') throw new KeycloakError('Keycloak issued a token without iat, so its clock cannot be read');
+    return iat * 1000;
+  }
+
+  /**
+   * What changed since `since` (Keycloak ms), from the realm's admin events and, where the realm
+   * saves them, the user events of a user's own profile edits — read again from `overlapMs`
+   * before `since`, for events committed late. Refuses, saying how to fix it, when the realm does
+   * not save admin events or the service account cannot read them.
+   */
+  async changes(since: number, opts: { maxUsers: number; overlapMs: number }): Promise<RealmChanges> {
+    const realm = this.conn.realm;
+    const config = await this.eventsConfig();
+    if (!config.adminEvents) throw new KeycloakError(`realm ${realm} does not save admin events, which changes runs read: turn on "Save events" under Realm settings → Events → Admin events settings`);
+    const feed = new ChangeFeed({ since, maxUsers: opts.maxUsers });
+    // Keycloak takes epoch milliseconds as dateFrom (inclusive); the admin client's type says Date.
+    const dateFrom = String(Math.max(0, since - opts.overlapMs)) as unknown as Date;
+    for (let first = 0; !feed.decided; first += this.pageSize) {
+      const page = await this.call('reading admin events', () => this.kc.realms.findAdminEvents({ realm, dateFrom, first, max: this.pageSize }));
+      feed.addAdminEvents(page);
+      if (page.length < this.pageSize) break;
+    }
+    for (let first = 0; config.userEventTypes.length && !feed.decided; first += this.pageSize) {
+      const page = await this.call('reading user events', () => this.kc.realms.findEvents({ realm, type: config.userEventTypes as never, dateFrom: dateFrom as unknown as string, first, max: this.pageSize }));
+      feed.addUserEvents(page);
+      if (page.length < this.pageSize) break;
+    }
+    return { verdict: feed.verdict(), userEventTypes: config.userEventTypes };
+  }
+
+  /**
+   * These users and their groups, `concurrency` at a time, as a snapshot User Sync can plan
+   * from; a user Keycloak no longer has is left out (the plan then treats them as gone).
+   */
+  async users(ids: readonly string[], attributes: string[] = []): Promise<IdpSnapshot> {
+    const users: IdpUser[] = [];
+    const groups = new Map<string, IdpGroup>();
+    const members = new Map<string, string[]>();
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const one = await this.user(ids[next++], attributes);
+        if (!one) continue;
+        users.push(one.user);
+        for (const g of one.groups) {
+          groups.set(g.id, g);
+          members.set(g.id, [...(members.get(g.id) ?? []), one.user.id]);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, ids.length) }, worker));
+    return { users, groups: [...groups.values()], members };
+  }
+
+  private async eventsConfig(): Promise<{ adminEvents: boolean; userEventTypes: string[] }> {
+    try {
+      const config = await this.call("reading the realm's event settings", () => this.kc.realms.getConfigEvents({ realm: this.conn.realm }));
+      const saved = new Set(config.eventsEnabled ? (config.enabledEventTypes ?? []) : []);
+      return { adminEvents: config.adminEventsEnabled === true, userEventTypes: USER_CHANGE_EVENT_TYPES.filter((t) => saved.has(t)) };
+    } catch (err) {
+      if (/403|forbidden/i.test((err as Error).message)) throw new KeycloakError(`the service account cannot read realm ${this.conn.realm}'s events: give it the realm-management role view-events`);
+      throw err;
+    }
+  }
+
   /** The user whose username is exactly this one, or null. */
   async userByUsername(username: string): Promise<IdpUser | null> {
     const found = await this.call('finding a user', () => this.kc.users.find({ username, exact: true, briefRepresentation: true }));
@@ -116,10 +199,11 @@ export class KeycloakConnector {
   }
 
   /**
-   * Reachability, credentials, the roles the service account needs (view-users, query-groups),
-   * and whether custom attributes can come through; every problem in plain words.
+   * Reachability, credentials, the roles the service account needs (view-users, query-groups;
+   * view-events for changes runs), whether custom attributes can come through, and whether the
+   * realm saves the events changes runs read; every problem in plain words.
    */
-  async check(attributes: string[] = []): Promise<ConnectorCheck> {
+  async check(attributes: string[] = [], opts: { changes?: boolean } = {}): Promise<ConnectorCheck> {
     const problems: string[] = [];
     const result: ConnectorCheck = { ok: false, problems };
     try {
@@ -152,6 +236,14 @@ export class KeycloakConnector {
         }
       } catch (err) {
         problems.push(`the user profile cannot be read, so attribute sync cannot be checked (view-realm or manage-realm): ${(err as Error).message}`);
+      }
+    }
+    if (opts.changes) {
+      try {
+        result.events = await this.eventsConfig();
+        if (!result.events.adminEvents) problems.push(`realm ${this.conn.realm} does not save admin events, which changes runs read: turn on "Save events" under Realm settings → Events → Admin events settings`);
+      } catch (err) {
+        problems.push((err as Error).message);
       }
     }
     result.ok = problems.length === 0;

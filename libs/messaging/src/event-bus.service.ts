@@ -7,6 +7,7 @@ import {
   Envelope,
   EventContract,
   EventData,
+  EventInput,
   NewEventOptions,
   parseEvent,
 } from '@bridgekeeper/contracts';
@@ -44,7 +45,7 @@ export class EventBus implements OnApplicationShutdown {
 
   async publish<C extends EventContract>(
     contract: C,
-    data: EventData<C>,
+    data: EventInput<C>,
     options?: NewEventOptions,
   ): Promise<Envelope<EventData<C>>> {
     const event = createEvent(contract, this.options.service, data, options);

@@ -130,4 +130,12 @@ describe('assessSyncPlan', () => {
     const idp = snapshot([]);
     expect(assessSyncPlan(computeSyncPlan(idp, directory, new Set(), opts), idp, directory, { maxRemovalShare: 1 })).toMatchObject({ hold: true, reason: expect.stringContaining('no users') });
   });
+
+  it("measures a changes run's removals against all the connector's active users, not the few it read", () => {
+    // Five named users, all gone from the IdP: 5 of 100 active is within 10%; 11 of 100 is not.
+    const named = (n: number) => directory.slice(0, n);
+    const quiet = snapshot([]);
+    expect(assessSyncPlan(computeSyncPlan(quiet, named(5), new Set(), opts), quiet, named(5), opts, { activeUsers: 100 })).toEqual({ hold: false });
+    expect(assessSyncPlan(computeSyncPlan(quiet, named(11), new Set(), opts), quiet, named(11), opts, { activeUsers: 100 })).toMatchObject({ hold: true, reason: expect.stringContaining('11 of 100') });
+  });
 });

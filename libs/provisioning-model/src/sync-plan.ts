@@ -217,11 +217,19 @@ export type Safety = { hold: false } | { hold: true; reason: string };
 
 /**
  * Safety before applying: an empty IdP answer, or a plan that would disable or delete more than
- * the allowed share of the connector's users, is held for an admin instead of applied.
+ * the allowed share of the connector's users, is held for an admin instead of applied. A changes
+ * run sees only the users Keycloak's events named: `partial` gives the connector's active users,
+ * which the share is then measured against (an empty answer there is a normal quiet period).
  */
-export function assessSyncPlan(plan: SyncPlan, idp: IdpSnapshot, directory: DirectoryUserState[], opts: Pick<SyncOptions, 'maxRemovalShare'>): Safety {
-  const active = directory.filter((d) => d.active).length;
-  if (idp.users.length === 0 && active > 0) return { hold: true, reason: `the IdP returned no users while ${active} are active here` };
+export function assessSyncPlan(
+  plan: SyncPlan,
+  idp: IdpSnapshot,
+  directory: DirectoryUserState[],
+  opts: Pick<SyncOptions, 'maxRemovalShare'>,
+  partial?: { activeUsers: number },
+): Safety {
+  const active = partial ? partial.activeUsers : directory.filter((d) => d.active).length;
+  if (!partial && idp.users.length === 0 && active > 0) return { hold: true, reason: `the IdP returned no users while ${active} are active here` };
   const removals = plan.disable.length + plan.delete.length;
   if (active > 0 && removals / active > opts.maxRemovalShare) {
     const pct = Math.round((removals / active) * 1000) / 10;

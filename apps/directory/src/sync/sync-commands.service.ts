@@ -26,27 +26,34 @@ export class SyncCommandsService {
     private readonly users: UsersService,
   ) {}
 
-  /** A page of the connector's users (by id), each with its managed groups and properties. */
+  /**
+   * A page of the connector's users (by id), each with its managed groups and properties; or,
+   * with `externalIds`, just those of its users (a changes run), with the count of its active
+   * users (what the run's safety share is measured against).
+   */
   async state(req: StateRequest) {
-    const users = await this.db.getRepository(UserEntity).find({
-      where: { source: req.source, ...(req.cursor ? { id: MoreThan(req.cursor) } : {}) },
-      order: { id: 'ASC' },
-      take: req.limit,
-    });
+    const users = req.externalIds
+      ? await this.db.getRepository(UserEntity).find({ where: { source: req.source, externalId: In(req.externalIds) }, order: { id: 'ASC' } })
+      : await this.db.getRepository(UserEntity).find({
+          where: { source: req.source, ...(req.cursor ? { id: MoreThan(req.cursor) } : {}) },
+          order: { id: 'ASC' },
+          take: req.limit,
+        });
     const groups = new Map<string, string[]>(users.map((u) => [u.id, []]));
     // Prototype-less, so a property named like `__proto__` is kept as data.
     const props = new Map<string, Record<string, string>>(users.map((u) => [u.id, Object.create(null) as Record<string, string>]));
     if (users.length) {
-      // The page's memberships and properties by a range of each table's primary key (the page's
+      // A page's memberships and properties by a range of each table's primary key (the page's
       // first id to its last), one table at a time, joined here: the cost is the page's rows,
       // however large the tables. (A join in SQL, planned while the statistics still describe
       // the empty tables of before a first full sync, ran a nested loop over every group: 340 ms
       // a page at 100k instead of 6.) Rows of other sources' users inside the range are dropped.
-      const range = { from: users[0].id, to: users[users.length - 1].id };
+      // Named users are scattered, so they are read by id.
+      const userIds = req.externalIds ? In(users.map((u) => u.id)) : Between(users[0].id, users[users.length - 1].id);
       const [memberships, sourceGroups, properties] = await Promise.all([
-        this.db.getRepository(MembershipEntity).find({ select: { userId: true, groupId: true }, where: { userId: Between(range.from, range.to) } }),
+        this.db.getRepository(MembershipEntity).find({ select: { userId: true, groupId: true }, where: { userId: userIds } }),
         this.db.getRepository(GroupEntity).find({ select: { id: true, name: true }, where: { source: req.source } }),
-        this.db.getRepository(UserPropertyEntity).findBy({ userId: Between(range.from, range.to) }),
+        this.db.getRepository(UserPropertyEntity).findBy({ userId: userIds }),
       ]);
       const groupName = new Map(sourceGroups.map((g) => [g.id, g.name]));
       for (const m of memberships) {
@@ -59,10 +66,12 @@ export class SyncCommandsService {
       }
     }
     const groupNames = req.cursor ? undefined : (await this.db.getRepository(GroupEntity).find({ select: { nameLower: true } })).map((g) => g.nameLower);
+    const activeUsers = req.externalIds ? await this.db.getRepository(UserEntity).countBy({ source: req.source, active: true }) : undefined;
     return {
       users: users.map((u) => ({ ...userSnapshot(u), id: u.id, groups: groups.get(u.id)!.sort(), properties: props.get(u.id)! })),
       groupNames,
-      nextCursor: users.length === req.limit ? users[users.length - 1].id : null,
+      activeUsers,
+      nextCursor: !req.externalIds && users.length === req.limit ? users[users.length - 1].id : null,
     };
   }
 

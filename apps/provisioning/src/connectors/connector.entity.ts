@@ -31,6 +31,10 @@ export class ConnectorEntity {
   @Column({ type: 'varchar', length: 100 })
   schedule: string;
 
+  /** Cron expression (UTC) for changes runs (only what Keycloak's admin events name); empty for none. */
+  @Column({ name: 'changes_schedule', type: 'varchar', length: 100, default: '' })
+  changesSchedule: string;
+
   @Column({ type: 'boolean', default: true })
   enabled: boolean;
 

@@ -24,7 +24,8 @@ const fields = {
   realm: z.string().min(1).max(255),
   clientId: z.string().min(1).max(255),
   clientSecret: z.string().min(1).max(500).describe('stored encrypted, never returned'),
-  schedule: cron.describe('cron (UTC), default hourly; empty for on demand only'),
+  schedule: cron.describe('cron (UTC) of full runs, default hourly; empty for on demand only'),
+  changesSchedule: cron.describe("cron (UTC) of changes runs, which read only the users Keycloak's admin events name (the realm must save admin events); empty (default) for none"),
   enabled: z.boolean(),
   requiredGroups: z.array(z.string().min(1).max(500)).max(100).describe('only members of these group paths are synced; empty = everyone'),
   includeSubgroups: z.boolean(),
@@ -39,6 +40,7 @@ export const createConnectorSchema = z
   .object({
     ...fields,
     schedule: fields.schedule.default('0 * * * *'),
+    changesSchedule: fields.changesSchedule.default(''),
     enabled: fields.enabled.default(true),
     requiredGroups: fields.requiredGroups.default([]),
     includeSubgroups: fields.includeSubgroups.default(true),
@@ -57,7 +59,12 @@ export const updateConnectorSchema = z
   .strict()
   .refine((v) => Object.keys(v).length > 0, 'name at least one field to change');
 
-export const syncQuerySchema = z.object({ dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true') }).strict();
+export const syncQuerySchema = z
+  .object({
+    dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    mode: z.enum(['full', 'changes']).default('full').describe("`changes`: only the users Keycloak's events name since the last run (a full run where they cannot tell)"),
+  })
+  .strict();
 
 export type CreateConnector = z.infer<typeof createConnectorSchema>;
 export type UpdateConnector = z.infer<typeof updateConnectorSchema>;

@@ -61,14 +61,14 @@ export class ConnectorsController {
   @ApiOperation({ summary: 'Check reachability, credentials, the service account roles and attribute policy' })
   async test(@Param('id') id: string) {
     const c = await this.connectors.get(id);
-    return this.connectors.client(c).check(c.options.attributes);
+    return this.connectors.client(c).check(c.options.attributes, { changes: c.changesSchedule !== '' });
   }
 
   @Post(':id/sync')
-  @ApiOperation({ summary: 'Run User Sync now; dryRun=true answers the plan and writes nothing' })
+  @ApiOperation({ summary: "Run User Sync now; dryRun=true answers the plan and writes nothing; mode=changes reads only what Keycloak's events name since the last run" })
   @ApiZodQuery(syncQuerySchema)
   async run(@Param('id') id: string, @Query(new ZodPipe(syncQuerySchema)) q: z.infer<typeof syncQuerySchema>, @Actor() actor: string, @Res({ passthrough: true }) res: Response) {
-    const { run, done } = await this.sync.start(id, { dryRun: q.dryRun, trigger: 'api', requestedBy: actor });
+    const { run, done } = await this.sync.start(id, { dryRun: q.dryRun, mode: q.mode, trigger: 'api', requestedBy: actor });
     if (q.dryRun) {
       res.status(200);
       return done;

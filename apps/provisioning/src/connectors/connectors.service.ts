@@ -16,6 +16,7 @@ export const connectorView = (c: ConnectorEntity) => ({
   clientId: c.clientId,
   clientSecret: '[stored encrypted]',
   schedule: c.schedule,
+  changesSchedule: c.changesSchedule,
   enabled: c.enabled,
   ...c.options,
   createdAt: c.createdAt,
@@ -64,6 +65,7 @@ export class ConnectorsService {
         clientSecretEnc: this.box.seal(dto.clientSecret, `connector:${dto.id}`),
         options: pickOptions(dto) as ConnectorOptions,
         schedule: dto.schedule,
+        changesSchedule: dto.changesSchedule,
         enabled: dto.enabled,
         createdAt: now,
         updatedAt: now,
@@ -85,6 +87,7 @@ export class ConnectorsService {
       if (patch.clientId !== undefined) c.clientId = patch.clientId;
       if (patch.clientSecret !== undefined) c.clientSecretEnc = this.box.seal(patch.clientSecret, `connector:${id}`);
       if (patch.schedule !== undefined) c.schedule = patch.schedule;
+      if (patch.changesSchedule !== undefined) c.changesSchedule = patch.changesSchedule;
       if (patch.enabled !== undefined) c.enabled = patch.enabled;
       c.options = { ...c.options, ...pickOptions(patch) };
       c.updatedAt = new Date();

@@ -1,5 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+export type SyncMode = 'full' | 'changes';
+
 export type SyncRunStatus = 'running' | 'applied' | 'held' | 'failed' | 'dry-run' | 'discarded' | 'approved';
 
 /** One User Sync run: its trigger, progress, plan, counts, outcome. */
@@ -21,6 +23,18 @@ export class SyncRunEntity {
 
   @Column({ name: 'requested_by', type: 'varchar', length: 128 })
   requestedBy: string;
+
+  /**
+   * `full` read the whole realm; `changes` read only the users Keycloak's events named since the
+   * previous run (a changes request that had to read everything records `full`, and says why in
+   * its progress).
+   */
+  @Column({ type: 'varchar', length: 8, default: 'full' })
+  mode: SyncMode;
+
+  /** Keycloak's time (ms) up to which this run accounted for every change: where the next changes run starts reading. */
+  @Column({ name: 'changes_until', type: 'bigint', nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | number | null) => (v === null ? null : Number(v)) } })
+  changesUntil: number | null;
 
   @Column({ name: 'dry_run', type: 'boolean', default: false })
   dryRun: boolean;

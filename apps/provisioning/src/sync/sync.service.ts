@@ -8,10 +8,12 @@ import { assessSyncPlan, computeSyncPlan, DirectoryUserState, IdpSnapshot, planC
 import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
-import { SyncLockEntity, SyncRunEntity } from './sync-run.entity';
+import { SyncLockEntity, SyncMode, SyncRunEntity } from './sync-run.entity';
 
 export interface SyncRequest {
   dryRun: boolean;
+  /** `changes`: only the users Keycloak's events name since the last applied run (default `full`). */
+  mode?: SyncMode;
   trigger: 'schedule' | 'api' | 'event' | 'approval' | 'first-login';
   requestedBy: string;
   /** Apply even past the safety threshold (an admin approved a held run). */
@@ -20,12 +22,31 @@ export interface SyncRequest {
 
 const LOCK_MS = 2 * 3600_000;
 const BATCH = { upsert: 500, ids: 2000, memberships: 5000 };
+/**
+ * A changes run reads events again from this long before where the last run stopped, for events
+ * Keycloak committed late; past this many named users a full run reads them faster.
+ */
+const CHANGES = { overlapMs: 5_000, maxUsers: 5_000 };
+
+/** What a run read from Keycloak. */
+interface KeycloakRead {
+  mode: SyncMode;
+  /** Keycloak's time before anything was read: the next changes run continues from here. */
+  asOf: number;
+  snapshot: IdpSnapshot;
+  /** A changes run: the users the events named (the snapshot holds those Keycloak still has). */
+  named?: string[];
+  /** A changes run asked for, a full run done: why. */
+  fullBecause?: string;
+}
 
 /**
  * User Sync runs: read Keycloak (paged), read what the directory holds for the connector (paged),
  * compute the plan (pure), hold it when unsafe, otherwise apply it in bounded batches — each one
  * transaction in the directory, so an interrupted run leaves it consistent and the next finishes.
- * One run per connector at a time, across instances.
+ * A changes run reads only the users Keycloak's events name since the last applied run, and the
+ * directory's state of just those, then plans and applies the same way. One run per connector at
+ * a time, across instances.
  */
 @Injectable()
 export class SyncService {
@@ -46,6 +67,8 @@ export class SyncService {
       id: crypto.randomUUID(),
       connectorId,
       status: 'running',
+      mode: req.mode ?? 'full',
+      changesUntil: null,
       trigger: req.trigger,
       requestedBy: req.requestedBy,
       dryRun: req.dryRun,
@@ -146,37 +169,77 @@ export class SyncService {
       mark = Date.now();
     };
     try {
-      let snapshot: IdpSnapshot;
+      let read: KeycloakRead;
       try {
         await this.progress(run, { phase: 'reading-keycloak', percent: 5 });
-        snapshot = await this.connectors.client(connector).snapshot({
-          attributes: connector.options.attributes,
-          onProgress: (phase, n) => void this.db.getRepository(SyncRunEntity).update({ id: run.id }, { progress: { phase: `reading-keycloak:${phase}`, [phase]: n, percent: 10 } as any }),
-        });
+        read = await this.readKeycloak(run, connector, req.mode ?? 'full');
       } catch (err) {
         // An error or a timeout from Keycloak must not read as "everyone left": hold, apply nothing.
         return await finish('held', { reason: `held, nothing was applied: ${(err as Error).message}`, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
       }
       lap('keycloak');
-      await this.progress(run, { phase: 'reading-directory', users: snapshot.users.length, groups: snapshot.groups.length, percent: 30 });
-      const { users: current, groupNames } = await this.directoryState(connector.id);
+      const { snapshot, named } = read;
+      const about = { mode: read.mode, ...(read.fullBecause ? { fullBecause: read.fullBecause } : {}), ...(named ? { usersNamed: named.length } : {}) };
+      run.mode = read.mode;
+      await this.progress(run, { phase: 'reading-directory', ...about, users: snapshot.users.length, groups: snapshot.groups.length, percent: 30 });
+      const { users: current, groupNames, activeUsers } = named ? await this.directoryStateOf(connector.id, named) : { ...(await this.directoryState(connector.id)), activeUsers: undefined };
       lap('directory');
       const plan = computeSyncPlan(snapshot, current, groupNames, connector.options);
       const counts = planCounts(plan);
       run.counts = counts as unknown as Record<string, number>;
       const stored = summarizePlan(plan);
-      const safety = assessSyncPlan(plan, snapshot, current, connector.options);
+      const safety = assessSyncPlan(plan, snapshot, current, connector.options, activeUsers === undefined ? undefined : { activeUsers });
       lap('plan');
-      if (req.dryRun) return await finish('dry-run', { counts: run.counts, plan: stored, progress: { phase: 'done', percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+      const base = { mode: read.mode, counts: run.counts, plan: stored };
+      if (req.dryRun) return await finish('dry-run', { ...base, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       if (safety.hold && !req.force) {
-        return await finish('held', { counts: run.counts, plan: stored, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+        return await finish('held', { ...base, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       }
       const writes = await this.apply(run, connector.id, plan);
       lap('apply');
-      return await finish('applied', { counts: run.counts, plan: stored, directoryWrites: writes, progress: { phase: 'done', percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+      return await finish('applied', { ...base, changesUntil: read.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
     } catch (err) {
       return await finish('failed', { reason: (err as Error).message, directoryWrites: run.directoryWrites });
     }
+  }
+
+  /**
+   * Keycloak's side of a run. A changes run continues from the last applied run of the connector
+   * and reads the users the realm's events name; it reads the whole realm instead (and says why)
+   * when there is no such run, the connector changed since, or the events name something that
+   * cannot be pinned to users. Keycloak's clock is read first, so nothing that happens while the
+   * run reads is skipped by the next one.
+   */
+  private async readKeycloak(run: SyncRunEntity, connector: ConnectorEntity, mode: SyncMode): Promise<KeycloakRead> {
+    const kc = this.connectors.client(connector);
+    const asOf = await kc.clock();
+    let fullBecause: string | undefined;
+    if (mode === 'changes') {
+      const from = await this.changesFrom(connector);
+      if ('since' in from) {
+        const { verdict } = await kc.changes(from.since, CHANGES);
+        if (verdict.kind === 'users') {
+          await this.progress(run, { phase: 'reading-keycloak:named-users', mode, usersNamed: verdict.userIds.length, percent: 10 });
+          return { mode, asOf, named: verdict.userIds, snapshot: await kc.users(verdict.userIds, connector.options.attributes) };
+        }
+        fullBecause = verdict.reason;
+      } else {
+        fullBecause = from.reason;
+      }
+    }
+    const snapshot = await kc.snapshot({
+      attributes: connector.options.attributes,
+      onProgress: (phase, n) => void this.db.getRepository(SyncRunEntity).update({ id: run.id }, { progress: { phase: `reading-keycloak:${phase}`, [phase]: n, percent: 10 } as any }),
+    });
+    return { mode: 'full', asOf, snapshot, fullBecause };
+  }
+
+  /** Where a changes run continues from: the last applied run's Keycloak time, if nothing since makes it unusable. */
+  private async changesFrom(connector: ConnectorEntity): Promise<{ since: number } | { reason: string }> {
+    const last = await this.db.getRepository(SyncRunEntity).findOne({ where: { connectorId: connector.id, status: 'applied' }, order: { startedAt: 'DESC' } });
+    if (!last || last.changesUntil === null) return { reason: 'no earlier applied run to continue from' };
+    if (connector.updatedAt > last.startedAt) return { reason: 'the connector was changed after the last applied run' };
+    return { since: last.changesUntil };
   }
 
   /** Every page of what the directory holds for this connector. */
@@ -191,6 +254,20 @@ export class SyncService {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     return { users, groupNames };
+  }
+
+  /** What the directory holds of these users (a changes run), and the connector's active-user count. */
+  private async directoryStateOf(source: string, externalIds: string[]): Promise<{ users: DirectoryUserState[]; groupNames: Set<string>; activeUsers: number }> {
+    const users: DirectoryUserState[] = [];
+    let groupNames = new Set<string>();
+    let activeUsers = 0;
+    for (let i = 0; i === 0 || i < externalIds.length; i += 2000) {
+      const page = await this.directory.syncState({ source, externalIds: externalIds.slice(i, i + 2000) });
+      users.push(...page.users);
+      if (page.groupNames) groupNames = new Set(page.groupNames);
+      activeUsers = page.activeUsers ?? 0;
+    }
+    return { users, groupNames, activeUsers };
   }
 
   /** The plan in batches, each one directory transaction; progress after each. */

@@ -11,6 +11,8 @@ export const SyncRequestedV1 = defineEvent({
     .object({
       connectorId: z.string().min(1),
       dryRun: z.boolean().default(false),
+      /** `changes`: only the users Keycloak's events name since the last run. */
+      mode: z.enum(['full', 'changes']).default('full'),
       /** Only this IdP user (single-user sync at first login). */
       subject: z.string().optional(),
       requestedBy: z.string().min(1),

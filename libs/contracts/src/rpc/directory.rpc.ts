@@ -58,10 +58,19 @@ export const DirectoryRpc = {
       z.object({ status: z.literal('not_found') }),
     ]),
   },
-  /** User Sync: a page of what the directory holds for one connector (source). */
+  /** User Sync: a page of what the directory holds for one connector (source), or the users a changes run names. */
   syncState: {
     subject: 'rpc.directory.sync.state',
-    request: z.object({ source: idpIdSchema, cursor: z.string().max(100).optional(), limit: z.number().int().min(1).max(2000).default(1000) }).strict(),
+    request: z
+      .object({
+        source: idpIdSchema,
+        cursor: z.string().max(100).optional(),
+        limit: z.number().int().min(1).max(2000).default(1000),
+        /** Only these of the source's users (by IdP id), in one answer; not with a cursor. */
+        externalIds: z.array(z.string().min(1).max(255)).max(2000).optional(),
+      })
+      .strict()
+      .refine((r) => !(r.cursor && r.externalIds), 'cursor pages the whole source; externalIds names users: not both'),
     reply: z.object({
       users: z.array(
         z.object({
@@ -77,6 +86,8 @@ export const DirectoryRpc = {
       ),
       /** Lower-cased names of every group (on the first page only). */
       groupNames: z.array(z.string()).optional(),
+      /** With externalIds: how many of the source's users are active. */
+      activeUsers: z.number().int().nonnegative().optional(),
       nextCursor: z.string().nullable(),
     }),
   },
