@@ -4,7 +4,8 @@ import { createAdminToken, createTestDatabase, freePort, Stack, startNats, waitF
 import { peakRssMiB, printTable, saveResult } from './lib/harness';
 
 const KEYCLOAK = process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:8080';
-const REALM = 'bk-bench';
+/** A realm per size, so the 10k and the 100k realms are both kept (seeding 100k takes a while). */
+const realmFor = (size: SyncSize) => `bk-bench-${size.users}`;
 const SECRET = 'bench-sync-secret-0123456789';
 
 export interface SyncSize {
@@ -16,16 +17,17 @@ export interface SyncSize {
 /**
  * User Sync against the real Keycloak: a realm of its own seeded quickly (partial import), then a
  * full sync, a re-run with no change (its directory writes must be zero) and a re-run with 1% of
- * the users changed; the peak RSS of provisioning and directory. Keycloak must be running
- * (scripts/keycloak.sh start).
+ * the users changed — each re-run both as a full run and as a changes run (admin events); the
+ * peak RSS of provisioning and directory. Keycloak must be running (scripts/keycloak.sh start).
  */
 export async function userSyncBench(size: SyncSize) {
   const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
   // Master-realm admin tokens live 60 s: sign in again before each batch of admin calls.
   const signIn = () => kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
   await signIn();
+  const realm = realmFor(size);
   const seedStart = Date.now();
-  const { users, seeded } = await seedRealm(kc, size, signIn);
+  const { users, seeded } = await seedRealm(kc, realm, size, signIn);
   const seedS = (Date.now() - seedStart) / 1000;
 
   const nats = await startNats();
@@ -40,11 +42,11 @@ export async function userSyncBench(size: SyncSize) {
       const res = await fetch(`${stack.services.provisioning.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
       return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
     };
-    const created = await api('POST', '/api/v1/connectors', { id: 'bench', idp: 'bench', baseUrl: KEYCLOAK, realm: REALM, clientId: 'bk-sync', clientSecret: SECRET, schedule: '', maxRemovalShare: 0.5 });
+    const created = await api('POST', '/api/v1/connectors', { id: 'bench', idp: 'bench', baseUrl: KEYCLOAK, realm, clientId: 'bk-sync', clientSecret: SECRET, schedule: '', maxRemovalShare: 0.5 });
     if (created.status !== 201) throw new Error(`creating the connector failed: ${JSON.stringify(created.body)}`);
-    const sync = async (label: string) => {
+    const sync = async (label: string, mode: 'full' | 'changes' = 'full') => {
       const started = Date.now();
-      const run = await api('POST', '/api/v1/connectors/bench/sync');
+      const run = await api('POST', `/api/v1/connectors/bench/sync?mode=${mode}`);
       if (run.status !== 202) throw new Error(`${label}: ${JSON.stringify(run.body)}`);
       const done = await waitFor(`${label} to end`, async () => {
         const r = (await api('GET', `/api/v1/sync-runs/${run.body.id}`)).body;
@@ -52,16 +54,23 @@ export async function userSyncBench(size: SyncSize) {
       }, 30 * 60_000, 250);
       const seconds = (Date.now() - started) / 1000;
       if (done.status !== 'applied') throw new Error(`${label} ended ${done.status}: ${JSON.stringify(done.errors ?? done).slice(0, 500)}`);
+      if (done.mode !== mode) throw new Error(`${label} ran ${done.mode}, not ${mode}: ${done.progress?.fullBecause ?? ''}`);
       const c = done.counts ?? {};
-      return { run: label, seconds, status: done.status, 'directory writes': done.directoryWrites ?? null, 'users +/~/-': `${c.usersCreated ?? 0}/${c.usersUpdated ?? 0}/${c.usersDisabled ?? 0}`, 'memberships +/-': `${c.membershipsAdded ?? 0}/${c.membershipsRemoved ?? 0}`, 'keycloak / directory / plan / apply s': Object.values((done.progress?.timingsMs ?? {}) as Record<string, number>).map((ms) => (ms / 1000).toFixed(1)).join(' / ') };
+      return { run: label, mode, 'users read': done.progress?.usersNamed ?? 'all', seconds, status: done.status, 'directory writes': done.directoryWrites ?? null, 'users +/~/-': `${c.usersCreated ?? 0}/${c.usersUpdated ?? 0}/${c.usersDisabled ?? 0}`, 'memberships +/-': `${c.membershipsAdded ?? 0}/${c.membershipsRemoved ?? 0}`, 'keycloak / directory / plan / apply s': Object.values((done.progress?.timingsMs ?? {}) as Record<string, number>).map((ms) => (ms / 1000).toFixed(1)).join(' / ') };
     };
 
+    // Full runs read the whole realm; changes runs read what Keycloak's admin events name since
+    // the last applied run. Each 1% change is made through the Admin API, as an admin would.
+    const onePercent = Math.max(1, Math.round(users.length / 100));
     const rows = [await sync('full sync')];
     rows.push(await sync('re-run, no change'));
-    const changed = users.slice(0, Math.max(1, Math.round(users.length / 100)));
+    rows.push(await sync('re-run, no change', 'changes'));
     await signIn();
-    await changeUsers(kc, changed);
-    rows.push(await sync(`re-run, 1% changed (${changed.length} users)`));
+    await changeUsers(kc, realm, users.slice(0, onePercent));
+    rows.push(await sync(`re-run, 1% changed (${onePercent} users)`, 'changes'));
+    await signIn();
+    await changeUsers(kc, realm, users.slice(onePercent, 2 * onePercent));
+    rows.push(await sync(`re-run, 1% changed (${onePercent} users)`));
     const rss = { provisioning: peakRssMiB(stack.services.provisioning.pid!), directory: peakRssMiB(stack.services.directory.pid!) };
     const [dirUsers] = (await sql.query(`SELECT count(*)::int AS n FROM directory.users WHERE source = 'bench'`)).rows;
     printTable(`User Sync: ${size.users} users, ${size.groups} groups, ${size.users * size.membershipsPerUser} memberships (Keycloak realm ${seeded ? `seeded in ${seedS.toFixed(0)} s by partial import` : 'reused'})`, rows);
@@ -76,12 +85,15 @@ export async function userSyncBench(size: SyncSize) {
 }
 
 /** A realm of its own: the sync client with its service account, groups, users and memberships. */
-async function seedRealm(kc: KcAdminClient, size: SyncSize, signIn: () => Promise<void>): Promise<{ users: { id: string; username: string }[]; seeded: boolean }> {
+async function seedRealm(kc: KcAdminClient, realm: string, size: SyncSize, signIn: () => Promise<void>): Promise<{ users: { id: string; username: string }[]; seeded: boolean }> {
   // A realm seeded earlier with the same size is reused (seeding 100k users takes a while).
   const marker = `${size.users}/${size.groups}/${size.membershipsPerUser}`;
-  const existing = await kc.realms.findOne({ realm: REALM });
-  if (existing?.attributes?.bkBenchSize === marker) return { users: await listUsers(kc, size, signIn), seeded: false };
-  if (existing) await kc.realms.del({ realm: REALM });
+  const existing = await kc.realms.findOne({ realm });
+  if (existing?.attributes?.bkBenchSize === marker) {
+    await saveAdminEvents(kc, realm);
+    return { users: await listUsers(kc, realm, size, signIn), seeded: false };
+  }
+  if (existing) await kc.realms.del({ realm });
   const parents = Math.max(1, Math.round(size.groups / 10));
   const perParent = Math.max(0, Math.round((size.groups - parents) / parents));
   const paths: string[] = [];
@@ -91,12 +103,12 @@ async function seedRealm(kc: KcAdminClient, size: SyncSize, signIn: () => Promis
   });
   // Groups come with the realm (Keycloak 26's partial import of nested groups fails); users by partial import.
   await kc.realms.create({
-    realm: REALM,
+    realm,
     enabled: true,
     groups,
     attributes: { bkBenchSize: marker },
     clients: [{ clientId: 'bk-sync', enabled: true, publicClient: false, secret: SECRET, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false }],
-    users: [{ username: 'service-account-bk-sync', enabled: true, serviceAccountClientId: 'bk-sync', clientRoles: { 'realm-management': ['view-users', 'query-groups'] } }],
+    users: [{ username: 'service-account-bk-sync', enabled: true, serviceAccountClientId: 'bk-sync', clientRoles: { 'realm-management': ['view-users', 'query-groups', 'view-events'] } }],
   });
   for (let start = 0; start < size.users; start += 1000) {
     const chunk = Array.from({ length: Math.min(1000, size.users - start) }, (_, k) => {
@@ -112,21 +124,37 @@ async function seedRealm(kc: KcAdminClient, size: SyncSize, signIn: () => Promis
       };
     });
     await signIn();
-    await kc.realms.partialImport({ realm: REALM, rep: { ifResourceExists: 'SKIP', users: chunk } as never });
+    await kc.realms.partialImport({ realm, rep: { ifResourceExists: 'SKIP', users: chunk } as never });
   }
-  return { users: await listUsers(kc, size, signIn), seeded: true };
+  await saveAdminEvents(kc, realm);
+  return { users: await listUsers(kc, realm, size, signIn), seeded: true };
 }
 
-async function listUsers(kc: KcAdminClient, size: SyncSize, signIn: () => Promise<void>): Promise<{ id: string; username: string }[]> {
+/**
+ * Changes runs read the realm's admin events with the view-events role. Turned on after seeding
+ * (the import's 100,000 events would only slow it), and on a realm seeded before they existed.
+ */
+async function saveAdminEvents(kc: KcAdminClient, realm: string): Promise<void> {
+  const events = await kc.realms.getConfigEvents({ realm });
+  if (!events.adminEventsEnabled) await kc.realms.updateConfigEvents({ realm }, { ...events, adminEventsEnabled: true });
+  const [client] = await kc.clients.find({ realm, clientId: 'bk-sync' });
+  const [management] = await kc.clients.find({ realm, clientId: 'realm-management' });
+  const account = await kc.clients.getServiceAccountUser({ realm, id: client.id! });
+  const role = await kc.clients.findRole({ realm, id: management.id!, roleName: 'view-events' });
+  if (!role) throw new Error('realm-management has no view-events role');
+  await kc.users.addClientRoleMappings({ realm, id: account.id!, clientUniqueId: management.id!, roles: [{ id: role.id!, name: 'view-events' }] });
+}
+
+async function listUsers(kc: KcAdminClient, realm: string, size: SyncSize, signIn: () => Promise<void>): Promise<{ id: string; username: string }[]> {
   const out: { id: string; username: string }[] = [];
   await signIn();
   for (let first = 0; first < size.users + 1; first += 1000) {
-    for (const u of await kc.users.find({ realm: REALM, first, max: 1000, briefRepresentation: true })) if (u.username?.startsWith('user-')) out.push({ id: u.id!, username: u.username });
+    for (const u of await kc.users.find({ realm, first, max: 1000, briefRepresentation: true })) if (u.username?.startsWith('user-')) out.push({ id: u.id!, username: u.username });
   }
   return out;
 }
 
-async function changeUsers(kc: KcAdminClient, users: { id: string; username: string }[]): Promise<void> {
+async function changeUsers(kc: KcAdminClient, realm: string, users: { id: string; username: string }[]): Promise<void> {
   const stamp = Date.now().toString(36);
-  for (const u of users) await kc.users.update({ realm: REALM, id: u.id }, { lastName: `Changed ${stamp} ${u.username}`, email: `${u.username}.${stamp}@bench.example.com` });
+  for (const u of users) await kc.users.update({ realm, id: u.id }, { lastName: `Changed ${stamp} ${u.username}`, email: `${u.username}.${stamp}@bench.example.com` });
 }
