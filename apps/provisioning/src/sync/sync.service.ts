@@ -96,7 +96,7 @@ export class SyncService {
     return run;
   }
 
-  /** An admin approves a held run: a new run applies the current plan past the threshold. */
+  /** An admin approves a held run: a new run of the same mode applies the current plan past the threshold. */
   async approve(id: string, actor: string) {
     const held = await this.get(id);
     if (held.status !== 'held') throw new ConflictException(`run ${id} is ${held.status}, not held`);
@@ -104,7 +104,7 @@ export class SyncService {
       await em.update(SyncRunEntity, { id }, { status: 'approved' });
       await writeAudit(em, [{ actor, action: 'sync-run.approved', targetType: 'sync-run', targetId: id, before: { status: 'held', reason: held.reason } }]);
     });
-    return this.start(held.connectorId, { dryRun: false, trigger: 'approval', requestedBy: actor, force: true });
+    return this.start(held.connectorId, { dryRun: false, mode: held.mode, trigger: 'approval', requestedBy: actor, force: true });
   }
 
   async discard(id: string, actor: string) {
