@@ -55,7 +55,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
 
   private async flush(): Promise<void> {
     for (;;) {
-      const rows = await this.outbox.find({ where: { publishedAt: IsNull() }, order: { createdAt: 'ASC' }, take: 200 });
+      const rows = await this.outbox.find({ where: { publishedAt: IsNull() }, order: { createdAt: 'ASC' }, take: 500 });
       if (rows.length === 0) return;
       const js = await this.nats.jetstream();
       await Promise.all(rows.map((r) => js.publish(r.subject, r.payload, { msgID: r.id })));
