@@ -33,7 +33,7 @@ export async function userSyncBench(size: SyncSize) {
   const nats = await startNats();
   const pg = await createTestDatabase('bk_bench');
   // BENCH_CPU_PROF=<dir>: V8 CPU profiles of directory and provisioning, written when the bench stops them.
-  const prof = process.env.BENCH_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : undefined;
+  const prof = process.env.BENCH_CPU_PROF ? { NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : undefined;
   const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() }, extraEnv: prof && { directory: prof, provisioning: prof } });
   const sql = new Client({ connectionString: pg.url });
   try {

@@ -47,6 +47,10 @@ export class NatsConnectionService implements OnApplicationShutdown {
       name: this.options.service,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1000,
+      // Without this, every request — each JetStream publish is one — captures a stack trace
+      // up front, in case it fails: 20 µs a publish, 15 % of the directory's CPU while it
+      // publishes a large sync's events. Errors still say what failed.
+      noAsyncTraces: true,
     });
     this.connection = nc;
     this.logger.log(`connected to NATS at ${nc.getServer()}`);

@@ -42,9 +42,11 @@ export class ServiceProcess {
   async start(): Promise<void> {
     const main = join(ROOT, 'dist/apps', this.name, 'src/main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run pnpm build first`);
-    this.proc = spawn(process.execPath, [main], {
+    // NODE_ARGS: flags for node itself (e.g. --cpu-prof, which NODE_OPTIONS does not take).
+    const { NODE_ARGS, ...env } = this.env;
+    this.proc = spawn(process.execPath, [...(NODE_ARGS ?? '').split(' ').filter(Boolean), main], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...this.env },
+      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout?.on('data', (d) => (this.output += d));

@@ -22,6 +22,8 @@ export interface SyncRequest {
 
 const LOCK_MS = 2 * 3600_000;
 const BATCH = { upsert: 500, ids: 2000, memberships: 5000 };
+/** Batches of one phase in flight at once. */
+const APPLY_IN_FLIGHT = 2;
 /**
  * A changes run reads events again from this long before where the last run stopped, for events
  * Keycloak committed late; past this many named users a full run reads them faster.
@@ -169,38 +171,48 @@ export class SyncService {
       mark = Date.now();
     };
     try {
-      let read: KeycloakRead;
-      try {
-        await this.progress(run, { phase: 'reading-keycloak', percent: 5 });
-        read = await this.readKeycloak(run, connector, req.mode ?? 'full');
-      } catch (err) {
-        // An error or a timeout from Keycloak must not read as "everyone left": hold, apply nothing.
-        return await finish('held', { reason: `held, nothing was applied: ${(err as Error).message}`, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
-      }
-      lap('keycloak');
-      const { snapshot, named } = read;
-      const about = { mode: read.mode, ...(read.fullBecause ? { fullBecause: read.fullBecause } : {}), ...(named ? { usersNamed: named.length } : {}) };
-      run.mode = read.mode;
-      await this.progress(run, { phase: 'reading-directory', ...about, users: snapshot.users.length, groups: snapshot.groups.length, percent: 30 });
-      const { users: current, groupNames, activeUsers } = named ? await this.directoryStateOf(connector.id, named) : { ...(await this.directoryState(connector.id)), activeUsers: undefined };
-      lap('directory');
-      const plan = computeSyncPlan(snapshot, current, groupNames, connector.options);
-      const counts = planCounts(plan);
-      run.counts = counts as unknown as Record<string, number>;
-      const stored = summarizePlan(plan);
-      const safety = assessSyncPlan(plan, snapshot, current, connector.options, activeUsers === undefined ? undefined : { activeUsers });
-      lap('plan');
-      const base = { mode: read.mode, counts: run.counts, plan: stored };
+      const planned = await this.planRun(run, connector, req.mode ?? 'full', lap);
+      // An error or a timeout from Keycloak must not read as "everyone left": hold, apply nothing.
+      if ('keycloakFailed' in planned) return await finish('held', { reason: `held, nothing was applied: ${planned.keycloakFailed}`, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
+      const { plan, safety, about } = planned;
+      const base = { mode: planned.mode, counts: run.counts, plan: summarizePlan(plan) };
       if (req.dryRun) return await finish('dry-run', { ...base, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       if (safety.hold && !req.force) {
         return await finish('held', { ...base, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       }
       const writes = await this.apply(run, connector.id, plan);
       lap('apply');
-      return await finish('applied', { ...base, changesUntil: read.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+      return await finish('applied', { ...base, changesUntil: planned.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
     } catch (err) {
       return await finish('failed', { reason: (err as Error).message, directoryWrites: run.directoryWrites });
     }
+  }
+
+  /**
+   * Both sides read and compared: the plan and its safety. What was read (at 100k, a few hundred
+   * MB of users, members and directory state) is not needed past here, and is let go before
+   * the apply, which takes longest.
+   */
+  private async planRun(run: SyncRunEntity, connector: ConnectorEntity, mode: SyncMode, lap: (phase: string) => void) {
+    let read: KeycloakRead;
+    try {
+      await this.progress(run, { phase: 'reading-keycloak', percent: 5 });
+      read = await this.readKeycloak(run, connector, mode);
+    } catch (err) {
+      return { keycloakFailed: (err as Error).message };
+    }
+    lap('keycloak');
+    const { snapshot, named } = read;
+    const about = { mode: read.mode, ...(read.fullBecause ? { fullBecause: read.fullBecause } : {}), ...(named ? { usersNamed: named.length } : {}) };
+    run.mode = read.mode;
+    await this.progress(run, { phase: 'reading-directory', ...about, users: snapshot.users.length, groups: snapshot.groups.length, percent: 30 });
+    const { users: current, groupNames, activeUsers } = named ? await this.directoryStateOf(connector.id, named) : { ...(await this.directoryState(connector.id)), activeUsers: undefined };
+    lap('directory');
+    const plan = computeSyncPlan(snapshot, current, groupNames, connector.options);
+    run.counts = planCounts(plan) as unknown as Record<string, number>;
+    const safety = assessSyncPlan(plan, snapshot, current, connector.options, activeUsers === undefined ? undefined : { activeUsers });
+    lap('plan');
+    return { mode: read.mode, asOf: read.asOf, about, plan, safety };
   }
 
   /**
@@ -270,28 +282,55 @@ export class SyncService {
     return { users, groupNames, activeUsers };
   }
 
-  /** The plan in batches, each one directory transaction; progress after each. */
+  /**
+   * The plan in batches, each one directory transaction; progress after each. Phases go in order
+   * (groups, users, activity, deletions, memberships added, memberships removed), since later
+   * ones name what earlier ones create; within a phase the batches touch different rows, and
+   * two are in flight at once so the directory prepares one while PostgreSQL writes the other.
+   */
   private async apply(run: SyncRunEntity, source: string, plan: SyncPlan): Promise<number> {
+    type Batch = Parameters<DirectoryClient['syncApply']>[0];
     const actor = `sync:${run.id}`;
-    const batches: Parameters<DirectoryClient['syncApply']>[0][] = [];
-    const push = (b: Partial<Parameters<DirectoryClient['syncApply']>[0]>) => batches.push({ source, actor, ...b });
-    if (plan.groupsToCreate.length) push({ groupsToCreate: plan.groupsToCreate });
-    const upserts = [...plan.create, ...plan.update.map((u) => u.fields)];
-    for (let i = 0; i < upserts.length; i += BATCH.upsert) push({ upsert: upserts.slice(i, i + BATCH.upsert) });
-    const activity = [...plan.enable.map((u) => ({ id: u.id, active: true })), ...plan.disable.map((u) => ({ id: u.id, active: false }))];
-    for (let i = 0; i < activity.length; i += BATCH.ids) push({ setActive: activity.slice(i, i + BATCH.ids) });
-    for (let i = 0; i < plan.delete.length; i += BATCH.ids) push({ delete: plan.delete.slice(i, i + BATCH.ids).map((u) => u.id) });
-    for (let i = 0; i < plan.addMemberships.length; i += BATCH.memberships) push({ addMemberships: plan.addMemberships.slice(i, i + BATCH.memberships) });
-    for (let i = 0; i < plan.removeMemberships.length; i += BATCH.memberships) push({ removeMemberships: plan.removeMemberships.slice(i, i + BATCH.memberships) });
-
+    const phase = <T>(list: T[], size: number, batch: (slice: T[]) => Partial<Batch>): Batch[] => {
+      const out: Batch[] = [];
+      for (let i = 0; i < list.length; i += size) out.push({ source, actor, ...batch(list.slice(i, i + size)) });
+      return out;
+    };
+    const phases = [
+      phase(plan.groupsToCreate, Number.MAX_SAFE_INTEGER, (groupsToCreate) => ({ groupsToCreate })),
+      phase([...plan.create, ...plan.update.map((u) => u.fields)], BATCH.upsert, (upsert) => ({ upsert })),
+      phase([...plan.enable.map((u) => ({ id: u.id, active: true })), ...plan.disable.map((u) => ({ id: u.id, active: false }))], BATCH.ids, (setActive) => ({ setActive })),
+      phase(plan.delete, BATCH.ids, (doomed) => ({ delete: doomed.map((u) => u.id) })),
+      phase(plan.addMemberships, BATCH.memberships, (addMemberships) => ({ addMemberships })),
+      phase(plan.removeMemberships, BATCH.memberships, (removeMemberships) => ({ removeMemberships })),
+    ];
+    const total = phases.reduce((n, p) => n + p.length, 0);
     let writes = 0;
-    for (const [i, batch] of batches.entries()) {
-      const reply = await this.directory.syncApply(batch);
-      if (reply.status !== 'applied') throw new Error(`the directory refused batch ${i + 1} of ${batches.length} (${reply.code}): ${reply.message}; earlier batches are applied, the next run finishes the job`);
-      writes += reply.writes;
-      run.directoryWrites = writes;
-      await this.progress(run, { phase: 'applying', applied: i + 1, total: batches.length, percent: 40 + Math.round((60 * (i + 1)) / batches.length) });
-      await this.db.getRepository(SyncLockEntity).update({ connectorId: source, runId: run.id }, { expiresAt: new Date(Date.now() + LOCK_MS) });
+    let applied = 0;
+    for (const batches of phases) {
+      let next = 0;
+      let failed: Error | undefined;
+      const worker = async () => {
+        while (next < batches.length && !failed) {
+          const batch = batches[next++];
+          const reply = await this.directory.syncApply(batch).catch((err: Error) => {
+            failed ??= err;
+            return null;
+          });
+          if (!reply) return;
+          if (reply.status !== 'applied') {
+            failed ??= new Error(`the directory refused a batch (${reply.code}): ${reply.message}; ${applied} of ${total} batches are applied, the next run finishes the job`);
+            return;
+          }
+          writes += reply.writes;
+          applied++;
+          run.directoryWrites = writes;
+          await this.progress(run, { phase: 'applying', applied, total, percent: 40 + Math.round((60 * applied) / total) });
+          await this.db.getRepository(SyncLockEntity).update({ connectorId: source, runId: run.id }, { expiresAt: new Date(Date.now() + LOCK_MS) });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(APPLY_IN_FLIGHT, batches.length) }, worker));
+      if (failed) throw failed;
     }
     await this.db.getRepository(SyncRunEntity).update({ id: run.id }, { directoryWrites: writes });
     return writes;
