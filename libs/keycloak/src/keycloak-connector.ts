@@ -24,6 +24,9 @@ export interface KeycloakConnection {
 
 export class KeycloakError extends Error {}
 
+/** Keycloak names each client's service-account user `service-account-<clientId>`. */
+const SERVICE_ACCOUNT_PREFIX = 'service-account-';
+
 export interface ConnectorCheck {
   ok: boolean;
   problems: string[];
@@ -112,10 +115,13 @@ export class KeycloakConnector {
     return { users, groups, members: new Map(groups.filter((g) => members.has(g.id)).map((g) => [g.id, members.get(g.id)!])) };
   }
 
-  /** One user and their groups (single-user sync at first login). */
+  /** One user and their groups (changes runs; single-user sync at first login), or null. */
   async user(id: string, attributes: string[] = []): Promise<{ user: IdpUser; groups: IdpGroup[] } | null> {
     const u = await this.call('reading a user', () => this.kc.users.findOne({ id }));
-    if (!u) return null;
+    // A client's service account is not a person: Keycloak's user listing (what full runs read)
+    // leaves it out, and so does a read by id (an admin event on it, such as a role granted, must
+    // not bring it in). Its representation does not say so; its reserved username prefix does.
+    if (!u || u.serviceAccountClientId || u.username?.startsWith(SERVICE_ACCOUNT_PREFIX)) return null;
     const groups = await this.call("reading a user's groups", () => this.kc.users.listGroups({ id, briefRepresentation: true, max: 10_000 }));
     return { user: toIdpUser(u, attributes), groups: groups.filter((g) => g.id && g.path).map((g) => ({ id: g.id!, path: g.path! })) };
   }
