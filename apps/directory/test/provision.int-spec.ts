@@ -15,6 +15,7 @@ import { loadDirectoryConfig } from '../src/config/directory.config';
 import { GroupEntity } from '../src/groups/group.entity';
 import { MembershipEntity } from '../src/groups/membership.entity';
 import { OutboxEventEntity } from '../src/outbox/outbox-event.entity';
+import { OutboxRelay } from '../src/outbox/outbox.relay';
 import { UserEntity } from '../src/users/user.entity';
 
 const alice = (over: Partial<ProvisionUserRequest> = {}): ProvisionUserRequest => ({
@@ -149,6 +150,20 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     expect(page).toMatchObject({ activeUsers: 3, nextCursor: null, groupNames: expect.arrayContaining(['grp-named-0', 'grp-named-1']) });
     expect(await state([])).toMatchObject({ users: [], activeUsers: 3 });
     await expect(firstValueFrom(client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', cursor: page.users[0].id, externalIds: ['named-1'] }))).rejects.toBeDefined();
+  });
+
+  it('deletes published events once past the retention, and never one still to publish', async () => {
+    const relay = app.get(OutboxRelay);
+    await relay.drain();
+    const outbox = db.getRepository(OutboxEventEntity);
+    const now = new Date('2026-11-29T12:00:00Z');
+    const hoursAgo = (h: number) => new Date(now.getTime() - h * 3600_000);
+    const row = (id: string, createdAt: Date, publishedAt: Date | null) => ({ id, subject: 'directory.user.updated', payload: '{}', createdAt, publishedAt });
+    await outbox.insert([row('prune-old', hoursAgo(30), hoursAgo(25)), row('prune-recent', hoursAgo(30), hoursAgo(23)), row('prune-unpublished', hoursAgo(30), null)]);
+    expect(await relay.prune(now)).toBeGreaterThanOrEqual(1);
+    const left = (await outbox.findBy({ id: Like('prune-%') })).map((r) => r.id).sort();
+    expect(left).toEqual(['prune-recent', 'prune-unpublished']);
+    await outbox.delete({ id: Like('prune-%') });
   });
 
   it('never removes memberships of local groups', async () => {

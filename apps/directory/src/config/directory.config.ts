@@ -9,6 +9,8 @@ export const directoryEnvSchema = z.object({
   DIRECTORY_SEAT_LIMIT: z.coerce.number().int().min(0).default(0),
   /** Over the limit: refuse new or re-enabled users, or allow them and warn. */
   DIRECTORY_SEAT_POLICY: z.enum(['refuse', 'warn']).default('refuse'),
+  /** Published outbox rows are deleted after this many hours (the events stay in JetStream). */
+  DIRECTORY_OUTBOX_RETENTION_HOURS: z.coerce.number().int().min(1).default(24),
 });
 
 export type DirectoryConfig = ReturnType<typeof loadDirectoryConfig>;
@@ -21,6 +23,7 @@ export function loadDirectoryConfig(env: NodeJS.ProcessEnv = process.env) {
     service: 'directory' as const,
     http: { port: e.DIRECTORY_PORT, host: e.DIRECTORY_HOST },
     seats: { limit: e.DIRECTORY_SEAT_LIMIT, policy: e.DIRECTORY_SEAT_POLICY },
+    outbox: { retentionMs: e.DIRECTORY_OUTBOX_RETENTION_HOURS * 3600_000 },
   };
 }
 
