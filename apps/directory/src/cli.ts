@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@bridgekeeper/messaging';
@@ -45,8 +45,11 @@ runService(async () => {
       AuditModule,
       TokensModule,
     ],
+    // Global, as in the service: the audit module's outbox relay reads it too.
     providers: [{ provide: DIRECTORY_CONFIG, useValue: config }],
+    exports: [DIRECTORY_CONFIG],
   })
+  @Global()
   class CliModule {}
 
   const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'] });
