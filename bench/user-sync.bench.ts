@@ -1,6 +1,6 @@
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { Client } from 'pg';
-import { createAdminToken, createTestDatabase, freePort, Stack, startNats, waitFor } from '@bridgekeeper/testing';
+import { createAdminToken, createTestDatabase, freePort, saveAdminEventsFor, Stack, startNats, waitFor } from '@bridgekeeper/testing';
 import { peakRssMiB, printTable, saveResult } from './lib/harness';
 
 const KEYCLOAK = process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:8080';
@@ -103,7 +103,7 @@ async function seedRealm(kc: KcAdminClient, realm: string, size: SyncSize, signI
   const marker = `${size.users}/${size.groups}/${size.membershipsPerUser}`;
   const existing = await kc.realms.findOne({ realm });
   if (existing?.attributes?.bkBenchSize === marker) {
-    await saveAdminEvents(kc, realm);
+    await saveAdminEventsFor(kc, realm, 'bk-sync'); // a realm seeded before changes runs existed
     return { users: await listUsers(kc, realm, size, signIn), seeded: false };
   }
   if (existing) await kc.realms.del({ realm });
@@ -139,24 +139,10 @@ async function seedRealm(kc: KcAdminClient, realm: string, size: SyncSize, signI
     await signIn();
     await kc.realms.partialImport({ realm, rep: { ifResourceExists: 'SKIP', users: chunk } as never });
   }
-  await saveAdminEvents(kc, realm);
+  await saveAdminEventsFor(kc, realm, 'bk-sync'); // after seeding: the import's events would only slow it
   return { users: await listUsers(kc, realm, size, signIn), seeded: true };
 }
 
-/**
- * Changes runs read the realm's admin events with the view-events role. Turned on after seeding
- * (the import's 100,000 events would only slow it), and on a realm seeded before they existed.
- */
-async function saveAdminEvents(kc: KcAdminClient, realm: string): Promise<void> {
-  const events = await kc.realms.getConfigEvents({ realm });
-  if (!events.adminEventsEnabled) await kc.realms.updateConfigEvents({ realm }, { ...events, adminEventsEnabled: true });
-  const [client] = await kc.clients.find({ realm, clientId: 'bk-sync' });
-  const [management] = await kc.clients.find({ realm, clientId: 'realm-management' });
-  const account = await kc.clients.getServiceAccountUser({ realm, id: client.id! });
-  const role = await kc.clients.findRole({ realm, id: management.id!, roleName: 'view-events' });
-  if (!role) throw new Error('realm-management has no view-events role');
-  await kc.users.addClientRoleMappings({ realm, id: account.id!, clientUniqueId: management.id!, roles: [{ id: role.id!, name: 'view-events' }] });
-}
 
 async function listUsers(kc: KcAdminClient, realm: string, size: SyncSize, signIn: () => Promise<void>): Promise<{ id: string; username: string }[]> {
   const out: { id: string; username: string }[] = [];

@@ -4,7 +4,7 @@ import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import { connect, JSONCodec } from 'nats';
 import { Client } from 'pg';
 import { createEvent, SyncRequestedV1 } from '@bridgekeeper/contracts';
-import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
+import { createTestDatabase, freePort, saveAdminEventsFor, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
 import { KEYCLOAK, keycloakAdmin, launchChromium } from './support/keycloak';
 import { createAdminToken, Stack } from './support/stack';
 
@@ -61,15 +61,8 @@ describe('User Sync from the real Keycloak', () => {
     // Custom attributes reach the Admin API only with the realm's unmanaged-attribute policy on.
     const profile = await kc.users.getProfile();
     if (profile.unmanagedAttributePolicy !== 'ENABLED') await kc.users.updateProfile({ ...profile, unmanagedAttributePolicy: 'ENABLED' as never });
-    // Changes runs read admin events with the view-events role, as keycloak/realm-bridgekeeper.json
-    // sets up (a realm imported by an older checkout gets them here).
-    const events = await kc.realms.getConfigEvents({ realm: 'bridgekeeper' });
-    if (!events.adminEventsEnabled) await kc.realms.updateConfigEvents({ realm: 'bridgekeeper' }, { ...events, adminEventsEnabled: true });
-    const [syncClient] = await kc.clients.find({ clientId: 'bridgekeeper-sync' });
-    const [management] = await kc.clients.find({ clientId: 'realm-management' });
-    const serviceAccount = await kc.clients.getServiceAccountUser({ id: syncClient.id! });
-    const viewEvents = await kc.clients.findRole({ id: management.id!, roleName: 'view-events' });
-    await kc.users.addClientRoleMappings({ id: serviceAccount.id!, clientUniqueId: management.id!, roles: [{ id: viewEvents!.id!, name: 'view-events' }] });
+    // A realm imported by an older checkout gets what changes runs need here.
+    await saveAdminEventsFor(kc, 'bridgekeeper', 'bridgekeeper-sync');
 
     groupIds.root = (await kc.groups.create({ name: root })).id;
     groupIds.a = (await kc.groups.createChildGroup({ id: groupIds.root }, { name: 'team-a' })).id;

@@ -37,12 +37,6 @@ export interface ConnectorCheck {
   events?: { adminEvents: boolean; userEventTypes: string[] };
 }
 
-/** What a changes run learns from Keycloak's event store. */
-export interface RealmChanges {
-  verdict: ChangeVerdict;
-  /** The user event types (of USER_CHANGE_EVENT_TYPES) the realm saves, read alongside admin events. */
-  userEventTypes: string[];
-}
 
 // The admin client is ESM-only: load it once, lazily (Node 20.19+ can require() ESM; Jest transforms it).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -94,21 +88,16 @@ export class KeycloakConnector {
       const groups = await this.allGroups();
       opts.onProgress?.('groups', groups.length);
       const members = new Map<string, string[]>();
-      let next = 0;
-      const worker = async () => {
-        while (next < groups.length) {
-          const g = groups[next++];
-          const ids: string[] = [];
-          for (let first = 0; ; first += this.pageSize) {
-            const page = await this.call(`listing members of ${g.path}`, () => this.kc.groups.listMembers({ id: g.id, first, max: this.pageSize, briefRepresentation: true }));
-            for (const m of page) if (m.id) ids.push(m.id);
-            if (page.length < this.pageSize) break;
-          }
-          members.set(g.id, ids);
-          opts.onProgress?.('members', members.size);
+      await this.inParallel(groups, async (g) => {
+        const ids: string[] = [];
+        for (let first = 0; ; first += this.pageSize) {
+          const page = await this.call(`listing members of ${g.path}`, () => this.kc.groups.listMembers({ id: g.id, first, max: this.pageSize, briefRepresentation: true }));
+          for (const m of page) if (m.id) ids.push(m.id);
+          if (page.length < this.pageSize) break;
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.concurrency, groups.length) }, worker));
+        members.set(g.id, ids);
+        opts.onProgress?.('members', members.size);
+      });
       return { groups, members };
     };
     const [users, { groups, members }] = await Promise.all([readUsers(), readGroups()]);
@@ -143,10 +132,10 @@ export class KeycloakConnector {
    * before `since`, for events committed late. Refuses, saying how to fix it, when the realm does
    * not save admin events or the service account cannot read them.
    */
-  async changes(since: number, opts: { maxUsers: number; overlapMs: number }): Promise<RealmChanges> {
+  async changes(since: number, opts: { maxUsers: number; overlapMs: number }): Promise<ChangeVerdict> {
     const realm = this.conn.realm;
     const config = await this.eventsConfig();
-    if (!config.adminEvents) throw new KeycloakError(`realm ${realm} does not save admin events, which changes runs read: turn on "Save events" under Realm settings → Events → Admin events settings`);
+    if (!config.adminEvents) throw new KeycloakError(this.noAdminEvents());
     const feed = new ChangeFeed({ since, maxUsers: opts.maxUsers });
     // Keycloak takes epoch milliseconds as dateFrom (inclusive); the admin client's type says Date.
     const dateFrom = String(Math.max(0, since - opts.overlapMs)) as unknown as Date;
@@ -160,7 +149,7 @@ export class KeycloakConnector {
       feed.addUserEvents(page);
       if (page.length < this.pageSize) break;
     }
-    return { verdict: feed.verdict(), userEventTypes: config.userEventTypes };
+    return feed.verdict();
   }
 
   /**
@@ -171,20 +160,30 @@ export class KeycloakConnector {
     const users: IdpUser[] = [];
     const groups = new Map<string, IdpGroup>();
     const members = new Map<string, string[]>();
+    await this.inParallel(ids, async (id) => {
+      const one = await this.user(id, attributes);
+      if (!one) return;
+      users.push(one.user);
+      for (const g of one.groups) {
+        groups.set(g.id, g);
+        if (members.has(g.id)) members.get(g.id)!.push(one.user.id);
+        else members.set(g.id, [one.user.id]);
+      }
+    });
+    return { users, groups: [...groups.values()], members };
+  }
+
+  /** `work` for each item, `concurrency` at a time (Keycloak serves requests on several threads). */
+  private async inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
     let next = 0;
     const worker = async () => {
-      while (next < ids.length) {
-        const one = await this.user(ids[next++], attributes);
-        if (!one) continue;
-        users.push(one.user);
-        for (const g of one.groups) {
-          groups.set(g.id, g);
-          members.set(g.id, [...(members.get(g.id) ?? []), one.user.id]);
-        }
-      }
+      while (next < items.length) await work(items[next++]);
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, ids.length) }, worker));
-    return { users, groups: [...groups.values()], members };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker));
+  }
+
+  private noAdminEvents(): string {
+    return `realm ${this.conn.realm} does not save admin events, which changes runs read: turn on "Save events" under Realm settings → Events → Admin events settings`;
   }
 
   private async eventsConfig(): Promise<{ adminEvents: boolean; userEventTypes: string[] }> {
@@ -247,7 +246,7 @@ export class KeycloakConnector {
     if (opts.changes) {
       try {
         result.events = await this.eventsConfig();
-        if (!result.events.adminEvents) problems.push(`realm ${this.conn.realm} does not save admin events, which changes runs read: turn on "Save events" under Realm settings → Events → Admin events settings`);
+        if (!result.events.adminEvents) problems.push(this.noAdminEvents());
       } catch (err) {
         problems.push((err as Error).message);
       }

@@ -4,3 +4,4 @@ export * from './saml-idp';
 export * from './readme';
 export * from './oidc-idp';
 export * from './service-stack';
+export * from './keycloak-events';

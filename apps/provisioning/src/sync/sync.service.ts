@@ -229,7 +229,7 @@ export class SyncService {
     if (mode === 'changes') {
       const from = await this.changesFrom(connector);
       if ('since' in from) {
-        const { verdict } = await kc.changes(from.since, CHANGES);
+        const verdict = await kc.changes(from.since, CHANGES);
         if (verdict.kind === 'users') {
           await this.progress(run, { phase: 'reading-keycloak:named-users', mode, usersNamed: verdict.userIds.length, percent: 10 });
           return { mode, asOf, named: verdict.userIds, snapshot: await kc.users(verdict.userIds, connector.options.attributes) };
