@@ -71,6 +71,15 @@ export class KeycloakConnector {
    */
   async snapshot(opts: { attributes?: string[]; onProgress?: (phase: string, done: number) => void } = {}): Promise<IdpSnapshot> {
     const withAttributes = (opts.attributes?.length ?? 0) > 0;
+    // A user's id arrives once in the listing and once per group they are in (five times as many
+    // strings at 100k): each is kept once, whichever read met it first.
+    const idOnce = new Map<string, string>();
+    const once = (id: string) => {
+      const known = idOnce.get(id);
+      if (known !== undefined) return known;
+      idOnce.set(id, id);
+      return id;
+    };
     // Keycloak pages users by offset only, and each request has a large fixed cost: pages of
     // 10,000, read one after another (several at once overload a small Keycloak: requests time
     // out and the run is held); a user seen twice (offsets shifted) counts once.
@@ -78,7 +87,12 @@ export class KeycloakConnector {
       const byId = new Map<string, IdpUser>();
       for (let first = 0; ; first += this.userPageSize) {
         const page = await this.call('listing users', () => this.kc.users.find({ first, max: this.userPageSize, briefRepresentation: !withAttributes }));
-        for (const u of page) if (u.id) byId.set(u.id, toIdpUser(u, opts.attributes));
+        for (const u of page) {
+          if (!u.id) continue;
+          const user = toIdpUser(u, opts.attributes);
+          user.id = once(u.id);
+          byId.set(user.id, user);
+        }
         opts.onProgress?.('users', byId.size);
         if (page.length < this.userPageSize) break;
       }
@@ -92,7 +106,7 @@ export class KeycloakConnector {
         const ids: string[] = [];
         for (let first = 0; ; first += this.pageSize) {
           const page = await this.call(`listing members of ${g.path}`, () => this.kc.groups.listMembers({ id: g.id, first, max: this.pageSize, briefRepresentation: true }));
-          for (const m of page) if (m.id) ids.push(m.id);
+          for (const m of page) if (m.id) ids.push(once(m.id));
           if (page.length < this.pageSize) break;
         }
         members.set(g.id, ids);

@@ -1,4 +1,4 @@
-import { assessSyncPlan, computeSyncPlan, DirectoryUserState, IdpSnapshot, IdpUser, isEmptyPlan, planCounts, SyncOptions, usersInScope } from './sync-plan';
+import { assessSyncPlan, computeSyncPlan, SyncPlanner, DirectoryUserState, IdpSnapshot, IdpUser, isEmptyPlan, planCounts, SyncOptions, usersInScope } from './sync-plan';
 
 const opts: SyncOptions = { naming: 'path', requiredGroups: [], includeSubgroups: true, attributes: [], vanished: 'disable', stripGroupsOfVanished: false, maxRemovalShare: 0.1 };
 const kc = (id: string, over: Partial<IdpUser> = {}): IdpUser => ({ id, username: id, email: `${id}@example.com`, firstName: id.toUpperCase(), lastName: null, enabled: true, ...over });
@@ -109,18 +109,61 @@ describe('computeSyncPlan', () => {
   });
 });
 
+describe('SyncPlanner', () => {
+  const idp = snapshot(
+    [kc('a', { username: 'a.new' }), kc('b', { enabled: false }), kc('c'), kc('new'), kc('outside')],
+    [['g1', '/staff', ['a', 'b', 'c', 'new']], ['g2', '/eng', ['c', 'new']], ['g3', '/other', ['outside']]],
+  );
+  const directory = [dir('a', { groups: ['eng'] }), dir('b', { groups: ['staff'] }), dir('c', { groups: ['eng', 'staff'], active: false }), dir('gone'), dir('outside'), { ...dir('local'), externalId: null }];
+  const scoped = { ...opts, requiredGroups: ['/staff', '/eng'], stripGroupsOfVanished: true, maxRemovalShare: 1 };
+
+  it('folds the directory in page by page into the plan computed in one call', () => {
+    const planner = new SyncPlanner(idp, scoped);
+    for (const d of directory) planner.add([d]);
+    const paged = planner.finish(new Set(['staff']));
+    expect(paged).toEqual(computeSyncPlan(idp, directory, new Set(['staff']), scoped));
+    expect(paged.create.map((u) => u.externalId)).toEqual(['new']);
+    expect(paged.update.map((u) => u.externalId)).toEqual(['a']);
+    expect(paged.enable).toEqual([{ id: 'dir-c', username: 'c' }]);
+    expect(paged.disable).toEqual([
+      { id: 'dir-b', username: 'b', reason: 'disabled-in-idp' },
+      { id: 'dir-gone', username: 'gone', reason: 'gone' },
+      { id: 'dir-outside', username: 'outside', reason: 'out-of-scope' },
+    ]);
+    expect(paged.addMemberships).toEqual([
+      { externalId: 'a', group: 'staff' },
+      { externalId: 'new', group: 'eng' },
+      { externalId: 'new', group: 'staff' },
+    ]);
+    expect(paged.removeMemberships).toEqual([
+      { externalId: 'a', group: 'eng' },
+      { externalId: 'b', group: 'staff' },
+    ]);
+    expect(paged.groupsToCreate).toEqual(['eng']);
+  });
+
+  it("counts the directory's users and active users over all pages, for the safety rule", () => {
+    const planner = new SyncPlanner(idp, scoped);
+    planner.add(directory.slice(0, 3));
+    planner.add(directory.slice(3));
+    expect(planner.directory).toEqual({ users: 6, activeUsers: 5 });
+    expect(planner.idpUsers).toBe(5);
+  });
+});
+
 describe('assessSyncPlan', () => {
   const directory = Array.from({ length: 100 }, (_, i) => dir(`u${i}`));
   const idpWith = (n: number) => snapshot(directory.slice(0, n).map((d) => kc(d.externalId!)));
+  const full = (idp: IdpSnapshot) => ({ idpUsers: idp.users.length, activeUsers: directory.length });
 
   it('applies a plan within the allowed share of removals', () => {
     const idp = idpWith(90);
-    expect(assessSyncPlan(computeSyncPlan(idp, directory, new Set(), opts), idp, directory, opts)).toEqual({ hold: false });
+    expect(assessSyncPlan(computeSyncPlan(idp, directory, new Set(), opts), full(idp), opts)).toEqual({ hold: false });
   });
 
   it('holds a plan that would disable more than the allowed share', () => {
     const idp = idpWith(89);
-    expect(assessSyncPlan(computeSyncPlan(idp, directory, new Set(), opts), idp, directory, opts)).toEqual({
+    expect(assessSyncPlan(computeSyncPlan(idp, directory, new Set(), opts), full(idp), opts)).toEqual({
       hold: true,
       reason: 'the run would disable or delete 11 of 100 active users (11%), more than the allowed 10%',
     });
@@ -128,14 +171,14 @@ describe('assessSyncPlan', () => {
 
   it('holds an empty IdP answer whatever the share', () => {
     const idp = snapshot([]);
-    expect(assessSyncPlan(computeSyncPlan(idp, directory, new Set(), opts), idp, directory, { maxRemovalShare: 1 })).toMatchObject({ hold: true, reason: expect.stringContaining('no users') });
+    expect(assessSyncPlan(computeSyncPlan(idp, directory, new Set(), opts), full(idp), { maxRemovalShare: 1 })).toMatchObject({ hold: true, reason: expect.stringContaining('no users') });
   });
 
   it("measures a changes run's removals against all the connector's active users, not the few it read", () => {
     // Five named users, all gone from the IdP: 5 of 100 active is within 10%; 11 of 100 is not.
     const named = (n: number) => directory.slice(0, n);
     const quiet = snapshot([]);
-    expect(assessSyncPlan(computeSyncPlan(quiet, named(5), new Set(), opts), quiet, named(5), opts, { activeUsers: 100 })).toEqual({ hold: false });
-    expect(assessSyncPlan(computeSyncPlan(quiet, named(11), new Set(), opts), quiet, named(11), opts, { activeUsers: 100 })).toMatchObject({ hold: true, reason: expect.stringContaining('11 of 100') });
+    expect(assessSyncPlan(computeSyncPlan(quiet, named(5), new Set(), opts), { idpUsers: 0, activeUsers: 100, partial: true }, opts)).toEqual({ hold: false });
+    expect(assessSyncPlan(computeSyncPlan(quiet, named(11), new Set(), opts), { idpUsers: 0, activeUsers: 100, partial: true }, opts)).toMatchObject({ hold: true, reason: expect.stringContaining('11 of 100') });
   });
 });

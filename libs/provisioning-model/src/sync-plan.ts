@@ -125,53 +125,103 @@ export function usersInScope(idp: IdpSnapshot, opts: Pick<SyncOptions, 'required
   return ids;
 }
 
-export function computeSyncPlan(idp: IdpSnapshot, directory: DirectoryUserState[], existingGroups: ReadonlySet<string>, opts: SyncOptions): SyncPlan {
-  const plan: SyncPlan = { create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], addMemberships: [], removeMemberships: [], seatsDelta: 0 };
-  const scope = usersInScope(idp, opts);
+/**
+ * The plan, folded page by page: the IdP's snapshot is held whole, what the directory holds is
+ * added a page at a time and not kept (at 100,000 users the directory's state is as large as the
+ * IdP's). Each directory user is compared as its page arrives; `finish` then creates the IdP's
+ * users no page held. A directory user must come in one page only.
+ */
+export class SyncPlanner {
+  private readonly plan: SyncPlan = { create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], addMemberships: [], removeMemberships: [], seatsDelta: 0 };
+  /** IdP users in scope, by id; those a directory page held are removed, the rest are created. */
+  private readonly unseen = new Map<string, IdpUser>();
+  /** IdP users out of scope (required groups), by id: a directory user among them is "out of scope", not "gone". */
+  private readonly outOfScope = new Set<string>();
+  /** Each IdP user's groups, as sorted directory group names. */
+  private readonly groupsOf = new Map<string, string[]>();
+  private readonly usedGroups = new Set<string>();
+  private readonly counts = { directoryUsers: 0, activeUsers: 0 };
+  readonly idpUsers: number;
 
-  // Each IdP user's groups, as directory group names.
-  const groupsOf = new Map<string, Set<string>>();
-  const allNames = new Set<string>();
-  for (const g of idp.groups) {
-    const name = groupName(g.path, opts.naming);
-    if (!name) continue;
-    allNames.add(name);
-    for (const member of idp.members.get(g.id) ?? []) {
-      if (!groupsOf.has(member)) groupsOf.set(member, new Set());
-      groupsOf.get(member)!.add(name);
+  constructor(
+    idp: IdpSnapshot,
+    private readonly opts: SyncOptions,
+  ) {
+    this.idpUsers = idp.users.length;
+    const scope = usersInScope(idp, opts);
+    for (const u of idp.users) {
+      if (scope.has(u.id)) this.unseen.set(u.id, u);
+      else this.outOfScope.add(u.id);
+    }
+    for (const g of idp.groups) {
+      const name = groupName(g.path, opts.naming);
+      if (!name) continue;
+      for (const member of idp.members.get(g.id) ?? []) {
+        const names = this.groupsOf.get(member);
+        if (!names) this.groupsOf.set(member, [name]);
+        else if (!names.includes(name)) names.push(name);
+      }
+    }
+    for (const names of this.groupsOf.values()) names.sort();
+  }
+
+  /** One page of the directory's users of this connector. */
+  add(directory: readonly DirectoryUserState[]): void {
+    for (const current of directory) {
+      this.counts.directoryUsers++;
+      if (current.active) this.counts.activeUsers++;
+      if (!current.externalId) continue;
+      const u = this.unseen.get(current.externalId);
+      if (u) {
+        this.unseen.delete(current.externalId);
+        this.compare(u, current);
+      } else {
+        this.vanished(current, current.externalId);
+      }
     }
   }
 
-  const byExternal = new Map(directory.filter((d) => d.externalId).map((d) => [d.externalId!, d]));
-  const usedGroups = new Set<string>();
-  const seen = new Set<string>();
+  /** What the directory pages held: all its users of the connector, and the active ones. */
+  get directory(): { users: number; activeUsers: number } {
+    return { users: this.counts.directoryUsers, activeUsers: this.counts.activeUsers };
+  }
 
-  for (const u of idp.users) {
-    if (!scope.has(u.id)) continue;
-    seen.add(u.id);
+  /** The plan, once every page is added; `existingGroups` are the directory's group names, lower-cased. */
+  finish(existingGroups: ReadonlySet<string>): SyncPlan {
+    const plan = this.plan;
+    for (const u of this.unseen.values()) {
+      if (!u.enabled && this.opts.vanished !== 'keep') continue; // nobody to create: disabled in the IdP
+      const fields = this.fieldsOf(u);
+      plan.create.push(fields);
+      if (fields.active) plan.seatsDelta++;
+      for (const g of this.groupsOf.get(u.id) ?? []) {
+        plan.addMemberships.push({ externalId: u.id, group: g });
+        this.usedGroups.add(g);
+      }
+    }
+    this.unseen.clear();
+    plan.groupsToCreate = [...this.usedGroups].filter((g) => !existingGroups.has(g.toLowerCase())).sort();
+    return plan;
+  }
+
+  private fieldsOf(u: IdpUser): UserFields {
     const properties: Record<string, string> = {};
-    for (const a of opts.attributes) {
+    for (const a of this.opts.attributes) {
       const v = u.attributes && Object.prototype.hasOwnProperty.call(u.attributes, a) ? u.attributes[a]?.[0] : undefined;
       if (v !== undefined) properties[a] = v;
     }
-    const fields: UserFields = { externalId: u.id, username: u.username, email: u.email?.toLowerCase() ?? null, displayName: displayNameOf(u), active: u.enabled, properties };
-    const wanted = [...(groupsOf.get(u.id) ?? [])].sort();
-    const current = byExternal.get(u.id);
+    return { externalId: u.id, username: u.username, email: u.email?.toLowerCase() ?? null, displayName: displayNameOf(u), active: u.enabled, properties };
+  }
 
-    if (!current) {
-      if (!u.enabled && opts.vanished !== 'keep') continue; // nobody to create: disabled in the IdP
-      plan.create.push(fields);
-      if (fields.active) plan.seatsDelta++;
-      for (const g of wanted) plan.addMemberships.push({ externalId: u.id, group: g });
-      wanted.forEach((g) => usedGroups.add(g));
-      continue;
-    }
-
+  /** A user both sides hold. */
+  private compare(u: IdpUser, current: DirectoryUserState): void {
+    const { plan, opts } = this;
+    const fields = this.fieldsOf(u);
     const changes: FieldChange[] = [];
     for (const f of ['username', 'email', 'displayName'] as const) {
       if ((current[f] ?? null) !== fields[f]) changes.push({ field: f, before: current[f] ?? null, after: fields[f] });
     }
-    for (const [k, v] of Object.entries(properties)) {
+    for (const [k, v] of Object.entries(fields.properties)) {
       if (current.properties[k] !== v) changes.push({ field: `properties.${k}`, before: current.properties[k] ?? null, after: v });
     }
     if (changes.length) plan.update.push({ id: current.id, externalId: u.id, username: u.username, changes, fields: { ...fields, active: current.active } });
@@ -187,49 +237,53 @@ export function computeSyncPlan(idp: IdpSnapshot, directory: DirectoryUserState[
     }
 
     const strip = !u.enabled && opts.stripGroupsOfVanished && opts.vanished !== 'keep';
-    const target = strip ? [] : wanted;
-    for (const g of target) if (!current.groups.includes(g)) plan.addMemberships.push({ externalId: u.id, group: g });
+    const target = strip ? [] : (this.groupsOf.get(u.id) ?? []);
+    for (const g of target) {
+      if (!current.groups.includes(g)) plan.addMemberships.push({ externalId: u.id, group: g });
+      this.usedGroups.add(g);
+    }
     for (const g of current.groups) if (!target.includes(g)) plan.removeMemberships.push({ externalId: u.id, group: g });
-    target.forEach((g) => usedGroups.add(g));
   }
 
-  for (const d of directory) {
-    if (!d.externalId || seen.has(d.externalId)) continue;
-    if (opts.vanished === 'keep') continue;
-    const reason = idp.users.some((u) => u.id === d.externalId) ? 'out-of-scope' : 'gone';
+  /** A directory user the IdP no longer has, or no longer has in scope. */
+  private vanished(d: DirectoryUserState, externalId: string): void {
+    const { plan, opts } = this;
+    if (opts.vanished === 'keep') return;
     if (opts.vanished === 'delete') {
       plan.delete.push({ id: d.id, username: d.username });
       if (d.active) plan.seatsDelta--;
-      continue;
+      return;
     }
     if (d.active) {
-      plan.disable.push({ id: d.id, username: d.username, reason });
+      plan.disable.push({ id: d.id, username: d.username, reason: this.outOfScope.has(externalId) ? 'out-of-scope' : 'gone' });
       plan.seatsDelta--;
     }
-    if (opts.stripGroupsOfVanished) for (const g of d.groups) plan.removeMemberships.push({ externalId: d.externalId, group: g });
+    if (opts.stripGroupsOfVanished) for (const g of d.groups) plan.removeMemberships.push({ externalId, group: g });
   }
+}
 
-  plan.groupsToCreate = [...usedGroups].filter((g) => !existingGroups.has(g.toLowerCase())).sort();
-  return plan;
+/** The plan in one call, for a directory state held whole (small runs, tests). */
+export function computeSyncPlan(idp: IdpSnapshot, directory: readonly DirectoryUserState[], existingGroups: ReadonlySet<string>, opts: SyncOptions): SyncPlan {
+  const planner = new SyncPlanner(idp, opts);
+  planner.add(directory);
+  return planner.finish(existingGroups);
 }
 
 export type Safety = { hold: false } | { hold: true; reason: string };
 
 /**
  * Safety before applying: an empty IdP answer, or a plan that would disable or delete more than
- * the allowed share of the connector's users, is held for an admin instead of applied. A changes
- * run sees only the users Keycloak's events named: `partial` gives the connector's active users,
- * which the share is then measured against (an empty answer there is a normal quiet period).
+ * the allowed share of the connector's active users, is held for an admin instead of applied.
+ * `activeUsers` are all the connector's active users in the directory. A changes run (`partial`)
+ * sees only the users Keycloak's events named, so an empty answer there is a normal quiet period.
  */
 export function assessSyncPlan(
   plan: SyncPlan,
-  idp: IdpSnapshot,
-  directory: DirectoryUserState[],
+  sides: { idpUsers: number; activeUsers: number; partial?: boolean },
   opts: Pick<SyncOptions, 'maxRemovalShare'>,
-  partial?: { activeUsers: number },
 ): Safety {
-  const active = partial ? partial.activeUsers : directory.filter((d) => d.active).length;
-  if (!partial && idp.users.length === 0 && active > 0) return { hold: true, reason: `the IdP returned no users while ${active} are active here` };
+  const active = sides.activeUsers;
+  if (!sides.partial && sides.idpUsers === 0 && active > 0) return { hold: true, reason: `the IdP returned no users while ${active} are active here` };
   const removals = plan.disable.length + plan.delete.length;
   if (active > 0 && removals / active > opts.maxRemovalShare) {
     const pct = Math.round((removals / active) * 1000) / 10;

@@ -4,7 +4,7 @@ import { DataSource, LessThan } from 'typeorm';
 import { SyncCompletedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
-import { assessSyncPlan, computeSyncPlan, DirectoryUserState, IdpSnapshot, planCounts, SyncPlan } from '@bridgekeeper/provisioning-model';
+import { assessSyncPlan, IdpSnapshot, planCounts, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
 import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
@@ -189,12 +189,12 @@ export class SyncService {
   }
 
   /**
-   * Both sides read and compared: the plan and its safety. What was read (at 100k, a few hundred
-   * MB of users, members and directory state) is not needed past here, and is let go before
-   * the apply, which takes longest.
+   * Both sides read and compared: the plan and its safety. Keycloak's side is held whole; the
+   * directory's is folded into the plan a page at a time and not kept (at 100k each side is
+   * about as large as the other). What was read is let go before the apply, which takes longest.
    */
   private async planRun(run: SyncRunEntity, connector: ConnectorEntity, mode: SyncMode, lap: (phase: string) => void) {
-    let read: KeycloakRead;
+    let read: KeycloakRead | undefined;
     try {
       await this.progress(run, { phase: 'reading-keycloak', percent: 5 });
       read = await this.readKeycloak(run, connector, mode);
@@ -202,17 +202,19 @@ export class SyncService {
       return { keycloakFailed: (err as Error).message };
     }
     lap('keycloak');
-    const { snapshot, named } = read;
+    const { named, asOf } = read;
     const about = { mode: read.mode, ...(read.fullBecause ? { fullBecause: read.fullBecause } : {}), ...(named ? { usersNamed: named.length } : {}) };
     run.mode = read.mode;
-    await this.progress(run, { phase: 'reading-directory', ...about, users: snapshot.users.length, groups: snapshot.groups.length, percent: 30 });
-    const { users: current, groupNames, activeUsers } = named ? await this.directoryStateOf(connector.id, named) : { ...(await this.directoryState(connector.id)), activeUsers: undefined };
+    await this.progress(run, { phase: 'reading-directory', ...about, users: read.snapshot.users.length, groups: read.snapshot.groups.length, percent: 30 });
+    const planner = new SyncPlanner(read.snapshot, connector.options);
+    read = undefined; // the planner keeps what it needs of the snapshot (not Keycloak's member lists)
+    const { groupNames, activeUsers } = named ? await this.directoryStateOf(connector.id, named, planner) : await this.directoryState(connector.id, planner);
     lap('directory');
-    const plan = computeSyncPlan(snapshot, current, groupNames, connector.options);
+    const plan = planner.finish(groupNames);
     run.counts = planCounts(plan) as unknown as Record<string, number>;
-    const safety = assessSyncPlan(plan, snapshot, current, connector.options, activeUsers === undefined ? undefined : { activeUsers });
+    const safety = assessSyncPlan(plan, { idpUsers: planner.idpUsers, activeUsers: activeUsers ?? planner.directory.activeUsers, partial: !!named }, connector.options);
     lap('plan');
-    return { mode: read.mode, asOf: read.asOf, about, plan, safety };
+    return { mode: about.mode, asOf, about, plan, safety };
   }
 
   /**
@@ -254,32 +256,30 @@ export class SyncService {
     return { since: last.changesUntil };
   }
 
-  /** Every page of what the directory holds for this connector. */
-  private async directoryState(source: string): Promise<{ users: DirectoryUserState[]; groupNames: Set<string> }> {
-    const users: DirectoryUserState[] = [];
+  /** Every page of what the directory holds for this connector, into the planner. */
+  private async directoryState(source: string, planner: SyncPlanner): Promise<{ groupNames: Set<string>; activeUsers?: number }> {
     let groupNames = new Set<string>();
     let cursor: string | undefined;
     do {
       const page = await this.directory.syncState({ source, cursor, limit: 2000 });
-      users.push(...page.users);
+      planner.add(page.users);
       if (page.groupNames) groupNames = new Set(page.groupNames);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    return { users, groupNames };
+    return { groupNames };
   }
 
-  /** What the directory holds of these users (a changes run), and the connector's active-user count. */
-  private async directoryStateOf(source: string, externalIds: string[]): Promise<{ users: DirectoryUserState[]; groupNames: Set<string>; activeUsers: number }> {
-    const users: DirectoryUserState[] = [];
+  /** What the directory holds of these users (a changes run), into the planner, and the connector's active-user count. */
+  private async directoryStateOf(source: string, externalIds: string[], planner: SyncPlanner): Promise<{ groupNames: Set<string>; activeUsers: number }> {
     let groupNames = new Set<string>();
     let activeUsers = 0;
     for (let i = 0; i === 0 || i < externalIds.length; i += 2000) {
       const page = await this.directory.syncState({ source, externalIds: externalIds.slice(i, i + 2000) });
-      users.push(...page.users);
+      planner.add(page.users);
       if (page.groupNames) groupNames = new Set(page.groupNames);
       activeUsers = page.activeUsers ?? 0;
     }
-    return { users, groupNames, activeUsers };
+    return { groupNames, activeUsers };
   }
 
   /**
