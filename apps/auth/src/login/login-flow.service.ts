@@ -103,10 +103,10 @@ export class LoginFlowService {
   }
 
   async completeSaml(idpId: string, body: Record<string, unknown>): Promise<LoginDone> {
-    const idp = await this.enabledIdp(idpId, 'saml');
     const rawRelayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
     const relayState = rawRelayState?.slice(0, 64);
-    const state = relayState ? await this.consumeState(relayState, idpId) : null;
+    // Side by side: the IdP, and the login state this response answers (taken once either way).
+    const [idp, state] = await Promise.all([this.enabledIdp(idpId, 'saml'), relayState ? this.consumeState(relayState, idpId) : null]);
     const trace = this.traces.pending(state?.traceId ?? (await this.traces.start(idpId, 'saml', 'saml.unsolicited-response')));
     const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '';
     trace.step('saml.response-received', undefined, { message: { kind: 'response', text: redactSamlXml(decodeSamlMessage(samlResponse, false)) } });
@@ -176,9 +176,8 @@ export class LoginFlowService {
    * nonce); userinfo is merged; then the same provisioning and session as SAML.
    */
   async completeOidc(idpId: string, query: Record<string, unknown>, rawQuery: string): Promise<LoginDone> {
-    const idp = await this.enabledIdp(idpId, 'oidc');
     const stateParam = typeof query.state === 'string' ? query.state.slice(0, 64) : undefined;
-    const state = stateParam ? await this.consumeState(stateParam, idpId) : null;
+    const [idp, state] = await Promise.all([this.enabledIdp(idpId, 'oidc'), stateParam ? this.consumeState(stateParam, idpId) : null]);
     if (!state?.codeVerifier || !state.nonce) {
       const traceId = await this.traces.start(idpId, 'oidc', 'oidc.callback');
       const reason = stateParam ? `state ${stateParam} matches no login started here (unknown, expired or already used)` : 'the callback carries no state';
