@@ -213,6 +213,55 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     expect(await refusal(toBase64(xml.replace('<samlp:Status>', `${evil}<samlp:Status>`)))).toBe('malformed');
   });
 
+  describe('the signature core: what any verifier here must refuse', () => {
+    const signedXml = async (over: Partial<ResponseOptions> = {}) => Buffer.from(await answer(over), 'base64').toString('utf8');
+    const assertionIdOf = (xml: string) => /<saml:Assertion[^>]* ID="([^"]+)"/.exec(xml)![1];
+    const before = (xml: string, marker: string, insert: string) => {
+      expect(xml).toContain(marker);
+      return xml.replace(marker, `${insert}${marker}`);
+    };
+
+    it.each(['ID', 'Id', 'id'])("refuses another element carrying the signed assertion's id as %s (wrapping by a duplicate id)", async (attr) => {
+      const xml = await signedXml();
+      const copy = `<samlp:Extensions><x:Copy xmlns:x="urn:example:x" ${attr}="${assertionIdOf(xml)}"/></samlp:Extensions>`;
+      expect(await refusal(toBase64(before(xml, '<samlp:Status>', copy)))).toBe('signature');
+    });
+
+    it('refuses the signed assertion moved aside with a forged one under the same id in its place', async () => {
+      const xml = await signedXml();
+      const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(xml)![0];
+      const forged = signed.replace('>alice<', '>admin<').replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '');
+      const wrapped = xml.replace(signed, `<samlp:Extensions>${signed}</samlp:Extensions>${forged}`);
+      expect(wrapped).toContain('>admin<');
+      expect(await refusal(toBase64(wrapped))).toBe('malformed');
+    });
+
+    it("refuses the assertion's signature moved up to the Response (the assertion is then unsigned)", async () => {
+      const xml = await signedXml();
+      const signature = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(xml)![0];
+      const moved = xml.replace(signature, '').replace('<samlp:Status>', `${signature}<samlp:Status>`);
+      expect(await refusal(toBase64(moved))).toBe('signature');
+    });
+
+    it('refuses a signature whose reference names another element than the assertion it sits in', async () => {
+      const xml = await signedXml({ signResponse: true });
+      const responseId = /<samlp:Response[^>]* ID="([^"]+)"/.exec(xml)![1];
+      const assertionId = assertionIdOf(xml);
+      // Both references then name the Response: nothing signs the assertion.
+      expect(await refusal(toBase64(xml.replace(`URI="#${assertionId}"`, `URI="#${responseId}"`)))).toBe('signature');
+    });
+
+    it('refuses an empty signature value, and a KeyInfo naming the IdP certificate over another key', async () => {
+      const emptied = (await signedXml()).replace(/<ds:SignatureValue>[^<]*<\/ds:SignatureValue>/, '<ds:SignatureValue></ds:SignatureValue>');
+      expect(await refusal(toBase64(emptied))).toBe('signature');
+      const foreign = await signedXml({ keys: foreignKeys });
+      const certificate = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+      const claimed = foreign.replace(certificate(foreignKeys.certificatePem), certificate(idpKeys.certificatePem));
+      expect(claimed).toContain(certificate(idpKeys.certificatePem));
+      expect(await refusal(toBase64(claimed))).toBe('signature');
+    });
+  });
+
   it('refuses a comment slipped into the NameID, which the signature does not cover', async () => {
     // Signed as `admin.evil`; the comment is added after signing (exclusive c14n ignores comments).
     const xml = Buffer.from(await answer({ nameId: 'admin.evil' }), 'base64').toString('utf8').replace('>admin.evil<', '>admin<!---->.evil<');
