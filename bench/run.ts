@@ -1,4 +1,4 @@
-import { machine } from './lib/harness';
+import { machine, smokeRun } from './lib/harness';
 import { eventLagBench } from './event-lag.bench';
 import { loginPathBench } from './login-path.bench';
 import { samlValidationBench } from './saml-validation.bench';
@@ -7,11 +7,12 @@ import { userSyncBench } from './user-sync.bench';
 /**
  * `pnpm bench [saml] [login] [events] [sync] [--size 10k|100k] [--quick]`: the figures of issue 8,
  * each printed as a table and saved under bench/results/. No name runs them all. `--quick` is a
- * smoke run (tiny sizes, seconds), not a measurement.
+ * smoke run (tiny sizes, seconds), not a measurement: its results go to bench/results/quick/.
  */
 async function main() {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
+  if (quick) smokeRun();
   const named = args.filter((a) => !a.startsWith('--') && !/^\d+k$/.test(a));
   const want = (name: string) => named.length === 0 || named.includes(name);
   const m = machine();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need on a fresh machine and runs them all:
 # pnpm install, NATS + PostgreSQL + Chromium (Debian packages when missing), Keycloak (Maven
-# Central), typecheck, lint, build, then unit → integration → end-to-end tests.
+# Central), typecheck, lint, build, then unit → integration → end-to-end tests, and a smoke run
+# of the benches (`pnpm bench --quick`).
 # Stops only what it started. Closing line: "tests: N passed, N failed, N skipped".
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -37,6 +38,16 @@ pnpm exec jest --selectProjects int --runInBand --ci || failed=1
 if wait "$keycloak_pid"; then
   log "end-to-end tests (real Keycloak and Chromium)"
   pnpm exec jest --selectProjects e2e --runInBand --ci || failed=1
+  # The benches are not timed here; the smoke run proves `pnpm bench` still runs end to end.
+  log "bench smoke run (pnpm bench --quick: every bench on tiny sizes; measures nothing)"
+  if (npx tsc -p tsconfig.bench.json && npx tsc-alias -p tsconfig.bench.json && node --expose-gc dist/bench/run.js --quick) > "$CACHE/bench-smoke.log" 2>&1; then
+    echo '{"passed":1,"failed":0,"skipped":0}' >> "$summary"
+  else
+    tail -40 "$CACHE/bench-smoke.log" >&2
+    log "the bench smoke run failed (whole output: $CACHE/bench-smoke.log)"
+    echo '{"passed":0,"failed":1,"skipped":0}' >> "$summary"
+    failed=1
+  fi
 else
   cat "$CACHE/keycloak-start.log" >&2
   log "Keycloak did not start: the end-to-end tests cannot run"

@@ -85,8 +85,15 @@ export function printTable(title: string, rows: Record<string, unknown>[]): void
 }
 
 /** Saves one bench's figures as JSON under bench/results/ (with the machine and the time). */
+let resultsDir = join(__dirname, '..', '..', '..', 'bench', 'results');
+
+/** A smoke run (`--quick`) measures nothing: its figures go to bench/results/quick/, never over a real run's. */
+export function smokeRun(): void {
+  resultsDir = join(resultsDir, 'quick');
+}
+
 export function saveResult(name: string, data: unknown): string {
-  const dir = join(__dirname, '..', '..', '..', 'bench', 'results');
+  const dir = resultsDir;
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify({ bench: name, at: new Date().toISOString(), machine: machine(), ...(data as object) }, null, 2)}\n`);
