@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Column, DataSource, Entity, MigrationInterface, PrimaryColumn, QueryRunner, Table } from 'typeorm';
+import { Column, DataSource, Entity, Like, MigrationInterface, PrimaryColumn, QueryRunner, Table } from 'typeorm';
 import { createTestDatabase, TestDatabase } from '@bridgekeeper/testing';
 import { databaseOptions, insertMany, portableTypes, runInTransaction } from './database';
 
@@ -89,6 +89,14 @@ describe.each(['postgres', 'sqlite'] as const)('insertMany on %s', (engine) => {
     for (const i of [0, 1, 2, 4999, 5000, 5001, 12_000]) {
       expect(stored[i]).toEqual({ ...rows[i], code: `C${i}`, note: 'fallback' });
     }
+  });
+
+  it('keeps every character of a string: quotes, backslashes, braces, commas, newlines, non-ASCII', async () => {
+    const odd = [`q"u'o\\te`, '{a,b}', 'line\nbreak\ttab', 'naïve ✓ 日本 🚀', 'NULL', ''];
+    const rows = odd.map((text, i) => ({ id: `odd-${i}`, createdAt: new Date(), payload: { text }, active: true, code: text.slice(0, 20) }));
+    await bulk(rows);
+    const stored = await ds.getRepository(BulkRow).find({ where: { id: Like('odd-%') }, order: { id: 'ASC' } });
+    expect(stored.map((r) => [r.payload, r.code])).toEqual(rows.map((r) => [r.payload, r.code.toUpperCase()]));
   });
 
   it('refuses rows that leave out a column the first row names, and writes none of them', async () => {

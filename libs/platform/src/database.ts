@@ -88,11 +88,14 @@ export function runInTransaction<T>(ds: DataSource, work: (em: EntityManager) =>
 
 /**
  * Many rows into one table, in few statements, without TypeORM reading generated values back.
- * On PostgreSQL each column goes as one array parameter, unnested into rows
- * (`INSERT … SELECT * FROM unnest($1::uuid[], $2::text[], …)`), 5,000 rows a statement: no SQL
- * text or parameter per value to build — a third of the CPU of TypeORM's multi-row INSERT for the
- * same rows, half the time. Every row must name the same columns (those the first row names; the
- * others take their defaults). On SQLite, TypeORM's multi-row INSERT, `perStatement` rows each.
+ * On PostgreSQL the rows go as one JSON parameter that the table's own row type reads
+ * (`INSERT … SELECT … FROM json_populate_recordset(NULL::table, $1::json)`), 5,000 rows a
+ * statement: one native `JSON.stringify` instead of a parameter, or an escaped array element, per
+ * value — a fifth of the client CPU of per-column arrays (`unnest`) and half the time, which in
+ * turn took a third of TypeORM's multi-row INSERT. Values are converted by the columns' own types
+ * (timestamps travel as UTC ISO strings, so the session's time zone does not matter). Every row
+ * must name the same columns (those the first row names; the others take their defaults). On
+ * SQLite, TypeORM's multi-row INSERT, `perStatement` rows each.
  */
 export async function insertMany<E extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<E>, rows: QueryDeepPartialEntity<E>[], perStatement = 500): Promise<void> {
   if (rows.length === 0) return;
@@ -105,41 +108,20 @@ export async function insertMany<E extends ObjectLiteral>(em: EntityManager, ent
   }
   const md = ds.getMetadata(entity);
   const columns = md.columns.filter((c) => c.getEntityValue(rows[0] as ObjectLiteral) !== undefined);
-  const types = await columnTypes(em, md.schema, md.tableName);
   const q = (name: string) => ds.driver.escape(name);
-  const casts = columns.map((c, i) => {
-    const type = types.get(c.databaseName);
-    if (!type) throw new Error(`insertMany: ${md.tableName} has no column ${c.databaseName}`);
-    return `$${i + 1}::${type}[]`;
-  });
-  const sql = `INSERT INTO ${md.schema ? `${q(md.schema)}.` : ''}${q(md.tableName)} (${columns.map((c) => q(c.databaseName)).join(', ')}) SELECT * FROM unnest(${casts.join(', ')})`;
+  const table = `${md.schema ? `${q(md.schema)}.` : ''}${q(md.tableName)}`;
+  const names = columns.map((c) => q(c.databaseName)).join(', ');
+  const sql = `INSERT INTO ${table} (${names}) SELECT ${names} FROM json_populate_recordset(NULL::${table}, $1::json)`;
   for (let i = 0; i < rows.length; i += 5000) {
-    const chunk = rows.slice(i, i + 5000) as ObjectLiteral[];
-    const params = columns.map((c) =>
-      chunk.map((row) => {
+    const records = (rows.slice(i, i + 5000) as ObjectLiteral[]).map((row) => {
+      const record: Record<string, unknown> = {};
+      for (const c of columns) {
         const value = c.getEntityValue(row);
         if (value === undefined) throw new Error(`insertMany: every row must name ${c.propertyName}, as the first does`);
-        return ds.driver.preparePersistentValue(c.transformer ? ApplyValueTransformers.transformTo(c.transformer, value) : value, c);
-      }),
-    );
-    await em.query(sql, params);
+        record[c.databaseName] = ds.driver.preparePersistentValue(c.transformer ? ApplyValueTransformers.transformTo(c.transformer, value) : value, c);
+      }
+      return record;
+    });
+    await em.query(sql, [JSON.stringify(records)]);
   }
-}
-
-const udtTypes = new WeakMap<DataSource, Map<string, Promise<Map<string, string>>>>();
-
-/** A table's column types as PostgreSQL names them (`uuid`, `varchar`, `timestamptz`), read once per table. */
-function columnTypes(em: EntityManager, schema: string | undefined, table: string): Promise<Map<string, string>> {
-  let byTable = udtTypes.get(em.connection);
-  if (!byTable) udtTypes.set(em.connection, (byTable = new Map()));
-  const key = `${schema ?? ''}.${table}`;
-  let types = byTable.get(key);
-  if (!types) {
-    types = em.connection
-      .query(`SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2`, [schema ?? null, table])
-      .then((rows: { column_name: string; udt_name: string }[]) => new Map(rows.map((r) => [r.column_name, r.udt_name])));
-    types.catch(() => byTable.delete(key));
-    byTable.set(key, types);
-  }
-  return types;
 }
