@@ -251,6 +251,14 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
       expect(await refusal(toBase64(xml.replace(`URI="#${assertionId}"`, `URI="#${responseId}"`)))).toBe('signature');
     });
 
+    it('refuses an assertion signed through more transforms than enveloped-signature and exclusive c14n', async () => {
+      const enveloped = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+      const excC14n = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+      // Signed this way for real: only the transform list is what is wrong.
+      await expect(sp.validatePostResponse(await answer({ transforms: [enveloped, excC14n] }))).resolves.toMatchObject({ nameId: 'alice' });
+      expect(await refusal(await answer({ transforms: [enveloped, excC14n, excC14n] }))).toBe('signature');
+    });
+
     it('refuses an empty signature value, and a KeyInfo naming the IdP certificate over another key', async () => {
       const emptied = (await signedXml()).replace(/<ds:SignatureValue>[^<]*<\/ds:SignatureValue>/, '<ds:SignatureValue></ds:SignatureValue>');
       expect(await refusal(toBase64(emptied))).toBe('signature');

@@ -34,6 +34,8 @@ export interface ResponseOptions {
   signResponse?: boolean;
   signatureAlgorithm?: 'rsa-sha256' | 'rsa-sha1';
   digestAlgorithm?: 'sha256' | 'sha1';
+  /** The References' transforms (enveloped-signature then exclusive c14n by default). */
+  transforms?: string[];
   /** Key that signs (another key than the one the SP trusts makes a foreign signature). */
   keys: TestIdpKeys;
 }
@@ -91,7 +93,7 @@ function sign(xml: string, localName: 'Assertion' | 'Response', o: ResponseOptio
   sig.addReference({
     xpath: `/*[local-name(.)='Response']${localName === 'Assertion' ? "/*[local-name(.)='Assertion']" : ''}`,
     digestAlgorithm: DIGEST[o.digestAlgorithm ?? 'sha256'],
-    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', EXC_C14N],
+    transforms: o.transforms ?? ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', EXC_C14N],
   });
   const issuer = `/*[local-name(.)='Response']${localName === 'Assertion' ? "/*[local-name(.)='Assertion']" : ''}/*[local-name(.)='Issuer']`;
   sig.computeSignature(xml, { prefix: 'ds', location: { reference: issuer, action: 'after' } });
