@@ -25,5 +25,5 @@ trap stop_started EXIT INT TERM
 
 log "building"
 pnpm --silent build
-npx tsc -p tsconfig.bench.json && npx tsc-alias -p tsconfig.bench.json
+pnpm --silent build:bench
 node --expose-gc dist/bench/run.js "$@"

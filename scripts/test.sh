@@ -40,7 +40,7 @@ if wait "$keycloak_pid"; then
   pnpm exec jest --selectProjects e2e --runInBand --ci || failed=1
   # The benches are not timed here; the smoke run proves `pnpm bench` still runs end to end.
   log "bench smoke run (pnpm bench --quick: every bench on tiny sizes; measures nothing)"
-  if (npx tsc -p tsconfig.bench.json && npx tsc-alias -p tsconfig.bench.json && node --expose-gc dist/bench/run.js --quick) > "$CACHE/bench-smoke.log" 2>&1; then
+  if (pnpm --silent build:bench && node --expose-gc dist/bench/run.js --quick) > "$CACHE/bench-smoke.log" 2>&1; then
     echo '{"passed":1,"failed":0,"skipped":0}' >> "$summary"
   else
     tail -40 "$CACHE/bench-smoke.log" >&2

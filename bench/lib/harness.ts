@@ -84,7 +84,6 @@ export function printTable(title: string, rows: Record<string, unknown>[]): void
   for (const r of rows) console.log(line(cols.map((c) => cell(r[c]))));
 }
 
-/** Saves one bench's figures as JSON under bench/results/ (with the machine and the time). */
 let resultsDir = join(__dirname, '..', '..', '..', 'bench', 'results');
 
 /** A smoke run (`--quick`) measures nothing: its figures go to bench/results/quick/, never over a real run's. */
@@ -92,6 +91,7 @@ export function smokeRun(): void {
   resultsDir = join(resultsDir, 'quick');
 }
 
+/** Saves one bench's figures as JSON under bench/results/ (with the machine and the time). */
 export function saveResult(name: string, data: unknown): string {
   const dir = resultsDir;
   mkdirSync(dir, { recursive: true });

@@ -208,11 +208,13 @@ export class SyncService {
     await this.progress(run, { phase: 'reading-directory', ...about, users: read.snapshot.users.length, groups: read.snapshot.groups.length, percent: 30 });
     const planner = new SyncPlanner(read.snapshot, connector.options);
     read = undefined; // the planner keeps what it needs of the snapshot (not Keycloak's member lists)
-    const { groupNames, activeUsers } = named ? await this.directoryStateOf(connector.id, named, planner) : await this.directoryState(connector.id, planner);
+    // A full run's pages hold all the connector's users, so the planner counts the active ones; a
+    // changes run's hold only the named users, so the directory counts them.
+    const { groupNames, activeUsers } = named ? await this.directoryStateOf(connector.id, named, planner) : { groupNames: await this.directoryState(connector.id, planner), activeUsers: planner.directory.activeUsers };
     lap('directory');
     const plan = planner.finish(groupNames);
     run.counts = planCounts(plan) as unknown as Record<string, number>;
-    const safety = assessSyncPlan(plan, { idpUsers: planner.idpUsers, activeUsers: activeUsers ?? planner.directory.activeUsers, partial: !!named }, connector.options);
+    const safety = assessSyncPlan(plan, { idpUsers: planner.idpUsers, activeUsers, partial: !!named }, connector.options);
     lap('plan');
     return { mode: about.mode, asOf, about, plan, safety };
   }
@@ -256,8 +258,8 @@ export class SyncService {
     return { since: last.changesUntil };
   }
 
-  /** Every page of what the directory holds for this connector, into the planner. */
-  private async directoryState(source: string, planner: SyncPlanner): Promise<{ groupNames: Set<string>; activeUsers?: number }> {
+  /** Every page of what the directory holds for this connector, into the planner; the directory's group names. */
+  private async directoryState(source: string, planner: SyncPlanner): Promise<Set<string>> {
     let groupNames = new Set<string>();
     let cursor: string | undefined;
     do {
@@ -266,7 +268,7 @@ export class SyncService {
       if (page.groupNames) groupNames = new Set(page.groupNames);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    return { groupNames };
+    return groupNames;
   }
 
   /** What the directory holds of these users (a changes run), into the planner, and the connector's active-user count. */
