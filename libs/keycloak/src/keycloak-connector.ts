@@ -1,12 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import { decodeJwt } from 'jose';
 import type { IdpGroup, IdpSnapshot, IdpUser } from '@bridgekeeper/provisioning-model';
 import { ChangeFeed, ChangeVerdict, USER_CHANGE_EVENT_TYPES } from './change-feed';
-import { unpackSnapshot } from './packed-snapshot';
-import type { SnapshotMessage, SnapshotTask } from './snapshot-worker';
 
 export interface KeycloakConnection {
   baseUrl: string;
@@ -28,16 +23,6 @@ export interface KeycloakConnection {
 }
 
 export class KeycloakError extends Error {}
-
-export interface SnapshotOptions {
-  /** Custom attributes to read (users are then read in full rather than brief). */
-  attributes?: string[];
-  /** Called as each phase goes on: users read so far, groups found, groups whose members are read. */
-  onProgress?: (phase: string, done: number) => void;
-}
-
-/** The compiled reading thread, next to this file in a build (absent when Jest runs the sources). */
-const SNAPSHOT_WORKER = join(__dirname, 'snapshot-worker.js');
 
 /** Keycloak names each client's service-account user `service-account-<clientId>`. */
 const SERVICE_ACCOUNT_PREFIX = 'service-account-';
@@ -80,37 +65,11 @@ export class KeycloakConnector {
   }
 
   /**
-   * Everything User Sync needs (`readSnapshot`), read on a thread of its own when the compiled
-   * reader is there (a built service; the TypeScript sources under Jest read on this thread). At
-   * 100,000 users a read allocates several hundred MB that are garbage as soon as each page is
-   * taken apart; in the service's heap they lingered until a late major collection and set the
-   * service's peak memory, on the reading thread they end with it.
+   * Everything User Sync needs, read in pages: users (brief, or full when `attributes` are
+   * wanted), the group tree, then the members of each group — the users and the groups side by
+   * side, members `concurrency` groups at a time.
    */
-  async snapshot(opts: SnapshotOptions = {}): Promise<IdpSnapshot> {
-    if (!existsSync(SNAPSHOT_WORKER)) return this.readSnapshot(opts);
-    const task: SnapshotTask = { conn: this.conn, attributes: opts.attributes };
-    const worker = new Worker(SNAPSHOT_WORKER, { workerData: task });
-    try {
-      return await new Promise<IdpSnapshot>((resolve, reject) => {
-        worker.on('message', (m: SnapshotMessage) => {
-          if (m.kind === 'progress') opts.onProgress?.(m.phase, m.done);
-          else if (m.kind === 'done') resolve(unpackSnapshot(m.snapshot));
-          else reject(m.keycloak ? new KeycloakError(m.message) : new Error(m.message));
-        });
-        worker.on('error', (err) => reject(new KeycloakError(`the thread reading Keycloak failed: ${err.message}`)));
-        worker.on('exit', (code) => reject(new KeycloakError(`the thread reading Keycloak stopped (exit code ${code}) before it finished`)));
-      });
-    } finally {
-      await worker.terminate();
-    }
-  }
-
-  /**
-   * Everything User Sync needs, read in pages on this thread: users (brief, or full when
-   * `attributes` are wanted), the group tree, then the members of each group — the users and the
-   * groups side by side, members `concurrency` groups at a time.
-   */
-  async readSnapshot(opts: SnapshotOptions = {}): Promise<IdpSnapshot> {
+  async snapshot(opts: { attributes?: string[]; onProgress?: (phase: string, done: number) => void } = {}): Promise<IdpSnapshot> {
     const withAttributes = (opts.attributes?.length ?? 0) > 0;
     // A user's id arrives once in the listing and once per group they are in (five times as many
     // strings at 100k): each is kept once, whichever read met it first.
