@@ -16,6 +16,13 @@ describe('event envelopes', () => {
     expect(parseEvent(UserAuthenticatedV1, JSON.parse(JSON.stringify(e))).success).toBe(true);
   });
 
+  it('gives new events ids that sort in the order the events were made (UUIDv7)', () => {
+    const ids = Array.from({ length: 200 }, () => createEvent(UserAuthenticatedV1, 'auth', authenticated).id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toBe(true);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
   it('refuses a payload with a missing field, naming it', () => {
     const { subject: _omit, ...bad } = authenticated;
     expect(() => createEvent(UserAuthenticatedV1, 'auth', bad as never)).toThrow(/subject/);

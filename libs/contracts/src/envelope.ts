@@ -1,10 +1,13 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { v7 as timeOrderedUuid } from 'uuid';
 import { z } from 'zod';
 
 /**
  * Every event travels in the same envelope. `id` is unique per event and doubles as the
  * JetStream `Nats-Msg-Id`, so a publisher retry is de-duplicated by the server and a
- * redelivery is recognised by consumers.
+ * redelivery is recognised by consumers. A new event's id is a UUIDv7, ordered by time, so the
+ * tables that keep events by id (the directory's outbox) append to their primary-key index
+ * instead of writing all over it.
  */
 export const envelopeSchema = <T extends z.ZodType>(data: T, v: number) =>
   z
@@ -64,7 +67,7 @@ export function createEvent<C extends EventContract>(
   options: NewEventOptions = {},
 ): Envelope<EventData<C>> {
   return contract.envelope.parse({
-    id: options.id ?? randomUUID(),
+    id: options.id ?? timeOrderedUuid(),
     v: contract.v,
     occurredAt: (options.occurredAt ?? new Date()).toISOString(),
     source,

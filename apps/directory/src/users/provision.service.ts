@@ -7,7 +7,7 @@ import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError, SeatsService } from '../seats/seats.service';
 import { UserPropertyEntity } from './user-property.entity';
-import { UserEntity } from './user.entity';
+import { newUserId, UserEntity } from './user.entity';
 import { isUniqueViolation, userSnapshot } from './user.view';
 
 type ProvisionRequest = ReturnType<typeof DirectoryRpc.provisionUser.request.parse>;
@@ -171,7 +171,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
     if (!user) {
       await this.seats.claim(em, 1);
       user = users.create({
-        id: crypto.randomUUID(),
+        id: newUserId(),
         username: req.username,
         usernameLower: req.username.toLowerCase(),
         email,

@@ -1,4 +1,12 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { v7 as timeOrderedUuid } from 'uuid';
+
+/**
+ * A new user's id: a UUIDv7, ordered by creation time, so users and their memberships (keyed
+ * user first) created by a large sync append to their primary-key indexes instead of writing
+ * all over them.
+ */
+export const newUserId = (): string => timeOrderedUuid();
 
 @Entity({ name: 'users' })
 @Index('uq_users_source_external', ['source', 'externalId'], { unique: true })

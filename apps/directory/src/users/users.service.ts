@@ -8,7 +8,7 @@ import { MembershipEntity } from '../groups/membership.entity';
 import { SeatsService } from '../seats/seats.service';
 import { BulkUpsertUsers, CreateUser, ListUsers, UpdateUser } from './dto/users.schemas';
 import { UserPropertyEntity } from './user-property.entity';
-import { UserEntity } from './user.entity';
+import { newUserId, UserEntity } from './user.entity';
 import { inChunks, isUniqueViolation, userSnapshot, userView } from './user.view';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -60,7 +60,7 @@ export class UsersService {
         if (dto.active) await this.seats.claim(em, 1);
         const now = new Date();
         const user = em.create(UserEntity, {
-          id: crypto.randomUUID(),
+          id: newUserId(),
           ...dto,
           usernameLower: dto.username.toLowerCase(),
           emailLower: dto.email?.toLowerCase() ?? null,
@@ -207,7 +207,7 @@ export class UsersService {
       }
       if (!existing) {
         const user = em.create(UserEntity, {
-          id: crypto.randomUUID(),
+          id: newUserId(),
           username: item.username,
           usernameLower: item.username.toLowerCase(),
           email: item.email,
