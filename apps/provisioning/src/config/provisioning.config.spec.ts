@@ -7,6 +7,12 @@ describe('provisioning config', () => {
     expect(Object.keys(provisioningEnvSchema.shape).filter((k) => !documented.has(k))).toEqual([]);
   });
 
+  it("reads the Keycloak request time limit, 15 s unless set, at least a second", () => {
+    expect(loadProvisioningConfig({}).keycloak.timeoutMs).toBe(15000);
+    expect(loadProvisioningConfig({ PROVISIONING_KEYCLOAK_TIMEOUT_MS: '60000' }).keycloak.timeoutMs).toBe(60000);
+    expect(() => loadProvisioningConfig({ PROVISIONING_KEYCLOAK_TIMEOUT_MS: '50' })).toThrow(/PROVISIONING_KEYCLOAK_TIMEOUT_MS/);
+  });
+
   it('reads per-IdP provisioning models', () => {
     expect(loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=manual, okta = jit' }).models).toEqual({ byIdp: { keycloak: 'manual', okta: 'jit' }, fallback: 'jit' });
     expect(loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=sync' }).models.byIdp).toEqual({ keycloak: 'sync' });

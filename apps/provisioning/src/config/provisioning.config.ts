@@ -7,6 +7,12 @@ export const provisioningEnvSchema = z.object({
   PROVISIONING_HOST: z.string().default('0.0.0.0'),
   /** How long one directory command may take before the event is retried. */
   PROVISIONING_DIRECTORY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /**
+   * One Keycloak Admin API request's time limit (User Sync, connection tests). A large realm's
+   * page of 10,000 users takes a few seconds, more on a Keycloak just started (its first page at
+   * 100,000 users took over 15 s in the bench); a request over the limit holds the run.
+   */
+  PROVISIONING_KEYCLOAK_TIMEOUT_MS: z.coerce.number().int().min(1000).default(15000),
   /** Tries of one user.authenticated event before it goes to the dead letters. */
   PROVISIONING_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
   /** 32 bytes, base64: encrypts connector secrets at rest. Required in production; dev keeps one in DATA_DIR. */
@@ -49,6 +55,7 @@ export function loadProvisioningConfig(env: NodeJS.ProcessEnv = process.env) {
     service: 'provisioning' as const,
     http: { port: e.PROVISIONING_PORT, host: e.PROVISIONING_HOST },
     directory: { timeoutMs: e.PROVISIONING_DIRECTORY_TIMEOUT_MS },
+    keycloak: { timeoutMs: e.PROVISIONING_KEYCLOAK_TIMEOUT_MS },
     events: { maxDeliver: e.PROVISIONING_MAX_DELIVER },
     models: { byIdp: e.PROVISIONING_MODELS, fallback: e.PROVISIONING_DEFAULT_MODEL },
     masterKey: e.PROVISIONING_MASTER_KEY,

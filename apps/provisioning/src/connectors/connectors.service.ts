@@ -33,7 +33,7 @@ export class ConnectorsService {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(PROVISIONING_CONFIG) config: ProvisioningConfig,
+    @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
   ) {
     this.box = new SecretBox(loadMasterKey(config.masterKey, config.database.dataDir, 'provisioning'));
   }
@@ -109,6 +109,6 @@ export class ConnectorsService {
 
   /** A live Admin API client for this connector. */
   client(c: ConnectorEntity): KeycloakConnector {
-    return new KeycloakConnector({ baseUrl: c.baseUrl, realm: c.realm, clientId: c.clientId, clientSecret: this.box.open(c.clientSecretEnc, `connector:${c.id}`) });
+    return new KeycloakConnector({ baseUrl: c.baseUrl, realm: c.realm, clientId: c.clientId, clientSecret: this.box.open(c.clientSecretEnc, `connector:${c.id}`), timeoutMs: this.config.keycloak.timeoutMs });
   }
 }
