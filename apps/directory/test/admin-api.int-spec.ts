@@ -114,6 +114,11 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
     expect(events.filter((e) => e.data.data.targetId === id).map((e) => e.subject)).toEqual(
       expect.arrayContaining(['directory.user.created', 'directory.user.updated', 'directory.user.disabled', 'directory.user.enabled', 'directory.user.deleted']),
     );
+    // The user's id, its audit rows' and its events' are time-ordered (UUIDv7): large runs append to their indexes.
+    const v7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    expect(id).toMatch(v7);
+    expect(audit.body.items.map((a: { id: string }) => a.id)).toEqual(audit.body.items.map(() => expect.stringMatching(v7)));
+    expect(events.filter((e) => e.data.data.targetId === id).map((e) => e.data.id)).toEqual(Array(5).fill(expect.stringMatching(v7)));
   });
 
   it('refuses bad input with problem+json naming the field, and writes nothing', async () => {
