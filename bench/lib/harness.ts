@@ -84,18 +84,18 @@ export function printTable(title: string, rows: Record<string, unknown>[]): void
   for (const r of rows) console.log(line(cols.map((c) => cell(r[c]))));
 }
 
-let resultsDir = join(__dirname, '..', '..', '..', 'bench', 'results');
+const RESULTS = join(__dirname, '..', '..', '..', 'bench', 'results');
+let resultsDir = RESULTS;
 
 /** A smoke run (`--quick`) measures nothing: its figures go to bench/results/quick/, never over a real run's. */
 export function smokeRun(): void {
-  resultsDir = join(resultsDir, 'quick');
+  resultsDir = join(RESULTS, 'quick');
 }
 
 /** Saves one bench's figures as JSON under bench/results/ (with the machine and the time). */
 export function saveResult(name: string, data: unknown): string {
-  const dir = resultsDir;
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${name}.json`);
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify({ bench: name, at: new Date().toISOString(), machine: machine(), ...(data as object) }, null, 2)}\n`);
   return file;
 }
