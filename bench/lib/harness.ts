@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -70,6 +70,33 @@ export function peakRssMiB(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU time (user + system, seconds) each named process has used so far (Linux /proc): a pid, or a
+ * process name for all live processes of that name (PostgreSQL's backends, Keycloak's `java`).
+ * A process that ended between two readings takes its time with it: compare readings of
+ * long-lived processes (a service's pool keeps its PostgreSQL backends).
+ */
+export function cpuSeconds(who: Record<string, number | string | undefined>): Record<string, number> {
+  const tick = 100; // USER_HZ on Linux
+  const used = (pid: number | string) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: (Number(fields[11]) + Number(fields[12])) / tick };
+    } catch {
+      return null;
+    }
+  };
+  const byName = new Map<string, number>();
+  if (Object.values(who).some((w) => typeof w === 'string')) {
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      const u = used(pid);
+      if (u) byName.set(u.comm, (byName.get(u.comm) ?? 0) + u.seconds);
+    }
+  }
+  return Object.fromEntries(Object.entries(who).map(([label, w]) => [label, w === undefined ? NaN : typeof w === 'string' ? (byName.get(w) ?? 0) : (used(w)?.seconds ?? NaN)]));
 }
 
 export function printTable(title: string, rows: Record<string, unknown>[]): void {

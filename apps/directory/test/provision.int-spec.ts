@@ -6,8 +6,9 @@ import { ClientProxy, ClientProxyFactory, MicroserviceOptions, Transport } from 
 import { Test } from '@nestjs/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { firstValueFrom } from 'rxjs';
-import { DataSource, Like } from 'typeorm';
-import { DirectoryRpc, ProvisionUserRequest } from '@bridgekeeper/contracts';
+import { DataSource, In, Like } from 'typeorm';
+import { DirectoryRpc, ProvisionUserRequest, STREAMS } from '@bridgekeeper/contracts';
+import { NatsConnectionService } from '@bridgekeeper/messaging';
 import { createTestDatabase, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
 import { AppModule } from '../src/app.module';
 import { AuditEntryEntity } from '@bridgekeeper/platform';
@@ -164,6 +165,43 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     const left = (await outbox.findBy({ id: Like('prune-%') })).map((r) => r.id).sort();
     expect(left).toEqual(['prune-recent', 'prune-unpublished']);
     await outbox.delete({ id: Like('prune-%') });
+  });
+
+  it('publishes what it committed from memory; after a failed publish, the table first, so older events still go first', async () => {
+    const relay = app.get(OutboxRelay);
+    await relay.drain();
+    const outbox = db.getRepository(OutboxEventEntity);
+    const t0 = Date.now();
+    const row = (at: number, subject = 'directory.user.updated') => outbox.create({ id: crypto.randomUUID(), subject, payload: '{}', createdAt: new Date(t0 + at), publishedAt: null });
+    const commit = async (r: OutboxEventEntity) => {
+      await outbox.insert(r);
+      relay.committed([r]);
+    };
+    // No stream takes this subject: its publish fails, and stays failing until the row is fixed.
+    const older = row(0, 'bk-test.no-stream');
+    await commit(older);
+    await expect(relay.drain()).rejects.toThrow();
+    await outbox.update({ id: older.id }, { subject: 'directory.user.updated' });
+    const middle = row(1);
+    await commit(middle);
+    const newer = row(2);
+    await commit(newer);
+    await relay.drain();
+    const fromMemory = row(3);
+    await commit(fromMemory);
+    await relay.drain();
+    const ids = [older, middle, newer, fromMemory].map((r) => r.id);
+    expect((await outbox.findBy({ id: In(ids) })).filter((r) => r.publishedAt !== null)).toHaveLength(4);
+    // The stream holds each once, oldest first.
+    const jsm = await app.get(NatsConnectionService).manager();
+    const last = (await jsm.streams.info(STREAMS.DIRECTORY.name)).state.last_seq;
+    const inStream: string[] = [];
+    for (let seq = Math.max(1, last - 20); seq <= last; seq++) {
+      const id = (await jsm.streams.getMessage(STREAMS.DIRECTORY.name, { seq })).header.get('Nats-Msg-Id');
+      if (ids.includes(id)) inStream.push(id);
+    }
+    expect(inStream).toEqual(ids);
+    await outbox.delete({ id: In(ids) });
   });
 
   it('never removes memberships of local groups', async () => {

@@ -33,6 +33,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 export interface TestNats {
   url: string;
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -57,6 +58,7 @@ export async function startNats(): Promise<TestNats> {
   });
   return {
     url,
+    pid: proc.pid,
     async stop() {
       if (proc.exitCode === null) {
         proc.kill('SIGTERM');

@@ -31,21 +31,20 @@ export class ChangeLog {
   ) {}
 
   async run<T>(work: (em: EntityManager, changes: Change[]) => Promise<T>): Promise<T> {
-    let wrote = false;
+    let events: OutboxEventEntity[] = [];
     const result = await runInTransaction(this.db, async (em) => {
       const changes: Change[] = [];
       const out = await work(em, changes);
-      await this.write(em, changes);
-      wrote = changes.length > 0;
+      events = await this.write(em, changes);
       return out;
     });
-    // Nothing written, nothing to publish (a login that changed nothing costs no outbox read).
-    if (wrote) this.relay.kick();
+    // Committed: the relay publishes these from memory. Nothing written, nothing to publish.
+    if (events.length) this.relay.committed(events);
     return result;
   }
 
-  private async write(em: EntityManager, changes: Change[]): Promise<void> {
-    if (changes.length === 0) return;
+  private async write(em: EntityManager, changes: Change[]): Promise<OutboxEventEntity[]> {
+    if (changes.length === 0) return [];
     const at = new Date();
     const events = changes.flatMap((c) => {
       const contract = c.targetType === 'token' ? undefined : directoryEventFor(c.action);
@@ -61,5 +60,6 @@ export class ChangeLog {
     });
     await writeAudit(em, changes, at);
     await insertMany(em, OutboxEventEntity, events);
+    return events;
   }
 }

@@ -6,18 +6,29 @@ import { NatsConnectionService } from '@bridgekeeper/messaging';
 import { DIRECTORY_CONFIG, DirectoryConfig } from '../config/directory.config';
 import { OutboxEventEntity } from './outbox-event.entity';
 
+/** Committed rows held in memory for publishing at most; past this the relay reads them back. */
+const QUEUE_MAX = 20_000;
+const PER_FLUSH = 500;
+
 /**
  * Publishes outbox rows to JetStream (the row id is the Nats-Msg-Id, so a row published twice
- * by two instances is stored once) and marks them published. Runs after each change and on an
- * interval, so events written while NATS was away go out when it returns. Published rows are
- * deleted after the retention (`DIRECTORY_OUTBOX_RETENTION_HOURS`): the events live on in
- * JetStream, the changes in the audit log.
+ * by two instances is stored once) and marks them published. Rows this instance has just
+ * committed are published from memory, in commit order, without reading them back; the table is
+ * read for the rest — at start, after a failure (until it is caught up, so that older rows still
+ * go first), past `QUEUE_MAX` queued rows, and on an interval, so events written while NATS was
+ * away go out when it returns. Published rows are deleted after the retention
+ * (`DIRECTORY_OUTBOX_RETENTION_HOURS`): the events live on in JetStream, the changes in the
+ * audit log.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap {
   private readonly logger = new Logger(OutboxRelay.name);
   private running?: Promise<void>;
   private again = false;
+  /** Committed rows not yet published, oldest first. */
+  private queued: OutboxEventEntity[] = [];
+  /** The table may hold unpublished rows older than what would be queued: read it until it is empty. */
+  private behind = true;
 
   constructor(
     @InjectRepository(OutboxEventEntity) private readonly outbox: Repository<OutboxEventEntity>,
@@ -26,6 +37,13 @@ export class OutboxRelay implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
+    this.kick();
+  }
+
+  /** Rows this instance has just committed: published from memory (soon, in commit order). */
+  committed(rows: OutboxEventEntity[]): void {
+    if (!this.behind && this.queued.length + rows.length <= QUEUE_MAX) this.queued.push(...rows);
+    else this.behind = true;
     this.kick();
   }
 
@@ -75,13 +93,24 @@ export class OutboxRelay implements OnApplicationBootstrap {
     await this.flush();
   }
 
+  /** The queue first, then the table until it has nothing left; a failure leaves the rest to the table. */
   private async flush(): Promise<void> {
     for (;;) {
-      const rows = await this.outbox.find({ where: { publishedAt: IsNull() }, order: { createdAt: 'ASC' }, take: 500 });
-      if (rows.length === 0) return;
-      const js = await this.nats.jetstream();
-      await Promise.all(rows.map((r) => js.publish(r.subject, r.payload, { msgID: r.id })));
-      await this.outbox.update({ id: In(rows.map((r) => r.id)) }, { publishedAt: new Date() });
+      const fromQueue = this.queued.length > 0;
+      const rows = fromQueue ? this.queued.splice(0, PER_FLUSH) : await this.outbox.find({ where: { publishedAt: IsNull() }, order: { createdAt: 'ASC' }, take: PER_FLUSH });
+      if (rows.length === 0) {
+        this.behind = false;
+        return;
+      }
+      try {
+        const js = await this.nats.jetstream();
+        await Promise.all(rows.map((r) => js.publish(r.subject, r.payload, { msgID: r.id })));
+        await this.outbox.update({ id: In(rows.map((r) => r.id)) }, { publishedAt: new Date() });
+      } catch (err) {
+        this.queued = [];
+        this.behind = true;
+        throw err;
+      }
     }
   }
 }

@@ -243,10 +243,17 @@ export class SyncService {
         fullBecause = from.reason;
       }
     }
-    const snapshot = await kc.snapshot({
-      attributes: connector.options.attributes,
-      onProgress: (phase, n) => void this.db.getRepository(SyncRunEntity).update({ id: run.id }, { progress: { phase: `reading-keycloak:${phase}`, [phase]: n, percent: 10 } as any }),
-    });
+    // The read's progress, at most one write every 250 ms (a 1,000-group realm reports 1,000 member lists).
+    let written = 0;
+    const onProgress = (phase: string, n: number) => {
+      if (Date.now() - written < 250) return;
+      written = Date.now();
+      this.db
+        .getRepository(SyncRunEntity)
+        .update({ id: run.id }, { progress: { phase: `reading-keycloak:${phase}`, [phase]: n, percent: 10 } as any })
+        .catch((err) => this.logger.warn(`progress of run ${run.id} not saved: ${(err as Error).message}`));
+    };
+    const snapshot = await kc.snapshot({ attributes: connector.options.attributes, onProgress });
     return { mode: 'full', asOf, snapshot, fullBecause };
   }
 
