@@ -1,7 +1,7 @@
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { Client } from 'pg';
 import { createAdminToken, createTestDatabase, freePort, saveAdminEventsFor, Stack, startNats, waitFor } from '@bridgekeeper/testing';
-import { cpuSeconds, peakRssMiB, printTable, saveResult } from './lib/harness';
+import { cpuReading, cpuUsed, peakRssMiB, printTable, saveResult } from './lib/harness';
 
 const KEYCLOAK = process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:8080';
 /** A realm per size, so the 10k and the 100k realms are both kept (seeding 100k takes a while). */
@@ -51,7 +51,7 @@ export async function userSyncBench(size: SyncSize) {
     if (created.status !== 201) throw new Error(`creating the connector failed: ${JSON.stringify(created.body)}`);
     // Where a run's CPU went (two cores between them): Keycloak's java, PostgreSQL's processes, the
     // two services, the bench's nats-server.
-    const cpu = () => cpuSeconds({ keycloak: 'java', postgres: 'postgres', directory: stack.services.directory.pid, provisioning: stack.services.provisioning.pid, nats: nats.pid });
+    const cpu = () => cpuReading({ keycloak: 'java', postgres: 'postgres', directory: stack.services.directory.pid, provisioning: stack.services.provisioning.pid, nats: nats.pid });
     const sync = async (label: string, mode: 'full' | 'changes' = 'full') => {
       const cpuBefore = cpu();
       const started = Date.now();
@@ -62,12 +62,11 @@ export async function userSyncBench(size: SyncSize) {
         return r.status !== 'running' ? r : null;
       }, 30 * 60_000, 250);
       const seconds = (Date.now() - started) / 1000;
-      const cpuAfter = cpu();
-      const cpuUsed = Object.keys(cpuAfter).map((k) => (cpuAfter[k] - cpuBefore[k]).toFixed(1)).join(' / ');
+      const cpuSpent = Object.values(cpuUsed(cpuBefore, cpu())).map((s) => s.toFixed(1)).join(' / ');
       if (done.status !== 'applied') throw new Error(`${label} ended ${done.status}: ${JSON.stringify(done.errors ?? done).slice(0, 500)}`);
       if (done.mode !== mode) throw new Error(`${label} ran ${done.mode}, not ${mode}: ${done.progress?.fullBecause ?? ''}`);
       const c = done.counts ?? {};
-      return { run: label, mode, 'users read': done.progress?.usersNamed ?? 'all', seconds, status: done.status, 'directory writes': done.directoryWrites ?? null, 'users +/~/-': `${c.usersCreated ?? 0}/${c.usersUpdated ?? 0}/${c.usersDisabled ?? 0}`, 'memberships +/-': `${c.membershipsAdded ?? 0}/${c.membershipsRemoved ?? 0}`, 'keycloak / directory / plan / apply s': Object.values((done.progress?.timingsMs ?? {}) as Record<string, number>).map((ms) => (ms / 1000).toFixed(1)).join(' / '), 'CPU s: keycloak / postgres / directory / provisioning / nats': cpuUsed };
+      return { run: label, mode, 'users read': done.progress?.usersNamed ?? 'all', seconds, status: done.status, 'directory writes': done.directoryWrites ?? null, 'users +/~/-': `${c.usersCreated ?? 0}/${c.usersUpdated ?? 0}/${c.usersDisabled ?? 0}`, 'memberships +/-': `${c.membershipsAdded ?? 0}/${c.membershipsRemoved ?? 0}`, 'keycloak / directory / plan / apply s': Object.values((done.progress?.timingsMs ?? {}) as Record<string, number>).map((ms) => (ms / 1000).toFixed(1)).join(' / '), 'CPU s: keycloak / postgres / directory / provisioning / nats': cpuSpent };
     };
 
     // Full runs read the whole realm; changes runs read what Keycloak's admin events name since

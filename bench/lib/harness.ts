@@ -72,31 +72,46 @@ export function peakRssMiB(pid: number): number | null {
   }
 }
 
+/** CPU time (user + system, seconds) by pid, of the processes named in `cpuUsed`. */
+export type CpuReading = Record<string, Map<number, number>>;
+
 /**
- * CPU time (user + system, seconds) each named process has used so far (Linux /proc): a pid, or a
+ * A reading of the CPU time each named process has used so far (Linux /proc): a pid, or a
  * process name for all live processes of that name (PostgreSQL's backends, Keycloak's `java`).
- * A process that ended between two readings takes its time with it: compare readings of
- * long-lived processes (a service's pool keeps its PostgreSQL backends).
  */
-export function cpuSeconds(who: Record<string, number | string | undefined>): Record<string, number> {
+export function cpuReading(who: Record<string, number | string | undefined>): CpuReading {
   const tick = 100; // USER_HZ on Linux
-  const used = (pid: number | string) => {
+  const stat = (pid: number) => {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: (Number(fields[11]) + Number(fields[12])) / tick };
+      const line = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
+      return { comm: line.slice(line.indexOf('(') + 1, line.lastIndexOf(')')), seconds: (Number(fields[11]) + Number(fields[12])) / tick };
     } catch {
       return null;
     }
   };
-  const byName = new Map<string, number>();
-  if (Object.values(who).some((w) => typeof w === 'string')) {
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-      const u = used(pid);
-      if (u) byName.set(u.comm, (byName.get(u.comm) ?? 0) + u.seconds);
-    }
+  const all = Object.values(who).some((w) => typeof w === 'string') ? readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number) : [];
+  const named = new Map<number, { comm: string; seconds: number }>();
+  for (const pid of all) {
+    const s = stat(pid);
+    if (s) named.set(pid, s);
   }
-  return Object.fromEntries(Object.entries(who).map(([label, w]) => [label, w === undefined ? NaN : typeof w === 'string' ? (byName.get(w) ?? 0) : (used(w)?.seconds ?? NaN)]));
+  return Object.fromEntries(
+    Object.entries(who).map(([label, w]) => {
+      if (typeof w === 'string') return [label, new Map([...named].filter(([, s]) => s.comm === w).map(([pid, s]) => [pid, s.seconds]))];
+      const s = w === undefined ? null : stat(w);
+      return [label, new Map(s ? [[w!, s.seconds]] : [])];
+    }),
+  );
+}
+
+/**
+ * CPU seconds used between two readings, by label. A process that started in between counts
+ * from zero; one that ended takes its time with it (so compare long-lived processes: a service's
+ * pool keeps its PostgreSQL backends).
+ */
+export function cpuUsed(before: CpuReading, after: CpuReading): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([label, pids]) => [label, [...pids].reduce((sum, [pid, s]) => sum + s - (before[label]?.get(pid) ?? 0), 0)]));
 }
 
 export function printTable(title: string, rows: Record<string, unknown>[]): void {
