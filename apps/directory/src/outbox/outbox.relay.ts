@@ -96,8 +96,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
   /** The queue first, then the table until it has nothing left; a failure leaves the rest to the table. */
   private async flush(): Promise<void> {
     for (;;) {
-      const fromQueue = this.queued.length > 0;
-      const rows = fromQueue ? this.queued.splice(0, PER_FLUSH) : await this.outbox.find({ where: { publishedAt: IsNull() }, order: { createdAt: 'ASC' }, take: PER_FLUSH });
+      const rows = this.queued.length ? this.queued.splice(0, PER_FLUSH) : await this.outbox.find({ where: { publishedAt: IsNull() }, order: { createdAt: 'ASC' }, take: PER_FLUSH });
       if (rows.length === 0) {
         this.behind = false;
         return;

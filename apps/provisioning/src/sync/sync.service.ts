@@ -248,10 +248,7 @@ export class SyncService {
     const onProgress = (phase: string, n: number) => {
       if (Date.now() - written < 250) return;
       written = Date.now();
-      this.db
-        .getRepository(SyncRunEntity)
-        .update({ id: run.id }, { progress: { phase: `reading-keycloak:${phase}`, [phase]: n, percent: 10 } as any })
-        .catch((err) => this.logger.warn(`progress of run ${run.id} not saved: ${(err as Error).message}`));
+      this.progress(run, { phase: `reading-keycloak:${phase}`, [phase]: n, percent: 10 }).catch((err) => this.logger.warn(`progress of run ${run.id} not saved: ${(err as Error).message}`));
     };
     const snapshot = await kc.snapshot({ attributes: connector.options.attributes, onProgress });
     return { mode: 'full', asOf, snapshot, fullBecause };
