@@ -204,6 +204,26 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     await outbox.delete({ id: In(ids) });
   });
 
+  it('publishes a row once when the table gives it back before the commit reports it (plain subscribers see it once)', async () => {
+    const relay = app.get(OutboxRelay);
+    await relay.drain();
+    const outbox = db.getRepository(OutboxEventEntity);
+    const nc = await app.get(NatsConnectionService).nc();
+    const seen: string[] = [];
+    const sub = nc.subscribe('directory.user.updated', { callback: (_e, m) => seen.push(m.headers?.get('Nats-Msg-Id') ?? '') });
+    const r = outbox.create({ id: crypto.randomUUID(), subject: 'directory.user.updated', payload: '{}', createdAt: new Date(), publishedAt: null });
+    await outbox.insert(r);
+    relay.tick(); // the interval's read of the table comes first, between the commit and committed()
+    await relay.drain();
+    relay.committed([r]);
+    await relay.drain();
+    await nc.flush();
+    sub.unsubscribe();
+    expect(seen.filter((id) => id === r.id)).toEqual([r.id]);
+    expect((await outbox.findOneByOrFail({ id: r.id })).publishedAt).not.toBeNull();
+    await outbox.delete({ id: r.id });
+  });
+
   it('never removes memberships of local groups', async () => {
     const reply = await provision(alice({ externalId: 'kc-carol', username: 'carol', email: null, groups: ['staff'] }));
     if (reply.status !== 'provisioned') throw new Error(JSON.stringify(reply));

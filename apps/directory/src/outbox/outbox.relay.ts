@@ -9,6 +9,8 @@ import { OutboxEventEntity } from './outbox-event.entity';
 /** Committed rows held in memory for publishing at most; past this the relay reads them back. */
 const QUEUE_MAX = 20_000;
 const PER_FLUSH = 500;
+/** How long an id the table gave is remembered, so a late `committed` of the same row is not published again. */
+const SEEN_MS = 60_000;
 
 /**
  * Publishes outbox rows to JetStream (the row id is the Nats-Msg-Id, so a row published twice
@@ -16,7 +18,9 @@ const PER_FLUSH = 500;
  * committed are published from memory, in commit order, without reading them back; the table is
  * read for the rest — at start, after a failure (until it is caught up, so that older rows still
  * go first), past `QUEUE_MAX` queued rows, and on an interval, so events written while NATS was
- * away go out when it returns. Published rows are deleted after the retention
+ * away, or by an instance that stopped, go out. A row the table gives that is also queued (read
+ * back between its commit and `committed`) is published once: plain NATS subscribers, unlike
+ * JetStream, would see it twice. Published rows are deleted after the retention
  * (`DIRECTORY_OUTBOX_RETENTION_HOURS`): the events live on in JetStream, the changes in the
  * audit log.
  */
@@ -29,6 +33,10 @@ export class OutboxRelay implements OnApplicationBootstrap {
   private queued: OutboxEventEntity[] = [];
   /** The table may hold unpublished rows older than what would be queued: read it until it is empty. */
   private behind = true;
+  /** The interval asks for a read of the table (rows of other instances, or of a failure not seen here). */
+  private tableDue = true;
+  /** Ids the table gave while rows were being queued, with when: dropped from what `committed` queues. */
+  private readonly fromTable = new Map<string, number>();
 
   constructor(
     @InjectRepository(OutboxEventEntity) private readonly outbox: Repository<OutboxEventEntity>,
@@ -42,7 +50,8 @@ export class OutboxRelay implements OnApplicationBootstrap {
 
   /** Rows this instance has just committed: published from memory (soon, in commit order). */
   committed(rows: OutboxEventEntity[]): void {
-    if (!this.behind && this.queued.length + rows.length <= QUEUE_MAX) this.queued.push(...rows);
+    const fresh = this.fromTable.size ? rows.filter((r) => !this.fromTable.delete(r.id)) : rows;
+    if (!this.behind && this.queued.length + fresh.length <= QUEUE_MAX) this.queued.push(...fresh);
     else this.behind = true;
     this.kick();
   }
@@ -66,6 +75,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
 
   @Interval(5000)
   tick(): void {
+    this.tableDue = true;
     this.kick();
   }
 
@@ -90,17 +100,26 @@ export class OutboxRelay implements OnApplicationBootstrap {
   /** Resolves once everything written so far is published (tests, shutdown). */
   async drain(): Promise<void> {
     while (this.running) await this.running;
+    this.tableDue = true;
     await this.flush();
   }
 
-  /** The queue first, then the table until it has nothing left; a failure leaves the rest to the table. */
+  /** The queue first, then the table when behind or due, until it has nothing left; a failure leaves the rest to the table. */
   private async flush(): Promise<void> {
     for (;;) {
-      const rows = this.queued.length ? this.queued.splice(0, PER_FLUSH) : await this.outbox.find({ where: { publishedAt: IsNull() }, order: { createdAt: 'ASC' }, take: PER_FLUSH });
-      if (rows.length === 0) {
-        this.behind = false;
+      let rows: OutboxEventEntity[];
+      if (this.queued.length) {
+        rows = this.queued.splice(0, PER_FLUSH);
+      } else if (this.behind || this.tableDue) {
+        const catchingUp = this.behind;
+        rows = await this.outbox.find({ where: { publishedAt: IsNull() }, order: { createdAt: 'ASC' }, take: PER_FLUSH });
+        this.tableDue = rows.length === PER_FLUSH;
+        if (rows.length === 0) this.behind = false;
+        if (!catchingUp) this.seenInTable(rows);
+      } else {
         return;
       }
+      if (rows.length === 0) return;
       try {
         const js = await this.nats.jetstream();
         await Promise.all(rows.map((r) => js.publish(r.subject, r.payload, { msgID: r.id })));
@@ -111,5 +130,15 @@ export class OutboxRelay implements OnApplicationBootstrap {
         throw err;
       }
     }
+  }
+
+  /** Rows the table gave while this instance queues its own: not queued again, nor published twice. */
+  private seenInTable(rows: OutboxEventEntity[]): void {
+    const now = Date.now();
+    for (const [id, at] of this.fromTable) if (now - at > SEEN_MS) this.fromTable.delete(id);
+    if (rows.length === 0) return;
+    const ids = new Set(rows.map((r) => r.id));
+    this.queued = this.queued.filter((r) => !ids.has(r.id));
+    for (const id of ids) this.fromTable.set(id, now);
   }
 }
