@@ -66,7 +66,7 @@ export async function userSyncBench(size: SyncSize) {
       if (done.status !== 'applied') throw new Error(`${label} ended ${done.status}: ${JSON.stringify(done.errors ?? done).slice(0, 500)}`);
       if (done.mode !== mode) throw new Error(`${label} ran ${done.mode}, not ${mode}: ${done.progress?.fullBecause ?? ''}`);
       const c = done.counts ?? {};
-      return { run: label, mode, 'users read': done.progress?.usersNamed ?? 'all', seconds, status: done.status, 'directory writes': done.directoryWrites ?? null, 'users +/~/-': `${c.usersCreated ?? 0}/${c.usersUpdated ?? 0}/${c.usersDisabled ?? 0}`, 'memberships +/-': `${c.membershipsAdded ?? 0}/${c.membershipsRemoved ?? 0}`, 'keycloak / directory / plan / apply s': Object.values((done.progress?.timingsMs ?? {}) as Record<string, number>).map((ms) => (ms / 1000).toFixed(1)).join(' / '), 'CPU s: keycloak / postgres / directory / provisioning / nats': cpuSpent };
+      return { run: label, mode, 'users read': done.progress?.usersNamed ?? 'all', seconds, status: done.status, 'directory writes': done.directoryWrites ?? null, 'users +/~/-': `${c.usersCreated ?? 0}/${c.usersUpdated ?? 0}/${c.usersDisabled ?? 0}`, 'memberships +/-': `${c.membershipsAdded ?? 0}/${c.membershipsRemoved ?? 0}`, 'phases, s': Object.entries((done.progress?.timingsMs ?? {}) as Record<string, number>).map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)}`).join(' · '), 'CPU s: keycloak / postgres / directory / provisioning / nats': cpuSpent };
     };
 
     // Full runs read the whole realm; changes runs read what Keycloak's admin events name since

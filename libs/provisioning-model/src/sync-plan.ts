@@ -125,6 +125,33 @@ export function usersInScope(idp: IdpSnapshot, opts: Pick<SyncOptions, 'required
   return ids;
 }
 
+/** A user as the directory holds them: the IdP's fields, the e-mail lower-cased, the wanted attributes as properties. */
+export function userFields(u: IdpUser, attributes: readonly string[]): UserFields {
+  const properties: Record<string, string> = {};
+  for (const a of attributes) {
+    const v = u.attributes && Object.prototype.hasOwnProperty.call(u.attributes, a) ? u.attributes[a]?.[0] : undefined;
+    if (v !== undefined) properties[a] = v;
+  }
+  return { externalId: u.id, username: u.username, email: u.email?.toLowerCase() ?? null, displayName: displayNameOf(u), active: u.enabled, properties };
+}
+
+/** Whether an IdP user in scope that the directory does not hold is created: not when disabled there (nobody to create), unless vanished users are kept. */
+const isCreated = (u: IdpUser, opts: Pick<SyncOptions, 'vanished'>) => u.enabled || opts.vanished === 'keep';
+
+/**
+ * Creating users while the IdP is still being read. A full run into a directory that holds none
+ * of the connector's users cannot remove anyone (the safety hold guards against removals, and
+ * there is nobody to remove), and every IdP user in scope is one it creates; with everyone in
+ * scope (no required groups, whose member lists come last) a page of users is enough to know
+ * whom. Then each page is created as it arrives, and the plan made after the read finds them
+ * already there, equal, and adds what is left: groups and memberships. Null when the run must
+ * wait for its plan.
+ */
+export function createsWhileReading(opts: Pick<SyncOptions, 'requiredGroups' | 'vanished' | 'attributes'>, directoryUsersOfConnector: number): ((page: readonly IdpUser[]) => UserFields[]) | null {
+  if (directoryUsersOfConnector > 0 || opts.requiredGroups.length > 0) return null;
+  return (page) => page.filter((u) => isCreated(u, opts)).map((u) => userFields(u, opts.attributes));
+}
+
 /**
  * The plan, folded page by page: the IdP's snapshot is held whole, what the directory holds is
  * added a page at a time and not kept (at 100,000 users the directory's state is as large as the
@@ -190,7 +217,7 @@ export class SyncPlanner {
   finish(existingGroups: ReadonlySet<string>): SyncPlan {
     const plan = this.plan;
     for (const u of this.unseen.values()) {
-      if (!u.enabled && this.opts.vanished !== 'keep') continue; // nobody to create: disabled in the IdP
+      if (!isCreated(u, this.opts)) continue;
       const fields = this.fieldsOf(u);
       plan.create.push(fields);
       if (fields.active) plan.seatsDelta++;
@@ -205,12 +232,7 @@ export class SyncPlanner {
   }
 
   private fieldsOf(u: IdpUser): UserFields {
-    const properties: Record<string, string> = {};
-    for (const a of this.opts.attributes) {
-      const v = u.attributes && Object.prototype.hasOwnProperty.call(u.attributes, a) ? u.attributes[a]?.[0] : undefined;
-      if (v !== undefined) properties[a] = v;
-    }
-    return { externalId: u.id, username: u.username, email: u.email?.toLowerCase() ?? null, displayName: displayNameOf(u), active: u.enabled, properties };
+    return userFields(u, this.opts.attributes);
   }
 
   /** A user both sides hold. */
