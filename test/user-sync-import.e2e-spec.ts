@@ -49,17 +49,17 @@ describe('User Sync into an empty directory: users created while Keycloak is rea
       )
     ).rows;
   /** What Keycloak holds, as the directory should after a full sync: 24 enabled users (the 25th is disabled there). */
-  const expected = (connector: string) => Array.from({ length: 24 }, (_, i) => ({ username: name(connector, i), active: true, groups: i % 2 ? 'staff' : 'eng/backend,staff', department: i % 3 ? null : 'R&D' }));
+  const expected = (connector: string) => Array.from({ length: 24 }, (_, i) => ({ username: name(connector, i), active: true, groups: i % 2 ? `${connector}-staff` : `${connector}-eng/backend,${connector}-staff`, department: i % 3 ? null : 'R&D' }));
   const connector = (id: string) => ({ id, idp: id, baseUrl: proxy.url, realm: realmOf(id), clientId: 'bk-import', clientSecret: SECRET, attributes: ['department'], schedule: '', maxRemovalShare: 0.5 });
-  /** A realm with the sync client, two groups in use (and their parent) and 25 users, the last disabled. */
+  /** A realm with the sync client, two groups in use (and their parent; named for the connector, as directory groups are shared by name) and 25 users, the last disabled. */
   const seedRealm = async (connectorId: string) => {
     const realm = realmOf(connectorId);
     await kc.realms.create({
       realm,
       enabled: true,
       groups: [
-        { name: 'eng', path: '/eng', subGroups: [{ name: 'backend', path: '/eng/backend' }] },
-        { name: 'staff', path: '/staff' },
+        { name: `${connectorId}-eng`, path: `/${connectorId}-eng`, subGroups: [{ name: 'backend', path: `/${connectorId}-eng/backend` }] },
+        { name: `${connectorId}-staff`, path: `/${connectorId}-staff` },
       ],
       clients: [{ clientId: 'bk-import', enabled: true, publicClient: false, secret: SECRET, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false }],
       users: [{ username: 'service-account-bk-import', enabled: true, serviceAccountClientId: 'bk-import', clientRoles: { 'realm-management': ['view-users', 'query-groups'] } }],
@@ -74,7 +74,7 @@ describe('User Sync into an empty directory: users created while Keycloak is rea
       firstName: 'Import',
       lastName: `User ${i}`,
       attributes: i % 3 ? {} : { department: ['R&D'] },
-      groups: i % 2 ? ['/staff'] : ['/eng/backend', '/staff'],
+      groups: i % 2 ? [`/${connectorId}-staff`] : [`/${connectorId}-eng/backend`, `/${connectorId}-staff`],
     }));
     await kc.realms.partialImport({ realm, rep: { ifResourceExists: 'FAIL', users } as never });
   };
@@ -109,10 +109,10 @@ describe('User Sync into an empty directory: users created while Keycloak is rea
     failThirdPage = false;
     const first = await syncNow('clean');
     expect(first).toMatchObject({ status: 'applied', mode: 'full', counts: { usersCreated: 24, usersUpdated: 0, membershipsAdded: 36, groupsCreated: 2 } });
-    expect(first.progress).toMatchObject({ createdWhileReading: 24, timingsMs: { keycloak: expect.any(Number), creating: expect.any(Number), directory: expect.any(Number), apply: expect.any(Number) } });
+    expect(first.progress).toMatchObject({ createdWhileReading: { users: 24, memberships: 36, groups: 2 }, timingsMs: { keycloak: expect.any(Number), creating: expect.any(Number), directory: expect.any(Number), apply: expect.any(Number) } });
     expect(first.plan.create.total).toBe(24);
     expect(first.plan.create.items.map((u: { username: string }) => u.username)).toEqual(expected('clean').map((u) => u.username));
-    expect(first.plan.seatsDelta).toBe(24);
+    expect(first.plan).toMatchObject({ seatsDelta: 24, addMemberships: { total: 36 }, groupsToCreate: { total: 2, items: expect.arrayContaining(['clean-eng/backend', 'clean-staff']) } });
     expect(await directoryUsers('clean')).toEqual(expected('clean'));
     // Each user was created once: one audit row each, by this run.
     const audit = await sql.query(`SELECT count(*)::int AS n FROM directory.audit_log WHERE actor = $1 AND action = 'user.created'`, [`sync:${first.id}`]);
@@ -127,14 +127,18 @@ describe('User Sync into an empty directory: users created while Keycloak is rea
     failThirdPage = true;
     const held = await syncNow('interrupted');
     expect(held.status).toBe('held');
-    expect(held.reason).toMatch(/^held: Keycloak failed while listing users: .*; the 20 users read before it were created, nobody was disabled or removed/);
+    expect(held.reason).toMatch(/^held: Keycloak failed while listing users: .*; the 20 users read before it were created \(and \d+ of their memberships\), nobody was disabled or removed/);
+    // The groups whose member lists arrived before the failure have their members among these (the lists are read beside the users).
     const partial = await directoryUsers('interrupted');
-    expect(partial).toEqual(expected('interrupted').slice(0, 20).map((u) => ({ ...u, groups: '' })));
+    const want = expected('interrupted').slice(0, 20);
+    expect(partial.map((u) => ({ ...u, groups: '' }))).toEqual(want.map((u) => ({ ...u, groups: '' })));
+    partial.forEach((u, i) => expect(want[i].groups.split(',')).toEqual(expect.arrayContaining(u.groups ? u.groups.split(',') : [])));
+    const membershipsBefore = partial.reduce((n, u) => n + (u.groups ? u.groups.split(',').length : 0), 0);
 
     failThirdPage = false;
     const finished = await syncNow('interrupted');
     // The directory now holds some of the connector's users: this run plans first, then applies.
-    expect(finished).toMatchObject({ status: 'applied', counts: { usersCreated: 4, usersDisabled: 0, membershipsAdded: 36 } });
+    expect(finished).toMatchObject({ status: 'applied', counts: { usersCreated: 4, usersDisabled: 0, membershipsAdded: 36 - membershipsBefore } });
     expect(finished.progress.createdWhileReading).toBeUndefined();
     expect(await directoryUsers('interrupted')).toEqual(expected('interrupted'));
   });

@@ -68,9 +68,11 @@ export class KeycloakConnector {
    * Everything User Sync needs, read in pages: users (brief, or full when `attributes` are
    * wanted), the group tree, then the members of each group — the users and the groups side by
    * side, members `concurrency` groups at a time. `onUsers` is handed each page's users not seen
-   * on an earlier page, as the page arrives.
+   * on an earlier page as the page arrives, `onMembers` each group's whole member list.
    */
-  async snapshot(opts: { attributes?: string[]; onProgress?: (phase: string, done: number) => void; onUsers?: (users: IdpUser[]) => void } = {}): Promise<IdpSnapshot> {
+  async snapshot(
+    opts: { attributes?: string[]; onProgress?: (phase: string, done: number) => void; onUsers?: (users: IdpUser[]) => void; onMembers?: (group: IdpGroup, ids: string[]) => void } = {},
+  ): Promise<IdpSnapshot> {
     const withAttributes = (opts.attributes?.length ?? 0) > 0;
     // A user's id arrives once in the listing and once per group they are in (five times as many
     // strings at 100k): each is kept once, whichever read met it first.
@@ -114,6 +116,7 @@ export class KeycloakConnector {
           if (page.length < this.pageSize) break;
         }
         members.set(g.id, ids);
+        opts.onMembers?.(g, ids);
         opts.onProgress?.('members', members.size);
       });
       return { groups, members };

@@ -1,4 +1,4 @@
-import { assessSyncPlan, computeSyncPlan, createsWhileReading, SyncPlanner, DirectoryUserState, IdpSnapshot, IdpUser, isEmptyPlan, planCounts, SyncOptions, usersInScope } from './sync-plan';
+import { assessSyncPlan, computeSyncPlan, SyncPlanner, DirectoryUserState, IdpSnapshot, IdpUser, isEmptyPlan, planCounts, SyncOptions, usersInScope } from './sync-plan';
 
 const opts: SyncOptions = { naming: 'path', requiredGroups: [], includeSubgroups: true, attributes: [], vanished: 'disable', stripGroupsOfVanished: false, maxRemovalShare: 0.1 };
 const kc = (id: string, over: Partial<IdpUser> = {}): IdpUser => ({ id, username: id, email: `${id}@example.com`, firstName: id.toUpperCase(), lastName: null, enabled: true, ...over });
@@ -148,38 +148,6 @@ describe('SyncPlanner', () => {
     planner.add(directory.slice(3));
     expect(planner.directory).toEqual({ users: 6, activeUsers: 5 });
     expect(planner.idpUsers).toBe(5);
-  });
-});
-
-describe('createsWhileReading', () => {
-  const idp = snapshot([kc('a', { attributes: { dept: ['eng'] } }), kc('b', { enabled: false }), kc('c', { email: 'C@Example.com' })], [['g1', '/staff', ['a', 'b', 'c']]]);
-  const withDept = { ...opts, attributes: ['dept'] };
-  /** What the directory holds after a page's creates: the fields, no groups yet. */
-  const held = (fields: ReturnType<NonNullable<ReturnType<typeof createsWhileReading>>>) => fields.map((f, i) => ({ id: `dir-${i}`, ...f, groups: [] }));
-
-  it('creates, page by page, exactly the users the plan would create, and the plan after the read adds only the rest', () => {
-    const creates = createsWhileReading(withDept, 0)!;
-    const early = [...creates(idp.users.slice(0, 2)), ...creates(idp.users.slice(2))];
-    const planned = computeSyncPlan(idp, [], new Set(), withDept);
-    expect(early).toEqual(planned.create);
-    const after = computeSyncPlan(idp, held(early), new Set(), withDept);
-    expect(after.create).toEqual([]);
-    expect(after.update).toEqual([]);
-    expect(after.enable).toEqual([]);
-    expect(after.disable).toEqual([]);
-    expect(after.addMemberships).toEqual(planned.addMemberships);
-    expect(after.groupsToCreate).toEqual(planned.groupsToCreate);
-  });
-
-  it('creates the users disabled in the IdP too when vanished users are kept, as the plan would', () => {
-    const keep = { ...opts, vanished: 'keep' as const };
-    expect(createsWhileReading(keep, 0)!(idp.users)).toEqual(computeSyncPlan(idp, [], new Set(), keep).create);
-    expect(createsWhileReading(keep, 0)!(idp.users)).toHaveLength(3);
-  });
-
-  it('waits for the plan when the directory holds any of the connector\'s users, or when required groups decide the scope', () => {
-    expect(createsWhileReading(opts, 1)).toBeNull();
-    expect(createsWhileReading({ ...opts, requiredGroups: ['/staff'] }, 0)).toBeNull();
   });
 });
 

@@ -136,21 +136,7 @@ export function userFields(u: IdpUser, attributes: readonly string[]): UserField
 }
 
 /** Whether an IdP user in scope that the directory does not hold is created: not when disabled there (nobody to create), unless vanished users are kept. */
-const isCreated = (u: IdpUser, opts: Pick<SyncOptions, 'vanished'>) => u.enabled || opts.vanished === 'keep';
-
-/**
- * Creating users while the IdP is still being read. A full run into a directory that holds none
- * of the connector's users cannot remove anyone (the safety hold guards against removals, and
- * there is nobody to remove), and every IdP user in scope is one it creates; with everyone in
- * scope (no required groups, whose member lists come last) a page of users is enough to know
- * whom. Then each page is created as it arrives, and the plan made after the read finds them
- * already there, equal, and adds what is left: groups and memberships. Null when the run must
- * wait for its plan.
- */
-export function createsWhileReading(opts: Pick<SyncOptions, 'requiredGroups' | 'vanished' | 'attributes'>, directoryUsersOfConnector: number): ((page: readonly IdpUser[]) => UserFields[]) | null {
-  if (directoryUsersOfConnector > 0 || opts.requiredGroups.length > 0) return null;
-  return (page) => page.filter((u) => isCreated(u, opts)).map((u) => userFields(u, opts.attributes));
-}
+export const isCreated = (u: IdpUser, opts: Pick<SyncOptions, 'vanished'>) => u.enabled || opts.vanished === 'keep';
 
 /**
  * The plan, folded page by page: the IdP's snapshot is held whole, what the directory holds is

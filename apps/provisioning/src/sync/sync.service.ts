@@ -4,11 +4,12 @@ import { DataSource, LessThan } from 'typeorm';
 import { SyncCompletedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
-import { assessSyncPlan, createsWhileReading, IdpSnapshot, IdpUser, planCounts, SyncPlan, SyncPlanner, UserFields } from '@bridgekeeper/provisioning-model';
+import { assessSyncPlan, IdpSnapshot, ImportCounts, ImportWhileReading, planCounts, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
 import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { ApplyQueue } from './apply-queue';
+import { Batch, ImportWriter } from './import-writer';
 import { SyncLockEntity, SyncMode, SyncRunEntity } from './sync-run.entity';
 
 export interface SyncRequest {
@@ -31,13 +32,9 @@ const APPLY_IN_FLIGHT = 2;
  */
 const CHANGES = { overlapMs: 5_000, maxUsers: 5_000 };
 
-type Batch = Parameters<DirectoryClient['syncApply']>[0];
-
-/** Users a run created while it read Keycloak (into a directory that held none of the connector's): how many, how many active, the first 200. */
-interface CreatedWhileReading {
-  users: number;
-  active: number;
-  sample: UserFields[];
+/** A first run's writes while it reads Keycloak, once it knows it can make them. */
+interface WhileReading {
+  writer?: ImportWriter;
 }
 
 /** What a run read from Keycloak. */
@@ -180,14 +177,16 @@ export class SyncService {
       timingsMs[phase] = Date.now() - mark;
       mark = Date.now();
     };
-    const created: CreatedWhileReading = { users: 0, active: 0, sample: [] };
+    const reading: WhileReading = {};
     const queue = this.applyQueue(run, connector.id);
     try {
-      const planned = await this.planRun(run, connector, req, lap, queue, created);
+      const planned = await this.planRun(run, connector, req, lap, queue, reading);
+      const created = reading.writer?.plan.counts;
       // An error or a timeout from Keycloak must not read as "everyone left": hold, remove nobody.
       if ('keycloakFailed' in planned) {
-        const reason = created.users
-          ? `held: ${planned.keycloakFailed}; ${planned.createFailed ? `creating the users read before it failed too (${planned.createFailed})` : `the ${created.users} users read before it were created`}, nobody was disabled or removed (the directory held none of this connector's users), the next run finishes the job`
+        const what = created ? `the ${created.users} users read before it were created (and ${created.memberships} of their memberships)` : '';
+        const reason = created?.users
+          ? `held: ${planned.keycloakFailed}; ${planned.createFailed ? `writing what was read before it failed too (${planned.createFailed})` : what}, nobody was disabled or removed (the directory held none of this connector's users), the next run finishes the job`
           : `held, nothing was applied: ${planned.keycloakFailed}`;
         return await finish('held', { reason, directoryWrites: run.directoryWrites, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
       }
@@ -195,7 +194,7 @@ export class SyncService {
       const base = { mode: planned.mode, counts: run.counts, plan: summarizePlan(plan, created) };
       if (req.dryRun) return await finish('dry-run', { ...base, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       if (safety.hold && !req.force) {
-        const already = created.users ? `; the ${created.users} users read were created while reading (the directory held none of this connector's users), the rest waits` : '';
+        const already = created?.users ? `; the ${created.users} users read were created while reading (the directory held none of this connector's users), the rest waits` : '';
         return await finish('held', { ...base, reason: `held for approval: ${safety.reason}${already}`, directoryWrites: run.directoryWrites, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       }
       await this.apply(run, connector.id, plan, queue);
@@ -234,25 +233,26 @@ export class SyncService {
    * A run into a directory that holds none of the connector's users creates them while it reads
    * (`createsWhileReading`); the plan then finds them there and adds the groups and memberships.
    */
-  private async planRun(run: SyncRunEntity, connector: ConnectorEntity, req: SyncRequest, lap: (phase: string) => void, queue: ReturnType<SyncService['applyQueue']>, created: CreatedWhileReading) {
+  private async planRun(run: SyncRunEntity, connector: ConnectorEntity, req: SyncRequest, lap: (phase: string) => void, queue: ReturnType<SyncService['applyQueue']>, reading: WhileReading) {
     let read: KeycloakRead | undefined;
     try {
       await this.progress(run, { phase: 'reading-keycloak', percent: 5 });
-      read = await this.readKeycloak(run, connector, req, queue, created);
+      read = await this.readKeycloak(run, connector, req, queue, reading);
     } catch (err) {
-      const createFailed = await queue.drained().then(
+      const createFailed = await (reading.writer?.finish() ?? queue.drained()).then(
         () => undefined,
         (e: Error) => e.message,
       );
       return { keycloakFailed: (err as Error).message, createFailed };
     }
     lap('keycloak');
-    if (created.users) {
-      await queue.drained();
+    const created = reading.writer?.plan.counts;
+    if (reading.writer) {
+      await reading.writer.finish();
       lap('creating');
     }
     const { named, asOf } = read;
-    const about = { mode: read.mode, ...(read.fullBecause ? { fullBecause: read.fullBecause } : {}), ...(named ? { usersNamed: named.length } : {}), ...(created.users ? { createdWhileReading: created.users } : {}) };
+    const about = { mode: read.mode, ...(read.fullBecause ? { fullBecause: read.fullBecause } : {}), ...(named ? { usersNamed: named.length } : {}), ...(created ? { createdWhileReading: { users: created.users, memberships: created.memberships, groups: created.groups.length } } : {}) };
     run.mode = read.mode;
     await this.progress(run, { phase: 'reading-directory', ...about, users: read.snapshot.users.length, groups: read.snapshot.groups.length, percent: 30 });
     const planner = new SyncPlanner(read.snapshot, connector.options);
@@ -263,7 +263,12 @@ export class SyncService {
     lap('directory');
     const plan = planner.finish(groupNames);
     const counts = planCounts(plan);
-    run.counts = { ...counts, usersCreated: counts.usersCreated + created.users } as unknown as Record<string, number>;
+    if (created) {
+      counts.usersCreated += created.users;
+      counts.membershipsAdded += created.memberships;
+      counts.groupsCreated += created.groups.length;
+    }
+    run.counts = counts as unknown as Record<string, number>;
     const safety = assessSyncPlan(plan, { idpUsers: planner.idpUsers, activeUsers, partial: !!named }, connector.options);
     lap('plan');
     return { mode: about.mode, asOf, about, plan, safety };
@@ -276,7 +281,7 @@ export class SyncService {
    * cannot be pinned to users. Keycloak's clock is read first, so nothing that happens while the
    * run reads is skipped by the next one.
    */
-  private async readKeycloak(run: SyncRunEntity, connector: ConnectorEntity, req: SyncRequest, queue: ReturnType<SyncService['applyQueue']>, created: CreatedWhileReading): Promise<KeycloakRead> {
+  private async readKeycloak(run: SyncRunEntity, connector: ConnectorEntity, req: SyncRequest, queue: ReturnType<SyncService['applyQueue']>, reading: WhileReading): Promise<KeycloakRead> {
     const mode = req.mode ?? 'full';
     const kc = this.connectors.client(connector);
     const asOf = await kc.clock();
@@ -297,37 +302,32 @@ export class SyncService {
     // The read's progress, at most one write every 250 ms (a 1,000-group realm reports 1,000 member lists).
     let written = 0;
     const read: Record<string, number> = {};
-    let usersCreated = 0;
     let phase = 'users';
     const report = () => {
       if (Date.now() - written < 250) return;
       written = Date.now();
-      this.progress(run, { phase: `reading-keycloak:${phase}`, ...read, ...(created.users ? { usersCreated } : {}), percent: 10 }).catch((err) => this.logger.warn(`progress of run ${run.id} not saved: ${(err as Error).message}`));
+      const created = reading.writer?.plan.counts;
+      this.progress(run, { phase: `reading-keycloak:${phase}`, ...read, ...(created ? { creating: { users: created.users, memberships: created.memberships } } : {}), percent: 10 }).catch((err) =>
+        this.logger.warn(`progress of run ${run.id} not saved: ${(err as Error).message}`),
+      );
     };
     const onProgress = (what: string, n: number) => {
       read[what] = n;
       phase = what;
       report();
     };
-    // Into a directory that holds none of the connector's users: each page of users is created as it arrives.
-    const directoryUsers = req.dryRun ? 0 : (await this.directory.syncState({ source: connector.id, limit: 1 })).users.length;
-    const creates = req.dryRun ? null : createsWhileReading(connector.options, directoryUsers);
+    // A first run (into a directory that holds none of the connector's users) writes while it reads.
+    if (!req.dryRun) {
+      const first = await this.directory.syncState({ source: connector.id, limit: 1 });
+      const plan = ImportWhileReading.start(connector.options, first.users.length, first.groupNames ?? []);
+      if (plan) reading.writer = new ImportWriter(plan, queue, connector.id, `sync:${run.id}`);
+    }
+    const writer = reading.writer;
     queue.afterEach = async (batch) => {
-      usersCreated += batch.upsert?.length ?? 0;
+      writer?.applied(batch);
       report();
     };
-    const onUsers = creates
-      ? (page: IdpUser[]) => {
-          const fields = creates(page);
-          created.users += fields.length;
-          for (const f of fields) {
-            if (f.active) created.active++;
-            if (created.sample.length < 200) created.sample.push(f);
-          }
-          queue.push(batches(fields, BATCH.upsert, (upsert) => ({ source: connector.id, actor: `sync:${run.id}`, upsert })));
-        }
-      : undefined;
-    const snapshot = await kc.snapshot({ attributes: connector.options.attributes, onProgress, onUsers });
+    const snapshot = await kc.snapshot({ attributes: connector.options.attributes, onProgress, onUsers: writer && ((page) => writer.users(page)), onMembers: writer && ((group, ids) => writer.members(group, ids)) });
     return { mode: 'full', asOf, snapshot, fullBecause };
   }
 
@@ -402,18 +402,19 @@ function batches<T>(list: readonly T[], size: number, make: (slice: T[]) => Batc
   return out;
 }
 
-/** The plan as stored with the run: counts, and the first 200 entries of each list (the users created while reading first). */
-export function summarizePlan(plan: SyncPlan, created: CreatedWhileReading = { users: 0, active: 0, sample: [] }): Record<string, unknown> {
-  const cap = <T>(list: T[]) => ({ total: list.length, items: list.slice(0, 200) });
+/** The plan as stored with the run: counts, and the first 200 entries of each list (what was created while reading first). */
+export function summarizePlan(plan: SyncPlan, created?: ImportCounts): Record<string, unknown> {
+  const cap = <T>(list: T[], before: T[] = [], beforeTotal = 0) => ({ total: beforeTotal + list.length, items: [...before, ...list.slice(0, 200)].slice(0, 200) });
+  const withoutProperties = ({ properties: _p, ...u }: SyncPlan['create'][number]) => u;
   return {
-    create: { total: created.users + plan.create.length, items: [...created.sample, ...plan.create.slice(0, 200)].slice(0, 200).map(({ properties: _p, ...u }) => u) },
+    create: { total: (created?.users ?? 0) + plan.create.length, items: [...(created?.sample ?? []), ...plan.create.slice(0, 200)].slice(0, 200).map(withoutProperties) },
     update: cap(plan.update.map((u) => ({ id: u.id, username: u.username, changes: u.changes }))),
     enable: cap(plan.enable),
     disable: cap(plan.disable),
     delete: cap(plan.delete),
-    groupsToCreate: cap(plan.groupsToCreate),
-    addMemberships: cap(plan.addMemberships),
+    groupsToCreate: cap(plan.groupsToCreate, created?.groups, created?.groups.length),
+    addMemberships: { ...cap(plan.addMemberships), total: plan.addMemberships.length + (created?.memberships ?? 0) },
     removeMemberships: cap(plan.removeMemberships),
-    seatsDelta: plan.seatsDelta + created.active,
+    seatsDelta: plan.seatsDelta + (created?.active ?? 0),
   };
 }
