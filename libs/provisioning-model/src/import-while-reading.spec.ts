@@ -1,4 +1,4 @@
-import { ImportWhileReading, MembershipAdd } from './import-while-reading';
+import { ImportWhileReading, MembershipAdd, Release } from './import-while-reading';
 import { computeSyncPlan, DirectoryUserState, IdpSnapshot, IdpUser, SyncOptions, UserFields } from './sync-plan';
 
 const opts: SyncOptions = { naming: 'path', requiredGroups: [], includeSubgroups: true, attributes: ['dept'], vanished: 'disable', stripGroupsOfVanished: false, maxRemovalShare: 0.1 };
@@ -16,6 +16,8 @@ const idp: IdpSnapshot = {
     ['g3', []],
   ]),
 };
+/** Plays the writer: the groups asked for are created at once, and what waited for them goes. */
+const sent = (imp: ImportWhileReading, r: Release) => [...r.send, ...imp.groupsCreated(r.create)];
 const byKey = (m: MembershipAdd[]) => m.map((x) => `${x.externalId}:${x.group}`).sort();
 /** The directory after the writes made while reading: the users created, with the memberships added. */
 const directoryAfter = (created: UserFields[], adds: MembershipAdd[]): DirectoryUserState[] =>
@@ -31,19 +33,17 @@ describe('ImportWhileReading', () => {
   it('creates, page by page, exactly the users the plan would create; members join once their group has arrived and their creation is applied', () => {
     const imp = ImportWhileReading.start(opts, 0, ['Staff'])!;
     const page1 = imp.users(idp.users.slice(0, 2));
-    expect(imp.members(idp.groups[1], idp.members.get('g2')!)).toEqual([]); // nobody's creation is applied yet
-    const adds = [...imp.applied(page1.map((u) => u.externalId))];
+    expect(imp.members(idp.groups[1], idp.members.get('g2')!)).toEqual({ send: [], create: [] }); // nobody's creation is applied yet
+    const adds = sent(imp, imp.applied(page1.map((u) => u.externalId)));
     expect(byKey(adds)).toEqual(['a:staff']);
     const page2 = imp.users(idp.users.slice(2));
-    adds.push(...imp.members(idp.groups[0], idp.members.get('g1')!)); // a is created: added now; b never is
-    adds.push(...imp.applied(page2.map((u) => u.externalId)));
-    adds.push(...imp.members(idp.groups[2], []));
+    adds.push(...sent(imp, imp.members(idp.groups[0], idp.members.get('g1')!))); // a is created: added now; b never is
+    adds.push(...sent(imp, imp.applied(page2.map((u) => u.externalId))));
+    adds.push(...sent(imp, imp.members(idp.groups[2], [])));
     const planned = computeSyncPlan(idp, [], new Set(['staff']), opts);
     expect([...page1, ...page2]).toEqual(planned.create);
     expect(byKey(adds)).toEqual(byKey(planned.addMemberships));
-    expect(imp.newGroups(adds)).toEqual(['eng/backend']);
-    expect(imp.newGroups(adds)).toEqual([]); // each group once
-    expect(imp.counts).toMatchObject({ users: 3, active: 3, memberships: 4, groups: ['eng/backend'] });
+    expect(imp.counts).toMatchObject({ users: 3, active: 3, memberships: 4, groups: planned.groupsToCreate });
     // The plan after the read finds it all there: nothing left to write.
     const after = computeSyncPlan(idp, directoryAfter([...page1, ...page2], adds), new Set(['staff', 'eng/backend']), opts);
     expect(Object.values(after).every((v) => (Array.isArray(v) ? v.length === 0 : true))).toBe(true);
@@ -54,11 +54,24 @@ describe('ImportWhileReading', () => {
     const twins: IdpSnapshot = { users: [kc('a'), kc('b')], groups: [{ id: 'x1', path: '/one/ops' }, { id: 'x2', path: '/two/ops' }], members: new Map([['x1', ['a']], ['x2', ['a', 'b']]]) };
     const imp = ImportWhileReading.start(leaf, 0, [])!;
     const created = imp.users(twins.users);
-    const adds = [...imp.applied(['a']), ...imp.members(twins.groups[0], ['a']), ...imp.members(twins.groups[1], ['a', 'b'])];
+    const adds = [...sent(imp, imp.applied(['a'])), ...sent(imp, imp.members(twins.groups[0], ['a'])), ...sent(imp, imp.members(twins.groups[1], ['a', 'b']))];
     expect(byKey(adds)).toEqual(['a:ops']); // b's creation was never applied; /two/ops is left to the plan
     const after = computeSyncPlan(twins, directoryAfter(created, adds), new Set(['ops']), leaf);
     expect(byKey(after.addMemberships)).toEqual(['b:ops']);
     expect(after.create).toEqual([]);
+  });
+
+  it('asks for a new group once, and holds its memberships until it is created', () => {
+    const imp = ImportWhileReading.start(opts, 0, [])!;
+    imp.users(idp.users);
+    imp.applied(['a', 'c', 'd']);
+    expect(imp.members(idp.groups[1], ['a', 'c'])).toEqual({ send: [], create: ['staff'] });
+    expect(imp.members(idp.groups[0], ['a'])).toEqual({ send: [], create: ['eng/backend'] });
+    expect(imp.applied(['x'])).toEqual({ send: [], create: [] });
+    expect(byKey(imp.groupsCreated(['staff']))).toEqual(['a:staff', 'c:staff']);
+    expect(imp.members({ id: 'g4', path: '/staff' }, ['d'])).toEqual({ send: [{ externalId: 'd', group: 'staff' }], create: [] }); // same path, list read again
+    expect(byKey(imp.groupsCreated(['eng/backend']))).toEqual(['a:eng/backend']);
+    expect(imp.counts).toMatchObject({ memberships: 4, groups: ['staff', 'eng/backend'] });
   });
 
   it('creates the users disabled in the IdP too when vanished users are kept, as the plan would', () => {

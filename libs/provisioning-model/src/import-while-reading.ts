@@ -4,7 +4,8 @@
  * removals, and there is nobody to remove), and every IdP user in scope is one it creates; with
  * everyone in scope (no required groups, whose member lists would decide it) a page of users is
  * enough to know whom. So each page's users are created as it arrives, and each group's members
- * are added once its member list has arrived and the member's creation is applied. The plan made
+ * are added once its member list has arrived, the member's creation is applied and the group
+ * exists (a group is created on its own, before any of its memberships go). The plan made
  * after the read finds all that already there, equal, and adds what is left (members whose
  * creation was not applied in time, groups whose name another group also maps to). Pure: the
  * caller reads and writes.
@@ -17,7 +18,13 @@ export interface MembershipAdd {
   group: string;
 }
 
-/** What was created while reading: users (how many, how many active, the first 200), memberships, and the groups created. */
+/** Memberships to send now, and groups to create first (their memberships wait for `groupsCreated`). */
+export interface Release {
+  send: MembershipAdd[];
+  create: string[];
+}
+
+/** What was created while reading: users (how many, how many active, the first 200), memberships sent, and the groups created. */
 export interface ImportCounts {
   users: number;
   active: number;
@@ -34,13 +41,14 @@ export class ImportWhileReading {
   private readonly waiting = new Map<string, string[]>();
   /** Group names (lower-cased) taken by the path that met them first; another path with the same name is left to the plan. */
   private readonly pathOf = new Map<string, string>();
-  private readonly existing: Set<string>;
+  /** Directory groups by lower-cased name: there (null), or being created with the memberships that wait for it. */
+  private readonly groups = new Map<string, MembershipAdd[] | null>();
 
   private constructor(
     private readonly opts: Pick<SyncOptions, 'vanished' | 'attributes' | 'naming'>,
     existingGroups: Iterable<string>,
   ) {
-    this.existing = new Set([...existingGroups].map((g) => g.toLowerCase()));
+    for (const g of existingGroups) this.groups.set(g.toLowerCase(), null);
   }
 
   /**
@@ -66,12 +74,12 @@ export class ImportWhileReading {
     return out;
   }
 
-  /** A group's whole member list (IdP user ids): the memberships that can be added now. */
-  members(group: IdpGroup, ids: readonly string[]): MembershipAdd[] {
+  /** A group's whole member list (IdP user ids): what can go now. */
+  members(group: IdpGroup, ids: readonly string[]): Release {
     const name = groupName(group.path, this.opts.naming);
-    if (!name) return [];
+    if (!name) return { send: [], create: [] };
     const taken = this.pathOf.get(name.toLowerCase());
-    if (taken !== undefined && taken !== group.path) return [];
+    if (taken !== undefined && taken !== group.path) return { send: [], create: [] };
     this.pathOf.set(name.toLowerCase(), group.path);
     const ready: MembershipAdd[] = [];
     for (const id of ids) {
@@ -83,11 +91,11 @@ export class ImportWhileReading {
       if (groups) groups.push(name);
       else this.waiting.set(id, [name]);
     }
-    return this.counted(ready);
+    return this.route(ready);
   }
 
-  /** These users' creation is applied: the memberships that can be added now. */
-  applied(externalIds: readonly string[]): MembershipAdd[] {
+  /** These users' creation is applied: what can go now. */
+  applied(externalIds: readonly string[]): Release {
     const ready: MembershipAdd[] = [];
     for (const id of externalIds) {
       this.created.add(id);
@@ -96,24 +104,38 @@ export class ImportWhileReading {
       this.waiting.delete(id);
       for (const group of groups) ready.push({ externalId: id, group });
     }
-    return this.counted(ready);
+    return this.route(ready);
   }
 
-  /** Of these memberships' groups, those the directory does not have and no earlier call named: to create first. */
-  newGroups(adds: readonly MembershipAdd[]): string[] {
-    const out: string[] = [];
-    for (const { group } of adds) {
-      const lower = group.toLowerCase();
-      if (this.existing.has(lower)) continue;
-      this.existing.add(lower);
-      out.push(group);
+  /** These groups' creation is applied: the memberships that waited for them. */
+  groupsCreated(names: readonly string[]): MembershipAdd[] {
+    const send: MembershipAdd[] = [];
+    for (const name of names) {
+      const held = this.groups.get(name.toLowerCase());
+      this.groups.set(name.toLowerCase(), null);
+      for (const m of held ?? []) send.push(m);
     }
-    this.counts.groups.push(...out);
-    return out;
+    this.counts.memberships += send.length;
+    return send;
   }
 
-  private counted(ready: MembershipAdd[]): MembershipAdd[] {
-    this.counts.memberships += ready.length;
-    return ready;
+  /** Memberships whose users are created: those whose group exists go, the rest wait for their group, created first. */
+  private route(ready: MembershipAdd[]): Release {
+    const out: Release = { send: [], create: [] };
+    for (const m of ready) {
+      const lower = m.group.toLowerCase();
+      const held = this.groups.get(lower);
+      if (held === null) {
+        out.send.push(m);
+      } else if (held) {
+        held.push(m);
+      } else {
+        this.groups.set(lower, [m]);
+        out.create.push(m.group);
+      }
+    }
+    this.counts.memberships += out.send.length;
+    for (const g of out.create) this.counts.groups.push(g);
+    return out;
   }
 }

@@ -1,4 +1,4 @@
-import { IdpGroup, IdpUser, ImportWhileReading, MembershipAdd } from '@bridgekeeper/provisioning-model';
+import { IdpGroup, IdpUser, ImportWhileReading, MembershipAdd, Release } from '@bridgekeeper/provisioning-model';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { ApplyQueue } from './apply-queue';
 
@@ -8,9 +8,10 @@ const BATCH = { users: 500, memberships: 5000 };
 
 /**
  * A first run's writes while Keycloak is read (`ImportWhileReading` decides what): each page of
- * users as one batch per 500, the memberships that became ready in batches of 5,000 with the
- * groups they need created first. Everything goes through the run's queue, so it shares the
- * run's two batches in flight and its first failure.
+ * users as one batch per 500, a group to create as a batch of its own (its memberships wait until
+ * it is applied: two batches in flight must not both create it, nor add to it before it exists),
+ * the memberships that became ready in batches of 5,000. Everything goes through the run's queue,
+ * so it shares the run's two batches in flight and its first failure.
  */
 export class ImportWriter {
   private readonly ready: MembershipAdd[] = [];
@@ -31,12 +32,13 @@ export class ImportWriter {
 
   members(group: IdpGroup, ids: string[]): void {
     if (this.closed) return;
-    this.add(this.plan.members(group, ids), false);
+    this.release(this.plan.members(group, ids));
   }
 
-  /** After each applied batch: a batch of created users lets their waiting memberships go. */
+  /** After each applied batch: created users and created groups let their waiting memberships go. */
   applied(batch: Batch): void {
-    if (batch.upsert?.length) this.add(this.plan.applied(batch.upsert.map((u) => u.externalId)), false);
+    if (batch.upsert?.length) this.release(this.plan.applied(batch.upsert.map((u) => u.externalId)));
+    if (batch.groupsToCreate?.length) this.add(this.plan.groupsCreated(batch.groupsToCreate), false);
   }
 
   /**
@@ -52,11 +54,15 @@ export class ImportWriter {
     } while (this.ready.length);
   }
 
+  private release({ send, create }: Release): void {
+    if (create.length) this.queue.push([{ source: this.source, actor: this.actor, groupsToCreate: create }]);
+    this.add(send, false);
+  }
+
   private add(adds: MembershipAdd[], all: boolean): void {
     for (const a of adds) this.ready.push(a);
     while (this.ready.length >= BATCH.memberships || (all && this.ready.length)) {
-      const addMemberships = this.ready.splice(0, BATCH.memberships);
-      this.queue.push([{ source: this.source, actor: this.actor, groupsToCreate: this.plan.newGroups(addMemberships), addMemberships }]);
+      this.queue.push([{ source: this.source, actor: this.actor, addMemberships: this.ready.splice(0, BATCH.memberships) }]);
     }
   }
 }
