@@ -67,12 +67,9 @@ export class KeycloakConnector {
   /**
    * Everything User Sync needs, read in pages: users (brief, or full when `attributes` are
    * wanted), the group tree, then the members of each group — the users and the groups side by
-   * side, members `concurrency` groups at a time. `onUsers` is handed each page's users not seen
-   * on an earlier page as the page arrives, `onMembers` each group's whole member list.
+   * side, members `concurrency` groups at a time.
    */
-  async snapshot(
-    opts: { attributes?: string[]; onProgress?: (phase: string, done: number) => void; onUsers?: (users: IdpUser[]) => void; onMembers?: (group: IdpGroup, ids: string[]) => void } = {},
-  ): Promise<IdpSnapshot> {
+  async snapshot(opts: { attributes?: string[]; onProgress?: (phase: string, done: number) => void } = {}): Promise<IdpSnapshot> {
     const withAttributes = (opts.attributes?.length ?? 0) > 0;
     // A user's id arrives once in the listing and once per group they are in (five times as many
     // strings at 100k): each is kept once, whichever read met it first.
@@ -90,15 +87,12 @@ export class KeycloakConnector {
       const byId = new Map<string, IdpUser>();
       for (let first = 0; ; first += this.userPageSize) {
         const page = await this.call('listing users', () => this.kc.users.find({ first, max: this.userPageSize, briefRepresentation: !withAttributes }));
-        const fresh: IdpUser[] = [];
         for (const u of page) {
-          if (!u.id || byId.has(u.id)) continue;
+          if (!u.id) continue;
           const user = toIdpUser(u, opts.attributes);
           user.id = once(u.id);
           byId.set(user.id, user);
-          fresh.push(user);
         }
-        opts.onUsers?.(fresh);
         opts.onProgress?.('users', byId.size);
         if (page.length < this.userPageSize) break;
       }
@@ -116,7 +110,6 @@ export class KeycloakConnector {
           if (page.length < this.pageSize) break;
         }
         members.set(g.id, ids);
-        opts.onMembers?.(g, ids);
         opts.onProgress?.('members', members.size);
       });
       return { groups, members };

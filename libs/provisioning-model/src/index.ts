@@ -1,4 +1,3 @@
 export * from './attribute-mapping';
 export * from './sync-plan';
 export * from './assertion-attributes';
-export * from './import-while-reading';

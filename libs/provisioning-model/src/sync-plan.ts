@@ -125,19 +125,6 @@ export function usersInScope(idp: IdpSnapshot, opts: Pick<SyncOptions, 'required
   return ids;
 }
 
-/** A user as the directory holds them: the IdP's fields, the e-mail lower-cased, the wanted attributes as properties. */
-export function userFields(u: IdpUser, attributes: readonly string[]): UserFields {
-  const properties: Record<string, string> = {};
-  for (const a of attributes) {
-    const v = u.attributes && Object.prototype.hasOwnProperty.call(u.attributes, a) ? u.attributes[a]?.[0] : undefined;
-    if (v !== undefined) properties[a] = v;
-  }
-  return { externalId: u.id, username: u.username, email: u.email?.toLowerCase() ?? null, displayName: displayNameOf(u), active: u.enabled, properties };
-}
-
-/** Whether an IdP user in scope that the directory does not hold is created: not when disabled there (nobody to create), unless vanished users are kept. */
-export const isCreated = (u: IdpUser, opts: Pick<SyncOptions, 'vanished'>) => u.enabled || opts.vanished === 'keep';
-
 /**
  * The plan, folded page by page: the IdP's snapshot is held whole, what the directory holds is
  * added a page at a time and not kept (at 100,000 users the directory's state is as large as the
@@ -203,7 +190,7 @@ export class SyncPlanner {
   finish(existingGroups: ReadonlySet<string>): SyncPlan {
     const plan = this.plan;
     for (const u of this.unseen.values()) {
-      if (!isCreated(u, this.opts)) continue;
+      if (!u.enabled && this.opts.vanished !== 'keep') continue; // nobody to create: disabled in the IdP
       const fields = this.fieldsOf(u);
       plan.create.push(fields);
       if (fields.active) plan.seatsDelta++;
@@ -218,7 +205,12 @@ export class SyncPlanner {
   }
 
   private fieldsOf(u: IdpUser): UserFields {
-    return userFields(u, this.opts.attributes);
+    const properties: Record<string, string> = {};
+    for (const a of this.opts.attributes) {
+      const v = u.attributes && Object.prototype.hasOwnProperty.call(u.attributes, a) ? u.attributes[a]?.[0] : undefined;
+      if (v !== undefined) properties[a] = v;
+    }
+    return { externalId: u.id, username: u.username, email: u.email?.toLowerCase() ?? null, displayName: displayNameOf(u), active: u.enabled, properties };
   }
 
   /** A user both sides hold. */

@@ -13,12 +13,6 @@ export const provisioningEnvSchema = z.object({
    * 100,000 users took over 15 s in the bench); a request over the limit holds the run.
    */
   PROVISIONING_KEYCLOAK_TIMEOUT_MS: z.coerce.number().int().min(1000).default(15000),
-  /**
-   * Users per request when User Sync lists a realm. Keycloak's listing has a large fixed cost per
-   * request, so big pages read a large realm fastest; a run into an empty directory creates each
-   * page's users while it reads the next.
-   */
-  PROVISIONING_KEYCLOAK_USER_PAGE_SIZE: z.coerce.number().int().min(1).max(50_000).default(10_000),
   /** Tries of one user.authenticated event before it goes to the dead letters. */
   PROVISIONING_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
   /** 32 bytes, base64: encrypts connector secrets at rest. Required in production; dev keeps one in DATA_DIR. */
@@ -61,7 +55,7 @@ export function loadProvisioningConfig(env: NodeJS.ProcessEnv = process.env) {
     service: 'provisioning' as const,
     http: { port: e.PROVISIONING_PORT, host: e.PROVISIONING_HOST },
     directory: { timeoutMs: e.PROVISIONING_DIRECTORY_TIMEOUT_MS },
-    keycloak: { timeoutMs: e.PROVISIONING_KEYCLOAK_TIMEOUT_MS, userPageSize: e.PROVISIONING_KEYCLOAK_USER_PAGE_SIZE },
+    keycloak: { timeoutMs: e.PROVISIONING_KEYCLOAK_TIMEOUT_MS },
     events: { maxDeliver: e.PROVISIONING_MAX_DELIVER },
     models: { byIdp: e.PROVISIONING_MODELS, fallback: e.PROVISIONING_DEFAULT_MODEL },
     masterKey: e.PROVISIONING_MASTER_KEY,

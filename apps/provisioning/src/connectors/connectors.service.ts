@@ -109,6 +109,6 @@ export class ConnectorsService {
 
   /** A live Admin API client for this connector. */
   client(c: ConnectorEntity): KeycloakConnector {
-    return new KeycloakConnector({ baseUrl: c.baseUrl, realm: c.realm, clientId: c.clientId, clientSecret: this.box.open(c.clientSecretEnc, `connector:${c.id}`), timeoutMs: this.config.keycloak.timeoutMs, userPageSize: this.config.keycloak.userPageSize });
+    return new KeycloakConnector({ baseUrl: c.baseUrl, realm: c.realm, clientId: c.clientId, clientSecret: this.box.open(c.clientSecretEnc, `connector:${c.id}`), timeoutMs: this.config.keycloak.timeoutMs });
   }
 }

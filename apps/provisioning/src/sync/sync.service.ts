@@ -4,12 +4,10 @@ import { DataSource, LessThan } from 'typeorm';
 import { SyncCompletedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
-import { assessSyncPlan, IdpSnapshot, ImportCounts, ImportWhileReading, planCounts, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
+import { assessSyncPlan, IdpSnapshot, planCounts, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
 import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
-import { ApplyQueue } from './apply-queue';
-import { Batch, ImportWriter } from './import-writer';
 import { SyncLockEntity, SyncMode, SyncRunEntity } from './sync-run.entity';
 
 export interface SyncRequest {
@@ -31,11 +29,6 @@ const APPLY_IN_FLIGHT = 2;
  * Keycloak committed late; past this many named users a full run reads them faster.
  */
 const CHANGES = { overlapMs: 5_000, maxUsers: 5_000 };
-
-/** A first run's writes while it reads Keycloak, once it knows it can make them. */
-interface WhileReading {
-  writer?: ImportWriter;
-}
 
 /** What a run read from Keycloak. */
 interface KeycloakRead {
@@ -177,82 +170,40 @@ export class SyncService {
       timingsMs[phase] = Date.now() - mark;
       mark = Date.now();
     };
-    const reading: WhileReading = {};
-    const queue = this.applyQueue(run, connector.id);
     try {
-      const planned = await this.planRun(run, connector, req, lap, queue, reading);
-      const created = reading.writer?.plan.counts;
-      // An error or a timeout from Keycloak must not read as "everyone left": hold, remove nobody.
-      if ('keycloakFailed' in planned) {
-        const what = created ? `the ${created.users} users read before it were created (and ${created.memberships} of their memberships)` : '';
-        const reason = created?.users
-          ? `held: ${planned.keycloakFailed}; ${planned.createFailed ? `writing what was read before it failed too (${planned.createFailed})` : what}, nobody was disabled or removed (the directory held none of this connector's users), the next run finishes the job`
-          : `held, nothing was applied: ${planned.keycloakFailed}`;
-        return await finish('held', { reason, directoryWrites: run.directoryWrites, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
-      }
+      const planned = await this.planRun(run, connector, req.mode ?? 'full', lap);
+      // An error or a timeout from Keycloak must not read as "everyone left": hold, apply nothing.
+      if ('keycloakFailed' in planned) return await finish('held', { reason: `held, nothing was applied: ${planned.keycloakFailed}`, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
       const { plan, safety, about } = planned;
-      const base = { mode: planned.mode, counts: run.counts, plan: summarizePlan(plan, created) };
+      const base = { mode: planned.mode, counts: run.counts, plan: summarizePlan(plan) };
       if (req.dryRun) return await finish('dry-run', { ...base, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       if (safety.hold && !req.force) {
-        const already = created?.users ? `; the ${created.users} users read were created while reading (the directory held none of this connector's users), the rest waits` : '';
-        return await finish('held', { ...base, reason: `held for approval: ${safety.reason}${already}`, directoryWrites: run.directoryWrites, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+        return await finish('held', { ...base, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       }
-      await this.apply(run, connector.id, plan, queue);
+      const writes = await this.apply(run, connector.id, plan);
       lap('apply');
-      return await finish('applied', { ...base, changesUntil: planned.asOf, directoryWrites: run.directoryWrites, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+      return await finish('applied', { ...base, changesUntil: planned.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
     } catch (err) {
       return await finish('failed', { reason: (err as Error).message, directoryWrites: run.directoryWrites });
     }
   }
 
   /**
-   * Where a run's batches go to the directory: each one transaction there, two in flight; the
-   * connector's lock is extended after each. The first refusal or error stops the run (what is
-   * applied stays consistent, and the next run finishes the job).
-   */
-  private applyQueue(run: SyncRunEntity, source: string): ApplyQueue<Batch> & { afterEach: (batch: Batch) => Promise<void> } {
-    let applied = 0;
-    const queue = Object.assign(
-      new ApplyQueue<Batch>(async (batch) => {
-        const reply = await this.directory.syncApply(batch);
-        if (reply.status !== 'applied') throw new Error(`the directory refused a batch (${reply.code}): ${reply.message}; the ${applied} batches before it are applied, the next run finishes the job`);
-        applied++;
-        run.directoryWrites += reply.writes;
-        await queue.afterEach(batch);
-        await this.db.getRepository(SyncLockEntity).update({ connectorId: source, runId: run.id }, { expiresAt: new Date(Date.now() + LOCK_MS) });
-      }, APPLY_IN_FLIGHT),
-      { afterEach: async (_batch: Batch) => undefined },
-    );
-    return queue;
-  }
-
-  /**
    * Both sides read and compared: the plan and its safety. Keycloak's side is held whole; the
    * directory's is folded into the plan a page at a time and not kept (at 100k each side is
    * about as large as the other). What was read is let go before the apply, which takes longest.
-   * A run into a directory that holds none of the connector's users creates them while it reads
-   * (`createsWhileReading`); the plan then finds them there and adds the groups and memberships.
    */
-  private async planRun(run: SyncRunEntity, connector: ConnectorEntity, req: SyncRequest, lap: (phase: string) => void, queue: ReturnType<SyncService['applyQueue']>, reading: WhileReading) {
+  private async planRun(run: SyncRunEntity, connector: ConnectorEntity, mode: SyncMode, lap: (phase: string) => void) {
     let read: KeycloakRead | undefined;
     try {
       await this.progress(run, { phase: 'reading-keycloak', percent: 5 });
-      read = await this.readKeycloak(run, connector, req, queue, reading);
+      read = await this.readKeycloak(run, connector, mode);
     } catch (err) {
-      const createFailed = await (reading.writer?.finish() ?? queue.drained()).then(
-        () => undefined,
-        (e: Error) => e.message,
-      );
-      return { keycloakFailed: (err as Error).message, createFailed };
+      return { keycloakFailed: (err as Error).message };
     }
     lap('keycloak');
-    const created = reading.writer?.plan.counts;
-    if (reading.writer) {
-      await reading.writer.finish();
-      lap('creating');
-    }
     const { named, asOf } = read;
-    const about = { mode: read.mode, ...(read.fullBecause ? { fullBecause: read.fullBecause } : {}), ...(named ? { usersNamed: named.length } : {}), ...(created ? { createdWhileReading: { users: created.users, memberships: created.memberships, groups: created.groups.length } } : {}) };
+    const about = { mode: read.mode, ...(read.fullBecause ? { fullBecause: read.fullBecause } : {}), ...(named ? { usersNamed: named.length } : {}) };
     run.mode = read.mode;
     await this.progress(run, { phase: 'reading-directory', ...about, users: read.snapshot.users.length, groups: read.snapshot.groups.length, percent: 30 });
     const planner = new SyncPlanner(read.snapshot, connector.options);
@@ -262,13 +213,7 @@ export class SyncService {
     const { groupNames, activeUsers } = named ? await this.directoryStateOf(connector.id, named, planner) : { groupNames: await this.directoryState(connector.id, planner), activeUsers: planner.directory.activeUsers };
     lap('directory');
     const plan = planner.finish(groupNames);
-    const counts = planCounts(plan);
-    if (created) {
-      counts.usersCreated += created.users;
-      counts.membershipsAdded += created.memberships;
-      counts.groupsCreated += created.groups.length;
-    }
-    run.counts = counts as unknown as Record<string, number>;
+    run.counts = planCounts(plan) as unknown as Record<string, number>;
     const safety = assessSyncPlan(plan, { idpUsers: planner.idpUsers, activeUsers, partial: !!named }, connector.options);
     lap('plan');
     return { mode: about.mode, asOf, about, plan, safety };
@@ -281,8 +226,7 @@ export class SyncService {
    * cannot be pinned to users. Keycloak's clock is read first, so nothing that happens while the
    * run reads is skipped by the next one.
    */
-  private async readKeycloak(run: SyncRunEntity, connector: ConnectorEntity, req: SyncRequest, queue: ReturnType<SyncService['applyQueue']>, reading: WhileReading): Promise<KeycloakRead> {
-    const mode = req.mode ?? 'full';
+  private async readKeycloak(run: SyncRunEntity, connector: ConnectorEntity, mode: SyncMode): Promise<KeycloakRead> {
     const kc = this.connectors.client(connector);
     const asOf = await kc.clock();
     let fullBecause: string | undefined;
@@ -301,33 +245,12 @@ export class SyncService {
     }
     // The read's progress, at most one write every 250 ms (a 1,000-group realm reports 1,000 member lists).
     let written = 0;
-    const read: Record<string, number> = {};
-    let phase = 'users';
-    const report = () => {
+    const onProgress = (phase: string, n: number) => {
       if (Date.now() - written < 250) return;
       written = Date.now();
-      const created = reading.writer?.plan.counts;
-      this.progress(run, { phase: `reading-keycloak:${phase}`, ...read, ...(created ? { creating: { users: created.users, memberships: created.memberships } } : {}), percent: 10 }).catch((err) =>
-        this.logger.warn(`progress of run ${run.id} not saved: ${(err as Error).message}`),
-      );
+      this.progress(run, { phase: `reading-keycloak:${phase}`, [phase]: n, percent: 10 }).catch((err) => this.logger.warn(`progress of run ${run.id} not saved: ${(err as Error).message}`));
     };
-    const onProgress = (what: string, n: number) => {
-      read[what] = n;
-      phase = what;
-      report();
-    };
-    // A first run (into a directory that holds none of the connector's users) writes while it reads.
-    if (!req.dryRun) {
-      const first = await this.directory.syncState({ source: connector.id, limit: 1 });
-      const plan = ImportWhileReading.start(connector.options, first.users.length, first.groupNames ?? []);
-      if (plan) reading.writer = new ImportWriter(plan, queue, connector.id, `sync:${run.id}`);
-    }
-    const writer = reading.writer;
-    queue.afterEach = async (batch) => {
-      writer?.applied(batch);
-      report();
-    };
-    const snapshot = await kc.snapshot({ attributes: connector.options.attributes, onProgress, onUsers: writer && ((page) => writer.users(page)), onMembers: writer && ((group, ids) => writer.members(group, ids)) });
+    const snapshot = await kc.snapshot({ attributes: connector.options.attributes, onProgress });
     return { mode: 'full', asOf, snapshot, fullBecause };
   }
 
@@ -371,9 +294,14 @@ export class SyncService {
    * ones name what earlier ones create; within a phase the batches touch different rows, and
    * two are in flight at once so the directory prepares one while PostgreSQL writes the other.
    */
-  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan, queue: ReturnType<SyncService['applyQueue']>): Promise<void> {
+  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan): Promise<number> {
+    type Batch = Parameters<DirectoryClient['syncApply']>[0];
     const actor = `sync:${run.id}`;
-    const phase = <T>(list: T[], size: number, batch: (slice: T[]) => Partial<Batch>) => batches(list, size, (slice) => ({ source, actor, ...batch(slice) }));
+    const phase = <T>(list: T[], size: number, batch: (slice: T[]) => Partial<Batch>): Batch[] => {
+      const out: Batch[] = [];
+      for (let i = 0; i < list.length; i += size) out.push({ source, actor, ...batch(list.slice(i, i + size)) });
+      return out;
+    };
     const phases = [
       phase(plan.groupsToCreate, Number.MAX_SAFE_INTEGER, (groupsToCreate) => ({ groupsToCreate })),
       phase([...plan.create, ...plan.update.map((u) => u.fields)], BATCH.upsert, (upsert) => ({ upsert })),
@@ -383,38 +311,50 @@ export class SyncService {
       phase(plan.removeMemberships, BATCH.memberships, (removeMemberships) => ({ removeMemberships })),
     ];
     const total = phases.reduce((n, p) => n + p.length, 0);
+    let writes = 0;
     let applied = 0;
-    queue.afterEach = async () => {
-      applied++;
-      await this.progress(run, { phase: 'applying', applied, total, percent: 40 + Math.round((60 * applied) / total) });
-    };
-    for (const list of phases) {
-      queue.push(list);
-      await queue.drained();
+    for (const batches of phases) {
+      let next = 0;
+      let failed: Error | undefined;
+      const worker = async () => {
+        while (next < batches.length && !failed) {
+          const batch = batches[next++];
+          const reply = await this.directory.syncApply(batch).catch((err: Error) => {
+            failed ??= err;
+            return null;
+          });
+          if (!reply) return;
+          if (reply.status !== 'applied') {
+            failed ??= new Error(`the directory refused a batch (${reply.code}): ${reply.message}; ${applied} of ${total} batches are applied, the next run finishes the job`);
+            return;
+          }
+          writes += reply.writes;
+          applied++;
+          run.directoryWrites = writes;
+          await this.progress(run, { phase: 'applying', applied, total, percent: 40 + Math.round((60 * applied) / total) });
+          await this.db.getRepository(SyncLockEntity).update({ connectorId: source, runId: run.id }, { expiresAt: new Date(Date.now() + LOCK_MS) });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(APPLY_IN_FLIGHT, batches.length) }, worker));
+      if (failed) throw failed;
     }
+    await this.db.getRepository(SyncRunEntity).update({ id: run.id }, { directoryWrites: writes });
+    return writes;
   }
 }
 
-/** A list in batches of `size`, each made by `make`. */
-function batches<T>(list: readonly T[], size: number, make: (slice: T[]) => Batch): Batch[] {
-  const out: Batch[] = [];
-  for (let i = 0; i < list.length; i += size) out.push(make(list.slice(i, i + size)));
-  return out;
-}
-
-/** The plan as stored with the run: counts, and the first 200 entries of each list (what was created while reading first). */
-export function summarizePlan(plan: SyncPlan, created?: ImportCounts): Record<string, unknown> {
-  const cap = <T>(list: T[], before: T[] = [], beforeTotal = 0) => ({ total: beforeTotal + list.length, items: [...before, ...list.slice(0, 200)].slice(0, 200) });
-  const withoutProperties = ({ properties: _p, ...u }: SyncPlan['create'][number]) => u;
+/** The plan as stored with the run: counts, and the first 200 entries of each list. */
+export function summarizePlan(plan: SyncPlan): Record<string, unknown> {
+  const cap = <T>(list: T[]) => ({ total: list.length, items: list.slice(0, 200) });
   return {
-    create: { total: (created?.users ?? 0) + plan.create.length, items: [...(created?.sample ?? []), ...plan.create.slice(0, 200)].slice(0, 200).map(withoutProperties) },
+    create: cap(plan.create.map(({ properties: _p, ...u }) => u)),
     update: cap(plan.update.map((u) => ({ id: u.id, username: u.username, changes: u.changes }))),
     enable: cap(plan.enable),
     disable: cap(plan.disable),
     delete: cap(plan.delete),
-    groupsToCreate: cap(plan.groupsToCreate, created?.groups, created?.groups.length),
-    addMemberships: { ...cap(plan.addMemberships), total: plan.addMemberships.length + (created?.memberships ?? 0) },
+    groupsToCreate: cap(plan.groupsToCreate),
+    addMemberships: cap(plan.addMemberships),
     removeMemberships: cap(plan.removeMemberships),
-    seatsDelta: plan.seatsDelta + (created?.active ?? 0),
+    seatsDelta: plan.seatsDelta,
   };
 }
