@@ -9,7 +9,7 @@ import { OutboxEventEntity } from './outbox-event.entity';
 /** Committed rows held in memory for publishing at most; past this the relay reads them back. */
 const QUEUE_MAX = 20_000;
 const PER_FLUSH = 500;
-/** How long an id the table gave is remembered, so a late `committed` of the same row is not published again. */
+/** How long an id the table gave is remembered, so the same row queued by `committed` is not published again. */
 const SEEN_MS = 60_000;
 
 /**
@@ -35,7 +35,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
   private behind = true;
   /** The interval asks for a read of the table (rows of other instances, or of a failure not seen here). */
   private tableDue = true;
-  /** Ids the table gave while rows were being queued, with when: dropped from what `committed` queues. */
+  /** Ids the table gave while this instance queues its own, with when: such a row is not published again from the queue. */
   private readonly fromTable = new Map<string, number>();
 
   constructor(
@@ -50,8 +50,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
 
   /** Rows this instance has just committed: published from memory (soon, in commit order). */
   committed(rows: OutboxEventEntity[]): void {
-    const fresh = this.fromTable.size ? rows.filter((r) => !this.fromTable.delete(r.id)) : rows;
-    if (!this.behind && this.queued.length + fresh.length <= QUEUE_MAX) this.queued.push(...fresh);
+    if (!this.behind && this.queued.length + rows.length <= QUEUE_MAX) this.queued.push(...rows);
     else this.behind = true;
     this.kick();
   }
@@ -110,6 +109,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
       let rows: OutboxEventEntity[];
       if (this.queued.length) {
         rows = this.queued.splice(0, PER_FLUSH);
+        if (this.fromTable.size) rows = rows.filter((r) => !this.fromTable.delete(r.id));
       } else if (this.behind || this.tableDue) {
         const catchingUp = this.behind;
         rows = await this.outbox.find({ where: { publishedAt: IsNull() }, order: { createdAt: 'ASC' }, take: PER_FLUSH });
@@ -119,7 +119,10 @@ export class OutboxRelay implements OnApplicationBootstrap {
       } else {
         return;
       }
-      if (rows.length === 0) return;
+      if (rows.length === 0) {
+        if (this.queued.length) continue;
+        return;
+      }
       try {
         const js = await this.nats.jetstream();
         await Promise.all(rows.map((r) => js.publish(r.subject, r.payload, { msgID: r.id })));
@@ -132,13 +135,10 @@ export class OutboxRelay implements OnApplicationBootstrap {
     }
   }
 
-  /** Rows the table gave while this instance queues its own: not queued again, nor published twice. */
+  /** Rows the table gave while this instance queues its own (read back before or after `committed`): remembered, so the queue skips them. */
   private seenInTable(rows: OutboxEventEntity[]): void {
     const now = Date.now();
     for (const [id, at] of this.fromTable) if (now - at > SEEN_MS) this.fromTable.delete(id);
-    if (rows.length === 0) return;
-    const ids = new Set(rows.map((r) => r.id));
-    this.queued = this.queued.filter((r) => !ids.has(r.id));
-    for (const id of ids) this.fromTable.set(id, now);
+    for (const r of rows) this.fromTable.set(r.id, now);
   }
 }
