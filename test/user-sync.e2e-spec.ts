@@ -301,4 +301,26 @@ describe('User Sync from the real Keycloak', () => {
     }
     expect((await api('POST', '/api/v1/connectors/kc/sync?mode=sometimes')).status).toBe(400);
   });
+
+  it('joins the members of a Keycloak group to a local group of the same name once, and leaves the local group to its admin', async () => {
+    // An admin made the group by hand (source `local`) before Keycloak got one of the same name.
+    const local = await fetch(`${stack.services.directory.url}/api/v1/groups`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `${root}/Shared` }),
+    });
+    expect(local.status).toBe(201);
+    groupIds.shared = (await kc.groups.createChildGroup({ id: groupIds.root }, { name: 'shared' })).id;
+    await kc.users.addToGroup({ id: ids.u1, groupId: groupIds.shared });
+    expect(await syncNow()).toMatchObject({ status: 'applied', counts: { groupsCreated: 0, membershipsAdded: 1 } });
+    expect((await directoryUsers()).find((u) => u.username === name('u1'))).toMatchObject({ groups: `${root}/Shared,${root}/team-a` });
+    // Already a member: the next run has nothing to do.
+    const again = await syncNow();
+    expect(again).toMatchObject({ status: 'applied', directoryWrites: 0 });
+    expect(Object.values(again.counts).every((n) => n === 0)).toBe(true);
+    // Out of the Keycloak group: the local group is not the connector's to leave.
+    await kc.users.delFromGroup({ id: ids.u1, groupId: groupIds.shared });
+    expect(await syncNow()).toMatchObject({ status: 'applied', directoryWrites: 0, counts: { membershipsRemoved: 0 } });
+    expect((await directoryUsers()).find((u) => u.username === name('u1'))).toMatchObject({ groups: `${root}/Shared,${root}/team-a` });
+  });
 });

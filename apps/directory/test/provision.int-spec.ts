@@ -121,22 +121,26 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     expect(await provision({ ...req, properties: { department: 'platform' }, displayName: 'Frank F.' })).toMatchObject({ status: 'disabled' });
   });
 
-  it("pages a source's users for User Sync with their own groups and properties only, whatever lies between them", async () => {
+  it("pages a source's users for User Sync with their own groups and properties, whatever lies between them, and their other sources' groups apart", async () => {
     // Two sources, their users interleaved by id (random UUIDs), each with a group of its source and a property.
     for (let i = 0; i < 12; i++) {
       const source = i % 2 ? 'kc-odd' : 'kc-even';
       const r = await provision(alice({ source, externalId: `${source}-${i}`, username: `paged-${i}`, email: null, groups: [`grp-${source}`], properties: { n: `paged-${i}` } }));
       expect(r.status).toBe('provisioned');
     }
-    const seen: { username: string; groups: string[]; properties: Record<string, string> }[] = [];
+    // paged-4 of kc-even also belongs to kc-odd's group (joined by name): that one is not kc-even's to manage.
+    const oddGroup = await db.getRepository(GroupEntity).findOneByOrFail({ nameLower: 'grp-kc-odd' });
+    const paged4 = await db.getRepository(UserEntity).findOneByOrFail({ usernameLower: 'paged-4' });
+    await db.getRepository(MembershipEntity).insert({ userId: paged4.id, groupId: oddGroup.id, createdAt: new Date() });
+    const seen: { username: string; groups: string[]; otherGroups: string[]; properties: Record<string, string> }[] = [];
     let cursor: string | undefined;
     do {
       const page = DirectoryRpc.syncState.reply.parse(await firstValueFrom(client.send(DirectoryRpc.syncState.subject, { source: 'kc-even', cursor, limit: 2 })));
-      seen.push(...page.users.map(({ username, groups, properties }) => ({ username, groups, properties })));
+      seen.push(...page.users.map(({ username, groups, otherGroups, properties }) => ({ username, groups, otherGroups, properties })));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(seen.map((u) => u.username).sort()).toEqual(['paged-0', 'paged-10', 'paged-2', 'paged-4', 'paged-6', 'paged-8']);
-    for (const u of seen) expect(u).toEqual({ username: u.username, groups: ['grp-kc-even'], properties: { n: u.username } });
+    for (const u of seen) expect(u).toEqual({ username: u.username, groups: ['grp-kc-even'], otherGroups: u.username === 'paged-4' ? ['grp-kc-odd'] : [], properties: { n: u.username } });
   });
 
   it("answers a changes run with just the users it names, and the source's active-user count", async () => {

@@ -60,6 +60,17 @@ describe('computeSyncPlan', () => {
     expect(plan.removeMemberships).toEqual([{ externalId: 'a', group: 'eng/backend' }]);
   });
 
+  it("joins a group of another source once, by name in any case, and never leaves it", () => {
+    const idp = snapshot([kc('a'), kc('b')], [['g1', '/jira-users', ['a', 'b']]]);
+    const existing = new Set(['jira-users']);
+    // a is already in the local group "Jira-Users"; b is not yet.
+    const directory = [dir('a', { otherGroups: ['Jira-Users'] }), dir('b')];
+    expect(computeSyncPlan(idp, directory, existing, opts).addMemberships).toEqual([{ externalId: 'b', group: 'jira-users' }]);
+    // Out of the IdP group: the other source's group is not this connector's to leave.
+    const left = computeSyncPlan(snapshot([kc('a')]), [dir('a', { otherGroups: ['Jira-Users'] })], existing, { ...opts, stripGroupsOfVanished: true });
+    expect(isEmptyPlan(left)).toBe(true);
+  });
+
   it('disables users gone from the IdP or disabled there, and re-enables returning ones', () => {
     const plan = computeSyncPlan(snapshot([kc('a', { enabled: false }), kc('c')]), [dir('a'), dir('b'), dir('c', { active: false })], new Set(), opts);
     expect(plan.disable).toEqual([

@@ -38,6 +38,11 @@ export interface DirectoryUserState {
   active: boolean;
   /** Names of the groups this connector manages that the user belongs to. */
   groups: string[];
+  /**
+   * Names of the user's groups that another source owns (local groups, another connector's or
+   * IdP's): a plan joins such a group once when the IdP names it, never again and never leaves it.
+   */
+  otherGroups?: string[];
   properties: Record<string, string>;
 }
 
@@ -238,8 +243,9 @@ export class SyncPlanner {
 
     const strip = !u.enabled && opts.stripGroupsOfVanished && opts.vanished !== 'keep';
     const target = strip ? [] : (this.groupsOf.get(u.id) ?? []);
+    const joinedElsewhere = new Set(current.otherGroups?.map((g) => g.toLowerCase()));
     for (const g of target) {
-      if (!current.groups.includes(g)) plan.addMemberships.push({ externalId: u.id, group: g });
+      if (!current.groups.includes(g) && !joinedElsewhere.has(g.toLowerCase())) plan.addMemberships.push({ externalId: u.id, group: g });
       this.usedGroups.add(g);
     }
     for (const g of current.groups) if (!target.includes(g)) plan.removeMemberships.push({ externalId: u.id, group: g });

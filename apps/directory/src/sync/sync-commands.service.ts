@@ -40,6 +40,7 @@ export class SyncCommandsService {
           take: req.limit,
         });
     const groups = new Map<string, string[]>(users.map((u) => [u.id, []]));
+    const otherGroups = new Map<string, string[]>(users.map((u) => [u.id, []]));
     // Prototype-less, so a property named like `__proto__` is kept as data.
     const props = new Map<string, Record<string, string>>(users.map((u) => [u.id, Object.create(null) as Record<string, string>]));
     if (users.length) {
@@ -50,15 +51,16 @@ export class SyncCommandsService {
       // a page at 100k instead of 6.) Rows of other sources' users inside the range are dropped.
       // Named users are scattered, so they are read by id.
       const userIds = req.externalIds ? In(users.map((u) => u.id)) : Between(users[0].id, users[users.length - 1].id);
-      const [memberships, sourceGroups, properties] = await Promise.all([
+      // Groups of other sources are named apart: the plan joins them but never leaves them.
+      const [memberships, allGroups, properties] = await Promise.all([
         this.db.getRepository(MembershipEntity).find({ select: { userId: true, groupId: true }, where: { userId: userIds } }),
-        this.db.getRepository(GroupEntity).find({ select: { id: true, name: true }, where: { source: req.source } }),
+        this.db.getRepository(GroupEntity).find({ select: { id: true, name: true, source: true } }),
         this.db.getRepository(UserPropertyEntity).findBy({ userId: userIds }),
       ]);
-      const groupName = new Map(sourceGroups.map((g) => [g.id, g.name]));
+      const groupById = new Map(allGroups.map((g) => [g.id, g]));
       for (const m of memberships) {
-        const name = groupName.get(m.groupId);
-        if (name !== undefined) groups.get(m.userId)?.push(name);
+        const g = groupById.get(m.groupId);
+        if (g) (g.source === req.source ? groups : otherGroups).get(m.userId)?.push(g.name);
       }
       for (const p of properties) {
         const own = props.get(p.userId);
@@ -68,7 +70,7 @@ export class SyncCommandsService {
     const groupNames = req.cursor ? undefined : (await this.db.getRepository(GroupEntity).find({ select: { nameLower: true } })).map((g) => g.nameLower);
     const activeUsers = req.externalIds ? await this.db.getRepository(UserEntity).countBy({ source: req.source, active: true }) : undefined;
     return {
-      users: users.map((u) => ({ ...userSnapshot(u), id: u.id, groups: groups.get(u.id)!.sort(), properties: props.get(u.id)! })),
+      users: users.map((u) => ({ ...userSnapshot(u), id: u.id, groups: groups.get(u.id)!.sort(), otherGroups: otherGroups.get(u.id)!.sort(), properties: props.get(u.id)! })),
       groupNames,
       activeUsers,
       nextCursor: !req.externalIds && users.length === req.limit ? users[users.length - 1].id : null,

@@ -80,7 +80,10 @@ export const DirectoryRpc = {
           email: z.string().nullable(),
           displayName: z.string().nullable(),
           active: z.boolean(),
+          /** Names of the user's groups of this source. */
           groups: z.array(z.string()),
+          /** Names of the user's groups of other sources (local, other IdPs): joined, never left by this source. */
+          otherGroups: z.array(z.string()).default([]),
           properties: z.record(z.string(), z.string()),
         }),
       ),
