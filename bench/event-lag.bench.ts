@@ -1,7 +1,7 @@
 import { connect, JSONCodec } from 'nats';
 import { createEvent, UserAuthenticatedV1 } from '@bridgekeeper/contracts';
 import { createTestDatabase, freePort, Stack, startNats, waitFor } from '@bridgekeeper/testing';
-import { percentile, printTable, saveResult } from './lib/harness';
+import { saveServiceOutput, serviceNodeArgs, percentile, printTable, saveResult } from './lib/harness';
 
 /**
  * Event lag: `user.authenticated` published on JetStream → provisioning (JIT update through the
@@ -11,7 +11,9 @@ import { percentile, printTable, saveResult } from './lib/harness';
 export async function eventLagBench(opts: { rate: number; seconds: number; users: number }) {
   const nats = await startNats();
   const pg = await createTestDatabase('bk_bench');
-  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() } });
+  const prof = serviceNodeArgs();
+  const ports = { auth: await freePort(), directory: await freePort(), provisioning: await freePort() };
+  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports, extraEnv: { directory: prof, provisioning: prof } });
   const nc = await connect({ servers: nats.url });
   const codec = JSONCodec<{ data: { authEventId: string } }>();
   try {
@@ -68,6 +70,7 @@ export async function eventLagBench(opts: { rate: number; seconds: number; users
   } finally {
     await nc.close();
     await stack.stop();
+    saveServiceOutput('event-lag', stack);
     await pg.drop();
     await nats.stop();
   }

@@ -6,7 +6,7 @@ import { inflateRawSync } from 'node:zlib';
 import { Client } from 'pg';
 import { generateSigningKeyPair } from '@bridgekeeper/saml';
 import { createAdminToken, createTestDatabase, freePort, Stack, startNats, toBase64 } from '@bridgekeeper/testing';
-import { peakRssMiB, printTable, saveResult } from './lib/harness';
+import { saveServiceOutput, serviceNodeArgs, peakRssMiB, printTable, saveResult } from './lib/harness';
 import { keycloakShapedResponse } from './lib/keycloak-response';
 
 const IDP = 'http://localhost:8080/realms/bridgekeeper';
@@ -33,7 +33,7 @@ export async function loginPathBench(opts: { users: number; steady: { rates: num
   const pg = await createTestDatabase('bk_bench');
   const ports = { auth: await freePort(), directory: await freePort(), provisioning: await freePort() };
   const base = `http://localhost:${ports.auth}`;
-  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports, extraEnv: { auth: { ADMIN_RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn' }, directory: { LOG_LEVEL: 'warn' }, provisioning: { LOG_LEVEL: 'warn' } } });
+  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports, extraEnv: { auth: { ...serviceNodeArgs(), ADMIN_RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn' }, directory: { LOG_LEVEL: 'warn' }, provisioning: { LOG_LEVEL: 'warn' } } });
   const work = mkdtempSync(join(tmpdir(), 'bk-bench-'));
   try {
     await stack.start();
@@ -112,6 +112,7 @@ export async function loginPathBench(opts: { users: number; steady: { rates: num
     saveResult('login-path', { users: opts.users, runs, phases: splits, authPeakRssMiB: rss, loginsVsRawNodeSaml: vsRaw });
   } finally {
     await stack.stop();
+    saveServiceOutput('login-path', stack);
     await pg.drop();
     await nats.stop();
   }

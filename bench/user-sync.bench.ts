@@ -1,7 +1,7 @@
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { Client } from 'pg';
 import { createAdminToken, createTestDatabase, freePort, saveAdminEventsFor, Stack, startNats, waitFor } from '@bridgekeeper/testing';
-import { cpuReading, cpuUsed, peakRssMiB, printTable, saveResult } from './lib/harness';
+import { saveServiceOutput, serviceNodeArgs, cpuReading, cpuUsed, peakRssMiB, printTable, saveResult } from './lib/harness';
 
 const KEYCLOAK = process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:8080';
 /** A realm per size, so the 10k and the 100k realms are both kept (seeding 100k takes a while). */
@@ -32,8 +32,7 @@ export async function userSyncBench(size: SyncSize) {
 
   const nats = await startNats();
   const pg = await createTestDatabase('bk_bench');
-  // BENCH_CPU_PROF=<dir>: V8 CPU profiles of directory and provisioning, written when the bench stops them.
-  const prof: Record<string, string> = process.env.BENCH_CPU_PROF ? { NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : {};
+  const prof = serviceNodeArgs();
   // A Keycloak just started or just seeded can take longer than the default 15 s for its first
   // 10,000-user page (seen at 100k); the bench times runs, it does not test that limit.
   const provisioningEnv = { ...prof, PROVISIONING_KEYCLOAK_TIMEOUT_MS: '120000' };
@@ -100,6 +99,7 @@ export async function userSyncBench(size: SyncSize) {
   } finally {
     await sql.end().catch(() => undefined);
     await stack.stop();
+    saveServiceOutput('user-sync', stack);
     await pg.drop();
     await nats.stop();
   }

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { Stack } from '@bridgekeeper/testing';
 
 /** What the machine is, printed and saved with every figure. */
 export function machine() {
@@ -112,6 +113,27 @@ export function cpuReading(who: Record<string, number | string | undefined>): Cp
  */
 export function cpuUsed(before: CpuReading, after: CpuReading): Record<string, number> {
   return Object.fromEntries(Object.entries(after).map(([label, pids]) => [label, [...pids].reduce((sum, [pid, s]) => sum + s - (before[label]?.get(pid) ?? 0), 0)]));
+}
+
+/**
+ * Node flags for the services a bench starts: BENCH_CPU_PROF=<dir> writes V8 CPU profiles (when
+ * the bench stops them), BENCH_NODE_ARGS adds any others (e.g. `--trace-gc`).
+ */
+export function serviceNodeArgs(): Record<string, string> {
+  const args = [process.env.BENCH_CPU_PROF ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` : '', process.env.BENCH_NODE_ARGS ?? ''].filter(Boolean).join(' ');
+  return args ? { NODE_ARGS: args } : {};
+}
+
+/** With BENCH_NODE_ARGS, what each service printed (e.g. its GC trace), under bench/results/. */
+export function saveServiceOutput(bench: string, stack: Stack): void {
+  if (!process.env.BENCH_NODE_ARGS) return;
+  mkdirSync(resultsDir, { recursive: true });
+  for (const s of Object.values(stack.services)) {
+    if (!s.output) continue; // not started by this bench
+    const file = join(resultsDir, `${bench}-${s.name}.log`);
+    writeFileSync(file, s.output);
+    console.log(`  ${s.name}'s output: ${file}`);
+  }
 }
 
 export function printTable(title: string, rows: Record<string, unknown>[]): void {
