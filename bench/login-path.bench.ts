@@ -6,7 +6,7 @@ import { inflateRawSync } from 'node:zlib';
 import { Client } from 'pg';
 import { generateSigningKeyPair } from '@bridgekeeper/saml';
 import { createAdminToken, createTestDatabase, freePort, Stack, startNats, toBase64 } from '@bridgekeeper/testing';
-import { saveServiceOutput, serviceNodeArgs, peakRssMiB, printTable, saveResult } from './lib/harness';
+import { cpuReading, cpuUsed, saveServiceOutput, serviceNodeArgs, peakRssMiB, printTable, saveResult } from './lib/harness';
 import { keycloakShapedResponse } from './lib/keycloak-response';
 
 const IDP = 'http://localhost:8080/realms/bridgekeeper';
@@ -85,16 +85,21 @@ export async function loginPathBench(opts: { users: number; steady: { rates: num
       [`as fast as it goes (${opts.burst.connections} connections)`, opts.burst.logins, opts.burst.connections, 0],
     ];
     const splits: Record<string, unknown>[] = [];
+    // Each login's CPU, process by process (the load generator's own is left out): what bounds
+    // how many logins two cores can take.
+    const cpu = () => cpuReading({ auth: stack.services.auth.pid, provisioning: stack.services.provisioning.pid, directory: stack.services.directory.pid, postgres: 'postgres', nats: nats.pid });
     for (const [name, count, connections, rate] of plan) {
       const bodies = await batch(count);
       await loopLagMaxMs(); // a scrape resets the histogram: the next one covers this run only
       const since = new Date();
+      const cpuBefore = cpu();
       const r = load([...bodies], connections, rate);
+      const cpuMs = Object.fromEntries(Object.entries(cpuUsed(cpuBefore, cpu())).map(([who, s]) => [who, Math.round((s * 1000) / Math.max(1, r.requests) * 10) / 10]));
       const until = new Date();
       const lag = await loopLagMaxMs();
       const ok = r.statuses['302'] ?? 0;
-      runs[name] = { ...r, eventLoopMaxDelayMs: lag };
-      rows.push({ run: name, 'logins/s': r.perSecond, 'ok (302)': ok, failed: r.requests - ok, 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, 'max ms': r.latency.max, 'loop max delay ms': lag });
+      runs[name] = { ...r, eventLoopMaxDelayMs: lag, cpuMsPerLogin: cpuMs };
+      rows.push({ run: name, 'logins/s': r.perSecond, 'ok (302)': ok, failed: r.requests - ok, 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, 'max ms': r.latency.max, 'loop max delay ms': lag, 'CPU ms per login: auth / provisioning / directory / postgres / nats': Object.values(cpuMs).join(' / ') });
       splits.push({ run: name, ...(await traceSplit(pg.url, since, until)), 'HTTP, as measured p50 / p99': `${r.latency.p50} / ${r.latency.p99}` });
     }
     const rss = peakRssMiB(stack.services.auth.pid!);
