@@ -4,3 +4,4 @@ export * from './nats-connection.service';
 export * from './event-bus.service';
 export * from './nats.health';
 export * from './messaging.module';
+export * from './shared-inbox-nats.client';

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { ClientNats } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { firstValueFrom, timeout } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { natsRequestClient } from '@bridgekeeper/messaging';
 import { verifyPassword, writeAudit } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { LoginError } from '../login/login-error';
@@ -21,14 +22,14 @@ const MAX_ATTEMPTS = 5;
 export class BreakGlassService implements OnApplicationShutdown {
   private readonly logger = new Logger(BreakGlassService.name);
   private readonly attempts = new Map<string, number[]>();
-  private readonly directory: ClientProxy;
+  private readonly directory: ClientNats;
 
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     @InjectDataSource() private readonly db: DataSource,
     private readonly sessions: SessionService,
   ) {
-    this.directory = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: config.nats.url.split(','), name: 'auth-break-glass' } });
+    this.directory = natsRequestClient({ servers: config.nats.url.split(','), name: 'auth-break-glass' });
   }
 
   get enabled(): boolean {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { natsRequestClient } from '@bridgekeeper/messaging';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
 import { DIRECTORY_NATS, DirectoryClient } from './directory.client';
 
@@ -9,7 +9,7 @@ import { DIRECTORY_NATS, DirectoryClient } from './directory.client';
       provide: DIRECTORY_NATS,
       inject: [PROVISIONING_CONFIG],
       useFactory: (config: ProvisioningConfig) =>
-        ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: config.nats.url.split(','), name: 'provisioning-directory-client' } }),
+        natsRequestClient({ servers: config.nats.url.split(','), name: 'provisioning-directory-client' }),
     },
     DirectoryClient,
   ],

@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { ClientNats } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { natsRequestClient } from '@bridgekeeper/messaging';
 import { AdminPrincipal, parseAdminToken } from './admin-token';
 import { TokenVerifier } from './token-verifier';
 
@@ -13,12 +14,12 @@ export const ADMIN_TOKEN_NATS_URL = Symbol('ADMIN_TOKEN_NATS_URL');
  */
 @Injectable()
 export class RemoteTokenVerifier extends TokenVerifier implements OnApplicationShutdown {
-  private readonly client: ClientProxy;
+  private readonly client: ClientNats;
   private readonly cache = new Map<string, { principal: AdminPrincipal; until: number }>();
 
   constructor(@Inject(ADMIN_TOKEN_NATS_URL) natsUrl: string) {
     super();
-    this.client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: natsUrl.split(','), name: 'admin-token-verifier' } });
+    this.client = natsRequestClient({ servers: natsUrl.split(','), name: 'admin-token-verifier' });
   }
 
   async verify(token: string): Promise<AdminPrincipal | null> {
