@@ -46,7 +46,9 @@ export class SharedInboxNatsClient extends ClientNats {
       const subscription = connection.subscribe(`${prefix}*`, {
         callback: (err: NatsError | null, msg: Msg) => {
           if (err) {
-            // The subscription itself failed (e.g. a permissions violation): every waiting request learns why.
+            // The subscription itself failed (e.g. a permissions violation) and is closed: every
+            // waiting request learns why, and the next request subscribes afresh.
+            if (this.inbox?.subscription === subscription) this.inbox = null;
             for (const handler of this.pending.values()) void handler(err, msg);
             return;
           }
