@@ -243,9 +243,9 @@ export class SyncPlanner {
 
     const strip = !u.enabled && opts.stripGroupsOfVanished && opts.vanished !== 'keep';
     const target = strip ? [] : (this.groupsOf.get(u.id) ?? []);
-    const joinedElsewhere = new Set(current.otherGroups?.map((g) => g.toLowerCase()));
+    const joinedElsewhere = current.otherGroups?.length ? new Set(current.otherGroups.map((g) => g.toLowerCase())) : null;
     for (const g of target) {
-      if (!current.groups.includes(g) && !joinedElsewhere.has(g.toLowerCase())) plan.addMemberships.push({ externalId: u.id, group: g });
+      if (!current.groups.includes(g) && !joinedElsewhere?.has(g.toLowerCase())) plan.addMemberships.push({ externalId: u.id, group: g });
       this.usedGroups.add(g);
     }
     for (const g of current.groups) if (!target.includes(g)) plan.removeMemberships.push({ externalId: u.id, group: g });

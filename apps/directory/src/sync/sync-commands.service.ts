@@ -41,6 +41,8 @@ export class SyncCommandsService {
         });
     const groups = new Map<string, string[]>(users.map((u) => [u.id, []]));
     const otherGroups = new Map<string, string[]>(users.map((u) => [u.id, []]));
+    /** Every group (a page's memberships name any of them); on the first page also the names the plan checks against. */
+    let allGroups: GroupEntity[] | undefined;
     // Prototype-less, so a property named like `__proto__` is kept as data.
     const props = new Map<string, Record<string, string>>(users.map((u) => [u.id, Object.create(null) as Record<string, string>]));
     if (users.length) {
@@ -52,12 +54,13 @@ export class SyncCommandsService {
       // Named users are scattered, so they are read by id.
       const userIds = req.externalIds ? In(users.map((u) => u.id)) : Between(users[0].id, users[users.length - 1].id);
       // Groups of other sources are named apart: the plan joins them but never leaves them.
-      const [memberships, allGroups, properties] = await Promise.all([
+      const [memberships, everyGroup, properties] = await Promise.all([
         this.db.getRepository(MembershipEntity).find({ select: { userId: true, groupId: true }, where: { userId: userIds } }),
-        this.db.getRepository(GroupEntity).find({ select: { id: true, name: true, source: true } }),
+        this.db.getRepository(GroupEntity).find({ select: { id: true, name: true, nameLower: true, source: true } }),
         this.db.getRepository(UserPropertyEntity).findBy({ userId: userIds }),
       ]);
-      const groupById = new Map(allGroups.map((g) => [g.id, g]));
+      allGroups = everyGroup;
+      const groupById = new Map(everyGroup.map((g) => [g.id, g]));
       for (const m of memberships) {
         const g = groupById.get(m.groupId);
         if (g) (g.source === req.source ? groups : otherGroups).get(m.userId)?.push(g.name);
@@ -67,7 +70,7 @@ export class SyncCommandsService {
         if (own) own[p.key] = p.value;
       }
     }
-    const groupNames = req.cursor ? undefined : (await this.db.getRepository(GroupEntity).find({ select: { nameLower: true } })).map((g) => g.nameLower);
+    const groupNames = req.cursor ? undefined : (allGroups ?? (await this.db.getRepository(GroupEntity).find({ select: { nameLower: true } }))).map((g) => g.nameLower);
     const activeUsers = req.externalIds ? await this.db.getRepository(UserEntity).countBy({ source: req.source, active: true }) : undefined;
     return {
       users: users.map((u) => ({ ...userSnapshot(u), id: u.id, groups: groups.get(u.id)!.sort(), otherGroups: otherGroups.get(u.id)!.sort(), properties: props.get(u.id)! })),
