@@ -49,8 +49,7 @@ export class EventBus implements OnApplicationShutdown {
     options?: NewEventOptions,
   ): Promise<Envelope<EventData<C>>> {
     const event = createEvent(contract, this.options.service, data, options);
-    const js = await this.nats.jetstream();
-    await js.publish(contract.subject, JSON.stringify(event), { msgID: event.id });
+    await this.nats.publish([{ subject: contract.subject, data: JSON.stringify(event), msgId: event.id }]);
     return event;
   }
 
@@ -177,12 +176,13 @@ export class EventBus implements OnApplicationShutdown {
     const id = (raw as { id?: string } | undefined)?.id ?? `seq-${msg.seq}`;
     this.logger.error(`${contract.subject} ${id} moved to the dead letters after ${deliveries} tries: ${error}`);
     try {
-      const js = await this.nats.jetstream();
-      await js.publish(
-        deadLetterSubject(contract.subject, durable),
-        JSON.stringify({ consumer: durable, subject: contract.subject, deliveries, error, failedAt: new Date().toISOString(), event: raw }),
-        { msgID: `dead-letter:${durable}:${id}` },
-      );
+      await this.nats.publish([
+        {
+          subject: deadLetterSubject(contract.subject, durable),
+          data: JSON.stringify({ consumer: durable, subject: contract.subject, deliveries, error, failedAt: new Date().toISOString(), event: raw }),
+          msgId: `dead-letter:${durable}:${id}`,
+        },
+      ]);
       msg.term();
     } catch (err) {
       this.logger.error(`could not dead-letter ${id}: ${(err as Error).message}; it will be redelivered`);

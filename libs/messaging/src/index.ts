@@ -5,3 +5,4 @@ export * from './event-bus.service';
 export * from './nats.health';
 export * from './messaging.module';
 export * from './shared-inbox-nats.client';
+export * from './stream-publisher';

@@ -10,6 +10,7 @@ import {
 } from 'nats';
 import { STREAMS } from '@bridgekeeper/contracts';
 import { DEFAULTS, MESSAGING_OPTIONS, MessagingOptions } from './messaging.options';
+import { StreamAck, StreamMessage, StreamPublisher } from './stream-publisher';
 
 /** One NATS connection per service, with the JetStream streams ensured at start. */
 @Injectable()
@@ -17,6 +18,7 @@ export class NatsConnectionService implements OnApplicationShutdown {
   private readonly logger = new Logger(NatsConnectionService.name);
   private connection?: NatsConnection;
   private ready?: Promise<NatsConnection>;
+  private publisher?: StreamPublisher;
 
   constructor(@Inject(MESSAGING_OPTIONS) readonly options: MessagingOptions) {}
 
@@ -31,6 +33,13 @@ export class NatsConnectionService implements OnApplicationShutdown {
 
   async jetstream(): Promise<JetStreamClient> {
     return (await this.nc()).jetstream();
+  }
+
+  /** Publishes to JetStream and waits for the streams to acknowledge every message (see StreamPublisher). */
+  async publish(messages: readonly StreamMessage[]): Promise<StreamAck[]> {
+    const nc = await this.nc();
+    this.publisher ??= new StreamPublisher(nc);
+    return this.publisher.publish(messages);
   }
 
   async manager(): Promise<JetStreamManager> {

@@ -124,8 +124,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
         return;
       }
       try {
-        const js = await this.nats.jetstream();
-        await Promise.all(rows.map((r) => js.publish(r.subject, r.payload, { msgID: r.id })));
+        await this.nats.publish(rows.map((r) => ({ subject: r.subject, data: r.payload, msgId: r.id })));
         await this.outbox.update({ id: In(rows.map((r) => r.id)) }, { publishedAt: new Date() });
       } catch (err) {
         this.queued = [];
