@@ -4,6 +4,7 @@ import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import { connect, JSONCodec } from 'nats';
 import { Client } from 'pg';
 import { createEvent, SyncRequestedV1 } from '@bridgekeeper/contracts';
+import { KeycloakConnector } from '@bridgekeeper/keycloak';
 import { createTestDatabase, freePort, saveAdminEventsFor, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
 import { KEYCLOAK, keycloakAdmin, launchChromium } from './support/keycloak';
 import { createAdminToken, Stack } from './support/stack';
@@ -154,6 +155,17 @@ describe('User Sync from the real Keycloak', () => {
     const again = await syncNow();
     expect(again).toMatchObject({ status: 'applied', directoryWrites: 0 });
     expect(Object.values(again.counts).every((n) => n === 0)).toBe(true);
+  });
+
+  it('reads users with their attributes in pages that follow Keycloak\'s pace, every user once', async () => {
+    const connection = { baseUrl: KEYCLOAK, realm: 'bridgekeeper', clientId: 'bridgekeeper-sync', clientSecret: 'dev-only-sync-secret-change-me' };
+    // Pages of two: full representations read page after page (nextFullUserPage), against one brief page of all.
+    const paged = await new KeycloakConnector({ ...connection, userPageSize: 2 }).snapshot({ attributes: ['department'] });
+    const whole = await new KeycloakConnector(connection).snapshot();
+    const idsOf = (users: { id: string }[]) => users.map((u) => u.id).sort();
+    expect(paged.users.length).toBeGreaterThan(4);
+    expect(idsOf(paged.users)).toEqual(idsOf(whole.users));
+    expect(paged.users.find((u) => u.id === ids.u1)).toMatchObject({ username: name('u1'), attributes: { department: ['R&D'] } });
   });
 
   it('follows changes in Keycloak: profile, attributes, group moves, disabled and deleted users', async () => {

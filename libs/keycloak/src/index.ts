@@ -1,2 +1,3 @@
 export * from './keycloak-connector';
 export * from './change-feed';
+export * from './user-pages';

@@ -2,6 +2,7 @@ import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import { decodeJwt } from 'jose';
 import type { IdpGroup, IdpSnapshot, IdpUser } from '@bridgekeeper/provisioning-model';
 import { ChangeFeed, ChangeVerdict, USER_CHANGE_EVENT_TYPES } from './change-feed';
+import { FIRST_FULL_USER_PAGE, nextFullUserPage } from './user-pages';
 
 export interface KeycloakConnection {
   baseUrl: string;
@@ -82,11 +83,15 @@ export class KeycloakConnector {
     };
     // Keycloak pages users by offset only, and each request has a large fixed cost: pages of
     // 10,000, read one after another (several at once overload a small Keycloak: requests time
-    // out and the run is held); a user seen twice (offsets shifted) counts once.
+    // out and the run is held); a user seen twice (offsets shifted) counts once. Full
+    // representations (attributes wanted) start smaller and grow with Keycloak's pace, so a
+    // Keycloak with cold caches does not exceed the time limit (nextFullUserPage).
     const readUsers = async () => {
       const byId = new Map<string, IdpUser>();
-      for (let first = 0; ; first += this.userPageSize) {
-        const page = await this.call('listing users', () => this.kc.users.find({ first, max: this.userPageSize, briefRepresentation: !withAttributes }));
+      let size = withAttributes ? Math.min(FIRST_FULL_USER_PAGE, this.userPageSize) : this.userPageSize;
+      for (let first = 0; ; ) {
+        const started = Date.now();
+        const page = await this.call('listing users', () => this.kc.users.find({ first, max: size, briefRepresentation: !withAttributes }));
         for (const u of page) {
           if (!u.id) continue;
           const user = toIdpUser(u, opts.attributes);
@@ -94,7 +99,9 @@ export class KeycloakConnector {
           byId.set(user.id, user);
         }
         opts.onProgress?.('users', byId.size);
-        if (page.length < this.userPageSize) break;
+        if (page.length < size) break;
+        first += size;
+        if (withAttributes) size = nextFullUserPage(size, Date.now() - started, this.timeoutMs, this.userPageSize);
       }
       return [...byId.values()];
     };
