@@ -75,7 +75,7 @@ export async function userSyncBench(size: SyncSize) {
     // applied; the next run starts once they are all out, so that it is timed on its own (a
     // re-run an hour later does not share the machine with the publishing) — and the time the
     // publishing took after the run is a figure of its own.
-    const unpublished = async () => (await sql.query(`SELECT count(*)::int AS n FROM directory.outbox_events WHERE published_at IS NULL`)).rows[0].n as number;
+    const unpublished = async () => (await sql.query(`SELECT count(*)::int AS n FROM directory.outbox_batches WHERE published_at IS NULL`)).rows[0].n as number;
     const drained = async (row: Record<string, unknown>) => {
       const started = Date.now();
       await waitFor('the directory events to be published', async () => (await unpublished()) === 0, 60 * 60_000, 500);

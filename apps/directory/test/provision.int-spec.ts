@@ -15,7 +15,7 @@ import { AuditEntryEntity } from '@bridgekeeper/platform';
 import { loadDirectoryConfig } from '../src/config/directory.config';
 import { GroupEntity } from '../src/groups/group.entity';
 import { MembershipEntity } from '../src/groups/membership.entity';
-import { OutboxEventEntity } from '../src/outbox/outbox-event.entity';
+import { outboxBatch, OutboxBatchEntity, outboxRow } from '../src/outbox/outbox-batch.entity';
 import { OutboxRelay } from '../src/outbox/outbox.relay';
 import { UserEntity } from '../src/users/user.entity';
 
@@ -68,7 +68,7 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
   it('ran the migrations into its own schema', async () => {
     if (engine === 'postgres') {
       const rows = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'directory' ORDER BY 1`);
-      expect(rows.map((r: { table_name: string }) => r.table_name)).toEqual(['api_tokens', 'audit_log', 'groups', 'memberships', 'migrations', 'outbox_events', 'user_properties', 'users']);
+      expect(rows.map((r: { table_name: string }) => r.table_name)).toEqual(['api_tokens', 'audit_log', 'groups', 'memberships', 'migrations', 'outbox_batches', 'user_properties', 'users']);
     } else {
       expect(await db.getRepository(UserEntity).count()).toBe(0);
     }
@@ -97,7 +97,7 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     const id = first.user.id;
     const users = db.getRepository(UserEntity);
     const auditRows = () => db.getRepository(AuditEntryEntity).countBy({ targetId: Like(`${id}%`) });
-    const outboxRows = () => db.getRepository(OutboxEventEntity).count();
+    const outboxRows = () => db.getRepository(OutboxBatchEntity).count();
     const [audit0, outbox0, login0] = [await auditRows(), await outboxRows(), (await users.findOneByOrFail({ id })).lastLoginAt!];
     await new Promise((r) => setTimeout(r, 5));
 
@@ -160,10 +160,10 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
   it('deletes published events once past the retention, and never one still to publish', async () => {
     const relay = app.get(OutboxRelay);
     await relay.drain();
-    const outbox = db.getRepository(OutboxEventEntity);
+    const outbox = db.getRepository(OutboxBatchEntity);
     const now = new Date('2026-11-29T12:00:00Z');
     const hoursAgo = (h: number) => new Date(now.getTime() - h * 3600_000);
-    const row = (id: string, createdAt: Date, publishedAt: Date | null) => ({ id, subject: 'directory.user.updated', payload: '{}', createdAt, publishedAt });
+    const row = (id: string, createdAt: Date, publishedAt: Date | null) => ({ ...outboxRow([{ msgId: id, subject: 'directory.user.updated', data: '{}' }], createdAt), publishedAt });
     await outbox.insert([row('prune-old', hoursAgo(30), hoursAgo(25)), row('prune-recent', hoursAgo(30), hoursAgo(23)), row('prune-unpublished', hoursAgo(30), null)]);
     expect(await relay.prune(now)).toBeGreaterThanOrEqual(1);
     const left = (await outbox.findBy({ id: Like('prune-%') })).map((r) => r.id).sort();
@@ -174,18 +174,18 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
   it('publishes what it committed from memory; after a failed publish, the table first, so older events still go first', async () => {
     const relay = app.get(OutboxRelay);
     await relay.drain();
-    const outbox = db.getRepository(OutboxEventEntity);
+    const outbox = db.getRepository(OutboxBatchEntity);
     const t0 = Date.now();
-    const row = (at: number, subject = 'directory.user.updated') => outbox.create({ id: crypto.randomUUID(), subject, payload: '{}', createdAt: new Date(t0 + at), publishedAt: null });
-    const commit = async (r: OutboxEventEntity) => {
+    const row = (at: number, subject = 'directory.user.updated') => outboxRow([{ msgId: crypto.randomUUID(), subject, data: '{}' }], new Date(t0 + at));
+    const commit = async (r: OutboxBatchEntity) => {
       await outbox.insert(r);
-      relay.committed([r]);
+      relay.committed([outboxBatch(r)]);
     };
     // No stream takes this subject: its publish fails, and stays failing until the row is fixed.
     const older = row(0, 'bk-test.no-stream');
     await commit(older);
     await expect(relay.drain()).rejects.toThrow();
-    await outbox.update({ id: older.id }, { subject: 'directory.user.updated' });
+    await outbox.update({ id: older.id }, { events: older.events.replace('bk-test.no-stream', 'directory.user.updated') });
     const middle = row(1);
     await commit(middle);
     const newer = row(2);
@@ -211,21 +211,56 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
   it('publishes a row once when the table gives it back before the commit reports it (plain subscribers see it once)', async () => {
     const relay = app.get(OutboxRelay);
     await relay.drain();
-    const outbox = db.getRepository(OutboxEventEntity);
+    const outbox = db.getRepository(OutboxBatchEntity);
     const nc = await app.get(NatsConnectionService).nc();
     const seen: string[] = [];
     const sub = nc.subscribe('directory.user.updated', { callback: (_e, m) => seen.push(m.headers?.get('Nats-Msg-Id') ?? '') });
-    const r = outbox.create({ id: crypto.randomUUID(), subject: 'directory.user.updated', payload: '{}', createdAt: new Date(), publishedAt: null });
+    const r = outboxRow([{ msgId: crypto.randomUUID(), subject: 'directory.user.updated', data: '{}' }], new Date());
     await outbox.insert(r);
     relay.tick(); // the interval's read of the table comes first, between the commit and committed()
     await relay.drain();
-    relay.committed([r]);
+    relay.committed([outboxBatch(r)]);
     await relay.drain();
     await nc.flush();
     sub.unsubscribe();
     expect(seen.filter((id) => id === r.id)).toEqual([r.id]);
     expect((await outbox.findOneByOrFail({ id: r.id })).publishedAt).not.toBeNull();
     await outbox.delete({ id: r.id });
+  });
+
+  it("writes one outbox row per transaction and publishes each of its events on its own subject, under its own id, in order", async () => {
+    const relay = app.get(OutboxRelay);
+    await relay.drain();
+    const nc = await app.get(NatsConnectionService).nc();
+    const seen: { subject: string; msgId: string; id: string; targetId: string }[] = [];
+    const sub = nc.subscribe('directory.>', {
+      callback: (_e, m) => {
+        const event = JSON.parse(Buffer.from(m.data).toString('utf8'));
+        seen.push({ subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id') ?? '', id: event.id, targetId: event.data.targetId });
+      },
+    });
+    const outbox = db.getRepository(OutboxBatchEntity);
+    const rowsBefore = await outbox.count();
+    const reply = await provision(alice({ externalId: 'kc-batch', username: 'batch.user', email: 'batch@example.com', groups: ['batch-a', 'batch-b'], properties: { department: 'batching' } }));
+    if (reply.status !== 'provisioned') throw new Error(JSON.stringify(reply));
+    await relay.drain();
+    await nc.flush();
+    sub.unsubscribe();
+    expect(await outbox.count()).toBe(rowsBefore + 1);
+    const mine = seen.filter((e) => e.targetId === reply.user.id || e.targetId.startsWith(`${reply.user.id}:`) || e.subject === 'directory.group.created');
+    expect(mine.map((e) => e.subject)).toEqual([
+      'directory.user.created',
+      'directory.group.created',
+      'directory.group.created',
+      'directory.membership.added',
+      'directory.membership.added',
+      'directory.property.changed',
+    ]);
+    expect(mine.every((e) => e.msgId === e.id)).toBe(true);
+    expect(new Set(mine.map((e) => e.id)).size).toBe(mine.length);
+    const row = await outbox.findOneByOrFail({ id: mine[0].id });
+    expect(row.publishedAt).not.toBeNull();
+    expect(outboxBatch(row).messages.map((m) => m.msgId)).toEqual(mine.map((e) => e.id));
   });
 
   it('never removes memberships of local groups', async () => {

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { OutboxEventEntity } from '../outbox/outbox-event.entity';
+import { OutboxBatchEntity } from '../outbox/outbox-batch.entity';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { AuditEntryEntity } from '@bridgekeeper/platform';
 import { AuditController } from '@bridgekeeper/platform';
@@ -9,7 +9,7 @@ import { ChangeLog } from './change-log.service';
 /** The change log (audit rows + outbox events) every directory feature writes through. */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([AuditEntryEntity, OutboxEventEntity])],
+  imports: [TypeOrmModule.forFeature([AuditEntryEntity, OutboxBatchEntity])],
   controllers: [AuditController],
   providers: [ChangeLog, OutboxRelay],
   exports: [ChangeLog, OutboxRelay],

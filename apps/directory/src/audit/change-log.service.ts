@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { createEvent, directoryEventFor } from '@bridgekeeper/contracts';
-import { insertMany, runInTransaction, writeAudit } from '@bridgekeeper/platform';
-import { OutboxEventEntity } from '../outbox/outbox-event.entity';
+import { StreamMessage } from '@bridgekeeper/messaging';
+import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
+import { OutboxBatch, OutboxBatchEntity, outboxRow } from '../outbox/outbox-batch.entity';
 import { OutboxRelay } from '../outbox/outbox.relay';
 
 export type TargetType = 'user' | 'group' | 'membership' | 'property' | 'token';
@@ -31,24 +32,26 @@ export class ChangeLog {
   ) {}
 
   async run<T>(work: (em: EntityManager, changes: Change[]) => Promise<T>): Promise<T> {
-    let events: OutboxEventEntity[] = [];
+    let batch: OutboxBatch | undefined;
     const result = await runInTransaction(this.db, async (em) => {
       const changes: Change[] = [];
       const out = await work(em, changes);
-      events = await this.write(em, changes);
+      batch = await this.write(em, changes);
       return out;
     });
     // Committed: the relay publishes these from memory. Nothing written, nothing to publish.
-    if (events.length) this.relay.committed(events);
+    if (batch) this.relay.committed([batch]);
     return result;
   }
 
-  private async write(em: EntityManager, changes: Change[]): Promise<OutboxEventEntity[]> {
-    if (changes.length === 0) return [];
+  /** The audit rows, one per change, and the transaction's events, one outbox row for them all. */
+  private async write(em: EntityManager, changes: Change[]): Promise<OutboxBatch | undefined> {
+    if (changes.length === 0) return undefined;
     const at = new Date();
-    const events = changes.flatMap((c) => {
+    const messages: StreamMessage[] = [];
+    for (const c of changes) {
       const contract = c.targetType === 'token' ? undefined : directoryEventFor(c.action);
-      if (!contract) return [];
+      if (!contract) continue;
       const event = createEvent(contract, 'directory', {
         targetType: c.targetType as 'user',
         targetId: c.targetId,
@@ -56,10 +59,12 @@ export class ChangeLog {
         before: (c.before ?? null) as Record<string, unknown> | null,
         after: (c.after ?? null) as Record<string, unknown> | null,
       });
-      return [em.create(OutboxEventEntity, { id: event.id, subject: contract.subject, payload: JSON.stringify(event), createdAt: at, publishedAt: null })];
-    });
+      messages.push({ subject: contract.subject, data: JSON.stringify(event), msgId: event.id });
+    }
     await writeAudit(em, changes, at);
-    await insertMany(em, OutboxEventEntity, events);
-    return events;
+    if (messages.length === 0) return undefined;
+    const row = outboxRow(messages, at);
+    await em.insert(OutboxBatchEntity, row);
+    return { id: row.id, messages };
   }
 }

@@ -4,20 +4,24 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, IsNull, LessThan, Repository } from 'typeorm';
 import { NatsConnectionService } from '@bridgekeeper/messaging';
 import { DIRECTORY_CONFIG, DirectoryConfig } from '../config/directory.config';
-import { OutboxEventEntity } from './outbox-event.entity';
+import { OutboxBatch, outboxBatch, OutboxBatchEntity } from './outbox-batch.entity';
 
-/** Committed rows held in memory for publishing at most; past this the relay reads them back. */
+/** Committed events held in memory for publishing at most; past this the relay reads them back. */
 const QUEUE_MAX = 20_000;
+/** Events published at once (their batches are marked published together). */
 const PER_FLUSH = 500;
+/** Batches read from the table at once. */
+const ROWS_PER_READ = 100;
 /** How long an id the table gave is remembered, so the same row queued by `committed` is not published again. */
 const SEEN_MS = 60_000;
 
 /**
- * Publishes outbox rows to JetStream (the row id is the Nats-Msg-Id, so a row published twice
- * by two instances is stored once) and marks them published. Rows this instance has just
- * committed are published from memory, in commit order, without reading them back; the table is
+ * Publishes the outbox's batches to JetStream, each event under its own id as the Nats-Msg-Id (so
+ * an event published twice, by two instances or after a failure, is stored once), and marks the
+ * batches published. Batches this instance has just committed are published from memory, in
+ * commit order, without reading them back; the table is
  * read for the rest — at start, after a failure (until it is caught up, so that older rows still
- * go first), past `QUEUE_MAX` queued rows, and on an interval, so events written while NATS was
+ * go first), past `QUEUE_MAX` queued events, and on an interval, so events written while NATS was
  * away, or by an instance that stopped, go out. A row the table gives that is also queued (read
  * back between its commit and `committed`) is published once: plain NATS subscribers, unlike
  * JetStream, would see it twice. Published rows are deleted after the retention
@@ -29,8 +33,9 @@ export class OutboxRelay implements OnApplicationBootstrap {
   private readonly logger = new Logger(OutboxRelay.name);
   private running?: Promise<void>;
   private again = false;
-  /** Committed rows not yet published, oldest first. */
-  private queued: OutboxEventEntity[] = [];
+  /** Committed batches not yet published, oldest first, and how many events they hold. */
+  private queued: OutboxBatch[] = [];
+  private queuedEvents = 0;
   /** The table may hold unpublished rows older than what would be queued: read it until it is empty. */
   private behind = true;
   /** The interval asks for a read of the table (rows of other instances, or of a failure not seen here). */
@@ -39,7 +44,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
   private readonly fromTable = new Map<string, number>();
 
   constructor(
-    @InjectRepository(OutboxEventEntity) private readonly outbox: Repository<OutboxEventEntity>,
+    @InjectRepository(OutboxBatchEntity) private readonly outbox: Repository<OutboxBatchEntity>,
     private readonly nats: NatsConnectionService,
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
   ) {}
@@ -48,10 +53,15 @@ export class OutboxRelay implements OnApplicationBootstrap {
     this.kick();
   }
 
-  /** Rows this instance has just committed: published from memory (soon, in commit order). */
-  committed(rows: OutboxEventEntity[]): void {
-    if (!this.behind && this.queued.length + rows.length <= QUEUE_MAX) this.queued.push(...rows);
-    else this.behind = true;
+  /** Batches this instance has just committed: published from memory (soon, in commit order). */
+  committed(batches: OutboxBatch[]): void {
+    const events = batches.reduce((n, b) => n + b.messages.length, 0);
+    if (!this.behind && this.queuedEvents + events <= QUEUE_MAX) {
+      this.queued.push(...batches);
+      this.queuedEvents += events;
+    } else {
+      this.behind = true;
+    }
     this.kick();
   }
 
@@ -83,7 +93,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
     void this.prune().catch((err) => this.logger.warn(`pruning published directory events failed, will retry: ${(err as Error).message}`));
   }
 
-  /** Deletes events published before the retention, 10,000 rows a statement; how many went. */
+  /** Deletes batches published before the retention, 10,000 rows a statement; how many went. */
   async prune(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.outbox.retentionMs);
     let deleted = 0;
@@ -106,36 +116,48 @@ export class OutboxRelay implements OnApplicationBootstrap {
   /** The queue first, then the table when behind or due, until it has nothing left; a failure leaves the rest to the table. */
   private async flush(): Promise<void> {
     for (;;) {
-      let rows: OutboxEventEntity[];
+      let batches: OutboxBatch[];
       if (this.queued.length) {
-        rows = this.queued.splice(0, PER_FLUSH);
-        if (this.fromTable.size) rows = rows.filter((r) => !this.fromTable.delete(r.id));
+        batches = this.takeQueued();
+        if (this.fromTable.size) batches = batches.filter((b) => !this.fromTable.delete(b.id));
       } else if (this.behind || this.tableDue) {
         const catchingUp = this.behind;
-        rows = await this.outbox.find({ where: { publishedAt: IsNull() }, order: { createdAt: 'ASC' }, take: PER_FLUSH });
-        this.tableDue = rows.length === PER_FLUSH;
+        const rows = await this.outbox.find({ where: { publishedAt: IsNull() }, order: { createdAt: 'ASC' }, take: ROWS_PER_READ });
+        this.tableDue = rows.length === ROWS_PER_READ;
         if (rows.length === 0) this.behind = false;
         if (!catchingUp) this.seenInTable(rows);
+        batches = rows.map(outboxBatch);
       } else {
         return;
       }
-      if (rows.length === 0) {
+      if (batches.length === 0) {
         if (this.queued.length) continue;
         return;
       }
       try {
-        await this.nats.publish(rows.map((r) => ({ subject: r.subject, data: r.payload, msgId: r.id })));
-        await this.outbox.update({ id: In(rows.map((r) => r.id)) }, { publishedAt: new Date() });
+        const messages = batches.flatMap((b) => b.messages);
+        for (let i = 0; i < messages.length; i += PER_FLUSH) await this.nats.publish(messages.slice(i, i + PER_FLUSH));
+        await this.outbox.update({ id: In(batches.map((b) => b.id)) }, { publishedAt: new Date() });
       } catch (err) {
         this.queued = [];
+        this.queuedEvents = 0;
         this.behind = true;
         throw err;
       }
     }
   }
 
+  /** Queued batches, oldest first, up to PER_FLUSH events (at least one batch). */
+  private takeQueued(): OutboxBatch[] {
+    let events = 0;
+    let n = 0;
+    while (n < this.queued.length && (n === 0 || events + this.queued[n].messages.length <= PER_FLUSH)) events += this.queued[n++].messages.length;
+    this.queuedEvents -= events;
+    return this.queued.splice(0, n);
+  }
+
   /** Rows the table gave while this instance queues its own (read back before or after `committed`): remembered, so the queue skips them. */
-  private seenInTable(rows: OutboxEventEntity[]): void {
+  private seenInTable(rows: OutboxBatchEntity[]): void {
     const now = Date.now();
     for (const [id, at] of this.fromTable) if (now - at > SEEN_MS) this.fromTable.delete(id);
     for (const r of rows) this.fromTable.set(r.id, now);
