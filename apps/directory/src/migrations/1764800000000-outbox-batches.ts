@@ -25,7 +25,7 @@ export class OutboxBatches1764800000000 implements MigrationInterface {
     await qr.createIndex('outbox_batches', new TableIndex({ name: 'ix_outbox_batches_pending', columnNames: ['created_at'], where: 'published_at IS NULL' }));
     await qr.query(
       `INSERT INTO outbox_batches (id, events, created_at, published_at)
-       SELECT id, '[{"id":"' || id || '","subject":"' || subject || '","event":' || payload || '}]', created_at, published_at
+       SELECT id, id || ' ' || subject || ' ' || payload, created_at, published_at
          FROM outbox_events WHERE published_at IS NULL`,
     );
     await qr.dropTable('outbox_events');

@@ -13,7 +13,11 @@ export class OutboxBatchEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 
-  /** JSON: `[{ id, subject, event }, …]`, in the order of the changes. */
+  /**
+   * One line per event, in the order of the changes: `<id> <subject> <event JSON>` (neither the id
+   * nor the subject holds a space, and JSON text no line break), so reading a batch back is a split,
+   * not a parse and a serialization of every event.
+   */
   @Column({ type: 'text' })
   events: string;
 
@@ -30,14 +34,22 @@ export interface OutboxBatch {
   messages: StreamMessage[];
 }
 
-/** The row that holds these events (each `data` is the event's JSON). */
+/** The row that holds these events (each `data` is the event's JSON, as `JSON.stringify` writes it). */
 export function outboxRow(messages: readonly StreamMessage[], createdAt: Date): OutboxBatchEntity {
-  const events = messages.map((m) => `{"id":${JSON.stringify(m.msgId)},"subject":${JSON.stringify(m.subject)},"event":${m.data as string}}`);
-  return { id: messages[0].msgId, events: `[${events.join(',')}]`, createdAt, publishedAt: null };
+  const lines = messages.map((m) => {
+    const data = m.data as string;
+    if (/[\s]/.test(m.msgId) || /[\s]/.test(m.subject) || data.includes('\n')) throw new Error(`an outbox event cannot hold white space in its id or subject, nor a line break in its JSON: ${m.msgId} ${m.subject}`);
+    return `${m.msgId} ${m.subject} ${data}`;
+  });
+  return { id: messages[0].msgId, events: lines.join('\n'), createdAt, publishedAt: null };
 }
 
 /** The events a row holds, as they were written. */
 export function outboxBatch(row: Pick<OutboxBatchEntity, 'id' | 'events'>): OutboxBatch {
-  const events = JSON.parse(row.events) as { id: string; subject: string; event: unknown }[];
-  return { id: row.id, messages: events.map((e) => ({ subject: e.subject, data: JSON.stringify(e.event), msgId: e.id })) };
+  const messages = row.events.split('\n').map((line) => {
+    const i = line.indexOf(' ');
+    const j = line.indexOf(' ', i + 1);
+    return { msgId: line.slice(0, i), subject: line.slice(i + 1, j), data: line.slice(j + 1) };
+  });
+  return { id: row.id, messages };
 }
