@@ -2,9 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { createEvent, directoryEventFor } from '@bridgekeeper/contracts';
-import { StreamMessage } from '@bridgekeeper/messaging';
 import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
-import { OutboxBatch, OutboxBatchEntity, outboxRow } from '../outbox/outbox-batch.entity';
+import { OutboxBatch, OutboxBatchEntity, OutboxMessage, outboxRow } from '../outbox/outbox-batch.entity';
 import { OutboxRelay } from '../outbox/outbox.relay';
 
 export type TargetType = 'user' | 'group' | 'membership' | 'property' | 'token';
@@ -48,7 +47,7 @@ export class ChangeLog {
   private async write(em: EntityManager, changes: Change[]): Promise<OutboxBatch | undefined> {
     if (changes.length === 0) return undefined;
     const at = new Date();
-    const messages: StreamMessage[] = [];
+    const messages: OutboxMessage[] = [];
     for (const c of changes) {
       const contract = c.targetType === 'token' ? undefined : directoryEventFor(c.action);
       if (!contract) continue;

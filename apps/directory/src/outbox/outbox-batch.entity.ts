@@ -28,16 +28,19 @@ export class OutboxBatchEntity {
   publishedAt: Date | null;
 }
 
+/** An event as it is published: its JSON text, subject and id. */
+export type OutboxMessage = StreamMessage & { data: string };
+
 /** A committed batch on its way to JetStream: its row's id and its events as they are published. */
 export interface OutboxBatch {
   id: string;
-  messages: StreamMessage[];
+  messages: OutboxMessage[];
 }
 
 /** The row that holds these events (each `data` is the event's JSON, as `JSON.stringify` writes it). */
-export function outboxRow(messages: readonly StreamMessage[], createdAt: Date): OutboxBatchEntity {
+export function outboxRow(messages: readonly OutboxMessage[], createdAt: Date): OutboxBatchEntity {
   const lines = messages.map((m) => {
-    const data = m.data as string;
+    const data = m.data;
     if (/[\s]/.test(m.msgId) || /[\s]/.test(m.subject) || data.includes('\n')) throw new Error(`an outbox event cannot hold white space in its id or subject, nor a line break in its JSON: ${m.msgId} ${m.subject}`);
     return `${m.msgId} ${m.subject} ${data}`;
   });
