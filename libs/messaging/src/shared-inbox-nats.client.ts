@@ -1,5 +1,6 @@
 import { ClientNats, NatsOptions, ReadPacket, WritePacket } from '@nestjs/microservices';
-import { createInbox, Msg, NatsConnection, NatsError, Subscription } from 'nats';
+import { Msg, NatsConnection } from 'nats';
+import { ReplyInbox } from './reply-inbox';
 
 type ReplyHandler = (error: Error | undefined, msg: Msg) => Promise<unknown>;
 
@@ -13,18 +14,25 @@ type ReplyHandler = (error: Error | undefined, msg: Msg) => Promise<unknown>;
  */
 export class SharedInboxNatsClient extends ClientNats {
   private readonly pending = new Map<string, ReplyHandler>();
-  private inbox: { connection: NatsConnection; prefix: string; subscription: Subscription } | null = null;
-  private nextToken = 0;
+  private readonly replies = new ReplyInbox(
+    (token, msg) => void this.pending.get(token)?.(undefined, msg),
+    // Every waiting request learns why the shared subscription failed.
+    (err, msg) => {
+      for (const handler of this.pending.values()) void handler(err, msg);
+    },
+    this.options?.inboxPrefix,
+  );
 
   protected override publish(partialPacket: ReadPacket, callback: (packet: WritePacket) => unknown): () => void {
     try {
-      const { prefix } = this.sharedInbox();
+      const connection = this.natsClient as NatsConnection | null;
+      if (!connection) throw new Error('Not initialized. Please call the "connect" method first.');
+      const reply = this.replies.next(connection);
       const packet = this.assignPacketId(partialPacket);
       const serialized = this.serializer.serialize(packet);
-      const token = (this.nextToken++).toString(36);
-      this.pending.set(token, this.createSubscriptionHandler(packet, callback) as ReplyHandler);
-      (this.natsClient as NatsConnection).publish(this.normalizePattern(partialPacket.pattern), serialized.data, { reply: `${prefix}${token}`, headers: this.mergeHeaders(serialized.headers) });
-      return () => this.pending.delete(token);
+      this.pending.set(reply.token, this.createSubscriptionHandler(packet, callback) as ReplyHandler);
+      connection.publish(this.normalizePattern(partialPacket.pattern), serialized.data, { reply: reply.subject, headers: this.mergeHeaders(serialized.headers) });
+      return () => this.pending.delete(reply.token);
     } catch (err) {
       callback({ err });
       return () => undefined;
@@ -32,32 +40,9 @@ export class SharedInboxNatsClient extends ClientNats {
   }
 
   override async close(): Promise<void> {
-    this.inbox = null;
+    this.replies.reset();
     this.pending.clear();
     await super.close();
-  }
-
-  /** The one reply subscription, on the current connection (a new one after close and connect). */
-  private sharedInbox() {
-    const connection = this.natsClient as NatsConnection | null;
-    if (!connection) throw new Error('Not initialized. Please call the "connect" method first.');
-    if (this.inbox?.connection !== connection) {
-      const prefix = `${createInbox(this.options?.inboxPrefix)}.`;
-      const subscription = connection.subscribe(`${prefix}*`, {
-        callback: (err: NatsError | null, msg: Msg) => {
-          if (err) {
-            // The subscription itself failed (e.g. a permissions violation) and is closed: every
-            // waiting request learns why, and the next request subscribes afresh.
-            if (this.inbox?.subscription === subscription) this.inbox = null;
-            for (const handler of this.pending.values()) void handler(err, msg);
-            return;
-          }
-          void this.pending.get(msg.subject.slice(prefix.length))?.(undefined, msg);
-        },
-      });
-      this.inbox = { connection, prefix, subscription };
-    }
-    return this.inbox;
   }
 }
 

@@ -1,4 +1,5 @@
-import { createInbox, headers, Msg, NatsConnection, NatsError, Subscription } from 'nats';
+import { headers, Msg, NatsConnection } from 'nats';
+import { ReplyInbox } from './reply-inbox';
 
 export interface StreamMessage {
   subject: string;
@@ -27,8 +28,11 @@ type Waiter = { subject: string; resolve: (ack: StreamAck) => void; reject: (err
  */
 export class StreamPublisher {
   private readonly waiting = new Map<string, Waiter>();
-  private inbox: { prefix: string; subscription: Subscription } | null = null;
-  private nextToken = 0;
+  private readonly replies = new ReplyInbox(
+    (token, msg) => this.answer(token, msg),
+    // Every waiting publish learns why the shared subscription failed.
+    (err) => this.fail([...this.waiting.keys()], () => err),
+  );
 
   constructor(
     private readonly connection: NatsConnection,
@@ -42,49 +46,29 @@ export class StreamPublisher {
    */
   publish(messages: readonly StreamMessage[]): Promise<StreamAck[]> {
     if (messages.length === 0) return Promise.resolve([]);
-    const tokens: string[] = [];
-    const acks = messages.map((m) => new Promise<StreamAck>((resolve, reject) => {
-      const token = (this.nextToken++).toString(36);
-      tokens.push(token);
-      this.waiting.set(token, { subject: m.subject, resolve, reject });
-    }));
+    let replies: { token: string; subject: string }[];
+    try {
+      replies = messages.map(() => this.replies.next(this.connection));
+    } catch (err) {
+      return Promise.reject(err as Error); // no reply subscription (a closed connection): nothing was sent
+    }
+    const tokens = replies.map((r) => r.token);
+    const acks = messages.map((m, i) => new Promise<StreamAck>((resolve, reject) => this.waiting.set(tokens[i], { subject: m.subject, resolve, reject })));
     const all = Promise.all(acks);
     const timer = setTimeout(() => this.fail(tokens, (subject) => new Error(`JetStream did not acknowledge ${subject} within ${this.timeoutMs} ms`)), this.timeoutMs);
     const settled = () => clearTimeout(timer);
     all.then(settled, settled);
     try {
-      const { prefix } = this.sharedInbox();
       messages.forEach((m, i) => {
         const h = headers();
         h.set('Nats-Msg-Id', m.msgId);
-        this.connection.publish(m.subject, m.data, { headers: h, reply: `${prefix}${tokens[i]}` });
+        this.connection.publish(m.subject, m.data, { headers: h, reply: replies[i].subject });
       });
     } catch (err) {
       // Closed or draining connection, bad subject: nothing more will be acknowledged.
       this.fail(tokens, () => err as Error);
     }
     return all;
-  }
-
-  /** The one reply subscription (again after it failed). */
-  private sharedInbox() {
-    if (!this.inbox) {
-      const prefix = `${createInbox()}.`;
-      const subscription = this.connection.subscribe(`${prefix}*`, {
-        callback: (err: NatsError | null, msg: Msg) => {
-          if (err) {
-            // The subscription is closed (e.g. a permissions violation): every waiting publish
-            // learns why, and the next publish subscribes afresh.
-            if (this.inbox?.subscription === subscription) this.inbox = null;
-            this.fail([...this.waiting.keys()], () => err);
-            return;
-          }
-          this.answer(msg.subject.slice(prefix.length), msg);
-        },
-      });
-      this.inbox = { prefix, subscription };
-    }
-    return this.inbox;
   }
 
   private answer(token: string, msg: Msg): void {
