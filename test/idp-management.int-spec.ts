@@ -2,6 +2,7 @@ import { verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { hashPassword } from '@bridgekeeper/platform';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
 import { createAdminToken, Stack } from './support/stack';
@@ -121,6 +122,30 @@ describe('IdP management', () => {
     const unknown = await call('GET', '/login?login_hint=ann@elsewhere.example.com', undefined, null);
     expect(unknown.body).toContain('No sign-in is set up for elsewhere.example.com');
     expect((await call('GET', '/login?idp=manual', undefined, null)).status).toBe(404);
+  });
+
+  it("traces a login's start with its request, and a refused start with the reason", async () => {
+    const sql = new Client({ connectionString: pg.url });
+    await sql.connect();
+    const rows = async (query: string, params: unknown[]) => (await sql.query(query, params)).rows;
+    const started = await call('GET', '/login?idp=corp&returnTo=/session', undefined, null);
+    expect(started.status).toBe(302);
+    const relayState = new URL(started.headers.get('location')!).searchParams.get('RelayState');
+    const [state] = await rows(`SELECT trace_id, request_id, return_to FROM auth.login_states WHERE relay_state = $1`, [relayState]);
+    expect(state).toMatchObject({ return_to: '/session', request_id: expect.stringMatching(/^_/) });
+    const trace = await call('GET', `/api/v1/login-traces/${state.trace_id}`);
+    expect(trace.body).toMatchObject({ idp: 'corp', protocol: 'saml', status: 'started', completedAt: null });
+    expect(trace.body.steps.map((s: { step: string }) => s.step)).toEqual(['login.started', 'saml.authn-request']);
+    expect(trace.body.messages.request).toContain(`ID="${state.request_id}"`);
+
+    const refused = await call('GET', `/login?idp=corp&returnTo=${encodeURIComponent('https://evil.example.com/')}`, undefined, null);
+    expect(refused.status).toBe(400);
+    const traceId = /id="trace-id">([^<]+)</.exec(refused.body)![1];
+    const failed = await call('GET', `/api/v1/login-traces/${traceId}`);
+    expect(failed.body).toMatchObject({ status: 'failed', reasonCode: 'return_to_refused', reason: expect.stringContaining('evil.example.com') });
+    expect(failed.body.steps.map((s: { step: string }) => s.step)).toEqual(['login.started', 'failed']);
+    expect(await rows(`SELECT 1 FROM auth.login_states WHERE trace_id = $1`, [traceId])).toEqual([]);
+    await sql.end();
   });
 
   it('audits every change', async () => {

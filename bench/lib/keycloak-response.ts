@@ -11,8 +11,10 @@ export const KEYCLOAK_ATTRIBUTES: Record<string, string[]> = {
 
 /**
  * A response shaped like Keycloak's (about 9 KB): Response and Assertion both signed with RSA-2048
- * / SHA-256, exclusive c14n, each signature carrying the X.509 certificate in KeyInfo.
+ * / SHA-256, exclusive c14n, each signature carrying the X.509 certificate in KeyInfo. A named
+ * user gets their own address, as in a Keycloak realm (which refuses duplicate emails by default).
  */
 export function keycloakShapedResponse(o: { keys: TestIdpKeys; idpEntityId: string; spEntityId: string; acsUrl: string; inResponseTo?: string; nameId?: string }): string {
-  return buildSignedResponse({ ...o, attributes: KEYCLOAK_ATTRIBUTES, signAssertion: true, signResponse: true });
+  const attributes = o.nameId ? { ...KEYCLOAK_ATTRIBUTES, email: [`${o.nameId}@example.com`] } : KEYCLOAK_ATTRIBUTES;
+  return buildSignedResponse({ ...o, attributes, signAssertion: true, signResponse: true });
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Column, DataSource, Entity, Like, MigrationInterface, PrimaryColumn, QueryRunner, Table } from 'typeorm';
 import { createTestDatabase, TestDatabase } from '@bridgekeeper/testing';
-import { databaseOptions, insertMany, portableTypes, runInTransaction } from './database';
+import { databaseOptions, insertMany, portableTypes, runInTransaction, writeTogether } from './database';
 
 @Entity({ name: 'bulk_rows' })
 class BulkRow {
@@ -108,5 +108,64 @@ describe.each(['postgres', 'sqlite'] as const)('insertMany on %s', (engine) => {
     if (engine === 'postgres') await expect(attempt).rejects.toThrow(/every row must name active/);
     else await expect(attempt).rejects.toThrow();
     expect(await ds.getRepository(BulkRow).countBy({ id: 'partial-1' })).toBe(0);
+  });
+});
+
+describe.each(['postgres', 'sqlite'] as const)('writeTogether on %s', (engine) => {
+  let pg: TestDatabase | undefined;
+  let dataDir: string;
+  let ds: DataSource;
+  const rows = () => ds.getRepository(BulkRow);
+  const row = (id: string, code: string) => ({ id, createdAt: new Date('2026-11-29T10:00:00.000Z'), payload: { note: '$1 and $2 stay text' }, active: true, code });
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'bk-together-'));
+    pg = engine === 'postgres' ? await createTestDatabase() : undefined;
+    ds = new DataSource(await databaseOptions({ service: 'together', url: pg?.url, dataDir, entities: [BulkRow], migrations: [CreateBulkRows1700000000000] }));
+    await ds.initialize();
+  });
+
+  beforeEach(async () => {
+    await rows().clear();
+    await rows().insert([row('kept', 'k'), row('changed', 'before'), row('dropped', 'd')]);
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await pg?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('lands an INSERT of several rows, an UPDATE and a DELETE together, each with its own parameters', async () => {
+    const query = jest.spyOn(ds, 'query');
+    await writeTogether(ds, (em) => [
+      em.createQueryBuilder().update(BulkRow).set({ code: 'after', payload: { n: 2 } }).where({ id: 'changed' }),
+      em.createQueryBuilder().delete().from(BulkRow).where({ id: 'dropped' }),
+      em.createQueryBuilder().insert().into(BulkRow).values([row('new-1', 'n1'), row('new-2', 'n2')]).updateEntity(false),
+    ]);
+    // PostgreSQL: one statement, one round trip (no BEGIN, no COMMIT).
+    if (engine === 'postgres') expect(query).toHaveBeenCalledTimes(1);
+    query.mockRestore();
+    const stored = await rows().find({ order: { id: 'ASC' } });
+    expect(stored.map((r) => [r.id, r.code, r.payload])).toEqual([
+      ['changed', 'AFTER', { n: 2 }],
+      ['kept', 'K', { note: '$1 and $2 stay text' }],
+      ['new-1', 'N1', { note: '$1 and $2 stay text' }],
+      ['new-2', 'N2', { note: '$1 and $2 stay text' }],
+    ]);
+  });
+
+  it('lands none of the writes when one fails', async () => {
+    const attempt = writeTogether(ds, (em) => [
+      em.createQueryBuilder().update(BulkRow).set({ code: 'after' }).where({ id: 'changed' }),
+      em.createQueryBuilder().insert().into(BulkRow).values([row('new-1', 'n1'), row('kept', 'again')]).updateEntity(false),
+    ]);
+    await expect(attempt).rejects.toThrow(/unique|duplicate/i);
+    const stored = await rows().find({ order: { id: 'ASC' } });
+    expect(stored.map((r) => [r.id, r.code])).toEqual([
+      ['changed', 'BEFORE'],
+      ['dropped', 'D'],
+      ['kept', 'K'],
+    ]);
   });
 });

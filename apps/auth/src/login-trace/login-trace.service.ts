@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, LessThan, Repository } from 'typeorm';
-import { runInTransaction } from '@bridgekeeper/platform';
+import { PendingWrite, writeTogether } from '@bridgekeeper/platform';
 import { LoginTraceEntity, LoginTraceStep, LoginTraceStepEntity } from './login-trace.entity';
 
 export interface TracePatch {
@@ -27,20 +27,23 @@ const patchColumns = ({ message, ...rest }: TracePatch): Partial<LoginTraceEntit
 
 const stepRow = (step: string, detail?: string): StepRow => ({ step: step.slice(0, 64), detail: detail ?? null, at: new Date() });
 
+type TraceWrite = (id: string, columns: Partial<LoginTraceEntity>, rows: StepRow[], alongside?: (em: EntityManager) => PendingWrite[]) => Promise<void>;
+
 /**
- * The steps of a login that is being completed, kept in memory (each with the time it
- * happened) and written together with its outcome in one transaction: one commit per login
- * instead of one per step. A login cut short by a crash of the service keeps its earlier steps
- * (the start, the request) and shows as started.
+ * A login's trace as it happens: its steps kept in memory (each with the time it happened) and
+ * written with the login's own rows, atomically (on PostgreSQL as one statement), when the
+ * login starts (`save`, with its login state) and when it ends (with its session): one commit
+ * each instead of one per step. A login cut short by a crash of the service keeps what its start
+ * wrote (the request) and shows as started.
  */
 export class PendingTrace {
-  private readonly columns: Partial<LoginTraceEntity> = {};
+  private columns: Partial<LoginTraceEntity> = {};
   private readonly rows: StepRow[] = [];
   private done = false;
 
   constructor(
     readonly id: string,
-    private readonly write: (id: string, columns: Partial<LoginTraceEntity>, rows: StepRow[], alongside?: (em: EntityManager) => Promise<unknown>) => Promise<void>,
+    private readonly write: TraceWrite,
   ) {}
 
   step(step: string, detail?: string, patch: TracePatch = {}): void {
@@ -48,11 +51,21 @@ export class PendingTrace {
     this.rows.push(stepRow(step, detail));
   }
 
-  /** Ends the trace as a success; `alongside` (the session's row) commits in the same transaction. */
-  async succeed<T>(userId: string, detail: string, alongside: (em: EntityManager) => Promise<T>): Promise<T> {
-    let out: T | undefined;
-    await this.end({ status: 'succeeded', userId }, 'succeeded', detail, async (em) => (out = await alongside(em)));
-    return out as T;
+  /** Writes the steps so far, the trace staying started, with the writes `alongside` builds (the login state). */
+  async save(alongside?: (em: EntityManager) => PendingWrite[]): Promise<void> {
+    const [columns, rows] = [this.columns, this.rows.splice(0)];
+    try {
+      await this.write(this.id, columns, rows, alongside);
+      this.columns = {};
+    } catch (err) {
+      this.rows.unshift(...rows);
+      throw err;
+    }
+  }
+
+  /** Ends the trace as a success; the writes `alongside` builds (the session's row) land with it or not at all. */
+  succeed(userId: string, detail: string, alongside: (em: EntityManager) => PendingWrite[]): Promise<void> {
+    return this.end({ status: 'succeeded', userId }, 'succeeded', detail, alongside);
   }
 
   fail(code: string, reason: string): Promise<void> {
@@ -64,13 +77,13 @@ export class PendingTrace {
     return this.done;
   }
 
-  private end(outcome: Partial<LoginTraceEntity>, step: string, detail: string, alongside?: (em: EntityManager) => Promise<unknown>): Promise<void> {
+  private end(outcome: Partial<LoginTraceEntity>, step: string, detail: string, alongside?: (em: EntityManager) => PendingWrite[]): Promise<void> {
     if (this.done) return Promise.resolve();
     this.done = true;
     this.step(step, detail);
     const rows = this.rows.splice(0);
     const written = this.write(this.id, { ...this.columns, ...outcome, completedAt: new Date() }, rows, alongside);
-    // When the work alongside fails, nothing was written: the trace can still end as a failure.
+    // When the writes fail, none landed: the trace can still end as a failure.
     return written.catch((err) => {
       this.done = false;
       this.rows.unshift(...rows.slice(0, -1));
@@ -91,36 +104,22 @@ export class LoginTraceService {
     @InjectRepository(LoginTraceStepEntity) private readonly steps: Repository<LoginTraceStepEntity>,
   ) {}
 
-  /** A login being completed: steps kept until it succeeds or fails (see PendingTrace). */
-  pending(id: string): PendingTrace {
-    return new PendingTrace(id, (traceId, columns, rows, alongside) =>
-      runInTransaction(this.db, async (em) => {
-        await alongside?.(em);
-        await em.update(LoginTraceEntity, { id: traceId }, columns);
-        await em.insert(LoginTraceStepEntity, rows.map((r) => ({ traceId, ...r })));
-      }),
-    );
+  /** A new attempt's trace, in memory until its start is saved or it ends (see PendingTrace). */
+  begin(idp: string, protocol: 'saml' | 'oidc', step: string, detail?: string): PendingTrace {
+    const startedAt = new Date();
+    let stored = false;
+    const trace = new PendingTrace(crypto.randomUUID(), async (id, columns, rows, alongside) => {
+      const row: LoginTraceEntity = { id, idp, protocol, status: 'started', reasonCode: null, reason: null, subject: null, userId: null, requestMessage: null, responseMessage: null, attributes: null, startedAt, completedAt: null, ...columns };
+      await this.writeTrace(stored ? { id, columns } : { row }, rows, alongside);
+      stored = true;
+    });
+    trace.step(step, detail);
+    return trace;
   }
 
-  async start(idp: string, protocol: 'saml' | 'oidc', step: string, detail?: string): Promise<string> {
-    const id = crypto.randomUUID();
-    await this.traces.insert({
-      id,
-      idp,
-      protocol,
-      status: 'started',
-      reasonCode: null,
-      reason: null,
-      subject: null,
-      userId: null,
-      requestMessage: null,
-      responseMessage: null,
-      attributes: null,
-      startedAt: new Date(),
-      completedAt: null,
-    });
-    await this.append(id, step, detail);
-    return id;
+  /** The stored trace of a login being completed: its steps kept until it succeeds or fails (see PendingTrace). */
+  pending(id: string): PendingTrace {
+    return new PendingTrace(id, (traceId, columns, rows, alongside) => this.writeTrace({ id: traceId, columns }, rows, alongside));
   }
 
   async step(id: string, step: string, detail?: string, patch: TracePatch = {}): Promise<void> {
@@ -133,10 +132,6 @@ export class LoginTraceService {
   async purgeOlderThan(days: number): Promise<number> {
     const result = await this.traces.delete({ startedAt: LessThan(new Date(Date.now() - days * 86_400_000)) });
     return result.affected ?? 0;
-  }
-
-  async fail(id: string, code: string, reason: string): Promise<void> {
-    await this.finish(id, { status: 'failed', reasonCode: code, reason: reason.slice(0, 2000) }, 'failed', `${code}: ${reason}`);
   }
 
   find(id: string): Promise<LoginTraceEntity | null> {
@@ -155,9 +150,16 @@ export class LoginTraceService {
     };
   }
 
-  private async finish(id: string, patch: Partial<LoginTraceEntity>, step: string, detail: string): Promise<void> {
-    await this.traces.update({ id }, { ...patch, completedAt: new Date() });
-    await this.append(id, step, detail);
+  /** The trace's row (new, or its changed columns) and its new steps, with the writes `alongside` builds: together or not at all. */
+  private writeTrace(trace: { row: LoginTraceEntity } | { id: string; columns: Partial<LoginTraceEntity> }, rows: StepRow[], alongside?: (em: EntityManager) => PendingWrite[]): Promise<void> {
+    const id = 'row' in trace ? trace.row.id : trace.id;
+    return writeTogether(this.db, (em) => {
+      const writes = alongside?.(em) ?? [];
+      if ('row' in trace) writes.push(em.createQueryBuilder().insert().into(LoginTraceEntity).values(trace.row).updateEntity(false));
+      else if (Object.keys(trace.columns).length) writes.push(em.createQueryBuilder().update(LoginTraceEntity).set(trace.columns).where({ id }));
+      if (rows.length) writes.push(em.createQueryBuilder().insert().into(LoginTraceStepEntity).values(rows.map((r) => ({ traceId: id, ...r }))).updateEntity(false));
+      return writes;
+    });
   }
 
   private async append(traceId: string, step: string, detail?: string): Promise<void> {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Repository } from 'typeorm';
+import { EntityManager, LessThan, Repository } from 'typeorm';
 import { UserAuthenticatedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
-import { safeReturnTo } from '@bridgekeeper/platform';
+import { PendingWrite, safeReturnTo } from '@bridgekeeper/platform';
 import { decodeSamlMessage, redactSamlXml, SamlValidationError, SamlValidationPool } from '@bridgekeeper/saml';
 import { OidcError } from '@bridgekeeper/oidc';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
@@ -72,34 +72,27 @@ export class LoginFlowService {
       }
     }
     const idp = await this.enabledIdp(idpId);
-    const traceId = await this.traces.start(idpId, idp.protocol, 'login.started');
-    if (returnTo === null) {
-      await this.traces.fail(traceId, 'return_to_refused', `returnTo ${String(rawReturnTo).slice(0, 200)} is not an allowed address`);
-      throw new LoginError(400, 'return_to_refused', 'Sign-in refused', 'The address to return to after signing in is not allowed.', traceId);
-    }
-    if (idp.protocol === 'oidc') return this.startOidc(idp, traceId, returnTo, loginHint);
-    let sp;
-    try {
-      sp = await this.idps.serviceProvider(idp);
-    } catch (err) {
-      await this.traces.fail(traceId, 'idp_unavailable', (err as Error).message);
-      throw new LoginError(503, 'idp_unavailable', 'Identity provider unavailable', 'The identity provider cannot be reached right now. Try again in a moment.', traceId);
-    }
-    const relayState = randomBytes(24).toString('base64url');
-    const request = await sp.authnRequest(relayState);
-    await this.states.insert({
-      relayState,
-      idp: idpId,
-      returnTo,
-      traceId,
-      requestId: request.requestId,
-      codeVerifier: null,
-      nonce: null,
-      expiresAt: new Date(Date.now() + this.config.saml.requestTtlMs),
+    const trace = this.traces.begin(idpId, idp.protocol, 'login.started');
+    return this.recorded(trace, async () => {
+      if (returnTo === null) {
+        await trace.fail('return_to_refused', `returnTo ${String(rawReturnTo).slice(0, 200)} is not an allowed address`);
+        throw new LoginError(400, 'return_to_refused', 'Sign-in refused', 'The address to return to after signing in is not allowed.', trace.id);
+      }
+      if (idp.protocol === 'oidc') return this.startOidc(idp, trace, returnTo, loginHint);
+      let sp;
+      try {
+        sp = await this.idps.serviceProvider(idp);
+      } catch (err) {
+        await trace.fail('idp_unavailable', (err as Error).message);
+        throw new LoginError(503, 'idp_unavailable', 'Identity provider unavailable', 'The identity provider cannot be reached right now. Try again in a moment.', trace.id);
+      }
+      const relayState = randomBytes(24).toString('base64url');
+      const request = await sp.authnRequest(relayState);
+      trace.step('saml.authn-request', `binding ${sp.binding}, request ${request.requestId}`, { message: { kind: 'request', text: redactSamlXml(request.xml) } });
+      await trace.save((em) => [this.loginState(em, { relayState, idp: idpId, returnTo, traceId: trace.id, requestId: request.requestId, codeVerifier: null, nonce: null })]);
+      if (request.kind === 'post') return { kind: 'post', idp: idpId, action: request.action, fields: request.fields };
+      return { kind: 'redirect', idp: idpId, url: request.url };
     });
-    await this.traces.step(traceId, 'saml.authn-request', `binding ${sp.binding}, request ${request.requestId}`, { message: { kind: 'request', text: redactSamlXml(request.xml) } });
-    if (request.kind === 'post') return { kind: 'post', idp: idpId, action: request.action, fields: request.fields };
-    return { kind: 'redirect', idp: idpId, url: request.url };
   }
 
   async completeSaml(idpId: string, body: Record<string, unknown>): Promise<LoginDone> {
@@ -107,7 +100,7 @@ export class LoginFlowService {
     const relayState = rawRelayState?.slice(0, 64);
     // Side by side: the IdP, and the login state this response answers (taken once either way).
     const [idp, state] = await Promise.all([this.enabledIdp(idpId, 'saml'), relayState ? this.consumeState(relayState, idpId) : null]);
-    const trace = this.traces.pending(state?.traceId ?? (await this.traces.start(idpId, 'saml', 'saml.unsolicited-response')));
+    const trace = state ? this.traces.pending(state.traceId) : this.traces.begin(idpId, 'saml', 'saml.unsolicited-response');
     const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '';
     trace.step('saml.response-received', undefined, { message: { kind: 'response', text: redactSamlXml(decodeSamlMessage(samlResponse, false)) } });
     const refuse = this.refusal(trace);
@@ -146,28 +139,26 @@ export class LoginFlowService {
   }
 
   /** OIDC: an authorization request (PKCE S256, state, nonce) and the login state its callback needs. */
-  private async startOidc(idp: IdpEntity, traceId: string, returnTo: string, loginHint?: string): Promise<LoginStart> {
+  private async startOidc(idp: IdpEntity, trace: PendingTrace, returnTo: string, loginHint?: string): Promise<LoginStart> {
     let rp;
     try {
       ({ rp } = await this.oidc.get(idp));
     } catch (err) {
-      await this.traces.fail(traceId, 'idp_unavailable', (err as Error).message);
-      throw new LoginError(503, 'idp_unavailable', 'Identity provider unavailable', 'The identity provider cannot be reached right now. Try again in a moment.', traceId);
+      await trace.fail('idp_unavailable', (err as Error).message);
+      throw new LoginError(503, 'idp_unavailable', 'Identity provider unavailable', 'The identity provider cannot be reached right now. Try again in a moment.', trace.id);
     }
     const request = await rp.authorizationRequest({ loginHint: loginHint?.slice(0, 255) });
-    await this.states.insert({
-      relayState: request.state.state,
-      idp: idp.id,
-      returnTo,
-      traceId,
-      requestId: null,
-      codeVerifier: request.state.codeVerifier,
-      nonce: request.state.nonce,
-      expiresAt: new Date(Date.now() + this.config.saml.requestTtlMs),
-    });
     const sent = new URL(request.url);
-    await this.traces.step(traceId, 'oidc.authorization-request', `PKCE S256, state and nonce sent to ${sent.origin}${sent.pathname}`, { message: { kind: 'request', text: request.url } });
+    trace.step('oidc.authorization-request', `PKCE S256, state and nonce sent to ${sent.origin}${sent.pathname}`, { message: { kind: 'request', text: request.url } });
+    const { state, codeVerifier, nonce } = request.state;
+    await trace.save((em) => [this.loginState(em, { relayState: state, idp: idp.id, returnTo, traceId: trace.id, requestId: null, codeVerifier, nonce })]);
     return { kind: 'redirect', idp: idp.id, url: request.url };
+  }
+
+  /** The login state a started login leaves for its answer, expiring with the request; written with the trace's start. */
+  private loginState(em: EntityManager, state: Omit<LoginStateEntity, 'expiresAt'>): PendingWrite {
+    const row: LoginStateEntity = { ...state, expiresAt: new Date(Date.now() + this.config.saml.requestTtlMs) };
+    return em.createQueryBuilder().insert().into(LoginStateEntity).values(row).updateEntity(false);
   }
 
   /**
@@ -179,10 +170,10 @@ export class LoginFlowService {
     const stateParam = typeof query.state === 'string' ? query.state.slice(0, 64) : undefined;
     const [idp, state] = await Promise.all([this.enabledIdp(idpId, 'oidc'), stateParam ? this.consumeState(stateParam, idpId) : null]);
     if (!state?.codeVerifier || !state.nonce) {
-      const traceId = await this.traces.start(idpId, 'oidc', 'oidc.callback');
+      const trace = this.traces.begin(idpId, 'oidc', 'oidc.callback');
       const reason = stateParam ? `state ${stateParam} matches no login started here (unknown, expired or already used)` : 'the callback carries no state';
-      await this.traces.fail(traceId, 'state', reason);
-      throw new LoginError(400, 'state', 'Sign-in refused', `The identity provider's answer was refused: ${reason}`, traceId);
+      await trace.fail('state', reason);
+      throw new LoginError(400, 'state', 'Sign-in refused', `The identity provider's answer was refused: ${reason}`, trace.id);
     }
     const { nonce, codeVerifier } = state;
     const trace = this.traces.pending(state.traceId);
@@ -288,9 +279,10 @@ export class LoginFlowService {
       throw await refuse(outcome.event.data.code, outcome.event.data.reason, 403, `You cannot sign in: ${outcome.event.data.reason}.`);
     }
     const { user, groups } = outcome.event.data;
-    // The session's row and the trace's success commit together.
-    const sessionToken = await trace.succeed(user.id, `session issued to ${user.username}`, (em) => this.sessions.issue(user, groups, idpId, login.session, em));
-    return { sessionToken, returnTo: login.returnTo };
+    // The session's row and the trace's success land together.
+    const session = await this.sessions.open(user, groups, idpId, login.session);
+    await trace.succeed(user.id, `session issued to ${user.username}`, (em) => [session.write(em)]);
+    return { sessionToken: session.token, returnTo: login.returnTo };
   }
 
   /** The login state a RelayState (SAML) or state (OIDC) names, taken once: one DELETE … RETURNING where the database has it. */

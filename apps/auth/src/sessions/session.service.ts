@@ -3,9 +3,18 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { EntityManager, IsNull, LessThan, Repository } from 'typeorm';
 import { DirectoryUser } from '@bridgekeeper/contracts';
+import { PendingWrite } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeysService } from '../keys/keys.service';
 import { SessionEntity } from './session.entity';
+
+/** Who the identity provider said signed in: what single logout needs later. */
+export interface SessionSubject {
+  nameId: string;
+  nameIdFormat?: string;
+  sessionIndex?: string;
+  idToken?: string;
+}
 
 export interface SessionClaims {
   sub: string;
@@ -31,14 +40,18 @@ export class SessionService {
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
   ) {}
 
-  /** A session for the user: its row (through `em` when it commits with other work) and the signed cookie token. */
-  async issue(
-    user: DirectoryUser,
-    groups: string[],
-    idp: string,
-    subject: { nameId: string; nameIdFormat?: string; sessionIndex?: string; idToken?: string },
-    em: EntityManager = this.sessions.manager,
-  ): Promise<string> {
+  /** A session for the user: its row and the signed cookie token. */
+  async issue(user: DirectoryUser, groups: string[], idp: string, subject: SessionSubject): Promise<string> {
+    const session = await this.open(user, groups, idp, subject);
+    await session.write(this.sessions.manager).execute();
+    return session.token;
+  }
+
+  /**
+   * A session not yet stored: the signed cookie token, and the write of its row, for the caller
+   * to land together with its own (a login's trace: `writeTogether`).
+   */
+  async open(user: DirectoryUser, groups: string[], idp: string, subject: SessionSubject): Promise<{ token: string; write: (em: EntityManager) => PendingWrite }> {
     const key = await this.keys.sessionKey();
     const sid = crypto.randomUUID();
     const now = new Date();
@@ -50,7 +63,7 @@ export class SessionService {
       .setIssuedAt()
       .setExpirationTime(`${this.config.session.ttlS}s`)
       .sign(key.privateKey);
-    await em.insert(SessionEntity, {
+    const row: SessionEntity = {
       id: sid,
       userId: user.id,
       idp,
@@ -61,8 +74,8 @@ export class SessionService {
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.config.session.ttlS * 1000),
       endedAt: null,
-    });
-    return token;
+    };
+    return { token, write: (em) => em.createQueryBuilder().insert().into(SessionEntity).values(row).updateEntity(false) };
   }
 
   /** The claims of a valid session token, or null. */
