@@ -3,11 +3,13 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 
 /**
- * xml-crypto deep-clones every node it canonicalizes with @xmldom/xmldom's `cloneNode`, which
- * Bridgekeeper installs with a performance patch (patches/README.md). These tests find the copies
- * SAML validation really loads, check that each carries the patch, and that a deep clone is still
- * the same tree: names, namespaces, attributes, text, comments and every scalar property. The
- * tests pass on the unpatched file as well (the patch changes no behaviour), except the first.
+ * @xmldom/xmldom is installed with performance patches (patches/README.md): 0.8, under node-saml
+ * and xml-crypto, clones faster (xml-crypto deep-clones every node it canonicalizes); 0.9, which
+ * Bridgekeeper's own checks parse with (`parseXml`), no longer rebuilds its end-tag patterns at
+ * every end tag. These tests find the copies SAML validation really loads, check that each
+ * carries its patch, and that it behaves as before: a deep clone is the same tree (names,
+ * namespaces, attributes, text, comments, every scalar property); end tags are accepted and
+ * refused as before. Apart from the patch markers, the tests pass on the unpatched files too.
  */
 const nodeSamlDir = dirname(createRequire(__filename).resolve('@node-saml/node-saml/package.json'));
 const fromNodeSaml = createRequire(`${nodeSamlDir}/`);
@@ -55,5 +57,35 @@ describe.each(Object.entries(copies))('%s', (_name, file) => {
       };
       walk(source as unknown as Node, clone as unknown as Node);
     }
+  });
+});
+
+describe("libs/saml's own xmldom (parseXml)", () => {
+  const file = createRequire(__filename).resolve('@xmldom/xmldom');
+  const xmldom = require(file) as typeof import('@xmldom/xmldom');
+  const parse = (text: string) => {
+    const errors: string[] = [];
+    let root: string | undefined;
+    try {
+      root = new xmldom.DOMParser({ onError: (level, msg) => void (level !== 'warning' && errors.push(msg)) }).parseFromString(text, 'text/xml').documentElement?.tagName;
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+    return { root, errors };
+  };
+
+  it('carries the performance patch (pnpm applied patches/@xmldom__xmldom@<version>.patch)', () => {
+    const source = readFileSync(`${dirname(file)}/sax.js`, 'utf8');
+    expect(source.match(/Bridgekeeper patch/g)).toHaveLength(1);
+    expect(source).toContain('var endTagNameStrict = END_TAG_NAME_STRICT;');
+  });
+
+  it('accepts and refuses end tags as before', () => {
+    expect(parse('<saml:A xmlns:saml="urn:x"><b>t</b ></saml:A>')).toEqual({ root: 'saml:A', errors: [] });
+    expect(parse('<a><b>t</b></a>\n')).toEqual({ root: 'a', errors: [] });
+    expect(parse('<a><b>t</c></a>').errors.join()).toMatch(/Opening and ending tag mismatch: "b" != "c"/);
+    expect(parse('<a><b>t</b x></a>').errors.join()).toMatch(/end tag name contains invalid characters/);
+    expect(parse('<a><b>t</b\nx></a>').errors.join()).toMatch(/end tag name is followed by a line break and trailing content/);
+    expect(parse('<a><b>t</></a>').errors.join()).toMatch(/end tag name missing|invalid characters/);
   });
 });
