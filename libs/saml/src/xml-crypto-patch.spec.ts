@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { samlValidationDependencies } from '@bridgekeeper/testing';
 
 /**
  * xml-crypto, under node-saml, finds the element a signature references with one XPath scan of the
@@ -12,9 +11,7 @@ import { dirname } from 'node:path';
  * made to trip it up. The refusals themselves (a duplicate id as `ID`, `Id` or `id`, a second
  * assertion) are tested through the whole validation in service-provider.spec.ts.
  */
-const nodeSamlDir = dirname(createRequire(__filename).resolve('@node-saml/node-saml/package.json'));
-const xmlCryptoDir = dirname(createRequire(`${nodeSamlDir}/`).resolve('xml-crypto/package.json'));
-const fromXmlCrypto = createRequire(`${xmlCryptoDir}/lib/`);
+const { xmlCryptoDir, fromXmlCrypto } = samlValidationDependencies();
 const xpath = fromXmlCrypto('xpath') as typeof import('xpath');
 const { DOMParser } = fromXmlCrypto('@xmldom/xmldom') as typeof import('@xmldom/xmldom');
 const utils = fromXmlCrypto(`${xmlCryptoDir}/lib/utils.js`) as { elementsWithIdValue?: (doc: unknown, names: string[], value: string) => Map<string, unknown[]> };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { samlValidationDependencies } from '@bridgekeeper/testing';
 
 /**
  * @xmldom/xmldom is installed with performance patches (patches/README.md): 0.8, under node-saml
@@ -11,12 +12,10 @@ import { dirname } from 'node:path';
  * namespaces, attributes, text, comments, every scalar property); end tags are accepted and
  * refused as before. Apart from the patch markers, the tests pass on the unpatched files too.
  */
-const nodeSamlDir = dirname(createRequire(__filename).resolve('@node-saml/node-saml/package.json'));
-const fromNodeSaml = createRequire(`${nodeSamlDir}/`);
-const xmlCryptoDir = dirname(fromNodeSaml.resolve('xml-crypto/package.json'));
+const { fromNodeSaml, fromXmlCrypto } = samlValidationDependencies();
 const copies = {
   "node-saml's xmldom": fromNodeSaml.resolve('@xmldom/xmldom'),
-  "xml-crypto's xmldom": createRequire(`${xmlCryptoDir}/`).resolve('@xmldom/xmldom'),
+  "xml-crypto's xmldom": fromXmlCrypto.resolve('@xmldom/xmldom'),
 };
 
 const xml = [

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { samlValidationDependencies } from '@bridgekeeper/testing';
 import { parseXml } from './xml';
 
 /**
@@ -9,12 +8,10 @@ import { parseXml } from './xml';
  * loads, check that each carries the patch, and that the patched evaluator still answers the
  * queries signature validation depends on exactly as before.
  */
-const nodeSamlDir = dirname(createRequire(__filename).resolve('@node-saml/node-saml/package.json'));
-const fromNodeSaml = createRequire(`${nodeSamlDir}/`);
-const xmlCryptoDir = dirname(fromNodeSaml.resolve('xml-crypto/package.json'));
+const { fromNodeSaml, fromXmlCrypto } = samlValidationDependencies();
 const copies = {
   "node-saml's xpath": fromNodeSaml.resolve('xpath'),
-  "xml-crypto's xpath": createRequire(`${xmlCryptoDir}/`).resolve('xpath'),
+  "xml-crypto's xpath": fromXmlCrypto.resolve('xpath'),
 };
 
 const doc = parseXml(

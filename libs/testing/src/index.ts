@@ -5,3 +5,4 @@ export * from './readme';
 export * from './oidc-idp';
 export * from './service-stack';
 export * from './keycloak-events';
+export * from './saml-dependencies';

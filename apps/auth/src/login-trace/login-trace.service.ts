@@ -109,6 +109,7 @@ export class LoginTraceService {
     const startedAt = new Date();
     let stored = false;
     const trace = new PendingTrace(crypto.randomUUID(), async (id, columns, rows, alongside) => {
+      // The first write inserts the row; later ones change its columns.
       const row: LoginTraceEntity = { id, idp, protocol, status: 'started', reasonCode: null, reason: null, subject: null, userId: null, requestMessage: null, responseMessage: null, attributes: null, startedAt, completedAt: null, ...columns };
       await this.writeTrace(stored ? { id, columns } : { row }, rows, alongside);
       stored = true;
@@ -122,10 +123,9 @@ export class LoginTraceService {
     return new PendingTrace(id, (traceId, columns, rows, alongside) => this.writeTrace({ id: traceId, columns }, rows, alongside));
   }
 
-  async step(id: string, step: string, detail?: string, patch: TracePatch = {}): Promise<void> {
-    const columns = patchColumns(patch);
-    if (Object.keys(columns).length > 0) await this.traces.update({ id }, columns);
-    await this.append(id, step, detail);
+  /** A step from outside the login's own flow (a dead letter), written as it comes. */
+  step(id: string, step: string, detail?: string, patch: TracePatch = {}): Promise<void> {
+    return this.writeTrace({ id, columns: patchColumns(patch) }, [stepRow(step, detail)]);
   }
 
   /** Drops traces older than the retention period (their steps go with them: ON DELETE CASCADE). */
@@ -160,9 +160,5 @@ export class LoginTraceService {
       if (rows.length) writes.push(em.createQueryBuilder().insert().into(LoginTraceStepEntity).values(rows.map((r) => ({ traceId: id, ...r }))).updateEntity(false));
       return writes;
     });
-  }
-
-  private async append(traceId: string, step: string, detail?: string): Promise<void> {
-    await this.steps.insert({ traceId, ...stepRow(step, detail) });
   }
 }
