@@ -80,6 +80,16 @@ describe('JIT provisioning across services', () => {
     expect(outcomes.get(event.id)).toBeUndefined();
     expect((await sql.query('SELECT count(*)::int AS n FROM directory.audit_log')).rows[0].n).toBe(auditBefore);
     expect(await users('alice')).toHaveLength(1);
+    // The last login is the login's own time.
+    expect((await users('alice'))[0].last_login_at.toISOString()).toBe(event.occurredAt);
+
+    // Changed by hand since: the redelivered login (which now differs) is still not applied again.
+    await sql.query(`UPDATE directory.users SET display_name = 'Alice by hand' WHERE username_lower = 'alice'`);
+    await nc.jetstream().publish(UserAuthenticatedV1.subject, JSONCodec().encode(event));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(outcomes.get(event.id)).toBeUndefined();
+    expect(await users('alice')).toMatchObject([{ display_name: 'Alice by hand', last_login_at: new Date(event.occurredAt) }]);
+    expect((await sql.query('SELECT count(*)::int AS n FROM directory.audit_log')).rows[0].n).toBe(auditBefore);
   });
 
   it('answers user.rejected when the mapping yields no username', async () => {

@@ -121,6 +121,46 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     expect(await provision({ ...req, properties: { department: 'platform' }, displayName: 'Frank F.' })).toMatchObject({ status: 'disabled' });
   });
 
+  it('answers ifUnchanged only for a login that changes nothing, else changes_needed with nothing written; the last login is the login’s own time and never moves back', async () => {
+    const req = alice({ externalId: 'kc-grace', username: 'grace', email: 'grace@example.com', groups: ['staff'], properties: { department: 'qa' } });
+    const users = db.getRepository(UserEntity);
+    const counts = async () => [await users.count(), await db.getRepository(AuditEntryEntity).count(), await db.getRepository(OutboxBatchEntity).count(), await db.getRepository(MembershipEntity).count()];
+
+    // Unknown user: nothing is created.
+    const before = await counts();
+    expect(await provision({ ...req, ifUnchanged: true })).toEqual({ status: 'changes_needed' });
+    expect(await counts()).toEqual(before);
+    expect(await users.findOneBy({ usernameLower: 'grace' })).toBeNull();
+
+    const first = await provision({ ...req, loginAt: '2026-01-02T03:04:05.000Z' });
+    if (first.status !== 'provisioned') throw new Error(JSON.stringify(first));
+    const id = first.user.id;
+    const lastLogin = async () => (await users.findOneByOrFail({ id })).lastLoginAt!.toISOString();
+    expect(await lastLogin()).toBe('2026-01-02T03:04:05.000Z');
+
+    // Unchanged: the same answer as a full command, and the login's time noted.
+    expect(await provision({ ...req, ifUnchanged: true, loginAt: '2026-01-03T00:00:00.000Z' })).toEqual({ status: 'provisioned', created: false, changed: false, groups: ['staff'], user: first.user });
+    await waitFor('the last login to be noted', async () => (await lastLogin()) === '2026-01-03T00:00:00.000Z', 5000, 20);
+    // An older login (a redelivery, a late one) never moves it back, on either path.
+    expect(await provision({ ...req, ifUnchanged: true, loginAt: '2026-01-02T12:00:00.000Z' })).toMatchObject({ status: 'provisioned' });
+    expect(await provision({ ...req, displayName: 'Grace H.', loginAt: '2026-01-02T13:00:00.000Z' })).toMatchObject({ status: 'provisioned', changed: true });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await lastLogin()).toBe('2026-01-03T00:00:00.000Z');
+
+    // Any difference — a field, a group, a property — or a disabled user: changes_needed, nothing written.
+    const settled = await counts();
+    for (const changed of [{ displayName: 'Grace Hopper' }, { groups: ['staff', 'navy'] }, { groups: [] }, { properties: { department: 'navy' } }]) {
+      expect(await provision({ ...req, displayName: 'Grace H.', ...changed, ifUnchanged: true })).toEqual({ status: 'changes_needed' });
+    }
+    await users.update({ id }, { active: false });
+    expect(await provision({ ...req, displayName: 'Grace H.', ifUnchanged: true })).toEqual({ status: 'changes_needed' });
+    expect(await counts()).toEqual(settled);
+    expect(await users.findOneByOrFail({ id })).toMatchObject({ displayName: 'Grace H.', active: false });
+
+    // A dry run cannot be one.
+    expect(await provision({ ...req, ifUnchanged: true, dryRun: true })).toMatchObject({ status: 'error', code: 'invalid_request', message: expect.stringContaining('ifUnchanged') });
+  });
+
   it("pages a source's users for User Sync with their own groups and properties, whatever lies between them, and their other sources' groups apart", async () => {
     // Two sources, their users interleaved by id (random UUIDs), each with a group of its source and a property.
     for (let i = 0; i < 12; i++) {

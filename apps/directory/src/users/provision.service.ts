@@ -16,6 +16,9 @@ type ResolveReply = ReturnType<typeof DirectoryRpc.resolveUser.reply.parse>;
 
 const sortedNames = (groups: GroupEntity[]) => [...groups].sort((a, b) => (a.nameLower < b.nameLower ? -1 : a.nameLower > b.nameLower ? 1 : 0)).map((g) => g.name);
 
+/** When the login happened, as the caller says (its event's time), else now. */
+const loginTime = (req: { loginAt?: string }): Date => (req.loginAt ? new Date(req.loginAt) : new Date());
+
 export class ProvisionConflictError extends Error {}
 
 class DryRun extends Error {
@@ -52,6 +55,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
     if (!req.dryRun) {
       const unchanged = await this.unchangedLogin(req);
       if (unchanged) return unchanged;
+      if (req.ifUnchanged) return { status: 'changes_needed' };
     }
     for (let attempt = 1; ; attempt++) {
       try {
@@ -105,19 +109,23 @@ export class ProvisionService implements BeforeApplicationShutdown {
     if (current.some((g) => g.source === req.source && !wanted.has(g.nameLower))) return undefined;
     const values = new Map(stored.map((p) => [p.key, p.value]));
     if (keys.some((k) => values.get(k) !== req.properties![k])) return undefined;
-    this.noteLogin(user.id);
+    this.noteLogin(user.id, loginTime(req));
     return { status: 'provisioned', user: toDirectoryUser(user), groups: sortedNames(current), created: false, changed: false };
   }
 
   /**
    * The last-login time is a note, not a change (no audit row, no event): it is written right
    * after the answer instead of before it, which keeps a durable commit off the login's path.
+   * It never moves back, so a login noted twice (a redelivery) or late changes nothing.
    * Shutdown waits for the notes in flight.
    */
-  private noteLogin(userId: string): void {
+  private noteLogin(userId: string, at: Date): void {
     const write = this.db
-      .getRepository(UserEntity)
-      .update({ id: userId }, { lastLoginAt: new Date() })
+      .createQueryBuilder()
+      .update(UserEntity)
+      .set({ lastLoginAt: at })
+      .where('id = :userId AND (last_login_at IS NULL OR last_login_at < :at)', { userId, at })
+      .execute()
       .then(() => undefined, (err: Error) => this.logger.warn(`could not note the last login of ${userId}: ${err.message}`))
       .finally(() => this.notes.delete(write));
     this.notes.add(write);
@@ -140,7 +148,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
       (byUsername && (!byUsername.externalId || byUsername.source === req.source) ? byUsername : null);
     if (!user) return { status: 'not_found' };
     if (!user.active) return { status: 'disabled', user: toDirectoryUser(user) };
-    this.noteLogin(user.id);
+    this.noteLogin(user.id, loginTime(req));
     const groups = await this.db
       .createQueryBuilder(GroupEntity, 'g')
       .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
@@ -152,6 +160,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
 
   private async provisionIn(em: EntityManager, req: ProvisionRequest, changes: Change[]): Promise<ProvisionUserReply> {
     const now = new Date();
+    const loginAt = loginTime(req);
     const users = em.getRepository(UserEntity);
     let user = await users.findOneBy({ source: req.source, externalId: req.externalId });
     if (!user && req.matchOn.includes('username')) user = await users.findOneBy({ usernameLower: req.username.toLowerCase() });
@@ -180,7 +189,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
         active: true,
         source: req.source,
         externalId: req.externalId,
-        lastLoginAt: now,
+        lastLoginAt: loginAt,
         createdAt: now,
         updatedAt: now,
       });
@@ -193,8 +202,9 @@ export class ProvisionService implements BeforeApplicationShutdown {
       const next = { username: req.username, email, displayName: req.displayName, source: req.source, externalId: req.externalId };
       const after = { ...before, ...next };
       changed = JSON.stringify(before) !== JSON.stringify(after);
-      Object.assign(user, next, { usernameLower: req.username.toLowerCase(), emailLower: email?.toLowerCase() ?? null, lastLoginAt: now }, changed ? { updatedAt: now } : {});
-      await users.update({ id: user.id }, { ...next, usernameLower: user.usernameLower, emailLower: user.emailLower, lastLoginAt: now, updatedAt: user.updatedAt });
+      const lastLoginAt = user.lastLoginAt && user.lastLoginAt > loginAt ? user.lastLoginAt : loginAt;
+      Object.assign(user, next, { usernameLower: req.username.toLowerCase(), emailLower: email?.toLowerCase() ?? null, lastLoginAt }, changed ? { updatedAt: now } : {});
+      await users.update({ id: user.id }, { ...next, usernameLower: user.usernameLower, emailLower: user.emailLower, lastLoginAt, updatedAt: user.updatedAt });
       if (changed) changes.push({ actor: req.actor, action: 'user.updated', targetType: 'user', targetId: user.id, before, after });
     }
 

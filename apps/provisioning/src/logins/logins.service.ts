@@ -28,18 +28,23 @@ export class LoginsService {
     private readonly settings: IdpSettingsService,
   ) {}
 
-
   async handleAuthenticated(event: Envelope<AuthenticatedData>): Promise<'provisioned' | 'rejected' | 'duplicate'> {
-    if (await this.processed.existsBy({ eventId: event.id })) return 'duplicate';
     const { data } = event;
     const settings = await this.settings.forLogin(data.idp);
     const model = settings.model;
+    // Most JIT logins change nothing, and the directory answers those with a read that writes
+    // nothing but the last-login note (the login's own time, so a redelivery notes nothing new):
+    // it goes out beside the check for a redelivery instead of after it.
+    const unchanged = model === 'jit' ? this.jit.confirmUnchanged(data, settings.mapping, settings.updateOnLogin, event.occurredAt) : undefined;
+    unchanged?.catch(() => undefined); // its failure counts where it is awaited, not if the login is a duplicate
+    if (await this.processed.existsBy({ eventId: event.id })) return 'duplicate';
     const outcome =
-      model === 'manual'
-        ? await this.manual.resolve(data, settings.mapping)
+      (await unchanged) ??
+      (model === 'manual'
+        ? await this.manual.resolve(data, settings.mapping, event.occurredAt)
         : model === 'sync'
-          ? await this.syncLogin.resolve(data, settings.mapping)
-          : await this.jit.provision(data, settings.mapping, settings.updateOnLogin);
+          ? await this.syncLogin.resolve(data, settings.mapping, event.occurredAt)
+          : await this.jit.provision(data, settings.mapping, settings.updateOnLogin, event.occurredAt));
     const id = derivedEventId('user.authenticated/outcome', event.id);
     const common = { authEventId: event.id, traceId: data.traceId, idp: data.idp };
     if (outcome.kind === 'provisioned') {

@@ -11,10 +11,10 @@ import { AuthenticatedData, LoginOutcome, outcomeOfLookup } from '../logins/logi
 export class ManualService {
   constructor(private readonly directory: DirectoryClient) {}
 
-  async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING): Promise<LoginOutcome> {
+  async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, loginAt?: string): Promise<LoginOutcome> {
     const mapped = mapIdentity(data.subject, data.attributes, mapping);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
-    const reply = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username: mapped.identity.username });
+    const reply = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username: mapped.identity.username, loginAt });
     return outcomeOfLookup(reply, `${mapped.identity.username} has no account here; an administrator must create it first`);
   }
 }

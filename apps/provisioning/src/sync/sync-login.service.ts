@@ -19,13 +19,13 @@ export class SyncLoginService {
     @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
   ) {}
 
-  async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING): Promise<LoginOutcome> {
+  async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, loginAt?: string): Promise<LoginOutcome> {
     const connector = await this.connectors.forIdp(data.idp);
     if (!connector) return { kind: 'rejected', code: 'sync_unavailable', reason: `no enabled User Sync connector serves ${data.idp}` };
     const mapped = mapIdentity(data.subject, data.attributes, mapping);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
     const username = mapped.identity.username;
-    const lookup = () => this.directory.resolveUser({ source: connector.id, externalId: data.subject, username });
+    const lookup = () => this.directory.resolveUser({ source: connector.id, externalId: data.subject, username, loginAt });
 
     let reply = await lookup();
     if (reply.status === 'not_found') {

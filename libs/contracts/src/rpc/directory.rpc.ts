@@ -29,8 +29,20 @@ export const DirectoryRpc = {
         actor: z.string().min(1),
         /** Compute everything, write nothing (the mapping simulator): the answer lists the changes. */
         dryRun: z.boolean().default(false),
+        /**
+         * Answer only a login that changes nothing (a read, and the last-login note); anything
+         * else — a new user, any difference, a disabled user — answers `changes_needed` and writes
+         * nothing. Safe to send before the caller knows whether the login is a redelivery.
+         */
+        ifUnchanged: z.boolean().default(false),
+        /**
+         * When the login happened (its user.authenticated event's occurredAt); the last-login
+         * time notes it and never moves back, so a redelivered login notes nothing new. Default: now.
+         */
+        loginAt: z.iso.datetime().optional(),
       })
-      .strict(),
+      .strict()
+      .refine((r) => !(r.dryRun && r.ifUnchanged), { message: 'dryRun and ifUnchanged cannot be combined', path: ['ifUnchanged'] }),
     reply: z.discriminatedUnion('status', [
       z.object({
         status: z.literal('provisioned'),
@@ -43,6 +55,8 @@ export const DirectoryRpc = {
       }),
       z.object({ status: z.literal('disabled'), user: directoryUserSchema }),
       z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit']), message: z.string() }),
+      /** With ifUnchanged: the login would change something; nothing was written. */
+      z.object({ status: z.literal('changes_needed') }),
     ]),
   },
   /**
@@ -51,7 +65,15 @@ export const DirectoryRpc = {
    */
   resolveUser: {
     subject: 'rpc.directory.users.resolve',
-    request: z.object({ source: idpIdSchema, externalId: z.string().min(1), username: z.string().min(1).max(255) }).strict(),
+    request: z
+      .object({
+        source: idpIdSchema,
+        externalId: z.string().min(1),
+        username: z.string().min(1).max(255),
+        /** As for provisionUser: when the login happened; the last-login time never moves back. */
+        loginAt: z.iso.datetime().optional(),
+      })
+      .strict(),
     reply: z.discriminatedUnion('status', [
       z.object({ status: z.literal('found'), user: directoryUserSchema, groups: z.array(z.string()) }),
       z.object({ status: z.literal('disabled'), user: directoryUserSchema }),
