@@ -157,6 +157,11 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     expect(await counts()).toEqual(settled);
     expect(await users.findOneByOrFail({ id })).toMatchObject({ displayName: 'Grace H.', active: false });
 
+    // A user in no group at all, asserted in none: unchanged.
+    const loner = alice({ externalId: 'kc-lone', username: 'lone', email: 'lone@example.com', groups: [] });
+    const created = await provision(loner);
+    expect(await provision({ ...loner, ifUnchanged: true })).toEqual({ ...created, created: false, changed: false, groups: [] });
+
     // A dry run cannot be one.
     expect(await provision({ ...req, ifUnchanged: true, dryRun: true })).toMatchObject({ status: 'error', code: 'invalid_request', message: expect.stringContaining('ifUnchanged') });
   });

@@ -14,7 +14,7 @@ type ProvisionRequest = ReturnType<typeof DirectoryRpc.provisionUser.request.par
 type ResolveRequest = ReturnType<typeof DirectoryRpc.resolveUser.request.parse>;
 type ResolveReply = ReturnType<typeof DirectoryRpc.resolveUser.reply.parse>;
 
-const sortedNames = (groups: GroupEntity[]) => [...groups].sort((a, b) => (a.nameLower < b.nameLower ? -1 : a.nameLower > b.nameLower ? 1 : 0)).map((g) => g.name);
+const sortedNames = (groups: Pick<GroupEntity, 'name' | 'nameLower'>[]) => [...groups].sort((a, b) => (a.nameLower < b.nameLower ? -1 : a.nameLower > b.nameLower ? 1 : 0)).map((g) => g.name);
 
 /** When the login happened, as the caller says (its event's time), else now. */
 const loginTime = (req: { loginAt?: string }): Date => (req.loginAt ? new Date(req.loginAt) : new Date());
@@ -76,23 +76,23 @@ export class ProvisionService implements BeforeApplicationShutdown {
   }
 
   /**
-   * The repeat login that changes nothing (most logins): the user, their groups and the
-   * asserted properties read side by side, without a transaction; the answer goes out and the
-   * last-login time is noted right behind it. Anything else — a new user, a changed field,
-   * group or property, a disabled user — returns undefined and takes the full, audited,
-   * transactional path.
+   * The repeat login that changes nothing (most logins): the user with their groups in one
+   * statement (and the asserted properties beside it, when the mapping asserts any), without a
+   * transaction; the answer goes out and the last-login time is noted right behind it. Anything
+   * else — a new user, a changed field, group or property, a disabled user — returns undefined
+   * and takes the full, audited, transactional path.
    */
   private async unchangedLogin(req: ProvisionRequest): Promise<ProvisionUserReply | undefined> {
     const bySubject = { source: req.source, externalId: req.externalId };
     const keys = Object.keys(req.properties ?? {});
-    const [user, current, stored] = await Promise.all([
-      this.db.getRepository(UserEntity).findOneBy(bySubject),
+    const [{ entities, raw }, stored] = await Promise.all([
       this.db
-        .createQueryBuilder(GroupEntity, 'g')
-        .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
-        .innerJoin(UserEntity, 'u', 'u.id = m.user_id')
+        .createQueryBuilder(UserEntity, 'u')
+        .leftJoin(MembershipEntity, 'm', 'm.user_id = u.id')
+        .leftJoin(GroupEntity, 'g', 'g.id = m.group_id')
+        .addSelect(['g.name', 'g.nameLower', 'g.source'])
         .where('u.source = :source AND u.external_id = :externalId', bySubject)
-        .getMany(),
+        .getRawAndEntities<{ g_name: string | null; g_name_lower: string; g_source: string }>(),
       keys.length
         ? this.db
             .createQueryBuilder(UserPropertyEntity, 'p')
@@ -101,7 +101,9 @@ export class ProvisionService implements BeforeApplicationShutdown {
             .getMany()
         : [],
     ]);
+    const user = entities[0];
     if (!user || !user.active) return undefined;
+    const current = raw.filter((r) => r.g_name !== null).map((r) => ({ name: r.g_name!, nameLower: r.g_name_lower, source: r.g_source }));
     if (user.username !== req.username || user.email !== req.email || user.displayName !== req.displayName) return undefined;
     const currentLower = new Set(current.map((g) => g.nameLower));
     const wanted = new Set(req.groups.map((n) => n.toLowerCase()));
