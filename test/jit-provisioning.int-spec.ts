@@ -183,6 +183,13 @@ describe('JIT provisioning across services', () => {
       const unknown = createEvent(UserAuthenticatedV1, 'test', { idp: 'corp', protocol: 'saml', subject: 'other', attributes: { mail: ['ivy@corp.example'] }, traceId: crypto.randomUUID() });
       await publish(unknown);
       expect(await outcome(unknown.id)).toMatchObject({ data: { code: 'not_in_directory' } });
+      // The simulator finds a known user under Manual without noting a login.
+      const lastLogin = async () => (await users('hank.hill'))[0].last_login_at.toISOString();
+      const before = await lastLogin();
+      const sim = await call('POST', '/api/v1/idps/corp/simulate', { subject: 'f81d4fae-7dec', attributes: { mail: ['Hank.Hill@Corp.Example'] } });
+      expect(sim.body).toMatchObject({ model: 'manual', outcome: 'signed-in', directory: { status: 'found', user: { username: 'hank.hill' } } });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await lastLogin()).toBe(before);
 
       const audit = await call('GET', '/api/v1/audit?targetType=idp-settings&targetId=corp');
       expect(audit.body.items.map((a: { action: string }) => a.action)).toEqual(['idp-settings.updated', 'idp-settings.updated']);

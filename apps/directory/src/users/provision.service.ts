@@ -139,8 +139,8 @@ export class ProvisionService implements BeforeApplicationShutdown {
 
   /**
    * The lookup of the Manual and User Sync models: the user this login names, matched on the
-   * IdP's subject, else on the username of a user from the same source or owned by no IdP account. Nothing is created or changed; only the
-   * last-login time is noted.
+   * IdP's subject, else on the username of a user from the same source or owned by no IdP
+   * account. Nothing is created or changed; only the last-login time is noted (not on a dry run).
    */
   async resolve(req: ResolveRequest): Promise<ResolveReply> {
     const users = this.db.getRepository(UserEntity);
@@ -150,7 +150,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
       (byUsername && (!byUsername.externalId || byUsername.source === req.source) ? byUsername : null);
     if (!user) return { status: 'not_found' };
     if (!user.active) return { status: 'disabled', user: toDirectoryUser(user) };
-    this.noteLogin(user.id, loginTime(req));
+    if (!req.dryRun) this.noteLogin(user.id, loginTime(req));
     const groups = await this.db
       .createQueryBuilder(GroupEntity, 'g')
       .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')

@@ -53,7 +53,7 @@ export class IdpSettingsController {
     const mapped = mapIdentity(login.subject, login.attributes, s.mapping);
     if (!mapped.ok) return { model: s.model, outcome: 'rejected', code: mapped.code, reason: mapped.reason };
     if (s.model !== 'jit') {
-      const found = await this.directory.resolveUser({ source: idp, externalId: login.subject, username: mapped.identity.username });
+      const found = await this.directory.resolveUser({ source: idp, externalId: login.subject, username: mapped.identity.username, dryRun: true });
       const outcome = found.status === 'found' ? 'signed-in' : 'rejected';
       return { model: s.model, identity: mapped.identity, outcome, directory: found };
     }

@@ -61,7 +61,7 @@ export const DirectoryRpc = {
   },
   /**
    * The Manual model: find the user a login names (IdP id + subject, else username) without
-   * creating or changing anything but the last-login time.
+   * creating or changing anything but the last-login time (nothing at all with dryRun).
    */
   resolveUser: {
     subject: 'rpc.directory.users.resolve',
@@ -72,6 +72,8 @@ export const DirectoryRpc = {
         username: z.string().min(1).max(255),
         /** As for provisionUser: when the login happened; the last-login time never moves back. */
         loginAt: z.iso.datetime().optional(),
+        /** Find the user without noting a login (the mapping simulator). */
+        dryRun: z.boolean().default(false),
       })
       .strict(),
     reply: z.discriminatedUnion('status', [
