@@ -147,6 +147,12 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     await new Promise((r) => setTimeout(r, 200));
     expect(await lastLogin()).toBe('2026-01-03T00:00:00.000Z');
 
+    // A login time ahead of the directory's clock counts as now.
+    const ahead = new Date(Date.now() + 3_600_000).toISOString();
+    expect(await provision({ ...req, displayName: 'Grace H.', ifUnchanged: true, loginAt: ahead })).toMatchObject({ status: 'provisioned' });
+    await waitFor('the last login to be noted', async () => (await lastLogin()) !== '2026-01-03T00:00:00.000Z', 5000, 20);
+    expect(Date.parse(await lastLogin())).toBeLessThanOrEqual(Date.now());
+
     // Any difference — a field, a group, a property — or a disabled user: changes_needed, nothing written.
     const settled = await counts();
     for (const changed of [{ displayName: 'Grace Hopper' }, { groups: ['staff', 'navy'] }, { groups: [] }, { properties: { department: 'navy' } }]) {

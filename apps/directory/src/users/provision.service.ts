@@ -16,8 +16,11 @@ type ResolveReply = ReturnType<typeof DirectoryRpc.resolveUser.reply.parse>;
 
 const sortedNames = (groups: Pick<GroupEntity, 'name' | 'nameLower'>[]) => [...groups].sort((a, b) => (a.nameLower < b.nameLower ? -1 : a.nameLower > b.nameLower ? 1 : 0)).map((g) => g.name);
 
-/** When the login happened, as the caller says (its event's time), else now. */
-const loginTime = (req: { loginAt?: string }): Date => (req.loginAt ? new Date(req.loginAt) : new Date());
+/** When the login happened, as the caller says (its event's time), else now; never later than now (a clock ahead). */
+const loginTime = (req: { loginAt?: string }): Date => {
+  const now = new Date();
+  return req.loginAt && Date.parse(req.loginAt) < now.getTime() ? new Date(req.loginAt) : now;
+};
 
 export class ProvisionConflictError extends Error {}
 

@@ -37,7 +37,8 @@ export const DirectoryRpc = {
         ifUnchanged: z.boolean().default(false),
         /**
          * When the login happened (its user.authenticated event's occurredAt); the last-login
-         * time notes it and never moves back, so a redelivered login notes nothing new. Default: now.
+         * time notes it (no later than now) and never moves back, so a redelivered login notes
+         * nothing new. Default: now.
          */
         loginAt: z.iso.datetime().optional(),
       })
