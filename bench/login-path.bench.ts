@@ -117,7 +117,7 @@ export async function loginPathBench(opts: { users: number; steady: { rates: num
     // How close the steady rate runs to what this machine can do at all: near the flat-out rate,
     // the steady p99 is the queue's, not the login's.
     const share = Math.round((target / burst.perSecond) * 100);
-    console.log(`  ${target}/s is ${share} % of this machine's flat-out rate (${burst.perSecond} logins/s)${share >= 80 ? ': the steady p99 there is mostly queueing' : ''}`);
+    console.log(`  ${target}/s is ${share} % of this machine's flat-out rate (${burst.perSecond.toFixed(1)} logins/s)${share >= 80 ? ': the steady p99 there is mostly queueing' : ''}`);
     saveResult('login-path', { users: opts.users, runs, phases: splits, authPeakRssMiB: rss, loginsVsRawNodeSaml: vsRaw, steadyShareOfFlatOutPercent: share });
   } finally {
     await stack.stop();
