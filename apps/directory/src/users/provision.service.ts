@@ -22,8 +22,6 @@ const loginTime = (req: { loginAt?: string }): Date => {
   return req.loginAt && Date.parse(req.loginAt) < now.getTime() ? new Date(req.loginAt) : now;
 };
 
-export class ProvisionConflictError extends Error {}
-
 class DryRun extends Error {
   constructor(readonly reply: ProvisionUserReply) {
     super('dry run');
