@@ -108,6 +108,17 @@ describe('JIT provisioning across services', () => {
     expect(await outcome(second.id)).toMatchObject({ data: { code: 'user_disabled' } });
   });
 
+  it("counts and times each login's provisioning on /metrics, by model and outcome, and how long its event waited", async () => {
+    const metrics = await (await fetch(`${stack.services.provisioning.url}/metrics`)).text();
+    const count = (name: string, labels: string) => Number(new RegExp(`^${name}_count\\{service="provisioning",${labels}\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    // So far: alice twice, frank, the no-username login, dave twice; the redeliveries as duplicates.
+    expect(count('bridgekeeper_login_provisioning_seconds', 'model="jit",outcome="provisioned"')).toBe(4);
+    expect(count('bridgekeeper_login_provisioning_seconds', 'model="jit",outcome="rejected"')).toBe(2);
+    expect(count('bridgekeeper_login_provisioning_seconds', 'model="jit",outcome="duplicate"')).toBe(2);
+    expect(count('bridgekeeper_login_event_wait_seconds', 'model="jit"')).toBe(8);
+    expect(metrics).toMatch(/^bridgekeeper_login_provisioning_seconds_bucket\{[^}]*le="0\.1"[^}]*outcome="provisioned"[^}]*\} \d+$/m);
+  });
+
   it('keeps logins made while provisioning is down and processes them when it returns', async () => {
     await stack.services.provisioning.stop();
     const event = login('bob', { email: ['bob@example.com'], groups: ['/staff'] });

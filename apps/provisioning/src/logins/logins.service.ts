@@ -1,8 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { Histogram, Registry } from 'prom-client';
 import { Repository } from 'typeorm';
 import { derivedEventId, Envelope, UserAuthenticatedV1, UserProvisionedV1, UserRejectedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
+import { METRICS_REGISTRY } from '@bridgekeeper/platform';
 import { IdpSettingsService } from '../settings/idp-settings.service';
 import { JitService } from '../jit/jit.service';
 import { ManualService } from '../manual/manual.service';
@@ -18,6 +20,8 @@ import { ProcessedEventEntity } from './processed-event.entity';
 @Injectable()
 export class LoginsService {
   private readonly logger = new Logger(LoginsService.name);
+  private readonly waited: Histogram<'model'>;
+  private readonly handled: Histogram<'model' | 'outcome'>;
 
   constructor(
     private readonly jit: JitService,
@@ -26,18 +30,42 @@ export class LoginsService {
     private readonly bus: EventBus,
     @InjectRepository(ProcessedEventEntity) private readonly processed: Repository<ProcessedEventEntity>,
     private readonly settings: IdpSettingsService,
-  ) {}
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    const buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+    this.waited = new Histogram({
+      name: 'bridgekeeper_login_event_wait_seconds',
+      help: "From a login's user.authenticated (its occurredAt, auth's clock) to provisioning starting on it: delivery and any backlog",
+      labelNames: ['model'],
+      buckets,
+      registers: [registry],
+    });
+    this.handled = new Histogram({
+      name: 'bridgekeeper_login_provisioning_seconds',
+      help: 'Provisioning of one login, from starting on its event to its outcome decided, before the answer is published (outcome: provisioned, rejected, duplicate)',
+      labelNames: ['model', 'outcome'],
+      buckets,
+      registers: [registry],
+    });
+  }
 
   async handleAuthenticated(event: Envelope<AuthenticatedData>): Promise<'provisioned' | 'rejected' | 'duplicate'> {
+    const started = performance.now();
+    const waited = Math.max(0, Date.now() - Date.parse(event.occurredAt)) / 1000;
     const { data } = event;
     const settings = await this.settings.forLogin(data.idp);
     const model = settings.model;
+    this.waited.observe({ model }, waited);
+    const done = (outcome: 'provisioned' | 'rejected' | 'duplicate') => {
+      this.handled.observe({ model, outcome }, (performance.now() - started) / 1000);
+      return outcome;
+    };
     // Most JIT logins change nothing, and the directory answers those with a read that writes
     // nothing but the last-login note (the login's own time, so a redelivery notes nothing new):
     // it goes out beside the check for a redelivery instead of after it.
     const unchanged = model === 'jit' ? this.jit.confirmUnchanged(data, settings.mapping, settings.updateOnLogin, event.occurredAt) : undefined;
     unchanged?.catch(() => undefined); // its failure counts where it is awaited, not if the login is a duplicate
-    if (await this.processed.existsBy({ eventId: event.id })) return 'duplicate';
+    if (await this.processed.existsBy({ eventId: event.id })) return done('duplicate');
     const outcome =
       (await unchanged) ??
       (model === 'manual'
@@ -45,6 +73,7 @@ export class LoginsService {
         : model === 'sync'
           ? await this.syncLogin.resolve(data, settings.mapping, event.occurredAt)
           : await this.jit.provision(data, settings.mapping, settings.updateOnLogin, event.occurredAt));
+    done(outcome.kind);
     const id = derivedEventId('user.authenticated/outcome', event.id);
     const common = { authEventId: event.id, traceId: data.traceId, idp: data.idp };
     if (outcome.kind === 'provisioned') {
