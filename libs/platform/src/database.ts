@@ -118,6 +118,11 @@ export async function writeTogether(ds: DataSource, build: (em: EntityManager) =
   await ds.query(statements.length ? `WITH ${statements.map((sql, i) => `w${i} AS (${sql})`).join(', ')} ${last}` : last, params);
 }
 
+/** An INSERT of a row or rows, built on `em` and not yet run (a `writeTogether` write); TypeORM reads no generated values back. */
+export function insertWrite<E extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<E>, rows: QueryDeepPartialEntity<E> | QueryDeepPartialEntity<E>[]): InsertQueryBuilder<E> {
+  return em.createQueryBuilder().insert().into(entity).values(rows).updateEntity(false);
+}
+
 /**
  * Many rows into one table, in few statements, without TypeORM reading generated values back.
  * On PostgreSQL the rows go as one JSON parameter that the table's own row type reads
@@ -134,7 +139,7 @@ export async function insertMany<E extends ObjectLiteral>(em: EntityManager, ent
   const ds = em.connection;
   if (ds.options.type !== 'postgres') {
     for (let i = 0; i < rows.length; i += perStatement) {
-      await em.createQueryBuilder().insert().into(entity).values(rows.slice(i, i + perStatement)).updateEntity(false).execute();
+      await insertWrite(em, entity, rows.slice(i, i + perStatement)).execute();
     }
     return;
   }

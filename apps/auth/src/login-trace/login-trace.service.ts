@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, LessThan, Repository } from 'typeorm';
-import { PendingWrite, writeTogether } from '@bridgekeeper/platform';
+import { insertWrite, PendingWrite, writeTogether } from '@bridgekeeper/platform';
 import { LoginTraceEntity, LoginTraceStep, LoginTraceStepEntity } from './login-trace.entity';
 
 export interface TracePatch {
@@ -155,9 +155,9 @@ export class LoginTraceService {
     const id = 'row' in trace ? trace.row.id : trace.id;
     return writeTogether(this.db, (em) => {
       const writes = alongside?.(em) ?? [];
-      if ('row' in trace) writes.push(em.createQueryBuilder().insert().into(LoginTraceEntity).values(trace.row).updateEntity(false));
+      if ('row' in trace) writes.push(insertWrite(em, LoginTraceEntity, trace.row));
       else if (Object.keys(trace.columns).length) writes.push(em.createQueryBuilder().update(LoginTraceEntity).set(trace.columns).where({ id }));
-      if (rows.length) writes.push(em.createQueryBuilder().insert().into(LoginTraceStepEntity).values(rows.map((r) => ({ traceId: id, ...r }))).updateEntity(false));
+      if (rows.length) writes.push(insertWrite(em, LoginTraceStepEntity, rows.map((r) => ({ traceId: id, ...r }))));
       return writes;
     });
   }

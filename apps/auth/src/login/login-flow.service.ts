@@ -4,7 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, LessThan, Repository } from 'typeorm';
 import { UserAuthenticatedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
-import { PendingWrite, safeReturnTo } from '@bridgekeeper/platform';
+import { insertWrite, PendingWrite, safeReturnTo } from '@bridgekeeper/platform';
 import { decodeSamlMessage, redactSamlXml, SamlValidationError, SamlValidationPool } from '@bridgekeeper/saml';
 import { OidcError } from '@bridgekeeper/oidc';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
@@ -158,7 +158,7 @@ export class LoginFlowService {
   /** The login state a started login leaves for its answer, expiring with the request; written with the trace's start. */
   private loginState(em: EntityManager, state: Omit<LoginStateEntity, 'expiresAt'>): PendingWrite {
     const row: LoginStateEntity = { ...state, expiresAt: new Date(Date.now() + this.config.saml.requestTtlMs) };
-    return em.createQueryBuilder().insert().into(LoginStateEntity).values(row).updateEntity(false);
+    return insertWrite(em, LoginStateEntity, row);
   }
 
   /**

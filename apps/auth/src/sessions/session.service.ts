@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { EntityManager, IsNull, LessThan, Repository } from 'typeorm';
 import { DirectoryUser } from '@bridgekeeper/contracts';
-import { PendingWrite } from '@bridgekeeper/platform';
+import { insertWrite, PendingWrite } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeysService } from '../keys/keys.service';
 import { SessionEntity } from './session.entity';
@@ -75,7 +75,7 @@ export class SessionService {
       expiresAt: new Date(now.getTime() + this.config.session.ttlS * 1000),
       endedAt: null,
     };
-    return { token, write: (em) => em.createQueryBuilder().insert().into(SessionEntity).values(row).updateEntity(false) };
+    return { token, write: (em) => insertWrite(em, SessionEntity, row) };
   }
 
   /** The claims of a valid session token, or null. */
