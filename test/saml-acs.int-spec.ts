@@ -90,7 +90,10 @@ describe('SAML assertion consumer service', () => {
 
   it('signs the user in once, and writes the trace with its steps and the session together', async () => {
     const login = await startLogin();
-    const [state] = await rows('SELECT trace_id FROM auth.login_states WHERE relay_state = $1', [login.relayState]);
+    const [state] = await rows('SELECT trace_id, request_id FROM auth.login_states WHERE relay_state = $1', [login.relayState]);
+    // The request id is kept in the login state alone, not in the shared request store.
+    expect(state.request_id).toBe(login.requestId);
+    expect(await rows('SELECT 1 FROM auth.saml_requests WHERE id = $1', [login.requestId])).toEqual([]);
     const done = await post('test', respond('test', { inResponseTo: login.requestId, nameId: 'ann' }), login.relayState);
     expect(done).toMatchObject({ status: 302, location: '/session', cookie: expect.stringContaining('HttpOnly') });
     expect(await trace(state.trace_id)).toMatchObject({ status: 'succeeded', user_id: expect.any(String) });
@@ -119,6 +122,16 @@ describe('SAML assertion consumer service', () => {
     expect(borrowed.status).toBe(400);
     expect(await trace(borrowed.traceId!)).toMatchObject({ status: 'failed', reason_code: 'in_response_to' });
     expect((await rows('SELECT count(*)::int AS n FROM auth.sessions'))[0].n).toBe(sessions);
+  });
+
+  it('a response posted first without its RelayState is refused and spoils nothing: the browser that started the login still signs in with it', async () => {
+    const login = await startLogin();
+    const response = respond('test', { inResponseTo: login.requestId, nameId: 'bea', assertionId: '_posted-twice' });
+    const stray = await post('test', response);
+    expect(stray.status).toBe(400);
+    expect(await trace(stray.traceId!)).toMatchObject({ status: 'failed', reason_code: 'in_response_to', reason: expect.stringContaining('no login in progress in this browser') });
+    expect(await rows("SELECT 1 FROM auth.saml_assertions WHERE id = 'test:_posted-twice'")).toEqual([]);
+    expect((await post('test', response, login.relayState)).status).toBe(302);
   });
 
   it('refuses a new response that reuses an assertion already accepted', async () => {

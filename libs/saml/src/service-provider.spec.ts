@@ -157,6 +157,30 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     await expect(sp.consumeInResponseTo(stray, null)).rejects.toMatchObject({ code: 'in_response_to', message: expect.stringContaining('did not start') });
   });
 
+  it('checks the answer against a one-time record the caller keeps, without the shared store (remember: false)', async () => {
+    const mine = await sp.authnRequest('relay-own', { remember: false });
+    expect(store.items.has(mine.requestId)).toBe(false);
+    const respond = (over: Partial<ResponseOptions> = {}) =>
+      toBase64(buildSignedResponse({ idpEntityId: IDP, spEntityId: sp.urls.entityId, acsUrl: sp.urls.acs, inResponseTo: mine.requestId, keys: idpKeys, ...over }));
+    const login = await sp.verifyPostResponse(respond());
+    expect(() => sp.checkInResponseTo(login, mine.requestId)).not.toThrow();
+    // The record already taken (or never there): null, whatever the response says.
+    expect(() => sp.checkInResponseTo(login, null)).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('no login in progress in this browser') }));
+    // Another login's record.
+    expect(() => sp.checkInResponseTo(login, '_someone-elses-request')).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining("another browser's request") }));
+    // The two InResponseTo values must agree; only one of them is enough.
+    const disagreeing = await sp.verifyPostResponse(respond({ subjectInResponseTo: '_another-request' }));
+    expect(() => sp.checkInResponseTo(disagreeing, mine.requestId)).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('but its assertion answers') }));
+    const onlyOnResponse = await sp.verifyPostResponse(respond({ subjectInResponseTo: null }));
+    expect(() => sp.checkInResponseTo(onlyOnResponse, mine.requestId)).not.toThrow();
+    // No InResponseTo: refused unless IdP-initiated login is on and no login was started.
+    const unsolicited = await sp.verifyPostResponse(respond({ inResponseTo: undefined }));
+    expect(() => sp.checkInResponseTo(unsolicited, null)).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('unsolicited') }));
+    const idpInitiated = await makeSp({ allowIdpInitiated: true });
+    expect(() => idpInitiated.checkInResponseTo(unsolicited, null)).not.toThrow();
+    expect(() => idpInitiated.checkInResponseTo(unsolicited, mine.requestId)).toThrow(expect.objectContaining({ code: 'in_response_to' }));
+  });
+
   it('verifies through the validation pool with the same refusals (inline here; worker threads in the built services)', async () => {
     const pool = new SamlValidationPool(0);
     expect((await pool.verify(sp, await answer())).nameId).toBe('alice');

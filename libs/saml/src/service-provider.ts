@@ -58,7 +58,7 @@ export interface ValidatedLogin {
   issuer: string;
   /** The request this response answers (Response or SubjectConfirmationData InResponseTo). */
   inResponseTo?: string;
-  /** Both InResponseTo values as sent, for the one-time check (`consumeInResponseTo`). */
+  /** Both InResponseTo values as sent, for the one-time check (`consumeInResponseTo` or `checkInResponseTo`). */
   responseInResponseTo: string | null;
   subjectInResponseTo: string | null;
   assertionId: string;
@@ -161,8 +161,11 @@ export class SamlServiceProvider {
   /**
    * A signed AuthnRequest (RSA-SHA256) in this IdP's binding: where to send the browser, the
    * request id its answer must carry (InResponseTo) and the request XML for the login trace.
+   * The id is saved in the shared request store, for `consumeInResponseTo`; `remember: false`
+   * leaves the store alone, for a caller that keeps the id in a one-time record of its own, bound
+   * to the browser, and checks the answer with `checkInResponseTo`.
    */
-  async authnRequest(relayState: string): Promise<AuthnRequestOut> {
+  async authnRequest(relayState: string, opts: { remember?: boolean } = {}): Promise<AuthnRequestOut> {
     let out: AuthnRequestOut;
     if (this.binding === 'HTTP-POST') {
       const message = await this.saml.getAuthorizeMessageAsync(relayState, undefined, {});
@@ -175,7 +178,7 @@ export class SamlServiceProvider {
       out = { kind: 'redirect', url, requestId: requestIdOf(xml), xml };
     }
     // node-saml saves AuthnRequest ids only when it checks InResponseTo itself; we do (consumeInResponseTo).
-    await this.store.saveAsync(out.requestId, new Date().toISOString());
+    if (opts.remember !== false) await this.store.saveAsync(out.requestId, new Date().toISOString());
     return out;
   }
 
@@ -329,20 +332,41 @@ export class SamlServiceProvider {
    * skip that check). No InResponseTo is accepted only for IdP-initiated login, when it is on.
    */
   async consumeInResponseTo(login: Pick<ValidatedLogin, 'responseInResponseTo' | 'subjectInResponseTo'>, expected?: string | null): Promise<void> {
-    const { responseInResponseTo: onResponse, subjectInResponseTo: onSubject } = login;
-    if (onResponse && onSubject && onResponse !== onSubject) {
-      throw new SamlValidationError('in_response_to', `the Response answers ${onResponse} but its assertion answers ${onSubject}`);
-    }
-    const id = onResponse ?? onSubject;
-    if (!id) {
-      if (this.config.allowIdpInitiated && !expected) return;
-      throw new SamlValidationError('in_response_to', 'the response has no InResponseTo: it answers no request (unsolicited)');
-    }
+    const id = this.answeredRequest(login, expected);
+    if (id === undefined) return;
     if (!(await this.store.consume(id))) throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers no outstanding request (unknown, expired or already used)`);
     if (expected === null) throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers a login this browser did not start (no RelayState of ours)`);
     if (expected !== undefined && id !== expected) {
       throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers another browser's request, not this login's (${expected})`);
     }
+  }
+
+  /**
+   * The same rules as `consumeInResponseTo`, for a request id the caller kept in a one-time record
+   * of its own, bound to the browser and already taken (auth's login state: deleted as it is read,
+   * by the RelayState): `expected` is the id that record held, null when the browser brought none
+   * (no login started here, or one already answered or expired). The record being taken once makes
+   * the answer one-time, so the shared store is not needed (`authnRequest` with `remember: false`).
+   */
+  checkInResponseTo(login: Pick<ValidatedLogin, 'responseInResponseTo' | 'subjectInResponseTo'>, expected: string | null): void {
+    const id = this.answeredRequest(login, expected);
+    if (id === undefined) return;
+    if (expected === null) {
+      throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers no login in progress in this browser (none started here, or it was already answered or has expired)`);
+    }
+    if (id !== expected) throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers another browser's request, not this login's (${expected})`);
+  }
+
+  /** The request id a response answers (both InResponseTo values must agree); undefined for an IdP-initiated response that is allowed. */
+  private answeredRequest(login: Pick<ValidatedLogin, 'responseInResponseTo' | 'subjectInResponseTo'>, expected?: string | null): string | undefined {
+    const { responseInResponseTo: onResponse, subjectInResponseTo: onSubject } = login;
+    if (onResponse && onSubject && onResponse !== onSubject) {
+      throw new SamlValidationError('in_response_to', `the Response answers ${onResponse} but its assertion answers ${onSubject}`);
+    }
+    const id = onResponse ?? onSubject;
+    if (id) return id;
+    if (this.config.allowIdpInitiated && !expected) return undefined;
+    throw new SamlValidationError('in_response_to', 'the response has no InResponseTo: it answers no request (unsolicited)');
   }
 }
 

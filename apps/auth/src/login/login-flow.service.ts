@@ -87,7 +87,8 @@ export class LoginFlowService {
         throw new LoginError(503, 'idp_unavailable', 'Identity provider unavailable', 'The identity provider cannot be reached right now. Try again in a moment.', trace.id);
       }
       const relayState = randomBytes(24).toString('base64url');
-      const request = await sp.authnRequest(relayState);
+      // The request id is kept in the login state alone (taken once, by this browser's RelayState), not in the shared request store.
+      const request = await sp.authnRequest(relayState, { remember: false });
       trace.step('saml.authn-request', `binding ${sp.binding}, request ${request.requestId}`, { message: { kind: 'request', text: redactSamlXml(request.xml) } });
       await trace.save((em) => [this.loginState(em, { relayState, idp: idpId, returnTo, traceId: trace.id, requestId: request.requestId, codeVerifier: null, nonce: null })]);
       if (request.kind === 'post') return { kind: 'post', idp: idpId, action: request.action, fields: request.fields };
@@ -119,9 +120,11 @@ export class LoginFlowService {
         if (!state && !login.inResponseTo && !idp.options.allowIdpInitiated) {
           throw new SamlValidationError('unsolicited', 'the response answers no login started here (IdP-initiated login is off)');
         }
-        // The one-time checks, side by side: the request this answers, and the assertion's id.
+        // The one-time checks: the request this answers is the one this browser's login state
+        // held (the state was taken once, above), and the assertion's id was never used before.
+        sp.checkInResponseTo(login, state ? state.requestId : null);
         const expiresAt = login.assertionExpiresAt ?? new Date(Date.now() + this.config.saml.requestTtlMs);
-        const [, firstUse] = await Promise.all([sp.consumeInResponseTo(login, state ? state.requestId : null), this.replay.remember(idpId, login.assertionId, expiresAt)]);
+        const firstUse = await this.replay.remember(idpId, login.assertionId, expiresAt);
         if (!firstUse) throw new SamlValidationError('replay', `assertion ${login.assertionId} was already used`);
       } catch (err) {
         if (err instanceof SamlValidationError) throw await refuse(err.code, err.message);
