@@ -1,5 +1,5 @@
 import { readmeEnvVars } from '@bridgekeeper/testing';
-import { authEnvSchema, loadAuthConfig } from './auth.config';
+import { authEnvSchema, defaultValidationThreads, loadAuthConfig } from './auth.config';
 
 describe('auth config', () => {
   it('documents every variable in the README', () => {
@@ -11,6 +11,12 @@ describe('auth config', () => {
     const c = loadAuthConfig({});
     expect(c).toMatchObject({ publicUrl: 'http://localhost:3000', http: { port: 3000 }, session: { secure: false, cookie: 'bk_session' }, saml: { idps: [{ id: 'keycloak' }] } });
     expect(loadAuthConfig({ AUTH_PUBLIC_URL: 'https://sso.example.com/' }).session.secure).toBe(true);
+  });
+
+  it('verifies SAML responses on CPUs − 1 threads, two at least and four at most, unless told', () => {
+    expect([1, 2, 3, 4, 5, 8, 64].map(defaultValidationThreads)).toEqual([2, 2, 2, 3, 4, 4, 4]);
+    expect(loadAuthConfig({ AUTH_SAML_VALIDATION_THREADS: '0' }).saml.validationThreads).toBe(0);
+    expect(loadAuthConfig({ AUTH_SAML_VALIDATION_THREADS: '1' }).saml.validationThreads).toBe(1);
   });
 
   it('refuses to start with every problem listed', () => {

@@ -23,7 +23,7 @@ export const authEnvSchema = z.object({
   AUTH_CERT_EXPIRY_WARN_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   AUTH_SAML_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
   AUTH_SAML_REQUEST_TTL_MS: z.coerce.number().int().min(60_000).default(10 * 60_000),
-  /** Worker threads that verify SAML responses off the event loop. Default: CPUs − 1 (1 to 4); 0 verifies inline. */
+  /** Worker threads that verify SAML responses off the event loop. Default: CPUs − 1, 2 to 4 (defaultValidationThreads); 0 verifies inline. */
   AUTH_SAML_VALIDATION_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   /** An OIDC IdP created at first start when its issuer is set (more through /api/v1/idps). */
   AUTH_OIDC_IDP_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).default('keycloak-oidc'),
@@ -52,6 +52,16 @@ export const authEnvSchema = z.object({
 export type AuthConfig = ReturnType<typeof loadAuthConfig>;
 
 /** Auth's one config boundary: nothing else reads process.env. */
+/**
+ * SAML verification threads by default: CPUs − 1, at least 2 and at most 4. Verification is most
+ * of a login's CPU; with one thread on two cores, logins queue for it while the other core has
+ * time to spare (bench/README.md, round 14: about a tenth more logins per second flat out with
+ * two, the worst event-loop delay still under 40 ms).
+ */
+export function defaultValidationThreads(cpus: number): number {
+  return Math.min(4, Math.max(2, cpus - 1));
+}
+
 export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = parseEnv(
     authEnvSchema
@@ -75,7 +85,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
       requestTtlMs: e.AUTH_SAML_REQUEST_TTL_MS,
       metadataAllowPrivate: e.AUTH_METADATA_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production',
       certificateWarnDays: e.AUTH_CERT_EXPIRY_WARN_DAYS,
-      validationThreads: e.AUTH_SAML_VALIDATION_THREADS ?? Math.min(4, Math.max(1, availableParallelism() - 1)),
+      validationThreads: e.AUTH_SAML_VALIDATION_THREADS ?? defaultValidationThreads(availableParallelism()),
     },
     oidc: {
       idp: e.AUTH_OIDC_ISSUER
