@@ -1,7 +1,10 @@
 import 'reflect-metadata';
-import { bootstrapService, runService } from '@bridgekeeper/platform';
+import { limitHeapGrowth, bootstrapService, runService } from '@bridgekeeper/platform';
 import { AppModule } from './app.module';
 import { loadProvisioningConfig } from './config/provisioning.config';
+
+// User Sync reads a whole realm and makes garbage by the hundred megabytes: collect it in proportion to what is held.
+limitHeapGrowth();
 
 runService(async () => {
   const config = loadProvisioningConfig();

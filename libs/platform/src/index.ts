@@ -14,3 +14,4 @@ export * from './secret-box';
 export * from './audit';
 export * from './master-key';
 export * from './password-hash';
+export * from './heap';
