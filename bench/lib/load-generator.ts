@@ -46,7 +46,8 @@ async function flatOut(url: string, bodies: string[], connections: number) {
       },
     ],
   });
-  const durationS = (last - first) / 1000;
+  // No response at all (every request failed): autocannon's own duration is all there is.
+  const durationS = last > first ? (last - first) / 1000 : result.duration;
   return {
     requests: result.requests.total,
     durationS,

@@ -124,7 +124,7 @@ export class SamlServiceProvider {
       wantAssertionsSigned: true,
       wantAuthnResponseSigned: false,
       acceptedClockSkewMs: Math.max(config.clockSkewMs, MIN_CLOCK_SKEW_MS),
-      // InResponseTo is ours (consumeInResponseTo): atomic, one-time, and bound to the browser's
+      // InResponseTo is ours (consumeInResponseTo, checkInResponseTo): atomic, one-time, and bound to the browser's
       // login state; verifying a response then needs no store and can run on a worker thread.
       validateInResponseTo: ValidateInResponseTo.never,
       requestIdExpirationPeriodMs: config.requestTtlMs,
