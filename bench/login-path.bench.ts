@@ -7,7 +7,7 @@ import { Client } from 'pg';
 import { generateSigningKeyPair } from '@bridgekeeper/saml';
 import { createAdminToken, createTestDatabase, freePort, Stack, startNats, toBase64 } from '@bridgekeeper/testing';
 import { cpuReading, cpuUsed, saveServiceOutput, serviceNodeArgs, peakRssMiB, printTable, saveResult } from './lib/harness';
-import { keycloakShapedResponse } from './lib/keycloak-response';
+import { BENCH_BROWSER, keycloakShapedResponse } from './lib/keycloak-response';
 
 const IDP = 'http://localhost:8080/realms/bridgekeeper';
 
@@ -50,7 +50,7 @@ export async function loginPathBench(opts: { users: number; steady: { rates: num
 
     /** One login ready to post: an AuthnRequest started through /login, answered for `user`. */
     const prepare = async (user: string): Promise<string> => {
-      const start = await fetch(`${stack.services.auth.url}/login?idp=bench&returnTo=/session`, { redirect: 'manual' });
+      const start = await fetch(`${stack.services.auth.url}/login?idp=bench&returnTo=/session`, { redirect: 'manual', headers: { cookie: BENCH_BROWSER } });
       const to = new URL(start.headers.get('location') ?? '');
       const requestXml = inflateRawSync(Buffer.from(to.searchParams.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
       const requestId = /ID="([^"]+)"/.exec(requestXml)![1];
@@ -66,7 +66,7 @@ export async function loginPathBench(opts: { users: number; steady: { rates: num
     const load = (bodies: string[], connections: number, rate: number): LoadResult => {
       const file = join(work, `bodies-${Date.now()}.json`);
       writeFileSync(file, JSON.stringify(bodies));
-      const out = execFileSync(process.execPath, [join(__dirname, 'lib/load-generator.js'), acs, file, String(connections), String(rate)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      const out = execFileSync(process.execPath, [join(__dirname, 'lib/load-generator.js'), acs, file, String(connections), String(rate), BENCH_BROWSER], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
       return JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
     };
     const loopLagMaxMs = async () => {

@@ -2,7 +2,7 @@ import { inflateRawSync } from 'node:zlib';
 import { Client } from 'pg';
 import { generateSigningKeyPair } from '@bridgekeeper/saml';
 import { createAdminToken, createTestDatabase, freePort, Stack, startNats, toBase64 } from '@bridgekeeper/testing';
-import { keycloakShapedResponse } from './lib/keycloak-response';
+import { BENCH_BROWSER, keycloakShapedResponse } from './lib/keycloak-response';
 
 const IDP = 'http://localhost:8080/realms/bridgekeeper';
 async function main() {
@@ -17,12 +17,12 @@ async function main() {
   await fetch(`${stack.services.auth.url}/api/v1/idps`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'bench', name: 'Bench', manual: { entityId: IDP, ssoUrl: `${IDP}/protocol/saml`, certificates: [idpKeys.certificatePem] } }) });
   const acs = `${base}/saml/bench/acs`;
   for (let i = 0; i < 12; i++) {
-    const start = await fetch(`${stack.services.auth.url}/login?idp=bench&returnTo=/session`, { redirect: 'manual' });
+    const start = await fetch(`${stack.services.auth.url}/login?idp=bench&returnTo=/session`, { redirect: 'manual', headers: { cookie: BENCH_BROWSER } });
     const to = new URL(start.headers.get('location')!);
     const requestId = /ID="([^"]+)"/.exec(inflateRawSync(Buffer.from(to.searchParams.get('SAMLRequest')!, 'base64')).toString())![1];
     const xml = keycloakShapedResponse({ keys: idpKeys, idpEntityId: IDP, spEntityId: `${base}/saml/bench/metadata`, acsUrl: acs, inResponseTo: requestId, nameId: `u${i % 3}` });
     const t = performance.now();
-    const res = await fetch(acs, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ SAMLResponse: toBase64(xml), RelayState: to.searchParams.get('RelayState')! }) });
+    const res = await fetch(acs, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: BENCH_BROWSER }, body: new URLSearchParams({ SAMLResponse: toBase64(xml), RelayState: to.searchParams.get('RelayState')! }) });
     console.log(i, res.status, (performance.now() - t).toFixed(1), 'ms');
   }
   const sql = new Client({ connectionString: pg.url });

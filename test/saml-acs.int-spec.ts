@@ -1,7 +1,7 @@
 import { inflateRawSync } from 'node:zlib';
 import { Client } from 'pg';
 import { generateSigningKeyPair } from '@bridgekeeper/saml';
-import { buildSignedResponse, createTestDatabase, freePort, startNats, TestDatabase, TestIdpKeys, TestNats, toBase64 } from '@bridgekeeper/testing';
+import { buildSignedResponse, createTestDatabase, freePort, startNats, TestBrowser, TestDatabase, TestIdpKeys, TestNats, toBase64 } from '@bridgekeeper/testing';
 import { createAdminToken, Stack } from './support/stack';
 
 /**
@@ -50,13 +50,13 @@ describe('SAML assertion consumer service', () => {
     await nats?.stop();
   });
 
-  /** A login started at /login: its RelayState and the request id its answer must carry. */
-  async function startLogin(idp = 'test'): Promise<{ relayState: string; requestId: string }> {
-    const res = await fetch(`${base}/login?idp=${idp}&returnTo=/session`, { redirect: 'manual' });
+  /** A login started at /login in a browser: its RelayState and the request id its answer must carry. */
+  async function startLogin(idp = 'test', browser = new TestBrowser()): Promise<{ relayState: string; requestId: string; browser: TestBrowser }> {
+    const res = await browser.fetch(`${base}/login?idp=${idp}&returnTo=/session`);
     expect(res.status).toBe(302);
     const to = new URL(res.headers.get('location')!);
     const request = inflateRawSync(Buffer.from(to.searchParams.get('SAMLRequest')!, 'base64')).toString('utf8');
-    return { relayState: to.searchParams.get('RelayState')!, requestId: /ID="([^"]+)"/.exec(request)![1] };
+    return { relayState: to.searchParams.get('RelayState')!, requestId: /ID="([^"]+)"/.exec(request)![1], browser };
   }
 
   const respond = (idp: string, o: { inResponseTo?: string; nameId: string; assertionId?: string }) =>
@@ -74,10 +74,10 @@ describe('SAML assertion consumer service', () => {
       }),
     );
 
-  async function post(idp: string, samlResponse: string, relayState?: string) {
-    const res = await fetch(`${base}/saml/${idp}/acs`, {
+  /** Posts to the ACS from `browser` (a fresh one by default: it holds no login cookie). */
+  async function post(idp: string, samlResponse: string, relayState?: string, browser = new TestBrowser()) {
+    const res = await browser.fetch(`${base}/saml/${idp}/acs`, {
       method: 'POST',
-      redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ SAMLResponse: samlResponse, ...(relayState ? { RelayState: relayState } : {}) }),
     });
@@ -94,7 +94,7 @@ describe('SAML assertion consumer service', () => {
     // The request id is kept in the login state alone, not in the shared request store.
     expect(state.request_id).toBe(login.requestId);
     expect(await rows('SELECT 1 FROM auth.saml_requests WHERE id = $1', [login.requestId])).toEqual([]);
-    const done = await post('test', respond('test', { inResponseTo: login.requestId, nameId: 'ann' }), login.relayState);
+    const done = await post('test', respond('test', { inResponseTo: login.requestId, nameId: 'ann' }), login.relayState, login.browser);
     expect(done).toMatchObject({ status: 302, location: '/session', cookie: expect.stringContaining('HttpOnly') });
     expect(await trace(state.trace_id)).toMatchObject({ status: 'succeeded', user_id: expect.any(String) });
     expect(await steps(state.trace_id)).toEqual(['login.started', 'saml.authn-request', 'saml.response-received', 'saml.response-valid', 'user.authenticated', 'succeeded']);
@@ -105,10 +105,10 @@ describe('SAML assertion consumer service', () => {
   it('refuses the same response posted again, with its RelayState, without it, or with another login’s', async () => {
     const login = await startLogin();
     const response = respond('test', { inResponseTo: login.requestId, nameId: 'ben' });
-    expect((await post('test', response, login.relayState)).status).toBe(302);
+    expect((await post('test', response, login.relayState, login.browser)).status).toBe(302);
     const sessions = (await rows('SELECT count(*)::int AS n FROM auth.sessions'))[0].n;
 
-    const again = await post('test', response, login.relayState);
+    const again = await post('test', response, login.relayState, login.browser);
     expect(again.status).toBe(400);
     expect(await trace(again.traceId!)).toMatchObject({ status: 'failed', reason_code: 'in_response_to' });
 
@@ -118,7 +118,7 @@ describe('SAML assertion consumer service', () => {
     expect(await steps(bare.traceId!)).toEqual(['saml.unsolicited-response', 'saml.response-received', 'failed']);
 
     const other = await startLogin();
-    const borrowed = await post('test', response, other.relayState);
+    const borrowed = await post('test', response, other.relayState, other.browser);
     expect(borrowed.status).toBe(400);
     expect(await trace(borrowed.traceId!)).toMatchObject({ status: 'failed', reason_code: 'in_response_to' });
     expect((await rows('SELECT count(*)::int AS n FROM auth.sessions'))[0].n).toBe(sessions);
@@ -131,14 +131,14 @@ describe('SAML assertion consumer service', () => {
     expect(stray.status).toBe(400);
     expect(await trace(stray.traceId!)).toMatchObject({ status: 'failed', reason_code: 'in_response_to', reason: expect.stringContaining('no login in progress in this browser') });
     expect(await rows("SELECT 1 FROM auth.saml_assertions WHERE id = 'test:_posted-twice'")).toEqual([]);
-    expect((await post('test', response, login.relayState)).status).toBe(302);
+    expect((await post('test', response, login.relayState, login.browser)).status).toBe(302);
   });
 
   it('refuses a new response that reuses an assertion already accepted', async () => {
     const first = await startLogin('test-idpinit');
-    expect((await post('test-idpinit', respond('test-idpinit', { inResponseTo: first.requestId, nameId: 'cat', assertionId: '_reused-assertion' }), first.relayState)).status).toBe(302);
+    expect((await post('test-idpinit', respond('test-idpinit', { inResponseTo: first.requestId, nameId: 'cat', assertionId: '_reused-assertion' }), first.relayState, first.browser)).status).toBe(302);
     const second = await startLogin('test-idpinit');
-    const reused = await post('test-idpinit', respond('test-idpinit', { inResponseTo: second.requestId, nameId: 'cat', assertionId: '_reused-assertion' }), second.relayState);
+    const reused = await post('test-idpinit', respond('test-idpinit', { inResponseTo: second.requestId, nameId: 'cat', assertionId: '_reused-assertion' }), second.relayState, second.browser);
     expect(reused.status).toBe(400);
     expect(await trace(reused.traceId!)).toMatchObject({ status: 'failed', reason_code: 'replay', reason: expect.stringContaining('_reused-assertion') });
     // IdP-initiated (no InResponseTo at all) is held to the same rule.

@@ -18,3 +18,9 @@ export function keycloakShapedResponse(o: { keys: TestIdpKeys; idpEntityId: stri
   const attributes = o.nameId ? { ...KEYCLOAK_ATTRIBUTES, email: [`${o.nameId}@example.com`] } : KEYCLOAK_ATTRIBUTES;
   return buildSignedResponse({ ...o, attributes, signAssertion: true, signResponse: true });
 }
+
+/**
+ * The bench's browser: the login binding cookie (apps/auth/src/login/browser-binding.ts) sent with
+ * every /login and every ACS post, so each login is answered in the browser that started it.
+ */
+export const BENCH_BROWSER = `bk_login=${'b'.repeat(43)}`;

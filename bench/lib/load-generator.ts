@@ -6,10 +6,15 @@ import autocannon from 'autocannon';
  * The load generator, a process of its own (so its work is not counted against auth): POSTs
  * prepared form bodies, each once, evenly spaced at a fixed rate or as fast as `connections`
  * allow, and prints its figures as JSON on the last line.
- *   node load-generator.js <url> <bodies.json> <connections> <rate|0>
+ *   node load-generator.js <url> <bodies.json> <connections> <rate|0> [cookie]
+ * The cookie header goes with every request (the browser binding every login needs, login/browser-binding.ts).
  */
+/** Headers every request carries (the cookie, when given). */
+const extraHeaders: Record<string, string> = {};
+
 async function main() {
-  const [url, file, connections, rate] = process.argv.slice(2);
+  const [url, file, connections, rate, cookie] = process.argv.slice(2);
+  if (cookie) extraHeaders.cookie = cookie;
   const bodies = JSON.parse(readFileSync(file, 'utf8')) as string[];
   const result = Number(rate) > 0 ? await paced(url, bodies, Number(rate)) : await flatOut(url, bodies, Number(connections));
   console.log(JSON.stringify(result));
@@ -29,7 +34,7 @@ async function flatOut(url: string, bodies: string[], connections: number) {
   const result = await autocannon({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...extraHeaders },
     connections,
     amount: bodies.length,
     timeout: 30,
@@ -74,7 +79,7 @@ async function paced(url: string, bodies: string[], rate: number) {
   const post = (body: string) =>
     new Promise<number>((resolve, reject) => {
       const req = request(
-        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) }, timeout: 30_000 },
+        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), ...extraHeaders }, timeout: 30_000 },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));

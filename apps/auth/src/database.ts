@@ -10,8 +10,10 @@ import { Sessions1764500000001 } from './migrations/1764500000001-sessions';
 import { LoginTraceSteps1764600000000 } from './migrations/1764600000000-login-trace-steps';
 import { LoginStateBinding1764600000001 } from './migrations/1764600000001-login-state-binding';
 import { Oidc1764600000002 } from './migrations/1764600000002-oidc';
-import { SessionEntity } from './sessions/session.entity';
+import { LoginBrowserBinding1764900000000 } from './migrations/1764900000000-login-browser-binding';
+import { UserAccess1764900000001 } from './migrations/1764900000001-user-access';
+import { SessionEntity, UserAccessEntity } from './sessions/session.entity';
 import { SamlAssertionEntity, SamlRequestEntity } from './saml/saml-request.entity';
 
-export const AUTH_ENTITIES = [KeyEntity, LoginTraceEntity, LoginTraceStepEntity, LoginStateEntity, SamlRequestEntity, SamlAssertionEntity, IdpEntity, AuditEntryEntity, SessionEntity];
-export const AUTH_MIGRATIONS = [InitialAuth1764300000002, Idps1764400000002, LoginTraceDetails1764500000000, Sessions1764500000001, LoginTraceSteps1764600000000, LoginStateBinding1764600000001, Oidc1764600000002];
+export const AUTH_ENTITIES = [KeyEntity, LoginTraceEntity, LoginTraceStepEntity, LoginStateEntity, SamlRequestEntity, SamlAssertionEntity, IdpEntity, AuditEntryEntity, SessionEntity, UserAccessEntity];
+export const AUTH_MIGRATIONS = [InitialAuth1764300000002, Idps1764400000002, LoginTraceDetails1764500000000, Sessions1764500000001, LoginTraceSteps1764600000000, LoginStateBinding1764600000001, Oidc1764600000002, LoginBrowserBinding1764900000000, UserAccess1764900000001];

@@ -6,20 +6,27 @@ export interface IdTokenExpectations {
   /** The pinned algorithm; the token's header must name exactly it. */
   algorithm: string;
   clockSkewMs: number;
+  /** The oldest `iat` accepted (past the clock skew): an ID token comes straight from the token endpoint, so it is seconds old. */
+  maxAgeMs?: number;
   now?: Date;
 }
 
 /**
- * Checks openid-client leaves to the application: `iat` not in the future beyond the skew, and
- * the header algorithm pinned (belt and braces: the engine is configured with the same pin).
+ * Checks openid-client leaves to the application: `iat` present, not in the future beyond the
+ * skew and not older than the maximum age, and the header algorithm pinned (belt and braces: the
+ * engine is configured with the same pin).
  */
 export function checkIdToken(header: { alg?: string }, claims: Claims, expect: IdTokenExpectations): void {
   if (header.alg !== expect.algorithm) throw new OidcError('algorithm', `the ID token is signed with ${header.alg ?? '(none)'}; only ${expect.algorithm} is accepted`);
   const now = (expect.now ?? new Date()).getTime() / 1000;
   const iat = claims.iat;
-  if (typeof iat !== 'number') throw new OidcError('malformed', 'the ID token has no iat');
-  if (iat > now + expect.clockSkewMs / 1000) {
-    throw new OidcError('issued_in_future', `the ID token was issued ${Math.round(iat - now)} s in the future (clock skew allowed: ${expect.clockSkewMs / 1000} s)`);
+  if (typeof iat !== 'number') throw new OidcError('missing_claim', 'the ID token has no iat (issued at) claim');
+  const skewS = expect.clockSkewMs / 1000;
+  if (iat > now + skewS) {
+    throw new OidcError('issued_in_future', `the ID token was issued ${Math.round(iat - now)} s in the future (clock skew allowed: ${skewS} s)`);
+  }
+  if (expect.maxAgeMs !== undefined && now - iat > expect.maxAgeMs / 1000 + skewS) {
+    throw new OidcError('too_old', `the ID token was issued ${Math.round(now - iat)} s ago; at most ${expect.maxAgeMs / 1000} s (plus ${skewS} s of clock skew) is accepted`);
   }
 }
 

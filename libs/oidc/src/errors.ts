@@ -9,6 +9,8 @@ export type OidcErrorCode =
   | 'audience'
   | 'expired'
   | 'issued_in_future'
+  | 'too_old'
+  | 'missing_claim'
   | 'code_rejected'
   | 'idp_error'
   | 'userinfo'
@@ -47,6 +49,9 @@ export function classifyOidcError(err: unknown): OidcError {
     const detail = `${e.error}${e.error_description ? `: ${e.error_description}` : ''}`;
     return new OidcError(e.error === 'invalid_grant' ? 'code_rejected' : 'idp_error', `the identity provider answered ${detail}`);
   }
+  // A claim the token must carry is absent: not a mismatch, not an expiry.
+  const missing = /JWT "(\w+)".* claim missing/.exec(message);
+  if (missing) return new OidcError(missing[1] === 'nonce' ? 'nonce' : 'missing_claim', `the ID token has no "${missing[1]}" claim`);
   switch (e.code) {
     case 'OAUTH_JWS_SIGNATURE_VERIFICATION_FAILED':
       return new OidcError('signature', `the ID token signature is invalid (${message})`);

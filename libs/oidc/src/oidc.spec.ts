@@ -20,8 +20,23 @@ describe('libs/oidc pure checks', () => {
     expect(() => checkIdToken({ alg: 'RS256' }, { iat: iat + 20 }, { algorithm: 'RS256', clockSkewMs: 30_000, now })).not.toThrow();
     expect(() => checkIdToken({ alg: 'RS256' }, { iat: iat + 60 }, { algorithm: 'RS256', clockSkewMs: 30_000, now })).toThrow(expect.objectContaining({ code: 'issued_in_future' }));
     expect(() => checkIdToken({ alg: 'HS256' }, { iat }, { algorithm: 'RS256', clockSkewMs: 30_000, now })).toThrow(expect.objectContaining({ code: 'algorithm' }));
-    expect(() => checkIdToken({ alg: 'RS256' }, {}, { algorithm: 'RS256', clockSkewMs: 30_000, now })).toThrow(expect.objectContaining({ code: 'malformed' }));
+    expect(() => checkIdToken({ alg: 'RS256' }, {}, { algorithm: 'RS256', clockSkewMs: 30_000, now })).toThrow(expect.objectContaining({ code: 'missing_claim' }));
     expect(jwtHeader(`${Buffer.from('{"alg":"RS256","kid":"k1"}').toString('base64url')}.e30.sig`)).toEqual({ alg: 'RS256', kid: 'k1' });
+  });
+
+  it('refuses an ID token older than the maximum age (past the clock skew), with its own reason', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const iat = now.getTime() / 1000;
+    const expect300 = { algorithm: 'RS256', clockSkewMs: 30_000, maxAgeMs: 300_000, now };
+    expect(() => checkIdToken({ alg: 'RS256' }, { iat: iat - 320 }, expect300)).not.toThrow();
+    expect(() => checkIdToken({ alg: 'RS256' }, { iat: iat - 340 }, expect300)).toThrow(expect.objectContaining({ code: 'too_old', message: expect.stringContaining('340 s ago') }));
+  });
+
+  it('names a missing claim as missing, not as a mismatch or an expiry', () => {
+    for (const claim of ['sub', 'iat', 'exp']) {
+      const engine = Object.assign(new Error(`JWT "${claim}" claim missing`), { code: 'OAUTH_INVALID_RESPONSE', cause: { claim } });
+      expect(classifyOidcError(Object.assign(new Error('unexpected response'), { cause: engine }))).toMatchObject({ code: 'missing_claim', message: expect.stringContaining(claim) });
+    }
   });
 
   it('merges userinfo over the ID token, as string lists, without protocol claims or prototype keys', () => {

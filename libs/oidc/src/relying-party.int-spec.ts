@@ -20,6 +20,7 @@ describe('OidcRelyingParty: passport + openid-client with the checks Bridgekeepe
       idTokenAlgorithm: over.idTokenAlgorithm ?? 'RS256',
       userinfo: over.userinfo ?? true,
       clockSkewMs: 30_000,
+    maxIdTokenAgeMs: 300_000,
       allowHttp: true,
     });
 

@@ -19,6 +19,8 @@ export interface RelyingPartyConfig {
   /** Also read the userinfo endpoint and merge its claims (same `sub` required). */
   userinfo: boolean;
   clockSkewMs: number;
+  /** The oldest ID token accepted (its `iat`), past the clock skew. */
+  maxIdTokenAgeMs: number;
   /** Plain-http IdPs (dev Keycloak); refused in production. */
   allowHttp: boolean;
   /** The fetch used for the token, userinfo and JWKS endpoints (limits and address checks). */
@@ -141,7 +143,7 @@ export class OidcRelyingParty {
     const claims = tokens.claims() as Claims | undefined;
     if (!idToken || !claims) throw new OidcError('malformed', 'the token response carried no ID token');
     const header = jwtHeader(idToken);
-    checkIdToken(header, claims, { algorithm: this.settings.idTokenAlgorithm, clockSkewMs: this.settings.clockSkewMs });
+    checkIdToken(header, claims, { algorithm: this.settings.idTokenAlgorithm, clockSkewMs: this.settings.clockSkewMs, maxAgeMs: this.settings.maxIdTokenAgeMs });
     const subject = String(claims.sub);
     let userinfo: Claims | undefined;
     if (this.settings.userinfo && this.engine.serverMetadata().userinfo_endpoint) {

@@ -66,6 +66,14 @@ export interface ValidatedLogin {
   attributes: Record<string, string[]>;
 }
 
+/** What a verified LogoutRequest says about itself, for the one-time check. */
+export interface LogoutRequestFacts {
+  id: string;
+  issueInstant: Date;
+  /** How long its id must be remembered to refuse it again (past its acceptance window). */
+  rememberUntil: Date;
+}
+
 export type AuthnRequestOut = ({ kind: 'redirect'; url: string } | { kind: 'post'; action: string; fields: Record<string, string> }) & { requestId: string; xml: string };
 
 function requestIdOf(xml: string): string {
@@ -226,12 +234,16 @@ export class SamlServiceProvider {
         if (typeof params.SAMLResponse === 'string') {
           const inResponseTo = attr(parseXml(inflated).documentElement, 'InResponseTo');
           if (!inResponseTo || !(await this.store.consume(inResponseTo))) throw new SamlValidationError('in_response_to', 'the LogoutResponse answers no logout started here');
+          return result;
         }
-        return result;
+        return { ...result, request: this.logoutRequestFacts(inflated) };
       }
       const xml = Buffer.from(message, 'base64').toString('utf8');
       const { inResponseTo } = precheckLogout(xml, this.urls.slo);
-      if (typeof params.SAMLRequest === 'string') return checkIssuer(await this.saml.validatePostRequestAsync({ SAMLRequest: params.SAMLRequest }));
+      if (typeof params.SAMLRequest === 'string') {
+        const result = checkIssuer(await this.saml.validatePostRequestAsync({ SAMLRequest: params.SAMLRequest }));
+        return { ...result, request: this.logoutRequestFacts(xml) };
+      }
       if (!inResponseTo || !(await this.store.consume(inResponseTo))) {
         throw new SamlValidationError('in_response_to', 'the LogoutResponse answers no logout started here');
       }
@@ -239,6 +251,24 @@ export class SamlServiceProvider {
     } catch (err) {
       throw classifyNodeSamlError(err);
     }
+  }
+
+  /**
+   * A verified LogoutRequest's id (for the caller's replay store: a LogoutRequest is honoured once)
+   * and its IssueInstant, which must lie within the clock skew of now: a LogoutRequest travels
+   * through the browser at once, so an older one is a replay, not a late delivery.
+   */
+  private logoutRequestFacts(xml: string, now = new Date()): LogoutRequestFacts {
+    const root = parseXml(xml).documentElement;
+    const id = attr(root, 'ID');
+    if (!id) throw new SamlValidationError('malformed', 'the LogoutRequest has no ID');
+    const issueInstant = Date.parse(attr(root, 'IssueInstant') ?? '');
+    if (!Number.isFinite(issueInstant)) throw new SamlValidationError('malformed', 'the LogoutRequest has no valid IssueInstant');
+    const skew = Math.max(this.config.clockSkewMs, MIN_CLOCK_SKEW_MS);
+    const age = now.getTime() - issueInstant;
+    if (age > skew) throw new SamlValidationError('expired', `the LogoutRequest was issued ${Math.round(age / 1000)} s ago; at most ${skew / 1000} s (the clock skew) is accepted`);
+    if (age < -skew) throw new SamlValidationError('expired', `the LogoutRequest was issued ${Math.round(-age / 1000)} s in the future (clock skew allowed: ${skew / 1000} s)`);
+    return { id, issueInstant: new Date(issueInstant), rememberUntil: new Date(issueInstant + 2 * skew) };
   }
 
   /** Our answer to an IdP-initiated LogoutRequest (signed, HTTP-Redirect). */

@@ -6,3 +6,5 @@ export * from './oidc-idp';
 export * from './service-stack';
 export * from './keycloak-events';
 export * from './saml-dependencies';
+export * from './test-browser';
+export * from './saml-logout';

@@ -38,25 +38,25 @@ export class BreakGlassService implements OnApplicationShutdown {
 
   async signIn(username: unknown, password: unknown, client: string): Promise<string> {
     const bg = this.config.breakGlass;
-    if (!bg) throw new LoginError(404, 'break_glass_off', 'Not available', 'Break-glass sign-in is not configured.');
+    if (!bg) throw new LoginError(404, 'break_glass_off');
     const now = Date.now();
     const recent = (this.attempts.get(client) ?? []).filter((t) => now - t < WINDOW_MS);
     if (recent.length >= MAX_ATTEMPTS) {
       await this.audit(client, 'break-glass.throttled', String(username).slice(0, 255));
-      throw new LoginError(429, 'break_glass_throttled', 'Too many attempts', 'Too many break-glass attempts from this address; wait 15 minutes.');
+      throw new LoginError(429, 'break_glass_throttled');
     }
     this.attempts.set(client, [...recent, now]);
     const name = typeof username === 'string' ? username.trim() : '';
     const ok = typeof password === 'string' && name.toLowerCase() === bg.username.toLowerCase() && verifyPassword(password, bg.passwordHash);
     if (!ok) {
       await this.audit(client, 'break-glass.refused', name.slice(0, 255));
-      throw new LoginError(401, 'break_glass_refused', 'Sign-in refused', 'Wrong username or password.');
+      throw new LoginError(401, 'break_glass_refused', { detail: 'wrong username or password' });
     }
     const rpc = DirectoryRpc.resolveUser;
     const reply = rpc.reply.parse(await firstValueFrom(this.directory.send(rpc.subject, rpc.request.parse({ source: 'local', externalId: `break-glass:${name}`, username: name })).pipe(timeout(5000))));
     if (reply.status !== 'found') {
       await this.audit(client, 'break-glass.refused', name, reply.status);
-      throw new LoginError(403, 'break_glass_refused', 'Sign-in refused', `The directory holds no active local user ${name}.`);
+      throw new LoginError(403, 'break_glass_refused', { detail: `the directory holds no active local user ${name}` });
     }
     this.attempts.delete(client);
     await this.audit(client, 'break-glass.signed-in', name);

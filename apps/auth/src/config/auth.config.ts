@@ -33,6 +33,8 @@ export const authEnvSchema = z.object({
   AUTH_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   /** OIDC IdPs on plain http (the dev Keycloak). Default: allowed except in production. */
   AUTH_OIDC_ALLOW_HTTP: envBool.optional(),
+  /** The oldest ID token accepted (its `iat`, plus the clock skew): it comes straight from the token endpoint, so seconds old. */
+  AUTH_OIDC_MAX_ID_TOKEN_AGE_S: z.coerce.number().int().min(10).max(86_400).default(300),
   /** How long a login waits for provisioning's answer before it shows an error page. */
   AUTH_PROVISIONING_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** Break-glass: a local directory user who may sign in with a password when the IdP is down. Off unless both are set. */
@@ -92,6 +94,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
         ? { id: e.AUTH_OIDC_IDP_ID, name: e.AUTH_OIDC_IDP_NAME, issuer: e.AUTH_OIDC_ISSUER, clientId: e.AUTH_OIDC_CLIENT_ID!, clientSecret: e.AUTH_OIDC_CLIENT_SECRET! }
         : null,
       allowHttp: e.AUTH_OIDC_ALLOW_HTTP ?? e.NODE_ENV !== 'production',
+      maxIdTokenAgeMs: e.AUTH_OIDC_MAX_ID_TOKEN_AGE_S * 1000,
     },
     provisioningTimeoutMs: e.AUTH_PROVISIONING_TIMEOUT_MS,
     loginTraceRetentionDays: e.AUTH_LOGIN_TRACE_RETENTION_DAYS,

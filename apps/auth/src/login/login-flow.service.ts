@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, LessThan, Repository } from 'typeorm';
+import { EntityManager, LessThan, MoreThan, Repository } from 'typeorm';
 import { UserAuthenticatedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { insertWrite, PendingWrite, safeReturnTo } from '@bridgekeeper/platform';
@@ -22,6 +22,8 @@ export type LoginStart =
   | { kind: 'redirect'; url: string; idp: string }
   | { kind: 'post'; action: string; fields: Record<string, string>; idp: string }
   | { kind: 'chooser'; returnTo: string; idps: { id: string; name: string }[]; lastIdp?: string; notice?: string };
+
+const ANOTHER_BROWSER = 'the login this answer belongs to was started in another browser (or this browser no longer has its login cookie); it is left open for the browser that started it';
 
 export interface LoginDone {
   sessionToken: string;
@@ -55,7 +57,7 @@ export class LoginFlowService {
    * Starts a login: `?idp=` picks the IdP; otherwise an email (`login_hint`) routes by domain; one
    * enabled IdP means no chooser; else the chooser, with the last IdP used first.
    */
-  async start(requested: string | undefined, rawReturnTo: unknown, loginHint?: string, lastIdp?: string): Promise<LoginStart> {
+  async start(requested: string | undefined, rawReturnTo: unknown, browserHash: string, loginHint?: string, lastIdp?: string): Promise<LoginStart> {
     const ownOrigin = new URL(this.config.publicUrl).origin;
     const returnTo = safeReturnTo(rawReturnTo, ownOrigin, this.config.allowedReturnOrigins);
     let idpId = requested;
@@ -75,38 +77,46 @@ export class LoginFlowService {
     const trace = this.traces.begin(idpId, idp.protocol, 'login.started');
     return this.recorded(trace, async () => {
       if (returnTo === null) {
-        await trace.fail('return_to_refused', `returnTo ${String(rawReturnTo).slice(0, 200)} is not an allowed address`);
-        throw new LoginError(400, 'return_to_refused', 'Sign-in refused', 'The address to return to after signing in is not allowed.', trace.id);
+        const reason = `returnTo ${String(rawReturnTo).slice(0, 200)} is not an allowed address`;
+        await trace.fail('return_to_refused', reason);
+        throw new LoginError(400, 'return_to_refused', { traceId: trace.id, detail: reason });
       }
-      if (idp.protocol === 'oidc') return this.startOidc(idp, trace, returnTo, loginHint);
+      if (idp.protocol === 'oidc') return this.startOidc(idp, trace, returnTo, browserHash, loginHint);
       let sp;
       try {
         sp = await this.idps.serviceProvider(idp);
       } catch (err) {
         await trace.fail('idp_unavailable', (err as Error).message);
-        throw new LoginError(503, 'idp_unavailable', 'Identity provider unavailable', 'The identity provider cannot be reached right now. Try again in a moment.', trace.id);
+        throw new LoginError(503, 'idp_unavailable', { traceId: trace.id, detail: (err as Error).message });
       }
       const relayState = randomBytes(24).toString('base64url');
       // The request id is kept in the login state alone (taken once, by this browser's RelayState), not in the shared request store.
       const request = await sp.authnRequest(relayState, { remember: false });
       trace.step('saml.authn-request', `binding ${sp.binding}, request ${request.requestId}`, { message: { kind: 'request', text: redactSamlXml(request.xml) } });
-      await trace.save((em) => [this.loginState(em, { relayState, idp: idpId, returnTo, traceId: trace.id, requestId: request.requestId, codeVerifier: null, nonce: null })]);
+      await trace.save((em) => [this.loginState(em, { relayState, idp: idpId, returnTo, traceId: trace.id, requestId: request.requestId, codeVerifier: null, nonce: null, browserHash })]);
       if (request.kind === 'post') return { kind: 'post', idp: idpId, action: request.action, fields: request.fields };
       return { kind: 'redirect', idp: idpId, url: request.url };
     });
   }
 
-  async completeSaml(idpId: string, body: Record<string, unknown>): Promise<LoginDone> {
+  /**
+   * `/saml/:idp/acs`: `browserHash` is the binding of the browser that posts (null without its
+   * cookie): only the login state it started is taken. A RelayState naming another browser's login
+   * is refused before anything else is read, and that login stays open for its own browser.
+   */
+  async completeSaml(idpId: string, body: Record<string, unknown>, browserHash: string | null): Promise<LoginDone> {
     const rawRelayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
     const relayState = rawRelayState?.slice(0, 64);
     // Side by side: the IdP, and the login state this response answers (taken once either way).
-    const [idp, state] = await Promise.all([this.enabledIdp(idpId, 'saml'), relayState ? this.consumeState(relayState, idpId) : null]);
+    const [idp, taken] = await Promise.all([this.enabledIdp(idpId, 'saml'), relayState ? this.consumeState(relayState, idpId, browserHash) : null]);
+    const state = taken?.state ?? null;
     const trace = state ? this.traces.pending(state.traceId) : this.traces.begin(idpId, 'saml', 'saml.unsolicited-response');
     const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '';
     trace.step('saml.response-received', undefined, { message: { kind: 'response', text: redactSamlXml(decodeSamlMessage(samlResponse, false)) } });
     const refuse = this.refusal(trace);
 
     return this.recorded(trace, async () => {
+      if (taken?.elsewhere) throw await refuse('browser_mismatch', ANOTHER_BROWSER);
       let sp;
       try {
         sp = await this.idps.serviceProvider(idp);
@@ -142,19 +152,19 @@ export class LoginFlowService {
   }
 
   /** OIDC: an authorization request (PKCE S256, state, nonce) and the login state its callback needs. */
-  private async startOidc(idp: IdpEntity, trace: PendingTrace, returnTo: string, loginHint?: string): Promise<LoginStart> {
+  private async startOidc(idp: IdpEntity, trace: PendingTrace, returnTo: string, browserHash: string, loginHint?: string): Promise<LoginStart> {
     let rp;
     try {
       ({ rp } = await this.oidc.get(idp));
     } catch (err) {
       await trace.fail('idp_unavailable', (err as Error).message);
-      throw new LoginError(503, 'idp_unavailable', 'Identity provider unavailable', 'The identity provider cannot be reached right now. Try again in a moment.', trace.id);
+      throw new LoginError(503, 'idp_unavailable', { traceId: trace.id, detail: (err as Error).message });
     }
     const request = await rp.authorizationRequest({ loginHint: loginHint?.slice(0, 255) });
     const sent = new URL(request.url);
     trace.step('oidc.authorization-request', `PKCE S256, state and nonce sent to ${sent.origin}${sent.pathname}`, { message: { kind: 'request', text: request.url } });
     const { state, codeVerifier, nonce } = request.state;
-    await trace.save((em) => [this.loginState(em, { relayState: state, idp: idp.id, returnTo, traceId: trace.id, requestId: null, codeVerifier, nonce })]);
+    await trace.save((em) => [this.loginState(em, { relayState: state, idp: idp.id, returnTo, traceId: trace.id, requestId: null, codeVerifier, nonce, browserHash })]);
     return { kind: 'redirect', idp: idp.id, url: request.url };
   }
 
@@ -169,14 +179,17 @@ export class LoginFlowService {
    * with its PKCE verifier; the ID token is verified (signature, alg, iss, aud, azp, exp, iat,
    * nonce); userinfo is merged; then the same provisioning and session as SAML.
    */
-  async completeOidc(idpId: string, query: Record<string, unknown>, rawQuery: string): Promise<LoginDone> {
+  async completeOidc(idpId: string, query: Record<string, unknown>, rawQuery: string, browserHash: string | null): Promise<LoginDone> {
     const stateParam = typeof query.state === 'string' ? query.state.slice(0, 64) : undefined;
-    const [idp, state] = await Promise.all([this.enabledIdp(idpId, 'oidc'), stateParam ? this.consumeState(stateParam, idpId) : null]);
+    const [idp, taken] = await Promise.all([this.enabledIdp(idpId, 'oidc'), stateParam ? this.consumeState(stateParam, idpId, browserHash) : null]);
+    const state = taken?.state ?? null;
     if (!state?.codeVerifier || !state.nonce) {
       const trace = this.traces.begin(idpId, 'oidc', 'oidc.callback');
-      const reason = stateParam ? `state ${stateParam} matches no login started here (unknown, expired or already used)` : 'the callback carries no state';
-      await trace.fail('state', reason);
-      throw new LoginError(400, 'state', 'Sign-in refused', `The identity provider's answer was refused: ${reason}`, trace.id);
+      const [code, reason] = taken?.elsewhere
+        ? ['browser_mismatch', ANOTHER_BROWSER]
+        : ['state', stateParam ? `state ${stateParam} matches no login started here (unknown, expired or already used)` : 'the callback carries no state'];
+      await trace.fail(code, reason);
+      throw new LoginError(400, code, { traceId: trace.id, detail: reason });
     }
     const { nonce, codeVerifier } = state;
     const trace = this.traces.pending(state.traceId);
@@ -219,11 +232,11 @@ export class LoginFlowService {
     try {
       idp = await this.idps.get(idpId);
     } catch (err) {
-      if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', err.message);
+      if (err instanceof UnknownIdpError) throw new LoginError(404, 'unknown_idp', { detail: err.message });
       throw err;
     }
     if (protocol && idp.protocol !== protocol) {
-      throw new LoginError(404, 'unknown_idp', 'Unknown identity provider', `identity provider '${idpId}' does not use ${protocol === 'saml' ? 'SAML' : 'OpenID Connect'}`);
+      throw new LoginError(404, 'unknown_idp', { detail: `identity provider '${idpId}' does not use ${protocol === 'saml' ? 'SAML' : 'OpenID Connect'}` });
     }
     return idp;
   }
@@ -238,11 +251,11 @@ export class LoginFlowService {
     }
   }
 
-  /** A refusal: the trace says why (with the steps before it), the browser gets a page with the trace id. */
+  /** A refusal: the trace says why (with the steps before it), the browser gets a plain page with the trace id. */
   private refusal(trace: PendingTrace) {
-    return async (code: string, reason: string, status = 400, message?: string) => {
+    return async (code: string, reason: string, status = 400) => {
       await trace.fail(code, reason);
-      return new LoginError(status, code, 'Sign-in refused', message ?? `The identity provider's answer was refused: ${reason}`, trace.id);
+      return new LoginError(status, code, { traceId: trace.id, detail: reason });
     };
   }
 
@@ -263,7 +276,7 @@ export class LoginFlowService {
       await this.bus.publish(UserAuthenticatedV1, { idp: idpId, ...login.event, traceId: trace.id }, { id: eventId });
     } catch (err) {
       this.outcomes.cancel(eventId);
-      throw await refuse('events_unavailable', `publishing user.authenticated failed: ${(err as Error).message}`, 503, 'Sign-in is unavailable right now. Try again in a moment.');
+      throw await refuse('events_unavailable', `publishing user.authenticated failed: ${(err as Error).message}`, 503);
     }
     trace.step('user.authenticated', `event ${eventId}`);
     const outcome = await waiting;
@@ -272,14 +285,13 @@ export class LoginFlowService {
         'provisioning_timeout',
         `provisioning did not answer within ${this.config.provisioningTimeoutMs} ms; event ${eventId} is kept and will be processed`,
         503,
-        'Your account could not be prepared in time. Your sign-in was recorded and will be processed; try again in a minute.',
       );
     }
     if (outcome.kind === 'failed') {
-      throw await refuse('provisioning_failed', outcome.reason, 503, 'Your account could not be prepared. Try again in a minute; if it keeps failing, give the trace id to your administrator.');
+      throw await refuse('provisioning_failed', outcome.reason, 503);
     }
     if (outcome.kind === 'rejected') {
-      throw await refuse(outcome.event.data.code, outcome.event.data.reason, 403, `You cannot sign in: ${outcome.event.data.reason}.`);
+      throw await refuse(outcome.event.data.code, outcome.event.data.reason, 403);
     }
     const { user, groups } = outcome.event.data;
     // The session's row and the trace's success land together.
@@ -288,20 +300,29 @@ export class LoginFlowService {
     return { sessionToken: session.token, returnTo: login.returnTo };
   }
 
-  /** The login state a RelayState (SAML) or state (OIDC) names, taken once: one DELETE … RETURNING where the database has it. */
-  private async consumeState(relayState: string, idpId: string): Promise<LoginStateEntity | null> {
-    let state: LoginStateEntity | null;
-    if (this.states.manager.connection.driver.isReturningSqlSupported('delete')) {
-      const { raw } = await this.states.createQueryBuilder().delete().where({ relayState }).returning('*').execute();
-      const row = (raw as Record<string, unknown>[])[0];
-      state = row ? this.states.create() : null;
-      for (const column of row ? this.states.metadata.columns : []) column.setEntityValue(state!, row[column.databaseName]);
-    } else {
-      state = await this.states.findOneBy({ relayState });
-      if (state && !(await this.states.delete({ relayState })).affected) state = null;
+  /**
+   * The login state a RelayState (SAML) or state (OIDC) names, taken once and only by the browser
+   * that started it (`browserHash`): one DELETE … RETURNING where the database has it. When nothing
+   * is taken, `elsewhere` says whether the state is held by another browser (or this browser lost
+   * its cookie): that state is left as it was, for its own browser.
+   */
+  private async consumeState(relayState: string, idpId: string, browserHash: string | null): Promise<{ state: LoginStateEntity | null; elsewhere: boolean }> {
+    let state: LoginStateEntity | null = null;
+    if (browserHash) {
+      const bound = { relayState, browserHash };
+      if (this.states.manager.connection.driver.isReturningSqlSupported('delete')) {
+        const { raw } = await this.states.createQueryBuilder().delete().where(bound).returning('*').execute();
+        const row = (raw as Record<string, unknown>[])[0];
+        state = row ? this.states.create() : null;
+        for (const column of row ? this.states.metadata.columns : []) column.setEntityValue(state!, row[column.databaseName]);
+      } else {
+        state = await this.states.findOneBy(bound);
+        if (state && !(await this.states.delete(bound)).affected) state = null;
+      }
     }
-    if (!state || state.idp !== idpId || state.expiresAt.getTime() < Date.now()) return null;
-    return state;
+    if (!state) return { state: null, elsewhere: await this.states.existsBy({ relayState, idp: idpId, expiresAt: MoreThan(new Date()) }) };
+    if (state.idp !== idpId || state.expiresAt.getTime() < Date.now()) return { state: null, elsewhere: false };
+    return { state, elsewhere: false };
   }
 
   async purgeExpired(): Promise<void> {

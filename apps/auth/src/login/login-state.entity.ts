@@ -30,6 +30,10 @@ export class LoginStateEntity {
   @Column({ type: 'varchar', length: 128, nullable: true })
   nonce: string | null;
 
+  /** The SHA-256 of the binding cookie of the browser that started the login (login/browser-binding.ts). */
+  @Column({ name: 'browser_hash', type: 'varchar', length: 64, nullable: true })
+  browserHash: string | null;
+
   @Column({ name: 'expires_at' })
   expiresAt: Date;
 }

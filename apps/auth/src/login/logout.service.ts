@@ -54,26 +54,37 @@ export class LogoutService {
     }
   }
 
-  /** `/saml/:idp/slo`: the IdP's LogoutRequest, or its LogoutResponse to ours. */
-  async singleLogout(idpId: string, binding: 'redirect' | 'post', params: Record<string, unknown>, originalQuery: string): Promise<string> {
+  /**
+   * `/saml/:idp/slo`: the IdP's LogoutRequest, or its LogoutResponse to ours. A LogoutRequest ends
+   * exactly the sessions it names (NameID, and SessionIndex when given), is honoured once (its ID
+   * is remembered) and only while fresh (IssueInstant within the clock skew). `ended` lists the
+   * sessions it ended: the browser that carried it loses its cookie only when its own session is
+   * one of them, so a LogoutRequest delivered to someone else's browser signs nobody else out.
+   */
+  async singleLogout(idpId: string, binding: 'redirect' | 'post', params: Record<string, unknown>, originalQuery: string): Promise<{ next: string; ended: string[] }> {
     const sp = await this.idps.serviceProvider(idpId).catch((err) => {
-      throw new LoginError(404, 'unknown_idp', 'Sign-out refused', (err as Error).message);
+      throw new LoginError(404, 'unknown_idp', { detail: (err as Error).message });
     });
+    const refuse = (reason: string) => {
+      this.logger.warn(`refused a logout message from ${idpId}: ${reason}`);
+      return new LoginError(400, 'logout_refused', { detail: reason });
+    };
     let result;
     try {
       result = await sp.validateLogout(binding, params, originalQuery);
     } catch (err) {
-      const reason = err instanceof SamlValidationError ? err.message : (err as Error).message;
-      this.logger.warn(`refused a logout message from ${idpId}: ${reason}`);
-      throw new LoginError(400, 'logout_refused', 'Sign-out refused', `The identity provider's logout message was refused: ${reason}`);
+      throw refuse(err instanceof SamlValidationError ? `${err.code}: ${err.message}` : (err as Error).message);
     }
     const relayState = typeof params.RelayState === 'string' ? params.RelayState : '';
     if (typeof params.SAMLRequest === 'string' && result.profile) {
+      const request = 'request' in result ? result.request : undefined;
+      if (!request) throw refuse('the LogoutRequest could not be read');
+      if (!(await this.replay.remember(idpId, `logout-request:${request.id}`, request.rememberUntil))) throw refuse(`LogoutRequest ${request.id} was already used`);
       const ended = await this.sessions.endBySubject(idpId, result.profile.nameID, result.profile.sessionIndex as string | undefined);
-      this.logger.log(`${idpId} logged out ${result.profile.nameID}: ${ended} session(s) ended`);
-      return sp.logoutResponseUrl(result.profile as { ID?: string; issuer?: string }, relayState, true);
+      this.logger.log(`${idpId} logged out ${result.profile.nameID}: ${ended.length} session(s) ended`);
+      return { next: await sp.logoutResponseUrl(result.profile as { ID?: string; issuer?: string }, relayState, true), ended };
     }
-    return this.safe(relayState);
+    return { next: this.safe(relayState), ended: [] };
   }
 
   /**
@@ -82,19 +93,19 @@ export class LogoutService {
    */
   async backchannelLogout(idpId: string, logoutToken: unknown): Promise<number> {
     const idp = await this.idps.get(idpId).catch((err) => {
-      throw new LoginError(404, 'unknown_idp', 'Logout refused', (err as Error).message);
+      throw new LoginError(404, 'unknown_idp', { detail: (err as Error).message });
     });
-    if (idp.protocol !== 'oidc') throw new LoginError(404, 'unknown_idp', 'Logout refused', `identity provider '${idpId}' does not use OpenID Connect`);
+    if (idp.protocol !== 'oidc') throw new LoginError(404, 'unknown_idp', { detail: `identity provider '${idpId}' does not use OpenID Connect` });
     let notice;
     try {
       notice = await (await this.oidc.get(idp)).logoutTokens.verify(typeof logoutToken === 'string' ? logoutToken : '');
     } catch (err) {
       const reason = err instanceof OidcError ? `${err.code}: ${err.message}` : (err as Error).message;
       this.logger.warn(`refused a back-channel logout from ${idpId}: ${reason}`);
-      throw new LoginError(400, 'logout_refused', 'Logout refused', reason);
+      throw new LoginError(400, 'logout_refused', { detail: reason });
     }
     if (!(await this.replay.remember(idpId, `logout:${notice.jti}`, notice.expiresAt))) {
-      throw new LoginError(400, 'logout_refused', 'Logout refused', `logout token ${notice.jti} was already used`);
+      throw new LoginError(400, 'logout_refused', { detail: `logout token ${notice.jti} was already used` });
     }
     const ended = await this.sessions.endByOidcSession(idpId, notice);
     this.logger.log(`${idpId} logged out ${notice.sub ?? `session ${notice.sid}`} (back-channel): ${ended} session(s) ended`);

@@ -52,6 +52,7 @@ export class OidcIdpRegistry {
         idTokenAlgorithm: settings.idTokenAlgorithm,
         userinfo: settings.userinfo,
         clockSkewMs,
+        maxIdTokenAgeMs: this.config.oidc.maxIdTokenAgeMs,
         allowHttp: this.config.oidc.allowHttp,
         fetch: this.fetch,
       }),

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
+import { bindingHash, browserBindingCookie, readBinding } from '../login/browser-binding';
 import { LoginError } from '../login/login-error';
 import { LoginFlowService } from '../login/login-flow.service';
 import { sendLoginError } from '../login/login.controller';
@@ -23,7 +24,8 @@ export class OidcController {
   @Get('callback')
   async callback(@Param('idp') idp: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     try {
-      const done = await this.flow.completeOidc(idp, req.query as Record<string, unknown>, req.originalUrl.split('?')[1] ?? '');
+      const browser = readBinding(req.cookies?.[browserBindingCookie(this.config.session.secure, 0).name]);
+      const done = await this.flow.completeOidc(idp, req.query as Record<string, unknown>, req.originalUrl.split('?')[1] ?? '', browser && bindingHash(browser));
       res.cookie(this.config.session.cookie, done.sessionToken, this.sessions.cookieOptions());
       res.setHeader('Cache-Control', 'no-store');
       res.redirect(302, done.returnTo);
@@ -42,7 +44,8 @@ export class OidcController {
       res.status(200).json({ ended });
     } catch (err) {
       if (!(err instanceof LoginError)) throw err;
-      res.status(err.status).json({ error: err.status === 404 ? 'unknown_idp' : 'invalid_request', error_description: err.message });
+      // The reason is in auth's log; the caller learns only that the token was refused.
+      res.status(err.status).json({ error: err.status === 404 ? 'unknown_idp' : 'invalid_request', error_description: err.status === 404 ? 'no such identity provider' : 'the logout token was refused' });
     }
   }
 }

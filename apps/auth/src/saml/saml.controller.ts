@@ -1,13 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { LoginFlowService } from '../login/login-flow.service';
 import { LogoutService } from '../login/logout.service';
 import { sendLoginError } from '../login/login.controller';
-import { errorPage } from '../pages/pages';
+import { autoPostPage, errorPage } from '../pages/pages';
+import { bindingHash, browserBindingCookie, readBinding } from '../login/browser-binding';
 import { SessionService } from '../sessions/session.service';
 import { SamlIdpRegistry, UnknownIdpError } from './saml-idp.registry';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
+
+/** The form field marking the ACS's own re-post of an answer that came without the login cookie. */
+const REPOSTED = 'bk_reposted';
 
 @ApiExcludeController()
 @Controller('saml/:idp')
@@ -45,8 +50,10 @@ export class SamlController {
 
   private async slo(idp: string, binding: 'redirect' | 'post', params: Record<string, unknown>, req: Request, res: Response): Promise<void> {
     try {
-      const next = await this.logout.singleLogout(idp, binding, params, req.originalUrl.split('?')[1] ?? '');
-      if (typeof params.SAMLRequest === 'string') res.clearCookie(this.config.session.cookie, { ...this.sessions.cookieOptions(), maxAge: undefined });
+      // Whose browser this is, read before the logout ends anything.
+      const mine = await this.sessions.verify(req.cookies?.[this.config.session.cookie]);
+      const { next, ended } = await this.logout.singleLogout(idp, binding, params, req.originalUrl.split('?')[1] ?? '');
+      if (mine && ended.includes(mine.sid)) res.clearCookie(this.config.session.cookie, { ...this.sessions.cookieOptions(), maxAge: undefined });
       res.setHeader('Cache-Control', 'no-store');
       res.redirect(302, next);
     } catch (err) {
@@ -54,16 +61,35 @@ export class SamlController {
     }
   }
 
-  /** Assertion consumer service (HTTP-POST binding). */
+  /**
+   * Assertion consumer service (HTTP-POST binding). The IdP's POST is cross-site: without secure
+   * cookies (`SameSite=None` needs `Secure`) it arrives without the browser's login cookie, so it
+   * is posted once more from our own page, same-site, which brings the cookie along
+   * (login/browser-binding.ts). A second arrival without it is judged without it.
+   */
   @Post('acs')
-  async acs(@Param('idp') idp: string, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async acs(@Param('idp') idp: string, @Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const fields = body ?? {};
+    const browser = readBinding(req.cookies?.[browserBindingCookie(this.config.session.secure, 0).name]);
+    if (!browser && typeof fields.RelayState === 'string' && typeof fields.SAMLResponse === 'string' && fields[REPOSTED] === undefined) {
+      return this.repost(idp, { SAMLResponse: fields.SAMLResponse, RelayState: fields.RelayState }, res);
+    }
     try {
-      const done = await this.flow.completeSaml(idp, body ?? {});
+      const done = await this.flow.completeSaml(idp, fields, browser && bindingHash(browser));
       res.cookie(this.config.session.cookie, done.sessionToken, this.sessions.cookieOptions());
       res.setHeader('Cache-Control', 'no-store');
       res.redirect(302, done.returnTo);
     } catch (err) {
       sendLoginError(res, err);
     }
+  }
+
+  /** The ACS's own page posting the IdP's answer back to the ACS, same-site (script by nonce; a button without JavaScript). */
+  private repost(idp: string, fields: { SAMLResponse: string; RelayState: string }, res: Response): void {
+    const nonce = randomBytes(16).toString('base64');
+    const formTargets = ["'self'", ...this.config.allowedReturnOrigins].join(' ');
+    res.setHeader('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; form-action ${formTargets}`);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(200).type('html').send(autoPostPage(`/saml/${encodeURIComponent(idp)}/acs`, { ...fields, [REPOSTED]: '1' }, nonce));
   }
 }

@@ -6,6 +6,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  */
 @Entity({ name: 'sessions' })
 @Index('ix_sessions_subject', ['idp', 'nameId'])
+@Index('ix_sessions_user', ['userId'])
 export class SessionEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
@@ -39,4 +40,22 @@ export class SessionEntity {
 
   @Column({ name: 'ended_at', type: Date, nullable: true })
   endedAt: Date | null;
+}
+
+/**
+ * Whether the directory last said this user may sign in (its user.disabled, user.deleted and
+ * user.enabled events; the newest wins). A revoked user's sessions are refused even when written
+ * after the event, by a login that was in flight as they were disabled.
+ */
+@Entity({ name: 'user_access' })
+export class UserAccessEntity {
+  @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 36 })
+  userId: string;
+
+  @Column({ type: 'boolean' })
+  revoked: boolean;
+
+  /** The time of the directory event that set it. */
+  @Column({ name: 'changed_at' })
+  changedAt: Date;
 }

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
-import { EntityManager, IsNull, LessThan, Repository } from 'typeorm';
+import { EntityManager, In, IsNull, LessThan, Repository } from 'typeorm';
 import { DirectoryUser } from '@bridgekeeper/contracts';
 import { insertWrite, PendingWrite } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeysService } from '../keys/keys.service';
-import { SessionEntity } from './session.entity';
+import { SessionEntity, UserAccessEntity } from './session.entity';
 
 /** Who the identity provider said signed in: what single logout needs later. */
 export interface SessionSubject {
@@ -38,6 +38,7 @@ export class SessionService {
     private readonly keys: KeysService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
+    @InjectRepository(UserAccessEntity) private readonly access: Repository<UserAccessEntity>,
   ) {}
 
   /** A session for the user: its row and the signed cookie token. */
@@ -85,12 +86,25 @@ export class SessionService {
       const jwks = createLocalJWKSet(await this.keys.sessionJwks());
       const { payload } = await jwtVerify(token, jwks, { issuer: this.config.publicUrl, audience: this.config.publicUrl, algorithms: ['ES256'] });
       const claims = payload as unknown as SessionClaims;
-      // A logout (ours or the IdP's) ends the session at once, on every instance.
-      const live = await this.sessions.existsBy({ id: claims.sid, endedAt: IsNull() });
-      return live ? claims : null;
+      // A logout (ours or the IdP's) or the user's offboarding ends the session at once, on every instance.
+      return (await this.isLive(claims.sid)) ? claims : null;
     } catch {
       return null;
     }
+  }
+
+  /**
+   * One statement: the session is not ended, and its user has not been disabled or deleted in the
+   * directory since (user_access: a session written by a login in flight at that moment is refused too).
+   */
+  private async isLive(sid: string): Promise<boolean> {
+    const row = await this.sessions
+      .createQueryBuilder('s')
+      .select('1', 'live')
+      .where('s.id = :sid AND s.ended_at IS NULL', { sid })
+      .andWhere((qb) => `NOT EXISTS ${qb.subQuery().select('1').from(UserAccessEntity, 'a').where('a.user_id = s.user_id AND a.revoked = TRUE').getQuery()}`)
+      .getRawOne();
+    return !!row;
   }
 
   /** The session behind a token (for single logout), even when its token has just expired. */
@@ -102,10 +116,13 @@ export class SessionService {
     await this.sessions.update({ id: sid, endedAt: IsNull() }, { endedAt: new Date() });
   }
 
-  /** IdP-initiated logout: every live session of that IdP subject (and session index, when given). */
-  async endBySubject(idp: string, nameId: string, sessionIndex?: string): Promise<number> {
-    const result = await this.sessions.update({ idp, nameId, endedAt: IsNull(), ...(sessionIndex ? { sessionIndex } : {}) }, { endedAt: new Date() });
-    return result.affected ?? 0;
+  /** IdP-initiated logout: every live session of that IdP subject (and session index, when given); the ids of those it ended. */
+  async endBySubject(idp: string, nameId: string, sessionIndex?: string): Promise<string[]> {
+    const live = await this.sessions.find({ select: { id: true }, where: { idp, nameId, endedAt: IsNull(), ...(sessionIndex ? { sessionIndex } : {}) } });
+    if (live.length === 0) return [];
+    const ids = live.map((s) => s.id);
+    await this.sessions.update({ id: In(ids), endedAt: IsNull() }, { endedAt: new Date() });
+    return ids;
   }
 
   /** Back-channel logout: the sessions a logout token names, by OIDC `sid` and/or `sub`. */
@@ -115,8 +132,51 @@ export class SessionService {
     return result.affected ?? 0;
   }
 
+  /**
+   * Offboarding (the directory disabled or deleted the user at `at`): every session of the user
+   * that existed then ends, on every instance at once, and until the directory says otherwise
+   * (`restoreUser`, from a newer event) any other session of theirs is refused. Returns the
+   * sessions ended. Events may arrive late, twice or out of order: the newest one wins.
+   */
+  async revokeUser(userId: string, at: Date): Promise<number> {
+    await this.setAccess(userId, true, at);
+    const ended = await this.sessions
+      .createQueryBuilder()
+      .update()
+      .set({ endedAt: new Date() })
+      .where('user_id = :userId AND ended_at IS NULL AND created_at <= :at', { userId, at })
+      .execute();
+    return ended.affected ?? 0;
+  }
+
+  /** The directory enabled the user again at `at`: their new sessions count (ended ones stay ended). */
+  async restoreUser(userId: string, at: Date): Promise<void> {
+    await this.setAccess(userId, false, at);
+  }
+
+  /** Last writer wins, by the time of the directory's event. */
+  private async setAccess(userId: string, revoked: boolean, at: Date): Promise<void> {
+    await this.access.createQueryBuilder().insert().values({ userId, revoked, changedAt: at }).orIgnore().execute();
+    await this.access.createQueryBuilder().update().set({ revoked, changedAt: at }).where('user_id = :userId AND changed_at < :at', { userId, at }).execute();
+  }
+
+  /** A user's live sessions, newest first (the admin API). */
+  async liveSessionsOf(userId: string): Promise<SessionEntity[]> {
+    return this.sessions.find({ where: { userId, endedAt: IsNull() }, order: { createdAt: 'DESC' } });
+  }
+
+  /** Ends every live session of a user (an admin's decision); the ids of those it ended. */
+  async endAllOf(userId: string): Promise<string[]> {
+    const live = await this.liveSessionsOf(userId);
+    if (live.length) await this.sessions.update({ id: In(live.map((s) => s.id)), endedAt: IsNull() }, { endedAt: new Date() });
+    return live.map((s) => s.id);
+  }
+
   async purgeExpired(): Promise<void> {
-    await this.sessions.delete({ expiresAt: LessThan(new Date(Date.now() - 86_400_000)) });
+    const longAgo = new Date(Date.now() - 86_400_000);
+    await this.sessions.delete({ expiresAt: LessThan(longAgo) });
+    // Once every session that could have been written before it has expired, an access row guards nothing.
+    await this.access.delete({ changedAt: LessThan(new Date(longAgo.getTime() - this.config.session.ttlS * 1000)) });
   }
 
   cookieOptions() {
