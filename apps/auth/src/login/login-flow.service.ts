@@ -246,8 +246,12 @@ export class LoginFlowService {
     try {
       return await work();
     } catch (err) {
-      if (!trace.ended) await trace.fail('internal_error', err instanceof Error ? err.message : String(err)).catch(() => undefined);
-      throw err;
+      if (err instanceof LoginError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      this.logger.error(`login ${trace.id} failed unexpectedly: ${err instanceof Error ? err.stack : reason}`);
+      if (!trace.ended) await trace.fail('internal_error', reason).catch(() => undefined);
+      // The person gets the plain page with the trace id, like any other refusal.
+      throw new LoginError(500, 'internal_error', { traceId: trace.id, detail: reason });
     }
   }
 

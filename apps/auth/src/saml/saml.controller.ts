@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { LoginFlowService } from '../login/login-flow.service';
 import { LogoutService } from '../login/logout.service';
 import { sendLoginError } from '../login/login.controller';
+import { publicRefusal } from '../login/login-error';
 import { autoPostPage, errorPage } from '../pages/pages';
 import { bindingHash, browserBindingCookie, readBinding } from '../login/browser-binding';
 import { SessionService } from '../sessions/session.service';
@@ -32,7 +33,7 @@ export class SamlController {
       res.type('application/samlmetadata+xml').send(await this.idps.spMetadata(idp));
     } catch (err) {
       if (!(err instanceof UnknownIdpError)) throw err;
-      res.status(404).type('html').send(errorPage({ title: 'Unknown identity provider', message: err.message }));
+      res.status(404).type('html').send(errorPage(publicRefusal('unknown_idp')));
     }
   }
 
