@@ -163,7 +163,7 @@ describe('IdP management', () => {
     expect((await form('wrong')).status).toBe(401);
     // Not in the directory yet: refused even with the right password.
     expect((await form(BREAK_GLASS_PASSWORD)).status).toBe(403);
-    const dir = await fetch(`${stack.services.directory.url}/api/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'root-admin' }) });
+    const dir = await fetch(`${stack.services.directory.url}/api/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'root-admin', protected: true }) });
     expect(dir.status).toBe(201);
     const ok = await form(BREAK_GLASS_PASSWORD);
     expect(ok.status).toBe(303);

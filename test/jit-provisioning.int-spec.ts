@@ -174,7 +174,7 @@ describe('JIT provisioning across services', () => {
       const fromXml = await call('POST', '/api/v1/idps/corp/simulate', {
         assertionXml: '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Subject><saml:NameID>alice</saml:NameID></saml:Subject><saml:AttributeStatement><saml:Attribute Name="groups"><saml:AttributeValue>/staff</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>',
       });
-      expect(fromXml.body).toMatchObject({ outcome: 'rejected', directory: { status: 'error', code: 'conflict' } }); // alice belongs to the keycloak IdP
+      expect(fromXml.body).toMatchObject({ outcome: 'rejected', directory: { status: 'error', code: 'account_not_owned' } }); // alice belongs to the keycloak IdP
       expect((await call('POST', '/api/v1/idps/corp/simulate', { assertionXml: '<x/>' })).body).toMatchObject({ status: 400, detail: expect.stringContaining('no SAML 2.0 Assertion') });
     });
 
@@ -232,8 +232,8 @@ describe('JIT provisioning across services', () => {
       // managed groups follow the IdP; the new-user default group is local and stays
       expect(await outcome(again.id)).toMatchObject({ data: { created: false, groups: ['everyone', 'onboarding'] } });
 
-      await call('PUT', '/api/v1/idps/rules/provisioning', { model: 'jit', mapping: { ...mapping, groups: { ...mapping.groups, createMissing: false, defaultForNew: [] } } });
-      // an account an admin made by hand (no IdP owns it) is linked by email, and no new group appears
+      // an account an admin made by hand (no IdP owns it) is linked by email where the admin lets this IdP claim local accounts, and no new group appears
+      await call('PUT', '/api/v1/idps/rules/provisioning', { model: 'jit', mapping: { ...mapping, groups: { ...mapping.groups, createMissing: false, defaultForNew: [] } }, claimLocalUsers: true });
       await sql.query(`INSERT INTO directory.users (id, username, username_lower, email, email_lower, display_name, active, source, external_id, created_at, updated_at) VALUES ($1, 'Jo', 'jo', 'jo@example.com', 'jo@example.com', null, true, 'local', null, now(), now())`, [crypto.randomUUID()]);
       const jo = createEvent(UserAuthenticatedV1, 'test', { idp: 'rules', protocol: 'saml', subject: 'jo.smith', attributes: { email: ['JO@example.com'], groups: ['/brand-new'] }, traceId: crypto.randomUUID() });
       await publish(jo);

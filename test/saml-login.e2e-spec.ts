@@ -61,7 +61,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
 
   /** An admin API call with a token made by the CLI. */
   let adminToken: string;
-  const adminApi = async (service: 'auth' | 'directory', method: string, path: string, body?: unknown) => {
+  const adminApi = async (service: 'auth' | 'directory' | 'provisioning', method: string, path: string, body?: unknown) => {
     adminToken ??= createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
     const res = await fetch(`${stack.services[service].url}${path}`, {
       method,
@@ -268,7 +268,8 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['carol'])).toHaveLength(0);
       await refused.context().close();
 
-      const carol = await api('POST', '/api/v1/users', { username: 'carol', email: 'carol@example.com', displayName: 'Carol C.' });
+      // The Manual model: an admin creates the user for this IdP.
+      const carol = await api('POST', '/api/v1/users', { username: 'carol', email: 'carol@example.com', displayName: 'Carol C.', source: 'keycloak-manual' });
       const group = await api('POST', '/api/v1/groups', { name: 'jira-users' });
       await api('PUT', `/api/v1/users/${carol.id}/groups`, { groupIds: [group.id] });
 
@@ -278,7 +279,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
         body: { user: { id: carol.id, username: 'carol', displayName: 'Carol C.' }, groups: ['jira-users'], idp: 'keycloak-manual' },
       });
       const [row] = await rows('SELECT external_id, source, display_name FROM directory.users WHERE id = $1', [carol.id]);
-      expect(row).toMatchObject({ external_id: null, source: 'local', display_name: 'Carol C.' });
+      expect(row).toMatchObject({ external_id: null, source: 'keycloak-manual', display_name: 'Carol C.' });
       await waitFor('the last login to be noted', async () => (await rows('SELECT last_login_at FROM directory.users WHERE id = $1', [carol.id]))[0].last_login_at !== null, 5000, 50);
       expect(await rows(`SELECT id FROM directory.groups WHERE name = 'engineering/frontend'`)).toHaveLength(0);
       await page.context().close();
@@ -294,8 +295,19 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     try {
       const chooser = await (await fetch(`${base}/login`)).text();
       expect(chooser).toContain('Sign in with Keycloak (keycloak-post)');
-      // carol was created by hand in the Manual test: JIT through this IdP takes over that local
-      // account (no IdP owned it) and adds her Keycloak groups next to the local one.
+      // carol was created for keycloak-manual in the Manual test: not this IdP's to take over.
+      const refused = await signIn('carol', 'carol', { idp: 'keycloak-post' });
+      const [trace] = await rows('SELECT reason_code FROM auth.login_traces WHERE id = $1', [(await refused.textContent('#trace-id'))!]);
+      expect(trace.reason_code).toBe('account_not_owned');
+      await refused.context().close();
+      // A local account made by hand, and an admin who lets this IdP claim local accounts: JIT takes
+      // it over and adds her Keycloak groups next to the local one.
+      const [{ id: manualCarol }] = await rows(`SELECT id FROM directory.users WHERE username_lower = 'carol'`);
+      await adminApi('directory', 'DELETE', `/api/v1/users/${manualCarol}`);
+      const localCarol = await adminApi('directory', 'POST', '/api/v1/users', { username: 'carol', email: 'carol@example.com', displayName: 'Carol C.' });
+      const [{ id: jiraUsers }] = await rows(`SELECT id FROM directory.groups WHERE name = 'jira-users'`);
+      await adminApi('directory', 'PUT', `/api/v1/users/${localCarol.id}/groups`, { groupIds: [jiraUsers] });
+      await adminApi('provisioning', 'PUT', '/api/v1/idps/keycloak-post/provisioning', { model: 'jit', claimLocalUsers: true });
       const page = await signIn('carol', 'carol', { idp: 'keycloak-post' });
       expect(page.url()).toBe(`${base}/session`);
       expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username: 'carol' }, groups: ['engineering/frontend', 'jira-users'], idp: 'keycloak-post' } });

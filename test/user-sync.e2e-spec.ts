@@ -314,7 +314,7 @@ describe('User Sync from the real Keycloak', () => {
     expect((await api('POST', '/api/v1/connectors/kc/sync?mode=sometimes')).status).toBe(400);
   });
 
-  it('joins the members of a Keycloak group to a local group of the same name once, and leaves the local group to its admin', async () => {
+  it('joins the members of a Keycloak group to a local group of the same name only where the admin granted it, once, and leaves the local group to its admin', async () => {
     // An admin made the group by hand (source `local`) before Keycloak got one of the same name.
     const local = await fetch(`${stack.services.directory.url}/api/v1/groups`, {
       method: 'POST',
@@ -324,6 +324,12 @@ describe('User Sync from the real Keycloak', () => {
     expect(local.status).toBe(201);
     groupIds.shared = (await kc.groups.createChildGroup({ id: groupIds.root }, { name: 'shared' })).id;
     await kc.users.addToGroup({ id: ids.u1, groupId: groupIds.shared });
+    // Not granted: the connector does not join it, and the run's plan says so.
+    const refused = await syncNow();
+    expect(refused).toMatchObject({ status: 'applied', counts: { groupsCreated: 0, membershipsAdded: 0 }, plan: { groupsRefused: { items: [`${root}/shared`] } } });
+    expect((await directoryUsers()).find((u) => u.username === name('u1'))).toMatchObject({ groups: `${root}/team-a` });
+    // Granted to the connector's IdP: joined.
+    expect((await api('PUT', '/api/v1/idps/keycloak/provisioning', { model: 'sync', grantLocalGroups: [`${root}/shared`] })).status).toBe(200);
     expect(await syncNow()).toMatchObject({ status: 'applied', counts: { groupsCreated: 0, membershipsAdded: 1 } });
     expect((await directoryUsers()).find((u) => u.username === name('u1'))).toMatchObject({ groups: `${root}/Shared,${root}/team-a` });
     // Already a member: the next run has nothing to do.

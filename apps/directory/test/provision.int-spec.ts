@@ -337,7 +337,7 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
 
   it('refuses to take over a username that belongs to another account', async () => {
     const reply = await provision(alice({ externalId: 'kc-someone-else', username: 'Alice.L' }));
-    expect(reply).toMatchObject({ status: 'error', code: 'conflict' });
+    expect(reply).toMatchObject({ status: 'error', code: 'account_not_owned', message: expect.stringContaining('another subject') });
   });
 
   it('refuses an invalid command, naming the field', async () => {

@@ -5,8 +5,9 @@ import { InitialProvisioning1764300000001 } from './migrations/1764300000001-ini
 import { UserSync1764400000001 } from './migrations/1764400000001-user-sync';
 import { IdpSettings1764500000002 } from './migrations/1764500000002-idp-settings';
 import { SyncChanges1764600000001 } from './migrations/1764600000001-sync-changes';
+import { IdpOwnershipGrants1764900000005 } from './migrations/1764900000005-idp-ownership-grants';
 import { IdpSettingsEntity } from './settings/idp-settings.entity';
 import { SyncLockEntity, SyncRunEntity } from './sync/sync-run.entity';
 
 export const PROVISIONING_ENTITIES = [ProcessedEventEntity, ConnectorEntity, SyncRunEntity, SyncLockEntity, AuditEntryEntity, IdpSettingsEntity];
-export const PROVISIONING_MIGRATIONS = [InitialProvisioning1764300000001, UserSync1764400000001, IdpSettings1764500000002, SyncChanges1764600000001];
+export const PROVISIONING_MIGRATIONS = [InitialProvisioning1764300000001, UserSync1764400000001, IdpSettings1764500000002, SyncChanges1764600000001, IdpOwnershipGrants1764900000005];

@@ -1,4 +1,4 @@
-import { createEvent, derivedEventId, EVENT_CATALOGUE, parseEvent, UserAuthenticatedV1, UserProvisionedV1 } from './index';
+import { createEvent, derivedEventId, DirectoryRpc, EVENT_CATALOGUE, parseEvent, UserAuthenticatedV1, UserProvisionedV1 } from './index';
 
 const authenticated = {
   idp: 'keycloak',
@@ -61,5 +61,32 @@ describe('event catalogue', () => {
   it('is the table in the README', () => {
     const readme = require('node:fs').readFileSync(require('node:path').join(__dirname, '../../../README.md'), 'utf8') as string;
     for (const c of EVENT_CATALOGUE) expect(readme).toContain(`| \`${c.subject}\` | ${c.v} |`);
+  });
+});
+
+describe('what a source may change, in the contracts', () => {
+  const provisioned = {
+    authEventId: authenticated.traceId,
+    traceId: authenticated.traceId,
+    idp: 'keycloak',
+    user: { id: authenticated.traceId, username: 'alice', email: null, displayName: null, active: true },
+    groups: [],
+    created: false,
+    changed: false,
+  };
+
+  it('user.provisioned carries notices of what was refused, optionally (older producers send none)', () => {
+    expect(parseEvent(UserProvisionedV1, createEvent(UserProvisionedV1, 'provisioning', provisioned)).success).toBe(true);
+    const notices = [{ code: 'group_not_owned' as const, name: 'jira-admins', reason: 'not joined: owned by other' }];
+    expect(parseEvent(UserProvisionedV1, createEvent(UserProvisionedV1, 'provisioning', { ...provisioned, notices })).success).toBe(true);
+    expect(() => createEvent(UserProvisionedV1, 'provisioning', { ...provisioned, notices: [{ ...notices[0], code: 'whatever' as never }] })).toThrow(/code/);
+  });
+
+  it('no IdP or connector writes as the source `local`; the directory’s own sign-in may look up as it', () => {
+    const base = { externalId: 'x', username: 'root', email: null, displayName: null, groups: [], actor: 'login:t' };
+    expect(DirectoryRpc.provisionUser.request.safeParse({ ...base, source: 'local' }).success).toBe(false);
+    expect(DirectoryRpc.provisionUser.request.parse({ ...base, source: 'kc' })).toMatchObject({ grantLocalGroups: [], claimLocalUsers: false });
+    expect(DirectoryRpc.syncApply.request.safeParse({ source: 'local', actor: 'sync:t' }).success).toBe(false);
+    expect(DirectoryRpc.resolveUser.request.parse({ source: 'local', externalId: 'break-glass:root', username: 'root' })).toMatchObject({ claimLocalUsers: false });
   });
 });

@@ -60,6 +60,18 @@ describe('computeSyncPlan', () => {
     expect(plan.removeMemberships).toEqual([{ externalId: 'a', group: 'eng/backend' }]);
   });
 
+  it('joins no group the connector may not (another source’s, a local one not granted), and lists what it refused', () => {
+    const idp = snapshot([kc('a'), kc('new')], [['g1', '/jira-admins', ['a', 'new']], ['g2', '/staff', ['a', 'new']], ['g3', '/Other-Team', ['new']]]);
+    const existing = new Set(['jira-admins', 'staff', 'other-team']);
+    const notGrantable = new Set(['jira-admins', 'other-team']);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['staff'] })], existing, opts, notGrantable);
+    expect(plan.addMemberships).toEqual([{ externalId: 'new', group: 'staff' }]);
+    expect(plan.groupsRefused).toEqual(['Other-Team', 'jira-admins']);
+    expect(plan.groupsToCreate).toEqual([]);
+    // Nothing refused: none listed.
+    expect(computeSyncPlan(idp, [dir('a', { groups: ['staff'] })], existing, opts).groupsRefused).toEqual([]);
+  });
+
   it("joins a group of another source once, by name in any case, and never leaves it", () => {
     const idp = snapshot([kc('a'), kc('b')], [['g1', '/jira-users', ['a', 'b']]]);
     const existing = new Set(['jira-users']);

@@ -40,7 +40,8 @@ export interface DirectoryUserState {
   groups: string[];
   /**
    * Names of the user's groups that another source owns (local groups, another connector's or
-   * IdP's): a plan joins such a group once when the IdP names it, never again and never leaves it.
+   * IdP's): a plan joins such a group (a local one its IdP was granted) once when the IdP names it,
+   * never again and never leaves it.
    */
   otherGroups?: string[];
   properties: Record<string, string>;
@@ -85,6 +86,11 @@ export interface SyncPlan {
   /** By IdP user id (new users have no directory id yet) and group name. */
   addMemberships: { externalId: string; group: string }[];
   removeMemberships: { externalId: string; group: string }[];
+  /**
+   * Groups the IdP names that the connector may not join (another source's, a local one its IdP
+   * was not granted): their memberships are left out of the plan.
+   */
+  groupsRefused: string[];
   seatsDelta: number;
 }
 
@@ -137,7 +143,7 @@ export function usersInScope(idp: IdpSnapshot, opts: Pick<SyncOptions, 'required
  * users no page held. A directory user must come in one page only.
  */
 export class SyncPlanner {
-  private readonly plan: SyncPlan = { create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], addMemberships: [], removeMemberships: [], seatsDelta: 0 };
+  private readonly plan: SyncPlan = { create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], addMemberships: [], removeMemberships: [], groupsRefused: [], seatsDelta: 0 };
   /** IdP users in scope, by id; those a directory page held are removed, the rest are created. */
   private readonly unseen = new Map<string, IdpUser>();
   /** IdP users out of scope (required groups), by id: a directory user among them is "out of scope", not "gone". */
@@ -191,8 +197,12 @@ export class SyncPlanner {
     return { users: this.counts.directoryUsers, activeUsers: this.counts.activeUsers };
   }
 
-  /** The plan, once every page is added; `existingGroups` are the directory's group names, lower-cased. */
-  finish(existingGroups: ReadonlySet<string>): SyncPlan {
+  /**
+   * The plan, once every page is added; `existingGroups` are the directory's group names,
+   * lower-cased, and `notGrantable` those of them the connector may not join (the directory says
+   * which): no membership in them is planned.
+   */
+  finish(existingGroups: ReadonlySet<string>, notGrantable: ReadonlySet<string> = new Set()): SyncPlan {
     const plan = this.plan;
     for (const u of this.unseen.values()) {
       if (!u.enabled && this.opts.vanished !== 'keep') continue; // nobody to create: disabled in the IdP
@@ -206,6 +216,15 @@ export class SyncPlanner {
     }
     this.unseen.clear();
     plan.groupsToCreate = [...this.usedGroups].filter((g) => !existingGroups.has(g.toLowerCase())).sort();
+    if (notGrantable.size) {
+      const refused = new Set<string>();
+      plan.addMemberships = plan.addMemberships.filter((m) => {
+        if (!notGrantable.has(m.group.toLowerCase())) return true;
+        refused.add(m.group);
+        return false;
+      });
+      plan.groupsRefused = [...refused].sort();
+    }
     return plan;
   }
 
@@ -269,10 +288,10 @@ export class SyncPlanner {
 }
 
 /** The plan in one call, for a directory state held whole (small runs, tests). */
-export function computeSyncPlan(idp: IdpSnapshot, directory: readonly DirectoryUserState[], existingGroups: ReadonlySet<string>, opts: SyncOptions): SyncPlan {
+export function computeSyncPlan(idp: IdpSnapshot, directory: readonly DirectoryUserState[], existingGroups: ReadonlySet<string>, opts: SyncOptions, notGrantable?: ReadonlySet<string>): SyncPlan {
   const planner = new SyncPlanner(idp, opts);
   planner.add(directory);
-  return planner.finish(existingGroups);
+  return planner.finish(existingGroups, notGrantable);
 }
 
 export type Safety = { hold: false } | { hold: true; reason: string };

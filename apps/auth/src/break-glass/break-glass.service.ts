@@ -3,7 +3,7 @@ import { ClientNats } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { firstValueFrom, timeout } from 'rxjs';
 import { DataSource } from 'typeorm';
-import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { DirectoryRpc, LOCAL_SOURCE } from '@bridgekeeper/contracts';
 import { natsRequestClient } from '@bridgekeeper/messaging';
 import { verifyPassword, writeAudit } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
@@ -16,7 +16,8 @@ const MAX_ATTEMPTS = 5;
 /**
  * Break-glass: when the IdP is down, one configured local directory user may sign in with a
  * password (scrypt hash in the configuration). Off unless configured; every attempt is audited;
- * at most five attempts per client address per 15 minutes.
+ * at most five attempts per client address per 15 minutes. The directory's account must be local
+ * and protected (no IdP or connector can have claimed or changed it): anything else is refused.
  */
 @Injectable()
 export class BreakGlassService implements OnApplicationShutdown {
@@ -53,10 +54,19 @@ export class BreakGlassService implements OnApplicationShutdown {
       throw new LoginError(401, 'break_glass_refused', { detail: 'wrong username or password' });
     }
     const rpc = DirectoryRpc.resolveUser;
-    const reply = rpc.reply.parse(await firstValueFrom(this.directory.send(rpc.subject, rpc.request.parse({ source: 'local', externalId: `break-glass:${name}`, username: name })).pipe(timeout(5000))));
-    if (reply.status !== 'found') {
-      await this.audit(client, 'break-glass.refused', name, reply.status);
-      throw new LoginError(403, 'break_glass_refused', { detail: `the directory holds no active local user ${name}` });
+    const reply = rpc.reply.parse(await firstValueFrom(this.directory.send(rpc.subject, rpc.request.parse({ source: LOCAL_SOURCE, externalId: `break-glass:${name}`, username: name })).pipe(timeout(5000))));
+    // The reason goes to the audit log; the visitor sees the same refusal whatever it is.
+    const refusal =
+      reply.status !== 'found'
+        ? reply.status === 'refused'
+          ? reply.reason
+          : reply.status
+        : reply.source !== LOCAL_SOURCE || !reply.protected
+          ? `the directory's ${name} is not a protected local account (source ${reply.source ?? 'unknown'}, protected ${reply.protected}); create it with protected: true`
+          : undefined;
+    if (refusal || reply.status !== 'found') {
+      await this.audit(client, 'break-glass.refused', name, refusal);
+      throw new LoginError(403, 'break_glass_refused', { detail: refusal ?? reply.status });
     }
     this.attempts.delete(client);
     await this.audit(client, 'break-glass.signed-in', name);

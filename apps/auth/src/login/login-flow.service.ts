@@ -297,7 +297,9 @@ export class LoginFlowService {
     if (outcome.kind === 'rejected') {
       throw await refuse(outcome.event.data.code, outcome.event.data.reason, 403);
     }
-    const { user, groups } = outcome.event.data;
+    const { user, groups, notices } = outcome.event.data;
+    // What provisioning refused while the login went on (a group or account its IdP does not own).
+    if (notices?.length) trace.step('provisioning.refused', notices.map((n) => `${n.code} ${n.name}: ${n.reason}`).join('; '));
     // The session's row and the trace's success land together.
     const session = await this.sessions.open(user, groups, idpId, login.session);
     await trace.succeed(user.id, `session issued to ${user.username}`, (em) => [session.write(em)]);

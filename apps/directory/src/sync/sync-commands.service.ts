@@ -7,6 +7,7 @@ import { ChangeLog } from '../audit/change-log.service';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError, SeatsService } from '../seats/seats.service';
+import { grantSet, groupUse } from '../users/ownership';
 import { UserPropertyEntity } from '../users/user-property.entity';
 import { UserEntity } from '../users/user.entity';
 import { inChunks, isUniqueViolation, userSnapshot } from '../users/user.view';
@@ -70,17 +71,27 @@ export class SyncCommandsService {
         if (own) own[p.key] = p.value;
       }
     }
-    const groupNames = req.cursor ? undefined : (allGroups ?? (await this.db.getRepository(GroupEntity).find({ select: { nameLower: true } }))).map((g) => g.nameLower);
+    const everyGroup = req.cursor ? undefined : (allGroups ?? (await this.db.getRepository(GroupEntity).find({ select: { id: true, name: true, nameLower: true, source: true } })));
+    const groupNames = everyGroup?.map((g) => g.nameLower);
+    // The plan joins only groups the connector may: its own, and the local ones an admin granted.
+    const granted = grantSet(req.grantLocalGroups);
+    const groupsNotGrantable = everyGroup?.filter((g) => groupUse(g, req.source, granted) === 'refused').map((g) => g.nameLower);
     const activeUsers = req.externalIds ? await this.db.getRepository(UserEntity).countBy({ source: req.source, active: true }) : undefined;
     return {
       users: users.map((u) => ({ ...userSnapshot(u), id: u.id, groups: groups.get(u.id)!.sort(), otherGroups: otherGroups.get(u.id)!.sort(), properties: props.get(u.id)! })),
       groupNames,
+      groupsNotGrantable,
       activeUsers,
       nextCursor: !req.externalIds && users.length === req.limit ? users[users.length - 1].id : null,
     };
   }
 
-  /** One batch of a plan, in one transaction with its audit rows and events. */
+  /**
+   * One batch of a plan, in one transaction with its audit rows and events. The connector changes
+   * only what it owns: it links an account found by username only if it may (its own, a local one
+   * when claimLocalUsers, never a protected one: else the batch is refused), adds memberships only
+   * in its own groups and the granted local ones, removes them only from its own.
+   */
   async apply(req: ApplyRequest): Promise<ApplyReply> {
     try {
       const writes = await this.changes.run(async (em, changes) => {
@@ -96,7 +107,7 @@ export class SyncCommandsService {
         writes += groups.length;
 
         if (req.upsert.length) {
-          const r = await this.users.bulkUpsertIn(em, changes, req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })), actor);
+          const r = await this.users.bulkUpsertIn(em, changes, req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })), actor, { source, claimLocalUsers: req.claimLocalUsers });
           writes += r.created + r.updated;
         }
 
@@ -127,16 +138,17 @@ export class SyncCommandsService {
           await inChunks([...new Set(moves.map((m) => m.externalId))], 500, async (c) => {
             for (const u of await em.find(UserEntity, { select: { id: true, externalId: true }, where: { source, externalId: In(c) } })) userIds.set(u.externalId!, u.id);
           });
-          const groupIds = new Map<string, string>();
+          const groups = new Map<string, GroupEntity>();
           await inChunks([...new Set(moves.map((m) => m.group.toLowerCase()))], 500, async (c) => {
-            for (const g of await em.find(GroupEntity, { select: { id: true, nameLower: true }, where: { nameLower: In(c) } })) groupIds.set(g.nameLower, g.id);
+            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true }, where: { nameLower: In(c) } })) groups.set(g.nameLower, g);
           });
-          const resolve = (m: { externalId: string; group: string }) => {
+          const granted = grantSet(req.grantLocalGroups);
+          const resolve = (allowed: (use: ReturnType<typeof groupUse>) => boolean) => (m: { externalId: string; group: string }) => {
             const userId = userIds.get(m.externalId);
-            const groupId = groupIds.get(m.group.toLowerCase());
-            return userId && groupId ? { userId, groupId, group: m.group } : null;
+            const group = groups.get(m.group.toLowerCase());
+            return userId && group && allowed(groupUse(group, source, granted)) ? { userId, groupId: group.id, group: m.group } : null;
           };
-          const adds = req.addMemberships.map(resolve).filter((m) => m !== null);
+          const adds = req.addMemberships.map(resolve((use) => use !== 'refused')).filter((m) => m !== null);
           const current = new Set<string>();
           await inChunks([...new Set(adds.map((a) => a.userId))], 500, async (c) => {
             for (const m of await em.findBy(MembershipEntity, { userId: In(c) })) current.add(`${m.userId}:${m.groupId}`);
@@ -145,7 +157,7 @@ export class SyncCommandsService {
           await insertMany(em, MembershipEntity, fresh.map((a) => ({ userId: a.userId, groupId: a.groupId, createdAt: now })), 1000);
           for (const a of fresh) changes.push({ actor, action: 'membership.added', targetType: 'membership', targetId: `${a.userId}:${a.groupId}`, after: a });
           let removed = 0;
-          for (const r of req.removeMemberships.map(resolve).filter((m) => m !== null)) {
+          for (const r of req.removeMemberships.map(resolve((use) => use === 'own')).filter((m) => m !== null)) {
             const res = await em.delete(MembershipEntity, { userId: r.userId, groupId: r.groupId });
             if (!res.affected) continue;
             removed++;

@@ -1,11 +1,12 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { DirectoryRpc, DirectoryUser, ProvisionUserReply } from '@bridgekeeper/contracts';
+import { DirectoryRpc, DirectoryUser, LOCAL_SOURCE, ProvisioningNotice, ProvisionUserReply } from '@bridgekeeper/contracts';
 import { Change, ChangeLog } from '../audit/change-log.service';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError, SeatsService } from '../seats/seats.service';
+import { accountNotClaimed, grantSet, groupRefused, groupUse, MAX_NOTICES, mayLinkAccount, mayUseAccount } from './ownership';
 import { UserPropertyEntity } from './user-property.entity';
 import { newUserId, UserEntity } from './user.entity';
 import { isUniqueViolation, userSnapshot } from './user.view';
@@ -13,6 +14,13 @@ import { isUniqueViolation, userSnapshot } from './user.view';
 type ProvisionRequest = ReturnType<typeof DirectoryRpc.provisionUser.request.parse>;
 type ResolveRequest = ReturnType<typeof DirectoryRpc.resolveUser.request.parse>;
 type ResolveReply = ReturnType<typeof DirectoryRpc.resolveUser.reply.parse>;
+
+/** The reply's notices, each once, in a stable order; absent when there are none (most logins); capped. */
+function withNotices(notices: ProvisioningNotice[]): { notices?: ProvisioningNotice[] } {
+  if (!notices.length) return {};
+  const once = new Map(notices.map((n) => [`${n.code}\u0000${n.name.toLowerCase()}`, n]));
+  return { notices: [...once.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, n]) => n).slice(0, MAX_NOTICES) };
+}
 
 const sortedNames = (groups: Pick<GroupEntity, 'name' | 'nameLower'>[]) => [...groups].sort((a, b) => (a.nameLower < b.nameLower ? -1 : a.nameLower > b.nameLower ? 1 : 0)).map((g) => g.name);
 
@@ -39,7 +47,10 @@ export const toDirectoryUser = (u: UserEntity): DirectoryUser => ({
 /**
  * The provisioning command behind a login (JIT): create or update the user the IdP names, and
  * make their memberships in the groups managed by the same source match what the IdP asserts.
- * Groups from other sources (local groups) are never touched. One audited transaction.
+ * A source changes only what it owns (./ownership): it joins local groups only where the admin
+ * granted them (and never leaves them), another source's groups never; it links a local account
+ * only where the admin allowed it, a protected one never. What it refuses while the login goes on
+ * comes back as notices. One audited transaction.
  */
 @Injectable()
 export class ProvisionService implements BeforeApplicationShutdown {
@@ -107,13 +118,25 @@ export class ProvisionService implements BeforeApplicationShutdown {
     const current = raw.filter((r) => r.g_name !== null).map((r) => ({ name: r.g_name!, nameLower: r.g_name_lower, source: r.g_source }));
     if (user.username !== req.username || user.email !== req.email || user.displayName !== req.displayName) return undefined;
     const currentLower = new Set(current.map((g) => g.nameLower));
-    const wanted = new Set(req.groups.map((n) => n.toLowerCase()));
-    if ([...wanted].some((n) => !currentLower.has(n))) return undefined;
+    const wanted = new Map(req.groups.map((n) => [n.toLowerCase(), n]));
     if (current.some((g) => g.source === req.source && !wanted.has(g.nameLower))) return undefined;
     const values = new Map(stored.map((p) => [p.key, p.value]));
     if (keys.some((k) => values.get(k) !== req.properties![k])) return undefined;
+    // Asserted groups the user is not in: unchanged only if each exists and is not this source's to join.
+    const missing = [...wanted].filter(([lower]) => !currentLower.has(lower));
+    const notices: ProvisioningNotice[] = [];
+    if (missing.length) {
+      const found = new Map((await this.db.getRepository(GroupEntity).findBy({ nameLower: In(missing.map(([lower]) => lower)) })).map((g) => [g.nameLower, g]));
+      const granted = grantSet(req.grantLocalGroups);
+      for (const [lower, asserted] of missing) {
+        const group = found.get(lower);
+        if (!group && !req.createMissingGroups) continue; // not created, nothing to join
+        if (!group || groupUse(group, req.source, granted) !== 'refused') return undefined;
+        notices.push(groupRefused(asserted, group));
+      }
+    }
     this.noteLogin(user.id, loginTime(req));
-    return { status: 'provisioned', user: toDirectoryUser(user), groups: sortedNames(current), created: false, changed: false };
+    return { status: 'provisioned', user: toDirectoryUser(user), groups: sortedNames(current), created: false, changed: false, ...withNotices(notices) };
   }
 
   /**
@@ -140,16 +163,21 @@ export class ProvisionService implements BeforeApplicationShutdown {
 
   /**
    * The lookup of the Manual and User Sync models: the user this login names, matched on the
-   * IdP's subject, else on the username of a user from the same source or owned by no IdP
-   * account. Nothing is created or changed; only the last-login time is noted (not on a dry run).
+   * IdP's subject, else on the username of an account of the same source (an admin created it for
+   * this IdP, or User Sync did for its connector), or of a local account when the admin allowed
+   * claiming; never a protected one (except for the directory's own sign-in, source `local`).
+   * Nothing is created or changed; only the last-login time is noted (not on a dry run).
    */
   async resolve(req: ResolveRequest): Promise<ResolveReply> {
     const users = this.db.getRepository(UserEntity);
-    const byUsername = await users.findOneBy({ usernameLower: req.username.toLowerCase() });
-    const user =
-      (await users.findOneBy({ source: req.source, externalId: req.externalId })) ??
-      (byUsername && (!byUsername.externalId || byUsername.source === req.source) ? byUsername : null);
-    if (!user) return { status: 'not_found' };
+    let user = await users.findOneBy({ source: req.source, externalId: req.externalId });
+    if (!user) {
+      const byUsername = await users.findOneBy({ usernameLower: req.username.toLowerCase() });
+      if (!byUsername) return { status: 'not_found' };
+      const use = mayUseAccount(byUsername, { source: req.source, claimLocalUsers: req.claimLocalUsers });
+      if (!use.ok) return { status: 'refused', code: 'account_not_owned', reason: use.reason };
+      user = byUsername;
+    }
     if (!user.active) return { status: 'disabled', user: toDirectoryUser(user) };
     if (!req.dryRun) this.noteLogin(user.id, loginTime(req));
     const groups = await this.db
@@ -158,21 +186,34 @@ export class ProvisionService implements BeforeApplicationShutdown {
       .where('m.user_id = :id', { id: user.id })
       .orderBy('g.name_lower')
       .getMany();
-    return { status: 'found', user: toDirectoryUser(user), groups: groups.map((g) => g.name) };
+    return { status: 'found', user: toDirectoryUser(user), groups: groups.map((g) => g.name), source: user.source, protected: user.protected };
   }
 
   private async provisionIn(em: EntityManager, req: ProvisionRequest, changes: Change[]): Promise<ProvisionUserReply> {
     const now = new Date();
     const loginAt = loginTime(req);
     const users = em.getRepository(UserEntity);
+    const notices: ProvisioningNotice[] = [];
     let user = await users.findOneBy({ source: req.source, externalId: req.externalId });
-    if (!user && req.matchOn.includes('username')) user = await users.findOneBy({ usernameLower: req.username.toLowerCase() });
-    if (!user && req.matchOn.includes('email') && req.email) {
-      const byEmail = await users.findOneBy({ emailLower: req.email.toLowerCase() });
-      if (byEmail && !byEmail.externalId) user = byEmail;
-    }
-    if (user && user.externalId && (user.source !== req.source || user.externalId !== req.externalId)) {
-      return { status: 'error', code: 'conflict', message: `username ${req.username} already belongs to another account (source ${user.source}); it is not taken over` };
+    if (!user) {
+      // Not known by its subject: an account without one may be linked (matchOn), if it is this
+      // source's to link. Usernames are unique, so a name taken by an account it may not link
+      // refuses the login.
+      const grants = { source: req.source, externalId: req.externalId, claimLocalUsers: req.claimLocalUsers };
+      const byName = await users.findOneBy({ usernameLower: req.username.toLowerCase() });
+      let match = req.matchOn.includes('username') ? byName : null;
+      if (!match && req.matchOn.includes('email') && req.email) match = await users.findOneBy({ emailLower: req.email.toLowerCase() });
+      if (match) {
+        const use = mayLinkAccount(match, grants);
+        if (use.ok) user = match;
+        else if (match.id === byName?.id) return { status: 'error', code: 'account_not_owned', message: use.reason };
+        else notices.push(accountNotClaimed(match, use.reason));
+      }
+      // Usernames are unique: a name taken by an account this login does not link refuses it.
+      if (byName && byName.id !== user?.id) {
+        const use = mayLinkAccount(byName, grants);
+        return { status: 'error', code: 'account_not_owned', message: use.ok ? `${byName.username} is taken by another account, which the mapping's matchOn (${req.matchOn.join(', ') || 'none'}) does not link` : use.reason };
+      }
     }
     // The address stays the user's own when it is unchanged (it is unique): no lookup then.
     const keepsEmail = !!user && !!req.email && user.emailLower === req.email.toLowerCase();
@@ -211,11 +252,11 @@ export class ProvisionService implements BeforeApplicationShutdown {
       if (changed) changes.push({ actor: req.actor, action: 'user.updated', targetType: 'user', targetId: user.id, before, after });
     }
 
-    const memberOf = await this.syncManagedGroups(em, user, req, now, changes);
+    const memberOf = await this.syncManagedGroups(em, user, req, now, changes, notices);
     changed = memberOf.changed || changed;
     let groups = memberOf.groups;
     if (created && req.newUserGroups.length) {
-      changed = (await this.joinDefaultGroups(em, user, req, now, changes)) || changed;
+      changed = (await this.joinDefaultGroups(em, user, req, now, changes, notices)) || changed;
       groups = await em
         .createQueryBuilder(GroupEntity, 'g')
         .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
@@ -224,16 +265,23 @@ export class ProvisionService implements BeforeApplicationShutdown {
     }
     changed = (await this.upsertProperties(em, user, req.properties ?? {}, req.actor, changes)) || changed;
 
-    return { status: 'provisioned', user: toDirectoryUser(user), groups: sortedNames(groups), created, changed };
+    return { status: 'provisioned', user: toDirectoryUser(user), groups: sortedNames(groups), created, changed, ...withNotices(notices) };
   }
 
-  /** Makes the memberships in this source's groups match the request; returns every group the user is now in. */
-  private async syncManagedGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: Change[]): Promise<{ changed: boolean; groups: GroupEntity[] }> {
+  /**
+   * Makes the memberships in this source's groups match the request, and joins the granted local
+   * groups it asserts; any other group it asserts is not joined (a notice). Returns every group
+   * the user is now in.
+   */
+  private async syncManagedGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: Change[], notices: ProvisioningNotice[]): Promise<{ changed: boolean; groups: GroupEntity[] }> {
     const wanted = new Map(req.groups.map((name) => [name.toLowerCase(), name]));
     const existing = wanted.size ? await em.findBy(GroupEntity, { nameLower: In([...wanted.keys()]) }) : [];
-    const byLower = new Map(existing.map((g) => [g.nameLower, g]));
+    const byLower = new Map<string, GroupEntity>();
+    const granted = grantSet(req.grantLocalGroups);
+    const refused = new Map<string, GroupEntity>();
+    for (const g of existing) (groupUse(g, req.source, granted) === 'refused' ? refused : byLower).set(g.nameLower, g);
     for (const [lower, name] of wanted) {
-      if (byLower.has(lower) || !req.createMissingGroups) continue;
+      if (byLower.has(lower) || refused.has(lower) || !req.createMissingGroups) continue;
       const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, description: null, source: req.source, createdAt: now });
       await em.insert(GroupEntity, group);
       byLower.set(lower, group);
@@ -246,6 +294,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
       .getMany();
     const currentIds = new Set(current.map((g) => g.id));
     const add = [...byLower.values()].filter((g) => !currentIds.has(g.id));
+    for (const [lower, g] of refused) if (!currentIds.has(g.id)) notices.push(groupRefused(wanted.get(lower)!, g));
     // Only memberships in groups this source manages are removed; local groups stay.
     const remove = current.filter((g) => g.source === req.source && !wanted.has(g.nameLower));
     if (add.length) await em.insert(MembershipEntity, add.map((g) => ({ userId: user.id, groupId: g.id, createdAt: now })));
@@ -256,13 +305,20 @@ export class ProvisionService implements BeforeApplicationShutdown {
     return { changed: add.length + remove.length > 0, groups: [...current.filter((g) => !removed.has(g.id)), ...add] };
   }
 
-  /** A new user's default groups: created as local groups when missing, joined once. */
-  private async joinDefaultGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: Change[]): Promise<boolean> {
+  /**
+   * A new user's default groups (the admin's own configuration): created as local groups when
+   * missing, joined once when local or this source's own; another source's group never (a notice).
+   */
+  private async joinDefaultGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: Change[], notices: ProvisioningNotice[]): Promise<boolean> {
     const names = new Map(req.newUserGroups.map((n) => [n.toLowerCase(), n]));
     const existing = await em.findBy(GroupEntity, { nameLower: In([...names.keys()]) });
-    const byLower = new Map(existing.map((g) => [g.nameLower, g]));
+    const byLower = new Map<string, GroupEntity>();
+    for (const g of existing) {
+      if (g.source === req.source || g.source === LOCAL_SOURCE) byLower.set(g.nameLower, g);
+      else notices.push(groupRefused(names.get(g.nameLower)!, g));
+    }
     for (const [lower, name] of names) {
-      if (byLower.has(lower)) continue;
+      if (byLower.has(lower) || existing.some((g) => g.nameLower === lower)) continue;
       const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, description: null, source: 'local', createdAt: now });
       await em.insert(GroupEntity, group);
       byLower.set(lower, group);

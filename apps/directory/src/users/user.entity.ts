@@ -45,6 +45,13 @@ export class UserEntity {
   @Column({ name: 'external_id', type: 'varchar', length: 255, nullable: true })
   externalId: string | null;
 
+  /**
+   * No IdP or connector may ever claim, link or change this account (local administrators, the
+   * break-glass account); only an admin does. Only `local` accounts carry it.
+   */
+  @Column({ type: 'boolean', default: false })
+  protected: boolean;
+
   @Column({ name: 'last_login_at', type: Date, nullable: true })
   lastLoginAt: Date | null;
 

@@ -9,6 +9,7 @@ export const userSnapshot = (u: UserEntity) => ({
   active: u.active,
   source: u.source,
   externalId: u.externalId,
+  protected: u.protected,
 });
 
 /** A user as the admin API shows it. */

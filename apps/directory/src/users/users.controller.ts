@@ -30,7 +30,11 @@ export class UsersController {
   }
 
   @Post()
-  @ApiOperation({ summary: 'Create a user (the Manual model); takes a licence seat when active' })
+  @ApiOperation({
+    summary: 'Create a user; takes a licence seat when active',
+    description:
+      "The Manual model: create the user with `source` = the IdP id; its first login links it by username. A `local` user is linked by no IdP unless that IdP's provisioning settings allow claiming local accounts (claimLocalUsers). `protected: true` (local only) marks an account no IdP or connector may ever claim, link or change: local administrators and the break-glass account.",
+  })
   @ApiZodBody(createUserSchema)
   create(@Body(new ZodPipe(createUserSchema)) body: CreateUser, @Actor() actor: string) {
     return this.users.create(body, actor);
@@ -38,7 +42,7 @@ export class UsersController {
 
   @Post('bulk')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Create or update many users in one transaction (all or nothing)' })
+  @ApiOperation({ summary: 'Create or update many users in one transaction (all or nothing)', description: '`protected` is kept when an item does not name it; a protected account is never re-sourced to an IdP or connector (409).' })
   @ApiZodBody(bulkUpsertUsersSchema)
   bulk(@Body(new ZodPipe(bulkUpsertUsersSchema)) body: BulkUpsertUsers, @Actor() actor: string) {
     return this.users.bulkUpsert(body, actor);
@@ -51,7 +55,7 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change username, email, display name or external id' })
+  @ApiOperation({ summary: 'Change username, email, display name, external id or the protected flag (local accounts only)' })
   @ApiZodBody(updateUserSchema)
   update(@Param('id') id: string, @Body(new ZodPipe(updateUserSchema)) body: UpdateUser, @Actor() actor: string) {
     return this.users.update(id, body, actor);

@@ -8,6 +8,7 @@ import { MembershipEntity } from '../groups/membership.entity';
 import { SeatsService } from '../seats/seats.service';
 import { BulkUpsertUsers, CreateUser, ListUsers, UpdateUser } from './dto/users.schemas';
 import { UserPropertyEntity } from './user-property.entity';
+import { mayUseAccount, SourceGrants } from './ownership';
 import { newUserId, UserEntity } from './user.entity';
 import { inChunks, isUniqueViolation, userSnapshot, userView } from './user.view';
 
@@ -80,6 +81,7 @@ export class UsersService {
       this.changes.run(async (em, changes) => {
         const user = await this.mustFind(em, id);
         const before = userSnapshot(user);
+        if (patch.protected && user.source !== 'local') throw new BadRequestException(`protected: only a local account can be protected; this one is ${user.source}'s`);
         await this.assertFree(em, patch.username, patch.email, id);
         Object.assign(user, patch);
         if (patch.username) user.usernameLower = patch.username.toLowerCase();
@@ -183,8 +185,13 @@ export class UsersService {
     return this.guardUnique(() => this.changes.run((em, changes) => this.bulkUpsertIn(em, changes, dto.users, actor)));
   }
 
-  /** The bulk upsert inside a caller's transaction (User Sync applies it with its other changes). */
-  async bulkUpsertIn(em: EntityManager, changes: Change[], items: BulkUpsertUsers['users'], actor: string) {
+  /**
+   * The bulk upsert inside a caller's transaction. User Sync applies it with its other changes and
+   * names the connector's grants (`asSource`): then an existing account found by username is
+   * changed only if the connector may use it (its own, a local one it may claim, never a
+   * protected one). An admin's bulk may link any account, but never re-source a protected one.
+   */
+  async bulkUpsertIn(em: EntityManager, changes: Change[], items: BulkUpsertUsers['users'], actor: string, asSource?: SourceGrants) {
     const dupes = firstDuplicate(items.map((u) => u.username.toLowerCase()));
     if (dupes !== undefined) throw new BadRequestException(`users.${dupes}.username: appears twice in the request`);
     const byExternal = new Map<string, UserEntity>();
@@ -201,9 +208,17 @@ export class UsersService {
     const results: { index: number; id: string; status: 'created' | 'updated' | 'unchanged' }[] = [];
     let activating = 0;
     for (const [index, item] of items.entries()) {
-      const existing = (item.externalId && byExternal.get(`${item.source}\u0000${item.externalId}`)) || byUsername.get(item.username.toLowerCase());
+      const own = item.externalId ? byExternal.get(`${item.source}\u0000${item.externalId}`) : undefined;
+      const existing = own || byUsername.get(item.username.toLowerCase());
+      if (existing && !own && asSource) {
+        const use = mayUseAccount(existing, asSource);
+        if (!use.ok) throw new ConflictException(`users.${index}.username: ${use.reason}`);
+      }
       if (existing && existing.source !== item.source && existing.externalId && existing.externalId !== item.externalId) {
         throw new ConflictException(`users.${index}.username: ${item.username} belongs to another account (source ${existing.source})`);
+      }
+      if (existing?.protected && existing.source !== item.source) {
+        throw new ConflictException(`users.${index}.username: ${item.username} is a protected account; it is not linked to ${item.source}`);
       }
       if (!existing) {
         const user = em.create(UserEntity, {
@@ -216,6 +231,7 @@ export class UsersService {
           active: item.active,
           source: item.source,
           externalId: item.externalId,
+          protected: item.protected ?? false,
           lastLoginAt: null,
           createdAt: now,
           updatedAt: now,
@@ -227,7 +243,15 @@ export class UsersService {
         continue;
       }
       const before = userSnapshot(existing);
-      const next = { username: item.username, email: item.email, displayName: item.displayName, active: item.active, source: item.source, externalId: item.externalId };
+      const next = {
+        username: item.username,
+        email: item.email,
+        displayName: item.displayName,
+        active: item.active,
+        source: item.source,
+        externalId: item.externalId,
+        ...(item.protected !== undefined ? { protected: item.protected } : {}),
+      };
       const after = { ...before, ...next };
       if (JSON.stringify(before) === JSON.stringify(after)) {
         results.push({ index, id: existing.id, status: 'unchanged' });

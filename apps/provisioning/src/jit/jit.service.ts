@@ -1,26 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { ProvisionUserReply, ProvisionUserRequest } from '@bridgekeeper/contracts';
-import { AttributeMapping, KEYCLOAK_DEFAULT_MAPPING, mapIdentity, MappedIdentity } from '@bridgekeeper/provisioning-model';
+import { loginGrants, mapIdentity, MappedIdentity } from '@bridgekeeper/provisioning-model';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { AuthenticatedData, LoginOutcome, outcomeOfLookup } from '../logins/login-outcome';
+import { EffectiveSettings } from '../settings/idp-settings.service';
+
+/** What a JIT login is provisioned with: the IdP's mapping, options and grants. */
+export type JitSettings = Pick<EffectiveSettings, 'mapping' | 'updateOnLogin' | 'grantLocalGroups' | 'claimLocalUsers'>;
 
 /**
  * Just-in-Time: a login creates the user on first sight and updates profile, properties and
- * the IdP-managed group memberships every time, from what the IdP asserted.
+ * the IdP-managed group memberships every time, from what the IdP asserted. It changes only what
+ * its IdP owns, and what the admin granted it (the directory enforces it and says what it refused).
  */
 @Injectable()
 export class JitService {
   constructor(private readonly directory: DirectoryClient) {}
 
-  async provision(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, updateOnLogin = true, loginAt?: string): Promise<LoginOutcome> {
-    const mapped = mapIdentity(data.subject, data.attributes, mapping);
+  async provision(data: AuthenticatedData, settings: JitSettings, loginAt?: string): Promise<LoginOutcome> {
+    const mapped = mapIdentity(data.subject, data.attributes, settings.mapping);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
-    if (!updateOnLogin) {
+    if (!settings.updateOnLogin) {
       // Update-on-login off: a known user signs in as the directory holds them.
-      const known = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username: mapped.identity.username, loginAt });
+      const known = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username: mapped.identity.username, loginAt, claimLocalUsers: settings.claimLocalUsers });
       if (known.status !== 'not_found') return outcomeOfLookup(known, '');
     }
-    return outcomeOfReply(await this.directory.provisionUser(request(data, mapped.identity, mapping, loginAt)));
+    return outcomeOfReply(await this.directory.provisionUser(provisionRequest(data.idp, data.subject, mapped.identity, settings, `login:${data.traceId}`, loginAt)));
   }
 
   /**
@@ -29,38 +34,40 @@ export class JitService {
    * whether the login is a redelivery. Undefined when the login needs `provision` (a new user,
    * any difference, a disabled user, a mapping that refuses it) or update-on-login is off.
    */
-  async confirmUnchanged(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, updateOnLogin = true, loginAt?: string): Promise<LoginOutcome | undefined> {
-    if (!updateOnLogin) return undefined;
-    const mapped = mapIdentity(data.subject, data.attributes, mapping);
+  async confirmUnchanged(data: AuthenticatedData, settings: JitSettings, loginAt?: string): Promise<LoginOutcome | undefined> {
+    if (!settings.updateOnLogin) return undefined;
+    const mapped = mapIdentity(data.subject, data.attributes, settings.mapping);
     if (!mapped.ok) return undefined;
-    const reply = await this.directory.provisionUser({ ...request(data, mapped.identity, mapping, loginAt), ifUnchanged: true });
+    const reply = await this.directory.provisionUser({ ...provisionRequest(data.idp, data.subject, mapped.identity, settings, `login:${data.traceId}`, loginAt), ifUnchanged: true });
     return reply.status === 'changes_needed' ? undefined : outcomeOfReply(reply);
   }
 }
 
-const request = (data: AuthenticatedData, identity: MappedIdentity, mapping: AttributeMapping, loginAt: string | undefined): ProvisionUserRequest => ({
-  source: data.idp,
-  externalId: data.subject,
+/** The directory's provisioning command for a login (also the simulator's dry run, so both show the same). */
+export const provisionRequest = (idp: string, subject: string, identity: MappedIdentity, settings: JitSettings, actor: string, loginAt?: string): ProvisionUserRequest => ({
+  source: idp,
+  externalId: subject,
   username: identity.username,
   email: identity.email,
   displayName: identity.displayName,
   groups: identity.groups,
   properties: identity.properties,
   newUserGroups: identity.newUserGroups,
-  createMissingGroups: mapping.groups.createMissing ?? true,
-  matchOn: mapping.matchOn ?? ['username'],
-  actor: `login:${data.traceId}`,
+  createMissingGroups: settings.mapping.groups.createMissing ?? true,
+  matchOn: settings.mapping.matchOn ?? ['username'],
+  ...loginGrants(settings.mapping, settings),
+  actor,
   loginAt,
 });
 
 function outcomeOfReply(reply: ProvisionUserReply): LoginOutcome {
   switch (reply.status) {
     case 'provisioned':
-      return { kind: 'provisioned', user: reply.user, groups: reply.groups, created: reply.created, changed: reply.changed };
+      return { kind: 'provisioned', user: reply.user, groups: reply.groups, created: reply.created, changed: reply.changed, ...(reply.notices ? { notices: reply.notices } : {}) };
     case 'disabled':
       return { kind: 'rejected', code: 'user_disabled', reason: `the account ${reply.user.username} is disabled in the directory` };
     case 'error':
-      return { kind: 'rejected', code: reply.code === 'seat_limit' ? 'seat_limit' : 'invalid_identity', reason: reply.message };
+      return { kind: 'rejected', code: reply.code === 'seat_limit' || reply.code === 'account_not_owned' ? reply.code : 'invalid_identity', reason: reply.message };
     case 'changes_needed':
       throw new Error('the directory answered changes_needed to a provisioning command that did not ask ifUnchanged');
   }

@@ -1,8 +1,8 @@
-import type { DirectoryUser, EventData, UserRejectedV1 } from '@bridgekeeper/contracts';
+import type { DirectoryUser, EventData, ProvisioningNotice, UserRejectedV1 } from '@bridgekeeper/contracts';
 
 /** What a provisioning model decided about one login. */
 export type LoginOutcome =
-  | { kind: 'provisioned'; user: DirectoryUser; groups: string[]; created: boolean; changed: boolean }
+  | { kind: 'provisioned'; user: DirectoryUser; groups: string[]; created: boolean; changed: boolean; notices?: ProvisioningNotice[] }
   | { kind: 'rejected'; code: EventData<typeof UserRejectedV1>['code']; reason: string };
 
 export type AuthenticatedData = EventData<typeof import('@bridgekeeper/contracts').UserAuthenticatedV1>;
@@ -10,15 +10,18 @@ export type AuthenticatedData = EventData<typeof import('@bridgekeeper/contracts
 type ResolveReply =
   | { status: 'found'; user: DirectoryUser; groups: string[] }
   | { status: 'disabled'; user: DirectoryUser }
-  | { status: 'not_found' };
+  | { status: 'not_found' }
+  | { status: 'refused'; code: 'account_not_owned'; reason: string };
 
-/** The outcome of a directory lookup (Manual and User Sync): signed in, disabled, or unknown. */
+/** The outcome of a directory lookup (Manual and User Sync): signed in, disabled, not this IdP's to use, or unknown. */
 export function outcomeOfLookup(reply: ResolveReply, notFoundReason: string): LoginOutcome {
   switch (reply.status) {
     case 'found':
       return { kind: 'provisioned', user: reply.user, groups: reply.groups, created: false, changed: false };
     case 'disabled':
       return { kind: 'rejected', code: 'user_disabled', reason: `the account ${reply.user.username} is disabled in the directory` };
+    case 'refused':
+      return { kind: 'rejected', code: reply.code, reason: reply.reason };
     default:
       return { kind: 'rejected', code: 'not_in_directory', reason: notFoundReason };
   }

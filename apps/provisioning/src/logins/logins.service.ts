@@ -2,14 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Histogram, Registry } from 'prom-client';
 import { Repository } from 'typeorm';
-import { derivedEventId, Envelope, UserAuthenticatedV1, UserProvisionedV1, UserRejectedV1 } from '@bridgekeeper/contracts';
+import { derivedEventId, Envelope, LOCAL_SOURCE, UserAuthenticatedV1, UserProvisionedV1, UserRejectedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { METRICS_REGISTRY } from '@bridgekeeper/platform';
 import { IdpSettingsService } from '../settings/idp-settings.service';
 import { JitService } from '../jit/jit.service';
 import { ManualService } from '../manual/manual.service';
 import { SyncLoginService } from '../sync/sync-login.service';
-import { AuthenticatedData } from './login-outcome';
+import { AuthenticatedData, LoginOutcome } from './login-outcome';
 import { ProcessedEventEntity } from './processed-event.entity';
 
 /**
@@ -63,21 +63,25 @@ export class LoginsService {
     // Most JIT logins change nothing, and the directory answers those with a read that writes
     // nothing but the last-login note (the login's own time, so a redelivery notes nothing new):
     // it goes out beside the check for a redelivery instead of after it.
-    const unchanged = model === 'jit' ? this.jit.confirmUnchanged(data, settings.mapping, settings.updateOnLogin, event.occurredAt) : undefined;
+    // `local` names the directory's own accounts and groups: no IdP may log in as that source.
+    const reserved = data.idp === LOCAL_SOURCE;
+    const unchanged = model === 'jit' && !reserved ? this.jit.confirmUnchanged(data, settings, event.occurredAt) : undefined;
     unchanged?.catch(() => undefined); // its failure counts where it is awaited, not if the login is a duplicate
     if (await this.processed.existsBy({ eventId: event.id })) return done('duplicate');
-    const outcome =
-      (await unchanged) ??
-      (model === 'manual'
-        ? await this.manual.resolve(data, settings.mapping, event.occurredAt)
-        : model === 'sync'
-          ? await this.syncLogin.resolve(data, settings.mapping, event.occurredAt)
-          : await this.jit.provision(data, settings.mapping, settings.updateOnLogin, event.occurredAt));
+    const outcome: LoginOutcome = reserved
+      ? { kind: 'rejected', code: 'account_not_owned', reason: `the IdP id ${LOCAL_SOURCE} is reserved for the directory's own accounts; rename the IdP` }
+      : ((await unchanged) ??
+        (model === 'manual'
+          ? await this.manual.resolve(data, settings.mapping, settings, event.occurredAt)
+          : model === 'sync'
+            ? await this.syncLogin.resolve(data, settings.mapping, settings, event.occurredAt)
+            : await this.jit.provision(data, settings, event.occurredAt)));
     done(outcome.kind);
     const id = derivedEventId('user.authenticated/outcome', event.id);
     const common = { authEventId: event.id, traceId: data.traceId, idp: data.idp };
     if (outcome.kind === 'provisioned') {
-      await this.bus.publish(UserProvisionedV1, { ...common, user: outcome.user, groups: outcome.groups, created: outcome.created, changed: outcome.changed }, { id });
+      const notices = outcome.notices?.length ? { notices: outcome.notices } : {};
+      await this.bus.publish(UserProvisionedV1, { ...common, user: outcome.user, groups: outcome.groups, created: outcome.created, changed: outcome.changed, ...notices }, { id });
       this.logger.log(`${model}: ${outcome.created ? 'created' : outcome.changed ? 'updated' : 'confirmed'} ${outcome.user.username} from ${data.idp}`);
     } else {
       await this.bus.publish(UserRejectedV1, { ...common, code: outcome.code, reason: outcome.reason }, { id });

@@ -1,20 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { AttributeMapping, KEYCLOAK_DEFAULT_MAPPING, mapIdentity } from '@bridgekeeper/provisioning-model';
+import { AttributeMapping, KEYCLOAK_DEFAULT_MAPPING, mapIdentity, NO_GRANTS, OwnershipGrants } from '@bridgekeeper/provisioning-model';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { AuthenticatedData, LoginOutcome, outcomeOfLookup } from '../logins/login-outcome';
 
 /**
- * Manual: a login creates and changes nothing. Only users an admin put in the directory may
- * sign in, with the groups the directory holds.
+ * Manual: a login creates and changes nothing. Only users an admin put in the directory for this
+ * IdP (`source` = the IdP id) may sign in, with the groups the directory holds; a local account
+ * only when the admin allowed the IdP to claim local accounts; a protected one never.
  */
 @Injectable()
 export class ManualService {
   constructor(private readonly directory: DirectoryClient) {}
 
-  async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, loginAt?: string): Promise<LoginOutcome> {
+  async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, grants: OwnershipGrants = NO_GRANTS, loginAt?: string): Promise<LoginOutcome> {
     const mapped = mapIdentity(data.subject, data.attributes, mapping);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
-    const reply = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username: mapped.identity.username, loginAt });
+    const reply = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username: mapped.identity.username, loginAt, claimLocalUsers: grants.claimLocalUsers });
     return outcomeOfLookup(reply, `${mapped.identity.username} has no account here; an administrator must create it first`);
   }
 }

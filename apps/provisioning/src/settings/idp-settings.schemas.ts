@@ -54,7 +54,11 @@ export const mappingSchema = z
         required: z.array(z.string().min(1).max(255)).max(50).optional().describe('the user must be in one of these (mapped) groups to sign in'),
       })
       .strict(),
-    matchOn: z.array(z.enum(['username', 'email'])).max(2).optional().describe('link an account no IdP owns by username and/or email'),
+    matchOn: z
+      .array(z.enum(['username', 'email']))
+      .max(2)
+      .optional()
+      .describe('link an account without an external id by username (default) and/or email: one an admin created for this IdP, or a local one when claimLocalUsers is on'),
     properties: z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/), z.string().min(1).max(255)).default({}),
   })
   .strict();
@@ -64,6 +68,19 @@ export const idpSettingsSchema = z
     model: z.enum(['jit', 'manual', 'sync']),
     mapping: mappingSchema.optional().describe('defaults to the Keycloak mapping'),
     updateOnLogin: z.boolean().default(true),
+    grantLocalGroups: z
+      .array(z.string().trim().min(1).max(255))
+      .max(500)
+      .default([])
+      .describe(
+        "`local` groups (names, any case) this IdP's logins — and its User Sync connector — may put users in when the IdP asserts them; joined, never left by a login. Groups another IdP or connector owns are never joined. Default: none (the mapping's defaultForAll and defaultForNew groups are grants of their own)",
+      ),
+    claimLocalUsers: z
+      .boolean()
+      .default(false)
+      .describe(
+        "let this IdP's logins (and its connector) link a `local` account no IdP owns yet, by the mapping's matchOn (username, email); a protected account never. Default off: an admin creates a user for this IdP with `source` = the IdP id instead",
+      ),
   })
   .strict();
 

@@ -2,12 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
-import { AttributeMapping, KEYCLOAK_DEFAULT_MAPPING } from '@bridgekeeper/provisioning-model';
+import { AttributeMapping, KEYCLOAK_DEFAULT_MAPPING, NO_GRANTS, OwnershipGrants } from '@bridgekeeper/provisioning-model';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
 import { IdpSettingsInput } from './idp-settings.schemas';
 import { IdpSettingsEntity } from './idp-settings.entity';
 
-export interface EffectiveSettings {
+export interface EffectiveSettings extends OwnershipGrants {
   idp: string;
   model: 'jit' | 'manual' | 'sync';
   mapping: AttributeMapping;
@@ -15,6 +15,15 @@ export interface EffectiveSettings {
   /** Where they come from: stored through the API, or the environment's defaults. */
   origin: 'api' | 'environment';
 }
+
+const view = (row: IdpSettingsEntity): Omit<EffectiveSettings, 'origin'> => ({
+  idp: row.idp,
+  model: row.model,
+  mapping: row.mapping,
+  updateOnLogin: row.updateOnLogin,
+  grantLocalGroups: row.grantLocalGroups ?? [],
+  claimLocalUsers: row.claimLocalUsers ?? false,
+});
 
 /** How long a login may use the settings it read (a change made through another instance takes effect within this). */
 export const LOGIN_SETTINGS_TTL_MS = 5000;
@@ -46,18 +55,26 @@ export class IdpSettingsService {
 
   async effective(idp: string): Promise<EffectiveSettings> {
     const row = await this.db.getRepository(IdpSettingsEntity).findOneBy({ idp });
-    if (row) return { idp, model: row.model, mapping: row.mapping, updateOnLogin: row.updateOnLogin, origin: 'api' };
-    return { idp, model: this.config.models.byIdp[idp] ?? this.config.models.fallback, mapping: KEYCLOAK_DEFAULT_MAPPING, updateOnLogin: true, origin: 'environment' };
+    if (row) return { ...view(row), origin: 'api' };
+    return { idp, model: this.config.models.byIdp[idp] ?? this.config.models.fallback, mapping: KEYCLOAK_DEFAULT_MAPPING, updateOnLogin: true, ...NO_GRANTS, origin: 'environment' };
   }
 
   async put(idp: string, input: IdpSettingsInput, actor: string): Promise<EffectiveSettings> {
     const saved = await runInTransaction(this.db, async (em) => {
       const before = await this.effective(idp);
-      const row = em.create(IdpSettingsEntity, { idp, model: input.model, mapping: (input.mapping as AttributeMapping | undefined) ?? KEYCLOAK_DEFAULT_MAPPING, updateOnLogin: input.updateOnLogin, updatedAt: new Date() });
+      const row = em.create(IdpSettingsEntity, {
+        idp,
+        model: input.model,
+        mapping: (input.mapping as AttributeMapping | undefined) ?? KEYCLOAK_DEFAULT_MAPPING,
+        updateOnLogin: input.updateOnLogin,
+        grantLocalGroups: input.grantLocalGroups,
+        claimLocalUsers: input.claimLocalUsers,
+        updatedAt: new Date(),
+      });
       await em.save(IdpSettingsEntity, row);
       const { origin: _o, ...was } = before;
-      await writeAudit(em, [{ actor, action: 'idp-settings.updated', targetType: 'idp-settings', targetId: idp, before: was, after: { idp, model: row.model, mapping: row.mapping, updateOnLogin: row.updateOnLogin } }]);
-      return { idp, model: row.model, mapping: row.mapping, updateOnLogin: row.updateOnLogin, origin: 'api' as const };
+      await writeAudit(em, [{ actor, action: 'idp-settings.updated', targetType: 'idp-settings', targetId: idp, before: was, after: view(row) }]);
+      return { ...view(row), origin: 'api' as const };
     });
     this.forLogins.delete(idp);
     return saved;

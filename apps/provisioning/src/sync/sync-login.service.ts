@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AttributeMapping, computeSyncPlan, KEYCLOAK_DEFAULT_MAPPING, mapIdentity } from '@bridgekeeper/provisioning-model';
+import { AttributeMapping, computeSyncPlan, KEYCLOAK_DEFAULT_MAPPING, mapIdentity, NO_GRANTS, OwnershipGrants } from '@bridgekeeper/provisioning-model';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
@@ -19,17 +19,17 @@ export class SyncLoginService {
     @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
   ) {}
 
-  async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, loginAt?: string): Promise<LoginOutcome> {
+  async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, grants: OwnershipGrants = NO_GRANTS, loginAt?: string): Promise<LoginOutcome> {
     const connector = await this.connectors.forIdp(data.idp);
     if (!connector) return { kind: 'rejected', code: 'sync_unavailable', reason: `no enabled User Sync connector serves ${data.idp}` };
     const mapped = mapIdentity(data.subject, data.attributes, mapping);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
     const username = mapped.identity.username;
-    const lookup = () => this.directory.resolveUser({ source: connector.id, externalId: data.subject, username, loginAt });
+    const lookup = () => this.directory.resolveUser({ source: connector.id, externalId: data.subject, username, loginAt, claimLocalUsers: grants.claimLocalUsers });
 
     let reply = await lookup();
     if (reply.status === 'not_found') {
-      const synced = await this.syncOne(connector, username, data.traceId);
+      const synced = await this.syncOne(connector, username, data.traceId, grants);
       if (synced !== true) return { kind: 'rejected', code: 'not_in_directory', reason: synced };
       reply = await lookup();
     }
@@ -37,7 +37,7 @@ export class SyncLoginService {
   }
 
   /** Single-user sync; true, or why the user cannot be synced. */
-  private async syncOne(connector: Parameters<ConnectorsService['client']>[0], username: string, traceId: string): Promise<true | string> {
+  private async syncOne(connector: Parameters<ConnectorsService['client']>[0], username: string, traceId: string, grants: OwnershipGrants): Promise<true | string> {
     const deadline = new Promise<string>((resolve) => setTimeout(() => resolve(`syncing ${username} from Keycloak took longer than ${this.config.sync.firstLoginTimeoutMs} ms`), this.config.sync.firstLoginTimeoutMs).unref());
     const work = (async (): Promise<true | string> => {
       const kc = this.connectors.client(connector);
@@ -52,6 +52,8 @@ export class SyncLoginService {
       const reply = await this.directory.syncApply({
         source: connector.id,
         actor: `sync:first-login:${traceId}`,
+        grantLocalGroups: grants.grantLocalGroups,
+        claimLocalUsers: grants.claimLocalUsers,
         groupsToCreate: plan.groupsToCreate,
         upsert: plan.create,
         addMemberships: plan.addMemberships,

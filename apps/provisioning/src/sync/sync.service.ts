@@ -4,10 +4,11 @@ import { DataSource, LessThan } from 'typeorm';
 import { SyncCompletedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
-import { assessSyncPlan, IdpSnapshot, planCounts, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
+import { assessSyncPlan, IdpSnapshot, OwnershipGrants, planCounts, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
 import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
+import { IdpSettingsService } from '../settings/idp-settings.service';
 import { SyncLockEntity, SyncMode, SyncRunEntity } from './sync-run.entity';
 
 export interface SyncRequest {
@@ -60,6 +61,7 @@ export class SyncService {
     private readonly connectors: ConnectorsService,
     private readonly directory: DirectoryClient,
     private readonly bus: EventBus,
+    private readonly settings: IdpSettingsService,
   ) {}
 
   /** Takes the connector's lock, records the run, and runs it in the background. 409 when one is running. */
@@ -171,7 +173,10 @@ export class SyncService {
       mark = Date.now();
     };
     try {
-      const planned = await this.planRun(run, connector, req.mode ?? 'full', lap);
+      // The connector changes only what it owns, and what the admin granted its IdP.
+      const { grantLocalGroups, claimLocalUsers } = await this.settings.effective(connector.idp);
+      const grants = { grantLocalGroups, claimLocalUsers };
+      const planned = await this.planRun(run, connector, req.mode ?? 'full', grants, lap);
       // An error or a timeout from Keycloak must not read as "everyone left": hold, apply nothing.
       if ('keycloakFailed' in planned) return await finish('held', { reason: `held, nothing was applied: ${planned.keycloakFailed}`, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
       const { plan, safety, about } = planned;
@@ -180,7 +185,7 @@ export class SyncService {
       if (safety.hold && !req.force) {
         return await finish('held', { ...base, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       }
-      const writes = await this.apply(run, connector.id, plan);
+      const writes = await this.apply(run, connector.id, plan, grants);
       lap('apply');
       return await finish('applied', { ...base, changesUntil: planned.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
     } catch (err) {
@@ -193,7 +198,7 @@ export class SyncService {
    * directory's is folded into the plan a page at a time and not kept (at 100k each side is
    * about as large as the other). What was read is let go before the apply, which takes longest.
    */
-  private async planRun(run: SyncRunEntity, connector: ConnectorEntity, mode: SyncMode, lap: (phase: string) => void) {
+  private async planRun(run: SyncRunEntity, connector: ConnectorEntity, mode: SyncMode, grants: OwnershipGrants, lap: (phase: string) => void) {
     let read: KeycloakRead | undefined;
     try {
       await this.progress(run, { phase: 'reading-keycloak', percent: 5 });
@@ -210,9 +215,11 @@ export class SyncService {
     read = undefined; // the planner keeps what it needs of the snapshot (not Keycloak's member lists)
     // A full run's pages hold all the connector's users, so the planner counts the active ones; a
     // changes run's hold only the named users, so the directory counts them.
-    const { groupNames, activeUsers } = named ? await this.directoryStateOf(connector.id, named, planner) : { groupNames: await this.directoryState(connector.id, planner), activeUsers: planner.directory.activeUsers };
+    const { groupNames, notGrantable, activeUsers } = named
+      ? await this.directoryStateOf(connector.id, named, grants, planner)
+      : { ...(await this.directoryState(connector.id, grants, planner)), activeUsers: planner.directory.activeUsers };
     lap('directory');
-    const plan = planner.finish(groupNames);
+    const plan = planner.finish(groupNames, notGrantable);
     run.counts = planCounts(plan) as unknown as Record<string, number>;
     const safety = assessSyncPlan(plan, { idpUsers: planner.idpUsers, activeUsers, partial: !!named }, connector.options);
     lap('plan');
@@ -262,30 +269,34 @@ export class SyncService {
     return { since: last.changesUntil };
   }
 
-  /** Every page of what the directory holds for this connector, into the planner; the directory's group names. */
-  private async directoryState(source: string, planner: SyncPlanner): Promise<Set<string>> {
+  /** Every page of what the directory holds for this connector, into the planner; the directory's group names, and those the connector may not join. */
+  private async directoryState(source: string, grants: OwnershipGrants, planner: SyncPlanner): Promise<{ groupNames: Set<string>; notGrantable: Set<string> }> {
     let groupNames = new Set<string>();
+    let notGrantable = new Set<string>();
     let cursor: string | undefined;
     do {
-      const page = await this.directory.syncState({ source, cursor, limit: 2000 });
+      const page = await this.directory.syncState({ source, cursor, limit: 2000, grantLocalGroups: grants.grantLocalGroups });
       planner.add(page.users);
       if (page.groupNames) groupNames = new Set(page.groupNames);
+      if (page.groupsNotGrantable) notGrantable = new Set(page.groupsNotGrantable);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    return groupNames;
+    return { groupNames, notGrantable };
   }
 
   /** What the directory holds of these users (a changes run), into the planner, and the connector's active-user count. */
-  private async directoryStateOf(source: string, externalIds: string[], planner: SyncPlanner): Promise<{ groupNames: Set<string>; activeUsers: number }> {
+  private async directoryStateOf(source: string, externalIds: string[], grants: OwnershipGrants, planner: SyncPlanner): Promise<{ groupNames: Set<string>; notGrantable: Set<string>; activeUsers: number }> {
     let groupNames = new Set<string>();
+    let notGrantable = new Set<string>();
     let activeUsers = 0;
     for (let i = 0; i === 0 || i < externalIds.length; i += 2000) {
-      const page = await this.directory.syncState({ source, externalIds: externalIds.slice(i, i + 2000) });
+      const page = await this.directory.syncState({ source, externalIds: externalIds.slice(i, i + 2000), grantLocalGroups: grants.grantLocalGroups });
       planner.add(page.users);
       if (page.groupNames) groupNames = new Set(page.groupNames);
+      if (page.groupsNotGrantable) notGrantable = new Set(page.groupsNotGrantable);
       activeUsers = page.activeUsers ?? 0;
     }
-    return { groupNames, activeUsers };
+    return { groupNames, notGrantable, activeUsers };
   }
 
   /**
@@ -294,12 +305,12 @@ export class SyncService {
    * ones name what earlier ones create; within a phase the batches touch different rows, and
    * two are in flight at once so the directory prepares one while PostgreSQL writes the other.
    */
-  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan): Promise<number> {
+  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan, grants: OwnershipGrants): Promise<number> {
     type Batch = Parameters<DirectoryClient['syncApply']>[0];
     const actor = `sync:${run.id}`;
     const phase = <T>(list: T[], size: number, batch: (slice: T[]) => Partial<Batch>): Batch[] => {
       const out: Batch[] = [];
-      for (let i = 0; i < list.length; i += size) out.push({ source, actor, ...batch(list.slice(i, i + size)) });
+      for (let i = 0; i < list.length; i += size) out.push({ source, actor, grantLocalGroups: grants.grantLocalGroups, claimLocalUsers: grants.claimLocalUsers, ...batch(list.slice(i, i + size)) });
       return out;
     };
     const phases = [
@@ -355,6 +366,7 @@ export function summarizePlan(plan: SyncPlan): Record<string, unknown> {
     groupsToCreate: cap(plan.groupsToCreate),
     addMemberships: cap(plan.addMemberships),
     removeMemberships: cap(plan.removeMemberships),
+    groupsRefused: cap(plan.groupsRefused),
     seatsDelta: plan.seatsDelta,
   };
 }

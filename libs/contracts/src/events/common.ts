@@ -14,3 +14,27 @@ export const directoryUserSchema = z.object({
   active: z.boolean(),
 });
 export type DirectoryUser = z.infer<typeof directoryUserSchema>;
+
+/**
+ * The directory source no IdP or connector may use: accounts and groups an admin keeps by hand.
+ * The provisioning commands and User Sync batches refuse it as their `source`.
+ */
+export const LOCAL_SOURCE = 'local';
+
+/** An IdP's or connector's id as the directory's writing commands take it: never `local`. */
+export const sourceIdSchema = idpIdSchema.refine((s) => s !== LOCAL_SOURCE, "local is the directory's own source, not an IdP's or connector's");
+
+/**
+ * Part of what a login asserted that provisioning refused while the login went on: a group the
+ * IdP does not own (`group_not_owned`), an account matched by email that it may not link
+ * (`account_not_claimed`). For the login trace (admins).
+ */
+export const provisioningNoticeSchema = z
+  .object({
+    code: z.enum(['group_not_owned', 'account_not_claimed']),
+    /** The group's name as asserted, or the account's username. */
+    name: z.string().max(255),
+    reason: z.string().max(500),
+  })
+  .strict();
+export type ProvisioningNotice = z.infer<typeof provisioningNoticeSchema>;

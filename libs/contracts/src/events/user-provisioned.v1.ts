@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../envelope';
 import { STREAMS } from '../streams';
-import { directoryUserSchema, idpIdSchema } from './common';
+import { directoryUserSchema, idpIdSchema, provisioningNoticeSchema } from './common';
 
 export const UserProvisionedV1 = defineEvent({
   subject: 'user.provisioned',
@@ -18,6 +18,12 @@ export const UserProvisionedV1 = defineEvent({
       groups: z.array(z.string()),
       created: z.boolean(),
       changed: z.boolean(),
+      /**
+       * What the login asserted that was refused while it went on (a group its IdP does not own, an
+       * account it may not claim); auth writes them into the login trace. Optional: older
+       * producers send none.
+       */
+      notices: z.array(provisioningNoticeSchema).max(100).optional(),
     })
     .strict(),
 });
@@ -32,7 +38,8 @@ export const UserRejectedV1 = defineEvent({
       authEventId: z.uuid(),
       traceId: z.uuid(),
       idp: idpIdSchema,
-      code: z.enum(['user_disabled', 'not_in_directory', 'no_username', 'invalid_identity', 'required_group_missing', 'seat_limit', 'sync_unavailable', 'directory_error']),
+      /** account_not_owned: the login names an account its IdP may not use (protected, local without the admin's grant, another source's). */
+      code: z.enum(['user_disabled', 'not_in_directory', 'no_username', 'invalid_identity', 'required_group_missing', 'seat_limit', 'sync_unavailable', 'directory_error', 'account_not_owned']),
       reason: z.string(),
     })
     .strict(),

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { directoryUserSchema, idpIdSchema } from '../events/common';
+import { directoryUserSchema, idpIdSchema, provisioningNoticeSchema, sourceIdSchema } from '../events/common';
+
+/**
+ * Local groups (by name, any case) the source may put its users in, beside its own groups: the
+ * admin's explicit grant. Groups of other IdPs or connectors are never joined.
+ */
+const grantLocalGroups = z.array(z.string().min(1).max(255)).max(500).default([]);
+/** Link a `local` account no IdP owns (no external id), as the admin allowed; never a protected one. */
+const claimLocalUsers = z.boolean().default(false);
 
 /**
  * Request/reply commands the directory serves over NATS (queue group `directory`).
@@ -10,21 +18,30 @@ export const DirectoryRpc = {
     subject: 'rpc.directory.users.provision',
     request: z
       .object({
-        /** IdP id or connector id managing the user. */
-        source: idpIdSchema,
+        /** IdP id or connector id managing the user (never `local`). */
+        source: sourceIdSchema,
         externalId: z.string().min(1),
         username: z.string().min(1).max(255),
         email: z.email().nullable(),
         displayName: z.string().max(255).nullable(),
-        /** Groups the IdP asserts; memberships of groups from the same source are made to match. */
+        /**
+         * Groups the IdP asserts: groups of the same source are created when missing and their
+         * memberships made to match; granted local groups are joined (never left); any other
+         * group is not joined, and the reply's notices say so.
+         */
         groups: z.array(z.string().min(1).max(255)),
         properties: z.record(z.string(), z.string()).default({}),
-        /** Groups a newly created user joins (local groups: never removed by provisioning). */
+        /** Groups a newly created user joins (local or the source's own, created local when missing; never removed by provisioning). */
         newUserGroups: z.array(z.string().min(1).max(255)).default([]),
         /** Create asserted groups the directory lacks (else those memberships are skipped). */
         createMissingGroups: z.boolean().default(true),
-        /** Besides the IdP subject, link an account no IdP owns by these. */
+        /**
+         * Besides the IdP subject, link an account without an external id by these: one an admin
+         * created for this source, or (claimLocalUsers) a local one. Never a protected account.
+         */
         matchOn: z.array(z.enum(['username', 'email'])).default(['username']),
+        grantLocalGroups,
+        claimLocalUsers,
         /** Who asks, for the audit trail: `login:<traceId>`, `sync:<runId>`. */
         actor: z.string().min(1),
         /** Compute everything, write nothing (the mapping simulator): the answer lists the changes. */
@@ -53,16 +70,22 @@ export const DirectoryRpc = {
         changed: z.boolean(),
         /** With dryRun: what a real login would change, as audit entries (before/after). */
         changes: z.array(z.object({ action: z.string(), targetType: z.string(), before: z.unknown().nullable(), after: z.unknown().nullable() })).optional(),
+        /** What the login asserted that was refused while it went on (absent when nothing was). */
+        notices: z.array(provisioningNoticeSchema).optional(),
       }),
       z.object({ status: z.literal('disabled'), user: directoryUserSchema }),
-      z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit']), message: z.string() }),
+      /** account_not_owned: the username (or subject) names an account this source may not link or change. */
+      z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit', 'account_not_owned']), message: z.string() }),
       /** With ifUnchanged: the login would change something; nothing was written. */
       z.object({ status: z.literal('changes_needed') }),
     ]),
   },
   /**
-   * The Manual model: find the user a login names (IdP id + subject, else username) without
-   * creating or changing anything but the last-login time (nothing at all with dryRun).
+   * The Manual and User Sync models: find the user a login names (source + subject, else the
+   * username of an account of the same source, or with claimLocalUsers a local one; never a
+   * protected one) without creating or changing anything but the last-login time (nothing at all
+   * with dryRun). Break-glass asks with source `local`: the directory's own accounts, protected ones
+   * included, and the reply says whether it found one that is local and protected.
    */
   resolveUser: {
     subject: 'rpc.directory.users.resolve',
@@ -75,12 +98,22 @@ export const DirectoryRpc = {
         loginAt: z.iso.datetime().optional(),
         /** Find the user without noting a login (the mapping simulator). */
         dryRun: z.boolean().default(false),
+        claimLocalUsers,
       })
       .strict(),
     reply: z.discriminatedUnion('status', [
-      z.object({ status: z.literal('found'), user: directoryUserSchema, groups: z.array(z.string()) }),
+      z.object({
+        status: z.literal('found'),
+        user: directoryUserSchema,
+        groups: z.array(z.string()),
+        /** The account's source, and whether it is protected (break-glass accepts only a protected local account). */
+        source: z.string().optional(),
+        protected: z.boolean().default(false),
+      }),
       z.object({ status: z.literal('disabled'), user: directoryUserSchema }),
       z.object({ status: z.literal('not_found') }),
+      /** The username names an account this source may not use (protected, local without the grant, another source's). */
+      z.object({ status: z.literal('refused'), code: z.literal('account_not_owned'), reason: z.string() }),
     ]),
   },
   /** User Sync: a page of what the directory holds for one connector (source), or the users a changes run names. */
@@ -93,6 +126,8 @@ export const DirectoryRpc = {
         limit: z.number().int().min(1).max(2000).default(1000),
         /** Only these of the source's users (by IdP id), in one answer; not with a cursor. */
         externalIds: z.array(z.string().min(1).max(255)).max(2000).optional(),
+        /** As for syncApply: which local groups the source may join (for groupsNotGrantable). */
+        grantLocalGroups,
       })
       .strict()
       .refine((r) => !(r.cursor && r.externalIds), 'cursor pages the whole source; externalIds names users: not both'),
@@ -114,6 +149,8 @@ export const DirectoryRpc = {
       ),
       /** Lower-cased names of every group (on the first page only). */
       groupNames: z.array(z.string()).optional(),
+      /** Lower-cased names of the groups the source may not join: other sources', local ones not granted (first page only). */
+      groupsNotGrantable: z.array(z.string()).optional(),
       /** With externalIds: how many of the source's users are active. */
       activeUsers: z.number().int().nonnegative().optional(),
       nextCursor: z.string().nullable(),
@@ -124,8 +161,12 @@ export const DirectoryRpc = {
     subject: 'rpc.directory.sync.apply',
     request: z
       .object({
-        source: idpIdSchema,
+        source: sourceIdSchema,
         actor: z.string().min(1),
+        /** Memberships are added only in the source's own groups and these local ones; removed only in its own. */
+        grantLocalGroups,
+        /** Upserts may link a local account without an external id by username (never a protected one). */
+        claimLocalUsers,
         groupsToCreate: z.array(z.string().min(1).max(255)).max(5000).default([]),
         upsert: z
           .array(

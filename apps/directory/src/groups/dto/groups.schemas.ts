@@ -16,7 +16,7 @@ export const createGroupSchema = z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
       .default('local')
-      .describe('`local` groups are never touched by provisioning'),
+      .describe("`local` (kept by hand: an IdP's logins or connector join users to it only where the admin granted it in that IdP's provisioning settings, grantLocalGroups, and never remove them), or the id of the IdP or connector that owns it"),
   })
   .strict();
 

@@ -9,16 +9,26 @@ const username = z
   .regex(/^[^\s\u0000-\u001f\u007f]+$/, 'no spaces or control characters');
 const source = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
 
-export const createUserSchema = z
+const protectedFlag = z.boolean().describe('no IdP or connector may ever claim, link or change this account (local administrators, the break-glass account); only `local` accounts');
+const protectedIsLocal = { message: 'only a local account (source `local`) can be protected', path: ['protected'] };
+
+const userFields = z
   .object({
     username,
     email: z.email().max(320).nullable().default(null),
     displayName: z.string().trim().max(255).nullable().default(null),
     active: z.boolean().default(true),
-    source: source.default('local').describe('`local` for users kept by hand (the Manual model), or the IdP / connector id'),
+    source: source
+      .default('local')
+      .describe(
+        'the IdP or connector id for a user an admin creates for that IdP (the Manual model: its first login links it by username), or `local` for an account kept by hand, which no IdP may claim unless the IdP\'s provisioning settings allow it (claimLocalUsers)',
+      ),
     externalId: z.string().min(1).max(255).nullable().default(null).describe("the IdP's immutable user id"),
+    protected: protectedFlag.default(false),
   })
   .strict();
+
+export const createUserSchema = userFields.refine((u) => !u.protected || u.source === 'local', protectedIsLocal);
 
 export const updateUserSchema = z
   .object({
@@ -26,6 +36,7 @@ export const updateUserSchema = z
     email: z.email().max(320).nullable().optional(),
     displayName: z.string().trim().max(255).nullable().optional(),
     externalId: z.string().min(1).max(255).nullable().optional(),
+    protected: protectedFlag.optional(),
   })
   .strict()
   .refine((v) => Object.keys(v).length > 0, 'name at least one field to change');
@@ -51,7 +62,15 @@ export const setUserGroupsSchema = z
 
 export const bulkUpsertUsersSchema = z
   .object({
-    users: z.array(createUserSchema.extend({ properties: z.record(propertyKey, z.string().max(4000)).optional() })).min(1).max(5000),
+    users: z
+      .array(
+        userFields
+          // Unnamed, an existing user's flag is kept (a new user's is false).
+          .extend({ protected: protectedFlag.optional(), properties: z.record(propertyKey, z.string().max(4000)).optional() })
+          .refine((u) => !u.protected || u.source === 'local', protectedIsLocal),
+      )
+      .min(1)
+      .max(5000),
   })
   .strict()
   .describe('creates or updates users by (source, externalId), else by username; all or nothing');

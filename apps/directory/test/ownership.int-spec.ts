@@ -1,0 +1,244 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { firstValueFrom } from 'rxjs';
+import { DataSource } from 'typeorm';
+import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { AuditEntryEntity } from '@bridgekeeper/platform';
+import { createTestDatabase, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
+import { loadDirectoryConfig } from '../src/config/directory.config';
+import { createDirectoryApp } from '../src/directory.app';
+import { GroupEntity } from '../src/groups/group.entity';
+import { MembershipEntity } from '../src/groups/membership.entity';
+import { TokensService } from '../src/tokens/tokens.service';
+import { UserEntity } from '../src/users/user.entity';
+
+/**
+ * A source changes only what it owns: the directory's commands behind logins (provision,
+ * resolve) and User Sync batches never put a user into a local group or another source's group,
+ * nor link a local or protected account, unless the request carries the admin's explicit grant
+ * (and never a protected account). Both engines, over real NATS and the admin API.
+ */
+describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s', (engine) => {
+  let nats: TestNats;
+  let pg: TestDatabase | undefined;
+  let dataDir: string;
+  let app: INestApplication;
+  let client: ClientProxy;
+  let db: DataSource;
+  let base: string;
+  let admin: string;
+
+  const send = (subject: string, payload: unknown) => firstValueFrom(client.send(subject, payload)) as Promise<any>;
+  const provision = (req: Record<string, unknown>) =>
+    send(DirectoryRpc.provisionUser.subject, { email: null, displayName: null, groups: [], properties: {}, actor: 'login:test', ...req });
+  const resolve = (req: Record<string, unknown>) => send(DirectoryRpc.resolveUser.subject, req);
+  const apply = (req: Record<string, unknown>) => send(DirectoryRpc.syncApply.subject, { actor: 'sync:test', ...req });
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const user = (username: string) => db.getRepository(UserEntity).findOneByOrFail({ usernameLower: username.toLowerCase() });
+  const groupsOf = async (username: string) =>
+    (
+      await db
+        .createQueryBuilder(GroupEntity, 'g')
+        .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
+        .innerJoin(UserEntity, 'u', 'u.id = m.user_id')
+        .where('u.username_lower = :u', { u: username.toLowerCase() })
+        .orderBy('g.name_lower')
+        .getMany()
+    ).map((g) => g.name);
+  const group = (name: string) => db.getRepository(GroupEntity).findOneBy({ nameLower: name.toLowerCase() });
+
+  beforeAll(async () => {
+    nats = await startNats();
+    dataDir = mkdtempSync(join(tmpdir(), 'bk-own-'));
+    pg = engine === 'postgres' ? await createTestDatabase() : undefined;
+    const config = loadDirectoryConfig({ NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(pg ? { DATABASE_URL: pg.url } : {}) });
+    app = await createDirectoryApp(config);
+    app.useLogger(false);
+    await app.listen(0, '127.0.0.1');
+    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    admin = (await app.get(TokensService).create('test admin', 'admin', 'test')).token;
+    db = app.get(getDataSourceToken());
+    client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [nats.url] } });
+    await client.connect();
+    // What an admin made by hand: a local group, local accounts, a protected administrator, and a
+    // user created for the IdP `kc` (the Manual model) that no login has linked yet.
+    // (Not asserted here: each test checks what it relies on.)
+    await api('POST', '/api/v1/groups', { name: 'Jira-Admins' });
+    await api('POST', '/api/v1/users', { username: 'erin', email: 'erin@example.com' });
+    await api('POST', '/api/v1/users', { username: 'gina', email: 'gina@example.com' });
+    await api('POST', '/api/v1/users', { username: 'root', email: 'root@example.com', protected: true });
+    await api('POST', '/api/v1/users', { username: 'frank', source: 'kc' });
+    // Another IdP's user and group.
+    await provision({ source: 'other', externalId: 'o-olga', username: 'olga', groups: ['other-team'] });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await app?.close();
+    await pg?.drop();
+    await nats?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  describe('groups', () => {
+    it('joins a login only to groups of its own source: not a local group, not another IdP’s, and says which it refused', async () => {
+      const reply = await provision({ source: 'kc', externalId: 'kc-alice', username: 'alice', groups: ['jira-admins', 'other-team', 'kc-team'] });
+      expect(reply).toMatchObject({ status: 'provisioned', created: true, groups: ['kc-team'] });
+      expect(reply.notices).toEqual([
+        { code: 'group_not_owned', name: 'jira-admins', reason: expect.stringContaining('local') },
+        { code: 'group_not_owned', name: 'other-team', reason: expect.stringContaining('other') },
+      ]);
+      expect(await groupsOf('alice')).toEqual(['kc-team']);
+      expect(await group('kc-team')).toMatchObject({ source: 'kc' });
+      // The repeat login changes nothing: the quick path answers it, with the same notices.
+      expect(await provision({ source: 'kc', externalId: 'kc-alice', username: 'alice', groups: ['jira-admins', 'other-team', 'kc-team'], ifUnchanged: true })).toEqual({ ...reply, created: false, changed: false });
+      expect(await groupsOf('alice')).toEqual(['kc-team']);
+    });
+
+    it('does not make the first IdP to assert a new name the owner for everyone: another IdP asserting it is not joined', async () => {
+      expect(await provision({ source: 'kc', externalId: 'kc-amy', username: 'amy', groups: ['brand-new'] })).toMatchObject({ groups: ['brand-new'] });
+      const other = await provision({ source: 'other', externalId: 'o-oscar', username: 'oscar', groups: ['Brand-New'] });
+      expect(other).toMatchObject({ status: 'provisioned', groups: [], notices: [{ code: 'group_not_owned', name: 'Brand-New' }] });
+      expect(await groupsOf('oscar')).toEqual([]);
+    });
+
+    it('joins local groups on the explicit allow-list, never another IdP’s group, and never leaves a local group', async () => {
+      const req = { source: 'kc', externalId: 'kc-bea', username: 'bea', groups: ['jira-admins', 'other-team'], grantLocalGroups: ['JIRA-ADMINS', 'other-team'] };
+      const reply = await provision(req);
+      expect(reply).toMatchObject({ status: 'provisioned', groups: ['Jira-Admins'], notices: [{ code: 'group_not_owned', name: 'other-team' }] });
+      expect(await groupsOf('bea')).toEqual(['Jira-Admins']);
+      expect(await provision({ ...req, ifUnchanged: true })).toMatchObject({ status: 'provisioned', changed: false });
+      // No longer asserted: the local group is its admin's to leave, not the IdP's.
+      expect(await provision({ ...req, groups: [] })).toMatchObject({ status: 'provisioned', groups: ['Jira-Admins'] });
+      // The simulator's dry run shows the same.
+      const dry = await provision({ ...req, externalId: 'kc-bill', username: 'bill', dryRun: true });
+      expect(dry).toMatchObject({ status: 'provisioned', created: true, groups: ['Jira-Admins'], notices: [{ code: 'group_not_owned', name: 'other-team' }] });
+    });
+
+    it('joins a new user’s default groups when they are local or its own, never another IdP’s', async () => {
+      const reply = await provision({ source: 'kc', externalId: 'kc-cleo', username: 'cleo', newUserGroups: ['onboarding', 'jira-admins', 'other-team'] });
+      expect(reply).toMatchObject({ status: 'provisioned', groups: ['Jira-Admins', 'onboarding'], notices: [{ code: 'group_not_owned', name: 'other-team' }] });
+      expect(await group('onboarding')).toMatchObject({ source: 'local' });
+    });
+  });
+
+  describe('accounts', () => {
+    it('does not claim a local account by username, nor by email, unless allowed', async () => {
+      const byName = await provision({ source: 'kc', externalId: 'kc-erin', username: 'erin', email: 'erin@example.com' });
+      expect(byName).toMatchObject({ status: 'error', code: 'account_not_owned', message: expect.stringContaining('local') });
+      expect(await user('erin')).toMatchObject({ source: 'local', externalId: null });
+
+      // By email: the login goes on with an account of its own (without the address), and says so.
+      const byEmail = await provision({ source: 'kc', externalId: 'kc-gina', username: 'gina.g', email: 'gina@example.com', matchOn: ['email'] });
+      expect(byEmail).toMatchObject({ status: 'provisioned', created: true, user: { username: 'gina.g', email: null }, notices: [{ code: 'account_not_claimed', name: 'gina' }] });
+      expect(await user('gina')).toMatchObject({ source: 'local', externalId: null });
+
+      // Allowed: linked.
+      const claimed = await provision({ source: 'kc', externalId: 'kc-erin', username: 'erin', email: 'erin@example.com', claimLocalUsers: true });
+      expect(claimed).toMatchObject({ status: 'provisioned', created: false, user: { username: 'erin' } });
+      expect(await user('erin')).toMatchObject({ source: 'kc', externalId: 'kc-erin' });
+    });
+
+    it('never claims a protected account, even when allowed, by username or email', async () => {
+      const before = await user('root');
+      expect(await provision({ source: 'kc', externalId: 'kc-root', username: 'root', claimLocalUsers: true })).toMatchObject({ status: 'error', code: 'account_not_owned', message: expect.stringContaining('protected') });
+      const byEmail = await provision({ source: 'kc', externalId: 'kc-root2', username: 'root2', email: 'root@example.com', matchOn: ['email'], claimLocalUsers: true });
+      expect(byEmail).toMatchObject({ status: 'provisioned', user: { username: 'root2', email: null }, notices: [{ code: 'account_not_claimed', name: 'root' }] });
+      expect(await user('root')).toEqual(before);
+    });
+
+    it('links a user an admin created for this IdP by username, and refuses it to any other IdP', async () => {
+      expect(await provision({ source: 'other', externalId: 'o-frank', username: 'frank', claimLocalUsers: true })).toMatchObject({ status: 'error', code: 'account_not_owned' });
+      expect(await provision({ source: 'kc', externalId: 'kc-frank', username: 'frank', groups: ['kc-team'] })).toMatchObject({ status: 'provisioned', created: false, groups: ['kc-team'] });
+      expect(await user('frank')).toMatchObject({ source: 'kc', externalId: 'kc-frank' });
+      // Linked now: another subject of the same IdP with that name is a different person.
+      expect(await provision({ source: 'kc', externalId: 'kc-frank-2', username: 'frank' })).toMatchObject({ status: 'error', code: 'account_not_owned' });
+    });
+
+    it('resolves (Manual, User Sync) only accounts of its own source, a local one only when allowed, never a protected one', async () => {
+      await api('POST', '/api/v1/users', { username: 'hank', source: 'kc' });
+      await api('POST', '/api/v1/users', { username: 'ivy' });
+      expect(await resolve({ source: 'kc', externalId: 'hank', username: 'hank' })).toMatchObject({ status: 'found', user: { username: 'hank' } });
+      expect(await resolve({ source: 'kc', externalId: 'ivy', username: 'ivy' })).toMatchObject({ status: 'refused', code: 'account_not_owned' });
+      expect(await resolve({ source: 'kc', externalId: 'ivy', username: 'ivy', claimLocalUsers: true })).toMatchObject({ status: 'found', user: { username: 'ivy' } });
+      expect(await resolve({ source: 'other', externalId: 'hank', username: 'hank', claimLocalUsers: true })).toMatchObject({ status: 'refused', code: 'account_not_owned' });
+      expect(await resolve({ source: 'kc', externalId: 'root', username: 'root', claimLocalUsers: true })).toMatchObject({ status: 'refused', code: 'account_not_owned' });
+      // The directory's own sign-in (break-glass) finds it, and is told it is a protected local account.
+      expect(await resolve({ source: 'local', externalId: 'break-glass:root', username: 'root' })).toMatchObject({ status: 'found', user: { username: 'root' }, source: 'local', protected: true });
+      expect(await resolve({ source: 'local', externalId: 'break-glass:ivy', username: 'ivy' })).toMatchObject({ status: 'found', source: 'local', protected: false });
+    });
+
+    it('refuses the source `local` to provisioning and User Sync: it is no IdP’s or connector’s', async () => {
+      expect(await provision({ source: 'local', externalId: 'x', username: 'root' })).toMatchObject({ status: 'error', code: 'invalid_request' });
+      expect(await apply({ source: 'local', upsert: [{ externalId: 'x', username: 'root', email: null, displayName: null, active: true, properties: {} }] })).toMatchObject({ status: 'error', code: 'invalid_request' });
+    });
+  });
+
+  describe('User Sync batches', () => {
+    const upsert = (username: string, externalId = `sync-${username}`) => ({ externalId, username, email: null, displayName: null, active: true, properties: {} });
+
+    it('claim no local account unless allowed, never a protected one, and join only groups the connector owns or an admin granted', async () => {
+      await api('POST', '/api/v1/users', { username: 'kate' });
+      expect(await apply({ source: 'kc-sync', upsert: [upsert('kate')] })).toMatchObject({ status: 'error', code: 'conflict', message: expect.stringContaining('kate') });
+      expect(await user('kate')).toMatchObject({ source: 'local', externalId: null });
+      expect(await apply({ source: 'kc-sync', upsert: [upsert('root')], claimLocalUsers: true })).toMatchObject({ status: 'error', code: 'conflict', message: expect.stringContaining('protected') });
+      expect(await user('root')).toMatchObject({ source: 'local', externalId: null, protected: true });
+      expect(await apply({ source: 'kc-sync', upsert: [upsert('kate')], claimLocalUsers: true })).toMatchObject({ status: 'applied' });
+      expect(await user('kate')).toMatchObject({ source: 'kc-sync', externalId: 'sync-kate' });
+
+      expect(await apply({ source: 'kc-sync', groupsToCreate: ['sync-team'], upsert: [upsert('sam')] })).toMatchObject({ status: 'applied' });
+      const memberships = [{ externalId: 'sync-sam', group: 'sync-team' }, { externalId: 'sync-sam', group: 'jira-admins' }, { externalId: 'sync-sam', group: 'other-team' }];
+      expect(await apply({ source: 'kc-sync', addMemberships: memberships })).toMatchObject({ status: 'applied', writes: 1 });
+      expect(await groupsOf('sam')).toEqual(['sync-team']);
+      expect(await apply({ source: 'kc-sync', addMemberships: memberships, grantLocalGroups: ['jira-admins', 'other-team'] })).toMatchObject({ status: 'applied', writes: 1 });
+      expect(await groupsOf('sam')).toEqual(['Jira-Admins', 'sync-team']);
+      // A batch never removes a membership of a group the connector does not own.
+      await db.getRepository(MembershipEntity).insert({ userId: (await user('sam')).id, groupId: (await group('other-team'))!.id, createdAt: new Date() });
+      expect(await apply({ source: 'kc-sync', removeMemberships: memberships })).toMatchObject({ status: 'applied', writes: 1 });
+      expect(await groupsOf('sam')).toEqual(['Jira-Admins', 'other-team']);
+    });
+
+    it('tell the plan which existing groups the connector may not join', async () => {
+      const state = DirectoryRpc.syncState.reply.parse(await send(DirectoryRpc.syncState.subject, { source: 'kc-sync', grantLocalGroups: ['jira-admins'] }));
+      expect(state.groupsNotGrantable).toEqual(expect.arrayContaining(['other-team', 'onboarding', 'kc-team']));
+      expect(state.groupsNotGrantable).not.toContain('jira-admins');
+      expect(state.groupsNotGrantable).not.toContain('sync-team');
+    });
+  });
+
+  describe('the protected flag on the admin API', () => {
+    it('is shown, changed and audited like any field; only a local account may carry it', async () => {
+      const created = await api('POST', '/api/v1/users', { username: 'lena', protected: true });
+      expect(created).toMatchObject({ status: 201, body: { username: 'lena', source: 'local', protected: true } });
+      expect((await api('GET', `/api/v1/users/${created.body.id}`)).body).toMatchObject({ protected: true });
+      expect((await api('PATCH', `/api/v1/users/${created.body.id}`, { protected: false })).body).toMatchObject({ protected: false });
+      const audit = await db.getRepository(AuditEntryEntity).find({ where: { targetId: created.body.id }, order: { at: 'ASC' } });
+      expect(audit.map((a) => [a.action, (a.before as any)?.protected, (a.after as any)?.protected])).toEqual([
+        ['user.created', undefined, true],
+        ['user.updated', true, false],
+      ]);
+      expect(await api('POST', '/api/v1/users', { username: 'max', source: 'kc', protected: true })).toMatchObject({ status: 400 });
+      const kcUser = await user('alice');
+      expect(await api('PATCH', `/api/v1/users/${kcUser.id}`, { protected: true })).toMatchObject({ status: 400 });
+    });
+
+    it('bulk: sets it, keeps it when not named, and never re-sources a protected account', async () => {
+      const bulk = await api('POST', '/api/v1/users/bulk', { users: [{ username: 'nina', protected: true }] });
+      expect(bulk).toMatchObject({ status: 200, body: { created: 1 } });
+      expect(await user('nina')).toMatchObject({ protected: true });
+      expect((await api('POST', '/api/v1/users/bulk', { users: [{ username: 'nina', displayName: 'Nina' }] })).status).toBe(200);
+      expect(await user('nina')).toMatchObject({ protected: true, displayName: 'Nina' });
+      expect((await api('POST', '/api/v1/users/bulk', { users: [{ username: 'nina', source: 'kc', externalId: 'kc-nina' }] })).status).toBe(409);
+      expect(await user('nina')).toMatchObject({ source: 'local', externalId: null, protected: true });
+      expect((await api('POST', '/api/v1/users/bulk', { users: [{ username: 'otto', source: 'kc', protected: true }] })).status).toBe(400);
+    });
+  });
+});
