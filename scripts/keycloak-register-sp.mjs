@@ -62,10 +62,14 @@ const encrypt = process.argv.includes('--encrypt') || process.env.KEYCLOAK_ENCRY
 const encryptionCert = certOf('encryption');
 
 // Key transport RSA-OAEP-MGF1P (its OAEP padding digest is SHA-1, as that algorithm defines) with
-// AES-256-GCM content: what node-saml's decryption supports. Signatures stay SHA-256.
+// AES-256-GCM content, both named explicitly: Bridgekeeper refuses CBC content unless the IdP opts
+// in (allowCbcEncryption), and node-saml's decryption opens this pair. (Keycloak 26.5 already picks
+// AES-256-GCM when the content algorithm is unset; pinning it keeps a changed default from
+// breaking logins.) Signatures stay SHA-256.
 const encryption = {
   'saml.encrypt': 'true',
   'saml.encryption.certificate': encryptionCert,
+  'saml.encryption.algorithm': 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
   'saml.encryption.keyAlgorithm': 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
   'saml.encryption.digestMethod': 'http://www.w3.org/2000/09/xmldsig#sha1',
 };

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
+import { DOMParser } from '@xmldom/xmldom';
 import { Browser, Page } from 'playwright-core';
 import { Client } from 'pg';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
@@ -14,6 +15,14 @@ import { createAdminToken, Stack } from './support/stack';
  * (scripts/keycloak.sh start); NATS and PostgreSQL are the test's own.
  */
 const ROOT = join(__dirname, '..');
+
+/** The EncryptionMethod algorithms in a (redacted) response: the EncryptedData's content, and its EncryptedKey's key transport. */
+function encryptionMethods(xml: string): { content: string[]; key: string[] } {
+  const doc = new DOMParser().parseFromString(xml, 'text/xml');
+  const methods = Array.from(doc.getElementsByTagNameNS('http://www.w3.org/2001/04/xmlenc#', 'EncryptionMethod'));
+  const of = (parent: string) => methods.filter((m) => m.parentNode?.localName === parent).map((m) => m.getAttribute('Algorithm') ?? '');
+  return { content: of('EncryptedData'), key: of('EncryptedKey') };
+}
 
 describe('SAML login through Keycloak with JIT provisioning', () => {
   let nats: TestNats;
@@ -340,19 +349,38 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     await page.context().close();
   });
 
-  it('accepts encrypted assertions (Keycloak encrypts to the SP encryption certificate from our metadata)', async () => {
+  it('accepts encrypted assertions (Keycloak encrypts to the SP encryption certificate from our metadata, with AES-256-GCM); CBC only where the IdP opts in', async () => {
     await adminApi('auth', 'POST', '/api/v1/idps', { id: 'keycloak-enc', name: 'Keycloak (encrypted)', metadataUrl: `${KEYCLOAK}/realms/bridgekeeper/protocol/saml/descriptor` });
     registerSp(base, 'keycloak-enc', '--encrypt');
     const kc = await keycloakAdmin();
     const username = `enc-${Math.random().toString(36).slice(2, 8)}`;
     const { id: kcUserId } = await kc.users.create({ username, email: `${username}@example.com`, firstName: 'En', lastName: 'Crypted', enabled: true, emailVerified: true, credentials: [{ type: 'password', value: 'pw', temporary: false }] });
     try {
+      // The client asks for AES-256-GCM explicitly (Bridgekeeper refuses CBC unless an IdP opts in).
+      const [client] = await kc.clients.find({ clientId: `${base}/saml/keycloak-enc/metadata` });
+      expect(client.attributes).toMatchObject({ 'saml.encryption.algorithm': 'http://www.w3.org/2009/xmlenc11#aes256-gcm', 'saml.encryption.keyAlgorithm': 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p' });
       const page = await signIn(username, 'pw', { idp: 'keycloak-enc' });
       expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username }, idp: 'keycloak-enc' } });
       const [trace] = await rows(`SELECT response_message FROM auth.login_traces WHERE idp = 'keycloak-enc' AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`);
       expect(trace.response_message).toContain('EncryptedAssertion');
       expect(trace.response_message).not.toContain(username); // the subject travelled encrypted
+      // What Keycloak used: AES-256-GCM content, its key sent with RSA-OAEP.
+      expect(encryptionMethods(trace.response_message)).toEqual({ content: ['http://www.w3.org/2009/xmlenc11#aes256-gcm'], key: ['http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p'] });
       await page.context().close();
+
+      // Keycloak told to encrypt with AES-128-CBC: refused before decryption, until the IdP opts in to CBC.
+      const cbc = 'http://www.w3.org/2001/04/xmlenc#aes128-cbc';
+      await kc.clients.update({ id: client.id! }, { ...client, attributes: { ...client.attributes, 'saml.encryption.algorithm': cbc } });
+      const refusedPage = await signIn(username, 'pw', { idp: 'keycloak-enc' });
+      expect((await sessionOf(refusedPage)).status).toBe(401);
+      const [refused] = await rows(`SELECT status, reason_code, response_message FROM auth.login_traces WHERE idp = 'keycloak-enc' ORDER BY started_at DESC LIMIT 1`);
+      expect(refused).toMatchObject({ status: 'failed', reason_code: 'algorithm' });
+      expect(encryptionMethods(refused.response_message).content).toEqual([cbc]);
+      await refusedPage.context().close();
+      await adminApi('auth', 'PATCH', '/api/v1/idps/keycloak-enc', { allowCbcEncryption: true });
+      const cbcPage = await signIn(username, 'pw', { idp: 'keycloak-enc' });
+      expect(await sessionOf(cbcPage)).toMatchObject({ status: 200, body: { user: { username }, idp: 'keycloak-enc' } });
+      await cbcPage.context().close();
     } finally {
       await kc.users.del({ id: kcUserId });
       await adminApi('auth', 'DELETE', '/api/v1/idps/keycloak-enc');

@@ -8,6 +8,14 @@ export type SamlErrorCode =
   | 'recipient'
   | 'audience'
   | 'expired'
+  /** IssueInstant older than the maximum assertion age. */
+  | 'too_old'
+  /** IssueInstant later than now plus the clock skew. */
+  | 'issued_in_future'
+  /** Deeper or with more elements than any real IdP sends (checked before parsing). */
+  | 'too_large'
+  /** An encrypted assertion did not open, whatever the cause: one code and one message (no oracle). */
+  | 'decryption'
   | 'in_response_to'
   | 'unsolicited'
   | 'replay'

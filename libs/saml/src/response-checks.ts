@@ -1,5 +1,5 @@
 import { SamlValidationError } from './errors';
-import { attr, children, childText, descendants, nodes, NS, parseXml } from './xml';
+import { attr, checkXmlLimits, children, childText, descendants, nodes, NS, parseXml } from './xml';
 
 /** Signature and digest algorithms accepted; SHA-1 is refused. */
 export const ALLOWED_SIGNATURE_ALGORITHMS = new Set([
@@ -20,15 +20,18 @@ export interface ResponseExpectations {
   acsUrl: string;
   idpEntityId: string;
   clockSkewMs: number;
+  /** The oldest IssueInstant accepted (Response and assertion), besides the clock skew. */
+  maxAssertionAgeMs: number;
   now?: Date;
 }
 
 /**
- * Checks node-saml leaves to the application, on the raw Response (before node-saml: DTDs,
- * algorithms, one assertion) and on the verified assertion (after node-saml: Destination,
- * Issuer, Recipient, SubjectConfirmationData expiry).
+ * Checks node-saml leaves to the application, on the raw Response (before node-saml: depth and
+ * element count, DTDs, comments, algorithms, one assertion) and on the verified assertion (after
+ * node-saml: Destination, Issuer, IssueInstant, Recipient, SubjectConfirmationData expiry).
  */
 export function precheckResponse(xml: string): Document {
+  checkXmlLimits(xml);
   // Comments split text nodes without breaking exclusive-c14n signatures: `alice<!---->.evil`
   // signs as one value and may be read as another. IdPs do not send comments; refuse them.
   if (xml.includes('<!--')) throw new SamlValidationError('malformed', 'the response holds XML comments, which are refused');
@@ -92,6 +95,8 @@ export function checkVerifiedResponse(doc: Document, assertionXml: string, expec
     throw new SamlValidationError('issuer', `the assertion was issued by ${assertionIssuer ?? '(no Issuer)'}, not by ${expect.idpEntityId}`);
   }
   const now = (expect.now ?? new Date()).getTime();
+  checkIssueInstant(root, 'response', now, expect);
+  checkIssueInstant(assertion, 'assertion', now, expect);
   const confirmations = children(assertion, NS.saml, 'Subject')
     .flatMap((subject) => children(subject, NS.saml, 'SubjectConfirmation'))
     .filter((c) => attr(c, 'Method') === 'urn:oasis:names:tc:SAML:2.0:cm:bearer')
@@ -119,8 +124,29 @@ export function checkVerifiedResponse(doc: Document, assertionXml: string, expec
   };
 }
 
+/** xs:dateTime with its time zone (SAML times are UTC, `Z`): a bare local time would depend on the host. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * IssueInstant no older than the maximum assertion age and not in the future (each give or take
+ * the clock skew). An answer to a login started here is issued after the request, so an older one
+ * answers nothing alive: the default maximum is the login request's lifetime.
+ */
+export function checkIssueInstant(el: Element, what: 'response' | 'assertion', now: number, expect: Pick<ResponseExpectations, 'clockSkewMs' | 'maxAssertionAgeMs'>): void {
+  const raw = attr(el, 'IssueInstant') ?? '';
+  const issued = DATE_TIME.test(raw) ? Date.parse(raw) : NaN;
+  if (!Number.isFinite(issued)) throw new SamlValidationError('malformed', `the ${what} has no valid IssueInstant (${raw.slice(0, 40) || 'none'})`);
+  if (issued > now + expect.clockSkewMs) {
+    throw new SamlValidationError('issued_in_future', `the ${what} was issued at ${raw}, ${Math.round((issued - now) / 1000)} s in the future (clock skew ${expect.clockSkewMs / 1000} s)`);
+  }
+  if (issued < now - expect.maxAssertionAgeMs - expect.clockSkewMs) {
+    throw new SamlValidationError('too_old', `the ${what} was issued at ${raw}, ${Math.round((now - issued) / 1000)} s ago (maximum assertion age ${expect.maxAssertionAgeMs / 1000} s, clock skew ${expect.clockSkewMs / 1000} s)`);
+  }
+}
+
 /** A POSTed logout message: no DTD, allowed algorithms only, signed at the root, addressed to us. */
 export function precheckLogout(xml: string, sloUrl: string): { inResponseTo: string | null } {
+  checkXmlLimits(xml);
   const doc = parseXml(xml);
   const root = doc.documentElement;
   if (!['LogoutRequest', 'LogoutResponse'].includes(root.localName) || root.namespaceURI !== 'urn:oasis:names:tc:SAML:2.0:protocol') {

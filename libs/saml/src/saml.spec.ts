@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { certificateInfo, normaliseAttributes, normaliseCertificate, parseIdpMetadata, precheckResponse, redactSamlXml, SamlValidationError, spUrls, toPem } from './index';
+import { certificateInfo, checkXmlLimits, normaliseAttributes, normaliseCertificate, parseIdpMetadata, precheckResponse, redactSamlXml, SamlValidationError, spUrls, toPem } from './index';
 
 const keycloakMetadata = readFileSync(join(__dirname, '__fixtures__/keycloak-idp-metadata.xml'), 'utf8');
 
@@ -52,6 +52,37 @@ describe('precheckResponse', () => {
     expect(codeOf(() => precheckResponse(`<!DOCTYPE r>${response('')}`))).toBe('dtd_refused');
     expect(codeOf(() => precheckResponse(response('<saml:Assertion ID="_1"/><saml:Assertion ID="_2"/>')))).toBe('malformed');
     expect(codeOf(() => precheckResponse('<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>'))).toBe('malformed');
+  });
+});
+
+describe('checkXmlLimits', () => {
+  const limits = { depth: 3, elements: 5 };
+  const check = (xml: string) => codeOf(() => checkXmlLimits(xml, limits));
+
+  it('counts start tags and nesting as a parser reads them', () => {
+    expect(check('<a><b><c/></b></a>')).toBeUndefined();
+    expect(check('<a><b><c><d/></c></b></a>')).toBeUndefined(); // self-closing opens no level
+    expect(check('<a><b><c><d></d></c></b></a>')).toBe('too_large');
+    expect(check('<a><b/><b/><b/><b/></a>')).toBeUndefined();
+    expect(check('<a><b/><b/><b/><b/><b/></a>')).toBe('too_large');
+    // Siblings close their levels again.
+    expect(check('<a><b><c></c></b><b><c></c></b></a>')).toBeUndefined();
+  });
+
+  it('is not fooled by quoted attribute values, comments, CDATA or processing instructions', () => {
+    // `/>` and `>` inside a quoted value do not end the tag: each <b> opens a level.
+    expect(check(`<a><b x="/>"><b y='/>'><b z="a>b"></b></b></b></a>`)).toBe('too_large');
+    expect(check('<a><!-- <b><b><b><b> --><![CDATA[<b><b><b><b>]]><?pi <b><b><b>?></a>')).toBeUndefined();
+  });
+
+  it('leaves malformed XML to the parser', () => {
+    expect(check('<a b="unterminated')).toBeUndefined();
+    expect(check('text only')).toBeUndefined();
+  });
+
+  it('refuses a response over the limits before parsing it', () => {
+    const deep = response(`<samlp:Extensions>${'<n>'.repeat(100)}${'</n>'.repeat(100)}</samlp:Extensions>`);
+    expect(codeOf(() => precheckResponse(deep))).toBe('too_large');
   });
 });
 

@@ -1,7 +1,17 @@
 import { deflateRawSync } from 'node:zlib';
 import type { CacheItem } from '@node-saml/node-saml';
-import { buildEncryptedResponse, buildSignedResponse, ResponseOptions, TestIdpKeys, toBase64 } from '@bridgekeeper/testing';
-import { generateSigningKeyPair, RequestIdStore, SamlServiceProvider, SamlValidationError, SamlValidationPool } from './index';
+import {
+  buildEncryptedResponse,
+  buildSignedResponse,
+  EncryptionOptions,
+  ENCRYPTION,
+  ResponseOptions,
+  tamperEncryptedContent,
+  TestIdpKeys,
+  toBase64,
+  withEncryptedContent,
+} from '@bridgekeeper/testing';
+import { DECRYPTION_FAILED, generateSigningKeyPair, MAX_XML_DEPTH, MAX_XML_ELEMENTS, RequestIdStore, SamlServiceProvider, SamlValidationError, SamlValidationPool } from './index';
 
 /** node-saml's request-id store, in memory for this test (auth keeps it in its database). */
 class MemoryStore implements RequestIdStore {
@@ -36,7 +46,9 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
   });
 
   /** A service provider for the test IdP, trusting `trusted` (the IdP's own key by default). */
-  async function makeSp(over: { trusted?: TestIdpKeys[]; allowIdpInitiated?: boolean; encryption?: TestIdpKeys; otherDecryption?: TestIdpKeys[] } = {}): Promise<SamlServiceProvider> {
+  async function makeSp(
+    over: { trusted?: TestIdpKeys[]; allowIdpInitiated?: boolean; encryption?: TestIdpKeys; otherDecryption?: TestIdpKeys[]; allowCbcEncryption?: boolean; maxAssertionAgeMs?: number } = {},
+  ): Promise<SamlServiceProvider> {
     const spKey = await generateSigningKeyPair('sp');
     return new SamlServiceProvider({
       idpId: 'test',
@@ -52,6 +64,8 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
       encryptionKey: over.encryption?.privateKeyPem,
       encryptionCert: over.encryption?.certificatePem,
       otherDecryptionKeys: over.otherDecryption?.map((k) => k.privateKeyPem),
+      allowCbcEncryption: over.allowCbcEncryption,
+      maxAssertionAgeMs: over.maxAssertionAgeMs,
     });
   }
 
@@ -203,10 +217,151 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     );
     await expect(rotating.verifyPostResponse(toBase64(sha1Inside))).rejects.toMatchObject({ code: 'algorithm' }); // seen once decrypted
     // RSA 1.5 key transport (Bleichenbacher) is refused, which node-saml alone would accept.
-    const rsa15 = await buildEncryptedResponse({ idpEntityId: IDP, spEntityId: rotating.urls.entityId, acsUrl: rotating.urls.acs, keys: idpKeys }, active.certificatePem, 'http://www.w3.org/2001/04/xmlenc#rsa-1_5');
+    const rsa15 = await buildEncryptedResponse({ idpEntityId: IDP, spEntityId: rotating.urls.entityId, acsUrl: rotating.urls.acs, keys: idpKeys }, active.certificatePem, { keyTransport: 'rsa-1_5' });
     await expect(rotating.verifyPostResponse(toBase64(rsa15))).rejects.toMatchObject({ code: 'algorithm' });
     const settled = await makeSp({ allowIdpInitiated: true, encryption: active });
     await expect(settled.verifyPostResponse(await encryptedTo(retired))).rejects.toBeInstanceOf(SamlValidationError);
+  });
+
+  /** What verification says about a response: the NameID it accepted, or the refusal's code and message. */
+  async function outcome(target: SamlServiceProvider, xml: string): Promise<string | { code: string; message: string }> {
+    try {
+      return (await target.verifyPostResponse(toBase64(xml))).nameId;
+    } catch (err) {
+      if (err instanceof SamlValidationError) return { code: err.code, message: err.message };
+      throw err;
+    }
+  }
+
+  describe('encrypted assertions: AES-GCM only unless the IdP allows CBC, and every decryption failure alike', () => {
+    let encryptionKeys: TestIdpKeys;
+    let stranger: TestIdpKeys;
+    beforeAll(async () => {
+      [encryptionKeys, stranger] = await Promise.all([generateSigningKeyPair('sp encryption'), generateSigningKeyPair('stranger')]);
+    });
+    const gcmOnly = () => makeSp({ encryption: encryptionKeys });
+    const cbcAllowed = () => makeSp({ encryption: encryptionKeys, allowCbcEncryption: true });
+    const encrypted = (target: SamlServiceProvider, enc: EncryptionOptions = {}, to: TestIdpKeys = encryptionKeys) =>
+      buildEncryptedResponse({ idpEntityId: IDP, spEntityId: target.urls.entityId, acsUrl: target.urls.acs, keys: idpKeys, nameId: 'enc-alice' }, to.certificatePem, enc);
+    const refused = (code: string) => expect.objectContaining({ code });
+
+    it('accepts AES-128-GCM and AES-256-GCM', async () => {
+      const target = await gcmOnly();
+      expect(await outcome(target, await encrypted(target, { content: 'aes128-gcm' }))).toBe('enc-alice');
+      expect(await outcome(target, await encrypted(target, { content: 'aes256-gcm' }))).toBe('enc-alice');
+    });
+
+    it('refuses AES-CBC as `algorithm`, decided before any key is used, and accepts it only where the IdP allows it', async () => {
+      const target = await gcmOnly();
+      for (const content of ['aes128-cbc', 'aes256-cbc'] as const) expect(await outcome(target, await encrypted(target, { content }))).toEqual(refused('algorithm'));
+      // A service provider with no decryption key at all still answers `algorithm`: no key was needed to decide.
+      const keyless = await makeSp();
+      expect(await outcome(keyless, await encrypted(keyless, { content: 'aes128-cbc' }))).toEqual(refused('algorithm'));
+      const optedIn = await cbcAllowed();
+      for (const content of ['aes128-cbc', 'aes256-cbc', 'aes256-gcm'] as const) expect(await outcome(optedIn, await encrypted(optedIn, { content }))).toBe('enc-alice');
+    });
+
+    it('refuses any other content or key algorithm, wherever an EncryptionMethod names it; allowed ones node-saml cannot open are `unsupported`', async () => {
+      const target = await cbcAllowed();
+      const xml = await encrypted(target);
+      const swapped = (from: string, to: string) => {
+        expect(xml).toContain(`Algorithm="${from}"`);
+        return xml.replace(`Algorithm="${from}"`, `Algorithm="${to}"`);
+      };
+      expect(await outcome(target, swapped(ENCRYPTION['aes256-gcm'], 'http://www.w3.org/2001/04/xmlenc#tripledes-cbc'))).toEqual(refused('algorithm'));
+      expect(await outcome(target, swapped(ENCRYPTION['rsa-oaep-mgf1p'], ENCRYPTION['rsa-1_5']))).toEqual(refused('algorithm'));
+      expect(await outcome(target, await encrypted(target, { keyTransport: 'rsa-1_5' }))).toEqual(refused('algorithm'));
+      // A second EncryptionMethod beside the one xml-encryption would read.
+      const second = xml.replace(/(<xenc:EncryptionMethod Algorithm="[^"]+" \/>)/, `$1<xenc:EncryptionMethod Algorithm="${ENCRYPTION['aes128-cbc']}"/>`);
+      expect(await outcome(await gcmOnly(), second)).toEqual(refused('algorithm'));
+      expect(await outcome(target, swapped(ENCRYPTION['aes256-gcm'], 'http://www.w3.org/2009/xmlenc11#aes192-gcm'))).toEqual(refused('unsupported'));
+      expect(await outcome(target, swapped(ENCRYPTION['rsa-oaep-mgf1p'], 'http://www.w3.org/2009/xmlenc11#rsa-oaep'))).toEqual(refused('unsupported'));
+    });
+
+    it('answers every decryption failure with one code and one message: bad padding, malformed plaintext, wrong key, altered GCM, garbage', async () => {
+      const target = await cbcAllowed();
+      const cbc = await encrypted(target, { content: 'aes128-cbc' });
+      const gcm = await encrypted(target);
+      // IV, then blocks C1..Cn: flipping a bit of C(n-1) flips the same bit of the last plaintext block (the padding) and garbles C(n-1)'s own.
+      const lastByteOfSecondToLast = (b: Buffer) => b.length - 17;
+      const cases: Record<string, string> = {
+        'bad CBC padding': tamperEncryptedContent(cbc, (b) => void (b[lastByteOfSecondToLast(b)] ^= 0x80)),
+        'malformed CBC plaintext with its padding intact': tamperEncryptedContent(cbc, (b) => void (b[b.length - 32] ^= 0x01)),
+        'a CBC ciphertext cut short of a block': tamperEncryptedContent(cbc, (b) => b.subarray(0, b.length - 5)),
+        'encrypted to another key': await encrypted(target, {}, stranger),
+        'a GCM ciphertext altered': tamperEncryptedContent(gcm, (b) => void (b[20] ^= 0x01)),
+        'a GCM ciphertext without its tag': tamperEncryptedContent(gcm, (b) => b.subarray(0, 20)),
+        'garbage encrypted properly': await withEncryptedContent(gcm, 'definitely not XML \u0000\u00ff', encryptionKeys.certificatePem),
+        'garbage encrypted properly with CBC': await withEncryptedContent(gcm, '<saml:Assertion', encryptionKeys.certificatePem, { content: 'aes128-cbc' }),
+        'well-formed XML that is no assertion': await withEncryptedContent(gcm, '<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">x</saml:Issuer>', encryptionKeys.certificatePem),
+        'an assertion deeper than the limit': await withEncryptedContent(
+          gcm,
+          `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">${'<n>'.repeat(MAX_XML_DEPTH)}${'</n>'.repeat(MAX_XML_DEPTH)}</saml:Assertion>`,
+          encryptionKeys.certificatePem,
+        ),
+      };
+      const outcomes = await Promise.all(Object.entries(cases).map(async ([name, xml]) => [name, await outcome(target, xml)] as const));
+      for (const [name, result] of outcomes) expect([name, result]).toEqual([name, { code: 'decryption', message: DECRYPTION_FAILED }]);
+      expect(DECRYPTION_FAILED).not.toMatch(/padding|callback|XML|authenticate|key length/i);
+    });
+
+    it('refuses a comment inside the encrypted assertion, as in a plain one', async () => {
+      const target = await gcmOnly();
+      const signed = buildSignedResponse({ idpEntityId: IDP, spEntityId: target.urls.entityId, acsUrl: target.urls.acs, keys: idpKeys, nameId: 'admin.evil' });
+      const assertion = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(signed)![0].replace('<saml:Assertion ', '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ');
+      const xml = await withEncryptedContent(await encrypted(target), assertion.replace('>admin.evil<', '>admin<!---->.evil<'), encryptionKeys.certificatePem);
+      expect(await outcome(target, xml)).toEqual(refused('malformed'));
+    });
+  });
+
+  describe('size limits, before any signature is checked', () => {
+    const withExtensions = (xml: string, inner: string) => xml.replace('<samlp:Status>', `<samlp:Extensions>${inner}</samlp:Extensions><samlp:Status>`);
+    const signedXml = async () => Buffer.from(await answer(), 'base64').toString('utf8');
+    const nested = (levels: number) => `${'<n>'.repeat(levels)}${'</n>'.repeat(levels)}`;
+
+    it(`refuses a response nested deeper than ${MAX_XML_DEPTH} levels, and accepts a generous depth`, async () => {
+      expect(await outcome(sp, withExtensions(await signedXml(), nested(MAX_XML_DEPTH)))).toEqual({ code: 'too_large', message: expect.stringContaining('levels deep') });
+      expect(await outcome(sp, withExtensions(await signedXml(), nested(MAX_XML_DEPTH - 8)))).toBe('alice');
+    });
+
+    it(`refuses a response with more than ${MAX_XML_ELEMENTS} elements, and accepts a generous count`, async () => {
+      expect(await outcome(sp, withExtensions(await signedXml(), '<e/>'.repeat(MAX_XML_ELEMENTS)))).toEqual({ code: 'too_large', message: expect.stringContaining('elements') });
+      expect(await outcome(sp, withExtensions(await signedXml(), '<e a="/>"></e>'.repeat(MAX_XML_ELEMENTS / 2)))).toBe('alice');
+    });
+
+    it('refuses deep logout messages, POST and Redirect, before anything else looks at them', async () => {
+      const deep = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_l" Version="2.0">${nested(MAX_XML_DEPTH)}</samlp:LogoutRequest>`;
+      await expect(sp.validateLogout('post', { SAMLRequest: toBase64(deep) }, '')).rejects.toMatchObject({ code: 'too_large' });
+      const params = { SAMLRequest: deflateRawSync(deep).toString('base64'), Signature: 'x', SigAlg: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256' };
+      await expect(sp.validateLogout('redirect', params, '')).rejects.toMatchObject({ code: 'too_large' });
+    });
+  });
+
+  describe('maximum assertion age (IssueInstant)', () => {
+    const minutes = (n: number) => new Date(Date.now() + n * 60_000);
+    const issued = (target: SamlServiceProvider, over: Partial<ResponseOptions>) =>
+      buildSignedResponse({ idpEntityId: IDP, spEntityId: target.urls.entityId, acsUrl: target.urls.acs, keys: idpKeys, validForMs: 3_600_000, ...over });
+
+    it('refuses an assertion issued longer ago than the maximum age (the request lifetime by default), still inside its validity', async () => {
+      expect(await outcome(sp, issued(sp, { now: minutes(-9) }))).toBe('alice');
+      expect(await outcome(sp, issued(sp, { now: minutes(-11) }))).toEqual({ code: 'too_old', message: expect.stringContaining('maximum assertion age 600 s') });
+      const strict = await makeSp({ maxAssertionAgeMs: 60_000 });
+      expect(await outcome(strict, issued(strict, { now: minutes(-2) }))).toEqual(expect.objectContaining({ code: 'too_old' }));
+      expect(await outcome(strict, issued(strict, { now: minutes(-0.5) }))).toBe('alice');
+    });
+
+    it("checks the Response's IssueInstant too", async () => {
+      const xml = issued(sp, {});
+      const responseIssued = /<samlp:Response [^>]*IssueInstant="([^"]+)"/.exec(xml)![1];
+      const old = xml.replace(`IssueInstant="${responseIssued}"`, `IssueInstant="${minutes(-30).toISOString()}"`);
+      expect(await outcome(sp, old)).toEqual({ code: 'too_old', message: expect.stringContaining('the response was issued') });
+      expect(await outcome(sp, xml.replace(`IssueInstant="${responseIssued}"`, 'IssueInstant="yesterday"'))).toEqual(expect.objectContaining({ code: 'malformed' }));
+    });
+
+    it('refuses an assertion issued in the future beyond the clock skew, with its own reason', async () => {
+      expect(await outcome(sp, issued(sp, { now: minutes(10), notBefore: minutes(-1) }))).toEqual(expect.objectContaining({ code: 'issued_in_future' }));
+      expect(await outcome(sp, issued(sp, { now: new Date(Date.now() + 3000), notBefore: minutes(-1) }))).toBe('alice'); // inside the 5 s skew
+    });
   });
 
   it('refuses a response altered after signing', async () => {

@@ -1,11 +1,10 @@
-import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
-import * as xmlenc from 'xml-encryption';
 import { XMLSerializer } from '@xmldom/xmldom';
 import { CacheProvider, SAML, SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
+import { decryptAssertion, decryptionFailed, readEncryptedAssertion } from './decryption';
 import { classifyNodeSamlError, SamlValidationError } from './errors';
 import { IdpMetadata, toPem } from './idp-metadata';
-import { attr, children, decodeSamlMessage, descendants, NS, parseXml } from './xml';
+import { attr, checkXmlLimits, children, decodeSamlMessage, descendants, NS, parseXml } from './xml';
 import { ALLOWED_SIGNATURE_ALGORITHMS, checkSignatureAlgorithms, checkVerifiedResponse, precheckLogout, precheckResponse } from './response-checks';
 
 export interface ServiceProviderConfig {
@@ -30,8 +29,16 @@ export interface ServiceProviderConfig {
   passive?: boolean;
   /** Accept responses no AuthnRequest asked for (off by default); every other check still applies. */
   allowIdpInitiated?: boolean;
+  /**
+   * Accept assertions encrypted with AES-CBC (off by default: AES-GCM only). CBC has no integrity
+   * protection, which allows padding-oracle attacks and downgrades from GCM; only for an IdP that
+   * cannot encrypt with GCM.
+   */
+  allowCbcEncryption?: boolean;
   clockSkewMs: number;
   requestTtlMs: number;
+  /** The oldest IssueInstant accepted, besides the clock skew (default: requestTtlMs). */
+  maxAssertionAgeMs?: number;
   /**
    * Shared store of outstanding request ids (AuthnRequests and LogoutRequests): saved when a
    * request is sent, consumed once by its answer. Not needed to verify a response (see
@@ -81,9 +88,6 @@ function requestIdOf(xml: string): string {
   if (!id) throw new Error('node-saml produced an AuthnRequest without an ID');
   return id;
 }
-
-const decrypt = promisify(xmlenc.decrypt) as (xml: string, options: xmlenc.DecryptOptions) => Promise<string>;
-const decryptXml = (xml: string, key: string) => decrypt(xml, { key, disallowDecryptionWithInsecureAlgorithm: true, warnInsecureAlgorithm: false });
 
 export const spUrls = (publicUrl: string, idpId: string) => {
   const base = `${publicUrl.replace(/\/$/, '')}/saml/${encodeURIComponent(idpId)}`;
@@ -230,6 +234,7 @@ export class SamlServiceProvider {
         } catch {
           throw new SamlValidationError('malformed', `the logout message does not inflate to a SAML message under ${MAX_INFLATED_BYTES} bytes`);
         }
+        checkXmlLimits(inflated);
         const result = checkIssuer(await this.saml.validateRedirectAsync(params as Record<string, string>, originalQuery));
         if (typeof params.SAMLResponse === 'string') {
           const inResponseTo = attr(parseXml(inflated).documentElement, 'InResponseTo');
@@ -292,25 +297,36 @@ export class SamlServiceProvider {
   }
 
   /**
-   * Everything but the request-id check, with no I/O (so it can run on a worker thread): size,
-   * DTD, comments and algorithm prechecks, node-saml's signature / decryption / conditions /
-   * audience checks, then Destination, Issuer, Recipient and SubjectConfirmationData expiry.
+   * Everything but the request-id check, with no I/O (so it can run on a worker thread): depth,
+   * size, DTD, comments and algorithm prechecks, the encryption algorithms and decryption, node-saml's
+   * signature / conditions / audience checks, then Destination, Issuer, IssueInstant (maximum age),
+   * Recipient and SubjectConfirmationData expiry.
    */
   async verifyPostResponse(samlResponse: string): Promise<ValidatedLogin> {
     if (typeof samlResponse !== 'string' || samlResponse.length === 0) throw new SamlValidationError('malformed', 'no SAMLResponse was posted');
     const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
     const doc = precheckResponse(xml);
-    const saml = await this.decryptingInstance(doc);
+    const { saml, encrypted } = this.decryptingInstance(doc);
     let profile;
     try {
       ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: withoutRedundantResponseSignature(doc) ?? samlResponse }));
     } catch (err) {
-      throw classifyNodeSamlError(err);
+      const refusal = classifyNodeSamlError(err);
+      // node-saml opens an encrypted assertion again (the same bytes, the key that opened it
+      // here): whatever it could still trip on there (a library error, not a check) is a
+      // decryption failure, told apart from no other.
+      if (encrypted && (refusal.code === 'malformed' || refusal.code === 'unsupported')) throw decryptionFailed();
+      throw refusal;
     }
     if (!profile) throw new SamlValidationError('malformed', 'the response carried no assertion');
     const assertionXml = profile.getAssertionXml?.();
     if (!assertionXml) throw new SamlValidationError('malformed', 'the response carried no assertion');
-    const facts = checkVerifiedResponse(doc, assertionXml, { acsUrl: this.urls.acs, idpEntityId: this.config.idp.entityId, clockSkewMs: Math.max(this.config.clockSkewMs, MIN_CLOCK_SKEW_MS) });
+    const facts = checkVerifiedResponse(doc, assertionXml, {
+      acsUrl: this.urls.acs,
+      idpEntityId: this.config.idp.entityId,
+      clockSkewMs: Math.max(this.config.clockSkewMs, MIN_CLOCK_SKEW_MS),
+      maxAssertionAgeMs: this.config.maxAssertionAgeMs ?? this.config.requestTtlMs,
+    });
     return {
       nameId: profile.nameID,
       nameIdFormat: profile.nameIDFormat,
@@ -326,32 +342,25 @@ export class SamlServiceProvider {
   }
 
   /**
-   * An encrypted assertion is opened here first, with the active key or a key of a rotation in
-   * progress, refusing RSA 1.5 key transport and 3DES (node-saml accepts both) and checking the
-   * signature algorithms it hid. Returns the node-saml instance holding the key that opened it.
+   * An encrypted assertion is opened here first, before node-saml (which would accept CBC, RSA 1.5
+   * and 3DES, and whose errors differ by cause): its algorithms are checked before any key is
+   * used (AES-GCM content and RSA-OAEP key transport; CBC only where the IdP opts in), then it is
+   * decrypted with the active key or a key of a rotation in progress, every failure alike, and
+   * the signature algorithms and comments it hid are checked. Returns the node-saml instance
+   * holding the key that opened it.
    */
-  private async decryptingInstance(doc: Document): Promise<SAML> {
+  private decryptingInstance(doc: Document): { saml: SAML; encrypted: boolean } {
     const encrypted = doc.getElementsByTagNameNS(NS.saml, 'EncryptedAssertion')[0];
-    if (!encrypted) return this.saml;
+    if (!encrypted) return { saml: this.saml, encrypted: false };
+    const parts = readEncryptedAssertion(encrypted, { allowCbc: this.config.allowCbcEncryption ?? false });
     const keys = [this.config.encryptionKey, ...(this.config.otherDecryptionKeys ?? [])].filter((k): k is string => !!k);
     if (keys.length === 0) throw new SamlValidationError('unsupported', 'the assertion is encrypted, but this service provider has no encryption key');
-    const xml = encrypted.toString();
-    let failure = '';
-    for (const [i, key] of keys.entries()) {
-      let decrypted: string;
-      try {
-        decrypted = await decryptXml(xml, key);
-      } catch (err) {
-        failure = (err as Error).message;
-        if (/insecure|not secure/i.test(failure)) throw new SamlValidationError('algorithm', `the assertion is encrypted with a refused algorithm: ${failure}`);
-        continue;
-      }
-      checkSignatureAlgorithms(parseXml(decrypted));
-      if (i === 0) return this.saml;
-      this.otherDecryption[i - 1] ??= new SAML({ ...this.options, decryptionPvk: key });
-      return this.otherDecryption[i - 1];
-    }
-    throw new SamlValidationError('unsupported', `the encrypted assertion opens with none of this service provider's keys (${failure})`);
+    const { assertion, xml, keyIndex } = decryptAssertion(parts, keys);
+    if (xml.includes('<!--')) throw new SamlValidationError('malformed', 'the encrypted assertion holds XML comments, which are refused');
+    checkSignatureAlgorithms(assertion);
+    if (keyIndex === 0) return { saml: this.saml, encrypted: true };
+    this.otherDecryption[keyIndex - 1] ??= new SAML({ ...this.options, decryptionPvk: keys[keyIndex] });
+    return { saml: this.otherDecryption[keyIndex - 1], encrypted: true };
   }
 
   /**

@@ -30,6 +30,65 @@ export function parseXml(xml: string): Document {
   return doc as unknown as Document;
 }
 
+/**
+ * The deepest nesting and the most elements a SAML message from outside may hold, checked on the
+ * text before anything parses it (our parser, node-saml, xml-crypto): deep nesting makes their
+ * recursive walks (c14n, XPath) overflow or crawl, and a body full of tiny elements makes every
+ * document-wide scan slow, all before a signature could be checked.
+ *
+ * Real messages are far from both. Measured on the dev Keycloak 26.5, for a user in 300 groups
+ * with 40 mapped attributes: an 80 KB response of 434 elements, nested 6 levels deep (Response ›
+ * Assertion › Signature › SignedInfo › Reference › Transforms); encrypted, 7 (Response ›
+ * EncryptedAssertion › EncryptedData › KeyInfo › EncryptedKey › CipherData › CipherValue). Each
+ * attribute value adds one element of about 200 bytes, so the request body cap (512 KB) lets a
+ * Keycloak response carry fewer than 2,000. The limits are ten and five times that.
+ */
+export const MAX_XML_DEPTH = 64;
+export const MAX_XML_ELEMENTS = 10_000;
+
+/**
+ * Refuses XML nested deeper than MAX_XML_DEPTH or holding more than MAX_XML_ELEMENTS elements,
+ * from a scan of the text (no parse): start tags are counted outside comments, CDATA and
+ * processing instructions, with quoted attribute values skipped, the way a parser reads them.
+ * Malformed XML is left to the parser, which refuses it.
+ */
+export function checkXmlLimits(xml: string, limits = { depth: MAX_XML_DEPTH, elements: MAX_XML_ELEMENTS }): void {
+  let depth = 0;
+  let elements = 0;
+  for (let i = xml.indexOf('<'); i !== -1; ) {
+    const next = xml.charCodeAt(i + 1);
+    let end: number;
+    if (next === 0x2f /* </ */) {
+      depth--;
+      end = xml.indexOf('>', i);
+    } else if (next === 0x3f /* <? */) {
+      end = xml.indexOf('?>', i);
+    } else if (next === 0x21 /* <! */) {
+      end = xml.startsWith('<!--', i) ? xml.indexOf('-->', i) : xml.startsWith('<![CDATA[', i) ? xml.indexOf(']]>', i) : xml.indexOf('>', i);
+    } else {
+      end = startTagEnd(xml, i);
+      if (++elements > limits.elements) throw new SamlValidationError('too_large', `the XML holds more than ${limits.elements} elements`);
+      // A start tag not closed by `/>` opens a level.
+      if (end !== -1 && xml.charCodeAt(end - 1) !== 0x2f && ++depth > limits.depth) throw new SamlValidationError('too_large', `the XML is nested more than ${limits.depth} levels deep`);
+    }
+    if (end === -1) return;
+    i = xml.indexOf('<', end + 1);
+  }
+}
+
+/** The `>` that ends the start tag at `from`, outside quoted attribute values; -1 if none. */
+function startTagEnd(xml: string, from: number): number {
+  for (let j = from + 1; j < xml.length; j++) {
+    const c = xml.charCodeAt(j);
+    if (c === 0x3e /* > */) return j;
+    if (c === 0x22 /* " */ || c === 0x27 /* ' */) {
+      j = xml.indexOf(c === 0x22 ? '"' : "'", j + 1);
+      if (j === -1) return -1;
+    }
+  }
+  return -1;
+}
+
 export function attr(node: unknown, name: string): string | null {
   const el = node as Element | undefined;
   return el && typeof el.getAttribute === 'function' ? el.getAttribute(name) : null;

@@ -108,31 +108,73 @@ export function buildSignedResponse(o: ResponseOptions): string {
   return xml;
 }
 
-/**
- * The same response with its signed assertion encrypted to `certificatePem` (AES-256-GCM content,
- * RSA-OAEP key transport, as Keycloak does), inside an EncryptedAssertion.
- */
-export async function buildEncryptedResponse(o: ResponseOptions, certificatePem: string, keyTransport = 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p'): Promise<string> {
-  // The assertion declares its own namespace: it is read on its own once decrypted.
-  const plain = buildResponseXml(o).replace('<saml:Assertion ', '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ');
-  const xml = o.signAssertion !== false ? sign(plain, 'Assertion', o) : plain;
-  const assertion = xml.slice(xml.indexOf('<saml:Assertion '), xml.indexOf('</saml:Assertion>') + '</saml:Assertion>'.length);
-  const encrypted = await new Promise<string>((resolve, reject) =>
+/** XML Encryption algorithms, by their short names. */
+export const ENCRYPTION = {
+  'aes128-gcm': 'http://www.w3.org/2009/xmlenc11#aes128-gcm',
+  'aes256-gcm': 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+  'aes128-cbc': 'http://www.w3.org/2001/04/xmlenc#aes128-cbc',
+  'aes256-cbc': 'http://www.w3.org/2001/04/xmlenc#aes256-cbc',
+  'rsa-oaep-mgf1p': 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+  'rsa-1_5': 'http://www.w3.org/2001/04/xmlenc#rsa-1_5',
+} as const;
+
+export interface EncryptionOptions {
+  /** Content encryption: AES-256-GCM by default (what Keycloak 26 sends). */
+  content?: 'aes128-gcm' | 'aes256-gcm' | 'aes128-cbc' | 'aes256-cbc';
+  /** Key transport: RSA-OAEP-MGF1P by default. */
+  keyTransport?: 'rsa-oaep-mgf1p' | 'rsa-1_5';
+}
+
+/** `content` (any text, well-formed or not) as an xenc:EncryptedData to `certificatePem`, its key in an EncryptedKey inside. */
+export function encryptXml(content: string, certificatePem: string, enc: EncryptionOptions = {}): Promise<string> {
+  return new Promise<string>((resolve, reject) =>
     xmlenc.encrypt(
-      assertion,
+      content,
       {
         rsa_pub: new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
         pem: certificatePem,
-        encryptionAlgorithm: 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
-        keyEncryptionAlgorithm: keyTransport as xmlenc.EncryptOptions['keyEncryptionAlgorithm'],
+        encryptionAlgorithm: ENCRYPTION[enc.content ?? 'aes256-gcm'],
+        keyEncryptionAlgorithm: ENCRYPTION[enc.keyTransport ?? 'rsa-oaep-mgf1p'],
         disallowEncryptionWithInsecureAlgorithm: false,
         warnInsecureAlgorithm: false,
       },
       (err, result) => (err ? reject(err) : resolve(result)),
     ),
   );
+}
+
+/**
+ * The same response with its signed assertion encrypted to `certificatePem` (AES-256-GCM content
+ * and RSA-OAEP key transport unless `enc` says otherwise), inside an EncryptedAssertion.
+ */
+export async function buildEncryptedResponse(o: ResponseOptions, certificatePem: string, enc: EncryptionOptions = {}): Promise<string> {
+  // The assertion declares its own namespace: it is read on its own once decrypted.
+  const plain = buildResponseXml(o).replace('<saml:Assertion ', '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ');
+  const xml = o.signAssertion !== false ? sign(plain, 'Assertion', o) : plain;
+  const assertion = xml.slice(xml.indexOf('<saml:Assertion '), xml.indexOf('</saml:Assertion>') + '</saml:Assertion>'.length);
+  const encrypted = await encryptXml(assertion, certificatePem, enc);
   const out = xml.replace(assertion, `<saml:EncryptedAssertion>${encrypted}</saml:EncryptedAssertion>`);
   return o.signResponse ? sign(out, 'Response', o) : out;
+}
+
+/**
+ * The response with the bytes of its encrypted content (IV, ciphertext blocks, GCM tag) changed
+ * by `change`, as an attacker on the way would: for CBC, flipping a bit of one block flips the
+ * same bit of the next block's plaintext (and garbles the block itself).
+ */
+export function tamperEncryptedContent(xml: string, change: (bytes: Buffer) => Buffer | void): string {
+  const content = /(<xenc:CipherValue>)([^<]*)(<\/xenc:CipherValue>\s*<\/xenc:CipherData>\s*<\/xenc:EncryptedData>)/;
+  const match = content.exec(xml);
+  if (!match) throw new Error('the response holds no encrypted content');
+  const bytes = Buffer.from(match[2], 'base64');
+  const changed = change(bytes) ?? bytes;
+  return xml.replace(content, `$1${changed.toString('base64')}$3`);
+}
+
+/** The response with its EncryptedAssertion's content replaced by `content` (any text) encrypted to `certificatePem`. */
+export async function withEncryptedContent(xml: string, content: string, certificatePem: string, enc: EncryptionOptions = {}): Promise<string> {
+  const encrypted = await encryptXml(content, certificatePem, enc);
+  return xml.replace(/<saml:EncryptedAssertion>[\s\S]*<\/saml:EncryptedAssertion>/, () => `<saml:EncryptedAssertion>${encrypted}</saml:EncryptedAssertion>`);
 }
 
 export const toBase64 = (xml: string) => Buffer.from(xml, 'utf8').toString('base64');

@@ -19,6 +19,13 @@ describe('auth config', () => {
     expect(loadAuthConfig({ AUTH_SAML_VALIDATION_THREADS: '1' }).saml.validationThreads).toBe(1);
   });
 
+  it('keeps SAML assertions no older than a login request lives, unless told', () => {
+    expect(loadAuthConfig({}).saml.maxAssertionAgeMs).toBe(600_000);
+    expect(loadAuthConfig({ AUTH_SAML_REQUEST_TTL_MS: '120000' }).saml.maxAssertionAgeMs).toBe(120_000);
+    expect(loadAuthConfig({ AUTH_SAML_MAX_ASSERTION_AGE_S: '90' }).saml.maxAssertionAgeMs).toBe(90_000);
+    expect(() => loadAuthConfig({ AUTH_SAML_MAX_ASSERTION_AGE_S: '0' })).toThrow(/AUTH_SAML_MAX_ASSERTION_AGE_S/);
+  });
+
   it('refuses to start with every problem listed', () => {
     expect(() => loadAuthConfig({ AUTH_PORT: '0', AUTH_PUBLIC_URL: 'ftp://x', NODE_ENV: 'production', AUTH_SAML_CLOCK_SKEW_MS: '-1' })).toThrow(
       /AUTH_PORT[\s\S]*AUTH_PUBLIC_URL[\s\S]*AUTH_SAML_CLOCK_SKEW_MS/,

@@ -23,6 +23,8 @@ export const authEnvSchema = z.object({
   AUTH_CERT_EXPIRY_WARN_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   AUTH_SAML_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
   AUTH_SAML_REQUEST_TTL_MS: z.coerce.number().int().min(60_000).default(10 * 60_000),
+  /** The oldest IssueInstant a SAML response and its assertion may carry. Default: AUTH_SAML_REQUEST_TTL_MS (an older one answers no live login). */
+  AUTH_SAML_MAX_ASSERTION_AGE_S: z.coerce.number().int().min(1).max(86_400).optional(),
   /** Worker threads that verify SAML responses off the event loop. Default: CPUs − 1, 2 to 4 (defaultValidationThreads); 0 verifies inline. */
   AUTH_SAML_VALIDATION_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   /** An OIDC IdP created at first start when its issuer is set (more through /api/v1/idps). */
@@ -85,6 +87,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
       binding: e.AUTH_SAML_BINDING,
       clockSkewMs: e.AUTH_SAML_CLOCK_SKEW_MS,
       requestTtlMs: e.AUTH_SAML_REQUEST_TTL_MS,
+      maxAssertionAgeMs: e.AUTH_SAML_MAX_ASSERTION_AGE_S !== undefined ? e.AUTH_SAML_MAX_ASSERTION_AGE_S * 1000 : e.AUTH_SAML_REQUEST_TTL_MS,
       metadataAllowPrivate: e.AUTH_METADATA_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production',
       certificateWarnDays: e.AUTH_CERT_EXPIRY_WARN_DAYS,
       validationThreads: e.AUTH_SAML_VALIDATION_THREADS ?? defaultValidationThreads(availableParallelism()),

@@ -63,6 +63,8 @@ export interface IdpOptions {
   nameIdFormat: string | null;
   /** Accept logins the IdP starts (unsolicited responses); off by default. */
   allowIdpInitiated?: boolean;
+  /** Accept AES-CBC encrypted assertions (weak: padding oracle, downgrade from GCM); off by default, AES-GCM only. */
+  allowCbcEncryption?: boolean;
 }
 
 export interface OidcIdpSettings {

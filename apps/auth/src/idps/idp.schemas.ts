@@ -10,6 +10,11 @@ const options = {
   isPassive: z.boolean(),
   nameIdFormat: z.string().max(200).nullable(),
   allowIdpInitiated: z.boolean().describe('accept logins the IdP starts; every other check still applies'),
+  allowCbcEncryption: z
+    .boolean()
+    .describe(
+      'accept assertions encrypted with AES-CBC (default false: AES-GCM only). Weak: CBC has no integrity protection, so an attacker can read an encrypted assertion by sending altered copies (padding oracle) and can downgrade GCM-encrypted ones; only for an IdP that cannot encrypt with AES-GCM',
+    ),
 };
 
 /** Metadata from one of three places: a URL (refreshed), pasted XML, or entered by hand. */
@@ -66,6 +71,7 @@ export const createIdpSchema = z
     isPassive: options.isPassive.default(false),
     nameIdFormat: options.nameIdFormat.default(null),
     allowIdpInitiated: options.allowIdpInitiated.default(false),
+    allowCbcEncryption: options.allowCbcEncryption.default(false),
     ...metadataSource,
   })
   .strict()

@@ -112,6 +112,8 @@ export class IdpsService implements OnApplicationBootstrap {
       enabled: e.enabled,
       protocol: 'saml' as const,
       ...e.options,
+      allowCbcEncryption: e.options.allowCbcEncryption ?? false,
+      warnings: samlWarnings(e.options),
       metadataUrl: e.metadataUrl,
       metadataFetchedAt: e.metadataFetchedAt,
       metadataError: e.metadataError,
@@ -219,7 +221,9 @@ export class IdpsService implements OnApplicationBootstrap {
       });
     }
     const metadata = await this.metadataFrom(dto);
-    return this.insert(actor, { ...common, protocol: 'saml', oidc: null, clientSecretEnc: null, metadataUrl: dto.metadataUrl ?? null, metadata, options: pickOptions(dto) as IdpOptions });
+    const created = await this.insert(actor, { ...common, protocol: 'saml', oidc: null, clientSecretEnc: null, metadataUrl: dto.metadataUrl ?? null, metadata, options: pickOptions(dto) as IdpOptions });
+    this.warnIfWeakened(dto.id, dto, actor);
+    return created;
   }
 
   /** A new IdP row, audited, in one transaction; its id must be free. */
@@ -239,7 +243,7 @@ export class IdpsService implements OnApplicationBootstrap {
     if (existing.protocol === 'oidc') return this.updateOidc(existing, dto, actor);
     if (dto.oidc !== undefined) throw new BadRequestException(`oidc: identity provider ${id} is a SAML IdP`);
     const metadata = dto.metadataUrl !== undefined || dto.metadataXml !== undefined || dto.manual !== undefined ? await this.metadataFrom(dto) : undefined;
-    return runInTransaction(this.db, async (em) => {
+    const view = await runInTransaction(this.db, async (em) => {
       const e = await em.findOneBy(IdpEntity, { id });
       if (!e) throw new NotFoundException(`no identity provider ${id}`);
       const before = this.auditView(e);
@@ -257,10 +261,17 @@ export class IdpsService implements OnApplicationBootstrap {
       await writeAudit(em, [{ actor, action: 'idp.updated', targetType: 'idp', targetId: id, before, after: this.auditView(e) }]);
       return this.view(e);
     });
+    this.warnIfWeakened(id, dto, actor);
+    return view;
+  }
+
+  /** An admin turned a protection off: the log says so, and why it matters. */
+  private warnIfWeakened(id: string, set: Partial<IdpOptions>, actor: string): void {
+    if (set.allowCbcEncryption) this.logger.warn(`identity provider ${id}: ${CBC_WARNING} (set by ${actor})`);
   }
 
   private async updateOidc(existing: IdpEntity, dto: UpdateIdp, actor: string) {
-    const samlOnly = (['metadataUrl', 'metadataXml', 'manual', 'binding', 'forceAuthn', 'isPassive', 'nameIdFormat', 'allowIdpInitiated'] as const).filter((k) => dto[k] !== undefined);
+    const samlOnly = (['metadataUrl', 'metadataXml', 'manual', 'binding', 'forceAuthn', 'isPassive', 'nameIdFormat', 'allowIdpInitiated', 'allowCbcEncryption'] as const).filter((k) => dto[k] !== undefined);
     if (samlOnly.length) throw new BadRequestException(`${samlOnly.join(', ')}: identity provider ${existing.id} is an OIDC IdP`);
     const o = dto.oidc ?? {};
     const issuerChanged = o.issuer !== undefined && o.issuer !== existing.oidc!.issuer;
@@ -369,6 +380,14 @@ export class IdpsService implements OnApplicationBootstrap {
 
 const secretContext = (idpId: string) => `idp-client-secret:${idpId}`;
 
+const CBC_WARNING =
+  'allowCbcEncryption is on: assertions encrypted with AES-CBC are accepted. CBC has no integrity protection: whoever can post altered copies of an encrypted assertion can read it (the padding-oracle attack on XML Encryption), and assertions the IdP encrypts with AES-GCM can be downgraded to CBC. Configure the IdP to encrypt with AES-GCM and turn this off.';
+
+/** What an admin should know about a SAML IdP's settings: each protection turned off, and why that is weak. */
+function samlWarnings(o: IdpOptions): string[] {
+  return o.allowCbcEncryption ? [CBC_WARNING] : [];
+}
+
 function pickOptions(v: Partial<IdpOptions>): Partial<IdpOptions> {
   const out: Partial<IdpOptions> = {};
   if (v.binding !== undefined) out.binding = v.binding;
@@ -377,5 +396,6 @@ function pickOptions(v: Partial<IdpOptions>): Partial<IdpOptions> {
   if (v.isPassive !== undefined) out.isPassive = v.isPassive;
   if (v.nameIdFormat !== undefined) out.nameIdFormat = v.nameIdFormat;
   if (v.allowIdpInitiated !== undefined) out.allowIdpInitiated = v.allowIdpInitiated;
+  if (v.allowCbcEncryption !== undefined) out.allowCbcEncryption = v.allowCbcEncryption;
   return out;
 }

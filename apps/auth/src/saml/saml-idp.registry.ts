@@ -84,9 +84,11 @@ export class SamlIdpRegistry {
       forceAuthn: idp.options.forceAuthn,
       passive: idp.options.isPassive ?? false,
       allowIdpInitiated: idp.options.allowIdpInitiated ?? false,
+      allowCbcEncryption: idp.options.allowCbcEncryption ?? false,
       nameIdFormat: idp.options.nameIdFormat ?? undefined,
       clockSkewMs: this.config.saml.clockSkewMs,
       requestTtlMs: this.config.saml.requestTtlMs,
+      maxAssertionAgeMs: this.config.saml.maxAssertionAgeMs,
       requestStore: this.requests,
     });
   }
