@@ -9,6 +9,7 @@ import {
   ResponseOptions,
   startNats,
   tamperEncryptedContent,
+  TestBrowser,
   TestDatabase,
   TestIdpKeys,
   TestNats,
@@ -78,8 +79,8 @@ describe.each(['postgres', 'sqlite'] as const)('SAML ACS hardening on %s', (engi
   });
 
   /** A login started at /login: its RelayState and the request id its answer must carry. */
-  async function startLogin(idp: string): Promise<{ relayState: string; requestId: string }> {
-    const res = await fetch(`${base}/login?idp=${idp}&returnTo=/session`, { redirect: 'manual' });
+  async function startLogin(idp: string, browser: TestBrowser): Promise<{ relayState: string; requestId: string }> {
+    const res = await browser.fetch(`${base}/login?idp=${idp}&returnTo=/session`);
     expect(res.status).toBe(302);
     const to = new URL(res.headers.get('location')!);
     const request = inflateRawSync(Buffer.from(to.searchParams.get('SAMLRequest')!, 'base64')).toString('utf8');
@@ -99,10 +100,10 @@ describe.each(['postgres', 'sqlite'] as const)('SAML ACS hardening on %s', (engi
 
   /** Starts a login at `idp` and posts the answer `build` makes for it: the outcome as the browser and the trace see it. */
   async function login(idp: string, build: (requestId: string) => string | Promise<string>) {
-    const { relayState, requestId } = await startLogin(idp);
-    const res = await fetch(`${base}/saml/${idp}/acs`, {
+    const browser = new TestBrowser();
+    const { relayState, requestId } = await startLogin(idp, browser);
+    const res = await browser.fetch(`${base}/saml/${idp}/acs`, {
       method: 'POST',
-      redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ SAMLResponse: toBase64(await build(requestId)), RelayState: relayState }),
     });

@@ -271,8 +271,8 @@ export class SamlServiceProvider {
     if (!Number.isFinite(issueInstant)) throw new SamlValidationError('malformed', 'the LogoutRequest has no valid IssueInstant');
     const skew = Math.max(this.config.clockSkewMs, MIN_CLOCK_SKEW_MS);
     const age = now.getTime() - issueInstant;
-    if (age > skew) throw new SamlValidationError('expired', `the LogoutRequest was issued ${Math.round(age / 1000)} s ago; at most ${skew / 1000} s (the clock skew) is accepted`);
-    if (age < -skew) throw new SamlValidationError('expired', `the LogoutRequest was issued ${Math.round(-age / 1000)} s in the future (clock skew allowed: ${skew / 1000} s)`);
+    if (age > skew) throw new SamlValidationError('too_old', `the LogoutRequest was issued ${Math.round(age / 1000)} s ago; at most ${skew / 1000} s (the clock skew) is accepted`);
+    if (age < -skew) throw new SamlValidationError('issued_in_future', `the LogoutRequest was issued ${Math.round(-age / 1000)} s in the future (clock skew allowed: ${skew / 1000} s)`);
     return { id, issueInstant: new Date(issueInstant), rememberUntil: new Date(issueInstant + 2 * skew) };
   }
 
