@@ -107,6 +107,8 @@ describe('IdP management', () => {
     expect((await call('POST', '/api/v1/idps', { id: 'dtd', name: 'DTD', metadataXml: `<!DOCTYPE x>${xml}` })).body.detail).toContain('DTD');
     expect((await call('POST', '/api/v1/idps', { id: 'two', name: 'Two', metadataXml: xml, metadataUrl })).body.detail).toContain('only one of');
     expect((await call('POST', '/api/v1/idps', { id: 'corp', name: 'Again', metadataXml: xml })).status).toBe(409);
+    // Source names that are not IdPs: an IdP called `local` would own every local user and group.
+    for (const id of ['local', 'break-glass']) expect((await call('POST', '/api/v1/idps', { id, name: id, metadataXml: xml })).body).toMatchObject({ status: 400, detail: expect.stringContaining('reserved') });
   });
 
   it('shows the chooser for several IdPs, routes by email domain, hides disabled ones', async () => {
