@@ -10,22 +10,18 @@ import { ProblemFilter } from './problem.filter';
 export interface ServiceBootstrap {
   title: string;
   description: string;
-  port: number;
-  host?: string;
   /** Extra wiring before listen (microservices, cookie parser, …). */
   configure?: (app: NestExpressApplication) => Promise<void> | void;
 }
 
-/** Shared main.ts: pino logger, helmet, capped bodies, problem+json, OpenAPI, shutdown hooks. */
-export async function bootstrapService(module: Type<unknown> | DynamicModule, opts: ServiceBootstrap): Promise<INestApplication> {
-  const app = await createServiceApp(module, opts);
-  await app.listen(opts.port, opts.host ?? '0.0.0.0');
+/** Shared main.ts: listens on the service's port (all interfaces unless a host is given), with long keep-alives. */
+export async function listenService(app: INestApplication, http: { port: number; host?: string }): Promise<void> {
+  await app.listen(http.port, http.host ?? '0.0.0.0');
   keepAlive(app);
-  return app;
 }
 
-/** The configured application, not yet listening (tests listen on a free port). */
-export async function createServiceApp(module: Type<unknown> | DynamicModule, opts: Omit<ServiceBootstrap, 'port' | 'host'>): Promise<NestExpressApplication> {
+/** The configured application (pino logger, helmet, capped bodies, problem+json, OpenAPI, shutdown hooks), not yet listening (tests listen on a free port). */
+export async function createServiceApp(module: Type<unknown> | DynamicModule, opts: ServiceBootstrap): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: false, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': null, 'upgrade-insecure-requests': null } } }));
