@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { Public } from '@bridgekeeper/platform';
 import { LoginFlowService } from '../login/login-flow.service';
 import { LogoutService } from '../login/logout.service';
 import { sendLoginError } from '../login/login.controller';
@@ -21,6 +22,7 @@ export class SamlController {
   ) {}
 
   /** SP metadata, importable by Keycloak as it is (entity id, ACS, signing certificate). */
+  @Public()
   @Get('metadata')
   async metadata(@Param('idp') idp: string, @Res() res: Response): Promise<void> {
     try {
@@ -32,12 +34,14 @@ export class SamlController {
   }
 
   /** Single logout, HTTP-Redirect binding: the IdP's LogoutRequest, or its answer to ours. */
+  @Public()
   @Get('slo')
   async sloRedirect(@Param('idp') idp: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.slo(idp, 'redirect', query, req, res);
   }
 
   /** Single logout, HTTP-POST binding. */
+  @Public()
   @Post('slo')
   async sloPost(@Param('idp') idp: string, @Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.slo(idp, 'post', body ?? {}, req, res);
@@ -55,6 +59,7 @@ export class SamlController {
   }
 
   /** Assertion consumer service (HTTP-POST binding). */
+  @Public()
   @Post('acs')
   async acs(@Param('idp') idp: string, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
     try {
