@@ -1,4 +1,4 @@
-import { Global, Injectable, Module, RequestMethod } from '@nestjs/common';
+import { Injectable, Module, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { METHODS } from 'node:http';
@@ -104,6 +104,5 @@ const paths = (p: string | string[] | undefined): string[] => (Array.isArray(p) 
 const join = (prefix: string, path: string): string => `/${[prefix, path].map((s) => s.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
 
 /** The route table, for the problem filter's 405 answer and for tests that walk the routes. */
-@Global()
 @Module({ imports: [DiscoveryModule], providers: [RouteTable], exports: [RouteTable] })
 export class RoutesModule {}
