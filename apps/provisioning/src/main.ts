@@ -1,17 +1,12 @@
 import 'reflect-metadata';
-import { limitHeapGrowth, bootstrapService, runService } from '@bridgekeeper/platform';
-import { AppModule } from './app.module';
+import { limitHeapGrowth, listenService, runService } from '@bridgekeeper/platform';
 import { loadProvisioningConfig } from './config/provisioning.config';
+import { createProvisioningApp } from './provisioning.app';
 
 // User Sync reads a whole realm and makes garbage by the hundred megabytes: collect it in proportion to what is held.
 limitHeapGrowth();
 
 runService(async () => {
   const config = loadProvisioningConfig();
-  await bootstrapService(AppModule.forRoot(config), {
-    title: 'Bridgekeeper provisioning',
-    description: 'Turns logins (Just-in-Time) and the IdP\'s directory (User Sync) into directory users and groups.',
-    port: config.http.port,
-    host: config.http.host,
-  });
+  await listenService(await createProvisioningApp(config), config.http);
 });

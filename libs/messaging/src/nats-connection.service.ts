@@ -89,6 +89,9 @@ export class NatsConnectionService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // A connection still opening (a publish that began as the application closed, as in the CLI)
+    // is closed too, once open: left alone, it would keep the process alive.
+    await this.ready?.catch(() => undefined);
     if (this.connection && !this.connection.isClosed()) {
       await this.connection.drain().catch(() => this.connection?.close());
     }

@@ -1,43 +1,66 @@
 import 'reflect-metadata';
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { ProblemFilter } from './problem.filter';
+import { RouteTable } from './route-table';
+
+/**
+ * The OpenAPI docs, served by SwaggerModule on Express itself, outside Nest's router and guards.
+ * Public by decision: they describe the API and hold no data. `/api/docs/…` are swagger-ui's files.
+ */
+const OPENAPI_ROUTES = ['/api/docs', '/api/docs/', '/api/docs/*file', '/api/docs-json'] as const;
+
+/** What the OpenAPI description says about access, on every service. */
+const ACCESS =
+  'Every route needs `Authorization: Bearer <admin token>` (401 without a valid one) unless it is public (login, callbacks, session, health, metrics, these docs); ' +
+  '`read-only` tokens may only read (403 otherwise). Routing is case-sensitive and strict (no trailing slash); a method a path does not serve, OPTIONS included, gets 405 with `Allow`.';
 
 export interface ServiceBootstrap {
   title: string;
   description: string;
-  port: number;
-  host?: string;
   /** Extra wiring before listen (microservices, cookie parser, …). */
   configure?: (app: NestExpressApplication) => Promise<void> | void;
 }
 
-/** Shared main.ts: pino logger, helmet, capped bodies, problem+json, OpenAPI, shutdown hooks. */
-export async function bootstrapService(module: Type<unknown> | DynamicModule, opts: ServiceBootstrap): Promise<INestApplication> {
-  const app = await createServiceApp(module, opts);
-  await app.listen(opts.port, opts.host ?? '0.0.0.0');
+/** Shared main.ts: listens on the service's port (all interfaces unless a host is given), with long keep-alives. */
+export async function listenService(app: INestApplication, http: { port: number; host?: string }): Promise<void> {
+  await app.listen(http.port, http.host ?? '0.0.0.0');
   keepAlive(app);
-  return app;
 }
 
-/** The configured application, not yet listening (tests listen on a free port). */
-export async function createServiceApp(module: Type<unknown> | DynamicModule, opts: Omit<ServiceBootstrap, 'port' | 'host'>): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: false, bodyParser: false });
+/** The configured application (pino logger, helmet, capped bodies, problem+json, OpenAPI, shutdown hooks), not yet listening (tests listen on a free port). */
+export async function createServiceApp(module: Type<unknown> | DynamicModule, opts: ServiceBootstrap): Promise<NestExpressApplication> {
+  // Routing is case-sensitive and strict (a trailing slash is another path), a second line behind
+  // the guards: `/API/v1/…` or `/api/v1/…/` is no route. Express reads both settings when it makes
+  // its router, so they are set before Nest or any middleware touches it.
+  const server = express();
+  server.set('case sensitive routing', true);
+  server.set('strict routing', true);
+  const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(server), { bufferLogs: false, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': null, 'upgrade-insecure-requests': null } } }));
   app.useBodyParser('json', { limit: '256kb' });
   app.useBodyParser('urlencoded', { limit: '512kb', extended: false });
-  app.useGlobalFilters(new ProblemFilter());
+  const routes = app.get(RouteTable);
+  app.useGlobalFilters(new ProblemFilter(routes));
   app.enableShutdownHooks();
   const doc = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder().setTitle(opts.title).setDescription(opts.description).setVersion('1').addBearerAuth().build(),
+    new DocumentBuilder()
+      .setTitle(opts.title)
+      .setDescription(`${opts.description}\n\n${ACCESS}`)
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
   );
-  SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
+  // The JSON document only (no /api/docs-yaml): one format, one public route less.
+  SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json', raw: ['json'] });
+  routes.addOutsideNest(['GET'], OPENAPI_ROUTES);
   await opts.configure?.(app);
   return app;
 }

@@ -2,8 +2,9 @@ import { Controller, DynamicModule, Get, Module } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { NatsHealthIndicator } from '@bridgekeeper/messaging';
+import { Public } from './admin-api/admin.guard';
 
-/** `/health/live` (the process answers) and `/health/ready` (its database and NATS answer). */
+/** `/health/live` (the process answers) and `/health/ready` (its database and NATS answer): public, for probes. */
 @ApiExcludeController()
 @Controller('health')
 export class HealthController {
@@ -13,11 +14,13 @@ export class HealthController {
     private readonly nats: NatsHealthIndicator,
   ) {}
 
+  @Public()
   @Get('live')
   live() {
     return { status: 'ok' };
   }
 
+  @Public()
   @Get('ready')
   @HealthCheck()
   ready() {

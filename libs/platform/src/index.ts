@@ -15,3 +15,4 @@ export * from './audit';
 export * from './master-key';
 export * from './password-hash';
 export * from './heap';
+export * from './route-table';

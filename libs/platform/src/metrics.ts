@@ -1,6 +1,7 @@
 import { Controller, DynamicModule, ForbiddenException, Get, Header, Inject, Module } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Public } from './admin-api/admin.guard';
 
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 const METRICS_ENABLED = Symbol('METRICS_ENABLED');
@@ -13,6 +14,8 @@ export class MetricsController {
     @Inject(METRICS_ENABLED) private readonly enabled: boolean,
   ) {}
 
+  /** Public, for Prometheus to scrape (METRICS_ENABLED=false turns it off). */
+  @Public()
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4')
   async metrics(): Promise<string> {

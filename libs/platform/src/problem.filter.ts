@@ -1,11 +1,23 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { ZodError } from 'zod';
 
-/** RFC 9457 problem details for every API error; validation errors name the field. */
+/** What the filter needs to tell a wrong method (405) from an unknown path (404): the methods served at a path. */
+export interface AllowedMethods {
+  allowed(pathname: string): string[];
+}
+
+/**
+ * RFC 9457 problem details for every API error; validation errors name the field. A request no
+ * route took (Nest's 404) for a path that has routes for other methods gets 405 with `Allow`,
+ * OPTIONS included (no route serves it: there is no CORS), so Express never answers it by itself.
+ * Only requests that already missed every route pay for the lookup.
+ */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
+
+  constructor(private readonly routes?: AllowedMethods) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
@@ -14,7 +26,13 @@ export class ProblemFilter implements ExceptionFilter {
     let title = 'Internal Server Error';
     let detail: string | undefined;
     let errors: { field: string; message: string }[] | undefined;
-    if (exception instanceof ZodError) {
+    const allow = exception instanceof NotFoundException ? this.otherMethods(host.switchToHttp().getRequest<Request>()) : undefined;
+    if (allow) {
+      status = HttpStatus.METHOD_NOT_ALLOWED;
+      title = 'method not allowed';
+      detail = `this path serves ${allow.join(', ')}`;
+      res.setHeader('Allow', allow.join(', '));
+    } else if (exception instanceof ZodError) {
       status = HttpStatus.BAD_REQUEST;
       title = 'Validation failed';
       errors = exception.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
@@ -36,6 +54,12 @@ export class ProblemFilter implements ExceptionFilter {
       .status(status)
       .type('application/problem+json')
       .json({ type: `https://bridgekeeper.dev/problems/${status}`, title, status, detail, errors });
+  }
+
+  /** The methods a path serves when they do not include the request's: its 404 is really a 405. */
+  private otherMethods(req: Request): string[] | undefined {
+    const allowed = this.routes?.allowed(req.path) ?? [];
+    return allowed.length && !allowed.includes(req.method) ? allowed : undefined;
   }
 }
 

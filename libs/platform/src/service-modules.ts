@@ -8,8 +8,9 @@ import { databaseOptions } from './database';
 import { HealthModule } from './health.controller';
 import { loggerParams } from './logging';
 import { MetricsModule } from './metrics';
+import { RoutesModule } from './route-table';
 
-/** What every service imports: logs, its database (migrated), NATS, health and metrics. */
+/** What every service imports: logs, its database (migrated), NATS, health, metrics and its route table. */
 export function serviceModules(
   config: SharedConfig & { service: string },
   storage: { entities: MixedList<Function>; migrations: MixedList<Function> },
@@ -21,5 +22,6 @@ export function serviceModules(
     MessagingModule.forRootAsync({ useFactory: () => ({ ...messaging, servers: config.nats.url, service: config.service }) }),
     HealthModule.forRoot(),
     MetricsModule.forRoot(config.service, config.metrics.enabled),
+    { module: RoutesModule },
   ];
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { Public } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { sendLoginError } from '../login/login.controller';
 import { breakGlassPage, errorPage } from '../pages/pages';
@@ -16,6 +17,7 @@ export class BreakGlassController {
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
+  @Public()
   @Get()
   page(@Res() res: Response): void {
     if (!this.breakGlass.enabled) return void res.status(404).type('html').send(errorPage({ title: 'Not available', message: 'Break-glass sign-in is not configured.' }));
@@ -23,6 +25,7 @@ export class BreakGlassController {
     res.type('html').send(breakGlassPage());
   }
 
+  @Public()
   @Post()
   async signIn(@Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     try {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { Public } from '@bridgekeeper/platform';
 import { autoPostPage, chooserPage, errorPage } from '../pages/pages';
 import { bindingHash, browserBindingCookie, newBinding, readBinding } from './browser-binding';
 import { LoginError, publicRefusal } from './login-error';
@@ -31,6 +32,7 @@ export class LoginController {
   ) {}
 
   /** Ends the session here and, when the IdP supports it, at the IdP too (single logout). */
+  @Public()
   @Post('logout')
   async logout(@Query('returnTo') returnTo: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const next = await this.logouts.logout(req.cookies?.[this.config.session.cookie], returnTo);
@@ -40,6 +42,7 @@ export class LoginController {
   }
 
   /** IdP chooser; `?idp=` picks one, one configured IdP means no chooser. */
+  @Public()
   @Get('login')
   async login(
     @Query('idp') idp: unknown,

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { Public } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { bindingHash, browserBindingCookie, readBinding } from '../login/browser-binding';
 import { LoginError } from '../login/login-error';
@@ -21,6 +22,7 @@ export class OidcController {
   ) {}
 
   /** The redirect back from the IdP (authorization code, state, iss). */
+  @Public()
   @Get('callback')
   async callback(@Param('idp') idp: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     try {
@@ -35,6 +37,7 @@ export class OidcController {
   }
 
   /** OIDC Back-Channel Logout: Keycloak POSTs a signed logout token (form field `logout_token`). */
+  @Public()
   @Post('backchannel-logout')
   @HttpCode(200)
   async backchannel(@Param('idp') idp: string, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {

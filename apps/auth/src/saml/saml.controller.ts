@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { Public } from '@bridgekeeper/platform';
 import { LoginFlowService } from '../login/login-flow.service';
 import { LogoutService } from '../login/logout.service';
 import { sendLoginError } from '../login/login.controller';
@@ -27,6 +28,7 @@ export class SamlController {
   ) {}
 
   /** SP metadata, importable by Keycloak as it is (entity id, ACS, signing certificate). */
+  @Public()
   @Get('metadata')
   async metadata(@Param('idp') idp: string, @Res() res: Response): Promise<void> {
     try {
@@ -38,12 +40,14 @@ export class SamlController {
   }
 
   /** Single logout, HTTP-Redirect binding: the IdP's LogoutRequest, or its answer to ours. */
+  @Public()
   @Get('slo')
   async sloRedirect(@Param('idp') idp: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.slo(idp, 'redirect', query, req, res);
   }
 
   /** Single logout, HTTP-POST binding. */
+  @Public()
   @Post('slo')
   async sloPost(@Param('idp') idp: string, @Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.slo(idp, 'post', body ?? {}, req, res);
@@ -68,6 +72,7 @@ export class SamlController {
    * is posted once more from our own page, same-site, which brings the cookie along
    * (login/browser-binding.ts). A second arrival without it is judged without it.
    */
+  @Public()
   @Post('acs')
   async acs(@Param('idp') idp: string, @Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     const fields = body ?? {};

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { Public } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeysService } from '../keys/keys.service';
 import { homePage } from '../pages/pages';
@@ -19,6 +20,7 @@ export class SessionsController {
     return this.sessions.verify(req.cookies?.[this.config.session.cookie]);
   }
 
+  @Public()
   @Get()
   @ApiOperation({ summary: 'Landing page: who is signed in' })
   async home(@Req() req: Request, @Res() res: Response): Promise<void> {
@@ -26,6 +28,7 @@ export class SessionsController {
     res.type('html').send(homePage(s && { username: s.username, name: s.name, email: s.email, groups: s.groups, idp: s.idp }));
   }
 
+  @Public()
   @Get('session')
   @ApiOperation({ summary: 'The signed-in user as JSON; 401 without a session' })
   async session(@Req() req: Request) {
@@ -39,6 +42,7 @@ export class SessionsController {
     };
   }
 
+  @Public()
   @Get('auth/verify')
   @ApiOperation({ summary: 'Forward-auth for nginx auth_request / Traefik: 200 with X-Auth-Request-* headers, or 401' })
   async verify(@Req() req: Request, @Res() res: Response): Promise<void> {
@@ -52,6 +56,7 @@ export class SessionsController {
       .end();
   }
 
+  @Public()
   @Get('.well-known/jwks.json')
   @ApiOperation({ summary: 'Public keys that verify the session token' })
   jwks() {

@@ -49,10 +49,11 @@ export class ChangeLog {
     const at = new Date();
     const messages: OutboxMessage[] = [];
     for (const c of changes) {
-      const contract = c.targetType === 'token' ? undefined : directoryEventFor(c.action);
+      // Actions without a declared event (token.created) are audited only.
+      const contract = directoryEventFor(c.action);
       if (!contract) continue;
       const event = createEvent(contract, 'directory', {
-        targetType: c.targetType as 'user',
+        targetType: c.targetType,
         targetId: c.targetId,
         actor: c.actor,
         before: (c.before ?? null) as Record<string, unknown> | null,

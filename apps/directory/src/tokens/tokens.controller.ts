@@ -27,7 +27,11 @@ export class TokensController {
   }
 
   @Delete(':id')
-  @ApiOperation({ summary: 'Revoke a token (it stops working at once here, within 30 s in the other services)' })
+  @ApiOperation({
+    summary: 'Revoke a token: it stops working at once, on every service',
+    description:
+      'The directory refuses it from the commit on, and publishes `directory.token.revoked`, on which every auth and provisioning instance drops it from its verification cache. Their 30 s cache is only the fallback for an instance that missed the event (NATS away). Revoking a revoked token changes nothing.',
+  })
   revoke(@Param('id') id: string, @Actor() actor: string) {
     return this.tokens.revoke(id, actor);
   }

@@ -9,7 +9,7 @@ import { STREAMS } from '../streams';
  */
 export const directoryChangeData = z
   .object({
-    targetType: z.enum(['user', 'group', 'membership', 'property']),
+    targetType: z.enum(['user', 'group', 'membership', 'property', 'token']),
     targetId: z.string().min(1),
     actor: z.string().min(1),
     before: z.record(z.string(), z.unknown()).nullable(),
@@ -33,6 +33,7 @@ export const DirectoryEventsV1 = {
   membershipRemoved: change('membership.removed', 'a user left a group'),
   propertyChanged: change('property.changed', "a user property was set"),
   propertyRemoved: change('property.removed', 'a user property was removed'),
+  tokenRevoked: change('token.revoked', 'an admin API token was revoked: every service drops it from its verification cache at once'),
 } as const;
 
 export type DirectoryAction = (typeof DirectoryEventsV1)[keyof typeof DirectoryEventsV1]['subject'] extends `directory.${infer A}` ? A : never;

@@ -1,23 +1,23 @@
 import { DynamicModule, ExecutionContext, Injectable, Module, Provider, Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import type { Request } from 'express';
-import { ADMIN_API_PREFIX, AdminGuard } from './admin.guard';
+import { AdminGuard, isPublicRoute } from './admin.guard';
 import { ADMIN_TOKEN_NATS_URL, RemoteTokenVerifier } from './remote-token-verifier';
 import { TokenVerifier } from './token-verifier';
 
-/** Rate limiting for the admin API only (login and health have their own rules). */
+/**
+ * Rate limiting for every route that needs an admin token, known the way the AdminGuard knows it:
+ * by the route's Public mark, never by its path. Public routes (login, health) are not limited here.
+ */
 @Injectable()
 export class AdminThrottlerGuard extends ThrottlerGuard {
   protected override async shouldSkip(ctx: ExecutionContext): Promise<boolean> {
-    if (ctx.getType() !== 'http') return true;
-    const path = (ctx.switchToHttp().getRequest<Request>().originalUrl ?? '').split('?')[0];
-    return !path.startsWith(ADMIN_API_PREFIX);
+    return ctx.getType() !== 'http' || isPublicRoute(this.reflector, ctx.getHandler(), ctx.getClass());
   }
 }
 
 export interface AdminApiOptions {
-  /** Requests per minute per client address on /api/v1. */
+  /** Requests per minute per client address on the routes that need an admin token. */
   rateLimitPerMinute: number;
   /** How tokens are checked: a class to build, or an existing provider (the directory's own service). */
   verifier: { useClass: Type<TokenVerifier> } | { useExisting: Type<TokenVerifier> };

@@ -4,18 +4,34 @@ import type { Request } from 'express';
 import { AdminPrincipal, bearer } from './admin-token';
 import { TokenVerifier } from './token-verifier';
 
-export const ADMIN_API_PREFIX = '/api/v1';
+const PUBLIC = 'bk:public';
 const ADMIN_ONLY = 'bk:admin-only';
+
+/**
+ * A route anyone may call without an admin token: login, ACS, callbacks, logout, session, verify,
+ * JWKS, metadata, health, metrics. On a handler, or on a controller for all its handlers. Every
+ * route without it needs an admin token: mark a handler, not a whole controller, where others may
+ * add admin routes to it later.
+ */
+export const Public = () => SetMetadata(PUBLIC, true);
 
 /** Reads that only the `admin` role may make (token lists, secrets metadata). */
 export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
 
+/** Whether a handler (or its controller) is marked public: what a route is, never how its path is spelled. */
+export const isPublicRoute = (reflector: Reflector, handler: Function, controller: Function): boolean =>
+  reflector.getAllAndOverride<boolean>(PUBLIC, [handler, controller]) === true;
+
+export const isAdminOnlyRoute = (reflector: Reflector, handler: Function, controller: Function): boolean =>
+  reflector.getAllAndOverride<boolean>(ADMIN_ONLY, [handler, controller]) === true;
+
 type AdminRequest = Request & { principal?: AdminPrincipal };
 
 /**
- * Every `/api/v1` call needs `Authorization: Bearer <token>`: 401 without a valid one. The
- * `read-only` role may read (GET/HEAD); every change, and routes marked AdminOnly, need
- * `admin` (403 otherwise). Other routes (health, metrics, login) are not admin API.
+ * Deny by default, decided where Nest has resolved the handler: a route not marked Public needs
+ * `Authorization: Bearer <token>` (401 without a valid one). The `read-only` role may read
+ * (GET/HEAD); every change, and routes marked AdminOnly, need `admin` (403 otherwise). NATS
+ * handlers are not HTTP: their callers are other services on the message bus.
  */
 @Injectable()
 export class AdminGuard implements CanActivate {
@@ -26,17 +42,15 @@ export class AdminGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
+    if (isPublicRoute(this.reflector, ctx.getHandler(), ctx.getClass())) return true;
     const req = ctx.switchToHttp().getRequest<AdminRequest>();
-    const path = (req.originalUrl ?? req.url).split('?')[0];
-    if (path !== ADMIN_API_PREFIX && !path.startsWith(`${ADMIN_API_PREFIX}/`)) return true;
     const token = bearer(req.headers.authorization);
     if (!token) throw new UnauthorizedException('an admin API token is required (Authorization: Bearer <token>)');
     const principal = await this.verifier.verify(token);
     if (!principal) throw new UnauthorizedException('the admin API token is unknown, malformed or revoked');
     req.principal = principal;
     const reading = req.method === 'GET' || req.method === 'HEAD';
-    const adminOnly = this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, [ctx.getHandler(), ctx.getClass()]);
-    if (principal.role !== 'admin' && (!reading || adminOnly)) {
+    if (principal.role !== 'admin' && (!reading || isAdminOnlyRoute(this.reflector, ctx.getHandler(), ctx.getClass()))) {
       throw new ForbiddenException(`the token '${principal.name}' is read-only`);
     }
     return true;
