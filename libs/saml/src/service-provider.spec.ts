@@ -470,6 +470,19 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     await expect(logout({ SAMLRequest: bomb, Signature: 'x', SigAlg: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256' })).rejects.toMatchObject({ code: 'malformed' });
   });
 
+  it("holds a logout message's encrypted NameID to the assertion's algorithm policy, and refuses a DTD, before node-saml opens it", async () => {
+    const signed = { Signature: 'x', SigAlg: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256' };
+    const logout = (xml: string) => sp.validateLogout('redirect', { SAMLRequest: deflateRawSync(xml).toString('base64'), ...signed }, '');
+    const encryptedId = (content: string) =>
+      `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_l" Version="2.0" IssueInstant="${new Date().toISOString()}">` +
+      `<saml:Issuer>${IDP}</saml:Issuer><saml:EncryptedID><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#"><xenc:EncryptionMethod Algorithm="${content}"/>` +
+      `<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-1_5"/><xenc:CipherData><xenc:CipherValue>AA==</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>` +
+      `<xenc:CipherData><xenc:CipherValue>AA==</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedID></samlp:LogoutRequest>`;
+    await expect(logout(encryptedId('http://www.w3.org/2001/04/xmlenc#aes128-cbc'))).rejects.toMatchObject({ code: 'algorithm' });
+    await expect(logout(encryptedId('http://www.w3.org/2009/xmlenc11#aes256-gcm'))).rejects.toMatchObject({ code: 'algorithm', message: expect.stringContaining('RSA-OAEP') });
+    await expect(logout(`<!DOCTYPE x [<!ENTITY a "b">]>${encryptedId('x')}`)).rejects.toMatchObject({ code: 'dtd_refused' });
+  });
+
   it('publishes SP metadata with its signing certificate and ACS', () => {
     const xml = sp.metadata();
     expect(xml).toContain(`entityID="${sp.urls.entityId}"`);
