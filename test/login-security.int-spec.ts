@@ -285,6 +285,17 @@ describe('login security (the running stack)', () => {
       expect(await verify(laptop)).toBe(401); // ended sessions stay ended
     });
 
+    it('a user disabled through a bulk upsert loses every session too; a bulk item that leaves active out enables nobody', async () => {
+      const browser = new TestBrowser();
+      const { user } = await signIn(browser, 'bulky');
+      const bulk = async (item: Record<string, unknown>) =>
+        (await fetch(`${directory}/api/v1/users/bulk`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ users: [{ username: 'bulky', ...item }] }) })).status;
+      expect(await bulk({ source: 'test', externalId: 'bulky', active: false })).toBe(200);
+      expect(await until(async () => (await verify(browser)) === 401)).toBe(true);
+      expect(await bulk({ displayName: 'Bulky B.' })).toBe(200);
+      expect((await directoryApi('GET', `/api/v1/users/${user.id}`)).body).toMatchObject({ active: false, displayName: 'Bulky B.' });
+    });
+
     it('a user deleted in the directory loses every session within seconds', async () => {
       const browser = new TestBrowser();
       const { user } = await signIn(browser, 'zoe');

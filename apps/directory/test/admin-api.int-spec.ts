@@ -207,6 +207,29 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
     expect((await h.call('GET', `/api/v1/users/${(await h.call('GET', '/api/v1/users?q=sync-renamed-7')).body.items[0].id}/properties`)).body).toEqual({ dept: 'd1' });
   });
 
+  it('a bulk upsert changes only the fields an item names: it never blanks a profile nor enables a disabled user; disabling and enabling are their own changes', async () => {
+    const created = await h.call('POST', '/api/v1/users', { body: { username: 'partial.pat', email: 'pat@example.com', displayName: 'Pat P.' } });
+    const id = created.body.id;
+    expect((await h.call('POST', `/api/v1/users/${id}/disable`)).body).toMatchObject({ active: false });
+    await waitFor('the disable event', async () => events.some((e) => e.subject === 'directory.user.disabled' && e.data.data?.targetId === id), 5000, 50);
+    const marker = events.length;
+    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.pat', properties: { team: 'blue' } }] } })).body).toMatchObject({ created: 0, updated: 0, unchanged: 1 });
+    expect((await h.call('GET', `/api/v1/users/${id}`)).body).toMatchObject({ email: 'pat@example.com', displayName: 'Pat P.', active: false, source: 'local', properties: { team: 'blue' } });
+    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.pat', displayName: 'Pat Q.' }] } })).body).toMatchObject({ updated: 1 });
+    expect((await h.call('GET', `/api/v1/users/${id}`)).body).toMatchObject({ email: 'pat@example.com', displayName: 'Pat Q.', active: false });
+    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.pat', active: true }] } })).body).toMatchObject({ updated: 1 });
+    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.pat', active: false, email: null }] } })).body).toMatchObject({ updated: 1 });
+    expect((await h.call('GET', `/api/v1/users/${id}`)).body).toMatchObject({ email: null, displayName: 'Pat Q.', active: false });
+    const audit = await h.call('GET', `/api/v1/audit?targetType=user&targetId=${id}&limit=50`);
+    expect(audit.body.items.map((a: { action: string }) => a.action).reverse()).toEqual(['user.created', 'user.disabled', 'user.updated', 'user.enabled', 'user.updated', 'user.disabled']);
+    // The offboarding events go out like those of /disable: auth ends the user's sessions on them.
+    await waitFor('the bulk events', async () => events.slice(marker).filter((e) => e.data.data?.targetId === id).length >= 4, 5000, 50);
+    expect(events.slice(marker).filter((e) => e.data.data?.targetId === id).map((e) => e.subject)).toEqual(['directory.user.updated', 'directory.user.enabled', 'directory.user.updated', 'directory.user.disabled']);
+    // A new user named by an item gets the defaults for what it leaves out.
+    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.new' }] } })).body).toMatchObject({ created: 1 });
+    expect((await h.call('GET', '/api/v1/users?q=partial.new')).body.items[0]).toMatchObject({ active: true, source: 'local', email: null });
+  });
+
   it('creates and revokes tokens through the API; a revoked token stops working', async () => {
     const t = await h.call('POST', '/api/v1/tokens', { body: { name: 'ci', role: 'read-only' } });
     expect(t).toMatchObject({ status: 201, body: { role: 'read-only', token: expect.stringMatching(/^bk_/) } });

@@ -1,3 +1,4 @@
+import { LOCAL_SOURCE } from '@bridgekeeper/contracts';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
@@ -208,29 +209,33 @@ export class UsersService {
     const results: { index: number; id: string; status: 'created' | 'updated' | 'unchanged' }[] = [];
     let activating = 0;
     for (const [index, item] of items.entries()) {
-      const own = item.externalId ? byExternal.get(`${item.source}\u0000${item.externalId}`) : undefined;
+      const own = item.externalId ? byExternal.get(`${item.source ?? LOCAL_SOURCE}\u0000${item.externalId}`) : undefined;
       const existing = own || byUsername.get(item.username.toLowerCase());
       if (existing && !own && asSource) {
         const use = mayUseAccount(existing, asSource);
         if (!use.ok) throw new ConflictException(`users.${index}.username: ${use.reason}`);
       }
-      if (existing && existing.source !== item.source && existing.externalId && existing.externalId !== item.externalId) {
+      // Fields an item leaves out keep an existing user's values.
+      const source = item.source ?? existing?.source ?? LOCAL_SOURCE;
+      const externalId = item.externalId !== undefined ? item.externalId : (existing?.externalId ?? null);
+      if (existing && existing.source !== source && existing.externalId && existing.externalId !== externalId) {
         throw new ConflictException(`users.${index}.username: ${item.username} belongs to another account (source ${existing.source})`);
       }
-      if (existing?.protected && existing.source !== item.source) {
-        throw new ConflictException(`users.${index}.username: ${item.username} is a protected account; it is not linked to ${item.source}`);
+      if (existing?.protected && existing.source !== source) {
+        throw new ConflictException(`users.${index}.username: ${item.username} is a protected account; it is not linked to ${source}`);
       }
       if (!existing) {
+        const email = item.email ?? null;
         const user = em.create(UserEntity, {
           id: newUserId(),
           username: item.username,
           usernameLower: item.username.toLowerCase(),
-          email: item.email,
-          emailLower: item.email?.toLowerCase() ?? null,
-          displayName: item.displayName,
-          active: item.active,
-          source: item.source,
-          externalId: item.externalId,
+          email,
+          emailLower: email?.toLowerCase() ?? null,
+          displayName: item.displayName ?? null,
+          active: item.active ?? true,
+          source,
+          externalId,
           protected: item.protected ?? false,
           lastLoginAt: null,
           createdAt: now,
@@ -243,23 +248,26 @@ export class UsersService {
         continue;
       }
       const before = userSnapshot(existing);
-      const next = {
+      const email = item.email !== undefined ? item.email : existing.email;
+      const profile = {
         username: item.username,
-        email: item.email,
-        displayName: item.displayName,
-        active: item.active,
-        source: item.source,
-        externalId: item.externalId,
+        email,
+        displayName: item.displayName !== undefined ? item.displayName : existing.displayName,
+        source,
+        externalId,
         ...(item.protected !== undefined ? { protected: item.protected } : {}),
       };
-      const after = { ...before, ...next };
-      if (JSON.stringify(before) === JSON.stringify(after)) {
+      const active = item.active ?? existing.active;
+      const profileChanged = JSON.stringify(before) !== JSON.stringify({ ...before, ...profile, active: existing.active });
+      if (!profileChanged && active === existing.active) {
         results.push({ index, id: existing.id, status: 'unchanged' });
         continue;
       }
-      if (!existing.active && item.active) activating++;
-      await em.update(UserEntity, { id: existing.id }, { ...next, usernameLower: item.username.toLowerCase(), emailLower: item.email?.toLowerCase() ?? null, updatedAt: now });
-      changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: existing.id, before, after });
+      if (!existing.active && active) activating++;
+      await em.update(UserEntity, { id: existing.id }, { ...profile, active, usernameLower: item.username.toLowerCase(), emailLower: email?.toLowerCase() ?? null, updatedAt: now });
+      if (profileChanged) changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: existing.id, before: { ...before, active: existing.active }, after: { ...before, ...profile, active: existing.active } });
+      // Disabling and enabling are their own changes (their events end or restore the user's sessions everywhere).
+      if (active !== existing.active) changes.push({ actor, action: active ? 'user.enabled' : 'user.disabled', targetType: 'user', targetId: existing.id, before: { active: existing.active }, after: { active } });
       results.push({ index, id: existing.id, status: 'updated' });
     }
     await this.seats.claim(em, activating);

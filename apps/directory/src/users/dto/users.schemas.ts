@@ -64,16 +64,27 @@ export const bulkUpsertUsersSchema = z
   .object({
     users: z
       .array(
-        userFields
-          // Unnamed, an existing user's flag is kept (a new user's is false).
-          .extend({ protected: protectedFlag.optional(), properties: z.record(propertyKey, z.string().max(4000)).optional() })
-          .refine((u) => !u.protected || u.source === 'local', protectedIsLocal),
+        // A field left out is left alone on an existing user (a new user gets the defaults): an
+        // import of display names does not blank emails, and never enables a disabled user.
+        z
+          .object({
+            username,
+            email: userFields.shape.email.removeDefault().optional(),
+            displayName: userFields.shape.displayName.removeDefault().optional(),
+            active: z.boolean().optional().describe('left out: an existing user keeps their state (a new one is active)'),
+            source: userFields.shape.source.removeDefault().optional().describe('left out: an existing user keeps theirs (a new one is local)'),
+            externalId: userFields.shape.externalId.removeDefault().optional(),
+            protected: protectedFlag.optional().describe("left out: an existing user's flag is kept (a new user's is false)"),
+            properties: z.record(propertyKey, z.string().max(4000)).optional().describe('these keys are set; other properties stay'),
+          })
+          .strict()
+          .refine((u) => !u.protected || (u.source ?? 'local') === 'local', protectedIsLocal),
       )
       .min(1)
       .max(5000),
   })
   .strict()
-  .describe('creates or updates users by (source, externalId), else by username; all or nothing');
+  .describe('creates or updates users by (source, externalId), else by username; all or nothing. On an existing user only the fields an item names change (a disabled user stays disabled unless the item sends active: true); a new user gets the defaults for the rest');
 
 export type CreateUser = z.infer<typeof createUserSchema>;
 export type UpdateUser = z.infer<typeof updateUserSchema>;
