@@ -172,8 +172,25 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
       expect(await resolve({ source: 'other', externalId: 'hank', username: 'hank', claimLocalUsers: true })).toMatchObject({ status: 'refused', code: 'account_not_owned' });
       expect(await resolve({ source: 'kc', externalId: 'root', username: 'root', claimLocalUsers: true })).toMatchObject({ status: 'refused', code: 'account_not_owned' });
       // The directory's own sign-in (break-glass) finds it, and is told it is a protected local account.
-      expect(await resolve({ source: 'local', externalId: 'break-glass:root', username: 'root' })).toMatchObject({ status: 'found', user: { username: 'root' }, source: 'local', protected: true });
-      expect(await resolve({ source: 'local', externalId: 'break-glass:ivy', username: 'ivy' })).toMatchObject({ status: 'found', source: 'local', protected: false });
+      expect(await resolve({ source: 'local', externalId: 'break-glass:root', username: 'root', subjectKeysUsers: false })).toMatchObject({ status: 'found', user: { username: 'root' }, source: 'local', protected: true });
+      expect(await resolve({ source: 'local', externalId: 'break-glass:gina', username: 'gina', subjectKeysUsers: false })).toMatchObject({ status: 'found', source: 'local', protected: false });
+      expect(await user('root')).toMatchObject({ externalId: null }); // a lookup, not a link
+    });
+
+    it('links a Manual user at its first login; then another subject with the same username is another person, refused', async () => {
+      await api('POST', '/api/v1/users', { username: 'mona', source: 'kc' });
+      // The simulator's dry run links nothing.
+      expect(await resolve({ source: 'kc', externalId: 'kc-mona', username: 'mona', dryRun: true })).toMatchObject({ status: 'found' });
+      expect(await user('mona')).toMatchObject({ externalId: null });
+      expect(await resolve({ source: 'kc', externalId: 'kc-mona', username: 'mona' })).toMatchObject({ status: 'found', user: { username: 'mona' } });
+      expect(await user('mona')).toMatchObject({ source: 'kc', externalId: 'kc-mona' });
+      expect(await resolve({ source: 'kc', externalId: 'kc-mona', username: 'mona' })).toMatchObject({ status: 'found' });
+      // The IdP gave the name to someone else (a departed colleague's username reused).
+      expect(await resolve({ source: 'kc', externalId: 'kc-mona-2', username: 'mona' })).toMatchObject({ status: 'refused', code: 'account_not_owned' });
+      // User Sync over SAML matches by username among the connector's own users (its NameID is no Keycloak id).
+      expect(await resolve({ source: 'kc', externalId: 'mona', username: 'mona', subjectKeysUsers: false })).toMatchObject({ status: 'found' });
+      const audit = (await api('GET', `/api/v1/audit?targetType=user&targetId=${(await user('mona')).id}`)).body.items.map((a: { action: string }) => a.action);
+      expect(audit).toEqual(['user.updated', 'user.created']);
     });
 
     it('refuses the source `local` to provisioning and User Sync: it is no IdP’s or connector’s', async () => {

@@ -127,6 +127,9 @@ export function checkVerifiedResponse(doc: Document, assertionXml: string, expec
 /** xs:dateTime with its time zone (SAML times are UTC, `Z`): a bare local time would depend on the host. */
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** A SAML time (xs:dateTime with its zone) in milliseconds, or NaN. */
+export const samlInstant = (raw: string | null | undefined): number => (raw && DATE_TIME.test(raw) ? Date.parse(raw) : NaN);
+
 /**
  * IssueInstant no older than the maximum assertion age and not in the future (each give or take
  * the clock skew). An answer to a login started here is issued after the request, so an older one
@@ -134,7 +137,7 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2
  */
 export function checkIssueInstant(el: Element, what: 'response' | 'assertion', now: number, expect: Pick<ResponseExpectations, 'clockSkewMs' | 'maxAssertionAgeMs'>): void {
   const raw = attr(el, 'IssueInstant') ?? '';
-  const issued = DATE_TIME.test(raw) ? Date.parse(raw) : NaN;
+  const issued = samlInstant(raw);
   if (!Number.isFinite(issued)) throw new SamlValidationError('malformed', `the ${what} has no valid IssueInstant (${raw.slice(0, 40) || 'none'})`);
   if (issued > now + expect.clockSkewMs) {
     throw new SamlValidationError('issued_in_future', `the ${what} was issued at ${raw}, ${Math.round((issued - now) / 1000)} s in the future (clock skew ${expect.clockSkewMs / 1000} s)`);

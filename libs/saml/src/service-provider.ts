@@ -5,7 +5,7 @@ import { decryptAssertion, decryptionFailed, readEncryptedAssertion } from './de
 import { classifyNodeSamlError, SamlValidationError } from './errors';
 import { IdpMetadata, toPem } from './idp-metadata';
 import { attr, checkXmlLimits, children, decodeSamlMessage, descendants, NS, parseXml } from './xml';
-import { ALLOWED_SIGNATURE_ALGORITHMS, checkSignatureAlgorithms, checkVerifiedResponse, precheckLogout, precheckResponse } from './response-checks';
+import { ALLOWED_SIGNATURE_ALGORITHMS, checkSignatureAlgorithms, checkVerifiedResponse, precheckLogout, precheckResponse, samlInstant } from './response-checks';
 
 export interface ServiceProviderConfig {
   /** The IdP id used in URLs. */
@@ -277,7 +277,7 @@ export class SamlServiceProvider {
     const root = parseXml(xml).documentElement;
     const id = attr(root, 'ID');
     if (!id) throw new SamlValidationError('malformed', 'the LogoutRequest has no ID');
-    const issueInstant = Date.parse(attr(root, 'IssueInstant') ?? '');
+    const issueInstant = samlInstant(attr(root, 'IssueInstant'));
     if (!Number.isFinite(issueInstant)) throw new SamlValidationError('malformed', 'the LogoutRequest has no valid IssueInstant');
     const skew = Math.max(this.config.clockSkewMs, MIN_CLOCK_SKEW_MS);
     const age = now.getTime() - issueInstant;

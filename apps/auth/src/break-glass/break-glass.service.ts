@@ -54,7 +54,7 @@ export class BreakGlassService implements OnApplicationShutdown {
       throw new LoginError(401, 'break_glass_refused', { detail: 'wrong username or password' });
     }
     const rpc = DirectoryRpc.resolveUser;
-    const reply = rpc.reply.parse(await firstValueFrom(this.directory.send(rpc.subject, rpc.request.parse({ source: LOCAL_SOURCE, externalId: `break-glass:${name}`, username: name })).pipe(timeout(5000))));
+    const reply = rpc.reply.parse(await firstValueFrom(this.directory.send(rpc.subject, rpc.request.parse({ source: LOCAL_SOURCE, externalId: `break-glass:${name}`, username: name, subjectKeysUsers: false })).pipe(timeout(5000))));
     // The reason goes to the audit log; the visitor sees the same refusal whatever it is.
     const refusal =
       reply.status !== 'found'

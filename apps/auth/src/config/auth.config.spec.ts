@@ -10,7 +10,15 @@ describe('auth config', () => {
   it('builds the typed config with defaults that serve the dev stack', () => {
     const c = loadAuthConfig({});
     expect(c).toMatchObject({ publicUrl: 'http://localhost:3000', http: { port: 3000 }, session: { secure: false, cookie: 'bk_session' }, saml: { idps: [{ id: 'keycloak' }] } });
-    expect(loadAuthConfig({ AUTH_PUBLIC_URL: 'https://sso.example.com/' }).session.secure).toBe(true);
+    expect(loadAuthConfig({ AUTH_PUBLIC_URL: 'https://sso.example.com/' }).session).toMatchObject({ secure: true, cookie: '__Host-bk_session' });
+    expect(loadAuthConfig({ AUTH_PUBLIC_URL: 'https://sso.example.com/', AUTH_SESSION_COOKIE: 'sso' }).session.cookie).toBe('sso');
+  });
+
+  it('refuses the reserved source ids as the IdPs it creates at start', () => {
+    for (const id of ['local', 'break-glass']) {
+      expect(() => loadAuthConfig({ AUTH_SAML_IDP_ID: id })).toThrow(/AUTH_SAML_IDP_ID/);
+      expect(() => loadAuthConfig({ AUTH_OIDC_IDP_ID: id })).toThrow(/AUTH_OIDC_IDP_ID/);
+    }
   });
 
   it('verifies SAML responses on CPUs − 1 threads, two at least and four at most, unless told', () => {

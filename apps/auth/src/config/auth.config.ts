@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { sourceIdSchema } from '@bridgekeeper/contracts';
 import { envBool, isPasswordHash, masterKeyEnv, parseEnv, port, sharedConfig, sharedEnv } from '@bridgekeeper/platform';
 
 const url = z.url({ protocol: /^https?$/ });
@@ -12,7 +13,7 @@ export const authEnvSchema = z.object({
   AUTH_PUBLIC_URL: url.default('http://localhost:3000'),
   /** Other origins `returnTo` may point at (comma-separated), besides AUTH_PUBLIC_URL's own. */
   AUTH_ALLOWED_RETURN_ORIGINS: z.string().default(''),
-  AUTH_SAML_IDP_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).default('keycloak'),
+  AUTH_SAML_IDP_ID: sourceIdSchema.default('keycloak'),
   AUTH_SAML_IDP_NAME: z.string().min(1).default('Keycloak'),
   AUTH_SAML_IDP_METADATA_URL: url.default('http://127.0.0.1:8080/realms/bridgekeeper/protocol/saml/descriptor'),
   AUTH_SAML_METADATA_REFRESH_MS: z.coerce.number().int().min(60_000).default(3_600_000),
@@ -28,7 +29,7 @@ export const authEnvSchema = z.object({
   /** Worker threads that verify SAML responses off the event loop. Default: CPUs − 1, 2 to 4 (defaultValidationThreads); 0 verifies inline. */
   AUTH_SAML_VALIDATION_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   /** An OIDC IdP created at first start when its issuer is set (more through /api/v1/idps). */
-  AUTH_OIDC_IDP_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).default('keycloak-oidc'),
+  AUTH_OIDC_IDP_ID: sourceIdSchema.default('keycloak-oidc'),
   AUTH_OIDC_IDP_NAME: z.string().min(1).default('Keycloak (OpenID Connect)'),
   AUTH_OIDC_ISSUER: url.optional(),
   AUTH_OIDC_CLIENT_ID: z.string().min(1).optional(),
@@ -46,7 +47,8 @@ export const authEnvSchema = z.object({
   /** Login traces (with their redacted SAML messages) are kept this many days. */
   AUTH_LOGIN_TRACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   AUTH_SESSION_TTL_S: z.coerce.number().int().min(60).default(8 * 3600),
-  AUTH_SESSION_COOKIE: z.string().regex(/^[A-Za-z0-9_-]+$/).default('bk_session'),
+  /** Default: `__Host-bk_session` with secure cookies (no subdomain can set or shadow it), `bk_session` otherwise. */
+  AUTH_SESSION_COOKIE: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
   /** Defaults to true when AUTH_PUBLIC_URL is https. */
   AUTH_COOKIE_SECURE: envBool.optional(),
   /** 32 bytes, base64: encrypts private keys at rest. Required in production; dev keeps one in DATA_DIR. */
@@ -74,6 +76,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
     env,
   );
   const publicUrl = e.AUTH_PUBLIC_URL.replace(/\/$/, '');
+  const secureCookies = e.AUTH_COOKIE_SECURE ?? publicUrl.startsWith('https:');
   const ownOrigin = new URL(publicUrl).origin;
   return {
     ...sharedConfig(e),
@@ -104,8 +107,8 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
     breakGlass: e.AUTH_BREAK_GLASS_USERNAME && e.AUTH_BREAK_GLASS_PASSWORD_HASH ? { username: e.AUTH_BREAK_GLASS_USERNAME, passwordHash: e.AUTH_BREAK_GLASS_PASSWORD_HASH } : null,
     session: {
       ttlS: e.AUTH_SESSION_TTL_S,
-      cookie: e.AUTH_SESSION_COOKIE,
-      secure: e.AUTH_COOKIE_SECURE ?? publicUrl.startsWith('https:'),
+      cookie: e.AUTH_SESSION_COOKIE ?? (secureCookies ? '__Host-bk_session' : 'bk_session'),
+      secure: secureCookies,
     },
     masterKey: e.AUTH_MASTER_KEY,
   };

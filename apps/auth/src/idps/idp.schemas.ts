@@ -1,11 +1,8 @@
+import { sourceIdSchema } from '@bridgekeeper/contracts';
 import { z } from 'zod';
 
-/** Source names that are not IdPs: `local` (the directory's own objects) and `break-glass` (its sessions). */
-const RESERVED_IDP_IDS = ['local', 'break-glass'];
-const idpId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes')
-  .refine((id) => !RESERVED_IDP_IDS.includes(id), 'is reserved (local, break-glass)');
+/** Lower-case letters, digits and dashes; never a reserved source id (`local`, `break-glass`). */
+const idpId = sourceIdSchema;
 const domain = z.string().toLowerCase().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, 'a domain such as example.com');
 
 const options = {

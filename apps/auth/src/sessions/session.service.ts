@@ -149,8 +149,13 @@ export class SessionService {
     return ended.affected ?? 0;
   }
 
-  /** The directory enabled the user again at `at`: their new sessions count (ended ones stay ended). */
+  /**
+   * The directory enabled the user again at `at`: sessions from their next logins count. Any
+   * session of theirs from before then is ended first: written by a login in flight while they
+   * were disabled (or on a clock behind the directory's), it was refused all along and stays so.
+   */
   async restoreUser(userId: string, at: Date): Promise<void> {
+    await this.sessions.createQueryBuilder().update().set({ endedAt: new Date() }).where('user_id = :userId AND ended_at IS NULL AND created_at < :at', { userId, at }).execute();
     await this.setAccess(userId, false, at);
   }
 

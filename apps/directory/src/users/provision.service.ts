@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { DirectoryRpc, DirectoryUser, LOCAL_SOURCE, ProvisioningNotice, ProvisionUserReply } from '@bridgekeeper/contracts';
 import { Change, ChangeLog } from '../audit/change-log.service';
 import { GroupEntity } from '../groups/group.entity';
@@ -174,9 +174,13 @@ export class ProvisionService implements BeforeApplicationShutdown {
     if (!user) {
       const byUsername = await users.findOneBy({ usernameLower: req.username.toLowerCase() });
       if (!byUsername) return { status: 'not_found' };
-      const use = mayUseAccount(byUsername, { source: req.source, claimLocalUsers: req.claimLocalUsers });
+      const grants = { source: req.source, claimLocalUsers: req.claimLocalUsers };
+      const use = req.subjectKeysUsers ? mayLinkAccount(byUsername, { ...grants, externalId: req.externalId }) : mayUseAccount(byUsername, grants);
       if (!use.ok) return { status: 'refused', code: 'account_not_owned', reason: use.reason };
       user = byUsername;
+      // Linked at its first login: from now on the account is this subject's, and a later holder
+      // of the same username at the IdP is another person.
+      if (req.subjectKeysUsers && !user.externalId && !req.dryRun) user = await this.link(user, req);
     }
     if (!user.active) return { status: 'disabled', user: toDirectoryUser(user) };
     if (!req.dryRun) this.noteLogin(user.id, loginTime(req));
@@ -187,6 +191,20 @@ export class ProvisionService implements BeforeApplicationShutdown {
       .orderBy('g.name_lower')
       .getMany();
     return { status: 'found', user: toDirectoryUser(user), groups: groups.map((g) => g.name), source: user.source, protected: user.protected };
+  }
+
+  /** Links an account found by username to the login's subject (and source, for a claimed local account), audited. */
+  private async link(user: UserEntity, req: ResolveRequest): Promise<UserEntity> {
+    return this.changes.run(async (em, changes) => {
+      const before = userSnapshot(user);
+      const linked = { source: req.source, externalId: req.externalId, updatedAt: new Date() };
+      // Only if nobody linked it meanwhile (two first logins at once): the loser is refused at its next try.
+      const { affected } = await em.update(UserEntity, { id: user.id, externalId: IsNull() }, linked);
+      if (!affected) return (await em.findOneBy(UserEntity, { id: user.id })) ?? user;
+      const after = { ...user, ...linked };
+      changes.push({ actor: `login:${req.source}`, action: 'user.updated', targetType: 'user', targetId: user.id, before, after: userSnapshot(after) });
+      return after;
+    });
   }
 
   private async provisionIn(em: EntityManager, req: ProvisionRequest, changes: Change[]): Promise<ProvisionUserReply> {

@@ -1,3 +1,4 @@
+import { RESERVED_SOURCE_IDS } from '@bridgekeeper/contracts';
 import { CronTime } from 'cron';
 import { z } from 'zod';
 
@@ -18,7 +19,7 @@ const cron = z
 
 /** Every field without defaults: an update names only what changes (zod would fill defaults in). */
 const fields = {
-  id: id.refine((v) => v !== 'local', 'local is the directory\'s own source, not a connector\'s').describe('also the directory source of the synced users and groups'),
+  id: id.refine((v) => !RESERVED_SOURCE_IDS.includes(v), 'is reserved (local, break-glass): the directory\'s own source, not a connector\'s').describe('also the directory source of the synced users and groups'),
   idp: id.describe("auth's IdP id whose logins this connector serves"),
   baseUrl: z.url({ protocol: /^https?$/ }),
   realm: z.string().min(1).max(255),

@@ -25,7 +25,8 @@ export class SyncLoginService {
     const mapped = mapIdentity(data.subject, data.attributes, mapping);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
     const username = mapped.identity.username;
-    const lookup = () => this.directory.resolveUser({ source: connector.id, externalId: data.subject, username, loginAt, claimLocalUsers: grants.claimLocalUsers });
+    // OIDC's sub is Keycloak's user id, which the connector keys its users on; SAML's NameID is the username (issue 26).
+    const lookup = () => this.directory.resolveUser({ source: connector.id, externalId: data.subject, username, loginAt, claimLocalUsers: grants.claimLocalUsers, subjectKeysUsers: data.protocol === 'oidc' });
 
     let reply = await lookup();
     if (reply.status === 'not_found') {

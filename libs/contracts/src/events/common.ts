@@ -21,8 +21,14 @@ export type DirectoryUser = z.infer<typeof directoryUserSchema>;
  */
 export const LOCAL_SOURCE = 'local';
 
-/** An IdP's or connector's id as the directory's writing commands take it: never `local`. */
-export const sourceIdSchema = idpIdSchema.refine((s) => s !== LOCAL_SOURCE, "local is the directory's own source, not an IdP's or connector's");
+/**
+ * Source ids no IdP or connector may take: `local` (the directory's own accounts and groups) and
+ * `break-glass` (auth's sessions of the break-glass account).
+ */
+export const RESERVED_SOURCE_IDS: readonly string[] = [LOCAL_SOURCE, 'break-glass'];
+
+/** An IdP's or connector's id as the directory's writing commands, auth's IdPs and provisioning's connectors take it: never a reserved one. */
+export const sourceIdSchema = idpIdSchema.refine((s) => !RESERVED_SOURCE_IDS.includes(s), 'is reserved (local, break-glass): the directory\'s own source, not an IdP\'s or connector\'s');
 
 /**
  * Part of what a login asserted that provisioning refused while the login went on: a group the

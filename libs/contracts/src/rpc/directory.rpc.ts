@@ -99,6 +99,15 @@ export const DirectoryRpc = {
         /** Find the user without noting a login (the mapping simulator). */
         dryRun: z.boolean().default(false),
         claimLocalUsers,
+        /**
+         * The login's subject is what this source keys its users on (their externalId): an account
+         * of the source linked to another subject is another person (refused), and one not linked
+         * yet (an admin created it for the IdP: the Manual model) is linked to the subject at this
+         * login. False only for User Sync logins over SAML, whose NameID is the username while the
+         * connector keys its users on Keycloak's id: those match by username among the connector's
+         * own users.
+         */
+        subjectKeysUsers: z.boolean().default(true),
       })
       .strict(),
     reply: z.discriminatedUnion('status', [
