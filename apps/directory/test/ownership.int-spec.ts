@@ -93,13 +93,20 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
       const reply = await provision({ source: 'kc', externalId: 'kc-alice', username: 'alice', groups: ['jira-admins', 'other-team', 'kc-team'] });
       expect(reply).toMatchObject({ status: 'provisioned', created: true, groups: ['kc-team'] });
       expect(reply.notices).toEqual([
+        // Creating a group is not silent either: from now on it is this IdP's.
+        { code: 'group_created', name: 'kc-team', reason: expect.stringContaining('owned by kc') },
         { code: 'group_not_owned', name: 'jira-admins', reason: expect.stringContaining('local') },
         { code: 'group_not_owned', name: 'other-team', reason: expect.stringContaining('other') },
       ]);
       expect(await groupsOf('alice')).toEqual(['kc-team']);
       expect(await group('kc-team')).toMatchObject({ source: 'kc' });
       // The repeat login changes nothing: the quick path answers it, with the same notices.
-      expect(await provision({ source: 'kc', externalId: 'kc-alice', username: 'alice', groups: ['jira-admins', 'other-team', 'kc-team'], ifUnchanged: true })).toEqual({ ...reply, created: false, changed: false });
+      expect(await provision({ source: 'kc', externalId: 'kc-alice', username: 'alice', groups: ['jira-admins', 'other-team', 'kc-team'], ifUnchanged: true })).toEqual({
+        ...reply,
+        created: false,
+        changed: false,
+        notices: reply.notices.filter((n: { code: string }) => n.code !== 'group_created'),
+      });
       expect(await groupsOf('alice')).toEqual(['kc-team']);
     });
 

@@ -298,8 +298,12 @@ export class LoginFlowService {
       throw await refuse(outcome.event.data.code, outcome.event.data.reason, 403);
     }
     const { user, groups, notices } = outcome.event.data;
-    // What provisioning refused while the login went on (a group or account its IdP does not own).
-    if (notices?.length) trace.step('provisioning.refused', notices.map((n) => `${n.code} ${n.name}: ${n.reason}`).join('; '));
+    // What provisioning refused while the login went on (a group or account its IdP does not own), and the groups it created (owned by this IdP from now on).
+    const said = (list: typeof notices = []) => list.map((n) => `${n.code} ${n.name}: ${n.reason}`).join('; ');
+    const created = notices?.filter((n) => n.code === 'group_created');
+    const refused = notices?.filter((n) => n.code !== 'group_created');
+    if (refused?.length) trace.step('provisioning.refused', said(refused));
+    if (created?.length) trace.step('provisioning.groups-created', said(created));
     // The session's row and the trace's success land together.
     const session = await this.sessions.open(user, groups, idpId, login.session);
     await trace.succeed(user.id, `session issued to ${user.username}`, (em) => [session.write(em)]);

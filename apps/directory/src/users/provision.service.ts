@@ -304,6 +304,8 @@ export class ProvisionService implements BeforeApplicationShutdown {
       await em.insert(GroupEntity, group);
       byLower.set(lower, group);
       changes.push({ actor: req.actor, action: 'group.created', targetType: 'group', targetId: group.id, after: { name, source: req.source } });
+      // Not silent: the login's trace says the IdP now owns the name (no other source can join it).
+      notices.push({ code: 'group_created', name, reason: `created, owned by ${req.source} from now on: no other IdP or connector can put its users in it` });
     }
     const current = await em
       .createQueryBuilder(GroupEntity, 'g')
