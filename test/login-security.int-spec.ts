@@ -178,6 +178,21 @@ describe('login security (the running stack)', () => {
       expect(await sessionOf(attacker)).toMatchObject({ user: { username: 'oidc-mallory' } });
     });
 
+    it("keeps a login's secrets out of its trace: an admin who reads it cannot finish that login elsewhere", async () => {
+      const browser = new TestBrowser();
+      const start = await browser.fetch(`${base}/login?idp=test-oidc&returnTo=/session`);
+      const authorize = new URL(start.headers.get('location')!);
+      const [{ trace_id: traceId }] = await rows('SELECT trace_id FROM auth.login_states WHERE relay_state = $1', [authorize.searchParams.get('state')]);
+      const seen = await fetch(`${base}/api/v1/login-traces/${traceId}`, { headers: { authorization: `Bearer ${readOnly}` } });
+      expect(seen.status).toBe(200);
+      const text = JSON.stringify(await seen.json());
+      for (const secret of ['state', 'nonce', 'code_challenge']) {
+        expect(authorize.searchParams.get(secret)!.length).toBeGreaterThan(20);
+        expect(text).not.toContain(authorize.searchParams.get(secret));
+      }
+      expect(text).toContain('code_challenge_method=S256');
+    });
+
     it('keeps logins in two tabs of one browser apart, and both work', async () => {
       const browser = new TestBrowser();
       const one = await startSaml(browser, 'tabby');

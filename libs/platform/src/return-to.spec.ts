@@ -23,6 +23,12 @@ describe('safeReturnTo', () => {
     ['javascript:alert(1)'],
     ['http://user:pw@localhost:3000/'],
     ['/x\ny'],
+    // Dot-segments collapse to a protocol-relative URL once resolved: `//evil.example/phish`.
+    ['/.//evil.example/phish'],
+    ['/..//evil.example'],
+    ['/%2e//evil.example'],
+    ['/a/..//evil.example'],
+    ['/a/%2e%2e//evil.example'],
     [42],
     ['x'.repeat(3000)],
   ])('refuses %p', (raw) => {

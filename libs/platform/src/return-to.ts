@@ -6,10 +6,14 @@
 export function safeReturnTo(raw: unknown, ownOrigin: string, allowedOrigins: readonly string[]): string | null {
   if (raw === undefined || raw === null || raw === '') return '/';
   if (typeof raw !== 'string' || raw.length > 2048) return null;
-    if (/[\u0000-\u001f\\]/.test(raw)) return null;
+  if (/[\u0000-\u001f\\]/.test(raw)) return null;
   if (raw.startsWith('/') && !raw.startsWith('//')) {
     const url = new URL(raw, ownOrigin);
-    return url.origin === ownOrigin ? `${url.pathname}${url.search}${url.hash}` : null;
+    const path = `${url.pathname}${url.search}${url.hash}`;
+    // Judged as it will be sent: dot-segments collapse (`/.//evil` resolves to `//evil`), so the
+    // normalised path must still be a path on our own origin, not a protocol-relative URL.
+    if (url.origin !== ownOrigin || path.startsWith('//') || path.startsWith('/\\')) return null;
+    return path;
   }
   let url: URL;
   try {

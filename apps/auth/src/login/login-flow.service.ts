@@ -162,7 +162,11 @@ export class LoginFlowService {
     }
     const request = await rp.authorizationRequest({ loginHint: loginHint?.slice(0, 255) });
     const sent = new URL(request.url);
-    trace.step('oidc.authorization-request', `PKCE S256, state and nonce sent to ${sent.origin}${sent.pathname}`, { message: { kind: 'request', text: request.url } });
+    // The trace (readable with any admin token) never holds what finishes this login: whoever had
+    // the state, nonce and PKCE challenge could complete it at the IdP and hand the callback to this browser.
+    const traced = new URL(sent);
+    for (const secret of ['state', 'nonce', 'code_challenge']) if (traced.searchParams.has(secret)) traced.searchParams.set(secret, '[redacted]');
+    trace.step('oidc.authorization-request', `PKCE S256, state and nonce sent to ${sent.origin}${sent.pathname}`, { message: { kind: 'request', text: traced.href } });
     const { state, codeVerifier, nonce } = request.state;
     await trace.save((em) => [this.loginState(em, { relayState: state, idp: idp.id, returnTo, traceId: trace.id, requestId: null, codeVerifier, nonce, browserHash })]);
     return { kind: 'redirect', idp: idp.id, url: request.url };
