@@ -155,10 +155,16 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     }
   });
 
-  it('consumes the request id once also when the assertion omits InResponseTo, and refuses two that disagree', async () => {
+  it('takes the request a response answers from the signed assertion only; the Response element may agree, never stand in for it', async () => {
+    // Anyone holding an unsolicited (IdP-initiated) assertion could write InResponseTo on the
+    // Response element, whose signature is not what is verified here: it is not trusted alone.
     const onlyOnResponse = await answer({ subjectInResponseTo: null });
-    expect((await sp.validatePostResponse(onlyOnResponse)).nameId).toBe('alice');
-    expect(await refusal(onlyOnResponse)).toBe('in_response_to');
+    await expect(sp.validatePostResponse(onlyOnResponse)).rejects.toMatchObject({ code: 'in_response_to', message: expect.stringContaining('signed assertion') });
+    const idpInitiated = await makeSp({ allowIdpInitiated: true });
+    const request = await idpInitiated.authnRequest('relay', { remember: false });
+    const borrowed = toBase64(buildSignedResponse({ idpEntityId: IDP, spEntityId: idpInitiated.urls.entityId, acsUrl: idpInitiated.urls.acs, keys: idpKeys, inResponseTo: request.requestId, subjectInResponseTo: null }));
+    const login = await idpInitiated.verifyPostResponse(borrowed);
+    expect(() => idpInitiated.checkInResponseTo(login, request.requestId)).toThrow(expect.objectContaining({ code: 'in_response_to' }));
     expect(await refusal(await answer({ subjectInResponseTo: '_another-request' }))).toBe('in_response_to');
   });
 
@@ -182,11 +188,13 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     expect(() => sp.checkInResponseTo(login, null)).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('no login in progress in this browser') }));
     // Another login's record.
     expect(() => sp.checkInResponseTo(login, '_someone-elses-request')).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining("another browser's request") }));
-    // The two InResponseTo values must agree; only one of them is enough.
+    // The two InResponseTo values must agree; the signed assertion's is the one that counts.
     const disagreeing = await sp.verifyPostResponse(respond({ subjectInResponseTo: '_another-request' }));
     expect(() => sp.checkInResponseTo(disagreeing, mine.requestId)).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('but its assertion answers') }));
     const onlyOnResponse = await sp.verifyPostResponse(respond({ subjectInResponseTo: null }));
-    expect(() => sp.checkInResponseTo(onlyOnResponse, mine.requestId)).not.toThrow();
+    expect(() => sp.checkInResponseTo(onlyOnResponse, mine.requestId)).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('signed assertion') }));
+    const onlyOnAssertion = await sp.verifyPostResponse(respond({ inResponseTo: undefined, subjectInResponseTo: mine.requestId }));
+    expect(() => sp.checkInResponseTo(onlyOnAssertion, mine.requestId)).not.toThrow();
     // No InResponseTo: refused unless IdP-initiated login is on and no login was started.
     const unsolicited = await sp.verifyPostResponse(respond({ inResponseTo: undefined }));
     expect(() => sp.checkInResponseTo(unsolicited, null)).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('unsolicited') }));

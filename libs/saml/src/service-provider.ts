@@ -412,9 +412,14 @@ export class SamlServiceProvider {
     if (onResponse && onSubject && onResponse !== onSubject) {
       throw new SamlValidationError('in_response_to', `the Response answers ${onResponse} but its assertion answers ${onSubject}`);
     }
-    const id = onResponse ?? onSubject;
-    if (id) return id;
+    // The assertion's bearer SubjectConfirmationData is what the IdP signed (and SAML's Web Browser
+    // SSO profile requires its InResponseTo for a solicited answer); the Response element's is not
+    // covered by the signature verified here, so it may agree but never stands in for it.
+    if (onSubject) return onSubject;
     if (this.config.allowIdpInitiated && !expected) return undefined;
+    if (onResponse) {
+      throw new SamlValidationError('in_response_to', `only the Response element says it answers ${onResponse}; the signed assertion's SubjectConfirmationData names no request`);
+    }
     throw new SamlValidationError('in_response_to', 'the response has no InResponseTo: it answers no request (unsolicited)');
   }
 }
