@@ -78,7 +78,7 @@ describe('login security (the running stack)', () => {
   });
 
   /** A SAML login started in `browser`: its RelayState, and a signed response for `nameId` answering it. */
-  async function startSaml(browser: TestBrowser, nameId: string) {
+  async function startSaml(browser: TestBrowser, nameId: string, email = `${nameId}@example.com`) {
     const res = await browser.fetch(`${base}/login?idp=test&returnTo=/session`);
     expect(res.status).toBe(302);
     const to = new URL(res.headers.get('location')!);
@@ -92,7 +92,7 @@ describe('login security (the running stack)', () => {
         acsUrl: `${base}/saml/test/acs`,
         inResponseTo: requestId,
         nameId,
-        attributes: { email: [`${nameId}@example.com`], groups: ['/staff'] },
+        attributes: { email: [email], groups: ['/staff'] },
         signAssertion: true,
       }),
     );
@@ -111,9 +111,10 @@ describe('login security (the running stack)', () => {
     const res = await browser.fetch(`${base}/session`);
     return res.status === 200 ? ((await res.json()) as { user: { id: string; username: string } }) : res.status;
   };
-  const signIn = async (browser: TestBrowser, nameId: string) => {
-    const login = await startSaml(browser, nameId);
-    expect((await postAcs(browser, { SAMLResponse: login.response, RelayState: login.relayState })).status).toBe(302);
+  const signIn = async (browser: TestBrowser, nameId: string, email?: string) => {
+    const login = await startSaml(browser, nameId, email);
+    const done = await postAcs(browser, { SAMLResponse: login.response, RelayState: login.relayState });
+    if (done.status !== 302) throw new Error(`${nameId} was refused: ${JSON.stringify(await trace(done.traceId!))}`);
     const session = await sessionOf(browser);
     if (typeof session === 'number') throw new Error(`no session for ${nameId}: ${session}`);
     return session;
@@ -219,6 +220,19 @@ describe('login security (the running stack)', () => {
       expect(strip(badSignature.text)).toBe(strip(garbage.text));
       expect((await trace(badSignature.traceId!)).reason_code).toBe('signature');
       expect((await trace(garbage.traceId!)).reason).toBeTruthy();
+    });
+  });
+
+  describe('forward-auth', () => {
+    it('answers /auth/verify for any username: header values outside printable ASCII are percent-encoded (UTF-8), as groups are', async () => {
+      const browser = new TestBrowser();
+      await signIn(browser, 'zoë-李', 'zoe.li@example.com');
+      const res = await browser.fetch(`${base}/auth/verify`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-auth-request-user')).toBe('zo%C3%AB-%E6%9D%8E');
+      expect(decodeURIComponent(res.headers.get('x-auth-request-user')!)).toBe('zoë-李');
+      expect(res.headers.get('x-auth-request-email')).toBe('zoe.li@example.com'); // printable ASCII as it is
+      expect(res.headers.get('x-auth-request-groups')).toBe('staff');
     });
   });
 

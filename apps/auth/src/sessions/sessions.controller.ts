@@ -7,6 +7,16 @@ import { KeysService } from '../keys/keys.service';
 import { homePage } from '../pages/pages';
 import { SessionClaims, SessionService } from './session.service';
 
+/**
+ * A header value for any string: printable ASCII stays as it is (the usual username or email),
+ * anything else and `%` itself are percent-encoded as UTF-8, so every value decodes with
+ * decodeURIComponent (HTTP headers carry no UTF-8, and Node refuses what is not Latin-1).
+ */
+const headerValue = (value: string): string =>
+  value
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD') // a lone surrogate cannot be encoded
+    .replace(/[^\x20-\x24\x26-\x7e]/gu, (c: string) => encodeURIComponent(c));
+
 @ApiTags('session')
 @Controller()
 export class SessionsController {
@@ -49,8 +59,8 @@ export class SessionsController {
     const s = await this.current(req);
     if (!s) return void res.status(401).end();
     res
-      .setHeader('X-Auth-Request-User', s.username)
-      .setHeader('X-Auth-Request-Email', s.email ?? '')
+      .setHeader('X-Auth-Request-User', headerValue(s.username))
+      .setHeader('X-Auth-Request-Email', headerValue(s.email ?? ''))
       .setHeader('X-Auth-Request-Groups', s.groups.map(encodeURIComponent).join(','))
       .status(200)
       .end();
