@@ -33,7 +33,7 @@ export async function loginPathBench(opts: { users: number; steady: { rates: num
   const pg = await createTestDatabase('bk_bench');
   const ports = { auth: await freePort(), directory: await freePort(), provisioning: await freePort() };
   const base = `http://localhost:${ports.auth}`;
-  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports, extraEnv: { auth: { ...serviceNodeArgs(), ADMIN_RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn' }, directory: { LOG_LEVEL: 'warn' }, provisioning: { LOG_LEVEL: 'warn' } } });
+  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports, extraEnv: { auth: { ...serviceNodeArgs(), ADMIN_RATE_LIMIT_PER_MINUTE: '100000', AUTH_LOGIN_RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'warn' }, directory: { LOG_LEVEL: 'warn' }, provisioning: { LOG_LEVEL: 'warn' } } });
   const work = mkdtempSync(join(tmpdir(), 'bk-bench-'));
   try {
     await stack.start();

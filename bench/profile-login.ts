@@ -10,7 +10,7 @@ async function main() {
   const pg = await createTestDatabase('bk_prof');
   const ports = { auth: await freePort(), directory: await freePort(), provisioning: await freePort() };
   const base = `http://localhost:${ports.auth}`;
-  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports, extraEnv: { auth: { AUTH_SAML_VALIDATION_THREADS: process.env.THREADS ?? '1' } } });
+  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports, extraEnv: { auth: { AUTH_SAML_VALIDATION_THREADS: process.env.THREADS ?? '1', AUTH_LOGIN_RATE_LIMIT_PER_MINUTE: '1000000' } } });
   await stack.start();
   const token = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
   const idpKeys = await generateSigningKeyPair('bench idp');

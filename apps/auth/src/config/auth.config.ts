@@ -38,6 +38,8 @@ export const authEnvSchema = z.object({
   AUTH_OIDC_ALLOW_HTTP: envBool.optional(),
   /** The oldest ID token accepted (its `iat`, plus the clock skew): it comes straight from the token endpoint, so seconds old. */
   AUTH_OIDC_MAX_ID_TOKEN_AGE_S: z.coerce.number().int().min(10).max(86_400).default(300),
+  /** Requests per minute from one client address to the routes that start or answer a login (all together). */
+  AUTH_LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   /** How long a login waits for provisioning's answer before it shows an error page. */
   AUTH_PROVISIONING_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** Break-glass: a local directory user who may sign in with a password when the IdP is down. Off unless both are set. */
@@ -78,8 +80,10 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
   const publicUrl = e.AUTH_PUBLIC_URL.replace(/\/$/, '');
   const secureCookies = e.AUTH_COOKIE_SECURE ?? publicUrl.startsWith('https:');
   const ownOrigin = new URL(publicUrl).origin;
+  const shared = sharedConfig(e);
   return {
-    ...sharedConfig(e),
+    ...shared,
+    adminApi: { ...shared.adminApi, publicRateLimitPerMinute: e.AUTH_LOGIN_RATE_LIMIT_PER_MINUTE },
     service: 'auth' as const,
     http: { port: e.AUTH_PORT, host: e.AUTH_HOST },
     publicUrl,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '@bridgekeeper/platform';
+import { Public, RateLimited } from '@bridgekeeper/platform';
 import { autoPostPage, chooserPage, errorPage } from '../pages/pages';
 import { bindingHash, browserBindingCookie, newBinding, readBinding } from './browser-binding';
 import { LoginError, publicRefusal } from './login-error';
@@ -43,6 +43,7 @@ export class LoginController {
 
   /** IdP chooser; `?idp=` picks one, one configured IdP means no chooser. */
   @Public()
+  @RateLimited()
   @Get('login')
   async login(
     @Query('idp') idp: unknown,

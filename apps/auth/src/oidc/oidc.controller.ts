@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '@bridgekeeper/platform';
+import { Public, RateLimited } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { bindingHash, browserBindingCookie, readBinding } from '../login/browser-binding';
 import { LoginError } from '../login/login-error';
@@ -23,6 +23,7 @@ export class OidcController {
 
   /** The redirect back from the IdP (authorization code, state, iss). */
   @Public()
+  @RateLimited()
   @Get('callback')
   async callback(@Param('idp') idp: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     try {

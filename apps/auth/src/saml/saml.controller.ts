@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '@bridgekeeper/platform';
+import { Public, RateLimited } from '@bridgekeeper/platform';
 import { LoginFlowService } from '../login/login-flow.service';
 import { LogoutService } from '../login/logout.service';
 import { sendLoginError } from '../login/login.controller';
@@ -41,6 +41,7 @@ export class SamlController {
 
   /** Single logout, HTTP-Redirect binding: the IdP's LogoutRequest, or its answer to ours. */
   @Public()
+  @RateLimited()
   @Get('slo')
   async sloRedirect(@Param('idp') idp: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.slo(idp, 'redirect', query, req, res);
@@ -48,6 +49,7 @@ export class SamlController {
 
   /** Single logout, HTTP-POST binding. */
   @Public()
+  @RateLimited()
   @Post('slo')
   async sloPost(@Param('idp') idp: string, @Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.slo(idp, 'post', body ?? {}, req, res);
@@ -73,6 +75,7 @@ export class SamlController {
    * (login/browser-binding.ts). A second arrival without it is judged without it.
    */
   @Public()
+  @RateLimited()
   @Post('acs')
   async acs(@Param('idp') idp: string, @Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     const fields = body ?? {};

@@ -1,7 +1,8 @@
 import { Controller, ExecutionContext, ForbiddenException, Get, Post, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ThrottlerStorageService } from '@nestjs/throttler';
-import { AdminThrottlerGuard } from './admin-api.module';
+import { Test } from '@nestjs/testing';
+import { getOptionsToken, ThrottlerException, ThrottlerStorage } from '@nestjs/throttler';
+import { AdminApiModule, AdminThrottlerGuard, RateLimited } from './admin-api.module';
 import { AdminGuard, AdminOnly, Public } from './admin.guard';
 import { AdminPrincipal } from './admin-token';
 import { TokenVerifier } from './token-verifier';
@@ -76,23 +77,69 @@ describe('AdminGuard: deny by default, by what the route is', () => {
   });
 
   it('leaves NATS handlers alone (not HTTP)', async () => {
-    await expect(guard.canActivate({ getType: () => 'rpc' } as unknown as ExecutionContext)).resolves.toBe(true);
+    const rpc = { getType: () => 'rpc', getHandler: () => ProbeController.prototype.probe, getClass: () => ProbeController } as unknown as ExecutionContext;
+    await expect(guard.canActivate(rpc)).resolves.toBe(true);
   });
 });
 
-describe('AdminThrottlerGuard: limits every route that needs a token, by the same mark', () => {
-  class Exposed extends AdminThrottlerGuard {
-    skips(ctx: ExecutionContext) {
-      return this.shouldSkip(ctx);
-    }
-  }
-  const throttler = new Exposed([{ ttl: 60_000, limit: 10 }], new ThrottlerStorageService(), new Reflector());
+describe('AdminThrottlerGuard: limits by the same marks', () => {
+  @Controller('auth')
+  class LoginController {
+    @Public()
+    @RateLimited()
+    @Get('login')
+    login() {}
 
-  it('counts non-public routes whatever their path, and skips public ones and NATS', async () => {
+    @Public()
+    @RateLimited()
+    @Post('acs')
+    acs() {}
+  }
+
+  /** A request as the throttler reads it (client address, response headers). */
+  const call = (guard: AdminThrottlerGuard, controller: Function, handler: Function, method: string, url: string, ip = '192.0.2.1') => {
+    const req = { method, url, originalUrl: url, headers: {}, ip };
+    const ctx = {
+      getType: () => 'http',
+      getHandler: () => handler,
+      getClass: () => controller,
+      switchToHttp: () => ({ getRequest: () => req, getResponse: () => ({ header: () => undefined, setHeader: () => undefined }), getNext: () => undefined }),
+    } as unknown as ExecutionContext;
+    return guard.canActivate(ctx).then(
+      () => 'ok',
+      (err: Error) => (err instanceof ThrottlerException ? 429 : err),
+    );
+  };
+
+  async function guardWith(admin: number, publicWrites: number) {
+    const module = await Test.createTestingModule({ imports: [AdminApiModule.forRoot({ rateLimitPerMinute: admin, publicRateLimitPerMinute: publicWrites, verifier: { useClass: StaticVerifier } })] }).compile();
+    const guard = new AdminThrottlerGuard(module.get(getOptionsToken()), module.get(ThrottlerStorage), new Reflector());
+    await guard.onModuleInit();
+    return guard;
+  }
+
+  it('counts every route that needs a token, whatever its path, per route and address', async () => {
+    const guard = await guardWith(2, 100);
     const things = ThingsController.prototype;
-    for (const url of ['/api/v1/things', '/API/v1/things', '/anything/else']) await expect(throttler.skips(http(ThingsController, things.list, 'GET', url))).resolves.toBe(false);
-    await expect(throttler.skips(http(ThingsController, things.open, 'GET', '/api/v1/things/open'))).resolves.toBe(true);
-    await expect(throttler.skips(http(ProbeController, ProbeController.prototype.probe, 'GET', '/probe'))).resolves.toBe(true);
-    await expect(throttler.skips({ getType: () => 'rpc' } as unknown as ExecutionContext)).resolves.toBe(true);
+    const seen = [];
+    for (const url of ['/api/v1/things', '/API/v1/things', '/anything/else']) seen.push(await call(guard, ThingsController, things.list, 'GET', url));
+    expect(seen).toEqual(['ok', 'ok', 429]);
+    expect(await call(guard, ThingsController, things.create, 'POST', '/api/v1/things')).toBe('ok');
+    expect(await call(guard, ThingsController, things.list, 'GET', '/api/v1/things', '192.0.2.2')).toBe('ok');
+  });
+
+  it('counts the public routes marked RateLimited together, per address; leaves other public routes and NATS alone', async () => {
+    const guard = await guardWith(100, 3);
+    const login = LoginController.prototype;
+    const seen = [];
+    for (const [handler, url] of [[login.login, '/auth/login'], [login.acs, '/auth/acs'], [login.login, '/auth/login'], [login.acs, '/auth/acs']] as const) seen.push(await call(guard, LoginController, handler, 'GET', url));
+    expect(seen).toEqual(['ok', 'ok', 'ok', 429]);
+    expect(await call(guard, LoginController, login.login, 'GET', '/auth/login', '192.0.2.9')).toBe('ok');
+    for (let i = 0; i < 10; i++) {
+      expect(await call(guard, ThingsController, ThingsController.prototype.open, 'GET', '/api/v1/things/open')).toBe('ok');
+      expect(await call(guard, ProbeController, ProbeController.prototype.probe, 'GET', '/probe')).toBe('ok');
+    }
+    const rpc = { getType: () => 'rpc', getHandler: () => ProbeController.prototype.probe, getClass: () => ProbeController } as unknown as ExecutionContext;
+    await expect(guard.canActivate(rpc)).resolves.toBe(true);
   });
 });
