@@ -78,7 +78,7 @@ describe('login security (the running stack)', () => {
   });
 
   /** A SAML login started in `browser`: its RelayState, and a signed response for `nameId` answering it. */
-  async function startSaml(browser: TestBrowser, nameId: string, email = `${nameId}@example.com`) {
+  async function startSaml(browser: TestBrowser, nameId: string, email = `${nameId}@example.com`, groups = ['/staff']) {
     const res = await browser.fetch(`${base}/login?idp=test&returnTo=/session`);
     expect(res.status).toBe(302);
     const to = new URL(res.headers.get('location')!);
@@ -92,7 +92,7 @@ describe('login security (the running stack)', () => {
         acsUrl: `${base}/saml/test/acs`,
         inResponseTo: requestId,
         nameId,
-        attributes: { email: [email], groups: ['/staff'] },
+        attributes: { email: [email], groups },
         signAssertion: true,
       }),
     );
@@ -224,6 +224,21 @@ describe('login security (the running stack)', () => {
   });
 
   describe('forward-auth', () => {
+    it('keeps the cookie small whatever the user is in: a user in 300 groups gets a session (the claims live in its row)', async () => {
+      const browser = new TestBrowser();
+      const groups = Array.from({ length: 300 }, (_, i) => `/team-${String(i).padStart(3, '0')}-of-the-very-long-department-name`);
+      const login = await startSaml(browser, 'many.groups', 'many.groups@example.com', groups);
+      const done = await postAcs(browser, { SAMLResponse: login.response, RelayState: login.relayState });
+      expect(done.status).toBe(302);
+      const cookie = done.setCookie.split('\n').find((c) => c.startsWith('bk_session='))!;
+      expect(cookie.length).toBeLessThan(1024); // browsers keep 4 KB per cookie at most
+      const session = (await (await browser.fetch(`${base}/session`)).json()) as { groups: string[]; user: { username: string } };
+      expect(session.user.username).toBe('many.groups');
+      expect(session.groups).toHaveLength(300);
+      const verify = await browser.fetch(`${base}/auth/verify`);
+      expect(verify.headers.get('x-auth-request-groups')!.split(',')).toHaveLength(300);
+    });
+
     it('answers /auth/verify for any username: header values outside printable ASCII are percent-encoded (UTF-8), as groups are', async () => {
       const browser = new TestBrowser();
       await signIn(browser, 'zoë-李', 'zoe.li@example.com');

@@ -31,6 +31,19 @@ export class SessionEntity {
   @Column({ name: 'id_token', type: 'text', nullable: true })
   idToken: string | null;
 
+  /** Who signed in, as the directory answered the login (null on sessions from before these columns: their token carries it). */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  username: string | null;
+
+  @Column({ type: 'varchar', length: 320, nullable: true })
+  email: string | null;
+
+  @Column({ name: 'display_name', type: 'varchar', length: 255, nullable: true })
+  displayName: string | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  groups: string[] | null;
+
   @Column({ name: 'created_at' })
   createdAt: Date;
 

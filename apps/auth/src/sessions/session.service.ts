@@ -56,7 +56,9 @@ export class SessionService {
     const key = await this.keys.sessionKey();
     const sid = crypto.randomUUID();
     const now = new Date();
-    const token = await new SignJWT({ username: user.username, email: user.email, name: user.displayName, groups, idp, sid })
+    // The cookie names the session; who the user is lives in its row (a token holding every group
+    // outgrew the 4 KB a browser keeps for a cookie at about a hundred groups, and was dropped).
+    const token = await new SignJWT({ idp, sid })
       .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
       .setSubject(user.id)
       .setIssuer(this.config.publicUrl)
@@ -72,6 +74,10 @@ export class SessionService {
       nameIdFormat: subject.nameIdFormat?.slice(0, 255) ?? null,
       sessionIndex: subject.sessionIndex?.slice(0, 255) ?? null,
       idToken: subject.idToken ?? null,
+      username: user.username,
+      email: user.email,
+      displayName: user.displayName,
+      groups,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.config.session.ttlS * 1000),
       endedAt: null,
@@ -87,7 +93,12 @@ export class SessionService {
       const { payload } = await jwtVerify(token, jwks, { issuer: this.config.publicUrl, audience: this.config.publicUrl, algorithms: ['ES256'] });
       const claims = payload as unknown as SessionClaims;
       // A logout (ours or the IdP's) or the user's offboarding ends the session at once, on every instance.
-      return (await this.isLive(claims.sid)) ? claims : null;
+      const live = await this.liveRow(claims.sid);
+      if (!live) return null;
+      // Sessions written before the claims moved to the row still carry them in their token.
+      return live.username === null
+        ? claims
+        : { ...claims, username: live.username, email: live.email, name: live.displayName, groups: live.groups ?? [] };
     } catch {
       return null;
     }
@@ -97,14 +108,13 @@ export class SessionService {
    * One statement: the session is not ended, and its user has not been disabled or deleted in the
    * directory since (user_access: a session written by a login in flight at that moment is refused too).
    */
-  private async isLive(sid: string): Promise<boolean> {
-    const row = await this.sessions
+  private liveRow(sid: string): Promise<Pick<SessionEntity, 'username' | 'email' | 'displayName' | 'groups'> | null> {
+    return this.sessions
       .createQueryBuilder('s')
-      .select('1', 'live')
+      .select(['s.id', 's.username', 's.email', 's.displayName', 's.groups'])
       .where('s.id = :sid AND s.ended_at IS NULL', { sid })
       .andWhere((qb) => `NOT EXISTS ${qb.subQuery().select('1').from(UserAccessEntity, 'a').where('a.user_id = s.user_id AND a.revoked = TRUE').getQuery()}`)
-      .getRawOne();
-    return !!row;
+      .getOne();
   }
 
   /** The session behind a token (for single logout), even when its token has just expired. */
