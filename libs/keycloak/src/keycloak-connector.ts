@@ -133,7 +133,7 @@ export class KeycloakConnector {
     // not bring it in). Its representation does not say so; its reserved username prefix does.
     if (!u || u.serviceAccountClientId || u.username?.startsWith(SERVICE_ACCOUNT_PREFIX)) return null;
     const groups = await this.call("reading a user's groups", () => this.kc.users.listGroups({ id, briefRepresentation: true, max: 10_000 }));
-    return { user: toIdpUser(u, attributes), groups: groups.filter((g) => g.id && g.path).map((g) => ({ id: g.id!, path: g.path! })) };
+    return { user: toIdpUser(u, attributes), groups: groups.filter((g) => g.id && g.path).map((g) => ({ id: g.id!, path: g.path!.normalize('NFC') })) };
   }
 
   /**
@@ -285,7 +285,8 @@ export class KeycloakConnector {
           : await this.call('listing groups', () => this.kc.groups.find({ first, max: this.pageSize, briefRepresentation: true }));
         for (const g of page) {
           if (!g.id || !g.name) continue;
-          const path = g.path ?? `${parentPath}/${g.name}`;
+          // In NFC, as the directory stores names: the plan then compares like with like.
+          const path = (g.path ?? `${parentPath}/${g.name}`).normalize('NFC');
           out.push({ id: g.id, path });
           // subGroups is empty since Keycloak 23: subGroupCount says whether to walk children.
           if ((g.subGroupCount ?? 0) > 0) await walk(g.id, path);
@@ -338,8 +339,9 @@ function toIdpUser(u: { id?: string; username?: string; email?: string; firstNam
   }
   return {
     id: u.id ?? '',
-    username: u.username ?? '',
-    email: u.email ?? null,
+    // In NFC, as the directory stores names: a decomposed spelling would plan an update every run.
+    username: (u.username ?? '').normalize('NFC'),
+    email: u.email?.normalize('NFC') ?? null,
     firstName: u.firstName ?? null,
     lastName: u.lastName ?? null,
     enabled: u.enabled !== false,

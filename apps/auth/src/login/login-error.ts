@@ -51,6 +51,10 @@ const BY_CODE: Record<string, PublicRefusal> = {
     title: 'Account cannot be used',
     message: 'This account cannot be signed in to through this identity provider. Give the trace id below to your administrator.',
   },
+  name_refused: {
+    title: 'Account cannot be used',
+    message: 'Your username or email address cannot be used here as your identity provider sends it. Give the trace id below to your administrator.',
+  },
   idp_unavailable: { title: 'Identity provider unavailable', message: 'The identity provider cannot be reached right now. Try again in a minute.' },
   events_unavailable: UNAVAILABLE,
   provisioning_timeout: { title: 'Sign-in unavailable', message: 'Your account could not be prepared in time. Your sign-in was recorded and will be processed; try again in a minute.' },

@@ -13,6 +13,11 @@ export class GroupEntity {
   @Column({ name: 'name_lower', type: 'varchar', length: 255 })
   nameLower: string;
 
+  /** The name's lookalike key (as the users' username_skeleton): no two groups have names that look alike. */
+  @Index('uq_groups_name_skeleton', { unique: true })
+  @Column({ name: 'name_skeleton', type: 'varchar', length: 64, nullable: true })
+  nameSkeleton: string | null;
+
   @Column({ type: 'text', nullable: true })
   description: string | null;
 

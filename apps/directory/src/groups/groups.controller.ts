@@ -25,7 +25,7 @@ export class GroupsController {
   }
 
   @Post('groups')
-  @ApiOperation({ summary: 'Create a group (source `local` by default: provisioning never touches it)' })
+  @ApiOperation({ summary: 'Create a group (source `local` by default: provisioning never touches it)', description: "Group names follow the name rules (README, Names): stored in NFC; hidden or disguised characters, spaces other than single plain ones between words, are a 400 naming the field and the code point; a name that looks like another group's (the same Unicode TR 39 skeleton) is a 409 naming both." })
   @ApiZodBody(createGroupSchema)
   create(@Body(new ZodPipe(createGroupSchema)) body: CreateGroup, @Actor() actor: string) {
     return this.groups.create(body, actor);
@@ -38,7 +38,7 @@ export class GroupsController {
   }
 
   @Patch('groups/:id')
-  @ApiOperation({ summary: 'Rename or describe a group' })
+  @ApiOperation({ summary: 'Rename or describe a group', description: "Group names follow the name rules (README, Names): stored in NFC; hidden or disguised characters, spaces other than single plain ones between words, are a 400 naming the field and the code point; a name that looks like another group's (the same Unicode TR 39 skeleton) is a 409 naming both." })
   @ApiZodBody(updateGroupSchema)
   update(@Param('id') id: string, @Body(new ZodPipe(updateGroupSchema)) body: UpdateGroup, @Actor() actor: string) {
     return this.groups.update(id, body, actor);
@@ -61,7 +61,10 @@ export class GroupsController {
 
   @Post('memberships/bulk')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Add and remove many memberships in one transaction' })
+  @ApiOperation({
+    summary: 'Add and remove many memberships in one transaction',
+    description: 'All or nothing. A membership named in both `add` and `remove` is a contradiction: 400 naming both entries (`add.i`, `remove.j`), nothing changed. Before, such a request silently added it.',
+  })
   @ApiZodBody(bulkMembershipsSchema)
   bulk(@Body(new ZodPipe(bulkMembershipsSchema)) body: BulkMemberships, @Actor() actor: string) {
     return this.groups.bulkMemberships(body, actor);

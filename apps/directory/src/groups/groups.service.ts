@@ -1,8 +1,10 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
+import { nameKey } from '@bridgekeeper/names';
 import { containsPattern, keysetPage } from '@bridgekeeper/platform';
 import { ChangeLog } from '../audit/change-log.service';
+import { groupsNamedLike, looksLike, nameOrBadRequest } from '../names/name-policy';
 import { UserEntity } from '../users/user.entity';
 import { inChunks, isUniqueViolation } from '../users/user.view';
 import { BulkMemberships, CreateGroup, ListGroups, UpdateGroup } from './dto/groups.schemas';
@@ -35,8 +37,9 @@ export class GroupsService {
   create(dto: CreateGroup, actor: string) {
     return this.guardUnique(dto.name, () =>
       this.changes.run(async (em, changes) => {
-        if (await em.existsBy(GroupEntity, { nameLower: dto.name.toLowerCase() })) throw new ConflictException(`name: a group ${dto.name} exists (case-insensitively)`);
-        const group = em.create(GroupEntity, { id: crypto.randomUUID(), ...dto, nameLower: dto.name.toLowerCase(), createdAt: new Date() });
+        const name = nameOrBadRequest(dto.name, 'group', 'name');
+        await this.assertFree(em, name);
+        const group = em.create(GroupEntity, { id: crypto.randomUUID(), ...dto, name, nameLower: name.toLowerCase(), nameSkeleton: nameKey(name), createdAt: new Date() });
         await em.insert(GroupEntity, group);
         changes.push({ actor, action: 'group.created', targetType: 'group', targetId: group.id, after: groupSnapshot(group) });
         return groupView(group);
@@ -49,13 +52,14 @@ export class GroupsService {
       this.changes.run(async (em, changes) => {
         const group = await this.mustFind(em, id);
         const before = groupSnapshot(group);
-        if (patch.name && patch.name.toLowerCase() !== group.nameLower && (await em.existsBy(GroupEntity, { nameLower: patch.name.toLowerCase() }))) {
-          throw new ConflictException(`name: a group ${patch.name} exists (case-insensitively)`);
-        }
-        Object.assign(group, patch, patch.name ? { nameLower: patch.name.toLowerCase() } : {});
+        if (patch.name !== undefined) patch = { ...patch, name: nameOrBadRequest(patch.name, 'group', 'name') };
+        // A new name gets its lookalike key; the same name in another case keeps the one it has.
+        const renamed = !!patch.name && patch.name.toLowerCase() !== group.nameLower;
+        if (renamed) await this.assertFree(em, patch.name!, id);
+        Object.assign(group, patch, patch.name ? { nameLower: patch.name.toLowerCase() } : {}, renamed ? { nameSkeleton: nameKey(patch.name!) } : {});
         const after = groupSnapshot(group);
         if (JSON.stringify(before) !== JSON.stringify(after)) {
-          await em.update(GroupEntity, { id }, { name: group.name, nameLower: group.nameLower, description: group.description });
+          await em.update(GroupEntity, { id }, { name: group.name, nameLower: group.nameLower, nameSkeleton: group.nameSkeleton, description: group.description });
           changes.push({ actor, action: 'group.updated', targetType: 'group', targetId: id, before, after });
         }
         return groupView(group);
@@ -112,11 +116,18 @@ export class GroupsService {
     return group;
   }
 
+  /** No other group holds the name (any case) or one that looks like it. */
+  private async assertFree(em: EntityManager, name: string, self?: string): Promise<void> {
+    const { same, lookalike } = (await groupsNamedLike(em, [name])).clash(name);
+    if (same && same.id !== self) throw new ConflictException(`name: a group ${name} exists (case-insensitively)`);
+    if (lookalike && lookalike.id !== self) throw new ConflictException(looksLike('name', name, lookalike.name, 'group'));
+  }
+
   private async guardUnique<T>(name: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictException(`name: a group ${name} exists (case-insensitively)`);
+      if (isUniqueViolation(err)) throw new ConflictException(`name: a group ${name} exists, or one whose name looks like it`);
       throw err;
     }
   }

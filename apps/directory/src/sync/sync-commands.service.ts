@@ -2,8 +2,10 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Between, DataSource, In, MoreThan } from 'typeorm';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { nameKey } from '@bridgekeeper/names';
 import { insertMany } from '@bridgekeeper/platform';
 import { ChangeLog } from '../audit/change-log.service';
+import { acceptName, looksLike, NameRefusal } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError, SeatsService } from '../seats/seats.service';
@@ -90,24 +92,48 @@ export class SyncCommandsService {
    * One batch of a plan, in one transaction with its audit rows and events. The connector changes
    * only what it owns: it links an account found by username only if it may (its own, a local one
    * when claimLocalUsers, never a protected one: else the batch is refused), adds memberships only
-   * in its own groups and the granted local ones, removes them only from its own.
+   * in its own groups and the granted local ones, removes them only from its own. A user or group
+   * whose name breaks the name rules or looks like another's is left out and listed in the reply
+   * (`refused`), with the memberships that name it: one bad name does not stop the run.
    */
   async apply(req: ApplyRequest): Promise<ApplyReply> {
     try {
+      const refused: NameRefusal[] = [];
       const writes = await this.changes.run(async (em, changes) => {
         let writes = 0;
         const now = new Date();
         const { actor, source } = req;
-        // Groups first, so memberships can name them.
-        const existing = new Set((await em.find(GroupEntity, { select: { nameLower: true } })).map((g) => g.nameLower));
-        const newGroups = [...new Set(req.groupsToCreate)].filter((n) => !existing.has(n.toLowerCase()));
-        const groups = newGroups.map((name) => em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: name.toLowerCase(), description: null, source, createdAt: now }));
+        refused.length = 0; // a retried transaction starts over
+        // Groups first, so memberships can name them. Every group's name and lookalike key is read
+        // anyway (to skip the existing ones), so a lookalike costs no query.
+        const all = await em.find(GroupEntity, { select: { name: true, nameLower: true, nameSkeleton: true } });
+        const existing = new Set(all.map((g) => g.nameLower));
+        const byKey = new Map(all.filter((g) => g.nameSkeleton).map((g) => [g.nameSkeleton!, g.name]));
+        const groups: GroupEntity[] = [];
+        for (const asserted of new Set(req.groupsToCreate)) {
+          const verdict = acceptName(asserted, 'group', 'group');
+          if (!verdict.ok) {
+            refused.push({ kind: 'group', name: asserted, reason: verdict.reason });
+            continue;
+          }
+          const name = verdict.name;
+          if (existing.has(name.toLowerCase())) continue;
+          const key = nameKey(name);
+          const lookalike = byKey.get(key);
+          if (lookalike !== undefined) {
+            refused.push({ kind: 'group', name, reason: looksLike('group', name, lookalike, 'group') });
+            continue;
+          }
+          existing.add(name.toLowerCase());
+          byKey.set(key, name);
+          groups.push(em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: name.toLowerCase(), nameSkeleton: key, description: null, source, createdAt: now }));
+        }
         await inChunks(groups, 300, (c) => em.insert(GroupEntity, c));
         for (const g of groups) changes.push({ actor, action: 'group.created', targetType: 'group', targetId: g.id, after: { name: g.name, source } });
         writes += groups.length;
 
         if (req.upsert.length) {
-          const r = await this.users.bulkUpsertIn(em, changes, req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })), actor, { source, claimLocalUsers: req.claimLocalUsers });
+          const r = await this.users.bulkUpsertIn(em, changes, req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })), actor, { source, claimLocalUsers: req.claimLocalUsers }, refused);
           writes += r.created + r.updated;
         }
 
@@ -139,13 +165,15 @@ export class SyncCommandsService {
             for (const u of await em.find(UserEntity, { select: { id: true, externalId: true }, where: { source, externalId: In(c) } })) userIds.set(u.externalId!, u.id);
           });
           const groups = new Map<string, GroupEntity>();
-          await inChunks([...new Set(moves.map((m) => m.group.toLowerCase()))], 500, async (c) => {
+          // Group names as stored (NFC); a membership of a group left out for its name finds none.
+          const lowerOf = (group: string) => group.normalize('NFC').toLowerCase();
+          await inChunks([...new Set(moves.map((m) => lowerOf(m.group)))], 500, async (c) => {
             for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true }, where: { nameLower: In(c) } })) groups.set(g.nameLower, g);
           });
           const granted = grantSet(req.grantLocalGroups);
           const resolve = (allowed: (use: ReturnType<typeof groupUse>) => boolean) => (m: { externalId: string; group: string }) => {
             const userId = userIds.get(m.externalId);
-            const group = groups.get(m.group.toLowerCase());
+            const group = groups.get(lowerOf(m.group));
             return userId && group && allowed(groupUse(group, source, granted)) ? { userId, groupId: group.id, group: m.group } : null;
           };
           const adds = req.addMemberships.map(resolve((use) => use !== 'refused')).filter((m) => m !== null);
@@ -167,7 +195,7 @@ export class SyncCommandsService {
         }
         return writes;
       });
-      return { status: 'applied', writes };
+      return { status: 'applied', writes, ...(refused.length ? { refused } : {}) };
     } catch (err) {
       if (err instanceof SeatLimitError) return { status: 'error', code: 'seat_limit', message: err.message };
       if (err instanceof ConflictException || isUniqueViolation(err)) return { status: 'error', code: 'conflict', message: (err as Error).message };

@@ -2,7 +2,9 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { DirectoryRpc, DirectoryUser, LOCAL_SOURCE, ProvisioningNotice, ProvisionUserReply } from '@bridgekeeper/contracts';
+import { escapeHidden, nameKey } from '@bridgekeeper/names';
 import { Change, ChangeLog } from '../audit/change-log.service';
+import { acceptName, groupsNamedLike, looksLike, usersNamedLike } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError, SeatsService } from '../seats/seats.service';
@@ -21,6 +23,31 @@ function withNotices(notices: ProvisioningNotice[]): { notices?: ProvisioningNot
   const once = new Map(notices.map((n) => [`${n.code}\u0000${n.name.toLowerCase()}`, n]));
   return { notices: [...once.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, n]) => n).slice(0, MAX_NOTICES) };
 }
+
+/**
+ * A login's names by the name rules: the username and email in NFC, or the login is refused
+ * (`name_refused`: its identity cannot be stored as asserted); asserted groups in NFC, those that
+ * break the rules left out while the login goes on (a notice each, as for a group the IdP does
+ * not own).
+ */
+function screenNames(req: ProvisionRequest): { req: ProvisionRequest; notices: ProvisioningNotice[] } | { refused: ProvisionUserReply } {
+  const username = acceptName(req.username, 'username', 'username');
+  if (!username.ok) return { refused: { status: 'error', code: 'name_refused', message: username.reason } };
+  const email = req.email === null ? null : acceptName(req.email, 'email', 'email');
+  if (email && !email.ok) return { refused: { status: 'error', code: 'name_refused', message: email.reason } };
+  const notices: ProvisioningNotice[] = [];
+  const groups = (names: string[]) =>
+    names.flatMap((name) => {
+      const group = acceptName(name, 'group', 'group');
+      if (group.ok) return [group.name];
+      notices.push(nameRefused(name, group.reason));
+      return [];
+    });
+  return { req: { ...req, username: username.name, email: email?.name ?? null, groups: groups(req.groups), newUserGroups: groups(req.newUserGroups) }, notices };
+}
+
+/** The notice for an asserted group left out for its name (the name shown with its hidden characters as code points). */
+const nameRefused = (name: string, reason: string): ProvisioningNotice => ({ code: 'name_refused', name: escapeHidden(name).slice(0, 255), reason: `not joined: ${reason}`.slice(0, 500) });
 
 const sortedNames = (groups: Pick<GroupEntity, 'name' | 'nameLower'>[]) => [...groups].sort((a, b) => (a.nameLower < b.nameLower ? -1 : a.nameLower > b.nameLower ? 1 : 0)).map((g) => g.name);
 
@@ -63,16 +90,19 @@ export class ProvisionService implements BeforeApplicationShutdown {
     private readonly seats: SeatsService,
   ) {}
 
-  async provision(req: ProvisionRequest): Promise<ProvisionUserReply> {
+  async provision(asserted: ProvisionRequest): Promise<ProvisionUserReply> {
+    const screened = screenNames(asserted);
+    if ('refused' in screened) return screened.refused;
+    const { req, notices } = screened;
     if (!req.dryRun) {
-      const unchanged = await this.unchangedLogin(req);
+      const unchanged = await this.unchangedLogin(req, notices);
       if (unchanged) return unchanged;
       if (req.ifUnchanged) return { status: 'changes_needed' };
     }
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.changes.run(async (em, changes) => {
-          const reply = await this.provisionIn(em, req, changes);
+          const reply = await this.provisionIn(em, req, changes, notices);
           // A dry run computes it all in the transaction, then rolls it back.
           if (req.dryRun) throw new DryRun({ ...reply, ...(reply.status === 'provisioned' ? { changes: changes.map(({ action, targetType, before, after }) => ({ action, targetType, before: before ?? null, after: after ?? null })) } : {}) });
           return reply;
@@ -94,7 +124,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
    * else — a new user, a changed field, group or property, a disabled user — returns undefined
    * and takes the full, audited, transactional path.
    */
-  private async unchangedLogin(req: ProvisionRequest): Promise<ProvisionUserReply | undefined> {
+  private async unchangedLogin(req: ProvisionRequest, screened: ProvisioningNotice[]): Promise<ProvisionUserReply | undefined> {
     const bySubject = { source: req.source, externalId: req.externalId };
     const keys = Object.keys(req.properties ?? {});
     const [{ entities, raw }, stored] = await Promise.all([
@@ -124,12 +154,16 @@ export class ProvisionService implements BeforeApplicationShutdown {
     if (keys.some((k) => values.get(k) !== req.properties![k])) return undefined;
     // Asserted groups the user is not in: unchanged only if each exists and is not this source's to join.
     const missing = [...wanted].filter(([lower]) => !currentLower.has(lower));
-    const notices: ProvisioningNotice[] = [];
+    const notices = [...screened];
     if (missing.length) {
-      const found = new Map((await this.db.getRepository(GroupEntity).findBy({ nameLower: In(missing.map(([lower]) => lower)) })).map((g) => [g.nameLower, g]));
+      const named = await groupsNamedLike(this.db.manager, missing.map(([, asserted]) => asserted));
       const granted = grantSet(req.grantLocalGroups);
-      for (const [lower, asserted] of missing) {
-        const group = found.get(lower);
+      for (const [, asserted] of missing) {
+        const { same: group, lookalike } = named.clash(asserted);
+        if (!group && lookalike) {
+          notices.push(nameRefused(asserted, looksLike('group', asserted, lookalike.name, 'group')));
+          continue;
+        }
         if (!group && !req.createMissingGroups) continue; // not created, nothing to join
         if (!group || groupUse(group, req.source, granted) !== 'refused') return undefined;
         notices.push(groupRefused(asserted, group));
@@ -172,7 +206,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
     const users = this.db.getRepository(UserEntity);
     let user = await users.findOneBy({ source: req.source, externalId: req.externalId });
     if (!user) {
-      const byUsername = await users.findOneBy({ usernameLower: req.username.toLowerCase() });
+      const byUsername = await users.findOneBy({ usernameLower: req.username.normalize('NFC').toLowerCase() });
       if (!byUsername) return { status: 'not_found' };
       const grants = { source: req.source, claimLocalUsers: req.claimLocalUsers };
       const use = req.subjectKeysUsers ? mayLinkAccount(byUsername, { ...grants, externalId: req.externalId }) : mayUseAccount(byUsername, grants);
@@ -207,18 +241,21 @@ export class ProvisionService implements BeforeApplicationShutdown {
     });
   }
 
-  private async provisionIn(em: EntityManager, req: ProvisionRequest, changes: Change[]): Promise<ProvisionUserReply> {
+  private async provisionIn(em: EntityManager, req: ProvisionRequest, changes: Change[], screened: ProvisioningNotice[]): Promise<ProvisionUserReply> {
     const now = new Date();
     const loginAt = loginTime(req);
     const users = em.getRepository(UserEntity);
-    const notices: ProvisioningNotice[] = [];
+    const notices = [...screened];
     let user = await users.findOneBy({ source: req.source, externalId: req.externalId });
+    // The users holding the login's username or a name that looks like it: looked up for a new
+    // user (it replaces the lookup by name) and for a rename, never for a login that keeps its name.
+    const named = !user || user.usernameLower !== req.username.toLowerCase() ? await usersNamedLike(em, [req.username]) : undefined;
     if (!user) {
       // Not known by its subject: an account without one may be linked (matchOn), if it is this
       // source's to link. Usernames are unique, so a name taken by an account it may not link
       // refuses the login.
       const grants = { source: req.source, externalId: req.externalId, claimLocalUsers: req.claimLocalUsers };
-      const byName = await users.findOneBy({ usernameLower: req.username.toLowerCase() });
+      const byName = named!.clash(req.username).same ?? null;
       let match = req.matchOn.includes('username') ? byName : null;
       if (!match && req.matchOn.includes('email') && req.email) match = await users.findOneBy({ emailLower: req.email.toLowerCase() });
       if (match) {
@@ -233,6 +270,10 @@ export class ProvisionService implements BeforeApplicationShutdown {
         return { status: 'error', code: 'account_not_owned', message: use.ok ? `${byName.username} is taken by another account, which the mapping's matchOn (${req.matchOn.join(', ') || 'none'}) does not link` : use.reason };
       }
     }
+    // A name new to its user may not look like another user's: the login is refused, with both names in its trace.
+    const lookalike = named?.clash(req.username).lookalike;
+    if (lookalike && lookalike.id !== user?.id) return { status: 'error', code: 'name_refused', message: looksLike('username', req.username, lookalike.username, 'user') };
+    const renamed = !user || user.usernameLower !== req.username.toLowerCase();
     // The address stays the user's own when it is unchanged (it is unique): no lookup then.
     const keepsEmail = !!user && !!req.email && user.emailLower === req.email.toLowerCase();
     const emailOwner = req.email && !keepsEmail ? await users.findOneBy({ emailLower: req.email.toLowerCase() }) : null;
@@ -245,6 +286,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
         id: newUserId(),
         username: req.username,
         usernameLower: req.username.toLowerCase(),
+        usernameSkeleton: nameKey(req.username),
         email,
         emailLower: email?.toLowerCase() ?? null,
         displayName: req.displayName,
@@ -266,7 +308,8 @@ export class ProvisionService implements BeforeApplicationShutdown {
       changed = JSON.stringify(before) !== JSON.stringify(after);
       const lastLoginAt = user.lastLoginAt && user.lastLoginAt > loginAt ? user.lastLoginAt : loginAt;
       Object.assign(user, next, { usernameLower: req.username.toLowerCase(), emailLower: email?.toLowerCase() ?? null, lastLoginAt }, changed ? { updatedAt: now } : {});
-      await users.update({ id: user.id }, { ...next, usernameLower: user.usernameLower, emailLower: user.emailLower, lastLoginAt, updatedAt: user.updatedAt });
+      if (renamed) user.usernameSkeleton = nameKey(req.username);
+      await users.update({ id: user.id }, { ...next, usernameLower: user.usernameLower, usernameSkeleton: user.usernameSkeleton, emailLower: user.emailLower, lastLoginAt, updatedAt: user.updatedAt });
       if (changed) changes.push({ actor: req.actor, action: 'user.updated', targetType: 'user', targetId: user.id, before, after });
     }
 
@@ -293,14 +336,25 @@ export class ProvisionService implements BeforeApplicationShutdown {
    */
   private async syncManagedGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: Change[], notices: ProvisioningNotice[]): Promise<{ changed: boolean; groups: GroupEntity[] }> {
     const wanted = new Map(req.groups.map((name) => [name.toLowerCase(), name]));
-    const existing = wanted.size ? await em.findBy(GroupEntity, { nameLower: In([...wanted.keys()]) }) : [];
+    // The asserted groups, and the groups whose names look like them (one query).
+    const named = await groupsNamedLike(em, [...wanted.values()]);
+    const existing = named.found.filter((g) => wanted.has(g.nameLower));
     const byLower = new Map<string, GroupEntity>();
     const granted = grantSet(req.grantLocalGroups);
     const refused = new Map<string, GroupEntity>();
     for (const g of existing) (groupUse(g, req.source, granted) === 'refused' ? refused : byLower).set(g.nameLower, g);
+    const created = new Map<string, string>();
     for (const [lower, name] of wanted) {
       if (byLower.has(lower) || refused.has(lower) || !req.createMissingGroups) continue;
-      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, description: null, source: req.source, createdAt: now });
+      // A new group may look like no other group, nor like another new one of this login.
+      const key = nameKey(name);
+      const lookalike = named.clash(name, key).lookalike?.name ?? created.get(key);
+      if (lookalike !== undefined) {
+        notices.push(nameRefused(name, looksLike('group', name, lookalike, 'group')));
+        continue;
+      }
+      created.set(key, name);
+      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, nameSkeleton: key, description: null, source: req.source, createdAt: now });
       await em.insert(GroupEntity, group);
       byLower.set(lower, group);
       changes.push({ actor: req.actor, action: 'group.created', targetType: 'group', targetId: group.id, after: { name, source: req.source } });
@@ -331,15 +385,24 @@ export class ProvisionService implements BeforeApplicationShutdown {
    */
   private async joinDefaultGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: Change[], notices: ProvisioningNotice[]): Promise<boolean> {
     const names = new Map(req.newUserGroups.map((n) => [n.toLowerCase(), n]));
-    const existing = await em.findBy(GroupEntity, { nameLower: In([...names.keys()]) });
+    const named = await groupsNamedLike(em, [...names.values()]);
+    const existing = named.found.filter((g) => names.has(g.nameLower));
     const byLower = new Map<string, GroupEntity>();
     for (const g of existing) {
       if (g.source === req.source || g.source === LOCAL_SOURCE) byLower.set(g.nameLower, g);
       else notices.push(groupRefused(names.get(g.nameLower)!, g));
     }
+    const created = new Map<string, string>();
     for (const [lower, name] of names) {
       if (byLower.has(lower) || existing.some((g) => g.nameLower === lower)) continue;
-      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, description: null, source: 'local', createdAt: now });
+      const key = nameKey(name);
+      const lookalike = named.clash(name, key).lookalike?.name ?? created.get(key);
+      if (lookalike !== undefined) {
+        notices.push(nameRefused(name, looksLike('group', name, lookalike, 'group')));
+        continue;
+      }
+      created.set(key, name);
+      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, nameSkeleton: key, description: null, source: 'local', createdAt: now });
       await em.insert(GroupEntity, group);
       byLower.set(lower, group);
       changes.push({ actor: req.actor, action: 'group.created', targetType: 'group', targetId: group.id, after: { name, source: 'local' } });

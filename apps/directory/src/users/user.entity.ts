@@ -23,6 +23,15 @@ export class UserEntity {
   @Column({ name: 'username_lower', type: 'varchar', length: 255 })
   usernameLower: string;
 
+  /**
+   * The username's lookalike key (`nameKey`, libs/names: the SHA-256 of its case-insensitive
+   * TR 39 skeleton): no two users have names that look alike. Null only for an account that
+   * already looked like an earlier one when the column was added (the migration logged it).
+   */
+  @Index('uq_users_username_skeleton', { unique: true })
+  @Column({ name: 'username_skeleton', type: 'varchar', length: 64, nullable: true })
+  usernameSkeleton: string | null;
+
   @Column({ type: 'varchar', length: 320, nullable: true })
   email: string | null;
 

@@ -2,8 +2,10 @@ import { LOCAL_SOURCE } from '@bridgekeeper/contracts';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
+import { nameKey, showName } from '@bridgekeeper/names';
 import { containsPattern, insertMany, keysetPage } from '@bridgekeeper/platform';
 import { Change, ChangeLog } from '../audit/change-log.service';
+import { acceptName, looksLike, NameRefusal, nameOrBadRequest, usersNamedLike } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatsService } from '../seats/seats.service';
@@ -58,13 +60,16 @@ export class UsersService {
   create(dto: CreateUser, actor: string) {
     return this.guardUnique(() =>
       this.changes.run(async (em, changes) => {
-        await this.assertFree(em, dto.username, dto.email);
+        const username = nameOrBadRequest(dto.username, 'username', 'username');
+        await this.assertFree(em, username, dto.email);
         if (dto.active) await this.seats.claim(em, 1);
         const now = new Date();
         const user = em.create(UserEntity, {
           id: newUserId(),
           ...dto,
-          usernameLower: dto.username.toLowerCase(),
+          username,
+          usernameLower: username.toLowerCase(),
+          usernameSkeleton: nameKey(username),
           emailLower: dto.email?.toLowerCase() ?? null,
           lastLoginAt: null,
           createdAt: now,
@@ -83,14 +88,18 @@ export class UsersService {
         const user = await this.mustFind(em, id);
         const before = userSnapshot(user);
         if (patch.protected && user.source !== 'local') throw new BadRequestException(`protected: only a local account can be protected; this one is ${user.source}'s`);
+        if (patch.username !== undefined) patch = { ...patch, username: nameOrBadRequest(patch.username, 'username', 'username') };
         await this.assertFree(em, patch.username, patch.email, id);
+        // A new name gets its lookalike key; the same name in another case keeps the one it has.
+        const renamed = !!patch.username && patch.username.toLowerCase() !== user.usernameLower;
         Object.assign(user, patch);
         if (patch.username) user.usernameLower = patch.username.toLowerCase();
+        if (renamed) user.usernameSkeleton = nameKey(user.username);
         if (patch.email !== undefined) user.emailLower = patch.email?.toLowerCase() ?? null;
         const after = userSnapshot(user);
         if (JSON.stringify(before) === JSON.stringify(after)) return userView(user);
         user.updatedAt = new Date();
-        await em.update(UserEntity, { id }, { ...patch, usernameLower: user.usernameLower, emailLower: user.emailLower, updatedAt: user.updatedAt });
+        await em.update(UserEntity, { id }, { ...patch, usernameLower: user.usernameLower, usernameSkeleton: user.usernameSkeleton, emailLower: user.emailLower, updatedAt: user.updatedAt });
         changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: id, before, after });
         return userView(user);
       }),
@@ -191,26 +200,75 @@ export class UsersService {
    * names the connector's grants (`asSource`): then an existing account found by username is
    * changed only if the connector may use it (its own, a local one it may claim, never a
    * protected one). An admin's bulk may link any account, but never re-source a protected one.
+   * Names follow the name rules and may not look like another user's (or another item's): an
+   * item that breaks them fails the request (400, 409), or, given `refused` (User Sync), is left
+   * out and listed there, so one bad name does not stop a run.
    */
-  async bulkUpsertIn(em: EntityManager, changes: Change[], items: BulkUpsertUsers['users'], actor: string, asSource?: SourceGrants) {
-    const dupes = firstDuplicate(items.map((u) => u.username.toLowerCase()));
-    if (dupes !== undefined) throw new BadRequestException(`users.${dupes}.username: appears twice in the request`);
+  async bulkUpsertIn(em: EntityManager, changes: Change[], input: BulkUpsertUsers['users'], actor: string, asSource?: SourceGrants, refused?: NameRefusal[]) {
+    const refuse = (item: { index: number; username: string; externalId?: string | null }, reason: string, status: 'invalid' | 'conflict') => {
+      if (!refused) throw status === 'invalid' ? new BadRequestException(`users.${item.index}.${reason}`) : new ConflictException(`users.${item.index}.${reason}`);
+      refused.push({ kind: 'user', name: item.username, ...(item.externalId ? { externalId: item.externalId } : {}), reason });
+    };
+    type Item = BulkUpsertUsers['users'][number] & { index: number };
+    const accepted: Item[] = [];
+    for (const [index, raw] of input.entries()) {
+      const username = acceptName(raw.username, 'username', 'username');
+      const email = typeof raw.email === 'string' ? acceptName(raw.email, 'email', 'email') : undefined;
+      if (!username.ok || (email && !email.ok)) {
+        refuse({ ...raw, index }, !username.ok ? username.reason : (email as { reason: string }).reason, 'invalid');
+        continue;
+      }
+      accepted.push({ ...raw, username: username.name, ...(email ? { email: email.name } : {}), index });
+    }
+    const dupes = firstDuplicate(accepted.map((u) => u.username.toLowerCase()));
+    if (dupes !== undefined) throw new BadRequestException(`users.${accepted[dupes].index}.username: appears twice in the request`);
     const byExternal = new Map<string, UserEntity>();
     const byUsername = new Map<string, UserEntity>();
-    const externals = items.filter((u) => u.externalId).map((u) => u.externalId!);
+    const externals = accepted.filter((u) => u.externalId).map((u) => u.externalId!);
     await inChunks(externals, 500, async (chunk) => {
       for (const u of await em.findBy(UserEntity, { externalId: In(chunk) })) byExternal.set(`${u.source}\u0000${u.externalId}`, u);
     });
-    await inChunks(items.map((u) => u.username.toLowerCase()), 500, async (chunk) => {
+    await inChunks(accepted.map((u) => u.username.toLowerCase()), 500, async (chunk) => {
       for (const u of await em.findBy(UserEntity, { usernameLower: In(chunk) })) byUsername.set(u.usernameLower, u);
+    });
+    const ownOf = (item: Item) => (item.externalId ? byExternal.get(`${item.source ?? LOCAL_SOURCE}\u0000${item.externalId}`) : undefined);
+    // A name new to its user (a new user, a rename) may look like no other user's, nor like another
+    // new name of the request (the later one is refused, as it would be one by one). Only those
+    // names are keyed and looked up: a run that renames nobody costs nothing more.
+    const keys = new Map<Item, string>();
+    const firstByKey = new Map<string, Item>();
+    const items = accepted.filter((item) => {
+      const existing = ownOf(item) || byUsername.get(item.username.toLowerCase());
+      if (existing && existing.usernameLower === item.username.toLowerCase()) return true;
+      const key = nameKey(item.username);
+      const first = firstByKey.get(key);
+      if (first) {
+        refuse(item, `username: ${showName(item.username)} looks like users.${first.index}.username ${showName(first.username)} in the same request (Unicode TR 39 confusable)`, 'conflict');
+        return false;
+      }
+      firstByKey.set(key, item);
+      keys.set(item, key);
+      return true;
+    });
+    const byKey = new Map<string, UserEntity>();
+    await inChunks([...firstByKey.keys()], 500, async (chunk) => {
+      for (const u of await em.findBy(UserEntity, { usernameSkeleton: In(chunk) })) byKey.set(u.usernameSkeleton!, u);
     });
     const now = new Date();
     const inserts: UserEntity[] = [];
     const results: { index: number; id: string; status: 'created' | 'updated' | 'unchanged' }[] = [];
+    const written: { item: (typeof items)[number]; id: string }[] = [];
     let activating = 0;
-    for (const [index, item] of items.entries()) {
-      const own = item.externalId ? byExternal.get(`${item.source ?? LOCAL_SOURCE}\u0000${item.externalId}`) : undefined;
+    for (const item of items) {
+      const { index } = item;
+      const own = ownOf(item);
       const existing = own || byUsername.get(item.username.toLowerCase());
+      const key = keys.get(item);
+      const lookalike = key === undefined ? undefined : byKey.get(key);
+      if (lookalike && lookalike.id !== existing?.id) {
+        refuse(item, looksLike('username', item.username, lookalike.username, 'user'), 'conflict');
+        continue;
+      }
       if (existing && !own && asSource) {
         const use = mayUseAccount(existing, asSource);
         if (!use.ok) throw new ConflictException(`users.${index}.username: ${use.reason}`);
@@ -230,6 +288,7 @@ export class UsersService {
           id: newUserId(),
           username: item.username,
           usernameLower: item.username.toLowerCase(),
+          usernameSkeleton: key!,
           email,
           emailLower: email?.toLowerCase() ?? null,
           displayName: item.displayName ?? null,
@@ -245,8 +304,10 @@ export class UsersService {
         if (user.active) activating++;
         changes.push({ actor, action: 'user.created', targetType: 'user', targetId: user.id, after: userSnapshot(user) });
         results.push({ index, id: user.id, status: 'created' });
+        written.push({ item, id: user.id });
         continue;
       }
+      written.push({ item, id: existing.id });
       const before = userSnapshot(existing);
       const email = item.email !== undefined ? item.email : existing.email;
       const profile = {
@@ -264,7 +325,7 @@ export class UsersService {
         continue;
       }
       if (!existing.active && active) activating++;
-      await em.update(UserEntity, { id: existing.id }, { ...profile, active, usernameLower: item.username.toLowerCase(), emailLower: email?.toLowerCase() ?? null, updatedAt: now });
+      await em.update(UserEntity, { id: existing.id }, { ...profile, active, usernameLower: item.username.toLowerCase(), ...(key ? { usernameSkeleton: key } : {}), emailLower: email?.toLowerCase() ?? null, updatedAt: now });
       if (profileChanged) changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: existing.id, before: { ...before, active: existing.active }, after: { ...before, ...profile, active: existing.active } });
       // Disabling and enabling are their own changes (their events end or restore the user's sessions everywhere).
       if (active !== existing.active) changes.push({ actor, action: active ? 'user.enabled' : 'user.disabled', targetType: 'user', targetId: existing.id, before: { active: existing.active }, after: { active } });
@@ -273,7 +334,7 @@ export class UsersService {
     await this.seats.claim(em, activating);
     await insertMany(em, UserEntity, inserts);
     // Properties: only values that differ are written (a no-change run writes nothing).
-    const wanted = items.flatMap((item, i) => Object.entries(item.properties ?? {}).map(([key, value]) => ({ userId: results[i].id, key, value })));
+    const wanted = written.flatMap(({ item, id }) => Object.entries(item.properties ?? {}).map(([key, value]) => ({ userId: id, key, value })));
     const current = new Map<string, string>();
     const inserted = new Set(inserts.map((u) => u.id));
     const known = [...new Set(wanted.map((p) => p.userId))].filter((id) => !inserted.has(id));
@@ -304,8 +365,9 @@ export class UsersService {
 
   private async assertFree(em: EntityManager, username?: string, email?: string | null, self?: string): Promise<void> {
     if (username) {
-      const other = await em.findOneBy(UserEntity, { usernameLower: username.toLowerCase() });
-      if (other && other.id !== self) throw new ConflictException(`username: ${username} is taken (case-insensitively)`);
+      const { same, lookalike } = (await usersNamedLike(em, [username])).clash(username);
+      if (same && same.id !== self) throw new ConflictException(`username: ${username} is taken (case-insensitively)`);
+      if (lookalike && lookalike.id !== self) throw new ConflictException(looksLike('username', username, lookalike.username, 'user'));
     }
     if (email) {
       const other = await em.findOneBy(UserEntity, { emailLower: email.toLowerCase() });
@@ -318,7 +380,7 @@ export class UsersService {
     try {
       return await work();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictException('username or email: already taken by another user');
+      if (isUniqueViolation(err)) throw new ConflictException('username or email: already taken by another user (or a name that looks like it)');
       throw err;
     }
   }

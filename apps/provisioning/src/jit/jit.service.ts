@@ -67,7 +67,7 @@ function outcomeOfReply(reply: ProvisionUserReply): LoginOutcome {
     case 'disabled':
       return { kind: 'rejected', code: 'user_disabled', reason: `the account ${reply.user.username} is disabled in the directory` };
     case 'error':
-      return { kind: 'rejected', code: reply.code === 'seat_limit' || reply.code === 'account_not_owned' ? reply.code : 'invalid_identity', reason: reply.message };
+      return { kind: 'rejected', code: reply.code === 'seat_limit' || reply.code === 'account_not_owned' || reply.code === 'name_refused' ? reply.code : 'invalid_identity', reason: reply.message };
     case 'changes_needed':
       throw new Error('the directory answered changes_needed to a provisioning command that did not ask ifUnchanged');
   }

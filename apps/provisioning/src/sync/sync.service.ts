@@ -185,9 +185,12 @@ export class SyncService {
       if (safety.hold && !req.force) {
         return await finish('held', { ...base, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       }
-      const writes = await this.apply(run, connector.id, plan, grants);
+      const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants);
       lap('apply');
-      return await finish('applied', { ...base, changesUntil: planned.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+      // Users and groups the directory left out for their names: the run goes on, and says so.
+      if (namesRefused.length) this.logger.warn(`sync ${connector.id} run ${run.id}: ${namesRefused.length} names refused by the directory's name rules (see the run's plan.namesRefused)`);
+      const reported = namesRefused.length ? { plan: { ...base.plan, namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } } : {};
+      return await finish('applied', { ...base, ...reported, changesUntil: planned.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
     } catch (err) {
       return await finish('failed', { reason: (err as Error).message, directoryWrites: run.directoryWrites });
     }
@@ -305,7 +308,7 @@ export class SyncService {
    * ones name what earlier ones create; within a phase the batches touch different rows, and
    * two are in flight at once so the directory prepares one while PostgreSQL writes the other.
    */
-  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan, grants: OwnershipGrants): Promise<number> {
+  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan, grants: OwnershipGrants): Promise<{ writes: number; namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] }> {
     type Batch = Parameters<DirectoryClient['syncApply']>[0];
     const actor = `sync:${run.id}`;
     const phase = <T>(list: T[], size: number, batch: (slice: T[]) => Partial<Batch>): Batch[] => {
@@ -324,6 +327,7 @@ export class SyncService {
     const total = phases.reduce((n, p) => n + p.length, 0);
     let writes = 0;
     let applied = 0;
+    const namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] = [];
     for (const batches of phases) {
       let next = 0;
       let failed: Error | undefined;
@@ -340,6 +344,7 @@ export class SyncService {
             return;
           }
           writes += reply.writes;
+          if (reply.refused) namesRefused.push(...reply.refused);
           applied++;
           run.directoryWrites = writes;
           await this.progress(run, { phase: 'applying', applied, total, percent: 40 + Math.round((60 * applied) / total) });
@@ -350,7 +355,7 @@ export class SyncService {
       if (failed) throw failed;
     }
     await this.db.getRepository(SyncRunEntity).update({ id: run.id }, { directoryWrites: writes });
-    return writes;
+    return { writes, namesRefused };
   }
 }
 

@@ -33,12 +33,13 @@ export const sourceIdSchema = idpIdSchema.refine((s) => !RESERVED_SOURCE_IDS.inc
 /**
  * Part of what a login asserted that provisioning refused while the login went on: a group the
  * IdP does not own (`group_not_owned`), an account matched by email that it may not link
- * (`account_not_claimed`); and a group the login created, which its IdP owns from then on
- * (`group_created`). For the login trace (admins).
+ * (`account_not_claimed`), a name that breaks the directory's name rules or looks like another
+ * group's (`name_refused`: the group is left out); and a group the login created, which its IdP
+ * owns from then on (`group_created`). For the login trace (admins).
  */
 export const provisioningNoticeSchema = z
   .object({
-    code: z.enum(['group_not_owned', 'account_not_claimed', 'group_created']),
+    code: z.enum(['group_not_owned', 'account_not_claimed', 'group_created', 'name_refused']),
     /** The group's name as asserted, or the account's username. */
     name: z.string().max(255),
     reason: z.string().max(500),

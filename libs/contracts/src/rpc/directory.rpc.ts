@@ -74,8 +74,12 @@ export const DirectoryRpc = {
         notices: z.array(provisioningNoticeSchema).optional(),
       }),
       z.object({ status: z.literal('disabled'), user: directoryUserSchema }),
-      /** account_not_owned: the username (or subject) names an account this source may not link or change. */
-      z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit', 'account_not_owned']), message: z.string() }),
+      /**
+       * account_not_owned: the username (or subject) names an account this source may not link or
+       * change. name_refused: the username or email breaks the name rules or looks like another
+       * user's (the message says which and why).
+       */
+      z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit', 'account_not_owned', 'name_refused']), message: z.string() }),
       /** With ifUnchanged: the login would change something; nothing was written. */
       z.object({ status: z.literal('changes_needed') }),
     ]),
@@ -197,7 +201,18 @@ export const DirectoryRpc = {
       })
       .strict(),
     reply: z.discriminatedUnion('status', [
-      z.object({ status: z.literal('applied'), writes: z.number().int().nonnegative() }),
+      z.object({
+        status: z.literal('applied'),
+        writes: z.number().int().nonnegative(),
+        /**
+         * Users and groups of the batch that were not written because a name breaks the name rules
+         * or looks like another's (one bad name does not stop the run; the run reports it). A user
+         * left out is left out of the batch's memberships too. Absent when none were.
+         */
+        refused: z
+          .array(z.object({ kind: z.enum(['user', 'group']), name: z.string(), externalId: z.string().optional(), reason: z.string() }))
+          .optional(),
+      }),
       z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit']), message: z.string() }),
     ]),
   },

@@ -1,12 +1,12 @@
 import { z } from 'zod';
+import { nameSchema } from '@bridgekeeper/names';
 import { pageQuery } from '@bridgekeeper/platform';
 
-const groupName = z
-  .string()
-  .trim()
-  .min(1)
-  .max(255)
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'no control characters');
+const groupName = nameSchema('group').describe(
+  `${nameSchema('group').description} Unique case-insensitively, and by look: a name that looks like another group's (the same Unicode TR 39 skeleton: "adrnins" for "admins") is refused with 409.`,
+);
+
+const membership = z.object({ userId: z.uuid(), groupId: z.uuid() }).strict();
 
 export const createGroupSchema = z
   .object({
@@ -35,11 +35,26 @@ export const listGroupsSchema = z
 
 export const bulkMembershipsSchema = z
   .object({
-    add: z.array(z.object({ userId: z.uuid(), groupId: z.uuid() }).strict()).max(50_000).default([]),
-    remove: z.array(z.object({ userId: z.uuid(), groupId: z.uuid() }).strict()).max(50_000).default([]),
+    add: z.array(membership).max(50_000).default([]),
+    remove: z.array(membership).max(50_000).default([]),
   })
   .strict()
-  .describe('adds and removes memberships in one transaction; unknown users or groups fail the whole request');
+  .superRefine((req, ctx) => {
+    // A pair in both lists asks for two outcomes: refused (400, naming both entries; the first 50
+    // such pairs), never guessed.
+    const added = new Map(req.add.map((m, i) => [`${m.userId}:${m.groupId}`, i]));
+    let named = 0;
+    for (const [j, m] of req.remove.entries()) {
+      const i = added.get(`${m.userId}:${m.groupId}`);
+      if (i === undefined) continue;
+      if (++named > 50) break;
+      ctx.addIssue({ code: 'custom', path: ['add', i], message: `the same membership (user ${m.userId}, group ${m.groupId}) as remove.${j}: add or remove it, not both` });
+      ctx.addIssue({ code: 'custom', path: ['remove', j], message: `the same membership (user ${m.userId}, group ${m.groupId}) as add.${i}: add or remove it, not both` });
+    }
+  })
+  .describe(
+    'adds and removes memberships in one transaction; unknown users or groups fail the whole request, and so does a membership named in both add and remove (400 naming both entries): nothing is changed',
+  );
 
 export type CreateGroup = z.infer<typeof createGroupSchema>;
 export type UpdateGroup = z.infer<typeof updateGroupSchema>;

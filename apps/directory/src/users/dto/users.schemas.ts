@@ -1,12 +1,10 @@
 import { z } from 'zod';
+import { nameSchema } from '@bridgekeeper/names';
 import { pageQuery } from '@bridgekeeper/platform';
 
-const username = z
-  .string()
-  .trim()
-  .min(1)
-  .max(255)
-  .regex(/^[^\s\u0000-\u001f\u007f]+$/, 'no spaces or control characters');
+const username = nameSchema('username').describe(
+  `${nameSchema('username').description} Unique case-insensitively, and by look: a username that looks like another user's (the same Unicode TR 39 skeleton: "аlice" with a Cyrillic а, "ａｌｉｃｅ", "bi11" for "bill") is refused with 409.`,
+);
 const source = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
 
 const protectedFlag = z.boolean().describe('no IdP or connector may ever claim, link or change this account (local administrators, the break-glass account); only `local` accounts');

@@ -1,0 +1,2 @@
+export * from './name-rules';
+export * from './name-schema';
