@@ -1,8 +1,10 @@
-import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap, ServiceUnavailableException } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge, Registry } from 'prom-client';
 import { DataSource, IsNull, Not } from 'typeorm';
+import { EventContract, EventInput, IdpCreatedV1, IdpDeletedV1, IdpUpdatedV1 } from '@bridgekeeper/contracts';
+import { EventBus } from '@bridgekeeper/messaging';
 import { METRICS_REGISTRY, runInTransaction, safeFetchText, writeAudit } from '@bridgekeeper/platform';
 import { discoveryUrl, oidcUrls, OidcDiscovery, parseDiscovery } from '@bridgekeeper/oidc';
 import { certificateInfo, normaliseCertificate, parseIdpMetadata, spUrls } from '@bridgekeeper/saml';
@@ -28,6 +30,7 @@ export class IdpsService implements OnApplicationBootstrap {
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly scheduler: SchedulerRegistry,
     private readonly keys: KeysService,
+    private readonly bus: EventBus,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     // Read at each scrape, so every instance reports the same, current state.
@@ -234,6 +237,7 @@ export class IdpsService implements OnApplicationBootstrap {
       const e = em.create(IdpEntity, { ...fields, metadataFetchedAt: now, metadataError: null, createdAt: now, updatedAt: now });
       await em.insert(IdpEntity, e);
       await writeAudit(em, [{ actor, action: 'idp.created', targetType: 'idp', targetId: e.id, after: this.auditView(e) }]);
+      await this.announce(IdpCreatedV1, { ...lifecycle(e), actor });
       return this.view(e);
     });
   }
@@ -259,6 +263,7 @@ export class IdpsService implements OnApplicationBootstrap {
       e.updatedAt = new Date();
       await em.save(IdpEntity, e);
       await writeAudit(em, [{ actor, action: 'idp.updated', targetType: 'idp', targetId: id, before, after: this.auditView(e) }]);
+      await this.announce(IdpUpdatedV1, { ...lifecycle(e), actor });
       return this.view(e);
     });
     this.warnIfWeakened(id, dto, actor);
@@ -295,6 +300,7 @@ export class IdpsService implements OnApplicationBootstrap {
       await em.save(IdpEntity, e);
       const after = this.auditView(e);
       await writeAudit(em, [{ actor, action: 'idp.updated', targetType: 'idp', targetId: e.id, before, after: clientSecret !== undefined ? { ...after, clientSecret: '(changed)' } : after }]);
+      await this.announce(IdpUpdatedV1, { ...lifecycle(e), actor });
       return this.view(e);
     });
   }
@@ -305,7 +311,22 @@ export class IdpsService implements OnApplicationBootstrap {
       if (!e) throw new NotFoundException(`no identity provider ${id}`);
       await em.delete(IdpEntity, { id });
       await writeAudit(em, [{ actor, action: 'idp.deleted', targetType: 'idp', targetId: id, before: this.auditView(e) }]);
+      await this.announce(IdpDeletedV1, { idp: id, actor });
     });
+  }
+
+  /**
+   * Tells the other services (provisioning keeps settings per IdP) about a change, inside its
+   * transaction: a change that cannot be announced (NATS away) is not made, so no service is left
+   * holding settings of an IdP that is gone.
+   */
+  private async announce<C extends EventContract>(contract: C, data: EventInput<C>): Promise<void> {
+    try {
+      await this.bus.publish(contract, data);
+    } catch (err) {
+      this.logger.error(`could not publish ${contract.subject}: ${(err as Error).message}`);
+      throw new ServiceUnavailableException('the change could not be announced to the other services; nothing was changed, try again');
+    }
   }
 
   /** An audit row for a change that is not the IdP's own settings (key rotation). */
@@ -377,6 +398,9 @@ export class IdpsService implements OnApplicationBootstrap {
     return { name: e.name, enabled: e.enabled, protocol: 'saml', metadataUrl: e.metadataUrl, entityId: e.metadata?.entityId ?? null, certificates: e.metadata?.signingCertificates.length ?? 0, ...e.options };
   }
 }
+
+/** An IdP as its lifecycle events carry it. */
+const lifecycle = (e: IdpEntity) => ({ idp: e.id, name: e.name, protocol: e.protocol, enabled: e.enabled });
 
 const secretContext = (idpId: string) => `idp-client-secret:${idpId}`;
 
