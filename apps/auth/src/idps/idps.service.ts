@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap, ServiceUnavailableException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge, Registry } from 'prom-client';
@@ -230,16 +230,17 @@ export class IdpsService implements OnApplicationBootstrap {
   }
 
   /** A new IdP row, audited, in one transaction; its id must be free. */
-  private insert(actor: string, fields: Omit<IdpEntity, 'metadataFetchedAt' | 'metadataError' | 'createdAt' | 'updatedAt'>) {
-    return runInTransaction(this.db, async (em) => {
+  private async insert(actor: string, fields: Omit<IdpEntity, 'metadataFetchedAt' | 'metadataError' | 'createdAt' | 'updatedAt'>) {
+    const e = await runInTransaction(this.db, async (em) => {
       if (await em.existsBy(IdpEntity, { id: fields.id })) throw new ConflictException(`id: an identity provider ${fields.id} exists`);
       const now = new Date();
       const e = em.create(IdpEntity, { ...fields, metadataFetchedAt: now, metadataError: null, createdAt: now, updatedAt: now });
       await em.insert(IdpEntity, e);
       await writeAudit(em, [{ actor, action: 'idp.created', targetType: 'idp', targetId: e.id, after: this.auditView(e) }]);
-      await this.announce(IdpCreatedV1, { ...lifecycle(e), actor });
-      return this.view(e);
+      return e;
     });
+    await this.announce(IdpCreatedV1, { ...lifecycle(e), actor }, e.updatedAt);
+    return this.view(e);
   }
 
   async update(id: string, dto: UpdateIdp, actor: string) {
@@ -247,7 +248,7 @@ export class IdpsService implements OnApplicationBootstrap {
     if (existing.protocol === 'oidc') return this.updateOidc(existing, dto, actor);
     if (dto.oidc !== undefined) throw new BadRequestException(`oidc: identity provider ${id} is a SAML IdP`);
     const metadata = dto.metadataUrl !== undefined || dto.metadataXml !== undefined || dto.manual !== undefined ? await this.metadataFrom(dto) : undefined;
-    const view = await runInTransaction(this.db, async (em) => {
+    const saved = await runInTransaction(this.db, async (em) => {
       const e = await em.findOneBy(IdpEntity, { id });
       if (!e) throw new NotFoundException(`no identity provider ${id}`);
       const before = this.auditView(e);
@@ -263,11 +264,11 @@ export class IdpsService implements OnApplicationBootstrap {
       e.updatedAt = new Date();
       await em.save(IdpEntity, e);
       await writeAudit(em, [{ actor, action: 'idp.updated', targetType: 'idp', targetId: id, before, after: this.auditView(e) }]);
-      await this.announce(IdpUpdatedV1, { ...lifecycle(e), actor });
-      return this.view(e);
+      return e;
     });
+    await this.announce(IdpUpdatedV1, { ...lifecycle(saved), actor }, saved.updatedAt);
     this.warnIfWeakened(id, dto, actor);
-    return view;
+    return this.view(saved);
   }
 
   /** An admin turned a protection off: the log says so, and why it matters. */
@@ -281,7 +282,7 @@ export class IdpsService implements OnApplicationBootstrap {
     const o = dto.oidc ?? {};
     const issuerChanged = o.issuer !== undefined && o.issuer !== existing.oidc!.issuer;
     const discovery = issuerChanged ? await this.discover(o.issuer!) : existing.oidc!.discovery;
-    return runInTransaction(this.db, async (em) => {
+    const saved = await runInTransaction(this.db, async (em) => {
       const e = await em.findOneBy(IdpEntity, { id: existing.id });
       if (!e) throw new NotFoundException(`no identity provider ${existing.id}`);
       const before = this.auditView(e);
@@ -300,32 +301,35 @@ export class IdpsService implements OnApplicationBootstrap {
       await em.save(IdpEntity, e);
       const after = this.auditView(e);
       await writeAudit(em, [{ actor, action: 'idp.updated', targetType: 'idp', targetId: e.id, before, after: clientSecret !== undefined ? { ...after, clientSecret: '(changed)' } : after }]);
-      await this.announce(IdpUpdatedV1, { ...lifecycle(e), actor });
-      return this.view(e);
+      return e;
     });
+    await this.announce(IdpUpdatedV1, { ...lifecycle(saved), actor }, saved.updatedAt);
+    return this.view(saved);
   }
 
-  remove(id: string, actor: string) {
-    return runInTransaction(this.db, async (em) => {
+  async remove(id: string, actor: string): Promise<void> {
+    const deletedAt = await runInTransaction(this.db, async (em) => {
       const e = await em.findOneBy(IdpEntity, { id });
       if (!e) throw new NotFoundException(`no identity provider ${id}`);
       await em.delete(IdpEntity, { id });
       await writeAudit(em, [{ actor, action: 'idp.deleted', targetType: 'idp', targetId: id, before: this.auditView(e) }]);
-      await this.announce(IdpDeletedV1, { idp: id, actor });
+      return new Date();
     });
+    await this.announce(IdpDeletedV1, { idp: id, actor }, deletedAt);
   }
 
   /**
-   * Tells the other services (provisioning keeps settings per IdP) about a change, inside its
-   * transaction: a change that cannot be announced (NATS away) is not made, so no service is left
-   * holding settings of an IdP that is gone.
+   * Tells the other services (provisioning keeps settings per IdP) about a change once it is
+   * committed — never one that did not happen — stamped with the time it was made inside its
+   * transaction, by which consumers order an IdP's events. A publish that fails is logged and the
+   * change stands: provisioning asks auth about an IdP it has not heard of, and only a lost
+   * idp.deleted leaves that IdP's settings behind (README, Provisioning models).
    */
-  private async announce<C extends EventContract>(contract: C, data: EventInput<C>): Promise<void> {
+  private async announce<C extends EventContract>(contract: C, data: EventInput<C>, at: Date): Promise<void> {
     try {
-      await this.bus.publish(contract, data);
+      await this.bus.publish(contract, data, { occurredAt: at });
     } catch (err) {
-      this.logger.error(`could not publish ${contract.subject}: ${(err as Error).message}`);
-      throw new ServiceUnavailableException('the change could not be announced to the other services; nothing was changed, try again');
+      this.logger.error(`could not announce ${contract.subject} (${JSON.stringify(data)}): ${(err as Error).message}`);
     }
   }
 

@@ -5,10 +5,11 @@ import { sourceIdSchema } from './common';
 
 /**
  * auth's identity providers as they come and go, so a service that keeps something per IdP
- * (provisioning's settings) keeps it only for IdPs that exist. auth publishes each one before the
- * change commits (a change it could not announce is not made). An IdP's events are ordered by
- * their envelope's `occurredAt`: a consumer applies one only when it is not older than the last it
- * applied for that IdP, so a redelivered or reordered event never brings an IdP back.
+ * (provisioning's settings) keeps it only for IdPs that exist. auth publishes each one after the
+ * change committed (never one that did not happen), with `occurredAt` the time the change was made
+ * in its transaction. An IdP's events are ordered by that time: a consumer applies one only when it
+ * is not older than the last it applied for that IdP, so a redelivered or reordered event never
+ * brings a deleted IdP back.
  */
 const actor = z.string().min(1).max(255).describe('who changed the IdP, as in audit logs: `admin-token:<id>`, `cli:<user>`');
 
