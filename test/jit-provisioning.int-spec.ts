@@ -1,6 +1,6 @@
 import { connect, JSONCodec, NatsConnection } from 'nats';
 import { Client } from 'pg';
-import { createEvent, Envelope, UserAuthenticatedV1, UserProvisionedV1, UserRejectedV1 } from '@bridgekeeper/contracts';
+import { createEvent, Envelope, IdpCreatedV1, UserAuthenticatedV1, UserProvisionedV1, UserRejectedV1 } from '@bridgekeeper/contracts';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
 import { createAdminToken, ServiceProcess, Stack } from './support/stack';
 
@@ -159,6 +159,15 @@ describe('JIT provisioning across services', () => {
       return { status: res.status, body: (await res.json()) as any };
     };
 
+    // Settings exist only for IdPs auth has; auth is not running here, so its announcements are made by hand.
+    beforeAll(async () => {
+      for (const idp of ['corp', 'rules', 'frozen']) {
+        const created = createEvent(IdpCreatedV1, 'auth', { idp, name: idp, protocol: 'saml', enabled: true, actor: 'test' });
+        await nc.jetstream().publish(IdpCreatedV1.subject, JSONCodec().encode(created), { msgID: created.id });
+        await waitFor(`provisioning to know ${idp}`, async () => (await call('GET', `/api/v1/idps/${idp}/provisioning`)).status === 200);
+      }
+    });
+
     it('shows the environment defaults until settings are stored', async () => {
       expect((await call('GET', '/api/v1/idps/corp/provisioning')).body).toMatchObject({ idp: 'corp', model: 'jit', origin: 'environment', updateOnLogin: true, mapping: { username: { source: 'attribute', attribute: 'preferred_username', fallbackToSubject: true } } });
     });
@@ -179,10 +188,10 @@ describe('JIT provisioning across services', () => {
     });
 
     it('applies stored settings to logins: mapping, group naming, model; audited', async () => {
-      const bad = await call('PUT', '/api/v1/idps/corp/provisioning', { model: 'jit', mapping: { username: { source: 'subject', lowercase: true, replace: { pattern: '(', replacement: '' } }, email: [], firstName: [], lastName: [], displayName: [], groups: { attribute: ['groups'], naming: 'leaf' }, properties: {} } });
+      const bad = await call('PATCH', '/api/v1/idps/corp/provisioning', { model: 'jit', mapping: { username: { source: 'subject', lowercase: true, replace: { pattern: '(', replacement: '' } }, email: [], firstName: [], lastName: [], displayName: [], groups: { attribute: ['groups'], naming: 'leaf' }, properties: {} } });
       expect(bad).toMatchObject({ status: 400, body: { errors: [expect.objectContaining({ field: 'mapping.username.replace.pattern' })] } });
       const mapping = { username: { source: 'emailLocalPart', lowercase: true }, email: ['mail'], firstName: [], lastName: [], displayName: ['cn'], groups: { attribute: ['memberOf'], naming: 'leaf' }, properties: { department: 'dept' } };
-      expect((await call('PUT', '/api/v1/idps/corp/provisioning', { model: 'jit', mapping })).body).toMatchObject({ origin: 'api', mapping: { username: { source: 'emailLocalPart' } } });
+      expect((await call('PATCH', '/api/v1/idps/corp/provisioning', { model: 'jit', mapping })).body).toMatchObject({ origin: 'api', mapping: { username: { source: 'emailLocalPart' } } });
 
       const event = createEvent(UserAuthenticatedV1, 'test', { idp: 'corp', protocol: 'saml', subject: 'f81d4fae-7dec', attributes: { mail: ['Hank.Hill@Corp.Example'], cn: ['Hank Hill'], memberOf: ['/sales/emea'], dept: ['Sales'] }, traceId: crypto.randomUUID() });
       await publish(event);
@@ -190,7 +199,7 @@ describe('JIT provisioning across services', () => {
       const [row] = await users('hank.hill');
       expect((await sql.query('SELECT key, value FROM directory.user_properties WHERE user_id = $1', [row.id])).rows).toEqual([{ key: 'department', value: 'Sales' }]);
 
-      await call('PUT', '/api/v1/idps/corp/provisioning', { model: 'manual', mapping });
+      await call('PATCH', '/api/v1/idps/corp/provisioning', { model: 'manual' });
       const unknown = createEvent(UserAuthenticatedV1, 'test', { idp: 'corp', protocol: 'saml', subject: 'other', attributes: { mail: ['ivy@corp.example'] }, traceId: crypto.randomUUID() });
       await publish(unknown);
       expect(await outcome(unknown.id)).toMatchObject({ data: { code: 'not_in_directory' } });
@@ -223,7 +232,7 @@ describe('JIT provisioning across services', () => {
         },
         matchOn: ['email'],
       };
-      expect((await call('PUT', '/api/v1/idps/rules/provisioning', { model: 'jit', mapping })).status).toBe(200);
+      expect((await call('PATCH', '/api/v1/idps/rules/provisioning', { model: 'jit', mapping })).status).toBe(200);
       const first = createEvent(UserAuthenticatedV1, 'test', { idp: 'rules', protocol: 'saml', subject: 'ida', attributes: { email: ['ida@example.com'], groups: ['/eng/web', '/temp-project'] }, traceId: crypto.randomUUID() });
       await publish(first);
       expect(await outcome(first.id)).toMatchObject({ data: { created: true, groups: ['dev-web', 'everyone', 'onboarding'] } });
@@ -233,7 +242,7 @@ describe('JIT provisioning across services', () => {
       expect(await outcome(again.id)).toMatchObject({ data: { created: false, groups: ['everyone', 'onboarding'] } });
 
       // an account an admin made by hand (no IdP owns it) is linked by email where the admin lets this IdP claim local accounts, and no new group appears
-      await call('PUT', '/api/v1/idps/rules/provisioning', { model: 'jit', mapping: { ...mapping, groups: { ...mapping.groups, createMissing: false, defaultForNew: [] } }, claimLocalUsers: true });
+      await call('PATCH', '/api/v1/idps/rules/provisioning', { mapping: { ...mapping, groups: { ...mapping.groups, createMissing: false, defaultForNew: [] } }, claimLocalUsers: true });
       await sql.query(`INSERT INTO directory.users (id, username, username_lower, email, email_lower, display_name, active, source, external_id, created_at, updated_at) VALUES ($1, 'Jo', 'jo', 'jo@example.com', 'jo@example.com', null, true, 'local', null, now(), now())`, [crypto.randomUUID()]);
       const jo = createEvent(UserAuthenticatedV1, 'test', { idp: 'rules', protocol: 'saml', subject: 'jo.smith', attributes: { email: ['JO@example.com'], groups: ['/brand-new'] }, traceId: crypto.randomUUID() });
       await publish(jo);
@@ -243,7 +252,7 @@ describe('JIT provisioning across services', () => {
     });
 
     it('with update-on-login off, creates on the first login and changes nothing afterwards', async () => {
-      expect((await call('PUT', '/api/v1/idps/frozen/provisioning', { model: 'jit', updateOnLogin: false })).body).toMatchObject({ updateOnLogin: false, origin: 'api' });
+      expect((await call('PATCH', '/api/v1/idps/frozen/provisioning', { model: 'jit', updateOnLogin: false })).body).toMatchObject({ updateOnLogin: false, origin: 'api' });
       const first = createEvent(UserAuthenticatedV1, 'test', { idp: 'frozen', protocol: 'saml', subject: 'kim', attributes: { email: ['kim@example.com'], groups: ['/a'] }, traceId: crypto.randomUUID() });
       await publish(first);
       expect(await outcome(first.id)).toMatchObject({ data: { created: true, groups: ['a'] } });

@@ -34,7 +34,7 @@ describe('an IdP changes only what it owns', () => {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
-  const settings = (idp: string, body: Record<string, unknown>) => api('provisioning', 'PUT', `/api/v1/idps/${idp}/provisioning`, { model: 'jit', ...body });
+  const settings = (idp: string, body: Record<string, unknown>) => api('provisioning', 'PATCH', `/api/v1/idps/${idp}/provisioning`, { model: 'jit', ...body });
 
   /**
    * One SP-initiated login through the ACS: started at /login (its cookies carried along, as a
@@ -139,7 +139,7 @@ describe('an IdP changes only what it owns', () => {
 
     // defaultForAll is the admin's own grant: a local group named there is joined; another IdP's is not.
     const mapping = { username: { source: 'subject', lowercase: true }, email: ['email'], firstName: [], lastName: [], displayName: [], groups: { attribute: ['groups'], naming: 'path', defaultForAll: ['everyone', 'test2-team'] }, properties: {} };
-    expect((await settings('test', { mapping })).status).toBe(200);
+    expect((await settings('test', { mapping, grantLocalGroups: [] })).status).toBe(200);
     const bo = await login('test', 'bo', { groups: ['/staff'] });
     expect(bo).toMatchObject({ status: 302, session: { groups: ['everyone', 'staff'] } });
     expect(bo.steps.find((s) => s.step === 'provisioning.refused')?.detail).toEqual(expect.stringContaining('test2-team'));

@@ -317,7 +317,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       const localCarol = await adminApi('directory', 'POST', '/api/v1/users', { username: 'carol', email: 'carol@example.com', displayName: 'Carol C.' });
       const [{ id: jiraUsers }] = await rows(`SELECT id FROM directory.groups WHERE name = 'jira-users'`);
       await adminApi('directory', 'PUT', `/api/v1/users/${localCarol.id}/groups`, { groupIds: [jiraUsers] });
-      await adminApi('provisioning', 'PUT', '/api/v1/idps/keycloak-post/provisioning', { model: 'jit', claimLocalUsers: true });
+      await adminApi('provisioning', 'PATCH', '/api/v1/idps/keycloak-post/provisioning', { model: 'jit', claimLocalUsers: true });
       const page = await signIn('carol', 'carol', { idp: 'keycloak-post' });
       expect(page.url()).toBe(`${base}/session`);
       expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username: 'carol' }, groups: ['engineering/frontend', 'jira-users'], idp: 'keycloak-post' } });

@@ -329,7 +329,7 @@ describe('User Sync from the real Keycloak', () => {
     expect(refused).toMatchObject({ status: 'applied', counts: { groupsCreated: 0, membershipsAdded: 0 }, plan: { groupsRefused: { items: [`${root}/shared`] } } });
     expect((await directoryUsers()).find((u) => u.username === name('u1'))).toMatchObject({ groups: `${root}/team-a` });
     // Granted to the connector's IdP: joined.
-    expect((await api('PUT', '/api/v1/idps/keycloak/provisioning', { model: 'sync', grantLocalGroups: [`${root}/shared`] })).status).toBe(200);
+    expect((await api('PATCH', '/api/v1/idps/keycloak/provisioning', { model: 'sync', grantLocalGroups: [`${root}/shared`] })).status).toBe(200);
     expect(await syncNow()).toMatchObject({ status: 'applied', counts: { groupsCreated: 0, membershipsAdded: 1 } });
     expect((await directoryUsers()).find((u) => u.username === name('u1'))).toMatchObject({ groups: `${root}/Shared,${root}/team-a` });
     // Already a member: the next run has nothing to do.

@@ -7,4 +7,5 @@ export * from './events/sync.v1';
 export * from './rpc/directory.rpc';
 export * from './catalogue';
 export * from './events/directory.v1';
+export * from './events/idp.v1';
 export * from './rpc/auth.rpc';

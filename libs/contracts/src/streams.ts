@@ -6,6 +6,7 @@ export const STREAMS = {
   USERS: { name: 'BK_USERS', subjects: ['user.>'] },
   SYNC: { name: 'BK_SYNC', subjects: ['sync.>'] },
   DIRECTORY: { name: 'BK_DIRECTORY', subjects: ['directory.>'] },
+  IDPS: { name: 'BK_IDPS', subjects: ['idp.>'] },
   DEAD_LETTERS: { name: 'BK_DEAD_LETTERS', subjects: ['deadletter.>'] },
 } as const;
 

@@ -1,4 +1,4 @@
-import { applyGroupRules, groupName, KEYCLOAK_DEFAULT_MAPPING, mapGroups, mapIdentity } from './attribute-mapping';
+import { applyGroupRules, groupName, KEYCLOAK_DEFAULT_MAPPING, mapGroups, mapIdentity, regexProblem } from './index';
 
 describe('mapIdentity with the Keycloak defaults', () => {
   const attributes = {
@@ -101,5 +101,58 @@ describe('group naming', () => {
 
   it('dedupes and sorts across attributes', () => {
     expect(mapGroups({ memberOf: ['b', 'a'], groups: ['/a'] }, { attribute: ['groups', 'memberOf'], naming: 'path' })).toEqual(['a', 'b']);
+  });
+});
+
+describe('regular expressions in mapping rules run in linear time', () => {
+  // Catastrophic for a backtracking engine: ^(a+)+$ took about a second at 28 characters, doubling per character.
+  const catastrophic = ['^(a+)+$', '(a|a)*$', '(x+x+)+y', '^(\\w+\\s?)*$', '^([a-z0-9]+[-_.]?)*[a-z0-9]+$'];
+  const attack = (n: number) => `${'a'.repeat(n)}!`;
+  const timed = <T>(work: () => T): [T, number] => {
+    const started = process.hrtime.bigint();
+    const result = work();
+    return [result, Number(process.hrtime.bigint() - started) / 1e6];
+  };
+
+  it.each(catastrophic)('group rule %s answers at once, even on a long name', (match) => {
+    const groups = { attribute: ['groups'], naming: 'path' as const, rules: [{ match, action: 'drop' as const }] };
+    const [, shortMs] = timed(() => mapGroups({ groups: [attack(27)] }, groups));
+    expect(shortMs).toBeLessThan(50);
+    const [, longMs] = timed(() => mapGroups({ groups: [attack(200)] }, groups));
+    expect(longMs).toBeLessThan(50);
+  });
+
+  it.each(catastrophic)('username replacement %s answers at once', (pattern) => {
+    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'subject' as const, lowercase: false, replace: { pattern, replacement: 'x' } } };
+    const [result, ms] = timed(() => mapIdentity(attack(27), {}, mapping));
+    expect(ms).toBeLessThan(50);
+    expect(result).toMatchObject({ ok: true });
+  });
+
+  it('keeps what admins use: anchors, classes, capture groups in renames and replacements, named groups', () => {
+    expect(applyGroupRules('eng/web', [{ match: '^eng/(?<team>[a-z]+)$', rename: 'dev-$<team>' }])).toBe('dev-web');
+    expect(applyGroupRules('team-42', [{ match: '^team-\\d+$', action: 'drop' }])).toBeUndefined();
+    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'subject' as const, lowercase: true, replace: { pattern: '^(.+)@corp\\.example$', replacement: '$1' } } };
+    expect(mapIdentity('Ann@Corp.Example', {}, mapping)).toMatchObject({ ok: true, identity: { username: 'ann' } });
+  });
+
+  it.each([
+    ['^(a)\\1$', 'backreference'],
+    ['^(?!admin).*$', 'lookahead'],
+    ['(?<=x)y', 'lookbehind'],
+    ['(', 'not a valid regular expression'],
+  ])('names what it cannot run: %s', (pattern, why) => {
+    expect(regexProblem(pattern)).toEqual(expect.stringContaining(why));
+  });
+
+  it('accepts the patterns it can run', () => {
+    for (const p of ['^(.+)@corp\\.example$', '^eng/(.+)$', '^(a+)+$', '[^\\x00-\\x7f]', 'ä|ö']) expect(regexProblem(p)).toBeUndefined();
+  });
+
+  it('refuses a login whose mapping (saved before regexes were checked) holds a pattern it cannot run, rather than skip the rule', () => {
+    const drop = { ...KEYCLOAK_DEFAULT_MAPPING, groups: { attribute: ['groups'], naming: 'path' as const, rules: [{ match: '^(?!jira-)', action: 'drop' as const }] } };
+    expect(mapIdentity('a', { groups: ['/jira-admins'] }, drop)).toEqual({ ok: false, code: 'invalid_identity', reason: expect.stringContaining('groups.rules.0.match') });
+    const replace = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'subject' as const, lowercase: true, replace: { pattern: '(a)\\1', replacement: '' } } };
+    expect(mapIdentity('aa', {}, replace)).toEqual({ ok: false, code: 'invalid_identity', reason: expect.stringContaining('username.replace.pattern') });
   });
 });

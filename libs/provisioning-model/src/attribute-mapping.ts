@@ -1,6 +1,8 @@
+import { linearRegex, regexProblem } from './linear-regex';
+
 /**
  * Attribute mapping: from what the IdP asserts (SAML attributes, OIDC claims) to the
- * directory's user. Pure functions; no I/O.
+ * directory's user. Pure functions; no I/O. Regular expressions run on RE2 (linear-regex.ts).
  */
 export type Attributes = Readonly<Record<string, readonly string[]>>;
 
@@ -109,7 +111,7 @@ export function groupName(raw: string, naming: 'path' | 'leaf'): string | undefi
 /** The group after the rules: renamed, kept as is, or dropped (undefined). */
 export function applyGroupRules(name: string, rules: readonly GroupRule[] = [], skipUnmatched = false): string | undefined {
   for (const rule of rules) {
-    const re = new RegExp(rule.match);
+    const re = linearRegex(rule.match);
     if (!re.test(name)) continue;
     if (rule.action === 'drop') return undefined;
     return rule.rename !== undefined ? name.replace(re, rule.rename) : name;
@@ -128,7 +130,25 @@ export function mapGroups(attributes: Attributes, mapping: AttributeMapping['gro
   return [...names].sort();
 }
 
+/**
+ * The first regular expression of a mapping that cannot run (a mapping saved before patterns were
+ * checked), named by its field, with why; undefined when all can.
+ */
+export function mappingRegexProblem(mapping: AttributeMapping): string | undefined {
+  const patterns: [string, string][] = (mapping.groups.rules ?? []).map((r, i) => [`groups.rules.${i}.match`, r.match]);
+  if (mapping.username.replace) patterns.unshift(['username.replace.pattern', mapping.username.replace.pattern]);
+  for (const [field, pattern] of patterns) {
+    const problem = regexProblem(pattern);
+    if (problem) return `${field}: ${problem}`;
+  }
+  return undefined;
+}
+
 export function mapIdentity(subject: string, attributes: Attributes, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING): MappingResult {
+  // Refused rather than run without the rule: a skipped drop rule or rename would hand out other groups or another account.
+  const unusable = mappingRegexProblem(mapping);
+  if (unusable) return { ok: false, code: 'invalid_identity', reason: `the mapping cannot be used until an admin changes it: ${unusable}` };
+
   const emailRaw = firstValue(attributes, mapping.email);
   const email = emailRaw && EMAIL.test(emailRaw) ? emailRaw.toLowerCase() : null;
 
@@ -147,7 +167,7 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
   }
   if (!username) return { ok: false, code: 'no_username', reason: `the mapping (username from ${describeSource(mapping)}) produced no username` };
   if (mapping.username.lowercase) username = username.toLowerCase();
-  if (mapping.username.replace) username = username.replace(new RegExp(mapping.username.replace.pattern), mapping.username.replace.replacement);
+  if (mapping.username.replace) username = username.replace(linearRegex(mapping.username.replace.pattern), mapping.username.replace.replacement);
   if (!username) return { ok: false, code: 'no_username', reason: 'the username replacement left nothing' };
   if (username.length > 255 || CONTROL.test(username)) {
     return { ok: false, code: 'invalid_identity', reason: 'the username is longer than 255 characters or holds control characters' };

@@ -2,3 +2,4 @@ export * from './attribute-mapping';
 export * from './sync-plan';
 export * from './assertion-attributes';
 export * from './ownership-grants';
+export * from './linear-regex';

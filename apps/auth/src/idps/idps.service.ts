@@ -3,6 +3,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge, Registry } from 'prom-client';
 import { DataSource, IsNull, Not } from 'typeorm';
+import { EventContract, EventInput, IdpCreatedV1, IdpDeletedV1, IdpUpdatedV1 } from '@bridgekeeper/contracts';
+import { EventBus } from '@bridgekeeper/messaging';
 import { METRICS_REGISTRY, runInTransaction, safeFetchText, writeAudit } from '@bridgekeeper/platform';
 import { discoveryUrl, oidcUrls, OidcDiscovery, parseDiscovery } from '@bridgekeeper/oidc';
 import { certificateInfo, normaliseCertificate, parseIdpMetadata, spUrls } from '@bridgekeeper/saml';
@@ -28,6 +30,7 @@ export class IdpsService implements OnApplicationBootstrap {
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly scheduler: SchedulerRegistry,
     private readonly keys: KeysService,
+    private readonly bus: EventBus,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     // Read at each scrape, so every instance reports the same, current state.
@@ -227,15 +230,17 @@ export class IdpsService implements OnApplicationBootstrap {
   }
 
   /** A new IdP row, audited, in one transaction; its id must be free. */
-  private insert(actor: string, fields: Omit<IdpEntity, 'metadataFetchedAt' | 'metadataError' | 'createdAt' | 'updatedAt'>) {
-    return runInTransaction(this.db, async (em) => {
+  private async insert(actor: string, fields: Omit<IdpEntity, 'metadataFetchedAt' | 'metadataError' | 'createdAt' | 'updatedAt'>) {
+    const e = await runInTransaction(this.db, async (em) => {
       if (await em.existsBy(IdpEntity, { id: fields.id })) throw new ConflictException(`id: an identity provider ${fields.id} exists`);
       const now = new Date();
       const e = em.create(IdpEntity, { ...fields, metadataFetchedAt: now, metadataError: null, createdAt: now, updatedAt: now });
       await em.insert(IdpEntity, e);
       await writeAudit(em, [{ actor, action: 'idp.created', targetType: 'idp', targetId: e.id, after: this.auditView(e) }]);
-      return this.view(e);
+      return e;
     });
+    await this.announce(IdpCreatedV1, { ...lifecycle(e), actor }, e.updatedAt);
+    return this.view(e);
   }
 
   async update(id: string, dto: UpdateIdp, actor: string) {
@@ -243,7 +248,7 @@ export class IdpsService implements OnApplicationBootstrap {
     if (existing.protocol === 'oidc') return this.updateOidc(existing, dto, actor);
     if (dto.oidc !== undefined) throw new BadRequestException(`oidc: identity provider ${id} is a SAML IdP`);
     const metadata = dto.metadataUrl !== undefined || dto.metadataXml !== undefined || dto.manual !== undefined ? await this.metadataFrom(dto) : undefined;
-    const view = await runInTransaction(this.db, async (em) => {
+    const saved = await runInTransaction(this.db, async (em) => {
       const e = await em.findOneBy(IdpEntity, { id });
       if (!e) throw new NotFoundException(`no identity provider ${id}`);
       const before = this.auditView(e);
@@ -259,10 +264,11 @@ export class IdpsService implements OnApplicationBootstrap {
       e.updatedAt = new Date();
       await em.save(IdpEntity, e);
       await writeAudit(em, [{ actor, action: 'idp.updated', targetType: 'idp', targetId: id, before, after: this.auditView(e) }]);
-      return this.view(e);
+      return e;
     });
+    await this.announce(IdpUpdatedV1, { ...lifecycle(saved), actor }, saved.updatedAt);
     this.warnIfWeakened(id, dto, actor);
-    return view;
+    return this.view(saved);
   }
 
   /** An admin turned a protection off: the log says so, and why it matters. */
@@ -276,7 +282,7 @@ export class IdpsService implements OnApplicationBootstrap {
     const o = dto.oidc ?? {};
     const issuerChanged = o.issuer !== undefined && o.issuer !== existing.oidc!.issuer;
     const discovery = issuerChanged ? await this.discover(o.issuer!) : existing.oidc!.discovery;
-    return runInTransaction(this.db, async (em) => {
+    const saved = await runInTransaction(this.db, async (em) => {
       const e = await em.findOneBy(IdpEntity, { id: existing.id });
       if (!e) throw new NotFoundException(`no identity provider ${existing.id}`);
       const before = this.auditView(e);
@@ -295,17 +301,36 @@ export class IdpsService implements OnApplicationBootstrap {
       await em.save(IdpEntity, e);
       const after = this.auditView(e);
       await writeAudit(em, [{ actor, action: 'idp.updated', targetType: 'idp', targetId: e.id, before, after: clientSecret !== undefined ? { ...after, clientSecret: '(changed)' } : after }]);
-      return this.view(e);
+      return e;
     });
+    await this.announce(IdpUpdatedV1, { ...lifecycle(saved), actor }, saved.updatedAt);
+    return this.view(saved);
   }
 
-  remove(id: string, actor: string) {
-    return runInTransaction(this.db, async (em) => {
+  async remove(id: string, actor: string): Promise<void> {
+    const deletedAt = await runInTransaction(this.db, async (em) => {
       const e = await em.findOneBy(IdpEntity, { id });
       if (!e) throw new NotFoundException(`no identity provider ${id}`);
       await em.delete(IdpEntity, { id });
       await writeAudit(em, [{ actor, action: 'idp.deleted', targetType: 'idp', targetId: id, before: this.auditView(e) }]);
+      return new Date();
     });
+    await this.announce(IdpDeletedV1, { idp: id, actor }, deletedAt);
+  }
+
+  /**
+   * Tells the other services (provisioning keeps settings per IdP) about a change once it is
+   * committed — never one that did not happen — stamped with the time it was made inside its
+   * transaction, by which consumers order an IdP's events. A publish that fails is logged and the
+   * change stands: provisioning asks auth about an IdP it has not heard of, and only a lost
+   * idp.deleted leaves that IdP's settings behind (README, Provisioning models).
+   */
+  private async announce<C extends EventContract>(contract: C, data: EventInput<C>, at: Date): Promise<void> {
+    try {
+      await this.bus.publish(contract, data, { occurredAt: at });
+    } catch (err) {
+      this.logger.error(`could not announce ${contract.subject} (${JSON.stringify(data)}): ${(err as Error).message}`);
+    }
   }
 
   /** An audit row for a change that is not the IdP's own settings (key rotation). */
@@ -377,6 +402,9 @@ export class IdpsService implements OnApplicationBootstrap {
     return { name: e.name, enabled: e.enabled, protocol: 'saml', metadataUrl: e.metadataUrl, entityId: e.metadata?.entityId ?? null, certificates: e.metadata?.signingCertificates.length ?? 0, ...e.options };
   }
 }
+
+/** An IdP as its lifecycle events carry it. */
+const lifecycle = (e: IdpEntity) => ({ idp: e.id, name: e.name, protocol: e.protocol, enabled: e.enabled });
 
 const secretContext = (idpId: string) => `idp-client-secret:${idpId}`;
 

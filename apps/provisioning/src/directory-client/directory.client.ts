@@ -28,6 +28,11 @@ export class DirectoryClient implements OnApplicationShutdown {
     return this.call(AuthRpc.loginTrace, { traceId });
   }
 
+  /** Whether auth has an IdP (for one provisioning has no idp.* event of): auth's, on the same NATS client. */
+  idpExists(idp: string) {
+    return this.call(AuthRpc.idpExists, { idp });
+  }
+
   syncState(request: z.input<typeof DirectoryRpc.syncState.request>) {
     return this.call(DirectoryRpc.syncState, request);
   }

@@ -1,12 +1,14 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { LOCAL_SOURCE } from '@bridgekeeper/contracts';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Put, Req, UnsupportedMediaTypeException } from '@nestjs/common';
+import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
 import { Actor, ApiZodBody, ZodPipe } from '@bridgekeeper/platform';
 import { attributesFromAssertion, mapIdentity } from '@bridgekeeper/provisioning-model';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { provisionRequest } from '../jit/jit.service';
-import { IdpSettingsInput, idpSettingsSchema, SimulateInput, simulateSchema } from './idp-settings.schemas';
+import { IdpSettingsInput, IdpSettingsPatch, idpSettingsPatchSchema, idpSettingsSchema, SimulateInput, simulateSchema } from './idp-settings.schemas';
 import { IdpSettingsService } from './idp-settings.service';
+
+const KNOWN_IDPS = "Settings exist only for IdPs auth has: an unknown IdP, or an id no IdP can have, is a 404 (problem+json); an IdP deleted in auth takes its settings with it.";
 
 @ApiTags('provisioning-settings')
 @ApiBearerAuth()
@@ -18,20 +20,47 @@ export class IdpSettingsController {
   ) {}
 
   @Get('provisioning')
-  @ApiOperation({ summary: "An IdP's provisioning model, attribute mapping, JIT options and what it may change beyond what it owns" })
+  @ApiOperation({
+    summary: "An IdP's provisioning model, attribute mapping, JIT options and what it may change beyond what it owns",
+    description: `The stored settings (origin api) or the environment's defaults (origin environment). ${KNOWN_IDPS}`,
+  })
   get(@Param('idp') idp: string) {
-    return this.settings.effective(idp);
+    return this.settings.get(idp);
   }
 
   @Put('provisioning')
   @ApiOperation({
-    summary: "Set an IdP's provisioning model, attribute mapping, JIT options and what it may change beyond what it owns",
+    summary: "Replace an IdP's provisioning settings with a whole document",
     description:
-      "A login changes only what its IdP owns: its own users and groups. grantLocalGroups names the local groups it may put users in too; claimLocalUsers lets it link local accounts no IdP owns. Groups and accounts of other IdPs or connectors, and protected accounts, are never granted. Both apply to the IdP's User Sync connector as well.",
+      "Every member is required (a missing one is a 400 naming it, and nothing changes): PUT replaces, it never fills a gap with a default. To change some members only, use PATCH. A login changes only what its IdP owns: its own users and groups. grantLocalGroups names the local groups it may put users in too; claimLocalUsers lets it link local accounts no IdP owns. Groups and accounts of other IdPs or connectors, and protected accounts, are never granted. Both apply to the IdP's User Sync connector as well. Audited, before and after. " +
+      KNOWN_IDPS,
   })
   @ApiZodBody(idpSettingsSchema)
   put(@Param('idp') idp: string, @Body(new ZodPipe(idpSettingsSchema)) body: IdpSettingsInput, @Actor() actor: string) {
     return this.settings.put(idp, body, actor);
+  }
+
+  @Patch('provisioning')
+  @ApiConsumes('application/merge-patch+json', 'application/json')
+  @ApiOperation({
+    summary: "Change some of an IdP's provisioning settings (JSON merge patch, RFC 7396)",
+    description:
+      'The body (application/merge-patch+json, or application/json read the same way) is merged into the settings in force: members it names replace theirs, objects (the mapping and the objects in it) merge member by member, null removes a member, which then takes its default where it has one (the Keycloak mapping, updateOnLogin true, no grants; the model has none), lists are replaced whole. The result is checked exactly as a PUT document is: a 400 names the field and nothing changes. Any other media type is a 415. Audited, before and after. ' +
+      KNOWN_IDPS,
+  })
+  @ApiZodBody(idpSettingsPatchSchema)
+  patch(@Param('idp') idp: string, @Req() req: Request, @Body(new ZodPipe(idpSettingsPatchSchema)) body: IdpSettingsPatch, @Actor() actor: string) {
+    if (!req.is(['application/merge-patch+json', 'application/json'])) throw new UnsupportedMediaTypeException('send a JSON merge patch: application/merge-patch+json (or application/json)');
+    return this.settings.patch(idp, body, actor);
+  }
+
+  @Delete('provisioning')
+  @ApiOperation({
+    summary: "Put an IdP back to the defaults: its stored settings are removed (audited) and the environment's apply",
+    description: `Answers the settings now in force (origin environment). ${KNOWN_IDPS}`,
+  })
+  reset(@Param('idp') idp: string, @Actor() actor: string) {
+    return this.settings.reset(idp, actor);
   }
 
   /**
@@ -40,10 +69,13 @@ export class IdpSettingsController {
    */
   @Post('simulate')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Mapping simulator: what provisioning would do with this login, without writing anything (with what it would refuse: notices, account_not_owned)' })
+  @ApiOperation({
+    summary: 'Mapping simulator: what provisioning would do with this login, without writing anything (with what it would refuse: notices, account_not_owned)',
+    description: KNOWN_IDPS,
+  })
   @ApiZodBody(simulateSchema)
   async simulate(@Param('idp') idp: string, @Body(new ZodPipe(simulateSchema)) body: SimulateInput) {
-    const s = await this.settings.effective(idp);
+    const s = await this.settings.get(idp);
     let login: { subject: string; attributes: Record<string, string[]> };
     if (body.traceId) {
       const trace = await this.directory.loginTrace(body.traceId);
@@ -56,7 +88,6 @@ export class IdpSettingsController {
         throw new BadRequestException(`assertionXml: ${(err as Error).message}`);
       }
     }
-    if (idp === LOCAL_SOURCE) throw new BadRequestException(`idp: ${LOCAL_SOURCE} is the directory's own source, not an IdP's`);
     const mapped = mapIdentity(login.subject, login.attributes, s.mapping);
     if (!mapped.ok) return { model: s.model, outcome: 'rejected', code: mapped.code, reason: mapped.reason };
     // The same grants as a login, so the simulator refuses (and notes) what a login would.

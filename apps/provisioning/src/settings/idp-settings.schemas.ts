@@ -1,19 +1,18 @@
 import { z } from 'zod';
+import { KEYCLOAK_DEFAULT_MAPPING, regexProblem } from '@bridgekeeper/provisioning-model';
 
 const attrList = z.array(z.string().min(1).max(255)).max(20);
 
+/** A regular expression RE2 runs in linear time (docs/adr/0002): backreferences and lookaround are refused, named. */
 const regex = z
   .string()
   .min(1)
   .max(500)
-  .refine((p) => {
-    try {
-      new RegExp(p);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'not a valid regular expression');
+  .superRefine((pattern, ctx) => {
+    const problem = regexProblem(pattern);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .describe('a JavaScript regular expression without backreferences, lookahead or lookbehind: it runs on RE2, in time linear in the input');
 
 /** The attribute mapping, as admins send it (validated; a bad regex is named). */
 export const mappingSchema = z
@@ -63,24 +62,58 @@ export const mappingSchema = z
   })
   .strict();
 
+const model = z.enum(['jit', 'manual', 'sync']).describe('jit (Just-in-Time), manual or sync (User Sync)');
+const grantLocalGroups = z
+  .array(z.string().trim().min(1).max(255))
+  .max(500)
+  .describe(
+    "`local` groups (names, any case) this IdP's logins — and its User Sync connector — may put users in when the IdP asserts them; joined, never left by a login. Groups another IdP or connector owns are never joined. Default: none (the mapping's defaultForAll and defaultForNew groups are grants of their own)",
+  );
+const claimLocalUsers = z
+  .boolean()
+  .describe(
+    "let this IdP's logins (and its connector) link a `local` account no IdP owns yet, by the mapping's matchOn (username, email); a protected account never. Default off: an admin creates a user for this IdP with `source` = the IdP id instead",
+  );
+const updateOnLogin = z.boolean().describe('JIT: update profile, properties and managed groups on every login (else only on the first). Default true');
+
+/** PUT: the whole document. A member left out is an error, never a default that silently replaces what was set. */
 export const idpSettingsSchema = z
   .object({
-    model: z.enum(['jit', 'manual', 'sync']),
-    mapping: mappingSchema.optional().describe('defaults to the Keycloak mapping'),
-    updateOnLogin: z.boolean().default(true),
-    grantLocalGroups: z
-      .array(z.string().trim().min(1).max(255))
-      .max(500)
-      .default([])
-      .describe(
-        "`local` groups (names, any case) this IdP's logins — and its User Sync connector — may put users in when the IdP asserts them; joined, never left by a login. Groups another IdP or connector owns are never joined. Default: none (the mapping's defaultForAll and defaultForNew groups are grants of their own)",
-      ),
-    claimLocalUsers: z
-      .boolean()
-      .default(false)
-      .describe(
-        "let this IdP's logins (and its connector) link a `local` account no IdP owns yet, by the mapping's matchOn (username, email); a protected account never. Default off: an admin creates a user for this IdP with `source` = the IdP id instead",
-      ),
+    model,
+    mapping: mappingSchema,
+    updateOnLogin,
+    grantLocalGroups,
+    claimLocalUsers,
+  })
+  .strict();
+
+/**
+ * The document a merge patch leaves, validated as PUT's is; a member the patch removed (null)
+ * takes its default where it has one: the Keycloak mapping, updateOnLogin true, no grants. The
+ * model has none.
+ */
+export const mergedSettingsSchema = z
+  .object({
+    model,
+    mapping: mappingSchema.default(KEYCLOAK_DEFAULT_MAPPING as z.output<typeof mappingSchema>),
+    updateOnLogin: updateOnLogin.default(true),
+    grantLocalGroups: grantLocalGroups.default([]),
+    claimLocalUsers: claimLocalUsers.default(false),
+  })
+  .strict();
+
+/** PATCH (a JSON merge patch, RFC 7396), as the OpenAPI document shows it: the result is checked as PUT's document is. */
+export const idpSettingsPatchSchema = z
+  .object({
+    model: model.nullable().optional(),
+    mapping: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .optional()
+      .describe('merged member by member (objects within it too); a member set to null is removed and falls back to its default where it has one; null: the Keycloak mapping'),
+    updateOnLogin: z.boolean().nullable().optional().describe('null: the default, true'),
+    grantLocalGroups: z.array(z.string()).nullable().optional().describe('replaces the list; null: the default, none'),
+    claimLocalUsers: z.boolean().nullable().optional().describe('null: the default, false'),
   })
   .strict();
 
@@ -95,4 +128,5 @@ export const simulateSchema = z
   .refine((v) => [v.subject, v.assertionXml, v.traceId].filter((x) => x !== undefined).length === 1, 'give one of subject (with attributes), assertionXml or traceId');
 
 export type IdpSettingsInput = z.infer<typeof idpSettingsSchema>;
+export type IdpSettingsPatch = z.infer<typeof idpSettingsPatchSchema>;
 export type SimulateInput = z.infer<typeof simulateSchema>;

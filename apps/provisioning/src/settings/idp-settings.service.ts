@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { Envelope, EventData, IdpCreatedV1, IdpDeletedV1 } from '@bridgekeeper/contracts';
 import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
 import { AttributeMapping, KEYCLOAK_DEFAULT_MAPPING, NO_GRANTS, OwnershipGrants } from '@bridgekeeper/provisioning-model';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
-import { IdpSettingsInput } from './idp-settings.schemas';
+import { IdpSettingsInput, mergedSettingsSchema } from './idp-settings.schemas';
 import { IdpSettingsEntity } from './idp-settings.entity';
+import { KnownIdpsService } from './known-idps.service';
+import { mergePatch } from './merge-patch';
 
 export interface EffectiveSettings extends OwnershipGrants {
   idp: string;
@@ -25,10 +28,17 @@ const view = (row: IdpSettingsEntity): Omit<EffectiveSettings, 'origin'> => ({
   claimLocalUsers: row.claimLocalUsers ?? false,
 });
 
+/** The settings as the document PUT takes and PATCH merges into. */
+const documentOf = (s: EffectiveSettings) => ({ model: s.model, mapping: s.mapping, updateOnLogin: s.updateOnLogin, grantLocalGroups: s.grantLocalGroups, claimLocalUsers: s.claimLocalUsers });
+
 /** How long a login may use the settings it read (a change made through another instance takes effect within this). */
 export const LOGIN_SETTINGS_TTL_MS = 5000;
 
-/** Provisioning settings per IdP: stored through the admin API (audited), else the environment. */
+/**
+ * Provisioning settings per IdP: stored through the admin API (audited), else the environment.
+ * They exist only for IdPs auth has (KnownIdpsService): the admin API answers 404 for any other,
+ * and an IdP's deletion in auth removes its settings.
+ */
 @Injectable()
 export class IdpSettingsService {
   private readonly forLogins = new Map<string, { settings: Promise<EffectiveSettings>; until: number }>();
@@ -36,12 +46,14 @@ export class IdpSettingsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
+    private readonly known: KnownIdpsService,
   ) {}
 
   /**
    * The settings a login is provisioned with: read once per IdP for a few seconds rather than
    * on every login. A change through this instance's API applies to the next login at once;
-   * one made through another instance within LOGIN_SETTINGS_TTL_MS.
+   * one made through another instance within LOGIN_SETTINGS_TTL_MS. Never asks whether the IdP is
+   * known: a login names an IdP auth has just used, and gets the defaults until settings exist.
    */
   forLogin(idp: string): Promise<EffectiveSettings> {
     const now = Date.now();
@@ -53,19 +65,65 @@ export class IdpSettingsService {
     return settings;
   }
 
-  async effective(idp: string): Promise<EffectiveSettings> {
-    const row = await this.db.getRepository(IdpSettingsEntity).findOneBy({ idp });
+  async effective(idp: string, em: EntityManager = this.db.manager): Promise<EffectiveSettings> {
+    const row = await em.findOneBy(IdpSettingsEntity, { idp });
     if (row) return { ...view(row), origin: 'api' };
     return { idp, model: this.config.models.byIdp[idp] ?? this.config.models.fallback, mapping: KEYCLOAK_DEFAULT_MAPPING, updateOnLogin: true, ...NO_GRANTS, origin: 'environment' };
   }
 
+  /** An IdP's settings for the admin API: 404 unless auth has the IdP. */
+  async get(idp: string): Promise<EffectiveSettings> {
+    await this.known.require(idp);
+    return this.effective(idp);
+  }
+
+  /** PUT: the whole document (validated by the controller) replaces the settings. */
   async put(idp: string, input: IdpSettingsInput, actor: string): Promise<EffectiveSettings> {
+    await this.known.require(idp);
+    return this.write(idp, actor, () => input);
+  }
+
+  /** PATCH: a JSON merge patch onto the settings in force; the result is checked as PUT's document is (a ZodError: 400 naming the field). */
+  async patch(idp: string, patch: unknown, actor: string): Promise<EffectiveSettings> {
+    await this.known.require(idp);
+    return this.write(idp, actor, (current) => mergedSettingsSchema.parse(mergePatch(documentOf(current), patch)) as IdpSettingsInput);
+  }
+
+  /** DELETE: back to the environment's defaults (audited when settings were stored). */
+  async reset(idp: string, actor: string): Promise<EffectiveSettings> {
+    await this.known.require(idp);
+    await runInTransaction(this.db, async (em) => {
+      await this.known.hold(em, idp);
+      await this.remove(em, idp, actor, 'idp-settings.reset');
+    });
+    this.forLogins.delete(idp);
+    return this.effective(idp);
+  }
+
+  /** idp.created / idp.updated: the IdP exists. */
+  async idpChanged(event: Envelope<EventData<typeof IdpCreatedV1>>): Promise<void> {
+    await runInTransaction(this.db, (em) => this.known.apply(em, event.data.idp, event.occurredAt, false));
+  }
+
+  /** idp.deleted: its settings go, audited with the actor who deleted the IdP (unless the IdP was created again since). */
+  async idpDeleted(event: Envelope<EventData<typeof IdpDeletedV1>>): Promise<void> {
+    const { idp, actor } = event.data;
+    await runInTransaction(this.db, async (em) => {
+      if (await this.known.apply(em, idp, event.occurredAt, true)) await this.remove(em, idp, actor, 'idp-settings.deleted');
+    });
+    this.forLogins.delete(idp);
+  }
+
+  /** One settings write, with the IdP held (404 if auth deleted it meanwhile), audited before and after. */
+  private async write(idp: string, actor: string, next: (current: EffectiveSettings) => IdpSettingsInput): Promise<EffectiveSettings> {
     const saved = await runInTransaction(this.db, async (em) => {
-      const before = await this.effective(idp);
+      await this.known.hold(em, idp);
+      const before = await this.effective(idp, em);
+      const input = next(before);
       const row = em.create(IdpSettingsEntity, {
         idp,
         model: input.model,
-        mapping: (input.mapping as AttributeMapping | undefined) ?? KEYCLOAK_DEFAULT_MAPPING,
+        mapping: input.mapping as AttributeMapping,
         updateOnLogin: input.updateOnLogin,
         grantLocalGroups: input.grantLocalGroups,
         claimLocalUsers: input.claimLocalUsers,
@@ -78,5 +136,12 @@ export class IdpSettingsService {
     });
     this.forLogins.delete(idp);
     return saved;
+  }
+
+  private async remove(em: EntityManager, idp: string, actor: string, action: 'idp-settings.reset' | 'idp-settings.deleted'): Promise<void> {
+    const row = await em.findOneBy(IdpSettingsEntity, { idp });
+    if (!row) return;
+    await em.delete(IdpSettingsEntity, { idp });
+    await writeAudit(em, [{ actor, action, targetType: 'idp-settings', targetId: idp, before: view(row), after: null }]);
   }
 }

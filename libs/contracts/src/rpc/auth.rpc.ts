@@ -12,4 +12,13 @@ export const AuthRpc = {
       z.object({ found: z.literal(false) }),
     ]),
   },
+  /**
+   * Whether auth has an IdP: provisioning asks about an id its table of known IdPs (kept from the
+   * idp.* events) does not hold, e.g. an IdP created before those events existed.
+   */
+  idpExists: {
+    subject: 'rpc.auth.idps.exists',
+    request: z.object({ idp: idpIdSchema }).strict(),
+    reply: z.object({ exists: z.boolean() }),
+  },
 } as const;
