@@ -68,7 +68,7 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
   it('ran the migrations into its own schema', async () => {
     if (engine === 'postgres') {
       const rows = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'directory' ORDER BY 1`);
-      expect(rows.map((r: { table_name: string }) => r.table_name)).toEqual(['api_tokens', 'audit_log', 'groups', 'memberships', 'migrations', 'outbox_batches', 'user_properties', 'users']);
+      expect(rows.map((r: { table_name: string }) => r.table_name)).toEqual(['api_tokens', 'audit_log', 'cursor_key', 'groups', 'memberships', 'migrations', 'outbox_batches', 'user_properties', 'users']);
     } else {
       expect(await db.getRepository(UserEntity).count()).toBe(0);
     }
@@ -206,6 +206,10 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     expect(page).toMatchObject({ activeUsers: 3, nextCursor: null, groupNames: expect.arrayContaining(['grp-named-0', 'grp-named-1']) });
     expect(await state([])).toMatchObject({ users: [], activeUsers: 3 });
     await expect(firstValueFrom(client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', cursor: page.users[0].id, externalIds: ['named-1'] }))).rejects.toBeDefined();
+    // The cursor is a user's id (issue 25): anything else is refused before a query, not an empty or a wrong page.
+    for (const cursor of ['zzzz', "' OR 1=1 --", '0192f3a4-5b6c-7d8e-9f01-23456789abcdX', '']) {
+      await expect(firstValueFrom(client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', cursor }))).rejects.toBeDefined();
+    }
   });
 
   it('deletes published events once past the retention, and never one still to publish', async () => {

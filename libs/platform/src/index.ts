@@ -10,6 +10,8 @@ export * from './safe-fetch';
 export * from './service-modules';
 export * from './admin-api';
 export * from './pagination';
+export * from './cursor';
+export * from './cursor-key.migration';
 export * from './secret-box';
 export * from './audit';
 export * from './master-key';

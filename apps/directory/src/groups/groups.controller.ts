@@ -54,9 +54,8 @@ export class GroupsController {
   @Get('groups/:id/members')
   @ApiOperation({ summary: 'Members of a group, paginated' })
   @ApiZodQuery(membersQuery)
-  async members(@Param('id') id: string, @Query(new ZodPipe(membersQuery)) q: z.infer<typeof membersQuery>) {
-    await this.groups.get(id);
-    return this.users.list({ ...q, group: id, sort: 'username' });
+  members(@Param('id') id: string, @Query(new ZodPipe(membersQuery)) q: z.infer<typeof membersQuery>) {
+    return this.users.list({ ...q, group: id, sort: 'username' }, 'directory.group-members');
   }
 
   @Post('memberships/bulk')

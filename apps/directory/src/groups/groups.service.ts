@@ -25,7 +25,7 @@ export class GroupsService {
     const qb = this.db.getRepository(GroupEntity).createQueryBuilder('g');
     if (q.source) qb.andWhere('g.source = :source', { source: q.source });
     if (q.q) qb.andWhere(`g.name_lower LIKE :like ESCAPE '\\'`, { like: containsPattern(q.q) });
-    return keysetPage(qb, { ds: this.db, alias: 'g', column: 'name_lower', property: 'nameLower', limit: q.limit, cursor: q.cursor, map: groupView });
+    return keysetPage(qb, { ds: this.db, listing: 'directory.groups', alias: 'g', column: 'name_lower', property: 'nameLower', limit: q.limit, cursor: q.cursor, map: groupView });
   }
 
   async get(id: string) {

@@ -3,7 +3,7 @@ import { BadRequestException, ConflictException, Injectable, NotFoundException }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
 import { nameKey, showName } from '@bridgekeeper/names';
-import { containsPattern, insertMany, keysetPage } from '@bridgekeeper/platform';
+import { containsPattern, insertMany, keyset } from '@bridgekeeper/platform';
 import { Change, ChangeLog } from '../audit/change-log.service';
 import { acceptName, looksLike, NameRefusal, nameOrBadRequest, usersNamedLike } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
@@ -26,7 +26,14 @@ export class UsersService {
     private readonly seats: SeatsService,
   ) {}
 
-  async list(q: ListUsers) {
+  /** The users listing, or (`directory.group-members`) the members of the group whose id `q.group` is. */
+  async list(q: ListUsers, listing: 'directory.users' | 'directory.group-members' = 'directory.users') {
+    const descending = q.sort.startsWith('-');
+    const field = q.sort.replace('-', '') as 'username' | 'createdAt' | 'updatedAt';
+    const column = { username: 'username_lower', createdAt: 'created_at', updatedAt: 'updated_at' }[field];
+    const property = field === 'username' ? 'usernameLower' : field;
+    // The cursor first: one of another listing or sort is a 400 before any query.
+    const pages = await keyset<UserEntity>(this.db, { listing, alias: 'u', column, property, isDate: field !== 'username', descending }, q.cursor);
     const qb = this.db.getRepository(UserEntity).createQueryBuilder('u');
     if (q.status) qb.andWhere('u.active = :active', { active: q.status === 'active' });
     if (q.source) qb.andWhere('u.source = :source', { source: q.source });
@@ -42,14 +49,12 @@ export class UsersService {
       );
     }
     if (q.group) {
+      // A group's members are asked for by the group's id; the users listing takes a name too.
+      if (listing === 'directory.group-members' && !UUID.test(q.group)) throw new NotFoundException(`no group ${q.group}`);
       const group = await this.findGroup(this.db.manager, q.group);
       qb.innerJoin(MembershipEntity, 'm', 'm.user_id = u.id AND m.group_id = :gid', { gid: group.id });
     }
-    const descending = q.sort.startsWith('-');
-    const field = q.sort.replace('-', '') as 'username' | 'createdAt' | 'updatedAt';
-    const column = { username: 'username_lower', createdAt: 'created_at', updatedAt: 'updated_at' }[field];
-    const property = field === 'username' ? 'usernameLower' : field;
-    return keysetPage(qb, { ds: this.db, alias: 'u', column, property, isDate: field !== 'username', descending, limit: q.limit, cursor: q.cursor, map: userView });
+    return pages.page(qb, q.limit, userView);
   }
 
   async get(id: string) {

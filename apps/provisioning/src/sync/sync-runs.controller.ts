@@ -32,7 +32,7 @@ export class SyncRunsController {
     const qb = this.db.getRepository(SyncRunEntity).createQueryBuilder('r');
     if (q.connectorId) qb.andWhere('r.connector_id = :c', { c: q.connectorId });
     if (q.status) qb.andWhere('r.status = :s', { s: q.status });
-    return keysetPage(qb, { ds: this.db, alias: 'r', column: 'started_at', property: 'startedAt', isDate: true, descending: true, limit: q.limit, cursor: q.cursor, map: (r) => r });
+    return keysetPage(qb, { ds: this.db, listing: 'provisioning.sync-runs', alias: 'r', column: 'started_at', property: 'startedAt', isDate: true, descending: true, limit: q.limit, cursor: q.cursor, map: (r) => r });
   }
 
   @Get(':id')

@@ -135,7 +135,8 @@ export const DirectoryRpc = {
     request: z
       .object({
         source: idpIdSchema,
-        cursor: z.string().max(100).optional(),
+        /** The id of the last user of the previous page (its nextCursor): a UUID, refused otherwise. */
+        cursor: z.uuid().optional(),
         limit: z.number().int().min(1).max(2000).default(1000),
         /** Only these of the source's users (by IdP id), in one answer; not with a cursor. */
         externalIds: z.array(z.string().min(1).max(255)).max(2000).optional(),
@@ -166,7 +167,7 @@ export const DirectoryRpc = {
       groupsNotGrantable: z.array(z.string()).optional(),
       /** With externalIds: how many of the source's users are active. */
       activeUsers: z.number().int().nonnegative().optional(),
-      nextCursor: z.string().nullable(),
+      nextCursor: z.uuid().nullable(),
     }),
   },
   /** User Sync: one batch of a plan, applied in one audited transaction. */

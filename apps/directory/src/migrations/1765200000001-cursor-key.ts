@@ -1,0 +1,15 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+import { createCursorKeyTable, dropCursorKeyTable } from '@bridgekeeper/platform';
+
+/** The key that signs this service's pagination cursors (libs/platform cursor-key.migration.ts). */
+export class CursorKey1765200000001 implements MigrationInterface {
+  name = 'CursorKey1765200000001';
+
+  async up(qr: QueryRunner): Promise<void> {
+    await createCursorKeyTable(qr);
+  }
+
+  async down(qr: QueryRunner): Promise<void> {
+    await dropCursorKeyTable(qr);
+  }
+}
