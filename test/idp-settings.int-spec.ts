@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, JSONCodec } from 'nats';
-import { createEvent, IdpUpdatedV1, STREAMS } from '@bridgekeeper/contracts';
+import { createEvent, IdpCreatedV1, IdpDeletedV1, IdpUpdatedV1, STREAMS } from '@bridgekeeper/contracts';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
 import { createAdminToken, ServiceName, Stack } from './support/stack';
 
@@ -49,7 +49,7 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
     stack = new Stack({ natsUrl: nats.url, databaseUrl: pg?.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() } });
     await stack.start();
     token = createAdminToken({ ...(pg ? { DATABASE_URL: pg.url } : {}), DATA_DIR: stack.dataDir });
-    for (const id of ['corp', 'gone', 'regex']) await createIdp(id);
+    for (const id of ['corp', 'gone', 'regex', 'again']) await createIdp(id);
   }, 120_000);
 
   afterAll(async () => {
@@ -167,6 +167,34 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
     // The same id again is a new IdP: the defaults, not what the old one had.
     await createIdp('gone');
     expect(await settingsOf('gone')).toMatchObject({ status: 200, body: { origin: 'environment' } });
+  });
+
+  it('removes settings an IdP had before its deletion even when the deletion arrives after the IdP was created again', async () => {
+    expect((await call('provisioning', 'PUT', '/api/v1/idps/again/provisioning', whole)).status).toBe(200);
+    // auth deleted "again" (t1) and created it again (t2); provisioning hears the creation first,
+    // as it may when it catches up after a restart (the three consumers run side by side).
+    const t1 = new Date(Date.now() + 1_000);
+    const t2 = new Date(t1.getTime() + 1_000);
+    const nc = await connect({ servers: nats.url });
+    try {
+      const js = nc.jetstream();
+      const jsm = await nc.jetstreamManager();
+      const taken = (durable: string) => async () => {
+        const info = await jsm.consumers.info(STREAMS.IDPS.name, durable);
+        return info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq > 0;
+      };
+      const created = createEvent(IdpCreatedV1, 'auth', { idp: 'again', name: 'again', protocol: 'saml', enabled: true, actor: 'test' }, { occurredAt: t2 });
+      await js.publish(IdpCreatedV1.subject, JSONCodec().encode(created), { msgID: created.id });
+      await waitFor('provisioning to take the creation', taken('provisioning__idp-created'));
+      const deleted = createEvent(IdpDeletedV1, 'auth', { idp: 'again', actor: 'admin-token:deleter' }, { occurredAt: t1 });
+      await js.publish(IdpDeletedV1.subject, JSONCodec().encode(deleted), { msgID: deleted.id });
+      await waitFor('provisioning to take the deletion', taken('provisioning__idp-deleted'));
+    } finally {
+      await nc.close();
+    }
+    // The IdP exists (its creation happened last), with the defaults, not the deleted IdP's settings.
+    expect(await settingsOf('again')).toMatchObject({ status: 200, body: { origin: 'environment', grantLocalGroups: [], claimLocalUsers: false } });
+    expect((await audit('again'))[0]).toMatchObject({ action: 'idp-settings.deleted', actor: 'admin-token:deleter', after: null });
   });
 
   it('refuses a regex that needs backtracking when saved, naming the field; the others run in linear time', async () => {

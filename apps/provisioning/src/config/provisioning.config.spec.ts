@@ -14,8 +14,11 @@ describe('provisioning config', () => {
   });
 
   it('reads per-IdP provisioning models', () => {
-    expect(loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=manual, okta = jit' }).models).toEqual({ byIdp: { keycloak: 'manual', okta: 'jit' }, fallback: 'jit' });
-    expect(loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=sync' }).models.byIdp).toEqual({ keycloak: 'sync' });
+    expect(loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=manual, okta = jit' }).models).toEqual({ byIdp: new Map([['keycloak', 'manual'], ['okta', 'jit']]), fallback: 'jit' });
+    expect(loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=sync' }).models.byIdp).toEqual(new Map([['keycloak', 'sync']]));
+    // An IdP named like a member of Object.prototype finds nothing it did not set.
+    const { byIdp } = loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=sync' }).models;
+    for (const idp of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) expect(byIdp.get(idp)).toBeUndefined();
     expect(() => loadProvisioningConfig({ PROVISIONING_MODELS: 'keycloak=scim' })).toThrow(/'keycloak=scim' is not <idp>=jit\|manual\|sync/);
   });
 });

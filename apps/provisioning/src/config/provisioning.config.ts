@@ -26,14 +26,15 @@ export const provisioningEnvSchema = z.object({
     .string()
     .default('')
     .transform((v, ctx) => {
-      const map: Record<string, 'jit' | 'manual' | 'sync'> = {};
+      // A Map, not an object: an IdP named `constructor` or `__proto__` must find nothing it did not set.
+      const map = new Map<string, 'jit' | 'manual' | 'sync'>();
       for (const pair of v.split(',').map((p) => p.trim()).filter(Boolean)) {
         const [idp, model] = pair.split('=').map((p) => p.trim());
         if (!idp || (model !== 'jit' && model !== 'manual' && model !== 'sync')) {
           ctx.addIssue({ code: 'custom', message: `'${pair}' is not <idp>=jit|manual|sync` });
           continue;
         }
-        map[idp] = model;
+        map.set(idp, model);
       }
       return map;
     }),

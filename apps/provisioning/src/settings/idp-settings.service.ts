@@ -68,7 +68,7 @@ export class IdpSettingsService {
   async effective(idp: string, em: EntityManager = this.db.manager): Promise<EffectiveSettings> {
     const row = await em.findOneBy(IdpSettingsEntity, { idp });
     if (row) return { ...view(row), origin: 'api' };
-    return { idp, model: this.config.models.byIdp[idp] ?? this.config.models.fallback, mapping: KEYCLOAK_DEFAULT_MAPPING, updateOnLogin: true, ...NO_GRANTS, origin: 'environment' };
+    return { idp, model: this.config.models.byIdp.get(idp) ?? this.config.models.fallback, mapping: KEYCLOAK_DEFAULT_MAPPING, updateOnLogin: true, ...NO_GRANTS, origin: 'environment' };
   }
 
   /** An IdP's settings for the admin API: 404 unless auth has the IdP. */
@@ -105,11 +105,16 @@ export class IdpSettingsService {
     await runInTransaction(this.db, (em) => this.known.apply(em, event.data.idp, event.occurredAt, false));
   }
 
-  /** idp.deleted: its settings go, audited with the actor who deleted the IdP (unless the IdP was created again since). */
+  /**
+   * idp.deleted: its settings go, audited with the actor who deleted the IdP. When the IdP was
+   * created again since (its idp.created applied first), settings written before this deletion
+   * still go: they were the old IdP's, and must not apply to a new IdP that has its id.
+   */
   async idpDeleted(event: Envelope<EventData<typeof IdpDeletedV1>>): Promise<void> {
     const { idp, actor } = event.data;
     await runInTransaction(this.db, async (em) => {
-      if (await this.known.apply(em, idp, event.occurredAt, true)) await this.remove(em, idp, actor, 'idp-settings.deleted');
+      const latest = await this.known.apply(em, idp, event.occurredAt, true);
+      await this.remove(em, idp, actor, 'idp-settings.deleted', latest ? undefined : new Date(event.occurredAt));
     });
     this.forLogins.delete(idp);
   }
@@ -138,9 +143,10 @@ export class IdpSettingsService {
     return saved;
   }
 
-  private async remove(em: EntityManager, idp: string, actor: string, action: 'idp-settings.reset' | 'idp-settings.deleted'): Promise<void> {
+  /** Removes an IdP's settings, audited; with `writtenBy`, only settings written no later than that. */
+  private async remove(em: EntityManager, idp: string, actor: string, action: 'idp-settings.reset' | 'idp-settings.deleted', writtenBy?: Date): Promise<void> {
     const row = await em.findOneBy(IdpSettingsEntity, { idp });
-    if (!row) return;
+    if (!row || (writtenBy && row.updatedAt > writtenBy)) return;
     await em.delete(IdpSettingsEntity, { idp });
     await writeAudit(em, [{ actor, action, targetType: 'idp-settings', targetId: idp, before: view(row), after: null }]);
   }
