@@ -138,11 +138,13 @@ export class SyncService {
     if (connector.updatedAt > held.startedAt) throw new ConflictException(`connector ${connector.id} was changed after run ${id} was planned: start a new run`);
     const run = this.newRun(connector.id, { mode: held.mode, trigger: 'approval', requestedBy: actor, dryRun: false });
     await this.lock(connector.id, run.id);
-    let stored: SyncHeldPlanEntity;
+    let stored: SyncHeldPlanEntity | null;
     let plan: SyncPlan;
     try {
       await approvable(); // again, under the lock: a run that ended meanwhile may have superseded it
-      stored = (await this.db.getRepository(SyncHeldPlanEntity).findOneBy({ runId: id }))!;
+      stored = await this.db.getRepository(SyncHeldPlanEntity).findOneBy({ runId: id });
+      // The plan applied is the plan digested when it was held, byte for byte.
+      if (!stored || digestOf(stored.plan) !== planDigest) throw new ConflictException(`run ${id}'s stored plan is missing or does not match its digest: start a new run`);
       plan = JSON.parse(stored.plan) as SyncPlan;
       const moved = await this.movedOn(connector, plan, stored.basis);
       if (moved) throw new ConflictException(`the directory changed since this plan (${moved}); start a new run`);
@@ -159,7 +161,8 @@ export class SyncService {
       await this.unlock(connector.id, run.id);
       throw err;
     }
-    return { run, done: this.background(run, () => this.executeApproved(run, connector, held, plan, stored.asOf)) };
+    const asOf = stored.asOf;
+    return { run, done: this.background(run, () => this.executeApproved(run, connector, held, plan, asOf)) };
   }
 
   /**
@@ -322,7 +325,7 @@ export class SyncService {
   /** Stores a held run's whole plan with its basis and Keycloak's time of the read; the plan's digest. */
   private async keepHeldPlan(run: SyncRunEntity, plan: SyncPlan, basis: PlanBasis, asOf: number): Promise<string> {
     const text = JSON.stringify(plan);
-    const planDigest = createHash('sha256').update(text).digest('hex');
+    const planDigest = digestOf(text);
     await this.db.getRepository(SyncHeldPlanEntity).insert({ runId: run.id, plan: text, basis, asOf, createdAt: new Date() });
     return planDigest;
   }
@@ -474,6 +477,9 @@ export class SyncService {
     return { writes, namesRefused };
   }
 }
+
+/** A held plan's digest: SHA-256 (hex) of its JSON as stored. */
+const digestOf = (planJson: string) => createHash('sha256').update(planJson).digest('hex');
 
 /** The plan as stored with the run: counts, and the first 200 entries of each list. */
 export function summarizePlan(plan: SyncPlan): Record<string, unknown> {
