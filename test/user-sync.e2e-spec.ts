@@ -204,7 +204,7 @@ describe('User Sync from the real Keycloak', () => {
     const held = await syncNow();
     expect(held).toMatchObject({ status: 'held', reason: expect.stringContaining('would disable or delete 2 of 2 active users') });
     expect((await directoryUsers()).filter((u) => u.active)).toHaveLength(2);
-    const approved = await api('POST', `/api/v1/sync-runs/${held.id}/approve`);
+    const approved = await api('POST', `/api/v1/sync-runs/${held.id}/approve`, { planDigest: held.planDigest });
     expect(approved.status).toBe(202);
     await waitFor('the approved run', async () => (await api('GET', `/api/v1/sync-runs/${approved.body.id}`)).body.status === 'applied', 60_000, 200);
     expect((await directoryUsers()).filter((u) => u.active)).toHaveLength(0);

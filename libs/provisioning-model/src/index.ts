@@ -1,5 +1,6 @@
 export * from './attribute-mapping';
 export * from './sync-plan';
+export * from './plan-basis';
 export * from './assertion-attributes';
 export * from './ownership-grants';
 export * from './linear-regex';

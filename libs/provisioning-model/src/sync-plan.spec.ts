@@ -95,7 +95,7 @@ describe('computeSyncPlan', () => {
 
   it('deletes or keeps vanished users as configured, and can strip their groups', () => {
     const directory = [dir('b', { groups: ['staff'] })];
-    expect(computeSyncPlan(snapshot([]), directory, new Set(), { ...opts, vanished: 'delete' }).delete).toEqual([{ id: 'dir-b', username: 'b' }]);
+    expect(computeSyncPlan(snapshot([]), directory, new Set(), { ...opts, vanished: 'delete' }).delete).toEqual([{ id: 'dir-b', username: 'b', active: true }]);
     expect(isEmptyPlan(computeSyncPlan(snapshot([]), directory, new Set(), { ...opts, vanished: 'keep' }))).toBe(true);
     const stripped = computeSyncPlan(snapshot([]), directory, new Set(), { ...opts, stripGroupsOfVanished: true });
     expect(stripped.removeMemberships).toEqual([{ externalId: 'b', group: 'staff' }]);
@@ -203,5 +203,19 @@ describe('assessSyncPlan', () => {
     const quiet = snapshot([]);
     expect(assessSyncPlan(computeSyncPlan(quiet, named(5), new Set(), opts), { idpUsers: 0, activeUsers: 100, partial: true }, opts)).toEqual({ hold: false });
     expect(assessSyncPlan(computeSyncPlan(quiet, named(11), new Set(), opts), { idpUsers: 0, activeUsers: 100, partial: true }, opts)).toMatchObject({ hold: true, reason: expect.stringContaining('11 of 100') });
+  });
+
+  it('counts only the active users a plan removes against the active users (deleting inactive ones takes nobody\'s access)', () => {
+    // 100 active and 50 inactive users; the IdP lost the 50 inactive ones and 10 active ones.
+    const inactive = Array.from({ length: 50 }, (_, i) => dir(`x${i}`, { active: false }));
+    const idp = idpWith(90);
+    const plan = computeSyncPlan(idp, [...directory, ...inactive], new Set(), { ...opts, vanished: 'delete' });
+    expect(plan.delete).toHaveLength(60);
+    expect(assessSyncPlan(plan, full(idp), opts)).toEqual({ hold: false });
+    const more = computeSyncPlan(idpWith(80), [...directory, ...inactive], new Set(), { ...opts, vanished: 'delete' });
+    expect(assessSyncPlan(more, full(idpWith(80)), opts)).toEqual({
+      hold: true,
+      reason: 'the run would disable or delete 20 of 100 active users (20%), more than the allowed 10%',
+    });
   });
 });

@@ -4,6 +4,7 @@
  * and shown (dry run) before anything is written, and unit-tested case by case.
  */
 import { groupName } from './attribute-mapping';
+import { directoryStateDigest, PlanBasis } from './plan-basis';
 
 export interface IdpUser {
   /** The IdP's immutable user id (Keycloak's user id). */
@@ -81,7 +82,8 @@ export interface SyncPlan {
   update: { id: string; externalId: string; username: string; changes: FieldChange[]; fields: UserFields }[];
   enable: { id: string; username: string }[];
   disable: { id: string; username: string; reason: 'gone' | 'disabled-in-idp' | 'out-of-scope' }[];
-  delete: { id: string; username: string }[];
+  /** `active`: whether the user still held access (the safety share counts only those). */
+  delete: { id: string; username: string; active: boolean }[];
   groupsToCreate: string[];
   /** By IdP user id (new users have no directory id yet) and group name. */
   addMemberships: { externalId: string; group: string }[];
@@ -152,6 +154,8 @@ export class SyncPlanner {
   private readonly groupsOf = new Map<string, string[]>();
   private readonly usedGroups = new Set<string>();
   private readonly counts = { directoryUsers: 0, activeUsers: 0 };
+  /** The directory state each change was planned from (see plan-basis.ts). */
+  private readonly planBasis: PlanBasis = Object.create(null) as PlanBasis;
   readonly idpUsers: number;
 
   constructor(
@@ -182,6 +186,7 @@ export class SyncPlanner {
       this.counts.directoryUsers++;
       if (current.active) this.counts.activeUsers++;
       if (!current.externalId) continue;
+      const before = this.changeCount();
       const u = this.unseen.get(current.externalId);
       if (u) {
         this.unseen.delete(current.externalId);
@@ -189,7 +194,22 @@ export class SyncPlanner {
       } else {
         this.vanished(current, current.externalId);
       }
+      if (this.changeCount() !== before) this.planBasis[current.externalId] = directoryStateDigest(current);
     }
+  }
+
+  /** What the plan changes of users already in the directory, as one number (it grows with each change). */
+  private changeCount(): number {
+    const p = this.plan;
+    return p.update.length + p.enable.length + p.disable.length + p.delete.length + p.addMemberships.length + p.removeMemberships.length;
+  }
+
+  /**
+   * The basis of the plan, once finished: by IdP user id, the digest of the directory state of
+   * each user it changes, and `null` for each user it creates (the directory had none).
+   */
+  get basis(): PlanBasis {
+    return { ...this.planBasis };
   }
 
   /** What the directory pages held: all its users of the connector, and the active ones. */
@@ -208,6 +228,7 @@ export class SyncPlanner {
       if (!u.enabled && this.opts.vanished !== 'keep') continue; // nobody to create: disabled in the IdP
       const fields = this.fieldsOf(u);
       plan.create.push(fields);
+      this.planBasis[u.id] = null;
       if (fields.active) plan.seatsDelta++;
       for (const g of this.groupsOf.get(u.id) ?? []) {
         plan.addMemberships.push({ externalId: u.id, group: g });
@@ -275,7 +296,7 @@ export class SyncPlanner {
     const { plan, opts } = this;
     if (opts.vanished === 'keep') return;
     if (opts.vanished === 'delete') {
-      plan.delete.push({ id: d.id, username: d.username });
+      plan.delete.push({ id: d.id, username: d.username, active: d.active });
       if (d.active) plan.seatsDelta--;
       return;
     }
@@ -299,7 +320,9 @@ export type Safety = { hold: false } | { hold: true; reason: string };
 /**
  * Safety before applying: an empty IdP answer, or a plan that would disable or delete more than
  * the allowed share of the connector's active users, is held for an admin instead of applied.
- * `activeUsers` are all the connector's active users in the directory. A changes run (`partial`)
+ * `activeUsers` are all the connector's active users in the directory; only the active users the
+ * plan disables or deletes count against them (deleting a user who is already inactive takes
+ * nobody's access, and counting them gave shares over 100%). A changes run (`partial`)
  * sees only the users Keycloak's events named, so an empty answer there is a normal quiet period.
  */
 export function assessSyncPlan(
@@ -309,7 +332,7 @@ export function assessSyncPlan(
 ): Safety {
   const active = sides.activeUsers;
   if (!sides.partial && sides.idpUsers === 0 && active > 0) return { hold: true, reason: `the IdP returned no users while ${active} are active here` };
-  const removals = plan.disable.length + plan.delete.length;
+  const removals = plan.disable.length + plan.delete.filter((d) => d.active).length;
   if (active > 0 && removals / active > opts.maxRemovalShare) {
     const pct = Math.round((removals / active) * 1000) / 10;
     return { hold: true, reason: `the run would disable or delete ${removals} of ${active} active users (${pct}%), more than the allowed ${opts.maxRemovalShare * 100}%` };

@@ -2,7 +2,9 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 export type SyncMode = 'full' | 'changes';
 
-export type SyncRunStatus = 'running' | 'applied' | 'held' | 'failed' | 'dry-run' | 'discarded' | 'approved';
+export type SyncRunStatus = 'running' | 'applied' | 'held' | 'failed' | 'dry-run' | 'discarded' | 'approved' | 'superseded';
+
+export const SYNC_RUN_STATUSES = ['running', 'applied', 'held', 'failed', 'dry-run', 'discarded', 'approved', 'superseded'] as const satisfies readonly SyncRunStatus[];
 
 /** One User Sync run: its trigger, progress, plan, counts, outcome. */
 @Entity({ name: 'sync_runs' })
@@ -50,6 +52,13 @@ export class SyncRunEntity {
   @Column({ type: 'simple-json', nullable: true })
   plan: any;
 
+  /**
+   * A held run's plan, identified: the SHA-256 (hex) of the whole plan as stored (`sync_held_plans`).
+   * An approval quotes it; null for a run held without a plan (Keycloak failed), which cannot be approved.
+   */
+  @Column({ name: 'plan_digest', type: 'varchar', length: 64, nullable: true })
+  planDigest: string | null;
+
   @Column({ type: 'text', nullable: true })
   reason: string | null;
 
@@ -74,4 +83,28 @@ export class SyncLockEntity {
 
   @Column({ name: 'expires_at' })
   expiresAt: Date;
+}
+
+/**
+ * The whole plan of a held run (the run's `plan` shows its first 200 entries of each list), with
+ * the directory state each change was planned from (`basis`, see plan-basis.ts) and Keycloak's
+ * time of the read: what an approval applies, exactly, or refuses.
+ */
+@Entity({ name: 'sync_held_plans' })
+export class SyncHeldPlanEntity {
+  @PrimaryColumn({ name: 'run_id', type: 'varchar', length: 36 })
+  runId: string;
+
+  /** The plan's JSON, as digested (`SyncRunEntity.planDigest`). */
+  @Column({ type: 'text' })
+  plan: string;
+
+  @Column({ type: 'simple-json' })
+  basis: Record<string, string | null>;
+
+  @Column({ name: 'as_of', type: 'bigint', transformer: { to: (v: number) => v, from: (v: string | number) => Number(v) } })
+  asOf: number;
+
+  @Column({ name: 'created_at' })
+  createdAt: Date;
 }

@@ -1,18 +1,27 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { Actor, ApiZodQuery, keysetPage, pageQuery, ZodPipe } from '@bridgekeeper/platform';
-import { SyncRunEntity } from './sync-run.entity';
+import { Actor, ApiZodBody, ApiZodQuery, keysetPage, pageQuery, ZodPipe } from '@bridgekeeper/platform';
+import { SYNC_RUN_STATUSES, SyncRunEntity } from './sync-run.entity';
 import { SyncService } from './sync.service';
 
 const listRuns = z
   .object({
     ...pageQuery,
     connectorId: z.string().max(64).optional(),
-    status: z.enum(['running', 'applied', 'held', 'failed', 'dry-run', 'discarded', 'approved']).optional(),
+    status: z.enum(SYNC_RUN_STATUSES).optional(),
+  })
+  .strict();
+
+const approveBody = z
+  .object({
+    planDigest: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'the planDigest of the held run (64 hex digits)')
+      .describe('the `planDigest` of the held run, as GET showed it: the approval applies exactly that plan'),
   })
   .strict();
 
@@ -41,10 +50,24 @@ export class SyncRunsController {
     return this.sync.get(id);
   }
 
+  @Get(':id/plan')
+  @ApiOperation({ summary: "A held run's whole plan (the run shows the first 200 entries of each list), with the digest an approval quotes; 404 for a run without a stored plan" })
+  plan(@Param('id') id: string) {
+    return this.sync.heldPlan(id);
+  }
+
   @Post(':id/approve')
-  @ApiOperation({ summary: 'Apply a held run: a new run applies the current plan past the safety threshold' })
-  async approve(@Param('id') id: string, @Actor() actor: string, @Res({ passthrough: true }) res: Response) {
-    const { run } = await this.sync.approve(id, actor);
+  @ApiOperation({
+    summary: 'Apply a held run\'s plan, exactly as shown, once',
+    description:
+      'Quote the run\'s `planDigest`. A new run (trigger `approval`, 202 with its Location) applies exactly the stored plan: Keycloak is not read again. ' +
+      '409, nothing applied, when the run is not held (already approved, discarded, superseded by a newer run, or never held), was held without a plan (Keycloak failed or timed out), ' +
+      'the digest is not its plan\'s, the connector changed since, a run of the connector is going, or the directory changed since the plan (a user it changes or creates is no longer in the state it was planned from, a group it creates exists now): start a new run, which plans and checks afresh. ' +
+      'Of concurrent approvals one applies; the approval is audited with its actor.',
+  })
+  @ApiZodBody(approveBody)
+  async approve(@Param('id') id: string, @Body(new ZodPipe(approveBody)) body: z.infer<typeof approveBody>, @Actor() actor: string, @Res({ passthrough: true }) res: Response) {
+    const { run } = await this.sync.approve(id, actor, body.planDigest);
     res.status(202).setHeader('Location', `/api/v1/sync-runs/${run.id}`);
     return run;
   }

@@ -1,24 +1,23 @@
+import { createHash } from 'node:crypto';
 import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, LessThan } from 'typeorm';
 import { SyncCompletedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
-import { assessSyncPlan, IdpSnapshot, OwnershipGrants, planCounts, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
+import { assessSyncPlan, changedSinceBasis, IdpSnapshot, OwnershipGrants, PlanBasis, planCounts, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
 import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { IdpSettingsService } from '../settings/idp-settings.service';
-import { SyncLockEntity, SyncMode, SyncRunEntity } from './sync-run.entity';
+import { SyncHeldPlanEntity, SyncLockEntity, SyncMode, SyncRunEntity } from './sync-run.entity';
 
 export interface SyncRequest {
   dryRun: boolean;
   /** `changes`: only the users Keycloak's events name since the last applied run (default `full`). */
   mode?: SyncMode;
-  trigger: 'schedule' | 'api' | 'event' | 'approval' | 'first-login';
+  trigger: 'schedule' | 'api' | 'event' | 'first-login';
   requestedBy: string;
-  /** Apply even past the safety threshold (an admin approved a held run). */
-  force?: boolean;
 }
 
 const LOCK_MS = 2 * 3600_000;
@@ -49,7 +48,8 @@ interface KeycloakRead {
  * transaction in the directory, so an interrupted run leaves it consistent and the next finishes.
  * A changes run reads only the users Keycloak's events name since the last applied run, and the
  * directory's state of just those, then plans and applies the same way. One run per connector at
- * a time, across instances.
+ * a time, across instances. A held run keeps its whole plan; an approval applies exactly that plan,
+ * once, and only while the directory is still in the state the plan was computed from.
  */
 @Injectable()
 export class SyncService {
@@ -67,31 +67,38 @@ export class SyncService {
   /** Takes the connector's lock, records the run, and runs it in the background. 409 when one is running. */
   async start(connectorId: string, req: SyncRequest): Promise<{ run: SyncRunEntity; done: Promise<SyncRunEntity> }> {
     const connector = await this.connectors.get(connectorId);
-    const run = this.db.getRepository(SyncRunEntity).create({
+    const run = this.newRun(connectorId, { mode: req.mode ?? 'full', trigger: req.trigger, requestedBy: req.requestedBy, dryRun: req.dryRun });
+    await this.lock(connectorId, run.id);
+    await this.db.getRepository(SyncRunEntity).insert(run);
+    return { run, done: this.background(run, () => this.execute(run, connector, req)) };
+  }
+
+  private newRun(connectorId: string, what: Pick<SyncRunEntity, 'mode' | 'trigger' | 'requestedBy' | 'dryRun'>): SyncRunEntity {
+    return this.db.getRepository(SyncRunEntity).create({
       id: crypto.randomUUID(),
       connectorId,
       status: 'running',
-      mode: req.mode ?? 'full',
+      ...what,
       changesUntil: null,
-      trigger: req.trigger,
-      requestedBy: req.requestedBy,
-      dryRun: req.dryRun,
       progress: { phase: 'starting', percent: 0 },
       counts: null,
       plan: null,
+      planDigest: null,
       reason: null,
       directoryWrites: 0,
       startedAt: new Date(),
       finishedAt: null,
     });
-    await this.lock(connectorId, run.id);
-    await this.db.getRepository(SyncRunEntity).insert(run);
-    const done = this.execute(run, connector, req).finally(() => {
+  }
+
+  /** A run whose lock is taken and row inserted, run in the background; the lock goes when it ends. */
+  private background(run: SyncRunEntity, work: () => Promise<SyncRunEntity>): Promise<SyncRunEntity> {
+    const done = work().finally(() => {
       this.running.delete(run.id);
-      return this.db.getRepository(SyncLockEntity).delete({ connectorId, runId: run.id });
+      return this.unlock(run.connectorId, run.id);
     });
     this.running.set(run.id, done);
-    return { run, done };
+    return done;
   }
 
   async get(id: string): Promise<SyncRunEntity> {
@@ -100,15 +107,84 @@ export class SyncService {
     return run;
   }
 
-  /** An admin approves a held run: a new run of the same mode applies the current plan past the threshold. */
-  async approve(id: string, actor: string) {
-    const held = await this.get(id);
-    if (held.status !== 'held') throw new ConflictException(`run ${id} is ${held.status}, not held`);
-    await runInTransaction(this.db, async (em) => {
-      await em.update(SyncRunEntity, { id }, { status: 'approved' });
-      await writeAudit(em, [{ actor, action: 'sync-run.approved', targetType: 'sync-run', targetId: id, before: { status: 'held', reason: held.reason } }]);
-    });
-    return this.start(held.connectorId, { dryRun: false, mode: held.mode, trigger: 'approval', requestedBy: actor, force: true });
+  /** The whole plan a held run shows (its `plan` has the first 200 entries of each list), as digested. */
+  async heldPlan(id: string): Promise<{ runId: string; planDigest: string; plan: SyncPlan }> {
+    const run = await this.get(id);
+    const stored = run.planDigest ? await this.db.getRepository(SyncHeldPlanEntity).findOneBy({ runId: id }) : null;
+    if (!stored || !run.planDigest) throw new NotFoundException(`run ${id} has no stored plan (only runs held with a plan keep one)`);
+    return { runId: id, planDigest: run.planDigest, plan: JSON.parse(stored.plan) as SyncPlan };
+  }
+
+  /**
+   * An admin approves a held run, quoting the digest of the plan it shows: a new run (trigger
+   * `approval`) applies exactly that plan — Keycloak is not read again; the hold was the plan's
+   * safety check. Refused (409, nothing applied) when the run is not held (approved already,
+   * discarded, superseded by a newer run, never held), was held without a plan, the digest is not
+   * its plan's, the connector changed since, a run of the connector is going, or the directory
+   * moved on: a user the plan changes (or creates) is no longer in the state it was planned from,
+   * or a group it creates exists now. Of concurrent approvals one applies.
+   */
+  async approve(id: string, actor: string, planDigest: string) {
+    const approvable = async () => {
+      const held = await this.get(id);
+      if (held.status === 'superseded') throw new ConflictException(`run ${id} was superseded by a newer run of ${held.connectorId}: approve that one, whose plan is current`);
+      if (held.status !== 'held') throw new ConflictException(`run ${id} is ${held.status}, not held`);
+      if (!held.planDigest) throw new ConflictException(`run ${id} was held without a plan (${held.reason ?? 'no reason recorded'}): there is nothing to approve; start a new run`);
+      if (held.planDigest !== planDigest) throw new ConflictException(`the plan digest does not match run ${id}'s plan: read the run again and approve the plan it shows`);
+      return held;
+    };
+    const held = await approvable();
+    const connector = await this.connectors.get(held.connectorId);
+    if (connector.updatedAt > held.startedAt) throw new ConflictException(`connector ${connector.id} was changed after run ${id} was planned: start a new run`);
+    const run = this.newRun(connector.id, { mode: held.mode, trigger: 'approval', requestedBy: actor, dryRun: false });
+    await this.lock(connector.id, run.id);
+    let stored: SyncHeldPlanEntity | null;
+    let plan: SyncPlan;
+    try {
+      await approvable(); // again, under the lock: a run that ended meanwhile may have superseded it
+      stored = await this.db.getRepository(SyncHeldPlanEntity).findOneBy({ runId: id });
+      // The plan applied is the plan digested when it was held, byte for byte.
+      if (!stored || digestOf(stored.plan) !== planDigest) throw new ConflictException(`run ${id}'s stored plan is missing or does not match its digest: start a new run`);
+      plan = JSON.parse(stored.plan) as SyncPlan;
+      const moved = await this.movedOn(connector, plan, stored.basis);
+      if (moved) throw new ConflictException(`the directory changed since this plan (${moved}); start a new run`);
+      run.counts = planCounts(plan);
+      run.plan = summarizePlan(plan);
+      run.planDigest = planDigest;
+      await runInTransaction(this.db, async (em) => {
+        const taken = await em.update(SyncRunEntity, { id, status: 'held' }, { status: 'approved' });
+        if (!taken.affected) throw new ConflictException(`run ${id} is no longer held`);
+        await writeAudit(em, [{ actor, action: 'sync-run.approved', targetType: 'sync-run', targetId: id, before: { status: 'held', reason: held.reason, planDigest }, after: { status: 'approved', appliedBy: run.id } }]);
+        await em.insert(SyncRunEntity, run);
+      });
+    } catch (err) {
+      await this.unlock(connector.id, run.id);
+      throw err;
+    }
+    const asOf = stored.asOf;
+    return { run, done: this.background(run, () => this.executeApproved(run, connector, held, plan, asOf)) };
+  }
+
+  /**
+   * What moved on in the directory since a plan was computed, in words, or null: the users it
+   * changes or creates whose state is not the one it was planned from, the groups it creates that
+   * exist now.
+   */
+  private async movedOn(connector: ConnectorEntity, plan: SyncPlan, basis: PlanBasis): Promise<string | null> {
+    const { grantLocalGroups } = await this.settings.effective(connector.idp);
+    const externalIds = Object.keys(basis);
+    const current: Awaited<ReturnType<DirectoryClient['syncState']>>['users'] = [];
+    let groupNames = new Set<string>();
+    for (let i = 0; i === 0 || i < externalIds.length; i += 2000) {
+      const page = await this.directory.syncState({ source: connector.id, externalIds: externalIds.slice(i, i + 2000), grantLocalGroups });
+      current.push(...page.users);
+      if (page.groupNames) groupNames = new Set(page.groupNames);
+    }
+    const users = changedSinceBasis(basis, current);
+    const groups = plan.groupsToCreate.filter((g) => groupNames.has(g.toLowerCase()));
+    if (!users.length && !groups.length) return null;
+    if (users.length) this.logger.warn(`held plan of ${connector.id}: the directory changed for ${users.length} of its users since it was planned (Keycloak ids ${users.slice(0, 20).join(', ')}${users.length > 20 ? ', …' : ''})`);
+    return [users.length ? `${users.length} of the ${externalIds.length} users it changes or creates` : '', groups.length ? `${groups.length} of the groups it creates exist now` : ''].filter(Boolean).join('; ');
   }
 
   async discard(id: string, actor: string) {
@@ -119,6 +195,10 @@ export class SyncService {
       await writeAudit(em, [{ actor, action: 'sync-run.discarded', targetType: 'sync-run', targetId: id, before: { status: 'held', reason: held.reason } }]);
     });
     return this.get(id);
+  }
+
+  private async unlock(connectorId: string, runId: string): Promise<void> {
+    await this.db.getRepository(SyncLockEntity).delete({ connectorId, runId });
   }
 
   private async lock(connectorId: string, runId: string): Promise<void> {
@@ -137,33 +217,42 @@ export class SyncService {
     await this.db.getRepository(SyncRunEntity).update({ id: run.id }, { progress: progress as any });
   }
 
+  /**
+   * A run ends: its row; the older held runs of the connector it supersedes (when it applied, or
+   * was held with a plan of its own: theirs are no longer current); `sync.completed`.
+   */
+  private async finish(run: SyncRunEntity, connector: ConnectorEntity, started: number, status: SyncRunEntity['status'], patch: Partial<SyncRunEntity>): Promise<SyncRunEntity> {
+    Object.assign(run, patch, { status, finishedAt: new Date() });
+    await this.db.getRepository(SyncRunEntity).update({ id: run.id }, { ...patch, status, finishedAt: run.finishedAt, progress: run.progress });
+    if (status === 'applied' || (status === 'held' && run.planDigest)) {
+      await this.db.getRepository(SyncRunEntity).update({ connectorId: connector.id, status: 'held', startedAt: LessThan(run.startedAt) }, { status: 'superseded' });
+    }
+    const counts = run.counts ?? {};
+    await this.bus
+      .publish(SyncCompletedV1, {
+        connectorId: connector.id,
+        runId: run.id,
+        status: status === 'dry-run' ? 'dry-run' : status === 'applied' ? 'applied' : status === 'held' ? 'held' : 'failed',
+        counts: {
+          usersCreated: counts.usersCreated ?? 0,
+          usersUpdated: counts.usersUpdated ?? 0,
+          usersDisabled: counts.usersDisabled ?? 0,
+          usersDeleted: counts.usersDeleted ?? 0,
+          groupsCreated: counts.groupsCreated ?? 0,
+          membershipsAdded: counts.membershipsAdded ?? 0,
+          membershipsRemoved: counts.membershipsRemoved ?? 0,
+        },
+        durationMs: Date.now() - started,
+        ...(run.reason ? { error: run.reason } : {}),
+      })
+      .catch((err) => this.logger.warn(`sync.completed for ${run.id} not published: ${(err as Error).message}`));
+    this.logger.log(`sync ${connector.id} run ${run.id}: ${status}${run.reason ? ` (${run.reason})` : ''} in ${Date.now() - started} ms`);
+    return run;
+  }
+
   private async execute(run: SyncRunEntity, connector: ConnectorEntity, req: SyncRequest): Promise<SyncRunEntity> {
     const started = Date.now();
-    const finish = async (status: SyncRunEntity['status'], patch: Partial<SyncRunEntity>) => {
-      Object.assign(run, patch, { status, finishedAt: new Date() });
-      await this.db.getRepository(SyncRunEntity).update({ id: run.id }, { ...patch, status, finishedAt: run.finishedAt, progress: run.progress });
-      const counts = run.counts ?? {};
-      await this.bus
-        .publish(SyncCompletedV1, {
-          connectorId: connector.id,
-          runId: run.id,
-          status: status === 'dry-run' ? 'dry-run' : status === 'applied' ? 'applied' : status === 'held' ? 'held' : 'failed',
-          counts: {
-            usersCreated: counts.usersCreated ?? 0,
-            usersUpdated: counts.usersUpdated ?? 0,
-            usersDisabled: counts.usersDisabled ?? 0,
-            usersDeleted: counts.usersDeleted ?? 0,
-            groupsCreated: counts.groupsCreated ?? 0,
-            membershipsAdded: counts.membershipsAdded ?? 0,
-            membershipsRemoved: counts.membershipsRemoved ?? 0,
-          },
-          durationMs: Date.now() - started,
-          ...(run.reason ? { error: run.reason } : {}),
-        })
-        .catch((err) => this.logger.warn(`sync.completed for ${run.id} not published: ${(err as Error).message}`));
-      this.logger.log(`sync ${connector.id} run ${run.id}: ${status}${run.reason ? ` (${run.reason})` : ''} in ${Date.now() - started} ms`);
-      return run;
-    };
+    const finish = (status: SyncRunEntity['status'], patch: Partial<SyncRunEntity>) => this.finish(run, connector, started, status, patch);
 
     // Where the time went, shown with the run (reading Keycloak, reading the directory, planning, applying).
     const timingsMs: Record<string, number> = {};
@@ -182,8 +271,10 @@ export class SyncService {
       const { plan, safety, about } = planned;
       const base = { mode: planned.mode, counts: run.counts, plan: summarizePlan(plan) };
       if (req.dryRun) return await finish('dry-run', { ...base, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
-      if (safety.hold && !req.force) {
-        return await finish('held', { ...base, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+      if (safety.hold) {
+        // The whole plan is kept with the run: an approval applies it, exactly, or nothing.
+        const planDigest = await this.keepHeldPlan(run, plan, planned.basis!, planned.asOf);
+        return await finish('held', { ...base, planDigest, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       }
       const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants);
       lap('apply');
@@ -225,8 +316,36 @@ export class SyncService {
     const plan = planner.finish(groupNames, notGrantable);
     run.counts = planCounts(plan) as unknown as Record<string, number>;
     const safety = assessSyncPlan(plan, { idpUsers: planner.idpUsers, activeUsers, partial: !!named }, connector.options);
+    // What each change was planned from, kept with a held plan (an approval checks it).
+    const basis = safety.hold ? planner.basis : undefined;
     lap('plan');
-    return { mode: about.mode, asOf, about, plan, safety };
+    return { mode: about.mode, asOf, about, plan, safety, basis };
+  }
+
+  /** Stores a held run's whole plan with its basis and Keycloak's time of the read; the plan's digest. */
+  private async keepHeldPlan(run: SyncRunEntity, plan: SyncPlan, basis: PlanBasis, asOf: number): Promise<string> {
+    const text = JSON.stringify(plan);
+    const planDigest = digestOf(text);
+    await this.db.getRepository(SyncHeldPlanEntity).insert({ runId: run.id, plan: text, basis, asOf, createdAt: new Date() });
+    return planDigest;
+  }
+
+  /**
+   * An approved plan, applied as planned (the approval checked the directory's side just before,
+   * under the connector's lock). Keycloak is not read: changes runs continue from where the held
+   * run read it.
+   */
+  private async executeApproved(run: SyncRunEntity, connector: ConnectorEntity, held: SyncRunEntity, plan: SyncPlan, asOf: number): Promise<SyncRunEntity> {
+    const started = Date.now();
+    const progress = { phase: 'done', mode: held.mode, approved: held.id, percent: 100 };
+    try {
+      const { grantLocalGroups, claimLocalUsers } = await this.settings.effective(connector.idp);
+      const { writes, namesRefused } = await this.apply(run, connector.id, plan, { grantLocalGroups, claimLocalUsers });
+      const reported = namesRefused.length ? { plan: { ...run.plan, namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } } : {};
+      return await this.finish(run, connector, started, 'applied', { ...reported, changesUntil: asOf, directoryWrites: writes, progress: { ...progress, timingsMs: { apply: Date.now() - started } } });
+    } catch (err) {
+      return await this.finish(run, connector, started, 'failed', { reason: (err as Error).message, directoryWrites: run.directoryWrites });
+    }
   }
 
   /**
@@ -358,6 +477,9 @@ export class SyncService {
     return { writes, namesRefused };
   }
 }
+
+/** A held plan's digest: SHA-256 (hex) of its JSON as stored. */
+const digestOf = (planJson: string) => createHash('sha256').update(planJson).digest('hex');
 
 /** The plan as stored with the run: counts, and the first 200 entries of each list. */
 export function summarizePlan(plan: SyncPlan): Record<string, unknown> {
