@@ -60,15 +60,19 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
   });
 
   it('answers 404 for an IdP that does not exist or an id that cannot be one, and stores nothing', async () => {
-    for (const idp of ['nope', encodeURIComponent('UX Probe/../x'), 'local', 'A%00']) {
-      const answers = [
-        await settingsOf(idp),
-        await call('provisioning', 'PUT', `/api/v1/idps/${idp}/provisioning`, whole),
-        await call('provisioning', 'PATCH', `/api/v1/idps/${idp}/provisioning`, { model: 'manual' }, 'application/merge-patch+json'),
-        await call('provisioning', 'DELETE', `/api/v1/idps/${idp}/provisioning`),
-        await call('provisioning', 'POST', `/api/v1/idps/${idp}/simulate`, { subject: 'gina', attributes: {} }),
-      ];
-      for (const a of answers) expect(a).toMatchObject({ status: 404, type: expect.stringContaining('application/problem+json'), body: { status: 404, detail: expect.stringContaining('unknown identity provider') } });
+    const answers = async (idp: string) => [
+      await settingsOf(idp),
+      await call('provisioning', 'PUT', `/api/v1/idps/${idp}/provisioning`, whole),
+      await call('provisioning', 'PATCH', `/api/v1/idps/${idp}/provisioning`, { model: 'manual' }, 'application/merge-patch+json'),
+      await call('provisioning', 'DELETE', `/api/v1/idps/${idp}/provisioning`),
+      await call('provisioning', 'POST', `/api/v1/idps/${idp}/simulate`, { subject: 'gina', attributes: {} }),
+    ];
+    for (const idp of ['nope', encodeURIComponent('UX Probe/../x'), 'local']) {
+      for (const a of await answers(idp)) expect(a).toMatchObject({ status: 404, type: expect.stringContaining('application/problem+json'), body: { status: 404, detail: expect.stringContaining('unknown identity provider') } });
+    }
+    // a NUL or a reserved name is refused before any IdP is looked up (test/input-hygiene.int-spec.ts)
+    for (const [idp, message] of [['A%00', 'contains a NUL character'], ['constructor', 'is a reserved name (__proto__, constructor, prototype)']]) {
+      for (const a of await answers(idp)) expect(a).toMatchObject({ status: 400, body: { errors: [{ field: 'idp', message }] } });
     }
     expect((await call('provisioning', 'GET', '/api/v1/audit?targetType=idp-settings')).body.items).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { createEvent, derivedEventId, DirectoryRpc, EVENT_CATALOGUE, parseEvent, UserAuthenticatedV1, UserProvisionedV1 } from './index';
+import { createEvent, derivedEventId, DirectoryRpc, EVENT_CATALOGUE, parseEvent, sourceIdSchema, UserAuthenticatedV1, UserProvisionedV1 } from './index';
 
 const authenticated = {
   idp: 'keycloak',
@@ -88,5 +88,12 @@ describe('what a source may change, in the contracts', () => {
     expect(DirectoryRpc.provisionUser.request.parse({ ...base, source: 'kc' })).toMatchObject({ grantLocalGroups: [], claimLocalUsers: false });
     expect(DirectoryRpc.syncApply.request.safeParse({ source: 'local', actor: 'sync:t' }).success).toBe(false);
     expect(DirectoryRpc.resolveUser.request.parse({ source: 'local', externalId: 'break-glass:root', username: 'root' })).toMatchObject({ claimLocalUsers: false });
+  });
+});
+
+describe('source ids', () => {
+  it('refuse the reserved sources and the names no id may be (they become path parameters: /saml/{idp}/acs)', () => {
+    for (const ok of ['keycloak', 'corp-sso', 'constructors', 'proto']) expect(sourceIdSchema.safeParse(ok).success).toBe(true);
+    for (const bad of ['local', 'break-glass', 'constructor', 'prototype', '__proto__']) expect(sourceIdSchema.safeParse(bad).success).toBe(false);
   });
 });

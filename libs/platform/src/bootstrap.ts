@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import { answerClientErrors, InputGateInterceptor, JSON_MEDIA_TYPES, verifyJsonBody } from './input-gate';
 import { ProblemFilter } from './problem.filter';
 import { RouteTable } from './route-table';
 
@@ -18,7 +19,8 @@ const OPENAPI_ROUTES = ['/api/docs', '/api/docs/', '/api/docs/*file', '/api/docs
 /** What the OpenAPI description says about access, on every service. */
 const ACCESS =
   'Every route needs `Authorization: Bearer <admin token>` (401 without a valid one) unless it is public (login, callbacks, session, health, metrics, these docs); ' +
-  '`read-only` tokens may only read (403 otherwise). Routing is case-sensitive and strict (no trailing slash); a method a path does not serve, OPTIONS included, gets 405 with `Allow`.';
+  '`read-only` tokens may only read (403 otherwise). Routing is case-sensitive and strict (no trailing slash); a method a path does not serve, OPTIONS included, gets 405 with `Allow`. ' +
+  'Bodies are `application/json` in UTF-8 (another media type or charset: 415) unless a route says otherwise. A NUL character or an unpaired surrogate in any text (body values and member names, path and query parameters), and `__proto__`, `constructor` or `prototype` as a member or parameter name, are a 400 naming the field; nothing changes.';
 
 export interface ServiceBootstrap {
   title: string;
@@ -33,7 +35,7 @@ export async function listenService(app: INestApplication, http: { port: number;
   keepAlive(app);
 }
 
-/** The configured application (pino logger, helmet, capped bodies, problem+json, OpenAPI, shutdown hooks), not yet listening (tests listen on a free port). */
+/** The configured application (pino logger, helmet, capped bodies, the input gate, problem+json, OpenAPI, shutdown hooks), not yet listening (tests listen on a free port). */
 export async function createServiceApp(module: Type<unknown> | DynamicModule, opts: ServiceBootstrap): Promise<NestExpressApplication> {
   // Routing is case-sensitive and strict (a trailing slash is another path), a second line behind
   // the guards: `/API/v1/…` or `/api/v1/…/` is no route. Express reads both settings when it makes
@@ -44,10 +46,14 @@ export async function createServiceApp(module: Type<unknown> | DynamicModule, op
   const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(server), { bufferLogs: false, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': null, 'upgrade-insecure-requests': null } } }));
-  app.useBodyParser('json', { limit: '256kb' });
+  // JSON (and JSON merge patches, for the routes that declare them) in UTF-8 only; forms for the public routes that take them.
+  app.use(express.json({ limit: '256kb', type: JSON_MEDIA_TYPES, verify: verifyJsonBody }));
   app.useBodyParser('urlencoded', { limit: '512kb', extended: false });
   const routes = app.get(RouteTable);
   app.useGlobalFilters(new ProblemFilter(routes));
+  // Media types, NUL, unpaired surrogates and reserved names, on every route at once (input-gate.ts).
+  app.useGlobalInterceptors(new InputGateInterceptor(app.get(Reflector)));
+  answerClientErrors(app.getHttpServer());
   app.enableShutdownHooks();
   const doc = SwaggerModule.createDocument(
     app,

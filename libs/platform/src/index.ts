@@ -18,3 +18,5 @@ export * from './master-key';
 export * from './password-hash';
 export * from './heap';
 export * from './route-table';
+export * from './input-hygiene';
+export * from './input-gate';

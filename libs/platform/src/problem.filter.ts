@@ -42,6 +42,8 @@ export class ProblemFilter implements ExceptionFilter {
       const body = exception.getResponse();
       title = HttpStatus[status]?.toString().replace(/_/g, ' ').toLowerCase() ?? exception.name;
       detail = typeof body === 'string' ? body : ((body as { message?: string | string[] }).message?.toString() ?? exception.message);
+      const named = typeof body === 'object' ? (body as { errors?: unknown }).errors : undefined;
+      if (Array.isArray(named)) errors = named as { field: string; message: string }[];
     } else if (isHttpError(exception)) {
       // body-parser and friends: 413 entity too large, 400 malformed JSON, 415 …
       status = exception.status;

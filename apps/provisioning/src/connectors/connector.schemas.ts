@@ -1,4 +1,4 @@
-import { RESERVED_SOURCE_IDS } from '@bridgekeeper/contracts';
+import { RESERVED_NAMES, RESERVED_NAMES_MESSAGE, RESERVED_SOURCE_IDS } from '@bridgekeeper/contracts';
 import { CronTime } from 'cron';
 import { z } from 'zod';
 
@@ -19,7 +19,10 @@ const cron = z
 
 /** Every field without defaults: an update names only what changes (zod would fill defaults in). */
 const fields = {
-  id: id.refine((v) => !RESERVED_SOURCE_IDS.includes(v), 'is reserved (local, break-glass): the directory\'s own source, not a connector\'s').describe('also the directory source of the synced users and groups'),
+  id: id
+    .refine((v) => !RESERVED_SOURCE_IDS.includes(v), 'is reserved (local, break-glass): the directory\'s own source, not a connector\'s')
+    .refine((v) => !RESERVED_NAMES.includes(v), RESERVED_NAMES_MESSAGE)
+    .describe('also the directory source of the synced users and groups'),
   idp: id.describe("auth's IdP id whose logins this connector serves"),
   baseUrl: z.url({ protocol: /^https?$/ }),
   realm: z.string().min(1).max(255),
@@ -31,7 +34,10 @@ const fields = {
   requiredGroups: z.array(z.string().min(1).max(500)).max(100).describe('only members of these group paths are synced; empty = everyone'),
   includeSubgroups: z.boolean(),
   naming: z.enum(['path', 'leaf']).describe('`/eng/backend` becomes `eng/backend` (path) or `backend` (leaf)'),
-  attributes: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/)).max(50).describe('Keycloak user attributes copied to user properties'),
+  attributes: z
+    .array(z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/).refine((v) => !RESERVED_NAMES.includes(v), RESERVED_NAMES_MESSAGE))
+    .max(50)
+    .describe('Keycloak user attributes copied to user properties (under the same names)'),
   vanished: z.enum(['disable', 'delete', 'keep']).describe('users gone from Keycloak, disabled there, or out of scope'),
   stripGroupsOfVanished: z.boolean(),
   maxRemovalShare: z.number().min(0).max(1).describe('hold a run that would disable or delete more than this share of users'),

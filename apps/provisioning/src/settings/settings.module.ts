@@ -1,20 +1,15 @@
-import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { json } from 'express';
+import { Module } from '@nestjs/common';
 import { DirectoryClientModule } from '../directory-client/directory-client.module';
 import { IdpLifecycleEvents } from './idp-lifecycle.events';
 import { IdpSettingsController } from './idp-settings.controller';
 import { IdpSettingsService } from './idp-settings.service';
 import { KnownIdpsService } from './known-idps.service';
 
+/** PATCH takes application/merge-patch+json (RFC 7396) beside application/json: the shared JSON parser reads both, and `@Consumes` on the route lets it in. */
 @Module({
   imports: [DirectoryClientModule],
   controllers: [IdpSettingsController],
   providers: [IdpSettingsService, KnownIdpsService, IdpLifecycleEvents],
   exports: [IdpSettingsService],
 })
-export class SettingsModule implements NestModule {
-  /** PATCH takes application/merge-patch+json (RFC 7396) too; the shared parser reads application/json only. Same limit. */
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(json({ type: 'application/merge-patch+json', limit: '256kb' })).forRoutes({ path: 'api/v1/idps/:idp/provisioning', method: RequestMethod.PATCH });
-  }
-}
+export class SettingsModule {}

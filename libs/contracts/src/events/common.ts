@@ -27,8 +27,19 @@ export const LOCAL_SOURCE = 'local';
  */
 export const RESERVED_SOURCE_IDS: readonly string[] = [LOCAL_SOURCE, 'break-glass'];
 
+/**
+ * Names that are never a name of anything: not a member of a JSON body, a path parameter, a query
+ * parameter, a property key nor an IdP's or connector's id. In JavaScript they reach an object's
+ * prototype (`obj['__proto__']`), so one rule refuses them everywhere instead of each map dropping
+ * or keeping them its own way (the admin APIs answer 400).
+ */
+export const RESERVED_NAMES: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+export const RESERVED_NAMES_MESSAGE = 'is a reserved name (__proto__, constructor, prototype)';
+
 /** An IdP's or connector's id as the directory's writing commands, auth's IdPs and provisioning's connectors take it: never a reserved one. */
-export const sourceIdSchema = idpIdSchema.refine((s) => !RESERVED_SOURCE_IDS.includes(s), 'is reserved (local, break-glass): the directory\'s own source, not an IdP\'s or connector\'s');
+export const sourceIdSchema = idpIdSchema
+  .refine((s) => !RESERVED_SOURCE_IDS.includes(s), 'is reserved (local, break-glass): the directory\'s own source, not an IdP\'s or connector\'s')
+  .refine((s) => !RESERVED_NAMES.includes(s), RESERVED_NAMES_MESSAGE);
 
 /**
  * Part of what a login asserted that provisioning refused while the login went on: a group the
