@@ -95,4 +95,33 @@ describe.each(['postgres', 'sqlite'] as const)('logins that assert names breakin
     const groups = (await api('GET', '/api/v1/groups?limit=100')).body.items.map((g: { name: string }) => g.name).sort();
     expect(groups).toEqual(['admins', 'staff']);
   });
+
+  it('issue 25: refuses a login whose username looks like another as written, or holds a blank or a hidden dot; leaves out such groups', async () => {
+    // The default mapping lower-cases usernames ("biII" logs in as "biii"), so the capital-I case
+    // is a group's here; the all-Cyrillic "аӏісе" (with a palochka) stays as it is.
+    expect((await login('alice')).subject).toBe(UserProvisionedV1.subject);
+    const spoof = await login('\u0430\u04CF\u0456\u0441\u0435');
+    expect(spoof.subject).toBe(UserRejectedV1.subject);
+    expect(spoof.data).toMatchObject({ code: 'name_refused', reason: expect.stringMatching(/looks like the existing user "alice"/) });
+    for (const [subject, codePoint] of [['alice\u2800', 'U+2800'], ['ali\u0307ce', 'U+0307']]) {
+      const outcome = await login(subject);
+      expect([subject, outcome.subject]).toEqual([subject, UserRejectedV1.subject]);
+      expect(outcome.data).toMatchObject({ code: 'name_refused', reason: expect.stringContaining(`username: contains ${codePoint}`) });
+    }
+    expect((await usernames()).filter((n: string) => /^(al|\u0430)/.test(n))).toEqual(['alice']);
+
+    expect((await api('POST', '/api/v1/groups', { name: 'Billing' })).status).toBe(201);
+    const outcome = await login('hank', { groups: ['/hank-team', '/BiIIing', '/st\u2800aff', '/admi\u0307ns'] });
+    expect(outcome.subject).toBe(UserProvisionedV1.subject);
+    expect(outcome.data.groups).toEqual(['hank-team']);
+    expect(outcome.data.notices).toEqual(
+      expect.arrayContaining([
+        { code: 'name_refused', name: 'BiIIing', reason: expect.stringMatching(/^not joined: group: "BiIIing" looks like the existing group "Billing"/) },
+        { code: 'name_refused', name: expect.stringContaining('st'), reason: expect.stringMatching(/^not joined: group: contains U\+2800/) },
+        { code: 'name_refused', name: expect.stringContaining('adm'), reason: expect.stringMatching(/^not joined: group: contains U\+0307/) },
+      ]),
+    );
+    const groups = (await api('GET', '/api/v1/groups?limit=100')).body.items.map((g: { name: string }) => g.name).sort();
+    expect(groups).toEqual(['Billing', 'admins', 'hank-team', 'staff']);
+  });
 });

@@ -175,6 +175,99 @@ describe.each(['postgres', 'sqlite'] as const)('names that cannot impersonate, o
     expect((await call('GET', `/api/v1/users/${one.id}/groups`)).body.map((g: { name: string }) => g.name)).toEqual(['kc-team']);
   });
 
+  it('issue 25: refuses usernames that look like another as written (capital I for l, the palochka), blank characters and hidden dots; renames too', async () => {
+    const before = await usernames();
+    for (const [username, other] of [['biII', 'bill'], ['BiII', 'bill'], ['\u0430\u04CF\u0456\u0441\u0435', 'alice']]) {
+      const res = await call('POST', '/api/v1/users', { username });
+      expect([username, res.status, res.body.detail]).toEqual([username, 409, expect.stringMatching(new RegExp(`^username: .* looks like the existing user "${other}"`))]);
+    }
+    for (const [username, message] of [
+      ['alice\u2800', /U\+2800, a blank character/],
+      ['bi\u2800ll', /U\+2800, a blank character/],
+      ['ali\u0307ce', /U\+0307 \(combining dot above\) on U\+0069/],
+      ['al\u0131\u0307ce', /U\+0307 .* on U\+0131/],
+    ] as const) {
+      const res = await call('POST', '/api/v1/users', { username });
+      expect([username, res.status, res.type]).toEqual([username, 400, expect.stringContaining('application/problem+json')]);
+      expect(res.body.errors).toEqual([{ field: 'username', message: expect.stringMatching(message) }]);
+    }
+    expect(await usernames()).toEqual(before);
+
+    const erin = await call('POST', '/api/v1/users', { username: 'erin' });
+    for (const [username, status] of [['biII', 409], ['\u0430\u04CF\u0456\u0441\u0435', 409], ['erin\u2800', 400], ['eri\u0307n', 400]] as const) {
+      expect([username, (await call('PATCH', `/api/v1/users/${erin.body.id}`, { username })).status]).toEqual([username, status]);
+    }
+    expect((await call('GET', `/api/v1/users/${erin.body.id}`)).body.username).toBe('erin');
+    // "jiII" shows as "jill", which is JILL in lower case.
+    expect((await call('POST', '/api/v1/users', { username: 'JILL' })).status).toBe(201);
+    const jill = await call('POST', '/api/v1/users', { username: 'jiII' });
+    expect([jill.status, jill.body.detail]).toEqual([409, expect.stringMatching(/looks like the existing user "JILL"/)]);
+    // A change of case alone changes how a name looks: "ian" may not become "Ian" beside "lan".
+    expect((await call('POST', '/api/v1/users', { username: 'lan' })).status).toBe(201);
+    const ian = await call('POST', '/api/v1/users', { username: 'ian' });
+    expect(ian.status).toBe(201);
+    const recased = await call('PATCH', `/api/v1/users/${ian.body.id}`, { username: 'Ian' });
+    expect([recased.status, recased.body.detail]).toEqual([409, expect.stringMatching(/looks like the existing user "lan"/)]);
+    expect((await call('PATCH', `/api/v1/users/${ian.body.id}`, { username: 'IAN' })).status).toBe(409);
+    // i and l stay apart where they look different.
+    for (const username of ['mail', 'mall']) expect([username, (await call('POST', '/api/v1/users', { username })).status]).toEqual([username, 201]);
+  });
+
+  it('issue 25: refuses group names that look like another as written, blank characters and hidden dots; renames too', async () => {
+    for (const name of ['Billing', 'all', 'payroll']) expect((await call('POST', '/api/v1/groups', { name })).status).toBe(201);
+    const before = await groupNames();
+    for (const [name, message] of [
+      ['Jira\u2800Admins', /U\+2800, a blank character/],
+      ['Jira Admins\u2800', /U\+2800/],
+      ['Jira Admi\u0307ns', /U\+0307 \(combining dot above\) on U\+0069/],
+    ] as const) {
+      const res = await call('POST', '/api/v1/groups', { name });
+      expect([name, res.status]).toEqual([name, 400]);
+      expect(res.body.errors).toEqual([{ field: 'name', message: expect.stringMatching(message) }]);
+    }
+    for (const [name, other] of [['BiIIing', 'Billing'], ['\u0430\u04CF\u04CF', 'all']]) {
+      const res = await call('POST', '/api/v1/groups', { name });
+      expect([name, res.status, res.body.detail]).toEqual([name, 409, expect.stringMatching(new RegExp(`^name: .* looks like the existing group "${other}"`))]);
+    }
+    const payroll = (await call('GET', '/api/v1/groups?q=payroll')).body.items[0];
+    for (const [name, status] of [['BiIIing', 409], ['\u0430\u04CF\u04CF', 409], ['payroll\u2800', 400], ['payrolli\u0307', 400]] as const) {
+      expect([name, (await call('PATCH', `/api/v1/groups/${payroll.id}`, { name })).status]).toEqual([name, status]);
+    }
+    expect(await groupNames()).toEqual(before);
+  });
+
+  it('issue 25: User Sync leaves out the same names and reports them; a change of case is checked too', async () => {
+    const first = await syncApply({
+      groupsToCreate: ['kc-bill', 'kc-biII', 'kc\u2800staff'],
+      upsert: [
+        { externalId: 'kc-11', username: 'biII', email: null, displayName: null, active: true, properties: {} },
+        { externalId: 'kc-12', username: '\u0430\u04CF\u0456\u0441\u0435', email: null, displayName: null, active: true, properties: {} },
+        { externalId: 'kc-13', username: 'ali\u0307ce', email: null, displayName: null, active: true, properties: {} },
+        { externalId: 'kc-14', username: 'bill\u2800', email: null, displayName: null, active: true, properties: {} },
+        { externalId: 'kc-15', username: 'kc.ian', email: null, displayName: null, active: true, properties: {} },
+        { externalId: 'kc-16', username: 'kc.lan', email: null, displayName: null, active: true, properties: {} },
+      ],
+    });
+    if (first.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(first)}`);
+    expect(first.refused).toEqual(
+      expect.arrayContaining([
+        { kind: 'group', name: 'kc-biII', reason: expect.stringMatching(/looks like the existing group "kc-bill"/) },
+        { kind: 'group', name: 'kc\u2800staff', reason: expect.stringMatching(/U\+2800/) },
+        { kind: 'user', externalId: 'kc-11', name: 'biII', reason: expect.stringMatching(/looks like the existing user "bill"/) },
+        { kind: 'user', externalId: 'kc-12', name: '\u0430\u04CF\u0456\u0441\u0435', reason: expect.stringMatching(/looks like the existing user "alice"/) },
+        { kind: 'user', externalId: 'kc-13', name: 'ali\u0307ce', reason: expect.stringMatching(/^username: contains U\+0307/) },
+        { kind: 'user', externalId: 'kc-14', name: 'bill\u2800', reason: expect.stringMatching(/^username: contains U\+2800/) },
+      ]),
+    );
+    expect(first.refused).toHaveLength(6);
+    expect(await usernames()).toEqual(expect.arrayContaining(['kc.ian', 'kc.lan']));
+    expect(await groupNames()).toContain('kc-bill');
+    const recased = await syncApply({ upsert: [{ externalId: 'kc-15', username: 'kc.Ian', email: null, displayName: null, active: true, properties: {} }] });
+    if (recased.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(recased)}`);
+    expect(recased.refused).toEqual([{ kind: 'user', externalId: 'kc-15', name: 'kc.Ian', reason: expect.stringMatching(/looks like the existing user "kc.lan"/) }]);
+    expect(await usernames()).toContain('kc.ian');
+  });
+
   it('memberships bulk: the same pair in add and remove is a 400 naming both entries, nothing changed', async () => {
     const user = (await call('GET', '/api/v1/users?q=bill')).body.items[0];
     const [staff, admins] = ['staff', 'admins'].map(async (n) => (await call('GET', `/api/v1/groups?q=${n}`)).body.items.find((g: { name: string }) => g.name === n));

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
-import { checkName, NameKind, nameKey, nameSkeleton } from './name-rules';
+import { checkName, looksAlike, NameKind, nameKey, nameSkeleton } from './name-rules';
 
 /** Characters that hide or reorder what a name shows: one of them anywhere refuses the name. */
 const HIDDEN = [
   '\u202E', '\u202D', '\u202A', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C',
   '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u00AD', '\u034F', '\u180E', '\u3164', '\u115F',
-  '\uFE00', '\uFE0F', '\u{E0100}', '\u{E0001}', '\u{E0041}', '\u0000', '\u001B', '\u007F', '\u0085', '\u2028', '\u2029',
+  '\u2800', '\u{1D159}', '\u{16FE4}', '\uFE00', '\uFE0F', '\u{E0100}', '\u{E0001}', '\u{E0041}', '\u0000', '\u001B', '\u007F', '\u0085', '\u2028', '\u2029',
 ];
 /** Letters and the lookalikes a spoofer puts in their place. */
 const LOOKALIKES: Record<string, string[]> = {
@@ -78,6 +78,26 @@ describe('name rules (properties)', () => {
         });
         expect(nameKey(spoof.join(''))).toBe(nameKey(name));
         expect(nameKey(spoof.join('').toUpperCase())).toBe(nameKey(name));
+      }),
+    );
+  });
+
+  it('a name with l written as a capital I looks like the name, in any case (issue 25, F2)', () => {
+    fc.assert(
+      fc.property(plainName, fc.infiniteStream(fc.boolean()), (name, flips) => {
+        const it = flips[Symbol.iterator]();
+        const spoof = [...name].map((ch) => (ch === 'l' && it.next().value ? 'I' : ch)).join('');
+        expect(looksAlike(spoof, name)).toBe(true);
+        expect(looksAlike(spoof, name.toUpperCase())).toBe(true);
+        expect(looksAlike(name.toUpperCase(), spoof)).toBe(true);
+      }),
+    );
+  });
+
+  it('a dot above on an i or j never makes a name that passes (issue 25, F4)', () => {
+    fc.assert(
+      fc.property(anyText, anyText, fc.constantFrom('i', 'j', '\u0131', '\u0456', '\u0458'), kinds, (before, after, dotted, kind) => {
+        expect(checkName(`${before}${dotted}\u0307${after}`, kind).ok).toBe(false);
       }),
     );
   });

@@ -1,4 +1,4 @@
-import { checkName, nameKey, nameSkeleton, showName } from './name-rules';
+import { checkName, looksAlike, nameKey, nameKeys, nameSkeleton, showName } from './name-rules';
 
 const refused = (input: string, kind: 'username' | 'group' | 'email' = 'username') => {
   const check = checkName(input, kind);
@@ -75,6 +75,31 @@ describe('checkName', () => {
     expect(refused('x\u0301\u0301')).toBe('has the same combining mark twice in a row');
   });
 
+  it('refuses characters that show as a blank (issue 25, F3), naming the code point', () => {
+    expect(refused('Jira\u2800Admins', 'group')).toBe('contains U+2800, a blank character (it shows as a space or as nothing)');
+    expect(refused('alice\u2800')).toMatch(/U\+2800, a blank character/);
+    expect(refused('al\u{1D159}ice')).toMatch(/U\+1D159, a blank character/); // musical symbol null notehead
+    expect(refused('al\u{16FE4}ice')).toMatch(/U\+16FE4, a blank character/); // Khitan small script filler
+    for (const ch of ['\u3164', '\u115F', '\u1160', '\uFFA0', '\u180E', '\u200B', '\u2028', '\u2029', '\u17B4', '\u2062']) expect(refused(`al${ch}ice`)).toBeDefined();
+  });
+
+  it('refuses a dot above on a letter that has a dot of its own (issue 25, F4): it does not show', () => {
+    expect(refused('ali\u0307ce')).toBe('contains U+0307 (combining dot above) on U+0069, a letter with a dot of its own: it looks like the plain letter');
+    expect(refused('Jira Admi\u0307ns', 'group')).toMatch(/U\+0307 .* on U\+0069/);
+    expect(refused('j\u0307oe')).toMatch(/U\+0307 .* on U\+006A/);
+    expect(refused('al\u0131\u0307ce')).toMatch(/U\+0307 .* on U\+0131/); // dotless i with a dot is an i
+    expect(refused('\u0456\u0307\u0432\u0430\u043D')).toMatch(/U\+0307 .* on U\+0456/); // Cyrillic і
+    expect(refused('ali\u0323\u0307ce')).toMatch(/U\+0307/); // a mark below in between hides nothing
+    // A dot above where it shows, and letters that carry it precomposed, are names like any other.
+    expect(checkName('\u010Biara', 'username')).toEqual({ ok: true, name: '\u010Biara' }); // ċ
+    expect(checkName('\u0130lker', 'username')).toEqual({ ok: true, name: '\u0130lker' }); // İ
+    expect(checkName('\u017Caneta', 'username')).toEqual({ ok: true, name: '\u017Caneta' }); // ż
+  });
+
+  it('refuses the same combining mark twice on a letter that already carries it (checked decomposed)', () => {
+    expect(refused('\u010B\u0307iara')).toBe('has the same combining mark twice in a row'); // ċ + a second dot above
+  });
+
   it('refuses an empty name', () => {
     expect(refused('')).toBe('is empty');
     expect(refused('', 'group')).toBe('is empty');
@@ -96,6 +121,45 @@ describe('nameSkeleton and nameKey', () => {
     expect(alike('j0e', 'JOE')).toBe(true);
     expect(alike('arnie', 'amie')).toBe(true); // rn and m
     expect(alike('staff', '\u0455taff')).toBe(true); // Cyrillic ѕ
+  });
+
+  it('finds a lookalike as written, not only case-folded (issue 25, F2): capital I is an l', () => {
+    expect(looksAlike('bill', 'biII')).toBe(true); // "biII" shows as "bill"; folded first it was "biii"
+    expect(looksAlike('bill', 'BiII')).toBe(true);
+    expect(looksAlike('BILL', 'biII')).toBe(true); // "biII" shows as "bill", which is BILL in lower case
+    expect(looksAlike('biII', 'BILL')).toBe(true);
+    expect(looksAlike('Jira Admins', 'Jira AdmIns')).toBe(true);
+    expect(looksAlike('ALICE', '\u0430lice')).toBe(true); // the case-folded skeleton stays
+    expect(looksAlike('alice', 'ALICE')).toBe(true);
+  });
+
+  it('maps the Cyrillic palochka to l as Unicode 17 does (the bundled table said i)', () => {
+    const cyrillic = '\u0430\u04CF\u0456\u0441\u0435'; // а ӏ і с е, all Cyrillic
+    expect(looksAlike('alice', cyrillic)).toBe(true);
+    expect(looksAlike('ALICE', cyrillic.toUpperCase())).toBe(true);
+    expect(nameSkeleton('\u04CF')).toBe('l');
+    expect(nameSkeleton('\u04C0')).toBe('l');
+  });
+
+  it('a dot above on a dotted letter is no part of its skeleton', () => {
+    expect(looksAlike('alice', 'ali\u0307ce')).toBe(true);
+    expect(looksAlike('alice', 'al\u0131\u0307ce')).toBe(true);
+    expect(nameSkeleton('\u0130lker')).toBe(nameSkeleton('ilker')); // İ in lower case is i + U+0307
+  });
+
+  it('keeps i and l apart where they look different', () => {
+    expect(looksAlike('mail', 'mall')).toBe(false);
+    expect(looksAlike('neil', 'nell')).toBe(false);
+    expect(looksAlike('Ian', 'ian')).toBe(true); // the same name
+    expect(looksAlike('Ian', 'lan')).toBe(true); // capital I and l look the same
+  });
+
+  it('nameKeys: the folded and the as-shown key, equal for names without case lookalikes', () => {
+    expect(nameKeys('bill')).toEqual({ folded: nameKey('bill'), shown: nameKey('bill') });
+    const keys = nameKeys('biII');
+    expect(keys.folded).toBe(nameKey('biII'));
+    expect(keys.shown).toBe(nameKey('bill'));
+    expect(Object.values(keys).every((k) => /^[0-9a-f]{64}$/.test(k))).toBe(true);
   });
 
   it('keeps names that differ apart', () => {

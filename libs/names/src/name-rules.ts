@@ -14,6 +14,9 @@ import unhomoglyph from 'unhomoglyph';
  * - `nameSkeleton` is TR 39's skeleton of the name, case-insensitively: two names with the same
  *   skeleton look alike ("alice", "ALICE", "аlice" with a Cyrillic а, "ａｌｉｃｅ"), and
  *   `nameKey` is what a store keeps to find such a name with one indexed lookup.
+ * - `nameKeys` adds the key of the name as it is written (a capital I is an l: "biII" shows as
+ *   "bill"), and `looksAlike` is the rule a store applies with both: any key of one name is any
+ *   key of the other.
  */
 
 export type NameKind = 'username' | 'group' | 'email';
@@ -39,8 +42,16 @@ const HIDDEN: readonly [RegExp, string][] = [
   [/\p{Co}/u, 'a private-use character'],
   [/\p{Cn}/u, 'an unassigned code point'],
   [/[\p{Zl}\p{Zp}]/u, 'a line or paragraph separator'],
+  // Visible characters by their properties, blank on screen: braille pattern blank, musical
+  // symbol null notehead, Khitan small script filler (the Hangul fillers are default-ignorable).
+  [/[\u2800\u{1D159}\u{16FE4}]/u, 'a blank character (it shows as a space or as nothing)'],
 ];
 const SPACE = /\p{White_Space}/u;
+/**
+ * A dot above (U+0307) on a letter whose own dot it replaces (TR 39 §5.4; the soft-dotted letters
+ * i, j, і, ј, … and the dotless ı, ȷ), marks below in between: it shows as the plain letter.
+ */
+const HIDDEN_DOT = /([\p{Soft_Dotted}\u0131\u0237])\p{M}*?\u0307/u;
 const LOOKALIKE_SCRIPTS: readonly [string, RegExp][] = [
   ['Latin', /\p{Script=Latin}/u],
   ['Greek', /\p{Script=Greek}/u],
@@ -67,8 +78,12 @@ export function checkName(input: string, kind: NameKind): NameCheck {
     const plain = ch.normalize('NFKC');
     if (plain !== ch) return refuse(`contains ${codePoint(ch)}, a compatibility form (fullwidth, styled or circled letters, ligatures, …) of ${[...plain].map(codePoint).join(' ')}: write the plain character`);
   }
-  if (/\p{M}{5}/u.test(name)) return refuse('has more than four combining marks in a row');
-  if (/(\p{Mn})\1/u.test(name)) return refuse('has the same combining mark twice in a row');
+  // Marks are counted decomposed: ċ with a second dot above is two dots on a c.
+  const marks = name.normalize('NFD');
+  if (/\p{M}{5}/u.test(marks)) return refuse('has more than four combining marks in a row');
+  if (/(\p{Mn})\1/u.test(marks)) return refuse('has the same combining mark twice in a row');
+  const dot = HIDDEN_DOT.exec(marks);
+  if (dot) return refuse(`contains U+0307 (combining dot above) on ${codePoint(dot[1])}, a letter with a dot of its own: it looks like the plain letter`);
   // An address is parts (local part, domain labels), each of which may be in its own script.
   for (const part of kind === 'email' ? name.split(/[@.]/) : [name]) {
     const scripts = LOOKALIKE_SCRIPTS.filter(([, letters]) => letters.test(part)).map(([script]) => script);
@@ -84,10 +99,19 @@ function spacing(name: string): NameCheck {
   return { ok: true, name };
 }
 
-/** TR 39's prototypes: each character replaced by the one it is confusable with (the `unhomoglyph` table). */
+/**
+ * Prototypes the bundled table (`unhomoglyph` 1.0.6: confusables.txt 13.0) gets wrong, as Unicode's
+ * current confusables.txt (17.0) has them. A change here changes stored keys: see docs/adr/0002.
+ */
+const OVERRIDES: Readonly<Record<string, string>> = {
+  '\u04CF': 'l', // CYRILLIC SMALL LETTER PALOCHKA: l in 17.0 (13.0 said i; its capital Ӏ was l in both)
+};
+const OVERRIDDEN = new RegExp(`[${Object.keys(OVERRIDES).join('')}]`, 'gu');
+
+/** TR 39's prototypes: each character replaced by the one it is confusable with (the `unhomoglyph` table, with the overrides). */
 const ASCII_PROTOTYPES = Array.from({ length: 128 }, (_, i) => unhomoglyph(String.fromCharCode(i)));
 function prototypes(s: string): string {
-  if (/[^\x00-\x7f]/.test(s)) return unhomoglyph(s);
+  if (/[^\x00-\x7f]/.test(s)) return unhomoglyph(s.replace(OVERRIDDEN, (ch) => OVERRIDES[ch]));
   let out = '';
   for (let i = 0; i < s.length; i++) out += ASCII_PROTOTYPES[s.charCodeAt(i)];
   return out;
@@ -96,16 +120,26 @@ function prototypes(s: string): string {
 /** Case-insensitive, in NFD (TR 39 compares decomposed text). */
 const fold = (s: string) => s.toLowerCase().normalize('NFD');
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
+/** A dot above on a letter with a dot of its own shows nothing (the lower case of İ is i + U+0307). */
+const DOT_ON_DOTTED = /(\p{Soft_Dotted})\u0307/gu;
 
 /**
- * TR 39's skeleton (NFD, default-ignorable characters removed, each character replaced by its
- * prototype, NFD again), made case-insensitive as the directory's names are: folded to lower
- * case before, and again after (some prototypes are capitals: `0` → `O`), with the prototypes
- * applied once more to what folding produced. Equal skeletons: the names look alike. Not for
+ * TR 39's skeleton of a name as it is written (NFD, default-ignorable characters removed, each
+ * character replaced by its prototype, NFD again), then folded to lower case, with the prototypes
+ * applied once more to what folding produced (some prototypes are capitals: `0` → `O`). The
+ * prototypes come first, so a capital I is an l, as it looks.
+ */
+function skeleton(s: string): string {
+  return fold(prototypes(fold(prototypes(s.normalize('NFD').replace(IGNORABLE, ''))))).replace(DOT_ON_DOTTED, '$1');
+}
+
+/**
+ * TR 39's skeleton of the name in lower case (TR 39's case-insensitive skeleton): equal skeletons,
+ * the names look alike whatever their case ("alice", "ALICE", "аlice" with a Cyrillic а). Not for
  * display: "m" becomes "rn".
  */
 export function nameSkeleton(name: string): string {
-  return fold(prototypes(fold(prototypes(fold(name).replace(IGNORABLE, '')))));
+  return skeleton(fold(name));
 }
 
 /**
@@ -113,7 +147,37 @@ export function nameSkeleton(name: string): string {
  * skeleton, a fixed 64 characters whatever the name (a skeleton can be several times longer).
  */
 export function nameKey(name: string): string {
-  return createHash('sha256').update(nameSkeleton(name)).digest('hex');
+  return hash(nameSkeleton(name));
+}
+
+const hash = (skeleton: string) => createHash('sha256').update(skeleton).digest('hex');
+
+/**
+ * A name's two lookalike keys: `folded`, the key of its skeleton in lower case (`nameKey`), and
+ * `shown`, the key of its skeleton as written — the prototypes before any case folding, so
+ * "biII" (capital I's) is keyed as "bill", which folded first it is not ("biii"). Both are kept;
+ * see `looksAlike`.
+ */
+export interface NameKeys {
+  folded: string;
+  shown: string;
+}
+
+export function nameKeys(name: string): NameKeys {
+  const folded = nameSkeleton(name);
+  const shown = skeleton(name);
+  return { folded: hash(folded), shown: shown === folded ? hash(folded) : hash(shown) };
+}
+
+/**
+ * Whether two names look alike: a key of one is a key of the other, of either kind — one name as
+ * written or in lower case looks like the other as written or in lower case ("biII" and "BILL":
+ * the first shows as "bill"). A store finds them with one indexed lookup per key column.
+ */
+export function looksAlike(a: string, b: string): boolean {
+  const ka = nameKeys(a);
+  const kb = nameKeys(b);
+  return [ka.folded, ka.shown].some((k) => k === kb.folded || k === kb.shown);
 }
 
 const UNSHOWABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]|(?! )\p{White_Space}/gu;

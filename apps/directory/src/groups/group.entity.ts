@@ -18,6 +18,11 @@ export class GroupEntity {
   @Column({ name: 'name_skeleton', type: 'varchar', length: 64, nullable: true })
   nameSkeleton: string | null;
 
+  /** The key of the name's skeleton as written (as the users' username_skeleton_shown). */
+  @Index('uq_groups_name_skeleton_shown', { unique: true })
+  @Column({ name: 'name_skeleton_shown', type: 'varchar', length: 64, nullable: true })
+  nameSkeletonShown: string | null;
+
   @Column({ type: 'text', nullable: true })
   description: string | null;
 

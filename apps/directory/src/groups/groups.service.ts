@@ -1,10 +1,9 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { nameKey } from '@bridgekeeper/names';
 import { containsPattern, keysetPage } from '@bridgekeeper/platform';
 import { ChangeLog } from '../audit/change-log.service';
-import { groupsNamedLike, looksLike, nameOrBadRequest } from '../names/name-policy';
+import { groupNameKeys, groupsNamedLike, looksLike, nameOrBadRequest } from '../names/name-policy';
 import { UserEntity } from '../users/user.entity';
 import { inChunks, isUniqueViolation } from '../users/user.view';
 import { BulkMemberships, CreateGroup, ListGroups, UpdateGroup } from './dto/groups.schemas';
@@ -39,7 +38,7 @@ export class GroupsService {
       this.changes.run(async (em, changes) => {
         const name = nameOrBadRequest(dto.name, 'group', 'name');
         await this.assertFree(em, name);
-        const group = em.create(GroupEntity, { id: crypto.randomUUID(), ...dto, name, nameLower: name.toLowerCase(), nameSkeleton: nameKey(name), createdAt: new Date() });
+        const group = em.create(GroupEntity, { id: crypto.randomUUID(), ...dto, name, nameLower: name.toLowerCase(), ...groupNameKeys(name), createdAt: new Date() });
         await em.insert(GroupEntity, group);
         changes.push({ actor, action: 'group.created', targetType: 'group', targetId: group.id, after: groupSnapshot(group) });
         return groupView(group);
@@ -53,13 +52,13 @@ export class GroupsService {
         const group = await this.mustFind(em, id);
         const before = groupSnapshot(group);
         if (patch.name !== undefined) patch = { ...patch, name: nameOrBadRequest(patch.name, 'group', 'name') };
-        // A new name gets its lookalike key; the same name in another case keeps the one it has.
-        const renamed = !!patch.name && patch.name.toLowerCase() !== group.nameLower;
+        // A new spelling gets its lookalike keys (a change of case too: it changes how a name looks).
+        const renamed = !!patch.name && patch.name !== group.name;
         if (renamed) await this.assertFree(em, patch.name!, id);
-        Object.assign(group, patch, patch.name ? { nameLower: patch.name.toLowerCase() } : {}, renamed ? { nameSkeleton: nameKey(patch.name!) } : {});
+        Object.assign(group, patch, patch.name ? { nameLower: patch.name.toLowerCase() } : {}, renamed ? groupNameKeys(patch.name!) : {});
         const after = groupSnapshot(group);
         if (JSON.stringify(before) !== JSON.stringify(after)) {
-          await em.update(GroupEntity, { id }, { name: group.name, nameLower: group.nameLower, nameSkeleton: group.nameSkeleton, description: group.description });
+          await em.update(GroupEntity, { id }, { name: group.name, nameLower: group.nameLower, nameSkeleton: group.nameSkeleton, nameSkeletonShown: group.nameSkeletonShown, description: group.description });
           changes.push({ actor, action: 'group.updated', targetType: 'group', targetId: id, before, after });
         }
         return groupView(group);
@@ -118,9 +117,9 @@ export class GroupsService {
 
   /** No other group holds the name (any case) or one that looks like it. */
   private async assertFree(em: EntityManager, name: string, self?: string): Promise<void> {
-    const { same, lookalike } = (await groupsNamedLike(em, [name])).clash(name);
+    const { same, lookalike } = (await groupsNamedLike(em, [name])).clash(name, self);
     if (same && same.id !== self) throw new ConflictException(`name: a group ${name} exists (case-insensitively)`);
-    if (lookalike && lookalike.id !== self) throw new ConflictException(looksLike('name', name, lookalike.name, 'group'));
+    if (lookalike) throw new ConflictException(looksLike('name', name, lookalike.name, 'group'));
   }
 
   private async guardUnique<T>(name: string, work: () => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
-import { checkName, NameKind, nameKey, showName } from '@bridgekeeper/names';
+import { checkName, NameKeys, NameKind, nameKeys, showName } from '@bridgekeeper/names';
 import { GroupEntity } from '../groups/group.entity';
 import { UserEntity } from '../users/user.entity';
 import { inChunks } from '../users/user.view';
@@ -38,7 +38,40 @@ export interface NameRefusal {
 export const looksLike = (field: string, name: string, other: string, what: string) =>
   `${field}: ${showName(name)} looks like the existing ${what} ${showName(other)} (Unicode TR 39 confusable); rename one of them`;
 
-/** For one name: the row that holds it (any case), and the row whose name looks like it. */
+/** The lookalike keys a user row keeps for its username (libs/names `nameKeys`: folded and as shown). */
+export const usernameKeys = (username: string) => {
+  const keys = nameKeys(username);
+  return { usernameSkeleton: keys.folded, usernameSkeletonShown: keys.shown };
+};
+
+/** The lookalike keys a group row keeps for its name. */
+export const groupNameKeys = (name: string) => {
+  const keys = nameKeys(name);
+  return { nameSkeleton: keys.folded, nameSkeletonShown: keys.shown };
+};
+
+/**
+ * Rows (or names) by their lookalike keys, both kinds in one map: a name looks like a row when any
+ * of its keys is any of the row's (libs/names `looksAlike`).
+ */
+export class NameIndex<T> {
+  private readonly byKey = new Map<string, T[]>();
+
+  add(row: T, ...keys: (string | null | undefined)[]): void {
+    for (const key of new Set(keys)) if (key) this.byKey.set(key, [...(this.byKey.get(key) ?? []), row]);
+  }
+
+  /** The first row that holds one of these keys, leaving out those `skip` names (the row being renamed). */
+  find(keys: NameKeys, skip: (row: T) => boolean = () => false): T | undefined {
+    for (const key of [keys.folded, keys.shown]) {
+      const row = this.byKey.get(key)?.find((r) => !skip(r));
+      if (row !== undefined) return row;
+    }
+    return undefined;
+  }
+}
+
+/** For one name: the row that holds it (any case), and a row whose name looks like it. */
 export interface NameClash<T> {
   same?: T;
   lookalike?: T;
@@ -46,39 +79,45 @@ export interface NameClash<T> {
 
 export interface NamedLike<T> {
   found: T[];
-  clash(name: string, key?: string): NameClash<T>;
+  /** `self`: the id of the row being renamed, never its own lookalike. */
+  clash(name: string, self?: string): NameClash<T>;
 }
 
-function namedLike<T>(found: T[], lowerOf: (row: T) => string, keyOf: (row: T) => string | null): NamedLike<T> {
+function namedLike<T extends { id: string }>(found: T[], lowerOf: (row: T) => string, keysOf: (row: T) => (string | null)[]): NamedLike<T> {
   const byLower = new Map(found.map((row) => [lowerOf(row), row]));
-  const byKey = new Map(found.filter((row) => keyOf(row) !== null).map((row) => [keyOf(row)!, row]));
+  const index = new NameIndex<T>();
+  for (const row of found) index.add(row, ...keysOf(row));
   return {
     found,
-    clash(name, key = nameKey(name)) {
+    clash(name, self) {
       const lower = name.toLowerCase();
-      const other = byKey.get(key);
-      return { same: byLower.get(lower), lookalike: other && lowerOf(other) !== lower ? other : undefined };
+      return { same: byLower.get(lower), lookalike: index.find(nameKeys(name), (row) => row.id === self || lowerOf(row) === lower) };
     },
   };
 }
 
+/** Both lookalike keys of each name, for an `In(…)` over both key columns. */
+const keysOf = (names: string[]) => names.flatMap((n) => Object.values(nameKeys(n)));
+
 /**
- * The users holding these usernames (any case) or names that look like them: one indexed query
- * per 500 names (by username_lower or username_skeleton).
+ * The users holding these usernames (any case) or names that look like them: one query per 500
+ * names, each an indexed lookup by username_lower, username_skeleton and username_skeleton_shown.
  */
 export async function usersNamedLike(em: EntityManager, names: readonly string[]): Promise<NamedLike<UserEntity>> {
   const found: UserEntity[] = [];
   await inChunks([...new Set(names)], 500, async (chunk) => {
-    found.push(...(await em.findBy(UserEntity, [{ usernameLower: In(chunk.map((n) => n.toLowerCase())) }, { usernameSkeleton: In(chunk.map((n) => nameKey(n))) }])));
+    const keys = keysOf(chunk);
+    found.push(...(await em.findBy(UserEntity, [{ usernameLower: In(chunk.map((n) => n.toLowerCase())) }, { usernameSkeleton: In(keys) }, { usernameSkeletonShown: In(keys) }])));
   });
-  return namedLike(found, (u) => u.usernameLower, (u) => u.usernameSkeleton);
+  return namedLike(found, (u) => u.usernameLower, (u) => [u.usernameSkeleton, u.usernameSkeletonShown]);
 }
 
 /** As usersNamedLike, for group names. */
 export async function groupsNamedLike(em: EntityManager, names: readonly string[]): Promise<NamedLike<GroupEntity>> {
   const found: GroupEntity[] = [];
   await inChunks([...new Set(names)], 500, async (chunk) => {
-    found.push(...(await em.findBy(GroupEntity, [{ nameLower: In(chunk.map((n) => n.toLowerCase())) }, { nameSkeleton: In(chunk.map((n) => nameKey(n))) }])));
+    const keys = keysOf(chunk);
+    found.push(...(await em.findBy(GroupEntity, [{ nameLower: In(chunk.map((n) => n.toLowerCase())) }, { nameSkeleton: In(keys) }, { nameSkeletonShown: In(keys) }])));
   });
-  return namedLike(found, (g) => g.nameLower, (g) => g.nameSkeleton);
+  return namedLike(found, (g) => g.nameLower, (g) => [g.nameSkeleton, g.nameSkeletonShown]);
 }

@@ -2,10 +2,10 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Between, DataSource, In, MoreThan } from 'typeorm';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
-import { nameKey } from '@bridgekeeper/names';
+import { nameKeys } from '@bridgekeeper/names';
 import { insertMany } from '@bridgekeeper/platform';
 import { ChangeLog } from '../audit/change-log.service';
-import { acceptName, looksLike, NameRefusal } from '../names/name-policy';
+import { acceptName, looksLike, NameIndex, NameRefusal } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError, SeatsService } from '../seats/seats.service';
@@ -106,9 +106,10 @@ export class SyncCommandsService {
         refused.length = 0; // a retried transaction starts over
         // Groups first, so memberships can name them. Every group's name and lookalike key is read
         // anyway (to skip the existing ones), so a lookalike costs no query.
-        const all = await em.find(GroupEntity, { select: { name: true, nameLower: true, nameSkeleton: true } });
+        const all = await em.find(GroupEntity, { select: { name: true, nameLower: true, nameSkeleton: true, nameSkeletonShown: true } });
         const existing = new Set(all.map((g) => g.nameLower));
-        const byKey = new Map(all.filter((g) => g.nameSkeleton).map((g) => [g.nameSkeleton!, g.name]));
+        const byKey = new NameIndex<string>();
+        for (const g of all) byKey.add(g.name, g.nameSkeleton, g.nameSkeletonShown);
         const groups: GroupEntity[] = [];
         for (const asserted of new Set(req.groupsToCreate)) {
           const verdict = acceptName(asserted, 'group', 'group');
@@ -118,15 +119,15 @@ export class SyncCommandsService {
           }
           const name = verdict.name;
           if (existing.has(name.toLowerCase())) continue;
-          const key = nameKey(name);
-          const lookalike = byKey.get(key);
+          const keys = nameKeys(name);
+          const lookalike = byKey.find(keys);
           if (lookalike !== undefined) {
             refused.push({ kind: 'group', name, reason: looksLike('group', name, lookalike, 'group') });
             continue;
           }
           existing.add(name.toLowerCase());
-          byKey.set(key, name);
-          groups.push(em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: name.toLowerCase(), nameSkeleton: key, description: null, source, createdAt: now }));
+          byKey.add(name, keys.folded, keys.shown);
+          groups.push(em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: name.toLowerCase(), nameSkeleton: keys.folded, nameSkeletonShown: keys.shown, description: null, source, createdAt: now }));
         }
         await inChunks(groups, 300, (c) => em.insert(GroupEntity, c));
         for (const g of groups) changes.push({ actor, action: 'group.created', targetType: 'group', targetId: g.id, after: { name: g.name, source } });

@@ -2,9 +2,9 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { DirectoryRpc, DirectoryUser, LOCAL_SOURCE, ProvisioningNotice, ProvisionUserReply } from '@bridgekeeper/contracts';
-import { escapeHidden, nameKey } from '@bridgekeeper/names';
+import { escapeHidden, nameKeys } from '@bridgekeeper/names';
 import { Change, ChangeLog } from '../audit/change-log.service';
-import { acceptName, groupsNamedLike, looksLike, usersNamedLike } from '../names/name-policy';
+import { acceptName, groupsNamedLike, looksLike, NameIndex, usernameKeys, usersNamedLike } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError, SeatsService } from '../seats/seats.service';
@@ -249,7 +249,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
     let user = await users.findOneBy({ source: req.source, externalId: req.externalId });
     // The users holding the login's username or a name that looks like it: looked up for a new
     // user (it replaces the lookup by name) and for a rename, never for a login that keeps its name.
-    const named = !user || user.usernameLower !== req.username.toLowerCase() ? await usersNamedLike(em, [req.username]) : undefined;
+    const named = !user || user.username !== req.username ? await usersNamedLike(em, [req.username]) : undefined;
     if (!user) {
       // Not known by its subject: an account without one may be linked (matchOn), if it is this
       // source's to link. Usernames are unique, so a name taken by an account it may not link
@@ -271,9 +271,9 @@ export class ProvisionService implements BeforeApplicationShutdown {
       }
     }
     // A name new to its user may not look like another user's: the login is refused, with both names in its trace.
-    const lookalike = named?.clash(req.username).lookalike;
-    if (lookalike && lookalike.id !== user?.id) return { status: 'error', code: 'name_refused', message: looksLike('username', req.username, lookalike.username, 'user') };
-    const renamed = !user || user.usernameLower !== req.username.toLowerCase();
+    const lookalike = named?.clash(req.username, user?.id).lookalike;
+    if (lookalike) return { status: 'error', code: 'name_refused', message: looksLike('username', req.username, lookalike.username, 'user') };
+    const renamed = !user || user.username !== req.username;
     // The address stays the user's own when it is unchanged (it is unique): no lookup then.
     const keepsEmail = !!user && !!req.email && user.emailLower === req.email.toLowerCase();
     const emailOwner = req.email && !keepsEmail ? await users.findOneBy({ emailLower: req.email.toLowerCase() }) : null;
@@ -286,7 +286,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
         id: newUserId(),
         username: req.username,
         usernameLower: req.username.toLowerCase(),
-        usernameSkeleton: nameKey(req.username),
+        ...usernameKeys(req.username),
         email,
         emailLower: email?.toLowerCase() ?? null,
         displayName: req.displayName,
@@ -308,8 +308,8 @@ export class ProvisionService implements BeforeApplicationShutdown {
       changed = JSON.stringify(before) !== JSON.stringify(after);
       const lastLoginAt = user.lastLoginAt && user.lastLoginAt > loginAt ? user.lastLoginAt : loginAt;
       Object.assign(user, next, { usernameLower: req.username.toLowerCase(), emailLower: email?.toLowerCase() ?? null, lastLoginAt }, changed ? { updatedAt: now } : {});
-      if (renamed) user.usernameSkeleton = nameKey(req.username);
-      await users.update({ id: user.id }, { ...next, usernameLower: user.usernameLower, usernameSkeleton: user.usernameSkeleton, emailLower: user.emailLower, lastLoginAt, updatedAt: user.updatedAt });
+      if (renamed) Object.assign(user, usernameKeys(req.username));
+      await users.update({ id: user.id }, { ...next, usernameLower: user.usernameLower, usernameSkeleton: user.usernameSkeleton, usernameSkeletonShown: user.usernameSkeletonShown, emailLower: user.emailLower, lastLoginAt, updatedAt: user.updatedAt });
       if (changed) changes.push({ actor: req.actor, action: 'user.updated', targetType: 'user', targetId: user.id, before, after });
     }
 
@@ -343,18 +343,18 @@ export class ProvisionService implements BeforeApplicationShutdown {
     const granted = grantSet(req.grantLocalGroups);
     const refused = new Map<string, GroupEntity>();
     for (const g of existing) (groupUse(g, req.source, granted) === 'refused' ? refused : byLower).set(g.nameLower, g);
-    const created = new Map<string, string>();
+    const created = new NameIndex<string>();
     for (const [lower, name] of wanted) {
       if (byLower.has(lower) || refused.has(lower) || !req.createMissingGroups) continue;
       // A new group may look like no other group, nor like another new one of this login.
-      const key = nameKey(name);
-      const lookalike = named.clash(name, key).lookalike?.name ?? created.get(key);
+      const keys = nameKeys(name);
+      const lookalike = named.clash(name).lookalike?.name ?? created.find(keys);
       if (lookalike !== undefined) {
         notices.push(nameRefused(name, looksLike('group', name, lookalike, 'group')));
         continue;
       }
-      created.set(key, name);
-      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, nameSkeleton: key, description: null, source: req.source, createdAt: now });
+      created.add(name, keys.folded, keys.shown);
+      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, nameSkeleton: keys.folded, nameSkeletonShown: keys.shown, description: null, source: req.source, createdAt: now });
       await em.insert(GroupEntity, group);
       byLower.set(lower, group);
       changes.push({ actor: req.actor, action: 'group.created', targetType: 'group', targetId: group.id, after: { name, source: req.source } });
@@ -392,17 +392,17 @@ export class ProvisionService implements BeforeApplicationShutdown {
       if (g.source === req.source || g.source === LOCAL_SOURCE) byLower.set(g.nameLower, g);
       else notices.push(groupRefused(names.get(g.nameLower)!, g));
     }
-    const created = new Map<string, string>();
+    const created = new NameIndex<string>();
     for (const [lower, name] of names) {
       if (byLower.has(lower) || existing.some((g) => g.nameLower === lower)) continue;
-      const key = nameKey(name);
-      const lookalike = named.clash(name, key).lookalike?.name ?? created.get(key);
+      const keys = nameKeys(name);
+      const lookalike = named.clash(name).lookalike?.name ?? created.find(keys);
       if (lookalike !== undefined) {
         notices.push(nameRefused(name, looksLike('group', name, lookalike, 'group')));
         continue;
       }
-      created.set(key, name);
-      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, nameSkeleton: key, description: null, source: 'local', createdAt: now });
+      created.add(name, keys.folded, keys.shown);
+      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, nameSkeleton: keys.folded, nameSkeletonShown: keys.shown, description: null, source: 'local', createdAt: now });
       await em.insert(GroupEntity, group);
       byLower.set(lower, group);
       changes.push({ actor: req.actor, action: 'group.created', targetType: 'group', targetId: group.id, after: { name, source: 'local' } });

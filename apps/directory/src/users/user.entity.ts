@@ -25,12 +25,20 @@ export class UserEntity {
 
   /**
    * The username's lookalike key (`nameKey`, libs/names: the SHA-256 of its case-insensitive
-   * TR 39 skeleton): no two users have names that look alike. Null only for an account that
+   * TR 39 skeleton, the skeleton of its lower case): no two users have names that look alike. Null only for an account that
    * already looked like an earlier one when the column was added (the migration logged it).
    */
   @Index('uq_users_username_skeleton', { unique: true })
   @Column({ name: 'username_skeleton', type: 'varchar', length: 64, nullable: true })
   usernameSkeleton: string | null;
+
+  /**
+   * The key of the username's skeleton as written (`nameKeys().shown`: a capital I is an l, as it
+   * looks). A name looks like another when any of its two keys is any of the other's. Null as above.
+   */
+  @Index('uq_users_username_skeleton_shown', { unique: true })
+  @Column({ name: 'username_skeleton_shown', type: 'varchar', length: 64, nullable: true })
+  usernameSkeletonShown: string | null;
 
   @Column({ type: 'varchar', length: 320, nullable: true })
   email: string | null;

@@ -2,10 +2,10 @@ import { LOCAL_SOURCE } from '@bridgekeeper/contracts';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
-import { nameKey, showName } from '@bridgekeeper/names';
+import { NameKeys, nameKeys, showName } from '@bridgekeeper/names';
 import { containsPattern, insertMany, keyset } from '@bridgekeeper/platform';
 import { Change, ChangeLog } from '../audit/change-log.service';
-import { acceptName, looksLike, NameRefusal, nameOrBadRequest, usersNamedLike } from '../names/name-policy';
+import { acceptName, looksLike, NameIndex, NameRefusal, nameOrBadRequest, usernameKeys, usersNamedLike } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatsService } from '../seats/seats.service';
@@ -74,7 +74,7 @@ export class UsersService {
           ...dto,
           username,
           usernameLower: username.toLowerCase(),
-          usernameSkeleton: nameKey(username),
+          ...usernameKeys(username),
           emailLower: dto.email?.toLowerCase() ?? null,
           lastLoginAt: null,
           createdAt: now,
@@ -95,16 +95,16 @@ export class UsersService {
         if (patch.protected && user.source !== 'local') throw new BadRequestException(`protected: only a local account can be protected; this one is ${user.source}'s`);
         if (patch.username !== undefined) patch = { ...patch, username: nameOrBadRequest(patch.username, 'username', 'username') };
         await this.assertFree(em, patch.username, patch.email, id);
-        // A new name gets its lookalike key; the same name in another case keeps the one it has.
-        const renamed = !!patch.username && patch.username.toLowerCase() !== user.usernameLower;
+        // A new spelling gets its lookalike keys (a change of case too: it changes how a name looks).
+        const renamed = !!patch.username && patch.username !== user.username;
         Object.assign(user, patch);
         if (patch.username) user.usernameLower = patch.username.toLowerCase();
-        if (renamed) user.usernameSkeleton = nameKey(user.username);
+        if (renamed) Object.assign(user, usernameKeys(user.username));
         if (patch.email !== undefined) user.emailLower = patch.email?.toLowerCase() ?? null;
         const after = userSnapshot(user);
         if (JSON.stringify(before) === JSON.stringify(after)) return userView(user);
         user.updatedAt = new Date();
-        await em.update(UserEntity, { id }, { ...patch, usernameLower: user.usernameLower, usernameSkeleton: user.usernameSkeleton, emailLower: user.emailLower, updatedAt: user.updatedAt });
+        await em.update(UserEntity, { id }, { ...patch, usernameLower: user.usernameLower, usernameSkeleton: user.usernameSkeleton, usernameSkeletonShown: user.usernameSkeletonShown, emailLower: user.emailLower, updatedAt: user.updatedAt });
         changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: id, before, after });
         return userView(user);
       }),
@@ -240,24 +240,24 @@ export class UsersService {
     // A name new to its user (a new user, a rename) may look like no other user's, nor like another
     // new name of the request (the later one is refused, as it would be one by one). Only those
     // names are keyed and looked up: a run that renames nobody costs nothing more.
-    const keys = new Map<Item, string>();
-    const firstByKey = new Map<string, Item>();
+    const keys = new Map<Item, NameKeys>();
+    const firstByKey = new NameIndex<Item>();
     const items = accepted.filter((item) => {
       const existing = ownOf(item) || byUsername.get(item.username.toLowerCase());
-      if (existing && existing.usernameLower === item.username.toLowerCase()) return true;
-      const key = nameKey(item.username);
-      const first = firstByKey.get(key);
+      if (existing && existing.username === item.username) return true;
+      const key = nameKeys(item.username);
+      const first = firstByKey.find(key);
       if (first) {
         refuse(item, `username: ${showName(item.username)} looks like users.${first.index}.username ${showName(first.username)} in the same request (Unicode TR 39 confusable)`, 'conflict');
         return false;
       }
-      firstByKey.set(key, item);
+      firstByKey.add(item, key.folded, key.shown);
       keys.set(item, key);
       return true;
     });
-    const byKey = new Map<string, UserEntity>();
-    await inChunks([...firstByKey.keys()], 500, async (chunk) => {
-      for (const u of await em.findBy(UserEntity, { usernameSkeleton: In(chunk) })) byKey.set(u.usernameSkeleton!, u);
+    const byKey = new NameIndex<UserEntity>();
+    await inChunks([...keys.values()].flatMap((k) => [k.folded, k.shown]), 500, async (chunk) => {
+      for (const u of await em.findBy(UserEntity, [{ usernameSkeleton: In(chunk) }, { usernameSkeletonShown: In(chunk) }])) byKey.add(u, u.usernameSkeleton, u.usernameSkeletonShown);
     });
     const now = new Date();
     const inserts: UserEntity[] = [];
@@ -269,8 +269,8 @@ export class UsersService {
       const own = ownOf(item);
       const existing = own || byUsername.get(item.username.toLowerCase());
       const key = keys.get(item);
-      const lookalike = key === undefined ? undefined : byKey.get(key);
-      if (lookalike && lookalike.id !== existing?.id) {
+      const lookalike = key && byKey.find(key, (u) => u.id === existing?.id);
+      if (lookalike) {
         refuse(item, looksLike('username', item.username, lookalike.username, 'user'), 'conflict');
         continue;
       }
@@ -293,7 +293,8 @@ export class UsersService {
           id: newUserId(),
           username: item.username,
           usernameLower: item.username.toLowerCase(),
-          usernameSkeleton: key!,
+          usernameSkeleton: key!.folded,
+          usernameSkeletonShown: key!.shown,
           email,
           emailLower: email?.toLowerCase() ?? null,
           displayName: item.displayName ?? null,
@@ -330,7 +331,7 @@ export class UsersService {
         continue;
       }
       if (!existing.active && active) activating++;
-      await em.update(UserEntity, { id: existing.id }, { ...profile, active, usernameLower: item.username.toLowerCase(), ...(key ? { usernameSkeleton: key } : {}), emailLower: email?.toLowerCase() ?? null, updatedAt: now });
+      await em.update(UserEntity, { id: existing.id }, { ...profile, active, usernameLower: item.username.toLowerCase(), ...(key ? { usernameSkeleton: key.folded, usernameSkeletonShown: key.shown } : {}), emailLower: email?.toLowerCase() ?? null, updatedAt: now });
       if (profileChanged) changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: existing.id, before: { ...before, active: existing.active }, after: { ...before, ...profile, active: existing.active } });
       // Disabling and enabling are their own changes (their events end or restore the user's sessions everywhere).
       if (active !== existing.active) changes.push({ actor, action: active ? 'user.enabled' : 'user.disabled', targetType: 'user', targetId: existing.id, before: { active: existing.active }, after: { active } });
@@ -370,9 +371,9 @@ export class UsersService {
 
   private async assertFree(em: EntityManager, username?: string, email?: string | null, self?: string): Promise<void> {
     if (username) {
-      const { same, lookalike } = (await usersNamedLike(em, [username])).clash(username);
+      const { same, lookalike } = (await usersNamedLike(em, [username])).clash(username, self);
       if (same && same.id !== self) throw new ConflictException(`username: ${username} is taken (case-insensitively)`);
-      if (lookalike && lookalike.id !== self) throw new ConflictException(looksLike('username', username, lookalike.username, 'user'));
+      if (lookalike) throw new ConflictException(looksLike('username', username, lookalike.username, 'user'));
     }
     if (email) {
       const other = await em.findOneBy(UserEntity, { emailLower: email.toLowerCase() });

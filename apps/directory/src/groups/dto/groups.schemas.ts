@@ -3,7 +3,7 @@ import { nameSchema } from '@bridgekeeper/names';
 import { pageQuery } from '@bridgekeeper/platform';
 
 const groupName = nameSchema('group').describe(
-  `${nameSchema('group').description} Unique case-insensitively, and by look: a name that looks like another group's (the same Unicode TR 39 skeleton: "adrnins" for "admins") is refused with 409.`,
+  `${nameSchema('group').description} Unique case-insensitively, and by look: a name that looks like another group's (the same Unicode TR 39 skeleton, in lower case or as written: "adrnins" for "admins", "BiIIing" for "Billing") is refused with 409.`,
 );
 
 const membership = z.object({ userId: z.uuid(), groupId: z.uuid() }).strict();

@@ -3,7 +3,7 @@ import { nameSchema } from '@bridgekeeper/names';
 import { pageQuery } from '@bridgekeeper/platform';
 
 const username = nameSchema('username').describe(
-  `${nameSchema('username').description} Unique case-insensitively, and by look: a username that looks like another user's (the same Unicode TR 39 skeleton: "аlice" with a Cyrillic а, "ａｌｉｃｅ", "bi11" for "bill") is refused with 409.`,
+  `${nameSchema('username').description} Unique case-insensitively, and by look: a username that looks like another user's (the same Unicode TR 39 skeleton, in lower case or as written: "аlice" with a Cyrillic а, "ａｌｉｃｅ", "bi11" or "biII" for "bill") is refused with 409.`,
 );
 const source = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
 
