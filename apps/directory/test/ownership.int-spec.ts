@@ -211,9 +211,14 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
 
     it('claim no local account unless allowed, never a protected one, and join only groups the connector owns or an admin granted', async () => {
       await api('POST', '/api/v1/users', { username: 'kate' });
-      expect(await apply({ source: 'kc-sync', upsert: [upsert('kate')] })).toMatchObject({ status: 'error', code: 'conflict', message: expect.stringContaining('kate') });
+      // The user is a conflict, left out and reported; the rest of the batch (quinn) is applied.
+      expect(await apply({ source: 'kc-sync', upsert: [upsert('kate'), upsert('quinn')] })).toMatchObject({
+        status: 'applied',
+        conflicts: [{ externalId: 'sync-kate', username: 'kate', reason: expect.stringContaining('claimLocalUsers is off') }],
+      });
       expect(await user('kate')).toMatchObject({ source: 'local', externalId: null });
-      expect(await apply({ source: 'kc-sync', upsert: [upsert('root')], claimLocalUsers: true })).toMatchObject({ status: 'error', code: 'conflict', message: expect.stringContaining('protected') });
+      expect(await user('quinn')).toMatchObject({ source: 'kc-sync', externalId: 'sync-quinn' });
+      expect(await apply({ source: 'kc-sync', upsert: [upsert('root')], claimLocalUsers: true })).toMatchObject({ status: 'applied', conflicts: [{ username: 'root', reason: expect.stringContaining('protected') }] });
       expect(await user('root')).toMatchObject({ source: 'local', externalId: null, protected: true });
       expect(await apply({ source: 'kc-sync', upsert: [upsert('kate')], claimLocalUsers: true })).toMatchObject({ status: 'applied' });
       expect(await user('kate')).toMatchObject({ source: 'kc-sync', externalId: 'sync-kate' });
@@ -228,6 +233,28 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
       await db.getRepository(MembershipEntity).insert({ userId: (await user('sam')).id, groupId: (await group('other-team'))!.id, createdAt: new Date() });
       expect(await apply({ source: 'kc-sync', removeMemberships: memberships })).toMatchObject({ status: 'applied', writes: 1 });
       expect(await groupsOf('sam')).toEqual(['Jira-Admins', 'other-team']);
+    });
+
+    it("take a user's identity from the IdP id only: in one batch, swaps and chains of renames, a new user taking a renamed or departed user's name", async () => {
+      const u = (username: string, externalId: string, email: string | null = null) => ({ externalId, username, email, displayName: null, active: true, properties: {} });
+      expect(await apply({ source: 'kc-sync', upsert: [u('ida', 'id-ida'), u('jo', 'id-jo'), u('kim', 'id-kim'), u('lu', 'id-lu', 'lu@example.com')] })).toMatchObject({ status: 'applied' });
+      const lu = await user('lu');
+      await db.getRepository(UserEntity).update({ id: lu.id }, { active: false }); // lu left
+      // ida ↔ jo swap; kim → kim2 and a new kim; a new lu with lu's email.
+      const r = await apply({ source: 'kc-sync', upsert: [u('kim', 'id-kim-new'), u('jo', 'id-ida'), u('ida', 'id-jo'), u('kim2', 'id-kim'), u('lu', 'id-lu-new', 'lu@example.com')] });
+      expect(r).toMatchObject({ status: 'applied', released: [{ id: lu.id, externalId: 'id-lu', from: 'lu', to: expect.stringMatching(/^lu~/), emailReleased: true }] });
+      expect(r.conflicts).toBeUndefined();
+      const byExternal = async (externalId: string) => db.getRepository(UserEntity).findOneByOrFail({ source: 'kc-sync', externalId });
+      expect(await byExternal('id-ida')).toMatchObject({ username: 'jo' });
+      expect(await byExternal('id-jo')).toMatchObject({ username: 'ida' });
+      expect(await byExternal('id-kim')).toMatchObject({ username: 'kim2' });
+      expect(await byExternal('id-kim-new')).toMatchObject({ username: 'kim', active: true });
+      expect(await byExternal('id-lu')).toMatchObject({ id: lu.id, active: false, email: null, username: expect.stringMatching(/^lu~/) });
+      expect(await byExternal('id-lu-new')).toMatchObject({ username: 'lu', email: 'lu@example.com', active: true });
+      // A rename that looks like another user's name is refused and leaves the user as they were.
+      expect(await apply({ source: 'kc-sync', upsert: [u('kirn', 'id-ida'), u('kim3', 'id-kim')] })).toMatchObject({ status: 'applied', refused: [{ kind: 'user', name: 'kirn', externalId: 'id-ida' }] });
+      expect(await byExternal('id-kim')).toMatchObject({ username: 'kim3' });
+      expect(await byExternal('id-ida')).toMatchObject({ username: 'jo', usernameLower: 'jo', usernameSkeleton: expect.any(String) });
     });
 
     it('tell the plan which existing groups the connector may not join', async () => {

@@ -1,4 +1,4 @@
-import { assessSyncPlan, computeSyncPlan, SyncPlanner, DirectoryUserState, IdpSnapshot, IdpUser, isEmptyPlan, planCounts, SyncOptions, usersInScope } from './sync-plan';
+import { assessSyncPlan, computeSyncPlan, SyncPlanner, DirectoryUserState, IdpSnapshot, IdpUser, isEmptyPlan, orderRenames, planCounts, SyncOptions, usersInScope } from './sync-plan';
 
 const opts: SyncOptions = { naming: 'path', requiredGroups: [], includeSubgroups: true, attributes: [], vanished: 'disable', stripGroupsOfVanished: false, maxRemovalShare: 0.1 };
 const kc = (id: string, over: Partial<IdpUser> = {}): IdpUser => ({ id, username: id, email: `${id}@example.com`, firstName: id.toUpperCase(), lastName: null, enabled: true, ...over });
@@ -217,5 +217,28 @@ describe('assessSyncPlan', () => {
       hold: true,
       reason: 'the run would disable or delete 20 of 100 active users (20%), more than the allowed 10%',
     });
+  });
+});
+
+describe('renames in one plan', () => {
+  const renamesOf = (plan: ReturnType<typeof computeSyncPlan>) => plan.update.map((u) => `${u.changes.find((c) => c.field === 'username')?.before ?? '-'}>${u.username}`);
+
+  it('orders a chain so each rename comes after the one that frees its name, before other updates', () => {
+    // a: x→y, b: y→z, c: only its email; and a new user takes x.
+    const idp = snapshot([kc('a', { username: 'y' }), kc('b', { username: 'z' }), kc('c', { email: 'c2@example.com' }), kc('new', { username: 'x' })]);
+    const plan = computeSyncPlan(idp, [dir('c'), dir('a', { username: 'x', email: 'a@example.com' }), dir('b', { username: 'y' })], new Set(), opts);
+    expect(renamesOf(plan)).toEqual(['y>z', 'x>y', '->c']);
+    expect(plan.create.map((u) => [u.externalId, u.username])).toEqual([['new', 'x']]);
+  });
+
+  it('keeps the members of a swap together, and a case-only change is no rename', () => {
+    const idp = snapshot([kc('a', { username: 'q' }), kc('b', { username: 'p' }), kc('c', { username: 'C' }), kc('d', { username: 'r' })]);
+    const plan = computeSyncPlan(idp, [dir('c', { username: 'c' }), dir('a', { username: 'p' }), dir('d', { username: 's' }), dir('b', { username: 'q' })], new Set(), opts);
+    expect(renamesOf(plan)).toEqual(['q>p', 'p>q', 's>r', 'c>C']);
+  });
+
+  it('orderRenames leaves a plan without renames as it is', () => {
+    const update = [{ changes: [{ field: 'email', before: 'a', after: 'b' }] }];
+    expect(orderRenames(update)).toBe(update);
   });
 });

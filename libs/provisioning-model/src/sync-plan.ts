@@ -236,6 +236,7 @@ export class SyncPlanner {
       }
     }
     this.unseen.clear();
+    plan.update = orderRenames(plan.update);
     plan.groupsToCreate = [...this.usedGroups].filter((g) => !existingGroups.has(g.toLowerCase())).sort();
     if (notGrantable.size) {
       const refused = new Set<string>();
@@ -306,6 +307,34 @@ export class SyncPlanner {
     }
     if (opts.stripGroupsOfVanished) for (const g of d.groups) plan.removeMemberships.push({ externalId, group: g });
   }
+}
+
+/**
+ * A plan's updates with the renames first, each after the rename that frees the name it takes
+ * (A→B after B→C), so renames applied in this order never meet a name that is still held; the
+ * members of a cycle (a swap: A→B, B→A) come together, and the directory parks the names its batch
+ * leaves before it renames. Creates are applied after every update, so a new user may take a
+ * renamed user's old name in the same run. Other updates keep their order.
+ */
+export function orderRenames<T extends { changes: FieldChange[] }>(update: T[]): T[] {
+  const renameOf = (u: T) => u.changes.find((c) => c.field === 'username' && String(c.before).toLowerCase() !== String(c.after).toLowerCase());
+  const renames = update.filter((u) => renameOf(u));
+  if (!renames.length) return update;
+  const byOldName = new Map(renames.map((u) => [String(renameOf(u)!.before).toLowerCase(), u]));
+  const ordered: T[] = [];
+  const placed = new Set<T>();
+  const visiting = new Set<T>();
+  const place = (u: T) => {
+    if (placed.has(u) || visiting.has(u)) return; // a cycle: its members stay together
+    visiting.add(u);
+    const holder = byOldName.get(String(renameOf(u)!.after).toLowerCase());
+    if (holder && holder !== u) place(holder);
+    visiting.delete(u);
+    placed.add(u);
+    ordered.push(u);
+  };
+  for (const u of renames) place(u);
+  return [...ordered, ...update.filter((u) => !renameOf(u))];
 }
 
 /** The plan in one call, for a directory state held whole (small runs, tests). */

@@ -13,7 +13,7 @@ import { grantSet, groupUse } from '../users/ownership';
 import { UserPropertyEntity } from '../users/user-property.entity';
 import { UserEntity } from '../users/user.entity';
 import { inChunks, isUniqueViolation, userSnapshot } from '../users/user.view';
-import { UsersService } from '../users/users.service';
+import { IdentityReport, UsersService } from '../users/users.service';
 
 type StateRequest = ReturnType<typeof DirectoryRpc.syncState.request.parse>;
 type ApplyRequest = ReturnType<typeof DirectoryRpc.syncApply.request.parse>;
@@ -94,16 +94,22 @@ export class SyncCommandsService {
    * when claimLocalUsers, never a protected one: else the batch is refused), adds memberships only
    * in its own groups and the granted local ones, removes them only from its own. A user or group
    * whose name breaks the name rules or looks like another's is left out and listed in the reply
-   * (`refused`), with the memberships that name it: one bad name does not stop the run.
+   * (`refused`), with the memberships that name it: one bad name does not stop the run. A user is
+   * the IdP's id, never the name: a departed user's name wanted by a new user is released
+   * (`released`), and a user whose name another active account holds is left out (`conflicts`).
+   * Deactivations and deletions come first, so a departed user's name is free for the upserts.
    */
   async apply(req: ApplyRequest): Promise<ApplyReply> {
     try {
       const refused: NameRefusal[] = [];
+      const identity: IdentityReport = { conflicts: [], released: [] };
       const writes = await this.changes.run(async (em, changes) => {
         let writes = 0;
         const now = new Date();
         const { actor, source } = req;
         refused.length = 0; // a retried transaction starts over
+        identity.conflicts.length = 0;
+        identity.released.length = 0;
         // Groups first, so memberships can name them. Every group's name and lookalike key is read
         // anyway (to skip the existing ones), so a lookalike costs no query.
         const all = await em.find(GroupEntity, { select: { name: true, nameLower: true, nameSkeleton: true, nameSkeletonShown: true } });
@@ -133,11 +139,6 @@ export class SyncCommandsService {
         for (const g of groups) changes.push({ actor, action: 'group.created', targetType: 'group', targetId: g.id, after: { name: g.name, source } });
         writes += groups.length;
 
-        if (req.upsert.length) {
-          const r = await this.users.bulkUpsertIn(em, changes, req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })), actor, { source, claimLocalUsers: req.claimLocalUsers }, refused);
-          writes += r.created + r.updated;
-        }
-
         const enabling = req.setActive.filter((a) => a.active).length;
         if (enabling) await this.seats.claim(em, enabling);
         for (const a of req.setActive) {
@@ -158,6 +159,11 @@ export class SyncCommandsService {
           for (const u of doomed) changes.push({ actor, action: 'user.deleted', targetType: 'user', targetId: u.id, before: userSnapshot(u) });
           writes += doomed.length;
         });
+
+        if (req.upsert.length) {
+          const r = await this.users.bulkUpsertIn(em, changes, req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })), actor, { source, claimLocalUsers: req.claimLocalUsers }, refused, identity);
+          writes += r.created + r.updated;
+        }
 
         const moves = [...req.addMemberships, ...req.removeMemberships];
         if (moves.length) {
@@ -196,7 +202,13 @@ export class SyncCommandsService {
         }
         return writes;
       });
-      return { status: 'applied', writes, ...(refused.length ? { refused } : {}) };
+      return {
+        status: 'applied',
+        writes: writes + identity.released.length,
+        ...(refused.length ? { refused } : {}),
+        ...(identity.conflicts.length ? { conflicts: identity.conflicts } : {}),
+        ...(identity.released.length ? { released: identity.released } : {}),
+      };
     } catch (err) {
       if (err instanceof SeatLimitError) return { status: 'error', code: 'seat_limit', message: err.message };
       if (err instanceof ConflictException || isUniqueViolation(err)) return { status: 'error', code: 'conflict', message: (err as Error).message };

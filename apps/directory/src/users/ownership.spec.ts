@@ -1,4 +1,4 @@
-import { grantSet, groupRefused, groupUse, mayLinkAccount, mayUseAccount } from './ownership';
+import { claimName, grantSet, groupRefused, groupUse, mayLinkAccount, mayUseAccount, releasedName } from './ownership';
 
 const account = (over: Partial<Parameters<typeof mayUseAccount>[0]> = {}) => ({ username: 'alice', source: 'local', externalId: null, protected: false, ...over });
 
@@ -48,5 +48,41 @@ describe('groupUse: which groups a source may put its users in', () => {
   it('says why a group was refused', () => {
     expect(groupRefused('jira-admins', group('local'))).toEqual({ code: 'group_not_owned', name: 'jira-admins', reason: expect.stringContaining('local group') });
     expect(groupRefused('jira-admins', group('other'))).toEqual({ code: 'group_not_owned', name: 'jira-admins', reason: 'not joined: owned by other' });
+  });
+});
+
+describe('claimName: a user of a source asks for a name another account holds', () => {
+  const holder = (over: Partial<Parameters<typeof claimName>[0]> = {}) => ({ ...account({ source: 'kc', externalId: 'old-id' }), active: false, ...over });
+  const by = (over: Partial<Parameters<typeof claimName>[1]> = {}) => ({ source: 'kc', claimLocalUsers: false, externalId: 'new-id', hasAccount: false, field: 'username' as const, ...over });
+
+  it("releases a departed user's name (same source, another IdP id, disabled): never reuses the account", () => {
+    expect(claimName(holder(), by())).toEqual({ kind: 'release' });
+    expect(claimName(holder(), by({ hasAccount: true }))).toEqual({ kind: 'release' });
+    expect(claimName(holder(), by({ field: 'email' }))).toEqual({ kind: 'release' });
+  });
+
+  it('reports a conflict when the holder of another IdP id is active, or protected', () => {
+    expect(claimName(holder({ active: true }), by())).toEqual({ kind: 'conflict', reason: expect.stringContaining('held by another active user of kc') });
+    expect(claimName(holder({ protected: true }), by())).toMatchObject({ kind: 'conflict' });
+  });
+
+  it('links an account of the source without an IdP id, or a claimable local one, only for a user who has none yet and only by username', () => {
+    expect(claimName(holder({ externalId: null }), by())).toEqual({ kind: 'link' });
+    expect(claimName(holder({ source: 'local', externalId: null }), by({ claimLocalUsers: true }))).toEqual({ kind: 'link' });
+    expect(claimName(holder({ source: 'local', externalId: null }), by())).toEqual({ kind: 'conflict', reason: expect.stringContaining('claimLocalUsers is off') });
+    expect(claimName(holder({ externalId: null }), by({ hasAccount: true }))).toMatchObject({ kind: 'conflict' });
+    expect(claimName(holder({ externalId: null }), by({ field: 'email' }))).toMatchObject({ kind: 'conflict' });
+  });
+
+  it("never takes another source's account", () => {
+    expect(claimName(holder({ source: 'other' }), by())).toEqual({ kind: 'conflict', reason: expect.stringContaining('another source (other)') });
+  });
+});
+
+describe('releasedName', () => {
+  it('suffixes the end of the directory id, within 255 characters', () => {
+    expect(releasedName('ann', '01a243a9-ec34-749c-875e-eb5e32d20083')).toBe('ann~5e32d20083');
+    expect(releasedName('ann', '01a243a9-ec34-749c-875e-eb5e32d20083', true)).toBe('ann~01a243a9ec34749c875eeb5e32d20083');
+    expect(releasedName('a'.repeat(255), '01a243a9-ec34-749c-875e-eb5e32d20083')).toHaveLength(255);
   });
 });

@@ -83,3 +83,32 @@ export function accountNotClaimed(account: AccountFacts, reason: string): Provis
 
 /** At most this many notices go with a login (the event carries them). */
 export const MAX_NOTICES = 100;
+
+/**
+ * A user of a source (keyed on its IdP id) asks for a username or an email that another account
+ * holds. A user is the IdP's immutable id, never its name: the holder's account is never reused
+ * for another id. The holder is a departed user of the same source (disabled here, another IdP
+ * id): its name is released (renamed, recorded) and the asking user gets its own account. An
+ * account of the same source with no IdP id yet (an admin created it for this source) or a local
+ * one the source may claim is linked, by username only, and only by a user who has no account yet.
+ * Anything else (an active account of another id, another source's, a protected one) is a conflict:
+ * that user is left out and reported, the rest of the run goes on.
+ */
+export type NameClaim = { kind: 'link' } | { kind: 'release' } | { kind: 'conflict'; reason: string };
+
+export function claimName(holder: AccountFacts & { active: boolean }, by: SourceGrants & { externalId: string; hasAccount: boolean; field: 'username' | 'email' }): NameClaim {
+  const name = by.field === 'username' ? holder.username : 'the email';
+  if (holder.source === by.source && holder.externalId && holder.externalId !== by.externalId) {
+    if (!holder.active && !holder.protected) return { kind: 'release' };
+    return { kind: 'conflict', reason: `${by.field}: ${name} is held by another active user of ${holder.source} (another IdP id); not taken over until that user is disabled or renamed` };
+  }
+  if (by.field === 'email' || by.hasAccount) return { kind: 'conflict', reason: `${by.field}: ${name} is held by another account; not taken over` };
+  const use = mayLinkAccount(holder, by);
+  return use.ok ? { kind: 'link' } : { kind: 'conflict', reason: `username: ${use.reason}` };
+}
+
+/** The name a departed user's account keeps once its username is released: `<name>~<the end of its directory id>`. */
+export const releasedName = (username: string, id: string, long = false) => {
+  const suffix = `~${long ? id.replace(/-/g, '') : id.replace(/-/g, '').slice(-10)}`;
+  return `${username.slice(0, 255 - suffix.length)}${suffix}`;
+};

@@ -11,9 +11,19 @@ import { MembershipEntity } from '../groups/membership.entity';
 import { SeatsService } from '../seats/seats.service';
 import { BulkUpsertUsers, CreateUser, ListUsers, UpdateUser } from './dto/users.schemas';
 import { UserPropertyEntity } from './user-property.entity';
-import { mayUseAccount, SourceGrants } from './ownership';
+import { claimName, mayUseAccount, NameClaim, releasedName, SourceGrants } from './ownership';
 import { newUserId, UserEntity } from './user.entity';
 import { inChunks, isUniqueViolation, userSnapshot, userView } from './user.view';
+
+/**
+ * What a User Sync batch decided about identities (see claimName): users left out because the
+ * name or email they ask for is another account's, and departed users whose name (or email) was
+ * released for a new user.
+ */
+export interface IdentityReport {
+  conflicts: { externalId: string; username: string; reason: string }[];
+  released: { id: string; externalId: string | null; from: string; to: string; emailReleased?: true }[];
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -209,7 +219,7 @@ export class UsersService {
    * item that breaks them fails the request (400, 409), or, given `refused` (User Sync), is left
    * out and listed there, so one bad name does not stop a run.
    */
-  async bulkUpsertIn(em: EntityManager, changes: Change[], input: BulkUpsertUsers['users'], actor: string, asSource?: SourceGrants, refused?: NameRefusal[]) {
+  async bulkUpsertIn(em: EntityManager, changes: Change[], input: BulkUpsertUsers['users'], actor: string, asSource?: SourceGrants, refused?: NameRefusal[], identity?: IdentityReport) {
     const refuse = (item: { index: number; username: string; externalId?: string | null }, reason: string, status: 'invalid' | 'conflict') => {
       if (!refused) throw status === 'invalid' ? new BadRequestException(`users.${item.index}.${reason}`) : new ConflictException(`users.${item.index}.${reason}`);
       refused.push({ kind: 'user', name: item.username, ...(item.externalId ? { externalId: item.externalId } : {}), reason });
@@ -237,6 +247,10 @@ export class UsersService {
       for (const u of await em.findBy(UserEntity, { usernameLower: In(chunk) })) byUsername.set(u.usernameLower, u);
     });
     const ownOf = (item: Item) => (item.externalId ? byExternal.get(`${item.source ?? LOCAL_SOURCE}\u0000${item.externalId}`) : undefined);
+    if (asSource && identity) {
+      const left = await this.settleIdentities(em, changes, actor, accepted, ownOf, byUsername, asSource, identity, (item, reason) => refuse(item, reason, 'conflict'));
+      if (left.size) accepted.splice(0, accepted.length, ...accepted.filter((item) => !left.has(item)));
+    }
     // A name new to its user (a new user, a rename) may look like no other user's, nor like another
     // new name of the request (the later one is refused, as it would be one by one). Only those
     // names are keyed and looked up: a run that renames nobody costs nothing more.
@@ -355,6 +369,146 @@ export class UsersService {
     }
     const count = (s: string) => results.filter((r) => r.status === s).length;
     return { created: count('created'), updated: count('updated'), unchanged: count('unchanged'), users: results };
+  }
+
+  /**
+   * User Sync's identities before a batch's upserts (a user is the IdP's id, never the name): an
+   * item asking for a username or email another account holds is decided by claimName. Departed
+   * users' names are released here (renamed `<name>~<id end>`, their email cleared, audited); an
+   * item in conflict is left out (returned) and reported. Names the batch's own users leave
+   * (renames, swaps, chains) are parked first, so the upserts can take them in any order. The
+   * holders dealt with here are dropped from `byUsername`, so no upsert reuses their account.
+   */
+  private async settleIdentities<T extends { externalId?: string | null; username: string; email?: string | null }>(
+    em: EntityManager,
+    changes: Change[],
+    actor: string,
+    items: T[],
+    ownOf: (item: T) => UserEntity | undefined,
+    byUsername: Map<string, UserEntity>,
+    by: SourceGrants,
+    report: IdentityReport,
+    refuseName: (item: T, reason: string) => void,
+  ): Promise<Set<T>> {
+    const byEmail = new Map<string, UserEntity>();
+    const emails = [...new Set(items.map((i) => i.email?.toLowerCase()).filter((e): e is string => !!e))];
+    await inChunks(emails, 500, async (chunk) => {
+      for (const u of await em.findBy(UserEntity, { emailLower: In(chunk) })) byEmail.set(u.emailLower!, u);
+    });
+    const left = new Set<T>();
+    // A rename to a name that looks like another's is refused by the name rules: decided here, before
+    // any name is parked, so a refused rename never leaves its user's name parked.
+    const renamedTo = new Map<T, NameKeys>();
+    for (const item of items) {
+      const own = ownOf(item);
+      if (own && own.usernameLower !== item.username.toLowerCase()) renamedTo.set(item, nameKeys(item.username));
+    }
+    const byKey = new NameIndex<UserEntity>();
+    await inChunks([...new Set([...renamedTo.values()].flatMap((k) => [k.folded, k.shown]))], 500, async (chunk) => {
+      for (const u of await em.findBy(UserEntity, [{ usernameSkeleton: In(chunk) }, { usernameSkeletonShown: In(chunk) }])) byKey.add(u, u.usernameSkeleton, u.usernameSkeletonShown);
+    });
+    const misnamed = new Map<T, string>();
+    let releases: { holder: UserEntity; name: boolean; email: boolean }[] = [];
+    let moving: { own: UserEntity; name: boolean; email: boolean }[] = [];
+    // Who leaves which name depends on who is left out, and back: settle until nothing changes.
+    for (let settled = false; !settled; ) {
+      settled = true;
+      const vacated = { names: new Set<string>(), emails: new Set<string>() };
+      moving = [];
+      for (const item of items) {
+        const own = ownOf(item);
+        if (!own || left.has(item)) continue;
+        const email = item.email === undefined ? own.emailLower : (item.email?.toLowerCase() ?? null);
+        const name = own.usernameLower !== item.username.toLowerCase();
+        const mail = !!own.emailLower && own.emailLower !== email;
+        if (name) vacated.names.add(own.usernameLower);
+        if (mail) vacated.emails.add(own.emailLower!);
+        if (name || mail) moving.push({ own, name, email: mail });
+      }
+      const released = new Map<string, { holder: UserEntity; name: boolean; email: boolean }>();
+      const firstByKey = new Map<string, T>();
+      for (const [item, keys] of renamedTo) {
+        if (left.has(item)) continue;
+        const lower = item.username.toLowerCase();
+        const other = byKey.find(keys, (u) => u.id === ownOf(item)?.id || u.usernameLower === lower || vacated.names.has(u.usernameLower));
+        const first = firstByKey.get(keys.folded) ?? firstByKey.get(keys.shown);
+        for (const key of [keys.folded, keys.shown]) if (!firstByKey.has(key)) firstByKey.set(key, item);
+        const reason = first
+          ? `username: ${showName(item.username)} looks like ${showName(first.username)} in the same request (Unicode TR 39 confusable)`
+          : other
+            ? looksLike('username', item.username, other.username, 'user')
+            : undefined;
+        if (reason) {
+          misnamed.set(item, reason);
+          left.add(item);
+          settled = false;
+        }
+      }
+      for (const item of items) {
+        if (!item.externalId || left.has(item)) continue;
+        const own = ownOf(item);
+        const facts = { ...by, externalId: item.externalId, hasAccount: !!own };
+        const nameHolder = byUsername.get(item.username.toLowerCase());
+        const claims: { holder: UserEntity; field: 'username' | 'email'; claim: NameClaim }[] = [];
+        if (nameHolder && nameHolder.id !== own?.id && !vacated.names.has(nameHolder.usernameLower)) claims.push({ holder: nameHolder, field: 'username', claim: claimName(nameHolder, { ...facts, field: 'username' }) });
+        const linked = claims.find((c) => c.claim.kind === 'link')?.holder;
+        const emailHolder = item.email ? byEmail.get(item.email.toLowerCase()) : undefined;
+        if (emailHolder && emailHolder.id !== own?.id && emailHolder.id !== linked?.id && !vacated.emails.has(emailHolder.emailLower!)) {
+          claims.push({ holder: emailHolder, field: 'email', claim: claimName(emailHolder, { ...facts, field: 'email' }) });
+        }
+        const conflict = claims.find((c) => c.claim.kind === 'conflict');
+        if (conflict) {
+          left.add(item);
+          settled = false;
+          continue;
+        }
+        for (const c of claims.filter((x) => x.claim.kind === 'release')) {
+          const r = released.get(c.holder.id) ?? { holder: c.holder, name: false, email: false };
+          r[c.field === 'username' ? 'name' : 'email'] = true;
+          released.set(c.holder.id, r);
+        }
+      }
+      releases = [...released.values()];
+    }
+    for (const item of left) {
+      const misnamedBecause = misnamed.get(item);
+      if (misnamedBecause) {
+        refuseName(item, misnamedBecause);
+        continue;
+      }
+      const own = ownOf(item);
+      const nameHolder = byUsername.get(item.username.toLowerCase());
+      const emailHolder = item.email ? byEmail.get(item.email.toLowerCase()) : undefined;
+      const facts = { ...by, externalId: item.externalId!, hasAccount: !!own };
+      const why = [nameHolder && nameHolder.id !== own?.id ? claimName(nameHolder, { ...facts, field: 'username' }) : undefined, emailHolder && emailHolder.id !== own?.id ? claimName(emailHolder, { ...facts, field: 'email' }) : undefined].find(
+        (c) => c?.kind === 'conflict',
+      );
+      report.conflicts.push({ externalId: item.externalId!, username: item.username, reason: why?.kind === 'conflict' ? why.reason : 'username: its name is held by a user whose own rename is left out' });
+    }
+
+    const now = new Date();
+    // Names this batch's users leave are parked (a space no username may hold), so any order of upserts works.
+    for (const { own, name, email } of moving) {
+      await em.update(UserEntity, { id: own.id }, { ...(name ? { usernameLower: `moving ${own.id}`, usernameSkeleton: null, usernameSkeletonShown: null } : {}), ...(email ? { emailLower: null } : {}) });
+    }
+    for (const { holder, name, email } of releases) {
+      const before = userSnapshot(holder);
+      let to = holder.username;
+      if (name) {
+        to = releasedName(holder.username, holder.id);
+        const keys = nameKeys(to);
+        const taken = await em.findOne(UserEntity, { where: [{ usernameLower: to.toLowerCase() }, { usernameSkeleton: In([keys.folded, keys.shown]) }, { usernameSkeletonShown: In([keys.folded, keys.shown]) }] });
+        if (taken) to = releasedName(holder.username, holder.id, true);
+        byUsername.delete(holder.usernameLower);
+      }
+      const patch = { ...(name ? { username: to, usernameLower: to.toLowerCase(), ...usernameKeys(to) } : {}), ...(email ? { email: null, emailLower: null } : {}), updatedAt: now };
+      await em.update(UserEntity, { id: holder.id }, patch);
+      Object.assign(holder, patch);
+      changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: holder.id, before, after: { ...userSnapshot(holder), reason: `released for a new user of ${holder.source}: a user is the IdP's id, never the name` } });
+      report.released.push({ id: holder.id, externalId: holder.externalId, from: before.username, to, ...(email ? { emailReleased: true as const } : {}) });
+    }
+    for (const { own, name } of moving) if (name) byUsername.delete(own.usernameLower);
+    return left;
   }
 
   async findGroup(em: EntityManager, idOrName: string): Promise<GroupEntity> {

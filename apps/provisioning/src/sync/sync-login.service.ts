@@ -29,9 +29,12 @@ export class SyncLoginService {
     const lookup = () => this.directory.resolveUser({ source: connector.id, externalId: data.subject, username, loginAt, claimLocalUsers: grants.claimLocalUsers, subjectKeysUsers: data.protocol === 'oidc' });
 
     let reply = await lookup();
-    if (reply.status === 'not_found') {
+    // A new user, or (OIDC) one whose username another account holds: the single-user sync
+    // decides it as a run would (a departed user's name is released; anything else is a conflict
+    // the trace shows). The account of another Keycloak id is never theirs.
+    if (reply.status === 'not_found' || (reply.status === 'refused' && data.protocol === 'oidc')) {
       const synced = await this.syncOne(connector, username, data.traceId, grants);
-      if (synced !== true) return { kind: 'rejected', code: 'not_in_directory', reason: synced };
+      if (synced !== true) return reply.status === 'refused' ? { kind: 'rejected', code: reply.code, reason: `${reply.reason}; ${synced}` } : { kind: 'rejected', code: 'not_in_directory', reason: synced };
       reply = await lookup();
     }
     return outcomeOfLookup(reply, `${username} is not in the directory after a sync`);
@@ -60,6 +63,9 @@ export class SyncLoginService {
         addMemberships: plan.addMemberships,
       });
       if (reply.status !== 'applied') return `the directory refused ${username}: ${reply.message}`;
+      // A user is Keycloak's id, never the name: another account holding the name is a conflict for an admin.
+      const conflict = reply.conflicts?.find((c) => c.externalId === one.user.id);
+      if (conflict) return `${username} is a sync conflict, not created: ${conflict.reason}`;
       this.logger.log(`synced ${username} from ${connector.id} at first login`);
       return true;
     })();

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Counter, Registry } from 'prom-client';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, LessThan } from 'typeorm';
 import { SyncCompletedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
-import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
+import { METRICS_REGISTRY, runInTransaction, writeAudit } from '@bridgekeeper/platform';
 import { assessSyncPlan, changedSinceBasis, IdpSnapshot, OwnershipGrants, PlanBasis, planCounts, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
 import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
@@ -55,6 +56,7 @@ interface KeycloakRead {
 export class SyncService {
   private readonly logger = new Logger(SyncService.name);
   private readonly running = new Map<string, Promise<SyncRunEntity>>();
+  private readonly conflictsTotal: Counter<'connector'>;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -62,7 +64,15 @@ export class SyncService {
     private readonly directory: DirectoryClient,
     private readonly bus: EventBus,
     private readonly settings: IdpSettingsService,
-  ) {}
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    this.conflictsTotal = new Counter({
+      name: 'bridgekeeper_sync_user_conflicts_total',
+      help: "Users a sync run left out because their username or email is held by another account (an active user of another IdP id, another source's, a protected one)",
+      labelNames: ['connector'],
+      registers: [registry],
+    });
+  }
 
   /** Takes the connector's lock, records the run, and runs it in the background. 409 when one is running. */
   async start(connectorId: string, req: SyncRequest): Promise<{ run: SyncRunEntity; done: Promise<SyncRunEntity> }> {
@@ -261,6 +271,9 @@ export class SyncService {
       timingsMs[phase] = Date.now() - mark;
       mark = Date.now();
     };
+    // What the directory decided about identities (conflicts, released names), kept even when a later batch fails.
+    const identity: IdentityOutcome = { conflicts: [], released: [] };
+    let shown: Record<string, unknown> | undefined;
     try {
       // The connector changes only what it owns, and what the admin granted its IdP.
       const { grantLocalGroups, claimLocalUsers } = await this.settings.effective(connector.idp);
@@ -270,21 +283,42 @@ export class SyncService {
       if ('keycloakFailed' in planned) return await finish('held', { reason: `held, nothing was applied: ${planned.keycloakFailed}`, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
       const { plan, safety, about } = planned;
       const base = { mode: planned.mode, counts: run.counts, plan: summarizePlan(plan) };
+      shown = base.plan;
       if (req.dryRun) return await finish('dry-run', { ...base, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       if (safety.hold) {
         // The whole plan is kept with the run: an approval applies it, exactly, or nothing.
         const planDigest = await this.keepHeldPlan(run, plan, planned.basis!, planned.asOf);
         return await finish('held', { ...base, planDigest, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       }
-      const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants);
+      const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity);
       lap('apply');
       // Users and groups the directory left out for their names: the run goes on, and says so.
       if (namesRefused.length) this.logger.warn(`sync ${connector.id} run ${run.id}: ${namesRefused.length} names refused by the directory's name rules (see the run's plan.namesRefused)`);
-      const reported = namesRefused.length ? { plan: { ...base.plan, namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } } : {};
-      return await finish('applied', { ...base, ...reported, changesUntil: planned.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+      const reported = { ...base.plan, ...(namesRefused.length ? { namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } : {}), ...this.identityReport(connector.id, run.id, identity) };
+      return await finish('applied', { ...base, counts: countsAfter(run.counts, plan, identity), plan: reported, changesUntil: planned.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
     } catch (err) {
-      return await finish('failed', { reason: (err as Error).message, directoryWrites: run.directoryWrites });
+      // A failed run keeps what it planned and what it did, and ends in a final state.
+      const plan = shown ? { ...shown, ...this.identityReport(connector.id, run.id, identity) } : undefined;
+      return await finish('failed', {
+        reason: (err as Error).message,
+        directoryWrites: run.directoryWrites,
+        ...(run.counts ? { counts: { ...run.counts, usersConflicting: identity.conflicts.length } } : {}),
+        ...(plan ? { plan } : {}),
+        progress: { ...run.progress, phase: 'failed', failedIn: run.progress?.phase, percent: 100 },
+      } as Partial<SyncRunEntity>);
     }
+  }
+
+  /** The run's conflicts and released names, as its plan shows them; conflicts are logged and counted (a metric). */
+  private identityReport(connectorId: string, runId: string, identity: IdentityOutcome): Record<string, unknown> {
+    if (identity.conflicts.length) {
+      this.conflictsTotal.inc({ connector: connectorId }, identity.conflicts.length);
+      this.logger.warn(`sync ${connectorId} run ${runId}: ${identity.conflicts.length} users left out, their username or email is another account's (see the run's plan.conflicts)`);
+    }
+    return {
+      conflicts: { total: identity.conflicts.length, items: identity.conflicts.slice(0, 200) },
+      namesReleased: { total: identity.released.length, items: identity.released.slice(0, 200) },
+    };
   }
 
   /**
@@ -338,13 +372,14 @@ export class SyncService {
   private async executeApproved(run: SyncRunEntity, connector: ConnectorEntity, held: SyncRunEntity, plan: SyncPlan, asOf: number): Promise<SyncRunEntity> {
     const started = Date.now();
     const progress = { phase: 'done', mode: held.mode, approved: held.id, percent: 100 };
+    const identity: IdentityOutcome = { conflicts: [], released: [] };
     try {
       const { grantLocalGroups, claimLocalUsers } = await this.settings.effective(connector.idp);
-      const { writes, namesRefused } = await this.apply(run, connector.id, plan, { grantLocalGroups, claimLocalUsers });
-      const reported = namesRefused.length ? { plan: { ...run.plan, namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } } : {};
-      return await this.finish(run, connector, started, 'applied', { ...reported, changesUntil: asOf, directoryWrites: writes, progress: { ...progress, timingsMs: { apply: Date.now() - started } } });
+      const { writes, namesRefused } = await this.apply(run, connector.id, plan, { grantLocalGroups, claimLocalUsers }, identity);
+      const reported = { ...run.plan, ...(namesRefused.length ? { namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } : {}), ...this.identityReport(connector.id, run.id, identity) };
+      return await this.finish(run, connector, started, 'applied', { plan: reported, counts: countsAfter(run.counts, plan, identity), changesUntil: asOf, directoryWrites: writes, progress: { ...progress, timingsMs: { apply: Date.now() - started } } });
     } catch (err) {
-      return await this.finish(run, connector, started, 'failed', { reason: (err as Error).message, directoryWrites: run.directoryWrites });
+      return await this.finish(run, connector, started, 'failed', { reason: (err as Error).message, directoryWrites: run.directoryWrites, plan: { ...run.plan, ...this.identityReport(connector.id, run.id, identity) }, progress: { ...progress, phase: 'failed', failedIn: 'applying' } });
     }
   }
 
@@ -423,11 +458,12 @@ export class SyncService {
 
   /**
    * The plan in batches, each one directory transaction; progress after each. Phases go in order
-   * (groups, users, activity, deletions, memberships added, memberships removed), since later
-   * ones name what earlier ones create; within a phase the batches touch different rows, and
-   * two are in flight at once so the directory prepares one while PostgreSQL writes the other.
+   * (groups, activity, deletions, renames, other updates and creates, memberships added,
+   * memberships removed), since later ones name what earlier ones create or free; within a phase
+   * the batches touch different rows, and two are in flight at once so the directory prepares one
+   * while PostgreSQL writes the other (renames one after another, in the plan's order).
    */
-  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan, grants: OwnershipGrants): Promise<{ writes: number; namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] }> {
+  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan, grants: OwnershipGrants, identity: IdentityOutcome): Promise<{ writes: number; namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] }> {
     type Batch = Parameters<DirectoryClient['syncApply']>[0];
     const actor = `sync:${run.id}`;
     const phase = <T>(list: T[], size: number, batch: (slice: T[]) => Partial<Batch>): Batch[] => {
@@ -435,11 +471,17 @@ export class SyncService {
       for (let i = 0; i < list.length; i += size) out.push({ source, actor, grantLocalGroups: grants.grantLocalGroups, claimLocalUsers: grants.claimLocalUsers, ...batch(list.slice(i, i + size)) });
       return out;
     };
+    // Users who leave (disabled, deleted) go first, so their names are free for the upserts; renames
+    // (ordered by the plan) one batch after another, before the other updates and the creates, so
+    // a new user may take a renamed user's old name in the same run.
+    const renames = plan.update.filter((u) => u.changes.some((c) => c.field === 'username'));
+    const others = plan.update.filter((u) => !renames.includes(u));
     const phases = [
       phase(plan.groupsToCreate, Number.MAX_SAFE_INTEGER, (groupsToCreate) => ({ groupsToCreate })),
-      phase([...plan.create, ...plan.update.map((u) => u.fields)], BATCH.upsert, (upsert) => ({ upsert })),
       phase([...plan.enable.map((u) => ({ id: u.id, active: true })), ...plan.disable.map((u) => ({ id: u.id, active: false }))], BATCH.ids, (setActive) => ({ setActive })),
       phase(plan.delete, BATCH.ids, (doomed) => ({ delete: doomed.map((u) => u.id) })),
+      Object.assign(phase(renames.map((u) => u.fields), BATCH.upsert, (upsert) => ({ upsert })), { inOrder: true }),
+      phase([...others.map((u) => u.fields), ...plan.create], BATCH.upsert, (upsert) => ({ upsert })),
       phase(plan.addMemberships, BATCH.memberships, (addMemberships) => ({ addMemberships })),
       phase(plan.removeMemberships, BATCH.memberships, (removeMemberships) => ({ removeMemberships })),
     ];
@@ -448,6 +490,7 @@ export class SyncService {
     let applied = 0;
     const namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] = [];
     for (const batches of phases) {
+      const inFlight = 'inOrder' in batches ? 1 : APPLY_IN_FLIGHT;
       let next = 0;
       let failed: Error | undefined;
       const worker = async () => {
@@ -464,13 +507,15 @@ export class SyncService {
           }
           writes += reply.writes;
           if (reply.refused) namesRefused.push(...reply.refused);
+          if (reply.conflicts) identity.conflicts.push(...reply.conflicts);
+          if (reply.released) identity.released.push(...reply.released);
           applied++;
           run.directoryWrites = writes;
           await this.progress(run, { phase: 'applying', applied, total, percent: 40 + Math.round((60 * applied) / total) });
           await this.db.getRepository(SyncLockEntity).update({ connectorId: source, runId: run.id }, { expiresAt: new Date(Date.now() + LOCK_MS) });
         }
       };
-      await Promise.all(Array.from({ length: Math.min(APPLY_IN_FLIGHT, batches.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(inFlight, batches.length) }, worker));
       if (failed) throw failed;
     }
     await this.db.getRepository(SyncRunEntity).update({ id: run.id }, { directoryWrites: writes });
@@ -480,6 +525,20 @@ export class SyncService {
 
 /** A held plan's digest: SHA-256 (hex) of its JSON as stored. */
 const digestOf = (planJson: string) => createHash('sha256').update(planJson).digest('hex');
+
+/** What the directory decided about identities while applying (see the syncApply reply). */
+export interface IdentityOutcome {
+  conflicts: { externalId: string; username: string; reason: string }[];
+  released: { id: string; externalId: string | null; from: string; to: string; emailReleased?: true }[];
+}
+
+/** The plan's counts, less the users the directory left out as conflicts, and how many those were. */
+export function countsAfter(counts: Record<string, number> | null, plan: SyncPlan, identity: IdentityOutcome): Record<string, number> {
+  const left = new Set(identity.conflicts.map((c) => c.externalId));
+  const created = plan.create.filter((u) => left.has(u.externalId)).length;
+  const updated = plan.update.filter((u) => left.has(u.externalId)).length;
+  return { ...counts, usersCreated: (counts?.usersCreated ?? 0) - created, usersUpdated: (counts?.usersUpdated ?? 0) - updated, usersConflicting: left.size };
+}
 
 /** The plan as stored with the run: counts, and the first 200 entries of each list. */
 export function summarizePlan(plan: SyncPlan): Record<string, unknown> {

@@ -213,6 +213,17 @@ export const DirectoryRpc = {
         refused: z
           .array(z.object({ kind: z.enum(['user', 'group']), name: z.string(), externalId: z.string().optional(), reason: z.string() }))
           .optional(),
+        /**
+         * Users left out because the username or email they ask for is held by another account
+         * (an active user of another IdP id, another source's, a protected one): a user is the
+         * IdP's id, never the name. Their memberships find no user. Absent when none were.
+         */
+        conflicts: z.array(z.object({ externalId: z.string(), username: z.string(), reason: z.string() })).optional(),
+        /**
+         * Departed users (disabled, another IdP id) whose username was released for a new user:
+         * renamed `from` → `to` (and the email cleared when the new user asked for it), audited.
+         */
+        released: z.array(z.object({ id: z.string(), externalId: z.string().nullable(), from: z.string(), to: z.string(), emailReleased: z.literal(true).optional() })).optional(),
       }),
       z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit']), message: z.string() }),
     ]),
