@@ -204,6 +204,12 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
     const bad = [...users, { username: 'sync-new', email: 'broken' }];
     expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: bad } })).body.errors[0].field).toBe('users.300.email');
     expect((await h.call('GET', '/api/v1/users?q=sync-new')).body.items).toHaveLength(0);
+    // An address another user has, or one the request gives twice (in any case), names the item.
+    const taken = await h.call('POST', '/api/v1/users/bulk', { body: { users: [...users, { username: 'sync-new', email: 'SYNC-3@example.com' }] } });
+    expect(taken).toMatchObject({ status: 409, body: { detail: expect.stringContaining('users.300.email') } });
+    const twice = await h.call('POST', '/api/v1/users/bulk', { body: { users: [...users, { username: 'sync-new', email: 'twice@example.com' }, { username: 'sync-new-2', email: 'Twice@example.com' }] } });
+    expect(twice).toMatchObject({ status: 400, body: { detail: expect.stringContaining('users.301.email: the same address as users.300.email') } });
+    expect((await h.call('GET', '/api/v1/users?q=sync-new')).body.items).toHaveLength(0);
     expect((await h.call('GET', `/api/v1/users/${(await h.call('GET', '/api/v1/users?q=sync-renamed-7')).body.items[0].id}/properties`)).body).toEqual({ dept: 'd1' });
   });
 

@@ -237,6 +237,14 @@ export class UsersService {
     }
     const dupes = firstDuplicate(accepted.map((u) => u.username.toLowerCase()));
     if (dupes !== undefined) throw new BadRequestException(`users.${accepted[dupes].index}.username: appears twice in the request`);
+    // An admin's bulk names the item whose address is another's (User Sync settles addresses with its identities).
+    const withEmail = asSource ? [] : accepted.filter((u) => typeof u.email === 'string');
+    const sameEmail = firstDuplicate(withEmail.map((u) => u.email!.toLowerCase()));
+    if (sameEmail !== undefined) {
+      const later = withEmail[sameEmail];
+      const earlier = withEmail.find((u) => u.email!.toLowerCase() === later.email!.toLowerCase())!;
+      throw new BadRequestException(`users.${later.index}.email: the same address as users.${earlier.index}.email`);
+    }
     const byExternal = new Map<string, UserEntity>();
     const byUsername = new Map<string, UserEntity>();
     const externals = accepted.filter((u) => u.externalId).map((u) => u.externalId!);
@@ -273,6 +281,10 @@ export class UsersService {
     await inChunks([...keys.values()].flatMap((k) => [k.folded, k.shown]), 500, async (chunk) => {
       for (const u of await em.findBy(UserEntity, [{ usernameSkeleton: In(chunk) }, { usernameSkeletonShown: In(chunk) }])) byKey.add(u, u.usernameSkeleton, u.usernameSkeletonShown);
     });
+    const byEmail = new Map<string, UserEntity>();
+    await inChunks([...new Set(withEmail.map((u) => u.email!.toLowerCase()))], 500, async (chunk) => {
+      for (const u of await em.findBy(UserEntity, { emailLower: In(chunk) })) byEmail.set(u.emailLower!, u);
+    });
     const now = new Date();
     const inserts: UserEntity[] = [];
     const results: { index: number; id: string; status: 'created' | 'updated' | 'unchanged' }[] = [];
@@ -288,6 +300,8 @@ export class UsersService {
         refuse(item, looksLike('username', item.username, lookalike.username, 'user'), 'conflict');
         continue;
       }
+      const emailHolder = typeof item.email === 'string' ? byEmail.get(item.email.toLowerCase()) : undefined;
+      if (emailHolder && emailHolder.id !== existing?.id) throw new ConflictException(`users.${index}.email: already used by another user`);
       if (existing && !own && asSource) {
         const use = mayUseAccount(existing, asSource);
         if (!use.ok) throw new ConflictException(`users.${index}.username: ${use.reason}`);
