@@ -188,6 +188,21 @@ describe('User Sync from the real Keycloak', () => {
     expect(audit.rows[0].n).toBeGreaterThanOrEqual(5);
   });
 
+  it('keeps the members of a group renamed in Keycloak only in letter case, run after run', async () => {
+    await kc.groups.update({ id: groupIds.a }, { name: 'TEAM-A' });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await syncNow();
+        expect(r).toMatchObject({ status: 'applied', counts: { membershipsAdded: 0, membershipsRemoved: 0, groupsCreated: 0 } });
+        expect((await directoryUsers()).find((u) => u.username === name('u1'))?.groups).toBe(`${root}/team-a`);
+      }
+    } finally {
+      await kc.groups.update({ id: groupIds.a }, { name: 'team-a' });
+    }
+    // A run after the rename back, so a later changes run starts after every group change here.
+    expect(await syncNow()).toMatchObject({ status: 'applied', counts: { membershipsRemoved: 0 } });
+  });
+
   it('disables nobody when Keycloak cannot be reached', async () => {
     await api('PATCH', '/api/v1/connectors/kc', { baseUrl: 'http://127.0.0.1:9' });
     const r = await syncNow();

@@ -33,6 +33,14 @@ describe('computeSyncPlan', () => {
     expect(plan.seatsDelta).toBe(2);
   });
 
+  it('keeps the members of a group whose name changed only in letter case (names are case-insensitive)', () => {
+    const idp = snapshot([kc('a')], [['g', '/Staff', ['a']]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['staff'] })], new Set(['staff']), opts);
+    expect(plan.removeMemberships).toEqual([]);
+    expect(plan.addMemberships).toEqual([]);
+    expect(plan.groupsToCreate).toEqual([]);
+  });
+
   it('changes nothing when the directory already matches', () => {
     const idp = snapshot([kc('a')], [['g', '/staff', ['a']]]);
     const plan = computeSyncPlan(idp, [dir('a', { groups: ['staff'] })], new Set(['staff']), opts);

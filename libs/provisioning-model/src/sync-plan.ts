@@ -284,12 +284,16 @@ export class SyncPlanner {
 
     const strip = !u.enabled && opts.stripGroupsOfVanished && opts.vanished !== 'keep';
     const target = strip ? [] : (this.groupsOf.get(u.id) ?? []);
+    // Group names are case-insensitive in the directory: a group renamed only in letter case at the
+    // IdP is the same group, its members neither added nor removed.
     const joinedElsewhere = current.otherGroups?.length ? new Set(current.otherGroups.map((g) => g.toLowerCase())) : null;
+    const joined = new Set(current.groups.map((g) => g.toLowerCase()));
+    const wanted = new Set(target.map((g) => g.toLowerCase()));
     for (const g of target) {
-      if (!current.groups.includes(g) && !joinedElsewhere?.has(g.toLowerCase())) plan.addMemberships.push({ externalId: u.id, group: g });
+      if (!joined.has(g.toLowerCase()) && !joinedElsewhere?.has(g.toLowerCase())) plan.addMemberships.push({ externalId: u.id, group: g });
       this.usedGroups.add(g);
     }
-    for (const g of current.groups) if (!target.includes(g)) plan.removeMemberships.push({ externalId: u.id, group: g });
+    for (const g of current.groups) if (!wanted.has(g.toLowerCase())) plan.removeMemberships.push({ externalId: u.id, group: g });
   }
 
   /** A directory user the IdP no longer has, or no longer has in scope. */
