@@ -323,7 +323,7 @@ export class IdpsService implements OnApplicationBootstrap {
    * committed — never one that did not happen — stamped with the time it was made inside its
    * transaction, by which consumers order an IdP's events. A publish that fails is logged and the
    * change stands: provisioning asks auth about an IdP it has not heard of, and only a lost
-   * idp.deleted leaves that IdP's settings behind (README, Provisioning models).
+   * idp.deleted leaves that IdP's settings behind (docs/provisioning.md).
    */
   private async announce<C extends EventContract>(contract: C, data: EventInput<C>, at: Date): Promise<void> {
     try {

@@ -25,7 +25,7 @@ export class GroupsController {
   }
 
   @Post('groups')
-  @ApiOperation({ summary: 'Create a group (source `local` by default: provisioning never touches it)', description: "Group names follow the name rules (README, Names): stored in NFC; hidden or disguised characters, spaces other than single plain ones between words, are a 400 naming the field and the code point; a name that looks like another group's (the same Unicode TR 39 skeleton) is a 409 naming both." })
+  @ApiOperation({ summary: 'Create a group (source `local` by default: provisioning never touches it)', description: "Group names follow the name rules (docs/names.md): stored in NFC; hidden or disguised characters, spaces other than single plain ones between words, are a 400 naming the field and the code point; a name that looks like another group's (the same Unicode TR 39 skeleton) is a 409 naming both." })
   @ApiZodBody(createGroupSchema)
   create(@Body(new ZodPipe(createGroupSchema)) body: CreateGroup, @Actor() actor: string) {
     return this.groups.create(body, actor);
@@ -38,7 +38,7 @@ export class GroupsController {
   }
 
   @Patch('groups/:id')
-  @ApiOperation({ summary: 'Rename or describe a group', description: "Group names follow the name rules (README, Names): stored in NFC; hidden or disguised characters, spaces other than single plain ones between words, are a 400 naming the field and the code point; a name that looks like another group's (the same Unicode TR 39 skeleton) is a 409 naming both." })
+  @ApiOperation({ summary: 'Rename or describe a group', description: "Group names follow the name rules (docs/names.md): stored in NFC; hidden or disguised characters, spaces other than single plain ones between words, are a 400 naming the field and the code point; a name that looks like another group's (the same Unicode TR 39 skeleton) is a 409 naming both." })
   @ApiZodBody(updateGroupSchema)
   update(@Param('id') id: string, @Body(new ZodPipe(updateGroupSchema)) body: UpdateGroup, @Actor() actor: string) {
     return this.groups.update(id, body, actor);

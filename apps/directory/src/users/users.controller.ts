@@ -33,7 +33,7 @@ export class UsersController {
   @ApiOperation({
     summary: 'Create a user; takes a licence seat when active',
     description:
-      "The Manual model: create the user with `source` = the IdP id; its first login links it by username. A `local` user is linked by no IdP unless that IdP's provisioning settings allow claiming local accounts (claimLocalUsers). `protected: true` (local only) marks an account no IdP or connector may ever claim, link or change: local administrators and the break-glass account. Usernames follow the name rules (README, Names): stored in NFC; hidden or disguised characters are a 400 naming the field and the code point; a username that looks like another user's (the same Unicode TR 39 skeleton) is a 409 naming both.",
+      "The Manual model: create the user with `source` = the IdP id; its first login links it by username. A `local` user is linked by no IdP unless that IdP's provisioning settings allow claiming local accounts (claimLocalUsers). `protected: true` (local only) marks an account no IdP or connector may ever claim, link or change: local administrators and the break-glass account. Usernames follow the name rules (docs/names.md): stored in NFC; hidden or disguised characters are a 400 naming the field and the code point; a username that looks like another user's (the same Unicode TR 39 skeleton) is a 409 naming both.",
   })
   @ApiZodBody(createUserSchema)
   create(@Body(new ZodPipe(createUserSchema)) body: CreateUser, @Actor() actor: string) {
@@ -45,7 +45,7 @@ export class UsersController {
   @ApiOperation({
     summary: 'Create or update many users in one transaction (all or nothing)',
     description:
-      "`protected` is kept when an item does not name it; a protected account is never re-sourced to an IdP or connector (409). Usernames follow the name rules (README, Names): stored in NFC; hidden or disguised characters are a 400 naming the field and the code point; a username that looks like another user's (the same Unicode TR 39 skeleton) is a 409 naming both. Two items whose names look alike: the later one is a 409 (`users.N.username`). Nothing is written when any item is refused.",
+      "`protected` is kept when an item does not name it; a protected account is never re-sourced to an IdP or connector (409). Usernames follow the name rules (docs/names.md): stored in NFC; hidden or disguised characters are a 400 naming the field and the code point; a username that looks like another user's (the same Unicode TR 39 skeleton) is a 409 naming both. Two items whose names look alike: the later one is a 409 (`users.N.username`). Nothing is written when any item is refused.",
   })
   @ApiZodBody(bulkUpsertUsersSchema)
   bulk(@Body(new ZodPipe(bulkUpsertUsersSchema)) body: BulkUpsertUsers, @Actor() actor: string) {
@@ -59,7 +59,7 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change username, email, display name, external id or the protected flag (local accounts only)', description: 'Usernames follow the name rules (README, Names): stored in NFC; hidden or disguised characters are a 400 naming the field and the code point; a username that looks like another user\'s (the same Unicode TR 39 skeleton) is a 409 naming both. A rename to a lookalike of the user\'s own name is allowed.' })
+  @ApiOperation({ summary: 'Change username, email, display name, external id or the protected flag (local accounts only)', description: 'Usernames follow the name rules (docs/names.md): stored in NFC; hidden or disguised characters are a 400 naming the field and the code point; a username that looks like another user\'s (the same Unicode TR 39 skeleton) is a 409 naming both. A rename to a lookalike of the user\'s own name is allowed.' })
   @ApiZodBody(updateUserSchema)
   update(@Param('id') id: string, @Body(new ZodPipe(updateUserSchema)) body: UpdateUser, @Actor() actor: string) {
     return this.users.update(id, body, actor);
