@@ -12,6 +12,7 @@ import { loadDirectoryConfig } from '../src/config/directory.config';
 import { createDirectoryApp } from '../src/directory.app';
 import { GroupEntity } from '../src/groups/group.entity';
 import { TokensService } from '../src/tokens/tokens.service';
+import { UserEntity } from '../src/users/user.entity';
 
 /**
  * Names and values the directory takes from logins (JIT) and User Sync, which an IdP's users and
@@ -50,7 +51,7 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
     const statuses: number[] = [];
     let cursor: string | null = null;
     for (let i = 0; i < 100; i++) {
-      const res = await call('GET', `${path}?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const res = await call('GET', `${path}${path.includes('?') ? '' : '?'}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
       statuses.push(res.status);
       if (res.status !== 200) break;
       items.push(...res.body.items);
@@ -118,6 +119,39 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
       const { items, statuses } = await everyPage('/api/v1/groups', limit);
       expect(statuses.every((s) => s === 200)).toBe(true);
       expect(items.map((g) => g.id).sort()).toEqual(all);
+    }
+  });
+
+  it('F1: the users listing pages over the longest stored usernames too, in both directions', async () => {
+    const stored = engine === 'sqlite' ? 'z'.repeat(700) : '\u{1D4CF}'.repeat(255);
+    const lower = engine === 'sqlite' ? stored : 'z'.repeat(200) + '\u{10428}'.repeat(55);
+    const now = new Date();
+    for (const [i, suffix] of [[1, 'a'], [2, 'b'], [3, 'c']] as const) {
+      await db.getRepository(UserEntity).insert({
+        id: `00000000-0000-7000-8000-00000000010${i}`,
+        username: `${stored.slice(0, -2)}${suffix}`,
+        usernameLower: `${lower.slice(0, -2)}${suffix}`,
+        usernameSkeleton: null,
+        usernameSkeletonShown: null,
+        email: null,
+        emailLower: null,
+        displayName: null,
+        active: true,
+        source: 'local',
+        externalId: null,
+        protected: false,
+        lastLoginAt: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+    const all = (await call('GET', '/api/v1/users?limit=500')).body.items.map((u: { id: string }) => u.id);
+    for (const sort of ['username', '-username']) {
+      for (const limit of [1, 2]) {
+        const { items, statuses } = await everyPage(`/api/v1/users?sort=${sort}&`, limit);
+        expect(statuses.every((s) => s === 200)).toBe(true);
+        expect(items.map((u) => u.id)).toEqual(sort === 'username' ? all : [...all].reverse());
+      }
     }
   });
 
