@@ -101,4 +101,21 @@ describe('name rules (properties)', () => {
       }),
     );
   });
+
+  it('an accepted name is never longer than the limit, whatever NFC makes of it (issue 25/26, F1)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', '\uFB2C', '\u0130', '\u{1D400}', 'e\u0301', '\u1E9B\u0323'), { minLength: 60, maxLength: 400 }), kinds, (parts, kind) => {
+        const check = checkName(parts.join(''), kind);
+        if (check.ok) expect(check.name.length).toBeLessThanOrEqual(kind === 'email' ? 320 : 255);
+      }),
+    );
+  });
+
+  it('no dot-above mark on an i or j makes a name that passes (issue 25, F5)', () => {
+    fc.assert(
+      fc.property(anyText, anyText, fc.constantFrom('i', 'j', '\u0131', '\u0456'), fc.constantFrom('\u0307', '\u0358', '\u1DF8', '\u{10F48}', '\u{10F82}'), kinds, (before, after, dotted, dot, kind) => {
+        expect(checkName(`${before}${dotted}${dot}${after}`, kind).ok).toBe(false);
+      }),
+    );
+  });
 });

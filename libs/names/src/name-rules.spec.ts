@@ -100,6 +100,42 @@ describe('checkName', () => {
     expect(refused('\u010B\u0307iara')).toBe('has the same combining mark twice in a row'); // ċ + a second dot above
   });
 
+  it('checks the length on the NFC name (issue 25/26, F1): NFC can make a name three times longer', () => {
+    // U+FB2C is one code unit; its NFC is three (U+05E9 U+05BC U+05C1).
+    expect('\uFB2C'.normalize('NFC')).toHaveLength(3);
+    expect(refused('\uFB2C'.repeat(255), 'group')).toBe('is longer than 255 characters (765 in NFC)');
+    expect(refused('\uFB2C'.repeat(255))).toBe('is longer than 255 characters (765 in NFC)');
+    expect(refused('\uFB2C'.repeat(85), 'group')).toBeUndefined(); // 255 in NFC
+    expect(refused('\uFB2C'.repeat(86), 'group')).toMatch(/longer than 255/);
+    expect(refused('a'.repeat(256))).toBe('is longer than 255 characters (256 in NFC)');
+    expect(refused('a'.repeat(255))).toBeUndefined();
+    expect(refused(`${'a'.repeat(120)}/${'b'.repeat(140)}`, 'group')).toMatch(/longer than 255/);
+    expect(refused(`${'a'.repeat(310)}@example.com`, 'email')).toMatch(/longer than 320/);
+    expect(refused(`${'a'.repeat(300)}@ex.com`, 'email')).toBeUndefined();
+    // The lower-case form is stored too (PostgreSQL counts its characters): İ is two in lower case.
+    expect(refused('\u0130'.repeat(200))).toBe('is longer than 255 characters in lower case (400)');
+    expect(refused('\u0130'.repeat(127), 'group')).toBeUndefined();
+  });
+
+  it('refuses every dot-above mark on a letter with a dot of its own (issue 25, F5), not only U+0307', () => {
+    expect(refused('bi\u1DF8ll')).toBe('contains U+1DF8 (combining dot above left) on U+0069, a letter with a dot of its own: it looks like the plain letter');
+    expect(refused('bi\u0358ll')).toMatch(/U\+0358 \(combining dot above right\) on U\+0069/);
+    expect(refused('bi\u{10F48}ll')).toMatch(/U\+10F48/);
+    expect(refused('bi\u{10F82}ll')).toMatch(/U\+10F82/);
+    expect(refused('Jira Admi\u1DF8ns', 'group')).toMatch(/U\+1DF8 .* on U\+0069/);
+  });
+
+  it('refuses combining marks of another script on Latin, Greek or Cyrillic letters (issue 25, F5)', () => {
+    expect(refused('bo\u{10F48}b')).toBe('puts U+10F48, a combining mark of another script, on Latin letters: write it in one script');
+    expect(refused('bo\u{10F82}b')).toMatch(/U\+10F82, a combining mark of another script, on Latin/);
+    expect(refused('\u0431\u043E\u0301\u{10F48}\u0431')).toMatch(/on Cyrillic letters/);
+    expect(refused('bo\u0483b')).toMatch(/mixes Latin and Cyrillic/); // a Cyrillic titlo is a Cyrillic character
+    // Marks shared by every script (Inherited) are fine, and a script's own marks on its letters.
+    expect(refused('Jos\u00E9')).toBeUndefined();
+    expect(refused('zo\u0308e')).toBeUndefined();
+    expect(refused('\u0431\u0483')).toBeUndefined(); // Cyrillic titlo on a Cyrillic letter
+  });
+
   it('refuses an empty name', () => {
     expect(refused('')).toBe('is empty');
     expect(refused('', 'group')).toBe('is empty');
@@ -107,6 +143,12 @@ describe('checkName', () => {
 });
 
 describe('nameSkeleton and nameKey', () => {
+  it('reads U+A7FE LATIN EPIGRAPHIC LETTER I LONGA as an l (issue 25, F5: confusables.txt 17.0)', () => {
+    expect(looksAlike('bi\uA7FE\uA7FE', 'bill')).toBe(true);
+    expect(looksAlike('bi\uA7FE\uA7FE', 'Billing')).toBe(false);
+    expect(looksAlike('bi\uA7FE\uA7FEing', 'Billing')).toBe(true);
+  });
+
   const alike = (a: string, b: string) => nameSkeleton(a) === nameSkeleton(b) && nameKey(a) === nameKey(b);
 
   it('gives names that look alike the same skeleton', () => {

@@ -51,12 +51,33 @@ const SPACE = /\p{White_Space}/u;
  * A dot above (U+0307) on a letter whose own dot it replaces (TR 39 §5.4; the soft-dotted letters
  * i, j, і, ј, … and the dotless ı, ȷ), marks below in between: it shows as the plain letter.
  */
-const HIDDEN_DOT = /([\p{Soft_Dotted}\u0131\u0237])\p{M}*?\u0307/u;
+const HIDDEN_DOT = /([\p{Soft_Dotted}\u0131\u0237])\p{M}*?([\u0307\u0358\u08CE\u08EA\u1DF8\u{10F48}\u{10F82}])/u;
+/** The combining marks that put one dot above a letter, by name (what HIDDEN_DOT looks for). */
+const DOT_ABOVE: Readonly<Record<string, string>> = {
+  '\u0307': 'combining dot above',
+  '\u0358': 'combining dot above right',
+  '\u08CE': 'Arabic large round dot above',
+  '\u08EA': 'Arabic tone one dot above',
+  '\u1DF8': 'combining dot above left',
+  '\u{10F48}': 'Sogdian combining dot above',
+  '\u{10F82}': 'Old Uyghur combining dot above',
+};
+/** The longest name of each kind, counted in UTF-16 code units of its NFC (what the columns hold, what the APIs allow). */
+export const NAME_MAX_LENGTH: Readonly<Record<NameKind, number>> = { username: 255, group: 255, email: 320 };
+/** A combining mark of one script (not one shared by all: Inherited, Common). */
+const MARK = /\p{M}/u;
+const SHARED = /[\p{Script=Inherited}\p{Script=Common}]/u;
 const LOOKALIKE_SCRIPTS: readonly [string, RegExp][] = [
   ['Latin', /\p{Script=Latin}/u],
   ['Greek', /\p{Script=Greek}/u],
   ['Cyrillic', /\p{Script=Cyrillic}/u],
 ];
+/** The characters a script uses, its marks included (Script_Extensions: a mark several scripts share counts for each). */
+const USED_BY: Readonly<Record<string, RegExp>> = {
+  Latin: /\p{Script_Extensions=Latin}/u,
+  Greek: /\p{Script_Extensions=Greek}/u,
+  Cyrillic: /\p{Script_Extensions=Cyrillic}/u,
+};
 
 const codePoint = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 const refuse = (reason: string): NameCheck => ({ ok: false, reason });
@@ -66,9 +87,16 @@ const refuse = (reason: string): NameCheck => ({ ok: false, reason });
  * the characters themselves, so a reason is safe to log and show).
  */
 export function checkName(input: string, kind: NameKind): NameCheck {
-  if (PLAIN[kind].test(input)) return kind === 'group' ? spacing(input) : { ok: true, name: input };
+  const max = NAME_MAX_LENGTH[kind];
+  const tooLong = (name: string) => refuse(`is longer than ${max} characters (${name.length} in NFC)`);
+  if (PLAIN[kind].test(input)) return input.length > max ? tooLong(input) : kind === 'group' ? spacing(input) : { ok: true, name: input };
   if (input.length === 0) return refuse('is empty');
+  // The limit holds for the name as stored: NFC can make a name longer (U+FB2C is three code units in NFC).
   const name = input.normalize('NFC');
+  if (name.length > max) return tooLong(name);
+  // So is its lower case (the lookup column): İ is two code units (i + U+0307) in lower case.
+  const lower = name.toLowerCase().length;
+  if (lower > max) return refuse(`is longer than ${max} characters in lower case (${lower})`);
   for (const ch of name) {
     if (ch >= '\x21' && ch <= '\x7e') continue;
     for (const [pattern, what] of HIDDEN) if (pattern.test(ch)) return refuse(`contains ${codePoint(ch)}, ${what}`);
@@ -83,11 +111,14 @@ export function checkName(input: string, kind: NameKind): NameCheck {
   if (/\p{M}{5}/u.test(marks)) return refuse('has more than four combining marks in a row');
   if (/(\p{Mn})\1/u.test(marks)) return refuse('has the same combining mark twice in a row');
   const dot = HIDDEN_DOT.exec(marks);
-  if (dot) return refuse(`contains U+0307 (combining dot above) on ${codePoint(dot[1])}, a letter with a dot of its own: it looks like the plain letter`);
+  if (dot) return refuse(`contains ${codePoint(dot[2])} (${DOT_ABOVE[dot[2]]}) on ${codePoint(dot[1])}, a letter with a dot of its own: it looks like the plain letter`);
   // An address is parts (local part, domain labels), each of which may be in its own script.
   for (const part of kind === 'email' ? name.split(/[@.]/) : [name]) {
     const scripts = LOOKALIKE_SCRIPTS.filter(([, letters]) => letters.test(part)).map(([script]) => script);
     if (scripts.length > 1) return refuse(`mixes ${scripts.join(' and ')} letters, which look alike: write it in one of them`);
+    // A mark of another script (a Sogdian dot, a Cyrillic titlo) on these letters is a mix too.
+    const foreign = scripts.length === 1 ? [...part].find((ch) => MARK.test(ch) && !SHARED.test(ch) && !USED_BY[scripts[0]].test(ch)) : undefined;
+    if (foreign) return refuse(`puts ${codePoint(foreign)}, a combining mark of another script, on ${scripts[0]} letters: write it in one script`);
   }
   return kind === 'group' ? spacing(name) : { ok: true, name };
 }
@@ -105,6 +136,7 @@ function spacing(name: string): NameCheck {
  */
 const OVERRIDES: Readonly<Record<string, string>> = {
   '\u04CF': 'l', // CYRILLIC SMALL LETTER PALOCHKA: l in 17.0 (13.0 said i; its capital Ӏ was l in both)
+  '\uA7FE': 'l', // LATIN EPIGRAPHIC LETTER I LONGA: l in 17.0 (13.0 has no entry for it)
 };
 const OVERRIDDEN = new RegExp(`[${Object.keys(OVERRIDES).join('')}]`, 'gu');
 

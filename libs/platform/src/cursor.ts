@@ -13,7 +13,16 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** The type of one sort key: a string, a timestamp (ms precision), a safe integer, or an id. */
 export type CursorKeyType = 'string' | 'date' | 'int' | 'uuid';
-export type CursorValue = string | number | Date;
+export type CursorValue = string | number | Date | CutString;
+
+/**
+ * A string sort key a cursor could not carry whole (longer than CURSOR_MAX_STRING, or holding a
+ * NUL or a lone surrogate: only rows an older writer left, on SQLite, which keeps any length): its
+ * longest prefix that fits. The listing finds the whole value again by the row's id (pagination.ts).
+ */
+export class CutString {
+  constructor(readonly prefix: string) {}
+}
 
 export interface CursorScope {
   /** Names the listing, e.g. `directory.users`; two listings never share a name. */
@@ -36,12 +45,35 @@ const ISO_MS = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const LONE_SURROGATE = /\p{Cs}/u;
 const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/;
 
+/** Text a cursor carries whole: both engines can hold it (no lone surrogate: not UTF-8; no NUL: PostgreSQL refuses it), not too long. */
+const fits = (v: string) => v.length <= CURSOR_MAX_STRING && !LONE_SURROGATE.test(v) && !v.includes('\0');
+
+/** The longest prefix of `v` that fits, never ending inside a surrogate pair. */
+function prefixOf(v: string): string {
+  const bad = v.search(/\0|\p{Cs}/u);
+  let end = Math.min(bad < 0 ? v.length : bad, CURSOR_MAX_STRING);
+  if (end > 0 && /[\ud800-\udbff]/.test(v[end - 1])) end--;
+  return v.slice(0, end);
+}
+
+/** The JSON form of a cut string: an object, so no string can be read as one. */
+interface CutJson {
+  cut: string;
+}
+
+/** The JSON form a value of `type` is encoded as: any string, cut when it does not fit; undefined when the value is not of the type. */
+function encodeJson(type: CursorKeyType, v: unknown): string | number | CutJson | undefined {
+  if (type !== 'string') return toJson(type, v);
+  if (v instanceof CutString) return fits(v.prefix) ? { cut: v.prefix } : undefined;
+  if (typeof v !== 'string') return undefined;
+  return fits(v) ? v : { cut: prefixOf(v) };
+}
+
 /** The JSON form of a value of `type`, or undefined when the value does not fit the type. */
 function toJson(type: CursorKeyType, v: unknown): string | number | undefined {
   switch (type) {
     case 'string':
-      // Text both engines can hold: no lone surrogate (not UTF-8), no NUL (PostgreSQL refuses it).
-      return typeof v === 'string' && v.length <= CURSOR_MAX_STRING && !LONE_SURROGATE.test(v) && !v.includes('\0') ? v : undefined;
+      return typeof v === 'string' && fits(v) ? v : undefined;
     case 'uuid':
       return typeof v === 'string' && GUID.test(v) ? v : undefined;
     case 'int':
@@ -56,6 +88,11 @@ function toJson(type: CursorKeyType, v: unknown): string | number | undefined {
 
 /** The value of `type` a JSON value stands for, or undefined when it does not fit the type. */
 function fromJson(type: CursorKeyType, j: unknown): CursorValue | undefined {
+  if (type === 'string' && typeof j === 'object' && j !== null && !Array.isArray(j)) {
+    const keys = Object.keys(j);
+    const cut = (j as Partial<CutJson>).cut;
+    return keys.length === 1 && typeof cut === 'string' && fits(cut) ? new CutString(cut) : undefined;
+  }
   if (type !== 'date') return toJson(type, j);
   if (typeof j !== 'string' || !ISO_MS.test(j)) return undefined;
   const d = new Date(j);
@@ -68,11 +105,14 @@ export class CursorCodec {
     if (key.length < 32) throw new Error('a cursor key has at least 32 bytes');
   }
 
-  /** A cursor for `values` in `scope`. Throws when a value does not fit its type (a bug, not input). */
+  /**
+   * A cursor for `values` in `scope`. Any string is encoded (one that does not fit is cut, see
+   * CutString); throws only when a value is not of its type at all (a bug, not input or data).
+   */
   encode(scope: CursorScope, values: readonly CursorValue[]): string {
     if (values.length !== scope.keys.length) throw new Error(`a ${scope.listing} cursor carries ${scope.keys.length} values`);
     const json = scope.keys.map((type, i) => {
-      const j = toJson(type, values[i]);
+      const j = encodeJson(type, values[i]);
       if (j === undefined) throw new Error(`a ${scope.listing} cursor's value ${i} is not a ${type}`);
       return j;
     });

@@ -2,7 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { DateUtils } from 'typeorm/util/DateUtils';
 import { z } from 'zod';
-import { CURSOR_MAX_LENGTH, CursorCodec, CursorScope } from './cursor';
+import { CURSOR_MAX_LENGTH, CursorCodec, CursorScope, CutString } from './cursor';
 import { readCursorKey } from './cursor-key.migration';
 
 export interface Page<T> {
@@ -76,8 +76,11 @@ export async function keyset<E extends ObjectLiteral>(ds: DataSource, order: Key
       const op = descending ? '<' : '>';
       if (after) {
         const [value, id] = after;
-        const kv = value instanceof Date ? dbDate(ds, value) : value;
-        qb.andWhere(`(${alias}.${column} ${op} :kv OR (${alias}.${column} = :kv AND ${alias}.id ${op} :kid))`, { kv, kid: id });
+        const kv = value instanceof Date ? dbDate(ds, value) : value instanceof CutString ? value.prefix : value;
+        // A cut value (a key too long to carry whole) is the row's own, looked up by its id; the
+        // prefix stands in only when that row is gone since (ascending: a few rows may show again).
+        const key = value instanceof CutString ? `COALESCE(${wholeKey(qb, alias, column)}, :kv)` : ':kv';
+        qb.andWhere(`(${alias}.${column} ${op} ${key} OR (${alias}.${column} = ${key} AND ${alias}.id ${op} :kid))`, { kv, kid: id });
       }
       const dir = descending ? 'DESC' : 'ASC';
       const rows = await qb.orderBy(`${alias}.${column}`, dir).addOrderBy(`${alias}.id`, dir).take(undefined).limit(limit + 1).getMany();
@@ -87,6 +90,12 @@ export async function keyset<E extends ObjectLiteral>(ds: DataSource, order: Key
       return { items: items.map(map), nextCursor: more && last ? codec.encode(scope, [last[order.property], last.id]) : null };
     },
   };
+}
+
+/** The sort key of the row `:kid` of the listing's table, as a subquery. */
+function wholeKey<E extends ObjectLiteral>(qb: SelectQueryBuilder<E>, alias: string, column: string): string {
+  const { metadata } = qb.expressionMap.findAliasByName(alias);
+  return qb.subQuery().select(`k.${column}`).from(metadata.target, 'k').where('k.id = :kid').getQuery();
 }
 
 /** `keyset` and its page in one call, for a listing whose query runs nothing before the page. */

@@ -1,6 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
 import { checkName, NameKeys, NameKind, nameKeys, showName } from '@bridgekeeper/names';
+import { nameProblem, printable, textProblem } from '@bridgekeeper/platform';
 import { GroupEntity } from '../groups/group.entity';
 import { UserEntity } from '../users/user.entity';
 import { inChunks } from '../users/user.view';
@@ -27,9 +28,47 @@ export function nameOrBadRequest(input: string, kind: NameKind, field: string): 
   return verdict.name;
 }
 
-/** A user or group a writer left out because of its name (User Sync reports them instead of failing the run). */
+/** The longest display name (the column's length, the admin API's limit). */
+export const DISPLAY_NAME_MAX_LENGTH = 255;
+
+/** A value a login or a User Sync batch brought that is not stored: the field (`displayName`, `properties.<key>`) and why. */
+export interface ValueRefusal {
+  field: string;
+  reason: string;
+}
+
+/**
+ * A login's or a sync item's free-text values by the rule the admin API applies to every request
+ * (libs/platform input hygiene: no NUL, no lone surrogate; property names not reserved), and the
+ * display name's length: each value that breaks it is left out, alone, and named, so one user's
+ * attribute never fails a login or a batch. `displayName` comes back undefined when it is left out.
+ */
+export function screenValues(displayName: string | null | undefined, properties: Record<string, string> | undefined) {
+  const refused: ValueRefusal[] = [];
+  let name = displayName;
+  if (typeof displayName === 'string') {
+    const problem = textProblem(displayName) ?? (displayName.length > DISPLAY_NAME_MAX_LENGTH ? `is longer than ${DISPLAY_NAME_MAX_LENGTH} characters` : undefined);
+    if (problem) {
+      refused.push({ field: 'displayName', reason: problem });
+      name = undefined;
+    }
+  }
+  let kept = properties;
+  if (properties) {
+    kept = Object.create(null) as Record<string, string>;
+    for (const [key, value] of Object.entries(properties)) {
+      const problem = nameProblem(key) ?? textProblem(value);
+      if (problem) refused.push({ field: `properties.${printable(key).slice(0, 200)}`, reason: problem });
+      else kept[key] = value;
+    }
+  }
+  return { displayName: name, properties: kept, refused };
+}
+
+/** A user, group or value a writer left out (User Sync reports them instead of failing the run). */
 export interface NameRefusal {
-  kind: 'user' | 'group';
+  /** `value`: one of a user's values (its display name, a property), named in `name`; the user is written without it. */
+  kind: 'user' | 'group' | 'value';
   name: string;
   externalId?: string;
   reason: string;

@@ -4,7 +4,7 @@ import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { DirectoryRpc, DirectoryUser, LOCAL_SOURCE, ProvisioningNotice, ProvisionUserReply } from '@bridgekeeper/contracts';
 import { escapeHidden, nameKeys } from '@bridgekeeper/names';
 import { Change, ChangeLog } from '../audit/change-log.service';
-import { acceptName, groupsNamedLike, looksLike, NameIndex, usernameKeys, usersNamedLike } from '../names/name-policy';
+import { acceptName, groupsNamedLike, looksLike, NameIndex, screenValues, usernameKeys, usersNamedLike } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError, SeatsService } from '../seats/seats.service';
@@ -35,7 +35,9 @@ function screenNames(req: ProvisionRequest): { req: ProvisionRequest; notices: P
   if (!username.ok) return { refused: { status: 'error', code: 'name_refused', message: username.reason } };
   const email = req.email === null ? null : acceptName(req.email, 'email', 'email');
   if (email && !email.ok) return { refused: { status: 'error', code: 'name_refused', message: email.reason } };
-  const notices: ProvisioningNotice[] = [];
+  // A value the directory cannot store as sent is left out, each with its notice; the login goes on.
+  const values = screenValues(req.displayName, req.properties);
+  const notices: ProvisioningNotice[] = values.refused.map((r) => ({ code: 'value_refused', name: r.field, reason: `not stored: ${r.reason}` }));
   const groups = (names: string[]) =>
     names.flatMap((name) => {
       const group = acceptName(name, 'group', 'group');
@@ -43,7 +45,10 @@ function screenNames(req: ProvisionRequest): { req: ProvisionRequest; notices: P
       notices.push(nameRefused(name, group.reason));
       return [];
     });
-  return { req: { ...req, username: username.name, email: email?.name ?? null, groups: groups(req.groups), newUserGroups: groups(req.newUserGroups) }, notices };
+  return {
+    req: { ...req, username: username.name, email: email?.name ?? null, displayName: values.displayName ?? null, properties: values.properties ?? {}, groups: groups(req.groups), newUserGroups: groups(req.newUserGroups) },
+    notices,
+  };
 }
 
 /** The notice for an asserted group left out for its name (the name shown with its hidden characters as code points). */

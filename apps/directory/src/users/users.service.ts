@@ -5,7 +5,7 @@ import { Brackets, DataSource, EntityManager, In } from 'typeorm';
 import { NameKeys, nameKeys, showName } from '@bridgekeeper/names';
 import { containsPattern, insertMany, keyset } from '@bridgekeeper/platform';
 import { Change, ChangeLog } from '../audit/change-log.service';
-import { acceptName, looksLike, NameIndex, NameRefusal, nameOrBadRequest, usernameKeys, usersNamedLike } from '../names/name-policy';
+import { acceptName, looksLike, NameIndex, NameRefusal, nameOrBadRequest, screenValues, usernameKeys, usersNamedLike } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatsService } from '../seats/seats.service';
@@ -233,7 +233,10 @@ export class UsersService {
         refuse({ ...raw, index }, !username.ok ? username.reason : (email as { reason: string }).reason, 'invalid');
         continue;
       }
-      accepted.push({ ...raw, username: username.name, ...(email ? { email: email.name } : {}), index });
+      // User Sync: a value it cannot store as sent (a NUL, a lone surrogate, too long) is left out, alone.
+      const values = refused ? screenValues(raw.displayName, raw.properties) : undefined;
+      for (const r of values?.refused ?? []) refused!.push({ kind: 'value', name: r.field, ...(raw.externalId ? { externalId: raw.externalId } : {}), reason: `${r.field}: ${r.reason}; left out` });
+      accepted.push({ ...raw, username: username.name, ...(email ? { email: email.name } : {}), ...(values ? { displayName: values.displayName, properties: values.properties } : {}), index });
     }
     const dupes = firstDuplicate(accepted.map((u) => u.username.toLowerCase()));
     if (dupes !== undefined) throw new BadRequestException(`users.${accepted[dupes].index}.username: appears twice in the request`);

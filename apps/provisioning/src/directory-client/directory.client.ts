@@ -46,12 +46,24 @@ export class DirectoryClient implements OnApplicationShutdown {
     request: z.input<Req>,
     timeoutMs = this.config.directory.timeoutMs,
   ): Promise<z.infer<Rep>> {
-    const payload = rpc.request.parse(request);
+    const payload = readable(rpc.subject, 'request', rpc.request.safeParse(request));
     const reply = await firstValueFrom(this.client.send(rpc.subject, payload).pipe(timeout(timeoutMs)));
-    return rpc.reply.parse(reply);
+    return readable(rpc.subject, 'reply', rpc.reply.safeParse(reply));
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.client.close();
   }
+}
+
+/**
+ * The parsed value, or an error a run's reason and a log line can show: where and what, one line
+ * per problem (at most five), instead of zod's JSON dump of every issue with the values in it.
+ */
+export function readable<T>(subject: string, what: 'request' | 'reply', result: z.ZodSafeParseResult<T>): T {
+  if (result.success) return result.data;
+  const issues = result.error.issues;
+  const lines = issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  if (issues.length > 5) lines.push(`and ${issues.length - 5} more`);
+  throw new Error(`invalid ${subject} ${what}: ${lines.join('; ')}`);
 }

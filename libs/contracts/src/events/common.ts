@@ -45,12 +45,14 @@ export const sourceIdSchema = idpIdSchema
  * Part of what a login asserted that provisioning refused while the login went on: a group the
  * IdP does not own (`group_not_owned`), an account matched by email that it may not link
  * (`account_not_claimed`), a name that breaks the directory's name rules or looks like another
- * group's (`name_refused`: the group is left out); and a group the login created, which its IdP
- * owns from then on (`group_created`). For the login trace (admins).
+ * group's (`name_refused`: the group is left out); a display name or property value that holds a
+ * NUL or a lone surrogate, or a display name that is too long (`value_refused`: not stored, the
+ * field in `name`); and a group the login created, which its IdP owns from then on
+ * (`group_created`). For the login trace (admins).
  */
 export const provisioningNoticeSchema = z
   .object({
-    code: z.enum(['group_not_owned', 'account_not_claimed', 'group_created', 'name_refused']),
+    code: z.enum(['group_not_owned', 'account_not_claimed', 'group_created', 'name_refused', 'value_refused']),
     /** The group's name as asserted, or the account's username. */
     name: z.string().max(255),
     reason: z.string().max(500),

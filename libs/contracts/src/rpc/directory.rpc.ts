@@ -21,18 +21,24 @@ export const DirectoryRpc = {
         /** IdP id or connector id managing the user (never `local`). */
         source: sourceIdSchema,
         externalId: z.string().min(1),
-        username: z.string().min(1).max(255),
+        /**
+         * Names and values as the IdP sent them: the directory applies its name rules and limits
+         * (a username or email it refuses is `name_refused`; a group it refuses is left out, and a
+         * display name or property value it refuses is not stored, each with a notice), so no
+         * length or character here fails the login for want of a check on this side.
+         */
+        username: z.string().min(1),
         email: z.email().nullable(),
-        displayName: z.string().max(255).nullable(),
+        displayName: z.string().nullable(),
         /**
          * Groups the IdP asserts: groups of the same source are created when missing and their
          * memberships made to match; granted local groups are joined (never left); any other
          * group is not joined, and the reply's notices say so.
          */
-        groups: z.array(z.string().min(1).max(255)),
+        groups: z.array(z.string().min(1)),
         properties: z.record(z.string(), z.string()).default({}),
         /** Groups a newly created user joins (local or the source's own, created local when missing; never removed by provisioning). */
-        newUserGroups: z.array(z.string().min(1).max(255)).default([]),
+        newUserGroups: z.array(z.string().min(1)).default([]),
         /** Create asserted groups the directory lacks (else those memberships are skipped). */
         createMissingGroups: z.boolean().default(true),
         /**
@@ -181,14 +187,19 @@ export const DirectoryRpc = {
         grantLocalGroups,
         /** Upserts may link a local account without an external id by username (never a protected one). */
         claimLocalUsers,
-        groupsToCreate: z.array(z.string().min(1).max(255)).max(5000).default([]),
+        /**
+         * Names and values as the IdP has them: the directory applies its name rules and limits to
+         * each and leaves out only what breaks them (`refused`), so one over-long or malformed name
+         * or value never fails the batch, and with it every run.
+         */
+        groupsToCreate: z.array(z.string().min(1)).max(5000).default([]),
         upsert: z
           .array(
             z.object({
               externalId: z.string().min(1),
-              username: z.string().min(1).max(255),
-              email: z.string().max(320).nullable(),
-              displayName: z.string().max(255).nullable(),
+              username: z.string().min(1),
+              email: z.string().nullable(),
+              displayName: z.string().nullable(),
               active: z.boolean(),
               properties: z.record(z.string(), z.string()),
             }),
@@ -208,10 +219,12 @@ export const DirectoryRpc = {
         /**
          * Users and groups of the batch that were not written because a name breaks the name rules
          * or looks like another's (one bad name does not stop the run; the run reports it). A user
-         * left out is left out of the batch's memberships too. Absent when none were.
+         * left out is left out of the batch's memberships too. `value`: a user's display name or
+         * property (`name`: `displayName`, `properties.<key>`) not stored (a NUL, a lone surrogate,
+         * too long); the user is written without it. Absent when none were.
          */
         refused: z
-          .array(z.object({ kind: z.enum(['user', 'group']), name: z.string(), externalId: z.string().optional(), reason: z.string() }))
+          .array(z.object({ kind: z.enum(['user', 'group', 'value']), name: z.string(), externalId: z.string().optional(), reason: z.string() }))
           .optional(),
         /**
          * Users left out because the username or email they ask for is held by another account
