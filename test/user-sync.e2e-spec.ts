@@ -129,10 +129,15 @@ describe('User Sync from the real Keycloak', () => {
   });
 
   it('tests the connection: credentials, roles and the attribute policy', async () => {
-    expect(await api('POST', '/api/v1/connectors/kc/test')).toMatchObject({ status: 200, body: { ok: true, problems: [], unmanagedAttributePolicy: 'ENABLED' } });
+    // The realm's events are checked with no changes schedule set too (changes runs need them).
+    expect(await api('POST', '/api/v1/connectors/kc/test')).toMatchObject({ status: 200, body: { ok: true, problems: [], warnings: [], unmanagedAttributePolicy: 'ENABLED', events: { adminEvents: true } } });
     await api('PATCH', '/api/v1/connectors/kc', { clientSecret: 'wrong' });
     expect((await api('POST', '/api/v1/connectors/kc/test')).body).toMatchObject({ ok: false, problems: [expect.stringContaining('refused the client credentials')] });
     await api('PATCH', '/api/v1/connectors/kc', { clientSecret: 'dev-only-sync-secret-change-me' });
+    // A realm that does not exist is what Keycloak says, not "cannot be reached".
+    await api('PATCH', '/api/v1/connectors/kc', { realm: 'no-such-realm' });
+    expect((await api('POST', '/api/v1/connectors/kc/test')).body).toMatchObject({ ok: false, problems: [expect.stringMatching(/realm no-such-realm was not found .*Realm does not exist/)] });
+    await api('PATCH', '/api/v1/connectors/kc', { realm: 'bridgekeeper' });
   });
 
   it('previews the plan with a dry run that writes nothing', async () => {

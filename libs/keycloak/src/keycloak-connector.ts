@@ -31,10 +31,12 @@ const SERVICE_ACCOUNT_PREFIX = 'service-account-';
 export interface ConnectorCheck {
   ok: boolean;
   problems: string[];
+  /** What does not stop the runs configured now, but would stop others (changes runs without admin events). */
+  warnings: string[];
   users?: number;
   groups?: number;
   unmanagedAttributePolicy?: string | null;
-  /** With `changes`: whether changes runs can read the realm's events, and which user events it saves. */
+  /** Whether changes runs can read the realm's events, and which user events it saves (read whatever the schedule). */
   events?: { adminEvents: boolean; userEventTypes: string[] };
 }
 
@@ -231,7 +233,8 @@ export class KeycloakConnector {
    */
   async check(attributes: string[] = [], opts: { changes?: boolean } = {}): Promise<ConnectorCheck> {
     const problems: string[] = [];
-    const result: ConnectorCheck = { ok: false, problems };
+    const warnings: string[] = [];
+    const result: ConnectorCheck = { ok: false, problems, warnings };
     try {
       await this.authenticate(true);
     } catch (err) {
@@ -264,13 +267,14 @@ export class KeycloakConnector {
         problems.push(`the user profile cannot be read, so attribute sync cannot be checked (view-realm or manage-realm): ${(err as Error).message}`);
       }
     }
-    if (opts.changes) {
-      try {
-        result.events = await this.eventsConfig();
-        if (!result.events.adminEvents) problems.push(this.noAdminEvents());
-      } catch (err) {
-        problems.push((err as Error).message);
-      }
+    // Changes runs need the realm's admin events: said whenever they are off, a problem when a
+    // changes schedule is set and a warning otherwise (before someone sets one).
+    const eventsProblem = (message: string) => (opts.changes ? problems : warnings).push(opts.changes ? message : `changes runs would fail: ${message}`);
+    try {
+      result.events = await this.eventsConfig();
+      if (!result.events.adminEvents) eventsProblem(this.noAdminEvents());
+    } catch (err) {
+      eventsProblem((err as Error).message);
     }
     result.ok = problems.length === 0;
     return result;
@@ -314,8 +318,11 @@ export class KeycloakConnector {
       this.authedAt = Date.now();
     } catch (err) {
       const msg = (err as Error).message;
-      if (/401|unauthorized|invalid_client/i.test(msg)) throw new KeycloakError(`Keycloak refused the client credentials of ${this.conn.clientId} (wrong secret, or not a confidential client with service accounts)`);
-      if (/404/.test(msg)) throw new KeycloakError(`realm ${this.conn.realm} was not found at ${this.conn.baseUrl}`);
+      // An HTTP answer (the admin client's NetworkError carries it) is what Keycloak said; no answer is unreachable.
+      const status = (err as { response?: { status?: unknown } }).response?.status;
+      if (status === 401 || /unauthorized|invalid_client/i.test(msg)) throw new KeycloakError(`Keycloak refused the client credentials of ${this.conn.clientId} (wrong secret, or not a confidential client with service accounts)`);
+      if (status === 404 || /realm does not exist/i.test(msg)) throw new KeycloakError(`realm ${this.conn.realm} was not found at ${this.conn.baseUrl} (Keycloak said: ${msg})`);
+      if (typeof status === 'number') throw new KeycloakError(`Keycloak at ${this.conn.baseUrl} refused the sign-in (HTTP ${status}): ${msg}`);
       throw new KeycloakError(`Keycloak at ${this.conn.baseUrl} cannot be reached: ${msg}`);
     }
   }
