@@ -329,7 +329,7 @@ export class SyncService {
       // A failed run keeps what it planned and what it did, and ends in a final state.
       const plan = shown ? { ...shown, ...this.identityReport(connector.id, run.id, identity) } : undefined;
       return await finish('failed', {
-        reason: (err as Error).message,
+        reason: err instanceof ApplyFailed ? `${err.message}; ${err.applied} of ${err.total} batches are applied, the next run finishes the job` : (err as Error).message,
         directoryWrites: run.directoryWrites,
         ...(run.counts ? { counts: { ...run.counts, usersConflicting: identity.conflicts.length } } : {}),
         ...(plan ? { plan } : {}),
@@ -560,7 +560,7 @@ export class SyncService {
           });
           if (!reply) return;
           if (reply.status !== 'applied') {
-            failed ??= new Error(`the directory refused a batch (${reply.code}): ${reply.message}; ${applied} of ${total} batches are applied, the next run finishes the job`);
+            failed ??= new Error(`the directory refused a batch (${reply.code}): ${reply.message}`);
             return;
           }
           writes += reply.writes;
