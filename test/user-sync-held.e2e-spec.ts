@@ -226,8 +226,15 @@ describe.each(['postgres', 'sqlite'] as const)('held User Sync runs on %s', (eng
     expect(await localAccount()).toMatchObject({ id: local.body.id, source: 'local' });
     await untouched();
 
-    // (c) The name is free again, the settings changed: refused.
+    // A local account whose name only looks like it ("1" and "l", Unicode TR 39) takes it too.
     expect((await call('directory', 'DELETE', `/api/v1/users/${local.body.id}`)).status).toBeLessThan(300);
+    const lookalike = await call('directory', 'POST', '/api/v1/users', { username: name('cl'), displayName: 'Local Cl' });
+    expect(lookalike.status).toBe(201);
+    expect(await approve(held.id, held.planDigest)).toMatchObject({ status: 409, body: { detail: expect.stringContaining('taken') } });
+    await untouched();
+
+    // (c) The name is free again, the settings changed: refused.
+    expect((await call('directory', 'DELETE', `/api/v1/users/${lookalike.body.id}`)).status).toBeLessThan(300);
     expect((await api('PATCH', '/api/v1/idps/keycloak/provisioning', { grantLocalGroups: [`${root}-granted`] })).status).toBe(200);
     const changed = await approve(held.id, held.planDigest);
     expect(changed).toMatchObject({ status: 409, body: { detail: expect.stringContaining('settings') } });
