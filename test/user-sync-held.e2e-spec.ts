@@ -125,9 +125,14 @@ describe.each(['postgres', 'sqlite'] as const)('held User Sync runs on %s', (eng
     const first = await syncNow();
     expect(first).toMatchObject({ status: 'held', reason: expect.stringContaining('2 of 4 active users') });
     const second = await syncNow();
-    expect(second).toMatchObject({ status: 'held', planDigest: first.planDigest });
+    expect(second).toMatchObject({ status: 'held', plan: { disable: first.plan.disable } });
     expect((await getRun(first.id)).status).toBe('superseded');
     expect(await approve(first.id, first.planDigest)).toMatchObject({ status: 409, body: { detail: expect.stringContaining('superseded') } });
+    // The same plan held twice has two digests: a digest is bound to its run, and another run's is refused.
+    expect(second.planDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(second.planDigest).not.toBe(first.planDigest);
+    expect(await approve(second.id, first.planDigest)).toMatchObject({ status: 409, body: { detail: expect.stringContaining('digest') } });
+    expect((await getRun(second.id)).status).toBe('held');
 
     // An admin disables h3 in the directory meanwhile: the plan was computed from another state.
     expect((await call('directory', 'POST', `/api/v1/users/${await directoryId(name('h3'))}/disable`)).status).toBeLessThan(300);
@@ -187,5 +192,86 @@ describe.each(['postgres', 'sqlite'] as const)('held User Sync runs on %s', (eng
     const r = await syncNow();
     expect(r).toMatchObject({ status: 'applied', counts: { usersDeleted: 5 } });
     expect(await directory()).toEqual({ [name('h6')]: true });
+  });
+
+  it('refuses an approval, applying nothing and keeping the run held, when a name the plan creates was taken or the IdP\'s provisioning settings changed since the plan', async () => {
+    // Keycloak: a new user, and h6 disabled (1 of 1 active users): held, the plan creates the newcomer.
+    ids.c1 = (await kc.users.create({ username: name('c1'), email: `${name('c1')}@example.com`, firstName: 'C1', lastName: 'Held', enabled: true, emailVerified: true })).id;
+    await kc.users.addToGroup({ id: ids.c1, groupId: rootGroup });
+    await kc.users.update({ id: ids.h6 }, { enabled: false });
+    const held = await syncNow();
+    expect(held).toMatchObject({ status: 'held', plan: { create: { items: [expect.objectContaining({ username: name('c1') })] }, disable: { items: [expect.objectContaining({ username: name('h6') })] } } });
+    const before = (await approvalRuns()).length;
+    const localAccount = async () => (await call('directory', 'GET', `/api/v1/users?q=${encodeURIComponent(name('c1'))}`)).body.items.find((u: { username: string }) => u.username.toLowerCase() === name('c1'));
+    const untouched = async () => {
+      expect((await getRun(held.id)).status).toBe('held');
+      expect(await approvalRuns()).toHaveLength(before);
+      expect(await directory()).toEqual({ [name('h6')]: true });
+    };
+
+    // (a) An admin creates a local account of that name and lets the IdP claim local accounts.
+    const local = await call('directory', 'POST', '/api/v1/users', { username: name('c1'), email: `${name('c1')}-local@example.com`, displayName: 'Local C1' });
+    expect(local.status).toBe(201);
+    expect((await api('PATCH', '/api/v1/idps/keycloak/provisioning', { claimLocalUsers: true })).status).toBe(200);
+    const claimed = await approve(held.id, held.planDigest);
+    expect(claimed).toMatchObject({ status: 409, type: expect.stringContaining('application/problem+json'), body: { detail: expect.stringMatching(/name.*taken|settings/) } });
+    expect(await localAccount()).toMatchObject({ id: local.body.id, source: 'local', externalId: null, email: `${name('c1')}-local@example.com`, displayName: 'Local C1' });
+    await untouched();
+
+    // (b) The settings are as planned again, the name is still taken: refused, the run stays held.
+    expect((await api('PATCH', '/api/v1/idps/keycloak/provisioning', { claimLocalUsers: false })).status).toBe(200);
+    const taken = await approve(held.id, held.planDigest);
+    expect(taken).toMatchObject({ status: 409, body: { detail: expect.stringContaining('taken') } });
+    expect(taken.body.detail).not.toContain('settings');
+    expect(await localAccount()).toMatchObject({ id: local.body.id, source: 'local' });
+    await untouched();
+
+    // A local account whose name only looks like it ("1" and "l", Unicode TR 39) takes it too.
+    expect((await call('directory', 'DELETE', `/api/v1/users/${local.body.id}`)).status).toBeLessThan(300);
+    const lookalike = await call('directory', 'POST', '/api/v1/users', { username: name('cl'), displayName: 'Local Cl' });
+    expect(lookalike.status).toBe(201);
+    expect(await approve(held.id, held.planDigest)).toMatchObject({ status: 409, body: { detail: expect.stringContaining('taken') } });
+    await untouched();
+
+    // (c) The name is free again, the settings changed: refused.
+    expect((await call('directory', 'DELETE', `/api/v1/users/${lookalike.body.id}`)).status).toBeLessThan(300);
+    expect((await api('PATCH', '/api/v1/idps/keycloak/provisioning', { grantLocalGroups: [`${root}-granted`] })).status).toBe(200);
+    const changed = await approve(held.id, held.planDigest);
+    expect(changed).toMatchObject({ status: 409, body: { detail: expect.stringContaining('settings') } });
+    expect(changed.body.detail).not.toContain('taken');
+    await untouched();
+
+    // Everything as it was planned: the plan applies, exactly.
+    expect((await api('PATCH', '/api/v1/idps/keycloak/provisioning', { grantLocalGroups: [] })).status).toBe(200);
+    const approved = await approve(held.id, held.planDigest);
+    expect(approved.status).toBe(202);
+    expect(await ended(approved.body.id)).toMatchObject({ status: 'applied', counts: { usersCreated: 1, usersDisabled: 1 } });
+    expect(await directory()).toEqual({ [name('c1')]: true, [name('h6')]: false });
+    expect((await getRun(held.id)).status).toBe('approved');
+  });
+
+  it('a discard and an approval of the same held run: one of them wins, the other is refused, and the run shows the winner', async () => {
+    await kc.users.update({ id: ids.c1 }, { enabled: false });
+    const held = await syncNow();
+    expect(held).toMatchObject({ status: 'held', reason: expect.stringContaining('1 of 1 active users') });
+    const before = (await approvalRuns()).length;
+    const [approval, discard] = await Promise.all([approve(held.id, held.planDigest), api('POST', `/api/v1/sync-runs/${held.id}/discard`)]);
+    expect([approval.status, discard.status].sort()).toEqual(approval.status === 202 ? [202, 409] : [200, 409]);
+    const audit = ((await api('GET', `/api/v1/audit?targetType=sync-run&targetId=${held.id}`)).body.items as { action: string }[]).map((a) => a.action);
+    if (approval.status === 202) {
+      expect(await ended(approval.body.id)).toMatchObject({ status: 'applied', counts: { usersDisabled: 1 } });
+      expect((await getRun(held.id)).status).toBe('approved');
+      expect(audit).toEqual(['sync-run.approved']);
+      expect(await directory()).toEqual({ [name('c1')]: false, [name('h6')]: false });
+    } else {
+      expect(discard.body.status).toBe('discarded');
+      expect((await getRun(held.id)).status).toBe('discarded');
+      expect(audit).toEqual(['sync-run.discarded']);
+      expect(await approvalRuns()).toHaveLength(before);
+      expect(await directory()).toEqual({ [name('c1')]: true, [name('h6')]: false });
+    }
+    // Either way the run is no longer held: neither may act on it again.
+    expect((await approve(held.id, held.planDigest)).status).toBe(409);
+    expect((await api('POST', `/api/v1/sync-runs/${held.id}/discard`)).status).toBe(409);
   });
 });

@@ -4,3 +4,4 @@ export * from './plan-basis';
 export * from './assertion-attributes';
 export * from './ownership-grants';
 export * from './linear-regex';
+export * from './held-plan';

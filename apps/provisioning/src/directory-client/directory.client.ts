@@ -37,6 +37,10 @@ export class DirectoryClient implements OnApplicationShutdown {
     return this.call(DirectoryRpc.syncState, request);
   }
 
+  namesHeld(request: z.input<typeof DirectoryRpc.namesHeld.request>) {
+    return this.call(DirectoryRpc.namesHeld, request);
+  }
+
   syncApply(request: z.input<typeof DirectoryRpc.syncApply.request>) {
     return this.call(DirectoryRpc.syncApply, request, 60_000);
   }

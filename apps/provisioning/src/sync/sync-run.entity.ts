@@ -53,8 +53,8 @@ export class SyncRunEntity {
   plan: any;
 
   /**
-   * A held run's plan, identified: the SHA-256 (hex) of the whole plan as stored (`sync_held_plans`).
-   * An approval quotes it; null for a run held without a plan (Keycloak failed), which cannot be approved.
+   * A held run's plan, identified: the SHA-256 (hex) of the run's id and the whole plan as stored
+   * (`sync_held_plans`; `heldPlanDigest`), so it names this run's plan and no other run's. An approval quotes it; null for a run held without a plan (Keycloak failed), which cannot be approved.
    */
   @Column({ name: 'plan_digest', type: 'varchar', length: 64, nullable: true })
   planDigest: string | null;
@@ -101,6 +101,14 @@ export class SyncHeldPlanEntity {
 
   @Column({ type: 'simple-json' })
   basis: Record<string, string | null>;
+
+  /** A digest of the IdP's effective provisioning settings the plan was made under (`settingsDigest`); null for a plan held before it was kept. */
+  @Column({ name: 'settings_digest', type: 'varchar', length: 64, nullable: true })
+  settingsDigest: string | null;
+
+  /** Who held each name the plan gives users, when it was held (`NamesBasis`); null for a plan held before it was kept. */
+  @Column({ type: 'simple-json', nullable: true })
+  names: Record<string, string | null> | null;
 
   @Column({ name: 'as_of', type: 'bigint', transformer: { to: (v: number) => v, from: (v: string | number) => Number(v) } })
   asOf: number;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { Counter, Registry } from 'prom-client';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -6,11 +5,11 @@ import { DataSource, LessThan } from 'typeorm';
 import { SyncCompletedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { METRICS_REGISTRY, runInTransaction, writeAudit } from '@bridgekeeper/platform';
-import { assessSyncPlan, changedSinceBasis, IdpSnapshot, OwnershipGrants, PlanBasis, planCounts, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
+import { assessSyncPlan, changedSinceBasis, heldPlanDigest, IdpSnapshot, namesBasis, NamesBasis, namesChangedSince, namesGiven, OwnershipGrants, PlanBasis, planCounts, settingsDigest, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
 import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
-import { IdpSettingsService } from '../settings/idp-settings.service';
+import { EffectiveSettings, IdpSettingsService } from '../settings/idp-settings.service';
 import { SyncHeldPlanEntity, SyncLockEntity, SyncMode, SyncRunEntity } from './sync-run.entity';
 
 export interface SyncRequest {
@@ -126,13 +125,16 @@ export class SyncService {
   }
 
   /**
-   * An admin approves a held run, quoting the digest of the plan it shows: a new run (trigger
-   * `approval`) applies exactly that plan — Keycloak is not read again; the hold was the plan's
-   * safety check. Refused (409, nothing applied) when the run is not held (approved already,
-   * discarded, superseded by a newer run, never held), was held without a plan, the digest is not
-   * its plan's, the connector changed since, a run of the connector is going, or the directory
-   * moved on: a user the plan changes (or creates) is no longer in the state it was planned from,
-   * or a group it creates exists now. Of concurrent approvals one applies.
+   * An admin approves a held run, quoting the digest of the plan it shows (bound to the run): a new
+   * run (trigger `approval`) applies exactly that plan — Keycloak is not read again; the hold was
+   * the plan's safety check. Refused (409, nothing applied, the run stays held) when the run is not
+   * held (approved already, discarded, superseded by a newer run, never held), was held without a
+   * plan or by a version that did not record what is checked here, the digest is not this run's
+   * plan's, the connector changed since, a run of the connector is going, the IdP's provisioning
+   * settings changed since (the plan would be applied under other grants), a name the plan gives a
+   * user changed hands since (taken by an account, or a lookalike of one, that did not hold it), or
+   * the directory moved on: a user the plan changes (or creates) is no longer in the state it was
+   * planned from, or a group it creates exists now. Of concurrent approvals (and discards) one wins.
    */
   async approve(id: string, actor: string, planDigest: string) {
     const approvable = async () => {
@@ -150,14 +152,17 @@ export class SyncService {
     await this.lock(connector.id, run.id);
     let stored: SyncHeldPlanEntity | null;
     let plan: SyncPlan;
+    let settings: EffectiveSettings;
     try {
       await approvable(); // again, under the lock: a run that ended meanwhile may have superseded it
       stored = await this.db.getRepository(SyncHeldPlanEntity).findOneBy({ runId: id });
-      // The plan applied is the plan digested when it was held, byte for byte.
-      if (!stored || digestOf(stored.plan) !== planDigest) throw new ConflictException(`run ${id}'s stored plan is missing or does not match its digest: start a new run`);
+      // The plan applied is the plan digested when it was held, byte for byte, and this run's.
+      if (!stored || heldPlanDigest(id, stored.plan) !== planDigest) throw new ConflictException(`run ${id}'s stored plan is missing or does not match its digest (runs held before digests were bound to their run cannot be approved): start a new run`);
+      if (stored.settingsDigest === null || stored.names === null) throw new ConflictException(`run ${id} was held by an earlier version, which did not record the settings and names an approval checks: start a new run`);
       plan = JSON.parse(stored.plan) as SyncPlan;
-      const moved = await this.movedOn(connector, plan, stored.basis);
-      if (moved) throw new ConflictException(`the directory changed since this plan (${moved}); start a new run`);
+      settings = await this.settings.effective(connector.idp);
+      const moved = await this.movedOn(connector, plan, stored, settings);
+      if (moved.length) throw new ConflictException(`${moved.join('; ')}. Nothing was applied and run ${id} stays held: start a new run, which plans afresh`);
       run.counts = planCounts(plan);
       run.plan = summarizePlan(plan);
       run.planDigest = planDigest;
@@ -172,36 +177,60 @@ export class SyncService {
       throw err;
     }
     const asOf = stored.asOf;
-    return { run, done: this.background(run, () => this.executeApproved(run, connector, held, plan, asOf)) };
+    const grants = { grantLocalGroups: settings.grantLocalGroups, claimLocalUsers: settings.claimLocalUsers };
+    return { run, done: this.background(run, () => this.executeApproved(run, connector, held, plan, asOf, grants)) };
   }
 
   /**
-   * What moved on in the directory since a plan was computed, in words, or null: the users it
-   * changes or creates whose state is not the one it was planned from, the groups it creates that
-   * exist now.
+   * What moved on since a plan was held, in words (empty when nothing did): the IdP's provisioning
+   * settings; the names it gives users that changed hands; in the directory, the users it changes
+   * or creates whose state is not the one it was planned from, the groups it creates that exist now.
    */
-  private async movedOn(connector: ConnectorEntity, plan: SyncPlan, basis: PlanBasis): Promise<string | null> {
-    const { grantLocalGroups } = await this.settings.effective(connector.idp);
+  private async movedOn(connector: ConnectorEntity, plan: SyncPlan, stored: SyncHeldPlanEntity, settings: EffectiveSettings): Promise<string[]> {
+    const reasons: string[] = [];
+    if (settingsDigest(settings) !== stored.settingsDigest) reasons.push(`the provisioning settings of IdP ${connector.idp} changed since this plan (model, mapping, updateOnLogin, grantLocalGroups or claimLocalUsers): it would be applied under other rules`);
+    const names = namesChangedSince(stored.names ?? {}, await this.namesHeldNow(plan));
+    if (names.length) {
+      const shown = names.slice(0, 5).map((n) => n.replace(':', ' ')).join(', ');
+      reasons.push(`${names.length} of the names this plan gives users were taken, freed or changed hands since it was held (${shown}${names.length > 5 ? ', …' : ''})`);
+    }
+    const basis: PlanBasis = stored.basis;
     const externalIds = Object.keys(basis);
     const current: Awaited<ReturnType<DirectoryClient['syncState']>>['users'] = [];
     let groupNames = new Set<string>();
     for (let i = 0; i === 0 || i < externalIds.length; i += 2000) {
-      const page = await this.directory.syncState({ source: connector.id, externalIds: externalIds.slice(i, i + 2000), grantLocalGroups });
+      const page = await this.directory.syncState({ source: connector.id, externalIds: externalIds.slice(i, i + 2000), grantLocalGroups: settings.grantLocalGroups });
       current.push(...page.users);
       if (page.groupNames) groupNames = new Set(page.groupNames);
     }
     const users = changedSinceBasis(basis, current);
     const groups = plan.groupsToCreate.filter((g) => groupNames.has(g.toLowerCase()));
-    if (!users.length && !groups.length) return null;
     if (users.length) this.logger.warn(`held plan of ${connector.id}: the directory changed for ${users.length} of its users since it was planned (Keycloak ids ${users.slice(0, 20).join(', ')}${users.length > 20 ? ', …' : ''})`);
-    return [users.length ? `${users.length} of the ${externalIds.length} users it changes or creates` : '', groups.length ? `${groups.length} of the groups it creates exist now` : ''].filter(Boolean).join('; ');
+    if (users.length || groups.length) {
+      const what = [users.length ? `${users.length} of the ${externalIds.length} users it changes or creates` : '', groups.length ? `${groups.length} of the groups it creates exist now` : ''].filter(Boolean).join('; ');
+      reasons.push(`the directory changed since this plan (${what})`);
+    }
+    return reasons;
+  }
+
+  /** Who holds each name the plan gives users now, in the directory (any account, or a lookalike of its username). */
+  private async namesHeldNow(plan: SyncPlan): Promise<NamesBasis> {
+    const names = namesGiven(plan);
+    const held: Awaited<ReturnType<DirectoryClient['namesHeld']>>['held'] = [];
+    for (let i = 0; i < Math.max(names.usernames.length, names.emails.length); i += 2000) {
+      held.push(...(await this.directory.namesHeld({ usernames: names.usernames.slice(i, i + 2000), emails: names.emails.slice(i, i + 2000) })).held);
+    }
+    return namesBasis(names, held);
   }
 
   async discard(id: string, actor: string) {
     const held = await this.get(id);
     if (held.status !== 'held') throw new ConflictException(`run ${id} is ${held.status}, not held`);
     await runInTransaction(this.db, async (em) => {
-      await em.update(SyncRunEntity, { id }, { status: 'discarded' });
+      // The guard an approval takes the run with: only while it is held, in one conditional update
+      // (an approval or discard that committed since wins; this one is refused and writes nothing).
+      const taken = await em.update(SyncRunEntity, { id, status: 'held' }, { status: 'discarded' });
+      if (!taken.affected) throw new ConflictException(`run ${id} is no longer held`);
       await writeAudit(em, [{ actor, action: 'sync-run.discarded', targetType: 'sync-run', targetId: id, before: { status: 'held', reason: held.reason } }]);
     });
     return this.get(id);
@@ -276,8 +305,8 @@ export class SyncService {
     let shown: Record<string, unknown> | undefined;
     try {
       // The connector changes only what it owns, and what the admin granted its IdP.
-      const { grantLocalGroups, claimLocalUsers } = await this.settings.effective(connector.idp);
-      const grants = { grantLocalGroups, claimLocalUsers };
+      const settings = await this.settings.effective(connector.idp);
+      const grants = { grantLocalGroups: settings.grantLocalGroups, claimLocalUsers: settings.claimLocalUsers };
       const planned = await this.planRun(run, connector, req.mode ?? 'full', grants, lap);
       // An error or a timeout from Keycloak must not read as "everyone left": hold, apply nothing.
       if ('keycloakFailed' in planned) return await finish('held', { reason: `held, nothing was applied: ${planned.keycloakFailed}`, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
@@ -287,7 +316,7 @@ export class SyncService {
       if (req.dryRun) return await finish('dry-run', { ...base, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       if (safety.hold) {
         // The whole plan is kept with the run: an approval applies it, exactly, or nothing.
-        const planDigest = await this.keepHeldPlan(run, plan, planned.basis!, planned.asOf);
+        const planDigest = await this.keepHeldPlan(run, plan, planned.basis!, planned.asOf, settings);
         return await finish('held', { ...base, planDigest, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       }
       const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity);
@@ -300,7 +329,7 @@ export class SyncService {
       // A failed run keeps what it planned and what it did, and ends in a final state.
       const plan = shown ? { ...shown, ...this.identityReport(connector.id, run.id, identity) } : undefined;
       return await finish('failed', {
-        reason: (err as Error).message,
+        reason: err instanceof ApplyFailed ? `${err.message}; ${err.applied} of ${err.total} batches are applied, the next run finishes the job` : (err as Error).message,
         directoryWrites: run.directoryWrites,
         ...(run.counts ? { counts: { ...run.counts, usersConflicting: identity.conflicts.length } } : {}),
         ...(plan ? { plan } : {}),
@@ -356,30 +385,56 @@ export class SyncService {
     return { mode: about.mode, asOf, about, plan, safety, basis };
   }
 
-  /** Stores a held run's whole plan with its basis and Keycloak's time of the read; the plan's digest. */
-  private async keepHeldPlan(run: SyncRunEntity, plan: SyncPlan, basis: PlanBasis, asOf: number): Promise<string> {
+  /**
+   * Stores a held run's whole plan with what an approval checks — its users' basis, the digest of
+   * the settings it was made under, who holds the names it gives users — and Keycloak's time of
+   * the read; the plan's digest, bound to the run.
+   */
+  private async keepHeldPlan(run: SyncRunEntity, plan: SyncPlan, basis: PlanBasis, asOf: number, settings: EffectiveSettings): Promise<string> {
     const text = JSON.stringify(plan);
-    const planDigest = digestOf(text);
-    await this.db.getRepository(SyncHeldPlanEntity).insert({ runId: run.id, plan: text, basis, asOf, createdAt: new Date() });
-    return planDigest;
+    const names = await this.namesHeldNow(plan);
+    await this.db.getRepository(SyncHeldPlanEntity).insert({ runId: run.id, plan: text, basis, settingsDigest: settingsDigest(settings), names, asOf, createdAt: new Date() });
+    return heldPlanDigest(run.id, text);
   }
 
   /**
-   * An approved plan, applied as planned (the approval checked the directory's side just before,
-   * under the connector's lock). Keycloak is not read: changes runs continue from where the held
-   * run read it.
+   * An approved plan, applied as planned, under the settings the approval checked (the approval
+   * checked the directory's side just before, under the connector's lock). Keycloak is not read:
+   * changes runs continue from where the held run read it. When applying fails the run says what
+   * failed and how much was applied; if the directory certainly applied nothing (its first answers
+   * refused their batches), the held run is held again and may be approved again, else it stays
+   * approved: its plan is never applied twice, and the next run plans what is left.
    */
-  private async executeApproved(run: SyncRunEntity, connector: ConnectorEntity, held: SyncRunEntity, plan: SyncPlan, asOf: number): Promise<SyncRunEntity> {
+  private async executeApproved(run: SyncRunEntity, connector: ConnectorEntity, held: SyncRunEntity, plan: SyncPlan, asOf: number, grants: OwnershipGrants): Promise<SyncRunEntity> {
     const started = Date.now();
     const progress = { phase: 'done', mode: held.mode, approved: held.id, percent: 100 };
     const identity: IdentityOutcome = { conflicts: [], released: [] };
     try {
-      const { grantLocalGroups, claimLocalUsers } = await this.settings.effective(connector.idp);
-      const { writes, namesRefused } = await this.apply(run, connector.id, plan, { grantLocalGroups, claimLocalUsers }, identity);
+      const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity);
       const reported = { ...run.plan, ...(namesRefused.length ? { namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } : {}), ...this.identityReport(connector.id, run.id, identity) };
       return await this.finish(run, connector, started, 'applied', { plan: reported, counts: countsAfter(run.counts, plan, identity), changesUntil: asOf, directoryWrites: writes, progress: { ...progress, timingsMs: { apply: Date.now() - started } } });
     } catch (err) {
-      return await this.finish(run, connector, started, 'failed', { reason: (err as Error).message, directoryWrites: run.directoryWrites, plan: { ...run.plan, ...this.identityReport(connector.id, run.id, identity) }, progress: { ...progress, phase: 'failed', failedIn: 'applying' } });
+      const message = (err as Error).message;
+      const heldAgain = err instanceof ApplyFailed && err.nothingApplied && (await this.holdAgain(held.id, run.id, message));
+      const reason = heldAgain
+        ? `applying the approved plan of run ${held.id} failed and nothing was applied: ${message}. Run ${held.id} is held again: approve it again once the cause is fixed, or start a new run`
+        : `applying the approved plan of run ${held.id} failed${err instanceof ApplyFailed ? ` after ${err.applied} of ${err.total} batches` : ''}: ${message}. Run ${held.id} stays approved (a plan is never applied twice): the next run plans what is left afresh`;
+      return await this.finish(run, connector, started, 'failed', { reason, directoryWrites: run.directoryWrites, plan: { ...run.plan, ...this.identityReport(connector.id, run.id, identity) }, progress: { ...progress, phase: 'failed', failedIn: 'applying', heldAgain } });
+    }
+  }
+
+  /** An approval that applied nothing gives its held run back (approved → held, audited); false if it was not approved any more. */
+  private async holdAgain(heldId: string, runId: string, cause: string): Promise<boolean> {
+    try {
+      return await runInTransaction(this.db, async (em) => {
+        const back = await em.update(SyncRunEntity, { id: heldId, status: 'approved' }, { status: 'held' });
+        if (!back.affected) return false;
+        await writeAudit(em, [{ actor: `sync:${runId}`, action: 'sync-run.held-again', targetType: 'sync-run', targetId: heldId, before: { status: 'approved', appliedBy: runId }, after: { status: 'held', cause } }]);
+        return true;
+      });
+    } catch (err) {
+      this.logger.warn(`run ${heldId} not held again after its approval ${runId} applied nothing: ${(err as Error).message}`);
+      return false;
     }
   }
 
@@ -488,6 +543,8 @@ export class SyncService {
     const total = phases.reduce((n, p) => n + p.length, 0);
     let writes = 0;
     let applied = 0;
+    /** A batch whose outcome is unknown (no answer, a broken connection): it may have been written. */
+    let unsure = false;
     const namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] = [];
     for (const batches of phases) {
       const inFlight = 'inOrder' in batches ? 1 : APPLY_IN_FLIGHT;
@@ -498,11 +555,12 @@ export class SyncService {
           const batch = batches[next++];
           const reply = await this.directory.syncApply(batch).catch((err: Error) => {
             failed ??= err;
+            unsure = true;
             return null;
           });
           if (!reply) return;
           if (reply.status !== 'applied') {
-            failed ??= new Error(`the directory refused a batch (${reply.code}): ${reply.message}; ${applied} of ${total} batches are applied, the next run finishes the job`);
+            failed ??= new Error(`the directory refused a batch (${reply.code}): ${reply.message}`);
             return;
           }
           writes += reply.writes;
@@ -516,15 +574,24 @@ export class SyncService {
         }
       };
       await Promise.all(Array.from({ length: Math.min(inFlight, batches.length) }, worker));
-      if (failed) throw failed;
+      if (failed) throw new ApplyFailed((failed as Error).message, applied, total, applied === 0 && !unsure);
     }
     await this.db.getRepository(SyncRunEntity).update({ id: run.id }, { directoryWrites: writes });
     return { writes, namesRefused };
   }
 }
 
-/** A held plan's digest: SHA-256 (hex) of its JSON as stored. */
-const digestOf = (planJson: string) => createHash('sha256').update(planJson).digest('hex');
+/** Applying a plan stopped: how far it got, and whether the directory certainly wrote nothing (every answer so far refused its batch). */
+export class ApplyFailed extends Error {
+  constructor(
+    message: string,
+    readonly applied: number,
+    readonly total: number,
+    readonly nothingApplied: boolean,
+  ) {
+    super(message);
+  }
+}
 
 /** What the directory decided about identities while applying (see the syncApply reply). */
 export interface IdentityOutcome {

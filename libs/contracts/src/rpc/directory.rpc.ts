@@ -241,6 +241,30 @@ export const DirectoryRpc = {
       z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit']), message: z.string() }),
     ]),
   },
+  /**
+   * User Sync: who holds the usernames and emails a held plan gives users (any account, any source;
+   * for a username also any whose name looks like it, Unicode TR 39). A read; an approval compares
+   * the answer with the one of when the plan was held. Names lower-cased, as asked.
+   */
+  namesHeld: {
+    subject: 'rpc.directory.sync.names-held',
+    request: z
+      .object({
+        usernames: z.array(z.string().min(1).max(255)).max(2000).default([]),
+        emails: z.array(z.string().min(1).max(320)).max(2000).default([]),
+      })
+      .strict(),
+    reply: z.object({
+      /** Only the names some account holds. */
+      held: z.array(
+        z.object({
+          kind: z.enum(['username', 'email']),
+          name: z.string(),
+          holders: z.array(z.object({ id: z.string(), source: z.string(), externalId: z.string().nullable(), username: z.string(), email: z.string().nullable(), active: z.boolean(), protected: z.boolean() })),
+        }),
+      ),
+    }),
+  },
   /** auth and provisioning check admin API tokens against the directory, which owns them. */
   verifyToken: {
     subject: 'rpc.directory.tokens.verify',

@@ -1,0 +1,101 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { AuditEntryEntity, databaseOptions } from '@bridgekeeper/platform';
+import { heldPlanDigest, namesBasis, namesGiven, settingsDigest, SyncPlan } from '@bridgekeeper/provisioning-model';
+import type { ConnectorEntity } from '../connectors/connector.entity';
+import type { ConnectorsService } from '../connectors/connectors.service';
+import type { DirectoryClient } from '../directory-client/directory.client';
+import type { EffectiveSettings, IdpSettingsService } from '../settings/idp-settings.service';
+import type { EventBus } from '@bridgekeeper/messaging';
+import { PROVISIONING_ENTITIES, PROVISIONING_MIGRATIONS } from '../database';
+import { SyncHeldPlanEntity, SyncRunEntity } from './sync-run.entity';
+import { SyncService } from './sync.service';
+
+/**
+ * An approved plan that fails while applying: the approval run says what failed; the held run is
+ * held again only when the directory certainly applied nothing. The directory is an in-memory fake
+ * that answers each batch as the test says (the real one is exercised by test/user-sync-held.e2e-spec.ts);
+ * the provisioning database is a real SQLite file.
+ */
+describe('an approved plan that fails while applying', () => {
+  let dataDir: string;
+  let ds: DataSource;
+  let sync: SyncService;
+  let answers: Array<'applied' | 'refused'>;
+  const settings: EffectiveSettings = { idp: 'keycloak', model: 'sync', mapping: {} as EffectiveSettings['mapping'], updateOnLogin: true, grantLocalGroups: [], claimLocalUsers: false, origin: 'environment' };
+  const connector = { id: 'kc', idp: 'keycloak', updatedAt: new Date(Date.now() - 60_000), options: {} } as ConnectorEntity;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'bk-approval-'));
+    ds = new DataSource(await databaseOptions({ service: 'provisioning', dataDir, entities: PROVISIONING_ENTITIES, migrations: PROVISIONING_MIGRATIONS }));
+    await ds.initialize();
+    const directory = {
+      namesHeld: async () => ({ held: [] }),
+      syncState: async () => ({ users: [], groupNames: [], nextCursor: null }),
+      syncApply: async () => (answers.shift() === 'applied' ? { status: 'applied', writes: 1 } : { status: 'error', code: 'seat_limit', message: 'no licence seat is free' }),
+    } as unknown as DirectoryClient;
+    const connectors = { get: async () => connector } as unknown as ConnectorsService;
+    const idpSettings = { effective: async () => settings } as unknown as IdpSettingsService;
+    const bus = { publish: async () => undefined } as unknown as EventBus;
+    sync = new SyncService(ds, connectors, directory, bus, idpSettings, new Registry());
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** A held run of `kc` whose stored plan disables one user and creates one: two batches. */
+  const heldRun = async () => {
+    const id = crypto.randomUUID();
+    const plan: SyncPlan = {
+      create: [{ externalId: 'kc-new', username: 'newcomer', email: null, displayName: null, active: true, properties: {} }],
+      update: [],
+      enable: [],
+      disable: [{ id: crypto.randomUUID(), username: 'leaver', reason: 'disabled-in-idp' }],
+      delete: [],
+      groupsToCreate: [],
+      addMemberships: [],
+      removeMemberships: [],
+      groupsRefused: [],
+      seatsDelta: 0,
+    };
+    const text = JSON.stringify(plan);
+    const planDigest = heldPlanDigest(id, text);
+    await ds.getRepository(SyncRunEntity).insert(ds.getRepository(SyncRunEntity).create({ id, connectorId: 'kc', status: 'held', trigger: 'api', requestedBy: 't', mode: 'full', changesUntil: null, dryRun: false, progress: {}, counts: null, plan: null, planDigest, reason: 'held for approval', directoryWrites: 0, startedAt: new Date(), finishedAt: null }));
+    await ds.getRepository(SyncHeldPlanEntity).insert({ runId: id, plan: text, basis: {}, settingsDigest: settingsDigest(settings), names: namesBasis(namesGiven(plan), []), asOf: Date.now(), createdAt: new Date() });
+    return { id, planDigest };
+  };
+  const statusOf = async (id: string) => (await ds.getRepository(SyncRunEntity).findOneByOrFail({ id })).status;
+  const actions = async (id: string) => (await ds.getRepository(AuditEntryEntity).find({ where: { targetId: id }, order: { id: 'ASC' } })).map((a) => a.action);
+
+  it('holds the run again when the directory refused the first batch: nothing was applied', async () => {
+    const held = await heldRun();
+    answers = ['refused'];
+    const { done } = await sync.approve(held.id, 'admin', held.planDigest);
+    const run = await done;
+    expect(run).toMatchObject({ status: 'failed', reason: expect.stringContaining(`nothing was applied: the directory refused a batch (seat_limit)`) });
+    expect(run.reason).toContain(`Run ${held.id} is held again`);
+    expect(await statusOf(held.id)).toBe('held');
+    expect(await actions(held.id)).toEqual(['sync-run.approved', 'sync-run.held-again']);
+    // It may be approved again, and then applies.
+    answers = ['applied', 'applied'];
+    const again = await sync.approve(held.id, 'admin', held.planDigest);
+    expect(await again.done).toMatchObject({ status: 'applied' });
+    expect(await statusOf(held.id)).toBe('approved');
+  });
+
+  it('keeps the run approved when part of the plan was applied, and says how much', async () => {
+    const held = await heldRun();
+    answers = ['applied', 'refused'];
+    const { done } = await sync.approve(held.id, 'admin', held.planDigest);
+    const run = await done;
+    expect(run).toMatchObject({ status: 'failed', reason: expect.stringContaining('failed after 1 of 2 batches') });
+    expect(run.reason).toContain(`Run ${held.id} stays approved`);
+    expect(await statusOf(held.id)).toBe('approved');
+    expect(await actions(held.id)).toEqual(['sync-run.approved']);
+  });
+});
