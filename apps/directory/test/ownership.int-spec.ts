@@ -255,6 +255,18 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
       expect(await apply({ source: 'kc-sync', upsert: [u('kirn', 'id-ida'), u('kim3', 'id-kim')] })).toMatchObject({ status: 'applied', refused: [{ kind: 'user', name: 'kirn', externalId: 'id-ida' }] });
       expect(await byExternal('id-kim')).toMatchObject({ username: 'kim3' });
       expect(await byExternal('id-ida')).toMatchObject({ username: 'jo', usernameLower: 'jo', usernameSkeleton: expect.any(String) });
+
+      // Someone who took the names a departed user's account would be released under (its id is no
+      // secret to an admin) does not stop the batch: the account gets a name nobody could take.
+      expect(await apply({ source: 'kc-sync', upsert: [u('mo', 'id-mo')] })).toMatchObject({ status: 'applied' });
+      const mo = await byExternal('id-mo');
+      const hex = mo.id.replace(/-/g, '');
+      expect(await apply({ source: 'kc-sync', upsert: [u(`mo~${hex.slice(-10)}`, 'id-squat-1'), u(`mo~${hex}`, 'id-squat-2')] })).toMatchObject({ status: 'applied' });
+      await db.getRepository(UserEntity).update({ id: mo.id }, { active: false }); // mo left
+      const squatted = await apply({ source: 'kc-sync', upsert: [u('mo', 'id-mo-new'), u('nat', 'id-nat')] });
+      expect(squatted).toMatchObject({ status: 'applied', released: [{ id: mo.id, from: 'mo', to: expect.stringMatching(new RegExp(`^mo~${hex}-[0-9a-f]{8}$`)) }] });
+      expect(await byExternal('id-mo-new')).toMatchObject({ username: 'mo', active: true });
+      expect(await byExternal('id-nat')).toMatchObject({ username: 'nat' });
     });
 
     it('tell the plan which existing groups the connector may not join', async () => {

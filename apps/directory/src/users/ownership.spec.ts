@@ -1,4 +1,5 @@
-import { claimName, grantSet, groupRefused, groupUse, mayLinkAccount, mayUseAccount, releasedName } from './ownership';
+import { checkName } from '@bridgekeeper/names';
+import { claimName, grantSet, groupRefused, groupUse, mayLinkAccount, mayUseAccount, releasedNames } from './ownership';
 
 const account = (over: Partial<Parameters<typeof mayUseAccount>[0]> = {}) => ({ username: 'alice', source: 'local', externalId: null, protected: false, ...over });
 
@@ -79,10 +80,20 @@ describe('claimName: a user of a source asks for a name another account holds', 
   });
 });
 
-describe('releasedName', () => {
-  it('suffixes the end of the directory id, within 255 characters', () => {
-    expect(releasedName('ann', '01a243a9-ec34-749c-875e-eb5e32d20083')).toBe('ann~5e32d20083');
-    expect(releasedName('ann', '01a243a9-ec34-749c-875e-eb5e32d20083', true)).toBe('ann~01a243a9ec34749c875eeb5e32d20083');
-    expect(releasedName('a'.repeat(255), '01a243a9-ec34-749c-875e-eb5e32d20083')).toHaveLength(255);
+describe('releasedNames', () => {
+  const id = '01a243a9-ec34-749c-875e-eb5e32d20083';
+  it('suffixes the end of the directory id, then the whole id, then random characters, within 255 characters', () => {
+    const names = releasedNames('ann', id, () => 'r4nd');
+    expect(names).toEqual(['ann~5e32d20083', 'ann~01a243a9ec34749c875eeb5e32d20083', 'ann~01a243a9ec34749c875eeb5e32d20083-r4nd', 'ann~01a243a9ec34749c875eeb5e32d20083-r4nd', 'ann~01a243a9ec34749c875eeb5e32d20083-r4nd']);
+    for (const n of releasedNames('a'.repeat(255), id, () => 'r4nd')) expect(n.length).toBeLessThanOrEqual(255);
+  });
+
+  it('cuts a long name by whole code points, never half a surrogate pair, so the name still follows the rules', () => {
+    const long = `a${String.fromCodePoint(0x1df01).repeat(127)}`; // 255 UTF-16 units
+    for (const n of releasedNames(long, id, () => 'r4nd')) {
+      expect(n.length).toBeLessThanOrEqual(255);
+      expect(n).not.toMatch(/\p{Cs}/u);
+      expect(checkName(n, 'username')).toMatchObject({ ok: true });
+    }
   });
 });

@@ -107,8 +107,18 @@ export function claimName(holder: AccountFacts & { active: boolean }, by: Source
   return use.ok ? { kind: 'link' } : { kind: 'conflict', reason: `username: ${use.reason}` };
 }
 
-/** The name a departed user's account keeps once its username is released: `<name>~<the end of its directory id>`. */
-export const releasedName = (username: string, id: string, long = false) => {
-  const suffix = `~${long ? id.replace(/-/g, '') : id.replace(/-/g, '').slice(-10)}`;
-  return `${username.slice(0, 255 - suffix.length)}${suffix}`;
-};
+/**
+ * The names a departed user's account may keep once its username is released, to try in order:
+ * `<name>~<the end of its directory id>`, then the whole id, then the whole id and random
+ * characters (which nobody can take beforehand). Within 255 UTF-16 units, cut by whole code
+ * points (never half a surrogate pair).
+ */
+export function releasedNames(username: string, id: string, random: () => string): string[] {
+  const hex = id.replace(/-/g, '');
+  const suffixes = [`~${hex.slice(-10)}`, `~${hex}`, ...Array.from({ length: 3 }, () => `~${hex}-${random()}`)];
+  return suffixes.map((suffix) => {
+    const points = Array.from(username);
+    while (points.length && points.join('').length + suffix.length > 255) points.pop();
+    return `${points.join('')}${suffix}`;
+  });
+}

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { LOCAL_SOURCE } from '@bridgekeeper/contracts';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
-import { NameKeys, nameKeys, showName } from '@bridgekeeper/names';
+import { checkName, NameKeys, nameKeys, showName } from '@bridgekeeper/names';
 import { containsPattern, insertMany, keyset } from '@bridgekeeper/platform';
 import { Change, ChangeLog } from '../audit/change-log.service';
 import { acceptName, looksLike, NameIndex, NameRefusal, nameOrBadRequest, screenValues, usernameKeys, usersNamedLike } from '../names/name-policy';
@@ -11,7 +12,7 @@ import { MembershipEntity } from '../groups/membership.entity';
 import { SeatsService } from '../seats/seats.service';
 import { BulkUpsertUsers, CreateUser, ListUsers, UpdateUser } from './dto/users.schemas';
 import { UserPropertyEntity } from './user-property.entity';
-import { claimName, mayUseAccount, NameClaim, releasedName, SourceGrants } from './ownership';
+import { claimName, mayUseAccount, NameClaim, releasedNames, SourceGrants } from './ownership';
 import { newUserId, UserEntity } from './user.entity';
 import { inChunks, isUniqueViolation, userSnapshot, userView } from './user.view';
 
@@ -512,10 +513,19 @@ export class UsersService {
       const before = userSnapshot(holder);
       let to = holder.username;
       if (name) {
-        to = releasedName(holder.username, holder.id);
-        const keys = nameKeys(to);
-        const taken = await em.findOne(UserEntity, { where: [{ usernameLower: to.toLowerCase() }, { usernameSkeleton: In([keys.folded, keys.shown]) }, { usernameSkeletonShown: In([keys.folded, keys.shown]) }] });
-        if (taken) to = releasedName(holder.username, holder.id, true);
+        // The first free name that follows the name rules (anyone may hold the first two already).
+        let free: string | undefined;
+        for (const candidate of releasedNames(holder.username, holder.id, () => randomBytes(4).toString('hex'))) {
+          if (!checkName(candidate, 'username').ok) continue;
+          const keys = nameKeys(candidate);
+          const taken = await em.findOne(UserEntity, { where: [{ usernameLower: candidate.toLowerCase() }, { usernameSkeleton: In([keys.folded, keys.shown]) }, { usernameSkeletonShown: In([keys.folded, keys.shown]) }] });
+          if (!taken) {
+            free = candidate;
+            break;
+          }
+        }
+        if (!free) throw new ConflictException(`username: no free name to release ${showName(holder.username)} under`);
+        to = free;
         byUsername.delete(holder.usernameLower);
       }
       const patch = { ...(name ? { username: to, usernameLower: to.toLowerCase(), ...usernameKeys(to) } : {}), ...(email ? { email: null, emailLower: null } : {}), updatedAt: now };
