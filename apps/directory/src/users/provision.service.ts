@@ -4,7 +4,7 @@ import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { DirectoryRpc, DirectoryUser, LOCAL_SOURCE, ProvisioningNotice, ProvisionUserReply } from '@bridgekeeper/contracts';
 import { escapeHidden, nameKeys } from '@bridgekeeper/names';
 import { Change, ChangeLog } from '../audit/change-log.service';
-import { acceptName, groupsNamedLike, looksLike, NameIndex, screenValues, usernameKeys, usersNamedLike } from '../names/name-policy';
+import { acceptName, groupsNamedLike, looksLike, NameIndex, NamedLike, screenValues, usernameKeys, usersNamedLike } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError, SeatsService } from '../seats/seats.service';
@@ -351,18 +351,9 @@ export class ProvisionService implements BeforeApplicationShutdown {
     const created = new NameIndex<string>();
     for (const [lower, name] of wanted) {
       if (byLower.has(lower) || refused.has(lower) || !req.createMissingGroups) continue;
-      // A new group may look like no other group, nor like another new one of this login.
-      const keys = nameKeys(name);
-      const lookalike = named.clash(name).lookalike?.name ?? created.find(keys);
-      if (lookalike !== undefined) {
-        notices.push(nameRefused(name, looksLike('group', name, lookalike, 'group')));
-        continue;
-      }
-      created.add(name, keys.folded, keys.shown);
-      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, nameSkeleton: keys.folded, nameSkeletonShown: keys.shown, description: null, source: req.source, createdAt: now });
-      await em.insert(GroupEntity, group);
+      const group = await this.createGroup(em, name, req.source, { named, created }, req.actor, now, changes, notices);
+      if (!group) continue;
       byLower.set(lower, group);
-      changes.push({ actor: req.actor, action: 'group.created', targetType: 'group', targetId: group.id, after: { name, source: req.source } });
       // Not silent: the login's trace says the IdP now owns the name (no other source can join it).
       notices.push({ code: 'group_created', name, reason: `created, owned by ${req.source} from now on: no other IdP or connector can put its users in it` });
     }
@@ -385,6 +376,33 @@ export class ProvisionService implements BeforeApplicationShutdown {
   }
 
   /**
+   * Creates a group a login names, audited, unless its name looks like another group's or like
+   * another new one of this login (a notice, nothing created).
+   */
+  private async createGroup(
+    em: EntityManager,
+    name: string,
+    source: string,
+    lookalikes: { named: NamedLike<GroupEntity>; created: NameIndex<string> },
+    actor: string,
+    now: Date,
+    changes: Change[],
+    notices: ProvisioningNotice[],
+  ): Promise<GroupEntity | undefined> {
+    const keys = nameKeys(name);
+    const lookalike = lookalikes.named.clash(name).lookalike?.name ?? lookalikes.created.find(keys);
+    if (lookalike !== undefined) {
+      notices.push(nameRefused(name, looksLike('group', name, lookalike, 'group')));
+      return undefined;
+    }
+    lookalikes.created.add(name, keys.folded, keys.shown);
+    const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: name.toLowerCase(), nameSkeleton: keys.folded, nameSkeletonShown: keys.shown, description: null, source, createdAt: now });
+    await em.insert(GroupEntity, group);
+    changes.push({ actor, action: 'group.created', targetType: 'group', targetId: group.id, after: { name, source } });
+    return group;
+  }
+
+  /**
    * A new user's default groups (the admin's own configuration): created as local groups when
    * missing, joined once when local or this source's own; another source's group never (a notice).
    */
@@ -400,17 +418,8 @@ export class ProvisionService implements BeforeApplicationShutdown {
     const created = new NameIndex<string>();
     for (const [lower, name] of names) {
       if (byLower.has(lower) || existing.some((g) => g.nameLower === lower)) continue;
-      const keys = nameKeys(name);
-      const lookalike = named.clash(name).lookalike?.name ?? created.find(keys);
-      if (lookalike !== undefined) {
-        notices.push(nameRefused(name, looksLike('group', name, lookalike, 'group')));
-        continue;
-      }
-      created.add(name, keys.folded, keys.shown);
-      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: lower, nameSkeleton: keys.folded, nameSkeletonShown: keys.shown, description: null, source: 'local', createdAt: now });
-      await em.insert(GroupEntity, group);
-      byLower.set(lower, group);
-      changes.push({ actor: req.actor, action: 'group.created', targetType: 'group', targetId: group.id, after: { name, source: 'local' } });
+      const group = await this.createGroup(em, name, LOCAL_SOURCE, { named, created }, req.actor, now, changes, notices);
+      if (group) byLower.set(lower, group);
     }
     const current = new Set((await em.findBy(MembershipEntity, { userId: user.id })).map((m) => m.groupId));
     const add = [...byLower.values()].filter((g) => !current.has(g.id));

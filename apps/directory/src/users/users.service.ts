@@ -517,9 +517,8 @@ export class UsersService {
         let free: string | undefined;
         for (const candidate of releasedNames(holder.username, holder.id, () => randomBytes(4).toString('hex'))) {
           if (!checkName(candidate, 'username').ok) continue;
-          const keys = nameKeys(candidate);
-          const taken = await em.findOne(UserEntity, { where: [{ usernameLower: candidate.toLowerCase() }, { usernameSkeleton: In([keys.folded, keys.shown]) }, { usernameSkeletonShown: In([keys.folded, keys.shown]) }] });
-          if (!taken) {
+          const { same, lookalike } = (await usersNamedLike(em, [candidate])).clash(candidate);
+          if (!same && !lookalike) {
             free = candidate;
             break;
           }
