@@ -2,7 +2,8 @@ import { createServer, Server, Socket } from 'node:net';
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import { createTestDatabase, freePort, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
 import { KEYCLOAK, keycloakAdmin } from './support/keycloak';
-import { createAdminToken, ServiceName, Stack } from './support/stack';
+import { createAdminToken, Stack } from './support/stack';
+import { adminCall, devSyncConnector, syncRun, waitForRun } from './support/sync-e2e';
 
 /**
  * Held User Sync runs against the real Keycloak, through the HTTP APIs of the whole stack on both
@@ -24,23 +25,11 @@ describe.each(['postgres', 'sqlite'] as const)('held User Sync runs on %s', (eng
   let rootGroup: string;
   const ids: Record<string, string> = {};
 
-  const call = async (service: ServiceName, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${stack.services[service].url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
-  };
+  const call = adminCall(() => ({ stack, token }));
   const api = (method: string, path: string, body?: unknown) => call('provisioning', method, path, body);
   const getRun = async (id: string) => (await api('GET', `/api/v1/sync-runs/${id}`)).body;
-  const ended = (id: string) => waitFor(`sync run ${id} to end`, async () => ((r) => (r.status !== 'running' ? r : null))(await getRun(id)), 60_000, 200);
-  const syncNow = async () => {
-    const started = await api('POST', '/api/v1/connectors/kc/sync');
-    expect(started.status).toBe(202);
-    return ended(started.body.id);
-  };
+  const ended = (id: string) => waitForRun(call, id);
+  const syncNow = () => syncRun(call);
   const approve = (id: string, planDigest?: string) => api('POST', `/api/v1/sync-runs/${id}/approve`, planDigest === undefined ? undefined : { planDigest });
   /** The connector's users in the directory: username → active. */
   const directory = async (): Promise<Record<string, boolean>> => {
@@ -67,17 +56,7 @@ describe.each(['postgres', 'sqlite'] as const)('held User Sync runs on %s', (eng
     stack = new Stack({ natsUrl: nats.url, databaseUrl: pg?.url, ports, extraEnv: { provisioning: { PROVISIONING_KEYCLOAK_TIMEOUT_MS: '5000' } } });
     await stack.start();
     token = createAdminToken({ ...(pg ? { DATABASE_URL: pg.url } : {}), DATA_DIR: stack.dataDir });
-    const created = await api('POST', '/api/v1/connectors', {
-      id: 'kc',
-      idp: 'keycloak',
-      baseUrl: KEYCLOAK,
-      realm: 'bridgekeeper',
-      clientId: 'bridgekeeper-sync',
-      clientSecret: 'dev-only-sync-secret-change-me',
-      requiredGroups: [`/${root}`],
-      schedule: '',
-      maxRemovalShare: 0.25,
-    });
+    const created = await api('POST', '/api/v1/connectors', devSyncConnector(root, { attributes: [], maxRemovalShare: 0.25 }));
     expect(created.status).toBe(201);
     expect(await syncNow()).toMatchObject({ status: 'applied', counts: { usersCreated: 6 } });
   }, 120_000);

@@ -3,7 +3,8 @@ import { connect, JSONCodec, NatsConnection } from 'nats';
 import { createEvent, Envelope, UserAuthenticatedV1, UserProvisionedV1, UserRejectedV1 } from '@bridgekeeper/contracts';
 import { createTestDatabase, freePort, saveAdminEventsFor, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
 import { KEYCLOAK, keycloakAdmin } from './support/keycloak';
-import { createAdminToken, ServiceName, Stack } from './support/stack';
+import { createAdminToken, Stack } from './support/stack';
+import { adminCall, devSyncConnector, syncRun } from './support/sync-e2e';
 
 /**
  * User Sync identity against the real Keycloak, on both engines: a user is Keycloak's immutable
@@ -34,23 +35,8 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync identity from the real
   };
   const kcIds = new Set<string>();
 
-  const call = async (service: ServiceName, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${stack.services[service].url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : (text as any) };
-  };
-  const syncNow = async (query = '') => {
-    const started = await call('provisioning', 'POST', `/api/v1/connectors/kc/sync${query}`);
-    expect(started.status).toBe(202);
-    return waitFor('the sync run to end', async () => {
-      const r = (await call('provisioning', 'GET', `/api/v1/sync-runs/${started.body.id}`)).body;
-      return r.status !== 'running' ? r : null;
-    }, 60_000, 200);
-  };
+  const call = adminCall(() => ({ stack, token }));
+  const syncNow = (query = '') => syncRun(call, query);
   type DirUser = { id: string; username: string; externalId: string | null; active: boolean };
   const directoryUsers = async (): Promise<DirUser[]> => (await call('directory', 'GET', '/api/v1/users?source=kc&limit=200')).body.items;
   const byExternal = async (externalId: string) => (await directoryUsers()).find((u) => u.externalId === externalId);
@@ -106,18 +92,7 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync identity from the real
         },
       });
     }
-    const created = await call('provisioning', 'POST', '/api/v1/connectors', {
-      id: 'kc',
-      idp: 'keycloak',
-      baseUrl: KEYCLOAK,
-      realm: 'bridgekeeper',
-      clientId: 'bridgekeeper-sync',
-      clientSecret: 'dev-only-sync-secret-change-me',
-      requiredGroups: [`/${root}`],
-      attributes: ['department'],
-      schedule: '',
-      maxRemovalShare: 1,
-    });
+    const created = await call('provisioning', 'POST', '/api/v1/connectors', devSyncConnector(root, { maxRemovalShare: 1 }));
     expect(created.status).toBe(201);
   }, 120_000);
 

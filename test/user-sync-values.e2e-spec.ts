@@ -1,7 +1,8 @@
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import { createTestDatabase, freePort, saveAdminEventsFor, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
 import { KEYCLOAK, keycloakAdmin } from './support/keycloak';
-import { createAdminToken, ServiceName, Stack } from './support/stack';
+import { createAdminToken, Stack } from './support/stack';
+import { adminCall, devSyncConnector, syncRun } from './support/sync-e2e';
 
 /**
  * What anyone who can name a Keycloak group or edit their own attributes sends User Sync, against
@@ -23,23 +24,8 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync with over-long names a
   let longTop: string;
   const kcIds = new Set<string>();
 
-  const call = async (service: ServiceName, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${stack.services[service].url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : (text as any) };
-  };
-  const syncNow = async () => {
-    const started = await call('provisioning', 'POST', '/api/v1/connectors/kc/sync');
-    expect(started.status).toBe(202);
-    return waitFor('the sync run to end', async () => {
-      const r = (await call('provisioning', 'GET', `/api/v1/sync-runs/${started.body.id}`)).body;
-      return r.status !== 'running' ? r : null;
-    }, 60_000, 200);
-  };
+  const call = adminCall(() => ({ stack, token }));
+  const syncNow = () => syncRun(call);
   const byExternal = async (externalId: string) =>
     ((await call('directory', 'GET', '/api/v1/users?source=kc&limit=200')).body.items as { id: string; externalId: string; active: boolean }[]).find((u) => u.externalId === externalId);
   const kcUser = async (n: string, attributes?: Record<string, string[]>) => {
@@ -63,18 +49,7 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync with over-long names a
     stack = new Stack({ natsUrl: nats.url, databaseUrl: pg?.url, ports, extraEnv: { provisioning: { PROVISIONING_MODELS: 'keycloak=sync' } } });
     await stack.start();
     token = createAdminToken({ ...(pg ? { DATABASE_URL: pg.url } : {}), DATA_DIR: stack.dataDir });
-    const created = await call('provisioning', 'POST', '/api/v1/connectors', {
-      id: 'kc',
-      idp: 'keycloak',
-      baseUrl: KEYCLOAK,
-      realm: 'bridgekeeper',
-      clientId: 'bridgekeeper-sync',
-      clientSecret: 'dev-only-sync-secret-change-me',
-      requiredGroups: [`/${root}`],
-      attributes: ['department'],
-      schedule: '',
-      maxRemovalShare: 1,
-    });
+    const created = await call('provisioning', 'POST', '/api/v1/connectors', devSyncConnector(root, { maxRemovalShare: 1 }));
     expect(created.status).toBe(201);
   }, 120_000);
 
