@@ -169,6 +169,8 @@ export const DirectoryRpc = {
       ),
       /** Lower-cased names of every group (on the first page only). */
       groupNames: z.array(z.string()).optional(),
+      /** The source's own groups, with the IdP group each one is (null: made before groups were linked by id) (first page only). */
+      ownGroups: z.array(z.object({ name: z.string(), externalId: z.string().nullable() })).optional(),
       /** Lower-cased names of the groups the source may not join: other sources', local ones not granted (first page only). */
       groupsNotGrantable: z.array(z.string()).optional(),
       /** With externalIds: how many of the source's users are active. */
@@ -192,7 +194,14 @@ export const DirectoryRpc = {
          * each and leaves out only what breaks them (`refused`), so one over-long or malformed name
          * or value never fails the batch, and with it every run.
          */
-        groupsToCreate: z.array(z.string().min(1)).max(5000).default([]),
+        groupsToCreate: z
+          .array(z.union([z.string().min(1).transform((name) => ({ name, externalId: null as string | null })), z.object({ name: z.string().min(1), externalId: z.string().min(1).max(255).nullable() })]))
+          .max(5000)
+          .default([]),
+        /** The source's groups renamed in place (found by IdP group id, only while still named `from`), before anything else of the batch. */
+        groupsToRename: z.array(z.object({ externalId: z.string().min(1).max(255), from: z.string().min(1), to: z.string().min(1) })).max(5000).default([]),
+        /** The source's groups made before groups were linked by IdP id, linked to the IdP group of their name. */
+        groupsToLink: z.array(z.object({ name: z.string().min(1), externalId: z.string().min(1).max(255) })).max(5000).default([]),
         upsert: z
           .array(
             z.object({
