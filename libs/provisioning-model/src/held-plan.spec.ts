@@ -42,6 +42,13 @@ describe('namesGiven', () => {
     });
     expect(namesGiven(plan)).toEqual({ usernames: ['ann', 'bob', 'cyril'], emails: ['ann@example.com'] });
   });
+
+  it('leaves out names longer than the directory stores (nobody can hold them; the directory refuses them when applying)', () => {
+    // 'İ' lower-cases to two code units: a 255-character Keycloak username may be 510 here.
+    const long = '\u0130'.repeat(255);
+    const plan = emptyPlan({ create: [fields('1', long, `${'a'.repeat(316)}@x.io`), fields('2', 'ok', 'ok@example.com')] });
+    expect(namesGiven(plan)).toEqual({ usernames: ['ok'], emails: ['ok@example.com'] });
+  });
 });
 
 describe('namesBasis / namesChangedSince', () => {
