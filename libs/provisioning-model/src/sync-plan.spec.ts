@@ -254,6 +254,22 @@ describe('renames in one plan', () => {
 describe('groups are the IdP group, not its name', () => {
   const own = (name: string, externalId: string | null) => ({ name, externalId });
 
+  it("names the IdP group of each membership's group, so the directory finds the connector's group whatever its name", () => {
+    const idp = snapshot([kc('a'), kc('b')], [['g1', '/renamed', ['b']], ['g2', '/new', ['a']]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['old'] }), dir('b')], new Set(['old']), opts, undefined, [own('old', 'g1')]);
+    expect(plan.groupIdentities.sort((x, y) => x.group.localeCompare(y.group))).toEqual([
+      { group: 'new', externalId: 'g2' },
+      { group: 'renamed', externalId: 'g1' },
+    ]);
+  });
+
+  it('takes Keycloak group names in NFC, as the directory stores them: no rename of a group named in NFD', () => {
+    const idp = snapshot([kc('a')], [['g1', '/cafe\u0301', ['a']]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['caf\u00e9'] })], new Set(['caf\u00e9']), opts, undefined, [own('caf\u00e9', 'g1')]);
+    expect(isEmptyPlan(plan)).toBe(true);
+  });
+
+
   it('renames a group whose IdP group was renamed or moved, in place: members neither removed nor added', () => {
     const idp = snapshot([kc('a'), kc('b')], [['g1', '/eng/platform', ['a', 'b']]]);
     const plan = computeSyncPlan(idp, [dir('a', { groups: ['eng/backend'] }), dir('b')], new Set(['eng/backend']), opts, undefined, [own('eng/backend', 'g1')]);
@@ -298,10 +314,12 @@ describe('groups are the IdP group, not its name', () => {
     expect(chained.addMemberships).toEqual([{ externalId: 'd', group: 'x' }]);
   });
 
-  it('keeps the name and the members of a group whose new name another group holds', () => {
+  it('keeps the name and the members of a group whose new name another group holds, and says so', () => {
     const idp = snapshot([kc('a')], [['g1', '/jira-users', ['a']]]);
     const plan = computeSyncPlan(idp, [dir('a', { groups: ['old'] })], new Set(['old', 'jira-users']), opts, undefined, [own('old', 'g1')]);
     expect(plan.groupsToRename).toEqual([]);
+    expect(plan.groupRenamesRefused).toEqual([{ externalId: 'g1', from: 'old', to: 'jira-users', reason: 'another group is named jira-users; the group old keeps its name' }]);
+    expect(planCounts(plan)).toMatchObject({ groupsRenamed: 0 });
     expect(plan.addMemberships).toEqual([]);
     expect(plan.removeMemberships).toEqual([]);
     expect(plan.groupsToCreate).toEqual([]);

@@ -121,6 +121,14 @@ export interface SyncPlan {
   addMemberships: { externalId: string; group: string }[];
   removeMemberships: { externalId: string; group: string }[];
   /**
+   * The IdP group each membership's group is (by name as the memberships write it): the directory
+   * finds the connector's own groups by it, whatever name they have now (a rename it refused, a
+   * first-login sync before a run renamed them), and never another of its own groups by name.
+   */
+  groupIdentities: { group: string; externalId: string }[];
+  /** Renames of the connector's groups left out because another group holds the new name: the group keeps its name. */
+  groupRenamesRefused: (GroupRename & { reason: string })[];
+  /**
    * Groups the IdP names that the connector may not join (another source's, a local one its IdP
    * was not granted): their memberships are left out of the plan.
    */
@@ -181,7 +189,7 @@ export function usersInScope(idp: IdpSnapshot, opts: Pick<SyncOptions, 'required
  * users no page held. A directory user must come in one page only.
  */
 export class SyncPlanner {
-  private readonly plan: SyncPlan = { create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], groupsToRename: [], groupsToLink: [], addMemberships: [], removeMemberships: [], groupsRefused: [], seatsDelta: 0 };
+  private readonly plan: SyncPlan = { create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], groupsToRename: [], groupsToLink: [], addMemberships: [], removeMemberships: [], groupIdentities: [], groupRenamesRefused: [], groupsRefused: [], seatsDelta: 0 };
   /** IdP users in scope, by id; those a directory page held are removed, the rest are created. */
   private readonly unseen = new Map<string, IdpUser>();
   /** IdP users out of scope (required groups), by id: a directory user among them is "out of scope", not "gone". */
@@ -214,7 +222,7 @@ export class SyncPlanner {
     }
     // Sorted by path: where several IdP groups give one name (leaf naming), the first is the one a new directory group is.
     for (const g of [...idp.groups].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-      const name = groupName(g.path, opts.naming);
+      const name = groupName(g.path, opts.naming)?.normalize('NFC'); // names are stored in NFC
       if (!name) continue;
       this.idpGroupName.set(g.id, name);
       for (const member of idp.members.get(g.id) ?? []) {
@@ -305,6 +313,7 @@ export class SyncPlanner {
     const idpGroupOf = new Map<string, string>();
     for (const [id, name] of groups.nameOf) if (!idpGroupOf.has(name.toLowerCase())) idpGroupOf.set(name.toLowerCase(), id);
     plan.groupsToRename = groups.renames;
+    plan.groupRenamesRefused = groups.refused;
     for (const name of [...this.usedGroups].sort()) {
       const externalId = idpGroupOf.get(name.toLowerCase());
       if (!externalId) continue;
@@ -320,6 +329,16 @@ export class SyncPlanner {
       });
       plan.groupsRefused = [...refused].sort();
     }
+    // Each membership's group as the IdP group it is: the connector's group that holds the name
+    // once renamed, else the IdP group a new (or linked) group of that name is.
+    const identities = new Map<string, { group: string; externalId: string }>();
+    for (const m of [...plan.addMemberships, ...plan.removeMemberships]) {
+      const key = m.group.toLowerCase();
+      if (identities.has(key)) continue;
+      const externalId = groups.ownIdOfName.get(key) ?? idpGroupOf.get(key);
+      if (externalId) identities.set(key, { group: m.group, externalId });
+    }
+    plan.groupIdentities = [...identities.values()];
     return plan;
   }
 
@@ -403,6 +422,10 @@ interface ResolvedGroups {
   existingAfter: Set<string>;
   /** Lower-cased names of the connector's groups not linked to an IdP group yet (made before links). */
   unlinked: Set<string>;
+  /** Lower-cased name (once renamed) → the IdP group id of each of the connector's linked groups. */
+  ownIdOfName: Map<string, string>;
+  /** Renames left out: another group holds the new name. */
+  refused: (GroupRename & { reason: string })[];
 }
 
 /**
@@ -414,7 +437,7 @@ interface ResolvedGroups {
  */
 function resolveGroups(idpGroupName: ReadonlyMap<string, string>, own: readonly DirectoryGroupState[], existing: ReadonlySet<string>): ResolvedGroups {
   const linked = new Map<string, DirectoryGroupState>();
-  for (const g of own) if (g.externalId) linked.set(g.externalId, g);
+  for (const g of own) if (g.externalId) linked.set(g.externalId, { ...g, name: g.name.normalize('NFC') });
   const wanted: { externalId: string; from: string; to: string }[] = [];
   for (const [id, name] of idpGroupName) {
     const g = linked.get(id);
@@ -448,7 +471,11 @@ function resolveGroups(idpGroupName: ReadonlyMap<string, string>, own: readonly 
   for (const r of accepted) existingAfter.add(r.to.toLowerCase());
   const unlinked = new Set(own.filter((g) => !g.externalId).map((g) => g.name.toLowerCase()));
   for (const r of accepted) unlinked.delete(r.to.toLowerCase());
-  return { nameOf, renames: accepted.sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0)), renamedTo, existingAfter, unlinked };
+  const ownIdOfName = new Map<string, string>();
+  for (const g of own) if (g.externalId) ownIdOfName.set((renamedTo.get(g.name.toLowerCase()) ?? g.name).toLowerCase(), g.externalId);
+  const refused = wanted.filter((r) => !accepted.includes(r)).map((r) => ({ ...r, reason: `another group is named ${r.to}; the group ${r.from} keeps its name` }));
+  const byTo = (a: GroupRename, b: GroupRename) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0);
+  return { nameOf, renames: accepted.sort(byTo), renamedTo, existingAfter, unlinked, ownIdOfName, refused: refused.sort(byTo) };
 }
 
 /**

@@ -150,12 +150,26 @@ export class SyncCommandsService {
           // Group names as stored (NFC); a membership of a group left out for its name finds none.
           const lowerOf = (group: string) => group.normalize('NFC').toLowerCase();
           await inChunks([...new Set(moves.map((m) => lowerOf(m.group)))], 500, async (c) => {
-            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true }, where: { nameLower: In(c) } })) groups.set(g.nameLower, g);
+            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { nameLower: In(c) } })) groups.set(g.nameLower, g);
           });
+          // A membership's group that is an IdP group: the source's own group of it, whatever its
+          // name now; if the source has none, a group of that name of another source (a granted
+          // local one) or of its own not linked yet, never one of its own that is another IdP group.
+          const identity = new Map(req.groupIdentities.map((g) => [lowerOf(g.group), g.externalId]));
+          const ownByIdp = new Map<string, GroupEntity>();
+          await inChunks([...new Set(identity.values())], 500, async (c) => {
+            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { source, externalId: In(c) } })) ownByIdp.set(g.externalId!, g);
+          });
+          const groupOf = (name: string) => {
+            const idpGroup = identity.get(lowerOf(name));
+            if (idpGroup === undefined) return groups.get(lowerOf(name));
+            const byName = groups.get(lowerOf(name));
+            return ownByIdp.get(idpGroup) ?? (byName && (byName.source !== source || byName.externalId === null) ? byName : undefined);
+          };
           const granted = grantSet(req.grantLocalGroups);
           const resolve = (allowed: (use: ReturnType<typeof groupUse>) => boolean) => (m: { externalId: string; group: string }) => {
             const userId = userIds.get(m.externalId);
-            const group = groups.get(lowerOf(m.group));
+            const group = groupOf(m.group);
             return userId && group && allowed(groupUse(group, source, granted)) ? { userId, groupId: group.id, group: m.group } : null;
           };
           const adds = req.addMemberships.map(resolve((use) => use !== 'refused')).filter((m) => m !== null);
@@ -236,7 +250,8 @@ export class SyncCommandsService {
       renames = kept;
     }
     // Through a temporary name first, so no rename meets a name another one in the batch leaves.
-    for (const r of renames) await em.update(GroupEntity, { id: r.group.id }, { name: `~${r.group.id}`, nameLower: `~${r.group.id}`, nameSkeleton: null, nameSkeletonShown: null });
+    // A control character leads the temporary name: no group's name may hold one, so none collides.
+    for (const r of renames) await em.update(GroupEntity, { id: r.group.id }, { name: `\u0001${r.group.id}`, nameLower: `\u0001${r.group.id}`, nameSkeleton: null, nameSkeletonShown: null });
     for (const r of renames) {
       await em.update(GroupEntity, { id: r.group.id }, { name: r.to, nameLower: r.to.toLowerCase(), nameSkeleton: r.keys.folded, nameSkeletonShown: r.keys.shown });
       changes.push({ actor, action: 'group.updated', targetType: 'group', targetId: r.group.id, before: { name: r.group.name, source }, after: { name: r.to, source } });

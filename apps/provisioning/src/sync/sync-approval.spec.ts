@@ -62,6 +62,8 @@ describe('an approved plan that fails while applying', () => {
       groupsToLink: [],
       addMemberships: [],
       removeMemberships: [],
+      groupIdentities: [],
+      groupRenamesRefused: [],
       groupsRefused: [],
       seatsDelta: 0,
     };

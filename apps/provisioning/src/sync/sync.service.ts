@@ -533,6 +533,9 @@ export class SyncService {
    */
   private async apply(run: SyncRunEntity, source: string, plan: SyncPlan, grants: OwnershipGrants, identity: IdentityOutcome): Promise<{ writes: number; namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] }> {
     type Batch = Parameters<DirectoryClient['syncApply']>[0];
+    const identityOf = new Map(plan.groupIdentities.map((g) => [g.group.toLowerCase(), g]));
+    /** The IdP groups of a batch's memberships. */
+    const identitiesOf = (memberships: { group: string }[]) => [...new Set(memberships.map((m) => m.group.toLowerCase()))].flatMap((g) => identityOf.get(g) ?? []);
     const actor = `sync:${run.id}`;
     const phase = <T>(list: T[], size: number, batch: (slice: T[]) => Partial<Batch>): Batch[] => {
       const out: Batch[] = [];
@@ -550,8 +553,8 @@ export class SyncService {
       phase(plan.delete, BATCH.ids, (doomed) => ({ delete: doomed.map((u) => u.id) })),
       Object.assign(phase(renames.map((u) => u.fields), BATCH.upsert, (upsert) => ({ upsert })), { inOrder: true }),
       phase([...others.map((u) => u.fields), ...plan.create], BATCH.upsert, (upsert) => ({ upsert })),
-      phase(plan.addMemberships, BATCH.memberships, (addMemberships) => ({ addMemberships })),
-      phase(plan.removeMemberships, BATCH.memberships, (removeMemberships) => ({ removeMemberships })),
+      phase(plan.addMemberships, BATCH.memberships, (addMemberships) => ({ addMemberships, groupIdentities: identitiesOf(addMemberships) })),
+      phase(plan.removeMemberships, BATCH.memberships, (removeMemberships) => ({ removeMemberships, groupIdentities: identitiesOf(removeMemberships) })),
     ];
     const total = phases.reduce((n, p) => n + p.length, 0);
     let writes = 0;
@@ -629,6 +632,8 @@ export function storedPlan(text: string): SyncPlan {
   plan.groupsToCreate = (plan.groupsToCreate as (SyncPlan['groupsToCreate'][number] | string)[]).map((g) => (typeof g === 'string' ? { name: g, externalId: null } : g));
   plan.groupsToRename ??= [];
   plan.groupsToLink ??= [];
+  plan.groupIdentities ??= [];
+  plan.groupRenamesRefused ??= [];
   return plan;
 }
 
@@ -644,6 +649,7 @@ export function summarizePlan(plan: SyncPlan): Record<string, unknown> {
     groupsToCreate: cap(plan.groupsToCreate),
     groupsToRename: cap(plan.groupsToRename),
     groupsToLink: cap(plan.groupsToLink),
+    groupRenamesRefused: cap(plan.groupRenamesRefused),
     addMemberships: cap(plan.addMemberships),
     removeMemberships: cap(plan.removeMemberships),
     groupsRefused: cap(plan.groupsRefused),

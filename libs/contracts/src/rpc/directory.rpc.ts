@@ -219,6 +219,12 @@ export const DirectoryRpc = {
         delete: z.array(z.uuid()).max(5000).default([]),
         addMemberships: z.array(z.object({ externalId: z.string(), group: z.string() })).max(10000).default([]),
         removeMemberships: z.array(z.object({ externalId: z.string(), group: z.string() })).max(10000).default([]),
+        /**
+         * The IdP group a membership's group is, by the name the memberships give it: the source's
+         * own group of that IdP group is meant, whatever its name now; without one, only a group
+         * of another source (a granted local group) of that name, never another of its own.
+         */
+        groupIdentities: z.array(z.object({ group: z.string(), externalId: z.string().min(1).max(255) })).max(10000).default([]),
       })
       .strict(),
     reply: z.discriminatedUnion('status', [
