@@ -7,9 +7,9 @@ import { firstValueFrom } from 'rxjs';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
 import { computeSyncPlan, IdpSnapshot, SyncOptions, SyncPlanner } from '@bridgekeeper/provisioning-model';
 import { createTestDatabase, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
-import { loadDirectoryConfig } from '../src/config/directory.config';
-import { createDirectoryApp } from '../src/directory.app';
-import { TokensService } from '../src/tokens/tokens.service';
+import { loadDirectoryConfig } from '../apps/directory/src/config/directory.config';
+import { createDirectoryApp } from '../apps/directory/src/directory.app';
+import { TokensService } from '../apps/directory/src/tokens/tokens.service';
 
 /**
  * A User Sync connector's groups are the IdP's groups, by id, on both engines: the directory's
@@ -201,7 +201,7 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
       await run(idp([['g-p', '/pay-admins', ['p1']], ['g-q', '/q-readers', ['p2']], ['g-s2', '/staff2', ['p1', 'p2', 'p3']]]));
       const payAdmins = (await group('pay-admins'))!;
       // Keycloak: pay-admins -> lookalike of jira-admins (refused by the directory only); q-readers -> pay-admins; p3 joins q-readers.
-      const r = await run(idp([['g-p', '/jira-adrnins', ['p1']], ['g-q', '/pay-admins', ['p2', 'p3']], ['g-s2', '/staff2', ['p1', 'p2', 'p3']]]));
+      await run(idp([['g-p', '/jira-adrnins', ['p1']], ['g-q', '/pay-admins', ['p2', 'p3']], ['g-s2', '/staff2', ['p1', 'p2', 'p3']]]));
       expect((await group('pay-admins'))!.id).toBe(payAdmins.id);
       expect(await usernamesIn('pay-admins')).toEqual(['p1']); // p3 is only in the Keycloak group g-q
     });
