@@ -1,7 +1,7 @@
 import { canonicalJson, heldPlanDigest, NameHolder, namesBasis, namesChangedSince, namesGiven, settingsDigest } from './held-plan';
 import type { SyncPlan } from './sync-plan';
 
-const emptyPlan = (over: Partial<SyncPlan> = {}): SyncPlan => ({ create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], addMemberships: [], removeMemberships: [], groupsRefused: [], seatsDelta: 0, ...over });
+const emptyPlan = (over: Partial<SyncPlan> = {}): SyncPlan => ({ create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], groupsToRename: [], groupsToLink: [], addMemberships: [], removeMemberships: [], groupsRefused: [], seatsDelta: 0, ...over });
 const fields = (externalId: string, username: string, email: string | null) => ({ externalId, username, email, displayName: null, active: true, properties: {} });
 
 describe('heldPlanDigest', () => {
@@ -41,6 +41,13 @@ describe('namesGiven', () => {
       ],
     });
     expect(namesGiven(plan)).toEqual({ usernames: ['ann', 'bob', 'cyril'], emails: ['ann@example.com'] });
+  });
+
+  it('leaves out names longer than the directory stores (nobody can hold them; the directory refuses them when applying)', () => {
+    // 'İ' lower-cases to two code units: a 255-character Keycloak username may be 510 here.
+    const long = '\u0130'.repeat(255);
+    const plan = emptyPlan({ create: [fields('1', long, `${'a'.repeat(316)}@x.io`), fields('2', 'ok', 'ok@example.com')] });
+    expect(namesGiven(plan)).toEqual({ usernames: ['ok'], emails: ['ok@example.com'] });
   });
 });
 

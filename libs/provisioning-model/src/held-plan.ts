@@ -42,13 +42,18 @@ export function settingsDigest(s: PlannedSettings): string {
   return sha256(canonicalJson({ model: s.model, mapping: s.mapping ?? null, updateOnLogin: s.updateOnLogin, grantLocalGroups: [...s.grantLocalGroups].sort(), claimLocalUsers: s.claimLocalUsers }));
 }
 
+/** The longest username and email the directory stores (and the names-held query takes): longer ones are refused when applied, so nobody holds them. */
+export const NAME_LIMITS = { username: 255, email: 320 } as const;
+
 /** The usernames and emails a plan gives users — the ones it creates, and new names and emails of the ones it updates — each once, lower-cased, sorted. */
 export function namesGiven(plan: SyncPlan): { usernames: string[]; emails: string[] } {
   const usernames = new Set<string>();
   const emails = new Set<string>();
   const give = (u: { username: string; email: string | null }, fields: readonly string[] | 'all') => {
-    if (fields === 'all' || fields.includes('username')) usernames.add(u.username.toLowerCase());
-    if ((fields === 'all' || fields.includes('email')) && u.email) emails.add(u.email.toLowerCase());
+    const username = u.username.toLowerCase();
+    const email = u.email?.toLowerCase();
+    if ((fields === 'all' || fields.includes('username')) && username.length <= NAME_LIMITS.username) usernames.add(username);
+    if ((fields === 'all' || fields.includes('email')) && email && email.length <= NAME_LIMITS.email) emails.add(email);
   };
   for (const u of plan.create) give(u, 'all');
   for (const u of plan.update) give(u.fields, u.changes.map((c) => c.field));

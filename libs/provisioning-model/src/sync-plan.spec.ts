@@ -29,7 +29,7 @@ describe('computeSyncPlan', () => {
       { externalId: 'a', group: 'staff' },
       { externalId: 'b', group: 'staff' },
     ]);
-    expect(plan.groupsToCreate).toEqual(['eng/backend']);
+    expect(plan.groupsToCreate).toEqual([{ name: 'eng/backend', externalId: 'g1' }]);
     expect(plan.seatsDelta).toBe(2);
   });
 
@@ -186,7 +186,7 @@ describe('computeSyncPlan', () => {
 
   it('counts what it would do', () => {
     const plan = computeSyncPlan(snapshot([kc('a')], [['g', '/x', ['a']]]), [dir('b')], new Set(), opts);
-    expect(planCounts(plan)).toEqual({ usersCreated: 1, usersUpdated: 0, usersDisabled: 1, usersEnabled: 0, usersDeleted: 0, groupsCreated: 1, membershipsAdded: 1, membershipsRemoved: 0 });
+    expect(planCounts(plan)).toEqual({ usersCreated: 1, usersUpdated: 0, usersDisabled: 1, usersEnabled: 0, usersDeleted: 0, groupsCreated: 1, groupsRenamed: 0, groupsLinked: 0, membershipsAdded: 1, membershipsRemoved: 0 });
   });
 });
 
@@ -220,7 +220,7 @@ describe('SyncPlanner', () => {
       { externalId: 'a', group: 'eng' },
       { externalId: 'b', group: 'staff' },
     ]);
-    expect(paged.groupsToCreate).toEqual(['eng']);
+    expect(paged.groupsToCreate).toEqual([{ name: 'eng', externalId: 'g2' }]);
   });
 
   it("counts the directory's users and active users over all pages, for the safety rule", () => {
@@ -298,5 +298,80 @@ describe('renames in one plan', () => {
   it('orderRenames leaves a plan without renames as it is', () => {
     const update = [{ changes: [{ field: 'email', before: 'a', after: 'b' }] }];
     expect(orderRenames(update)).toBe(update);
+  });
+});
+
+describe('groups are the IdP group, not its name', () => {
+  const own = (name: string, externalId: string | null) => ({ name, externalId });
+
+  it('renames a group whose IdP group was renamed or moved, in place: members neither removed nor added', () => {
+    const idp = snapshot([kc('a'), kc('b')], [['g1', '/eng/platform', ['a', 'b']]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['eng/backend'] }), dir('b')], new Set(['eng/backend']), opts, undefined, [own('eng/backend', 'g1')]);
+    expect(plan.groupsToRename).toEqual([{ externalId: 'g1', from: 'eng/backend', to: 'eng/platform' }]);
+    expect(plan.groupsToCreate).toEqual([]);
+    expect(plan.removeMemberships).toEqual([]);
+    expect(plan.addMemberships).toEqual([{ externalId: 'b', group: 'eng/platform' }]);
+  });
+
+  it('a member who left a renamed group is removed under its new name (memberships apply after renames)', () => {
+    const idp = snapshot([kc('a')], [['g1', '/renamed', []]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['old'] })], new Set(['old']), opts, undefined, [own('old', 'g1')]);
+    expect(plan.groupsToRename).toEqual([{ externalId: 'g1', from: 'old', to: 'renamed' }]);
+    expect(plan.removeMemberships).toEqual([{ externalId: 'a', group: 'renamed' }]);
+  });
+
+  it('renames a group whose name changed only in letter case, keeping its members', () => {
+    const idp = snapshot([kc('a')], [['g1', '/Staff', ['a']]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['staff'] })], new Set(['staff']), opts, undefined, [own('staff', 'g1')]);
+    expect(plan.groupsToRename).toEqual([{ externalId: 'g1', from: 'staff', to: 'Staff' }]);
+    expect(plan.addMemberships).toEqual([]);
+    expect(plan.removeMemberships).toEqual([]);
+  });
+
+  it('swaps two groups names, and a new group may take a renamed group old name', () => {
+    const idp = snapshot([kc('a'), kc('b'), kc('c')], [['g1', '/y', ['a']], ['g2', '/x', ['b']], ['g3', '/z', ['c']]]);
+    // g1 was x, g2 was y (a swap); g3 is now z, which no group holds.
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['x'] }), dir('b', { groups: ['y'] }), dir('c')], new Set(['x', 'y']), opts, undefined, [own('x', 'g1'), own('y', 'g2')]);
+    expect(plan.groupsToRename).toEqual([
+      { externalId: 'g2', from: 'y', to: 'x' },
+      { externalId: 'g1', from: 'x', to: 'y' },
+    ]);
+    expect(plan.addMemberships).toEqual([{ externalId: 'c', group: 'z' }]);
+    expect(plan.removeMemberships).toEqual([]);
+    expect(plan.groupsToCreate).toEqual([{ name: 'z', externalId: 'g3' }]);
+
+    // g1 renamed x → y, and a new IdP group g4 is now called x: created after the rename frees x.
+    const next = snapshot([kc('a'), kc('d')], [['g1', '/y', ['a']], ['g4', '/x', ['d']]]);
+    const chained = computeSyncPlan(next, [dir('a', { groups: ['x'] })], new Set(['x']), opts, undefined, [own('x', 'g1')]);
+    expect(chained.groupsToRename).toEqual([{ externalId: 'g1', from: 'x', to: 'y' }]);
+    expect(chained.groupsToCreate).toEqual([{ name: 'x', externalId: 'g4' }]);
+    expect(chained.addMemberships).toEqual([{ externalId: 'd', group: 'x' }]);
+  });
+
+  it('keeps the name and the members of a group whose new name another group holds', () => {
+    const idp = snapshot([kc('a')], [['g1', '/jira-users', ['a']]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['old'] })], new Set(['old', 'jira-users']), opts, undefined, [own('old', 'g1')]);
+    expect(plan.groupsToRename).toEqual([]);
+    expect(plan.addMemberships).toEqual([]);
+    expect(plan.removeMemberships).toEqual([]);
+    expect(plan.groupsToCreate).toEqual([]);
+  });
+
+  it('links a group made before groups were linked by id to the IdP group of its name, instead of creating it', () => {
+    const idp = snapshot([kc('a'), kc('b')], [['g1', '/staff', ['a', 'b']]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['staff'] }), dir('b')], new Set(['staff']), opts, undefined, [own('staff', null)]);
+    expect(plan.groupsToLink).toEqual([{ name: 'staff', externalId: 'g1' }]);
+    expect(plan.groupsToCreate).toEqual([]);
+    expect(plan.addMemberships).toEqual([{ externalId: 'b', group: 'staff' }]);
+    expect(isEmptyPlan(plan)).toBe(false);
+  });
+
+  it('a group whose IdP group is gone keeps its name; two IdP groups of one name (leaf naming) do not fight over it', () => {
+    const idp = snapshot([kc('a')], [['g2', '/a/devs', ['a']], ['g3', '/b/devs', ['a']]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['devs', 'gone'] })], new Set(['devs', 'gone']), { ...opts, naming: 'leaf' }, undefined, [own('devs', 'g2'), own('gone', 'g1')]);
+    expect(plan.groupsToRename).toEqual([]);
+    expect(plan.groupsToCreate).toEqual([]);
+    expect(plan.removeMemberships).toEqual([{ externalId: 'a', group: 'gone' }]);
+    expect(plan.addMemberships).toEqual([]);
   });
 });

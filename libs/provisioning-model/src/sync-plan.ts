@@ -50,6 +50,31 @@ export interface DirectoryUserState {
   properties: Properties;
 }
 
+/** A group of this connector in the directory: its name, and the IdP group it is (null: made before groups were linked by id). */
+export interface DirectoryGroupState {
+  name: string;
+  externalId: string | null;
+}
+
+/** A directory group a plan creates, as the IdP group it is (null only in plans held before groups were linked by id). */
+export interface GroupToCreate {
+  name: string;
+  externalId: string | null;
+}
+
+/** A connector's group made before groups were linked by id, and the IdP group of its name. */
+export interface GroupLink {
+  name: string;
+  externalId: string;
+}
+
+/** A directory group renamed in place (its IdP group was renamed or moved): members, id and grants stay. */
+export interface GroupRename {
+  externalId: string;
+  from: string;
+  to: string;
+}
+
 export interface SyncOptions {
   naming: 'path' | 'leaf';
   /** Only members of these groups (paths) are synced; empty means everyone. */
@@ -92,7 +117,14 @@ export interface SyncPlan {
   disable: { id: string; username: string; reason: 'gone' | 'disabled-in-idp' | 'out-of-scope' }[];
   /** `active`: whether the user still held access (the safety share counts only those). */
   delete: { id: string; username: string; active: boolean }[];
-  groupsToCreate: string[];
+  groupsToCreate: GroupToCreate[];
+  /** The connector's groups whose IdP group has another name now (renamed, moved): renamed in place, before anything else. */
+  groupsToRename: GroupRename[];
+  /**
+   * The connector's groups made before groups were linked by IdP id, that an IdP group of the same
+   * name claims: linked to it (from then on renamed with it), not created again.
+   */
+  groupsToLink: GroupLink[];
   /** By IdP user id (new users have no directory id yet) and group name. */
   addMemberships: { externalId: string; group: string }[];
   removeMemberships: { externalId: string; group: string }[];
@@ -111,6 +143,8 @@ export interface PlanCounts {
   usersEnabled: number;
   usersDeleted: number;
   groupsCreated: number;
+  groupsRenamed: number;
+  groupsLinked: number;
   membershipsAdded: number;
   membershipsRemoved: number;
 }
@@ -123,6 +157,8 @@ export function planCounts(plan: SyncPlan): PlanCounts {
     usersEnabled: plan.enable.length,
     usersDeleted: plan.delete.length,
     groupsCreated: plan.groupsToCreate.length,
+    groupsRenamed: plan.groupsToRename.length,
+    groupsLinked: plan.groupsToLink.length,
     membershipsAdded: plan.addMemberships.length,
     membershipsRemoved: plan.removeMemberships.length,
   };
@@ -153,13 +189,21 @@ export function usersInScope(idp: IdpSnapshot, opts: Pick<SyncOptions, 'required
  * users no page held. A directory user must come in one page only.
  */
 export class SyncPlanner {
-  private readonly plan: SyncPlan = { create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], addMemberships: [], removeMemberships: [], groupsRefused: [], seatsDelta: 0 };
+  private readonly plan: SyncPlan = { create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], groupsToRename: [], groupsToLink: [], addMemberships: [], removeMemberships: [], groupsRefused: [], seatsDelta: 0 };
   /** IdP users in scope, by id; those a directory page held are removed, the rest are created. */
   private readonly unseen = new Map<string, IdpUser>();
   /** IdP users out of scope (required groups), by id: a directory user among them is "out of scope", not "gone". */
   private readonly outOfScope = new Set<string>();
-  /** Each IdP user's groups, as sorted directory group names. */
-  private readonly groupsOf = new Map<string, string[]>();
+  /** Each IdP user's groups, as IdP group ids. */
+  private readonly groupIdsOf = new Map<string, string[]>();
+  /** Each IdP group's name by the connector's naming (before the directory's groups are known). */
+  private readonly idpGroupName = new Map<string, string>();
+  /**
+   * The directory's side of the groups (see `directoryGroups`): each IdP group's name in the
+   * directory, the renames, and the names the directory holds once they are applied.
+   */
+  private groups: ResolvedGroups | undefined;
+  /** The directory group names the plan's memberships use. */
   private readonly usedGroups = new Set<string>();
   private readonly counts = { directoryUsers: 0, activeUsers: 0 };
   /** The directory state each change was planned from (see plan-basis.ts). */
@@ -176,16 +220,35 @@ export class SyncPlanner {
       if (scope.has(u.id)) this.unseen.set(u.id, u);
       else this.outOfScope.add(u.id);
     }
-    for (const g of idp.groups) {
+    // Sorted by path: where several IdP groups give one name (leaf naming), the first is the one a new directory group is.
+    for (const g of [...idp.groups].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
       const name = groupName(g.path, opts.naming);
       if (!name) continue;
+      this.idpGroupName.set(g.id, name);
       for (const member of idp.members.get(g.id) ?? []) {
-        const names = this.groupsOf.get(member);
-        if (!names) this.groupsOf.set(member, [name]);
-        else if (!names.includes(name)) names.push(name);
+        const ids = this.groupIdsOf.get(member);
+        if (!ids) this.groupIdsOf.set(member, [g.id]);
+        else ids.push(g.id);
       }
     }
-    for (const names of this.groupsOf.values()) names.sort();
+  }
+
+  /**
+   * The directory's groups, before the first page of users: every group's name (lower-cased) and
+   * this connector's own, with the IdP group each one is. A group whose IdP group was renamed or
+   * moved is renamed in place (its members, id and grants stay) unless its new name is held by
+   * another group, when it keeps its name and members and the run says why. Without this call
+   * (a single user's sync) groups are matched by name only.
+   */
+  directoryGroups(own: readonly DirectoryGroupState[], existing: ReadonlySet<string>): void {
+    this.groups = resolveGroups(this.idpGroupName, own, existing);
+  }
+
+  /** A user's groups at the IdP, as sorted directory group names. */
+  private groupsOf(idpUserId: string): string[] {
+    const names = new Set<string>();
+    for (const id of this.groupIdsOf.get(idpUserId) ?? []) names.add(this.groups?.nameOf.get(id) ?? this.idpGroupName.get(id)!);
+    return [...names].sort();
   }
 
   /** One page of the directory's users of this connector. */
@@ -238,14 +301,24 @@ export class SyncPlanner {
       plan.create.push(fields);
       this.planBasis[u.id] = null;
       if (fields.active) plan.seatsDelta++;
-      for (const g of this.groupsOf.get(u.id) ?? []) {
+      for (const g of this.groupsOf(u.id)) {
         plan.addMemberships.push({ externalId: u.id, group: g });
         this.usedGroups.add(g);
       }
     }
     this.unseen.clear();
     plan.update = orderRenames(plan.update);
-    plan.groupsToCreate = [...this.usedGroups].filter((g) => !existingGroups.has(g.toLowerCase())).sort();
+    const groups = this.groups ?? resolveGroups(this.idpGroupName, [], existingGroups);
+    // The IdP group a name is (the first by path of those that give it), for a group created or linked.
+    const idpGroupOf = new Map<string, string>();
+    for (const [id, name] of groups.nameOf) if (!idpGroupOf.has(name.toLowerCase())) idpGroupOf.set(name.toLowerCase(), id);
+    plan.groupsToRename = groups.renames;
+    for (const name of [...this.usedGroups].sort()) {
+      const externalId = idpGroupOf.get(name.toLowerCase());
+      if (!externalId) continue;
+      if (groups.unlinked.has(name.toLowerCase())) plan.groupsToLink.push({ name, externalId });
+      else if (!groups.existingAfter.has(name.toLowerCase())) plan.groupsToCreate.push({ name, externalId });
+    }
     if (notGrantable.size) {
       const refused = new Set<string>();
       plan.addMemberships = plan.addMemberships.filter((m) => {
@@ -302,17 +375,24 @@ export class SyncPlanner {
     }
 
     const strip = !u.enabled && opts.stripGroupsOfVanished && opts.vanished !== 'keep';
-    const target = strip ? [] : (this.groupsOf.get(u.id) ?? []);
+    const target = strip ? [] : this.groupsOf(u.id);
     // Group names are case-insensitive in the directory: a group renamed only in letter case at the
     // IdP is the same group, its members neither added nor removed.
     const joinedElsewhere = current.otherGroups?.length ? new Set(current.otherGroups.map((g) => g.toLowerCase())) : null;
-    const joined = new Set(current.groups.map((g) => g.toLowerCase()));
+    // The user's groups as they are named once the plan's group renames are applied (before memberships).
+    const groupsNow = current.groups.map((g) => this.renamed(g));
+    const joined = new Set(groupsNow.map((g) => g.toLowerCase()));
     const wanted = new Set(target.map((g) => g.toLowerCase()));
     for (const g of target) {
       if (!joined.has(g.toLowerCase()) && !joinedElsewhere?.has(g.toLowerCase())) plan.addMemberships.push({ externalId: u.id, group: g });
       this.usedGroups.add(g);
     }
-    for (const g of current.groups) if (!wanted.has(g.toLowerCase())) plan.removeMemberships.push({ externalId: u.id, group: g });
+    for (const g of groupsNow) if (!wanted.has(g.toLowerCase())) plan.removeMemberships.push({ externalId: u.id, group: g });
+  }
+
+  /** A group of this connector's name once the plan's group renames are applied. */
+  private renamed(group: string): string {
+    return this.groups?.renamedTo.get(group.toLowerCase()) ?? group;
   }
 
   /** A directory user the IdP no longer has, or no longer has in scope. */
@@ -328,8 +408,66 @@ export class SyncPlanner {
       plan.disable.push({ id: d.id, username: d.username, reason: this.outOfScope.has(externalId) ? 'out-of-scope' : 'gone' });
       plan.seatsDelta--;
     }
-    if (opts.stripGroupsOfVanished) for (const g of d.groups) plan.removeMemberships.push({ externalId, group: g });
+    if (opts.stripGroupsOfVanished) for (const g of d.groups) plan.removeMemberships.push({ externalId, group: this.renamed(g) });
   }
+}
+
+interface ResolvedGroups {
+  /** Each IdP group's directory name: its linked group's (renamed or not), else the name by the connector's naming. */
+  nameOf: Map<string, string>;
+  renames: GroupRename[];
+  /** Lower-cased old name → new name, of the renames. */
+  renamedTo: Map<string, string>;
+  /** The directory's group names (lower-cased) once the renames are applied. */
+  existingAfter: Set<string>;
+  /** Lower-cased names of the connector's groups not linked to an IdP group yet (made before links). */
+  unlinked: Set<string>;
+}
+
+/**
+ * The directory's names for the IdP's groups. A linked group (its IdP group's id recorded) follows
+ * its IdP group: renamed to the IdP group's name unless another group holds that name once the
+ * other renames are applied (two renames may swap names), or another linked group is renamed to it
+ * first (leaf naming gives several IdP groups one name); a refused rename keeps the group's name,
+ * so its members stay where they are. A linked group whose IdP group is gone keeps its name.
+ */
+function resolveGroups(idpGroupName: ReadonlyMap<string, string>, own: readonly DirectoryGroupState[], existing: ReadonlySet<string>): ResolvedGroups {
+  const linked = new Map<string, DirectoryGroupState>();
+  for (const g of own) if (g.externalId) linked.set(g.externalId, g);
+  const wanted: { externalId: string; from: string; to: string }[] = [];
+  for (const [id, name] of idpGroupName) {
+    const g = linked.get(id);
+    if (g && g.name !== name) wanted.push({ externalId: id, from: g.name, to: name });
+  }
+  // Refuse renames into a held name until none is left: refusing one keeps its old name held.
+  let accepted = wanted;
+  for (;;) {
+    const movesAway = new Set(accepted.filter((r) => r.from.toLowerCase() !== r.to.toLowerCase()).map((r) => r.from.toLowerCase()));
+    const taken = new Set([...existing].filter((n) => !movesAway.has(n)));
+    const next: typeof accepted = [];
+    for (const r of accepted) {
+      const to = r.to.toLowerCase();
+      if (to === r.from.toLowerCase()) next.push(r); // letter case only: its own name
+      else if (!taken.has(to)) {
+        taken.add(to);
+        next.push(r);
+      }
+    }
+    if (next.length === accepted.length) break;
+    accepted = next;
+  }
+  const renamedTo = new Map(accepted.map((r) => [r.from.toLowerCase(), r.to]));
+  const nameOf = new Map<string, string>();
+  for (const [id, name] of idpGroupName) {
+    const g = linked.get(id);
+    nameOf.set(id, g ? (renamedTo.get(g.name.toLowerCase()) ?? g.name) : name);
+  }
+  const existingAfter = new Set(existing);
+  for (const r of accepted) existingAfter.delete(r.from.toLowerCase());
+  for (const r of accepted) existingAfter.add(r.to.toLowerCase());
+  const unlinked = new Set(own.filter((g) => !g.externalId).map((g) => g.name.toLowerCase()));
+  for (const r of accepted) unlinked.delete(r.to.toLowerCase());
+  return { nameOf, renames: accepted.sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0)), renamedTo, existingAfter, unlinked };
 }
 
 /**
@@ -361,8 +499,9 @@ export function orderRenames<T extends { changes: FieldChange[] }>(update: T[]):
 }
 
 /** The plan in one call, for a directory state held whole (small runs, tests). */
-export function computeSyncPlan(idp: IdpSnapshot, directory: readonly DirectoryUserState[], existingGroups: ReadonlySet<string>, opts: SyncOptions, notGrantable?: ReadonlySet<string>): SyncPlan {
+export function computeSyncPlan(idp: IdpSnapshot, directory: readonly DirectoryUserState[], existingGroups: ReadonlySet<string>, opts: SyncOptions, notGrantable?: ReadonlySet<string>, ownGroups?: readonly DirectoryGroupState[]): SyncPlan {
   const planner = new SyncPlanner(idp, opts);
+  if (ownGroups) planner.directoryGroups(ownGroups, existingGroups);
   planner.add(directory);
   return planner.finish(existingGroups, notGrantable);
 }

@@ -10,7 +10,7 @@ import { BulkMemberships, CreateGroup, ListGroups, UpdateGroup } from './dto/gro
 import { GroupEntity } from './group.entity';
 import { MembershipEntity } from './membership.entity';
 
-const groupView = (g: GroupEntity) => ({ id: g.id, name: g.name, description: g.description, source: g.source, createdAt: g.createdAt });
+const groupView = (g: GroupEntity) => ({ id: g.id, name: g.name, description: g.description, source: g.source, externalId: g.externalId, createdAt: g.createdAt });
 const groupSnapshot = (g: GroupEntity) => ({ name: g.name, description: g.description, source: g.source });
 
 @Injectable()

@@ -17,6 +17,8 @@ describe('appliedCounts', () => {
       c('user.enabled', 'u6'),
       c('user.deleted', 'u7'),
       c('group.created', 'g1'),
+      { ...c('group.updated', 'g2'), before: { name: 'a', source: 'kc' }, after: { name: 'b', source: 'kc' } },
+      { ...c('group.updated', 'g3'), before: { name: 'c', source: 'kc', externalId: null }, after: { name: 'c', source: 'kc', externalId: 'kg3' } },
       c('membership.added', 'u1:g1'),
       c('membership.removed', 'u2:g1'),
     ], new Set(['u4']));
@@ -27,6 +29,8 @@ describe('appliedCounts', () => {
       usersDisabled: 1,
       usersDeleted: 1,
       groupsCreated: 1,
+      groupsRenamed: 1,
+      groupsLinked: 1,
       membershipsAdded: 1,
       membershipsRemoved: 1,
       propertiesChanged: 2,

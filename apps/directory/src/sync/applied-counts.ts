@@ -21,9 +21,14 @@ export function appliedCounts(changes: readonly Change[], released: ReadonlySet<
     usersDisabled: of('user.disabled').length,
     usersDeleted: of('user.deleted').length,
     groupsCreated: of('group.created').length,
+    // A group.updated of User Sync either links a group to its IdP group (its externalId was null) or renames it.
+    groupsRenamed: of('group.updated').filter((c) => !isLink(c)).length,
+    groupsLinked: of('group.updated').filter(isLink).length,
     membershipsAdded: of('membership.added').length,
     membershipsRemoved: of('membership.removed').length,
     propertiesChanged: of('property.changed').length,
     propertiesRemoved: of('property.removed').length,
   };
 }
+
+const isLink = (c: Change) => (c.before as { externalId?: unknown } | null | undefined)?.externalId === null && typeof (c.after as { externalId?: unknown } | null | undefined)?.externalId === 'string';

@@ -1,10 +1,10 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Between, DataSource, In, MoreThan } from 'typeorm';
+import { Between, DataSource, EntityManager, In, IsNull, MoreThan } from 'typeorm';
 import { DirectoryRpc, PropertyValue } from '@bridgekeeper/contracts';
 import { nameKeys } from '@bridgekeeper/names';
 import { insertMany } from '@bridgekeeper/platform';
-import { ChangeLog } from '../audit/change-log.service';
+import { Change, ChangeLog } from '../audit/change-log.service';
 import { appliedCounts } from './applied-counts';
 import { acceptName, looksLike, NameIndex, NameRefusal } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
@@ -60,7 +60,7 @@ export class SyncCommandsService {
       // Groups of other sources are named apart: the plan joins them but never leaves them.
       const [memberships, everyGroup, properties] = await Promise.all([
         this.db.getRepository(MembershipEntity).find({ select: { userId: true, groupId: true }, where: { userId: userIds } }),
-        this.db.getRepository(GroupEntity).find({ select: { id: true, name: true, nameLower: true, source: true } }),
+        this.db.getRepository(GroupEntity).find({ select: { id: true, name: true, nameLower: true, source: true, externalId: true } }),
         this.db.getRepository(UserPropertyEntity).findBy({ userId: userIds }),
       ]);
       allGroups = everyGroup;
@@ -74,7 +74,7 @@ export class SyncCommandsService {
         if (own) own[p.key] = propertyValueOf(p);
       }
     }
-    const everyGroup = req.cursor ? undefined : (allGroups ?? (await this.db.getRepository(GroupEntity).find({ select: { id: true, name: true, nameLower: true, source: true } })));
+    const everyGroup = req.cursor ? undefined : (allGroups ?? (await this.db.getRepository(GroupEntity).find({ select: { id: true, name: true, nameLower: true, source: true, externalId: true } })));
     const groupNames = everyGroup?.map((g) => g.nameLower);
     // The plan joins only groups the connector may: its own, and the local ones an admin granted.
     const granted = grantSet(req.grantLocalGroups);
@@ -83,6 +83,7 @@ export class SyncCommandsService {
     return {
       users: users.map((u) => ({ ...userSnapshot(u), id: u.id, groups: groups.get(u.id)!.sort(), otherGroups: otherGroups.get(u.id)!.sort(), properties: props.get(u.id)! })),
       groupNames,
+      ownGroups: everyGroup?.filter((g) => g.source === req.source).map((g) => ({ name: g.name, externalId: g.externalId })),
       groupsNotGrantable,
       activeUsers,
       nextCursor: !req.externalIds && users.length === req.limit ? users[users.length - 1].id : null,
@@ -110,33 +111,8 @@ export class SyncCommandsService {
         refused.length = 0; // a retried transaction starts over
         identity.conflicts.length = 0;
         identity.released.length = 0;
-        // Groups first, so memberships can name them. Every group's name and lookalike key is read
-        // anyway (to skip the existing ones), so a lookalike costs no query.
-        const all = await em.find(GroupEntity, { select: { name: true, nameLower: true, nameSkeleton: true, nameSkeletonShown: true } });
-        const existing = new Set(all.map((g) => g.nameLower));
-        const byKey = new NameIndex<string>();
-        for (const g of all) byKey.add(g.name, g.nameSkeleton, g.nameSkeletonShown);
-        const groups: GroupEntity[] = [];
-        for (const asserted of new Set(req.groupsToCreate)) {
-          const verdict = acceptName(asserted, 'group', 'group');
-          if (!verdict.ok) {
-            refused.push({ kind: 'group', name: asserted, reason: verdict.reason });
-            continue;
-          }
-          const name = verdict.name;
-          if (existing.has(name.toLowerCase())) continue;
-          const keys = nameKeys(name);
-          const lookalike = byKey.find(keys);
-          if (lookalike !== undefined) {
-            refused.push({ kind: 'group', name, reason: looksLike('group', name, lookalike, 'group') });
-            continue;
-          }
-          existing.add(name.toLowerCase());
-          byKey.add(name, keys.folded, keys.shown);
-          groups.push(em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: name.toLowerCase(), nameSkeleton: keys.folded, nameSkeletonShown: keys.shown, description: null, source, createdAt: now }));
-        }
-        await inChunks(groups, 300, (c) => em.insert(GroupEntity, c));
-        for (const g of groups) changes.push({ actor, action: 'group.created', targetType: 'group', targetId: g.id, after: { name: g.name, source } });
+        // Groups first, so memberships can name them: renames, links, then creates.
+        await this.applyGroups(em, changes, req, refused, now);
 
         const enabling = req.setActive.filter((a) => a.active).length;
         if (enabling) await this.seats.claim(em, enabling);
@@ -209,5 +185,100 @@ export class SyncCommandsService {
       if (err instanceof ConflictException || isUniqueViolation(err)) return { status: 'error', code: 'conflict', message: (err as Error).message };
       throw err;
     }
+  }
+
+  /**
+   * A batch's groups, in the batch's transaction: the source's groups renamed in place (found by
+   * IdP group id and only while named as planned; through a temporary name, so renames may swap
+   * names), the source's unlinked groups linked to their IdP group, then new groups. A name that
+   * breaks the name rules, is held by another group, or looks like another group's is left out
+   * (`refused`): the group keeps its name, and a refused rename never frees the name it keeps.
+   */
+  private async applyGroups(em: EntityManager, changes: Change[], req: ApplyRequest, refused: NameRefusal[], now: Date): Promise<void> {
+    const { actor, source } = req;
+    // Every group's name and lookalike keys are read anyway (to skip the existing ones), so a lookalike costs no query.
+    const all = await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, nameSkeleton: true, nameSkeletonShown: true, source: true, externalId: true } });
+    const own = new Map(all.filter((g) => g.source === source && g.externalId).map((g) => [g.externalId!, g]));
+
+    // Renames: the groups still named as planned, to names that follow the rules; then, until no
+    // more are refused, those whose new name another group holds (or one that looks like it).
+    type Rename = { group: GroupEntity; to: string; keys: ReturnType<typeof nameKeys> };
+    let renames: Rename[] = [];
+    for (const r of req.groupsToRename) {
+      const group = own.get(r.externalId);
+      const verdict = acceptName(r.to, 'group', 'group');
+      if (!group || group.name !== r.from.normalize('NFC')) refused.push({ kind: 'group', name: r.to, reason: `group: the group ${r.from} of IdP group ${r.externalId} is not here under that name any more; the next run plans its rename afresh` });
+      else if (!verdict.ok) refused.push({ kind: 'group', name: r.to, reason: verdict.reason });
+      else if (verdict.name !== group.name) renames.push({ group, to: verdict.name, keys: nameKeys(verdict.name) });
+    }
+    for (;;) {
+      const moving = new Set(renames.map((r) => r.group.id));
+      const names = new Set(all.filter((g) => !moving.has(g.id)).map((g) => g.nameLower));
+      const byKey = new NameIndex<string>();
+      for (const g of all) if (!moving.has(g.id)) byKey.add(g.name, g.nameSkeleton, g.nameSkeletonShown);
+      const kept: Rename[] = [];
+      for (const r of renames) {
+        const lookalike = byKey.find(r.keys);
+        if (names.has(r.to.toLowerCase())) refused.push({ kind: 'group', name: r.to, reason: `group: another group is named ${r.to}; the group ${r.group.name} keeps its name` });
+        else if (lookalike !== undefined) refused.push({ kind: 'group', name: r.to, reason: `${looksLike('group', r.to, lookalike, 'group')}; the group ${r.group.name} keeps its name` });
+        else {
+          names.add(r.to.toLowerCase());
+          byKey.add(r.to, r.keys.folded, r.keys.shown);
+          kept.push(r);
+        }
+      }
+      if (kept.length === renames.length) break;
+      renames = kept;
+    }
+    // Through a temporary name first, so no rename meets a name another one in the batch leaves.
+    for (const r of renames) await em.update(GroupEntity, { id: r.group.id }, { name: `~${r.group.id}`, nameLower: `~${r.group.id}`, nameSkeleton: null, nameSkeletonShown: null });
+    for (const r of renames) {
+      await em.update(GroupEntity, { id: r.group.id }, { name: r.to, nameLower: r.to.toLowerCase(), nameSkeleton: r.keys.folded, nameSkeletonShown: r.keys.shown });
+      changes.push({ actor, action: 'group.updated', targetType: 'group', targetId: r.group.id, before: { name: r.group.name, source }, after: { name: r.to, source } });
+      Object.assign(r.group, { name: r.to, nameLower: r.to.toLowerCase(), nameSkeleton: r.keys.folded, nameSkeletonShown: r.keys.shown });
+    }
+
+    // Links: a group of this source without an IdP group, named as the IdP group (one link per IdP group).
+    for (const l of req.groupsToLink) {
+      if (own.has(l.externalId)) continue;
+      const group = all.find((g) => g.source === source && !g.externalId && g.nameLower === l.name.normalize('NFC').toLowerCase());
+      if (!group) continue;
+      await em.update(GroupEntity, { id: group.id, externalId: IsNull() }, { externalId: l.externalId });
+      changes.push({ actor, action: 'group.updated', targetType: 'group', targetId: group.id, before: { name: group.name, source, externalId: null }, after: { name: group.name, source, externalId: l.externalId } });
+      group.externalId = l.externalId;
+      own.set(l.externalId, group);
+    }
+
+    const existing = new Set(all.map((g) => g.nameLower));
+    const byKey = new NameIndex<string>();
+    for (const g of all) byKey.add(g.name, g.nameSkeleton, g.nameSkeletonShown);
+    const groups: GroupEntity[] = [];
+    const seen = new Set<string>();
+    for (const asserted of req.groupsToCreate) {
+      if (seen.has(asserted.name)) continue;
+      seen.add(asserted.name);
+      // The IdP group is here already, under another name (a single user's sync, before a run renames it).
+      if (asserted.externalId && own.has(asserted.externalId)) continue;
+      const verdict = acceptName(asserted.name, 'group', 'group');
+      if (!verdict.ok) {
+        refused.push({ kind: 'group', name: asserted.name, reason: verdict.reason });
+        continue;
+      }
+      const name = verdict.name;
+      if (existing.has(name.toLowerCase())) continue;
+      const keys = nameKeys(name);
+      const lookalike = byKey.find(keys);
+      if (lookalike !== undefined) {
+        refused.push({ kind: 'group', name, reason: looksLike('group', name, lookalike, 'group') });
+        continue;
+      }
+      existing.add(name.toLowerCase());
+      byKey.add(name, keys.folded, keys.shown);
+      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: name.toLowerCase(), nameSkeleton: keys.folded, nameSkeletonShown: keys.shown, description: null, source, externalId: asserted.externalId, createdAt: now });
+      if (asserted.externalId) own.set(asserted.externalId, group);
+      groups.push(group);
+    }
+    await inChunks(groups, 300, (c) => em.insert(GroupEntity, c));
+    for (const g of groups) changes.push({ actor, action: 'group.created', targetType: 'group', targetId: g.id, after: { name: g.name, source, ...(g.externalId ? { externalId: g.externalId } : {}) } });
   }
 }

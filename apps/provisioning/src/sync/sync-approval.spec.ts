@@ -58,6 +58,8 @@ describe('an approved plan that fails while applying', () => {
       disable: [{ id: crypto.randomUUID(), username: 'leaver', reason: 'disabled-in-idp' }],
       delete: [],
       groupsToCreate: [],
+      groupsToRename: [],
+      groupsToLink: [],
       addMemberships: [],
       removeMemberships: [],
       groupsRefused: [],

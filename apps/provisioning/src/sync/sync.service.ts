@@ -121,7 +121,7 @@ export class SyncService {
     const run = await this.get(id);
     const stored = run.planDigest ? await this.db.getRepository(SyncHeldPlanEntity).findOneBy({ runId: id }) : null;
     if (!stored || !run.planDigest) throw new NotFoundException(`run ${id} has no stored plan (only runs held with a plan keep one)`);
-    return { runId: id, planDigest: run.planDigest, plan: JSON.parse(stored.plan) as SyncPlan };
+    return { runId: id, planDigest: run.planDigest, plan: storedPlan(stored.plan) };
   }
 
   /**
@@ -159,7 +159,7 @@ export class SyncService {
       // The plan applied is the plan digested when it was held, byte for byte, and this run's.
       if (!stored || heldPlanDigest(id, stored.plan) !== planDigest) throw new ConflictException(`run ${id}'s stored plan is missing or does not match its digest (runs held before digests were bound to their run cannot be approved): start a new run`);
       if (stored.settingsDigest === null || stored.names === null) throw new ConflictException(`run ${id} was held by an earlier version, which did not record the settings and names an approval checks: start a new run`);
-      plan = JSON.parse(stored.plan) as SyncPlan;
+      plan = storedPlan(stored.plan);
       settings = await this.settings.effective(connector.idp);
       const moved = await this.movedOn(connector, plan, stored, settings);
       if (moved.length) throw new ConflictException(`${moved.join('; ')}. Nothing was applied and run ${id} stays held: start a new run, which plans afresh`);
@@ -198,16 +198,23 @@ export class SyncService {
     const externalIds = Object.keys(basis);
     const current: Awaited<ReturnType<DirectoryClient['syncState']>>['users'] = [];
     let groupNames = new Set<string>();
+    let ownGroups = new Map<string, string>();
     for (let i = 0; i === 0 || i < externalIds.length; i += 2000) {
       const page = await this.directory.syncState({ source: connector.id, externalIds: externalIds.slice(i, i + 2000), grantLocalGroups: settings.grantLocalGroups });
       current.push(...page.users);
       if (page.groupNames) groupNames = new Set(page.groupNames);
+      if (page.ownGroups) ownGroups = new Map(page.ownGroups.filter((g) => g.externalId).map((g) => [g.externalId!, g.name]));
     }
     const users = changedSinceBasis(basis, current);
-    const groups = plan.groupsToCreate.filter((g) => groupNames.has(g.toLowerCase()));
+    // A group it creates exists now, or one it renames is not named as planned any more (renamed, linked or gone).
+    const groups = [
+      ...plan.groupsToCreate.filter((g) => groupNames.has(g.name.toLowerCase())),
+      ...plan.groupsToRename.filter((r) => ownGroups.get(r.externalId) !== r.from),
+      ...plan.groupsToLink.filter((l) => ownGroups.has(l.externalId)),
+    ];
     if (users.length) this.logger.warn(`held plan of ${connector.id}: the directory changed for ${users.length} of its users since it was planned (Keycloak ids ${users.slice(0, 20).join(', ')}${users.length > 20 ? ', …' : ''})`);
     if (users.length || groups.length) {
-      const what = [users.length ? `${users.length} of the ${externalIds.length} users it changes or creates` : '', groups.length ? `${groups.length} of the groups it creates exist now` : ''].filter(Boolean).join('; ');
+      const what = [users.length ? `${users.length} of the ${externalIds.length} users it changes or creates` : '', groups.length ? `${groups.length} of the groups it creates, renames or links are not as planned any more` : ''].filter(Boolean).join('; ');
       reasons.push(`the directory changed since this plan (${what})`);
     }
     return reasons;
@@ -491,8 +498,11 @@ export class SyncService {
     let cursor: string | undefined;
     do {
       const page = await this.directory.syncState({ source, cursor, limit: 2000, grantLocalGroups: grants.grantLocalGroups });
+      if (page.groupNames) {
+        groupNames = new Set(page.groupNames);
+        planner.directoryGroups(page.ownGroups ?? [], groupNames);
+      }
       planner.add(page.users);
-      if (page.groupNames) groupNames = new Set(page.groupNames);
       if (page.groupsNotGrantable) notGrantable = new Set(page.groupsNotGrantable);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -506,8 +516,11 @@ export class SyncService {
     let activeUsers = 0;
     for (let i = 0; i === 0 || i < externalIds.length; i += 2000) {
       const page = await this.directory.syncState({ source, externalIds: externalIds.slice(i, i + 2000), grantLocalGroups: grants.grantLocalGroups });
+      if (page.groupNames) {
+        groupNames = new Set(page.groupNames);
+        planner.directoryGroups(page.ownGroups ?? [], groupNames);
+      }
       planner.add(page.users);
-      if (page.groupNames) groupNames = new Set(page.groupNames);
       if (page.groupsNotGrantable) notGrantable = new Set(page.groupsNotGrantable);
       activeUsers = page.activeUsers ?? 0;
     }
@@ -535,7 +548,7 @@ export class SyncService {
     const renames = plan.update.filter((u) => u.changes.some((c) => c.field === 'username'));
     const others = plan.update.filter((u) => !renames.includes(u));
     const phases = [
-      phase(plan.groupsToCreate, Number.MAX_SAFE_INTEGER, (groupsToCreate) => ({ groupsToCreate })),
+      ...(plan.groupsToCreate.length || plan.groupsToRename.length || plan.groupsToLink.length ? [[{ source, actor, grantLocalGroups: grants.grantLocalGroups, claimLocalUsers: grants.claimLocalUsers, groupsToRename: plan.groupsToRename, groupsToLink: plan.groupsToLink, groupsToCreate: plan.groupsToCreate }]] : []),
       phase([...plan.enable.map((u) => ({ id: u.id, active: true })), ...plan.disable.map((u) => ({ id: u.id, active: false }))], BATCH.ids, (setActive) => ({ setActive })),
       phase(plan.delete, BATCH.ids, (doomed) => ({ delete: doomed.map((u) => u.id) })),
       Object.assign(phase(renames.map((u) => u.fields), BATCH.upsert, (upsert) => ({ upsert })), { inOrder: true }),
@@ -614,7 +627,7 @@ export interface AppliedTally {
 }
 
 export function newTally(): AppliedTally {
-  const zero = { usersCreated: 0, usersUpdated: 0, usersEnabled: 0, usersDisabled: 0, usersDeleted: 0, groupsCreated: 0, membershipsAdded: 0, membershipsRemoved: 0, propertiesChanged: 0, propertiesRemoved: 0 };
+  const zero = { usersCreated: 0, usersUpdated: 0, usersEnabled: 0, usersDisabled: 0, usersDeleted: 0, groupsCreated: 0, groupsRenamed: 0, groupsLinked: 0, membershipsAdded: 0, membershipsRemoved: 0, propertiesChanged: 0, propertiesRemoved: 0 };
   return { counts: zero, reported: true, batches: 0 };
 }
 
@@ -646,6 +659,18 @@ export function countsAfter(counts: Record<string, number> | null, plan: SyncPla
   return { ...counts, usersCreated: (counts?.usersCreated ?? 0) - created, usersUpdated: (counts?.usersUpdated ?? 0) - updated, usersConflicting: left.size };
 }
 
+/**
+ * A held run's stored plan. Plans held before groups were linked by IdP id name the groups they
+ * create by name only and rename or link none.
+ */
+export function storedPlan(text: string): SyncPlan {
+  const plan = JSON.parse(text) as SyncPlan;
+  plan.groupsToCreate = (plan.groupsToCreate as (SyncPlan['groupsToCreate'][number] | string)[]).map((g) => (typeof g === 'string' ? { name: g, externalId: null } : g));
+  plan.groupsToRename ??= [];
+  plan.groupsToLink ??= [];
+  return plan;
+}
+
 /** The plan as stored with the run: counts, and the first 200 entries of each list. */
 export function summarizePlan(plan: SyncPlan): Record<string, unknown> {
   const cap = <T>(list: T[]) => ({ total: list.length, items: list.slice(0, 200) });
@@ -656,6 +681,8 @@ export function summarizePlan(plan: SyncPlan): Record<string, unknown> {
     disable: cap(plan.disable),
     delete: cap(plan.delete),
     groupsToCreate: cap(plan.groupsToCreate),
+    groupsToRename: cap(plan.groupsToRename),
+    groupsToLink: cap(plan.groupsToLink),
     addMemberships: cap(plan.addMemberships),
     removeMemberships: cap(plan.removeMemberships),
     groupsRefused: cap(plan.groupsRefused),

@@ -12,8 +12,8 @@ const claimLocalUsers = z.boolean().default(false);
 
 /**
  * What a User Sync batch did, from its audit entries: users created, updated (profile or
- * properties; not those created, not released names), enabled, disabled, deleted; groups created;
- * memberships added and removed; property values set and properties removed.
+ * properties; not those created, not released names), enabled, disabled, deleted; groups created,
+ * renamed and linked to their IdP group; memberships added and removed; property values set and properties removed.
  */
 export const syncAppliedCountsSchema = z.object({
   usersCreated: z.number().int().nonnegative(),
@@ -22,6 +22,8 @@ export const syncAppliedCountsSchema = z.object({
   usersDisabled: z.number().int().nonnegative(),
   usersDeleted: z.number().int().nonnegative(),
   groupsCreated: z.number().int().nonnegative(),
+  groupsRenamed: z.number().int().nonnegative(),
+  groupsLinked: z.number().int().nonnegative(),
   membershipsAdded: z.number().int().nonnegative(),
   membershipsRemoved: z.number().int().nonnegative(),
   propertiesChanged: z.number().int().nonnegative(),
@@ -191,6 +193,8 @@ export const DirectoryRpc = {
       ),
       /** Lower-cased names of every group (on the first page only). */
       groupNames: z.array(z.string()).optional(),
+      /** The source's own groups, with the IdP group each one is (null: made before groups were linked by id) (first page only). */
+      ownGroups: z.array(z.object({ name: z.string(), externalId: z.string().nullable() })).optional(),
       /** Lower-cased names of the groups the source may not join: other sources', local ones not granted (first page only). */
       groupsNotGrantable: z.array(z.string()).optional(),
       /** With externalIds: how many of the source's users are active. */
@@ -214,7 +218,14 @@ export const DirectoryRpc = {
          * each and leaves out only what breaks them (`refused`), so one over-long or malformed name
          * or value never fails the batch, and with it every run.
          */
-        groupsToCreate: z.array(z.string().min(1)).max(5000).default([]),
+        groupsToCreate: z
+          .array(z.union([z.string().min(1).transform((name) => ({ name, externalId: null as string | null })), z.object({ name: z.string().min(1), externalId: z.string().min(1).max(255).nullable() })]))
+          .max(5000)
+          .default([]),
+        /** The source's groups renamed in place (found by IdP group id, only while still named `from`), before anything else of the batch. */
+        groupsToRename: z.array(z.object({ externalId: z.string().min(1).max(255), from: z.string().min(1), to: z.string().min(1) })).max(5000).default([]),
+        /** The source's groups made before groups were linked by IdP id, linked to the IdP group of their name. */
+        groupsToLink: z.array(z.object({ name: z.string().min(1), externalId: z.string().min(1).max(255) })).max(5000).default([]),
         upsert: z
           .array(
             z.object({
