@@ -134,6 +134,56 @@ describe('computeSyncPlan', () => {
     expect(plan.update[0].fields.properties).toEqual({ department: 'R&D' });
   });
 
+  describe('properties (the connector owns the keys of its `attributes`)', () => {
+    const withDept = { ...opts, attributes: ['department', 'roles'] };
+
+    it('removes an owned property the IdP no longer has, and leaves the keys it does not own', () => {
+      const idp = snapshot([kc('a', { attributes: {} })]);
+      const plan = computeSyncPlan(idp, [dir('a', { properties: { department: 'Sales', roles: ['x', 'y'], badge: '42' } })], new Set(), withDept);
+      expect(plan.update[0].changes).toEqual([
+        { field: 'properties.department', before: 'Sales', after: null },
+        { field: 'properties.roles', before: ['x', 'y'], after: null },
+      ]);
+      expect(plan.update[0].fields.properties).toEqual({});
+      expect(plan.update[0].fields.removeProperties).toEqual(['department', 'roles']);
+    });
+
+    it('removes an owned property whose values are all gone (empty or blank)', () => {
+      const plan = computeSyncPlan(snapshot([kc('a', { attributes: { department: [], roles: ['', '  '] } })]), [dir('a', { properties: { department: 'Sales', roles: 'x' } })], new Set(), withDept);
+      expect(plan.update[0].fields.removeProperties).toEqual(['department', 'roles']);
+    });
+
+    it('removes nothing when the IdP read no attributes at all (a brief read)', () => {
+      const plan = computeSyncPlan(snapshot([kc('a')]), [dir('a', { properties: { department: 'Sales' } })], new Set(), withDept);
+      expect(plan.update).toEqual([]);
+    });
+
+    it('leaves a key the connector no longer syncs (its attributes shrank)', () => {
+      const plan = computeSyncPlan(snapshot([kc('a', { attributes: {} })]), [dir('a', { properties: { department: 'Sales', roles: 'x' } })], new Set(), { ...opts, attributes: ['roles'] });
+      expect(plan.update[0].changes).toEqual([{ field: 'properties.roles', before: 'x', after: null }]);
+      expect(plan.update[0].fields.removeProperties).toEqual(['roles']);
+    });
+
+    it('keeps every value of a multi-valued attribute, in the IdP order, without repeats; one value stays a plain string', () => {
+      const idp = snapshot([kc('a', { attributes: { roles: ['dev', 'ops', 'dev', ''], department: ['R&D'] } })]);
+      const plan = computeSyncPlan(idp, [], new Set(), withDept);
+      expect(plan.create[0].properties).toEqual({ department: 'R&D', roles: ['dev', 'ops'] });
+      expect(plan.create[0]).not.toHaveProperty('removeProperties');
+    });
+
+    it('sees no change when the values are the same in another order, and a change when one is added', () => {
+      const same = computeSyncPlan(snapshot([kc('a', { attributes: { roles: ['ops', 'dev'], department: ['R&D'] } })]), [dir('a', { properties: { roles: ['dev', 'ops'], department: 'R&D' } })], new Set(), withDept);
+      expect(isEmptyPlan(same)).toBe(true);
+      const more = computeSyncPlan(snapshot([kc('a', { attributes: { roles: ['dev', 'ops', 'qa'], department: ['R&D'] } })]), [dir('a', { properties: { roles: ['dev', 'ops'], department: 'R&D' } })], new Set(), withDept);
+      expect(more.update[0].changes).toEqual([{ field: 'properties.roles', before: ['dev', 'ops'], after: ['dev', 'ops', 'qa'] }]);
+    });
+
+    it('changes a list that lost all values but one into a plain string', () => {
+      const plan = computeSyncPlan(snapshot([kc('a', { attributes: { roles: ['dev'] } })]), [dir('a', { properties: { roles: ['dev', 'ops'] } })], new Set(), withDept);
+      expect(plan.update[0].changes).toEqual([{ field: 'properties.roles', before: ['dev', 'ops'], after: 'dev' }]);
+    });
+  });
+
   it('counts what it would do', () => {
     const plan = computeSyncPlan(snapshot([kc('a')], [['g', '/x', ['a']]]), [dir('b')], new Set(), opts);
     expect(planCounts(plan)).toEqual({ usersCreated: 1, usersUpdated: 0, usersDisabled: 1, usersEnabled: 0, usersDeleted: 0, groupsCreated: 1, groupsRenamed: 0, groupsLinked: 0, membershipsAdded: 1, membershipsRemoved: 0 });

@@ -5,6 +5,7 @@
  */
 import { groupName } from './attribute-mapping';
 import { directoryStateDigest, PlanBasis } from './plan-basis';
+import { Properties, propertyValue, samePropertyValue } from '@bridgekeeper/contracts';
 
 export interface IdpUser {
   /** The IdP's immutable user id (Keycloak's user id). */
@@ -45,7 +46,8 @@ export interface DirectoryUserState {
    * never again and never leaves it.
    */
   otherGroups?: string[];
-  properties: Record<string, string>;
+  /** Every property of the user, the connector's and others' (an admin's): the plan touches only its own keys. */
+  properties: Properties;
 }
 
 /** A group of this connector in the directory: its name, and the IdP group it is (null: made before groups were linked by id). */
@@ -78,7 +80,11 @@ export interface SyncOptions {
   /** Only members of these groups (paths) are synced; empty means everyone. */
   requiredGroups: string[];
   includeSubgroups: boolean;
-  /** IdP attribute names copied to user properties of the same name. */
+  /**
+   * IdP attribute names copied to user properties of the same name, every value (property-value.ts).
+   * The connector owns these keys: a property whose attribute the IdP no longer has (or has no
+   * value of) is removed. A key that leaves this list is no longer owned: it is left as it is.
+   */
   attributes: string[];
   /** What happens to users gone from the IdP (or out of scope) or disabled there. */
   vanished: 'disable' | 'delete' | 'keep';
@@ -93,7 +99,9 @@ export interface UserFields {
   email: string | null;
   displayName: string | null;
   active: boolean;
-  properties: Record<string, string>;
+  properties: Properties;
+  /** Owned properties the IdP no longer has: removed (updates only; absent when none). */
+  removeProperties?: string[];
 }
 
 export interface FieldChange {
@@ -343,9 +351,9 @@ export class SyncPlanner {
   }
 
   private fieldsOf(u: IdpUser): UserFields {
-    const properties: Record<string, string> = {};
-    for (const a of this.opts.attributes) {
-      const v = u.attributes && Object.prototype.hasOwnProperty.call(u.attributes, a) ? u.attributes[a]?.[0] : undefined;
+    const properties: Properties = {};
+    for (const a of new Set(this.opts.attributes)) {
+      const v = propertyValue(u.attributes && Object.prototype.hasOwnProperty.call(u.attributes, a) ? u.attributes[a] : undefined);
       if (v !== undefined) properties[a] = v;
     }
     return { externalId: u.id, username: u.username, email: u.email?.toLowerCase() ?? null, displayName: displayNameOf(u), active: u.enabled, properties };
@@ -359,10 +367,21 @@ export class SyncPlanner {
     for (const f of ['username', 'email', 'displayName'] as const) {
       if ((current[f] ?? null) !== fields[f]) changes.push({ field: f, before: current[f] ?? null, after: fields[f] });
     }
-    for (const [k, v] of Object.entries(fields.properties)) {
-      if (current.properties[k] !== v) changes.push({ field: `properties.${k}`, before: current.properties[k] ?? null, after: v });
+    // Only the connector's own keys; a removal only when the IdP's attributes were read (a brief
+    // representation has none, which says nothing about them).
+    const removeProperties: string[] = [];
+    for (const k of new Set(opts.attributes)) {
+      const have = Object.prototype.hasOwnProperty.call(current.properties, k) ? current.properties[k] : undefined;
+      const want = Object.prototype.hasOwnProperty.call(fields.properties, k) ? fields.properties[k] : undefined;
+      if (want === undefined) {
+        if (have === undefined || !u.attributes) continue;
+        removeProperties.push(k);
+        changes.push({ field: `properties.${k}`, before: have, after: null });
+      } else if (!samePropertyValue(have, want)) {
+        changes.push({ field: `properties.${k}`, before: have ?? null, after: want });
+      }
     }
-    if (changes.length) plan.update.push({ id: current.id, externalId: u.id, username: u.username, changes, fields: { ...fields, active: current.active } });
+    if (changes.length) plan.update.push({ id: current.id, externalId: u.id, username: u.username, changes, fields: { ...fields, active: current.active, ...(removeProperties.length ? { removeProperties } : {}) } });
 
     if (!u.enabled) {
       if (current.active && opts.vanished !== 'keep') {

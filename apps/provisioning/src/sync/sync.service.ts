@@ -2,7 +2,7 @@ import { ConflictException, Inject, Injectable, Logger, NotFoundException } from
 import { Counter, Registry } from 'prom-client';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, LessThan } from 'typeorm';
-import { SyncCompletedV1 } from '@bridgekeeper/contracts';
+import { SyncAppliedCounts, SyncCompletedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { METRICS_REGISTRY, runInTransaction, writeAudit } from '@bridgekeeper/platform';
 import { assessSyncPlan, changedSinceBasis, heldPlanDigest, IdpSnapshot, namesBasis, NamesBasis, namesChangedSince, namesGiven, OwnershipGrants, PlanBasis, planCounts, settingsDigest, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
@@ -309,6 +309,7 @@ export class SyncService {
     };
     // What the directory decided about identities (conflicts, released names), kept even when a later batch fails.
     const identity: IdentityOutcome = { conflicts: [], released: [] };
+    const tally = newTally();
     let shown: Record<string, unknown> | undefined;
     try {
       // The connector changes only what it owns, and what the admin granted its IdP.
@@ -326,19 +327,20 @@ export class SyncService {
         const planDigest = await this.keepHeldPlan(run, plan, planned.basis!, planned.asOf, settings);
         return await finish('held', { ...base, planDigest, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       }
-      const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity);
+      const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity, tally);
       lap('apply');
       // Users and groups the directory left out for their names: the run goes on, and says so.
       if (namesRefused.length) this.logger.warn(`sync ${connector.id} run ${run.id}: ${namesRefused.length} names refused by the directory's name rules (see the run's plan.namesRefused)`);
       const reported = { ...base.plan, ...(namesRefused.length ? { namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } : {}), ...this.identityReport(connector.id, run.id, identity) };
-      return await finish('applied', { ...base, counts: countsAfter(run.counts, plan, identity), plan: reported, changesUntil: planned.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+      return await finish('applied', { ...base, counts: runCounts(tally, run.counts, plan, identity), plan: reported, changesUntil: planned.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
     } catch (err) {
       // A failed run keeps what it planned and what it did, and ends in a final state.
       const plan = shown ? { ...shown, ...this.identityReport(connector.id, run.id, identity) } : undefined;
       return await finish('failed', {
         reason: err instanceof ApplyFailed ? `${err.message}; ${err.applied} of ${err.total} batches are applied, the next run finishes the job` : (err as Error).message,
         directoryWrites: run.directoryWrites,
-        ...(run.counts ? { counts: { ...run.counts, usersConflicting: identity.conflicts.length } } : {}),
+        // Once applying began, what the directory applied so far; before, what was planned.
+        ...(tally.batches > 0 || err instanceof ApplyFailed ? { counts: runCounts(tally, null, null, identity) } : run.counts ? { counts: { ...run.counts, usersConflicting: identity.conflicts.length } } : {}),
         ...(plan ? { plan } : {}),
         progress: { ...run.progress, phase: 'failed', failedIn: run.progress?.phase, percent: 100 },
       } as Partial<SyncRunEntity>);
@@ -416,17 +418,18 @@ export class SyncService {
     const started = Date.now();
     const progress = { phase: 'done', mode: held.mode, approved: held.id, percent: 100 };
     const identity: IdentityOutcome = { conflicts: [], released: [] };
+    const tally = newTally();
     try {
-      const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity);
+      const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity, tally);
       const reported = { ...run.plan, ...(namesRefused.length ? { namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } : {}), ...this.identityReport(connector.id, run.id, identity) };
-      return await this.finish(run, connector, started, 'applied', { plan: reported, counts: countsAfter(run.counts, plan, identity), changesUntil: asOf, directoryWrites: writes, progress: { ...progress, timingsMs: { apply: Date.now() - started } } });
+      return await this.finish(run, connector, started, 'applied', { plan: reported, counts: runCounts(tally, run.counts, plan, identity), changesUntil: asOf, directoryWrites: writes, progress: { ...progress, timingsMs: { apply: Date.now() - started } } });
     } catch (err) {
       const message = (err as Error).message;
       const heldAgain = err instanceof ApplyFailed && err.nothingApplied && (await this.holdAgain(held.id, run.id, message));
       const reason = heldAgain
         ? `applying the approved plan of run ${held.id} failed and nothing was applied: ${message}. Run ${held.id} is held again: approve it again once the cause is fixed, or start a new run`
         : `applying the approved plan of run ${held.id} failed${err instanceof ApplyFailed ? ` after ${err.applied} of ${err.total} batches` : ''}: ${message}. Run ${held.id} stays approved (a plan is never applied twice): the next run plans what is left afresh`;
-      return await this.finish(run, connector, started, 'failed', { reason, directoryWrites: run.directoryWrites, plan: { ...run.plan, ...this.identityReport(connector.id, run.id, identity) }, progress: { ...progress, phase: 'failed', failedIn: 'applying', heldAgain } });
+      return await this.finish(run, connector, started, 'failed', { reason, directoryWrites: run.directoryWrites, counts: runCounts(tally, null, null, identity), plan: { ...run.plan, ...this.identityReport(connector.id, run.id, identity) }, progress: { ...progress, phase: 'failed', failedIn: 'applying', heldAgain } });
     }
   }
 
@@ -531,7 +534,7 @@ export class SyncService {
    * the batches touch different rows, and two are in flight at once so the directory prepares one
    * while PostgreSQL writes the other (renames one after another, in the plan's order).
    */
-  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan, grants: OwnershipGrants, identity: IdentityOutcome): Promise<{ writes: number; namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] }> {
+  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan, grants: OwnershipGrants, identity: IdentityOutcome, tally: AppliedTally): Promise<{ writes: number; namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] }> {
     type Batch = Parameters<DirectoryClient['syncApply']>[0];
     const identityOf = new Map(plan.groupIdentities.map((g) => [g.group.toLowerCase(), g]));
     /** The IdP groups of a batch's memberships. */
@@ -580,6 +583,7 @@ export class SyncService {
             return;
           }
           writes += reply.writes;
+          addApplied(tally, reply.counts);
           if (reply.refused) namesRefused.push(...reply.refused);
           if (reply.conflicts) identity.conflicts.push(...reply.conflicts);
           if (reply.released) identity.released.push(...reply.released);
@@ -613,6 +617,41 @@ export class ApplyFailed extends Error {
 export interface IdentityOutcome {
   conflicts: { externalId: string; username: string; reason: string }[];
   released: { id: string; externalId: string | null; from: string; to: string; emailReleased?: true }[];
+}
+
+/**
+ * What a run applied, from the directory's answers (each says what its batch wrote, by kind);
+ * `reported` is false once an answer did not say (a directory older than its `counts`).
+ */
+export interface AppliedTally {
+  counts: SyncAppliedCounts;
+  reported: boolean;
+  batches: number;
+}
+
+export function newTally(): AppliedTally {
+  const zero = { usersCreated: 0, usersUpdated: 0, usersEnabled: 0, usersDisabled: 0, usersDeleted: 0, groupsCreated: 0, groupsRenamed: 0, groupsLinked: 0, membershipsAdded: 0, membershipsRemoved: 0, propertiesChanged: 0, propertiesRemoved: 0 };
+  return { counts: zero, reported: true, batches: 0 };
+}
+
+export function addApplied(tally: AppliedTally, counts: SyncAppliedCounts | undefined): void {
+  tally.batches++;
+  if (!counts) {
+    tally.reported = false;
+    return;
+  }
+  for (const k of Object.keys(tally.counts) as (keyof SyncAppliedCounts)[]) tally.counts[k] += counts[k];
+}
+
+/**
+ * A run's counts once it applied (or failed while applying): what the directory wrote — users and
+ * groups refused for their names, users left out as conflicts and writes that found nothing to
+ * change are not in them — and the users left out as conflicts. Only when a directory did not
+ * report its counts, the plan's (less the conflicts) stand in, given the plan.
+ */
+export function runCounts(tally: AppliedTally, planned: Record<string, number> | null, plan: SyncPlan | null, identity: IdentityOutcome): Record<string, number> {
+  if (!tally.reported && plan) return countsAfter(planned, plan, identity);
+  return { ...tally.counts, usersConflicting: new Set(identity.conflicts.map((c) => c.externalId)).size };
 }
 
 /** The plan's counts, less the users the directory left out as conflicts, and how many those were. */
