@@ -66,10 +66,11 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
         client('bk-es256', ['op-es'], { id_token_signed_response_alg: 'ES256' }),
         client('bk-ed25519', ['op-ed', 'op-eddsa'], { id_token_signed_response_alg: 'Ed25519' }),
         client('bk-logout', ['op-lo']),
+        client('bk-ed-bcl', ['op-edb'], { id_token_signed_response_alg: 'Ed25519', backchannel_logout_uri: `${base}/oidc/op-edb/backchannel-logout`, backchannel_logout_session_required: true }),
       ],
       accounts: {
         [ERIN]: { claims: { preferred_username: 'erin', email: 'erin@example.com', email_verified: true, given_name: 'Erin', family_name: 'Ostrom', name: 'Erin Ostrom' } },
-        ...Object.fromEntries(['eve', 'eddie', 'edna', 'lou'].map((name) => [`${name}-account`, { claims: { preferred_username: name, email: `${name}@example.com` } }])),
+        ...Object.fromEntries(['eve', 'eddie', 'edna', 'edgar', 'lou'].map((name) => [`${name}-account`, { claims: { preferred_username: name, email: `${name}@example.com` } }])),
       },
     });
     stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports });
@@ -122,6 +123,18 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
     await addIdp('op-eddsa', 'bk-ed25519', { idTokenAlgorithm: 'EdDSA' });
     const { res, traceId } = await login('op-eddsa', 'edna-account');
     expect({ status: res.status, trace: traceId && (await traceOf(traceId)).reason }).toEqual({ status: 302, trace: undefined });
+  });
+
+  it("ends the session on the OP's back-channel logout token signed with Ed25519, the IdP configured for EdDSA", async () => {
+    await addIdp('op-edb', 'bk-ed-bcl', { idTokenAlgorithm: 'EdDSA' });
+    const { res, browser } = await login('op-edb', 'edgar-account');
+    expect(res.status).toBe(302);
+    const session = async () => (await browser.fetch(`${base}/session`)).status;
+    expect(await session()).toBe(200);
+    // Signed out at the OP itself (not through Bridgekeeper): the OP posts its logout token to the client.
+    const { res: done } = await op.follow(browser, `${op.issuer}/session/end`);
+    expect(done.status).toBe(200);
+    expect(await session()).toBe(401);
   });
 
   it('says the subject changed at the IdP (pairwise switched on) and how to re-key; re-keyed, the same account signs in', async () => {

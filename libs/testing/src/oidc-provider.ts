@@ -8,7 +8,8 @@ import { TestBrowser } from './test-browser';
  * independent IdP beside Keycloak: the OP's own rules apply (exact redirect and post-logout
  * URIs, pairwise subjects, the ID-token algorithm registered per client). Only the interactions
  * are the test's: whoever `account` names signs in at once, and consent is given for what is
- * asked. The logout confirmation page is a plain form that `TestBrowser` can submit.
+ * asked. The logout confirmation page is a plain form that `TestBrowser` can submit; a client
+ * with a `backchannel_logout_uri` gets the OP's signed logout token when its user signs out there.
  */
 export interface OidcProviderAccount {
   /** Claims beside `sub` (email, name, groups…); released per scope as the OP decides. */
@@ -61,6 +62,7 @@ export async function startOidcProvider(opts: { clients: ClientMetadata[]; accou
     cookies: { keys: [randomBytes(16).toString('hex')] },
     features: {
       devInteractions: { enabled: false },
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         // The OP's confirmation page, without its styling: the form, with "yes" already chosen.
