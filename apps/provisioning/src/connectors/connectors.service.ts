@@ -140,8 +140,9 @@ export class ConnectorsService {
    * realm saves admin events if a changes schedule is set (the connection test's answer), and
    * every required group exists in the realm. Otherwise 422, each problem naming its setting and
    * saying what Keycloak said; nothing is stored. Keycloak unreachable is a problem too (of
-   * `baseUrl`): settings that do not touch Keycloak (enabled, schedules, naming, vanished, …) are
-   * saved without asking it, so a connector can always be disabled or rescheduled.
+   * `baseUrl`): settings that do not touch Keycloak (enabled, the full schedule, naming, vanished, …)
+   * are saved without asking it, so a connector can always be disabled or rescheduled; `verify:
+   * false` (the admin's explicit opt-out, audited) skips the Keycloak checks, not the IdP's.
    */
   private async verify(c: { id: string; idp: string; baseUrl: string; realm: string; clientId: string; clientSecret: string; changesSchedule: string; requiredGroups: string[]; attributes: string[] }, what: { idp: boolean; keycloak: boolean }): Promise<void> {
     const errors: { field: ConnectorField | 'idp'; message: string }[] = [];
