@@ -62,6 +62,7 @@ export class ConnectorsService {
     await this.verify({ ...dto, baseUrl: dto.baseUrl.replace(/\/$/, '') }, { idp: true, keycloak: opts.verify });
     return runInTransaction(this.db, async (em) => {
       if (await em.existsBy(ConnectorEntity, { id: dto.id })) throw new ConflictException(`id: a connector ${dto.id} exists`);
+      await this.knownIdps.hold(em, dto.idp); // deleted in auth since the check: not saved
       const now = new Date();
       const c = em.create(ConnectorEntity, {
         id: dto.id,
@@ -87,7 +88,8 @@ export class ConnectorsService {
     // What the connector would be, checked before anything is written (the settings the patch names).
     const current = await this.get(id);
     const keycloak = opts.verify && (KEYCLOAK_KEYS.some((k) => patch[k] !== undefined) || (patch.changesSchedule !== undefined && patch.changesSchedule !== '' && current.changesSchedule === ''));
-    if (patch.idp !== undefined || keycloak) {
+    const verified = patch.idp !== undefined || keycloak;
+    if (verified) {
       const merged = { ...current.options, ...pickOptions(patch) };
       await this.verify(
         {
@@ -105,6 +107,13 @@ export class ConnectorsService {
       );
     }
     return runInTransaction(this.db, async (em) => {
+      if (verified) {
+        // What was checked is what is written to: the connector as read before the check (the
+        // no-op update holds its row, PostgreSQL), and the IdP still known (held likewise).
+        const unchanged = await em.update(ConnectorEntity, { id, updatedAt: current.updatedAt }, { updatedAt: current.updatedAt });
+        if (!unchanged.affected) throw new ConflictException(`connector ${id} was changed or deleted while this change was being checked: read it again and retry`);
+        if (patch.idp !== undefined) await this.knownIdps.hold(em, patch.idp);
+      }
       const c = await em.findOneBy(ConnectorEntity, { id });
       if (!c) throw new NotFoundException(`no connector ${id}`);
       const before = connectorView(c);
