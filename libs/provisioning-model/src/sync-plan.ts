@@ -178,10 +178,13 @@ export function isEmptyPlan(plan: SyncPlan): boolean {
 
 const displayNameOf = (u: IdpUser) => [u.firstName, u.lastName].filter((p) => p && p.trim()).join(' ').trim() || null;
 
+/** A required group as the IdP's group paths spell it: `eng/backend/` and `/eng//backend` are `/eng/backend`. */
+export const requiredGroupPath = (p: string): string => `/${p.split('/').filter(Boolean).join('/')}`;
+
 /** The IdP user ids in scope: everyone, or members of the required groups (and their subgroups). */
 export function usersInScope(idp: IdpSnapshot, opts: Pick<SyncOptions, 'requiredGroups' | 'includeSubgroups'>): Set<string> {
   if (opts.requiredGroups.length === 0) return new Set(idp.users.map((u) => u.id));
-  const wanted = opts.requiredGroups.map((p) => `/${p.split('/').filter(Boolean).join('/')}`);
+  const wanted = opts.requiredGroups.map(requiredGroupPath);
   const ids = new Set<string>();
   for (const g of idp.groups) {
     const hit = wanted.some((w) => g.path === w || (opts.includeSubgroups && g.path.startsWith(`${w}/`)));

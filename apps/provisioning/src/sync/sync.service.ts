@@ -10,7 +10,7 @@ import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { EffectiveSettings, IdpSettingsService } from '../settings/idp-settings.service';
-import { SyncHeldPlanEntity, SyncLockEntity, SyncMode, SyncRunEntity } from './sync-run.entity';
+import { SyncHeldPlanEntity, SyncLockEntity, SyncMode, SyncRunEntity, SyncTickEntity } from './sync-run.entity';
 
 export interface SyncRequest {
   dryRun: boolean;
@@ -18,7 +18,15 @@ export interface SyncRequest {
   mode?: SyncMode;
   trigger: 'schedule' | 'api' | 'event' | 'first-login';
   requestedBy: string;
+  /** A scheduled run: the tick it is for (ms, as the schedule names it); claimed once across instances. */
+  scheduledFor?: number;
 }
+
+/** 409: the connector is disabled; nothing runs for it (scheduled, on demand, by event, approvals). */
+export class ConnectorDisabledException extends ConflictException {}
+
+/** 409: another instance started this tick of the schedule. */
+export class TickTakenException extends ConflictException {}
 
 const LOCK_MS = 2 * 3600_000;
 const BATCH = { upsert: 500, ids: 2000, memberships: 5000 };
@@ -73,20 +81,62 @@ export class SyncService {
     });
   }
 
-  /** Takes the connector's lock, records the run, and runs it in the background. 409 when one is running. */
+  /**
+   * Takes the connector's lock, records the run, and runs it in the background. 409 when one is
+   * running, when the connector is disabled, or (a scheduled run) when another instance started
+   * this tick already; 404 when there is no such connector. The connector is read again under the
+   * lock and that copy is the one run: a change, disable or delete committed while the lock was
+   * being taken is seen.
+   */
   async start(connectorId: string, req: SyncRequest): Promise<{ run: SyncRunEntity; done: Promise<SyncRunEntity> }> {
-    const connector = await this.connectors.get(connectorId);
-    const run = this.newRun(connectorId, { mode: req.mode ?? 'full', trigger: req.trigger, requestedBy: req.requestedBy, dryRun: req.dryRun });
+    await this.runnable(connectorId);
+    const mode = req.mode ?? 'full';
+    if (req.scheduledFor !== undefined && !(await this.claimTick(connectorId, mode, req.scheduledFor))) {
+      throw new TickTakenException(`the ${mode} run of ${connectorId} scheduled for ${new Date(req.scheduledFor).toISOString()} was started already (by another instance)`);
+    }
+    const run = this.newRun(connectorId, { mode, trigger: req.trigger, requestedBy: req.requestedBy, dryRun: req.dryRun, scheduledFor: req.scheduledFor ?? null });
     await this.lock(connectorId, run.id);
-    await this.db.getRepository(SyncRunEntity).insert(run);
+    let connector: ConnectorEntity;
+    try {
+      connector = await this.runnable(connectorId); // again, under the lock
+      await this.db.getRepository(SyncRunEntity).insert(run);
+    } catch (err) {
+      await this.unlock(connectorId, run.id);
+      throw err;
+    }
     return { run, done: this.background(run, () => this.execute(run, connector, req)) };
   }
 
-  private newRun(connectorId: string, what: Pick<SyncRunEntity, 'mode' | 'trigger' | 'requestedBy' | 'dryRun'>): SyncRunEntity {
+  /** The connector, if a run may start: 404 when there is none, 409 when it is disabled. */
+  private async runnable(connectorId: string): Promise<ConnectorEntity> {
+    const connector = await this.connectors.get(connectorId);
+    if (!connector.enabled) throw new ConnectorDisabledException(`connector ${connectorId} is disabled: enable it (PATCH {"enabled": true}) to run User Sync`);
+    return connector;
+  }
+
+  /** One instance claims a tick of a connector's schedule (the row's primary key); false when another did. */
+  private async claimTick(connectorId: string, mode: SyncMode, scheduledFor: number): Promise<boolean> {
+    const ticks = this.db.getRepository(SyncTickEntity);
+    try {
+      await ticks.insert({ connectorId, mode, scheduledFor, claimedAt: new Date() });
+      return true;
+    } catch (err) {
+      if (await ticks.existsBy({ connectorId, mode, scheduledFor })) return false;
+      throw err;
+    }
+  }
+
+  /** Claimed ticks older than this are forgotten (a timer never fires a day late). */
+  async forgetTicks(olderThanMs = 24 * 3600_000): Promise<void> {
+    await this.db.getRepository(SyncTickEntity).delete({ claimedAt: LessThan(new Date(Date.now() - olderThanMs)) });
+  }
+
+  private newRun(connectorId: string, what: Pick<SyncRunEntity, 'mode' | 'trigger' | 'requestedBy' | 'dryRun'> & Partial<Pick<SyncRunEntity, 'scheduledFor'>>): SyncRunEntity {
     return this.db.getRepository(SyncRunEntity).create({
       id: crypto.randomUUID(),
       connectorId,
       status: 'running',
+      scheduledFor: null,
       ...what,
       changesUntil: null,
       progress: { phase: 'starting', percent: 0 },
@@ -145,16 +195,26 @@ export class SyncService {
       if (held.planDigest !== planDigest) throw new ConflictException(`the plan digest does not match run ${id}'s plan: read the run again and approve the plan it shows`);
       return held;
     };
-    const held = await approvable();
-    const connector = await this.connectors.get(held.connectorId);
-    if (connector.updatedAt > held.startedAt) throw new ConflictException(`connector ${connector.id} was changed after run ${id} was planned: start a new run`);
-    const run = this.newRun(connector.id, { mode: held.mode, trigger: 'approval', requestedBy: actor, dryRun: false });
-    await this.lock(connector.id, run.id);
+    // The connector as it is: enabled, and not changed since the plan (its scope, mapping or realm may differ).
+    const applicable = async (held: SyncRunEntity) => {
+      const connector = await this.runnable(held.connectorId);
+      if (connector.updatedAt > held.startedAt) throw new ConflictException(`connector ${connector.id} was changed after run ${id} was planned: start a new run`);
+      return connector;
+    };
+    const first = await approvable();
+    await applicable(first);
+    const run = this.newRun(first.connectorId, { mode: first.mode, trigger: 'approval', requestedBy: actor, dryRun: false });
+    await this.lock(first.connectorId, run.id);
+    let held: SyncRunEntity;
+    let connector: ConnectorEntity;
     let stored: SyncHeldPlanEntity | null;
     let plan: SyncPlan;
     let settings: EffectiveSettings;
     try {
-      await approvable(); // again, under the lock: a run that ended meanwhile may have superseded it
+      // Again, under the lock: a run that ended meanwhile may have superseded it, and the
+      // connector may have been changed, disabled or deleted since the checks above.
+      held = await approvable();
+      connector = await applicable(held);
       stored = await this.db.getRepository(SyncHeldPlanEntity).findOneBy({ runId: id });
       // The plan applied is the plan digested when it was held, byte for byte, and this run's.
       if (!stored || heldPlanDigest(id, stored.plan) !== planDigest) throw new ConflictException(`run ${id}'s stored plan is missing or does not match its digest (runs held before digests were bound to their run cannot be approved): start a new run`);
@@ -173,7 +233,7 @@ export class SyncService {
         await em.insert(SyncRunEntity, run);
       });
     } catch (err) {
-      await this.unlock(connector.id, run.id);
+      await this.unlock(first.connectorId, run.id);
       throw err;
     }
     const asOf = stored.asOf;
