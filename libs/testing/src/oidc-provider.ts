@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import Provider, { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { TestBrowser } from './test-browser';
 
 /**
@@ -47,7 +48,9 @@ export async function startOidcProvider(opts: { clients: ClientMetadata[]; accou
   const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const salt = randomBytes(8).toString('hex');
 
-  const provider = new Provider(issuer, {
+  // Loaded here, not at import: every spec that imports @bridgekeeper/testing would load the OP (and its warnings).
+  const { default: OidcProvider } = await import('oidc-provider');
+  const provider = new OidcProvider(issuer, {
     clients: opts.clients.map((c) => ({ grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', ...c })),
     jwks: { keys: signingKeys() as never },
     claims: CLAIMS,
