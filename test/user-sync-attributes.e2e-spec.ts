@@ -117,4 +117,23 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync attributes and counts 
     // And that is stable too.
     expect(await syncNow()).toMatchObject({ status: 'applied', directoryWrites: 0 });
   });
+
+  it("leaves out one user's attribute of too many or too large values and applies the rest of the run (attacker review: it failed every run)", async () => {
+    const many = await kcUser('mallory', { roles: Array.from({ length: 1001 }, (_, i) => `r${i}`), department: ['Ops'] });
+    const large = await kcUser('oscar', { roles: Array.from({ length: 60 }, (_, i) => `${i}`.padEnd(2000, 'x')) });
+    const honest = await kcUser('honest', { department: ['Eng'] });
+    const r = await syncNow();
+    expect(r).toMatchObject({ status: 'applied' });
+    expect(await byExternal(honest)).toBeDefined();
+    expect(await propertiesOf(many)).toEqual({ department: 'Ops' });
+    expect(await propertiesOf(large)).toEqual({});
+    expect(r.plan.namesRefused.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'value', name: 'properties.roles', externalId: many, reason: expect.stringMatching(/1001 values, more than 100/) }),
+        expect.objectContaining({ kind: 'value', name: 'properties.roles', externalId: large, reason: expect.stringMatching(/bytes, more than 16384/) }),
+      ]),
+    );
+    // And again: the left-out values are neither written nor removed, run after run.
+    expect(await syncNow()).toMatchObject({ status: 'applied', directoryWrites: 0 });
+  });
 });

@@ -26,6 +26,22 @@ export function propertyValue(values: readonly string[] | undefined): PropertyVa
 }
 
 /**
+ * The most a synced or asserted property may hold: values, and UTF-8 bytes of all its values. An
+ * IdP attribute a user may edit themselves (Keycloak's account console) could otherwise carry
+ * thousands of values and fail every sync batch, or every login, it rides in.
+ */
+export const PROPERTY_LIMITS = { values: 100, bytes: 16_384 } as const;
+
+/** Why a property value is over the limits, or undefined. */
+export function propertyValueProblem(value: PropertyValue): string | undefined {
+  const values = typeof value === 'string' ? [value] : value;
+  if (values.length > PROPERTY_LIMITS.values) return `has ${values.length} values, more than ${PROPERTY_LIMITS.values}`;
+  const bytes = values.reduce((n, v) => n + Buffer.byteLength(v, 'utf8'), 0);
+  if (bytes > PROPERTY_LIMITS.bytes) return `holds ${bytes} bytes, more than ${PROPERTY_LIMITS.bytes}`;
+  return undefined;
+}
+
+/**
  * Whether two property values are the same: a list's order does not count (IdPs do not promise
  * one, and a comparison that saw a reordering as a change would write on every run).
  */

@@ -58,6 +58,13 @@ describe('mapIdentity with the Keycloak defaults', () => {
     expect(mapIdentity('carol', Object.create({ email: ['evil@example.com'] }))).toMatchObject({ ok: true, identity: { email: null } });
   });
 
+  it('leaves out a property over the limits (thousands of self-edited values) and signs the user in', () => {
+    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, properties: { department: 'dept', roles: 'roles' } };
+    const result = mapIdentity('a', { dept: ['R&D'], roles: Array.from({ length: 1001 }, (_, i) => `r${i}`) }, mapping);
+    expect(result).toMatchObject({ ok: true, identity: { properties: { department: 'R&D' } } });
+    expect(result.ok && Object.keys(result.identity.properties)).toEqual(['department']);
+  });
+
   it('maps extra attributes to properties', () => {
     const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, properties: { department: 'dept' } };
     expect(mapIdentity('a', { dept: ['R&D'] }, mapping)).toMatchObject({ ok: true, identity: { properties: { department: 'R&D' } } });

@@ -1,5 +1,5 @@
 import { linearRegex, regexProblem } from './linear-regex';
-import { Properties, propertyValue } from '@bridgekeeper/contracts';
+import { Properties, propertyValue, propertyValueProblem } from '@bridgekeeper/contracts';
 
 /**
  * Attribute mapping: from what the IdP asserts (SAML attributes, OIDC claims) to the
@@ -182,7 +182,8 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
   const properties: Properties = Object.create(null);
   for (const [key, attribute] of Object.entries(mapping.properties)) {
     const value = propertyValue(Object.prototype.hasOwnProperty.call(attributes, attribute) ? attributes[attribute] : undefined);
-    if (value !== undefined) properties[key] = value;
+    // Over the property limits (a self-edited attribute of thousands of values) it is left out: the login goes on.
+    if (value !== undefined && !propertyValueProblem(value)) properties[key] = value;
   }
 
   const groups = mapGroups(attributes, mapping.groups);

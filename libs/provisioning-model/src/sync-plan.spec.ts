@@ -393,3 +393,32 @@ describe('groups are the IdP group, not its name', () => {
     expect(plan.addMemberships).toEqual([]);
   });
 });
+
+describe('attribute values one Keycloak user can inflate (attacker review)', () => {
+  const withRoles = { ...opts, attributes: ['roles', 'department'] };
+
+  it('leaves out a property of too many or too large values, reports it, and neither writes nor removes it; the rest of the user is planned', () => {
+    const many = Array.from({ length: 1001 }, (_, i) => `r${i}`);
+    const huge = Array.from({ length: 20 }, (_, i) => `${i}`.padEnd(2000, 'x'));
+    const idp = snapshot([kc('m', { attributes: { roles: many, department: ['Eng'] } }), kc('n', { attributes: { roles: huge } }), kc('new', { attributes: { roles: many } })]);
+    const plan = computeSyncPlan(idp, [dir('m', { properties: { roles: ['a', 'b'] } }), dir('n')], new Set(), withRoles);
+    expect(plan.update.map((u) => [u.externalId, u.changes.map((c) => c.field), u.fields.properties, u.fields.removeProperties])).toEqual([['m', ['properties.department'], { department: 'Eng' }, undefined]]);
+    expect(plan.create.map((u) => [u.externalId, u.properties])).toEqual([['new', {}]]);
+    expect(plan.valuesRefused?.map((r) => [r.externalId, r.field])).toEqual([
+      ['m', 'properties.roles'],
+      ['n', 'properties.roles'],
+      ['new', 'properties.roles'],
+    ]);
+    expect(plan.valuesRefused?.[0].reason).toMatch(/1001 values, more than 100/);
+    expect(plan.valuesRefused?.[1].reason).toMatch(/bytes, more than 16384/);
+  });
+
+  it('holds a run that would remove synced properties from more than the allowed share of the active users (Keycloak stopped returning attributes)', () => {
+    const directory = Array.from({ length: 10 }, (_, i) => dir(`u${i}`, { properties: { department: 'Eng' } }));
+    const idp = snapshot(directory.map((d) => kc(d.externalId!, { attributes: {} })));
+    const plan = computeSyncPlan(idp, directory, new Set(), { ...opts, attributes: ['department'] });
+    expect(assessSyncPlan(plan, { idpUsers: 10, activeUsers: 10 }, opts)).toMatchObject({ hold: true, reason: expect.stringContaining('remove synced properties of 10 of 10 active users') });
+    const one = computeSyncPlan(snapshot(directory.map((d, i) => kc(d.externalId!, { attributes: i ? { department: ['Eng'] } : {} }))), directory, new Set(), { ...opts, attributes: ['department'] });
+    expect(assessSyncPlan(one, { idpUsers: 10, activeUsers: 10 }, { maxRemovalShare: 0.1 })).toEqual({ hold: false });
+  });
+});

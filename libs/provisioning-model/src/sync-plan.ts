@@ -5,7 +5,7 @@
  */
 import { groupName } from './attribute-mapping';
 import { directoryStateDigest, PlanBasis } from './plan-basis';
-import { Properties, propertyValue, samePropertyValue } from '@bridgekeeper/contracts';
+import { Properties, propertyValue, propertyValueProblem, samePropertyValue } from '@bridgekeeper/contracts';
 
 export interface IdpUser {
   /** The IdP's immutable user id (Keycloak's user id). */
@@ -134,6 +134,8 @@ export interface SyncPlan {
    * first-login sync before a run renamed them), and never another of its own groups by name.
    */
   groupIdentities: { group: string; externalId: string }[];
+  /** Attribute values left out of the plan for being over the property limits (one user's, named); the rest of the user is planned. */
+  valuesRefused?: { externalId: string; username: string; field: string; reason: string }[];
   /** Renames of the connector's groups left out because another group holds the new name: the group keeps its name. */
   groupRenamesRefused: (GroupRename & { reason: string })[];
   /**
@@ -353,19 +355,31 @@ export class SyncPlanner {
     return plan;
   }
 
-  private fieldsOf(u: IdpUser): UserFields {
+  /**
+   * A user's fields as the IdP has them; `leftOut`: the attributes over the property limits (one
+   * user may edit their own attributes), reported in the plan and neither written nor removed.
+   */
+  private fieldsOf(u: IdpUser): UserFields & { leftOut?: Set<string> } {
     const properties: Properties = {};
+    let leftOut: Set<string> | undefined;
     for (const a of new Set(this.opts.attributes)) {
       const v = propertyValue(u.attributes && Object.prototype.hasOwnProperty.call(u.attributes, a) ? u.attributes[a] : undefined);
-      if (v !== undefined) properties[a] = v;
+      if (v === undefined) continue;
+      const problem = propertyValueProblem(v);
+      if (problem) {
+        (this.plan.valuesRefused ??= []).push({ externalId: u.id, username: u.username, field: `properties.${a}`, reason: `properties.${a}: ${problem}; left out` });
+        (leftOut ??= new Set()).add(a);
+      } else properties[a] = v;
     }
-    return { externalId: u.id, username: u.username, email: u.email?.toLowerCase() ?? null, displayName: displayNameOf(u), active: u.enabled, properties };
+    const fields = { externalId: u.id, username: u.username, email: u.email?.toLowerCase() ?? null, displayName: displayNameOf(u), active: u.enabled, properties };
+    return leftOut ? Object.defineProperty(fields, 'leftOut', { value: leftOut, enumerable: false }) : fields;
   }
 
   /** A user both sides hold. */
   private compare(u: IdpUser, current: DirectoryUserState): void {
     const { plan, opts } = this;
     const fields = this.fieldsOf(u);
+    const leftOut = fields.leftOut;
     const changes: FieldChange[] = [];
     for (const f of ['username', 'email', 'displayName'] as const) {
       if ((current[f] ?? null) !== fields[f]) changes.push({ field: f, before: current[f] ?? null, after: fields[f] });
@@ -374,6 +388,7 @@ export class SyncPlanner {
     // representation has none, which says nothing about them).
     const removeProperties: string[] = [];
     for (const k of new Set(opts.attributes)) {
+      if (leftOut?.has(k)) continue; // over the limits: the directory keeps what it has
       const have = Object.prototype.hasOwnProperty.call(current.properties, k) ? current.properties[k] : undefined;
       const want = Object.prototype.hasOwnProperty.call(fields.properties, k) ? fields.properties[k] : undefined;
       if (want === undefined) {
@@ -557,6 +572,13 @@ export function assessSyncPlan(
   if (active > 0 && removals / active > opts.maxRemovalShare) {
     const pct = Math.round((removals / active) * 1000) / 10;
     return { hold: true, reason: `the run would disable or delete ${removals} of ${active} active users (${pct}%), more than the allowed ${opts.maxRemovalShare * 100}%` };
+  }
+  // Keycloak that stops returning attributes (a profile policy, a permission) reads as "every
+  // attribute was removed": the same share holds a run that would remove synced properties.
+  const stripped = plan.update.filter((u) => u.fields.removeProperties?.length).length;
+  if (active > 0 && stripped / active > opts.maxRemovalShare) {
+    const pct = Math.round((stripped / active) * 1000) / 10;
+    return { hold: true, reason: `the run would remove synced properties of ${stripped} of ${active} active users (${pct}%), more than the allowed ${opts.maxRemovalShare * 100}%` };
   }
   return { hold: false };
 }

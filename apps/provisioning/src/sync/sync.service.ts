@@ -29,7 +29,8 @@ export class ConnectorDisabledException extends ConflictException {}
 export class TickTakenException extends ConflictException {}
 
 const LOCK_MS = 2 * 3600_000;
-const BATCH = { upsert: 500, ids: 2000, memberships: 5000 };
+/** Items per batch; upserts also by size (NATS takes messages of up to 1 MB, and users may carry large attribute values). */
+const BATCH = { upsert: 500, upsertBytes: 512 * 1024, ids: 2000, memberships: 5000 };
 /** Batches of one phase in flight at once. */
 const APPLY_IN_FLIGHT = 2;
 /**
@@ -600,9 +601,24 @@ export class SyncService {
     /** The IdP groups of a batch's memberships. */
     const identitiesOf = (memberships: { group: string }[]) => [...new Set(memberships.map((m) => m.group.toLowerCase()))].flatMap((g) => identityOf.get(g) ?? []);
     const actor = `sync:${run.id}`;
-    const phase = <T>(list: T[], size: number, batch: (slice: T[]) => Partial<Batch>): Batch[] => {
+    /** A phase's batches: at most `size` items, and (with `maxBytes`) at most that much JSON, but at least one item each. */
+    const phase = <T>(list: T[], size: number, batch: (slice: T[]) => Partial<Batch>, maxBytes = Infinity): Batch[] => {
       const out: Batch[] = [];
-      for (let i = 0; i < list.length; i += size) out.push({ source, actor, grantLocalGroups: grants.grantLocalGroups, claimLocalUsers: grants.claimLocalUsers, ...batch(list.slice(i, i + size)) });
+      for (let i = 0; i < list.length; ) {
+        let end = Math.min(i + size, list.length);
+        if (maxBytes !== Infinity) {
+          let bytes = 0;
+          for (let j = i; j < end; j++) {
+            bytes += Buffer.byteLength(JSON.stringify(list[j]));
+            if (bytes > maxBytes && j > i) {
+              end = j;
+              break;
+            }
+          }
+        }
+        out.push({ source, actor, grantLocalGroups: grants.grantLocalGroups, claimLocalUsers: grants.claimLocalUsers, ...batch(list.slice(i, end)) });
+        i = end;
+      }
       return out;
     };
     // Users who leave (disabled, deleted) go first, so their names are free for the upserts; renames
@@ -614,8 +630,8 @@ export class SyncService {
       ...(plan.groupsToCreate.length || plan.groupsToRename.length || plan.groupsToLink.length ? [[{ source, actor, grantLocalGroups: grants.grantLocalGroups, claimLocalUsers: grants.claimLocalUsers, groupsToRename: plan.groupsToRename, groupsToLink: plan.groupsToLink, groupsToCreate: plan.groupsToCreate }]] : []),
       phase([...plan.enable.map((u) => ({ id: u.id, active: true })), ...plan.disable.map((u) => ({ id: u.id, active: false }))], BATCH.ids, (setActive) => ({ setActive })),
       phase(plan.delete, BATCH.ids, (doomed) => ({ delete: doomed.map((u) => u.id) })),
-      Object.assign(phase(renames.map((u) => u.fields), BATCH.upsert, (upsert) => ({ upsert })), { inOrder: true }),
-      phase([...others.map((u) => u.fields), ...plan.create], BATCH.upsert, (upsert) => ({ upsert })),
+      Object.assign(phase(renames.map((u) => u.fields), BATCH.upsert, (upsert) => ({ upsert }), BATCH.upsertBytes), { inOrder: true }),
+      phase([...others.map((u) => u.fields), ...plan.create], BATCH.upsert, (upsert) => ({ upsert }), BATCH.upsertBytes),
       phase(plan.addMemberships, BATCH.memberships, (addMemberships) => ({ addMemberships, groupIdentities: identitiesOf(addMemberships) })),
       phase(plan.removeMemberships, BATCH.memberships, (removeMemberships) => ({ removeMemberships, groupIdentities: identitiesOf(removeMemberships) })),
     ];
@@ -624,7 +640,8 @@ export class SyncService {
     let applied = 0;
     /** A batch whose outcome is unknown (no answer, a broken connection): it may have been written. */
     let unsure = false;
-    const namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] = [];
+    // The values the plan left out for being over the property limits come first; then the directory's refusals.
+    const namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] = (plan.valuesRefused ?? []).map((v) => ({ kind: 'value', name: v.field, externalId: v.externalId, reason: v.reason }));
     for (const batches of phases) {
       const inFlight = 'inOrder' in batches ? 1 : APPLY_IN_FLIGHT;
       let next = 0;
@@ -749,6 +766,7 @@ export function summarizePlan(plan: SyncPlan): Record<string, unknown> {
     groupsToRename: cap(plan.groupsToRename),
     groupsToLink: cap(plan.groupsToLink),
     groupRenamesRefused: cap(plan.groupRenamesRefused),
+    valuesRefused: cap(plan.valuesRefused ?? []),
     addMemberships: cap(plan.addMemberships),
     removeMemberships: cap(plan.removeMemberships),
     groupsRefused: cap(plan.groupsRefused),
