@@ -170,13 +170,19 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
     const { url: back } = await op.follow(browser, endSession);
     expect(`${back.origin}${back.pathname}`).toBe(`${base}/`);
     expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${base}/`);
-    expect(endSession.searchParams.get('state')).toBe('/after');
+    // state is a one-time value bound to this browser (a cookie), never the address itself.
+    const state = endSession.searchParams.get('state')!;
+    expect(state).toMatch(/^[A-Za-z0-9_-]{22,}$/);
     expect(browser.cookie(op.issuer, '_session')).toBeUndefined(); // signed out at the OP too
+    // Another browser with the same link goes nowhere (attacker review: GET /?state= redirected anyone).
+    const elsewhere = await fetch(back, { redirect: 'manual' });
+    expect(elsewhere.status).toBe(200);
     const landed = await browser.fetch(back);
     expect(landed.status).toBe(303);
     expect(landed.headers.get('location')).toBe('/after');
-    // state is read as a returnTo, with the same rule: another site's address goes nowhere.
-    const evil = await fetch(`${base}/?state=${encodeURIComponent('https://evil.example.com/')}`, { redirect: 'manual' });
-    expect(evil.status).toBe(200);
+    // Once only.
+    expect((await browser.fetch(back)).status).toBe(200);
+    // A crafted state is no redirect, to another site or here.
+    for (const crafted of ['https://evil.example.com/', '/admin']) expect((await fetch(`${base}/?state=${encodeURIComponent(crafted)}`, { redirect: 'manual' })).status).toBe(200);
   });
 });

@@ -93,6 +93,43 @@ describe('OidcRelyingParty: passport + openid-client with the checks Bridgekeepe
     expect(await refusal(over)).toBe(code);
   });
 
+  /** The refusal itself (its code and the ID-token header it carries). */
+  async function refusedError(over: typeof idp.next, party = rp): Promise<OidcError> {
+    idp.next = over;
+    const { query, state } = await roundTrip();
+    const err = await party.callback(query, state).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    if (!(err instanceof OidcError)) throw new Error(`not refused as an OidcError: ${String(err)}`);
+    return err;
+  }
+
+  it("keeps a refused ID token's header, and only an ID token's (attacker review: a refused userinfo was traced as a refused ID token)", async () => {
+    expect((await refusedError({ sign: 'hs256-client-secret' })).idTokenHeader).toMatchObject({ alg: 'HS256' });
+    expect((await refusedError({ userinfo: { sub: 'someone-else' } })).idTokenHeader).toBeUndefined();
+  });
+
+  it('keeps the header when discovery spells the token endpoint otherwise than openid-client sends it (attacker review)', async () => {
+    const discovery = parseDiscovery(await (await fetch(discoveryUrl(idp.issuer))).text(), idp.issuer);
+    const shouted = new OidcRelyingParty({
+      idpId: 'test-oidc',
+      publicUrl: 'https://bk.example.com',
+      discovery: { ...discovery, token_endpoint: discovery.token_endpoint!.replace('http://127.0.0.1', 'HTTP://127.0.0.1') },
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      scopes: ['openid', 'email', 'profile'],
+      idTokenAlgorithm: 'RS256',
+      userinfo: true,
+      clockSkewMs: 30_000,
+      maxIdTokenAgeMs: 300_000,
+      allowHttp: true,
+    });
+    const err = await refusedError({ sign: 'hs256-client-secret' }, shouted);
+    expect(err.code).toBe('algorithm');
+    expect(err.idTokenHeader).toMatchObject({ alg: 'HS256' });
+  });
+
   it('fetches the JWKS once for many logins, and an unknown kid does not refetch it on every request', async () => {
     const fresh = await make();
     const before = idp.jwksFetches;
@@ -109,13 +146,13 @@ describe('OidcRelyingParty: passport + openid-client with the checks Bridgekeepe
     expect(idp.jwksFetches - before).toBe(1);
   });
 
-  it('builds the end-session URL with id_token_hint, the one fixed post-logout URI, and returnTo in state', async () => {
-    const url = new URL(rp.endSessionUrl('the.id.token', '/after?x=1')!);
+  it('builds the end-session URL with id_token_hint, the one fixed post-logout URI, and the state it is given', async () => {
+    const url = new URL(rp.endSessionUrl('the.id.token', 'one-time-state')!);
     expect(url.origin + url.pathname).toBe(`${idp.issuer}/logout`);
     expect(url.searchParams.get('id_token_hint')).toBe('the.id.token');
     expect(url.searchParams.get('post_logout_redirect_uri')).toBe('https://bk.example.com/');
-    expect(url.searchParams.get('state')).toBe('/after?x=1');
-    expect(new URL(rp.endSessionUrl(undefined, '/')!).searchParams.has('state')).toBe(false);
+    expect(url.searchParams.get('state')).toBe('one-time-state');
+    expect(new URL(rp.endSessionUrl(undefined)!).searchParams.has('state')).toBe(false);
   });
 
   describe('back-channel logout tokens', () => {

@@ -125,7 +125,7 @@ export class OidcRelyingParty {
     this.engine[client.customFetch] = (async (url: string, init: RequestInit) => {
       const res = await send(url, init);
       const slot = tokenResponse.getStore();
-      if (slot && url === tokenEndpoint && res.ok) {
+      if (slot && sameUrl(url, tokenEndpoint) && res.ok) {
         const body = (await res
           .clone()
           .json()
@@ -167,7 +167,8 @@ export class OidcRelyingParty {
       const header = received.idToken ? safeHeader(received.idToken) : undefined;
       // Whatever the engine says first, a token signed with another algorithm is said as such.
       const refused = header && !acceptedAlgorithms(this.settings.idTokenAlgorithm).includes(String(header.alg)) ? algorithmMismatch(header.alg, this.settings.idTokenAlgorithm, this.settings.idpId) : classifyOidcError(err);
-      refused.idTokenHeader ??= header;
+      // Only a refused ID token's header: a failure after it was accepted (userinfo) is no ID token's.
+      if (ID_TOKEN_REFUSALS.has(refused.code)) refused.idTokenHeader ??= header;
       throw refused;
     }
   }
@@ -207,11 +208,11 @@ export class OidcRelyingParty {
    * RP-initiated logout at the IdP's end-session endpoint, when it has one: back to the one fixed
    * post-logout URI, with `returnTo` (where to go from there) carried in `state`.
    */
-  endSessionUrl(idTokenHint: string | undefined, returnTo?: string): string | null {
+  endSessionUrl(idTokenHint: string | undefined, state?: string): string | null {
     if (!this.engine.serverMetadata().end_session_endpoint) return null;
     const params: Record<string, string> = { post_logout_redirect_uri: this.urls.postLogoutRedirect, client_id: this.settings.clientId };
     if (idTokenHint) params.id_token_hint = idTokenHint;
-    if (returnTo && returnTo !== '/') params.state = returnTo;
+    if (state) params.state = state;
     return client.buildEndSessionUrl(this.engine, params).href;
   }
 
@@ -263,4 +264,17 @@ function describe(info: unknown): string {
   if (typeof info === 'string') return info;
   const i = info as { message?: string; error?: string; error_description?: string };
   return [i.error, i.error_description ?? i.message].filter(Boolean).join(': ') || JSON.stringify(info).slice(0, 300);
+}
+
+/** The refusals that are the ID token's own (its header goes to the trace with them). */
+const ID_TOKEN_REFUSALS: ReadonlySet<string> = new Set(['nonce', 'signature', 'algorithm', 'unknown_key', 'issuer', 'audience', 'expired', 'issued_in_future', 'too_old', 'missing_claim', 'malformed']);
+
+/** Whether two URLs are the same once normalised (openid-client passes URL.href; discovery may spell it otherwise). */
+function sameUrl(a: string, b: string | undefined): boolean {
+  if (!b) return false;
+  try {
+    return new URL(a).href === new URL(b).href;
+  } catch {
+    return false;
+  }
 }

@@ -9,6 +9,7 @@ import { LoginError, publicRefusal } from './login-error';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { SessionService } from '../sessions/session.service';
 import { LoginFlowService } from './login-flow.service';
+import { logoutStateCookie, logoutStateValue } from '../sessions/logout-state';
 import { LogoutService } from './logout.service';
 
 /** Remembers the IdP a browser used last, so the chooser offers it first. */
@@ -35,8 +36,13 @@ export class LoginController {
   @Public()
   @Post('logout')
   async logout(@Query('returnTo') returnTo: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const next = await this.logouts.logout(req.cookies?.[this.config.session.cookie], returnTo);
+    const { next, oidcState } = await this.logouts.logout(req.cookies?.[this.config.session.cookie], returnTo);
     res.clearCookie(this.config.session.cookie, { ...this.sessions.cookieOptions(), maxAge: undefined });
+    // The OIDC logout's state, bound to this browser: GET / follows its returnTo here only, once.
+    if (oidcState) {
+      const cookie = logoutStateCookie(this.config.session.secure);
+      res.cookie(cookie.name, logoutStateValue(oidcState.state, oidcState.returnTo), cookie.options);
+    }
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(303, next);
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { safeReturnTo } from '@bridgekeeper/platform';
 import { SamlValidationError } from '@bridgekeeper/saml';
@@ -30,28 +31,34 @@ export class LogoutService {
     return safeReturnTo(raw, new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins) ?? '/';
   }
 
-  /** Ends the session here; answers where the browser goes next (the IdP's logout, or returnTo). */
-  async logout(token: string | undefined, rawReturnTo: unknown): Promise<string> {
+  /**
+   * Ends the session here; answers where the browser goes next (the IdP's logout, or returnTo),
+   * and, for an OIDC IdP's logout, the one-time `state` it carries and the returnTo it stands for:
+   * the caller binds them to the browser (a cookie), and the post-logout URI (GET /) follows
+   * returnTo only for that browser, once (see `afterLogout`).
+   */
+  async logout(token: string | undefined, rawReturnTo: unknown): Promise<{ next: string; oidcState?: { state: string; returnTo: string } }> {
     const returnTo = this.safe(rawReturnTo);
     const claims = await this.sessions.verify(token);
-    if (!claims) return returnTo;
+    if (!claims) return { next: returnTo };
     const record = await this.sessions.record(claims.sid);
     await this.sessions.end(claims.sid);
-    if (!record) return returnTo;
+    if (!record) return { next: returnTo };
     try {
       const idp = await this.idps.get(record.idp);
       if (idp.protocol === 'oidc') {
-        // RP-initiated logout: the IdP sends the browser back to the one registered post-logout
-        // URI (GET /), which reads returnTo from `state` under the same rule as here.
+        // RP-initiated logout: the IdP sends the browser back to the one registered post-logout URI (GET /).
         const { rp } = await this.oidc.get(idp);
-        return rp.endSessionUrl(record.idToken ?? undefined, returnTo) ?? returnTo;
+        const state = returnTo !== '/' ? randomBytes(18).toString('base64url') : undefined;
+        const next = rp.endSessionUrl(record.idToken ?? undefined, state);
+        return next ? { next, ...(state ? { oidcState: { state, returnTo } } : {}) } : { next: returnTo };
       }
       const sp = await this.idps.serviceProvider(idp);
-      if (!sp.canLogout) return returnTo;
-      return await sp.logoutUrl({ nameId: record.nameId, nameIdFormat: record.nameIdFormat ?? undefined, sessionIndex: record.sessionIndex ?? undefined }, returnTo);
+      if (!sp.canLogout) return { next: returnTo };
+      return { next: await sp.logoutUrl({ nameId: record.nameId, nameIdFormat: record.nameIdFormat ?? undefined, sessionIndex: record.sessionIndex ?? undefined }, returnTo) };
     } catch (err) {
       this.logger.warn(`signed out locally; the IdP logout of ${record.idp} was skipped: ${(err as Error).message}`);
-      return returnTo;
+      return { next: returnTo };
     }
   }
 

@@ -30,7 +30,10 @@ describe('mayLinkAccount: linking the login’s subject (JIT)', () => {
     expect(mayLinkAccount(account({ source: 'kc', externalId: 'kc-1' }), { source: 'kc', externalId: 'kc-2', claimLocalUsers: false })).toEqual({ ok: false, reason: expect.stringContaining('another subject') });
     // Or the same person whose subject changed at the IdP: both subjects, and how to re-key.
     const { reason } = mayLinkAccount({ ...account({ source: 'kc', externalId: 'kc-1' }), id: 'u-1' }, { source: 'kc', externalId: 'kc-2', claimLocalUsers: false }) as { reason: string };
-    expect(reason).toMatch(/subject kc-1 of kc;.*another subject \(kc-2\).*If the subject changed at the IdP.*PATCH \/api\/v1\/users\/u-1 with \{"externalId": "kc-2"\}/);
+    expect(reason).toMatch(/subject kc-1 of kc;.*another subject \(kc-2\).*If the subject changed at the IdP.*confirm at the IdP that subject kc-1 is gone.*PATCH \/api\/v1\/users\/u-1 with \{"externalId":"kc-2"\}/);
+    // A subject with a quote in it is quoted as JSON: the advice cannot be pasted into another body.
+    const quoted = mayLinkAccount({ ...account({ source: 'kc', externalId: 'kc-1' }), id: 'u-1' }, { source: 'kc', externalId: 'x", "username": "admin', claimLocalUsers: false }) as { reason: string };
+    expect(quoted.reason).toContain('with {"externalId":"x\\", \\"username\\": \\"admin"}');
     expect(mayLinkAccount(account({ source: 'kc', externalId: 'kc-1' }), { source: 'kc', externalId: 'kc-1', claimLocalUsers: false })).toEqual({ ok: true });
     expect(mayLinkAccount(account({ source: 'kc' }), { source: 'kc', externalId: 'kc-1', claimLocalUsers: false })).toEqual({ ok: true });
   });

@@ -52,7 +52,7 @@ export function mayLinkAccount(account: AccountFacts, by: SourceGrants & { exter
       ok: false,
       reason:
         `${account.username} is linked to subject ${account.externalId} of ${account.source}; this login carries another subject (${by.externalId}) with the same username. ` +
-        `If the subject changed at the IdP (pairwise subjects switched on, a new client, a rebuilt IdP), re-key the account: PATCH /api/v1/users/${account.id ?? '{id}'} with {"externalId": "${by.externalId}"}; ` +
+        `If the subject changed at the IdP (pairwise subjects switched on, a new client, a rebuilt IdP) — confirm at the IdP that subject ${account.externalId} is gone and that both are the same person (email, email_verified) before anything else — re-key the account: PATCH /api/v1/users/${account.id ?? '{id}'} with ${JSON.stringify({ externalId: by.externalId })}; ` +
         `if this is another person, rename one of them at the IdP. It is not taken over`,
     };
   }
