@@ -310,7 +310,9 @@ export class ProvisionService implements BeforeApplicationShutdown {
     const emailOwner = req.email && !keepsEmail ? await users.findOneBy({ emailLower: req.email.toLowerCase() }) : null;
     const email = emailOwner && emailOwner.id !== user?.id ? null : req.email;
     // Not silent: the trace and the user.provisioned event say whose address it is.
-    if (email === null && req.email && emailOwner) notices.push(emailTaken(req.email, emailOwner, !user));
+    // (Once: an account matched by this email and not linked has its account_not_claimed notice already.)
+    const saidAlready = notices.some((n) => n.code === 'account_not_claimed' && n.name === emailOwner?.username);
+    if (email === null && req.email && emailOwner && !saidAlready) notices.push(emailTaken(req.email, emailOwner, !user));
     let created = false;
     let changed = false;
     if (!user) {
