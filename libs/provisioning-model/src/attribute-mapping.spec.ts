@@ -13,6 +13,7 @@ describe('mapIdentity with the Keycloak defaults', () => {
       ok: true,
       identity: {
         username: 'alice',
+        usernameFrom: 'nameId',
         email: 'alice@example.com',
         displayName: 'Alice Liddell',
         groups: ['engineering/backend', 'staff'],
@@ -217,5 +218,21 @@ describe('an absent claim is not an empty value (issue 27)', () => {
     const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'attribute' as const, attribute: ['upn', 'preferred_username'], lowercase: true } };
     expect(mapIdentity('s', { preferred_username: ['b'], upn: ['A@corp'] }, mapping)).toMatchObject({ ok: true, identity: { username: 'a@corp' } });
     expect(mapIdentity('s', { preferred_username: ['b'] }, mapping)).toMatchObject({ ok: true, identity: { username: 'b', absent: ['email', 'displayName'] } });
+  });
+});
+
+describe('absent notices stay quiet where nothing is missing', () => {
+  it("a Keycloak SAML login (the username is the NameID, as Keycloak's client sends it) says nothing is absent", () => {
+    const r = mapIdentity('alice', { email: ['alice@example.com'], firstName: ['Alice'], lastName: ['L'], groups: ['/staff'] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' });
+    if (!r.ok) throw new Error('mapped');
+    expect(r.identity).toMatchObject({ username: 'alice', usernameFrom: 'nameId' });
+    expect(absentNotices(r.identity, KEYCLOAK_DEFAULT_MAPPING)).toEqual([]);
+  });
+
+  it('a username from the email is said (the login lacked the username claim)', () => {
+    const r = mapIdentity('sub', { email: ['b@example.com'], name: ['B'], groups: [] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' });
+    if (!r.ok) throw new Error('mapped');
+    expect(r.identity.usernameFrom).toBe('email');
+    expect(absentNotices(r.identity, KEYCLOAK_DEFAULT_MAPPING)).toEqual([{ code: 'claim_absent', name: 'username', reason: expect.stringContaining('b@example.com (fallback)') }]);
   });
 });

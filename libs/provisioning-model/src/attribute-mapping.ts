@@ -96,6 +96,8 @@ export interface GroupRule {
 
 export interface MappedIdentity {
   username: string | null;
+  /** Where the username came from: the mapping's source, or the fallback that gave it (null: none). */
+  usernameFrom: 'attribute' | 'subject' | 'emailLocalPart' | 'nameId' | 'email' | null;
   email: string | null;
   displayName: string | null;
   groups: string[];
@@ -225,6 +227,7 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
   const email = emailRaw && EMAIL.test(emailRaw) ? emailRaw.toLowerCase() : null;
 
   let username: string | undefined;
+  let usernameFrom: MappedIdentity['usernameFrom'] = mapping.username.source;
   switch (mapping.username.source) {
     case 'subject':
       username = subject.trim() || undefined;
@@ -233,11 +236,15 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
       username = firstValue(attributes, names.username);
       if (username === undefined) {
         absent.add('username');
+        usernameFrom = null;
         const fallbacks = [...(mapping.username.fallback ?? []), ...(mapping.username.fallbackToSubject ? (['subject'] as const) : [])];
         for (const fallback of fallbacks) {
           if (fallback === 'email') username = email ?? undefined;
           else if (fallback === 'subject' || readableSubject(login)) username = subject.trim() || undefined;
-          if (username) break;
+          if (username) {
+            usernameFrom = fallback;
+            break;
+          }
         }
       }
       break;
@@ -276,6 +283,7 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
     ok: true,
     identity: {
       username: username || null,
+      usernameFrom: username ? usernameFrom : null,
       email,
       displayName: displayName?.slice(0, 255) ?? null,
       groups,
@@ -295,7 +303,8 @@ export function absentNotices(identity: MappedIdentity, mapping: AttributeMappin
     groups: mapping.groups.attribute,
   };
   const list = (names: string[]) => (names.length ? names.join(', ') : 'no attribute (none mapped)');
-  return identity.absent.map((name) => ({
+  // A NameID that names a person is how some IdPs send the username (Keycloak's SAML client): nothing to say.
+  return identity.absent.filter((name) => name !== 'username' || identity.usernameFrom !== 'nameId').map((name) => ({
     code: 'claim_absent',
     name,
     reason: (name === 'username'
