@@ -144,6 +144,23 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
     expect((await audit('corp'))[0]).toMatchObject({ action: 'idp-settings.reset', actor: expect.stringMatching(/^admin-token:/), before: { model: 'jit', mapping }, after: null });
   });
 
+  it('adds an IdP with the mapping preset of its family: provisioning stores that mapping, audited by the admin who added the IdP; a preset no family has is a 400', async () => {
+    const added = await call('auth', 'POST', '/api/v1/idps', { id: 'okta', name: 'Okta', metadataXml, mappingPreset: 'okta' });
+    expect(added).toMatchObject({ status: 201, body: { id: 'okta', mappingPreset: 'okta' } });
+    const stored = await waitFor('the preset to be stored', async () => {
+      const r = await settingsOf('okta');
+      return r.body?.origin === 'api' ? r.body : undefined;
+    });
+    expect(stored).toMatchObject({ model: 'jit', mapping: { username: { attribute: ['preferred_username', 'login', 'username'], fallback: ['email'] }, authoritative: ['groups'] } });
+    expect((await audit('okta'))[0]).toMatchObject({ action: 'idp-settings.updated', actor: expect.stringMatching(/^admin-token:/), after: { mappingPreset: 'okta' } });
+    const sim = await call('provisioning', 'POST', '/api/v1/idps/okta/simulate', { subject: '00u1abc', protocol: 'oidc', attributes: { email: ['Ann@Corp.Example'], given_name: ['Ann'], family_name: ['Lee'], groups: ['Everyone'] } });
+    expect(sim.body).toMatchObject({ outcome: 'created', identity: { username: 'ann@corp.example', displayName: 'Ann Lee', groups: ['Everyone'] } });
+
+    const bad = await call('auth', 'POST', '/api/v1/idps', { id: 'odd', name: 'Odd', metadataXml, mappingPreset: 'ping' });
+    expect(bad).toMatchObject({ status: 400, body: { errors: [expect.objectContaining({ field: 'mappingPreset' })] } });
+    expect((await call('auth', 'GET', '/api/v1/idps/odd')).status).toBe(404);
+  });
+
   it('forgets an IdP deleted in auth: its settings go, audited with the actor who deleted it; the simulator then says it is unknown', async () => {
     expect((await call('provisioning', 'PUT', '/api/v1/idps/gone/provisioning', whole)).status).toBe(200);
     expect((await call('auth', 'DELETE', '/api/v1/idps/gone')).status).toBe(204);

@@ -93,7 +93,7 @@ describe('JIT provisioning across services', () => {
   });
 
   it('answers user.rejected when the mapping yields no username', async () => {
-    const event = login('   ', { email: ['x@example.com'] });
+    const event = login('   ', { firstName: ['X'] });
     await publish(event);
     expect(await outcome(event.id)).toMatchObject({ data: { code: 'no_username' } });
   });
@@ -169,7 +169,7 @@ describe('JIT provisioning across services', () => {
     });
 
     it('shows the environment defaults until settings are stored', async () => {
-      expect((await call('GET', '/api/v1/idps/corp/provisioning')).body).toMatchObject({ idp: 'corp', model: 'jit', origin: 'environment', updateOnLogin: true, mapping: { username: { source: 'attribute', attribute: 'preferred_username', fallbackToSubject: true } } });
+      expect((await call('GET', '/api/v1/idps/corp/provisioning')).body).toMatchObject({ idp: 'corp', model: 'jit', origin: 'environment', updateOnLogin: true, mapping: { username: { source: 'attribute', attribute: 'preferred_username', fallback: ['nameId', 'email'] } } });
     });
 
     it('simulates a first login: the user and groups it would create, writing nothing', async () => {

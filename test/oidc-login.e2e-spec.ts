@@ -22,6 +22,8 @@ describe('OIDC login through Keycloak', () => {
   let sql: Client;
   let browser: Browser;
   let base: string;
+  let clientId: string;
+  let adminToken: string;
 
   const registerClient = (...args: string[]) =>
     execFileSync(process.execPath, [join(ROOT, 'scripts/keycloak-register-oidc.mjs'), ...args], { env: { ...process.env, KEYCLOAK_URL: KEYCLOAK }, encoding: 'utf8' });
@@ -49,7 +51,8 @@ describe('OIDC login through Keycloak', () => {
     sql = new Client({ connectionString: pg.url });
     await sql.connect();
     const client = JSON.parse(registerClient(base, IDP).trim().split('\n').pop()!);
-    const token = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
+    clientId = client.clientId;
+    const token = (adminToken = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir }));
     const res = await fetch(`${stack.services.auth.url}/api/v1/idps`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -79,6 +82,37 @@ describe('OIDC login through Keycloak', () => {
     const [trace] = await rows(`SELECT t.status, (SELECT count(*) FROM auth.login_trace_steps s WHERE s.trace_id = t.id AND s.step = 'oidc.id-token-valid') AS verified FROM auth.login_traces t WHERE t.idp = $1`, [IDP]);
     expect(trace).toMatchObject({ status: 'succeeded', verified: '1' });
     await page.context().close();
+  });
+
+  it('a client whose tokens carry no profile claims (only the openid scope, userinfo off) signs alice in as the directory holds her: no rename to her sub, no wipe (issue 27)', async () => {
+    const kc = await keycloakAdmin();
+    const [kcClient] = await kc.clients.find({ clientId });
+    const id = kcClient.id!;
+    const profileScopes = (list: { id?: string; name?: string }[]) => list.filter((sc) => sc.name === 'profile' || sc.name === 'email');
+    const removedDefault = profileScopes(await kc.clients.listDefaultClientScopes({ id }));
+    const removedOptional = profileScopes(await kc.clients.listOptionalClientScopes({ id }));
+    const idpApi = (body: unknown) => fetch(`${stack.services.auth.url}/api/v1/idps/${IDP}`, { method: 'PATCH', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      for (const sc of removedDefault) await kc.clients.delDefaultClientScope({ id, clientScopeId: sc.id! });
+      for (const sc of removedOptional) await kc.clients.delOptionalClientScope({ id, clientScopeId: sc.id! });
+      // As an OP following OIDC Core answers a client that asks for openid alone, with userinfo off.
+      expect((await idpApi({ oidc: { userinfo: false, scopes: ['openid'] } })).status).toBe(200);
+      const page = await signIn('alice', 'alice');
+      expect(page.url()).toBe(`${base}/session`);
+      expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: ['engineering/backend', 'staff'] } });
+      const [trace] = await rows(`SELECT id, response_message FROM auth.login_traces WHERE idp = $1 AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`, [IDP]);
+      const claims = JSON.parse(trace.response_message).claims;
+      expect(claims.preferred_username).toBeUndefined(); // the token really carried no profile
+      expect(claims.email).toBeUndefined();
+      const [absent] = await rows(`SELECT detail FROM auth.login_trace_steps WHERE trace_id = $1 AND step = 'provisioning.claims-absent'`, [trace.id]);
+      expect(absent.detail).toEqual(expect.stringContaining('claim_absent username'));
+      expect(absent.detail).toEqual(expect.stringContaining('claim_absent email'));
+      await page.context().close();
+    } finally {
+      for (const sc of removedDefault) await kc.clients.addDefaultClientScope({ id, clientScopeId: sc.id! });
+      for (const sc of removedOptional) await kc.clients.addOptionalClientScope({ id, clientScopeId: sc.id! });
+      await idpApi({ oidc: { userinfo: true, scopes: ['openid', 'email', 'profile'] } });
+    }
   });
 
   it('logs out at Keycloak too (RP-initiated, id_token_hint): the next login asks for the password again', async () => {

@@ -105,6 +105,42 @@ describe('OIDC login (test IdP, no browser)', () => {
     expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['erin'])).toHaveLength(1);
   });
 
+  it('an ID token with only sub (userinfo off) signs Erin in as the directory holds her: no rename to the sub, no wipe, the trace says what was absent (issue 27)', async () => {
+    expect((await api('PATCH', '/api/v1/idps/test-oidc', { oidc: { userinfo: false } })).status).toBe(200);
+    try {
+      const bare = { preferred_username: undefined, email: undefined, given_name: undefined, family_name: undefined, name: undefined, roles: undefined };
+      const { res, cookie } = await login({ claims: bare });
+      expect(res.status).toBe(302);
+      const session = await (await fetch(`${base}/session`, { headers: { cookie: cookie! } })).json();
+      expect(session).toMatchObject({ user: { username: 'erin', email: 'erin@example.com', displayName: 'Erin Ostrom' }, groups: ['engineering/backend', 'staff'] });
+      const [trace] = await rows(`SELECT id FROM auth.login_traces WHERE idp = 'test-oidc' AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`);
+      const steps = await rows('SELECT step, detail FROM auth.login_trace_steps WHERE trace_id = $1', [trace.id]);
+      const absent = steps.find((st) => st.step === 'provisioning.claims-absent')?.detail;
+      expect(absent).toEqual(expect.stringContaining('claim_absent email: the login carries none of email'));
+      expect(absent).toEqual(expect.stringContaining('claim_absent groups'));
+
+      // Someone new with only a sub is refused, and the page says nothing of why; the trace does.
+      idp.user = { sub: '0d9a-nobody', claims: {} };
+      const refused = await login();
+      expect(refused.res.status).toBe(403);
+      const [why] = await rows('SELECT reason_code, reason FROM auth.login_traces WHERE id = $1', [refused.traceId]);
+      expect(why).toMatchObject({ reason_code: 'no_username', reason: expect.stringContaining('userinfo') });
+      expect(await rows(`SELECT id FROM directory.users WHERE external_id = '0d9a-nobody'`)).toEqual([]);
+
+      // An address another account holds is said in the trace, not dropped silently.
+      expect((await api('PATCH', '/api/v1/idps/test-oidc', { oidc: { userinfo: true } })).status).toBe(200);
+      idp.user = { sub: '5b2f-frank', claims: { preferred_username: 'frank', email: 'erin@example.com' } };
+      const frank = await login();
+      expect(frank.res.status).toBe(302);
+      const [ft] = await rows(`SELECT id FROM auth.login_traces WHERE idp = 'test-oidc' AND subject = '5b2f-frank' AND status = 'succeeded'`);
+      const fsteps = await rows('SELECT step, detail FROM auth.login_trace_steps WHERE trace_id = $1', [ft.id]);
+      expect(fsteps.find((st) => st.step === 'provisioning.refused')?.detail).toEqual(expect.stringContaining('email_taken erin@example.com: not stored: the account erin holds this address'));
+    } finally {
+      idp.user = { sub: '7c1e-erin', claims: { preferred_username: 'Erin', email: 'erin@example.com', given_name: 'Erin', family_name: 'Ostrom', name: 'Erin Ostrom', roles: ['/engineering/backend', '/staff'] } };
+      await api('PATCH', '/api/v1/idps/test-oidc', { oidc: { userinfo: true } });
+    }
+  });
+
   it.each<[string, OidcScenario, string]>([
     ['a bad signature', { sign: 'foreign-key' }, 'signature'],
     ['alg: none', { sign: 'none' }, 'algorithm'],

@@ -1,4 +1,4 @@
-import { applyGroupRules, groupName, KEYCLOAK_DEFAULT_MAPPING, mapGroups, mapIdentity, regexProblem } from './index';
+import { absentNotices, noUsernameReason, applyGroupRules, groupName, KEYCLOAK_DEFAULT_MAPPING, mapGroups, mapIdentity, regexProblem } from './index';
 
 describe('mapIdentity with the Keycloak defaults', () => {
   const attributes = {
@@ -13,11 +13,13 @@ describe('mapIdentity with the Keycloak defaults', () => {
       ok: true,
       identity: {
         username: 'alice',
+        usernameFrom: 'nameId',
         email: 'alice@example.com',
         displayName: 'Alice Liddell',
         groups: ['engineering/backend', 'staff'],
         newUserGroups: [],
         properties: {},
+        absent: ['username'],
       },
     });
   });
@@ -32,13 +34,10 @@ describe('mapIdentity with the Keycloak defaults', () => {
     expect(mapIdentity('f81d4fae', attributes, mapping)).toMatchObject({ ok: true, identity: { username: 'alice' } });
   });
 
-  it('refuses a login whose mapping yields no username', () => {
+  it('maps no username when the username attribute is absent and no fallback applies (a known user keeps theirs; the directory refuses a new one)', () => {
     const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'attribute' as const, attribute: 'uid', lowercase: false } };
-    expect(mapIdentity('x', attributes, mapping)).toEqual({
-      ok: false,
-      code: 'no_username',
-      reason: "the mapping (username from attribute 'uid') produced no username",
-    });
+    expect(mapIdentity('x', attributes, mapping)).toMatchObject({ ok: true, identity: { username: null, absent: ['username'] } });
+    expect(noUsernameReason(mapping)).toContain("attribute 'uid'");
   });
 
   it('rewrites the username with a regex and capture groups', () => {
@@ -167,5 +166,86 @@ describe('regular expressions in mapping rules run in linear time', () => {
     expect(mapIdentity('a', { groups: ['/jira-admins'] }, drop)).toEqual({ ok: false, code: 'invalid_identity', reason: expect.stringContaining('groups.rules.0.match') });
     const replace = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'subject' as const, lowercase: true, replace: { pattern: '(a)\\1', replacement: '' } } };
     expect(mapIdentity('aa', {}, replace)).toEqual({ ok: false, code: 'invalid_identity', reason: expect.stringContaining('username.replace.pattern') });
+  });
+});
+
+describe('an absent claim is not an empty value (issue 27)', () => {
+  const full = { preferred_username: ['Alice'], email: ['alice@example.com'], given_name: ['Alice'], family_name: ['Liddell'], groups: ['/staff'] };
+
+  it('marks nothing absent when the login carries every claim', () => {
+    expect(mapIdentity('f81d4fae', full, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { username: 'alice', absent: [] } });
+  });
+
+  it('an OIDC login with only sub (userinfo off) asserts nothing: no username, every profile field absent, never the opaque sub', () => {
+    const r = mapIdentity('f81d4fae-7dec-11d0-a765-00a0c91e6bf6', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' });
+    expect(r).toMatchObject({ ok: true, identity: { username: null, email: null, displayName: null, groups: [], absent: ['username', 'email', 'displayName', 'groups'] } });
+  });
+
+  it('a SAML login with no attributes keeps everything but may name a new user by a readable NameID', () => {
+    const r = mapIdentity('alice', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' });
+    expect(r).toMatchObject({ ok: true, identity: { username: 'alice', absent: ['username', 'email', 'displayName', 'groups'] } });
+  });
+
+  it('never takes a persistent or transient NameID as a username by default', () => {
+    for (const format of ['urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient']) {
+      expect(mapIdentity('_9f2c1e', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: format })).toMatchObject({ ok: true, identity: { username: null } });
+    }
+  });
+
+  it('without preferred_username the username is the email, not the sub (a fallback: a known user keeps theirs)', () => {
+    const r = mapIdentity('f81d4fae', { email: ['Bob@Example.com'] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' });
+    expect(r).toMatchObject({ ok: true, identity: { username: 'bob@example.com', email: 'bob@example.com', absent: ['username', 'displayName'] } });
+  });
+
+  it('an attribute the mapping calls authoritative is empty when a login with a profile leaves it out, absent on a bare login', () => {
+    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, authoritative: ['groups' as const, 'email' as const] };
+    expect(mapIdentity('s', { preferred_username: ['alice'] }, mapping, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { groups: [], email: null, absent: ['displayName'] } });
+    expect(mapIdentity('s', {}, mapping, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { absent: ['username', 'email', 'displayName', 'groups'] } });
+  });
+
+  it('the Keycloak default treats groups as authoritative (Keycloak leaves the attribute out for a user in no group)', () => {
+    expect(mapIdentity('alice', { email: ['alice@example.com'] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml' })).toMatchObject({ ok: true, identity: { groups: [], absent: ['username', 'displayName'] } });
+  });
+
+  it('an attribute sent empty is a value: groups sent with no values remove the managed groups', () => {
+    expect(mapIdentity('s', { preferred_username: ['a'], groups: [] }, { ...KEYCLOAK_DEFAULT_MAPPING, authoritative: [] }, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { groups: [], absent: ['email', 'displayName'] } });
+  });
+
+  it('says what was absent, for the trace', () => {
+    const r = mapIdentity('s', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' });
+    if (!r.ok) throw new Error('mapped');
+    expect(absentNotices(r.identity, KEYCLOAK_DEFAULT_MAPPING)).toEqual([
+      { code: 'claim_absent', name: 'username', reason: expect.stringContaining('preferred_username') },
+      { code: 'claim_absent', name: 'email', reason: expect.stringContaining('email') },
+      { code: 'claim_absent', name: 'displayName', reason: expect.stringContaining('given_name') },
+      { code: 'claim_absent', name: 'groups', reason: expect.stringContaining('groups') },
+    ]);
+  });
+
+  it('a legacy mapping with fallbackToSubject still names a new user by the subject, as a fallback', () => {
+    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'attribute' as const, attribute: 'preferred_username', fallbackToSubject: true, lowercase: true } };
+    expect(mapIdentity('F81D', {}, mapping, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { username: 'f81d', absent: expect.arrayContaining(['username']) } });
+  });
+
+  it('tries several username attributes in order', () => {
+    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'attribute' as const, attribute: ['upn', 'preferred_username'], lowercase: true } };
+    expect(mapIdentity('s', { preferred_username: ['b'], upn: ['A@corp'] }, mapping)).toMatchObject({ ok: true, identity: { username: 'a@corp' } });
+    expect(mapIdentity('s', { preferred_username: ['b'] }, mapping)).toMatchObject({ ok: true, identity: { username: 'b', absent: ['email', 'displayName'] } });
+  });
+});
+
+describe('absent notices stay quiet where nothing is missing', () => {
+  it("a Keycloak SAML login (the username is the NameID, as Keycloak's client sends it) says nothing is absent", () => {
+    const r = mapIdentity('alice', { email: ['alice@example.com'], firstName: ['Alice'], lastName: ['L'], groups: ['/staff'] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' });
+    if (!r.ok) throw new Error('mapped');
+    expect(r.identity).toMatchObject({ username: 'alice', usernameFrom: 'nameId' });
+    expect(absentNotices(r.identity, KEYCLOAK_DEFAULT_MAPPING)).toEqual([]);
+  });
+
+  it('a username from the email is said (the login lacked the username claim)', () => {
+    const r = mapIdentity('sub', { email: ['b@example.com'], name: ['B'], groups: [] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' });
+    if (!r.ok) throw new Error('mapped');
+    expect(r.identity.usernameFrom).toBe('email');
+    expect(absentNotices(r.identity, KEYCLOAK_DEFAULT_MAPPING)).toEqual([{ code: 'claim_absent', name: 'username', reason: expect.stringContaining('b@example.com (fallback)') }]);
   });
 });

@@ -7,12 +7,29 @@ import { Properties, propertyValue, propertyValueProblem } from '@bridgekeeper/c
  */
 export type Attributes = Readonly<Record<string, readonly string[]>>;
 
+/** Profile fields a login may leave out: a known user then keeps what the directory holds. */
+export type ProfileField = 'username' | 'email' | 'displayName' | 'groups';
+export const PROFILE_FIELDS: readonly ProfileField[] = ['username', 'email', 'displayName', 'groups'];
+
+/**
+ * Where the username comes from when the username attribute is absent, tried in order: `nameId`
+ * a SAML NameID that names a person (any format but persistent and transient; never an OIDC
+ * `sub`), `email` the email, `subject` any subject (opaque ones too).
+ */
+export type UsernameFallback = 'nameId' | 'email' | 'subject';
+
 export interface AttributeMapping {
   username: {
     /** NameID / `sub`, a named attribute, or the local part of the email. */
     source: 'subject' | 'attribute' | 'emailLocalPart';
-    attribute?: string;
-    /** With source `attribute`: use the subject when the attribute is absent. */
+    /** With source `attribute`: its name, or names tried in order. */
+    attribute?: string | string[];
+    /**
+     * With source `attribute`, when it is absent: see UsernameFallback. A username from a fallback
+     * names a new user only; a known user keeps theirs.
+     */
+    fallback?: UsernameFallback[];
+    /** Older mappings: `subject` as the last fallback. */
     fallbackToSubject?: boolean;
     lowercase: boolean;
     /** A regex replacement applied last, e.g. `^(.*)@corp\.example$` → `$1`. */
@@ -44,21 +61,30 @@ export interface AttributeMapping {
   matchOn?: ('username' | 'email')[];
   /** Directory user property key → attribute name (every value of it: property-value.ts). */
   properties: Record<string, string>;
+  /**
+   * Fields the IdP sends on every login whenever they have a value, so that leaving them out means
+   * empty (the email or name cleared, the managed groups left). Any other field a login leaves out
+   * is absent: a known user keeps what the directory holds. A login that carries no profile claim
+   * at all (an ID token with only `sub`, an assertion with no attributes) never empties anything.
+   */
+  authoritative?: Exclude<ProfileField, 'username'>[];
 }
 
 /**
  * Works with Keycloak's standard SAML mappers and OIDC claims out of the box: the username is
- * OIDC's `preferred_username` claim, or else the subject (SAML: the NameID, which Keycloak sets to
- * the username), so both protocols provision the same user.
+ * OIDC's `preferred_username` claim, or else a SAML NameID that names a person (Keycloak sets it to
+ * the username), so both protocols provision the same user; else the email, never an opaque `sub`.
+ * Groups are authoritative: Keycloak leaves the attribute out for a user in no group.
  */
 export const KEYCLOAK_DEFAULT_MAPPING: AttributeMapping = {
-  username: { source: 'attribute', attribute: 'preferred_username', fallbackToSubject: true, lowercase: true },
+  username: { source: 'attribute', attribute: 'preferred_username', fallback: ['nameId', 'email'], lowercase: true },
   email: ['email', 'urn:oid:0.9.2342.19200300.100.1.3', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'],
   firstName: ['firstName', 'given_name', 'urn:oid:2.5.4.42'],
   lastName: ['lastName', 'family_name', 'urn:oid:2.5.4.4'],
   displayName: ['displayName', 'name', 'urn:oid:2.16.840.1.113730.3.1.241'],
   groups: { attribute: ['groups', 'memberOf'], naming: 'path' },
   properties: {},
+  authoritative: ['groups'],
 };
 
 export interface GroupRule {
@@ -70,7 +96,9 @@ export interface GroupRule {
 }
 
 export interface MappedIdentity {
-  username: string;
+  username: string | null;
+  /** Where the username came from: the mapping's source, or the fallback that gave it (null: none). */
+  usernameFrom: 'attribute' | 'subject' | 'emailLocalPart' | 'nameId' | 'email' | null;
   email: string | null;
   displayName: string | null;
   groups: string[];
@@ -78,6 +106,25 @@ export interface MappedIdentity {
   newUserGroups: string[];
   /** One value is a string, several a list (property-value.ts), as User Sync stores them. */
   properties: Properties;
+  /**
+   * What the login did not carry (the email and display name are then null, the groups only the
+   * default ones): a known user keeps what the directory holds for these. `username`: none came
+   * from the username attribute; `username` is then a fallback for a new user (null: none).
+   */
+  absent: ProfileField[];
+}
+
+/** What a login says about its subject: a SAML NameID of a format that names a person may be a username. */
+export interface LoginContext {
+  protocol?: 'saml' | 'oidc';
+  subjectFormat?: string;
+}
+
+/** A warning for the login trace: the login did not carry this field, which a known user keeps. */
+export interface AbsentNotice {
+  code: 'claim_absent';
+  name: ProfileField;
+  reason: string;
 }
 
 export type MappingResult = { ok: true; identity: MappedIdentity } | { ok: false; code: 'no_username' | 'invalid_identity' | 'required_group_missing'; reason: string };
@@ -94,6 +141,24 @@ export function firstValue(attributes: Attributes, names: readonly string[]): st
   }
   return undefined;
 }
+
+/** Whether the login carries any of these attributes (own properties only), even with no value. */
+export function hasAny(attributes: Attributes, names: readonly string[]): boolean {
+  return names.some((name) => Object.prototype.hasOwnProperty.call(attributes, name));
+}
+
+/** NameID formats that never name a person: persistent and transient identifiers. */
+const OPAQUE_NAMEID = /:nameid-format:(persistent|transient)$/;
+
+/** A subject that may serve as a username: a SAML NameID whose format names a person (or none given). */
+export function readableSubject(login: LoginContext): boolean {
+  return login.protocol !== 'oidc' && !OPAQUE_NAMEID.test(login.subjectFormat ?? '');
+}
+
+const usernameAttributes = (mapping: AttributeMapping): string[] => {
+  const a = mapping.username.attribute;
+  return a === undefined ? [] : Array.isArray(a) ? a : [a];
+};
 
 export function allValues(attributes: Attributes, names: readonly string[]): string[] {
   const out: string[] = [];
@@ -146,32 +211,56 @@ export function mappingRegexProblem(mapping: AttributeMapping): string | undefin
   return undefined;
 }
 
-export function mapIdentity(subject: string, attributes: Attributes, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING): MappingResult {
+export function mapIdentity(subject: string, attributes: Attributes, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, login: LoginContext = {}): MappingResult {
   // Refused rather than run without the rule: a skipped drop rule or rename would hand out other groups or another account.
   const unusable = mappingRegexProblem(mapping);
   if (unusable) return { ok: false, code: 'invalid_identity', reason: `the mapping cannot be used until an admin changes it: ${unusable}` };
+
+  // An absent claim is not an empty value: what the login leaves out, a known user keeps, unless
+  // the mapping calls the field authoritative and the login carries a profile at all.
+  const names = { username: usernameAttributes(mapping), email: mapping.email, displayName: [...mapping.displayName, ...mapping.firstName, ...mapping.lastName], groups: mapping.groups.attribute };
+  const bare = !Object.values(names).some((list) => hasAny(attributes, list));
+  const absent = new Set<ProfileField>();
+  for (const field of ['email', 'displayName', 'groups'] as const) {
+    if (!hasAny(attributes, names[field]) && (bare || !(mapping.authoritative ?? []).includes(field))) absent.add(field);
+  }
 
   const emailRaw = firstValue(attributes, mapping.email);
   const email = emailRaw && EMAIL.test(emailRaw) ? emailRaw.toLowerCase() : null;
 
   let username: string | undefined;
+  let usernameFrom: MappedIdentity['usernameFrom'] = mapping.username.source;
   switch (mapping.username.source) {
     case 'subject':
       username = subject.trim() || undefined;
       break;
     case 'attribute':
-      username = mapping.username.attribute ? firstValue(attributes, [mapping.username.attribute]) : undefined;
-      if (username === undefined && mapping.username.fallbackToSubject) username = subject.trim() || undefined;
+      username = firstValue(attributes, names.username);
+      if (username === undefined) {
+        absent.add('username');
+        usernameFrom = null;
+        const fallbacks = [...(mapping.username.fallback ?? []), ...(mapping.username.fallbackToSubject ? (['subject'] as const) : [])];
+        for (const fallback of fallbacks) {
+          if (fallback === 'email') username = email ?? undefined;
+          else if (fallback === 'subject' || readableSubject(login)) username = subject.trim() || undefined;
+          if (username) {
+            usernameFrom = fallback;
+            break;
+          }
+        }
+      }
       break;
     case 'emailLocalPart':
       username = email ? email.slice(0, email.indexOf('@')) : undefined;
       break;
   }
-  if (!username) return { ok: false, code: 'no_username', reason: `the mapping (username from ${describeSource(mapping)}) produced no username` };
-  if (mapping.username.lowercase) username = username.toLowerCase();
-  if (mapping.username.replace) username = username.replace(linearRegex(mapping.username.replace.pattern), mapping.username.replace.replacement);
-  if (!username) return { ok: false, code: 'no_username', reason: 'the username replacement left nothing' };
-  if (username.length > 255 || CONTROL.test(username)) {
+  if (!username && !absent.has('username')) return { ok: false, code: 'no_username', reason: `the mapping (username from ${describeSource(mapping)}) produced no username` };
+  if (username && mapping.username.lowercase) username = username.toLowerCase();
+  if (username && mapping.username.replace) {
+    username = username.replace(linearRegex(mapping.username.replace.pattern), mapping.username.replace.replacement);
+    if (!username) return { ok: false, code: 'no_username', reason: 'the username replacement left nothing' };
+  }
+  if (username && (username.length > 255 || CONTROL.test(username))) {
     return { ok: false, code: 'invalid_identity', reason: 'the username is longer than 255 characters or holds control characters' };
   }
 
@@ -189,23 +278,52 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
   const groups = mapGroups(attributes, mapping.groups);
   const required = mapping.groups.required ?? [];
   if (required.length && !required.some((r) => groups.some((g) => g.toLowerCase() === r.toLowerCase()))) {
-    return { ok: false, code: 'required_group_missing', reason: `${username} is in none of the groups required to sign in (${required.join(', ')})` };
+    const why = absent.has('groups') ? `the login carries no groups attribute (${names.groups.join(', ')}), so membership in a group required to sign in (${required.join(', ')}) cannot be checked` : `${username ?? subject} is in none of the groups required to sign in (${required.join(', ')})`;
+    return { ok: false, code: 'required_group_missing', reason: why };
   }
 
   return {
     ok: true,
     identity: {
-      username,
+      username: username || null,
+      usernameFrom: username ? usernameFrom : null,
       email,
       displayName: displayName?.slice(0, 255) ?? null,
       groups,
       newUserGroups: [...new Set(mapping.groups.defaultForNew ?? [])].sort(),
       properties: { ...properties },
+      absent: PROFILE_FIELDS.filter((f) => absent.has(f)),
     },
   };
 }
 
+/** The trace's warnings for what a login left out (a known user keeps it), each naming the attributes looked for. */
+export function absentNotices(identity: MappedIdentity, mapping: AttributeMapping): AbsentNotice[] {
+  const looked: Record<ProfileField, string[]> = {
+    username: usernameAttributes(mapping),
+    email: mapping.email,
+    displayName: [...mapping.displayName, ...mapping.firstName, ...mapping.lastName],
+    groups: mapping.groups.attribute,
+  };
+  const list = (names: string[]) => (names.length ? names.join(', ') : 'no attribute (none mapped)');
+  // A NameID that names a person is how some IdPs send the username (Keycloak's SAML client): nothing to say.
+  return identity.absent.filter((name) => name !== 'username' || identity.usernameFrom !== 'nameId').map((name) => ({
+    code: 'claim_absent',
+    name,
+    reason: (name === 'username'
+      ? `the login carries none of ${list(looked.username)}: a known user keeps their username; ${identity.username ? `a new one is named ${identity.username} (fallback)` : 'a new one cannot be created (no fallback applies)'}`
+      : `the login carries none of ${list(looked[name])}: a known user keeps what the directory holds (turn on userinfo or send the claim, or mark it authoritative in the mapping)`
+    ).slice(0, 500),
+  }));
+}
+
+/** Why a login that carries no username cannot create a user, naming where the mapping looks. */
+export function noUsernameReason(mapping: AttributeMapping): string {
+  const fallback = [...(mapping.username.fallback ?? []), ...(mapping.username.fallbackToSubject ? ['subject'] : [])];
+  return `the mapping (username from ${describeSource(mapping)}${fallback.length ? `, else ${fallback.join(', ')}` : ''}) produced no username for a new user: send the claim (e.g. turn on userinfo, or add the profile or email scope) or change the mapping`;
+}
+
 function describeSource(mapping: AttributeMapping): string {
-  if (mapping.username.source === 'attribute') return `attribute '${mapping.username.attribute ?? ''}'${mapping.username.fallbackToSubject ? ' or the subject' : ''}`;
+  if (mapping.username.source === 'attribute') return `attribute ${usernameAttributes(mapping).map((a) => `'${a}'`).join(' or ')}${mapping.username.fallbackToSubject ? ' or the subject' : ''}`;
   return mapping.username.source === 'subject' ? 'the NameID / subject' : "the email's local part";
 }

@@ -5,3 +5,4 @@ export * from './assertion-attributes';
 export * from './ownership-grants';
 export * from './linear-regex';
 export * from './held-plan';
+export * from './mapping-presets';

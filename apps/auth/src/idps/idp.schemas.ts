@@ -1,4 +1,4 @@
-import { sourceIdSchema } from '@bridgekeeper/contracts';
+import { MAPPING_PRESET_NAMES, sourceIdSchema } from '@bridgekeeper/contracts';
 import { ID_TOKEN_ALGORITHMS } from '@bridgekeeper/oidc';
 import { z } from 'zod';
 
@@ -73,6 +73,12 @@ export const createIdpSchema = z
     nameIdFormat: options.nameIdFormat.default(null),
     allowIdpInitiated: options.allowIdpInitiated.default(false),
     allowCbcEncryption: options.allowCbcEncryption.default(false),
+    mappingPreset: z
+      .enum(MAPPING_PRESET_NAMES)
+      .optional()
+      .describe(
+        "the attribute mapping for this IdP's family (keycloak, entra-adfs, okta, google, generic-oidc; docs/idps/): provisioning stores it as the IdP's mapping. Left out: the environment's defaults (the Keycloak mapping) until an admin sets one",
+      ),
     ...metadataSource,
   })
   .strict()

@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge, Registry } from 'prom-client';
 import { DataSource, IsNull, Not } from 'typeorm';
-import { EventContract, EventInput, IdpCreatedV1, IdpDeletedV1, IdpUpdatedV1 } from '@bridgekeeper/contracts';
+import { EventContract, EventInput, IdpCreatedV1, IdpDeletedV1, IdpUpdatedV1, MappingPresetName } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { METRICS_REGISTRY, runInTransaction, safeFetchText, writeAudit } from '@bridgekeeper/platform';
 import { discoveryUrl, oidcUrls, OidcDiscovery, parseDiscovery } from '@bridgekeeper/oidc';
@@ -213,7 +213,7 @@ export class IdpsService implements OnApplicationBootstrap {
     if (dto.protocol === 'oidc') {
       const o = dto.oidc!;
       const discovery = await this.discover(o.issuer);
-      return this.insert(actor, {
+      return this.insert(actor, dto.mappingPreset, {
         ...common,
         protocol: 'oidc',
         oidc: { issuer: o.issuer, clientId: o.clientId, scopes: o.scopes, groupsClaim: o.groupsClaim, idTokenAlgorithm: o.idTokenAlgorithm, userinfo: o.userinfo, discovery },
@@ -224,13 +224,13 @@ export class IdpsService implements OnApplicationBootstrap {
       });
     }
     const metadata = await this.metadataFrom(dto);
-    const created = await this.insert(actor, { ...common, protocol: 'saml', oidc: null, clientSecretEnc: null, metadataUrl: dto.metadataUrl ?? null, metadata, options: pickOptions(dto) as IdpOptions });
+    const created = await this.insert(actor, dto.mappingPreset, { ...common, protocol: 'saml', oidc: null, clientSecretEnc: null, metadataUrl: dto.metadataUrl ?? null, metadata, options: pickOptions(dto) as IdpOptions });
     this.warnIfWeakened(dto.id, dto, actor);
     return created;
   }
 
-  /** A new IdP row, audited, in one transaction; its id must be free. */
-  private async insert(actor: string, fields: Omit<IdpEntity, 'metadataFetchedAt' | 'metadataError' | 'createdAt' | 'updatedAt'>) {
+  /** A new IdP row, audited, in one transaction; its id must be free. The mapping preset goes with idp.created (provisioning stores it). */
+  private async insert(actor: string, mappingPreset: MappingPresetName | undefined, fields: Omit<IdpEntity, 'metadataFetchedAt' | 'metadataError' | 'createdAt' | 'updatedAt'>) {
     const e = await runInTransaction(this.db, async (em) => {
       if (await em.existsBy(IdpEntity, { id: fields.id })) throw new ConflictException(`id: an identity provider ${fields.id} exists`);
       const now = new Date();
@@ -239,8 +239,8 @@ export class IdpsService implements OnApplicationBootstrap {
       await writeAudit(em, [{ actor, action: 'idp.created', targetType: 'idp', targetId: e.id, after: this.auditView(e) }]);
       return e;
     });
-    await this.announce(IdpCreatedV1, { ...lifecycle(e), actor }, e.updatedAt);
-    return this.view(e);
+    await this.announce(IdpCreatedV1, { ...lifecycle(e), actor, ...(mappingPreset ? { mappingPreset } : {}) }, e.updatedAt);
+    return { ...this.view(e), ...(mappingPreset ? { mappingPreset } : {}) };
   }
 
   async update(id: string, dto: UpdateIdp, actor: string) {

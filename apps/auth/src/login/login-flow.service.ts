@@ -309,9 +309,12 @@ export class LoginFlowService {
     // What provisioning refused while the login went on (a group or account its IdP does not own), and the groups it created (owned by this IdP from now on).
     const said = (list: typeof notices = []) => list.map((n) => `${n.code} ${n.name}: ${n.reason}`).join('; ');
     const created = notices?.filter((n) => n.code === 'group_created');
-    const refused = notices?.filter((n) => n.code !== 'group_created');
+    const absent = notices?.filter((n) => n.code === 'claim_absent');
+    const refused = notices?.filter((n) => n.code !== 'group_created' && n.code !== 'claim_absent');
     if (refused?.length) trace.step('provisioning.refused', said(refused));
     if (created?.length) trace.step('provisioning.groups-created', said(created));
+    // What the login did not carry: kept as the directory holds it (an absent claim is not an empty value).
+    if (absent?.length) trace.step('provisioning.claims-absent', said(absent));
     // The session's row and the trace's success land together.
     const session = await this.sessions.open(user, groups, idpId, login.session);
     await trace.succeed(user.id, `session issued to ${user.username}`, (em) => [session.write(em)]);

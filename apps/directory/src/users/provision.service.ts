@@ -31,8 +31,8 @@ function withNotices(notices: ProvisioningNotice[]): { notices?: ProvisioningNot
  * not own).
  */
 function screenNames(req: ProvisionRequest): { req: ProvisionRequest; notices: ProvisioningNotice[] } | { refused: ProvisionUserReply } {
-  const username = acceptName(req.username, 'username', 'username');
-  if (!username.ok) return { refused: { status: 'error', code: 'name_refused', message: username.reason } };
+  const username = req.username === undefined ? undefined : acceptName(req.username, 'username', 'username');
+  if (username && !username.ok) return { refused: { status: 'error', code: 'name_refused', message: username.reason } };
   const email = req.email === null ? null : acceptName(req.email, 'email', 'email');
   if (email && !email.ok) return { refused: { status: 'error', code: 'name_refused', message: email.reason } };
   // A value the directory cannot store as sent is left out, each with its notice; the login goes on.
@@ -46,10 +46,31 @@ function screenNames(req: ProvisionRequest): { req: ProvisionRequest; notices: P
       return [];
     });
   return {
-    req: { ...req, username: username.name, email: email?.name ?? null, displayName: values.displayName ?? null, properties: values.properties ?? {}, groups: groups(req.groups), newUserGroups: groups(req.newUserGroups) },
+    req: { ...req, username: username?.name, email: email?.name ?? null, displayName: values.displayName ?? null, properties: values.properties ?? {}, groups: groups(req.groups), newUserGroups: groups(req.newUserGroups) },
     notices,
   };
 }
+
+/**
+ * What a known user keeps: the fields the login did not carry (an absent claim is not an empty
+ * value), as the directory holds them.
+ */
+function keptFrom(req: ProvisionRequest, user: UserEntity): ProvisionRequest {
+  const absent = new Set(req.absent);
+  return {
+    ...req,
+    username: absent.has('username') ? user.username : req.username,
+    email: absent.has('email') ? user.email : req.email,
+    displayName: absent.has('displayName') ? user.displayName : req.displayName,
+  };
+}
+
+/** The notice for an email address not stored because another account holds it (emails are unique). */
+const emailTaken = (email: string, holder: UserEntity, created: boolean): ProvisioningNotice => ({
+  code: 'email_taken',
+  name: email.slice(0, 255),
+  reason: `not stored: the account ${holder.username} holds this address (an email belongs to one account); ${created ? 'the new user has' : 'the user is left with'} no email until it is freed`.slice(0, 500),
+});
 
 /** The notice for an asserted group left out for its name (the name shown with its hidden characters as code points). */
 const nameRefused = (name: string, reason: string): ProvisioningNotice => ({ code: 'name_refused', name: escapeHidden(name).slice(0, 255), reason: `not joined: ${reason}`.slice(0, 500) });
@@ -151,10 +172,11 @@ export class ProvisionService implements BeforeApplicationShutdown {
     const user = entities[0];
     if (!user || !user.active) return undefined;
     const current = raw.filter((r) => r.g_name !== null).map((r) => ({ name: r.g_name!, nameLower: r.g_name_lower, source: r.g_source }));
-    if (user.username !== req.username || user.email !== req.email || user.displayName !== req.displayName) return undefined;
+    const kept = keptFrom(req, user);
+    if (user.username !== kept.username || user.email !== kept.email || user.displayName !== kept.displayName) return undefined;
     const currentLower = new Set(current.map((g) => g.nameLower));
     const wanted = new Map(req.groups.map((n) => [n.toLowerCase(), n]));
-    if (current.some((g) => g.source === req.source && !wanted.has(g.nameLower))) return undefined;
+    if (!req.absent.includes('groups') && current.some((g) => g.source === req.source && !wanted.has(g.nameLower))) return undefined;
     const values = new Map(stored.map((p) => [p.key, propertyValueOf(p)]));
     if (keys.some((k) => !samePropertyValue(values.get(k), req.properties![k]))) return undefined;
     // Asserted groups the user is not in: unchanged only if each exists and is not this source's to join.
@@ -246,12 +268,16 @@ export class ProvisionService implements BeforeApplicationShutdown {
     });
   }
 
-  private async provisionIn(em: EntityManager, req: ProvisionRequest, changes: Change[], screened: ProvisioningNotice[]): Promise<ProvisionUserReply> {
+  private async provisionIn(em: EntityManager, asserted: ProvisionRequest, changes: Change[], screened: ProvisioningNotice[]): Promise<ProvisionUserReply> {
     const now = new Date();
-    const loginAt = loginTime(req);
+    const loginAt = loginTime(asserted);
     const users = em.getRepository(UserEntity);
     const notices = [...screened];
-    let user = await users.findOneBy({ source: req.source, externalId: req.externalId });
+    let user = await users.findOneBy({ source: asserted.source, externalId: asserted.externalId });
+    // A known user keeps what the login did not carry; a new one needs a username (asserted or a fallback).
+    const kept = user ? keptFrom(asserted, user) : asserted;
+    if (kept.username === undefined) return { status: 'error', code: 'no_username', message: 'the login carries no username, and no user of this IdP has its subject' };
+    const req = { ...kept, username: kept.username };
     // The users holding the login's username or a name that looks like it: looked up for a new
     // user (it replaces the lookup by name) and for a rename, never for a login that keeps its name.
     const named = !user || user.username !== req.username ? await usersNamedLike(em, [req.username]) : undefined;
@@ -283,6 +309,10 @@ export class ProvisionService implements BeforeApplicationShutdown {
     const keepsEmail = !!user && !!req.email && user.emailLower === req.email.toLowerCase();
     const emailOwner = req.email && !keepsEmail ? await users.findOneBy({ emailLower: req.email.toLowerCase() }) : null;
     const email = emailOwner && emailOwner.id !== user?.id ? null : req.email;
+    // Not silent: the trace and the user.provisioned event say whose address it is.
+    // (Once: an account matched by this email and not linked has its account_not_claimed notice already.)
+    const saidAlready = notices.some((n) => n.code === 'account_not_claimed' && n.name === emailOwner?.username);
+    if (email === null && req.email && emailOwner && !saidAlready) notices.push(emailTaken(req.email, emailOwner, !user));
     let created = false;
     let changed = false;
     if (!user) {
@@ -366,7 +396,8 @@ export class ProvisionService implements BeforeApplicationShutdown {
     const add = [...byLower.values()].filter((g) => !currentIds.has(g.id));
     for (const [lower, g] of refused) if (!currentIds.has(g.id)) notices.push(groupRefused(wanted.get(lower)!, g));
     // Only memberships in groups this source manages are removed; local groups stay.
-    const remove = current.filter((g) => g.source === req.source && !wanted.has(g.nameLower));
+    // A login that did not carry the groups attribute leaves none (an absent claim is not an empty list).
+    const remove = req.absent.includes('groups') ? [] : current.filter((g) => g.source === req.source && !wanted.has(g.nameLower));
     if (add.length) await em.insert(MembershipEntity, add.map((g) => ({ userId: user.id, groupId: g.id, createdAt: now })));
     if (remove.length) await em.delete(MembershipEntity, { userId: user.id, groupId: In(remove.map((g) => g.id)) });
     for (const g of add) changes.push({ actor: req.actor, action: 'membership.added', targetType: 'membership', targetId: `${user.id}:${g.id}`, after: { userId: user.id, groupId: g.id, group: g.name } });

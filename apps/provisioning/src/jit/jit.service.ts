@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ProvisionUserReply, ProvisionUserRequest } from '@bridgekeeper/contracts';
-import { loginGrants, mapIdentity, MappedIdentity } from '@bridgekeeper/provisioning-model';
+import { absentNotices, AttributeMapping, loginGrants, mapIdentity, MappedIdentity, noUsernameReason } from '@bridgekeeper/provisioning-model';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { AuthenticatedData, LoginOutcome, outcomeOfLookup } from '../logins/login-outcome';
 import { EffectiveSettings } from '../settings/idp-settings.service';
@@ -18,14 +18,15 @@ export class JitService {
   constructor(private readonly directory: DirectoryClient) {}
 
   async provision(data: AuthenticatedData, settings: JitSettings, loginAt?: string): Promise<LoginOutcome> {
-    const mapped = mapIdentity(data.subject, data.attributes, settings.mapping);
+    const mapped = mapIdentity(data.subject, data.attributes, settings.mapping, data);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
     if (!settings.updateOnLogin) {
       // Update-on-login off: a known user signs in as the directory holds them.
-      const known = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username: mapped.identity.username, loginAt, claimLocalUsers: settings.claimLocalUsers });
+      const known = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username: mapped.identity.username ?? data.subject, loginAt, claimLocalUsers: settings.claimLocalUsers });
       if (known.status !== 'not_found') return outcomeOfLookup(known, '');
     }
-    return outcomeOfReply(await this.directory.provisionUser(provisionRequest(data.idp, data.subject, mapped.identity, settings, `login:${data.traceId}`, loginAt)));
+    const reply = await this.directory.provisionUser(provisionRequest(data.idp, data.subject, mapped.identity, settings, `login:${data.traceId}`, loginAt));
+    return outcomeOfReply(reply, mapped.identity, settings.mapping);
   }
 
   /**
@@ -36,10 +37,10 @@ export class JitService {
    */
   async confirmUnchanged(data: AuthenticatedData, settings: JitSettings, loginAt?: string): Promise<LoginOutcome | undefined> {
     if (!settings.updateOnLogin) return undefined;
-    const mapped = mapIdentity(data.subject, data.attributes, settings.mapping);
+    const mapped = mapIdentity(data.subject, data.attributes, settings.mapping, data);
     if (!mapped.ok) return undefined;
     const reply = await this.directory.provisionUser({ ...provisionRequest(data.idp, data.subject, mapped.identity, settings, `login:${data.traceId}`, loginAt), ifUnchanged: true });
-    return reply.status === 'changes_needed' ? undefined : outcomeOfReply(reply);
+    return reply.status === 'changes_needed' ? undefined : outcomeOfReply(reply, mapped.identity, settings.mapping);
   }
 }
 
@@ -47,7 +48,8 @@ export class JitService {
 export const provisionRequest = (idp: string, subject: string, identity: MappedIdentity, settings: JitSettings, actor: string, loginAt?: string): ProvisionUserRequest => ({
   source: idp,
   externalId: subject,
-  username: identity.username,
+  ...(identity.username !== null ? { username: identity.username } : {}),
+  absent: identity.absent,
   email: identity.email,
   displayName: identity.displayName,
   groups: identity.groups,
@@ -60,13 +62,17 @@ export const provisionRequest = (idp: string, subject: string, identity: MappedI
   loginAt,
 });
 
-function outcomeOfReply(reply: ProvisionUserReply): LoginOutcome {
+function outcomeOfReply(reply: ProvisionUserReply, identity: MappedIdentity, mapping: AttributeMapping): LoginOutcome {
   switch (reply.status) {
-    case 'provisioned':
-      return { kind: 'provisioned', user: reply.user, groups: reply.groups, created: reply.created, changed: reply.changed, ...(reply.notices ? { notices: reply.notices } : {}) };
+    case 'provisioned': {
+      // What the login left out (a known user kept it) is said in the trace beside what was refused.
+      const notices = [...(reply.notices ?? []), ...absentNotices(identity, mapping)].slice(0, 100);
+      return { kind: 'provisioned', user: reply.user, groups: reply.groups, created: reply.created, changed: reply.changed, ...(notices.length ? { notices } : {}) };
+    }
     case 'disabled':
       return { kind: 'rejected', code: 'user_disabled', reason: `the account ${reply.user.username} is disabled in the directory` };
     case 'error':
+      if (reply.code === 'no_username') return { kind: 'rejected', code: 'no_username', reason: noUsernameReason(mapping) };
       return { kind: 'rejected', code: reply.code === 'seat_limit' || reply.code === 'account_not_owned' || reply.code === 'name_refused' ? reply.code : 'invalid_identity', reason: reply.message };
     case 'changes_needed':
       throw new Error('the directory answered changes_needed to a provisioning command that did not ask ifUnchanged');

@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, ApiZodBody, Consumes, ZodPipe } from '@bridgekeeper/platform';
-import { attributesFromAssertion, mapIdentity } from '@bridgekeeper/provisioning-model';
+import { absentNotices, attributesFromAssertion, mapIdentity, noUsernameReason } from '@bridgekeeper/provisioning-model';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { provisionRequest } from '../jit/jit.service';
 import { IdpSettingsInput, IdpSettingsPatch, idpSettingsPatchSchema, idpSettingsSchema, SimulateInput, simulateSchema } from './idp-settings.schemas';
@@ -74,27 +74,37 @@ export class IdpSettingsController {
   @ApiZodBody(simulateSchema)
   async simulate(@Param('idp') idp: string, @Body(new ZodPipe(simulateSchema)) body: SimulateInput) {
     const s = await this.settings.get(idp);
-    let login: { subject: string; attributes: Record<string, string[]> };
+    let login: { subject: string; attributes: Record<string, string[]>; protocol?: 'saml' | 'oidc'; subjectFormat?: string };
     if (body.traceId) {
       const trace = await this.directory.loginTrace(body.traceId);
       if (!trace.found || !trace.subject) throw new NotFoundException(`traceId: no login trace ${body.traceId} with a validated subject`);
       login = { subject: trace.subject, attributes: trace.attributes ?? {} };
     } else {
       try {
-        login = body.assertionXml ? attributesFromAssertion(body.assertionXml) : { subject: body.subject!, attributes: body.attributes ?? {} };
+        login = body.assertionXml
+          ? { ...attributesFromAssertion(body.assertionXml), protocol: 'saml' }
+          : { subject: body.subject!, attributes: body.attributes ?? {}, protocol: body.protocol, subjectFormat: body.subjectFormat };
       } catch (err) {
         throw new BadRequestException(`assertionXml: ${(err as Error).message}`);
       }
     }
-    const mapped = mapIdentity(login.subject, login.attributes, s.mapping);
+    const mapped = mapIdentity(login.subject, login.attributes, s.mapping, login);
     if (!mapped.ok) return { model: s.model, outcome: 'rejected', code: mapped.code, reason: mapped.reason };
     // The same grants as a login, so the simulator refuses (and notes) what a login would.
     if (s.model !== 'jit') {
-      const found = await this.directory.resolveUser({ source: idp, externalId: login.subject, username: mapped.identity.username, dryRun: true, claimLocalUsers: s.claimLocalUsers });
+      const found = await this.directory.resolveUser({ source: idp, externalId: login.subject, username: mapped.identity.username ?? login.subject, dryRun: true, claimLocalUsers: s.claimLocalUsers });
       const outcome = found.status === 'found' ? 'signed-in' : 'rejected';
       return { model: s.model, identity: mapped.identity, outcome, directory: found };
     }
     const reply = await this.directory.provisionUser({ ...provisionRequest(idp, login.subject, mapped.identity, s, 'simulator'), dryRun: true });
-    return { model: s.model, identity: mapped.identity, outcome: reply.status === 'provisioned' ? (reply.created ? 'created' : reply.changed ? 'updated' : 'unchanged') : 'rejected', directory: reply };
+    const notices = absentNotices(mapped.identity, s.mapping);
+    return {
+      model: s.model,
+      identity: mapped.identity,
+      outcome: reply.status === 'provisioned' ? (reply.created ? 'created' : reply.changed ? 'updated' : 'unchanged') : 'rejected',
+      directory: reply,
+      ...(reply.status === 'error' && reply.code === 'no_username' ? { code: 'no_username', reason: noUsernameReason(s.mapping) } : {}),
+      ...(notices.length ? { absent: notices } : {}),
+    };
   }
 }

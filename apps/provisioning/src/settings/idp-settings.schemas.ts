@@ -20,8 +20,16 @@ export const mappingSchema = z
     username: z
       .object({
         source: z.enum(['subject', 'attribute', 'emailLocalPart']),
-        attribute: z.string().min(1).max(255).optional(),
-        fallbackToSubject: z.boolean().optional().describe('with source attribute: the subject when the attribute is absent'),
+        attribute: z
+          .union([z.string().min(1).max(255), z.array(z.string().min(1).max(255)).min(1).max(20)])
+          .optional()
+          .describe('with source attribute: its name, or names tried in order'),
+        fallback: z
+          .array(z.enum(['nameId', 'email', 'subject']))
+          .max(3)
+          .optional()
+          .describe('with source attribute, when it is absent, tried in order: nameId (a SAML NameID that names a person: not persistent, not transient, never an OIDC sub), email, subject (any, opaque ones too). A fallback names a new user only: a known user keeps their username'),
+        fallbackToSubject: z.boolean().optional().describe('older mappings: the subject as the last fallback'),
         lowercase: z.boolean().default(true),
         replace: z
           .object({
@@ -59,6 +67,13 @@ export const mappingSchema = z
       .optional()
       .describe('link an account without an external id by username (default) and/or email: one an admin created for this IdP, or a local one when claimLocalUsers is on'),
     properties: z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/), z.string().min(1).max(255)).default({}),
+    authoritative: z
+      .array(z.enum(['email', 'displayName', 'groups']))
+      .max(3)
+      .optional()
+      .describe(
+        'fields the IdP sends on every login whenever they have a value: a login (with any profile claim) that leaves one out empties it (email or name cleared, managed groups left). Any other field a login leaves out is kept as the directory holds it. Default: none (the Keycloak mapping: groups)',
+      ),
   })
   .strict();
 
@@ -121,6 +136,8 @@ export const simulateSchema = z
   .object({
     subject: z.string().min(1).max(1000).optional().describe('the SAML NameID or OIDC sub'),
     attributes: z.record(z.string(), z.array(z.string().max(4000)).max(500)).optional().describe('attributes / claims, values as lists'),
+    protocol: z.enum(['saml', 'oidc']).optional().describe("with subject: the login's protocol (an OIDC sub never serves as a username; a SAML NameID may, by its format)"),
+    subjectFormat: z.string().max(200).optional().describe('with subject: the SAML NameID format (persistent and transient NameIDs never serve as a username)'),
     assertionXml: z.string().max(500_000).optional().describe('a SAML assertion (or Response) to read the NameID and attributes from'),
     traceId: z.uuid().optional().describe('replay a recorded login: its subject and attributes from the login trace'),
   })

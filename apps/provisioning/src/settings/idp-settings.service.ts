@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Envelope, EventData, IdpCreatedV1, IdpDeletedV1 } from '@bridgekeeper/contracts';
+import { Envelope, EventData, IdpCreatedV1, IdpDeletedV1, IdpUpdatedV1 } from '@bridgekeeper/contracts';
 import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
-import { AttributeMapping, KEYCLOAK_DEFAULT_MAPPING, NO_GRANTS, OwnershipGrants } from '@bridgekeeper/provisioning-model';
+import { AttributeMapping, KEYCLOAK_DEFAULT_MAPPING, mappingPreset, NO_GRANTS, OwnershipGrants } from '@bridgekeeper/provisioning-model';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
 import { IdpSettingsInput, mergedSettingsSchema } from './idp-settings.schemas';
 import { IdpSettingsEntity } from './idp-settings.entity';
@@ -100,9 +100,23 @@ export class IdpSettingsService {
     return this.effective(idp);
   }
 
-  /** idp.created / idp.updated: the IdP exists. */
-  async idpChanged(event: Envelope<EventData<typeof IdpCreatedV1>>): Promise<void> {
-    await runInTransaction(this.db, (em) => this.known.apply(em, event.data.idp, event.occurredAt, false));
+  /**
+   * idp.created / idp.updated: the IdP exists. Created with a mapping preset: the preset is stored
+   * as its mapping (audited, by the IdP's creator), unless settings exist already.
+   */
+  async idpChanged(event: Envelope<EventData<typeof IdpCreatedV1> | EventData<typeof IdpUpdatedV1>>): Promise<void> {
+    const { idp, actor } = event.data;
+    const preset = 'mappingPreset' in event.data ? event.data.mappingPreset : undefined;
+    await runInTransaction(this.db, async (em) => {
+      const applied = await this.known.apply(em, idp, event.occurredAt, false);
+      if (!applied || !preset || (await em.existsBy(IdpSettingsEntity, { idp }))) return;
+      const before = await this.effective(idp, em);
+      const row = em.create(IdpSettingsEntity, { idp, model: before.model, mapping: mappingPreset(preset), updateOnLogin: true, ...NO_GRANTS, updatedAt: new Date(event.occurredAt) });
+      await em.save(IdpSettingsEntity, row);
+      const { origin: _o, ...was } = before;
+      await writeAudit(em, [{ actor, action: 'idp-settings.updated', targetType: 'idp-settings', targetId: idp, before: was, after: { ...view(row), mappingPreset: preset } }]);
+    });
+    this.forLogins.delete(idp);
   }
 
   /**

@@ -22,9 +22,10 @@ export class SyncLoginService {
   async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, grants: OwnershipGrants = NO_GRANTS, loginAt?: string): Promise<LoginOutcome> {
     const connector = await this.connectors.forIdp(data.idp);
     if (!connector) return { kind: 'rejected', code: 'sync_unavailable', reason: `no enabled User Sync connector serves ${data.idp}` };
-    const mapped = mapIdentity(data.subject, data.attributes, mapping);
+    const mapped = mapIdentity(data.subject, data.attributes, mapping, data);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
-    const username = mapped.identity.username;
+    // No username in the login: the user is found by the subject alone (the lookup by name finds nothing).
+    const username = mapped.identity.username ?? data.subject;
     // OIDC's sub is Keycloak's user id, which the connector keys its users on; SAML's NameID is the username (issue 26).
     const lookup = () => this.directory.resolveUser({ source: connector.id, externalId: data.subject, username, loginAt, claimLocalUsers: grants.claimLocalUsers, subjectKeysUsers: data.protocol === 'oidc' });
 

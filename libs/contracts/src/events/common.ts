@@ -47,13 +47,16 @@ export const sourceIdSchema = idpIdSchema
  * (`account_not_claimed`), a name that breaks the directory's name rules or looks like another
  * group's (`name_refused`: the group is left out); a display name or property value that holds a
  * NUL or a lone surrogate, or a display name that is too long (`value_refused`: not stored, the
- * field in `name`); and a group the login created, which its IdP owns from then on
- * (`group_created`). For the login trace (admins).
+ * field in `name`); an email address another account holds (`email_taken`: not stored, the
+ * address in `name`); a group the login created, which its IdP owns from then on
+ * (`group_created`); and a profile field the login did not carry, which a known user keeps
+ * (`claim_absent`: the field in `name`, the attributes looked for in `reason`). For the login
+ * trace (admins).
  */
 export const provisioningNoticeSchema = z
   .object({
-    code: z.enum(['group_not_owned', 'account_not_claimed', 'group_created', 'name_refused', 'value_refused']),
-    /** The group's name as asserted, or the account's username. */
+    code: z.enum(['group_not_owned', 'account_not_claimed', 'group_created', 'name_refused', 'value_refused', 'email_taken', 'claim_absent']),
+    /** The group's name as asserted, the account's username, the email address or the field. */
     name: z.string().max(255),
     reason: z.string().max(500),
   })

@@ -23,12 +23,24 @@ const idpState = z
   })
   .strict();
 
+/**
+ * The attribute-mapping presets an IdP can be added with, one per IdP family (provisioning holds
+ * each preset's mapping; docs/idps/ says what to configure at each IdP).
+ */
+export const MAPPING_PRESET_NAMES = ['keycloak', 'entra-adfs', 'okta', 'google', 'generic-oidc'] as const;
+export type MappingPresetName = (typeof MAPPING_PRESET_NAMES)[number];
+
 export const IdpCreatedV1 = defineEvent({
   subject: 'idp.created',
   v: 1,
   stream: STREAMS.IDPS.name,
   description: 'an identity provider was added in auth',
-  data: idpState,
+  data: idpState
+    .extend({
+      /** The mapping preset chosen when the IdP was added: provisioning stores it as the IdP's mapping. Optional: absent, the environment's defaults apply. */
+      mappingPreset: z.enum(MAPPING_PRESET_NAMES).optional(),
+    })
+    .strict(),
 });
 
 export const IdpUpdatedV1 = defineEvent({

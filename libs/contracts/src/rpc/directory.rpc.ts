@@ -49,9 +49,18 @@ export const DirectoryRpc = {
          * display name or property value it refuses is not stored, each with a notice), so no
          * length or character here fails the login for want of a check on this side.
          */
-        username: z.string().min(1),
+        /** Absent only when `absent` lists username and no fallback applies: a known user keeps theirs, a new one is `no_username`. */
+        username: z.string().min(1).optional(),
         email: z.email().nullable(),
         displayName: z.string().nullable(),
+        /**
+         * What the login did not carry (an absent claim is not an empty value): a known user keeps
+         * what the directory holds for these. For a new user the value sent is used: `username` a
+         * fallback (the email, a NameID that names a person), the email and display name null.
+         * `groups` absent: no managed membership is left (the groups sent, the mapping's defaults,
+         * are still joined).
+         */
+        absent: z.array(z.enum(['username', 'email', 'displayName', 'groups'])).default([]),
         /**
          * Groups the IdP asserts: groups of the same source are created when missing and their
          * memberships made to match; granted local groups are joined (never left); any other
@@ -89,7 +98,8 @@ export const DirectoryRpc = {
         loginAt: z.iso.datetime().optional(),
       })
       .strict()
-      .refine((r) => !(r.dryRun && r.ifUnchanged), { message: 'dryRun and ifUnchanged cannot be combined', path: ['ifUnchanged'] }),
+      .refine((r) => !(r.dryRun && r.ifUnchanged), { message: 'dryRun and ifUnchanged cannot be combined', path: ['ifUnchanged'] })
+      .refine((r) => r.username !== undefined || r.absent.includes('username'), { message: 'a username is required unless absent lists it', path: ['username'] }),
     reply: z.discriminatedUnion('status', [
       z.object({
         status: z.literal('provisioned'),
@@ -106,9 +116,10 @@ export const DirectoryRpc = {
       /**
        * account_not_owned: the username (or subject) names an account this source may not link or
        * change. name_refused: the username or email breaks the name rules or looks like another
-       * user's (the message says which and why).
+       * user's (the message says which and why). no_username: the login carries no username and
+       * names no known user.
        */
-      z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit', 'account_not_owned', 'name_refused']), message: z.string() }),
+      z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit', 'account_not_owned', 'name_refused', 'no_username']), message: z.string() }),
       /** With ifUnchanged: the login would change something; nothing was written. */
       z.object({ status: z.literal('changes_needed') }),
     ]),
