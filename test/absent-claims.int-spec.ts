@@ -64,31 +64,32 @@ describe('absent claims, fallback usernames, taken emails and mapping presets', 
 
   const full = { preferred_username: ['Alice'], email: ['alice@example.com'], given_name: ['Alice'], family_name: ['Liddell'], groups: ['/staff', '/engineering'] };
 
-  it('an ID token with only sub (userinfo off) keeps the username, profile and managed groups, and says what was absent', async () => {
+  it('an ID token with only sub (userinfo off) keeps the username and profile, says what was absent, and leaves no managed group (groups are authoritative: revocation wins)', async () => {
     expect(await login({ subject: 'sub-alice', attributes: full })).toMatchObject({ data: { created: true, user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: ['engineering', 'staff'] } });
     const before = await userBySubject('op', 'sub-alice');
     const audit = (await sql.query('SELECT count(*)::int AS n FROM directory.audit_log')).rows[0].n;
 
     const bare = await login({ subject: 'sub-alice' });
-    expect(bare).toMatchObject({ data: { user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: ['engineering', 'staff'], changed: false } });
-    expect(bare.data.notices.filter((n: { code: string }) => n.code === 'claim_absent').map((n: { name: string }) => n.name)).toEqual(['username', 'email', 'displayName', 'groups']);
+    expect(bare).toMatchObject({ data: { user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: [], changed: true } });
+    expect(bare.data.notices.filter((n: { code: string }) => n.code === 'claim_absent').map((n: { name: string }) => n.name)).toEqual(['username', 'email', 'displayName']);
     const after = await userBySubject('op', 'sub-alice');
     expect(after).toMatchObject({ username: before.username, email: before.email, display_name: before.display_name });
-    expect(await groupsOf(after.id)).toEqual(['engineering', 'staff']);
-    expect((await sql.query('SELECT count(*)::int AS n FROM directory.audit_log')).rows[0].n).toBe(audit);
+    expect(await groupsOf(after.id)).toEqual([]);
+    // Only the two memberships were written: the profile was kept as it was.
+    expect((await sql.query(`SELECT count(*)::int AS n FROM directory.audit_log`)).rows[0].n).toBe(audit + 2);
 
     // The next full login is applied as usual (a real change is still a change).
     expect(await login({ subject: 'sub-alice', attributes: { ...full, family_name: ['Cooper'], groups: ['/staff'] } })).toMatchObject({ data: { user: { username: 'alice', displayName: 'Alice Cooper' }, groups: ['staff'], changed: true } });
   });
 
-  it('a SAML assertion with a persistent NameID and no attributes keeps the known user as they are', async () => {
+  it('a SAML assertion with a persistent NameID and no attributes keeps the known user as they are, but not their groups', async () => {
     const persistent = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
     await login({ idp: 'samlidp', protocol: 'saml', subject: '_a1b2c3', subjectFormat: persistent, attributes: { preferred_username: ['bob'], email: ['bob@example.com'], groups: ['/saml-team'] } });
-    expect(await login({ idp: 'samlidp', protocol: 'saml', subject: '_a1b2c3', subjectFormat: persistent })).toMatchObject({ data: { user: { username: 'bob', email: 'bob@example.com' }, groups: ['saml-team'] } });
+    expect(await login({ idp: 'samlidp', protocol: 'saml', subject: '_a1b2c3', subjectFormat: persistent })).toMatchObject({ data: { user: { username: 'bob', email: 'bob@example.com' }, groups: [] } });
   });
 
-  it('names a new user by the email when there is no preferred_username, never by the opaque sub', async () => {
-    expect(await login({ subject: '3f1e0c5a-opaque', attributes: { email: ['Carol@Example.com'], name: ['Carol C'] } })).toMatchObject({ data: { created: true, user: { username: 'carol@example.com', email: 'carol@example.com' } } });
+  it('names a new user by the verified email when there is no preferred_username, never by the opaque sub', async () => {
+    expect(await login({ subject: '3f1e0c5a-opaque', attributes: { email: ['Carol@Example.com'], email_verified: ['true'], name: ['Carol C'] } })).toMatchObject({ data: { created: true, user: { username: 'carol@example.com', email: 'carol@example.com' } } });
     expect((await sql.query(`SELECT count(*)::int AS n FROM directory.users WHERE username_lower = '3f1e0c5a-opaque'`)).rows[0].n).toBe(0);
   });
 
@@ -126,11 +127,52 @@ describe('absent claims, fallback usernames, taken emails and mapping presets', 
   });
 
   it('the simulator shows a login with only sub as a login that keeps the profile (and cannot create a user)', async () => {
+    await login({ subject: 'sub-alice', attributes: { preferred_username: ['alice'], email: ['alice@example.com'], groups: ['/staff'] } });
     await announce('op');
     await waitFor('provisioning to know op', async () => (await call('GET', '/api/v1/idps/op/provisioning')).status === 200);
     const sim = await call('POST', '/api/v1/idps/op/simulate', { subject: 'sub-alice', protocol: 'oidc', attributes: {} });
-    expect(sim.body).toMatchObject({ outcome: 'unchanged', directory: { user: { username: 'alice' } }, absent: expect.arrayContaining([expect.objectContaining({ code: 'claim_absent', name: 'email' })]) });
+    // The profile is kept; the groups (authoritative) would go.
+    expect(sim.body).toMatchObject({ outcome: 'updated', directory: { user: { username: 'alice' } }, absent: expect.arrayContaining([expect.objectContaining({ code: 'claim_absent', name: 'email' })]) });
     const unknown = await call('POST', '/api/v1/idps/op/simulate', { subject: 'nobody-opaque', protocol: 'oidc', attributes: {} });
     expect(unknown.body).toMatchObject({ outcome: 'rejected', code: 'no_username' });
+  });
+
+  describe('revocation and ownership (attacker review)', () => {
+    const directory = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${stack.services.directory.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+    };
+    const known = async (idp: string) => waitFor(`provisioning to know ${idp}`, async () => (await call('GET', `/api/v1/idps/${idp}/provisioning`)).status === 200);
+
+    it('a user removed from every group at the IdP who asks for scope=openid alone keeps no managed group', async () => {
+      expect(await login({ subject: 'sub-m1', attributes: { preferred_username: ['m1'], email: ['m1@x.io'], groups: ['/admins'] } })).toMatchObject({ data: { groups: ['admins'] } });
+      expect((await login({ subject: 'sub-m1', attributes: { email_verified: ['true'] } })).data.groups).toEqual([]);
+    });
+
+    it('every preset revokes a last group the IdP no longer sends', async () => {
+      for (const [idp, preset] of [['gen', 'generic-oidc'], ['entra2', 'entra-adfs'], ['goog', 'google'], ['okta', 'okta']] as const) {
+        await announce(idp, { mappingPreset: preset });
+        await waitFor(`${idp} preset`, async () => {
+          const r = await call('GET', `/api/v1/idps/${idp}/provisioning`);
+          return r.status === 200 && r.body.origin === 'api';
+        });
+        const profile = { preferred_username: [`u-${idp}`], email: [`u-${idp}@x.io`], email_verified: ['true'], name: ['U'] };
+        expect(await login({ idp, subject: `sub-${idp}`, attributes: { ...profile, groups: [`/admins-${idp}`] } })).toMatchObject({ data: { groups: [`admins-${idp}`] } });
+        expect((await login({ idp, subject: `sub-${idp}`, attributes: profile })).data.groups).toEqual([]);
+      }
+    });
+
+    it('a username from the email fallback never links an existing account (an unverified email names nobody at all)', async () => {
+      await announce('op3');
+      await known('op3');
+      const boss = await directory('POST', '/api/v1/users', { username: 'boss@corp.example', source: 'op3' });
+      expect(boss.status).toBe(201);
+      const unverified = await login({ idp: 'op3', subject: 'sub-mallory', attributes: { email: ['boss@corp.example'], email_verified: ['false'], name: ['Mallory'] } });
+      expect(unverified).toMatchObject({ data: { code: 'no_username' } });
+      const verified = await login({ idp: 'op3', subject: 'sub-mallory', attributes: { email: ['boss@corp.example'], email_verified: ['true'], name: ['Mallory'] } });
+      expect(verified).toMatchObject({ data: { code: 'account_not_owned' } });
+      expect((await directory('GET', `/api/v1/users/${boss.body.id}`)).body).toMatchObject({ externalId: null });
+    });
+
   });
 });

@@ -153,7 +153,7 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
     });
     expect(stored).toMatchObject({ model: 'jit', mapping: { username: { attribute: ['preferred_username', 'login', 'username'], fallback: ['email'] }, authoritative: ['groups'] } });
     expect((await audit('okta'))[0]).toMatchObject({ action: 'idp-settings.updated', actor: expect.stringMatching(/^admin-token:/), after: { mappingPreset: 'okta' } });
-    const sim = await call('provisioning', 'POST', '/api/v1/idps/okta/simulate', { subject: '00u1abc', protocol: 'oidc', attributes: { email: ['Ann@Corp.Example'], given_name: ['Ann'], family_name: ['Lee'], groups: ['Everyone'] } });
+    const sim = await call('provisioning', 'POST', '/api/v1/idps/okta/simulate', { subject: '00u1abc', protocol: 'oidc', attributes: { email: ['Ann@Corp.Example'], email_verified: ['true'], given_name: ['Ann'], family_name: ['Lee'], groups: ['Everyone'] } });
     expect(sim.body).toMatchObject({ outcome: 'created', identity: { username: 'ann@corp.example', displayName: 'Ann Lee', groups: ['Everyone'] } });
 
     const bad = await call('auth', 'POST', '/api/v1/idps', { id: 'odd', name: 'Odd', metadataXml, mappingPreset: 'ping' });

@@ -105,19 +105,20 @@ describe('OIDC login (test IdP, no browser)', () => {
     expect(await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['erin'])).toHaveLength(1);
   });
 
-  it('an ID token with only sub (userinfo off) signs Erin in as the directory holds her: no rename to the sub, no wipe, the trace says what was absent (issue 27)', async () => {
+  it('an ID token with only sub (userinfo off) signs Erin in as the directory holds her: no rename to the sub, no profile wipe, no group kept, the trace says what was absent (issue 27)', async () => {
     expect((await api('PATCH', '/api/v1/idps/test-oidc', { oidc: { userinfo: false } })).status).toBe(200);
     try {
       const bare = { preferred_username: undefined, email: undefined, given_name: undefined, family_name: undefined, name: undefined, roles: undefined };
       const { res, cookie } = await login({ claims: bare });
       expect(res.status).toBe(302);
       const session = await (await fetch(`${base}/session`, { headers: { cookie: cookie! } })).json();
-      expect(session).toMatchObject({ user: { username: 'erin', email: 'erin@example.com', displayName: 'Erin Ostrom' }, groups: ['engineering/backend', 'staff'] });
+      // The profile is kept; the groups are authoritative (a login without them revokes them).
+      expect(session).toMatchObject({ user: { username: 'erin', email: 'erin@example.com', displayName: 'Erin Ostrom' }, groups: [] });
       const [trace] = await rows(`SELECT id FROM auth.login_traces WHERE idp = 'test-oidc' AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`);
       const steps = await rows('SELECT step, detail FROM auth.login_trace_steps WHERE trace_id = $1', [trace.id]);
       const absent = steps.find((st) => st.step === 'provisioning.claims-absent')?.detail;
       expect(absent).toEqual(expect.stringContaining('claim_absent email: the login carries none of email'));
-      expect(absent).toEqual(expect.stringContaining('claim_absent groups'));
+      expect(absent).not.toEqual(expect.stringContaining('claim_absent groups'));
 
       // Someone new with only a sub is refused, and the page says nothing of why; the trace does.
       idp.user = { sub: '0d9a-nobody', claims: {} };

@@ -79,8 +79,11 @@ export function claimsToAttributes(idClaims: Claims, userinfo?: Claims): Record<
   for (const source of userinfo ? [idClaims, userinfo] : [idClaims]) {
     for (const key of Object.keys(source)) {
       if (PROTOCOL_CLAIMS.has(key) || key === 'sub' || key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
-      const values = toStrings(source[key]);
-      if (values.length > 0) Object.defineProperty(out, key, { value: values, enumerable: true, writable: true, configurable: true });
+      const value = source[key];
+      // Entra's group overage: `_claim_names` names the claims left out of the token (their keys are kept, for the mapping to see).
+      const values = key === '_claim_names' && value && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : toStrings(value);
+      // An explicit empty list is a value (no groups), not an absent claim: it revokes what it names.
+      if (values.length > 0 || Array.isArray(value)) Object.defineProperty(out, key, { value: values, enumerable: true, writable: true, configurable: true });
     }
   }
   return out;

@@ -61,6 +61,12 @@ describe('libs/oidc pure checks', () => {
     expect(() => claimsToAttributes(id, { sub: 's2' })).toThrow(expect.objectContaining({ code: 'subject_mismatch' }));
   });
 
+  it('keeps an explicit empty claim as an empty value (it revokes), and the names an overage claim leaves out (attacker review)', () => {
+    expect(claimsToAttributes({ sub: 's1', groups: [] })).toEqual({ groups: [] });
+    expect(claimsToAttributes({ sub: 's1', groups: null })).toEqual({});
+    expect(claimsToAttributes({ sub: 's1', _claim_names: { groups: 'src1' }, _claim_sources: { src1: { endpoint: 'https://graph' } } })).toEqual({ _claim_names: ['groups'] });
+  });
+
   it('names IdP errors: a rejected code, and others', () => {
     expect(classifyOidcError(Object.assign(new Error('x'), { error: 'invalid_grant', error_description: 'Code not valid' }))).toMatchObject({ code: 'code_rejected', message: expect.stringContaining('Code not valid') });
     expect(classifyOidcError(Object.assign(new Error('x'), { error: 'access_denied' }))).toMatchObject({ code: 'idp_error' });

@@ -9,7 +9,7 @@ describe('mapIdentity with the Keycloak defaults', () => {
   };
 
   it('maps NameID, email, display name and groups', () => {
-    expect(mapIdentity('Alice', attributes)).toEqual({
+    expect(mapIdentity('Alice', attributes, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' })).toEqual({
       ok: true,
       identity: {
         username: 'alice',
@@ -48,7 +48,12 @@ describe('mapIdentity with the Keycloak defaults', () => {
   });
 
   it('refuses control characters in the username', () => {
-    expect(mapIdentity('ali\u0000ce', {})).toMatchObject({ ok: false, code: 'invalid_identity' });
+    expect(mapIdentity('ali\u0000ce', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' })).toMatchObject({ ok: false, code: 'invalid_identity' });
+  });
+
+  it('an OIDC subject never names a user; a SAML NameID without a format is unspecified (SAML Core 8.3.1), as Keycloak sends usernames', () => {
+    expect(mapIdentity('AAdzZWNyZXQx-opaque', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { username: null } });
+    expect(mapIdentity('alice', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml' })).toMatchObject({ ok: true, identity: { username: 'alice' } });
   });
 
   it('does not read inherited properties as attributes', () => {
@@ -178,12 +183,13 @@ describe('an absent claim is not an empty value (issue 27)', () => {
 
   it('an OIDC login with only sub (userinfo off) asserts nothing: no username, every profile field absent, never the opaque sub', () => {
     const r = mapIdentity('f81d4fae-7dec-11d0-a765-00a0c91e6bf6', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' });
-    expect(r).toMatchObject({ ok: true, identity: { username: null, email: null, displayName: null, groups: [], absent: ['username', 'email', 'displayName', 'groups'] } });
+    // Groups are authoritative by default: a login without them leaves no managed group (revocation wins).
+    expect(r).toMatchObject({ ok: true, identity: { username: null, email: null, displayName: null, groups: [], absent: ['username', 'email', 'displayName'] } });
   });
 
   it('a SAML login with no attributes keeps everything but may name a new user by a readable NameID', () => {
     const r = mapIdentity('alice', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' });
-    expect(r).toMatchObject({ ok: true, identity: { username: 'alice', absent: ['username', 'email', 'displayName', 'groups'] } });
+    expect(r).toMatchObject({ ok: true, identity: { username: 'alice', absent: ['username', 'email', 'displayName'] } });
   });
 
   it('never takes a persistent or transient NameID as a username by default', () => {
@@ -192,15 +198,25 @@ describe('an absent claim is not an empty value (issue 27)', () => {
     }
   });
 
-  it('without preferred_username the username is the email, not the sub (a fallback: a known user keeps theirs)', () => {
-    const r = mapIdentity('f81d4fae', { email: ['Bob@Example.com'] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' });
+  it('without preferred_username the username is the verified email, not the sub (a fallback: a known user keeps theirs)', () => {
+    const r = mapIdentity('f81d4fae', { email: ['Bob@Example.com'], email_verified: ['true'] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' });
     expect(r).toMatchObject({ ok: true, identity: { username: 'bob@example.com', email: 'bob@example.com', absent: ['username', 'displayName'] } });
+    // An email the OIDC IdP did not verify names nobody (attacker review: anyone may type one).
+    for (const verified of [['false'], undefined]) {
+      expect(mapIdentity('f81d4fae', { email: ['Bob@Example.com'], ...(verified ? { email_verified: verified } : {}) }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { username: null } });
+    }
   });
 
-  it('an attribute the mapping calls authoritative is empty when a login with a profile leaves it out, absent on a bare login', () => {
+  it('an attribute the mapping calls authoritative is empty when a login leaves it out, a bare login (scope=openid alone) too', () => {
     const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, authoritative: ['groups' as const, 'email' as const] };
     expect(mapIdentity('s', { preferred_username: ['alice'] }, mapping, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { groups: [], email: null, absent: ['displayName'] } });
-    expect(mapIdentity('s', {}, mapping, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { absent: ['username', 'email', 'displayName', 'groups'] } });
+    expect(mapIdentity('s', {}, mapping, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { groups: [], absent: ['username', 'displayName'] } });
+  });
+
+  it("refuses a login whose IdP left the groups out for being too many (Entra's overage), instead of guessing", () => {
+    for (const overage of [{ _claim_names: ['groups'] }, { hasgroups: ['true'] }, { 'http://schemas.microsoft.com/claims/groups.link': ['https://graph.microsoft.com/x'] }]) {
+      expect(mapIdentity('s', { preferred_username: ['a'], ...overage }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' })).toMatchObject({ ok: false, code: 'invalid_identity', reason: expect.stringContaining('too many to list') });
+    }
   });
 
   it('the Keycloak default treats groups as authoritative (Keycloak leaves the attribute out for a user in no group)', () => {
@@ -218,7 +234,6 @@ describe('an absent claim is not an empty value (issue 27)', () => {
       { code: 'claim_absent', name: 'username', reason: expect.stringContaining('preferred_username') },
       { code: 'claim_absent', name: 'email', reason: expect.stringContaining('email') },
       { code: 'claim_absent', name: 'displayName', reason: expect.stringContaining('given_name') },
-      { code: 'claim_absent', name: 'groups', reason: expect.stringContaining('groups') },
     ]);
   });
 
@@ -243,7 +258,7 @@ describe('absent notices stay quiet where nothing is missing', () => {
   });
 
   it('a username from the email is said (the login lacked the username claim)', () => {
-    const r = mapIdentity('sub', { email: ['b@example.com'], name: ['B'], groups: [] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' });
+    const r = mapIdentity('sub', { email: ['b@example.com'], email_verified: ['true'], name: ['B'], groups: [] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' });
     if (!r.ok) throw new Error('mapped');
     expect(r.identity.usernameFrom).toBe('email');
     expect(absentNotices(r.identity, KEYCLOAK_DEFAULT_MAPPING)).toEqual([{ code: 'claim_absent', name: 'username', reason: expect.stringContaining('b@example.com (fallback)') }]);

@@ -150,9 +150,21 @@ export function hasAny(attributes: Attributes, names: readonly string[]): boolea
 /** NameID formats that never name a person: persistent and transient identifiers. */
 const OPAQUE_NAMEID = /:nameid-format:(persistent|transient)$/;
 
-/** A subject that may serve as a username: a SAML NameID whose format names a person (or none given). */
+/**
+ * A subject that may serve as a username: a SAML NameID whose format names a person — not
+ * persistent or transient. A NameID without a format is `unspecified` (SAML Core 8.3.1), as
+ * Keycloak's username NameID is. Never an OIDC `sub`.
+ */
 export function readableSubject(login: LoginContext): boolean {
   return login.protocol !== 'oidc' && !OPAQUE_NAMEID.test(login.subjectFormat ?? '');
+}
+
+/** A login whose IdP left its groups out for being too many (Entra: `_claim_names.groups`, `hasgroups`, SAML's groups.link): what says so, or undefined. */
+export function groupOverage(attributes: Attributes): string | undefined {
+  if (hasAny(attributes, ['http://schemas.microsoft.com/claims/groups.link'])) return 'the groups.link claim';
+  if (firstValue(attributes, ['hasgroups'])?.toLowerCase() === 'true') return 'hasgroups';
+  if (Object.prototype.hasOwnProperty.call(attributes, '_claim_names') && attributes._claim_names?.includes('groups')) return '_claim_names.groups';
+  return undefined;
 }
 
 const usernameAttributes = (mapping: AttributeMapping): string[] => {
@@ -217,13 +229,16 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
   if (unusable) return { ok: false, code: 'invalid_identity', reason: `the mapping cannot be used until an admin changes it: ${unusable}` };
 
   // An absent claim is not an empty value: what the login leaves out, a known user keeps, unless
-  // the mapping calls the field authoritative and the login carries a profile at all.
+  // the mapping calls the field authoritative — then absent is empty, whatever else the login
+  // carries (a user who asks for `scope=openid` alone must not keep groups the IdP took away).
   const names = { username: usernameAttributes(mapping), email: mapping.email, displayName: [...mapping.displayName, ...mapping.firstName, ...mapping.lastName], groups: mapping.groups.attribute };
-  const bare = !Object.values(names).some((list) => hasAny(attributes, list));
   const absent = new Set<ProfileField>();
   for (const field of ['email', 'displayName', 'groups'] as const) {
-    if (!hasAny(attributes, names[field]) && (bare || !(mapping.authoritative ?? []).includes(field))) absent.add(field);
+    if (!hasAny(attributes, names[field]) && !(mapping.authoritative ?? []).includes(field)) absent.add(field);
   }
+  // Too many groups to list (Entra's overage): neither keeping nor removing groups by guess is safe.
+  const overage = groupOverage(attributes);
+  if (overage) return { ok: false, code: 'invalid_identity', reason: `the IdP left the groups out of the login (${overage}: too many to list); assign groups to the application or filter the groups claim at the IdP` };
 
   const emailRaw = firstValue(attributes, mapping.email);
   const email = emailRaw && EMAIL.test(emailRaw) ? emailRaw.toLowerCase() : null;
@@ -241,7 +256,8 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
         usernameFrom = null;
         const fallbacks = [...(mapping.username.fallback ?? []), ...(mapping.username.fallbackToSubject ? (['subject'] as const) : [])];
         for (const fallback of fallbacks) {
-          if (fallback === 'email') username = email ?? undefined;
+          // An OIDC email names a user only when the IdP says it verified it (an unverified one is anyone's to type).
+          if (fallback === 'email') username = login.protocol === 'oidc' && firstValue(attributes, ['email_verified'])?.toLowerCase() !== 'true' ? undefined : (email ?? undefined);
           else if (fallback === 'subject' || readableSubject(login)) username = subject.trim() || undefined;
           if (username) {
             usernameFrom = fallback;

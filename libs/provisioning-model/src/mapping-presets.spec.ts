@@ -41,14 +41,18 @@ describe('mapping presets per IdP family', () => {
   it('Google: the email is the username (no preferred_username, no groups claim)', () => {
     expect(mapIdentity('1098', { email: ['Ann@Corp.Example'], name: ['Ann Lee'], hd: ['corp.example'] }, mappingPreset('google'), { protocol: 'oidc' })).toMatchObject({
       ok: true,
-      identity: { username: 'ann@corp.example', displayName: 'Ann Lee', absent: ['groups'] },
+      identity: { username: 'ann@corp.example', displayName: 'Ann Lee', groups: [], absent: [] },
     });
   });
 
   it('generic OIDC: standard claims, the email when there is no preferred_username', () => {
-    expect(mapIdentity('248289761001', { email: ['jane@example.com'], given_name: ['Jane'], family_name: ['Doe'] }, mappingPreset('generic-oidc'), { protocol: 'oidc' })).toMatchObject({
+    expect(mapIdentity('248289761001', { email: ['jane@example.com'], email_verified: ['true'], given_name: ['Jane'], family_name: ['Doe'] }, mappingPreset('generic-oidc'), { protocol: 'oidc' })).toMatchObject({
       ok: true,
-      identity: { username: 'jane@example.com', displayName: 'Jane Doe', absent: ['username', 'groups'] },
+      identity: { username: 'jane@example.com', displayName: 'Jane Doe', groups: [], absent: ['username'] },
     });
+  });
+
+  it('every preset makes groups authoritative: a login without them leaves no managed group (attacker review: they were kept)', () => {
+    for (const name of ['keycloak', 'entra-adfs', 'okta', 'google', 'generic-oidc'] as const) expect(mappingPreset(name).authoritative).toContain('groups');
   });
 });

@@ -287,7 +287,8 @@ export class ProvisionService implements BeforeApplicationShutdown {
       // refuses the login.
       const grants = { source: req.source, externalId: req.externalId, claimLocalUsers: req.claimLocalUsers };
       const byName = named!.clash(req.username).same ?? null;
-      let match = req.matchOn.includes('username') ? byName : null;
+      // A username from a fallback (the email, a NameID) names a new user only: it never links an existing account.
+      let match = req.matchOn.includes('username') && !asserted.absent.includes('username') ? byName : null;
       if (!match && req.matchOn.includes('email') && req.email) match = await users.findOneBy({ emailLower: req.email.toLowerCase() });
       if (match) {
         const use = mayLinkAccount(match, grants);
