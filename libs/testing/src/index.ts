@@ -8,3 +8,4 @@ export * from './keycloak-events';
 export * from './saml-dependencies';
 export * from './test-browser';
 export * from './saml-logout';
+export * from './samlify-idp';
