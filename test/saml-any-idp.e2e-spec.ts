@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { Client } from 'pg';
 import { generateSigningKeyPair } from '@bridgekeeper/saml';
-import { createTestDatabase, freePort, NAMEID_FORMAT, samlifyLogin, SamlifyIdp, startNats, startSamlifyIdp, TestBrowser, TestDatabase, TestIdpKeys, TestNats } from '@bridgekeeper/testing';
+import { createTestDatabase, freePort, NAMEID_FORMAT, readPostForm, samlifyLogin, SamlifyIdp, startNats, startSamlifyIdp, TestBrowser, TestDatabase, TestIdpKeys, TestNats } from '@bridgekeeper/testing';
 import { createAdminToken, Stack } from './support/stack';
 
 /**
@@ -121,6 +121,13 @@ describe('SAML login through a samlify IdP', () => {
     expect((await session(again.browser)).body).toMatchObject({ user: { username: 'tess' } });
     expect(await usersOf(id)).toEqual([expect.objectContaining({ username: 'tess', external_id: 'tess' })]);
 
+    // Asking for transient NameIDs needs an attribute that keys users: refused without one, nothing changed.
+    expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: null, nameIdFormat: NAMEID_FORMAT.transient })).toMatchObject({ status: 400, body: { detail: expect.stringContaining('subjectAttribute') } });
+    expect(await api('auth', 'GET', `/api/v1/idps/${id}`)).toMatchObject({ status: 200, body: { subjectAttribute: 'uid', nameIdFormat: null } });
+    const other = `samlify-${crypto.randomUUID().slice(0, 8)}`;
+    expect(await api('auth', 'POST', '/api/v1/idps', { id: other, name: other, metadataXml: idp.metadata, nameIdFormat: NAMEID_FORMAT.transient })).toMatchObject({ status: 400 });
+    expect(await api('auth', 'GET', `/api/v1/idps/${other}`)).toMatchObject({ status: 404 });
+
     // An assertion without that attribute is refused, naming it.
     idp.login = { nameId: `_t${crypto.randomUUID()}`, nameIdFormat: NAMEID_FORMAT.transient, attributes: [['email', 'tess@example.com']] };
     expect(await login(id)).toMatchObject({ status: 400, reasonCode: 'subject_attribute', reason: expect.stringMatching(/uid/) });
@@ -166,10 +173,16 @@ describe('SAML login through a samlify IdP', () => {
     const out = await browser.fetch(`${base}/logout`, { method: 'POST' });
     expect(out.status).toBe(303);
     const atIdp = await browser.fetch(out.headers.get('location')!);
+    const html = await atIdp.text();
+    if (atIdp.status !== 200) throw new Error(`the IdP's SLO answered ${atIdp.status}: ${html}`);
     expect(idp.last.logoutRequest).toContain('LogoutRequest');
-    const back = new URL(atIdp.headers.get('location')!);
-    expect(back.searchParams.get('Signature')).toBeNull();
-    const answer = await browser.fetch(new URL(`${back.pathname}${back.search}`, base));
+    const form = readPostForm(html);
+    expect(Buffer.from(form.fields.SAMLResponse, 'base64').toString('utf8')).not.toContain('Signature');
+    const answer = await browser.fetch(new URL(new URL(form.action).pathname, base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form.fields).toString(),
+    });
     const page = await answer.text();
     expect(page).toMatch(/signed out here/i);
     expect(page).not.toMatch(/Sign-out refused/);

@@ -7,7 +7,7 @@ import { classifyNodeSamlError, SamlValidationError } from './errors';
 import { explainSignatureRefusal } from './signature-diagnosis';
 import { IdpMetadata, toPem } from './idp-metadata';
 import { attr, checkXmlLimits, children, decodeSamlMessage, descendants, NS, parseXml } from './xml';
-import { ALLOWED_SIGNATURE_ALGORITHMS, checkSignatureAlgorithms, checkVerifiedResponse, precheckLogout, precheckResponse, samlInstant } from './response-checks';
+import { ALLOWED_SIGNATURE_ALGORITHMS, checkSignatureAlgorithms, checkVerifiedResponse, logoutNotSigned, precheckLogout, precheckResponse, samlInstant } from './response-checks';
 
 export interface ServiceProviderConfig {
   /** The IdP id used in URLs. */
@@ -227,7 +227,7 @@ export class SamlServiceProvider {
       };
       if (binding === 'redirect') {
         const sigAlg = typeof params.SigAlg === 'string' ? params.SigAlg : '';
-        if (typeof params.Signature !== 'string' || !sigAlg) throw new SamlValidationError('signature', 'the logout message is not signed');
+        if (typeof params.Signature !== 'string' || !sigAlg) throw new SamlValidationError('signature', logoutNotSigned(typeof params.SAMLRequest === 'string' ? 'LogoutRequest' : 'LogoutResponse'));
         if (!ALLOWED_SIGNATURE_ALGORITHMS.has(sigAlg)) throw new SamlValidationError('algorithm', `signature algorithm ${sigAlg} is refused`);
         // node-saml inflates without a limit: a deflate bomb stops here, before it.
         let inflated: string;

@@ -41,7 +41,7 @@ export interface SamlifyIdp {
   keys: TestIdpKeys;
   /** The answer to the next SSO request (kept until changed). */
   login: SamlifyLogin;
-  /** Sign the LogoutResponse to the SP's LogoutRequest (default true). */
+  /** Sign the LogoutResponse (POST binding) to the SP's LogoutRequest (default true). */
   signLogoutResponse: boolean;
   /** The last SAML messages it answered, as XML (for assertions in tests). */
   last: { authnRequest?: string; response?: string; logoutRequest?: string };
@@ -50,9 +50,9 @@ export interface SamlifyIdp {
 
 /**
  * A SAML 2.0 IdP built with samlify (an independent implementation, not Keycloak): SSO and SLO
- * over HTTP-Redirect, answering the SP's AuthnRequest with a POST-binding Response (an HTML form
- * to the ACS, as a browser gets it) for whoever `login` names, and its LogoutRequest with a
- * LogoutResponse, signed or not. `spMetadataUrl` is the SP's metadata, read at each request.
+ * endpoints in the HTTP-Redirect binding, answering the SP's AuthnRequest with a POST-binding
+ * Response (an HTML form to the ACS, as a browser gets it) for whoever `login` names, and its
+ * LogoutRequest with a POST-binding LogoutResponse, signed or not. `spMetadataUrl` is the SP's metadata, read at each request.
  */
 export async function startSamlifyIdp(opts: { keys: TestIdpKeys; spMetadataUrl: string; entityId?: string; login?: SamlifyLogin }): Promise<SamlifyIdp> {
   let base = '';
@@ -135,9 +135,7 @@ export async function startSamlifyIdp(opts: { keys: TestIdpKeys; spMetadataUrl: 
       },
     })) as samlify.PostBindingContext;
     state.last.response = Buffer.from(answer.context, 'base64').toString('utf8');
-    res.writeHead(200, { 'content-type': 'text/html' }).end(
-      `<!doctype html><form method="post" action="${esc(answer.entityEndpoint)}"><input type="hidden" name="SAMLResponse" value="${answer.context}"><input type="hidden" name="RelayState" value="${esc(answer.relayState ?? '')}"><button>Continue</button></form>`,
-    );
+    res.writeHead(200, { 'content-type': 'text/html' }).end(postForm(answer.entityEndpoint, { SAMLResponse: answer.context, RelayState: answer.relayState ?? '' }));
   };
 
   const slo = async (url: URL, rawQuery: string, res: ServerResponse) => {
@@ -146,8 +144,9 @@ export async function startSamlifyIdp(opts: { keys: TestIdpKeys; spMetadataUrl: 
     const octetString = rawQuery.split('&').filter((p) => !p.startsWith('Signature=')).join('&');
     const request = await idp.parseLogoutRequest(sp, 'redirect', { query: Object.fromEntries(url.searchParams), octetString });
     state.last.logoutRequest = request.samlContent;
-    const answer = idp.createLogoutResponse(sp, request, 'redirect', { relayState: url.searchParams.get('RelayState') ?? '' }) as samlify.BindingContext;
-    res.writeHead(302, { location: answer.context }).end();
+    // The SP's metadata offers its SingleLogoutService in the POST binding (node-saml's), so the answer is a form.
+    const answer = idp.createLogoutResponse(sp, request, 'post', { relayState: url.searchParams.get('RelayState') ?? '' }) as samlify.PostBindingContext;
+    res.writeHead(200, { 'content-type': 'text/html' }).end(postForm(answer.entityEndpoint, { SAMLResponse: answer.context, RelayState: answer.relayState ?? '' }));
   };
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -167,6 +166,11 @@ export async function startSamlifyIdp(opts: { keys: TestIdpKeys; spMetadataUrl: 
   state.stop = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return state;
 }
+
+const postForm = (action: string, fields: Record<string, string>) =>
+  `<!doctype html><form method="post" action="${esc(action)}">${Object.entries(fields)
+    .map(([name, value]) => `<input type="hidden" name="${esc(name)}" value="${esc(value)}">`)
+    .join('')}<button>Continue</button></form>`;
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
