@@ -3,6 +3,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import * as samlify from 'samlify';
 import * as xmllint from '@authenio/samlify-node-xmllint';
+import type { PostBindingContext, RequestInfo } from 'samlify/types/src/types';
 import type { TestIdpKeys } from './saml-idp';
 import type { TestBrowser } from './test-browser';
 
@@ -92,6 +93,7 @@ export async function startSamlifyIdp(opts: { keys: TestIdpKeys; spMetadataUrl: 
     const idp = idpFor(login.signWith ?? state.keys);
     const octetString = rawQuery.split('&').filter((p) => !p.startsWith('Signature=')).join('&');
     const request = await idp.parseLoginRequest(sp, 'redirect', { query: Object.fromEntries(url.searchParams), octetString });
+    const requestId = String(request.extract.request?.id ?? '');
     state.last.authnRequest = request.samlContent;
     const attributes = login.attributes ?? [];
     const attributeXml = attributes
@@ -105,7 +107,7 @@ export async function startSamlifyIdp(opts: { keys: TestIdpKeys; spMetadataUrl: 
     const now = new Date();
     const later = new Date(now.getTime() + 5 * 60_000).toISOString();
     const acs = sp.entityMeta.getAssertionConsumerService('post') as string;
-    const answer = (await idp.createLoginResponse(sp, request, 'post', {}, {
+    const answer = (await idp.createLoginResponse(sp, { ...request }, 'post', {}, {
       relayState: url.searchParams.get('RelayState') ?? '',
       customTagReplacement: (template: string) => {
         const id = `_${randomUUID()}`;
@@ -123,7 +125,7 @@ export async function startSamlifyIdp(opts: { keys: TestIdpKeys; spMetadataUrl: 
           SubjectConfirmationDataNotOnOrAfter: later,
           NameIDFormat: login.nameIdFormat ?? NAMEID_FORMAT.persistent,
           NameID: login.nameId,
-          InResponseTo: request.extract.request.id,
+          InResponseTo: requestId,
           AuthnStatement: `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_s${randomUUID()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`,
           AttributeStatement: attributes.length ? `<saml:AttributeStatement>${attributeXml}</saml:AttributeStatement>` : '',
         };
@@ -133,7 +135,7 @@ export async function startSamlifyIdp(opts: { keys: TestIdpKeys; spMetadataUrl: 
         );
         return { id, context };
       },
-    })) as samlify.PostBindingContext;
+    })) as PostBindingContext;
     state.last.response = Buffer.from(answer.context, 'base64').toString('utf8');
     res.writeHead(200, { 'content-type': 'text/html' }).end(postForm(answer.entityEndpoint, { SAMLResponse: answer.context, RelayState: answer.relayState ?? '' }));
   };
@@ -145,7 +147,7 @@ export async function startSamlifyIdp(opts: { keys: TestIdpKeys; spMetadataUrl: 
     const request = await idp.parseLogoutRequest(sp, 'redirect', { query: Object.fromEntries(url.searchParams), octetString });
     state.last.logoutRequest = request.samlContent;
     // The SP's metadata offers its SingleLogoutService in the POST binding (node-saml's), so the answer is a form.
-    const answer = idp.createLogoutResponse(sp, request, 'post', { relayState: url.searchParams.get('RelayState') ?? '' }) as samlify.PostBindingContext;
+    const answer = idp.createLogoutResponse(sp, { ...request } as RequestInfo, 'post', { relayState: url.searchParams.get('RelayState') ?? '' }) as PostBindingContext;
     res.writeHead(200, { 'content-type': 'text/html' }).end(postForm(answer.entityEndpoint, { SAMLResponse: answer.context, RelayState: answer.relayState ?? '' }));
   };
 
