@@ -487,7 +487,11 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
 
   it('refuses unsigned, SHA-1 and deflate-bomb logout messages before node-saml sees them', async () => {
     const logout = (over: Record<string, string>) => sp.validateLogout('redirect', { SAMLRequest: deflateRawSync('<samlp:LogoutRequest/>').toString('base64'), ...over }, '');
-    await expect(logout({})).rejects.toMatchObject({ code: 'signature' });
+    await expect(logout({})).rejects.toMatchObject({ code: 'signature', message: expect.stringMatching(/^the LogoutRequest is not signed;[\s\S]*turn on signing of single logout messages/) });
+    // An unsigned answer to our logout says what it is, in either binding.
+    const response = '<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"/>';
+    await expect(sp.validateLogout('redirect', { SAMLResponse: deflateRawSync(response).toString('base64') }, '')).rejects.toMatchObject({ code: 'signature', message: expect.stringMatching(/^the LogoutResponse is not signed/) });
+    await expect(sp.validateLogout('post', { SAMLResponse: toBase64(response) }, '')).rejects.toMatchObject({ code: 'signature', message: expect.stringMatching(/^the LogoutResponse is not signed/) });
     await expect(logout({ Signature: 'x', SigAlg: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' })).rejects.toMatchObject({ code: 'algorithm' });
     const bomb = deflateRawSync(Buffer.alloc(10 * 1024 * 1024, 'a')).toString('base64');
     expect(bomb.length).toBeLessThan(200_000);
