@@ -3,7 +3,7 @@
  * nats-server) and `e2e` (test/*.e2e-spec.ts: real Keycloak and Chromium).
  * ESM-only packages are transformed by SWC; the allow-list matches pnpm's .pnpm layout.
  */
-const esm = ['jose', 'openid-client', 'oauth4webapi', '@keycloak', 'keycloak-admin-client', '@microsoft', 'kiota', 'url-template', 'url-join', 'camelize-ts', 'uuid', 'std-uritemplate'];
+const esm = ['jose', 'openid-client', 'oauth4webapi', 'oidc-provider', '@keycloak', 'keycloak-admin-client', '@microsoft', 'kiota', 'url-template', 'url-join', 'camelize-ts', 'uuid', 'std-uritemplate'];
 const swc = [
   '@swc/jest',
   {

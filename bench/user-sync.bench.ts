@@ -36,10 +36,11 @@ export async function userSyncBench(size: SyncSize) {
   // A Keycloak just started or just seeded can take longer than the default 15 s for its first
   // 10,000-user page (seen at 100k); the bench times runs, it does not test that limit.
   const provisioningEnv = { ...prof, PROVISIONING_KEYCLOAK_TIMEOUT_MS: '120000' };
-  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() }, extraEnv: { directory: prof, provisioning: provisioningEnv } });
+  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() }, extraEnv: { directory: prof, provisioning: provisioningEnv, auth: { AUTH_SAML_IDP_ID: 'bench', AUTH_SAML_IDP_NAME: 'Bench' } } });
   const sql = new Client({ connectionString: pg.url });
   try {
-    await stack.start('directory', 'provisioning');
+    // auth too: a connector is saved only for an IdP auth has (its SAML IdP, named `bench` here).
+    await stack.start('directory', 'provisioning', 'auth');
     await sql.connect();
     const token = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
     const api = async (method: string, path: string, body?: unknown) => {

@@ -176,7 +176,8 @@ describe('OIDC login (test IdP, no browser)', () => {
     const to = new URL(res.headers.get('location')!);
     expect(`${to.origin}${to.pathname}`).toBe(`${idp.issuer}/logout`);
     expect(to.searchParams.get('id_token_hint')).toMatch(/^eyJ/);
-    expect(to.searchParams.get('post_logout_redirect_uri')).toBe(`${base}/after`);
+    expect(to.searchParams.get('post_logout_redirect_uri')).toBe(`${base}/`);
+    expect(to.searchParams.get('state')).toBe('/after');
     expect((await fetch(`${base}/session`, { headers: { cookie: cookie! } })).status).toBe(401);
   });
 });

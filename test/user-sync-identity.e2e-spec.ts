@@ -241,14 +241,15 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync identity from the real
   });
 
   it('keeps what a failed run planned, with a final state', async () => {
-    // The seat limit (30) is reached partway: the run fails, and says what it had planned.
+    // The seat limit (30) is reached partway: the run fails, and says what it had planned (its
+    // plan) and what the directory applied (its counts: the batch over the limit wrote nothing).
     const active = (await directoryUsers()).filter((u) => u.active).length;
     for (let i = 0; i < 31 - active; i++) await kcUser(`seat${i}`);
     const failed = await syncNow();
     expect(failed).toMatchObject({
       status: 'failed',
       reason: expect.stringContaining('seat limit'),
-      counts: { usersCreated: 31 - active },
+      counts: { usersCreated: 0 },
       plan: { create: { total: 31 - active } },
       progress: { phase: 'failed', percent: 100 },
     });

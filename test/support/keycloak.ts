@@ -5,11 +5,26 @@ import { Browser, chromium, Page } from 'playwright-core';
 export const KEYCLOAK = process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:8080';
 export const KEYCLOAK_ISSUER = 'http://localhost:8080/realms/bridgekeeper';
 
-/** Keycloak's Admin REST API on the bridgekeeper realm. */
+/**
+ * Keycloak's Admin REST API on the bridgekeeper realm. The admin signs in to master, and that
+ * session's tokens are used (and refreshed, in master): a client switched to the bridgekeeper realm
+ * refreshes its token there, which fails (invalid_grant) once a test runs past the token's minute.
+ */
 export async function keycloakAdmin(): Promise<KcAdminClient> {
-  const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
-  await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
-  kc.setConfig({ realmName: 'bridgekeeper' });
+  const master = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'master' });
+  const signIn = () => master.auth({ grantType: 'password', clientId: 'admin-cli', username: 'admin', password: 'admin' });
+  await signIn();
+  const kc = new KcAdminClient({ baseUrl: KEYCLOAK, realmName: 'bridgekeeper' });
+  kc.registerTokenProvider({
+    getAccessToken: async () => {
+      try {
+        return await master.getAccessToken();
+      } catch {
+        await signIn(); // the refresh token ran out too (a test longer than the session)
+        return master.accessToken;
+      }
+    },
+  });
   return kc;
 }
 

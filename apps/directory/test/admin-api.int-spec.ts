@@ -92,6 +92,27 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
     expect((await fetch(`${h.base}/metrics`)).status).toBe(200);
   });
 
+  it('keeps a multi-valued property as a list (one value a string), shown alike in the API, the audit and the event; an empty list is a 400 that changes nothing', async () => {
+    const id = (await h.call('POST', '/api/v1/users', { body: { username: 'multi.mo' } })).body.id;
+    expect((await h.call('PUT', `/api/v1/users/${id}/properties/roles`, { body: { value: ['dev', 'ops', 'dev', ''] } })).body).toEqual({ roles: ['dev', 'ops'] });
+    expect((await h.call('GET', `/api/v1/users/${id}`)).body.properties).toEqual({ roles: ['dev', 'ops'] });
+    expect((await h.call('PUT', `/api/v1/users/${id}/properties/roles`, { body: { value: ['ops'] } })).body).toEqual({ roles: 'ops' });
+    const empty = await h.call('PUT', `/api/v1/users/${id}/properties/roles`, { body: { value: [] } });
+    expect(empty).toMatchObject({ status: 400, type: expect.stringContaining('application/problem+json') });
+    expect((await h.call('GET', `/api/v1/users/${id}/properties`)).body).toEqual({ roles: 'ops' });
+    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'multi.mo', properties: { roles: ['a', 'b'], team: 'x' } }] } })).status).toBe(200);
+    expect((await h.call('GET', `/api/v1/users/${id}/properties`)).body).toEqual({ roles: ['a', 'b'], team: 'x' });
+
+    const audit = (await h.call('GET', `/api/v1/audit?targetType=property&targetId=${id}:roles`)).body.items as { before: unknown; after: unknown }[];
+    expect(audit.map((a) => [a.before, a.after]).reverse()).toEqual([
+      [null, { roles: ['dev', 'ops'] }],
+      [{ roles: ['dev', 'ops'] }, { roles: 'ops' }],
+      [{ roles: 'ops' }, { roles: ['a', 'b'] }],
+    ]);
+    await waitFor('property events', async () => events.filter((e) => e.data.data.targetId === `${id}:roles`).length >= 3);
+    expect(events.filter((e) => e.data.data.targetId === `${id}:roles`).map((e) => e.data.data.after)).toEqual([{ roles: ['dev', 'ops'] }, { roles: 'ops' }, { roles: ['a', 'b'] }]);
+  });
+
   it('creates, reads, updates, disables, enables and deletes a user, each with its audit row and event', async () => {
     const created = await h.call('POST', '/api/v1/users', { body: { username: 'Manual.Mary', email: 'Mary@Example.com', displayName: 'Mary' } });
     expect(created).toMatchObject({ status: 201, body: { username: 'Manual.Mary', source: 'local', active: true } });

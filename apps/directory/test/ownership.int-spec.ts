@@ -88,6 +88,27 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  describe('properties', () => {
+    it('a User Sync batch removes only the properties it names (of its own user), audited, and its writes and counts are its audit rows', async () => {
+      const pia = { externalId: 'kc-pia', username: 'pia', email: null, displayName: null, active: true };
+      const created = await apply({ source: 'kc', actor: 'sync:props-1', upsert: [{ ...pia, properties: { dept: 'R&D', roles: ['a', 'b'] } }] });
+      expect(created).toMatchObject({ status: 'applied', writes: 3, counts: { usersCreated: 1, usersUpdated: 0, propertiesChanged: 2 } });
+      const id = (await user('pia')).id;
+      expect((await api('PUT', `/api/v1/users/${id}/properties/badge`, { value: '42' })).status).toBe(200);
+      // The same list in another order is no change; removals name dept, roles and a key it does not hold.
+      const removed = await apply({ source: 'kc', actor: 'sync:props-2', upsert: [{ ...pia, properties: {}, removeProperties: ['dept', 'roles', 'nothere'] }] });
+      expect(removed).toMatchObject({ status: 'applied', writes: 2, counts: { usersUpdated: 1, propertiesChanged: 0, propertiesRemoved: 2 } });
+      expect((await api('GET', `/api/v1/users/${id}/properties`)).body).toEqual({ badge: '42' });
+      const audit = await db.getRepository(AuditEntryEntity).findBy({ actor: 'sync:props-2' });
+      expect(audit.map((a) => [a.action, a.targetId]).sort()).toEqual([
+        ['property.removed', `${id}:dept`],
+        ['property.removed', `${id}:roles`],
+      ]);
+      const again = await apply({ source: 'kc', actor: 'sync:props-3', upsert: [{ ...pia, properties: {}, removeProperties: ['dept'] }] });
+      expect(again).toMatchObject({ status: 'applied', writes: 0 });
+    });
+  });
+
   describe('groups', () => {
     it('joins a login only to groups of its own source: not a local group, not another IdP’s, and says which it refused', async () => {
       const reply = await provision({ source: 'kc', externalId: 'kc-alice', username: 'alice', groups: ['jira-admins', 'other-team', 'kc-team'] });

@@ -183,7 +183,7 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     const oddGroup = await db.getRepository(GroupEntity).findOneByOrFail({ nameLower: 'grp-kc-odd' });
     const paged4 = await db.getRepository(UserEntity).findOneByOrFail({ usernameLower: 'paged-4' });
     await db.getRepository(MembershipEntity).insert({ userId: paged4.id, groupId: oddGroup.id, createdAt: new Date() });
-    const seen: { username: string; groups: string[]; otherGroups: string[]; properties: Record<string, string> }[] = [];
+    const seen: { username: string; groups: string[]; otherGroups: string[]; properties: Record<string, string | string[]> }[] = [];
     let cursor: string | undefined;
     do {
       const page = DirectoryRpc.syncState.reply.parse(await firstValueFrom(client.send(DirectoryRpc.syncState.subject, { source: 'kc-even', cursor, limit: 2 })));

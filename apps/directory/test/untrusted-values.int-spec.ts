@@ -161,6 +161,7 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
     expect(created).toEqual({
       status: 'applied',
       writes: 1,
+      counts: expect.objectContaining({ groupsCreated: 1 }),
       refused: [{ kind: 'group', name: pathGroup, reason: 'group: is longer than 255 characters (262 in NFC)' }],
     });
     const users = await syncApply({ upsert: [{ externalId: 'kc-1', username: 'kc.one', email: null, displayName: null, active: true, properties: {} }] });

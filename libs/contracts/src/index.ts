@@ -1,6 +1,7 @@
 export * from './envelope';
 export * from './streams';
 export * from './events/common';
+export * from './property-value';
 export * from './events/user-authenticated.v1';
 export * from './events/user-provisioned.v1';
 export * from './events/sync.v1';

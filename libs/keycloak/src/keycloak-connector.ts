@@ -1,5 +1,6 @@
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import { decodeJwt } from 'jose';
+import { requiredGroupPath } from '@bridgekeeper/provisioning-model';
 import type { IdpGroup, IdpSnapshot, IdpUser } from '@bridgekeeper/provisioning-model';
 import { ChangeFeed, ChangeVerdict, USER_CHANGE_EVENT_TYPES } from './change-feed';
 import { FIRST_FULL_USER_PAGE, nextFullUserPage } from './user-pages';
@@ -23,7 +24,18 @@ export interface KeycloakConnection {
   concurrency?: number;
 }
 
-export class KeycloakError extends Error {}
+/** What Keycloak said, in words; `field` names the connector setting it points at, when one does. */
+export class KeycloakError extends Error {
+  constructor(
+    message: string,
+    readonly field?: ConnectorField,
+  ) {
+    super(message);
+  }
+}
+
+/** The connector settings a check's problem can point at. */
+export type ConnectorField = 'baseUrl' | 'realm' | 'clientId' | 'clientSecret' | 'attributes' | 'changesSchedule' | 'requiredGroups';
 
 /** Keycloak names each client's service-account user `service-account-<clientId>`. */
 const SERVICE_ACCOUNT_PREFIX = 'service-account-';
@@ -31,6 +43,8 @@ const SERVICE_ACCOUNT_PREFIX = 'service-account-';
 export interface ConnectorCheck {
   ok: boolean;
   problems: string[];
+  /** The problems again, each with the connector setting it points at (what a refused save names). */
+  issues: { field: ConnectorField; message: string }[];
   /** What does not stop the runs configured now, but would stop others (changes runs without admin events). */
   warnings: string[];
   users?: number;
@@ -231,25 +245,38 @@ export class KeycloakConnector {
    * view-events for changes runs), whether custom attributes can come through, and whether the
    * realm saves the events changes runs read; every problem in plain words.
    */
-  async check(attributes: string[] = [], opts: { changes?: boolean } = {}): Promise<ConnectorCheck> {
+  async check(attributes: string[] = [], opts: { changes?: boolean; requiredGroups?: string[] } = {}): Promise<ConnectorCheck> {
     const problems: string[] = [];
+    const issues: ConnectorCheck['issues'] = [];
     const warnings: string[] = [];
-    const result: ConnectorCheck = { ok: false, problems, warnings };
+    const result: ConnectorCheck = { ok: false, problems, issues, warnings };
+    const problem = (field: ConnectorField, message: string) => {
+      problems.push(message);
+      issues.push({ field, message });
+    };
     try {
       await this.authenticate(true);
     } catch (err) {
-      problems.push((err as Error).message);
+      problem(err instanceof KeycloakError && err.field ? err.field : 'baseUrl', (err as Error).message);
       return result;
     }
     try {
       result.users = await this.call('counting users', () => this.kc.users.count());
     } catch (err) {
-      problems.push(`the service account cannot list users: give it the realm-management role view-users (${(err as Error).message})`);
+      problem('clientId', `the service account cannot list users: give it the realm-management role view-users (${(err as Error).message})`);
     }
     try {
       result.groups = await this.call('counting groups', async () => (await this.kc.groups.count()).count);
     } catch (err) {
-      problems.push(`the service account cannot list groups: give it the realm-management role query-groups (${(err as Error).message})`);
+      problem('clientId', `the service account cannot list groups: give it the realm-management role query-groups (${(err as Error).message})`);
+    }
+    if (opts.requiredGroups?.length && result.groups !== undefined) {
+      try {
+        const missing = await this.missingGroups(opts.requiredGroups);
+        if (missing.length) problem('requiredGroups', `Keycloak's realm ${this.conn.realm} has no group ${missing.join(', ')} (paths are exact and case-sensitive, e.g. /engineering/backend): no one in it would be synced`);
+      } catch (err) {
+        problem('requiredGroups', `the required groups cannot be checked: ${(err as Error).message}`);
+      }
     }
     if (attributes.length) {
       try {
@@ -259,17 +286,15 @@ export class KeycloakConnector {
         result.unmanagedAttributePolicy = policy;
         const undeclared = attributes.filter((a) => !declared.has(a));
         if (undeclared.length && !policy) {
-          problems.push(
-            `Keycloak drops the attributes ${undeclared.join(', ')}: declare them in the realm's user profile or set its unmanaged attribute policy (e.g. ENABLED)`,
-          );
+          problem('attributes', `Keycloak drops the attributes ${undeclared.join(', ')}: declare them in the realm's user profile or set its unmanaged attribute policy (e.g. ENABLED)`);
         }
       } catch (err) {
-        problems.push(`the user profile cannot be read, so attribute sync cannot be checked (view-realm or manage-realm): ${(err as Error).message}`);
+        problem('attributes', `the user profile cannot be read, so attribute sync cannot be checked (view-realm or manage-realm): ${(err as Error).message}`);
       }
     }
     // Changes runs need the realm's admin events: said whenever they are off, a problem when a
     // changes schedule is set and a warning otherwise (before someone sets one).
-    const eventsProblem = (message: string) => (opts.changes ? problems : warnings).push(opts.changes ? message : `changes runs would fail: ${message}`);
+    const eventsProblem = (message: string) => (opts.changes ? problem('changesSchedule', message) : warnings.push(`changes runs would fail: ${message}`));
     try {
       result.events = await this.eventsConfig();
       if (!result.events.adminEvents) eventsProblem(this.noAdminEvents());
@@ -278,6 +303,12 @@ export class KeycloakConnector {
     }
     result.ok = problems.length === 0;
     return result;
+  }
+
+  /** The group paths (as a connector's requiredGroups name them) that the realm does not have; compared as the sync compares them. */
+  async missingGroups(paths: readonly string[]): Promise<string[]> {
+    const have = new Set((await this.allGroups()).map((g) => g.path));
+    return paths.filter((p) => !have.has(requiredGroupPath(p)));
   }
 
   private async allGroups(): Promise<IdpGroup[]> {
@@ -320,10 +351,10 @@ export class KeycloakConnector {
       const msg = (err as Error).message;
       // An HTTP answer (the admin client's NetworkError carries it) is what Keycloak said; no answer is unreachable.
       const status = (err as { response?: { status?: unknown } }).response?.status;
-      if (status === 401 || /unauthorized|invalid_client/i.test(msg)) throw new KeycloakError(`Keycloak refused the client credentials of ${this.conn.clientId} (wrong secret, or not a confidential client with service accounts)`);
-      if (status === 404 || /realm does not exist/i.test(msg)) throw new KeycloakError(`realm ${this.conn.realm} was not found at ${this.conn.baseUrl} (Keycloak said: ${msg})`);
-      if (typeof status === 'number') throw new KeycloakError(`Keycloak at ${this.conn.baseUrl} refused the sign-in (HTTP ${status}): ${msg}`);
-      throw new KeycloakError(`Keycloak at ${this.conn.baseUrl} cannot be reached: ${msg}`);
+      if (status === 401 || /unauthorized|invalid_client/i.test(msg)) throw new KeycloakError(`Keycloak refused the client credentials of ${this.conn.clientId} (wrong secret, or not a confidential client with service accounts)`, 'clientSecret');
+      if (status === 404 || /realm does not exist/i.test(msg)) throw new KeycloakError(`realm ${this.conn.realm} was not found at ${this.conn.baseUrl} (Keycloak said: ${msg})`, 'realm');
+      if (typeof status === 'number') throw new KeycloakError(`Keycloak at ${this.conn.baseUrl} refused the sign-in (HTTP ${status}): ${msg}`, 'clientId');
+      throw new KeycloakError(`Keycloak at ${this.conn.baseUrl} cannot be reached: ${msg}`, 'baseUrl');
     }
   }
 

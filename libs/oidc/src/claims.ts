@@ -2,6 +2,28 @@ import { OidcError } from './errors';
 
 export type Claims = Record<string, unknown>;
 
+/** Asymmetric algorithms, and HS256 (keyed with the client secret) only when chosen. `Ed25519` is RFC 9864's fully specified name. */
+export const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'HS256'] as const;
+
+/**
+ * The header algorithms an ID token (or logout token) may carry when `configured` is pinned:
+ * exactly it, except that `EdDSA` and `Ed25519` name the same algorithm (RFC 9864: `Ed25519` is
+ * the fully specified name of EdDSA over Ed25519; the engine accepts only Ed25519 keys for either).
+ */
+export function acceptedAlgorithms(configured: string): string[] {
+  return configured === 'EdDSA' || configured === 'Ed25519' ? [configured, configured === 'EdDSA' ? 'Ed25519' : 'EdDSA'] : [configured];
+}
+
+/** An ID token signed with another algorithm than configured: what was received, and what to change (here or at the IdP). */
+export function algorithmMismatch(received: unknown, configured: string, idpId?: string): OidcError {
+  const alg = typeof received === 'string' && received.length <= 20 ? received : '(none)';
+  const where = `the IdP's oidc.idTokenAlgorithm (PATCH /api/v1/idps/${idpId ?? '{id}'})`;
+  const fix = (ID_TOKEN_ALGORITHMS as readonly string[]).includes(alg)
+    ? `if the IdP is meant to sign with ${alg}, set ${where} to ${alg}; otherwise set the client's ID-token signature algorithm at the IdP to ${configured}`
+    : `${alg} is not an algorithm Bridgekeeper accepts: set the client's ID-token signature algorithm at the IdP to ${configured} (or one of ${ID_TOKEN_ALGORITHMS.join(', ')}, and ${where} to match)`;
+  return new OidcError('algorithm', `the ID token is signed with ${alg}, but this IdP is configured for ${configured}: ${fix}`);
+}
+
 export interface IdTokenExpectations {
   /** The pinned algorithm; the token's header must name exactly it. */
   algorithm: string;
@@ -9,6 +31,8 @@ export interface IdTokenExpectations {
   /** The oldest `iat` accepted (past the clock skew): an ID token comes straight from the token endpoint, so it is seconds old. */
   maxAgeMs?: number;
   now?: Date;
+  /** Named in the advice of an algorithm mismatch. */
+  idpId?: string;
 }
 
 /**
@@ -17,7 +41,7 @@ export interface IdTokenExpectations {
  * engine is configured with the same pin).
  */
 export function checkIdToken(header: { alg?: string }, claims: Claims, expect: IdTokenExpectations): void {
-  if (header.alg !== expect.algorithm) throw new OidcError('algorithm', `the ID token is signed with ${header.alg ?? '(none)'}; only ${expect.algorithm} is accepted`);
+  if (!acceptedAlgorithms(expect.algorithm).includes(header.alg ?? '')) throw algorithmMismatch(header.alg, expect.algorithm, expect.idpId);
   const now = (expect.now ?? new Date()).getTime() / 1000;
   const iat = claims.iat;
   if (typeof iat !== 'number') throw new OidcError('missing_claim', 'the ID token has no iat (issued at) claim');
@@ -30,8 +54,8 @@ export function checkIdToken(header: { alg?: string }, claims: Claims, expect: I
   }
 }
 
-/** The JOSE header of a compact JWT, without verifying it (the engine verified it). */
-export function jwtHeader(jwt: string): { alg?: string; kid?: string } {
+/** The JOSE header of a compact JWT, without verifying it (the engine verified it, or it is kept to say why it was refused). */
+export function jwtHeader(jwt: string): { alg?: string; kid?: string } & Record<string, unknown> {
   try {
     return JSON.parse(Buffer.from(jwt.split('.')[0] ?? '', 'base64url').toString('utf8')) as { alg?: string; kid?: string };
   } catch {

@@ -19,6 +19,9 @@ export type OidcErrorCode =
   | 'malformed';
 
 export class OidcError extends Error {
+  /** The JOSE header of the ID token refused, when one was received (the login trace keeps it; never the signature). */
+  idTokenHeader?: Record<string, unknown>;
+
   constructor(
     readonly code: OidcErrorCode,
     message: string,

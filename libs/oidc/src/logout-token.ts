@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
+import { acceptedAlgorithms } from './claims';
 import { OidcError } from './errors';
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -42,7 +43,7 @@ export class LogoutTokenVerifier {
       ({ payload } = await jwtVerify(token, this.jwks, {
         issuer: this.expect.issuer,
         audience: this.expect.clientId,
-        algorithms: [this.expect.algorithm],
+        algorithms: acceptedAlgorithms(this.expect.algorithm),
         clockTolerance: Math.round(this.expect.clockSkewMs / 1000),
         requiredClaims: ['iat', 'jti'],
         maxTokenAge: '10m',

@@ -1,4 +1,4 @@
-import { checkIdToken, claimsToAttributes, classifyOidcError, discoveryUrl, jwtHeader, OidcError, parseDiscovery } from './index';
+import { acceptedAlgorithms, checkIdToken, claimsToAttributes, classifyOidcError, discoveryUrl, jwtHeader, OidcError, parseDiscovery } from './index';
 
 describe('libs/oidc pure checks', () => {
   const issuer = 'https://kc.example.com/realms/corp';
@@ -22,6 +22,19 @@ describe('libs/oidc pure checks', () => {
     expect(() => checkIdToken({ alg: 'HS256' }, { iat }, { algorithm: 'RS256', clockSkewMs: 30_000, now })).toThrow(expect.objectContaining({ code: 'algorithm' }));
     expect(() => checkIdToken({ alg: 'RS256' }, {}, { algorithm: 'RS256', clockSkewMs: 30_000, now })).toThrow(expect.objectContaining({ code: 'missing_claim' }));
     expect(jwtHeader(`${Buffer.from('{"alg":"RS256","kid":"k1"}').toString('base64url')}.e30.sig`)).toEqual({ alg: 'RS256', kid: 'k1' });
+  });
+
+  it('names the algorithm received and the setting to change; takes EdDSA and Ed25519 (RFC 9864) as one', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const iat = now.getTime() / 1000;
+    const refused = () => checkIdToken({ alg: 'ES256' }, { iat }, { algorithm: 'RS256', clockSkewMs: 30_000, now, idpId: 'corp' });
+    expect(refused).toThrow(expect.objectContaining({ code: 'algorithm', message: expect.stringMatching(/signed with ES256, but this IdP is configured for RS256: .*set the IdP's oidc.idTokenAlgorithm \(PATCH \/api\/v1\/idps\/corp\) to ES256/) }));
+    expect(() => checkIdToken({ alg: 'none' }, { iat }, { algorithm: 'RS256', clockSkewMs: 30_000, now })).toThrow(expect.objectContaining({ message: expect.stringContaining('none is not an algorithm Bridgekeeper accepts') }));
+    for (const [configured, alg] of [['EdDSA', 'Ed25519'], ['Ed25519', 'EdDSA'], ['Ed25519', 'Ed25519']]) {
+      expect(() => checkIdToken({ alg }, { iat }, { algorithm: configured, clockSkewMs: 30_000, now })).not.toThrow();
+    }
+    expect(acceptedAlgorithms('RS256')).toEqual(['RS256']);
+    expect(() => checkIdToken({ alg: 'Ed25519' }, { iat }, { algorithm: 'ES256', clockSkewMs: 30_000, now })).toThrow(expect.objectContaining({ code: 'algorithm' }));
   });
 
   it('refuses an ID token older than the maximum age (past the clock skew), with its own reason', () => {

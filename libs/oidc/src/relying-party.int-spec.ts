@@ -109,11 +109,13 @@ describe('OidcRelyingParty: passport + openid-client with the checks Bridgekeepe
     expect(idp.jwksFetches - before).toBe(1);
   });
 
-  it('builds the end-session URL with id_token_hint', async () => {
-    const url = new URL(rp.endSessionUrl('the.id.token', 'https://bk.example.com/')!);
+  it('builds the end-session URL with id_token_hint, the one fixed post-logout URI, and returnTo in state', async () => {
+    const url = new URL(rp.endSessionUrl('the.id.token', '/after?x=1')!);
     expect(url.origin + url.pathname).toBe(`${idp.issuer}/logout`);
     expect(url.searchParams.get('id_token_hint')).toBe('the.id.token');
     expect(url.searchParams.get('post_logout_redirect_uri')).toBe('https://bk.example.com/');
+    expect(url.searchParams.get('state')).toBe('/after?x=1');
+    expect(new URL(rp.endSessionUrl(undefined, '/')!).searchParams.has('state')).toBe(false);
   });
 
   describe('back-channel logout tokens', () => {

@@ -1,7 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as client from 'openid-client';
 import { Strategy, type AuthenticateOptions } from 'openid-client/passport';
 import { Passport } from 'passport';
-import { checkIdToken, Claims, claimsToAttributes, jwtHeader } from './claims';
+import { acceptedAlgorithms, algorithmMismatch, checkIdToken, Claims, claimsToAttributes, jwtHeader } from './claims';
 import { OidcDiscovery } from './discovery';
 import { classifyOidcError, OidcError } from './errors';
 
@@ -27,9 +28,14 @@ export interface RelyingPartyConfig {
   fetch?: typeof fetch;
 }
 
+/**
+ * The URLs an admin registers at the IdP. `postLogoutRedirect` is one fixed URI, the same for
+ * every logout (an OP may match it exactly): where the browser goes afterwards rides in `state`.
+ */
 export const oidcUrls = (publicUrl: string, idpId: string) => {
-  const base = `${publicUrl.replace(/\/$/, '')}/oidc/${encodeURIComponent(idpId)}`;
-  return { callback: `${base}/callback`, backchannelLogout: `${base}/backchannel-logout` };
+  const root = publicUrl.replace(/\/$/, '');
+  const base = `${root}/oidc/${encodeURIComponent(idpId)}`;
+  return { callback: `${base}/callback`, backchannelLogout: `${base}/backchannel-logout`, postLogoutRedirect: `${root}/` };
 };
 
 /** What a login must remember between the redirect and the callback (kept server-side). */
@@ -84,6 +90,9 @@ type StrategyOutcome = { kind: 'redirect'; url: string } | { kind: 'success'; to
 
 const SESSION_KEY = 'oidc';
 
+/** The ID token of the token response a callback is reading (kept to say why it was refused). */
+const tokenResponse = new AsyncLocalStorage<{ idToken?: string }>();
+
 /**
  * One OIDC relying party for one IdP: passport as the strategy layer, openid-client as the
  * protocol engine (authorization code + PKCE S256, state, nonce, ID token verified against the
@@ -99,14 +108,32 @@ export class OidcRelyingParty {
 
   constructor(readonly settings: RelyingPartyConfig) {
     this.urls = oidcUrls(settings.publicUrl, settings.idpId);
+    // The algorithm pin: with no client-level algorithm the engine accepts exactly the server
+    // metadata's list, which is ours to give: the configured algorithm (and its other name, for
+    // EdDSA / Ed25519), whatever else the IdP's discovery document lists.
     this.engine = new client.Configuration(
-      settings.discovery as client.ServerMetadata,
+      { ...settings.discovery, id_token_signing_alg_values_supported: acceptedAlgorithms(settings.idTokenAlgorithm) } as client.ServerMetadata,
       settings.clientId,
-      { id_token_signed_response_alg: settings.idTokenAlgorithm, [client.clockTolerance]: Math.round(settings.clockSkewMs / 1000) },
+      { [client.clockTolerance]: Math.round(settings.clockSkewMs / 1000) },
       client.ClientSecretBasic(settings.clientSecret),
     );
     this.engine.timeout = 10;
-    if (settings.fetch) this.engine[client.customFetch] = settings.fetch as never;
+    const send = settings.fetch ?? fetch;
+    const tokenEndpoint = settings.discovery.token_endpoint;
+    // The token response's ID token is remembered for the callback reading it, so that a refused
+    // token's header still reaches the login trace (the engine's errors do not carry it).
+    this.engine[client.customFetch] = (async (url: string, init: RequestInit) => {
+      const res = await send(url, init);
+      const slot = tokenResponse.getStore();
+      if (slot && url === tokenEndpoint && res.ok) {
+        const body = (await res
+          .clone()
+          .json()
+          .catch(() => undefined)) as { id_token?: unknown } | undefined;
+        if (typeof body?.id_token === 'string') slot.idToken = body.id_token;
+      }
+      return res;
+    }) as never;
     if (settings.allowHttp) client.allowInsecureRequests(this.engine);
     // openid-client skips the ID token's signature when it comes straight from the token endpoint
     // (OIDC Core allows it over TLS); Bridgekeeper verifies it against the JWKS, always.
@@ -133,6 +160,19 @@ export class OidcRelyingParty {
    * kept state), verifies the ID token, merges userinfo. Throws OidcError with the reason.
    */
   async callback(callbackQuery: string, kept: AuthorizationState): Promise<OidcLogin> {
+    const received: { idToken?: string } = {};
+    try {
+      return await tokenResponse.run(received, () => this.completeCallback(callbackQuery, kept));
+    } catch (err) {
+      const header = received.idToken ? safeHeader(received.idToken) : undefined;
+      // Whatever the engine says first, a token signed with another algorithm is said as such.
+      const refused = header && !acceptedAlgorithms(this.settings.idTokenAlgorithm).includes(String(header.alg)) ? algorithmMismatch(header.alg, this.settings.idTokenAlgorithm, this.settings.idpId) : classifyOidcError(err);
+      refused.idTokenHeader ??= header;
+      throw refused;
+    }
+  }
+
+  private async completeCallback(callbackQuery: string, kept: AuthorizationState): Promise<OidcLogin> {
     const req = strategyRequest(`/callback?${callbackQuery}`, { [SESSION_KEY]: { code_verifier: kept.codeVerifier, state: kept.state, nonce: kept.nonce } });
     const outcome = await this.run(req, {});
     if (outcome.kind === 'error') throw classifyOidcError(outcome.error);
@@ -143,7 +183,7 @@ export class OidcRelyingParty {
     const claims = tokens.claims() as Claims | undefined;
     if (!idToken || !claims) throw new OidcError('malformed', 'the token response carried no ID token');
     const header = jwtHeader(idToken);
-    checkIdToken(header, claims, { algorithm: this.settings.idTokenAlgorithm, clockSkewMs: this.settings.clockSkewMs, maxAgeMs: this.settings.maxIdTokenAgeMs });
+    checkIdToken(header, claims, { algorithm: this.settings.idTokenAlgorithm, clockSkewMs: this.settings.clockSkewMs, maxAgeMs: this.settings.maxIdTokenAgeMs, idpId: this.settings.idpId });
     const subject = String(claims.sub);
     let userinfo: Claims | undefined;
     if (this.settings.userinfo && this.engine.serverMetadata().userinfo_endpoint) {
@@ -163,11 +203,15 @@ export class OidcRelyingParty {
     };
   }
 
-  /** RP-initiated logout at the IdP's end-session endpoint, when it has one. */
-  endSessionUrl(idTokenHint: string | undefined, postLogoutRedirect: string): string | null {
+  /**
+   * RP-initiated logout at the IdP's end-session endpoint, when it has one: back to the one fixed
+   * post-logout URI, with `returnTo` (where to go from there) carried in `state`.
+   */
+  endSessionUrl(idTokenHint: string | undefined, returnTo?: string): string | null {
     if (!this.engine.serverMetadata().end_session_endpoint) return null;
-    const params: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirect, client_id: this.settings.clientId };
+    const params: Record<string, string> = { post_logout_redirect_uri: this.urls.postLogoutRedirect, client_id: this.settings.clientId };
     if (idTokenHint) params.id_token_hint = idTokenHint;
+    if (returnTo && returnTo !== '/') params.state = returnTo;
     return client.buildEndSessionUrl(this.engine, params).href;
   }
 
@@ -201,6 +245,17 @@ function strategyRequest(path: string, session: Record<string, unknown>, own?: {
     session,
     bridgekeeper: own,
   };
+}
+
+/** A received ID token's header for the trace: at most 2,000 characters of it, else its alg, kid and typ alone. */
+function safeHeader(jwt: string): Record<string, unknown> | undefined {
+  try {
+    const header = jwtHeader(jwt);
+    if (JSON.stringify(header).length <= 2000) return header;
+    return Object.fromEntries(['alg', 'kid', 'typ'].filter((k) => typeof header[k] === 'string').map((k) => [k, String(header[k]).slice(0, 200)]));
+  } catch {
+    return undefined;
+  }
 }
 
 function describe(info: unknown): string {

@@ -62,6 +62,12 @@ describe('mapIdentity with the Keycloak defaults', () => {
     const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, properties: { department: 'dept' } };
     expect(mapIdentity('a', { dept: ['R&D'] }, mapping)).toMatchObject({ ok: true, identity: { properties: { department: 'R&D' } } });
   });
+
+  it('keeps every value of a multi-valued attribute as a list (one value stays a string), as User Sync does', () => {
+    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, properties: { roles: 'role', department: 'dept' } };
+    expect(mapIdentity('a', { role: ['dev', ' ops ', 'dev', ''], dept: [' R&D'] }, mapping)).toMatchObject({ ok: true, identity: { properties: { roles: ['dev', 'ops'], department: 'R&D' } } });
+    expect(mapIdentity('a', { role: ['  '] }, mapping)).toMatchObject({ ok: true, identity: { properties: {} } });
+  });
 });
 
 describe('group rules', () => {

@@ -1,4 +1,5 @@
 import { linearRegex, regexProblem } from './linear-regex';
+import { Properties, propertyValue } from '@bridgekeeper/contracts';
 
 /**
  * Attribute mapping: from what the IdP asserts (SAML attributes, OIDC claims) to the
@@ -41,7 +42,7 @@ export interface AttributeMapping {
   };
   /** Besides the IdP subject, match an existing user on these (an account no IdP owns yet). */
   matchOn?: ('username' | 'email')[];
-  /** Directory user property key → attribute name. */
+  /** Directory user property key → attribute name (every value of it: property-value.ts). */
   properties: Record<string, string>;
 }
 
@@ -75,7 +76,8 @@ export interface MappedIdentity {
   groups: string[];
   /** Default groups for a user created by this login. */
   newUserGroups: string[];
-  properties: Record<string, string>;
+  /** One value is a string, several a list (property-value.ts), as User Sync stores them. */
+  properties: Properties;
 }
 
 export type MappingResult = { ok: true; identity: MappedIdentity } | { ok: false; code: 'no_username' | 'invalid_identity' | 'required_group_missing'; reason: string };
@@ -177,9 +179,9 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
   const last = firstValue(attributes, mapping.lastName);
   const displayName = firstValue(attributes, mapping.displayName) ?? ([first, last].filter(Boolean).join(' ') || null);
 
-  const properties: Record<string, string> = Object.create(null);
+  const properties: Properties = Object.create(null);
   for (const [key, attribute] of Object.entries(mapping.properties)) {
-    const value = firstValue(attributes, [attribute]);
+    const value = propertyValue(Object.prototype.hasOwnProperty.call(attributes, attribute) ? attributes[attribute] : undefined);
     if (value !== undefined) properties[key] = value;
   }
 

@@ -1,7 +1,7 @@
 import { canonicalJson, heldPlanDigest, NameHolder, namesBasis, namesChangedSince, namesGiven, settingsDigest } from './held-plan';
 import type { SyncPlan } from './sync-plan';
 
-const emptyPlan = (over: Partial<SyncPlan> = {}): SyncPlan => ({ create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], groupsToRename: [], groupsToLink: [], addMemberships: [], removeMemberships: [], groupsRefused: [], seatsDelta: 0, ...over });
+const emptyPlan = (over: Partial<SyncPlan> = {}): SyncPlan => ({ create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], groupsToRename: [], groupsToLink: [], addMemberships: [], removeMemberships: [], groupIdentities: [], groupRenamesRefused: [], groupsRefused: [], seatsDelta: 0, ...over });
 const fields = (externalId: string, username: string, email: string | null) => ({ externalId, username, email, displayName: null, active: true, properties: {} });
 
 describe('heldPlanDigest', () => {

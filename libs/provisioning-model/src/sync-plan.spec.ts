@@ -134,6 +134,56 @@ describe('computeSyncPlan', () => {
     expect(plan.update[0].fields.properties).toEqual({ department: 'R&D' });
   });
 
+  describe('properties (the connector owns the keys of its `attributes`)', () => {
+    const withDept = { ...opts, attributes: ['department', 'roles'] };
+
+    it('removes an owned property the IdP no longer has, and leaves the keys it does not own', () => {
+      const idp = snapshot([kc('a', { attributes: {} })]);
+      const plan = computeSyncPlan(idp, [dir('a', { properties: { department: 'Sales', roles: ['x', 'y'], badge: '42' } })], new Set(), withDept);
+      expect(plan.update[0].changes).toEqual([
+        { field: 'properties.department', before: 'Sales', after: null },
+        { field: 'properties.roles', before: ['x', 'y'], after: null },
+      ]);
+      expect(plan.update[0].fields.properties).toEqual({});
+      expect(plan.update[0].fields.removeProperties).toEqual(['department', 'roles']);
+    });
+
+    it('removes an owned property whose values are all gone (empty or blank)', () => {
+      const plan = computeSyncPlan(snapshot([kc('a', { attributes: { department: [], roles: ['', '  '] } })]), [dir('a', { properties: { department: 'Sales', roles: 'x' } })], new Set(), withDept);
+      expect(plan.update[0].fields.removeProperties).toEqual(['department', 'roles']);
+    });
+
+    it('removes nothing when the IdP read no attributes at all (a brief read)', () => {
+      const plan = computeSyncPlan(snapshot([kc('a')]), [dir('a', { properties: { department: 'Sales' } })], new Set(), withDept);
+      expect(plan.update).toEqual([]);
+    });
+
+    it('leaves a key the connector no longer syncs (its attributes shrank)', () => {
+      const plan = computeSyncPlan(snapshot([kc('a', { attributes: {} })]), [dir('a', { properties: { department: 'Sales', roles: 'x' } })], new Set(), { ...opts, attributes: ['roles'] });
+      expect(plan.update[0].changes).toEqual([{ field: 'properties.roles', before: 'x', after: null }]);
+      expect(plan.update[0].fields.removeProperties).toEqual(['roles']);
+    });
+
+    it('keeps every value of a multi-valued attribute, in the IdP order, without repeats; one value stays a plain string', () => {
+      const idp = snapshot([kc('a', { attributes: { roles: ['dev', 'ops', 'dev', ''], department: ['R&D'] } })]);
+      const plan = computeSyncPlan(idp, [], new Set(), withDept);
+      expect(plan.create[0].properties).toEqual({ department: 'R&D', roles: ['dev', 'ops'] });
+      expect(plan.create[0]).not.toHaveProperty('removeProperties');
+    });
+
+    it('sees no change when the values are the same in another order, and a change when one is added', () => {
+      const same = computeSyncPlan(snapshot([kc('a', { attributes: { roles: ['ops', 'dev'], department: ['R&D'] } })]), [dir('a', { properties: { roles: ['dev', 'ops'], department: 'R&D' } })], new Set(), withDept);
+      expect(isEmptyPlan(same)).toBe(true);
+      const more = computeSyncPlan(snapshot([kc('a', { attributes: { roles: ['dev', 'ops', 'qa'], department: ['R&D'] } })]), [dir('a', { properties: { roles: ['dev', 'ops'], department: 'R&D' } })], new Set(), withDept);
+      expect(more.update[0].changes).toEqual([{ field: 'properties.roles', before: ['dev', 'ops'], after: ['dev', 'ops', 'qa'] }]);
+    });
+
+    it('changes a list that lost all values but one into a plain string', () => {
+      const plan = computeSyncPlan(snapshot([kc('a', { attributes: { roles: ['dev'] } })]), [dir('a', { properties: { roles: ['dev', 'ops'] } })], new Set(), withDept);
+      expect(plan.update[0].changes).toEqual([{ field: 'properties.roles', before: ['dev', 'ops'], after: 'dev' }]);
+    });
+  });
+
   it('counts what it would do', () => {
     const plan = computeSyncPlan(snapshot([kc('a')], [['g', '/x', ['a']]]), [dir('b')], new Set(), opts);
     expect(planCounts(plan)).toEqual({ usersCreated: 1, usersUpdated: 0, usersDisabled: 1, usersEnabled: 0, usersDeleted: 0, groupsCreated: 1, groupsRenamed: 0, groupsLinked: 0, membershipsAdded: 1, membershipsRemoved: 0 });
@@ -254,6 +304,22 @@ describe('renames in one plan', () => {
 describe('groups are the IdP group, not its name', () => {
   const own = (name: string, externalId: string | null) => ({ name, externalId });
 
+  it("names the IdP group of each membership's group, so the directory finds the connector's group whatever its name", () => {
+    const idp = snapshot([kc('a'), kc('b')], [['g1', '/renamed', ['b']], ['g2', '/new', ['a']]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['old'] }), dir('b')], new Set(['old']), opts, undefined, [own('old', 'g1')]);
+    expect(plan.groupIdentities.sort((x, y) => x.group.localeCompare(y.group))).toEqual([
+      { group: 'new', externalId: 'g2' },
+      { group: 'renamed', externalId: 'g1' },
+    ]);
+  });
+
+  it('takes Keycloak group names in NFC, as the directory stores them: no rename of a group named in NFD', () => {
+    const idp = snapshot([kc('a')], [['g1', '/cafe\u0301', ['a']]]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['caf\u00e9'] })], new Set(['caf\u00e9']), opts, undefined, [own('caf\u00e9', 'g1')]);
+    expect(isEmptyPlan(plan)).toBe(true);
+  });
+
+
   it('renames a group whose IdP group was renamed or moved, in place: members neither removed nor added', () => {
     const idp = snapshot([kc('a'), kc('b')], [['g1', '/eng/platform', ['a', 'b']]]);
     const plan = computeSyncPlan(idp, [dir('a', { groups: ['eng/backend'] }), dir('b')], new Set(['eng/backend']), opts, undefined, [own('eng/backend', 'g1')]);
@@ -298,10 +364,12 @@ describe('groups are the IdP group, not its name', () => {
     expect(chained.addMemberships).toEqual([{ externalId: 'd', group: 'x' }]);
   });
 
-  it('keeps the name and the members of a group whose new name another group holds', () => {
+  it('keeps the name and the members of a group whose new name another group holds, and says so', () => {
     const idp = snapshot([kc('a')], [['g1', '/jira-users', ['a']]]);
     const plan = computeSyncPlan(idp, [dir('a', { groups: ['old'] })], new Set(['old', 'jira-users']), opts, undefined, [own('old', 'g1')]);
     expect(plan.groupsToRename).toEqual([]);
+    expect(plan.groupRenamesRefused).toEqual([{ externalId: 'g1', from: 'old', to: 'jira-users', reason: 'another group is named jira-users; the group old keeps its name' }]);
+    expect(planCounts(plan)).toMatchObject({ groupsRenamed: 0 });
     expect(plan.addMemberships).toEqual([]);
     expect(plan.removeMemberships).toEqual([]);
     expect(plan.groupsToCreate).toEqual([]);

@@ -5,6 +5,7 @@
  */
 import { groupName } from './attribute-mapping';
 import { directoryStateDigest, PlanBasis } from './plan-basis';
+import { Properties, propertyValue, samePropertyValue } from '@bridgekeeper/contracts';
 
 export interface IdpUser {
   /** The IdP's immutable user id (Keycloak's user id). */
@@ -45,7 +46,8 @@ export interface DirectoryUserState {
    * never again and never leaves it.
    */
   otherGroups?: string[];
-  properties: Record<string, string>;
+  /** Every property of the user, the connector's and others' (an admin's): the plan touches only its own keys. */
+  properties: Properties;
 }
 
 /** A group of this connector in the directory: its name, and the IdP group it is (null: made before groups were linked by id). */
@@ -78,7 +80,11 @@ export interface SyncOptions {
   /** Only members of these groups (paths) are synced; empty means everyone. */
   requiredGroups: string[];
   includeSubgroups: boolean;
-  /** IdP attribute names copied to user properties of the same name. */
+  /**
+   * IdP attribute names copied to user properties of the same name, every value (property-value.ts).
+   * The connector owns these keys: a property whose attribute the IdP no longer has (or has no
+   * value of) is removed. A key that leaves this list is no longer owned: it is left as it is.
+   */
   attributes: string[];
   /** What happens to users gone from the IdP (or out of scope) or disabled there. */
   vanished: 'disable' | 'delete' | 'keep';
@@ -93,7 +99,9 @@ export interface UserFields {
   email: string | null;
   displayName: string | null;
   active: boolean;
-  properties: Record<string, string>;
+  properties: Properties;
+  /** Owned properties the IdP no longer has: removed (updates only; absent when none). */
+  removeProperties?: string[];
 }
 
 export interface FieldChange {
@@ -120,6 +128,14 @@ export interface SyncPlan {
   /** By IdP user id (new users have no directory id yet) and group name. */
   addMemberships: { externalId: string; group: string }[];
   removeMemberships: { externalId: string; group: string }[];
+  /**
+   * The IdP group each membership's group is (by name as the memberships write it): the directory
+   * finds the connector's own groups by it, whatever name they have now (a rename it refused, a
+   * first-login sync before a run renamed them), and never another of its own groups by name.
+   */
+  groupIdentities: { group: string; externalId: string }[];
+  /** Renames of the connector's groups left out because another group holds the new name: the group keeps its name. */
+  groupRenamesRefused: (GroupRename & { reason: string })[];
   /**
    * Groups the IdP names that the connector may not join (another source's, a local one its IdP
    * was not granted): their memberships are left out of the plan.
@@ -162,10 +178,13 @@ export function isEmptyPlan(plan: SyncPlan): boolean {
 
 const displayNameOf = (u: IdpUser) => [u.firstName, u.lastName].filter((p) => p && p.trim()).join(' ').trim() || null;
 
+/** A required group as the IdP's group paths spell it: `eng/backend/` and `/eng//backend` are `/eng/backend`. */
+export const requiredGroupPath = (p: string): string => `/${p.split('/').filter(Boolean).join('/')}`;
+
 /** The IdP user ids in scope: everyone, or members of the required groups (and their subgroups). */
 export function usersInScope(idp: IdpSnapshot, opts: Pick<SyncOptions, 'requiredGroups' | 'includeSubgroups'>): Set<string> {
   if (opts.requiredGroups.length === 0) return new Set(idp.users.map((u) => u.id));
-  const wanted = opts.requiredGroups.map((p) => `/${p.split('/').filter(Boolean).join('/')}`);
+  const wanted = opts.requiredGroups.map(requiredGroupPath);
   const ids = new Set<string>();
   for (const g of idp.groups) {
     const hit = wanted.some((w) => g.path === w || (opts.includeSubgroups && g.path.startsWith(`${w}/`)));
@@ -181,7 +200,7 @@ export function usersInScope(idp: IdpSnapshot, opts: Pick<SyncOptions, 'required
  * users no page held. A directory user must come in one page only.
  */
 export class SyncPlanner {
-  private readonly plan: SyncPlan = { create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], groupsToRename: [], groupsToLink: [], addMemberships: [], removeMemberships: [], groupsRefused: [], seatsDelta: 0 };
+  private readonly plan: SyncPlan = { create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], groupsToRename: [], groupsToLink: [], addMemberships: [], removeMemberships: [], groupIdentities: [], groupRenamesRefused: [], groupsRefused: [], seatsDelta: 0 };
   /** IdP users in scope, by id; those a directory page held are removed, the rest are created. */
   private readonly unseen = new Map<string, IdpUser>();
   /** IdP users out of scope (required groups), by id: a directory user among them is "out of scope", not "gone". */
@@ -214,7 +233,7 @@ export class SyncPlanner {
     }
     // Sorted by path: where several IdP groups give one name (leaf naming), the first is the one a new directory group is.
     for (const g of [...idp.groups].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-      const name = groupName(g.path, opts.naming);
+      const name = groupName(g.path, opts.naming)?.normalize('NFC'); // names are stored in NFC
       if (!name) continue;
       this.idpGroupName.set(g.id, name);
       for (const member of idp.members.get(g.id) ?? []) {
@@ -305,6 +324,7 @@ export class SyncPlanner {
     const idpGroupOf = new Map<string, string>();
     for (const [id, name] of groups.nameOf) if (!idpGroupOf.has(name.toLowerCase())) idpGroupOf.set(name.toLowerCase(), id);
     plan.groupsToRename = groups.renames;
+    plan.groupRenamesRefused = groups.refused;
     for (const name of [...this.usedGroups].sort()) {
       const externalId = idpGroupOf.get(name.toLowerCase());
       if (!externalId) continue;
@@ -320,13 +340,23 @@ export class SyncPlanner {
       });
       plan.groupsRefused = [...refused].sort();
     }
+    // Each membership's group as the IdP group it is: the connector's group that holds the name
+    // once renamed, else the IdP group a new (or linked) group of that name is.
+    const identities = new Map<string, { group: string; externalId: string }>();
+    for (const m of [...plan.addMemberships, ...plan.removeMemberships]) {
+      const key = m.group.toLowerCase();
+      if (identities.has(key)) continue;
+      const externalId = groups.ownIdOfName.get(key) ?? idpGroupOf.get(key);
+      if (externalId) identities.set(key, { group: m.group, externalId });
+    }
+    plan.groupIdentities = [...identities.values()];
     return plan;
   }
 
   private fieldsOf(u: IdpUser): UserFields {
-    const properties: Record<string, string> = {};
-    for (const a of this.opts.attributes) {
-      const v = u.attributes && Object.prototype.hasOwnProperty.call(u.attributes, a) ? u.attributes[a]?.[0] : undefined;
+    const properties: Properties = {};
+    for (const a of new Set(this.opts.attributes)) {
+      const v = propertyValue(u.attributes && Object.prototype.hasOwnProperty.call(u.attributes, a) ? u.attributes[a] : undefined);
       if (v !== undefined) properties[a] = v;
     }
     return { externalId: u.id, username: u.username, email: u.email?.toLowerCase() ?? null, displayName: displayNameOf(u), active: u.enabled, properties };
@@ -340,10 +370,21 @@ export class SyncPlanner {
     for (const f of ['username', 'email', 'displayName'] as const) {
       if ((current[f] ?? null) !== fields[f]) changes.push({ field: f, before: current[f] ?? null, after: fields[f] });
     }
-    for (const [k, v] of Object.entries(fields.properties)) {
-      if (current.properties[k] !== v) changes.push({ field: `properties.${k}`, before: current.properties[k] ?? null, after: v });
+    // Only the connector's own keys; a removal only when the IdP's attributes were read (a brief
+    // representation has none, which says nothing about them).
+    const removeProperties: string[] = [];
+    for (const k of new Set(opts.attributes)) {
+      const have = Object.prototype.hasOwnProperty.call(current.properties, k) ? current.properties[k] : undefined;
+      const want = Object.prototype.hasOwnProperty.call(fields.properties, k) ? fields.properties[k] : undefined;
+      if (want === undefined) {
+        if (have === undefined || !u.attributes) continue;
+        removeProperties.push(k);
+        changes.push({ field: `properties.${k}`, before: have, after: null });
+      } else if (!samePropertyValue(have, want)) {
+        changes.push({ field: `properties.${k}`, before: have ?? null, after: want });
+      }
     }
-    if (changes.length) plan.update.push({ id: current.id, externalId: u.id, username: u.username, changes, fields: { ...fields, active: current.active } });
+    if (changes.length) plan.update.push({ id: current.id, externalId: u.id, username: u.username, changes, fields: { ...fields, active: current.active, ...(removeProperties.length ? { removeProperties } : {}) } });
 
     if (!u.enabled) {
       if (current.active && opts.vanished !== 'keep') {
@@ -403,6 +444,10 @@ interface ResolvedGroups {
   existingAfter: Set<string>;
   /** Lower-cased names of the connector's groups not linked to an IdP group yet (made before links). */
   unlinked: Set<string>;
+  /** Lower-cased name (once renamed) → the IdP group id of each of the connector's linked groups. */
+  ownIdOfName: Map<string, string>;
+  /** Renames left out: another group holds the new name. */
+  refused: (GroupRename & { reason: string })[];
 }
 
 /**
@@ -414,7 +459,7 @@ interface ResolvedGroups {
  */
 function resolveGroups(idpGroupName: ReadonlyMap<string, string>, own: readonly DirectoryGroupState[], existing: ReadonlySet<string>): ResolvedGroups {
   const linked = new Map<string, DirectoryGroupState>();
-  for (const g of own) if (g.externalId) linked.set(g.externalId, g);
+  for (const g of own) if (g.externalId) linked.set(g.externalId, { ...g, name: g.name.normalize('NFC') });
   const wanted: { externalId: string; from: string; to: string }[] = [];
   for (const [id, name] of idpGroupName) {
     const g = linked.get(id);
@@ -448,7 +493,11 @@ function resolveGroups(idpGroupName: ReadonlyMap<string, string>, own: readonly 
   for (const r of accepted) existingAfter.add(r.to.toLowerCase());
   const unlinked = new Set(own.filter((g) => !g.externalId).map((g) => g.name.toLowerCase()));
   for (const r of accepted) unlinked.delete(r.to.toLowerCase());
-  return { nameOf, renames: accepted.sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0)), renamedTo, existingAfter, unlinked };
+  const ownIdOfName = new Map<string, string>();
+  for (const g of own) if (g.externalId) ownIdOfName.set((renamedTo.get(g.name.toLowerCase()) ?? g.name).toLowerCase(), g.externalId);
+  const refused = wanted.filter((r) => !accepted.includes(r)).map((r) => ({ ...r, reason: `another group is named ${r.to}; the group ${r.from} keeps its name` }));
+  const byTo = (a: GroupRename, b: GroupRename) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0);
+  return { nameOf, renames: accepted.sort(byTo), renamedTo, existingAfter, unlinked, ownIdOfName, refused: refused.sort(byTo) };
 }
 
 /**

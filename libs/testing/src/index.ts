@@ -8,4 +8,5 @@ export * from './keycloak-events';
 export * from './saml-dependencies';
 export * from './test-browser';
 export * from './saml-logout';
+export * from './oidc-provider';
 export * from './samlify-idp';

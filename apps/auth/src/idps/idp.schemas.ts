@@ -1,4 +1,5 @@
 import { sourceIdSchema } from '@bridgekeeper/contracts';
+import { ID_TOKEN_ALGORITHMS } from '@bridgekeeper/oidc';
 import { z } from 'zod';
 
 /** Lower-case letters, digits and dashes; never a reserved source id (`local`, `break-glass`). */
@@ -43,8 +44,6 @@ const metadataSource = {
 const oneSource = (v: { metadataUrl?: unknown; metadataXml?: unknown; manual?: unknown }) => [v.metadataUrl, v.metadataXml, v.manual].filter((x) => x !== undefined).length <= 1;
 const samlSources = (v: { metadataUrl?: unknown; metadataXml?: unknown; manual?: unknown }) => [v.metadataUrl, v.metadataXml, v.manual].filter((x) => x !== undefined).length;
 
-/** Asymmetric algorithms only by default; HS256 (keyed with the client secret) only when chosen. */
-export const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256'] as const;
 
 const oidcFields = {
   issuer: z.url({ protocol: /^https?$/ }).max(1000).describe("the IdP's issuer, e.g. https://kc.example.com/realms/corp (discovery is read from it)"),
@@ -52,7 +51,7 @@ const oidcFields = {
   clientSecret: z.string().min(1).max(1000).describe('stored encrypted, never returned'),
   scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope token')).min(1).max(20).refine((s) => s.includes('openid'), 'must include openid'),
   groupsClaim: z.string().min(1).max(255).describe('the claim that carries groups (Keycloak: the Group Membership mapper\'s claim name)'),
-  idTokenAlgorithm: z.enum(ID_TOKEN_ALGORITHMS).describe('the one algorithm ID tokens may be signed with'),
+  idTokenAlgorithm: z.enum(ID_TOKEN_ALGORITHMS).describe('the one algorithm ID tokens may be signed with (EdDSA and Ed25519, its fully specified name, are one)'),
   userinfo: z.boolean().describe("also read the userinfo endpoint and merge its claims (same sub required)"),
 };
 

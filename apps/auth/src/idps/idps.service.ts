@@ -164,7 +164,7 @@ export class IdpsService implements OnApplicationBootstrap {
       metadataUrl: e.metadataUrl,
       metadataFetchedAt: e.metadataFetchedAt,
       metadataError: e.metadataError,
-      rp: { redirectUri: urls.callback, backchannelLogoutUrl: urls.backchannelLogout, postLogoutRedirectUri: `${this.config.publicUrl}/` },
+      rp: { redirectUri: urls.callback, backchannelLogoutUrl: urls.backchannelLogout, postLogoutRedirectUri: urls.postLogoutRedirect },
       createdAt: e.createdAt,
       updatedAt: e.updatedAt,
     };

@@ -218,7 +218,11 @@ export class LoginFlowService {
       try {
         login = await rp.callback(rawQuery, { state: state.relayState, nonce, codeVerifier });
       } catch (err) {
-        if (err instanceof OidcError) throw await refuse(err.code, err.message);
+        if (err instanceof OidcError) {
+          // A refused ID token's header stays in the trace (the algorithm and key it names); not its claims, which nothing vouches for.
+          if (err.idTokenHeader) trace.step('oidc.id-token-refused', `header alg ${String(err.idTokenHeader.alg ?? '(none)')}`, { message: { kind: 'response', text: JSON.stringify({ header: err.idTokenHeader }, null, 2) } });
+          throw await refuse(err.code, err.message);
+        }
         throw await refuse('oidc_failed', (err as Error).message, 502);
       }
       const attributes = { ...login.attributes };

@@ -43,9 +43,10 @@ export class LogoutService {
     try {
       const idp = await this.idps.get(record.idp);
       if (idp.protocol === 'oidc') {
-        // RP-initiated logout; Keycloak sends the browser back to a registered absolute URL.
+        // RP-initiated logout: the IdP sends the browser back to the one registered post-logout
+        // URI (GET /), which reads returnTo from `state` under the same rule as here.
         const { rp } = await this.oidc.get(idp);
-        return rp.endSessionUrl(record.idToken ?? undefined, new URL(returnTo, `${this.config.publicUrl}/`).href) ?? returnTo;
+        return rp.endSessionUrl(record.idToken ?? undefined, returnTo) ?? returnTo;
       }
       const sp = await this.idps.serviceProvider(idp);
       if (!sp.canLogout) return returnTo;

@@ -1,7 +1,7 @@
-import { Controller, Get, Inject, Req, Res, UnauthorizedException } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '@bridgekeeper/platform';
+import { Public, safeReturnTo } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeysService } from '../keys/keys.service';
 import { homePage } from '../pages/pages';
@@ -32,8 +32,10 @@ export class SessionsController {
 
   @Public()
   @Get()
-  @ApiOperation({ summary: 'Landing page: who is signed in' })
-  async home(@Req() req: Request, @Res() res: Response): Promise<void> {
+  @ApiOperation({ summary: "Landing page: who is signed in. Also the OIDC post-logout redirect URI: `state` (the logout's returnTo) sends the browser on, if it is an allowed address" })
+  async home(@Query('state') state: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const next = typeof state === 'string' ? safeReturnTo(state, new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins) : null;
+    if (next && next !== '/') return void res.setHeader('Cache-Control', 'no-store').redirect(303, next);
     const s = await this.current(req);
     res.type('html').send(homePage(s && { username: s.username, name: s.name, email: s.email, groups: s.groups, idp: s.idp }));
   }

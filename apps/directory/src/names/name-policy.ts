@@ -1,4 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
+import type { PropertyValue } from '@bridgekeeper/contracts';
 import { EntityManager, In } from 'typeorm';
 import { checkName, NameKeys, NameKind, nameKeys, showName } from '@bridgekeeper/names';
 import { nameProblem, printable, textProblem } from '@bridgekeeper/platform';
@@ -43,7 +44,7 @@ export interface ValueRefusal {
  * display name's length: each value that breaks it is left out, alone, and named, so one user's
  * attribute never fails a login or a batch. `displayName` comes back undefined when it is left out.
  */
-export function screenValues(displayName: string | null | undefined, properties: Record<string, string> | undefined) {
+export function screenValues(displayName: string | null | undefined, properties: Record<string, PropertyValue> | undefined) {
   const refused: ValueRefusal[] = [];
   let name = displayName;
   if (typeof displayName === 'string') {
@@ -55,9 +56,10 @@ export function screenValues(displayName: string | null | undefined, properties:
   }
   let kept = properties;
   if (properties) {
-    kept = Object.create(null) as Record<string, string>;
+    kept = Object.create(null) as Record<string, PropertyValue>;
     for (const [key, value] of Object.entries(properties)) {
-      const problem = nameProblem(key) ?? textProblem(value);
+      // A list is one property: one value it cannot store leaves the property out, named.
+      const problem = nameProblem(key) ?? (typeof value === 'string' ? textProblem(value) : value.map(textProblem).find((p) => p !== undefined));
       if (problem) refused.push({ field: `properties.${printable(key).slice(0, 200)}`, reason: problem });
       else kept[key] = value;
     }

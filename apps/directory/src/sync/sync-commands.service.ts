@@ -1,16 +1,17 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Between, DataSource, EntityManager, In, IsNull, MoreThan } from 'typeorm';
-import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { DirectoryRpc, PropertyValue } from '@bridgekeeper/contracts';
 import { nameKeys } from '@bridgekeeper/names';
 import { insertMany } from '@bridgekeeper/platform';
 import { Change, ChangeLog } from '../audit/change-log.service';
+import { appliedCounts } from './applied-counts';
 import { acceptName, looksLike, NameIndex, NameRefusal } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError, SeatsService } from '../seats/seats.service';
 import { grantSet, groupUse } from '../users/ownership';
-import { UserPropertyEntity } from '../users/user-property.entity';
+import { propertyValueOf, UserPropertyEntity } from '../users/user-property.entity';
 import { UserEntity } from '../users/user.entity';
 import { inChunks, isUniqueViolation, userSnapshot } from '../users/user.view';
 import { IdentityReport, UsersService } from '../users/users.service';
@@ -47,7 +48,7 @@ export class SyncCommandsService {
     /** Every group (a page's memberships name any of them); on the first page also the names the plan checks against. */
     let allGroups: GroupEntity[] | undefined;
     // Prototype-less, so a property named like `__proto__` is kept as data.
-    const props = new Map<string, Record<string, string>>(users.map((u) => [u.id, Object.create(null) as Record<string, string>]));
+    const props = new Map<string, Record<string, PropertyValue>>(users.map((u) => [u.id, Object.create(null) as Record<string, PropertyValue>]));
     if (users.length) {
       // A page's memberships and properties by a range of each table's primary key (the page's
       // first id to its last), one table at a time, joined here: the cost is the page's rows,
@@ -70,7 +71,7 @@ export class SyncCommandsService {
       }
       for (const p of properties) {
         const own = props.get(p.userId);
-        if (own) own[p.key] = p.value;
+        if (own) own[p.key] = propertyValueOf(p);
       }
     }
     const everyGroup = req.cursor ? undefined : (allGroups ?? (await this.db.getRepository(GroupEntity).find({ select: { id: true, name: true, nameLower: true, source: true, externalId: true } })));
@@ -104,15 +105,14 @@ export class SyncCommandsService {
     try {
       const refused: NameRefusal[] = [];
       const identity: IdentityReport = { conflicts: [], released: [] };
-      const writes = await this.changes.run(async (em, changes) => {
-        let writes = 0;
+      const { writes, counts } = await this.changes.run(async (em, changes) => {
         const now = new Date();
         const { actor, source } = req;
         refused.length = 0; // a retried transaction starts over
         identity.conflicts.length = 0;
         identity.released.length = 0;
         // Groups first, so memberships can name them: renames, links, then creates.
-        writes += await this.applyGroups(em, changes, req, refused, now);
+        await this.applyGroups(em, changes, req, refused, now);
 
         const enabling = req.setActive.filter((a) => a.active).length;
         if (enabling) await this.seats.claim(em, enabling);
@@ -121,7 +121,6 @@ export class SyncCommandsService {
           if (!u || u.active === a.active) continue;
           await em.update(UserEntity, { id: a.id }, { active: a.active, updatedAt: now });
           changes.push({ actor, action: a.active ? 'user.enabled' : 'user.disabled', targetType: 'user', targetId: a.id, before: { active: !a.active }, after: { active: a.active } });
-          writes++;
         }
 
         await inChunks(req.delete, 500, async (ids) => {
@@ -132,12 +131,10 @@ export class SyncCommandsService {
           await em.delete(UserPropertyEntity, { userId: In(doomedIds) });
           await em.delete(UserEntity, { id: In(doomedIds) });
           for (const u of doomed) changes.push({ actor, action: 'user.deleted', targetType: 'user', targetId: u.id, before: userSnapshot(u) });
-          writes += doomed.length;
         });
 
         if (req.upsert.length) {
-          const r = await this.users.bulkUpsertIn(em, changes, req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })), actor, { source, claimLocalUsers: req.claimLocalUsers }, refused, identity);
-          writes += r.created + r.updated;
+          await this.users.bulkUpsertIn(em, changes, req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })), actor, { source, claimLocalUsers: req.claimLocalUsers }, refused, identity);
         }
 
         const moves = [...req.addMemberships, ...req.removeMemberships];
@@ -150,12 +147,26 @@ export class SyncCommandsService {
           // Group names as stored (NFC); a membership of a group left out for its name finds none.
           const lowerOf = (group: string) => group.normalize('NFC').toLowerCase();
           await inChunks([...new Set(moves.map((m) => lowerOf(m.group)))], 500, async (c) => {
-            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true }, where: { nameLower: In(c) } })) groups.set(g.nameLower, g);
+            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { nameLower: In(c) } })) groups.set(g.nameLower, g);
           });
+          // A membership's group that is an IdP group: the source's own group of it, whatever its
+          // name now; if the source has none, a group of that name of another source (a granted
+          // local one) or of its own not linked yet, never one of its own that is another IdP group.
+          const identity = new Map(req.groupIdentities.map((g) => [lowerOf(g.group), g.externalId]));
+          const ownByIdp = new Map<string, GroupEntity>();
+          await inChunks([...new Set(identity.values())], 500, async (c) => {
+            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { source, externalId: In(c) } })) ownByIdp.set(g.externalId!, g);
+          });
+          const groupOf = (name: string) => {
+            const idpGroup = identity.get(lowerOf(name));
+            if (idpGroup === undefined) return groups.get(lowerOf(name));
+            const byName = groups.get(lowerOf(name));
+            return ownByIdp.get(idpGroup) ?? (byName && (byName.source !== source || byName.externalId === null) ? byName : undefined);
+          };
           const granted = grantSet(req.grantLocalGroups);
           const resolve = (allowed: (use: ReturnType<typeof groupUse>) => boolean) => (m: { externalId: string; group: string }) => {
             const userId = userIds.get(m.externalId);
-            const group = groups.get(lowerOf(m.group));
+            const group = groupOf(m.group);
             return userId && group && allowed(groupUse(group, source, granted)) ? { userId, groupId: group.id, group: m.group } : null;
           };
           const adds = req.addMemberships.map(resolve((use) => use !== 'refused')).filter((m) => m !== null);
@@ -166,20 +177,19 @@ export class SyncCommandsService {
           const fresh = adds.filter((a) => !current.has(`${a.userId}:${a.groupId}`));
           await insertMany(em, MembershipEntity, fresh.map((a) => ({ userId: a.userId, groupId: a.groupId, createdAt: now })), 1000);
           for (const a of fresh) changes.push({ actor, action: 'membership.added', targetType: 'membership', targetId: `${a.userId}:${a.groupId}`, after: a });
-          let removed = 0;
           for (const r of req.removeMemberships.map(resolve((use) => use === 'own')).filter((m) => m !== null)) {
             const res = await em.delete(MembershipEntity, { userId: r.userId, groupId: r.groupId });
             if (!res.affected) continue;
-            removed++;
             changes.push({ actor, action: 'membership.removed', targetType: 'membership', targetId: `${r.userId}:${r.groupId}`, before: r });
           }
-          writes += fresh.length + removed;
         }
-        return writes;
+        // Every write is audited, one entry each: the batch's writes are its audit entries.
+        return { writes: changes.length, counts: appliedCounts(changes, new Set(identity.released.map((r) => r.id))) };
       });
       return {
         status: 'applied',
-        writes: writes + identity.released.length,
+        writes,
+        counts,
         ...(refused.length ? { refused } : {}),
         ...(identity.conflicts.length ? { conflicts: identity.conflicts } : {}),
         ...(identity.released.length ? { released: identity.released } : {}),
@@ -198,9 +208,8 @@ export class SyncCommandsService {
    * breaks the name rules, is held by another group, or looks like another group's is left out
    * (`refused`): the group keeps its name, and a refused rename never frees the name it keeps.
    */
-  private async applyGroups(em: EntityManager, changes: Change[], req: ApplyRequest, refused: NameRefusal[], now: Date): Promise<number> {
+  private async applyGroups(em: EntityManager, changes: Change[], req: ApplyRequest, refused: NameRefusal[], now: Date): Promise<void> {
     const { actor, source } = req;
-    let writes = 0;
     // Every group's name and lookalike keys are read anyway (to skip the existing ones), so a lookalike costs no query.
     const all = await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, nameSkeleton: true, nameSkeletonShown: true, source: true, externalId: true } });
     const own = new Map(all.filter((g) => g.source === source && g.externalId).map((g) => [g.externalId!, g]));
@@ -236,13 +245,13 @@ export class SyncCommandsService {
       renames = kept;
     }
     // Through a temporary name first, so no rename meets a name another one in the batch leaves.
-    for (const r of renames) await em.update(GroupEntity, { id: r.group.id }, { name: `~${r.group.id}`, nameLower: `~${r.group.id}`, nameSkeleton: null, nameSkeletonShown: null });
+    // A control character leads the temporary name: no group's name may hold one, so none collides.
+    for (const r of renames) await em.update(GroupEntity, { id: r.group.id }, { name: `\u0001${r.group.id}`, nameLower: `\u0001${r.group.id}`, nameSkeleton: null, nameSkeletonShown: null });
     for (const r of renames) {
       await em.update(GroupEntity, { id: r.group.id }, { name: r.to, nameLower: r.to.toLowerCase(), nameSkeleton: r.keys.folded, nameSkeletonShown: r.keys.shown });
       changes.push({ actor, action: 'group.updated', targetType: 'group', targetId: r.group.id, before: { name: r.group.name, source }, after: { name: r.to, source } });
       Object.assign(r.group, { name: r.to, nameLower: r.to.toLowerCase(), nameSkeleton: r.keys.folded, nameSkeletonShown: r.keys.shown });
     }
-    writes += renames.length;
 
     // Links: a group of this source without an IdP group, named as the IdP group (one link per IdP group).
     for (const l of req.groupsToLink) {
@@ -253,7 +262,6 @@ export class SyncCommandsService {
       changes.push({ actor, action: 'group.updated', targetType: 'group', targetId: group.id, before: { name: group.name, source, externalId: null }, after: { name: group.name, source, externalId: l.externalId } });
       group.externalId = l.externalId;
       own.set(l.externalId, group);
-      writes++;
     }
 
     const existing = new Set(all.map((g) => g.nameLower));
@@ -287,6 +295,5 @@ export class SyncCommandsService {
     }
     await inChunks(groups, 300, (c) => em.insert(GroupEntity, c));
     for (const g of groups) changes.push({ actor, action: 'group.created', targetType: 'group', targetId: g.id, after: { name: g.name, source, ...(g.externalId ? { externalId: g.externalId } : {}) } });
-    return writes + groups.length;
   }
 }

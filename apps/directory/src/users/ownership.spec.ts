@@ -26,8 +26,11 @@ describe('mayUseAccount: which accounts a source may use besides those of its ow
 });
 
 describe('mayLinkAccount: linking the login’s subject (JIT)', () => {
-  it('refuses an own account already linked to another subject: another person with the same name', () => {
+  it('refuses an own account already linked to another subject: another person with the same name, or a subject changed at the IdP', () => {
     expect(mayLinkAccount(account({ source: 'kc', externalId: 'kc-1' }), { source: 'kc', externalId: 'kc-2', claimLocalUsers: false })).toEqual({ ok: false, reason: expect.stringContaining('another subject') });
+    // Or the same person whose subject changed at the IdP: both subjects, and how to re-key.
+    const { reason } = mayLinkAccount({ ...account({ source: 'kc', externalId: 'kc-1' }), id: 'u-1' }, { source: 'kc', externalId: 'kc-2', claimLocalUsers: false }) as { reason: string };
+    expect(reason).toMatch(/subject kc-1 of kc;.*another subject \(kc-2\).*If the subject changed at the IdP.*PATCH \/api\/v1\/users\/u-1 with \{"externalId": "kc-2"\}/);
     expect(mayLinkAccount(account({ source: 'kc', externalId: 'kc-1' }), { source: 'kc', externalId: 'kc-1', claimLocalUsers: false })).toEqual({ ok: true });
     expect(mayLinkAccount(account({ source: 'kc' }), { source: 'kc', externalId: 'kc-1', claimLocalUsers: false })).toEqual({ ok: true });
   });

@@ -8,6 +8,8 @@ import { LOCAL_SOURCE, ProvisioningNotice } from '@bridgekeeper/contracts';
  */
 
 export interface AccountFacts {
+  /** The directory id (named in advice to an admin), when known. */
+  id?: string;
   username: string;
   source: string;
   externalId: string | null;
@@ -39,12 +41,20 @@ export function mayUseAccount(account: AccountFacts, by: SourceGrants): AccountU
 
 /**
  * Whether a source may link this account to the login's subject (JIT): as mayUseAccount, and an
- * account of its own already linked to another subject is another person with the same name.
+ * account of its own already linked to another subject is never taken over: another person with
+ * the same name, or the same person whose subject changed at the IdP. Which, only the admin can
+ * tell: the reason says both subjects and how to re-key.
  */
 export function mayLinkAccount(account: AccountFacts, by: SourceGrants & { externalId: string }): AccountUse {
   const use = mayUseAccount(account, by);
   if (use.ok && account.externalId && account.externalId !== by.externalId) {
-    return { ok: false, reason: `${account.username} belongs to another identity of ${account.source} (another subject); it is not taken over` };
+    return {
+      ok: false,
+      reason:
+        `${account.username} is linked to subject ${account.externalId} of ${account.source}; this login carries another subject (${by.externalId}) with the same username. ` +
+        `If the subject changed at the IdP (pairwise subjects switched on, a new client, a rebuilt IdP), re-key the account: PATCH /api/v1/users/${account.id ?? '{id}'} with {"externalId": "${by.externalId}"}; ` +
+        `if this is another person, rename one of them at the IdP. It is not taken over`,
+    };
   }
   return use;
 }

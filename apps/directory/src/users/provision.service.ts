@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
-import { DirectoryRpc, DirectoryUser, LOCAL_SOURCE, ProvisioningNotice, ProvisionUserReply } from '@bridgekeeper/contracts';
+import { DirectoryRpc, DirectoryUser, LOCAL_SOURCE, PropertyValue, ProvisioningNotice, ProvisionUserReply, samePropertyValue } from '@bridgekeeper/contracts';
 import { escapeHidden, nameKeys } from '@bridgekeeper/names';
 import { Change, ChangeLog } from '../audit/change-log.service';
 import { acceptName, groupsNamedLike, looksLike, NameIndex, NamedLike, screenValues, usernameKeys, usersNamedLike } from '../names/name-policy';
@@ -9,7 +9,7 @@ import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError, SeatsService } from '../seats/seats.service';
 import { accountNotClaimed, grantSet, groupRefused, groupUse, MAX_NOTICES, mayLinkAccount, mayUseAccount } from './ownership';
-import { UserPropertyEntity } from './user-property.entity';
+import { propertyRow, propertyValueOf, UserPropertyEntity } from './user-property.entity';
 import { newUserId, UserEntity } from './user.entity';
 import { isUniqueViolation, userSnapshot } from './user.view';
 
@@ -155,8 +155,8 @@ export class ProvisionService implements BeforeApplicationShutdown {
     const currentLower = new Set(current.map((g) => g.nameLower));
     const wanted = new Map(req.groups.map((n) => [n.toLowerCase(), n]));
     if (current.some((g) => g.source === req.source && !wanted.has(g.nameLower))) return undefined;
-    const values = new Map(stored.map((p) => [p.key, p.value]));
-    if (keys.some((k) => values.get(k) !== req.properties![k])) return undefined;
+    const values = new Map(stored.map((p) => [p.key, propertyValueOf(p)]));
+    if (keys.some((k) => !samePropertyValue(values.get(k), req.properties![k]))) return undefined;
     // Asserted groups the user is not in: unchanged only if each exists and is not this source's to join.
     const missing = [...wanted].filter(([lower]) => !currentLower.has(lower));
     const notices = [...screened];
@@ -428,13 +428,14 @@ export class ProvisionService implements BeforeApplicationShutdown {
     return add.length > 0;
   }
 
-  private async upsertProperties(em: EntityManager, user: UserEntity, props: Record<string, string>, actor: string, changes: Change[]): Promise<boolean> {
+  private async upsertProperties(em: EntityManager, user: UserEntity, props: Record<string, PropertyValue>, actor: string, changes: Change[]): Promise<boolean> {
     const keys = Object.keys(props);
     if (keys.length === 0) return false;
-    const existing = new Map((await em.findBy(UserPropertyEntity, { userId: user.id, key: In(keys) })).map((p) => [p.key, p.value]));
-    const changedKeys = keys.filter((k) => existing.get(k) !== props[k]);
+    const existing = new Map((await em.findBy(UserPropertyEntity, { userId: user.id, key: In(keys) })).map((p) => [p.key, propertyValueOf(p)]));
+    // A list in another order is the same value (as User Sync compares).
+    const changedKeys = keys.filter((k) => !samePropertyValue(existing.get(k), props[k]));
     if (changedKeys.length === 0) return false;
-    await em.upsert(UserPropertyEntity, changedKeys.map((key) => ({ userId: user.id, key, value: props[key] })), ['userId', 'key']);
+    await em.upsert(UserPropertyEntity, changedKeys.map((key) => propertyRow(user.id, key, props[key])), ['userId', 'key']);
     for (const key of changedKeys) {
       const before = existing.get(key);
       changes.push({ actor, action: 'property.changed', targetType: 'property', targetId: `${user.id}:${key}`, before: before === undefined ? null : { [key]: before }, after: { [key]: props[key] } });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { LOCAL_SOURCE } from '@bridgekeeper/contracts';
+import { LOCAL_SOURCE, PropertyValue, samePropertyValue } from '@bridgekeeper/contracts';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
@@ -11,7 +11,7 @@ import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatsService } from '../seats/seats.service';
 import { BulkUpsertUsers, CreateUser, ListUsers, UpdateUser } from './dto/users.schemas';
-import { UserPropertyEntity } from './user-property.entity';
+import { propertyRow, propertyValueOf, UserPropertyEntity } from './user-property.entity';
 import { claimName, mayUseAccount, NameClaim, releasedNames, SourceGrants } from './ownership';
 import { newUserId, UserEntity } from './user.entity';
 import { inChunks, isUniqueViolation, userSnapshot, userView } from './user.view';
@@ -175,18 +175,21 @@ export class UsersService {
     });
   }
 
-  async properties(id: string, em: EntityManager = this.db.manager): Promise<Record<string, string>> {
+  /** By key: one value a string, several a list. */
+  async properties(id: string, em: EntityManager = this.db.manager): Promise<Record<string, PropertyValue>> {
     const rows = await em.find(UserPropertyEntity, { where: { userId: id }, order: { key: 'ASC' } });
-    return Object.fromEntries(rows.map((p) => [p.key, p.value]));
+    return Object.fromEntries(rows.map((p) => [p.key, propertyValueOf(p)]));
   }
 
-  setProperty(id: string, key: string, value: string, actor: string) {
+  setProperty(id: string, key: string, value: PropertyValue, actor: string) {
     return this.changes.run(async (em, changes) => {
       await this.mustFind(em, id);
       const existing = await em.findOneBy(UserPropertyEntity, { userId: id, key });
-      if (existing?.value !== value) {
-        await em.upsert(UserPropertyEntity, { userId: id, key, value }, ['userId', 'key']);
-        changes.push({ actor, action: 'property.changed', targetType: 'property', targetId: `${id}:${key}`, before: existing ? { [key]: existing.value } : null, after: { [key]: value } });
+      const before = existing ? propertyValueOf(existing) : undefined;
+      // An admin's list is kept in the order given: a reordering is a change here.
+      if (JSON.stringify(before) !== JSON.stringify(value)) {
+        await em.upsert(UserPropertyEntity, propertyRow(id, key, value), ['userId', 'key']);
+        changes.push({ actor, action: 'property.changed', targetType: 'property', targetId: `${id}:${key}`, before: before === undefined ? null : { [key]: before }, after: { [key]: value } });
       }
       return this.properties(id, em);
     });
@@ -198,7 +201,7 @@ export class UsersService {
       const existing = await em.findOneBy(UserPropertyEntity, { userId: id, key });
       if (!existing) throw new NotFoundException(`user ${id} has no property ${key}`);
       await em.delete(UserPropertyEntity, { userId: id, key });
-      changes.push({ actor, action: 'property.removed', targetType: 'property', targetId: `${id}:${key}`, before: { [key]: existing.value } });
+      changes.push({ actor, action: 'property.removed', targetType: 'property', targetId: `${id}:${key}`, before: { [key]: propertyValueOf(existing) } });
       return this.properties(id, em);
     });
   }
@@ -220,12 +223,12 @@ export class UsersService {
    * item that breaks them fails the request (400, 409), or, given `refused` (User Sync), is left
    * out and listed there, so one bad name does not stop a run.
    */
-  async bulkUpsertIn(em: EntityManager, changes: Change[], input: BulkUpsertUsers['users'], actor: string, asSource?: SourceGrants, refused?: NameRefusal[], identity?: IdentityReport) {
+  async bulkUpsertIn(em: EntityManager, changes: Change[], input: (BulkUpsertUsers['users'][number] & { removeProperties?: string[] })[], actor: string, asSource?: SourceGrants, refused?: NameRefusal[], identity?: IdentityReport) {
     const refuse = (item: { index: number; username: string; externalId?: string | null }, reason: string, status: 'invalid' | 'conflict') => {
       if (!refused) throw status === 'invalid' ? new BadRequestException(`users.${item.index}.${reason}`) : new ConflictException(`users.${item.index}.${reason}`);
       refused.push({ kind: 'user', name: item.username, ...(item.externalId ? { externalId: item.externalId } : {}), reason });
     };
-    type Item = BulkUpsertUsers['users'][number] & { index: number };
+    type Item = BulkUpsertUsers['users'][number] & { removeProperties?: string[]; index: number };
     const accepted: Item[] = [];
     for (const [index, raw] of input.entries()) {
       const username = acceptName(raw.username, 'username', 'username');
@@ -371,19 +374,28 @@ export class UsersService {
     }
     await this.seats.claim(em, activating);
     await insertMany(em, UserEntity, inserts);
-    // Properties: only values that differ are written (a no-change run writes nothing).
+    // Properties: only values that differ are written (a no-change run writes nothing); a list in
+    // another order is the same value. Removals (User Sync: the IdP no longer has an attribute the
+    // connector owns) delete only what exists.
     const wanted = written.flatMap(({ item, id }) => Object.entries(item.properties ?? {}).map(([key, value]) => ({ userId: id, key, value })));
-    const current = new Map<string, string>();
+    const unset = written.flatMap(({ item, id }) => (item.removeProperties ?? []).filter((key) => !Object.prototype.hasOwnProperty.call(item.properties ?? {}, key)).map((key) => ({ userId: id, key })));
+    const current = new Map<string, PropertyValue>();
     const inserted = new Set(inserts.map((u) => u.id));
-    const known = [...new Set(wanted.map((p) => p.userId))].filter((id) => !inserted.has(id));
+    const known = [...new Set([...wanted, ...unset].map((p) => p.userId))].filter((id) => !inserted.has(id));
     await inChunks(known, 500, async (chunk) => {
-      for (const p of await em.findBy(UserPropertyEntity, { userId: In(chunk) })) current.set(`${p.userId}\u0000${p.key}`, p.value);
+      for (const p of await em.findBy(UserPropertyEntity, { userId: In(chunk) })) current.set(`${p.userId}\u0000${p.key}`, propertyValueOf(p));
     });
-    const props = wanted.filter((p) => current.get(`${p.userId}\u0000${p.key}`) !== p.value);
-    await inChunks(props, 300, (chunk) => em.upsert(UserPropertyEntity, chunk, ['userId', 'key']));
+    const props = wanted.filter((p) => !samePropertyValue(current.get(`${p.userId}\u0000${p.key}`), p.value));
+    await inChunks(props, 300, (chunk) => em.upsert(UserPropertyEntity, chunk.map((p) => propertyRow(p.userId, p.key, p.value)), ['userId', 'key']));
     for (const p of props) {
       const before = current.get(`${p.userId}\u0000${p.key}`);
       changes.push({ actor, action: 'property.changed', targetType: 'property', targetId: `${p.userId}:${p.key}`, before: before === undefined ? null : { [p.key]: before }, after: { [p.key]: p.value } });
+    }
+    for (const p of unset) {
+      const before = current.get(`${p.userId}\u0000${p.key}`);
+      if (before === undefined) continue;
+      await em.delete(UserPropertyEntity, { userId: p.userId, key: p.key });
+      changes.push({ actor, action: 'property.removed', targetType: 'property', targetId: `${p.userId}:${p.key}`, before: { [p.key]: before } });
     }
     const count = (s: string) => results.filter((r) => r.status === s).length;
     return { created: count('created'), updated: count('updated'), unchanged: count('unchanged'), users: results };

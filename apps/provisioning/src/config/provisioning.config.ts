@@ -19,6 +19,11 @@ export const provisioningEnvSchema = z.object({
   PROVISIONING_MASTER_KEY: masterKeyEnv,
   /** How long a login waits for the single-user sync of a user not synced yet (User Sync model). */
   PROVISIONING_FIRST_LOGIN_SYNC_TIMEOUT_MS: z.coerce.number().int().min(500).default(5000),
+  /**
+   * How often each instance reads the User Sync schedules from the database again, besides on
+   * every sync.connector.changed event: the safety net for an instance that missed one.
+   */
+  PROVISIONING_SCHEDULE_RECONCILE_MS: z.coerce.number().int().min(1000).default(60_000),
   /** The provisioning model of IdPs not named in PROVISIONING_MODELS. */
   PROVISIONING_DEFAULT_MODEL: z.enum(['jit', 'manual', 'sync']).default('jit'),
   /** Per-IdP models, e.g. `keycloak=manual,okta=jit`. */
@@ -60,7 +65,7 @@ export function loadProvisioningConfig(env: NodeJS.ProcessEnv = process.env) {
     events: { maxDeliver: e.PROVISIONING_MAX_DELIVER },
     models: { byIdp: e.PROVISIONING_MODELS, fallback: e.PROVISIONING_DEFAULT_MODEL },
     masterKey: e.PROVISIONING_MASTER_KEY,
-    sync: { firstLoginTimeoutMs: e.PROVISIONING_FIRST_LOGIN_SYNC_TIMEOUT_MS },
+    sync: { firstLoginTimeoutMs: e.PROVISIONING_FIRST_LOGIN_SYNC_TIMEOUT_MS, reconcileMs: e.PROVISIONING_SCHEDULE_RECONCILE_MS },
   };
 }
 

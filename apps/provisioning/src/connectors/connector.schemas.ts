@@ -73,5 +73,15 @@ export const syncQuerySchema = z
   })
   .strict();
 
+export const saveQuerySchema = z
+  .object({
+    verify: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true')
+      .describe("`false` saves without asking Keycloak (the realm, client, secret and required groups are not checked; `idp` still is): for setting up while Keycloak cannot be reached. Recorded in the audit entry; run the connection test once it can"),
+  })
+  .strict();
+
 export type CreateConnector = z.infer<typeof createConnectorSchema>;
 export type UpdateConnector = z.infer<typeof updateConnectorSchema>;

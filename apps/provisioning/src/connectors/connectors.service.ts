@@ -1,9 +1,10 @@
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { KeycloakConnector } from '@bridgekeeper/keycloak';
+import { ConnectorField, KeycloakConnector } from '@bridgekeeper/keycloak';
 import { loadMasterKey, runInTransaction, SecretBox, writeAudit } from '@bridgekeeper/platform';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
+import { KnownIdpsService } from '../settings/known-idps.service';
 import { CreateConnector, UpdateConnector } from './connector.schemas';
 import { ConnectorEntity, ConnectorOptions } from './connector.entity';
 
@@ -23,6 +24,9 @@ export const connectorView = (c: ConnectorEntity) => ({
   updatedAt: c.updatedAt,
 });
 
+/** Settings whose change is checked against Keycloak when a connector is saved (the connection test, and the required groups). */
+const KEYCLOAK_KEYS = ['baseUrl', 'realm', 'clientId', 'clientSecret', 'requiredGroups', 'attributes'] as const;
+
 const OPTION_KEYS = ['requiredGroups', 'includeSubgroups', 'naming', 'attributes', 'vanished', 'stripGroupsOfVanished', 'maxRemovalShare'] as const;
 const pickOptions = (v: Partial<ConnectorOptions>): Partial<ConnectorOptions> => Object.fromEntries(OPTION_KEYS.filter((k) => k in v).map((k) => [k, v[k]]));
 
@@ -34,6 +38,7 @@ export class ConnectorsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
+    private readonly knownIdps: KnownIdpsService,
   ) {
     this.box = new SecretBox(loadMasterKey(config.masterKey, config.database.dataDir, 'provisioning'));
   }
@@ -52,9 +57,12 @@ export class ConnectorsService {
     return this.db.getRepository(ConnectorEntity).findOneBy({ idp, enabled: true });
   }
 
-  create(dto: CreateConnector, actor: string) {
+  async create(dto: CreateConnector, actor: string, opts: { verify: boolean } = { verify: true }) {
+    if (await this.db.getRepository(ConnectorEntity).existsBy({ id: dto.id })) throw new ConflictException(`id: a connector ${dto.id} exists`);
+    await this.verify({ ...dto, baseUrl: dto.baseUrl.replace(/\/$/, '') }, { idp: true, keycloak: opts.verify });
     return runInTransaction(this.db, async (em) => {
       if (await em.existsBy(ConnectorEntity, { id: dto.id })) throw new ConflictException(`id: a connector ${dto.id} exists`);
+      await this.knownIdps.hold(em, dto.idp); // deleted in auth since the check: not saved
       const now = new Date();
       const c = em.create(ConnectorEntity, {
         id: dto.id,
@@ -71,13 +79,41 @@ export class ConnectorsService {
         updatedAt: now,
       });
       await em.insert(ConnectorEntity, c);
-      await writeAudit(em, [{ actor, action: 'connector.created', targetType: 'connector', targetId: c.id, after: connectorView(c) }]);
+      await writeAudit(em, [{ actor, action: 'connector.created', targetType: 'connector', targetId: c.id, after: { ...connectorView(c), ...(opts.verify ? {} : { verifiedWithKeycloak: false }) } }]);
       return connectorView(c);
     });
   }
 
-  update(id: string, patch: UpdateConnector, actor: string) {
+  async update(id: string, patch: UpdateConnector, actor: string, opts: { verify: boolean } = { verify: true }) {
+    // What the connector would be, checked before anything is written (the settings the patch names).
+    const current = await this.get(id);
+    const keycloak = opts.verify && (KEYCLOAK_KEYS.some((k) => patch[k] !== undefined) || (patch.changesSchedule !== undefined && patch.changesSchedule !== '' && current.changesSchedule === ''));
+    const verified = patch.idp !== undefined || keycloak;
+    if (verified) {
+      const merged = { ...current.options, ...pickOptions(patch) };
+      await this.verify(
+        {
+          id,
+          idp: patch.idp ?? current.idp,
+          baseUrl: (patch.baseUrl ?? current.baseUrl).replace(/\/$/, ''),
+          realm: patch.realm ?? current.realm,
+          clientId: patch.clientId ?? current.clientId,
+          clientSecret: patch.clientSecret ?? this.box.open(current.clientSecretEnc, `connector:${id}`),
+          changesSchedule: patch.changesSchedule ?? current.changesSchedule,
+          requiredGroups: merged.requiredGroups,
+          attributes: merged.attributes,
+        },
+        { idp: patch.idp !== undefined, keycloak },
+      );
+    }
     return runInTransaction(this.db, async (em) => {
+      if (verified) {
+        // What was checked is what is written to: the connector as read before the check (the
+        // no-op update holds its row, PostgreSQL), and the IdP still known (held likewise).
+        const unchanged = await em.update(ConnectorEntity, { id, updatedAt: current.updatedAt }, { updatedAt: current.updatedAt });
+        if (!unchanged.affected) throw new ConflictException(`connector ${id} was changed or deleted while this change was being checked: read it again and retry`);
+        if (patch.idp !== undefined) await this.knownIdps.hold(em, patch.idp);
+      }
       const c = await em.findOneBy(ConnectorEntity, { id });
       if (!c) throw new NotFoundException(`no connector ${id}`);
       const before = connectorView(c);
@@ -93,7 +129,7 @@ export class ConnectorsService {
       c.updatedAt = new Date();
       await em.save(ConnectorEntity, c);
       const after = connectorView(c);
-      await writeAudit(em, [{ actor, action: 'connector.updated', targetType: 'connector', targetId: id, before, after: { ...after, ...(patch.clientSecret ? { clientSecret: '[changed]' } : {}) } }]);
+      await writeAudit(em, [{ actor, action: 'connector.updated', targetType: 'connector', targetId: id, before, after: { ...after, ...(patch.clientSecret ? { clientSecret: '[changed]' } : {}), ...(opts.verify ? {} : { verifiedWithKeycloak: false }) } }]);
       return after;
     });
   }
@@ -105,6 +141,36 @@ export class ConnectorsService {
       await em.delete(ConnectorEntity, { id });
       await writeAudit(em, [{ actor, action: 'connector.deleted', targetType: 'connector', targetId: id, before: connectorView(c) }]);
     });
+  }
+
+  /**
+   * A connector is saved only as it can work: its IdP is one auth has; Keycloak accepts its realm,
+   * client and secret, its service account has the roles, the attributes can come through, the
+   * realm saves admin events if a changes schedule is set (the connection test's answer), and
+   * every required group exists in the realm. Otherwise 422, each problem naming its setting and
+   * saying what Keycloak said; nothing is stored. Keycloak unreachable is a problem too (of
+   * `baseUrl`): settings that do not touch Keycloak (enabled, the full schedule, naming, vanished, …)
+   * are saved without asking it, so a connector can always be disabled or rescheduled; `verify:
+   * false` (the admin's explicit opt-out, audited) skips the Keycloak checks, not the IdP's.
+   */
+  private async verify(c: { id: string; idp: string; baseUrl: string; realm: string; clientId: string; clientSecret: string; changesSchedule: string; requiredGroups: string[]; attributes: string[] }, what: { idp: boolean; keycloak: boolean }): Promise<void> {
+    const errors: { field: ConnectorField | 'idp'; message: string }[] = [];
+    if (what.idp) {
+      try {
+        await this.knownIdps.require(c.idp);
+      } catch (err) {
+        if (!(err instanceof NotFoundException)) throw err; // auth could not be asked: 503, try again
+        errors.push({ field: 'idp', message: `auth has no identity provider ${c.idp} (the connector serves the logins of one of auth's IdPs: GET /api/v1/idps on auth lists them)` });
+      }
+    }
+    if (what.keycloak) {
+      const kc = new KeycloakConnector({ baseUrl: c.baseUrl, realm: c.realm, clientId: c.clientId, clientSecret: c.clientSecret, timeoutMs: this.config.keycloak.timeoutMs });
+      const check = await kc.check(c.attributes, { changes: c.changesSchedule !== '', requiredGroups: c.requiredGroups });
+      errors.push(...check.issues);
+    }
+    if (errors.length) {
+      throw new UnprocessableEntityException({ message: `connector ${c.id} not saved: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors });
+    }
   }
 
   /** A live Admin API client for this connector. */

@@ -10,6 +10,6 @@ import { KnownIdpsService } from './known-idps.service';
   imports: [DirectoryClientModule],
   controllers: [IdpSettingsController],
   providers: [IdpSettingsService, KnownIdpsService, IdpLifecycleEvents],
-  exports: [IdpSettingsService],
+  exports: [IdpSettingsService, KnownIdpsService],
 })
 export class SettingsModule {}

@@ -26,7 +26,9 @@ describe('an approved plan that fails while applying', () => {
   let sync: SyncService;
   let answers: Array<'applied' | 'refused'>;
   const settings: EffectiveSettings = { idp: 'keycloak', model: 'sync', mapping: {} as EffectiveSettings['mapping'], updateOnLogin: true, grantLocalGroups: [], claimLocalUsers: false, origin: 'environment' };
-  const connector = { id: 'kc', idp: 'keycloak', updatedAt: new Date(Date.now() - 60_000), options: {} } as ConnectorEntity;
+  const connector = { id: 'kc', idp: 'keycloak', enabled: true, updatedAt: new Date(Date.now() - 60_000), options: {} } as ConnectorEntity;
+  /** What the next reads of the connector find (then `connector`): an admin's change between two reads. */
+  let reads: ConnectorEntity[] = [];
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'bk-approval-'));
@@ -37,7 +39,7 @@ describe('an approved plan that fails while applying', () => {
       syncState: async () => ({ users: [], groupNames: [], nextCursor: null }),
       syncApply: async () => (answers.shift() === 'applied' ? { status: 'applied', writes: 1 } : { status: 'error', code: 'seat_limit', message: 'no licence seat is free' }),
     } as unknown as DirectoryClient;
-    const connectors = { get: async () => connector } as unknown as ConnectorsService;
+    const connectors = { get: async () => reads.shift() ?? connector } as unknown as ConnectorsService;
     const idpSettings = { effective: async () => settings } as unknown as IdpSettingsService;
     const bus = { publish: async () => undefined } as unknown as EventBus;
     sync = new SyncService(ds, connectors, directory, bus, idpSettings, new Registry());
@@ -62,6 +64,8 @@ describe('an approved plan that fails while applying', () => {
       groupsToLink: [],
       addMemberships: [],
       removeMemberships: [],
+      groupIdentities: [],
+      groupRenamesRefused: [],
       groupsRefused: [],
       seatsDelta: 0,
     };
@@ -88,6 +92,23 @@ describe('an approved plan that fails while applying', () => {
     const again = await sync.approve(held.id, 'admin', held.planDigest);
     expect(await again.done).toMatchObject({ status: 'applied' });
     expect(await statusOf(held.id)).toBe('approved');
+  });
+
+  it('checks the connector again under the run lock: changed or disabled after the first check, nothing is approved', async () => {
+    for (const meanwhile of [{ ...connector, updatedAt: new Date(Date.now() + 60_000) }, { ...connector, enabled: false }]) {
+      const held = await heldRun();
+      answers = ['applied', 'applied'];
+      reads = [connector, meanwhile]; // the check before the lock passes; the admin's change commits before the lock is taken
+      await expect(sync.approve(held.id, 'admin', held.planDigest)).rejects.toThrow(meanwhile.enabled ? /was changed after run/ : /is disabled/);
+      expect(await statusOf(held.id)).toBe('held');
+      expect(await actions(held.id)).toEqual([]);
+      expect(answers).toHaveLength(2); // the directory was not asked to apply anything
+      expect(await ds.getRepository(SyncRunEntity).countBy({ trigger: 'approval', connectorId: 'kc', status: 'running' })).toBe(0);
+      await ds.getRepository(SyncRunEntity).update({ id: held.id }, { status: 'discarded' });
+    }
+    // The lock was let go: a run may start.
+    reads = [];
+    await expect(sync.approve((await heldRun()).id, 'admin', 'x')).rejects.toThrow(/digest does not match/);
   });
 
   it('keeps the run approved when part of the plan was applied, and says how much', async () => {

@@ -61,6 +61,7 @@ export class SyncLoginService {
         groupsToCreate: plan.groupsToCreate,
         upsert: plan.create,
         addMemberships: plan.addMemberships,
+        groupIdentities: plan.groupIdentities,
       });
       if (reply.status !== 'applied') return `the directory refused ${username}: ${reply.message}`;
       // A user is Keycloak's id, never the name: another account holding the name is a conflict for an admin.

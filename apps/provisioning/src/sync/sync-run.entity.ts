@@ -38,6 +38,10 @@ export class SyncRunEntity {
   @Column({ name: 'changes_until', type: 'bigint', nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | number | null) => (v === null ? null : Number(v)) } })
   changesUntil: number | null;
 
+  /** A scheduled run: the tick (ms since the epoch, UTC) of the schedule it was started for; null for any other trigger. */
+  @Column({ name: 'scheduled_for', type: 'bigint', nullable: true, transformer: { to: (v: number | null | undefined) => v ?? null, from: (v: string | number | null) => (v === null ? null : Number(v)) } })
+  scheduledFor: number | null;
+
   @Column({ name: 'dry_run', type: 'boolean', default: false })
   dryRun: boolean;
 
@@ -83,6 +87,26 @@ export class SyncLockEntity {
 
   @Column({ name: 'expires_at' })
   expiresAt: Date;
+}
+
+/**
+ * One tick of a connector's schedule, claimed by the instance that starts its run: the primary key
+ * makes the claim once across instances, whenever each instance's timer fires.
+ */
+@Entity({ name: 'sync_ticks' })
+export class SyncTickEntity {
+  @PrimaryColumn({ name: 'connector_id', type: 'varchar', length: 64 })
+  connectorId: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 8 })
+  mode: SyncMode;
+
+  /** The tick's time as the schedule names it (ms since the epoch, UTC). */
+  @PrimaryColumn({ name: 'scheduled_for', type: 'bigint', transformer: { to: (v: number) => v, from: (v: string | number) => Number(v) } })
+  scheduledFor: number;
+
+  @Column({ name: 'claimed_at' })
+  claimedAt: Date;
 }
 
 /**

@@ -2,7 +2,7 @@ import { ConflictException, Inject, Injectable, Logger, NotFoundException } from
 import { Counter, Registry } from 'prom-client';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, LessThan } from 'typeorm';
-import { SyncCompletedV1 } from '@bridgekeeper/contracts';
+import { SyncAppliedCounts, SyncCompletedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { METRICS_REGISTRY, runInTransaction, writeAudit } from '@bridgekeeper/platform';
 import { assessSyncPlan, changedSinceBasis, heldPlanDigest, IdpSnapshot, namesBasis, NamesBasis, namesChangedSince, namesGiven, OwnershipGrants, PlanBasis, planCounts, settingsDigest, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
@@ -10,7 +10,7 @@ import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { EffectiveSettings, IdpSettingsService } from '../settings/idp-settings.service';
-import { SyncHeldPlanEntity, SyncLockEntity, SyncMode, SyncRunEntity } from './sync-run.entity';
+import { SyncHeldPlanEntity, SyncLockEntity, SyncMode, SyncRunEntity, SyncTickEntity } from './sync-run.entity';
 
 export interface SyncRequest {
   dryRun: boolean;
@@ -18,7 +18,15 @@ export interface SyncRequest {
   mode?: SyncMode;
   trigger: 'schedule' | 'api' | 'event' | 'first-login';
   requestedBy: string;
+  /** A scheduled run: the tick it is for (ms, as the schedule names it); claimed once across instances. */
+  scheduledFor?: number;
 }
+
+/** 409: the connector is disabled; nothing runs for it (scheduled, on demand, by event, approvals). */
+export class ConnectorDisabledException extends ConflictException {}
+
+/** 409: another instance started this tick of the schedule. */
+export class TickTakenException extends ConflictException {}
 
 const LOCK_MS = 2 * 3600_000;
 const BATCH = { upsert: 500, ids: 2000, memberships: 5000 };
@@ -73,20 +81,62 @@ export class SyncService {
     });
   }
 
-  /** Takes the connector's lock, records the run, and runs it in the background. 409 when one is running. */
+  /**
+   * Takes the connector's lock, records the run, and runs it in the background. 409 when one is
+   * running, when the connector is disabled, or (a scheduled run) when another instance started
+   * this tick already; 404 when there is no such connector. The connector is read again under the
+   * lock and that copy is the one run: a change, disable or delete committed while the lock was
+   * being taken is seen.
+   */
   async start(connectorId: string, req: SyncRequest): Promise<{ run: SyncRunEntity; done: Promise<SyncRunEntity> }> {
-    const connector = await this.connectors.get(connectorId);
-    const run = this.newRun(connectorId, { mode: req.mode ?? 'full', trigger: req.trigger, requestedBy: req.requestedBy, dryRun: req.dryRun });
+    await this.runnable(connectorId);
+    const mode = req.mode ?? 'full';
+    if (req.scheduledFor !== undefined && !(await this.claimTick(connectorId, mode, req.scheduledFor))) {
+      throw new TickTakenException(`the ${mode} run of ${connectorId} scheduled for ${new Date(req.scheduledFor).toISOString()} was started already (by another instance)`);
+    }
+    const run = this.newRun(connectorId, { mode, trigger: req.trigger, requestedBy: req.requestedBy, dryRun: req.dryRun, scheduledFor: req.scheduledFor ?? null });
     await this.lock(connectorId, run.id);
-    await this.db.getRepository(SyncRunEntity).insert(run);
+    let connector: ConnectorEntity;
+    try {
+      connector = await this.runnable(connectorId); // again, under the lock
+      await this.db.getRepository(SyncRunEntity).insert(run);
+    } catch (err) {
+      await this.unlock(connectorId, run.id);
+      throw err;
+    }
     return { run, done: this.background(run, () => this.execute(run, connector, req)) };
   }
 
-  private newRun(connectorId: string, what: Pick<SyncRunEntity, 'mode' | 'trigger' | 'requestedBy' | 'dryRun'>): SyncRunEntity {
+  /** The connector, if a run may start: 404 when there is none, 409 when it is disabled. */
+  private async runnable(connectorId: string): Promise<ConnectorEntity> {
+    const connector = await this.connectors.get(connectorId);
+    if (!connector.enabled) throw new ConnectorDisabledException(`connector ${connectorId} is disabled: enable it (PATCH {"enabled": true}) to run User Sync`);
+    return connector;
+  }
+
+  /** One instance claims a tick of a connector's schedule (the row's primary key); false when another did. */
+  private async claimTick(connectorId: string, mode: SyncMode, scheduledFor: number): Promise<boolean> {
+    const ticks = this.db.getRepository(SyncTickEntity);
+    try {
+      await ticks.insert({ connectorId, mode, scheduledFor, claimedAt: new Date() });
+      return true;
+    } catch (err) {
+      if (await ticks.existsBy({ connectorId, mode, scheduledFor })) return false;
+      throw err;
+    }
+  }
+
+  /** Claimed ticks older than this are forgotten (a timer never fires a day late). */
+  async forgetTicks(olderThanMs = 24 * 3600_000): Promise<void> {
+    await this.db.getRepository(SyncTickEntity).delete({ claimedAt: LessThan(new Date(Date.now() - olderThanMs)) });
+  }
+
+  private newRun(connectorId: string, what: Pick<SyncRunEntity, 'mode' | 'trigger' | 'requestedBy' | 'dryRun'> & Partial<Pick<SyncRunEntity, 'scheduledFor'>>): SyncRunEntity {
     return this.db.getRepository(SyncRunEntity).create({
       id: crypto.randomUUID(),
       connectorId,
       status: 'running',
+      scheduledFor: null,
       ...what,
       changesUntil: null,
       progress: { phase: 'starting', percent: 0 },
@@ -145,16 +195,26 @@ export class SyncService {
       if (held.planDigest !== planDigest) throw new ConflictException(`the plan digest does not match run ${id}'s plan: read the run again and approve the plan it shows`);
       return held;
     };
-    const held = await approvable();
-    const connector = await this.connectors.get(held.connectorId);
-    if (connector.updatedAt > held.startedAt) throw new ConflictException(`connector ${connector.id} was changed after run ${id} was planned: start a new run`);
-    const run = this.newRun(connector.id, { mode: held.mode, trigger: 'approval', requestedBy: actor, dryRun: false });
-    await this.lock(connector.id, run.id);
+    // The connector as it is: enabled, and not changed since the plan (its scope, mapping or realm may differ).
+    const applicable = async (held: SyncRunEntity) => {
+      const connector = await this.runnable(held.connectorId);
+      if (connector.updatedAt > held.startedAt) throw new ConflictException(`connector ${connector.id} was changed after run ${id} was planned: start a new run`);
+      return connector;
+    };
+    const first = await approvable();
+    await applicable(first);
+    const run = this.newRun(first.connectorId, { mode: first.mode, trigger: 'approval', requestedBy: actor, dryRun: false });
+    await this.lock(first.connectorId, run.id);
+    let held: SyncRunEntity;
+    let connector: ConnectorEntity;
     let stored: SyncHeldPlanEntity | null;
     let plan: SyncPlan;
     let settings: EffectiveSettings;
     try {
-      await approvable(); // again, under the lock: a run that ended meanwhile may have superseded it
+      // Again, under the lock: a run that ended meanwhile may have superseded it, and the
+      // connector may have been changed, disabled or deleted since the checks above.
+      held = await approvable();
+      connector = await applicable(held);
       stored = await this.db.getRepository(SyncHeldPlanEntity).findOneBy({ runId: id });
       // The plan applied is the plan digested when it was held, byte for byte, and this run's.
       if (!stored || heldPlanDigest(id, stored.plan) !== planDigest) throw new ConflictException(`run ${id}'s stored plan is missing or does not match its digest (runs held before digests were bound to their run cannot be approved): start a new run`);
@@ -173,7 +233,7 @@ export class SyncService {
         await em.insert(SyncRunEntity, run);
       });
     } catch (err) {
-      await this.unlock(connector.id, run.id);
+      await this.unlock(first.connectorId, run.id);
       throw err;
     }
     const asOf = stored.asOf;
@@ -309,6 +369,7 @@ export class SyncService {
     };
     // What the directory decided about identities (conflicts, released names), kept even when a later batch fails.
     const identity: IdentityOutcome = { conflicts: [], released: [] };
+    const tally = newTally();
     let shown: Record<string, unknown> | undefined;
     try {
       // The connector changes only what it owns, and what the admin granted its IdP.
@@ -326,19 +387,20 @@ export class SyncService {
         const planDigest = await this.keepHeldPlan(run, plan, planned.basis!, planned.asOf, settings);
         return await finish('held', { ...base, planDigest, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
       }
-      const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity);
+      const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity, tally);
       lap('apply');
       // Users and groups the directory left out for their names: the run goes on, and says so.
       if (namesRefused.length) this.logger.warn(`sync ${connector.id} run ${run.id}: ${namesRefused.length} names refused by the directory's name rules (see the run's plan.namesRefused)`);
       const reported = { ...base.plan, ...(namesRefused.length ? { namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } : {}), ...this.identityReport(connector.id, run.id, identity) };
-      return await finish('applied', { ...base, counts: countsAfter(run.counts, plan, identity), plan: reported, changesUntil: planned.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+      return await finish('applied', { ...base, counts: runCounts(tally, run.counts, plan, identity), plan: reported, changesUntil: planned.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
     } catch (err) {
       // A failed run keeps what it planned and what it did, and ends in a final state.
       const plan = shown ? { ...shown, ...this.identityReport(connector.id, run.id, identity) } : undefined;
       return await finish('failed', {
         reason: err instanceof ApplyFailed ? `${err.message}; ${err.applied} of ${err.total} batches are applied, the next run finishes the job` : (err as Error).message,
         directoryWrites: run.directoryWrites,
-        ...(run.counts ? { counts: { ...run.counts, usersConflicting: identity.conflicts.length } } : {}),
+        // Once applying began, what the directory applied so far; before, what was planned.
+        ...(tally.batches > 0 || err instanceof ApplyFailed ? { counts: runCounts(tally, null, null, identity) } : run.counts ? { counts: { ...run.counts, usersConflicting: identity.conflicts.length } } : {}),
         ...(plan ? { plan } : {}),
         progress: { ...run.progress, phase: 'failed', failedIn: run.progress?.phase, percent: 100 },
       } as Partial<SyncRunEntity>);
@@ -416,17 +478,18 @@ export class SyncService {
     const started = Date.now();
     const progress = { phase: 'done', mode: held.mode, approved: held.id, percent: 100 };
     const identity: IdentityOutcome = { conflicts: [], released: [] };
+    const tally = newTally();
     try {
-      const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity);
+      const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity, tally);
       const reported = { ...run.plan, ...(namesRefused.length ? { namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } : {}), ...this.identityReport(connector.id, run.id, identity) };
-      return await this.finish(run, connector, started, 'applied', { plan: reported, counts: countsAfter(run.counts, plan, identity), changesUntil: asOf, directoryWrites: writes, progress: { ...progress, timingsMs: { apply: Date.now() - started } } });
+      return await this.finish(run, connector, started, 'applied', { plan: reported, counts: runCounts(tally, run.counts, plan, identity), changesUntil: asOf, directoryWrites: writes, progress: { ...progress, timingsMs: { apply: Date.now() - started } } });
     } catch (err) {
       const message = (err as Error).message;
       const heldAgain = err instanceof ApplyFailed && err.nothingApplied && (await this.holdAgain(held.id, run.id, message));
       const reason = heldAgain
         ? `applying the approved plan of run ${held.id} failed and nothing was applied: ${message}. Run ${held.id} is held again: approve it again once the cause is fixed, or start a new run`
         : `applying the approved plan of run ${held.id} failed${err instanceof ApplyFailed ? ` after ${err.applied} of ${err.total} batches` : ''}: ${message}. Run ${held.id} stays approved (a plan is never applied twice): the next run plans what is left afresh`;
-      return await this.finish(run, connector, started, 'failed', { reason, directoryWrites: run.directoryWrites, plan: { ...run.plan, ...this.identityReport(connector.id, run.id, identity) }, progress: { ...progress, phase: 'failed', failedIn: 'applying', heldAgain } });
+      return await this.finish(run, connector, started, 'failed', { reason, directoryWrites: run.directoryWrites, counts: runCounts(tally, null, null, identity), plan: { ...run.plan, ...this.identityReport(connector.id, run.id, identity) }, progress: { ...progress, phase: 'failed', failedIn: 'applying', heldAgain } });
     }
   }
 
@@ -531,8 +594,11 @@ export class SyncService {
    * the batches touch different rows, and two are in flight at once so the directory prepares one
    * while PostgreSQL writes the other (renames one after another, in the plan's order).
    */
-  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan, grants: OwnershipGrants, identity: IdentityOutcome): Promise<{ writes: number; namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] }> {
+  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan, grants: OwnershipGrants, identity: IdentityOutcome, tally: AppliedTally): Promise<{ writes: number; namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] }> {
     type Batch = Parameters<DirectoryClient['syncApply']>[0];
+    const identityOf = new Map(plan.groupIdentities.map((g) => [g.group.toLowerCase(), g]));
+    /** The IdP groups of a batch's memberships. */
+    const identitiesOf = (memberships: { group: string }[]) => [...new Set(memberships.map((m) => m.group.toLowerCase()))].flatMap((g) => identityOf.get(g) ?? []);
     const actor = `sync:${run.id}`;
     const phase = <T>(list: T[], size: number, batch: (slice: T[]) => Partial<Batch>): Batch[] => {
       const out: Batch[] = [];
@@ -550,8 +616,8 @@ export class SyncService {
       phase(plan.delete, BATCH.ids, (doomed) => ({ delete: doomed.map((u) => u.id) })),
       Object.assign(phase(renames.map((u) => u.fields), BATCH.upsert, (upsert) => ({ upsert })), { inOrder: true }),
       phase([...others.map((u) => u.fields), ...plan.create], BATCH.upsert, (upsert) => ({ upsert })),
-      phase(plan.addMemberships, BATCH.memberships, (addMemberships) => ({ addMemberships })),
-      phase(plan.removeMemberships, BATCH.memberships, (removeMemberships) => ({ removeMemberships })),
+      phase(plan.addMemberships, BATCH.memberships, (addMemberships) => ({ addMemberships, groupIdentities: identitiesOf(addMemberships) })),
+      phase(plan.removeMemberships, BATCH.memberships, (removeMemberships) => ({ removeMemberships, groupIdentities: identitiesOf(removeMemberships) })),
     ];
     const total = phases.reduce((n, p) => n + p.length, 0);
     let writes = 0;
@@ -577,6 +643,7 @@ export class SyncService {
             return;
           }
           writes += reply.writes;
+          addApplied(tally, reply.counts);
           if (reply.refused) namesRefused.push(...reply.refused);
           if (reply.conflicts) identity.conflicts.push(...reply.conflicts);
           if (reply.released) identity.released.push(...reply.released);
@@ -612,6 +679,41 @@ export interface IdentityOutcome {
   released: { id: string; externalId: string | null; from: string; to: string; emailReleased?: true }[];
 }
 
+/**
+ * What a run applied, from the directory's answers (each says what its batch wrote, by kind);
+ * `reported` is false once an answer did not say (a directory older than its `counts`).
+ */
+export interface AppliedTally {
+  counts: SyncAppliedCounts;
+  reported: boolean;
+  batches: number;
+}
+
+export function newTally(): AppliedTally {
+  const zero = { usersCreated: 0, usersUpdated: 0, usersEnabled: 0, usersDisabled: 0, usersDeleted: 0, groupsCreated: 0, groupsRenamed: 0, groupsLinked: 0, membershipsAdded: 0, membershipsRemoved: 0, propertiesChanged: 0, propertiesRemoved: 0 };
+  return { counts: zero, reported: true, batches: 0 };
+}
+
+export function addApplied(tally: AppliedTally, counts: SyncAppliedCounts | undefined): void {
+  tally.batches++;
+  if (!counts) {
+    tally.reported = false;
+    return;
+  }
+  for (const k of Object.keys(tally.counts) as (keyof SyncAppliedCounts)[]) tally.counts[k] += counts[k];
+}
+
+/**
+ * A run's counts once it applied (or failed while applying): what the directory wrote — users and
+ * groups refused for their names, users left out as conflicts and writes that found nothing to
+ * change are not in them — and the users left out as conflicts. Only when a directory did not
+ * report its counts, the plan's (less the conflicts) stand in, given the plan.
+ */
+export function runCounts(tally: AppliedTally, planned: Record<string, number> | null, plan: SyncPlan | null, identity: IdentityOutcome): Record<string, number> {
+  if (!tally.reported && plan) return countsAfter(planned, plan, identity);
+  return { ...tally.counts, usersConflicting: new Set(identity.conflicts.map((c) => c.externalId)).size };
+}
+
 /** The plan's counts, less the users the directory left out as conflicts, and how many those were. */
 export function countsAfter(counts: Record<string, number> | null, plan: SyncPlan, identity: IdentityOutcome): Record<string, number> {
   const left = new Set(identity.conflicts.map((c) => c.externalId));
@@ -629,6 +731,8 @@ export function storedPlan(text: string): SyncPlan {
   plan.groupsToCreate = (plan.groupsToCreate as (SyncPlan['groupsToCreate'][number] | string)[]).map((g) => (typeof g === 'string' ? { name: g, externalId: null } : g));
   plan.groupsToRename ??= [];
   plan.groupsToLink ??= [];
+  plan.groupIdentities ??= [];
+  plan.groupRenamesRefused ??= [];
   return plan;
 }
 
@@ -644,6 +748,7 @@ export function summarizePlan(plan: SyncPlan): Record<string, unknown> {
     groupsToCreate: cap(plan.groupsToCreate),
     groupsToRename: cap(plan.groupsToRename),
     groupsToLink: cap(plan.groupsToLink),
+    groupRenamesRefused: cap(plan.groupRenamesRefused),
     addMemberships: cap(plan.addMemberships),
     removeMemberships: cap(plan.removeMemberships),
     groupsRefused: cap(plan.groupsRefused),

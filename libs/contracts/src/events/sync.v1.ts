@@ -46,3 +46,23 @@ export const SyncCompletedV1 = defineEvent({
     })
     .strict(),
 });
+
+/**
+ * A connector was created, changed (schedule, enabled, anything) or deleted through the admin API
+ * of one provisioning instance. Every instance listens (no queue group) and reads the connector's
+ * schedules from the database again; a periodic reconcile from the database covers an instance
+ * that missed it. Carries no configuration: the database is the one truth.
+ */
+export const SyncConnectorChangedV1 = defineEvent({
+  subject: 'sync.connector.changed',
+  v: 1,
+  stream: STREAMS.SYNC.name,
+  description: 'a User Sync connector was created, changed or deleted: every provisioning instance reloads its schedules from the database',
+  data: z
+    .object({
+      connectorId: z.string().min(1).max(64),
+      change: z.enum(['created', 'updated', 'deleted']),
+      actor: z.string().min(1).max(255),
+    })
+    .strict(),
+});

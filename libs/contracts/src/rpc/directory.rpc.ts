@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { directoryUserSchema, idpIdSchema, provisioningNoticeSchema, sourceIdSchema } from '../events/common';
+import { propertyValueSchema } from '../property-value';
 
 /**
  * Local groups (by name, any case) the source may put its users in, beside its own groups: the
@@ -8,6 +9,27 @@ import { directoryUserSchema, idpIdSchema, provisioningNoticeSchema, sourceIdSch
 const grantLocalGroups = z.array(z.string().min(1).max(255)).max(500).default([]);
 /** Link a `local` account no IdP owns (no external id), as the admin allowed; never a protected one. */
 const claimLocalUsers = z.boolean().default(false);
+
+/**
+ * What a User Sync batch did, from its audit entries: users created, updated (profile or
+ * properties; not those created, not released names), enabled, disabled, deleted; groups created,
+ * renamed and linked to their IdP group; memberships added and removed; property values set and properties removed.
+ */
+export const syncAppliedCountsSchema = z.object({
+  usersCreated: z.number().int().nonnegative(),
+  usersUpdated: z.number().int().nonnegative(),
+  usersEnabled: z.number().int().nonnegative(),
+  usersDisabled: z.number().int().nonnegative(),
+  usersDeleted: z.number().int().nonnegative(),
+  groupsCreated: z.number().int().nonnegative(),
+  groupsRenamed: z.number().int().nonnegative(),
+  groupsLinked: z.number().int().nonnegative(),
+  membershipsAdded: z.number().int().nonnegative(),
+  membershipsRemoved: z.number().int().nonnegative(),
+  propertiesChanged: z.number().int().nonnegative(),
+  propertiesRemoved: z.number().int().nonnegative(),
+});
+export type SyncAppliedCounts = z.infer<typeof syncAppliedCountsSchema>;
 
 /**
  * Request/reply commands the directory serves over NATS (queue group `directory`).
@@ -36,7 +58,8 @@ export const DirectoryRpc = {
          * group is not joined, and the reply's notices say so.
          */
         groups: z.array(z.string().min(1)),
-        properties: z.record(z.string(), z.string()).default({}),
+        /** One value a string, several a list (property-value.ts). Only these keys are set; other properties stay. */
+        properties: z.record(z.string(), propertyValueSchema).default({}),
         /** Groups a newly created user joins (local or the source's own, created local when missing; never removed by provisioning). */
         newUserGroups: z.array(z.string().min(1)).default([]),
         /** Create asserted groups the directory lacks (else those memberships are skipped). */
@@ -164,7 +187,8 @@ export const DirectoryRpc = {
           groups: z.array(z.string()),
           /** Names of the user's groups of other sources (local, other IdPs): joined, never left by this source. */
           otherGroups: z.array(z.string()).default([]),
-          properties: z.record(z.string(), z.string()),
+          /** Every property of the user (the connector's keys and others'): one value a string, several a list. */
+          properties: z.record(z.string(), propertyValueSchema),
         }),
       ),
       /** Lower-cased names of every group (on the first page only). */
@@ -210,7 +234,10 @@ export const DirectoryRpc = {
               email: z.string().nullable(),
               displayName: z.string().nullable(),
               active: z.boolean(),
-              properties: z.record(z.string(), z.string()),
+              /** Set to these values (one value a string, several a list); other keys stay. */
+              properties: z.record(z.string(), propertyValueSchema),
+              /** Keys of the connector's own properties the IdP no longer has: removed (audited, evented). */
+              removeProperties: z.array(z.string().min(1).max(255)).max(1000).optional(),
             }),
           )
           .max(2000)
@@ -219,12 +246,21 @@ export const DirectoryRpc = {
         delete: z.array(z.uuid()).max(5000).default([]),
         addMemberships: z.array(z.object({ externalId: z.string(), group: z.string() })).max(10000).default([]),
         removeMemberships: z.array(z.object({ externalId: z.string(), group: z.string() })).max(10000).default([]),
+        /**
+         * The IdP group a membership's group is, by the name the memberships give it: the source's
+         * own group of that IdP group is meant, whatever its name now; without one, only a group
+         * of another source (a granted local group) of that name, never another of its own.
+         */
+        groupIdentities: z.array(z.object({ group: z.string(), externalId: z.string().min(1).max(255) })).max(10000).default([]),
       })
       .strict(),
     reply: z.discriminatedUnion('status', [
       z.object({
         status: z.literal('applied'),
+        /** Every row the batch wrote, one per audit entry it made (property writes and released names included). */
         writes: z.number().int().nonnegative(),
+        /** What the batch did, by kind, as its audit entries say (absent from directories older than this field). */
+        counts: syncAppliedCountsSchema.optional(),
         /**
          * Users and groups of the batch that were not written because a name breaks the name rules
          * or looks like another's (one bad name does not stop the run; the run reports it). A user

@@ -1,3 +1,4 @@
+import { propertyValueSchema } from '@bridgekeeper/contracts';
 import { z } from 'zod';
 import { nameSchema } from '@bridgekeeper/names';
 import { pageQuery } from '@bridgekeeper/platform';
@@ -50,7 +51,15 @@ export const listUsersSchema = z
   })
   .strict();
 
-export const setPropertySchema = z.object({ value: z.string().max(4000) }).strict();
+/**
+ * A property's value: a string, or a list of strings (a multi-valued property: repeats and empty
+ * strings left out, a list of one stored as its string; docs/admin-api.md).
+ */
+export const propertyValue = z
+  .union([z.string().max(4000), z.array(z.string().max(4000)).min(1).max(100)])
+  .pipe(propertyValueSchema)
+  .describe('a string, or a list of strings (a multi-valued property)');
+export const setPropertySchema = z.object({ value: propertyValue }).strict();
 export const propertyKey = z.string().min(1).max(255).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : -');
 
 export const setUserGroupsSchema = z
@@ -73,7 +82,7 @@ export const bulkUpsertUsersSchema = z
             source: userFields.shape.source.removeDefault().optional().describe('left out: an existing user keeps theirs (a new one is local)'),
             externalId: userFields.shape.externalId.removeDefault().optional(),
             protected: protectedFlag.optional().describe("left out: an existing user's flag is kept (a new user's is false)"),
-            properties: z.record(propertyKey, z.string().max(4000)).optional().describe('these keys are set; other properties stay'),
+            properties: z.record(propertyKey, propertyValue).optional().describe('these keys are set; other properties stay'),
           })
           .strict()
           .refine((u) => !u.protected || (u.source ?? 'local') === 'local', protectedIsLocal),
