@@ -339,7 +339,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     expect(forged.status()).toBe(400);
     expect(await forged.text()).toContain('Sign-out refused');
     expect(await forged.text()).not.toContain('not signed'); // why is in auth's log, for admins
-    expect(stack.services.auth.output).toContain('the logout message is not signed');
+    expect(stack.services.auth.output).toContain('the LogoutRequest is not signed');
     expect((await sessionOf(page)).status).toBe(200);
 
     // Logging out at Keycloak sends a signed LogoutRequest through the browser to /saml/keycloak/slo.

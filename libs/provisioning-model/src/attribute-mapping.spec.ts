@@ -214,7 +214,8 @@ describe('an absent claim is not an empty value (issue 27)', () => {
   });
 
   it("refuses a login whose IdP left the groups out for being too many (Entra's overage), instead of guessing", () => {
-    for (const overage of [{ _claim_names: ['groups'] }, { hasgroups: ['true'] }, { 'http://schemas.microsoft.com/claims/groups.link': ['https://graph.microsoft.com/x'] }]) {
+    const overages: Record<string, string[]>[] = [{ _claim_names: ['groups'] }, { hasgroups: ['true'] }, { 'http://schemas.microsoft.com/claims/groups.link': ['https://graph.microsoft.com/x'] }];
+    for (const overage of overages) {
       expect(mapIdentity('s', { preferred_username: ['a'], ...overage }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' })).toMatchObject({ ok: false, code: 'invalid_identity', reason: expect.stringContaining('too many to list') });
     }
   });

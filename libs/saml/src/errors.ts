@@ -20,6 +20,12 @@ export type SamlErrorCode =
   | 'unsolicited'
   | 'replay'
   | 'idp_status'
+  /** The NameID is in another format than the SP asked for. */
+  | 'name_id_format'
+  /** A transient NameID, and no subjectAttribute to key the user on. */
+  | 'name_id_transient'
+  /** The subjectAttribute is missing or has several values. */
+  | 'subject_attribute'
   | 'unsupported';
 
 /** A SAML message was refused; `code` is stable, `message` says why in plain words. */

@@ -7,3 +7,5 @@ export * from './certificates';
 export { checkXmlLimits, decodeSamlMessage, MAX_XML_DEPTH, MAX_XML_ELEMENTS, redactSamlXml } from './xml';
 export * from './validation-pool';
 export { CONTENT_ALGORITHMS, decryptAssertion, DECRYPTION_FAILED, KEY_TRANSPORT_ALGORITHMS, readEncryptedAssertion } from './decryption';
+export * from './login-subject';
+export { explainSignatureRefusal } from './signature-diagnosis';

@@ -147,6 +147,11 @@ export function checkIssueInstant(el: Element, what: 'response' | 'assertion', n
   }
 }
 
+/** Why an unsigned logout message is refused, in words the IdP's admin can act on. */
+export function logoutNotSigned(kind: 'LogoutRequest' | 'LogoutResponse'): string {
+  return `the ${kind} is not signed; logout messages must be signed: turn on signing of single logout messages (requests and responses) at the IdP`;
+}
+
 /** A POSTed logout message: no DTD, allowed algorithms only, signed at the root, addressed to us. */
 export function precheckLogout(xml: string, sloUrl: string): { inResponseTo: string | null } {
   checkXmlLimits(xml);
@@ -158,6 +163,6 @@ export function precheckLogout(xml: string, sloUrl: string): { inResponseTo: str
   const destination = attr(root, 'Destination');
   if (destination !== null && destination !== sloUrl) throw new SamlValidationError('destination', `the logout message is addressed to ${destination}, not to ${sloUrl}`);
   checkSignatureAlgorithms(doc);
-  if (nodes('/*/ds:Signature', doc).length === 0) throw new SamlValidationError('signature', 'the logout message is not signed');
+  if (nodes('/*/ds:Signature', doc).length === 0) throw new SamlValidationError('signature', logoutNotSigned(root.localName as 'LogoutRequest' | 'LogoutResponse'));
   return { inResponseTo: attr(root, 'InResponseTo') };
 }

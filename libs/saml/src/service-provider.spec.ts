@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import type { CacheItem } from '@node-saml/node-saml';
 import {
@@ -134,6 +135,21 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
   ])('refuses %s', async (_case, over, code) => {
     const options = over.keys === undefined && 'keys' in over ? { ...over, keys: foreignKeys } : over;
     expect(await refusal(await answer(options))).toBe(code);
+  });
+
+  it('says which signature problem it is: no assertion signature, a key the configuration does not trust, or an altered assertion', async () => {
+    const reason = async (response: string) => sp.validatePostResponse(response).then(() => 'accepted', (err: Error) => err.message);
+    expect(await reason(await answer({ signAssertion: false, signResponse: true }))).toMatch(/^the assertion is not signed \(only the Response is\)[\s\S]*turn on assertion signing at the IdP/);
+    expect(await reason(await answer({ signAssertion: false }))).toMatch(/^the assertion is not signed; [\s\S]*turn on assertion signing/);
+    const foreign = await reason(await answer({ keys: foreignKeys }));
+    expect(foreign).toContain(`signed with a key this IdP's configuration does not trust (fingerprint SHA-256 ${new X509Certificate(foreignKeys.certificatePem).fingerprint256}; trusted: ${new X509Certificate(idpKeys.certificatePem).fingerprint256})`);
+    const altered = Buffer.from(await answer(), 'base64').toString('utf8').replace('alice@example.com', 'root@example.com');
+    expect(await reason(toBase64(altered))).toMatch(/^the assertion's signature does not verify with the certificate this IdP's configuration trusts[\s\S]*altered after signing/);
+  });
+
+  it('keeps every value of an attribute the IdP sends as several elements', async () => {
+    const login = await sp.validatePostResponse(await answer({ attributes: [['groups', ['/a']], ['email', ['alice@example.com']], ['groups', ['/b', '/c']]] }));
+    expect(login.attributes).toEqual({ groups: ['/a', '/b', '/c'], email: ['alice@example.com'] });
   });
 
   it('accepts an unsolicited response only when IdP-initiated login is on, with every other check', async () => {
@@ -471,7 +487,11 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
 
   it('refuses unsigned, SHA-1 and deflate-bomb logout messages before node-saml sees them', async () => {
     const logout = (over: Record<string, string>) => sp.validateLogout('redirect', { SAMLRequest: deflateRawSync('<samlp:LogoutRequest/>').toString('base64'), ...over }, '');
-    await expect(logout({})).rejects.toMatchObject({ code: 'signature' });
+    await expect(logout({})).rejects.toMatchObject({ code: 'signature', message: expect.stringMatching(/^the LogoutRequest is not signed;[\s\S]*turn on signing of single logout messages/) });
+    // An unsigned answer to our logout says what it is, in either binding.
+    const response = '<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"/>';
+    await expect(sp.validateLogout('redirect', { SAMLResponse: deflateRawSync(response).toString('base64') }, '')).rejects.toMatchObject({ code: 'signature', message: expect.stringMatching(/^the LogoutResponse is not signed/) });
+    await expect(sp.validateLogout('post', { SAMLResponse: toBase64(response) }, '')).rejects.toMatchObject({ code: 'signature', message: expect.stringMatching(/^the LogoutResponse is not signed/) });
     await expect(logout({ Signature: 'x', SigAlg: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' })).rejects.toMatchObject({ code: 'algorithm' });
     const bomb = deflateRawSync(Buffer.alloc(10 * 1024 * 1024, 'a')).toString('base64');
     expect(bomb.length).toBeLessThan(200_000);

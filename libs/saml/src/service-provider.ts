@@ -2,10 +2,12 @@ import { inflateRawSync } from 'node:zlib';
 import { XMLSerializer } from '@xmldom/xmldom';
 import { CacheProvider, SAML, SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
 import { decryptAssertion, decryptionFailed, readEncryptedAssertion } from './decryption';
+import { readAssertion } from '@bridgekeeper/saml-assertion';
 import { classifyNodeSamlError, SamlValidationError } from './errors';
+import { explainSignatureRefusal } from './signature-diagnosis';
 import { IdpMetadata, toPem } from './idp-metadata';
 import { attr, checkXmlLimits, children, decodeSamlMessage, descendants, NS, parseXml } from './xml';
-import { ALLOWED_SIGNATURE_ALGORITHMS, checkSignatureAlgorithms, checkVerifiedResponse, precheckLogout, precheckResponse, samlInstant } from './response-checks';
+import { ALLOWED_SIGNATURE_ALGORITHMS, checkSignatureAlgorithms, checkVerifiedResponse, logoutNotSigned, precheckLogout, precheckResponse, samlInstant } from './response-checks';
 
 export interface ServiceProviderConfig {
   /** The IdP id used in URLs. */
@@ -225,7 +227,7 @@ export class SamlServiceProvider {
       };
       if (binding === 'redirect') {
         const sigAlg = typeof params.SigAlg === 'string' ? params.SigAlg : '';
-        if (typeof params.Signature !== 'string' || !sigAlg) throw new SamlValidationError('signature', 'the logout message is not signed');
+        if (typeof params.Signature !== 'string' || !sigAlg) throw new SamlValidationError('signature', logoutNotSigned(typeof params.SAMLRequest === 'string' ? 'LogoutRequest' : 'LogoutResponse'));
         if (!ALLOWED_SIGNATURE_ALGORITHMS.has(sigAlg)) throw new SamlValidationError('algorithm', `signature algorithm ${sigAlg} is refused`);
         // node-saml inflates without a limit: a deflate bomb stops here, before it.
         let inflated: string;
@@ -316,12 +318,14 @@ export class SamlServiceProvider {
     if (typeof samlResponse !== 'string' || samlResponse.length === 0) throw new SamlValidationError('malformed', 'no SAMLResponse was posted');
     const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
     const doc = precheckResponse(xml);
-    const { saml, encrypted } = this.decryptingInstance(doc);
+    const { saml, encrypted, assertion } = this.decryptingInstance(doc);
     let profile;
     try {
       ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: withoutRedundantResponseSignature(doc) ?? samlResponse }));
     } catch (err) {
       const refusal = classifyNodeSamlError(err);
+      // "Invalid signature" says nothing an IdP admin can act on: which of the causes it is.
+      if (refusal.code === 'signature') throw new SamlValidationError('signature', explainSignatureRefusal(doc, assertion, this.config.idp.signingCertificates, refusal.message));
       // node-saml opens an encrypted assertion again (the same bytes, the key that opened it
       // here): whatever it could still trip on there (a library error, not a check) is a
       // decryption failure, told apart from no other.
@@ -347,7 +351,9 @@ export class SamlServiceProvider {
       subjectInResponseTo: facts.subjectInResponseTo,
       assertionId: facts.id,
       assertionExpiresAt: facts.notOnOrAfter,
-      attributes: normaliseAttributes(profile.attributes),
+      // The verified assertion read by the reader the mapping simulator uses too: an attribute sent
+      // as several elements keeps every value (node-saml's profile keeps the last element's).
+      attributes: readAssertion(assertionXml).attributes,
     };
   }
 
@@ -359,18 +365,19 @@ export class SamlServiceProvider {
    * the signature algorithms and comments it hid are checked. Returns the node-saml instance
    * holding the key that opened it.
    */
-  private decryptingInstance(doc: Document): { saml: SAML; encrypted: boolean } {
+  private decryptingInstance(doc: Document): { saml: SAML; encrypted: boolean; assertion?: Element } {
     const encrypted = doc.getElementsByTagNameNS(NS.saml, 'EncryptedAssertion')[0];
-    if (!encrypted) return { saml: this.saml, encrypted: false };
+    if (!encrypted) return { saml: this.saml, encrypted: false, assertion: children(doc.documentElement, NS.saml, 'Assertion')[0] };
     const parts = readEncryptedAssertion(encrypted, { allowCbc: this.config.allowCbcEncryption ?? false });
     const keys = [this.config.encryptionKey, ...(this.config.otherDecryptionKeys ?? [])].filter((k): k is string => !!k);
     if (keys.length === 0) throw new SamlValidationError('unsupported', 'the assertion is encrypted, but this service provider has no encryption key');
     const { assertion, xml, keyIndex } = decryptAssertion(parts, keys);
     if (xml.includes('<!--')) throw new SamlValidationError('malformed', 'the encrypted assertion holds XML comments, which are refused');
     checkSignatureAlgorithms(assertion);
-    if (keyIndex === 0) return { saml: this.saml, encrypted: true };
+    const opened = assertion.documentElement;
+    if (keyIndex === 0) return { saml: this.saml, encrypted: true, assertion: opened };
     this.otherDecryption[keyIndex - 1] ??= new SAML({ ...this.options, decryptionPvk: keys[keyIndex] });
-    return { saml: this.otherDecryption[keyIndex - 1], encrypted: true };
+    return { saml: this.otherDecryption[keyIndex - 1], encrypted: true, assertion: opened };
   }
 
   /**
@@ -450,17 +457,4 @@ function withoutRedundantResponseSignature(doc: Document): string | undefined {
   // attributes and Issuer, never at its signature.
   root.removeChild(signature);
   return Buffer.from(new XMLSerializer().serializeToString(doc as never), 'utf8').toString('base64');
-}
-
-/** Attribute values as lists of strings, own keys only (no prototype tricks). */
-export function normaliseAttributes(raw: unknown): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  if (!raw || typeof raw !== 'object') return out;
-  for (const key of Object.keys(raw)) {
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
-    const value = (raw as Record<string, unknown>)[key];
-    const list = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
-    Object.defineProperty(out, key, { value: list, enumerable: true, writable: true, configurable: true });
-  }
-  return out;
 }

@@ -9,3 +9,4 @@ export * from './saml-dependencies';
 export * from './test-browser';
 export * from './saml-logout';
 export * from './oidc-provider';
+export * from './samlify-idp';

@@ -20,7 +20,8 @@ export interface ResponseOptions {
   /** InResponseTo on the assertion's SubjectConfirmationData: the Response's by default, null for none. */
   subjectInResponseTo?: string | null;
   nameId?: string;
-  attributes?: Record<string, string[]>;
+  /** By name; or as a list of elements, where a name may repeat (one `<Attribute>` per entry). */
+  attributes?: Record<string, string[]> | [name: string, values: string[]][];
   destination?: string | null;
   recipient?: string | null;
   issuer?: string;
@@ -60,7 +61,7 @@ export function buildResponseXml(o: ResponseOptions): string {
   const subjectIrt = subjectIrtValue ? ` InResponseTo="${esc(subjectIrtValue)}"` : '';
   const destination = o.destination === null ? '' : ` Destination="${esc(o.destination ?? o.acsUrl)}"`;
   const recipient = o.recipient === null ? '' : ` Recipient="${esc(o.recipient ?? o.acsUrl)}"`;
-  const attributes = Object.entries(o.attributes ?? {})
+  const attributes = (Array.isArray(o.attributes) ? o.attributes : Object.entries(o.attributes ?? {}))
     .map(
       ([name, values]) =>
         `<saml:Attribute Name="${esc(name)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic">${values

@@ -61,6 +61,8 @@ export interface IdpOptions {
   forceAuthn: boolean;
   isPassive?: boolean;
   nameIdFormat: string | null;
+  /** Key users on this attribute's one value instead of the NameID (required for transient NameIDs). */
+  subjectAttribute?: string | null;
   /** Accept logins the IdP starts (unsolicited responses); off by default. */
   allowIdpInitiated?: boolean;
   /** Accept AES-CBC encrypted assertions (weak: padding oracle, downgrade from GCM); off by default, AES-GCM only. */

@@ -11,7 +11,13 @@ const options = {
   emailDomains: z.array(domain).max(100),
   forceAuthn: z.boolean(),
   isPassive: z.boolean(),
-  nameIdFormat: z.string().max(200).nullable(),
+  nameIdFormat: z.string().max(200).nullable().describe('the NameID format the AuthnRequest asks for; a response in another format is refused (null: any format)'),
+  subjectAttribute: z
+    .string()
+    .min(1)
+    .max(255)
+    .nullable()
+    .describe('key users on this attribute (its one value) instead of the NameID: needed for an IdP that sends transient NameIDs, which are refused otherwise (null: the NameID)'),
   allowIdpInitiated: z.boolean().describe('accept logins the IdP starts; every other check still applies'),
   allowCbcEncryption: z
     .boolean()
@@ -71,6 +77,7 @@ export const createIdpSchema = z
     forceAuthn: options.forceAuthn.default(false),
     isPassive: options.isPassive.default(false),
     nameIdFormat: options.nameIdFormat.default(null),
+    subjectAttribute: options.subjectAttribute.default(null),
     allowIdpInitiated: options.allowIdpInitiated.default(false),
     allowCbcEncryption: options.allowCbcEncryption.default(false),
     mappingPreset: z

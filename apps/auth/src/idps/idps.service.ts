@@ -7,7 +7,7 @@ import { EventContract, EventInput, IdpCreatedV1, IdpDeletedV1, IdpUpdatedV1, Ma
 import { EventBus } from '@bridgekeeper/messaging';
 import { METRICS_REGISTRY, runInTransaction, safeFetchText, writeAudit } from '@bridgekeeper/platform';
 import { discoveryUrl, oidcUrls, OidcDiscovery, parseDiscovery } from '@bridgekeeper/oidc';
-import { certificateInfo, normaliseCertificate, parseIdpMetadata, spUrls } from '@bridgekeeper/saml';
+import { certificateInfo, NAMEID_TRANSIENT, normaliseCertificate, parseIdpMetadata, spUrls } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeysService } from '../keys/keys.service';
 import { CreateIdp, UpdateIdp } from './idp.schemas';
@@ -116,6 +116,7 @@ export class IdpsService implements OnApplicationBootstrap {
       protocol: 'saml' as const,
       ...e.options,
       allowCbcEncryption: e.options.allowCbcEncryption ?? false,
+      subjectAttribute: e.options.subjectAttribute ?? null,
       warnings: samlWarnings(e.options),
       metadataUrl: e.metadataUrl,
       metadataFetchedAt: e.metadataFetchedAt,
@@ -223,6 +224,7 @@ export class IdpsService implements OnApplicationBootstrap {
         options: { binding: 'HTTP-Redirect', emailDomains: dto.emailDomains, forceAuthn: false, nameIdFormat: null },
       });
     }
+    checkSubjectOptions(pickOptions(dto));
     const metadata = await this.metadataFrom(dto);
     const created = await this.insert(actor, dto.mappingPreset, { ...common, protocol: 'saml', oidc: null, clientSecretEnc: null, metadataUrl: dto.metadataUrl ?? null, metadata, options: pickOptions(dto) as IdpOptions });
     this.warnIfWeakened(dto.id, dto, actor);
@@ -255,6 +257,7 @@ export class IdpsService implements OnApplicationBootstrap {
       if (dto.name !== undefined) e.name = dto.name;
       if (dto.enabled !== undefined) e.enabled = dto.enabled;
       e.options = { ...e.options, ...pickOptions(dto) };
+      checkSubjectOptions(e.options);
       if (metadata) {
         e.metadata = metadata;
         e.metadataUrl = dto.metadataUrl ?? null;
@@ -277,7 +280,7 @@ export class IdpsService implements OnApplicationBootstrap {
   }
 
   private async updateOidc(existing: IdpEntity, dto: UpdateIdp, actor: string) {
-    const samlOnly = (['metadataUrl', 'metadataXml', 'manual', 'binding', 'forceAuthn', 'isPassive', 'nameIdFormat', 'allowIdpInitiated', 'allowCbcEncryption'] as const).filter((k) => dto[k] !== undefined);
+    const samlOnly = (['metadataUrl', 'metadataXml', 'manual', 'binding', 'forceAuthn', 'isPassive', 'nameIdFormat', 'subjectAttribute', 'allowIdpInitiated', 'allowCbcEncryption'] as const).filter((k) => dto[k] !== undefined);
     if (samlOnly.length) throw new BadRequestException(`${samlOnly.join(', ')}: identity provider ${existing.id} is an OIDC IdP`);
     const o = dto.oidc ?? {};
     const issuerChanged = o.issuer !== undefined && o.issuer !== existing.oidc!.issuer;
@@ -416,6 +419,13 @@ function samlWarnings(o: IdpOptions): string[] {
   return o.allowCbcEncryption ? [CBC_WARNING] : [];
 }
 
+/** Asking for transient NameIDs, which never key a user, needs an attribute that does. */
+function checkSubjectOptions(o: Partial<IdpOptions>): void {
+  if (o.nameIdFormat === NAMEID_TRANSIENT && !o.subjectAttribute) {
+    throw new BadRequestException('nameIdFormat: a transient NameID changes at every login and cannot identify a user; set subjectAttribute to the attribute that carries a stable id, or ask for a persistent NameID');
+  }
+}
+
 function pickOptions(v: Partial<IdpOptions>): Partial<IdpOptions> {
   const out: Partial<IdpOptions> = {};
   if (v.binding !== undefined) out.binding = v.binding;
@@ -423,6 +433,7 @@ function pickOptions(v: Partial<IdpOptions>): Partial<IdpOptions> {
   if (v.forceAuthn !== undefined) out.forceAuthn = v.forceAuthn;
   if (v.isPassive !== undefined) out.isPassive = v.isPassive;
   if (v.nameIdFormat !== undefined) out.nameIdFormat = v.nameIdFormat;
+  if (v.subjectAttribute !== undefined) out.subjectAttribute = v.subjectAttribute;
   if (v.allowIdpInitiated !== undefined) out.allowIdpInitiated = v.allowIdpInitiated;
   if (v.allowCbcEncryption !== undefined) out.allowCbcEncryption = v.allowCbcEncryption;
   return out;

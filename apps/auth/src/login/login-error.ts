@@ -62,6 +62,11 @@ const BY_CODE: Record<string, PublicRefusal> = {
   sync_unavailable: UNAVAILABLE,
   directory_error: UNAVAILABLE,
   internal_error: UNAVAILABLE,
+  logout_response_refused: {
+    title: 'Signed out here',
+    message:
+      'You are signed out here. Your identity provider’s answer to the sign-out could not be accepted, so you may still be signed in there: sign out at the identity provider too, or close the browser. If this keeps happening, give the trace id below to your administrator.',
+  },
   logout_refused: { title: 'Sign-out refused', message: 'The sign-out message could not be accepted. If you meant to sign out, sign out from the application again.' },
   break_glass_off: { title: 'Not available', message: 'Break-glass sign-in is not configured.' },
   break_glass_throttled: { title: 'Too many attempts', message: 'Too many break-glass attempts from this address; wait 15 minutes.' },

@@ -5,7 +5,7 @@ import { EntityManager, LessThan, MoreThan, Repository } from 'typeorm';
 import { UserAuthenticatedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { insertWrite, PendingWrite, safeReturnTo } from '@bridgekeeper/platform';
-import { decodeSamlMessage, redactSamlXml, SamlValidationError, SamlValidationPool } from '@bridgekeeper/saml';
+import { decodeSamlMessage, loginSubject, redactSamlXml, SamlValidationError, SamlValidationPool } from '@bridgekeeper/saml';
 import { OidcError } from '@bridgekeeper/oidc';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { IdpEntity } from '../idps/idp.entity';
@@ -125,6 +125,7 @@ export class LoginFlowService {
         throw err;
       }
       let login;
+      let keyed;
       try {
         login = await this.validation.verify(sp, samlResponse);
         if (!state && !login.inResponseTo && !idp.options.allowIdpInitiated) {
@@ -136,15 +137,21 @@ export class LoginFlowService {
         const expiresAt = login.assertionExpiresAt ?? new Date(Date.now() + this.config.saml.requestTtlMs);
         const firstUse = await this.replay.remember(idpId, login.assertionId, expiresAt);
         if (!firstUse) throw new SamlValidationError('replay', `assertion ${login.assertionId} was already used`);
+        // Who signed in: the NameID in the format asked for, never a transient one (or the subjectAttribute).
+        keyed = loginSubject(login, { requestedFormat: idp.options.nameIdFormat, subjectAttribute: idp.options.subjectAttribute });
       } catch (err) {
         if (err instanceof SamlValidationError) throw await refuse(err.code, err.message);
         throw err;
       }
       // IdP-initiated: RelayState may name where to go, but only an allowed address.
       const returnTo = state?.returnTo ?? safeReturnTo(rawRelayState, new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins) ?? '/';
-      trace.step('saml.response-valid', `NameID ${login.nameId} (verified in ${login.verifyMs.toFixed(1)} ms${this.validation.threads ? ' on a worker thread' : ''})`, { subject: login.nameId.slice(0, 255), attributes: login.attributes });
+      const keyedOn = idp.options.subjectAttribute ? `, user keyed on ${idp.options.subjectAttribute}: ${keyed.subject}` : '';
+      trace.step('saml.response-valid', `NameID ${login.nameId}${keyedOn} (verified in ${login.verifyMs.toFixed(1)} ms${this.validation.threads ? ' on a worker thread' : ''})`, {
+        subject: keyed.subject.slice(0, 255),
+        attributes: login.attributes,
+      });
       return this.provisionAndSignIn(trace, idpId, refuse, {
-        event: { protocol: 'saml', subject: login.nameId, subjectFormat: login.nameIdFormat, attributes: login.attributes, sessionIndex: login.sessionIndex },
+        event: { protocol: 'saml', subject: keyed.subject, subjectFormat: keyed.subjectFormat, attributes: login.attributes, sessionIndex: login.sessionIndex },
         session: { nameId: login.nameId, nameIdFormat: login.nameIdFormat, sessionIndex: login.sessionIndex },
         returnTo,
       });

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { safeReturnTo } from '@bridgekeeper/platform';
-import { SamlValidationError } from '@bridgekeeper/saml';
+import { decodeSamlMessage, redactSamlXml, SamlValidationError } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { OidcError } from '@bridgekeeper/oidc';
+import { LoginTraceService } from '../login-trace/login-trace.service';
 import { OidcIdpRegistry } from '../oidc/oidc-idp.registry';
 import { SamlIdpRegistry } from '../saml/saml-idp.registry';
 import { AssertionReplayStore } from '../saml/saml-stores.service';
@@ -25,6 +26,7 @@ export class LogoutService {
     private readonly idps: SamlIdpRegistry,
     private readonly oidc: OidcIdpRegistry,
     private readonly replay: AssertionReplayStore,
+    private readonly traces: LoginTraceService,
   ) {}
 
   private safe(raw: unknown): string {
@@ -81,7 +83,9 @@ export class LogoutService {
     try {
       result = await sp.validateLogout(binding, params, originalQuery);
     } catch (err) {
-      throw refuse(err instanceof SamlValidationError ? `${err.code}: ${err.message}` : (err as Error).message);
+      const reason = err instanceof SamlValidationError ? `${err.code}: ${err.message}` : (err as Error).message;
+      if (typeof params.SAMLResponse === 'string') throw await this.refusedLogoutResponse(idpId, binding, params.SAMLResponse, reason);
+      throw refuse(reason);
     }
     const relayState = typeof params.RelayState === 'string' ? params.RelayState : '';
     if (typeof params.SAMLRequest === 'string' && result.profile) {
@@ -93,6 +97,20 @@ export class LogoutService {
       return { next: await sp.logoutResponseUrl(result.profile as { ID?: string; issuer?: string }, relayState, true), ended };
     }
     return { next: this.safe(relayState), ended: [] };
+  }
+
+  /**
+   * The IdP's answer to a logout started here was refused (unsigned, or not answering a logout of
+   * ours): it changes nothing, and the logout here already happened before the browser left for the
+   * IdP. The person is told they are signed out here (the controller says so only to a browser with
+   * no session); the admin reads why in a trace of its own, with the message.
+   */
+  private async refusedLogoutResponse(idpId: string, binding: 'redirect' | 'post', message: string, reason: string): Promise<LoginError> {
+    this.logger.warn(`refused the LogoutResponse from ${idpId}: ${reason}`);
+    const trace = this.traces.begin(idpId, 'saml', 'saml.logout-response-received');
+    trace.step('saml.logout-response-refused', undefined, { message: { kind: 'response', text: redactSamlXml(decodeSamlMessage(message, binding === 'redirect')) } });
+    await trace.fail('logout_response_refused', `${reason}. The session here had already ended when the browser went to the IdP; the person may still be signed in at the IdP`);
+    return new LoginError(400, 'logout_response_refused', { traceId: trace.id, detail: reason });
   }
 
   /**

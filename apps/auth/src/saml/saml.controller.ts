@@ -6,7 +6,7 @@ import { Public, RateLimited } from '@bridgekeeper/platform';
 import { LoginFlowService } from '../login/login-flow.service';
 import { LogoutService } from '../login/logout.service';
 import { sendLoginError } from '../login/login.controller';
-import { publicRefusal } from '../login/login-error';
+import { LoginError, publicRefusal } from '../login/login-error';
 import { autoPostPage, errorPage } from '../pages/pages';
 import { bindingHash, browserBindingCookie, readBinding } from '../login/browser-binding';
 import { SessionService } from '../sessions/session.service';
@@ -56,14 +56,18 @@ export class SamlController {
   }
 
   private async slo(idp: string, binding: 'redirect' | 'post', params: Record<string, unknown>, req: Request, res: Response): Promise<void> {
+    // Whose browser this is, read before the logout ends anything.
+    const mine = await this.sessions.verify(req.cookies?.[this.config.session.cookie]);
     try {
-      // Whose browser this is, read before the logout ends anything.
-      const mine = await this.sessions.verify(req.cookies?.[this.config.session.cookie]);
       const { next, ended } = await this.logout.singleLogout(idp, binding, params, req.originalUrl.split('?')[1] ?? '');
       if (mine && ended.includes(mine.sid)) res.clearCookie(this.config.session.cookie, { ...this.sessions.cookieOptions(), maxAge: undefined });
       res.setHeader('Cache-Control', 'no-store');
       res.redirect(302, next);
     } catch (err) {
+      // "Signed out here" only to a browser that is: a refused answer ends no session.
+      if (err instanceof LoginError && err.code === 'logout_response_refused' && mine) {
+        return sendLoginError(res, new LoginError(err.status, 'logout_refused', { traceId: err.traceId, detail: err.message }));
+      }
       sendLoginError(res, err);
     }
   }

@@ -12,8 +12,9 @@ export const UserAuthenticatedV1 = defineEvent({
     .object({
       idp: idpIdSchema,
       protocol: z.enum(['saml', 'oidc']),
-      /** The IdP's subject: SAML NameID or OIDC `sub`. */
+      /** The IdP's subject: SAML NameID (or the IdP's subjectAttribute's value) or OIDC `sub`. */
       subject: z.string().min(1),
+      /** SAML: the NameID format, or `attribute:<name>` when the IdP keys users on an attribute. */
       subjectFormat: z.string().optional(),
       attributes: attributesSchema,
       sessionIndex: z.string().optional(),

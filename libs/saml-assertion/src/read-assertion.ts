@@ -1,0 +1,73 @@
+import { DOMParser } from '@xmldom/xmldom';
+
+const SAML = 'urn:oasis:names:tc:SAML:2.0:assertion';
+
+/** What a SAML assertion says about its subject: the NameID (and its format) and the attributes. */
+export interface AssertionContent {
+  nameId: string;
+  /** The NameID's Format; SAML's default, `unspecified`, when it names none. */
+  nameIdFormat: string;
+  /** Every value of every attribute, by name; an attribute sent as several elements keeps all their values, in order. */
+  attributes: Record<string, string[]>;
+}
+
+export const NAMEID_UNSPECIFIED = 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
+
+/**
+ * The subject and attributes of a SAML assertion (or of the Response holding it): the one reader
+ * both the login (over the assertion whose signature it verified) and the mapping simulator use,
+ * so they cannot disagree. Attributes repeated as several `<Attribute Name="x">` elements are
+ * merged (samlify and several enterprise IdPs send one element per value). Nothing here checks a
+ * signature. Prototype keys (`__proto__`, …) are dropped.
+ */
+export function readAssertion(xml: string): AssertionContent {
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new Error('the XML holds a DTD, which is refused');
+  let doc: Document;
+  try {
+    doc = new DOMParser({ onError: () => undefined }).parseFromString(xml, 'text/xml') as unknown as Document;
+  } catch (err) {
+    throw new Error(`the XML is not well-formed: ${(err as Error).message}`);
+  }
+  const assertion = doc?.getElementsByTagNameNS(SAML, 'Assertion')[0];
+  if (!assertion) {
+    if (doc?.getElementsByTagNameNS(SAML, 'EncryptedAssertion')[0]) throw new Error('the assertion is encrypted, so it cannot be read here (replay the login from its trace instead)');
+    throw new Error('the XML holds no SAML 2.0 Assertion');
+  }
+  const nameIdElement = childrenOf(assertion, 'Subject').flatMap((s) => childrenOf(s, 'NameID'))[0];
+  const nameId = nameIdElement?.textContent?.trim();
+  if (!nameIdElement || !nameId) throw new Error('the assertion has no NameID');
+  const attributes: Record<string, string[]> = {};
+  for (const statement of childrenOf(assertion, 'AttributeStatement')) {
+    for (const attribute of childrenOf(statement, 'Attribute')) {
+      const name = attribute.getAttribute('Name');
+      if (!name || name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
+      const values = childrenOf(attribute, 'AttributeValue').map((v) => v.textContent ?? '');
+      const before = Object.prototype.hasOwnProperty.call(attributes, name) ? attributes[name] : [];
+      Object.defineProperty(attributes, name, { value: [...before, ...values], enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return { nameId, nameIdFormat: nameIdElement.getAttribute('Format') || NAMEID_UNSPECIFIED, attributes };
+}
+
+/**
+ * A SAML Response as an administrator may paste it: the XML itself, or base64 as the browser posts
+ * it to the ACS (SAMLResponse). Anything else is refused with what was expected.
+ */
+export function samlXmlFrom(input: string): string {
+  const trimmed = input.trim();
+  if (trimmed.startsWith('<')) return trimmed;
+  const compact = trimmed.replace(/\s+/g, '');
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(compact) && compact.length % 4 === 0) {
+    const decoded = Buffer.from(compact, 'base64').toString('utf8').trim();
+    if (decoded.startsWith('<')) return decoded;
+  }
+  throw new Error('expected SAML XML, or the base64 SAMLResponse posted to the ACS');
+}
+
+function childrenOf(parent: Element, localName: string): Element[] {
+  const out: Element[] = [];
+  for (let node = parent.firstChild; node; node = node.nextSibling) {
+    if (node.nodeType === 1 && (node as Element).namespaceURI === SAML && (node as Element).localName === localName) out.push(node as Element);
+  }
+  return out;
+}

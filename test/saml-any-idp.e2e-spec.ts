@@ -1,0 +1,195 @@
+import { X509Certificate } from 'node:crypto';
+import { Client } from 'pg';
+import { generateSigningKeyPair } from '@bridgekeeper/saml';
+import { createTestDatabase, freePort, NAMEID_FORMAT, readPostForm, samlifyLogin, SamlifyIdp, startNats, startSamlifyIdp, TestBrowser, TestDatabase, TestIdpKeys, TestNats } from '@bridgekeeper/testing';
+import { createAdminToken, Stack } from './support/stack';
+
+/**
+ * Bridgekeeper against a SAML IdP that is not Keycloak: samlify, started in-process, signing in
+ * whoever the test says through the real endpoints (/login, the IdP's SSO, the ACS, /logout, the
+ * SLO) of the whole stack (services from dist/, real NATS and PostgreSQL). Keycloak's own SAML
+ * login is covered by saml-login.e2e-spec.ts; these are the edges an independent IdP shows.
+ */
+describe('SAML login through a samlify IdP', () => {
+  let nats: TestNats;
+  let pg: TestDatabase;
+  let stack: Stack;
+  let sql: Client;
+  let base: string;
+  let admin: string;
+  let keys: TestIdpKeys;
+  let foreignKeys: TestIdpKeys;
+  const idps: SamlifyIdp[] = [];
+
+  const api = async (service: 'auth' | 'provisioning', method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${stack.services[service].url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json().catch(() => undefined) };
+  };
+  const rows = async (query: string, params: unknown[] = []) => (await sql.query(query, params)).rows;
+
+  /** A samlify IdP and its configuration here (JIT), under a fresh id. */
+  async function addIdp(options: Record<string, unknown> = {}): Promise<{ id: string; idp: SamlifyIdp }> {
+    const id = `samlify-${crypto.randomUUID().slice(0, 8)}`;
+    const idp = await startSamlifyIdp({ keys, spMetadataUrl: `${base}/saml/${id}/metadata` });
+    idps.push(idp);
+    const created = await api('auth', 'POST', '/api/v1/idps', { id, name: `samlify ${id}`, metadataXml: idp.metadata, ...options });
+    expect(created.status).toBe(201);
+    return { id, idp };
+  }
+
+  /** A login at `id`: where the ACS sends the browser, or the refusal as the page and the trace say it. */
+  async function login(id: string, browser = new TestBrowser()) {
+    const { acs, samlResponse } = await samlifyLogin(browser, base, id);
+    const page = await acs.text();
+    const traceId = /id="trace-id">([^<]+)</.exec(page)?.[1];
+    const trace = traceId ? (await api('auth', 'GET', `/api/v1/login-traces/${traceId}`)).body : undefined;
+    return { status: acs.status, location: acs.headers.get('location'), page, reasonCode: trace?.reasonCode, reason: trace?.reason as string | undefined, samlResponse, browser };
+  }
+
+  const session = async (browser: TestBrowser) => {
+    const res = await browser.fetch(`${base}/session`);
+    return { status: res.status, body: res.ok ? await res.json() : undefined };
+  };
+  const usersOf = (idp: string) => rows('SELECT id, username, external_id FROM directory.users WHERE source = $1 ORDER BY username', [idp]);
+
+  beforeAll(async () => {
+    nats = await startNats();
+    pg = await createTestDatabase();
+    const ports = { auth: await freePort(), directory: await freePort(), provisioning: await freePort() };
+    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports });
+    await stack.start();
+    base = `http://localhost:${ports.auth}`;
+    admin = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
+    keys = await generateSigningKeyPair('samlify idp');
+    foreignKeys = await generateSigningKeyPair('someone else');
+    sql = new Client({ connectionString: pg.url });
+    await sql.connect();
+  });
+
+  afterAll(async () => {
+    for (const idp of idps) await idp.stop();
+    await sql?.end();
+    await stack?.stop();
+    await pg?.drop();
+    await nats?.stop();
+  });
+
+  it('keeps every value of an attribute sent as several <Attribute> elements, at login and in the simulator (which takes the base64 response the ACS took)', async () => {
+    const { id, idp } = await addIdp();
+    idp.login = {
+      nameId: 'rita',
+      attributes: [
+        ['email', 'rita@example.com'],
+        ['groups', 'engineering'],
+        ['groups', 'staff'],
+        ['groups', ['ops', 'oncall']],
+      ],
+    };
+    const done = await login(id);
+    expect(done).toMatchObject({ status: 302, location: '/session' });
+    expect((await session(done.browser)).body).toMatchObject({ user: { username: 'rita', email: 'rita@example.com' }, groups: ['engineering', 'oncall', 'ops', 'staff'] });
+    // The simulator reads the same response (as posted: base64) the same way.
+    const simulated = await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: done.samlResponse });
+    expect(simulated).toMatchObject({ status: 200, body: { identity: { username: 'rita', groups: expect.arrayContaining(['engineering', 'staff', 'ops', 'oncall']) } } });
+    expect(simulated.body.identity.groups).toHaveLength(4);
+    // …and the decoded XML alike.
+    const decoded = await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: Buffer.from(done.samlResponse, 'base64').toString('utf8') });
+    expect(decoded.body.identity).toEqual(simulated.body.identity);
+    // Neither base64 of something else nor plain text is taken for a response.
+    expect(await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: Buffer.from('hello').toString('base64') })).toMatchObject({ status: 400 });
+  });
+
+  it('never keys a user on a transient NameID: refused with what to change, or keyed on the configured attribute', async () => {
+    const { id, idp } = await addIdp();
+    idp.login = { nameId: `_t${crypto.randomUUID()}`, nameIdFormat: NAMEID_FORMAT.transient, attributes: [['uid', 'tess'], ['email', 'tess@example.com']] };
+    const refused = await login(id);
+    expect(refused).toMatchObject({ status: 400, reasonCode: 'name_id_transient' });
+    expect(refused.reason).toMatch(/transient NameID[\s\S]*persistent[\s\S]*subjectAttribute/);
+    expect(refused.page).not.toMatch(/transient|NameID|subjectAttribute/);
+    expect(await usersOf(id)).toEqual([]);
+
+    // The identity taken from the uid attribute instead: two logins, two transient NameIDs, one user.
+    expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: 'uid' })).toMatchObject({ status: 200, body: { subjectAttribute: 'uid' } });
+    expect(await login(id)).toMatchObject({ status: 302, location: '/session' });
+    idp.login = { ...idp.login, nameId: `_t${crypto.randomUUID()}` };
+    const again = await login(id);
+    expect(again).toMatchObject({ status: 302 });
+    expect((await session(again.browser)).body).toMatchObject({ user: { username: 'tess' } });
+    expect(await usersOf(id)).toEqual([expect.objectContaining({ username: 'tess', external_id: 'tess' })]);
+
+    // Asking for transient NameIDs needs an attribute that keys users: refused without one, nothing changed.
+    expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: null, nameIdFormat: NAMEID_FORMAT.transient })).toMatchObject({ status: 400, body: { detail: expect.stringContaining('subjectAttribute') } });
+    expect(await api('auth', 'GET', `/api/v1/idps/${id}`)).toMatchObject({ status: 200, body: { subjectAttribute: 'uid', nameIdFormat: null } });
+    const other = `samlify-${crypto.randomUUID().slice(0, 8)}`;
+    expect(await api('auth', 'POST', '/api/v1/idps', { id: other, name: other, metadataXml: idp.metadata, nameIdFormat: NAMEID_FORMAT.transient })).toMatchObject({ status: 400 });
+    expect(await api('auth', 'GET', `/api/v1/idps/${other}`)).toMatchObject({ status: 404 });
+
+    // An assertion without that attribute is refused, naming it.
+    idp.login = { nameId: `_t${crypto.randomUUID()}`, nameIdFormat: NAMEID_FORMAT.transient, attributes: [['email', 'tess@example.com']] };
+    expect(await login(id)).toMatchObject({ status: 400, reasonCode: 'subject_attribute', reason: expect.stringMatching(/uid/) });
+  });
+
+  it('refuses a NameID in another format than the one asked for, naming both', async () => {
+    const { id, idp } = await addIdp({ nameIdFormat: NAMEID_FORMAT.persistent });
+    idp.login = { nameId: 'pat@example.com', nameIdFormat: NAMEID_FORMAT.email, attributes: [['email', 'pat@example.com']] };
+    const refused = await login(id);
+    expect(idp.last.authnRequest).toContain(`Format="${NAMEID_FORMAT.persistent}"`);
+    expect(refused).toMatchObject({ status: 400, reasonCode: 'name_id_format' });
+    expect(refused.reason).toContain(NAMEID_FORMAT.email);
+    expect(refused.reason).toContain(NAMEID_FORMAT.persistent);
+    expect(await usersOf(id)).toEqual([]);
+    idp.login = { ...idp.login, nameId: 'pat-1234', nameIdFormat: NAMEID_FORMAT.persistent };
+    expect(await login(id)).toMatchObject({ status: 302 });
+  });
+
+  it('says whether the assertion is not signed or signed with a key the configuration does not trust', async () => {
+    const { id, idp } = await addIdp();
+    idp.login = { nameId: 'sam', attributes: [['email', 'sam@example.com']], signAssertion: false, signResponse: true };
+    const unsigned = await login(id);
+    expect(unsigned).toMatchObject({ status: 400, reasonCode: 'signature' });
+    expect(unsigned.reason).toMatch(/assertion is not signed[\s\S]*turn on assertion signing at the IdP/);
+
+    idp.login = { nameId: 'sam', attributes: [['email', 'sam@example.com']], signWith: foreignKeys };
+    const foreign = await login(id);
+    expect(foreign).toMatchObject({ status: 400, reasonCode: 'signature' });
+    expect(foreign.reason).toContain('signed with a key this IdP');
+    expect(foreign.reason).toContain(new X509Certificate(foreignKeys.certificatePem).fingerprint256);
+    expect(foreign.reason).toContain(new X509Certificate(keys.certificatePem).fingerprint256);
+    // The visitor learns neither.
+    expect(foreign.page.replace(/id="trace-id">[^<]+</, '')).toEqual(unsigned.page.replace(/id="trace-id">[^<]+</, ''));
+    expect(await usersOf(id)).toEqual([]);
+  });
+
+  it('an unsigned LogoutResponse to our logout: the person is told they are signed out here, the admin why the answer was refused', async () => {
+    const { id, idp } = await addIdp();
+    idp.login = { nameId: 'lou', attributes: [['email', 'lou@example.com']] };
+    idp.signLogoutResponse = false;
+    const { browser } = await login(id);
+    expect((await session(browser)).status).toBe(200);
+    const out = await browser.fetch(`${base}/logout`, { method: 'POST' });
+    expect(out.status).toBe(303);
+    const atIdp = await browser.fetch(out.headers.get('location')!);
+    const html = await atIdp.text();
+    if (atIdp.status !== 200) throw new Error(`the IdP's SLO answered ${atIdp.status}: ${html}`);
+    expect(idp.last.logoutRequest).toContain('LogoutRequest');
+    const form = readPostForm(html);
+    expect(Buffer.from(form.fields.SAMLResponse, 'base64').toString('utf8')).not.toContain('Signature');
+    const answer = await browser.fetch(new URL(new URL(form.action).pathname, base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form.fields).toString(),
+    });
+    const page = await answer.text();
+    expect(page).toMatch(/signed out here/i);
+    expect(page).not.toMatch(/Sign-out refused/);
+    expect((await session(browser)).status).toBe(401);
+    const traceId = /id="trace-id">([^<]+)</.exec(page)![1];
+    const trace = (await api('auth', 'GET', `/api/v1/login-traces/${traceId}`)).body;
+    expect(trace).toMatchObject({ idp: id, reasonCode: 'logout_response_refused' });
+    expect(trace.reason).toMatch(/LogoutResponse is not signed[\s\S]*sign/);
+  });
+});
