@@ -30,6 +30,7 @@ const EXPECTED_PUBLIC: Record<ServiceName, string[]> = {
     'GET /saml/:idp/metadata',
     'POST /saml/:idp/acs',
     'GET /saml/:idp/slo',
+    'GET /saml/:idp/slo/refused',
     'POST /saml/:idp/slo',
     'GET /oidc/:idp/callback',
     'POST /oidc/:idp/backchannel-logout',

@@ -91,10 +91,11 @@ describe('SAML login through a samlify IdP', () => {
     };
     const done = await login(id);
     expect(done).toMatchObject({ status: 302, location: '/session' });
-    expect((await session(done.browser)).body).toMatchObject({ user: { username: 'rita', email: 'rita@example.com' }, groups: ['engineering', 'oncall', 'ops', 'staff'] });
+    // samlify's NameID is persistent, an id and no name: the username is the email (docs/idps/).
+    expect((await session(done.browser)).body).toMatchObject({ user: { username: 'rita@example.com', email: 'rita@example.com' }, groups: ['engineering', 'oncall', 'ops', 'staff'] });
     // The simulator reads the same response (as posted: base64) the same way.
     const simulated = await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: done.samlResponse });
-    expect(simulated).toMatchObject({ status: 200, body: { identity: { username: 'rita', groups: expect.arrayContaining(['engineering', 'staff', 'ops', 'oncall']) } } });
+    expect(simulated).toMatchObject({ status: 200, body: { identity: { username: 'rita@example.com', groups: expect.arrayContaining(['engineering', 'staff', 'ops', 'oncall']) } } });
     expect(simulated.body.identity.groups).toHaveLength(4);
     // …and the decoded XML alike.
     const decoded = await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: Buffer.from(done.samlResponse, 'base64').toString('utf8') });
@@ -118,8 +119,9 @@ describe('SAML login through a samlify IdP', () => {
     idp.login = { ...idp.login, nameId: `_t${crypto.randomUUID()}` };
     const again = await login(id);
     expect(again).toMatchObject({ status: 302 });
-    expect((await session(again.browser)).body).toMatchObject({ user: { username: 'tess' } });
-    expect(await usersOf(id)).toEqual([expect.objectContaining({ username: 'tess', external_id: 'tess' })]);
+    // Keyed on uid, an id: the username is the email, never the key (attacker review).
+    expect((await session(again.browser)).body).toMatchObject({ user: { username: 'tess@example.com' } });
+    expect(await usersOf(id)).toEqual([expect.objectContaining({ username: 'tess@example.com', external_id: 'tess' })]);
 
     // Asking for transient NameIDs needs an attribute that keys users: refused without one, nothing changed.
     expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: null, nameIdFormat: NAMEID_FORMAT.transient })).toMatchObject({ status: 400, body: { detail: expect.stringContaining('subjectAttribute') } });
@@ -183,10 +185,24 @@ describe('SAML login through a samlify IdP', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(form.fields).toString(),
     });
-    const page = await answer.text();
+    // A cross-site POST carries no session cookie: the answer is judged again on a GET of ours, which does.
+    expect(answer.status).toBe(303);
+    const landed = await browser.fetch(new URL(answer.headers.get('location')!, base));
+    const page = await landed.text();
     expect(page).toMatch(/signed out here/i);
     expect(page).not.toMatch(/Sign-out refused/);
     expect((await session(browser)).status).toBe(401);
+
+    // A forged LogoutResponse posted from another site to someone still signed in never tells them they are signed out (attacker review).
+    const victim = (await login(id)).browser;
+    expect((await session(victim)).status).toBe(200);
+    const forged = `<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_forged" Version="2.0" IssueInstant="${new Date().toISOString()}"/>`;
+    const posted = await fetch(new URL(new URL(form.action).pathname, base), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ SAMLResponse: Buffer.from(forged).toString('base64') }).toString() });
+    expect(posted.status).toBe(303);
+    const told = await (await victim.fetch(new URL(posted.headers.get('location')!, base))).text();
+    expect(told).toMatch(/Sign-out refused/);
+    expect(told).not.toMatch(/signed out here/i);
+    expect((await session(victim)).status).toBe(200);
     const traceId = /id="trace-id">([^<]+)</.exec(page)![1];
     const trace = (await api('auth', 'GET', `/api/v1/login-traces/${traceId}`)).body;
     expect(trace).toMatchObject({ idp: id, reasonCode: 'logout_response_refused' });

@@ -8,7 +8,7 @@ describe('attributesFromAssertion', () => {
     const xml = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">${assertion(
       '<saml:Attribute Name="groups"><saml:AttributeValue>/a</saml:AttributeValue><saml:AttributeValue>/b</saml:AttributeValue></saml:Attribute><saml:Attribute Name="email"><saml:AttributeValue>a@x.io</saml:AttributeValue></saml:Attribute>',
     )}</samlp:Response>`;
-    expect(attributesFromAssertion(xml)).toEqual({ subject: 'alice', attributes: { groups: ['/a', '/b'], email: ['a@x.io'] } });
+    expect(attributesFromAssertion(xml)).toEqual({ subject: 'alice', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified', attributes: { groups: ['/a', '/b'], email: ['a@x.io'] } });
   });
 
   it('refuses DTDs, documents without an assertion or NameID, and prototype keys', () => {

@@ -19,7 +19,7 @@ describe('mapIdentity with the Keycloak defaults', () => {
         groups: ['engineering/backend', 'staff'],
         newUserGroups: [],
         properties: {},
-        absent: ['username'],
+        absent: [],
       },
     });
   });
@@ -54,6 +54,8 @@ describe('mapIdentity with the Keycloak defaults', () => {
   it('an OIDC subject never names a user; a SAML NameID without a format is unspecified (SAML Core 8.3.1), as Keycloak sends usernames', () => {
     expect(mapIdentity('AAdzZWNyZXQx-opaque', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { username: null } });
     expect(mapIdentity('alice', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml' })).toMatchObject({ ok: true, identity: { username: 'alice' } });
+    // A user keyed on an attribute (subjectAttribute) is keyed on an id: never a username (attacker review).
+    expect(mapIdentity('f81d4fae-7dec-11d0-a765-00a0c91e6bf6', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'attribute:kcid' })).toMatchObject({ ok: true, identity: { username: null } });
   });
 
   it('does not read inherited properties as attributes', () => {
@@ -189,7 +191,8 @@ describe('an absent claim is not an empty value (issue 27)', () => {
 
   it('a SAML login with no attributes keeps everything but may name a new user by a readable NameID', () => {
     const r = mapIdentity('alice', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' });
-    expect(r).toMatchObject({ ok: true, identity: { username: 'alice', absent: ['username', 'email', 'displayName'] } });
+    // The NameID (format unspecified) is the IdP's name for the person: present, not absent.
+    expect(r).toMatchObject({ ok: true, identity: { username: 'alice', usernameFrom: 'nameId', absent: ['email', 'displayName'] } });
   });
 
   it('never takes a persistent or transient NameID as a username by default', () => {
@@ -221,7 +224,7 @@ describe('an absent claim is not an empty value (issue 27)', () => {
   });
 
   it('the Keycloak default treats groups as authoritative (Keycloak leaves the attribute out for a user in no group)', () => {
-    expect(mapIdentity('alice', { email: ['alice@example.com'] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml' })).toMatchObject({ ok: true, identity: { groups: [], absent: ['username', 'displayName'] } });
+    expect(mapIdentity('alice', { email: ['alice@example.com'] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml' })).toMatchObject({ ok: true, identity: { groups: [], absent: ['displayName'] } });
   });
 
   it('an attribute sent empty is a value: groups sent with no values remove the managed groups', () => {

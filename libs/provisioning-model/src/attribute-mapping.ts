@@ -156,7 +156,8 @@ const OPAQUE_NAMEID = /:nameid-format:(persistent|transient)$/;
  * Keycloak's username NameID is. Never an OIDC `sub`.
  */
 export function readableSubject(login: LoginContext): boolean {
-  return login.protocol !== 'oidc' && !OPAQUE_NAMEID.test(login.subjectFormat ?? '');
+  // `attribute:<name>`: the IdP keys users on an attribute (subjectAttribute), an id, not a name.
+  return login.protocol !== 'oidc' && !OPAQUE_NAMEID.test(login.subjectFormat ?? '') && !(login.subjectFormat ?? '').startsWith('attribute:');
 }
 
 /** A login whose IdP left its groups out for being too many (Entra: `_claim_names.groups`, `hasgroups`, SAML's groups.link): what says so, or undefined. */
@@ -261,6 +262,10 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
           else if (fallback === 'subject' || readableSubject(login)) username = subject.trim() || undefined;
           if (username) {
             usernameFrom = fallback;
+            // A NameID that names a person is the IdP's own name for them (Keycloak's SAML client
+            // sends the username so): a present username, which renames and may link as one. The
+            // email and the subject only name a new user, and never link an existing account.
+            if (fallback === 'nameId') absent.delete('username');
             break;
           }
         }

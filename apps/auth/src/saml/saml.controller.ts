@@ -64,12 +64,26 @@ export class SamlController {
       res.setHeader('Cache-Control', 'no-store');
       res.redirect(302, next);
     } catch (err) {
-      // "Signed out here" only to a browser that is: a refused answer ends no session.
-      if (err instanceof LoginError && err.code === 'logout_response_refused' && mine) {
-        return sendLoginError(res, new LoginError(err.status, 'logout_refused', { traceId: err.traceId, detail: err.message }));
+      if (err instanceof LoginError && err.code === 'logout_response_refused') {
+        // "Signed out here" only to a browser that is: a refused answer ends no session. A
+        // cross-site POST carries no session cookie (SameSite=Lax), so its browser is asked again
+        // by a GET of our own, which brings the cookie along (attacker review: a forged POST
+        // showed "signed out" to someone still signed in).
+        if (binding === 'post' && !mine) return void res.setHeader('Cache-Control', 'no-store').redirect(303, `/saml/${encodeURIComponent(idp)}/slo/refused${err.traceId ? `?trace=${encodeURIComponent(err.traceId)}` : ''}`);
+        if (mine) return sendLoginError(res, new LoginError(err.status, 'logout_refused', { traceId: err.traceId, detail: err.message }));
       }
       sendLoginError(res, err);
     }
+  }
+
+  /** Where a refused POST LogoutResponse sends the browser: what it says depends on whether this browser still has a session. */
+  @Public()
+  @RateLimited()
+  @Get('slo/refused')
+  async sloRefused(@Query('trace') trace: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const traceId = typeof trace === 'string' && /^[0-9a-f-]{36}$/i.test(trace) ? trace : undefined;
+    const mine = await this.sessions.verify(req.cookies?.[this.config.session.cookie]);
+    sendLoginError(res, new LoginError(400, mine ? 'logout_refused' : 'logout_response_refused', { traceId }));
   }
 
   /**
