@@ -152,13 +152,13 @@ export class SyncCommandsService {
           // A membership's group that is an IdP group: the source's own group of it, whatever its
           // name now; if the source has none, a group of that name of another source (a granted
           // local one) or of its own not linked yet, never one of its own that is another IdP group.
-          const identity = new Map(req.groupIdentities.map((g) => [lowerOf(g.group), g.externalId]));
+          const idpGroupOf = new Map(req.groupIdentities.map((g) => [lowerOf(g.group), g.externalId]));
           const ownByIdp = new Map<string, GroupEntity>();
-          await inChunks([...new Set(identity.values())], 500, async (c) => {
+          await inChunks([...new Set(idpGroupOf.values())], 500, async (c) => {
             for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { source, externalId: In(c) } })) ownByIdp.set(g.externalId!, g);
           });
           const groupOf = (name: string) => {
-            const idpGroup = identity.get(lowerOf(name));
+            const idpGroup = idpGroupOf.get(lowerOf(name));
             if (idpGroup === undefined) return groups.get(lowerOf(name));
             const byName = groups.get(lowerOf(name));
             return ownByIdp.get(idpGroup) ?? (byName && (byName.source !== source || byName.externalId === null) ? byName : undefined);

@@ -627,7 +627,8 @@ export class SyncService {
     const renames = plan.update.filter((u) => u.changes.some((c) => c.field === 'username'));
     const others = plan.update.filter((u) => !renames.includes(u));
     const phases = [
-      ...(plan.groupsToCreate.length || plan.groupsToRename.length || plan.groupsToLink.length ? [[{ source, actor, grantLocalGroups: grants.grantLocalGroups, claimLocalUsers: grants.claimLocalUsers, groupsToRename: plan.groupsToRename, groupsToLink: plan.groupsToLink, groupsToCreate: plan.groupsToCreate }]] : []),
+      // The groups in one batch: its renames go through temporary names, which needs them all at once.
+      phase(plan.groupsToCreate.length || plan.groupsToRename.length || plan.groupsToLink.length ? [plan] : [], 1, () => ({ groupsToRename: plan.groupsToRename, groupsToLink: plan.groupsToLink, groupsToCreate: plan.groupsToCreate })),
       phase([...plan.enable.map((u) => ({ id: u.id, active: true })), ...plan.disable.map((u) => ({ id: u.id, active: false }))], BATCH.ids, (setActive) => ({ setActive })),
       phase(plan.delete, BATCH.ids, (doomed) => ({ delete: doomed.map((u) => u.id) })),
       Object.assign(phase(renames.map((u) => u.fields), BATCH.upsert, (upsert) => ({ upsert }), BATCH.upsertBytes), { inOrder: true }),
