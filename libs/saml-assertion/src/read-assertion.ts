@@ -33,6 +33,14 @@ export function readAssertion(xml: string): AssertionContent {
     if (doc?.getElementsByTagNameNS(SAML, 'EncryptedAssertion')[0]) throw new Error('the assertion is encrypted, so it cannot be read here (replay the login from its trace instead)');
     throw new Error('the XML holds no SAML 2.0 Assertion');
   }
+  return readAssertionElement(assertion);
+}
+
+/**
+ * The subject and attributes of an assertion already parsed (the login's verified assertion, parsed
+ * once for its checks): the same reading as `readAssertion`.
+ */
+export function readAssertionElement(assertion: Element): AssertionContent {
   const nameIdElement = childrenOf(assertion, 'Subject').flatMap((s) => childrenOf(s, 'NameID'))[0];
   const nameId = nameIdElement?.textContent?.trim();
   if (!nameIdElement || !nameId) throw new Error('the assertion has no NameID');

@@ -54,6 +54,8 @@ export interface VerifiedAssertionFacts {
   responseInResponseTo: string | null;
   /** InResponseTo on the bearer SubjectConfirmationData that passed (null when absent). */
   subjectInResponseTo: string | null;
+  /** The verified assertion, parsed once here, for the reader of its subject and attributes. */
+  assertion: Element;
 }
 
 /**
@@ -121,6 +123,7 @@ export function checkVerifiedResponse(doc: Document, assertionXml: string, expec
     notOnOrAfter: until ? new Date(until) : undefined,
     responseInResponseTo: attr(root, 'InResponseTo') || null,
     subjectInResponseTo: attr(passed, 'InResponseTo') || null,
+    assertion,
   };
 }
 

@@ -2,7 +2,7 @@ import { inflateRawSync } from 'node:zlib';
 import { XMLSerializer } from '@xmldom/xmldom';
 import { CacheProvider, SAML, SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
 import { decryptAssertion, decryptionFailed, readEncryptedAssertion } from './decryption';
-import { readAssertion } from '@bridgekeeper/saml-assertion';
+import { readAssertionElement } from '@bridgekeeper/saml-assertion';
 import { classifyNodeSamlError, SamlValidationError } from './errors';
 import { explainSignatureRefusal } from './signature-diagnosis';
 import { IdpMetadata, toPem } from './idp-metadata';
@@ -351,9 +351,10 @@ export class SamlServiceProvider {
       subjectInResponseTo: facts.subjectInResponseTo,
       assertionId: facts.id,
       assertionExpiresAt: facts.notOnOrAfter,
-      // The verified assertion read by the reader the mapping simulator uses too: an attribute sent
-      // as several elements keeps every value (node-saml's profile keeps the last element's).
-      attributes: readAssertion(assertionXml).attributes,
+      // The verified assertion (parsed once, by the checks above) read by the reader the mapping
+      // simulator uses too: an attribute sent as several elements keeps every value (node-saml's
+      // profile keeps the last element's).
+      attributes: readAssertionElement(facts.assertion).attributes,
     };
   }
 
