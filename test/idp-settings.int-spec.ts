@@ -66,6 +66,7 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
       await call('provisioning', 'PATCH', `/api/v1/idps/${idp}/provisioning`, { model: 'manual' }, 'application/merge-patch+json'),
       await call('provisioning', 'DELETE', `/api/v1/idps/${idp}/provisioning`),
       await call('provisioning', 'POST', `/api/v1/idps/${idp}/simulate`, { subject: 'gina', attributes: {} }),
+      await call('provisioning', 'POST', `/api/v1/idps/${idp}/provisioning/mapping-preset`, { preset: 'okta' }),
     ];
     for (const idp of ['nope', encodeURIComponent('UX Probe/../x'), 'local']) {
       for (const a of await answers(idp)) expect(a).toMatchObject({ status: 404, type: expect.stringContaining('application/problem+json'), body: { status: 404, detail: expect.stringContaining('unknown identity provider') } });
@@ -159,6 +160,31 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
     const bad = await call('auth', 'POST', '/api/v1/idps', { id: 'odd', name: 'Odd', metadataXml, mappingPreset: 'ping' });
     expect(bad).toMatchObject({ status: 400, body: { errors: [expect.objectContaining({ field: 'mappingPreset' })] } });
     expect((await call('auth', 'GET', '/api/v1/idps/odd')).status).toBe(404);
+  });
+
+  it('applies a preset to an IdP added without one: only the mapping changes, audited naming the preset; presets are listed with their mappings', async () => {
+    await createIdp('entra');
+    expect(await call('provisioning', 'PATCH', '/api/v1/idps/entra/provisioning', { model: 'manual', grantLocalGroups: ['staff'] }, 'application/merge-patch+json')).toMatchObject({ status: 200 });
+    const listed = await call('provisioning', 'GET', '/api/v1/mapping-presets');
+    expect(listed.body.items.map((p: { name: string }) => p.name)).toEqual(['keycloak', 'entra-adfs', 'okta', 'google', 'generic-oidc']);
+    const entra = listed.body.items.find((p: { name: string }) => p.name === 'entra-adfs').mapping;
+
+    const applied = await call('provisioning', 'POST', '/api/v1/idps/entra/provisioning/mapping-preset', { preset: 'entra-adfs' });
+    expect(applied).toMatchObject({ status: 200, body: { origin: 'api', model: 'manual', grantLocalGroups: ['staff'], mapping: entra } });
+    expect(await settingsOf('entra')).toMatchObject({ body: { model: 'manual', mapping: entra } });
+    expect((await audit('entra'))[0]).toMatchObject({ action: 'idp-settings.updated', actor: expect.stringMatching(/^admin-token:/), before: { model: 'manual' }, after: { model: 'manual', mappingPreset: 'entra-adfs', mapping: entra } });
+    // Entra's claim URIs now give names and groups in the simulator.
+    const sim = await call('provisioning', 'POST', '/api/v1/idps/entra/simulate', {
+      subject: 'x1',
+      attributes: { 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn': ['ann@corp.example'], 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname': ['Ann'], 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname': ['Lee'], 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups': ['g-1'] },
+    });
+    expect(sim.body).toMatchObject({ identity: { username: 'ann@corp.example', displayName: 'Ann Lee', groups: ['g-1'] } });
+
+    // A preset no family has, or anything beside it, is a 400 naming the field; nothing changes.
+    for (const body of [{ preset: 'ping' }, { preset: 'okta', model: 'jit' }, {}]) {
+      expect(await call('provisioning', 'POST', '/api/v1/idps/entra/provisioning/mapping-preset', body)).toMatchObject({ status: 400 });
+    }
+    expect((await settingsOf('entra')).body.mapping).toEqual(entra);
   });
 
   it('forgets an IdP deleted in auth: its settings go, audited with the actor who deleted it; the simulator then says it is unknown', async () => {

@@ -104,35 +104,57 @@ describe('SAML login through a samlify IdP', () => {
     expect(await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: Buffer.from('hello').toString('base64') })).toMatchObject({ status: 400 });
   });
 
-  it('never keys a user on a transient NameID: refused with what to change, or keyed on the configured attribute', async () => {
+  it('never keys a user on a transient NameID: refused with what to change, or keyed on the configured attribute (an id, never a name), in the simulator as at login', async () => {
     const { id, idp } = await addIdp();
-    idp.login = { nameId: `_t${crypto.randomUUID()}`, nameIdFormat: NAMEID_FORMAT.transient, attributes: [['uid', 'tess'], ['email', 'tess@example.com']] };
+    const guid = crypto.randomUUID();
+    idp.login = { nameId: `_t${crypto.randomUUID()}`, nameIdFormat: NAMEID_FORMAT.transient, attributes: [['objectGUID', guid], ['uid', 'tess'], ['email', 'tess@example.com']] };
     const refused = await login(id);
     expect(refused).toMatchObject({ status: 400, reasonCode: 'name_id_transient' });
     expect(refused.reason).toMatch(/transient NameID[\s\S]*persistent[\s\S]*subjectAttribute/);
     expect(refused.page).not.toMatch(/transient|NameID|subjectAttribute/);
     expect(await usersOf(id)).toEqual([]);
+    // The simulator, given that response, refuses it as the login did (it used to key a user on the transient NameID).
+    expect(await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: refused.samlResponse })).toMatchObject({
+      status: 200,
+      body: { outcome: 'rejected', code: 'name_id_transient', reason: expect.stringContaining('subjectAttribute') },
+    });
 
-    // The identity taken from the uid attribute instead: two logins, two transient NameIDs, one user.
-    expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: 'uid' })).toMatchObject({ status: 200, body: { subjectAttribute: 'uid' } });
-    expect(await login(id)).toMatchObject({ status: 302, location: '/session' });
+    // A name or an address never keys users: a renamed person would become someone new, and the next holder of the name would inherit the account.
+    for (const mutable of ['uid', 'email', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn', 'urn:oid:0.9.2342.19200300.100.1.3']) {
+      expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: mutable })).toMatchObject({ status: 400, body: { detail: expect.stringMatching(/^subjectAttribute: .*inherit the account/) } });
+    }
+    expect(await api('auth', 'GET', `/api/v1/idps/${id}`)).toMatchObject({ status: 200, body: { subjectAttribute: null } });
+
+    // The identity taken from an id attribute instead: two logins, two transient NameIDs, one user.
+    expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: 'objectGUID' })).toMatchObject({ status: 200, body: { subjectAttribute: 'objectGUID' } });
+    const first = await login(id);
+    expect(first).toMatchObject({ status: 302, location: '/session' });
     idp.login = { ...idp.login, nameId: `_t${crypto.randomUUID()}` };
     const again = await login(id);
     expect(again).toMatchObject({ status: 302 });
-    // Keyed on uid, an id: the username is the email, never the key (attacker review).
+    // Keyed on the id: the username is the email, never the key (attacker review).
     expect((await session(again.browser)).body).toMatchObject({ user: { username: 'tess@example.com' } });
-    expect(await usersOf(id)).toEqual([expect.objectContaining({ username: 'tess@example.com', external_id: 'tess' })]);
+    expect(await usersOf(id)).toEqual([expect.objectContaining({ username: 'tess@example.com', external_id: guid })]);
+    // The simulator keys the pasted response on the attribute too, and reads a traced login as it was keyed.
+    const simulated = await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: again.samlResponse });
+    expect(simulated).toMatchObject({ status: 200, body: { outcome: 'unchanged', identity: { username: 'tess@example.com' } } });
+    const traceId = (await api('auth', 'GET', `/api/v1/login-traces?idp=${id}&limit=1`)).body.items[0].id;
+    expect(await api('auth', 'GET', `/api/v1/login-traces/${traceId}`)).toMatchObject({ body: { subject: guid, subjectFormat: 'attribute:objectGUID' } });
+    expect(await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { traceId })).toMatchObject({ status: 200, body: { outcome: 'unchanged', identity: { username: 'tess@example.com' } } });
 
     // Asking for transient NameIDs needs an attribute that keys users: refused without one, nothing changed.
     expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: null, nameIdFormat: NAMEID_FORMAT.transient })).toMatchObject({ status: 400, body: { detail: expect.stringContaining('subjectAttribute') } });
-    expect(await api('auth', 'GET', `/api/v1/idps/${id}`)).toMatchObject({ status: 200, body: { subjectAttribute: 'uid', nameIdFormat: null } });
+    expect(await api('auth', 'GET', `/api/v1/idps/${id}`)).toMatchObject({ status: 200, body: { subjectAttribute: 'objectGUID', nameIdFormat: null } });
     const other = `samlify-${crypto.randomUUID().slice(0, 8)}`;
     expect(await api('auth', 'POST', '/api/v1/idps', { id: other, name: other, metadataXml: idp.metadata, nameIdFormat: NAMEID_FORMAT.transient })).toMatchObject({ status: 400 });
+    expect(await api('auth', 'POST', '/api/v1/idps', { id: other, name: other, metadataXml: idp.metadata, subjectAttribute: 'mail' })).toMatchObject({ status: 400 });
     expect(await api('auth', 'GET', `/api/v1/idps/${other}`)).toMatchObject({ status: 404 });
 
-    // An assertion without that attribute is refused, naming it.
+    // An assertion without that attribute is refused, naming it; the simulator says the same.
     idp.login = { nameId: `_t${crypto.randomUUID()}`, nameIdFormat: NAMEID_FORMAT.transient, attributes: [['email', 'tess@example.com']] };
-    expect(await login(id)).toMatchObject({ status: 400, reasonCode: 'subject_attribute', reason: expect.stringMatching(/uid/) });
+    const missing = await login(id);
+    expect(missing).toMatchObject({ status: 400, reasonCode: 'subject_attribute', reason: expect.stringMatching(/objectGUID/) });
+    expect(await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: missing.samlResponse })).toMatchObject({ status: 200, body: { outcome: 'rejected', code: 'subject_attribute' } });
   });
 
   it('refuses a NameID in another format than the one asked for, naming both', async () => {

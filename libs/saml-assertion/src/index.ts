@@ -1,1 +1,2 @@
 export * from './read-assertion';
+export * from './login-subject';

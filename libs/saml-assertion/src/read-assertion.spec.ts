@@ -5,13 +5,17 @@ const assertion = (inner: string, nameId = '<saml:NameID Format="urn:oasis:names
 const attr = (name: string, ...values: string[]) => `<saml:Attribute Name="${name}">${values.map((v) => `<saml:AttributeValue>${v}</saml:AttributeValue>`).join('')}</saml:Attribute>`;
 
 describe('readAssertion', () => {
+  it('refuses an assertion whose NameID is empty or only whitespace', () => {
+    expect(() => readAssertion(assertion('', '<saml:NameID> \n </saml:NameID>'))).toThrow('no NameID');
+  });
+
   it('merges an attribute sent as several elements, keeping every value in order', () => {
     const read = readAssertion(assertion(attr('groups', 'a') + attr('email', 'x@y.io') + attr('groups', 'b') + attr('groups', 'c', 'd')));
     expect(read.attributes).toEqual({ groups: ['a', 'b', 'c', 'd'], email: ['x@y.io'] });
   });
 
-  it('reads the NameID and its format; SAML’s default format (unspecified) when none is named', () => {
-    expect(readAssertion(assertion(''))).toMatchObject({ nameId: '_t1', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient' });
+  it('reads the NameID as sent (as a login keys it: whitespace kept) and its format; SAML’s default format (unspecified) when none is named', () => {
+    expect(readAssertion(assertion(''))).toMatchObject({ nameId: ' _t1 ', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient' });
     expect(readAssertion(assertion('', '<saml:NameID>bob</saml:NameID>'))).toMatchObject({ nameId: 'bob', nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' });
   });
 

@@ -42,8 +42,10 @@ export function readAssertion(xml: string): AssertionContent {
  */
 export function readAssertionElement(assertion: Element): AssertionContent {
   const nameIdElement = childrenOf(assertion, 'Subject').flatMap((s) => childrenOf(s, 'NameID'))[0];
-  const nameId = nameIdElement?.textContent?.trim();
-  if (!nameIdElement || !nameId) throw new Error('the assertion has no NameID');
+  // As sent, never trimmed: the login keys on node-saml's reading of the NameID, which keeps its
+  // whitespace, and the simulator must key on the same string.
+  const nameId = nameIdElement?.textContent ?? '';
+  if (!nameIdElement || !nameId.trim()) throw new Error('the assertion has no NameID');
   const attributes: Record<string, string[]> = {};
   for (const statement of childrenOf(assertion, 'AttributeStatement')) {
     for (const attribute of childrenOf(statement, 'Attribute')) {

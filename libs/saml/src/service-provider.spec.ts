@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import type { CacheItem } from '@node-saml/node-saml';
+import { readAssertion } from '@bridgekeeper/saml-assertion';
 import {
   buildEncryptedResponse,
   buildSignedResponse,
@@ -142,7 +143,10 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     expect(await reason(await answer({ signAssertion: false, signResponse: true }))).toMatch(/^the assertion is not signed \(only the Response is\)[\s\S]*turn on assertion signing at the IdP/);
     expect(await reason(await answer({ signAssertion: false }))).toMatch(/^the assertion is not signed; [\s\S]*turn on assertion signing/);
     const foreign = await reason(await answer({ keys: foreignKeys }));
-    expect(foreign).toContain(`signed with a key this IdP's configuration does not trust (fingerprint SHA-256 ${new X509Certificate(foreignKeys.certificatePem).fingerprint256}; trusted: ${new X509Certificate(idpKeys.certificatePem).fingerprint256})`);
+    expect(foreign).toContain(
+      `signed with a key this IdP's configuration does not trust: its KeyInfo names a certificate with fingerprint SHA-256 ${new X509Certificate(foreignKeys.certificatePem).fingerprint256} (unverified: whoever sent the response chose it`,
+    );
+    expect(foreign).toContain(`the configuration trusts ${new X509Certificate(idpKeys.certificatePem).fingerprint256}`);
     const altered = Buffer.from(await answer(), 'base64').toString('utf8').replace('alice@example.com', 'root@example.com');
     expect(await reason(toBase64(altered))).toMatch(/^the assertion's signature does not verify with the certificate this IdP's configuration trusts[\s\S]*altered after signing/);
   });
@@ -150,6 +154,13 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
   it('keeps every value of an attribute the IdP sends as several elements', async () => {
     const login = await sp.validatePostResponse(await answer({ attributes: [['groups', ['/a']], ['email', ['alice@example.com']], ['groups', ['/b', '/c']]] }));
     expect(login.attributes).toEqual({ groups: ['/a', '/b', '/c'], email: ['alice@example.com'] });
+  });
+
+  it('keys the login on the NameID exactly as the mapping simulator reads it, whitespace and all', async () => {
+    const response = await answer({ nameId: '  padded-id\n' });
+    const login = await sp.validatePostResponse(response);
+    expect(login.nameId).toBe('  padded-id\n');
+    expect(readAssertion(Buffer.from(response, 'base64').toString('utf8')).nameId).toBe(login.nameId);
   });
 
   it('accepts an unsolicited response only when IdP-initiated login is on, with every other check', async () => {

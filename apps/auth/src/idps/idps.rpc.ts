@@ -14,4 +14,13 @@ export class IdpsRpc {
     const parsed = AuthRpc.idpExists.request.safeParse(payload);
     return { exists: parsed.success && (await this.idps.find(parsed.data.idp)) !== null };
   }
+
+  /** The mapping simulator reads a pasted SAML response as this IdP's logins are read. */
+  @MessagePattern(AuthRpc.idpSubjectPolicy.subject)
+  async subjectPolicy(@Payload() payload: unknown) {
+    const parsed = AuthRpc.idpSubjectPolicy.request.safeParse(payload);
+    const idp = parsed.success ? await this.idps.find(parsed.data.idp) : null;
+    if (!idp) return { found: false };
+    return { found: true, protocol: idp.protocol, nameIdFormat: idp.options.nameIdFormat ?? null, subjectAttribute: idp.options.subjectAttribute ?? null };
+  }
 }

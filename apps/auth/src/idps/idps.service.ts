@@ -8,6 +8,7 @@ import { EventBus } from '@bridgekeeper/messaging';
 import { METRICS_REGISTRY, runInTransaction, safeFetchText, writeAudit } from '@bridgekeeper/platform';
 import { discoveryUrl, oidcUrls, OidcDiscovery, parseDiscovery } from '@bridgekeeper/oidc';
 import { certificateInfo, NAMEID_TRANSIENT, normaliseCertificate, parseIdpMetadata, spUrls } from '@bridgekeeper/saml';
+import { mutableSubjectAttribute } from '@bridgekeeper/saml-assertion';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeysService } from '../keys/keys.service';
 import { CreateIdp, UpdateIdp } from './idp.schemas';
@@ -257,7 +258,7 @@ export class IdpsService implements OnApplicationBootstrap {
       if (dto.name !== undefined) e.name = dto.name;
       if (dto.enabled !== undefined) e.enabled = dto.enabled;
       e.options = { ...e.options, ...pickOptions(dto) };
-      checkSubjectOptions(e.options);
+      checkSubjectOptions(e.options, pickOptions(dto));
       if (metadata) {
         e.metadata = metadata;
         e.metadataUrl = dto.metadataUrl ?? null;
@@ -416,11 +417,19 @@ const CBC_WARNING =
 
 /** What an admin should know about a SAML IdP's settings: each protection turned off, and why that is weak. */
 function samlWarnings(o: IdpOptions): string[] {
-  return o.allowCbcEncryption ? [CBC_WARNING] : [];
+  const mutable = o.subjectAttribute ? mutableSubjectAttribute(o.subjectAttribute) : undefined;
+  return [...(o.allowCbcEncryption ? [CBC_WARNING] : []), ...(mutable ? [`subjectAttribute: ${mutable}`] : [])];
 }
 
-/** Asking for transient NameIDs, which never key a user, needs an attribute that does. */
-function checkSubjectOptions(o: Partial<IdpOptions>): void {
+/**
+ * Asking for transient NameIDs, which never key a user, needs an attribute that does; and that
+ * attribute must be an id the IdP assigns, never a name or an address (the next holder of a
+ * reassigned name would inherit the account). Only a change of subjectAttribute is checked for
+ * the second, so an IdP saved before the check still takes other changes (its view warns).
+ */
+function checkSubjectOptions(o: Partial<IdpOptions>, changed: Partial<IdpOptions> = o): void {
+  const mutable = changed.subjectAttribute ? mutableSubjectAttribute(changed.subjectAttribute) : undefined;
+  if (mutable) throw new BadRequestException(`subjectAttribute: ${mutable}`);
   if (o.nameIdFormat === NAMEID_TRANSIENT && !o.subjectAttribute) {
     throw new BadRequestException('nameIdFormat: a transient NameID changes at every login and cannot identify a user; set subjectAttribute to the attribute that carries a stable id, or ask for a persistent NameID');
   }

@@ -33,6 +33,10 @@ export class LoginTraceEntity {
   @Column({ type: 'varchar', length: 255, nullable: true })
   subject: string | null;
 
+  /** How the subject was keyed: the SAML NameID's format, or `attribute:<name>` (an IdP's subjectAttribute); null for OIDC. */
+  @Column({ name: 'subject_format', type: 'varchar', length: 255, nullable: true })
+  subjectFormat: string | null;
+
   @Column({ name: 'user_id', type: 'varchar', length: 36, nullable: true })
   userId: string | null;
 

@@ -6,6 +6,8 @@ import { LoginTraceEntity, LoginTraceStep, LoginTraceStepEntity } from './login-
 
 export interface TracePatch {
   subject?: string;
+  /** How the subject was keyed (SAML): the NameID's format or `attribute:<name>`. */
+  subjectFormat?: string;
   attributes?: Record<string, string[]>;
   /** A protocol message to keep (already redacted): what we asked the IdP, or what it answered. */
   message?: { kind: 'request' | 'response'; text: string };
@@ -110,7 +112,7 @@ export class LoginTraceService {
     let stored = false;
     const trace = new PendingTrace(crypto.randomUUID(), async (id, columns, rows, alongside) => {
       // The first write inserts the row; later ones change its columns.
-      const row: LoginTraceEntity = { id, idp, protocol, status: 'started', reasonCode: null, reason: null, subject: null, userId: null, requestMessage: null, responseMessage: null, attributes: null, startedAt, completedAt: null, ...columns };
+      const row: LoginTraceEntity = { id, idp, protocol, status: 'started', reasonCode: null, reason: null, subject: null, subjectFormat: null, userId: null, requestMessage: null, responseMessage: null, attributes: null, startedAt, completedAt: null, ...columns };
       await this.writeTrace(stored ? { id, columns } : { row }, rows, alongside);
       stored = true;
     });

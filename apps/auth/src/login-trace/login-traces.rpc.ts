@@ -12,6 +12,6 @@ export class LoginTracesRpc {
   async get(@Payload() payload: unknown) {
     const parsed = AuthRpc.loginTrace.request.safeParse(payload);
     const trace = parsed.success ? await this.traces.find(parsed.data.traceId) : null;
-    return trace ? { found: true, idp: trace.idp, subject: trace.subject, attributes: trace.attributes } : { found: false };
+    return trace ? { found: true, idp: trace.idp, subject: trace.subject, attributes: trace.attributes, protocol: trace.protocol === 'saml' || trace.protocol === 'oidc' ? trace.protocol : undefined, subjectFormat: trace.subjectFormat } : { found: false };
   }
 }

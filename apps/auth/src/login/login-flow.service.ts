@@ -148,6 +148,7 @@ export class LoginFlowService {
       const keyedOn = idp.options.subjectAttribute ? `, user keyed on ${idp.options.subjectAttribute}: ${keyed.subject}` : '';
       trace.step('saml.response-valid', `NameID ${login.nameId}${keyedOn} (verified in ${login.verifyMs.toFixed(1)} ms${this.validation.threads ? ' on a worker thread' : ''})`, {
         subject: keyed.subject.slice(0, 255),
+        subjectFormat: keyed.subjectFormat.slice(0, 255),
         attributes: login.attributes,
       });
       return this.provisionAndSignIn(trace, idpId, refuse, {

@@ -33,6 +33,11 @@ export class DirectoryClient implements OnApplicationShutdown {
     return this.call(AuthRpc.idpExists, { idp });
   }
 
+  /** How auth keys an IdP's SAML logins (for the simulator): auth's, on the same NATS client. */
+  idpSubjectPolicy(idp: string) {
+    return this.call(AuthRpc.idpSubjectPolicy, { idp });
+  }
+
   syncState(request: z.input<typeof DirectoryRpc.syncState.request>) {
     return this.call(DirectoryRpc.syncState, request);
   }

@@ -1,10 +1,11 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Put } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Put, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, ApiZodBody, Consumes, ZodPipe } from '@bridgekeeper/platform';
 import { absentNotices, attributesFromAssertion, mapIdentity, noUsernameReason } from '@bridgekeeper/provisioning-model';
+import { SubjectRefusal } from '@bridgekeeper/saml-assertion';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { provisionRequest } from '../jit/jit.service';
-import { IdpSettingsInput, IdpSettingsPatch, idpSettingsPatchSchema, idpSettingsSchema, SimulateInput, simulateSchema } from './idp-settings.schemas';
+import { ApplyPresetInput, applyPresetSchema, IdpSettingsInput, IdpSettingsPatch, idpSettingsPatchSchema, idpSettingsSchema, SimulateInput, simulateSchema } from './idp-settings.schemas';
 import { IdpSettingsService } from './idp-settings.service';
 
 const KNOWN_IDPS = "Settings exist only for IdPs auth has: an unknown IdP, or an id no IdP can have, is a 404 (problem+json); an IdP deleted in auth takes its settings with it.";
@@ -61,6 +62,19 @@ export class IdpSettingsController {
     return this.settings.reset(idp, actor);
   }
 
+  @Post('provisioning/mapping-preset')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Replace an IdP's attribute mapping with a preset's (Keycloak, Entra ID/ADFS, Okta, Google, generic OIDC)",
+    description:
+      "For an IdP added without a preset, or one whose family's mapping is wanted again: the preset's mapping replaces the mapping in force; the model, grants and updateOnLogin stay. Answers the settings now in force. Audited (idp-settings.updated, naming the preset). GET /api/v1/mapping-presets shows each preset's mapping first; docs/idps/ says what to configure at each IdP. " +
+      KNOWN_IDPS,
+  })
+  @ApiZodBody(applyPresetSchema)
+  applyPreset(@Param('idp') idp: string, @Body(new ZodPipe(applyPresetSchema)) body: ApplyPresetInput, @Actor() actor: string) {
+    return this.settings.applyPreset(idp, body.preset, actor);
+  }
+
   /**
    * What a login with these attributes would do, writing nothing: the mapped identity or the
    * denial, and (JIT) the user and group changes the directory would make, before and after.
@@ -78,15 +92,20 @@ export class IdpSettingsController {
     if (body.traceId) {
       const trace = await this.directory.loginTrace(body.traceId);
       if (!trace.found || !trace.subject) throw new NotFoundException(`traceId: no login trace ${body.traceId} with a validated subject`);
-      login = { subject: trace.subject, attributes: trace.attributes ?? {} };
-    } else {
+      login = { subject: trace.subject, attributes: trace.attributes ?? {}, protocol: trace.protocol, subjectFormat: trace.subjectFormat ?? undefined };
+    } else if (body.assertionXml) {
+      // Read and keyed as this IdP's logins are: its NameID format and subjectAttribute, from auth.
+      const policy = await this.directory.idpSubjectPolicy(idp).catch((err: Error) => {
+        throw new ServiceUnavailableException(`could not ask auth how identity provider ${idp} keys its users (${err.message}); try again`);
+      });
       try {
-        login = body.assertionXml
-          ? { ...attributesFromAssertion(body.assertionXml), protocol: 'saml' }
-          : { subject: body.subject!, attributes: body.attributes ?? {}, protocol: body.protocol, subjectFormat: body.subjectFormat };
+        login = { ...attributesFromAssertion(body.assertionXml, policy.found ? { requestedFormat: policy.nameIdFormat, subjectAttribute: policy.subjectAttribute } : {}), protocol: 'saml' };
       } catch (err) {
+        if (err instanceof SubjectRefusal) return { model: s.model, outcome: 'rejected', code: err.code, reason: err.message };
         throw new BadRequestException(`assertionXml: ${(err as Error).message}`);
       }
+    } else {
+      login = { subject: body.subject!, attributes: body.attributes ?? {}, protocol: body.protocol, subjectFormat: body.subjectFormat };
     }
     const mapped = mapIdentity(login.subject, login.attributes, s.mapping, login);
     if (!mapped.ok) return { model: s.model, outcome: 'rejected', code: mapped.code, reason: mapped.reason };

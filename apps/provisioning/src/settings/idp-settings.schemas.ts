@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAPPING_PRESET_NAMES } from '@bridgekeeper/contracts';
 import { KEYCLOAK_DEFAULT_MAPPING, regexProblem } from '@bridgekeeper/provisioning-model';
 
 const attrList = z.array(z.string().min(1).max(255)).max(20);
@@ -147,3 +148,9 @@ export const simulateSchema = z
 export type IdpSettingsInput = z.infer<typeof idpSettingsSchema>;
 export type IdpSettingsPatch = z.infer<typeof idpSettingsPatchSchema>;
 export type SimulateInput = z.infer<typeof simulateSchema>;
+
+/** POST /api/v1/idps/{idp}/provisioning/mapping-preset: which family's mapping to apply. */
+export const applyPresetSchema = z
+  .object({ preset: z.enum(MAPPING_PRESET_NAMES).describe("the IdP family whose mapping replaces this IdP's mapping (GET /api/v1/mapping-presets lists them)") })
+  .strict();
+export type ApplyPresetInput = z.infer<typeof applyPresetSchema>;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Envelope, EventData, IdpCreatedV1, IdpDeletedV1, IdpUpdatedV1 } from '@bridgekeeper/contracts';
+import { Envelope, EventData, IdpCreatedV1, IdpDeletedV1, IdpUpdatedV1, MappingPresetName } from '@bridgekeeper/contracts';
 import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
 import { AttributeMapping, KEYCLOAK_DEFAULT_MAPPING, mappingPreset, NO_GRANTS, OwnershipGrants } from '@bridgekeeper/provisioning-model';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
@@ -89,6 +89,15 @@ export class IdpSettingsService {
     return this.write(idp, actor, (current) => mergedSettingsSchema.parse(mergePatch(documentOf(current), patch)) as IdpSettingsInput);
   }
 
+  /**
+   * A preset's mapping (one per IdP family) replaces the IdP's mapping; its model, grants and
+   * updateOnLogin stay as they are. Audited like any settings write, naming the preset.
+   */
+  async applyPreset(idp: string, preset: MappingPresetName, actor: string): Promise<EffectiveSettings> {
+    await this.known.require(idp);
+    return this.write(idp, actor, (current) => ({ ...documentOf(current), mapping: mappingPreset(preset) }) as IdpSettingsInput, { mappingPreset: preset });
+  }
+
   /** DELETE: back to the environment's defaults (audited when settings were stored). */
   async reset(idp: string, actor: string): Promise<EffectiveSettings> {
     await this.known.require(idp);
@@ -134,7 +143,7 @@ export class IdpSettingsService {
   }
 
   /** One settings write, with the IdP held (404 if auth deleted it meanwhile), audited before and after. */
-  private async write(idp: string, actor: string, next: (current: EffectiveSettings) => IdpSettingsInput): Promise<EffectiveSettings> {
+  private async write(idp: string, actor: string, next: (current: EffectiveSettings) => IdpSettingsInput, auditNote: Record<string, unknown> = {}): Promise<EffectiveSettings> {
     const saved = await runInTransaction(this.db, async (em) => {
       await this.known.hold(em, idp);
       const before = await this.effective(idp, em);
@@ -150,7 +159,7 @@ export class IdpSettingsService {
       });
       await em.save(IdpSettingsEntity, row);
       const { origin: _o, ...was } = before;
-      await writeAudit(em, [{ actor, action: 'idp-settings.updated', targetType: 'idp-settings', targetId: idp, before: was, after: view(row) }]);
+      await writeAudit(em, [{ actor, action: 'idp-settings.updated', targetType: 'idp-settings', targetId: idp, before: was, after: { ...view(row), ...auditNote } }]);
       return { ...view(row), origin: 'api' as const };
     });
     this.forLogins.delete(idp);

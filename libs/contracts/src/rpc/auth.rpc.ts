@@ -8,7 +8,15 @@ export const AuthRpc = {
     subject: 'rpc.auth.login-traces.get',
     request: z.object({ traceId: z.uuid() }).strict(),
     reply: z.discriminatedUnion('found', [
-      z.object({ found: z.literal(true), idp: idpIdSchema, subject: z.string().nullable(), attributes: attributesSchema.nullable() }),
+      z.object({
+        found: z.literal(true),
+        idp: idpIdSchema,
+        subject: z.string().nullable(),
+        attributes: attributesSchema.nullable(),
+        /** The login's protocol, and how its subject was keyed (SAML: the NameID's format or `attribute:<name>`); absent from an older auth. */
+        protocol: z.enum(['saml', 'oidc']).optional(),
+        subjectFormat: z.string().nullable().optional(),
+      }),
       z.object({ found: z.literal(false) }),
     ]),
   },
@@ -20,5 +28,17 @@ export const AuthRpc = {
     subject: 'rpc.auth.idps.exists',
     request: z.object({ idp: idpIdSchema }).strict(),
     reply: z.object({ exists: z.boolean() }),
+  },
+  /**
+   * How an IdP's logins are keyed, for the mapping simulator to read a pasted SAML response as a
+   * login would: the NameID format the IdP's logins ask for and its subjectAttribute (SAML only).
+   */
+  idpSubjectPolicy: {
+    subject: 'rpc.auth.idps.subject-policy',
+    request: z.object({ idp: idpIdSchema }).strict(),
+    reply: z.discriminatedUnion('found', [
+      z.object({ found: z.literal(true), protocol: z.enum(['saml', 'oidc']), nameIdFormat: z.string().nullable(), subjectAttribute: z.string().nullable() }),
+      z.object({ found: z.literal(false) }),
+    ]),
   },
 } as const;
