@@ -63,7 +63,7 @@ export type AuthConfig = ReturnType<typeof loadAuthConfig>;
 /**
  * SAML verification threads by default: CPUs − 1, at least 2 and at most 4. Verification is most
  * of a login's CPU; with one thread on two cores, logins queue for it while the other core has
- * time to spare (bench/README.md, round 14: about a tenth more logins per second flat out with
+ * time to spare (bench/JOURNAL.md, round 14: about a tenth more logins per second flat out with
  * two, the worst event-loop delay still under 40 ms).
  */
 export function defaultValidationThreads(cpus: number): number {
