@@ -22,6 +22,10 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
 
   const SECRET = 'op-client-secret-0123456789abcdef';
   const ERIN = 'erin-account-7c1e';
+  // Opaque subjects (what an OP's `sub` looks like): a user is never named by one.
+  const ALICE = '5b0e9c31-alice-sub';
+  const CAROL = 'a71f-opaque-0c2d9e';
+  const MALLORY = 'd3c8-opaque-77ab10';
   const rows = async (query: string, params: unknown[] = []) => (await sql.query(query, params)).rows;
   const api = async (method: string, path: string, body?: unknown, service: 'auth' | 'directory' = 'auth') => {
     const res = await fetch(`${stack.services[service].url}${path}`, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -67,10 +71,16 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
         client('bk-ed25519', ['op-ed', 'op-eddsa'], { id_token_signed_response_alg: 'Ed25519' }),
         client('bk-logout', ['op-lo']),
         client('bk-ed-bcl', ['op-edb'], { id_token_signed_response_alg: 'Ed25519', backchannel_logout_uri: `${base}/oidc/op-edb/backchannel-logout`, backchannel_logout_session_required: true }),
+        client('bk-claims', ['op-bare', 'op-email', 'op-taken']),
       ],
       accounts: {
         [ERIN]: { claims: { preferred_username: 'erin', email: 'erin@example.com', email_verified: true, given_name: 'Erin', family_name: 'Ostrom', name: 'Erin Ostrom' } },
         ...Object.fromEntries(['eve', 'eddie', 'edna', 'edgar', 'lou'].map((name) => [`${name}-account`, { claims: { preferred_username: name, email: `${name}@example.com` } }])),
+        [ALICE]: { claims: { preferred_username: 'alice.k', email: 'alice.k@example.com', email_verified: true, given_name: 'Alice', family_name: 'Kramer', name: 'Alice Kramer', groups: ['/staff', '/engineering'] } },
+        [CAROL]: { claims: { preferred_username: 'carol', email: 'Carol@Example.com', email_verified: true, name: 'Carol C' } },
+        [MALLORY]: { claims: { preferred_username: 'mallory', email: 'mallory@example.com', email_verified: false } },
+        'dora-account': { claims: { preferred_username: 'dora', email: 'shared@example.com', email_verified: true } },
+        'ezra-account': { claims: { preferred_username: 'ezra', email: 'shared@example.com', email_verified: true } },
       },
     });
     stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports });
@@ -184,5 +194,95 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
     expect((await browser.fetch(back)).status).toBe(200);
     // A crafted state is no redirect, to another site or here.
     for (const crafted of ['https://evil.example.com/', '/admin']) expect((await fetch(`${base}/?state=${encodeURIComponent(crafted)}`, { redirect: 'manual' })).status).toBe(200);
+  });
+
+  /**
+   * Issue 27, the mapping part, through this OP as it ships (OIDC Core: claims asked for by scope
+   * are released by userinfo only; the ID token carries `sub`). The rules are those of
+   * test/absent-claims.int-spec.ts: an absent claim is not an empty value (a known user keeps
+   * username, email and name, and the trace says what was absent), groups are authoritative (no
+   * groups claim, no managed group), a new user without preferred_username is named by a verified
+   * email and never by the opaque `sub`, and an email another account holds is said.
+   */
+  describe('absent claims, fallback usernames and taken emails (issue 27) against this OP', () => {
+    const directory = (path: string) => api('GET', path, undefined, 'directory');
+    /** The directory's user of `idp` keyed on `sub`, with their groups, through the admin API. */
+    const userOf = async (idp: string, sub: string) => {
+      const page = await directory(`/api/v1/users?source=${idp}&limit=100`);
+      const found = (page.body.items as { id: string; externalId: string }[]).find((u) => u.externalId === sub);
+      return found && (await directory(`/api/v1/users/${found.id}`)).body;
+    };
+    const groupNames = (user: { groups: { name: string }[] }) => user.groups.map((g) => g.name);
+    /** The newest login trace of `idp` (a login that succeeded shows no trace id), with its steps. */
+    const lastTrace = async (idp: string) => {
+      const list = await api('GET', `/api/v1/login-traces?idp=${idp}&limit=1`);
+      return (await api('GET', `/api/v1/login-traces/${list.body.items[0].id}`)).body;
+    };
+    const step = (trace: { steps: { step: string; detail?: string }[] }, name: string) => trace.steps.find((s) => s.step === name)?.detail ?? '';
+    /** The fields the trace says the login did not carry (`claim_absent <field>: <reason>`). */
+    const absentFields = (trace: { steps: { step: string; detail?: string }[] }) => [...step(trace, 'provisioning.claims-absent').matchAll(/claim_absent (\w+):/g)].map((m) => m[1]);
+
+    it('an ID token with only sub (userinfo off) keeps the username, email and name, says what was absent, and leaves no managed group', async () => {
+      await addIdp('op-bare', 'bk-claims', { scopes: ['openid', 'email', 'profile', 'groups'] });
+      expect((await login('op-bare', ALICE)).res.status).toBe(302);
+      const before = await userOf('op-bare', ALICE);
+      expect(before).toMatchObject({ username: 'alice.k', email: 'alice.k@example.com', displayName: 'Alice Kramer' });
+      expect(groupNames(before)).toEqual(['engineering', 'staff']);
+
+      expect((await api('PATCH', '/api/v1/idps/op-bare', { oidc: { userinfo: false } })).status).toBe(200);
+      const { res, browser } = await login('op-bare', ALICE);
+      expect(res.status).toBe(302);
+      const after = await userOf('op-bare', ALICE);
+      expect(after).toMatchObject({ id: before.id, username: 'alice.k', email: 'alice.k@example.com', displayName: 'Alice Kramer', externalId: ALICE });
+      expect(groupNames(after)).toEqual([]);
+      expect((await directory(`/api/v1/users?q=${ALICE}`)).body.items).toEqual([]); // nobody renamed to the opaque sub
+      expect((await (await browser.fetch(`${base}/session`)).json()).user).toMatchObject({ username: 'alice.k', email: 'alice.k@example.com' });
+
+      const trace = await lastTrace('op-bare');
+      expect(trace).toMatchObject({ status: 'succeeded', subject: ALICE, attributes: {} });
+      // What the OP sent: an ID token with `sub` and protocol claims, no profile claim (they were the userinfo's).
+      const idToken = JSON.parse(trace.messages.response).claims;
+      expect(idToken.sub).toBe(ALICE);
+      for (const claim of ['preferred_username', 'email', 'email_verified', 'name', 'given_name', 'family_name', 'groups']) expect(idToken).not.toHaveProperty(claim);
+      // The trace says what was absent; not the groups, which are authoritative.
+      expect(absentFields(trace)).toEqual(['username', 'email', 'displayName']);
+
+      // userinfo on again: the full login applies as usual, the groups come back.
+      expect((await api('PATCH', '/api/v1/idps/op-bare', { oidc: { userinfo: true } })).status).toBe(200);
+      expect((await login('op-bare', ALICE)).res.status).toBe(302);
+      expect(groupNames(await userOf('op-bare', ALICE))).toEqual(['engineering', 'staff']);
+      expect(absentFields(await lastTrace('op-bare'))).toEqual([]);
+    });
+
+    it('names a new user by the verified email when the OP releases no preferred_username (scope openid email), never by the sub; an unverified email is refused with the reason', async () => {
+      await addIdp('op-email', 'bk-claims', { scopes: ['openid', 'email'] });
+      expect((await login('op-email', CAROL)).res.status).toBe(302);
+      expect(await userOf('op-email', CAROL)).toMatchObject({ username: 'carol@example.com', email: 'carol@example.com', displayName: null, externalId: CAROL });
+      expect((await directory(`/api/v1/users?q=${CAROL}`)).body.items).toEqual([]);
+      const named = await lastTrace('op-email');
+      expect(named.attributes).toEqual({ email: ['Carol@Example.com'], email_verified: ['true'] });
+      expect(absentFields(named)).toEqual(['username', 'displayName']);
+      expect(step(named, 'provisioning.claims-absent')).toContain('a new one is named carol@example.com (fallback)');
+
+      // An unverified email is anyone's to type: it names nobody, and the admin is told what to send.
+      const refused = await login('op-email', MALLORY);
+      expect(refused.res.status).toBe(403);
+      expect(refused.html).not.toContain('preferred_username');
+      expect(await traceOf(refused.traceId)).toMatchObject({ status: 'failed', reason_code: 'no_username', reason: expect.stringContaining('preferred_username') });
+      expect(await userOf('op-email', MALLORY)).toBeUndefined();
+      expect((await directory(`/api/v1/users?q=${MALLORY}`)).body.items).toEqual([]);
+    });
+
+    it('an email another account holds: the login succeeds, the email is not stored, and the trace names the account that holds it', async () => {
+      await addIdp('op-taken', 'bk-claims');
+      expect((await login('op-taken', 'dora-account')).res.status).toBe(302);
+      const { res } = await login('op-taken', 'ezra-account');
+      expect(res.status).toBe(302);
+      expect(await userOf('op-taken', 'ezra-account')).toMatchObject({ username: 'ezra', email: null });
+      expect(await userOf('op-taken', 'dora-account')).toMatchObject({ username: 'dora', email: 'shared@example.com' });
+      const trace = await lastTrace('op-taken');
+      expect(trace).toMatchObject({ status: 'succeeded', attributes: expect.objectContaining({ email: ['shared@example.com'] }) });
+      expect(step(trace, 'provisioning.refused')).toMatch(/email_taken shared@example\.com: .*dora/);
+    });
   });
 });

@@ -21,7 +21,7 @@ describe('SAML login through a samlify IdP', () => {
   let foreignKeys: TestIdpKeys;
   const idps: SamlifyIdp[] = [];
 
-  const api = async (service: 'auth' | 'provisioning', method: string, path: string, body?: unknown) => {
+  const api = async (service: 'auth' | 'provisioning' | 'directory', method: string, path: string, body?: unknown) => {
     const res = await fetch(`${stack.services[service].url}${path}`, {
       method,
       headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
@@ -229,5 +229,41 @@ describe('SAML login through a samlify IdP', () => {
     const trace = (await api('auth', 'GET', `/api/v1/login-traces/${traceId}`)).body;
     expect(trace).toMatchObject({ idp: id, reasonCode: 'logout_response_refused' });
     expect(trace.reason).toMatch(/LogoutResponse is not signed[\s\S]*sign/);
+  });
+
+  it('a persistent NameID and no attributes at all: the known user is kept as they are, the trace says what was absent, and no managed group is left (issue 27)', async () => {
+    const { id, idp } = await addIdp();
+    const nameId = `p-${crypto.randomUUID()}`; // persistent: an id, never a name
+    idp.login = { nameId, attributes: [['email', 'vera@example.com'], ['firstName', 'Vera'], ['lastName', 'Lynn'], ['groups', ['choir', 'vera-team']]] };
+    expect(await login(id)).toMatchObject({ status: 302, location: '/session' });
+    /** The directory's user keyed on the NameID, with their groups, through the admin API. */
+    const userOf = async () => {
+      const page = await api('directory', 'GET', `/api/v1/users?source=${id}&limit=100`);
+      const found = (page.body.items as { id: string; externalId: string }[]).find((u) => u.externalId === nameId);
+      return found && (await api('directory', 'GET', `/api/v1/users/${found.id}`)).body;
+    };
+    const lastTrace = async () => {
+      const list = await api('auth', 'GET', `/api/v1/login-traces?idp=${id}&limit=1`);
+      return (await api('auth', 'GET', `/api/v1/login-traces/${list.body.items[0].id}`)).body;
+    };
+    const before = await userOf();
+    expect(before).toMatchObject({ username: 'vera@example.com', email: 'vera@example.com', displayName: 'Vera Lynn' });
+    expect(before.groups.map((g: { name: string }) => g.name)).toEqual(['choir', 'vera-team']);
+
+    idp.login = { nameId };
+    const bare = await login(id);
+    expect(bare).toMatchObject({ status: 302, location: '/session' });
+    expect(idp.last.response).not.toContain('AttributeStatement');
+    const after = await userOf();
+    expect(after).toMatchObject({ id: before.id, username: 'vera@example.com', email: 'vera@example.com', displayName: 'Vera Lynn', externalId: nameId });
+    expect(after.groups).toEqual([]);
+    expect((await api('directory', 'GET', `/api/v1/users?q=${nameId}`)).body.items).toEqual([]); // nobody named by the NameID
+    expect((await session(bare.browser)).body).toMatchObject({ user: { username: 'vera@example.com', email: 'vera@example.com' }, groups: [] });
+
+    const trace = await lastTrace();
+    expect(trace).toMatchObject({ status: 'succeeded', subject: nameId, attributes: {} });
+    // What the login did not carry, each named; not the groups, which are authoritative (no attribute: no managed group).
+    const absent = trace.steps.find((s: { step: string }) => s.step === 'provisioning.claims-absent')?.detail ?? '';
+    expect([...absent.matchAll(/claim_absent (\w+):/g)].map((m: RegExpMatchArray) => m[1])).toEqual(['username', 'email', 'displayName']);
   });
 });
