@@ -38,6 +38,10 @@ describe('mapIdentity with the Keycloak defaults', () => {
     const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'attribute' as const, attribute: 'uid', lowercase: false } };
     expect(mapIdentity('x', attributes, mapping)).toMatchObject({ ok: true, identity: { username: null, absent: ['username'] } });
     expect(noUsernameReason(mapping)).toContain("attribute 'uid'");
+    // An OIDC email sent without email_verified true: the reason says that, not "send the claim".
+    const withEmail = { ...mapping, username: { ...mapping.username, fallback: ['email' as const] } };
+    expect(noUsernameReason(withEmail, { protocol: 'oidc', attributes: { email: ['x@y.io'], email_verified: ['false'] } })).toMatch(/not email_verified true, and an unverified email names nobody/);
+    expect(noUsernameReason(withEmail, { protocol: 'oidc', attributes: {} })).toMatch(/send the claim/);
   });
 
   it('rewrites the username with a regex and capture groups', () => {

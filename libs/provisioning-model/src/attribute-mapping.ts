@@ -339,9 +339,14 @@ export function absentNotices(identity: MappedIdentity, mapping: AttributeMappin
 }
 
 /** Why a login that carries no username cannot create a user, naming where the mapping looks. */
-export function noUsernameReason(mapping: AttributeMapping): string {
+export function noUsernameReason(mapping: AttributeMapping, login?: { protocol?: 'saml' | 'oidc'; attributes: Attributes }): string {
   const fallback = [...(mapping.username.fallback ?? []), ...(mapping.username.fallbackToSubject ? ['subject'] : [])];
-  return `the mapping (username from ${describeSource(mapping)}${fallback.length ? `, else ${fallback.join(', ')}` : ''}) produced no username for a new user: send the claim (e.g. turn on userinfo, or add the profile or email scope) or change the mapping`;
+  const said = `the mapping (username from ${describeSource(mapping)}${fallback.length ? `, else ${fallback.join(', ')}` : ''}) produced no username for a new user`;
+  // The email fallback passed over an email the IdP sent without saying it verified it: say so, not "send the claim".
+  if (login?.protocol === 'oidc' && fallback.includes('email') && firstValue(login.attributes, mapping.email) !== undefined && firstValue(login.attributes, ['email_verified'])?.toLowerCase() !== 'true') {
+    return `${said}: the IdP sent an email but not email_verified true, and an unverified email names nobody (anyone may type one): make the IdP verify emails (or release email_verified), send a username claim, or change the mapping`;
+  }
+  return `${said}: send the claim (e.g. turn on userinfo, or add the profile or email scope) or change the mapping`;
 }
 
 function describeSource(mapping: AttributeMapping): string {

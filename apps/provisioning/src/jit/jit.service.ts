@@ -26,7 +26,7 @@ export class JitService {
       if (known.status !== 'not_found') return outcomeOfLookup(known, '');
     }
     const reply = await this.directory.provisionUser(provisionRequest(data.idp, data.subject, mapped.identity, settings, `login:${data.traceId}`, loginAt));
-    return outcomeOfReply(reply, mapped.identity, settings.mapping);
+    return outcomeOfReply(reply, mapped.identity, settings.mapping, data);
   }
 
   /**
@@ -40,7 +40,7 @@ export class JitService {
     const mapped = mapIdentity(data.subject, data.attributes, settings.mapping, data);
     if (!mapped.ok) return undefined;
     const reply = await this.directory.provisionUser({ ...provisionRequest(data.idp, data.subject, mapped.identity, settings, `login:${data.traceId}`, loginAt), ifUnchanged: true });
-    return reply.status === 'changes_needed' ? undefined : outcomeOfReply(reply, mapped.identity, settings.mapping);
+    return reply.status === 'changes_needed' ? undefined : outcomeOfReply(reply, mapped.identity, settings.mapping, data);
   }
 }
 
@@ -62,7 +62,7 @@ export const provisionRequest = (idp: string, subject: string, identity: MappedI
   loginAt,
 });
 
-function outcomeOfReply(reply: ProvisionUserReply, identity: MappedIdentity, mapping: AttributeMapping): LoginOutcome {
+function outcomeOfReply(reply: ProvisionUserReply, identity: MappedIdentity, mapping: AttributeMapping, login: { protocol?: 'saml' | 'oidc'; attributes: Record<string, string[]> }): LoginOutcome {
   switch (reply.status) {
     case 'provisioned': {
       // What the login left out (a known user kept it) is said in the trace beside what was refused.
@@ -72,7 +72,7 @@ function outcomeOfReply(reply: ProvisionUserReply, identity: MappedIdentity, map
     case 'disabled':
       return { kind: 'rejected', code: 'user_disabled', reason: `the account ${reply.user.username} is disabled in the directory` };
     case 'error':
-      if (reply.code === 'no_username') return { kind: 'rejected', code: 'no_username', reason: noUsernameReason(mapping) };
+      if (reply.code === 'no_username') return { kind: 'rejected', code: 'no_username', reason: noUsernameReason(mapping, login) };
       return { kind: 'rejected', code: reply.code === 'seat_limit' || reply.code === 'account_not_owned' || reply.code === 'name_refused' ? reply.code : 'invalid_identity', reason: reply.message };
     case 'changes_needed':
       throw new Error('the directory answered changes_needed to a provisioning command that did not ask ifUnchanged');

@@ -122,7 +122,7 @@ export class IdpSettingsController {
       identity: mapped.identity,
       outcome: reply.status === 'provisioned' ? (reply.created ? 'created' : reply.changed ? 'updated' : 'unchanged') : 'rejected',
       directory: reply,
-      ...(reply.status === 'error' && reply.code === 'no_username' ? { code: 'no_username', reason: noUsernameReason(s.mapping) } : {}),
+      ...(reply.status === 'error' && reply.code === 'no_username' ? { code: 'no_username', reason: noUsernameReason(s.mapping, login) } : {}),
       ...(notices.length ? { absent: notices } : {}),
     };
   }
