@@ -1,7 +1,7 @@
 import type { Change } from '../audit/change-log.service';
 import { appliedCounts } from './applied-counts';
 
-const c = (action: string, targetId: string): Change => ({ actor: 'sync:r', action, targetType: action.split('.')[0] as Change['targetType'], targetId });
+const c = (action: Change['action'], targetId: string): Change => ({ actor: 'sync:r', action, targetType: action.split('.')[0] as Change['targetType'], targetId });
 
 describe('appliedCounts', () => {
   it('counts what the audit entries say, a user updated once however many of their fields and properties changed', () => {

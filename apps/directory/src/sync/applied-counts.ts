@@ -7,7 +7,7 @@ import type { Change } from '../audit/change-log.service';
  * only released their name (`released`: those users' ids; the run reports them apart).
  */
 export function appliedCounts(changes: readonly Change[], released: ReadonlySet<string> = new Set()): SyncAppliedCounts {
-  const of = (action: string) => changes.filter((c) => c.action === action);
+  const of = (action: Change['action']) => changes.filter((c) => c.action === action);
   const created = new Set(of('user.created').map((c) => c.targetId));
   const updated = new Set<string>();
   for (const c of changes) {

@@ -17,7 +17,25 @@ export const directoryChangeData = z
   })
   .strict();
 
-const change = (action: string, description: string) =>
+/** Every change the directory announces, as `directory.<action>`: the audit log's actions are these (and token.created, audited only). */
+export const DIRECTORY_ACTIONS = [
+  'user.created',
+  'user.updated',
+  'user.disabled',
+  'user.enabled',
+  'user.deleted',
+  'group.created',
+  'group.updated',
+  'group.deleted',
+  'membership.added',
+  'membership.removed',
+  'property.changed',
+  'property.removed',
+  'token.revoked',
+] as const;
+export type DirectoryAction = (typeof DIRECTORY_ACTIONS)[number];
+
+const change = (action: DirectoryAction, description: string) =>
   defineEvent({ subject: `directory.${action}`, v: 1, stream: STREAMS.DIRECTORY.name, data: directoryChangeData, description });
 
 export const DirectoryEventsV1 = {
@@ -36,6 +54,5 @@ export const DirectoryEventsV1 = {
   tokenRevoked: change('token.revoked', 'an admin API token was revoked: every service drops it from its verification cache at once'),
 } as const;
 
-export type DirectoryAction = (typeof DirectoryEventsV1)[keyof typeof DirectoryEventsV1]['subject'] extends `directory.${infer A}` ? A : never;
 
 export const directoryEventFor = (action: string) => Object.values(DirectoryEventsV1).find((e) => e.subject === `directory.${action}`);
