@@ -162,6 +162,16 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
     expect((await call('auth', 'GET', '/api/v1/idps/odd')).status).toBe(404);
   });
 
+  it('simulates a pasted SAML assertion keyed as the IdP keys logins (auth answers how)', async () => {
+    const assertion = (nameId: string) =>
+      `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Subject>${nameId}</saml:Subject><saml:AttributeStatement><saml:Attribute Name="preferred_username"><saml:AttributeValue>pia</saml:AttributeValue></saml:Attribute><saml:Attribute Name="groups"><saml:AttributeValue>/staff</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>`;
+    const sim = await call('provisioning', 'POST', '/api/v1/idps/regex/simulate', { assertionXml: assertion('<saml:NameID>pia-id</saml:NameID>') });
+    expect(sim).toMatchObject({ status: 200, body: { outcome: 'created', identity: { username: 'pia', groups: ['staff'] } } });
+    const transient = await call('provisioning', 'POST', '/api/v1/idps/regex/simulate', { assertionXml: assertion('<saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient">_t1</saml:NameID>') });
+    expect(transient).toMatchObject({ status: 200, body: { outcome: 'rejected', code: 'name_id_transient' } });
+    expect(await call('provisioning', 'POST', '/api/v1/idps/regex/simulate', { assertionXml: '<x/>' })).toMatchObject({ status: 400, body: { detail: expect.stringContaining('no SAML 2.0 Assertion') } });
+  });
+
   it('applies a preset to an IdP added without one: only the mapping changes, audited naming the preset; presets are listed with their mappings', async () => {
     await createIdp('entra');
     expect(await call('provisioning', 'PATCH', '/api/v1/idps/entra/provisioning', { model: 'manual', grantLocalGroups: ['staff'] }, 'application/merge-patch+json')).toMatchObject({ status: 200 });

@@ -6,3 +6,4 @@ export * from './nats.health';
 export * from './messaging.module';
 export * from './shared-inbox-nats.client';
 export * from './stream-publisher';
+export * from './rpc';

@@ -13,6 +13,18 @@ describe('mutableSubjectAttribute', () => {
     'urn:oid:1.3.6.1.4.1.5923.1.1.1.6',
     'sAMAccountName',
     ' username ',
+    'urn:oid:1.2.840.113549.1.9.1',
+    'urn:oid:1.2.840.113556.1.4.656',
+    'urn:oid:1.2.840.113556.1.4.221',
+    'urn:oid:0.9.2342.19200300.100.1.41',
+    '1.2.840.113549.1.9.1',
+    'User.email',
+    'user.userName',
+    'email_address',
+    'primaryEmail',
+    'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress?x',
+    'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress/',
+    'given-name',
   ])('refuses %s, a name or address that changes or is reassigned, naming ids to use instead', (name) => {
     expect(mutableSubjectAttribute(name)).toMatch(/next holder would inherit the account[\s\S]*subject-id/);
   });

@@ -64,19 +64,26 @@ export function loginSubject(login: { nameId: string; nameIdFormat?: string | nu
  * Attributes that carry a name or an address (a person's, or one an admin assigns): they change
  * when someone is renamed or marries, and are given to someone else after a person leaves. Keying
  * users on one (subjectAttribute) would hand the next holder the account, so they are refused.
- * Compared in lower case, as written and as the last part of a claim URI.
+ * Compared without case, `_`, `-` or `.`, as written and as the last part of a claim URI or a
+ * dotted name (`User.email`).
  */
-const MUTABLE_ATTRIBUTES = new Set([
-  'email', 'mail', 'emailaddress', 'e-mail', 'upn', 'userprincipalname', 'name', 'displayname', 'cn', 'commonname',
-  'givenname', 'given_name', 'firstname', 'first_name', 'surname', 'sn', 'lastname', 'last_name', 'family_name',
-  'username', 'preferred_username', 'user_name', 'login', 'nickname', 'uid', 'samaccountname', 'windowsaccountname',
-  'eduPersonPrincipalName', 'mobile', 'telephonenumber', 'phone', 'phone_number',
-].map((n) => n.toLowerCase()));
+const MUTABLE_ATTRIBUTES = new Set(
+  [
+    'email', 'mail', 'emailaddress', 'primaryemail', 'upn', 'userprincipalname', 'name', 'displayname', 'cn', 'commonname',
+    'givenname', 'firstname', 'surname', 'sn', 'lastname', 'familyname', 'fullname',
+    'username', 'preferredusername', 'login', 'loginname', 'nickname', 'uid', 'userid', 'samaccountname', 'windowsaccountname', 'accountname',
+    'edupersonprincipalname', 'mobile', 'telephonenumber', 'phone', 'phonenumber',
+  ].map(squash),
+);
 
-/** The same attributes by their X.500/LDAP and eduPerson OIDs (`urn:oid:…`), as SAML IdPs often name them. */
+/** The same attributes by their X.500/LDAP, PKCS #9, Active Directory and eduPerson OIDs (`urn:oid:…`), as SAML IdPs often name them. */
 const MUTABLE_OIDS = new Set([
   '0.9.2342.19200300.100.1.3', // mail
   '0.9.2342.19200300.100.1.1', // uid
+  '0.9.2342.19200300.100.1.41', // mobile
+  '1.2.840.113549.1.9.1', // emailAddress (PKCS #9)
+  '1.2.840.113556.1.4.656', // userPrincipalName (Active Directory)
+  '1.2.840.113556.1.4.221', // sAMAccountName (Active Directory)
   '2.5.4.3', // cn
   '2.5.4.4', // sn
   '2.5.4.42', // givenName
@@ -85,16 +92,21 @@ const MUTABLE_OIDS = new Set([
   '2.5.4.20', // telephoneNumber
 ]);
 
+function squash(name: string): string {
+  return name.toLowerCase().replace(/[_.\-\s]/g, '');
+}
+
 /**
  * Why an attribute cannot key users (subjectAttribute), or undefined when nothing says it cannot.
  * Only names known to change or be reassigned are refused: an IdP's own id attributes (SAML
  * subject-id / pairwise-id, Entra's objectidentifier, an object GUID, Keycloak's user id) pass.
  */
 export function mutableSubjectAttribute(name: string): string | undefined {
-  const lower = name.trim().toLowerCase();
-  const oid = lower.startsWith('urn:oid:') ? lower.slice('urn:oid:'.length) : undefined;
-  const last = lower.split(/[/#:]/).filter(Boolean).pop() ?? lower;
-  if ((oid && MUTABLE_OIDS.has(oid)) || MUTABLE_ATTRIBUTES.has(lower) || MUTABLE_ATTRIBUTES.has(last)) {
+  const lower = name.trim().toLowerCase().replace(/[?#].*$/, '');
+  const oid = /^(urn:oid:)?([0-9]+(\.[0-9]+)+)$/.exec(lower)?.[2];
+  const parts = lower.split(/[/:.]/).filter(Boolean);
+  const candidates = [lower, parts[parts.length - 1] ?? lower].map(squash);
+  if ((oid && MUTABLE_OIDS.has(oid)) || candidates.some((c) => MUTABLE_ATTRIBUTES.has(c))) {
     return `${name} carries a name or an address, which changes (a rename, a new address) and is given to someone else after a person leaves: keyed on it, the next holder would inherit the account. Key users on an id the IdP assigns once and never reuses, such as urn:oasis:names:tc:SAML:attribute:subject-id or pairwise-id, Entra ID's http://schemas.microsoft.com/identity/claims/objectidentifier, an object GUID, or Keycloak's user id`;
   }
   return undefined;

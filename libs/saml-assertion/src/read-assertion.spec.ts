@@ -19,9 +19,10 @@ describe('readAssertion', () => {
     expect(readAssertion(assertion('', '<saml:NameID>bob</saml:NameID>'))).toMatchObject({ nameId: 'bob', nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' });
   });
 
-  it('reads only the assertion’s own Subject and AttributeStatement', () => {
+  it('refuses a document with more than one assertion (nested or not), as a login does', () => {
     const nested = assertion(attr('email', 'x@y.io'), '<saml:NameID>bob</saml:NameID>').replace('<saml:Subject>', `<saml:Advice><saml:Assertion><saml:Subject><saml:NameID>eve</saml:NameID></saml:Subject><saml:AttributeStatement>${attr('groups', 'admins')}</saml:AttributeStatement></saml:Assertion></saml:Advice><saml:Subject>`);
-    expect(readAssertion(nested)).toMatchObject({ nameId: 'bob', attributes: { email: ['x@y.io'] } });
+    expect(() => readAssertion(nested)).toThrow(/2 Assertions; a login refuses/);
+    expect(() => readAssertion(`<p:Response xmlns:p="urn:oasis:names:tc:SAML:2.0:protocol">${assertion('')}${assertion('')}</p:Response>`)).toThrow(/2 Assertions/);
   });
 
   it('refuses DTDs, encrypted or missing assertions and a missing NameID; drops prototype keys', () => {

@@ -28,7 +28,10 @@ export function readAssertion(xml: string): AssertionContent {
   } catch (err) {
     throw new Error(`the XML is not well-formed: ${(err as Error).message}`);
   }
-  const assertion = doc?.getElementsByTagNameNS(SAML, 'Assertion')[0];
+  const assertions = doc?.getElementsByTagNameNS(SAML, 'Assertion');
+  // A login refuses a response with more than one assertion (signature wrapping): so does the reader.
+  if (assertions && assertions.length > 1) throw new Error(`the XML holds ${assertions.length} Assertions; a login refuses any response with more than one`);
+  const assertion = assertions?.[0];
   if (!assertion) {
     if (doc?.getElementsByTagNameNS(SAML, 'EncryptedAssertion')[0]) throw new Error('the assertion is encrypted, so it cannot be read here (replay the login from its trace instead)');
     throw new Error('the XML holds no SAML 2.0 Assertion');
@@ -41,11 +44,28 @@ export function readAssertion(xml: string): AssertionContent {
  * once for its checks): the same reading as `readAssertion`.
  */
 export function readAssertionElement(assertion: Element): AssertionContent {
-  const nameIdElement = childrenOf(assertion, 'Subject').flatMap((s) => childrenOf(s, 'NameID'))[0];
+  const { nameId, ...rest } = readSubjectElement(assertion);
+  if (nameId === null) throw new Error('the assertion has no NameID');
+  return { nameId, ...rest };
+}
+
+/**
+ * As `readAssertionElement`, with no NameID (none, an empty one, or an EncryptedID or BaseID
+ * instead) as null rather than an error: the login takes node-saml's (which opens an EncryptedID)
+ * then, and compares the two when both read one.
+ */
+export function readSubjectElement(assertion: Element): Omit<AssertionContent, 'nameId'> & { nameId: string | null } {
+  const subjects = childrenOf(assertion, 'Subject');
+  // What a namespace-blind reader (node-saml's) would take for the NameID must be the SAML NameID
+  // itself, holding text only: otherwise two readers see two different people.
+  const first = subjects.flatMap((s) => elementChildren(s)).find((e) => e.localName === 'NameID');
+  if (first && first.namespaceURI !== SAML) throw new NameIdUnreadable(`the Subject's first NameID is in namespace ${first.namespaceURI ?? '(none)'}, not SAML's`);
+  const nameIdElement = subjects.flatMap((s) => childrenOf(s, 'NameID'))[0];
+  if (nameIdElement && elementChildren(nameIdElement).length > 0) throw new NameIdUnreadable('the NameID holds markup, not only text');
   // As sent, never trimmed: the login keys on node-saml's reading of the NameID, which keeps its
   // whitespace, and the simulator must key on the same string.
-  const nameId = nameIdElement?.textContent ?? '';
-  if (!nameIdElement || !nameId.trim()) throw new Error('the assertion has no NameID');
+  const text = nameIdElement?.textContent ?? '';
+  const nameId = nameIdElement && text.trim() ? text : null;
   const attributes: Record<string, string[]> = {};
   for (const statement of childrenOf(assertion, 'AttributeStatement')) {
     for (const attribute of childrenOf(statement, 'Attribute')) {
@@ -56,7 +76,7 @@ export function readAssertionElement(assertion: Element): AssertionContent {
       Object.defineProperty(attributes, name, { value: [...before, ...values], enumerable: true, writable: true, configurable: true });
     }
   }
-  return { nameId, nameIdFormat: nameIdElement.getAttribute('Format') || NAMEID_UNSPECIFIED, attributes };
+  return { nameId, nameIdFormat: nameIdElement?.getAttribute('Format') || NAMEID_UNSPECIFIED, attributes };
 }
 
 /**
@@ -72,6 +92,20 @@ export function samlXmlFrom(input: string): string {
     if (decoded.startsWith('<')) return decoded;
   }
   throw new Error('expected SAML XML, or the base64 SAMLResponse posted to the ACS');
+}
+
+/** A NameID two readers would read differently (another namespace, markup inside it): refused by the login and the simulator alike. */
+export class NameIdUnreadable extends Error {
+  constructor(why: string) {
+    super(`the assertion's NameID cannot be read one way only: ${why}`);
+    this.name = 'NameIdUnreadable';
+  }
+}
+
+function elementChildren(parent: Element): Element[] {
+  const out: Element[] = [];
+  for (let node = parent.firstChild; node; node = node.nextSibling) if (node.nodeType === 1) out.push(node as Element);
+  return out;
 }
 
 function childrenOf(parent: Element, localName: string): Element[] {

@@ -2,7 +2,7 @@ import { inflateRawSync } from 'node:zlib';
 import { XMLSerializer } from '@xmldom/xmldom';
 import { CacheProvider, SAML, SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
 import { decryptAssertion, decryptionFailed, readEncryptedAssertion } from './decryption';
-import { readAssertionElement } from '@bridgekeeper/saml-assertion';
+import { NameIdUnreadable, readSubjectElement } from '@bridgekeeper/saml-assertion';
 import { classifyNodeSamlError, SamlValidationError } from './errors';
 import { explainSignatureRefusal } from './signature-diagnosis';
 import { IdpMetadata, toPem } from './idp-metadata';
@@ -341,9 +341,28 @@ export class SamlServiceProvider {
       clockSkewMs: Math.max(this.config.clockSkewMs, MIN_CLOCK_SKEW_MS),
       maxAssertionAgeMs: this.config.maxAssertionAgeMs ?? this.config.requestTtlMs,
     });
+    // The verified assertion (parsed once, by the checks above) read by the reader the mapping
+    // simulator uses too: an attribute sent as several elements keeps every value (node-saml's
+    // profile keeps the last element's), and the NameID must read the same to both parsers — a
+    // NameID of another namespace or an element inside one would otherwise key a user on what the
+    // simulator (and a namespace-aware reader) does not see.
+    let read;
+    try {
+      read = readSubjectElement(facts.assertion);
+    } catch (err) {
+      if (err instanceof NameIdUnreadable) throw new SamlValidationError('malformed', err.message);
+      throw err;
+    }
+    // Compared with line ends normalised: node-saml reads the response as posted, this the assertion it re-serialised.
+    const lines = (v: string) => v.replace(/\r\n?/g, '\n');
+    if (read.nameId !== null && lines(read.nameId) !== lines(profile.nameID ?? '')) {
+      throw new SamlValidationError('malformed', "the assertion's NameID reads differently to a namespace-aware parser than to the signature library (a NameID in another namespace, or markup inside it): refused");
+    }
+    // None readable (an EncryptedID node-saml could not open, a BaseID, an empty NameID): refused, plainly.
+    if (!profile.nameID) throw new SamlValidationError('malformed', 'the assertion has no NameID this service provider can read (none, an empty one, a BaseID, or an EncryptedID it cannot open): make the IdP send a NameID');
     return {
       nameId: profile.nameID,
-      nameIdFormat: profile.nameIDFormat,
+      nameIdFormat: read.nameId !== null ? read.nameIdFormat : profile.nameIDFormat,
       sessionIndex: profile.sessionIndex,
       issuer: profile.issuer,
       inResponseTo: facts.responseInResponseTo ?? facts.subjectInResponseTo ?? undefined,
@@ -351,10 +370,7 @@ export class SamlServiceProvider {
       subjectInResponseTo: facts.subjectInResponseTo,
       assertionId: facts.id,
       assertionExpiresAt: facts.notOnOrAfter,
-      // The verified assertion (parsed once, by the checks above) read by the reader the mapping
-      // simulator uses too: an attribute sent as several elements keeps every value (node-saml's
-      // profile keeps the last element's).
-      attributes: readAssertionElement(facts.assertion).attributes,
+      attributes: read.attributes,
     };
   }
 

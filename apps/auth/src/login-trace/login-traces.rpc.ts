@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
 import { AuthRpc } from '@bridgekeeper/contracts';
+import { RpcHandler } from '@bridgekeeper/messaging';
 import { LoginTraceService } from './login-trace.service';
 
 /** NATS commands on login traces (queue group `auth`): thin, validate then read. */
@@ -8,10 +8,11 @@ import { LoginTraceService } from './login-trace.service';
 export class LoginTracesRpc {
   constructor(private readonly traces: LoginTraceService) {}
 
-  @MessagePattern(AuthRpc.loginTrace.subject)
-  async get(@Payload() payload: unknown) {
-    const parsed = AuthRpc.loginTrace.request.safeParse(payload);
-    const trace = parsed.success ? await this.traces.find(parsed.data.traceId) : null;
-    return trace ? { found: true, idp: trace.idp, subject: trace.subject, attributes: trace.attributes, protocol: trace.protocol === 'saml' || trace.protocol === 'oidc' ? trace.protocol : undefined, subjectFormat: trace.subjectFormat } : { found: false };
+  @RpcHandler(AuthRpc.loginTrace, () => ({ found: false as const }))
+  async get({ traceId }: { traceId: string }) {
+    const trace = await this.traces.find(traceId);
+    return trace ? { found: true as const, idp: trace.idp, subject: trace.subject, attributes: trace.attributes, protocol: protocolOf(trace.protocol), subjectFormat: trace.subjectFormat } : { found: false as const };
   }
 }
+
+const protocolOf = (p: string): 'saml' | 'oidc' | undefined => (p === 'saml' || p === 'oidc' ? p : undefined);

@@ -1,8 +1,9 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
+import { z } from 'zod';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { RpcHandler } from '@bridgekeeper/messaging';
 import { nameKeys } from '@bridgekeeper/names';
 import { UserEntity } from '../users/user.entity';
 import { inChunks } from '../users/user.view';
@@ -21,9 +22,8 @@ const holderOf = (u: UserEntity): Holder => ({ id: u.id, source: u.source, exter
 export class NamesHeldRpc {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  @MessagePattern(DirectoryRpc.namesHeld.subject)
-  async namesHeld(@Payload() payload: unknown): Promise<Reply> {
-    const req = DirectoryRpc.namesHeld.request.parse(payload);
+  @RpcHandler(DirectoryRpc.namesHeld)
+  async namesHeld(req: z.output<typeof DirectoryRpc.namesHeld.request>): Promise<Reply> {
     const users = this.db.getRepository(UserEntity);
     const held: Reply['held'] = [];
     // Looked up as stored (NFC, lower case); answered as asked.

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { z } from 'zod';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { RpcHandler } from '@bridgekeeper/messaging';
 import { SyncCommandsService } from './sync-commands.service';
 
 /** User Sync's directory commands over NATS (provisioning sends them in bounded batches). */
@@ -8,15 +9,13 @@ import { SyncCommandsService } from './sync-commands.service';
 export class SyncRpc {
   constructor(private readonly sync: SyncCommandsService) {}
 
-  @MessagePattern(DirectoryRpc.syncState.subject)
-  state(@Payload() payload: unknown) {
-    return this.sync.state(DirectoryRpc.syncState.request.parse(payload));
+  @RpcHandler(DirectoryRpc.syncState)
+  state(request: z.output<typeof DirectoryRpc.syncState.request>) {
+    return this.sync.state(request);
   }
 
-  @MessagePattern(DirectoryRpc.syncApply.subject)
-  apply(@Payload() payload: unknown) {
-    const parsed = DirectoryRpc.syncApply.request.safeParse(payload);
-    if (!parsed.success) return { status: 'error', code: 'invalid_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
-    return this.sync.apply(parsed.data);
+  @RpcHandler(DirectoryRpc.syncApply, (message) => ({ status: 'error' as const, code: 'invalid_request' as const, message }))
+  apply(request: z.output<typeof DirectoryRpc.syncApply.request>) {
+    return this.sync.apply(request);
   }
 }

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { RpcHandler } from '@bridgekeeper/messaging';
 import { TokensService } from './tokens.service';
 
 /** auth and provisioning verify admin tokens here: the directory owns them. */
@@ -8,10 +8,9 @@ import { TokensService } from './tokens.service';
 export class TokensRpc {
   constructor(private readonly tokens: TokensService) {}
 
-  @MessagePattern(DirectoryRpc.verifyToken.subject)
-  async verify(@Payload() payload: unknown) {
-    const parsed = DirectoryRpc.verifyToken.request.safeParse(payload);
-    const principal = parsed.success ? await this.tokens.verify(parsed.data.token) : null;
-    return principal ? { valid: true, ...principal } : { valid: false };
+  @RpcHandler(DirectoryRpc.verifyToken, () => ({ valid: false as const }))
+  async verify({ token }: { token: string }) {
+    const principal = await this.tokens.verify(token);
+    return principal ? { valid: true as const, ...principal } : { valid: false as const };
   }
 }

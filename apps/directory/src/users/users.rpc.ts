@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { z } from 'zod';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { RpcHandler } from '@bridgekeeper/messaging';
 import { ProvisionService } from './provision.service';
 
 /** NATS request/reply commands (queue group `directory`): thin, validate then call the service. */
@@ -8,17 +9,13 @@ import { ProvisionService } from './provision.service';
 export class UsersRpc {
   constructor(private readonly provisioning: ProvisionService) {}
 
-  @MessagePattern(DirectoryRpc.provisionUser.subject)
-  async provision(@Payload() payload: unknown) {
-    const parsed = DirectoryRpc.provisionUser.request.safeParse(payload);
-    if (!parsed.success) {
-      return { status: 'error', code: 'invalid_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
-    }
-    return this.provisioning.provision(parsed.data);
+  @RpcHandler(DirectoryRpc.provisionUser, (message) => ({ status: 'error' as const, code: 'invalid_request' as const, message }))
+  provision(request: z.output<typeof DirectoryRpc.provisionUser.request>) {
+    return this.provisioning.provision(request);
   }
 
-  @MessagePattern(DirectoryRpc.resolveUser.subject)
-  async resolve(@Payload() payload: unknown) {
-    return this.provisioning.resolve(DirectoryRpc.resolveUser.request.parse(payload));
+  @RpcHandler(DirectoryRpc.resolveUser)
+  resolve(request: z.output<typeof DirectoryRpc.resolveUser.request>) {
+    return this.provisioning.resolve(request);
   }
 }

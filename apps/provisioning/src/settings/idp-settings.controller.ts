@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Put, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, ApiZodBody, Consumes, ZodPipe } from '@bridgekeeper/platform';
-import { absentNotices, attributesFromAssertion, mapIdentity, noUsernameReason } from '@bridgekeeper/provisioning-model';
+import { absentNotices, keyedLogin, mapIdentity, noUsernameReason, readSamlLogin } from '@bridgekeeper/provisioning-model';
 import { SubjectRefusal } from '@bridgekeeper/saml-assertion';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { provisionRequest } from '../jit/jit.service';
@@ -92,17 +92,29 @@ export class IdpSettingsController {
     if (body.traceId) {
       const trace = await this.directory.loginTrace(body.traceId);
       if (!trace.found || !trace.subject) throw new NotFoundException(`traceId: no login trace ${body.traceId} with a validated subject`);
-      login = { subject: trace.subject, attributes: trace.attributes ?? {}, protocol: trace.protocol, subjectFormat: trace.subjectFormat ?? undefined };
+      // Another IdP's login is keyed and mapped by that IdP's settings, not this one's.
+      if (trace.idp !== idp) throw new BadRequestException(`traceId: login trace ${body.traceId} is a login at identity provider ${trace.idp}; simulate it at /api/v1/idps/${trace.idp}/simulate`);
+      let subjectFormat = trace.subjectFormat ?? undefined;
+      if (trace.protocol === 'saml' && !subjectFormat) {
+        // A trace from before traces kept the subject's format: an IdP keyed on an attribute keyed this one so too.
+        const policy = await this.subjectPolicy(idp);
+        if (policy.found && policy.subjectAttribute) subjectFormat = `attribute:${policy.subjectAttribute}`;
+      }
+      login = { subject: trace.subject, attributes: trace.attributes ?? {}, protocol: trace.protocol, subjectFormat };
     } else if (body.assertionXml) {
-      // Read and keyed as this IdP's logins are: its NameID format and subjectAttribute, from auth.
-      const policy = await this.directory.idpSubjectPolicy(idp).catch((err: Error) => {
-        throw new ServiceUnavailableException(`could not ask auth how identity provider ${idp} keys its users (${err.message}); try again`);
-      });
+      let content;
       try {
-        login = { ...attributesFromAssertion(body.assertionXml, policy.found ? { requestedFormat: policy.nameIdFormat, subjectAttribute: policy.subjectAttribute } : {}), protocol: 'saml' };
+        content = readSamlLogin(body.assertionXml);
+      } catch (err) {
+        throw new BadRequestException(`assertionXml: ${(err as Error).message}`);
+      }
+      // Keyed as this IdP's logins are: its NameID format and subjectAttribute, from auth.
+      const policy = await this.subjectPolicy(idp);
+      try {
+        login = { ...keyedLogin(content, policy.found ? { requestedFormat: policy.nameIdFormat, subjectAttribute: policy.subjectAttribute } : {}), protocol: 'saml' };
       } catch (err) {
         if (err instanceof SubjectRefusal) return { model: s.model, outcome: 'rejected', code: err.code, reason: err.message };
-        throw new BadRequestException(`assertionXml: ${(err as Error).message}`);
+        throw err;
       }
     } else {
       login = { subject: body.subject!, attributes: body.attributes ?? {}, protocol: body.protocol, subjectFormat: body.subjectFormat };
@@ -125,5 +137,12 @@ export class IdpSettingsController {
       ...(reply.status === 'error' && reply.code === 'no_username' ? { code: 'no_username', reason: noUsernameReason(s.mapping, login) } : {}),
       ...(notices.length ? { absent: notices } : {}),
     };
+  }
+
+  /** How auth keys this IdP's SAML logins; a 503 when auth cannot be asked (never a guess). */
+  private subjectPolicy(idp: string) {
+    return this.directory.idpSubjectPolicy(idp).catch((err: Error) => {
+      throw new ServiceUnavailableException(`could not ask auth how identity provider ${idp} keys its users (${err.message}); try again`);
+    });
   }
 }

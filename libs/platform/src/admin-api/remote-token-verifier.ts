@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ClientNats } from '@nestjs/microservices';
 import { Events } from 'nats';
-import { firstValueFrom, timeout } from 'rxjs';
 import { DirectoryEventsV1, DirectoryRpc } from '@bridgekeeper/contracts';
-import { EventBus, NatsConnectionService, natsRequestClient } from '@bridgekeeper/messaging';
+import { EventBus, NatsConnectionService, natsRequestClient, RpcClient } from '@bridgekeeper/messaging';
 import { AdminPrincipal, parseAdminToken } from './admin-token';
 import { TokenVerifier } from './token-verifier';
 
@@ -24,7 +22,7 @@ const REVOKED_MAX = 10_000;
 @Injectable()
 export class RemoteTokenVerifier extends TokenVerifier implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RemoteTokenVerifier.name);
-  private readonly client: ClientNats;
+  private readonly rpc: RpcClient;
   private readonly cache = new Map<string, { principal: AdminPrincipal; until: number }>();
   private readonly revoked = new Set<string>();
 
@@ -34,7 +32,7 @@ export class RemoteTokenVerifier extends TokenVerifier implements OnApplicationB
     private readonly nats: NatsConnectionService,
   ) {
     super();
-    this.client = natsRequestClient({ servers: natsUrl.split(','), name: 'admin-token-verifier' });
+    this.rpc = new RpcClient(natsRequestClient({ servers: natsUrl.split(','), name: 'admin-token-verifier' }), 3000);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -47,8 +45,7 @@ export class RemoteTokenVerifier extends TokenVerifier implements OnApplicationB
     if (!parsed || this.revoked.has(parsed.id)) return null;
     const hit = this.cache.get(token);
     if (hit && hit.until > Date.now()) return hit.principal;
-    const rpc = DirectoryRpc.verifyToken;
-    const reply = rpc.reply.parse(await firstValueFrom(this.client.send(rpc.subject, rpc.request.parse({ token })).pipe(timeout(3000))));
+    const reply = await this.rpc.call(DirectoryRpc.verifyToken, { token });
     // Revoked while the answer was on its way: refused, and not cached.
     if (!reply.valid || this.revoked.has(reply.tokenId)) {
       this.cache.delete(token);
@@ -77,6 +74,6 @@ export class RemoteTokenVerifier extends TokenVerifier implements OnApplicationB
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.client.close();
+    await this.rpc.close();
   }
 }
