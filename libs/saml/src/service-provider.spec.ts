@@ -441,6 +441,43 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
       expect(await refusal(toBase64(before(xml, '<samlp:Status>', copy)))).toBe('signature');
     });
 
+    // node-saml's own count (`//*[@ID="…"]`) sees any unprefixed ID, Id, id or iD (xpath matches
+    // names without regard to case in xmldom's documents); a prefixed attribute or a namespace
+    // declaration carrying the id is counted by xml-crypto's reference lookup only (the patched walk).
+    const copyPlaces: [string, (xml: string, copy: string) => string][] = [
+      ['in Extensions, before the assertion', (xml, copy) => before(xml, '<samlp:Status>', `<samlp:Extensions>${copy}</samlp:Extensions>`)],
+      // enveloped-signature leaves the Signature out of the digest: the assertion still verifies.
+      ["inside the assertion's own Signature, in an Object", (xml, copy) => before(xml, '</ds:Signature>', `<ds:Object>${copy}</ds:Object>`)],
+      ['after the assertion, in a SignatureProperty', (xml, copy) => before(xml, '</samlp:Response>', `<ds:SignatureProperty xmlns:ds="http://www.w3.org/2000/09/xmldsig#">${copy}</ds:SignatureProperty>`)],
+    ];
+
+    it.each(['x:ID', 'x:Id', 'x:id', 'xmlns:ID'])("refuses another element carrying the signed assertion's id as %s, wherever it sits", async (attr) => {
+      for (const [place, insert] of copyPlaces) {
+        const xml = await signedXml();
+        const copy = `<x:Copy xmlns:x="urn:example:x" ${attr}="${assertionIdOf(xml)}"/>`;
+        expect([place, await refusal(toBase64(insert(xml, copy)))]).toEqual([place, 'signature']);
+      }
+    });
+
+    it('accepts the same copies where the value only looks like the id (the refusals above are for the id)', async () => {
+      for (const [place, insert] of copyPlaces) {
+        const xml = await signedXml();
+        const copy = `<x:Copy xmlns:x="urn:example:x" x:ID="${assertionIdOf(xml)} " xmlns:Id=" ${assertionIdOf(xml)}"/>`;
+        await expect(sp.validatePostResponse(toBase64(insert(xml, copy))).then((login) => [place, login.nameId])).resolves.toEqual([place, 'alice']);
+      }
+    });
+
+    it('refuses a forged assertion in another namespace under the signed one\'s id, the signed one moved into Extensions', async () => {
+      for (const forgedFirst of [false, true]) {
+        const xml = await signedXml();
+        const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(xml)![0];
+        const forged = signed.replace('>alice<', '>admin<').replace('<saml:Assertion ', '<evil:Assertion xmlns:evil="urn:example:evil" ').replace(/<\/saml:Assertion>$/, '</evil:Assertion>');
+        const aside = xml.replace(signed, forgedFirst ? '' : forged).replace('<samlp:Status>', `${forgedFirst ? forged : ''}<samlp:Extensions>${signed}</samlp:Extensions><samlp:Status>`);
+        expect(aside).toContain('>admin<');
+        expect([forgedFirst, await refusal(toBase64(aside))]).toEqual([forgedFirst, 'signature']);
+      }
+    });
+
     it('refuses the signed assertion moved aside with a forged one under the same id in its place', async () => {
       const xml = await signedXml();
       const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(xml)![0];
@@ -489,6 +526,14 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     const xml = Buffer.from(await answer({ nameId: 'admin.evil' }), 'base64').toString('utf8').replace('>admin.evil<', '>admin<!---->.evil<');
     expect(xml).toContain('admin<!---->.evil');
     expect(await refusal(toBase64(xml))).toBe('malformed');
+  });
+
+  it('refuses a processing instruction slipped into the NameID (exclusive c14n keeps it, so the digest breaks); CDATA there reads as the value signed', async () => {
+    const signed = Buffer.from(await answer({ nameId: 'admin.evil' }), 'base64').toString('utf8');
+    expect(await refusal(toBase64(signed.replace('>admin.evil<', '>admin<?x?>.evil<')))).toBe('signature');
+    const cdata = Buffer.from(await answer({ nameId: 'admin.evil' }), 'base64').toString('utf8').replace('>admin.evil<', '>admin<![CDATA[.evil]]><');
+    expect(cdata).toContain('admin<![CDATA[.evil]]>');
+    await expect(sp.validatePostResponse(toBase64(cdata))).resolves.toMatchObject({ nameId: 'admin.evil' });
   });
 
   it('refuses a DTD before parsing', async () => {
