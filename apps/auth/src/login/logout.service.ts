@@ -7,7 +7,7 @@ import { OidcError } from '@bridgekeeper/oidc';
 import { LoginTraceService } from '../login-trace/login-trace.service';
 import { OidcIdpRegistry } from '../oidc/oidc-idp.registry';
 import { SamlIdpRegistry } from '../saml/saml-idp.registry';
-import { AssertionReplayStore } from '../saml/saml-stores.service';
+import { AssertionReplayStore } from './replay.store';
 import { SessionService } from '../sessions/session.service';
 import { LoginError } from './login-error';
 

@@ -4,7 +4,7 @@ import { guardedFetch } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { IdpEntity } from '../idps/idp.entity';
 import { IdpsService } from '../idps/idps.service';
-import { IdpUnavailableError } from '../saml/saml-idp.registry';
+import { IdpUnavailableError } from '../idps/idp-errors';
 
 export interface OidcIdp {
   rp: OidcRelyingParty;

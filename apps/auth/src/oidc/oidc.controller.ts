@@ -5,17 +5,17 @@ import { Public, RateLimited } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { bindingHash, browserBindingCookie, readBinding } from '../login/browser-binding';
 import { LoginError } from '../login/login-error';
-import { LoginFlowService } from '../login/login-flow.service';
 import { sendLoginError } from '../login/login.controller';
 import { LogoutService } from '../login/logout.service';
 import { SessionService } from '../sessions/session.service';
+import { OidcLoginService } from './oidc-login.service';
 
 /** OpenID Connect endpoints the IdP calls: the login callback and back-channel logout. */
 @ApiExcludeController()
 @Controller('oidc/:idp')
 export class OidcController {
   constructor(
-    private readonly flow: LoginFlowService,
+    private readonly logins: OidcLoginService,
     private readonly logout: LogoutService,
     private readonly sessions: SessionService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
@@ -28,7 +28,7 @@ export class OidcController {
   async callback(@Param('idp') idp: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       const browser = readBinding(req.cookies?.[browserBindingCookie(this.config.session.secure, 0).name]);
-      const done = await this.flow.completeOidc(idp, req.query as Record<string, unknown>, req.originalUrl.split('?')[1] ?? '', browser && bindingHash(browser));
+      const done = await this.logins.complete(idp, req.query as Record<string, unknown>, req.originalUrl.split('?')[1] ?? '', browser && bindingHash(browser));
       res.cookie(this.config.session.cookie, done.sessionToken, this.sessions.cookieOptions());
       res.setHeader('Cache-Control', 'no-store');
       res.redirect(302, done.returnTo);

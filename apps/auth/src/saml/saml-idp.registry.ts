@@ -2,14 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { IdpMetadata, SamlServiceProvider } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { IdpEntity } from '../idps/idp.entity';
+import { IdpUnavailableError, UnknownIdpError } from '../idps/idp-errors';
 import { IdpsService } from '../idps/idps.service';
 import { KeysService } from '../keys/keys.service';
 import { SamlRequestStore } from './saml-stores.service';
 
 type SpKey = { privateKeyPem: string; certificatePem: string };
-
-export class UnknownIdpError extends Error {}
-export class IdpUnavailableError extends Error {}
 
 /**
  * A SAML service provider per IdP, built from the IdP's stored metadata and our own key, and

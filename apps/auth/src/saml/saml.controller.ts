@@ -3,14 +3,15 @@ import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@ne
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public, RateLimited } from '@bridgekeeper/platform';
-import { LoginFlowService } from '../login/login-flow.service';
 import { LogoutService } from '../login/logout.service';
 import { sendLoginError } from '../login/login.controller';
 import { LoginError, publicRefusal } from '../login/login-error';
 import { autoPostPage, errorPage } from '../pages/pages';
 import { bindingHash, browserBindingCookie, readBinding } from '../login/browser-binding';
 import { SessionService } from '../sessions/session.service';
-import { SamlIdpRegistry, UnknownIdpError } from './saml-idp.registry';
+import { UnknownIdpError } from '../idps/idp-errors';
+import { SamlIdpRegistry } from './saml-idp.registry';
+import { SamlLoginService } from './saml-login.service';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 
 /** The form field marking the ACS's own re-post of an answer that came without the login cookie. */
@@ -21,7 +22,7 @@ const REPOSTED = 'bk_reposted';
 export class SamlController {
   constructor(
     private readonly idps: SamlIdpRegistry,
-    private readonly flow: LoginFlowService,
+    private readonly logins: SamlLoginService,
     private readonly sessions: SessionService,
     private readonly logout: LogoutService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
@@ -102,7 +103,7 @@ export class SamlController {
       return this.repost(idp, { SAMLResponse: fields.SAMLResponse, RelayState: fields.RelayState }, res);
     }
     try {
-      const done = await this.flow.completeSaml(idp, fields, browser && bindingHash(browser));
+      const done = await this.logins.complete(idp, fields, browser && bindingHash(browser));
       res.cookie(this.config.session.cookie, done.sessionToken, this.sessions.cookieOptions());
       res.setHeader('Cache-Control', 'no-store');
       res.redirect(302, done.returnTo);
