@@ -1,19 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdpsModule } from '../idps/idps.module';
 import { LoginTraceModule } from '../login-trace/login-trace.module';
 import { OutcomeWaiter } from '../provisioning-outcome/outcome-waiter.service';
-import { OidcController } from '../oidc/oidc.controller';
-import { OidcIdpRegistry } from '../oidc/oidc-idp.registry';
-import { OidcLoginService } from '../oidc/oidc-login.service';
-import { IdpsModule } from '../idps/idps.module';
-import { SamlController } from '../saml/saml.controller';
-import { SamlLoginService } from '../saml/saml-login.service';
-import { SamlModule } from '../saml/saml.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { HousekeepingService } from './housekeeping.service';
-import { LoginStateEntity } from './login-state.entity';
 import { LoginFlowService } from './login-flow.service';
 import { LoginProtocols } from './login-protocol';
+import { LoginStateEntity } from './login-state.entity';
 import { LoginStateStore } from './login-state.store';
 import { LoginController } from './login.controller';
 import { LogoutService } from './logout.service';
@@ -21,21 +15,15 @@ import { SamlAssertionEntity } from './replay.entity';
 import { AssertionReplayStore } from './replay.store';
 import { SignInService } from './sign-in.service';
 
+/**
+ * The protocol-independent part of login and logout: the chooser, the login state, the shared
+ * tail (provisioning outcome, session, trace), our logout. saml/ and oidc/ import this module and
+ * register their protocol in LoginProtocols; it imports neither.
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([LoginStateEntity, SamlAssertionEntity]), SamlModule, IdpsModule, SessionsModule, LoginTraceModule],
-  controllers: [LoginController, SamlController, OidcController],
-  providers: [
-    LoginFlowService,
-    LoginProtocols,
-    LoginStateStore,
-    SignInService,
-    AssertionReplayStore,
-    SamlLoginService,
-    OidcLoginService,
-    LogoutService,
-    OutcomeWaiter,
-    HousekeepingService,
-    OidcIdpRegistry,
-  ],
+  imports: [TypeOrmModule.forFeature([LoginStateEntity, SamlAssertionEntity]), IdpsModule, SessionsModule, LoginTraceModule],
+  controllers: [LoginController],
+  providers: [LoginFlowService, LoginProtocols, LoginStateStore, SignInService, AssertionReplayStore, LogoutService, OutcomeWaiter, HousekeepingService],
+  exports: [LoginProtocols, LoginStateStore, SignInService, AssertionReplayStore],
 })
 export class LoginModule {}

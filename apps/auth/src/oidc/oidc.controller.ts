@@ -6,9 +6,9 @@ import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { bindingHash, browserBindingCookie, readBinding } from '../login/browser-binding';
 import { LoginError } from '../login/login-error';
 import { sendLoginError } from '../login/login.controller';
-import { LogoutService } from '../login/logout.service';
 import { SessionService } from '../sessions/session.service';
 import { OidcLoginService } from './oidc-login.service';
+import { OidcLogoutService } from './oidc-logout.service';
 
 /** OpenID Connect endpoints the IdP calls: the login callback and back-channel logout. */
 @ApiExcludeController()
@@ -16,7 +16,7 @@ import { OidcLoginService } from './oidc-login.service';
 export class OidcController {
   constructor(
     private readonly logins: OidcLoginService,
-    private readonly logout: LogoutService,
+    private readonly logout: OidcLogoutService,
     private readonly sessions: SessionService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}

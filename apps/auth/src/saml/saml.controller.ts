@@ -3,7 +3,6 @@ import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@ne
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public, RateLimited } from '@bridgekeeper/platform';
-import { LogoutService } from '../login/logout.service';
 import { sendLoginError } from '../login/login.controller';
 import { LoginError, publicRefusal } from '../login/login-error';
 import { autoPostPage, errorPage } from '../pages/pages';
@@ -12,6 +11,7 @@ import { SessionService } from '../sessions/session.service';
 import { UnknownIdpError } from '../idps/idp-errors';
 import { SamlIdpRegistry } from './saml-idp.registry';
 import { SamlLoginService } from './saml-login.service';
+import { SamlLogoutService } from './saml-logout.service';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 
 /** The form field marking the ACS's own re-post of an answer that came without the login cookie. */
@@ -24,7 +24,7 @@ export class SamlController {
     private readonly idps: SamlIdpRegistry,
     private readonly logins: SamlLoginService,
     private readonly sessions: SessionService,
-    private readonly logout: LogoutService,
+    private readonly logout: SamlLogoutService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
