@@ -5,6 +5,8 @@ import { AUTH_CONFIG, AuthConfig } from './config/auth.config';
 import { AUTH_ENTITIES, AUTH_MIGRATIONS } from './database';
 import { BreakGlassModule } from './break-glass/break-glass.module';
 import { LoginModule } from './login/login.module';
+import { OidcModule } from './oidc/oidc.module';
+import { SamlModule } from './saml/saml.module';
 
 @Global()
 @Module({})
@@ -17,6 +19,8 @@ export class AppModule {
         AdminApiModule.viaDirectory(config),
         ScheduleModule.forRoot(),
         LoginModule,
+        SamlModule,
+        OidcModule,
         BreakGlassModule,
       ],
       controllers: [AuditController],

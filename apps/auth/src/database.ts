@@ -16,7 +16,8 @@ import { SessionClaims1764900000002 } from './migrations/1764900000002-session-c
 import { CursorKey1765200000000 } from './migrations/1765200000000-cursor-key';
 import { LoginTraceSubjectFormat1765600000000 } from './migrations/1765600000000-login-trace-subject-format';
 import { SessionEntity, UserAccessEntity } from './sessions/session.entity';
-import { SamlAssertionEntity, SamlRequestEntity } from './saml/saml-request.entity';
+import { SamlRequestEntity } from './saml/saml-request.entity';
+import { SamlAssertionEntity } from './login/replay.entity';
 
 export const AUTH_ENTITIES = [KeyEntity, LoginTraceEntity, LoginTraceStepEntity, LoginStateEntity, SamlRequestEntity, SamlAssertionEntity, IdpEntity, AuditEntryEntity, SessionEntity, UserAccessEntity];
 export const AUTH_MIGRATIONS = [InitialAuth1764300000002, Idps1764400000002, LoginTraceDetails1764500000000, Sessions1764500000001, LoginTraceSteps1764600000000, LoginStateBinding1764600000001, Oidc1764600000002, LoginBrowserBinding1764900000000, UserAccess1764900000001, SessionClaims1764900000002, CursorKey1765200000000, LoginTraceSubjectFormat1765600000000];

@@ -1,9 +1,9 @@
-import { Body, Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
-import { sendLoginError } from '../login/login.controller';
+import { LoginErrorFilter } from '../login/login-error.filter';
 import { breakGlassPage, errorPage } from '../pages/pages';
 import { SessionService } from '../sessions/session.service';
 import { BreakGlassService } from './break-glass.service';
@@ -27,13 +27,10 @@ export class BreakGlassController {
 
   @Public()
   @Post()
+  @UseFilters(LoginErrorFilter)
   async signIn(@Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
-    try {
-      const token = await this.breakGlass.signIn(body?.username, body?.password, req.ip ?? 'unknown');
-      res.cookie(this.config.session.cookie, token, this.sessions.cookieOptions());
-      res.redirect(303, '/');
-    } catch (err) {
-      sendLoginError(res, err);
-    }
+    const token = await this.breakGlass.signIn(body?.username, body?.password, req.ip ?? 'unknown');
+    res.cookie(this.config.session.cookie, token, this.sessions.cookieOptions());
+    res.redirect(303, '/');
   }
 }

@@ -3,6 +3,8 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, ApiZodBody, ZodPipe } from '@bridgekeeper/platform';
 import { CreateIdp, createIdpSchema, UpdateIdp, updateIdpSchema } from './idp.schemas';
 import { KeysService } from '../keys/keys.service';
+import { IdpRefreshService } from './idp-refresh.service';
+import { IdpViewsService } from './idp-views.service';
 import { IdpsService } from './idps.service';
 
 @ApiTags('idps')
@@ -11,6 +13,8 @@ import { IdpsService } from './idps.service';
 export class IdpsController {
   constructor(
     private readonly idps: IdpsService,
+    private readonly refreshes: IdpRefreshService,
+    private readonly views: IdpViewsService,
     private readonly keys: KeysService,
   ) {}
 
@@ -30,7 +34,7 @@ export class IdpsController {
   @Get(':id')
   @ApiOperation({ summary: 'One IdP' })
   async get(@Param('id') id: string) {
-    return this.idps.view(await this.idps.get(id));
+    return this.views.view(await this.idps.get(id));
   }
 
   @Patch(':id')
@@ -80,6 +84,6 @@ export class IdpsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Fetch the metadata URL now; a failure keeps the last good metadata and is reported' })
   refresh(@Param('id') id: string) {
-    return this.idps.refresh(id);
+    return this.refreshes.refresh(id);
   }
 }

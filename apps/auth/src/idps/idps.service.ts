@@ -1,26 +1,26 @@
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Gauge, Registry } from 'prom-client';
-import { DataSource, IsNull, Not } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { EventContract, EventInput, IdpCreatedV1, IdpDeletedV1, IdpUpdatedV1, MappingPresetName } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
-import { METRICS_REGISTRY, runInTransaction, safeFetchText, writeAudit } from '@bridgekeeper/platform';
-import { discoveryUrl, oidcUrls, OidcDiscovery, parseDiscovery } from '@bridgekeeper/oidc';
-import { certificateInfo, NAMEID_TRANSIENT, normaliseCertificate, parseIdpMetadata, spUrls } from '@bridgekeeper/saml';
+import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
+import { discoveryUrl } from '@bridgekeeper/oidc';
+import { NAMEID_TRANSIENT } from '@bridgekeeper/saml';
 import { mutableSubjectAttribute } from '@bridgekeeper/saml-assertion';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeysService } from '../keys/keys.service';
 import { CreateIdp, UpdateIdp } from './idp.schemas';
-import { IdpEntity, IdpMetadataState, IdpOptions, OidcIdpSettings } from './idp.entity';
+import { IdpEntity, IdpOptions, OidcIdpSettings } from './idp.entity';
+import { discover, metadataFrom, secretContext } from './idp-sources';
+import { CBC_WARNING, IdpViewsService } from './idp-views.service';
 
-export class IdpMetadataError extends BadRequestException {}
+export { IdpMetadataError } from './idp-sources';
 
 /**
- * The IdPs: SAML (metadata URL, pasted XML, or by hand) and OIDC (issuer discovery, client id and
- * sealed secret), configured through the admin API, stored in auth's database so every instance
- * sees them, refreshed on a schedule (the last good copy stays when a refresh fails), every
- * change audited.
+ * The IdPs' administration: SAML (metadata URL, pasted XML, or by hand) and OIDC (issuer
+ * discovery, client id and sealed secret), configured through the admin API, stored in auth's
+ * database so every instance sees them, every change audited and announced (idp.* events). Their
+ * refresh: idp-refresh.service.ts; how the API shows them: idp-views.service.ts.
  */
 @Injectable()
 export class IdpsService implements OnApplicationBootstrap {
@@ -29,37 +29,10 @@ export class IdpsService implements OnApplicationBootstrap {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
-    private readonly scheduler: SchedulerRegistry,
     private readonly keys: KeysService,
     private readonly bus: EventBus,
-    @Inject(METRICS_REGISTRY) registry: Registry,
-  ) {
-    // Read at each scrape, so every instance reports the same, current state.
-    const repo = () => this.db.getRepository(IdpEntity);
-    new Gauge({
-      name: 'bridgekeeper_idp_certificate_days_left',
-      help: 'Days until the soonest-expiring signing certificate of each IdP expires (alert well before 0)',
-      labelNames: ['idp'],
-      registers: [registry],
-      async collect() {
-        this.reset();
-        for (const e of await repo().find()) {
-          const days = (e.metadata?.signingCertificates ?? []).map((c) => certificateInfo(c).daysLeft);
-          if (days.length) this.set({ idp: e.id }, Math.min(...days));
-        }
-      },
-    });
-    new Gauge({
-      name: 'bridgekeeper_idp_metadata_refresh_failing',
-      help: '1 while the last metadata refresh of an IdP failed (the last good metadata stays in use)',
-      labelNames: ['idp'],
-      registers: [registry],
-      async collect() {
-        this.reset();
-        for (const e of await repo().find()) this.set({ idp: e.id }, e.metadataError ? 1 : 0);
-      },
-    });
-  }
+    private readonly views: IdpViewsService,
+  ) {}
 
   /** The IdP named by the environment exists from the first start (the zero-setup dev stack). */
   async onApplicationBootstrap(): Promise<void> {
@@ -102,77 +75,10 @@ export class IdpsService implements OnApplicationBootstrap {
         updatedAt: now,
       }).catch(() => undefined);
     }
-    const timer = setInterval(() => void this.refreshAll(), this.config.saml.metadataRefreshMs);
-    timer.unref();
-    this.scheduler.addInterval('idp-metadata-refresh', timer);
-  }
-
-  view(e: IdpEntity) {
-    if (e.protocol === 'oidc') return this.oidcView(e);
-    const urls = spUrls(this.config.publicUrl, e.id);
-    return {
-      id: e.id,
-      name: e.name,
-      enabled: e.enabled,
-      protocol: 'saml' as const,
-      ...e.options,
-      allowCbcEncryption: e.options.allowCbcEncryption ?? false,
-      subjectAttribute: e.options.subjectAttribute ?? null,
-      warnings: samlWarnings(e.options),
-      metadataUrl: e.metadataUrl,
-      metadataFetchedAt: e.metadataFetchedAt,
-      metadataError: e.metadataError,
-      idp: e.metadata && {
-        entityId: e.metadata.entityId,
-        ssoRedirectUrl: e.metadata.ssoRedirectUrl ?? null,
-        ssoPostUrl: e.metadata.ssoPostUrl ?? null,
-        sloUrl: e.metadata.sloRedirectUrl ?? e.metadata.sloPostUrl ?? null,
-        certificates: e.metadata.signingCertificates.map((c) => certificateInfo(c, this.config.saml.certificateWarnDays)),
-      },
-      sp: { entityId: urls.entityId, acsUrl: urls.acs, sloUrl: urls.slo, metadataUrl: urls.entityId },
-      createdAt: e.createdAt,
-      updatedAt: e.updatedAt,
-    };
-  }
-
-  /** An OIDC IdP as the API shows it: settings, discovered endpoints, the URLs to register; never the secret. */
-  private oidcView(e: IdpEntity) {
-    const o = e.oidc!;
-    const urls = oidcUrls(this.config.publicUrl, e.id);
-    return {
-      id: e.id,
-      name: e.name,
-      enabled: e.enabled,
-      protocol: 'oidc' as const,
-      emailDomains: e.options.emailDomains,
-      oidc: {
-        issuer: o.issuer,
-        clientId: o.clientId,
-        clientSecret: e.clientSecretEnc ? ('(set)' as const) : null,
-        scopes: o.scopes,
-        groupsClaim: o.groupsClaim,
-        idTokenAlgorithm: o.idTokenAlgorithm,
-        userinfo: o.userinfo,
-        endpoints: o.discovery && {
-          authorization: o.discovery.authorization_endpoint,
-          token: o.discovery.token_endpoint,
-          userinfo: o.discovery.userinfo_endpoint ?? null,
-          jwks: o.discovery.jwks_uri,
-          endSession: o.discovery.end_session_endpoint ?? null,
-          idTokenAlgorithms: o.discovery.id_token_signing_alg_values_supported ?? null,
-        },
-      },
-      metadataUrl: e.metadataUrl,
-      metadataFetchedAt: e.metadataFetchedAt,
-      metadataError: e.metadataError,
-      rp: { redirectUri: urls.callback, backchannelLogoutUrl: urls.backchannelLogout, postLogoutRedirectUri: urls.postLogoutRedirect },
-      createdAt: e.createdAt,
-      updatedAt: e.updatedAt,
-    };
   }
 
   async list() {
-    return (await this.db.getRepository(IdpEntity).find({ order: { name: 'ASC' } })).map((e) => this.view(e));
+    return (await this.db.getRepository(IdpEntity).find({ order: { name: 'ASC' } })).map((e) => this.views.view(e));
   }
 
   enabled(): Promise<IdpEntity[]> {
@@ -189,32 +95,11 @@ export class IdpsService implements OnApplicationBootstrap {
     return e;
   }
 
-  /** The IdP with usable metadata (fetched now when it has none yet). */
-  async withMetadata(e: IdpEntity): Promise<IdpEntity & { metadata: IdpMetadataState }> {
-    if (e.metadata) return e as IdpEntity & { metadata: IdpMetadataState };
-    await this.refresh(e.id);
-    const fresh = await this.get(e.id);
-    if (!fresh.metadata) throw new IdpMetadataError(fresh.metadataError ?? `identity provider ${e.id} has no metadata`);
-    return fresh as IdpEntity & { metadata: IdpMetadataState };
-  }
-
-  /** The OIDC IdP with its discovery document and opened client secret (discovered now when it has none yet). */
-  async withDiscovery(e: IdpEntity): Promise<{ settings: OidcIdpSettings & { discovery: OidcDiscovery }; clientSecret: string }> {
-    let current = e;
-    if (!current.oidc?.discovery) {
-      await this.refresh(e.id);
-      current = await this.get(e.id);
-      if (!current.oidc?.discovery) throw new IdpMetadataError(current.metadataError ?? `identity provider ${e.id} has no discovery document`);
-    }
-    if (!current.clientSecretEnc) throw new IdpMetadataError(`identity provider ${e.id} has no client secret`);
-    return { settings: current.oidc as OidcIdpSettings & { discovery: OidcDiscovery }, clientSecret: this.keys.openSecret(current.clientSecretEnc, secretContext(e.id)) };
-  }
-
   async create(dto: CreateIdp, actor: string) {
     const common = { id: dto.id, name: dto.name, enabled: dto.enabled };
     if (dto.protocol === 'oidc') {
       const o = dto.oidc!;
-      const discovery = await this.discover(o.issuer);
+      const discovery = await discover(o.issuer, this.config.saml.metadataAllowPrivate);
       return this.insert(actor, dto.mappingPreset, {
         ...common,
         protocol: 'oidc',
@@ -226,7 +111,7 @@ export class IdpsService implements OnApplicationBootstrap {
       });
     }
     checkSubjectOptions(pickOptions(dto));
-    const metadata = await this.metadataFrom(dto);
+    const metadata = await metadataFrom(dto, this.config.saml.metadataAllowPrivate);
     const created = await this.insert(actor, dto.mappingPreset, { ...common, protocol: 'saml', oidc: null, clientSecretEnc: null, metadataUrl: dto.metadataUrl ?? null, metadata, options: pickOptions(dto) as IdpOptions });
     this.warnIfWeakened(dto.id, dto, actor);
     return created;
@@ -243,14 +128,14 @@ export class IdpsService implements OnApplicationBootstrap {
       return e;
     });
     await this.announce(IdpCreatedV1, { ...lifecycle(e), actor, ...(mappingPreset ? { mappingPreset } : {}) }, e.updatedAt);
-    return { ...this.view(e), ...(mappingPreset ? { mappingPreset } : {}) };
+    return { ...this.views.view(e), ...(mappingPreset ? { mappingPreset } : {}) };
   }
 
   async update(id: string, dto: UpdateIdp, actor: string) {
     const existing = await this.get(id);
     if (existing.protocol === 'oidc') return this.updateOidc(existing, dto, actor);
     if (dto.oidc !== undefined) throw new BadRequestException(`oidc: identity provider ${id} is a SAML IdP`);
-    const metadata = dto.metadataUrl !== undefined || dto.metadataXml !== undefined || dto.manual !== undefined ? await this.metadataFrom(dto) : undefined;
+    const metadata = dto.metadataUrl !== undefined || dto.metadataXml !== undefined || dto.manual !== undefined ? await metadataFrom(dto, this.config.saml.metadataAllowPrivate) : undefined;
     const saved = await runInTransaction(this.db, async (em) => {
       const e = await em.findOneBy(IdpEntity, { id });
       if (!e) throw new NotFoundException(`no identity provider ${id}`);
@@ -272,7 +157,7 @@ export class IdpsService implements OnApplicationBootstrap {
     });
     await this.announce(IdpUpdatedV1, { ...lifecycle(saved), actor }, saved.updatedAt);
     this.warnIfWeakened(id, dto, actor);
-    return this.view(saved);
+    return this.views.view(saved);
   }
 
   /** An admin turned a protection off: the log says so, and why it matters. */
@@ -285,7 +170,7 @@ export class IdpsService implements OnApplicationBootstrap {
     if (samlOnly.length) throw new BadRequestException(`${samlOnly.join(', ')}: identity provider ${existing.id} is an OIDC IdP`);
     const o = dto.oidc ?? {};
     const issuerChanged = o.issuer !== undefined && o.issuer !== existing.oidc!.issuer;
-    const discovery = issuerChanged ? await this.discover(o.issuer!) : existing.oidc!.discovery;
+    const discovery = issuerChanged ? await discover(o.issuer!, this.config.saml.metadataAllowPrivate) : existing.oidc!.discovery;
     const saved = await runInTransaction(this.db, async (em) => {
       const e = await em.findOneBy(IdpEntity, { id: existing.id });
       if (!e) throw new NotFoundException(`no identity provider ${existing.id}`);
@@ -308,7 +193,7 @@ export class IdpsService implements OnApplicationBootstrap {
       return e;
     });
     await this.announce(IdpUpdatedV1, { ...lifecycle(saved), actor }, saved.updatedAt);
-    return this.view(saved);
+    return this.views.view(saved);
   }
 
   async remove(id: string, actor: string): Promise<void> {
@@ -347,57 +232,6 @@ export class IdpsService implements OnApplicationBootstrap {
     await this.db.getRepository(IdpEntity).update({ id }, { updatedAt: new Date() });
   }
 
-  /** Fetches the metadata URL again; on failure the last good metadata stays and the error is kept. */
-  async refresh(id: string) {
-    const e = await this.get(id);
-    if (!e.metadataUrl) throw new BadRequestException(`identity provider ${id} has no metadata URL to refresh from`);
-    try {
-      if (e.protocol === 'oidc') {
-        const discovery = await this.discover(e.oidc!.issuer);
-        await this.db.getRepository(IdpEntity).update({ id }, { oidc: { ...e.oidc!, discovery }, metadataFetchedAt: new Date(), metadataError: null, updatedAt: new Date() });
-        return this.view(await this.get(id));
-      }
-      const metadata = await this.fetchMetadata(e.metadataUrl);
-      await this.db.getRepository(IdpEntity).update({ id }, { metadata, metadataFetchedAt: new Date(), metadataError: null, updatedAt: new Date() });
-      for (const c of metadata.signingCertificates.map((cert) => certificateInfo(cert, this.config.saml.certificateWarnDays))) {
-        if (c.status !== 'valid') this.logger.warn(`identity provider ${id}: signing certificate ${c.subject} ${c.status === 'expired' ? 'expired' : `expires in ${c.daysLeft} days`} (${c.notAfter})`);
-      }
-    } catch (err) {
-      const message = `refreshing the metadata from ${e.metadataUrl} failed at ${new Date().toISOString()}: ${(err as Error).message}`;
-      await this.db.getRepository(IdpEntity).update({ id }, { metadataError: message });
-      this.logger.warn(message + (e.metadata || e.oidc?.discovery ? ' (the last good copy stays in use)' : ''));
-    }
-    return this.view(await this.get(id));
-  }
-
-  async refreshAll(): Promise<void> {
-    for (const e of await this.db.getRepository(IdpEntity).findBy({ metadataUrl: Not(IsNull()), enabled: true })) await this.refresh(e.id).catch(() => undefined);
-  }
-
-  private async metadataFrom(dto: { metadataUrl?: string; metadataXml?: string; manual?: { entityId: string; ssoUrl: string; sloUrl?: string; certificates: string[] } }): Promise<IdpMetadataState> {
-    try {
-      if (dto.metadataUrl) return await this.fetchMetadata(dto.metadataUrl);
-      if (dto.metadataXml) return parseIdpMetadata(dto.metadataXml);
-      const m = dto.manual!;
-      return { entityId: m.entityId, ssoRedirectUrl: m.ssoUrl, ssoPostUrl: m.ssoUrl, sloRedirectUrl: m.sloUrl, sloPostUrl: m.sloUrl, signingCertificates: m.certificates.map(normaliseCertificate), wantAuthnRequestsSigned: true };
-    } catch (err) {
-      throw new IdpMetadataError(`metadata: ${(err as Error).message}`);
-    }
-  }
-
-  /** The issuer's discovery document, fetched safely and checked (issuer, endpoints, PKCE). */
-  private async discover(issuer: string): Promise<OidcDiscovery> {
-    try {
-      return parseDiscovery(await safeFetchText(discoveryUrl(issuer), { allowPrivate: this.config.saml.metadataAllowPrivate }), issuer);
-    } catch (err) {
-      throw new IdpMetadataError(`oidc.issuer: discovery failed: ${(err as Error).message}`);
-    }
-  }
-
-  private async fetchMetadata(url: string): Promise<IdpMetadataState> {
-    return parseIdpMetadata(await safeFetchText(url, { allowPrivate: this.config.saml.metadataAllowPrivate }));
-  }
-
   private auditView(e: IdpEntity) {
     if (e.protocol === 'oidc') {
       const { discovery: _d, ...settings } = e.oidc!;
@@ -409,17 +243,6 @@ export class IdpsService implements OnApplicationBootstrap {
 
 /** An IdP as its lifecycle events carry it. */
 const lifecycle = (e: IdpEntity) => ({ idp: e.id, name: e.name, protocol: e.protocol, enabled: e.enabled });
-
-const secretContext = (idpId: string) => `idp-client-secret:${idpId}`;
-
-const CBC_WARNING =
-  'allowCbcEncryption is on: assertions encrypted with AES-CBC are accepted. CBC has no integrity protection: whoever can post altered copies of an encrypted assertion can read it (the padding-oracle attack on XML Encryption), and assertions the IdP encrypts with AES-GCM can be downgraded to CBC. Configure the IdP to encrypt with AES-GCM and turn this off.';
-
-/** What an admin should know about a SAML IdP's settings: each protection turned off, and why that is weak. */
-function samlWarnings(o: IdpOptions): string[] {
-  const mutable = o.subjectAttribute ? mutableSubjectAttribute(o.subjectAttribute) : undefined;
-  return [...(o.allowCbcEncryption ? [CBC_WARNING] : []), ...(mutable ? [`subjectAttribute: ${mutable}`] : [])];
-}
 
 /**
  * Asking for transient NameIDs, which never key a user, needs an attribute that does; and that

@@ -3,17 +3,16 @@ import { Interval } from '@nestjs/schedule';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { LoginTraceService } from '../login-trace/login-trace.service';
 import { SessionService } from '../sessions/session.service';
-import { AssertionReplayStore, SamlRequestStore } from '../saml/saml-stores.service';
-import { LoginFlowService } from './login-flow.service';
+import { LoginStateStore } from './login-state.store';
+import { AssertionReplayStore } from './replay.store';
 
-/** Drops expired login states, request ids, remembered assertion ids, and traces past their retention. */
+/** Drops expired login states, remembered assertion (and logout message) ids, expired sessions, and traces past their retention. SAML's request ids: saml/saml-housekeeping.service.ts. */
 @Injectable()
 export class HousekeepingService {
   private readonly logger = new Logger(HousekeepingService.name);
 
   constructor(
-    private readonly flow: LoginFlowService,
-    private readonly requests: SamlRequestStore,
+    private readonly states: LoginStateStore,
     private readonly assertions: AssertionReplayStore,
     private readonly traces: LoginTraceService,
     private readonly sessions: SessionService,
@@ -23,7 +22,7 @@ export class HousekeepingService {
   @Interval(60_000)
   async purge(): Promise<void> {
     try {
-      await Promise.all([this.flow.purgeExpired(), this.requests.purgeExpired(), this.assertions.purgeExpired(), this.traces.purgeOlderThan(this.config.loginTraceRetentionDays), this.sessions.purgeExpired()]);
+      await Promise.all([this.states.purgeExpired(), this.assertions.purgeExpired(), this.traces.purgeOlderThan(this.config.loginTraceRetentionDays), this.sessions.purgeExpired()]);
     } catch (err) {
       this.logger.warn(`purging expired login state failed: ${(err as Error).message}`);
     }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public, RateLimited } from '@bridgekeeper/platform';
-import { autoPostPage, chooserPage, errorPage } from '../pages/pages';
+import { autoPostPage, chooserPage } from '../pages/pages';
 import { bindingHash, browserBindingCookie, newBinding, readBinding } from './browser-binding';
-import { LoginError, publicRefusal } from './login-error';
+import { LoginErrorFilter } from './login-error.filter';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { SessionService } from '../sessions/session.service';
 import { LoginFlowService } from './login-flow.service';
@@ -15,14 +15,8 @@ import { LogoutService } from './logout.service';
 /** Remembers the IdP a browser used last, so the chooser offers it first. */
 const LAST_IDP = 'bk_last_idp';
 
-/** A refused login or logout as the person sees it: plain words by code, and the trace id (the reason is in the trace). */
-export function sendLoginError(res: Response, err: unknown): void {
-  if (!(err instanceof LoginError)) throw err;
-  res.setHeader('Cache-Control', 'no-store');
-  res.status(err.status).type('html').send(errorPage({ ...publicRefusal(err.code), traceId: err.traceId }));
-}
-
 @ApiExcludeController()
+@UseFilters(LoginErrorFilter)
 @Controller()
 export class LoginController {
   constructor(
@@ -58,31 +52,27 @@ export class LoginController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    try {
-      // The browser's binding (kept when it has one, so logins in several tabs all work): the login state holds its hash.
-      const binding = browserBindingCookie(this.config.session.secure, this.config.saml.requestTtlMs);
-      const browser = readBinding(req.cookies?.[binding.name]) ?? newBinding();
-      const start = await this.flow.start(
-        typeof idp === 'string' && idp ? idp : undefined,
-        returnTo,
-        bindingHash(browser),
-        typeof loginHint === 'string' ? loginHint.slice(0, 320) : undefined,
-        typeof req.cookies?.[LAST_IDP] === 'string' ? req.cookies[LAST_IDP] : undefined,
-      );
-      res.setHeader('Cache-Control', 'no-store');
-      if (start.kind !== 'chooser') {
-        res.cookie(binding.name, browser, binding.options);
-        res.cookie(LAST_IDP, start.idp, { httpOnly: true, sameSite: 'lax', path: '/login', maxAge: 365 * 86_400_000 });
-      }
-      if (start.kind === 'redirect') return res.redirect(302, start.url);
-      if (start.kind === 'post') {
-        const nonce = randomBytes(16).toString('base64');
-        res.setHeader('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; form-action ${new URL(start.action).origin}`);
-        return void res.type('html').send(autoPostPage(start.action, start.fields, nonce));
-      }
-      res.type('html').send(chooserPage(start.idps, start.returnTo, start.lastIdp, start.notice));
-    } catch (err) {
-      sendLoginError(res, err);
+    // The browser's binding (kept when it has one, so logins in several tabs all work): the login state holds its hash.
+    const binding = browserBindingCookie(this.config.session.secure, this.config.saml.requestTtlMs);
+    const browser = readBinding(req.cookies?.[binding.name]) ?? newBinding();
+    const start = await this.flow.start(
+      typeof idp === 'string' && idp ? idp : undefined,
+      returnTo,
+      bindingHash(browser),
+      typeof loginHint === 'string' ? loginHint.slice(0, 320) : undefined,
+      typeof req.cookies?.[LAST_IDP] === 'string' ? req.cookies[LAST_IDP] : undefined,
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    if (start.kind !== 'chooser') {
+      res.cookie(binding.name, browser, binding.options);
+      res.cookie(LAST_IDP, start.idp, { httpOnly: true, sameSite: 'lax', path: '/login', maxAge: 365 * 86_400_000 });
     }
+    if (start.kind === 'redirect') return res.redirect(302, start.url);
+    if (start.kind === 'post') {
+      const nonce = randomBytes(16).toString('base64');
+      res.setHeader('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; form-action ${new URL(start.action).origin}`);
+      return void res.type('html').send(autoPostPage(start.action, start.fields, nonce));
+    }
+    res.type('html').send(chooserPage(start.idps, start.returnTo, start.lastIdp, start.notice));
   }
 }

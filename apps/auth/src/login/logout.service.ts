@@ -1,20 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { safeReturnTo } from '@bridgekeeper/platform';
-import { decodeSamlMessage, redactSamlXml, SamlValidationError } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
-import { OidcError } from '@bridgekeeper/oidc';
-import { LoginTraceService } from '../login-trace/login-trace.service';
-import { OidcIdpRegistry } from '../oidc/oidc-idp.registry';
-import { SamlIdpRegistry } from '../saml/saml-idp.registry';
-import { AssertionReplayStore } from '../saml/saml-stores.service';
+import { IdpsService } from '../idps/idps.service';
 import { SessionService } from '../sessions/session.service';
-import { LoginError } from './login-error';
+import { LoginProtocols, LogoutNext } from './login-protocol';
 
 /**
- * Single logout. Ours: end the session, then send the browser to the IdP with a signed
- * LogoutRequest so its session ends too. The IdP's: a signed LogoutRequest ends every session of
- * that subject; an unsigned one, or one for nobody here, logs nobody out.
+ * Our logout (POST /logout): end the session here, then send the browser to the IdP so its
+ * session ends too, by the IdP's protocol (registered in LoginProtocols: saml/ sends a signed
+ * LogoutRequest, oidc/ the RP-initiated logout). The IdP's own logout messages are the protocols'.
  */
 @Injectable()
 export class LogoutService {
@@ -23,15 +17,9 @@ export class LogoutService {
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly sessions: SessionService,
-    private readonly idps: SamlIdpRegistry,
-    private readonly oidc: OidcIdpRegistry,
-    private readonly replay: AssertionReplayStore,
-    private readonly traces: LoginTraceService,
+    private readonly idps: IdpsService,
+    private readonly protocols: LoginProtocols,
   ) {}
-
-  private safe(raw: unknown): string {
-    return safeReturnTo(raw, new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins) ?? '/';
-  }
 
   /**
    * Ends the session here; answers where the browser goes next (the IdP's logout, or returnTo),
@@ -39,102 +27,20 @@ export class LogoutService {
    * the caller binds them to the browser (a cookie), and the post-logout URI (GET /) follows
    * returnTo only for that browser, once (see `afterLogout`).
    */
-  async logout(token: string | undefined, rawReturnTo: unknown): Promise<{ next: string; oidcState?: { state: string; returnTo: string } }> {
-    const returnTo = this.safe(rawReturnTo);
+  async logout(token: string | undefined, rawReturnTo: unknown): Promise<LogoutNext> {
+    const returnTo = safeReturnTo(rawReturnTo, new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins) ?? '/';
     const claims = await this.sessions.verify(token);
     if (!claims) return { next: returnTo };
     const record = await this.sessions.record(claims.sid);
     await this.sessions.end(claims.sid);
     if (!record) return { next: returnTo };
     try {
-      const idp = await this.idps.get(record.idp);
-      if (idp.protocol === 'oidc') {
-        // RP-initiated logout: the IdP sends the browser back to the one registered post-logout URI (GET /).
-        const { rp } = await this.oidc.get(idp);
-        const state = returnTo !== '/' ? randomBytes(18).toString('base64url') : undefined;
-        const next = rp.endSessionUrl(record.idToken ?? undefined, state);
-        return next ? { next, ...(state ? { oidcState: { state, returnTo } } : {}) } : { next: returnTo };
-      }
-      const sp = await this.idps.serviceProvider(idp);
-      if (!sp.canLogout) return { next: returnTo };
-      return { next: await sp.logoutUrl({ nameId: record.nameId, nameIdFormat: record.nameIdFormat ?? undefined, sessionIndex: record.sessionIndex ?? undefined }, returnTo) };
+      const idp = await this.idps.find(record.idp);
+      if (!idp || !idp.enabled) throw new Error(`no identity provider '${record.idp}' is configured`);
+      return await this.protocols.logout(idp.protocol).endAtIdp(idp, record, returnTo);
     } catch (err) {
       this.logger.warn(`signed out locally; the IdP logout of ${record.idp} was skipped: ${(err as Error).message}`);
       return { next: returnTo };
     }
-  }
-
-  /**
-   * `/saml/:idp/slo`: the IdP's LogoutRequest, or its LogoutResponse to ours. A LogoutRequest ends
-   * exactly the sessions it names (NameID, and SessionIndex when given), is honoured once (its ID
-   * is remembered) and only while fresh (IssueInstant within the clock skew). `ended` lists the
-   * sessions it ended: the browser that carried it loses its cookie only when its own session is
-   * one of them, so a LogoutRequest delivered to someone else's browser signs nobody else out.
-   */
-  async singleLogout(idpId: string, binding: 'redirect' | 'post', params: Record<string, unknown>, originalQuery: string): Promise<{ next: string; ended: string[] }> {
-    const sp = await this.idps.serviceProvider(idpId).catch((err) => {
-      throw new LoginError(404, 'unknown_idp', { detail: (err as Error).message });
-    });
-    const refuse = (reason: string) => {
-      this.logger.warn(`refused a logout message from ${idpId}: ${reason}`);
-      return new LoginError(400, 'logout_refused', { detail: reason });
-    };
-    let result;
-    try {
-      result = await sp.validateLogout(binding, params, originalQuery);
-    } catch (err) {
-      const reason = err instanceof SamlValidationError ? `${err.code}: ${err.message}` : (err as Error).message;
-      if (typeof params.SAMLResponse === 'string') throw await this.refusedLogoutResponse(idpId, binding, params.SAMLResponse, reason);
-      throw refuse(reason);
-    }
-    const relayState = typeof params.RelayState === 'string' ? params.RelayState : '';
-    if (typeof params.SAMLRequest === 'string' && result.profile) {
-      const request = 'request' in result ? result.request : undefined;
-      if (!request) throw refuse('the LogoutRequest could not be read');
-      if (!(await this.replay.remember(idpId, `logout-request:${request.id}`, request.rememberUntil))) throw refuse(`LogoutRequest ${request.id} was already used`);
-      const ended = await this.sessions.endBySubject(idpId, result.profile.nameID, result.profile.sessionIndex as string | undefined);
-      this.logger.log(`${idpId} logged out ${result.profile.nameID}: ${ended.length} session(s) ended`);
-      return { next: await sp.logoutResponseUrl(result.profile as { ID?: string; issuer?: string }, relayState, true), ended };
-    }
-    return { next: this.safe(relayState), ended: [] };
-  }
-
-  /**
-   * The IdP's answer to a logout started here was refused (unsigned, or not answering a logout of
-   * ours): it changes nothing, and the logout here already happened before the browser left for the
-   * IdP. The person is told they are signed out here (the controller says so only to a browser with
-   * no session); the admin reads why in a trace of its own, with the message.
-   */
-  private async refusedLogoutResponse(idpId: string, binding: 'redirect' | 'post', message: string, reason: string): Promise<LoginError> {
-    this.logger.warn(`refused the LogoutResponse from ${idpId}: ${reason}`);
-    const trace = this.traces.begin(idpId, 'saml', 'saml.logout-response-received');
-    trace.step('saml.logout-response-refused', undefined, { message: { kind: 'response', text: redactSamlXml(decodeSamlMessage(message, binding === 'redirect')) } });
-    await trace.fail('logout_response_refused', `${reason}. The session here had already ended when the browser went to the IdP; the person may still be signed in at the IdP`);
-    return new LoginError(400, 'logout_response_refused', { traceId: trace.id, detail: reason });
-  }
-
-  /**
-   * `/oidc/:idp/backchannel-logout`: the IdP's signed logout token ends the sessions it names
-   * (by `sid`, else every session of `sub`); a token is honoured once (its `jti` is remembered).
-   */
-  async backchannelLogout(idpId: string, logoutToken: unknown): Promise<number> {
-    const idp = await this.idps.get(idpId).catch((err) => {
-      throw new LoginError(404, 'unknown_idp', { detail: (err as Error).message });
-    });
-    if (idp.protocol !== 'oidc') throw new LoginError(404, 'unknown_idp', { detail: `identity provider '${idpId}' does not use OpenID Connect` });
-    let notice;
-    try {
-      notice = await (await this.oidc.get(idp)).logoutTokens.verify(typeof logoutToken === 'string' ? logoutToken : '');
-    } catch (err) {
-      const reason = err instanceof OidcError ? `${err.code}: ${err.message}` : (err as Error).message;
-      this.logger.warn(`refused a back-channel logout from ${idpId}: ${reason}`);
-      throw new LoginError(400, 'logout_refused', { detail: reason });
-    }
-    if (!(await this.replay.remember(idpId, `logout:${notice.jti}`, notice.expiresAt))) {
-      throw new LoginError(400, 'logout_refused', { detail: `logout token ${notice.jti} was already used` });
-    }
-    const ended = await this.sessions.endByOidcSession(idpId, notice);
-    this.logger.log(`${idpId} logged out ${notice.sub ?? `session ${notice.sid}`} (back-channel): ${ended} session(s) ended`);
-    return ended;
   }
 }

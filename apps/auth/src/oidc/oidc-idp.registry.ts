@@ -3,8 +3,8 @@ import { LogoutTokenVerifier, OidcRelyingParty } from '@bridgekeeper/oidc';
 import { guardedFetch } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { IdpEntity } from '../idps/idp.entity';
-import { IdpsService } from '../idps/idps.service';
-import { IdpUnavailableError } from '../saml/saml-idp.registry';
+import { IdpRefreshService } from '../idps/idp-refresh.service';
+import { IdpUnavailableError } from '../idps/idp-errors';
 
 export interface OidcIdp {
   rp: OidcRelyingParty;
@@ -23,7 +23,7 @@ export class OidcIdpRegistry {
 
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
-    private readonly idps: IdpsService,
+    private readonly refreshes: IdpRefreshService,
   ) {
     this.fetch = guardedFetch({ allowPrivate: config.saml.metadataAllowPrivate });
   }
@@ -35,7 +35,7 @@ export class OidcIdpRegistry {
     if (hit?.updatedAt === idp.updatedAt.getTime()) return hit.idp;
     let opened;
     try {
-      opened = await this.idps.withDiscovery(idp);
+      opened = await this.refreshes.withDiscovery(idp);
     } catch (err) {
       throw new IdpUnavailableError(`the discovery document of identity provider '${idp.id}' could not be loaded: ${(err as Error).message}`);
     }

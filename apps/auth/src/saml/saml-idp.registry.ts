@@ -2,14 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { IdpMetadata, SamlServiceProvider } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { IdpEntity } from '../idps/idp.entity';
+import { IdpUnavailableError, UnknownIdpError } from '../idps/idp-errors';
+import { IdpRefreshService } from '../idps/idp-refresh.service';
 import { IdpsService } from '../idps/idps.service';
 import { KeysService } from '../keys/keys.service';
 import { SamlRequestStore } from './saml-stores.service';
 
 type SpKey = { privateKeyPem: string; certificatePem: string };
-
-export class UnknownIdpError extends Error {}
-export class IdpUnavailableError extends Error {}
 
 /**
  * A SAML service provider per IdP, built from the IdP's stored metadata and our own key, and
@@ -22,6 +21,7 @@ export class SamlIdpRegistry {
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly idps: IdpsService,
+    private readonly refreshes: IdpRefreshService,
     private readonly keys: KeysService,
     private readonly requests: SamlRequestStore,
   ) {}
@@ -56,7 +56,7 @@ export class SamlIdpRegistry {
     const hit = this.built.get(id);
     if (hit?.updatedAt === idp.updatedAt.getTime()) return hit.sp;
     try {
-      idp = await this.idps.withMetadata(idp);
+      idp = await this.refreshes.withMetadata(idp);
     } catch (err) {
       throw new IdpUnavailableError(`the metadata of identity provider '${id}' could not be loaded: ${(err as Error).message}`);
     }

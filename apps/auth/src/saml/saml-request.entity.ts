@@ -13,16 +13,3 @@ export class SamlRequestEntity {
   @Column({ name: 'expires_at' })
   expiresAt: Date;
 }
-
-/** Assertion ids already accepted, until they expire: the same assertion never logs in twice. */
-@Entity({ name: 'saml_assertions' })
-export class SamlAssertionEntity {
-  @PrimaryColumn({ type: 'varchar', length: 128 })
-  id: string;
-
-  @Column({ type: 'varchar', length: 64 })
-  idp: string;
-
-  @Column({ name: 'expires_at' })
-  expiresAt: Date;
-}

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { CacheItem } from '@node-saml/node-saml';
 import type { RequestIdStore } from '@bridgekeeper/saml';
-import { LessThan, MoreThan, QueryFailedError, Repository } from 'typeorm';
+import { LessThan, MoreThan, Repository } from 'typeorm';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
-import { SamlAssertionEntity, SamlRequestEntity } from './saml-request.entity';
+import { SamlRequestEntity } from './saml-request.entity';
 
 /** Outstanding request ids, in the database so every auth instance sees the same requests. */
 @Injectable()
@@ -39,26 +39,5 @@ export class SamlRequestStore implements RequestIdStore {
 
   async purgeExpired(): Promise<void> {
     await this.requests.delete({ expiresAt: LessThan(new Date()) });
-  }
-}
-
-/** Remembers accepted assertion ids until they expire, across instances (primary-key insert). */
-@Injectable()
-export class AssertionReplayStore {
-  constructor(@InjectRepository(SamlAssertionEntity) private readonly assertions: Repository<SamlAssertionEntity>) {}
-
-  /** false when the assertion was seen before. */
-  async remember(idp: string, id: string, expiresAt: Date): Promise<boolean> {
-    try {
-      await this.assertions.insert({ id: `${idp}:${id}`.slice(0, 128), idp, expiresAt });
-      return true;
-    } catch (err) {
-      if (err instanceof QueryFailedError && /unique|duplicate|primary/i.test(err.message)) return false;
-      throw err;
-    }
-  }
-
-  async purgeExpired(): Promise<void> {
-    await this.assertions.delete({ expiresAt: LessThan(new Date()) });
   }
 }

@@ -1,29 +1,31 @@
 import { randomBytes } from 'node:crypto';
-import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public, RateLimited } from '@bridgekeeper/platform';
-import { LoginFlowService } from '../login/login-flow.service';
-import { LogoutService } from '../login/logout.service';
-import { sendLoginError } from '../login/login.controller';
 import { LoginError, publicRefusal } from '../login/login-error';
+import { LoginErrorFilter } from '../login/login-error.filter';
 import { autoPostPage, errorPage } from '../pages/pages';
 import { bindingHash, browserBindingCookie, readBinding } from '../login/browser-binding';
 import { SessionService } from '../sessions/session.service';
-import { SamlIdpRegistry, UnknownIdpError } from './saml-idp.registry';
+import { UnknownIdpError } from '../idps/idp-errors';
+import { SamlIdpRegistry } from './saml-idp.registry';
+import { SamlLoginService } from './saml-login.service';
+import { SamlLogoutService } from './saml-logout.service';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 
 /** The form field marking the ACS's own re-post of an answer that came without the login cookie. */
 const REPOSTED = 'bk_reposted';
 
 @ApiExcludeController()
+@UseFilters(LoginErrorFilter)
 @Controller('saml/:idp')
 export class SamlController {
   constructor(
     private readonly idps: SamlIdpRegistry,
-    private readonly flow: LoginFlowService,
+    private readonly logins: SamlLoginService,
     private readonly sessions: SessionService,
-    private readonly logout: LogoutService,
+    private readonly logout: SamlLogoutService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
@@ -70,9 +72,9 @@ export class SamlController {
         // by a GET of our own, which brings the cookie along (attacker review: a forged POST
         // showed "signed out" to someone still signed in).
         if (binding === 'post' && !mine) return void res.setHeader('Cache-Control', 'no-store').redirect(303, `/saml/${encodeURIComponent(idp)}/slo/refused${err.traceId ? `?trace=${encodeURIComponent(err.traceId)}` : ''}`);
-        if (mine) return sendLoginError(res, new LoginError(err.status, 'logout_refused', { traceId: err.traceId, detail: err.message }));
+        if (mine) throw new LoginError(err.status, 'logout_refused', { traceId: err.traceId, detail: err.message });
       }
-      sendLoginError(res, err);
+      throw err;
     }
   }
 
@@ -80,10 +82,10 @@ export class SamlController {
   @Public()
   @RateLimited()
   @Get('slo/refused')
-  async sloRefused(@Query('trace') trace: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async sloRefused(@Query('trace') trace: unknown, @Req() req: Request): Promise<never> {
     const traceId = typeof trace === 'string' && /^[0-9a-f-]{36}$/i.test(trace) ? trace : undefined;
     const mine = await this.sessions.verify(req.cookies?.[this.config.session.cookie]);
-    sendLoginError(res, new LoginError(400, mine ? 'logout_refused' : 'logout_response_refused', { traceId }));
+    throw new LoginError(400, mine ? 'logout_refused' : 'logout_response_refused', { traceId });
   }
 
   /**
@@ -101,14 +103,10 @@ export class SamlController {
     if (!browser && typeof fields.RelayState === 'string' && typeof fields.SAMLResponse === 'string' && fields[REPOSTED] === undefined) {
       return this.repost(idp, { SAMLResponse: fields.SAMLResponse, RelayState: fields.RelayState }, res);
     }
-    try {
-      const done = await this.flow.completeSaml(idp, fields, browser && bindingHash(browser));
-      res.cookie(this.config.session.cookie, done.sessionToken, this.sessions.cookieOptions());
-      res.setHeader('Cache-Control', 'no-store');
-      res.redirect(302, done.returnTo);
-    } catch (err) {
-      sendLoginError(res, err);
-    }
+    const done = await this.logins.complete(idp, fields, browser && bindingHash(browser));
+    res.cookie(this.config.session.cookie, done.sessionToken, this.sessions.cookieOptions());
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, done.returnTo);
   }
 
   /** The ACS's own page posting the IdP's answer back to the ACS, same-site (script by nonce; a button without JavaScript). */
