@@ -2,11 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { firstValueFrom } from 'rxjs';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
 import { computeSyncPlan, IdpSnapshot, SyncOptions, SyncPlanner } from '@bridgekeeper/provisioning-model';
-import { createTestDatabase, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
+import { createTestDatabase, RpcTestClient, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
 import { loadDirectoryConfig } from '../apps/directory/src/config/directory.config';
 import { createDirectoryApp } from '../apps/directory/src/directory.app';
 import { TokensService } from '../apps/directory/src/tokens/tokens.service';
@@ -25,7 +23,7 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
   let app: INestApplication;
   let base: string;
   let admin: string;
-  let rpc: ClientProxy;
+  let rpc: RpcTestClient;
 
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {
@@ -39,8 +37,8 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
   type Group = { id: string; name: string; source: string; externalId: string | null };
   const groups = async (): Promise<Group[]> => (await call('GET', '/api/v1/groups?limit=500')).body.items;
   const group = async (name: string) => (await groups()).find((g) => g.name === name);
-  const syncApply = async (req: Record<string, unknown>) => DirectoryRpc.syncApply.reply.parse(await firstValueFrom(rpc.send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:test', ...req })));
-  const syncState = async () => DirectoryRpc.syncState.reply.parse(await firstValueFrom(rpc.send(DirectoryRpc.syncState.subject, { source: 'kc', limit: 100 })));
+  const syncApply = async (req: Record<string, unknown>) => DirectoryRpc.syncApply.reply.parse(await (rpc.send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:test', ...req })));
+  const syncState = async () => DirectoryRpc.syncState.reply.parse(await (rpc.send(DirectoryRpc.syncState.subject, { source: 'kc', limit: 100 })));
   const membersOf = async (id: string) => (await call('GET', `/api/v1/groups/${id}`)).body.members;
 
   beforeAll(async () => {
@@ -52,8 +50,7 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     admin = (await app.get(TokensService).create('test admin', 'admin', 'test')).token;
-    rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [nats.url] } });
-    await rpc.connect();
+    rpc = await RpcTestClient.connect(nats.url);
   });
 
   afterAll(async () => {
@@ -162,7 +159,7 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
       let notGrantable = new Set<string>();
       let cursor: string | undefined;
       do {
-        const page = DirectoryRpc.syncState.reply.parse(await firstValueFrom(rpc.send(DirectoryRpc.syncState.subject, { source: 'kc', limit: 100, cursor })));
+        const page = DirectoryRpc.syncState.reply.parse(await (rpc.send(DirectoryRpc.syncState.subject, { source: 'kc', limit: 100, cursor })));
         if (page.groupNames) {
           groupNames = new Set(page.groupNames);
           planner.directoryGroups(page.ownGroups ?? [], groupNames);

@@ -2,10 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { firstValueFrom } from 'rxjs';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
-import { createTestDatabase, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
+import { createTestDatabase, RpcTestClient, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
 import { loadDirectoryConfig } from '../src/config/directory.config';
 import { createDirectoryApp } from '../src/directory.app';
 import { TokensService } from '../src/tokens/tokens.service';
@@ -22,7 +20,7 @@ describe.each(['postgres', 'sqlite'] as const)('names that cannot impersonate, o
   let app: INestApplication;
   let base: string;
   let admin: string;
-  let rpc: ClientProxy;
+  let rpc: RpcTestClient;
 
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {
@@ -35,7 +33,7 @@ describe.each(['postgres', 'sqlite'] as const)('names that cannot impersonate, o
   };
   const usernames = async () => (await call('GET', '/api/v1/users?limit=500')).body.items.map((u: { username: string }) => u.username).sort();
   const groupNames = async () => (await call('GET', '/api/v1/groups?limit=500')).body.items.map((g: { name: string }) => g.name).sort();
-  const syncApply = async (req: Record<string, unknown>) => DirectoryRpc.syncApply.reply.parse(await firstValueFrom(rpc.send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:test', ...req })));
+  const syncApply = async (req: Record<string, unknown>) => DirectoryRpc.syncApply.reply.parse(await (rpc.send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:test', ...req })));
 
   beforeAll(async () => {
     nats = await startNats();
@@ -46,8 +44,7 @@ describe.each(['postgres', 'sqlite'] as const)('names that cannot impersonate, o
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     admin = (await app.get(TokensService).create('test admin', 'admin', 'test')).token;
-    rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [nats.url] } });
-    await rpc.connect();
+    rpc = await RpcTestClient.connect(nats.url);
     for (const username of ['alice', 'bill', 'cassie', 'caf\u00e9']) expect((await call('POST', '/api/v1/users', { username })).status).toBe(201);
     for (const name of ['staff', 'admins', 'Jira Admins']) expect((await call('POST', '/api/v1/groups', { name })).status).toBe(201);
   });

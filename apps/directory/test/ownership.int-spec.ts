@@ -2,13 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { firstValueFrom } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
 import { AuditEntryEntity } from '@bridgekeeper/platform';
-import { createTestDatabase, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
+import { createTestDatabase, RpcTestClient, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
 import { loadDirectoryConfig } from '../src/config/directory.config';
 import { createDirectoryApp } from '../src/directory.app';
 import { GroupEntity } from '../src/groups/group.entity';
@@ -27,12 +25,12 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
   let pg: TestDatabase | undefined;
   let dataDir: string;
   let app: INestApplication;
-  let client: ClientProxy;
+  let client: RpcTestClient;
   let db: DataSource;
   let base: string;
   let admin: string;
 
-  const send = (subject: string, payload: unknown) => firstValueFrom(client.send(subject, payload)) as Promise<any>;
+  const send = (subject: string, payload: unknown) => (client.send(subject, payload)) as Promise<any>;
   const provision = (req: Record<string, unknown>) =>
     send(DirectoryRpc.provisionUser.subject, { email: null, displayName: null, groups: [], properties: {}, actor: 'login:test', ...req });
   const resolve = (req: Record<string, unknown>) => send(DirectoryRpc.resolveUser.subject, req);
@@ -66,8 +64,7 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     admin = (await app.get(TokensService).create('test admin', 'admin', 'test')).token;
     db = app.get(getDataSourceToken());
-    client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [nats.url] } });
-    await client.connect();
+    client = await RpcTestClient.connect(nats.url);
     // What an admin made by hand: a local group, local accounts, a protected administrator, and a
     // user created for the IdP `kc` (the Manual model) that no login has linked yet.
     // (Not asserted here: each test checks what it relies on.)

@@ -2,14 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { ClientProxy, ClientProxyFactory, MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { firstValueFrom } from 'rxjs';
 import { DataSource, In, Like } from 'typeorm';
 import { DirectoryRpc, ProvisionUserRequest, STREAMS } from '@bridgekeeper/contracts';
-import { NatsConnectionService } from '@bridgekeeper/messaging';
-import { createTestDatabase, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
+import { NatsConnectionService, RpcServer } from '@bridgekeeper/messaging';
+import { createTestDatabase, RpcTestClient, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
 import { AppModule } from '../src/app.module';
 import { AuditEntryEntity } from '@bridgekeeper/platform';
 import { loadDirectoryConfig } from '../src/config/directory.config';
@@ -36,11 +34,11 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
   let pg: TestDatabase | undefined;
   let dataDir: string;
   let app: INestApplication;
-  let client: ClientProxy;
+  let client: RpcTestClient;
   let db: DataSource;
 
   const provision = async (req: ProvisionUserRequest) =>
-    DirectoryRpc.provisionUser.reply.parse(await firstValueFrom(client.send(DirectoryRpc.provisionUser.subject, req)));
+    DirectoryRpc.provisionUser.reply.parse(await (client.send(DirectoryRpc.provisionUser.subject, req)));
 
   beforeAll(async () => {
     nats = await startNats();
@@ -49,12 +47,10 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     const config = loadDirectoryConfig({ NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...(pg ? { DATABASE_URL: pg.url } : {}) });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
     app = moduleRef.createNestApplication({ logger: ['error'] });
-    app.connectMicroservice<MicroserviceOptions>({ transport: Transport.NATS, options: { servers: [nats.url], queue: 'directory' } });
-    await app.startAllMicroservices();
     await app.init();
+    await app.get(RpcServer).serve();
     db = app.get(getDataSourceToken());
-    client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [nats.url] } });
-    await client.connect();
+    client = await RpcTestClient.connect(nats.url);
   });
 
   afterAll(async () => {
@@ -186,7 +182,7 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     const seen: { username: string; groups: string[]; otherGroups: string[]; properties: Record<string, string | string[]> }[] = [];
     let cursor: string | undefined;
     do {
-      const page = DirectoryRpc.syncState.reply.parse(await firstValueFrom(client.send(DirectoryRpc.syncState.subject, { source: 'kc-even', cursor, limit: 2 })));
+      const page = DirectoryRpc.syncState.reply.parse(await (client.send(DirectoryRpc.syncState.subject, { source: 'kc-even', cursor, limit: 2 })));
       seen.push(...page.users.map(({ username, groups, otherGroups, properties }) => ({ username, groups, otherGroups, properties })));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -197,7 +193,7 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
   it("answers a changes run with just the users it names, and the source's active-user count", async () => {
     for (let i = 0; i < 4; i++) expect((await provision(alice({ source: 'kc-named', externalId: `named-${i}`, username: `named-${i}`, email: null, groups: [`grp-named-${i % 2}`], properties: { n: `${i}` } }))).status).toBe('provisioned');
     await db.getRepository(UserEntity).update({ usernameLower: 'named-3' }, { active: false });
-    const state = (externalIds: string[]) => firstValueFrom(client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', externalIds })).then((r) => DirectoryRpc.syncState.reply.parse(r));
+    const state = (externalIds: string[]) => (client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', externalIds })).then((r) => DirectoryRpc.syncState.reply.parse(r));
     const page = await state(['named-2', 'named-0', 'not-here', 'kc-even-0']);
     expect(page.users.map(({ username, groups, properties }) => ({ username, groups, properties })).sort((a, b) => a.username.localeCompare(b.username))).toEqual([
       { username: 'named-0', groups: ['grp-named-0'], properties: { n: '0' } },
@@ -205,10 +201,10 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     ]);
     expect(page).toMatchObject({ activeUsers: 3, nextCursor: null, groupNames: expect.arrayContaining(['grp-named-0', 'grp-named-1']) });
     expect(await state([])).toMatchObject({ users: [], activeUsers: 3 });
-    await expect(firstValueFrom(client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', cursor: page.users[0].id, externalIds: ['named-1'] }))).rejects.toBeDefined();
+    await expect((client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', cursor: page.users[0].id, externalIds: ['named-1'] }))).rejects.toBeDefined();
     // The cursor is a user's id (issue 25): anything else is refused before a query, not an empty or a wrong page.
     for (const cursor of ['zzzz', "' OR 1=1 --", '0192f3a4-5b6c-7d8e-9f01-23456789abcdX', '']) {
-      await expect(firstValueFrom(client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', cursor }))).rejects.toBeDefined();
+      await expect((client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', cursor }))).rejects.toBeDefined();
     }
   });
 
@@ -345,7 +341,7 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
   });
 
   it('refuses an invalid command, naming the field', async () => {
-    const reply = await firstValueFrom(client.send(DirectoryRpc.provisionUser.subject, { ...alice(), username: '' }));
+    const reply = await (client.send(DirectoryRpc.provisionUser.subject, { ...alice(), username: '' }));
     expect(reply).toMatchObject({ status: 'error', code: 'invalid_request', message: expect.stringContaining('username') });
   });
 

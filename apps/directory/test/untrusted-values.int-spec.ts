@@ -2,12 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { firstValueFrom } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { DirectoryRpc, ProvisionUserRequest } from '@bridgekeeper/contracts';
-import { createTestDatabase, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
+import { createTestDatabase, RpcTestClient, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
 import { loadDirectoryConfig } from '../src/config/directory.config';
 import { createDirectoryApp } from '../src/directory.app';
 import { GroupEntity } from '../src/groups/group.entity';
@@ -27,7 +25,7 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
   let app: INestApplication;
   let base: string;
   let admin: string;
-  let rpc: ClientProxy;
+  let rpc: RpcTestClient;
   let db: DataSource;
 
   const call = async (method: string, path: string, body?: unknown) => {
@@ -39,7 +37,7 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined, type: res.headers.get('content-type') ?? '' };
   };
-  const send = async (subject: string, req: unknown) => firstValueFrom(rpc.send(subject, req));
+  const send = async (subject: string, req: unknown) => (rpc.send(subject, req));
   const syncApply = async (req: Record<string, unknown>) => DirectoryRpc.syncApply.reply.parse(await send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:test', ...req }));
   const provision = async (over: Partial<ProvisionUserRequest>) =>
     DirectoryRpc.provisionUser.reply.parse(
@@ -73,8 +71,7 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     admin = (await app.get(TokensService).create('test admin', 'admin', 'test')).token;
     db = app.get(getDataSourceToken());
-    rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [nats.url] } });
-    await rpc.connect();
+    rpc = await RpcTestClient.connect(nats.url);
     for (const username of ['bill', 'bob']) expect((await call('POST', '/api/v1/users', { username })).status).toBe(201);
     for (const name of ['Billing', 'staff']) expect((await call('POST', '/api/v1/groups', { name })).status).toBe(201);
   });

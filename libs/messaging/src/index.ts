@@ -4,6 +4,5 @@ export * from './nats-connection.service';
 export * from './event-bus.service';
 export * from './nats.health';
 export * from './messaging.module';
-export * from './shared-inbox-nats.client';
 export * from './stream-publisher';
 export * from './rpc';

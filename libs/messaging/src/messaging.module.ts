@@ -1,3 +1,5 @@
+import { DiscoveryModule } from '@nestjs/core';
+import { RpcServer } from './rpc';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { EventBus } from './event-bus.service';
 import { MESSAGING_OPTIONS, MessagingOptions } from './messaging.options';
@@ -13,11 +15,12 @@ export class MessagingModule {
   }): DynamicModule {
     return {
       module: MessagingModule,
-      imports: options.imports ?? [],
+      imports: [...(options.imports ?? []), DiscoveryModule],
       providers: [
         { provide: MESSAGING_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
         NatsConnectionService,
         EventBus,
+        RpcServer,
       ],
       exports: [NatsConnectionService, EventBus, MESSAGING_OPTIONS],
     };

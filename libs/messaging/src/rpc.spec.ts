@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import 'reflect-metadata';
-import { readable, RpcHandler } from './rpc';
+import { readable, rpcContractOf, RpcHandler } from './rpc';
 
 describe('readable (issue 26, F2): a contract violation as a run can show it', () => {
   const schema = z.object({ groups: z.array(z.string().max(3)), n: z.number() });
@@ -38,11 +38,11 @@ describe('RpcHandler: a handler sees only requests its contract accepts', () => 
     }
   }
 
-  it('passes a valid request, parsed, to the method, and registers the contract subject as its message pattern', async () => {
+  it('passes a valid request, parsed, to the method, and marks the method as serving the contract', async () => {
     const h = new Handlers();
     expect(await h.echo({ n: 2 } as never)).toEqual({ ok: true, n: 2 });
     expect(h.seen).toEqual([{ n: 2 }]);
-    expect(Reflect.getMetadata('microservices:pattern', Handlers.prototype.echo)).toEqual([contract.subject]);
+    expect(rpcContractOf(Handlers.prototype.echo)).toBe(contract);
   });
 
   it('answers an invalid request with the contract answer given, or an error naming what is wrong; the method never runs', async () => {

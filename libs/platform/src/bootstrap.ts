@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import { RpcServer } from '@bridgekeeper/messaging';
 import { answerClientErrors, InputGateInterceptor, JSON_MEDIA_TYPES, verifyJsonBody } from './input-gate';
 import { ProblemFilter } from './problem.filter';
 import { RouteTable } from './route-table';
@@ -68,6 +69,9 @@ export async function createServiceApp(module: Type<unknown> | DynamicModule, op
   SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json', raw: ['json'] });
   routes.addOutsideNest(['GET'], OPENAPI_ROUTES);
   await opts.configure?.(app);
+  // Initialised here (listen would do it) so that the service's NATS commands are answered before it listens.
+  await app.init();
+  await app.get(RpcServer).serve();
   return app;
 }
 

@@ -10,3 +10,4 @@ export * from './test-browser';
 export * from './saml-logout';
 export * from './oidc-provider';
 export * from './samlify-idp';
+export * from './rpc-client';

@@ -1,10 +1,8 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ClientNats } from '@nestjs/microservices';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { firstValueFrom, timeout } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { DirectoryRpc, LOCAL_SOURCE } from '@bridgekeeper/contracts';
-import { natsRequestClient } from '@bridgekeeper/messaging';
+import { NatsConnectionService, RpcClient } from '@bridgekeeper/messaging';
 import { verifyPassword, writeAudit } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { LoginError } from '../login/login-error';
@@ -20,17 +18,18 @@ const MAX_ATTEMPTS = 5;
  * and protected (no IdP or connector can have claimed or changed it): anything else is refused.
  */
 @Injectable()
-export class BreakGlassService implements OnApplicationShutdown {
+export class BreakGlassService {
   private readonly logger = new Logger(BreakGlassService.name);
   private readonly attempts = new Map<string, number[]>();
-  private readonly directory: ClientNats;
+  private readonly directory: RpcClient;
 
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     @InjectDataSource() private readonly db: DataSource,
     private readonly sessions: SessionService,
+    nats: NatsConnectionService,
   ) {
-    this.directory = natsRequestClient({ servers: config.nats.url.split(','), name: 'auth-break-glass' });
+    this.directory = new RpcClient(nats, 5000);
   }
 
   get enabled(): boolean {
@@ -53,8 +52,7 @@ export class BreakGlassService implements OnApplicationShutdown {
       await this.audit(client, 'break-glass.refused', name.slice(0, 255));
       throw new LoginError(401, 'break_glass_refused', { detail: 'wrong username or password' });
     }
-    const rpc = DirectoryRpc.resolveUser;
-    const reply = rpc.reply.parse(await firstValueFrom(this.directory.send(rpc.subject, rpc.request.parse({ source: LOCAL_SOURCE, externalId: `break-glass:${name}`, username: name, subjectKeysUsers: false })).pipe(timeout(5000))));
+    const reply = await this.directory.call(DirectoryRpc.resolveUser, { source: LOCAL_SOURCE, externalId: `break-glass:${name}`, username: name, subjectKeysUsers: false });
     // The reason goes to the audit log; the visitor sees the same refusal whatever it is.
     const refusal =
       reply.status !== 'found'
@@ -76,9 +74,5 @@ export class BreakGlassService implements OnApplicationShutdown {
 
   private async audit(client: string, action: string, username: string, detail?: string): Promise<void> {
     await writeAudit(this.db.manager, [{ actor: `break-glass:${client}`, action, targetType: 'user', targetId: username || '(none)', after: detail ? { detail } : null }]);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.directory.close();
   }
 }

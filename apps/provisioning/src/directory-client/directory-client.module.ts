@@ -1,18 +1,9 @@
 import { Module } from '@nestjs/common';
-import { natsRequestClient } from '@bridgekeeper/messaging';
-import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
-import { DIRECTORY_NATS, DirectoryClient } from './directory.client';
+import { DirectoryClient } from './directory.client';
 
+/** The directory's (and auth's) NATS commands, on provisioning's one NATS connection. */
 @Module({
-  providers: [
-    {
-      provide: DIRECTORY_NATS,
-      inject: [PROVISIONING_CONFIG],
-      useFactory: (config: ProvisioningConfig) =>
-        natsRequestClient({ servers: config.nats.url.split(','), name: 'provisioning-directory-client' }),
-    },
-    DirectoryClient,
-  ],
+  providers: [DirectoryClient],
   exports: [DirectoryClient],
 })
 export class DirectoryClientModule {}

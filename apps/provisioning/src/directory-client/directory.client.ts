@@ -1,19 +1,16 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { ClientProxy } from '@nestjs/microservices';
+import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { AuthRpc, DirectoryRpc, ProvisionUserReply, ProvisionUserRequest } from '@bridgekeeper/contracts';
-import { RpcClient, RpcContract } from '@bridgekeeper/messaging';
+import { NatsConnectionService, RpcClient, RpcContract } from '@bridgekeeper/messaging';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
-
-export const DIRECTORY_NATS = Symbol('DIRECTORY_NATS');
 
 /** The directory's NATS commands, validated on the way out and on the way back. */
 @Injectable()
-export class DirectoryClient implements OnApplicationShutdown {
+export class DirectoryClient {
   private readonly rpc: RpcClient;
 
-  constructor(@Inject(DIRECTORY_NATS) client: ClientProxy, @Inject(PROVISIONING_CONFIG) config: ProvisioningConfig) {
-    this.rpc = new RpcClient(client, config.directory.timeoutMs);
+  constructor(nats: NatsConnectionService, @Inject(PROVISIONING_CONFIG) config: ProvisioningConfig) {
+    this.rpc = new RpcClient(nats, config.directory.timeoutMs);
   }
 
   provisionUser(request: ProvisionUserRequest): Promise<ProvisionUserReply> {
@@ -53,9 +50,5 @@ export class DirectoryClient implements OnApplicationShutdown {
 
   private call<Req extends z.ZodType, Rep extends z.ZodType>(rpc: RpcContract<Req, Rep>, request: z.input<Req>, timeoutMs?: number): Promise<z.output<Rep>> {
     return this.rpc.call(rpc, request, timeoutMs);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.rpc.close();
   }
 }

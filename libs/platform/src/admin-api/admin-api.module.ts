@@ -2,7 +2,7 @@ import { DynamicModule, ExecutionContext, Injectable, Module, Provider, SetMetad
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule, ThrottlerRequest } from '@nestjs/throttler';
 import { AdminGuard, isPublicRoute } from './admin.guard';
-import { ADMIN_TOKEN_NATS_URL, RemoteTokenVerifier } from './remote-token-verifier';
+import { RemoteTokenVerifier } from './remote-token-verifier';
 import { TokenVerifier } from './token-verifier';
 
 const RATE_LIMITED = 'bk:rate-limited';
@@ -57,7 +57,6 @@ export class AdminApiModule {
       rateLimitPerMinute: config.adminApi.rateLimitPerMinute,
       publicRateLimitPerMinute: config.adminApi.publicRateLimitPerMinute,
       verifier: { useClass: RemoteTokenVerifier },
-      providers: [{ provide: ADMIN_TOKEN_NATS_URL, useValue: config.nats.url }],
     });
   }
 

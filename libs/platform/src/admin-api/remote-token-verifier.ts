@@ -1,11 +1,9 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Events } from 'nats';
 import { DirectoryEventsV1, DirectoryRpc } from '@bridgekeeper/contracts';
-import { EventBus, NatsConnectionService, natsRequestClient, RpcClient } from '@bridgekeeper/messaging';
+import { EventBus, NatsConnectionService, RpcClient } from '@bridgekeeper/messaging';
 import { AdminPrincipal, parseAdminToken } from './admin-token';
 import { TokenVerifier } from './token-verifier';
-
-export const ADMIN_TOKEN_NATS_URL = Symbol('ADMIN_TOKEN_NATS_URL');
 
 /** How long a valid answer is kept: only the fallback for a revocation event this instance missed. */
 const CACHE_MS = 30_000;
@@ -20,19 +18,18 @@ const REVOKED_MAX = 10_000;
  * after a reconnection the whole cache goes, as events may have been missed meanwhile.
  */
 @Injectable()
-export class RemoteTokenVerifier extends TokenVerifier implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RemoteTokenVerifier extends TokenVerifier implements OnApplicationBootstrap {
   private readonly logger = new Logger(RemoteTokenVerifier.name);
   private readonly rpc: RpcClient;
   private readonly cache = new Map<string, { principal: AdminPrincipal; until: number }>();
   private readonly revoked = new Set<string>();
 
   constructor(
-    @Inject(ADMIN_TOKEN_NATS_URL) natsUrl: string,
     private readonly bus: EventBus,
     private readonly nats: NatsConnectionService,
   ) {
     super();
-    this.rpc = new RpcClient(natsRequestClient({ servers: natsUrl.split(','), name: 'admin-token-verifier' }), 3000);
+    this.rpc = new RpcClient(nats, 3000);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -71,9 +68,5 @@ export class RemoteTokenVerifier extends TokenVerifier implements OnApplicationB
         this.logger.warn('reconnected to NATS: admin token answers are asked for afresh (revocations may have been missed meanwhile)');
       }
     }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.rpc.close();
   }
 }
