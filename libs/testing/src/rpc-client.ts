@@ -12,7 +12,6 @@ export class RpcTestClient {
     return new RpcTestClient(await connect({ servers: url, name: 'test-rpc' }));
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   send(subject: string, payload: unknown, timeoutMs = 30_000): Promise<any> {
     return rpcRequest(this.nc, subject, payload, timeoutMs);
   }
