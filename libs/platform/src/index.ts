@@ -18,5 +18,6 @@ export * from './master-key';
 export * from './password-hash';
 export * from './heap';
 export * from './route-table';
+export * from './route-access';
 export * from './input-hygiene';
 export * from './input-gate';

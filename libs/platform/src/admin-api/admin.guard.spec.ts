@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { getOptionsToken, ThrottlerException, ThrottlerStorage } from '@nestjs/throttler';
 import { AdminApiModule, AdminThrottlerGuard, RateLimited } from './admin-api.module';
-import { AdminGuard, AdminOnly, Public } from './admin.guard';
+import { AdminOnly, Public } from '../route-access';
+import { AdminGuard } from './admin.guard';
 import { AdminPrincipal } from './admin-token';
 import { TokenVerifier } from './token-verifier';
 
