@@ -7,7 +7,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { firstValueFrom } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
-import { AuditEntryEntity } from '@bridgekeeper/platform';
+import { AuditEntryEntity } from '@bridgekeeper/data';
 import { createTestDatabase, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
 import { loadDirectoryConfig } from '../src/config/directory.config';
 import { createDirectoryApp } from '../src/directory.app';

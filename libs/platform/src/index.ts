@@ -1,5 +1,4 @@
 export * from './config';
-export * from './database';
 export * from './logging';
 export * from './problem.filter';
 export * from './health.controller';
@@ -9,11 +8,7 @@ export * from './return-to';
 export * from './safe-fetch';
 export * from './service-modules';
 export * from './admin-api';
-export * from './pagination';
-export * from './cursor';
-export * from './cursor-key.migration';
 export * from './secret-box';
-export * from './audit';
 export * from './master-key';
 export * from './password-hash';
 export * from './heap';

@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { OutboxBatchEntity } from '../outbox/outbox-batch.entity';
 import { OutboxRelay } from '../outbox/outbox.relay';
-import { AuditEntryEntity } from '@bridgekeeper/platform';
+import { AuditEntryEntity } from '@bridgekeeper/data';
 import { AuditController } from '@bridgekeeper/platform';
 import { ChangeLog } from './change-log.service';
 
