@@ -7,7 +7,6 @@ export * from './bootstrap';
 export * from './return-to';
 export * from './safe-fetch';
 export * from './service-modules';
-export * from './admin-api';
 export * from './secret-box';
 export * from './master-key';
 export * from './password-hash';

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { dbDate, keysetPage, pageQuery } from '@bridgekeeper/data';
-import { ApiZodQuery, ZodPipe } from '@bridgekeeper/platform';
+import { ApiZodQuery, ZodPipe } from '@bridgekeeper/admin-api';
 import { LoginTraceEntity } from './login-trace.entity';
 import { LoginTraceService } from './login-trace.service';
 

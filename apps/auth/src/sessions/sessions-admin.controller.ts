@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { writeAudit } from '@bridgekeeper/data';
-import { Actor } from '@bridgekeeper/platform';
+import { Actor } from '@bridgekeeper/admin-api';
 import { SessionEntity } from './session.entity';
 import { SessionService } from './session.service';
 

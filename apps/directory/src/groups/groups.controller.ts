@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { pageQuery } from '@bridgekeeper/data';
-import { Actor, ApiZodBody, ApiZodQuery, ZodPipe } from '@bridgekeeper/platform';
+import { Actor, ApiZodBody, ApiZodQuery, ZodPipe } from '@bridgekeeper/admin-api';
 import { UsersService } from '../users/users.service';
 import { BulkMemberships, bulkMembershipsSchema, CreateGroup, createGroupSchema, ListGroups, listGroupsSchema, UpdateGroup, updateGroupSchema } from './dto/groups.schemas';
 import { GroupsService } from './groups.service';

@@ -5,7 +5,7 @@ import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { keysetPage, pageQuery } from '@bridgekeeper/data';
-import { Actor, ApiZodBody, ApiZodQuery, ZodPipe } from '@bridgekeeper/platform';
+import { Actor, ApiZodBody, ApiZodQuery, ZodPipe } from '@bridgekeeper/admin-api';
 import { SYNC_RUN_STATUSES, SyncRunEntity } from './sync-run.entity';
 import { SyncService } from './sync.service';
 

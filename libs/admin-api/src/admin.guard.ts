@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+import { isAdminOnlyRoute, isPublicRoute } from '@bridgekeeper/platform';
 import { AdminPrincipal, bearer } from './admin-token';
-import { isAdminOnlyRoute, isPublicRoute } from '../route-access';
 import { TokenVerifier } from './token-verifier';
 
 type AdminRequest = Request & { principal?: AdminPrincipal };

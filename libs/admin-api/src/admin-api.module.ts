@@ -1,7 +1,7 @@
 import { DynamicModule, ExecutionContext, Injectable, Module, Provider, SetMetadata, Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule, ThrottlerRequest } from '@nestjs/throttler';
-import { isPublicRoute } from '../route-access';
+import { isPublicRoute } from '@bridgekeeper/platform';
 import { AdminGuard } from './admin.guard';
 import { ADMIN_TOKEN_NATS_URL, RemoteTokenVerifier } from './remote-token-verifier';
 import { TokenVerifier } from './token-verifier';
