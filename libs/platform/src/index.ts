@@ -4,7 +4,6 @@ export * from './problem.filter';
 export * from './health.controller';
 export * from './metrics';
 export * from './bootstrap';
-export * from './return-to';
 export * from './safe-fetch';
 export * from './service-modules';
 export * from './secret-box';
