@@ -5,11 +5,16 @@ import tseslint from 'typescript-eslint';
 
 /**
  * Which project may import which (tags in each project.json). Scopes: a service's own libs are not
- * used by the other services. Layers, bottom up: `layer:contracts` (schemas and pure rules shared by
- * everyone: contracts, names, saml-assertion) imports no other lib; `layer:infra` (NATS, database,
- * HTTP platform: messaging, platform) imports contracts and infra; `layer:domain` (protocol and
- * provisioning logic: saml, oidc, keycloak, provisioning-model) imports contracts and domain, never
- * infra (no Nest, NATS or database there); apps import any lib. `libs/testing` only from tests.
+ * used by the other services. Layers, bottom up, each importing only the layers below it and its own:
+ * `layer:contracts` (schemas and pure rules shared by everyone: contracts, names, saml-assertion)
+ * imports no other lib; `layer:infra` (NATS and the database: messaging, data) imports contracts and
+ * infra; `layer:platform` (what every service runs on: config, logging, problem+json, health,
+ * metrics, bootstrap, route table and access marks, input gate, secrets: platform) imports contracts,
+ * infra and platform; `layer:edge` (the admin API: guard, tokens, zod decorators, audit listing:
+ * admin-api) imports contracts, infra, platform and edge. So data never imports platform and
+ * platform never imports the admin API. `layer:domain` (protocol and provisioning logic: saml,
+ * oidc, keycloak, provisioning-model) imports contracts and domain, never infra, platform or edge
+ * (no Nest, NATS or database there); apps import any lib. `libs/testing` only from tests.
  */
 function boundaries({ tests }) {
   return {
@@ -23,6 +28,8 @@ function boundaries({ tests }) {
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
       { sourceTag: 'layer:contracts', onlyDependOnLibsWithTags: ['layer:contracts', ...(tests ? ['layer:testing'] : [])] },
       { sourceTag: 'layer:infra', onlyDependOnLibsWithTags: ['layer:contracts', 'layer:infra', ...(tests ? ['layer:testing'] : [])] },
+      { sourceTag: 'layer:platform', onlyDependOnLibsWithTags: ['layer:contracts', 'layer:infra', 'layer:platform', ...(tests ? ['layer:testing'] : [])] },
+      { sourceTag: 'layer:edge', onlyDependOnLibsWithTags: ['layer:contracts', 'layer:infra', 'layer:platform', 'layer:edge', ...(tests ? ['layer:testing'] : [])] },
       { sourceTag: 'layer:domain', onlyDependOnLibsWithTags: ['layer:contracts', 'layer:domain', ...(tests ? ['layer:testing'] : [])] },
       ...(tests ? [] : [{ sourceTag: 'type:app', notDependOnLibsWithTags: ['layer:testing'] }]),
     ],

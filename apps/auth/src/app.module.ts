@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { AdminApiModule, AuditController, serviceModules } from '@bridgekeeper/platform';
+import { AdminApiModule, AuditController } from '@bridgekeeper/admin-api';
+import { serviceModules } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from './config/auth.config';
 import { AUTH_ENTITIES, AUTH_MIGRATIONS } from './database';
 import { BreakGlassModule } from './break-glass/break-glass.module';

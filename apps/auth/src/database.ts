@@ -1,4 +1,4 @@
-import { AuditEntryEntity } from '@bridgekeeper/platform';
+import { AuditEntryEntity } from '@bridgekeeper/data';
 import { IdpEntity } from './idps/idp.entity';
 import { KeyEntity } from './keys/key.entity';
 import { LoginStateEntity } from './login/login-state.entity';

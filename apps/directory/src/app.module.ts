@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { AdminApiModule, serviceModules } from '@bridgekeeper/platform';
+import { AdminApiModule } from '@bridgekeeper/admin-api';
+import { serviceModules } from '@bridgekeeper/platform';
 import { AuditModule } from './audit/audit.module';
 import { DIRECTORY_CONFIG, DirectoryConfig } from './config/directory.config';
 import { DIRECTORY_ENTITIES, DIRECTORY_MIGRATIONS } from './database';

@@ -1,4 +1,4 @@
-import { AuditEntryEntity } from '@bridgekeeper/platform';
+import { AuditEntryEntity } from '@bridgekeeper/data';
 import { GroupEntity } from './groups/group.entity';
 import { MembershipEntity } from './groups/membership.entity';
 import { InitialDirectory1764300000000 } from './migrations/1764300000000-initial-directory';

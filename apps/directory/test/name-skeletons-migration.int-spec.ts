@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { nameKeys } from '@bridgekeeper/names';
-import { databaseOptions } from '@bridgekeeper/platform';
+import { databaseOptions } from '@bridgekeeper/data';
 import { createTestDatabase, TestDatabase } from '@bridgekeeper/testing';
 import { DIRECTORY_ENTITIES, DIRECTORY_MIGRATIONS } from '../src/database';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { databaseOptions } from '@bridgekeeper/platform';
+import { databaseOptions } from '@bridgekeeper/data';
 import { createTestDatabase, TestDatabase } from '@bridgekeeper/testing';
 import { DIRECTORY_ENTITIES, DIRECTORY_MIGRATIONS } from '../src/database';
 import { outboxBatch, OutboxBatchEntity } from '../src/outbox/outbox-batch.entity';

@@ -5,7 +5,7 @@ import { INestApplication } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
-import { AuditEntryEntity } from '@bridgekeeper/platform';
+import { AuditEntryEntity } from '@bridgekeeper/data';
 import { createTestDatabase, RpcTestClient, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
 import { loadDirectoryConfig } from '../src/config/directory.config';
 import { createDirectoryApp } from '../src/directory.app';

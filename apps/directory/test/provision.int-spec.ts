@@ -9,7 +9,7 @@ import { DirectoryRpc, ProvisionUserRequest, STREAMS } from '@bridgekeeper/contr
 import { NatsConnectionService, RpcServer } from '@bridgekeeper/messaging';
 import { createTestDatabase, RpcTestClient, startNats, TestDatabase, TestNats, waitFor } from '@bridgekeeper/testing';
 import { AppModule } from '../src/app.module';
-import { AuditEntryEntity } from '@bridgekeeper/platform';
+import { AuditEntryEntity } from '@bridgekeeper/data';
 import { loadDirectoryConfig } from '../src/config/directory.config';
 import { GroupEntity } from '../src/groups/group.entity';
 import { MembershipEntity } from '../src/groups/membership.entity';

@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { AdminApiModule, AuditController, serviceModules } from '@bridgekeeper/platform';
+import { AdminApiModule, AuditController } from '@bridgekeeper/admin-api';
+import { serviceModules } from '@bridgekeeper/platform';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from './config/provisioning.config';
 import { PROVISIONING_ENTITIES, PROVISIONING_MIGRATIONS } from './database';
 import { LoginsModule } from './logins/logins.module';

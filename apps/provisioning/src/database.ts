@@ -1,4 +1,4 @@
-import { AuditEntryEntity } from '@bridgekeeper/platform';
+import { AuditEntryEntity } from '@bridgekeeper/data';
 import { ConnectorEntity } from './connectors/connector.entity';
 import { ProcessedEventEntity } from './logins/processed-event.entity';
 import { InitialProvisioning1764300000001 } from './migrations/1764300000001-initial-provisioning';

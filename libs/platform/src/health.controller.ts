@@ -2,7 +2,7 @@ import { Controller, DynamicModule, Get, Module } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { NatsHealthIndicator } from '@bridgekeeper/messaging';
-import { Public } from './admin-api/admin.guard';
+import { Public } from './route-access';
 
 /** `/health/live` (the process answers) and `/health/ready` (its database and NATS answer): public, for probes. */
 @ApiExcludeController()

@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import { IncomingMessage, Server, ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Observable } from 'rxjs';
-import { isPublicRoute } from './admin-api/admin.guard';
+import { isPublicRoute } from './route-access';
 import { findInputProblems, InputProblem, paramProblems, queryProblems } from './input-hygiene';
 
 const CONSUMES = 'bridgekeeper:consumes';

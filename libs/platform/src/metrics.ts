@@ -1,7 +1,7 @@
 import { Controller, DynamicModule, ForbiddenException, Get, Header, Inject, Module } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { Public } from './admin-api/admin.guard';
+import { Public } from './route-access';
 
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 const METRICS_ENABLED = Symbol('METRICS_ENABLED');

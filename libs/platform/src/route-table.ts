@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { METHODS } from 'node:http';
 import { pathToRegexp } from 'path-to-regexp';
-import { isAdminOnlyRoute, isPublicRoute } from './admin-api/admin.guard';
+import { isAdminOnlyRoute, isPublicRoute } from './route-access';
 
 /** One HTTP route: its method, its path as the router holds it (`/api/v1/users/:id`), and who may call it. */
 export interface RouteInfo {

@@ -1,6 +1,6 @@
 import { Body, ConflictException, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, ApiZodBody, ZodPipe } from '@bridgekeeper/platform';
+import { Actor, ApiZodBody, ZodPipe } from '@bridgekeeper/admin-api';
 import { CreateIdp, createIdpSchema, UpdateIdp, updateIdpSchema } from './idp.schemas';
 import { KeysService } from '../keys/keys.service';
 import { IdpRefreshService } from './idp-refresh.service';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { EventContract, EventInput, IdpCreatedV1, IdpDeletedV1, IdpUpdatedV1, MappingPresetName } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
-import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
+import { runInTransaction, writeAudit } from '@bridgekeeper/data';
 import { discoveryUrl } from '@bridgekeeper/oidc';
 import { NAMEID_TRANSIENT } from '@bridgekeeper/saml';
 import { mutableSubjectAttribute } from '@bridgekeeper/saml-assertion';

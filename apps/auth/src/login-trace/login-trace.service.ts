@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, LessThan, Repository } from 'typeorm';
-import { insertWrite, PendingWrite, writeTogether } from '@bridgekeeper/platform';
+import { insertWrite, PendingWrite, writeTogether } from '@bridgekeeper/data';
 import { LoginTraceEntity, LoginTraceStep, LoginTraceStepEntity } from './login-trace.entity';
 
 export interface TracePatch {

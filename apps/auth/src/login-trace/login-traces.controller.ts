@@ -3,7 +3,8 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { ApiZodQuery, dbDate, keysetPage, pageQuery, ZodPipe } from '@bridgekeeper/platform';
+import { dbDate, keysetPage, pageQuery } from '@bridgekeeper/data';
+import { ApiZodQuery, ZodPipe } from '@bridgekeeper/admin-api';
 import { LoginTraceEntity } from './login-trace.entity';
 import { LoginTraceService } from './login-trace.service';
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { safeReturnTo } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { IdpsService } from '../idps/idps.service';
 import { LoginTraceService } from '../login-trace/login-trace.service';
+import { safeReturnTo } from '../return-to';
 import { LoginError } from './login-error';
 import { LoginProtocols, LoginStart } from './login-protocol';
 import { SignInService } from './sign-in.service';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, LessThan, MoreThan, Repository } from 'typeorm';
-import { insertWrite, PendingWrite } from '@bridgekeeper/platform';
+import { insertWrite, PendingWrite } from '@bridgekeeper/data';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { LoginStateEntity } from './login-state.entity';
 

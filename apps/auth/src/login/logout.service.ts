@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { safeReturnTo } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { IdpsService } from '../idps/idps.service';
+import { safeReturnTo } from '../return-to';
 import { SessionService } from '../sessions/session.service';
 import { LoginProtocols, LogoutNext } from './login-protocol';
 

@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
-import { portableTypes } from '@bridgekeeper/platform';
+import { portableTypes } from '@bridgekeeper/data';
 
 /** Keys, login traces, login states and the SAML request / assertion caches. */
 export class InitialAuth1764300000002 implements MigrationInterface {

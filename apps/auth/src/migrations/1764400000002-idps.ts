@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table } from 'typeorm';
-import { createAuditLogTable, portableTypes } from '@bridgekeeper/platform';
+import { createAuditLogTable, portableTypes } from '@bridgekeeper/data';
 
 /** IdPs managed through the admin API, and auth's audit log. */
 export class Idps1764400000002 implements MigrationInterface {

@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, TableColumn } from 'typeorm';
-import { portableTypes } from '@bridgekeeper/platform';
+import { portableTypes } from '@bridgekeeper/data';
 
 /** Login traces keep the decoded protocol messages (redacted) and the asserted attributes. */
 export class LoginTraceDetails1764500000000 implements MigrationInterface {

@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableColumn, TableForeignKey, TableIndex } from 'typeorm';
-import { portableTypes } from '@bridgekeeper/platform';
+import { portableTypes } from '@bridgekeeper/data';
 
 /**
  * Trace steps get their own rows (appended with one INSERT, so two writers on the same trace can

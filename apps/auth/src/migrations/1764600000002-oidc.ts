@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, TableColumn } from 'typeorm';
-import { portableTypes } from '@bridgekeeper/platform';
+import { portableTypes } from '@bridgekeeper/data';
 
 /** OIDC IdPs next to SAML ones (protocol, settings, sealed client secret); sessions keep the ID token for logout. */
 export class Oidc1764600000002 implements MigrationInterface {

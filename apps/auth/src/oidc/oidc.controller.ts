@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public, RateLimited } from '@bridgekeeper/platform';
+import { RateLimited } from '@bridgekeeper/admin-api';
+import { Public } from '@bridgekeeper/platform';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { bindingHash, browserBindingCookie, readBinding } from '../login/browser-binding';
 import { LoginErrorFilter } from '../login/login-error.filter';

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { safeReturnTo } from '@bridgekeeper/platform';
 import { decodeSamlMessage, loginSubject, redactSamlXml, SamlValidationError, SamlValidationPool } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { IdpUnavailableError } from '../idps/idp-errors';
@@ -10,6 +9,7 @@ import { LoginProtocols, LoginRequest, LoginStarter, LoginStart } from '../login
 import { LoginStateStore } from '../login/login-state.store';
 import { AssertionReplayStore } from '../login/replay.store';
 import { ANOTHER_BROWSER, LoginDone, SignInService } from '../login/sign-in.service';
+import { safeReturnTo } from '../return-to';
 import { SamlIdpRegistry } from './saml-idp.registry';
 
 /**

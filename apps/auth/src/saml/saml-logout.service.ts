@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { safeReturnTo } from '@bridgekeeper/platform';
 import { decodeSamlMessage, redactSamlXml, SamlValidationError } from '@bridgekeeper/saml';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { IdpEntity } from '../idps/idp.entity';
@@ -7,6 +6,7 @@ import { LoginTraceService } from '../login-trace/login-trace.service';
 import { LoginError } from '../login/login-error';
 import { IdpLogout, LoginProtocols, LogoutNext } from '../login/login-protocol';
 import { AssertionReplayStore } from '../login/replay.store';
+import { safeReturnTo } from '../return-to';
 import { SessionEntity } from '../sessions/session.entity';
 import { SessionService } from '../sessions/session.service';
 import { SamlIdpRegistry } from './saml-idp.registry';

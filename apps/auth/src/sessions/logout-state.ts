@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { safeReturnTo } from '@bridgekeeper/platform';
+import { safeReturnTo } from '../return-to';
 
 /**
  * An OIDC IdP's logout carries a one-time `state`; the browser that signed out keeps it with its

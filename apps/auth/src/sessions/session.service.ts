@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { EntityManager, In, IsNull, LessThan, Repository } from 'typeorm';
 import { DirectoryUser } from '@bridgekeeper/contracts';
-import { insertWrite, PendingWrite } from '@bridgekeeper/platform';
+import { insertWrite, PendingWrite } from '@bridgekeeper/data';
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { KeysService } from '../keys/keys.service';
 import { SessionEntity, UserAccessEntity } from './session.entity';

@@ -2,7 +2,8 @@ import { Controller, Delete, Get, HttpCode, NotFoundException, Param } from '@ne
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { Actor, writeAudit } from '@bridgekeeper/platform';
+import { writeAudit } from '@bridgekeeper/data';
+import { Actor } from '@bridgekeeper/admin-api';
 import { SessionEntity } from './session.entity';
 import { SessionService } from './session.service';
 

@@ -2,8 +2,8 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { OutboxBatchEntity } from '../outbox/outbox-batch.entity';
 import { OutboxRelay } from '../outbox/outbox.relay';
-import { AuditEntryEntity } from '@bridgekeeper/platform';
-import { AuditController } from '@bridgekeeper/platform';
+import { AuditEntryEntity } from '@bridgekeeper/data';
+import { AuditController } from '@bridgekeeper/admin-api';
 import { ChangeLog } from './change-log.service';
 
 /** The change log (audit rows + outbox events) every directory feature writes through. */

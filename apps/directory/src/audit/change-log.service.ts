@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { createEvent, DirectoryAction, directoryEventFor } from '@bridgekeeper/contracts';
-import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
+import { runInTransaction, writeAudit } from '@bridgekeeper/data';
 import { OutboxBatch, OutboxBatchEntity, OutboxMessage, outboxRow } from '../outbox/outbox-batch.entity';
 import { OutboxRelay } from '../outbox/outbox.relay';
 

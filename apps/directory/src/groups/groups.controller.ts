@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { Actor, ApiZodBody, ApiZodQuery, pageQuery, ZodPipe } from '@bridgekeeper/platform';
+import { pageQuery } from '@bridgekeeper/data';
+import { Actor, ApiZodBody, ApiZodQuery, ZodPipe } from '@bridgekeeper/admin-api';
 import { UsersService } from '../users/users.service';
 import { BulkMemberships, bulkMembershipsSchema, CreateGroup, createGroupSchema, ListGroups, listGroupsSchema, UpdateGroup, updateGroupSchema } from './dto/groups.schemas';
 import { GroupsService } from './groups.service';

@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { containsPattern, keysetPage } from '@bridgekeeper/platform';
+import { containsPattern, keysetPage } from '@bridgekeeper/data';
 import { ChangeLog } from '../audit/change-log.service';
 import { groupNameKeys, groupsNamedLike, looksLike, nameOrBadRequest } from '../names/name-policy';
 import { UserEntity } from '../users/user.entity';

@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableForeignKey, TableIndex } from 'typeorm';
-import { createAuditLogTable, portableTypes } from '@bridgekeeper/platform';
+import { createAuditLogTable, portableTypes } from '@bridgekeeper/data';
 
 /** Users, groups, memberships, properties and the audit log; the same on PostgreSQL and SQLite. */
 export class InitialDirectory1764300000000 implements MigrationInterface {

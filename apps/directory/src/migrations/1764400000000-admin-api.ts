@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableColumn, TableIndex } from 'typeorm';
-import { portableTypes } from '@bridgekeeper/platform';
+import { portableTypes } from '@bridgekeeper/data';
 
 /** Admin API tokens, the event outbox, and case-insensitive unique emails. */
 export class AdminApi1764400000000 implements MigrationInterface {

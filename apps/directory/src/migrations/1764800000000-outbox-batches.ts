@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
-import { portableTypes } from '@bridgekeeper/platform';
+import { portableTypes } from '@bridgekeeper/data';
 
 /**
  * The outbox keeps one row per committed transaction (`outbox_batches`) instead of one per event

@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, TableColumn } from 'typeorm';
-import { portableTypes } from '@bridgekeeper/platform';
+import { portableTypes } from '@bridgekeeper/data';
 
 /** Users no IdP or connector may claim, link or change (local administrators, the break-glass account). */
 export class ProtectedUsers1764900000004 implements MigrationInterface {

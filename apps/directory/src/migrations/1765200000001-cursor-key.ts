@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { createCursorKeyTable, dropCursorKeyTable } from '@bridgekeeper/platform';
+import { createCursorKeyTable, dropCursorKeyTable } from '@bridgekeeper/data';
 
-/** The key that signs this service's pagination cursors (libs/platform cursor-key.migration.ts). */
+/** The key that signs this service's pagination cursors (libs/data cursor-key.migration.ts). */
 export class CursorKey1765200000001 implements MigrationInterface {
   name = 'CursorKey1765200000001';
 

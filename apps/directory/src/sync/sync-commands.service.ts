@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Between, DataSource, EntityManager, In, IsNull, MoreThan } from 'typeorm';
 import { DirectoryRpc, PropertyValue } from '@bridgekeeper/contracts';
 import { nameKeys } from '@bridgekeeper/names';
-import { insertMany } from '@bridgekeeper/platform';
+import { insertMany } from '@bridgekeeper/data';
 import { Change, ChangeLog } from '../audit/change-log.service';
 import { appliedCounts } from './applied-counts';
 import { acceptName, looksLike, NameIndex, NameRefusal } from '../names/name-policy';

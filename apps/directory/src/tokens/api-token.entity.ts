@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { AdminRole } from '@bridgekeeper/platform';
+import type { AdminRole } from '@bridgekeeper/admin-api';
 
 /** Admin API tokens: only the SHA-256 of the secret is kept; the token is shown once. */
 @Entity({ name: 'api_tokens' })

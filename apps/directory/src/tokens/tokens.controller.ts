@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { Actor, AdminOnly, ADMIN_ROLES, ApiZodBody, ZodPipe } from '@bridgekeeper/platform';
+import { Actor, ADMIN_ROLES, ApiZodBody, ZodPipe } from '@bridgekeeper/admin-api';
+import { AdminOnly } from '@bridgekeeper/platform';
 import { TokensService } from './tokens.service';
 
 const createToken = z.object({ name: z.string().trim().min(1).max(100), role: z.enum(ADMIN_ROLES as ['admin', 'read-only']) }).strict();

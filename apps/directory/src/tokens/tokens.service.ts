@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
-import { AdminPrincipal, AdminRole, generateAdminToken, parseAdminToken, secretMatches, TokenVerifier } from '@bridgekeeper/platform';
+import { AdminPrincipal, AdminRole, generateAdminToken, parseAdminToken, secretMatches, TokenVerifier } from '@bridgekeeper/admin-api';
 import { ChangeLog } from '../audit/change-log.service';
 import { ApiTokenEntity } from './api-token.entity';
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, ApiZodBody, ApiZodQuery, ZodPipe } from '@bridgekeeper/platform';
+import { Actor, ApiZodBody, ApiZodQuery, ZodPipe } from '@bridgekeeper/admin-api';
 import {
   BulkUpsertUsers,
   bulkUpsertUsersSchema,

@@ -4,7 +4,7 @@ import { BadRequestException, ConflictException, Injectable, NotFoundException }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
 import { checkName, NameKeys, nameKeys, showName } from '@bridgekeeper/names';
-import { containsPattern, insertMany, keyset } from '@bridgekeeper/platform';
+import { containsPattern, insertMany, keyset } from '@bridgekeeper/data';
 import { Change, ChangeLog } from '../audit/change-log.service';
 import { acceptName, looksLike, NameIndex, NameRefusal, nameOrBadRequest, screenValues, usernameKeys, usersNamedLike } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';

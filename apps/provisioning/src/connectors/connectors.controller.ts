@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { Actor, ApiZodBody, ApiZodQuery, ZodPipe } from '@bridgekeeper/platform';
+import { Actor, ApiZodBody, ApiZodQuery, ZodPipe } from '@bridgekeeper/admin-api';
 import { SyncScheduler } from '../sync/sync.scheduler';
 import { SyncService } from '../sync/sync.service';
 import { CreateConnector, createConnectorSchema, saveQuerySchema, syncQuerySchema, UpdateConnector, updateConnectorSchema } from './connector.schemas';

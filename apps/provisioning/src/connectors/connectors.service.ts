@@ -2,7 +2,8 @@ import { ConflictException, Inject, Injectable, NotFoundException, Unprocessable
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ConnectorField, KeycloakConnector } from '@bridgekeeper/keycloak';
-import { loadMasterKey, runInTransaction, SecretBox, writeAudit } from '@bridgekeeper/platform';
+import { runInTransaction, writeAudit } from '@bridgekeeper/data';
+import { loadMasterKey, SecretBox } from '@bridgekeeper/platform';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
 import { KnownIdpsService } from '../settings/known-idps.service';
 import { CreateConnector, UpdateConnector } from './connector.schemas';

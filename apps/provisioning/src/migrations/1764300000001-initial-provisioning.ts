@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table } from 'typeorm';
-import { portableTypes } from '@bridgekeeper/platform';
+import { portableTypes } from '@bridgekeeper/data';
 
 export class InitialProvisioning1764300000001 implements MigrationInterface {
   name = 'InitialProvisioning1764300000001';

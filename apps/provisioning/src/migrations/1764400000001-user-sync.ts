@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
-import { createAuditLogTable, portableTypes } from '@bridgekeeper/platform';
+import { createAuditLogTable, portableTypes } from '@bridgekeeper/data';
 
 /** User Sync connectors, runs, the one-run-at-a-time lock, and provisioning's audit log. */
 export class UserSync1764400000001 implements MigrationInterface {

@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table } from 'typeorm';
-import { portableTypes } from '@bridgekeeper/platform';
+import { portableTypes } from '@bridgekeeper/data';
 
 /** Provisioning settings per IdP (model, attribute mapping, JIT options). */
 export class IdpSettings1764500000002 implements MigrationInterface {

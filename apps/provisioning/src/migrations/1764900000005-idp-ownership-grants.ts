@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, TableColumn } from 'typeorm';
-import { portableTypes } from '@bridgekeeper/platform';
+import { portableTypes } from '@bridgekeeper/data';
 
 /** Per IdP, what an admin lets its logins change beyond what it owns: local groups it may grant, local accounts it may claim. */
 export class IdpOwnershipGrants1764900000005 implements MigrationInterface {

@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table } from 'typeorm';
-import { portableTypes } from '@bridgekeeper/platform';
+import { portableTypes } from '@bridgekeeper/data';
 
 /** The IdPs provisioning has heard of from auth (idp.* events): settings exist only for those. */
 export class KnownIdps1765100000001 implements MigrationInterface {

@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Put, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, ApiZodBody, Consumes, ZodPipe } from '@bridgekeeper/platform';
+import { Actor, ApiZodBody, ZodPipe } from '@bridgekeeper/admin-api';
+import { Consumes } from '@bridgekeeper/platform';
 import { absentNotices, keyedLogin, mapIdentity, noUsernameReason, readSamlLogin } from '@bridgekeeper/provisioning-model';
 import { SubjectRefusal } from '@bridgekeeper/saml-assertion';
 import { DirectoryClient } from '../directory-client/directory.client';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Envelope, EventData, IdpCreatedV1, IdpDeletedV1, IdpUpdatedV1, MappingPresetName } from '@bridgekeeper/contracts';
-import { runInTransaction, writeAudit } from '@bridgekeeper/platform';
+import { runInTransaction, writeAudit } from '@bridgekeeper/data';
 import { AttributeMapping, KEYCLOAK_DEFAULT_MAPPING, mappingPreset, NO_GRANTS, OwnershipGrants } from '@bridgekeeper/provisioning-model';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../config/provisioning.config';
 import { IdpSettingsInput, mergedSettingsSchema } from './idp-settings.schemas';

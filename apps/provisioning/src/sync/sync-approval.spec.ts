@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { AuditEntryEntity, databaseOptions } from '@bridgekeeper/platform';
+import { AuditEntryEntity, databaseOptions } from '@bridgekeeper/data';
 import { heldPlanDigest, namesBasis, namesGiven, settingsDigest, SyncPlan } from '@bridgekeeper/provisioning-model';
 import type { ConnectorEntity } from '../connectors/connector.entity';
 import type { ConnectorsService } from '../connectors/connectors.service';

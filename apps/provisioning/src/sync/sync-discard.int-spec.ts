@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { AuditEntryEntity, databaseOptions, runInTransaction } from '@bridgekeeper/platform';
+import { AuditEntryEntity, databaseOptions, runInTransaction } from '@bridgekeeper/data';
 import { createTestDatabase, TestDatabase } from '@bridgekeeper/testing';
 import { PROVISIONING_ENTITIES, PROVISIONING_MIGRATIONS } from '../database';
 import { SyncRunEntity } from './sync-run.entity';

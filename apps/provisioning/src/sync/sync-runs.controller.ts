@@ -4,7 +4,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { Actor, ApiZodBody, ApiZodQuery, keysetPage, pageQuery, ZodPipe } from '@bridgekeeper/platform';
+import { keysetPage, pageQuery } from '@bridgekeeper/data';
+import { Actor, ApiZodBody, ApiZodQuery, ZodPipe } from '@bridgekeeper/admin-api';
 import { SYNC_RUN_STATUSES, SyncRunEntity } from './sync-run.entity';
 import { SyncService } from './sync.service';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { nameSchema } from '@bridgekeeper/names';
-import { pageQuery } from '@bridgekeeper/platform';
+import { pageQuery } from '@bridgekeeper/data';
 
 const groupName = nameSchema('group').describe(
   `${nameSchema('group').description} Unique case-insensitively, and by look: a name that looks like another group's (the same Unicode TR 39 skeleton, in lower case or as written: "adrnins" for "admins", "BiIIing" for "Billing") is refused with 409.`,

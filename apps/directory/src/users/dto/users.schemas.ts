@@ -1,7 +1,7 @@
 import { propertyValueSchema } from '@bridgekeeper/contracts';
 import { z } from 'zod';
 import { nameSchema } from '@bridgekeeper/names';
-import { pageQuery } from '@bridgekeeper/platform';
+import { pageQuery } from '@bridgekeeper/data';
 
 const username = nameSchema('username').describe(
   `${nameSchema('username').description} Unique case-insensitively, and by look: a username that looks like another user's (the same Unicode TR 39 skeleton, in lower case or as written: "аlice" with a Cyrillic а, "ａｌｉｃｅ", "bi11" or "biII" for "bill") is refused with 409.`,

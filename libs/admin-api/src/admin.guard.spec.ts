@@ -2,8 +2,9 @@ import { Controller, ExecutionContext, ForbiddenException, Get, Post, Unauthoriz
 import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { getOptionsToken, ThrottlerException, ThrottlerStorage } from '@nestjs/throttler';
+import { AdminOnly, Public } from '@bridgekeeper/platform';
 import { AdminApiModule, AdminThrottlerGuard, RateLimited } from './admin-api.module';
-import { AdminGuard, AdminOnly, Public } from './admin.guard';
+import { AdminGuard } from './admin.guard';
 import { AdminPrincipal } from './admin-token';
 import { TokenVerifier } from './token-verifier';
 

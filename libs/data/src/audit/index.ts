@@ -1,4 +1,3 @@
 export * from './audit-entry.entity';
-export * from './audit.controller';
 export * from './audit-log.migration';
 export * from './audit-writer';

@@ -3,10 +3,8 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { ApiZodQuery } from '../admin-api/zod-api';
-import { ZodPipe } from '../admin-api/zod-api';
-import { dbDate, keysetPage, pageQuery } from '../pagination';
-import { AuditEntryEntity } from './audit-entry.entity';
+import { AuditEntryEntity, dbDate, keysetPage, pageQuery } from '@bridgekeeper/data';
+import { ApiZodQuery, ZodPipe } from './zod-api';
 
 const auditQuery = z
   .object({

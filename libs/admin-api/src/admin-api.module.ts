@@ -1,7 +1,8 @@
 import { DynamicModule, ExecutionContext, Injectable, Module, Provider, SetMetadata, Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule, ThrottlerRequest } from '@nestjs/throttler';
-import { AdminGuard, isPublicRoute } from './admin.guard';
+import { isPublicRoute } from '@bridgekeeper/platform';
+import { AdminGuard } from './admin.guard';
 import { RemoteTokenVerifier } from './remote-token-verifier';
 import { TokenVerifier } from './token-verifier';
 

@@ -1,0 +1,5 @@
+export * from './database';
+export * from './pagination';
+export * from './cursor';
+export * from './cursor-key.migration';
+export * from './audit';
