@@ -117,16 +117,10 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     expect(await provision({ ...req, properties: { department: 'platform' }, displayName: 'Frank F.' })).toMatchObject({ status: 'disabled' });
   });
 
-  it('answers ifUnchanged only for a login that changes nothing, else changes_needed with nothing written; the last login is the login’s own time and never moves back', async () => {
+  it('answers a login that changes nothing with a read (no audit row, event or membership written); the last login is the login’s own time and never moves back', async () => {
     const req = alice({ externalId: 'kc-grace', username: 'grace', email: 'grace@example.com', groups: ['staff'], properties: { department: 'qa' } });
     const users = db.getRepository(UserEntity);
     const counts = async () => [await users.count(), await db.getRepository(AuditEntryEntity).count(), await db.getRepository(OutboxBatchEntity).count(), await db.getRepository(MembershipEntity).count()];
-
-    // Unknown user: nothing is created.
-    const before = await counts();
-    expect(await provision({ ...req, ifUnchanged: true })).toEqual({ status: 'changes_needed' });
-    expect(await counts()).toEqual(before);
-    expect(await users.findOneBy({ usernameLower: 'grace' })).toBeNull();
 
     const first = await provision({ ...req, loginAt: '2026-01-02T03:04:05.000Z' });
     if (first.status !== 'provisioned') throw new Error(JSON.stringify(first));
@@ -134,38 +128,41 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     const lastLogin = async () => (await users.findOneByOrFail({ id })).lastLoginAt!.toISOString();
     expect(await lastLogin()).toBe('2026-01-02T03:04:05.000Z');
 
-    // Unchanged: the same answer as a full command, and the login's time noted.
-    expect(await provision({ ...req, ifUnchanged: true, loginAt: '2026-01-03T00:00:00.000Z' })).toEqual({ status: 'provisioned', created: false, changed: false, groups: ['staff'], user: first.user });
+    // Unchanged: the same answer as a full command, nothing written but the login's time.
+    const settled = await counts();
+    expect(await provision({ ...req, loginAt: '2026-01-03T00:00:00.000Z' })).toEqual({ status: 'provisioned', created: false, changed: false, groups: ['staff'], user: first.user });
     await waitFor('the last login to be noted', async () => (await lastLogin()) === '2026-01-03T00:00:00.000Z', 5000, 20);
+    expect(await counts()).toEqual(settled);
     // An older login (a redelivery, a late one) never moves it back, on either path.
-    expect(await provision({ ...req, ifUnchanged: true, loginAt: '2026-01-02T12:00:00.000Z' })).toMatchObject({ status: 'provisioned' });
+    expect(await provision({ ...req, loginAt: '2026-01-02T12:00:00.000Z' })).toMatchObject({ status: 'provisioned', changed: false });
     expect(await provision({ ...req, displayName: 'Grace H.', loginAt: '2026-01-02T13:00:00.000Z' })).toMatchObject({ status: 'provisioned', changed: true });
     await new Promise((r) => setTimeout(r, 200));
     expect(await lastLogin()).toBe('2026-01-03T00:00:00.000Z');
 
     // A login time ahead of the directory's clock counts as now.
     const ahead = new Date(Date.now() + 3_600_000).toISOString();
-    expect(await provision({ ...req, displayName: 'Grace H.', ifUnchanged: true, loginAt: ahead })).toMatchObject({ status: 'provisioned' });
+    expect(await provision({ ...req, displayName: 'Grace H.', loginAt: ahead })).toMatchObject({ status: 'provisioned', changed: false });
     await waitFor('the last login to be noted', async () => (await lastLogin()) !== '2026-01-03T00:00:00.000Z', 5000, 20);
     expect(Date.parse(await lastLogin())).toBeLessThanOrEqual(Date.now());
 
-    // Any difference — a field, a group, a property — or a disabled user: changes_needed, nothing written.
-    const settled = await counts();
-    for (const changed of [{ displayName: 'Grace Hopper' }, { groups: ['staff', 'navy'] }, { groups: [] }, { properties: { department: 'navy' } }]) {
-      expect(await provision({ ...req, displayName: 'Grace H.', ...changed, ifUnchanged: true })).toEqual({ status: 'changes_needed' });
+    // Any difference — a field, a group, a property — takes the full, audited path.
+    for (const changed of [{ displayName: 'Grace Hopper' }, { groups: ['staff', 'navy'] }, { properties: { department: 'navy' } }]) {
+      const audited = (await counts())[1];
+      expect(await provision({ ...req, displayName: 'Grace H.', ...changed })).toMatchObject({ status: 'provisioned', changed: true });
+      expect((await counts())[1]).toBeGreaterThan(audited);
+      expect(await provision({ ...req, displayName: 'Grace H.' })).toMatchObject({ status: 'provisioned', changed: true });
     }
+    // A disabled user is told so, and nothing is written.
     await users.update({ id }, { active: false });
-    expect(await provision({ ...req, displayName: 'Grace H.', ifUnchanged: true })).toEqual({ status: 'changes_needed' });
-    expect(await counts()).toEqual(settled);
+    const disabled = await counts();
+    expect(await provision({ ...req, displayName: 'Grace H.' })).toMatchObject({ status: 'disabled' });
+    expect(await counts()).toEqual(disabled);
     expect(await users.findOneByOrFail({ id })).toMatchObject({ displayName: 'Grace H.', active: false });
 
     // A user in no group at all, asserted in none: unchanged.
     const loner = alice({ externalId: 'kc-lone', username: 'lone', email: 'lone@example.com', groups: [] });
     const created = await provision(loner);
-    expect(await provision({ ...loner, ifUnchanged: true })).toEqual({ ...created, created: false, changed: false, groups: [] });
-
-    // A dry run cannot be one.
-    expect(await provision({ ...req, ifUnchanged: true, dryRun: true })).toMatchObject({ status: 'error', code: 'invalid_request', message: expect.stringContaining('ifUnchanged') });
+    expect(await provision(loner)).toEqual({ ...created, created: false, changed: false, groups: [] });
   });
 
   it("pages a source's users for User Sync with their own groups and properties, whatever lies between them, and their other sources' groups apart", async () => {

@@ -123,7 +123,6 @@ export class ProvisionService implements BeforeApplicationShutdown {
     if (!req.dryRun) {
       const unchanged = await this.unchangedLogin(req, notices);
       if (unchanged) return unchanged;
-      if (req.ifUnchanged) return { status: 'changes_needed' };
     }
     for (let attempt = 1; ; attempt++) {
       try {

@@ -28,20 +28,6 @@ export class JitService {
     const reply = await this.directory.provisionUser(provisionRequest(data.idp, data.subject, mapped.identity, settings, `login:${data.traceId}`, loginAt));
     return outcomeOfReply(reply, mapped.identity, settings.mapping, data);
   }
-
-  /**
-   * The repeat login that changes nothing (most logins), answered by the directory with a read
-   * and the last-login note — nothing else is written, so this may run before the caller knows
-   * whether the login is a redelivery. Undefined when the login needs `provision` (a new user,
-   * any difference, a disabled user, a mapping that refuses it) or update-on-login is off.
-   */
-  async confirmUnchanged(data: AuthenticatedData, settings: JitSettings, loginAt?: string): Promise<LoginOutcome | undefined> {
-    if (!settings.updateOnLogin) return undefined;
-    const mapped = mapIdentity(data.subject, data.attributes, settings.mapping, data);
-    if (!mapped.ok) return undefined;
-    const reply = await this.directory.provisionUser({ ...provisionRequest(data.idp, data.subject, mapped.identity, settings, `login:${data.traceId}`, loginAt), ifUnchanged: true });
-    return reply.status === 'changes_needed' ? undefined : outcomeOfReply(reply, mapped.identity, settings.mapping, data);
-  }
 }
 
 /** The directory's provisioning command for a login (also the simulator's dry run, so both show the same). */
@@ -74,7 +60,5 @@ function outcomeOfReply(reply: ProvisionUserReply, identity: MappedIdentity, map
     case 'error':
       if (reply.code === 'no_username') return { kind: 'rejected', code: 'no_username', reason: noUsernameReason(mapping, login) };
       return { kind: 'rejected', code: reply.code === 'seat_limit' || reply.code === 'account_not_owned' || reply.code === 'name_refused' ? reply.code : 'invalid_identity', reason: reply.message };
-    case 'changes_needed':
-      throw new Error('the directory answered changes_needed to a provisioning command that did not ask ifUnchanged');
   }
 }

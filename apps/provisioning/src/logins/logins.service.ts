@@ -60,22 +60,17 @@ export class LoginsService {
       this.handled.observe({ model, outcome }, (performance.now() - started) / 1000);
       return outcome;
     };
-    // Most JIT logins change nothing, and the directory answers those with a read that writes
-    // nothing but the last-login note (the login's own time, so a redelivery notes nothing new):
-    // it goes out beside the check for a redelivery instead of after it.
     // `local` names the directory's own accounts and groups: no IdP may log in as that source.
     const reserved = data.idp === LOCAL_SOURCE;
-    const unchanged = model === 'jit' && !reserved ? this.jit.confirmUnchanged(data, settings, event.occurredAt) : undefined;
-    unchanged?.catch(() => undefined); // its failure counts where it is awaited, not if the login is a duplicate
     if (await this.processed.existsBy({ eventId: event.id })) return done('duplicate');
+    // One command to the directory, which answers a login that changes nothing (most) with a read.
     const outcome: LoginOutcome = reserved
       ? { kind: 'rejected', code: 'account_not_owned', reason: `the IdP id ${LOCAL_SOURCE} is reserved for the directory's own accounts; rename the IdP` }
-      : ((await unchanged) ??
-        (model === 'manual'
-          ? await this.manual.resolve(data, settings.mapping, settings, event.occurredAt)
-          : model === 'sync'
-            ? await this.syncLogin.resolve(data, settings.mapping, settings, event.occurredAt)
-            : await this.jit.provision(data, settings, event.occurredAt)));
+      : model === 'manual'
+        ? await this.manual.resolve(data, settings.mapping, settings, event.occurredAt)
+        : model === 'sync'
+          ? await this.syncLogin.resolve(data, settings.mapping, settings, event.occurredAt)
+          : await this.jit.provision(data, settings, event.occurredAt);
     done(outcome.kind);
     const id = derivedEventId('user.authenticated/outcome', event.id);
     const common = { authEventId: event.id, traceId: data.traceId, idp: data.idp };

@@ -85,12 +85,6 @@ export const DirectoryRpc = {
         /** Compute everything, write nothing (the mapping simulator): the answer lists the changes. */
         dryRun: z.boolean().default(false),
         /**
-         * Answer only a login that changes nothing (a read, and the last-login note); anything
-         * else — a new user, any difference, a disabled user — answers `changes_needed` and writes
-         * nothing. Safe to send before the caller knows whether the login is a redelivery.
-         */
-        ifUnchanged: z.boolean().default(false),
-        /**
          * When the login happened (its user.authenticated event's occurredAt); the last-login
          * time notes it (no later than now) and never moves back, so a redelivered login notes
          * nothing new. Default: now.
@@ -98,7 +92,6 @@ export const DirectoryRpc = {
         loginAt: z.iso.datetime().optional(),
       })
       .strict()
-      .refine((r) => !(r.dryRun && r.ifUnchanged), { message: 'dryRun and ifUnchanged cannot be combined', path: ['ifUnchanged'] })
       .refine((r) => r.username !== undefined || r.absent.includes('username'), { message: 'a username is required unless absent lists it', path: ['username'] }),
     reply: z.discriminatedUnion('status', [
       z.object({
@@ -120,8 +113,6 @@ export const DirectoryRpc = {
        * names no known user.
        */
       z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit', 'account_not_owned', 'name_refused', 'no_username']), message: z.string() }),
-      /** With ifUnchanged: the login would change something; nothing was written. */
-      z.object({ status: z.literal('changes_needed') }),
     ]),
   },
   /**
