@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, JSONCodec, NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { createEvent, Envelope, IdpCreatedV1, UserAuthenticatedV1, UserProvisionedV1, UserRejectedV1 } from '@bridgekeeper/contracts';
@@ -117,6 +119,15 @@ describe('JIT provisioning across services', () => {
     expect(count('bridgekeeper_login_provisioning_seconds', 'model="jit",outcome="duplicate"')).toBe(2);
     expect(count('bridgekeeper_login_event_wait_seconds', 'model="jit"')).toBe(8);
     expect(metrics).toMatch(/^bridgekeeper_login_provisioning_seconds_bucket\{[^}]*le="0\.1"[^}]*outcome="provisioned"[^}]*\} \d+$/m);
+  });
+
+  it('runs the services on the Node that scripts/lib.sh pins, not the machine\'s own', async () => {
+    const pinned = /^NODE_VERSION="([\d.]+)"$/m.exec(readFileSync(join(__dirname, '../scripts/lib.sh'), 'utf8'))?.[1];
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const service of [stack.services.directory, stack.services.provisioning]) {
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(/^nodejs_version_info\{[^}]*\bversion="(v[^"]+)"/m.exec(metrics)?.[1]).toBe(`v${pinned}`);
+    }
   });
 
   it('keeps logins made while provisioning is down and processes them when it returns', async () => {
