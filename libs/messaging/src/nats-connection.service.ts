@@ -46,6 +46,11 @@ export class NatsConnectionService implements OnApplicationShutdown {
     return (await this.nc()).jetstreamManager();
   }
 
+  /** The largest message the server takes (its max_payload), once connected. */
+  maxPayload(): number | undefined {
+    return this.connection?.info?.max_payload;
+  }
+
   isConnected(): boolean {
     return !!this.connection && !this.connection.isClosed();
   }

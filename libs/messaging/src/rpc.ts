@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ErrorCode, Msg, NatsConnection, NatsError, Subscription } from 'nats';
 import { z } from 'zod';
@@ -28,6 +28,18 @@ export function readable<T>(subject: string, what: 'request' | 'reply', result: 
 /** What goes back on the wire: the handler's answer, or why there is none. */
 type Wire = { ok: true; reply: unknown } | { ok: false; error: string };
 
+/**
+ * A refusal a handler means its caller to read (an invalid request, with what is wrong). Any other
+ * failure goes back as a fixed text with a reference, its message and stack to the service's log
+ * only: a database error can name constraints or quote values.
+ */
+export class RpcRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RpcRefusal';
+  }
+}
+
 const RPC_CONTRACT = Symbol('bridgekeeper:rpc-contract');
 
 /** The contract a method serves (`@RpcHandler`), or undefined. */
@@ -50,7 +62,7 @@ export function RpcHandler<Req extends z.ZodType, Rep extends z.ZodType>(contrac
       const parsed = contract.request.safeParse(payload);
       if (parsed.success) return handle.call(this, parsed.data);
       if (invalid) return invalid(issuesLine(parsed.error));
-      throw new Error(`invalid ${contract.subject} request: ${issuesLine(parsed.error)}`);
+      throw new RpcRefusal(`invalid ${contract.subject} request: ${issuesLine(parsed.error)}`);
     };
     Reflect.defineMetadata(RPC_CONTRACT, contract, checked);
     descriptor.value = checked as unknown as Handler<Req, Rep>;
@@ -65,9 +77,10 @@ export function RpcHandler<Req extends z.ZodType, Rep extends z.ZodType>(contrac
  * are JSON; a handler's failure goes back as an error the caller throws.
  */
 @Injectable()
-export class RpcServer {
+export class RpcServer implements BeforeApplicationShutdown {
   private readonly logger = new Logger(RpcServer.name);
   private readonly subscriptions: Subscription[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -91,11 +104,29 @@ export class RpcServer {
     if (handlers.length === 0) return;
     const nc = await this.nats.nc();
     for (const { contract, call } of handlers) {
-      this.subscriptions.push(nc.subscribe(contract.subject, { queue: this.options.service, callback: (err, msg) => void this.answer(contract, call, err, msg) }));
+      this.subscriptions.push(
+        nc.subscribe(contract.subject, {
+          queue: this.options.service,
+          callback: (err, msg) => {
+            const answering = this.answer(contract, call, err, msg).catch((failure: Error) => this.logger.error(`${contract.subject}: ${failure.message}`, failure.stack));
+            this.inFlight.add(answering);
+            void answering.finally(() => this.inFlight.delete(answering));
+          },
+        }),
+      );
     }
     // The subscriptions reach the server before the service says it is ready.
     await nc.flush();
     this.logger.log(`answering ${handlers.map((h) => h.contract.subject).join(', ')}`);
+  }
+
+  /**
+   * Shutting down: no new command is taken (the subscriptions drain, so another instance in the
+   * queue group gets them), and the ones under way are answered, before the connection closes.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.subscriptions.splice(0).map((sub) => sub.drain().catch(() => undefined)));
+    await Promise.all([...this.inFlight]);
   }
 
   private async answer(contract: RpcContract, call: (payload: unknown) => Promise<unknown>, err: NatsError | null, msg: Msg): Promise<void> {
@@ -107,10 +138,30 @@ export class RpcServer {
     try {
       wire = { ok: true, reply: await call(msg.data.length ? JSON.parse(new TextDecoder().decode(msg.data)) : undefined) };
     } catch (failure) {
-      wire = { ok: false, error: failure instanceof Error ? failure.message : String(failure) };
-      this.logger.warn(`${contract.subject}: ${wire.error}`);
+      if (failure instanceof RpcRefusal) {
+        wire = { ok: false, error: failure.message };
+      } else {
+        const ref = crypto.randomUUID();
+        // Not JSON at all, or a handler's own failure: the caller learns neither the bytes nor the cause.
+        const what = failure instanceof SyntaxError ? 'the request is not JSON' : 'the command failed';
+        this.logger.error(`${contract.subject}: ${what} (ref ${ref}): ${(failure as Error)?.message ?? String(failure)}`, (failure as Error)?.stack);
+        wire = { ok: false, error: `${what}; see the service's log (ref ${ref})` };
+      }
     }
-    msg.respond(new TextEncoder().encode(JSON.stringify(wire)));
+    const encoded = new TextEncoder().encode(JSON.stringify(wire));
+    // An answer larger than the server takes (NATS max_payload, 1 MB by default) would throw here:
+    // the caller gets an error at once instead of waiting out its timeout, and the service lives on.
+    const limit = this.maxPayload();
+    if (limit && encoded.length > limit) {
+      this.logger.error(`${contract.subject}: the answer is ${encoded.length} bytes, over the NATS server's max_payload of ${limit}`);
+      msg.respond(new TextEncoder().encode(JSON.stringify({ ok: false, error: `the answer (${encoded.length} bytes) is larger than the NATS server takes (max_payload ${limit} bytes)` } satisfies Wire)));
+      return;
+    }
+    msg.respond(encoded);
+  }
+
+  private maxPayload(): number | undefined {
+    return this.nats.maxPayload();
   }
 }
 
