@@ -339,7 +339,8 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     expect(forged.status()).toBe(400);
     expect(await forged.text()).toContain('Sign-out refused');
     expect(await forged.text()).not.toContain('not signed'); // why is in auth's log, for admins
-    expect(stack.services.auth.output).toContain('the LogoutRequest is not signed');
+    // The log line reaches this process through auth's stdout pipe, which may come after the HTTP answer.
+    await waitFor('auth to log why', async () => stack.services.auth.output.includes('the LogoutRequest is not signed'), 5000, 50);
     expect((await sessionOf(page)).status).toBe(200);
 
     // Logging out at Keycloak sends a signed LogoutRequest through the browser to /saml/keycloak/slo.
