@@ -8,7 +8,7 @@
  * (From the attacker review of issue 27's changes.)
  */
 import { SignedXml } from 'xml-crypto';
-import { attributesFromAssertion } from '@bridgekeeper/provisioning-model';
+import { keyedLogin, readSamlLogin } from '@bridgekeeper/provisioning-model';
 import { buildEncryptedResponse, buildResponseXml, buildSignedResponse, ResponseOptions, TestIdpKeys, toBase64 } from '@bridgekeeper/testing';
 import { generateSigningKeyPair, loginSubject, SamlServiceProvider, SamlValidationError } from '@bridgekeeper/saml';
 
@@ -133,7 +133,7 @@ describe('one reading of a verified assertion: signature wrapping, and the login
     };
     const simulate = (xml: string, policy = {}) => {
       try {
-        return { ok: true, ...attributesFromAssertion(xml, policy) };
+        return { ok: true, ...keyedLogin(readSamlLogin(xml), policy) };
       } catch (err) {
         return { ok: false, error: (err as Error).message };
       }

@@ -151,17 +151,13 @@ export class RpcServer implements BeforeApplicationShutdown {
     const encoded = new TextEncoder().encode(JSON.stringify(wire));
     // An answer larger than the server takes (NATS max_payload, 1 MB by default) would throw here:
     // the caller gets an error at once instead of waiting out its timeout, and the service lives on.
-    const limit = this.maxPayload();
+    const limit = this.nats.maxPayload();
     if (limit && encoded.length > limit) {
       this.logger.error(`${contract.subject}: the answer is ${encoded.length} bytes, over the NATS server's max_payload of ${limit}`);
       msg.respond(new TextEncoder().encode(JSON.stringify({ ok: false, error: `the answer (${encoded.length} bytes) is larger than the NATS server takes (max_payload ${limit} bytes)` } satisfies Wire)));
       return;
     }
     msg.respond(encoded);
-  }
-
-  private maxPayload(): number | undefined {
-    return this.nats.maxPayload();
   }
 }
 

@@ -1,4 +1,6 @@
-import { attributesFromAssertion } from './assertion-attributes';
+import { keyedLogin, readSamlLogin } from './assertion-attributes';
+
+const attributesFromAssertion = (xml: string, policy = {}) => keyedLogin(readSamlLogin(xml), policy);
 
 const assertion = (inner: string) =>
   `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a"><saml:Subject><saml:NameID> alice </saml:NameID></saml:Subject><saml:AttributeStatement>${inner}</saml:AttributeStatement></saml:Assertion>`;

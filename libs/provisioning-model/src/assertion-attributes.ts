@@ -18,6 +18,3 @@ export const readSamlLogin = (xmlOrBase64: string): AssertionContent => readAsse
  * NameID or an attribute-keyed id names nobody).
  */
 export const keyedLogin = (content: AssertionContent, policy: SubjectPolicy = {}): KeyedLogin => ({ ...loginSubject(content, policy), attributes: content.attributes });
-
-/** Both at once: read, then keyed. */
-export const attributesFromAssertion = (xmlOrBase64: string, policy: SubjectPolicy = {}): KeyedLogin => keyedLogin(readSamlLogin(xmlOrBase64), policy);
