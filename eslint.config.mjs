@@ -36,6 +36,15 @@ function boundaries({ tests }) {
   };
 }
 
+const DIRECTORY_TABLES = '/^(UserEntity|GroupEntity|MembershipEntity|UserPropertyEntity)$/';
+/** Writes to the directory's tables, however spelled: on an EntityManager, a repository, a query builder or the batch helper. */
+const DIRECTORY_WRITES = [
+  `CallExpression[callee.property.name=/^(insert|update|delete|upsert|save|remove|softDelete|increment|decrement|clear)$/][arguments.0.name=${DIRECTORY_TABLES}]`,
+  `CallExpression[callee.property.name=/^(insert|update|delete|upsert|save|remove|softDelete|increment|decrement|clear)$/][callee.object.callee.property.name='getRepository']`,
+  `CallExpression[callee.property.name=/^(into|update|from)$/][arguments.0.name=${DIRECTORY_TABLES}][callee.object.callee.property.name=/^(insert|delete|createQueryBuilder)$/]`,
+  `CallExpression[callee.name=/^(insertMany|insertWrite)$/][arguments.1.name=${DIRECTORY_TABLES}]`,
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'data/**', 'coverage/**', 'bench/results/**'] },
   ...tseslint.configs.recommended,
@@ -47,6 +56,26 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-function-type': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       '@nx/enforce-module-boundaries': ['error', boundaries({ tests: false })],
+    },
+  },
+  // The directory's rules decide changes; one writer (apps/directory/src/store) writes users, groups,
+  // memberships and properties, with their audit entries and events. Anywhere else in the app, a
+  // write to those tables is an error. The rules (apps/directory/src/domain) know no database or Nest.
+  {
+    files: ['apps/directory/src/**/*.ts'],
+    ignores: ['apps/directory/src/store/**', 'apps/directory/src/migrations/**', 'apps/directory/src/cli.ts', '**/*.spec.ts', '**/*.int-spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...DIRECTORY_WRITES.map((selector) => ({ selector, message: 'users, groups, memberships and properties are written only by DirectoryWriter (apps/directory/src/store): hand it DirectoryChanges' })),
+      ],
+    },
+  },
+  {
+    files: ['apps/directory/src/domain/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['typeorm', '@nestjs/*', 'nats', '@bridgekeeper/data', '@bridgekeeper/messaging', '@bridgekeeper/platform', '@bridgekeeper/admin-api', '../*', '!../domain/*'], message: "the directory's rules are plain TypeScript: no database, Nest, NATS or app module here" }] }],
     },
   },
   {

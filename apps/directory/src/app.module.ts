@@ -7,6 +7,7 @@ import { DIRECTORY_CONFIG, DirectoryConfig } from './config/directory.config';
 import { DIRECTORY_ENTITIES, DIRECTORY_MIGRATIONS } from './database';
 import { GroupsModule } from './groups/groups.module';
 import { SeatsModule } from './seats/seats.module';
+import { StoreModule } from './store/store.module';
 import { TokensModule } from './tokens/tokens.module';
 import { TokensService } from './tokens/tokens.service';
 import { SyncModule } from './sync/sync.module';
@@ -24,6 +25,7 @@ export class AppModule {
         AdminApiModule.forRoot({ rateLimitPerMinute: config.adminApi.rateLimitPerMinute, verifier: { useExisting: TokensService }, imports: [TokensModule] }),
         AuditModule,
         SeatsModule,
+        StoreModule,
         TokensModule,
         UsersModule,
         GroupsModule,

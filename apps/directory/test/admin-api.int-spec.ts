@@ -290,6 +290,19 @@ describe('licence seats and rate limiting', () => {
     expect((await h.call('POST', `/api/v1/users/${a.id}/enable`)).status).toBe(409);
   });
 
+  it('counts a user a bulk upsert enables once: the last free seat can be taken by enabling', async () => {
+    // Two seats: b and c active. b disabled frees one; a bulk upsert that enables b takes it back.
+    const b = (await h.call('GET', '/api/v1/users?q=b')).body.items.find((u: { username: string }) => u.username === 'b');
+    await h.call('POST', `/api/v1/users/${b.id}/disable`);
+    const enabled = await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'b', active: true }] } });
+    expect(enabled).toMatchObject({ status: 200, body: { updated: 1 } });
+    expect((await h.call('GET', '/api/v1/seats')).body).toMatchObject({ used: 2, available: 0 });
+    // And the one too many is still refused, with nothing written.
+    const a = (await h.call('GET', '/api/v1/users?q=a')).body.items.find((u: { username: string }) => u.username === 'a');
+    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'a', active: true }] } })).status).toBe(409);
+    expect((await h.call('GET', `/api/v1/users/${a.id}`)).body.active).toBe(false);
+  });
+
   it('limits the admin API rate per client, and leaves health alone', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 45; i++) statuses.push((await h.call('GET', '/api/v1/seats')).status);

@@ -1,26 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { createEvent, DirectoryAction, directoryEventFor } from '@bridgekeeper/contracts';
+import { createEvent, directoryEventFor } from '@bridgekeeper/contracts';
+import type { Change } from '../domain/change-set';
 import { runInTransaction, writeAudit } from '@bridgekeeper/data';
 import { OutboxBatch, OutboxBatchEntity, OutboxMessage, outboxRow } from '../outbox/outbox-batch.entity';
 import { OutboxRelay } from '../outbox/outbox.relay';
 
-export type TargetType = 'user' | 'group' | 'membership' | 'property' | 'token';
-
-/** What a change did: a directory event's action, or one audited only (a new admin token is not announced). */
-export type ChangeAction = DirectoryAction | 'token.created';
-
-export interface Change {
-  /** `admin-token:<id>`, `login:<traceId>`, `sync:<runId>`, `cli:<user>`. */
-  actor: string;
-  /** `user.created`, `membership.removed`, … (the directory event is `directory.<action>`): typed, never a free string. */
-  action: ChangeAction;
-  targetType: TargetType;
-  targetId: string;
-  before?: object | null;
-  after?: object | null;
-}
+export type { Change, ChangeAction, TargetType } from '../domain/change-set';
 
 /**
  * Every change to the directory goes through here: the work, its audit rows and its outbox

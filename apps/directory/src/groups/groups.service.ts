@@ -3,7 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { containsPattern, keysetPage } from '@bridgekeeper/data';
 import { ChangeLog } from '../audit/change-log.service';
-import { groupNameKeys, groupsNamedLike, looksLike, nameOrBadRequest } from '../names/name-policy';
+import { newGroupRecord } from '../domain/change-set';
+import { groupsNamedLike, looksLike, nameOrBadRequest } from '../names/name-policy';
+import { DirectoryWriter } from '../store/directory-writer';
 import { UserEntity } from '../users/user.entity';
 import { inChunks, isUniqueViolation } from '../users/user.view';
 import { BulkMemberships, CreateGroup, ListGroups, UpdateGroup } from './dto/groups.schemas';
@@ -11,13 +13,13 @@ import { GroupEntity } from './group.entity';
 import { MembershipEntity } from './membership.entity';
 
 const groupView = (g: GroupEntity) => ({ id: g.id, name: g.name, description: g.description, source: g.source, externalId: g.externalId, createdAt: g.createdAt });
-const groupSnapshot = (g: GroupEntity) => ({ name: g.name, description: g.description, source: g.source });
 
 @Injectable()
 export class GroupsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly changes: ChangeLog,
+    private readonly writer: DirectoryWriter,
   ) {}
 
   list(q: ListGroups) {
@@ -38,9 +40,8 @@ export class GroupsService {
       this.changes.run(async (em, changes) => {
         const name = nameOrBadRequest(dto.name, 'group', 'name');
         await this.assertFree(em, name);
-        const group = em.create(GroupEntity, { id: crypto.randomUUID(), ...dto, name, nameLower: name.toLowerCase(), ...groupNameKeys(name), createdAt: new Date() });
-        await em.insert(GroupEntity, group);
-        changes.push({ actor, action: 'group.created', targetType: 'group', targetId: group.id, after: groupSnapshot(group) });
+        const group = newGroupRecord({ id: crypto.randomUUID(), ...dto, name }, new Date());
+        await this.writer.apply(em, changes, actor, [{ kind: 'group.create', group }]);
         return groupView(group);
       }),
     );
@@ -50,18 +51,10 @@ export class GroupsService {
     return this.guardUnique(patch.name ?? '', () =>
       this.changes.run(async (em, changes) => {
         const group = await this.mustFind(em, id);
-        const before = groupSnapshot(group);
         if (patch.name !== undefined) patch = { ...patch, name: nameOrBadRequest(patch.name, 'group', 'name') };
-        // A new spelling gets its lookalike keys (a change of case too: it changes how a name looks).
-        const renamed = !!patch.name && patch.name !== group.name;
-        if (renamed) await this.assertFree(em, patch.name!, id);
-        Object.assign(group, patch, patch.name ? { nameLower: patch.name.toLowerCase() } : {}, renamed ? groupNameKeys(patch.name!) : {});
-        const after = groupSnapshot(group);
-        if (JSON.stringify(before) !== JSON.stringify(after)) {
-          await em.update(GroupEntity, { id }, { name: group.name, nameLower: group.nameLower, nameSkeleton: group.nameSkeleton, nameSkeletonShown: group.nameSkeletonShown, description: group.description });
-          changes.push({ actor, action: 'group.updated', targetType: 'group', targetId: id, before, after });
-        }
-        return groupView(group);
+        if (patch.name !== undefined && patch.name !== group.name) await this.assertFree(em, patch.name, id);
+        await this.writer.apply(em, changes, actor, [{ kind: 'group.update', group, set: patch }]);
+        return groupView({ ...group, ...patch });
       }),
     );
   }
@@ -70,9 +63,7 @@ export class GroupsService {
     return this.changes.run(async (em, changes) => {
       const group = await this.mustFind(em, id);
       const members = await em.countBy(MembershipEntity, { groupId: id });
-      await em.delete(MembershipEntity, { groupId: id });
-      await em.delete(GroupEntity, { id });
-      changes.push({ actor, action: 'group.deleted', targetType: 'group', targetId: id, before: { ...groupSnapshot(group), members } });
+      await this.writer.apply(em, changes, actor, [{ kind: 'group.delete', group, members }]);
     });
   }
 
@@ -86,9 +77,9 @@ export class GroupsService {
       const userIds = [...new Set(all.map((m) => m.userId))];
       const groupIds = [...new Set(all.map((m) => m.groupId))];
       const knownUsers = new Set<string>();
-      const knownGroups = new Set<string>();
+      const knownGroups = new Map<string, string>();
       await inChunks(userIds, 500, async (c) => (await em.find(UserEntity, { select: { id: true }, where: { id: In(c) } })).forEach((u) => knownUsers.add(u.id)));
-      await inChunks(groupIds, 500, async (c) => (await em.find(GroupEntity, { select: { id: true }, where: { id: In(c) } })).forEach((g) => knownGroups.add(g.id)));
+      await inChunks(groupIds, 500, async (c) => (await em.find(GroupEntity, { select: { id: true, name: true }, where: { id: In(c) } })).forEach((g) => knownGroups.set(g.id, g.name)));
       const problems = [
         ...dto.add.flatMap((m, i) => describeMissing('add', i, m, knownUsers, knownGroups)),
         ...dto.remove.flatMap((m, i) => describeMissing('remove', i, m, knownUsers, knownGroups)),
@@ -98,13 +89,12 @@ export class GroupsService {
       const existing = new Set<string>();
       await inChunks(userIds, 500, async (c) => (await em.findBy(MembershipEntity, { userId: In(c) })).forEach((m) => existing.add(`${m.userId}:${m.groupId}`)));
       const key = (m: { userId: string; groupId: string }) => `${m.userId}:${m.groupId}`;
-      const now = new Date();
       const adds = uniqueBy(dto.add, key).filter((m) => !existing.has(key(m)));
       const removes = uniqueBy(dto.remove, key).filter((m) => existing.has(key(m)));
-      await inChunks(adds, 300, (c) => em.insert(MembershipEntity, c.map((m) => ({ ...m, createdAt: now }))));
-      for (const m of removes) await em.delete(MembershipEntity, m);
-      for (const m of adds) changes.push({ actor, action: 'membership.added', targetType: 'membership', targetId: key(m), after: m });
-      for (const m of removes) changes.push({ actor, action: 'membership.removed', targetType: 'membership', targetId: key(m), before: m });
+      await this.writer.apply(em, changes, actor, [
+        ...adds.map((m) => ({ kind: 'membership.add' as const, ...m, group: knownGroups.get(m.groupId) })),
+        ...removes.map((m) => ({ kind: 'membership.remove' as const, ...m, group: knownGroups.get(m.groupId) })),
+      ]);
       return { added: adds.length, removed: removes.length, unchanged: dto.add.length + dto.remove.length - adds.length - removes.length };
     });
   }
@@ -132,7 +122,7 @@ export class GroupsService {
   }
 }
 
-function describeMissing(list: string, i: number, m: { userId: string; groupId: string }, users: Set<string>, groups: Set<string>): string[] {
+function describeMissing(list: string, i: number, m: { userId: string; groupId: string }, users: Set<string>, groups: Map<string, string>): string[] {
   const out: string[] = [];
   if (!users.has(m.userId)) out.push(`${list}.${i}.userId: no user ${m.userId}`);
   if (!groups.has(m.groupId)) out.push(`${list}.${i}.groupId: no group ${m.groupId}`);

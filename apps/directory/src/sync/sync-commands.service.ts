@@ -1,16 +1,17 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Between, DataSource, EntityManager, In, IsNull, MoreThan } from 'typeorm';
+import { Between, DataSource, EntityManager, In, MoreThan } from 'typeorm';
 import { DirectoryRpc, PropertyValue } from '@bridgekeeper/contracts';
 import { nameKeys } from '@bridgekeeper/names';
-import { insertMany } from '@bridgekeeper/data';
 import { Change, ChangeLog } from '../audit/change-log.service';
+import { DirectoryChange, GroupRecord, newGroupRecord } from '../domain/change-set';
+import { DirectoryWriter } from '../store/directory-writer';
 import { appliedCounts } from './applied-counts';
 import { acceptName, looksLike, NameIndex, NameRefusal } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
-import { SeatLimitError, SeatsService } from '../seats/seats.service';
-import { grantSet, groupUse } from '../users/ownership';
+import { SeatLimitError } from '../seats/seats.service';
+import { grantSet, groupUse } from '../domain/ownership';
 import { propertyValueOf, UserPropertyEntity } from '../users/user-property.entity';
 import { UserEntity } from '../users/user.entity';
 import { inChunks, isUniqueViolation, userSnapshot } from '../users/user.view';
@@ -26,7 +27,7 @@ export class SyncCommandsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly changes: ChangeLog,
-    private readonly seats: SeatsService,
+    private readonly writer: DirectoryWriter,
     private readonly users: UsersService,
   ) {}
 
@@ -114,24 +115,18 @@ export class SyncCommandsService {
         // Groups first, so memberships can name them: renames, links, then creates.
         await this.applyGroups(em, changes, req, refused, now);
 
-        const enabling = req.setActive.filter((a) => a.active).length;
-        if (enabling) await this.seats.claim(em, enabling);
+        const switched: DirectoryChange[] = [];
         for (const a of req.setActive) {
           const u = await em.findOneBy(UserEntity, { id: a.id, source });
-          if (!u || u.active === a.active) continue;
-          await em.update(UserEntity, { id: a.id }, { active: a.active, updatedAt: now });
-          changes.push({ actor, action: a.active ? 'user.enabled' : 'user.disabled', targetType: 'user', targetId: a.id, before: { active: !a.active }, after: { active: a.active } });
+          if (u && u.active !== a.active) switched.push({ kind: 'user.update', user: u, set: { active: a.active } });
         }
+        await this.writer.apply(em, changes, actor, switched, now);
 
+        const doomed: DirectoryChange[] = [];
         await inChunks(req.delete, 500, async (ids) => {
-          const doomed = await em.findBy(UserEntity, { id: In(ids), source });
-          if (!doomed.length) return;
-          const doomedIds = doomed.map((u) => u.id);
-          await em.delete(MembershipEntity, { userId: In(doomedIds) });
-          await em.delete(UserPropertyEntity, { userId: In(doomedIds) });
-          await em.delete(UserEntity, { id: In(doomedIds) });
-          for (const u of doomed) changes.push({ actor, action: 'user.deleted', targetType: 'user', targetId: u.id, before: userSnapshot(u) });
+          for (const user of await em.findBy(UserEntity, { id: In(ids), source })) doomed.push({ kind: 'user.delete', user });
         });
+        await this.writer.apply(em, changes, actor, doomed, now);
 
         if (req.upsert.length) {
           await this.users.bulkUpsertIn(em, changes, req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })), actor, { source, claimLocalUsers: req.claimLocalUsers }, refused, identity);
@@ -175,13 +170,14 @@ export class SyncCommandsService {
             for (const m of await em.findBy(MembershipEntity, { userId: In(c) })) current.add(`${m.userId}:${m.groupId}`);
           });
           const fresh = adds.filter((a) => !current.has(`${a.userId}:${a.groupId}`));
-          await insertMany(em, MembershipEntity, fresh.map((a) => ({ userId: a.userId, groupId: a.groupId, createdAt: now })), 1000);
-          for (const a of fresh) changes.push({ actor, action: 'membership.added', targetType: 'membership', targetId: `${a.userId}:${a.groupId}`, after: a });
-          for (const r of req.removeMemberships.map(resolve((use) => use === 'own')).filter((m) => m !== null)) {
-            const res = await em.delete(MembershipEntity, { userId: r.userId, groupId: r.groupId });
-            if (!res.affected) continue;
-            changes.push({ actor, action: 'membership.removed', targetType: 'membership', targetId: `${r.userId}:${r.groupId}`, before: r });
-          }
+          const removes = req.removeMemberships.map(resolve((use) => use === 'own')).filter((m) => m !== null);
+          await this.writer.apply(
+            em,
+            changes,
+            actor,
+            [...fresh.map((a): DirectoryChange => ({ kind: 'membership.add', ...a })), ...removes.map((r): DirectoryChange => ({ kind: 'membership.remove', ...r, ifPresent: true }))],
+            now,
+          );
         }
         // Every write is audited, one entry each: the batch's writes are its audit entries.
         return { writes: changes.length, counts: appliedCounts(changes, new Set(identity.released.map((r) => r.id))) };
@@ -246,20 +242,15 @@ export class SyncCommandsService {
     }
     // Through a temporary name first, so no rename meets a name another one in the batch leaves.
     // A control character leads the temporary name: no group's name may hold one, so none collides.
-    for (const r of renames) await em.update(GroupEntity, { id: r.group.id }, { name: `\u0001${r.group.id}`, nameLower: `\u0001${r.group.id}`, nameSkeleton: null, nameSkeletonShown: null });
-    for (const r of renames) {
-      await em.update(GroupEntity, { id: r.group.id }, { name: r.to, nameLower: r.to.toLowerCase(), nameSkeleton: r.keys.folded, nameSkeletonShown: r.keys.shown });
-      changes.push({ actor, action: 'group.updated', targetType: 'group', targetId: r.group.id, before: { name: r.group.name, source }, after: { name: r.to, source } });
-      Object.assign(r.group, { name: r.to, nameLower: r.to.toLowerCase(), nameSkeleton: r.keys.folded, nameSkeletonShown: r.keys.shown });
-    }
+    await this.writer.apply(em, changes, actor, [...renames.map((r): DirectoryChange => ({ kind: 'group.park', groupId: r.group.id })), ...renames.map((r): DirectoryChange => ({ kind: 'group.update', group: r.group, set: { name: r.to } }))], now);
+    for (const r of renames) Object.assign(r.group, { name: r.to, nameLower: r.to.toLowerCase(), nameSkeleton: r.keys.folded, nameSkeletonShown: r.keys.shown });
 
     // Links: a group of this source without an IdP group, named as the IdP group (one link per IdP group).
     for (const l of req.groupsToLink) {
       if (own.has(l.externalId)) continue;
       const group = all.find((g) => g.source === source && !g.externalId && g.nameLower === l.name.normalize('NFC').toLowerCase());
       if (!group) continue;
-      await em.update(GroupEntity, { id: group.id, externalId: IsNull() }, { externalId: l.externalId });
-      changes.push({ actor, action: 'group.updated', targetType: 'group', targetId: group.id, before: { name: group.name, source, externalId: null }, after: { name: group.name, source, externalId: l.externalId } });
+      await this.writer.apply(em, changes, actor, [{ kind: 'group.update', group, set: { externalId: l.externalId }, onlyIfUnlinked: true }], now);
       group.externalId = l.externalId;
       own.set(l.externalId, group);
     }
@@ -267,7 +258,7 @@ export class SyncCommandsService {
     const existing = new Set(all.map((g) => g.nameLower));
     const byKey = new NameIndex<string>();
     for (const g of all) byKey.add(g.name, g.nameSkeleton, g.nameSkeletonShown);
-    const groups: GroupEntity[] = [];
+    const groups: GroupRecord[] = [];
     const seen = new Set<string>();
     for (const asserted of req.groupsToCreate) {
       if (seen.has(asserted.name)) continue;
@@ -289,11 +280,10 @@ export class SyncCommandsService {
       }
       existing.add(name.toLowerCase());
       byKey.add(name, keys.folded, keys.shown);
-      const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: name.toLowerCase(), nameSkeleton: keys.folded, nameSkeletonShown: keys.shown, description: null, source, externalId: asserted.externalId, createdAt: now });
+      const group = newGroupRecord({ id: crypto.randomUUID(), name, source, externalId: asserted.externalId }, now);
       if (asserted.externalId) own.set(asserted.externalId, group);
       groups.push(group);
     }
-    await inChunks(groups, 300, (c) => em.insert(GroupEntity, c));
-    for (const g of groups) changes.push({ actor, action: 'group.created', targetType: 'group', targetId: g.id, after: { name: g.name, source, ...(g.externalId ? { externalId: g.externalId } : {}) } });
+    await this.writer.apply(em, changes, actor, groups.map((group) => ({ kind: 'group.create', group })), now);
   }
 }

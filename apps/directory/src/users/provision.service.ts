@@ -1,17 +1,19 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, IsNull } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { DirectoryRpc, DirectoryUser, LOCAL_SOURCE, PropertyValue, ProvisioningNotice, ProvisionUserReply, samePropertyValue } from '@bridgekeeper/contracts';
 import { escapeHidden, nameKeys } from '@bridgekeeper/names';
 import { Change, ChangeLog } from '../audit/change-log.service';
-import { acceptName, groupsNamedLike, looksLike, NameIndex, NamedLike, screenValues, usernameKeys, usersNamedLike } from '../names/name-policy';
+import { DirectoryChange, newGroupRecord, newUserRecord, UserRecord, userUpdate } from '../domain/change-set';
+import { DirectoryWriter } from '../store/directory-writer';
+import { acceptName, groupsNamedLike, looksLike, NameIndex, NamedLike, screenValues, usersNamedLike } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
-import { SeatLimitError, SeatsService } from '../seats/seats.service';
-import { accountNotClaimed, grantSet, groupRefused, groupUse, MAX_NOTICES, mayLinkAccount, mayUseAccount } from './ownership';
-import { propertyRow, propertyValueOf, UserPropertyEntity } from './user-property.entity';
+import { SeatLimitError } from '../seats/seats.service';
+import { accountNotClaimed, grantSet, groupRefused, groupUse, MAX_NOTICES, mayLinkAccount, mayUseAccount } from '../domain/ownership';
+import { propertyValueOf, UserPropertyEntity } from './user-property.entity';
 import { newUserId, UserEntity } from './user.entity';
-import { isUniqueViolation, userSnapshot } from './user.view';
+import { isUniqueViolation } from './user.view';
 
 type ProvisionRequest = ReturnType<typeof DirectoryRpc.provisionUser.request.parse>;
 type ResolveRequest = ReturnType<typeof DirectoryRpc.resolveUser.request.parse>;
@@ -89,7 +91,7 @@ class DryRun extends Error {
   }
 }
 
-export const toDirectoryUser = (u: UserEntity): DirectoryUser => ({
+export const toDirectoryUser = (u: UserRecord): DirectoryUser => ({
   id: u.id,
   username: u.username,
   email: u.email,
@@ -113,7 +115,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly changes: ChangeLog,
-    private readonly seats: SeatsService,
+    private readonly writer: DirectoryWriter,
   ) {}
 
   async provision(asserted: ProvisionRequest): Promise<ProvisionUserReply> {
@@ -206,12 +208,8 @@ export class ProvisionService implements BeforeApplicationShutdown {
    * Shutdown waits for the notes in flight.
    */
   private noteLogin(userId: string, at: Date): void {
-    const write = this.db
-      .createQueryBuilder()
-      .update(UserEntity)
-      .set({ lastLoginAt: at })
-      .where('id = :userId AND (last_login_at IS NULL OR last_login_at < :at)', { userId, at })
-      .execute()
+    const write = this.writer
+      .noteLogin(this.db.manager, userId, at)
       .then(() => undefined, (err: Error) => this.logger.warn(`could not note the last login of ${userId}: ${err.message}`))
       .finally(() => this.notes.delete(write));
     this.notes.add(write);
@@ -256,14 +254,12 @@ export class ProvisionService implements BeforeApplicationShutdown {
   /** Links an account found by username to the login's subject (and source, for a claimed local account), audited. */
   private async link(user: UserEntity, req: ResolveRequest): Promise<UserEntity> {
     return this.changes.run(async (em, changes) => {
-      const before = userSnapshot(user);
-      const linked = { source: req.source, externalId: req.externalId, updatedAt: new Date() };
+      const set = { source: req.source, externalId: req.externalId };
+      const now = new Date();
       // Only if nobody linked it meanwhile (two first logins at once): the loser is refused at its next try.
-      const { affected } = await em.update(UserEntity, { id: user.id, externalId: IsNull() }, linked);
-      if (!affected) return (await em.findOneBy(UserEntity, { id: user.id })) ?? user;
-      const after = { ...user, ...linked };
-      changes.push({ actor: `login:${req.source}`, action: 'user.updated', targetType: 'user', targetId: user.id, before, after: userSnapshot(after) });
-      return after;
+      const [linked] = await this.writer.apply(em, changes, `login:${req.source}`, [{ kind: 'user.update', user, set, onlyIfUnlinked: true }], now);
+      if (!linked) return (await em.findOneBy(UserEntity, { id: user.id })) ?? user;
+      return { ...userUpdate(user, set).after, updatedAt: now };
     });
   }
 
@@ -272,7 +268,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
     const loginAt = loginTime(asserted);
     const users = em.getRepository(UserEntity);
     const notices = [...screened];
-    let user = await users.findOneBy({ source: asserted.source, externalId: asserted.externalId });
+    let user: UserRecord | null = await users.findOneBy({ source: asserted.source, externalId: asserted.externalId });
     // A known user keeps what the login did not carry; a new one needs a username (asserted or a fallback).
     const kept = user ? keptFrom(asserted, user) : asserted;
     if (kept.username === undefined) return { status: 'error', code: 'no_username', message: 'the login carries no username, and no user of this IdP has its subject' };
@@ -304,7 +300,6 @@ export class ProvisionService implements BeforeApplicationShutdown {
     // A name new to its user may not look like another user's: the login is refused, with both names in its trace.
     const lookalike = named?.clash(req.username, user?.id).lookalike;
     if (lookalike) return { status: 'error', code: 'name_refused', message: looksLike('username', req.username, lookalike.username, 'user') };
-    const renamed = !user || user.username !== req.username;
     // The address stays the user's own when it is unchanged (it is unique): no lookup then.
     const keepsEmail = !!user && !!req.email && user.emailLower === req.email.toLowerCase();
     const emailOwner = req.email && !keepsEmail ? await users.findOneBy({ emailLower: req.email.toLowerCase() }) : null;
@@ -315,53 +310,34 @@ export class ProvisionService implements BeforeApplicationShutdown {
     if (email === null && req.email && emailOwner && !saidAlready) notices.push(emailTaken(req.email, emailOwner, !user));
     let created = false;
     let changed = false;
+    let account: UserRecord;
     if (!user) {
-      await this.seats.claim(em, 1);
-      user = users.create({
-        id: newUserId(),
-        username: req.username,
-        usernameLower: req.username.toLowerCase(),
-        ...usernameKeys(req.username),
-        email,
-        emailLower: email?.toLowerCase() ?? null,
-        displayName: req.displayName,
-        active: true,
-        source: req.source,
-        externalId: req.externalId,
-        lastLoginAt: loginAt,
-        createdAt: now,
-        updatedAt: now,
-      });
-      await users.insert(user);
+      account = newUserRecord({ id: newUserId(), username: req.username, email, displayName: req.displayName, source: req.source, externalId: req.externalId, lastLoginAt: loginAt }, now);
+      await this.writer.apply(em, changes, req.actor, [{ kind: 'user.create', user: account }], now);
       created = changed = true;
-      changes.push({ actor: req.actor, action: 'user.created', targetType: 'user', targetId: user.id, after: userSnapshot(user) });
     } else {
       if (!user.active) return { status: 'disabled', user: toDirectoryUser(user) };
-      const before = userSnapshot(user);
-      const next = { username: req.username, email, displayName: req.displayName, source: req.source, externalId: req.externalId };
-      const after = { ...before, ...next };
-      changed = JSON.stringify(before) !== JSON.stringify(after);
-      const lastLoginAt = user.lastLoginAt && user.lastLoginAt > loginAt ? user.lastLoginAt : loginAt;
-      Object.assign(user, next, { usernameLower: req.username.toLowerCase(), emailLower: email?.toLowerCase() ?? null, lastLoginAt }, changed ? { updatedAt: now } : {});
-      if (renamed) Object.assign(user, usernameKeys(req.username));
-      await users.update({ id: user.id }, { ...next, usernameLower: user.usernameLower, usernameSkeleton: user.usernameSkeleton, usernameSkeletonShown: user.usernameSkeletonShown, emailLower: user.emailLower, lastLoginAt, updatedAt: user.updatedAt });
-      if (changed) changes.push({ actor: req.actor, action: 'user.updated', targetType: 'user', targetId: user.id, before, after });
+      const set = { username: req.username, email, displayName: req.displayName, source: req.source, externalId: req.externalId, lastLoginAt: user.lastLoginAt && user.lastLoginAt > loginAt ? user.lastLoginAt : loginAt };
+      const update = userUpdate(user, set);
+      changed = update.profileChanged;
+      await this.writer.apply(em, changes, req.actor, [{ kind: 'user.update', user, set }], now);
+      account = Object.assign(user, update.after, changed ? { updatedAt: now } : {});
     }
 
-    const memberOf = await this.syncManagedGroups(em, user, req, now, changes, notices);
+    const memberOf = await this.syncManagedGroups(em, account, req, now, changes, notices);
     changed = memberOf.changed || changed;
     let groups = memberOf.groups;
     if (created && req.newUserGroups.length) {
-      changed = (await this.joinDefaultGroups(em, user, req, now, changes, notices)) || changed;
+      changed = (await this.joinDefaultGroups(em, account, req, now, changes, notices)) || changed;
       groups = await em
         .createQueryBuilder(GroupEntity, 'g')
         .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
-        .where('m.user_id = :id', { id: user.id })
+        .where('m.user_id = :id', { id: account.id })
         .getMany();
     }
-    changed = (await this.upsertProperties(em, user, req.properties ?? {}, req.actor, changes)) || changed;
+    changed = (await this.upsertProperties(em, account, req.properties ?? {}, req.actor, changes)) || changed;
 
-    return { status: 'provisioned', user: toDirectoryUser(user), groups: sortedNames(groups), created, changed, ...withNotices(notices) };
+    return { status: 'provisioned', user: toDirectoryUser(account), groups: sortedNames(groups), created, changed, ...withNotices(notices) };
   }
 
   /**
@@ -369,7 +345,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
    * groups it asserts; any other group it asserts is not joined (a notice). Returns every group
    * the user is now in.
    */
-  private async syncManagedGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: Change[], notices: ProvisioningNotice[]): Promise<{ changed: boolean; groups: GroupEntity[] }> {
+  private async syncManagedGroups(em: EntityManager, user: UserRecord, req: ProvisionRequest, now: Date, changes: Change[], notices: ProvisioningNotice[]): Promise<{ changed: boolean; groups: GroupEntity[] }> {
     const wanted = new Map(req.groups.map((name) => [name.toLowerCase(), name]));
     // The asserted groups, and the groups whose names look like them (one query).
     const named = await groupsNamedLike(em, [...wanted.values()]);
@@ -398,10 +374,13 @@ export class ProvisionService implements BeforeApplicationShutdown {
     // Only memberships in groups this source manages are removed; local groups stay.
     // A login that did not carry the groups attribute leaves none (an absent claim is not an empty list).
     const remove = req.absent.includes('groups') ? [] : current.filter((g) => g.source === req.source && !wanted.has(g.nameLower));
-    if (add.length) await em.insert(MembershipEntity, add.map((g) => ({ userId: user.id, groupId: g.id, createdAt: now })));
-    if (remove.length) await em.delete(MembershipEntity, { userId: user.id, groupId: In(remove.map((g) => g.id)) });
-    for (const g of add) changes.push({ actor: req.actor, action: 'membership.added', targetType: 'membership', targetId: `${user.id}:${g.id}`, after: { userId: user.id, groupId: g.id, group: g.name } });
-    for (const g of remove) changes.push({ actor: req.actor, action: 'membership.removed', targetType: 'membership', targetId: `${user.id}:${g.id}`, before: { userId: user.id, groupId: g.id, group: g.name } });
+    await this.writer.apply(
+      em,
+      changes,
+      req.actor,
+      [...add.map((g): DirectoryChange => ({ kind: 'membership.add', userId: user.id, groupId: g.id, group: g.name })), ...remove.map((g): DirectoryChange => ({ kind: 'membership.remove', userId: user.id, groupId: g.id, group: g.name }))],
+      now,
+    );
     const removed = new Set(remove.map((g) => g.id));
     return { changed: add.length + remove.length > 0, groups: [...current.filter((g) => !removed.has(g.id)), ...add] };
   }
@@ -427,9 +406,8 @@ export class ProvisionService implements BeforeApplicationShutdown {
       return undefined;
     }
     lookalikes.created.add(name, keys.folded, keys.shown);
-    const group = em.create(GroupEntity, { id: crypto.randomUUID(), name, nameLower: name.toLowerCase(), nameSkeleton: keys.folded, nameSkeletonShown: keys.shown, description: null, source, createdAt: now });
-    await em.insert(GroupEntity, group);
-    changes.push({ actor, action: 'group.created', targetType: 'group', targetId: group.id, after: { name, source } });
+    const group = newGroupRecord({ id: crypto.randomUUID(), name, source }, now);
+    await this.writer.apply(em, changes, actor, [{ kind: 'group.create', group }], now);
     return group;
   }
 
@@ -437,7 +415,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
    * A new user's default groups (the admin's own configuration): created as local groups when
    * missing, joined once when local or this source's own; another source's group never (a notice).
    */
-  private async joinDefaultGroups(em: EntityManager, user: UserEntity, req: ProvisionRequest, now: Date, changes: Change[], notices: ProvisioningNotice[]): Promise<boolean> {
+  private async joinDefaultGroups(em: EntityManager, user: UserRecord, req: ProvisionRequest, now: Date, changes: Change[], notices: ProvisioningNotice[]): Promise<boolean> {
     const names = new Map(req.newUserGroups.map((n) => [n.toLowerCase(), n]));
     const named = await groupsNamedLike(em, [...names.values()]);
     const existing = named.found.filter((g) => names.has(g.nameLower));
@@ -454,23 +432,18 @@ export class ProvisionService implements BeforeApplicationShutdown {
     }
     const current = new Set((await em.findBy(MembershipEntity, { userId: user.id })).map((m) => m.groupId));
     const add = [...byLower.values()].filter((g) => !current.has(g.id));
-    if (add.length) await em.insert(MembershipEntity, add.map((g) => ({ userId: user.id, groupId: g.id, createdAt: now })));
-    for (const g of add) changes.push({ actor: req.actor, action: 'membership.added', targetType: 'membership', targetId: `${user.id}:${g.id}`, after: { userId: user.id, groupId: g.id, group: g.name } });
+    await this.writer.apply(em, changes, req.actor, add.map((g) => ({ kind: 'membership.add', userId: user.id, groupId: g.id, group: g.name })), now);
     return add.length > 0;
   }
 
-  private async upsertProperties(em: EntityManager, user: UserEntity, props: Record<string, PropertyValue>, actor: string, changes: Change[]): Promise<boolean> {
+  private async upsertProperties(em: EntityManager, user: UserRecord, props: Record<string, PropertyValue>, actor: string, changes: Change[]): Promise<boolean> {
     const keys = Object.keys(props);
     if (keys.length === 0) return false;
     const existing = new Map((await em.findBy(UserPropertyEntity, { userId: user.id, key: In(keys) })).map((p) => [p.key, propertyValueOf(p)]));
     // A list in another order is the same value (as User Sync compares).
     const changedKeys = keys.filter((k) => !samePropertyValue(existing.get(k), props[k]));
     if (changedKeys.length === 0) return false;
-    await em.upsert(UserPropertyEntity, changedKeys.map((key) => propertyRow(user.id, key, props[key])), ['userId', 'key']);
-    for (const key of changedKeys) {
-      const before = existing.get(key);
-      changes.push({ actor, action: 'property.changed', targetType: 'property', targetId: `${user.id}:${key}`, before: before === undefined ? null : { [key]: before }, after: { [key]: props[key] } });
-    }
+    await this.writer.apply(em, changes, actor, changedKeys.map((key) => ({ kind: 'property.set', userId: user.id, key, before: existing.get(key), value: props[key] })));
     return true;
   }
 }

@@ -4,17 +4,18 @@ import { BadRequestException, ConflictException, Injectable, NotFoundException }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
 import { checkName, NameKeys, nameKeys, showName } from '@bridgekeeper/names';
-import { containsPattern, insertMany, keyset } from '@bridgekeeper/data';
+import { containsPattern, keyset } from '@bridgekeeper/data';
 import { Change, ChangeLog } from '../audit/change-log.service';
-import { acceptName, looksLike, NameIndex, NameRefusal, nameOrBadRequest, screenValues, usernameKeys, usersNamedLike } from '../names/name-policy';
+import { DirectoryChange, newUserRecord, userUpdate } from '../domain/change-set';
+import { DirectoryWriter } from '../store/directory-writer';
+import { acceptName, looksLike, NameIndex, NameRefusal, nameOrBadRequest, screenValues, usersNamedLike } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
-import { SeatsService } from '../seats/seats.service';
 import { BulkUpsertUsers, CreateUser, ListUsers, UpdateUser } from './dto/users.schemas';
-import { propertyRow, propertyValueOf, UserPropertyEntity } from './user-property.entity';
-import { claimName, mayUseAccount, NameClaim, releasedNames, SourceGrants } from './ownership';
+import { propertyValueOf, UserPropertyEntity } from './user-property.entity';
+import { claimName, mayUseAccount, NameClaim, releasedNames, SourceGrants } from '../domain/ownership';
 import { newUserId, UserEntity } from './user.entity';
-import { inChunks, isUniqueViolation, userSnapshot, userView } from './user.view';
+import { inChunks, isUniqueViolation, userView } from './user.view';
 
 /**
  * What a User Sync batch decided about identities (see claimName): users left out because the
@@ -34,7 +35,7 @@ export class UsersService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly changes: ChangeLog,
-    private readonly seats: SeatsService,
+    private readonly writer: DirectoryWriter,
   ) {}
 
   /** The users listing, or (`directory.group-members`) the members of the group whose id `q.group` is. */
@@ -78,21 +79,8 @@ export class UsersService {
       this.changes.run(async (em, changes) => {
         const username = nameOrBadRequest(dto.username, 'username', 'username');
         await this.assertFree(em, username, dto.email);
-        if (dto.active) await this.seats.claim(em, 1);
-        const now = new Date();
-        const user = em.create(UserEntity, {
-          id: newUserId(),
-          ...dto,
-          username,
-          usernameLower: username.toLowerCase(),
-          ...usernameKeys(username),
-          emailLower: dto.email?.toLowerCase() ?? null,
-          lastLoginAt: null,
-          createdAt: now,
-          updatedAt: now,
-        });
-        await em.insert(UserEntity, user);
-        changes.push({ actor, action: 'user.created', targetType: 'user', targetId: user.id, after: userSnapshot(user) });
+        const user = newUserRecord({ id: newUserId(), ...dto, username }, new Date());
+        await this.writer.apply(em, changes, actor, [{ kind: 'user.create', user }]);
         return userView(user);
       }),
     );
@@ -102,22 +90,14 @@ export class UsersService {
     return this.guardUnique(() =>
       this.changes.run(async (em, changes) => {
         const user = await this.mustFind(em, id);
-        const before = userSnapshot(user);
         if (patch.protected && user.source !== 'local') throw new BadRequestException(`protected: only a local account can be protected; this one is ${user.source}'s`);
         if (patch.username !== undefined) patch = { ...patch, username: nameOrBadRequest(patch.username, 'username', 'username') };
         await this.assertFree(em, patch.username, patch.email, id);
-        // A new spelling gets its lookalike keys (a change of case too: it changes how a name looks).
-        const renamed = !!patch.username && patch.username !== user.username;
-        Object.assign(user, patch);
-        if (patch.username) user.usernameLower = patch.username.toLowerCase();
-        if (renamed) Object.assign(user, usernameKeys(user.username));
-        if (patch.email !== undefined) user.emailLower = patch.email?.toLowerCase() ?? null;
-        const after = userSnapshot(user);
-        if (JSON.stringify(before) === JSON.stringify(after)) return userView(user);
-        user.updatedAt = new Date();
-        await em.update(UserEntity, { id }, { ...patch, usernameLower: user.usernameLower, usernameSkeleton: user.usernameSkeleton, usernameSkeletonShown: user.usernameSkeletonShown, emailLower: user.emailLower, updatedAt: user.updatedAt });
-        changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: id, before, after });
-        return userView(user);
+        const { profileChanged, after } = userUpdate(user, patch);
+        if (!profileChanged) return userView(user);
+        const now = new Date();
+        await this.writer.apply(em, changes, actor, [{ kind: 'user.update', user, set: patch }], now);
+        return userView({ ...after, updatedAt: now });
       }),
     );
   }
@@ -126,12 +106,9 @@ export class UsersService {
     return this.changes.run(async (em, changes) => {
       const user = await this.mustFind(em, id);
       if (user.active === active) return userView(user);
-      if (active) await this.seats.claim(em, 1);
-      user.active = active;
-      user.updatedAt = new Date();
-      await em.update(UserEntity, { id }, { active, updatedAt: user.updatedAt });
-      changes.push({ actor, action: active ? 'user.enabled' : 'user.disabled', targetType: 'user', targetId: id, before: { active: !active }, after: { active } });
-      return userView(user);
+      const now = new Date();
+      await this.writer.apply(em, changes, actor, [{ kind: 'user.update', user, set: { active } }], now);
+      return userView({ ...user, active, updatedAt: now });
     });
   }
 
@@ -139,10 +116,7 @@ export class UsersService {
     return this.changes.run(async (em, changes) => {
       const user = await this.mustFind(em, id);
       const groups = await this.groupsOf(id, em);
-      await em.delete(MembershipEntity, { userId: id });
-      await em.delete(UserPropertyEntity, { userId: id });
-      await em.delete(UserEntity, { id });
-      changes.push({ actor, action: 'user.deleted', targetType: 'user', targetId: id, before: { ...userSnapshot(user), groups: groups.map((g) => g.name) } });
+      await this.writer.apply(em, changes, actor, [{ kind: 'user.delete', user, groups: groups.map((g) => g.name) }]);
     });
   }
 
@@ -166,11 +140,10 @@ export class UsersService {
       const current = await em.findBy(MembershipEntity, { userId: id });
       const add = found.filter((g) => !current.some((m) => m.groupId === g.id));
       const remove = current.filter((m) => !wanted.includes(m.groupId));
-      const now = new Date();
-      if (add.length) await em.insert(MembershipEntity, add.map((g) => ({ userId: id, groupId: g.id, createdAt: now })));
-      if (remove.length) await em.delete(MembershipEntity, { userId: id, groupId: In(remove.map((m) => m.groupId)) });
-      for (const g of add) changes.push({ actor, action: 'membership.added', targetType: 'membership', targetId: `${id}:${g.id}`, after: { userId: id, groupId: g.id, group: g.name } });
-      for (const m of remove) changes.push({ actor, action: 'membership.removed', targetType: 'membership', targetId: `${id}:${m.groupId}`, before: { userId: id, groupId: m.groupId } });
+      await this.writer.apply(em, changes, actor, [
+        ...add.map((g) => ({ kind: 'membership.add' as const, userId: id, groupId: g.id, group: g.name })),
+        ...remove.map((m) => ({ kind: 'membership.remove' as const, userId: id, groupId: m.groupId })),
+      ]);
       return this.groupsOf(id, em);
     });
   }
@@ -187,10 +160,7 @@ export class UsersService {
       const existing = await em.findOneBy(UserPropertyEntity, { userId: id, key });
       const before = existing ? propertyValueOf(existing) : undefined;
       // An admin's list is kept in the order given: a reordering is a change here.
-      if (JSON.stringify(before) !== JSON.stringify(value)) {
-        await em.upsert(UserPropertyEntity, propertyRow(id, key, value), ['userId', 'key']);
-        changes.push({ actor, action: 'property.changed', targetType: 'property', targetId: `${id}:${key}`, before: before === undefined ? null : { [key]: before }, after: { [key]: value } });
-      }
+      if (JSON.stringify(before) !== JSON.stringify(value)) await this.writer.apply(em, changes, actor, [{ kind: 'property.set', userId: id, key, before, value }]);
       return this.properties(id, em);
     });
   }
@@ -200,8 +170,7 @@ export class UsersService {
       await this.mustFind(em, id);
       const existing = await em.findOneBy(UserPropertyEntity, { userId: id, key });
       if (!existing) throw new NotFoundException(`user ${id} has no property ${key}`);
-      await em.delete(UserPropertyEntity, { userId: id, key });
-      changes.push({ actor, action: 'property.removed', targetType: 'property', targetId: `${id}:${key}`, before: { [key]: propertyValueOf(existing) } });
+      await this.writer.apply(em, changes, actor, [{ kind: 'property.remove', userId: id, key, before: propertyValueOf(existing) }]);
       return this.properties(id, em);
     });
   }
@@ -293,10 +262,10 @@ export class UsersService {
       for (const u of await em.findBy(UserEntity, { emailLower: In(chunk) })) byEmail.set(u.emailLower!, u);
     });
     const now = new Date();
-    const inserts: UserEntity[] = [];
+    const creates: DirectoryChange[] = [];
+    const updates: DirectoryChange[] = [];
     const results: { index: number; id: string; status: 'created' | 'updated' | 'unchanged' }[] = [];
     const written: { item: (typeof items)[number]; id: string }[] = [];
-    let activating = 0;
     for (const item of items) {
       const { index } = item;
       const own = ownOf(item);
@@ -323,80 +292,50 @@ export class UsersService {
         throw new ConflictException(`users.${index}.username: ${item.username} is a protected account; it is not linked to ${source}`);
       }
       if (!existing) {
-        const email = item.email ?? null;
-        const user = em.create(UserEntity, {
-          id: newUserId(),
-          username: item.username,
-          usernameLower: item.username.toLowerCase(),
-          usernameSkeleton: key!.folded,
-          usernameSkeletonShown: key!.shown,
-          email,
-          emailLower: email?.toLowerCase() ?? null,
-          displayName: item.displayName ?? null,
-          active: item.active ?? true,
-          source,
-          externalId,
-          protected: item.protected ?? false,
-          lastLoginAt: null,
-          createdAt: now,
-          updatedAt: now,
-        });
-        inserts.push(user);
-        if (user.active) activating++;
-        changes.push({ actor, action: 'user.created', targetType: 'user', targetId: user.id, after: userSnapshot(user) });
+        const user = newUserRecord({ id: newUserId(), username: item.username, email: item.email ?? null, displayName: item.displayName ?? null, active: item.active ?? true, source, externalId, protected: item.protected ?? false }, now);
+        creates.push({ kind: 'user.create', user });
         results.push({ index, id: user.id, status: 'created' });
         written.push({ item, id: user.id });
         continue;
       }
       written.push({ item, id: existing.id });
-      const before = userSnapshot(existing);
-      const email = item.email !== undefined ? item.email : existing.email;
-      const profile = {
+      const set = {
         username: item.username,
-        email,
+        email: item.email !== undefined ? item.email : existing.email,
         displayName: item.displayName !== undefined ? item.displayName : existing.displayName,
         source,
         externalId,
         ...(item.protected !== undefined ? { protected: item.protected } : {}),
+        active: item.active ?? existing.active,
       };
-      const active = item.active ?? existing.active;
-      const profileChanged = JSON.stringify(before) !== JSON.stringify({ ...before, ...profile, active: existing.active });
-      if (!profileChanged && active === existing.active) {
+      const { profileChanged, activeChanged } = userUpdate(existing, set);
+      if (!profileChanged && !activeChanged) {
         results.push({ index, id: existing.id, status: 'unchanged' });
         continue;
       }
-      if (!existing.active && active) activating++;
-      await em.update(UserEntity, { id: existing.id }, { ...profile, active, usernameLower: item.username.toLowerCase(), ...(key ? { usernameSkeleton: key.folded, usernameSkeletonShown: key.shown } : {}), emailLower: email?.toLowerCase() ?? null, updatedAt: now });
-      if (profileChanged) changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: existing.id, before: { ...before, active: existing.active }, after: { ...before, ...profile, active: existing.active } });
-      // Disabling and enabling are their own changes (their events end or restore the user's sessions everywhere).
-      if (active !== existing.active) changes.push({ actor, action: active ? 'user.enabled' : 'user.disabled', targetType: 'user', targetId: existing.id, before: { active: existing.active }, after: { active } });
+      // Disabling and enabling are their own changes (their events end or restore the user's sessions everywhere): the writer audits them apart.
+      updates.push({ kind: 'user.update', user: existing, set });
       results.push({ index, id: existing.id, status: 'updated' });
     }
-    await this.seats.claim(em, activating);
-    await insertMany(em, UserEntity, inserts);
     // Properties: only values that differ are written (a no-change run writes nothing); a list in
     // another order is the same value. Removals (User Sync: the IdP no longer has an attribute the
     // connector owns) delete only what exists.
     const wanted = written.flatMap(({ item, id }) => Object.entries(item.properties ?? {}).map(([key, value]) => ({ userId: id, key, value })));
     const unset = written.flatMap(({ item, id }) => (item.removeProperties ?? []).filter((key) => !Object.prototype.hasOwnProperty.call(item.properties ?? {}, key)).map((key) => ({ userId: id, key })));
     const current = new Map<string, PropertyValue>();
-    const inserted = new Set(inserts.map((u) => u.id));
+    const inserted = new Set(creates.map((c) => (c.kind === 'user.create' ? c.user.id : '')));
     const known = [...new Set([...wanted, ...unset].map((p) => p.userId))].filter((id) => !inserted.has(id));
     await inChunks(known, 500, async (chunk) => {
       for (const p of await em.findBy(UserPropertyEntity, { userId: In(chunk) })) current.set(`${p.userId}\u0000${p.key}`, propertyValueOf(p));
     });
-    const props = wanted.filter((p) => !samePropertyValue(current.get(`${p.userId}\u0000${p.key}`), p.value));
-    await inChunks(props, 300, (chunk) => em.upsert(UserPropertyEntity, chunk.map((p) => propertyRow(p.userId, p.key, p.value)), ['userId', 'key']));
-    for (const p of props) {
+    const props: DirectoryChange[] = wanted
+      .filter((p) => !samePropertyValue(current.get(`${p.userId}\u0000${p.key}`), p.value))
+      .map((p) => ({ kind: 'property.set', ...p, before: current.get(`${p.userId}\u0000${p.key}`) }));
+    const removals: DirectoryChange[] = unset.flatMap((p) => {
       const before = current.get(`${p.userId}\u0000${p.key}`);
-      changes.push({ actor, action: 'property.changed', targetType: 'property', targetId: `${p.userId}:${p.key}`, before: before === undefined ? null : { [p.key]: before }, after: { [p.key]: p.value } });
-    }
-    for (const p of unset) {
-      const before = current.get(`${p.userId}\u0000${p.key}`);
-      if (before === undefined) continue;
-      await em.delete(UserPropertyEntity, { userId: p.userId, key: p.key });
-      changes.push({ actor, action: 'property.removed', targetType: 'property', targetId: `${p.userId}:${p.key}`, before: { [p.key]: before } });
-    }
+      return before === undefined ? [] : [{ kind: 'property.remove' as const, ...p, before }];
+    });
+    await this.writer.apply(em, changes, actor, [...updates, ...creates, ...props, ...removals], now);
     const count = (s: string) => results.filter((r) => r.status === s).length;
     return { created: count('created'), updated: count('updated'), unchanged: count('unchanged'), users: results };
   }
@@ -518,11 +457,9 @@ export class UsersService {
 
     const now = new Date();
     // Names this batch's users leave are parked (a space no username may hold), so any order of upserts works.
-    for (const { own, name, email } of moving) {
-      await em.update(UserEntity, { id: own.id }, { ...(name ? { usernameLower: `moving ${own.id}`, usernameSkeleton: null, usernameSkeletonShown: null } : {}), ...(email ? { emailLower: null } : {}) });
-    }
+    await this.writer.apply(em, changes, actor, moving.map(({ own, name, email }) => ({ kind: 'user.park', userId: own.id, name, email })), now);
     for (const { holder, name, email } of releases) {
-      const before = userSnapshot(holder);
+      const from = holder.username;
       let to = holder.username;
       if (name) {
         // The first free name that follows the name rules (anyone may hold the first two already).
@@ -539,11 +476,12 @@ export class UsersService {
         to = free;
         byUsername.delete(holder.usernameLower);
       }
-      const patch = { ...(name ? { username: to, usernameLower: to.toLowerCase(), ...usernameKeys(to) } : {}), ...(email ? { email: null, emailLower: null } : {}), updatedAt: now };
-      await em.update(UserEntity, { id: holder.id }, patch);
-      Object.assign(holder, patch);
-      changes.push({ actor, action: 'user.updated', targetType: 'user', targetId: holder.id, before, after: { ...userSnapshot(holder), reason: `released for a new user of ${holder.source}: a user is the IdP's id, never the name` } });
-      report.released.push({ id: holder.id, externalId: holder.externalId, from: before.username, to, ...(email ? { emailReleased: true as const } : {}) });
+      const set = { ...(name ? { username: to } : {}), ...(email ? { email: null } : {}) };
+      const reason = `released for a new user of ${holder.source}: a user is the IdP's id, never the name`;
+      await this.writer.apply(em, changes, actor, [{ kind: 'user.update', user: holder, set, reason }], now);
+      // The batch's upserts go on with the holder as it is now.
+      Object.assign(holder, userUpdate(holder, set).after, { updatedAt: now });
+      report.released.push({ id: holder.id, externalId: holder.externalId, from, to, ...(email ? { emailReleased: true as const } : {}) });
     }
     for (const { own, name } of moving) if (name) byUsername.delete(own.usernameLower);
     return left;
