@@ -7,7 +7,7 @@ import { UserProvisionedV1, UserRejectedV1 } from './events/user-provisioned.v1'
 import { AuthRpc } from './rpc/auth.rpc';
 import { DirectoryRpc } from './rpc/directory.rpc';
 
-/** Every event Bridgekeeper publishes. The event table in docs/events.md is checked against this list. */
+/** Every event Bridgekeeper publishes. docs/reference/events.md is generated from this list (`pnpm docs:reference`). */
 export const EVENT_CATALOGUE: readonly EventContract[] = [
   UserAuthenticatedV1,
   UserProvisionedV1,

@@ -58,9 +58,9 @@ describe('event catalogue', () => {
     for (const s of subjects) expect(s).toMatch(/^[a-z]+(\.[a-z]+)*\.[a-z]+ed$/);
   });
 
-  it('is the table in docs/events.md', () => {
-    const readme = require('node:fs').readFileSync(require('node:path').join(__dirname, '../../../docs/events.md'), 'utf8') as string;
-    for (const c of EVENT_CATALOGUE) expect(readme).toContain(`| \`${c.subject}\` | ${c.v} |`);
+  it('is the table in docs/reference/events.md (generated: pnpm docs:reference)', () => {
+    const readme = require('node:fs').readFileSync(require('node:path').join(__dirname, '../../../docs/reference/events.md'), 'utf8') as string;
+    for (const c of EVENT_CATALOGUE) expect(readme).toContain(`| \`${c.subject}\` | ${c.v} | \`${c.stream}\` |`);
   });
 });
 

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
@@ -56,15 +56,7 @@ export async function createServiceApp(module: Type<unknown> | DynamicModule, op
   app.useGlobalInterceptors(new InputGateInterceptor(app.get(Reflector)));
   answerClientErrors(app.getHttpServer());
   app.enableShutdownHooks();
-  const doc = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle(opts.title)
-      .setDescription(`${opts.description}\n\n${ACCESS}`)
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const doc = openApiDocument(app, opts);
   // The JSON document only (no /api/docs-yaml): one format, one public route less.
   SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json', raw: ['json'] });
   routes.addOutsideNest(['GET'], OPENAPI_ROUTES);
@@ -73,6 +65,23 @@ export async function createServiceApp(module: Type<unknown> | DynamicModule, op
   await app.init();
   await app.get(RpcServer).serve();
   return app;
+}
+
+/**
+ * The service's OpenAPI document, from its controllers' metadata. Also read by the reference-docs
+ * generator (tools/reference-docs) on an application created in Nest's preview mode, which builds
+ * the module graph without running a provider: no database, no NATS.
+ */
+export function openApiDocument(app: INestApplication, opts: Pick<ServiceBootstrap, 'title' | 'description'>): OpenAPIObject {
+  return SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(opts.title)
+      .setDescription(`${opts.description}\n\n${ACCESS}`)
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
 }
 
 /** Runs a service's main; a failed start (bad config, no database) prints why and exits 1. */

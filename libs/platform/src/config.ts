@@ -23,19 +23,18 @@ const bool = z
 
 /** Variables every service reads. */
 export const sharedEnv = {
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  LOG_PRETTY: bool.optional(),
-  /** postgres://… ; unset means the embedded SQLite file under DATA_DIR. */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('`production` requires the master keys (`AUTH_MASTER_KEY`, `PROVISIONING_MASTER_KEY`) and turns off the development allowances (private metadata addresses, OIDC over http).'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('The pino log level.'),
+  LOG_PRETTY: bool.optional().describe('Human-readable logs. Unset: on when stdout is a terminal in development, JSON lines otherwise.'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave unset for the embedded SQLite default)')
-    .optional(),
-  DATA_DIR: z.string().default('data'),
-  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
-  METRICS_ENABLED: bool.default(true),
-  /** Requests per minute per client on the admin API (/api/v1). */
-  ADMIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+    .optional()
+    .describe('`postgres://…`; each service uses its own schema. Unset: embedded SQLite files in `DATA_DIR`.'),
+  DATA_DIR: z.string().default('data').describe('Where the SQLite files (and, in development, the generated master keys) live.'),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222').describe('NATS with JetStream; comma-separated for a cluster.'),
+  METRICS_ENABLED: bool.default(true).describe('`false` turns `/metrics` off (403).'),
+  ADMIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600).describe('Calls per client address per minute to the routes that need an admin token (429 beyond).'),
 };
 
 export const envBool = bool;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Environment variables the configuration table (docs/configuration.md) names (`NAME` or `A` / `B` cells). */
+/** Environment variables the configuration reference (docs/reference/configuration.md, generated) names in its tables' first column. */
 export function readmeEnvVars(): Set<string> {
-  const readme = readFileSync(join(__dirname, '../../../docs/configuration.md'), 'utf8');
+  const readme = readFileSync(join(__dirname, '../../../docs/reference/configuration.md'), 'utf8');
   const names = new Set<string>();
   for (const line of readme.split('\n')) {
     const first = line.match(/^\|\s*([^|]+)\|/)?.[1] ?? '';

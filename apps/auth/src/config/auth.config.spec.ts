@@ -2,7 +2,7 @@ import { readmeEnvVars } from '@bridgekeeper/testing';
 import { authEnvSchema, defaultValidationThreads, loadAuthConfig } from './auth.config';
 
 describe('auth config', () => {
-  it('documents every variable in docs/configuration.md', () => {
+  it('documents every variable in docs/reference/configuration.md', () => {
     const documented = readmeEnvVars();
     expect(Object.keys(authEnvSchema.shape).filter((k) => !documented.has(k))).toEqual([]);
   });

@@ -7,54 +7,77 @@ const url = z.url({ protocol: /^https?$/ });
 
 export const authEnvSchema = z.object({
   ...sharedEnv,
-  AUTH_PORT: port(3000),
-  AUTH_HOST: z.string().default('0.0.0.0'),
-  /** The address browsers use to reach auth; SAML URLs and cookies derive from it. */
-  AUTH_PUBLIC_URL: url.default('http://localhost:3000'),
-  /** Other origins `returnTo` may point at (comma-separated), besides AUTH_PUBLIC_URL's own. */
-  AUTH_ALLOWED_RETURN_ORIGINS: z.string().default(''),
-  AUTH_SAML_IDP_ID: sourceIdSchema.default('keycloak'),
-  AUTH_SAML_IDP_NAME: z.string().min(1).default('Keycloak'),
-  AUTH_SAML_IDP_METADATA_URL: url.default('http://127.0.0.1:8080/realms/bridgekeeper/protocol/saml/descriptor'),
-  AUTH_SAML_METADATA_REFRESH_MS: z.coerce.number().int().min(60_000).default(3_600_000),
-  AUTH_SAML_BINDING: z.enum(['HTTP-Redirect', 'HTTP-POST']).default('HTTP-Redirect'),
-  /** Metadata URLs on loopback/private addresses (SSRF guard). Default: allowed except in production. */
-  AUTH_METADATA_ALLOW_PRIVATE: envBool.optional(),
-  /** Warn this many days before an IdP signing certificate expires. */
-  AUTH_CERT_EXPIRY_WARN_DAYS: z.coerce.number().int().min(1).max(365).default(30),
-  AUTH_SAML_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
-  AUTH_SAML_REQUEST_TTL_MS: z.coerce.number().int().min(60_000).default(10 * 60_000),
-  /** The oldest IssueInstant a SAML response and its assertion may carry. Default: AUTH_SAML_REQUEST_TTL_MS (an older one answers no live login). */
-  AUTH_SAML_MAX_ASSERTION_AGE_S: z.coerce.number().int().min(1).max(86_400).optional(),
-  /** Worker threads that verify SAML responses off the event loop. Default: CPUs − 1, 2 to 4 (defaultValidationThreads); 0 verifies inline. */
-  AUTH_SAML_VALIDATION_THREADS: z.coerce.number().int().min(0).max(64).optional(),
-  /** An OIDC IdP created at first start when its issuer is set (more through /api/v1/idps). */
-  AUTH_OIDC_IDP_ID: sourceIdSchema.default('keycloak-oidc'),
-  AUTH_OIDC_IDP_NAME: z.string().min(1).default('Keycloak (OpenID Connect)'),
-  AUTH_OIDC_ISSUER: url.optional(),
-  AUTH_OIDC_CLIENT_ID: z.string().min(1).optional(),
-  AUTH_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
-  /** OIDC IdPs on plain http (the dev Keycloak). Default: allowed except in production. */
-  AUTH_OIDC_ALLOW_HTTP: envBool.optional(),
-  /** The oldest ID token accepted (its `iat`, plus the clock skew): it comes straight from the token endpoint, so seconds old. */
-  AUTH_OIDC_MAX_ID_TOKEN_AGE_S: z.coerce.number().int().min(10).max(86_400).default(300),
-  /** Requests per minute from one client address to the routes that start or answer a login (all together). */
-  AUTH_LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(300),
-  /** How long a login waits for provisioning's answer before it shows an error page. */
-  AUTH_PROVISIONING_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  /** Break-glass: a local directory user who may sign in with a password when the IdP is down. Off unless both are set. */
-  AUTH_BREAK_GLASS_USERNAME: z.string().min(1).max(255).optional(),
-  /** `pnpm bk hash-password` makes it (scrypt); never the password itself. */
-  AUTH_BREAK_GLASS_PASSWORD_HASH: z.string().refine(isPasswordHash, 'must be a hash made by `pnpm bk hash-password`').optional(),
-  /** Login traces (with their redacted SAML messages) are kept this many days. */
-  AUTH_LOGIN_TRACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-  AUTH_SESSION_TTL_S: z.coerce.number().int().min(60).default(8 * 3600),
-  /** Default: `__Host-bk_session` with secure cookies (no subdomain can set or shadow it), `bk_session` otherwise. */
-  AUTH_SESSION_COOKIE: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
-  /** Defaults to true when AUTH_PUBLIC_URL is https. */
-  AUTH_COOKIE_SECURE: envBool.optional(),
-  /** 32 bytes, base64: encrypts private keys at rest. Required in production; dev keeps one in DATA_DIR. */
-  AUTH_MASTER_KEY: masterKeyEnv,
+  AUTH_PORT: port(3000).describe('The port auth listens on.'),
+  AUTH_HOST: z.string().default('0.0.0.0').describe('The address auth listens on.'),
+  AUTH_PUBLIC_URL: url.default('http://localhost:3000').describe('The URL browsers use to reach auth; the SP entity id, the ACS URL and the cookies derive from it.'),
+  AUTH_ALLOWED_RETURN_ORIGINS: z.string().default('').describe('Other origins `returnTo` may point at (comma-separated), besides `AUTH_PUBLIC_URL`\'s own.'),
+  AUTH_SAML_IDP_ID: sourceIdSchema.default('keycloak').describe('The SAML IdP created at first start (more through `/api/v1/idps`): its id in URLs (`/saml/<id>/acs`).'),
+  AUTH_SAML_IDP_NAME: z.string().min(1).default('Keycloak').describe('Its name on the IdP chooser.'),
+  AUTH_SAML_IDP_METADATA_URL: url
+    .default('http://127.0.0.1:8080/realms/bridgekeeper/protocol/saml/descriptor')
+    .describe('Its metadata URL (the dev realm\'s descriptor by default), fetched on first use: http(s), 5 s, 1 MiB, same-host redirects only.'),
+  AUTH_SAML_METADATA_REFRESH_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .default(3_600_000)
+    .describe('How often metadata URLs are fetched again; a failed refresh keeps the last good copy and is shown as `metadataError`.'),
+  AUTH_SAML_BINDING: z.enum(['HTTP-Redirect', 'HTTP-POST']).default('HTTP-Redirect').describe('Its AuthnRequest binding.'),
+  AUTH_METADATA_ALLOW_PRIVATE: envBool.optional().describe('Metadata URLs on loopback and private addresses (an SSRF guard when off). Unset: allowed except in production.'),
+  AUTH_CERT_EXPIRY_WARN_DAYS: z.coerce.number().int().min(1).max(365).default(30).describe('IdP signing certificates expiring within this many days show `status: expiring`.'),
+  AUTH_SAML_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(300_000).default(30_000).describe('Accepted clock skew between auth and the IdPs (never below 5 s).'),
+  AUTH_SAML_REQUEST_TTL_MS: z.coerce.number().int().min(60_000).default(10 * 60_000).describe('How long a started login may take.'),
+  AUTH_SAML_MAX_ASSERTION_AGE_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .optional()
+    .describe(
+      'The oldest `IssueInstant` a SAML Response and its assertion may carry, plus the clock skew (refused as `too_old`); one in the future beyond the skew is refused as `issued_in_future`. Unset: `AUTH_SAML_REQUEST_TTL_MS` in seconds (an older one answers no live login).',
+    ),
+  AUTH_SAML_VALIDATION_THREADS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(64)
+    .optional()
+    .describe('Worker threads that verify SAML responses off the event loop; `0` verifies inline. Unset: CPUs − 1, at least 2 and at most 4.'),
+  AUTH_OIDC_IDP_ID: sourceIdSchema.default('keycloak-oidc').describe('The OIDC IdP created at first start when `AUTH_OIDC_ISSUER` is set: its id in URLs (`/oidc/<id>/callback`).'),
+  AUTH_OIDC_IDP_NAME: z.string().min(1).default('Keycloak (OpenID Connect)').describe('Its name on the IdP chooser.'),
+  AUTH_OIDC_ISSUER: url.optional().describe('The issuer of an OIDC IdP created at first start (more through `/api/v1/idps`), e.g. `http://localhost:8080/realms/bridgekeeper`. Unset: none.'),
+  AUTH_OIDC_CLIENT_ID: z.string().min(1).optional().describe('Its confidential client\'s id; required with `AUTH_OIDC_ISSUER`.'),
+  AUTH_OIDC_CLIENT_SECRET: z.string().min(1).optional().describe('Its confidential client\'s secret (stored encrypted); required with `AUTH_OIDC_ISSUER`.'),
+  AUTH_OIDC_ALLOW_HTTP: envBool.optional().describe('OIDC IdPs on plain http (the dev Keycloak). Unset: allowed except in production.'),
+  AUTH_OIDC_MAX_ID_TOKEN_AGE_S: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(86_400)
+    .default(300)
+    .describe('The oldest ID token accepted (its `iat`, plus the clock skew; refused as `too_old`): it comes straight from the token endpoint, so seconds old.'),
+  AUTH_LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(300)
+    .describe('Requests per minute from one client address to the routes that start or answer a login (`/login`, the ACS, the OIDC callback, SLO; all together): each writes a login state or trace. 429 beyond.'),
+  AUTH_PROVISIONING_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('How long a login waits for provisioning\'s answer before it shows an error page.'),
+  AUTH_BREAK_GLASS_USERNAME: z.string().min(1).max(255).optional().describe('The local directory user who may sign in with a password when the IdP is down. Off unless both break-glass variables are set.'),
+  AUTH_BREAK_GLASS_PASSWORD_HASH: z
+    .string()
+    .refine(isPasswordHash, 'must be a hash made by `pnpm bk hash-password`')
+    .optional()
+    .describe('That user\'s password as a scrypt hash made by `pnpm bk hash-password`; never the password itself.'),
+  AUTH_LOGIN_TRACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30).describe('How long login traces (with their redacted SAML messages and attributes) are kept.'),
+  AUTH_SESSION_TTL_S: z.coerce.number().int().min(60).default(8 * 3600).describe('Session lifetime.'),
+  AUTH_SESSION_COOKIE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .optional()
+    .describe('The session cookie\'s name. Unset: `__Host-bk_session` with secure cookies (the `__Host-` prefix: no subdomain can set or shadow it), `bk_session` otherwise.'),
+  AUTH_COOKIE_SECURE: envBool.optional().describe('The `Secure` cookie flag; with it the login cookie is `__Host-bk_login`, `SameSite=None` (see SECURITY.md). Unset: on when `AUTH_PUBLIC_URL` is https.'),
+  AUTH_MASTER_KEY: masterKeyEnv.describe('32 bytes, base64 (`openssl rand -base64 32`): encrypts private keys at rest. Unset in development: one is generated in `DATA_DIR`.'),
 });
 
 export type AuthConfig = ReturnType<typeof loadAuthConfig>;

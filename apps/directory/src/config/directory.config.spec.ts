@@ -2,7 +2,7 @@ import { readmeEnvVars } from '@bridgekeeper/testing';
 import { directoryEnvSchema, loadDirectoryConfig } from './directory.config';
 
 describe('directory config', () => {
-  it('documents every variable in docs/configuration.md', () => {
+  it('documents every variable in docs/reference/configuration.md', () => {
     const documented = readmeEnvVars();
     expect(Object.keys(directoryEnvSchema.shape).filter((k) => !documented.has(k))).toEqual([]);
   });

@@ -3,14 +3,16 @@ import { parseEnv, port, sharedConfig, sharedEnv } from '@bridgekeeper/platform'
 
 export const directoryEnvSchema = z.object({
   ...sharedEnv,
-  DIRECTORY_PORT: port(3001),
-  DIRECTORY_HOST: z.string().default('0.0.0.0'),
-  /** Active users allowed; 0 means no limit. */
-  DIRECTORY_SEAT_LIMIT: z.coerce.number().int().min(0).default(0),
-  /** Over the limit: refuse new or re-enabled users, or allow them and warn. */
-  DIRECTORY_SEAT_POLICY: z.enum(['refuse', 'warn']).default('refuse'),
-  /** Published outbox rows are deleted after this many hours (the events stay in JetStream). */
-  DIRECTORY_OUTBOX_RETENTION_HOURS: z.coerce.number().int().min(1).default(24),
+  DIRECTORY_PORT: port(3001).describe('The port the directory listens on.'),
+  DIRECTORY_HOST: z.string().default('0.0.0.0').describe('The address the directory listens on.'),
+  DIRECTORY_SEAT_LIMIT: z.coerce.number().int().min(0).default(0).describe('Licence seats: the active users allowed; `0` means no limit.'),
+  DIRECTORY_SEAT_POLICY: z.enum(['refuse', 'warn']).default('refuse').describe('Over the limit: refuse new or re-enabled users, or allow them and warn in the log.'),
+  DIRECTORY_OUTBOX_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(24)
+    .describe('Published outbox batches are deleted after this many hours (the events stay in JetStream, the changes in the audit log).'),
 });
 
 export type DirectoryConfig = ReturnType<typeof loadDirectoryConfig>;

@@ -2,7 +2,7 @@ import { readmeEnvVars } from '@bridgekeeper/testing';
 import { loadProvisioningConfig, provisioningEnvSchema } from './provisioning.config';
 
 describe('provisioning config', () => {
-  it('documents every variable in docs/configuration.md', () => {
+  it('documents every variable in docs/reference/configuration.md', () => {
     const documented = readmeEnvVars();
     expect(Object.keys(provisioningEnvSchema.shape).filter((k) => !documented.has(k))).toEqual([]);
   });

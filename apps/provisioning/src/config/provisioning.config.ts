@@ -3,30 +3,32 @@ import { masterKeyEnv, parseEnv, port, sharedConfig, sharedEnv } from '@bridgeke
 
 export const provisioningEnvSchema = z.object({
   ...sharedEnv,
-  PROVISIONING_PORT: port(3002),
-  PROVISIONING_HOST: z.string().default('0.0.0.0'),
-  /** How long one directory command may take before the event is retried. */
-  PROVISIONING_DIRECTORY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
-  /**
-   * One Keycloak Admin API request's time limit (User Sync, connection tests). A large realm's
-   * page of 10,000 users takes a few seconds, more on a Keycloak just started (its first page at
-   * 100,000 users took over 15 s in the bench); a request over the limit holds the run.
-   */
-  PROVISIONING_KEYCLOAK_TIMEOUT_MS: z.coerce.number().int().min(1000).default(15000),
-  /** Tries of one user.authenticated event before it goes to the dead letters. */
-  PROVISIONING_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
-  /** 32 bytes, base64: encrypts connector secrets at rest. Required in production; dev keeps one in DATA_DIR. */
-  PROVISIONING_MASTER_KEY: masterKeyEnv,
-  /** How long a login waits for the single-user sync of a user not synced yet (User Sync model). */
-  PROVISIONING_FIRST_LOGIN_SYNC_TIMEOUT_MS: z.coerce.number().int().min(500).default(5000),
-  /**
-   * How often each instance reads the User Sync schedules from the database again, besides on
-   * every sync.connector.changed event: the safety net for an instance that missed one.
-   */
-  PROVISIONING_SCHEDULE_RECONCILE_MS: z.coerce.number().int().min(1000).default(60_000),
-  /** The provisioning model of IdPs not named in PROVISIONING_MODELS. */
-  PROVISIONING_DEFAULT_MODEL: z.enum(['jit', 'manual', 'sync']).default('jit'),
-  /** Per-IdP models, e.g. `keycloak=manual,okta=jit`. */
+  PROVISIONING_PORT: port(3002).describe('The port provisioning listens on.'),
+  PROVISIONING_HOST: z.string().default('0.0.0.0').describe('The address provisioning listens on.'),
+  PROVISIONING_DIRECTORY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000).describe('How long one directory command may take before the event is retried.'),
+  PROVISIONING_KEYCLOAK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15000)
+    .describe(
+      'One Keycloak Admin API request\'s time limit (User Sync, connection tests); a request over it holds the run. Raise it for large realms: a page of 10,000 users takes a few seconds, more on a Keycloak just started (its first page at 100,000 users took over 15 s in the bench).',
+    ),
+  PROVISIONING_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5).describe('Tries of one `user.authenticated` event before it goes to the dead letters.'),
+  PROVISIONING_MASTER_KEY: masterKeyEnv.describe('32 bytes, base64 (`openssl rand -base64 32`): encrypts connector secrets at rest. Unset in development: one is generated in `DATA_DIR`.'),
+  PROVISIONING_FIRST_LOGIN_SYNC_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(500)
+    .default(5000)
+    .describe('How long a first login waits for the single-user sync of a user not synced yet (User Sync model).'),
+  PROVISIONING_SCHEDULE_RECONCILE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(60_000)
+    .describe('How often each provisioning instance reads the User Sync schedules from the database again, besides at once on every `sync.connector.changed` event: the safety net for an instance that missed one.'),
+  PROVISIONING_DEFAULT_MODEL: z.enum(['jit', 'manual', 'sync']).default('jit').describe('The provisioning model of IdPs not named in `PROVISIONING_MODELS`.'),
   PROVISIONING_MODELS: z
     .string()
     .default('')
@@ -42,7 +44,8 @@ export const provisioningEnvSchema = z.object({
         map.set(idp, model);
       }
       return map;
-    }),
+    })
+    .describe('Per-IdP provisioning models, `<idp>=jit|manual|sync`, comma-separated, e.g. `keycloak=manual,okta=jit`.'),
 });
 
 export type ProvisioningConfig = ReturnType<typeof loadProvisioningConfig>;

@@ -55,10 +55,13 @@ export const sourceIdSchema = idpIdSchema
  */
 export const provisioningNoticeSchema = z
   .object({
-    code: z.enum(['group_not_owned', 'account_not_claimed', 'group_created', 'name_refused', 'value_refused', 'email_taken', 'claim_absent']),
-    /** The group's name as asserted, the account's username, the email address or the field. */
-    name: z.string().max(255),
-    reason: z.string().max(500),
+    code: z
+      .enum(['group_not_owned', 'account_not_claimed', 'group_created', 'name_refused', 'value_refused', 'email_taken', 'claim_absent'])
+      .describe(
+        "`group_not_owned`: a group the IdP does not own; `account_not_claimed`: an account matched by email it may not link; `name_refused`: a name the name rules refuse or that looks like another group's (left out); `value_refused`: a display name or property value not stored; `email_taken`: an email another account holds (not stored); `group_created`: a group the login created, which its IdP owns from then on; `claim_absent`: a profile field the login did not carry, which a known user keeps.",
+      ),
+    name: z.string().max(255).describe("The group's name as asserted, the account's username, the email address or the field."),
+    reason: z.string().max(500).describe('Why, in words (for `claim_absent`: the attributes looked for).'),
   })
   .strict();
 export type ProvisioningNotice = z.infer<typeof provisioningNoticeSchema>;

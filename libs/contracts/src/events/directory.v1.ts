@@ -10,10 +10,13 @@ import { STREAMS } from '../streams';
 export const directoryChangeData = z
   .object({
     targetType: z.enum(['user', 'group', 'membership', 'property', 'token']),
-    targetId: z.string().min(1),
-    actor: z.string().min(1),
-    before: z.record(z.string(), z.unknown()).nullable(),
-    after: z.record(z.string(), z.unknown()).nullable(),
+    targetId: z.string().min(1).describe("The changed object's id: the user's for a membership or a property, the token's for `token.revoked`."),
+    actor: z.string().min(1).describe('Who changed it, as in the audit log: `admin-token:<id>`, `login:<traceId>`, `sync:<runId>`, `cli:<user>`.'),
+    before: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe('The object before the change (null when it was created). A property: `{ key: value }`, a value a string or, multi-valued, a list of strings; a token: its name and role.'),
+    after: z.record(z.string(), z.unknown()).nullable().describe('The object after the change (null when it was deleted or removed), shaped as `before`.'),
   })
   .strict();
 
@@ -50,7 +53,7 @@ export const DirectoryEventsV1 = {
   membershipAdded: change('membership.added', 'a user joined a group'),
   membershipRemoved: change('membership.removed', 'a user left a group'),
   propertyChanged: change('property.changed', "a user property was set"),
-  propertyRemoved: change('property.removed', 'a user property was removed'),
+  propertyRemoved: change('property.removed', 'a user property was removed (by an admin, or by User Sync when Keycloak no longer has an attribute the connector syncs)'),
   tokenRevoked: change('token.revoked', 'an admin API token was revoked: every service drops it from its verification cache at once'),
 } as const;
 

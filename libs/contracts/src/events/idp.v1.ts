@@ -15,8 +15,8 @@ const actor = z.string().min(1).max(255).describe('who changed the IdP, as in au
 
 const idpState = z
   .object({
-    idp: sourceIdSchema,
-    name: z.string().min(1).max(255),
+    idp: sourceIdSchema.describe("The IdP's id."),
+    name: z.string().min(1).max(255).describe('Its name on the IdP chooser.'),
     protocol: z.enum(['saml', 'oidc']),
     enabled: z.boolean(),
     actor,
@@ -37,8 +37,10 @@ export const IdpCreatedV1 = defineEvent({
   description: 'an identity provider was added in auth',
   data: idpState
     .extend({
-      /** The mapping preset chosen when the IdP was added: provisioning stores it as the IdP's mapping. Optional: absent, the environment's defaults apply. */
-      mappingPreset: z.enum(MAPPING_PRESET_NAMES).optional(),
+      mappingPreset: z
+        .enum(MAPPING_PRESET_NAMES)
+        .optional()
+        .describe("The mapping preset chosen when the IdP was added: provisioning stores it as the IdP's mapping. Absent: the environment's defaults apply."),
     })
     .strict(),
 });

@@ -10,12 +10,10 @@ export const SyncRequestedV1 = defineEvent({
   data: z
     .object({
       connectorId: z.string().min(1),
-      dryRun: z.boolean().default(false),
-      /** `changes`: only the users Keycloak's events name since the last run. */
-      mode: z.enum(['full', 'changes']).default('full'),
-      /** Only this IdP user (single-user sync at first login). */
-      subject: z.string().optional(),
-      requestedBy: z.string().min(1),
+      dryRun: z.boolean().default(false).describe('Plan the run and write nothing.'),
+      mode: z.enum(['full', 'changes']).default('full').describe("`changes`: only the users Keycloak's events name since the last run."),
+      subject: z.string().optional().describe('Only this IdP user (single-user sync at first login).'),
+      requestedBy: z.string().min(1).describe('Who asked, for the run record and the audit log.'),
     })
     .strict(),
 });
@@ -39,10 +37,10 @@ export const SyncCompletedV1 = defineEvent({
     .object({
       connectorId: z.string().min(1),
       runId: z.uuid(),
-      status: z.enum(['applied', 'held', 'failed', 'dry-run']),
-      counts: countsSchema,
+      status: z.enum(['applied', 'held', 'failed', 'dry-run']).describe('`held`: the plan waits for an admin\'s approval (the safety breaker).'),
+      counts: countsSchema.describe('What the run wrote (planned, when held or a dry run).'),
       durationMs: z.number().int().nonnegative(),
-      error: z.string().optional(),
+      error: z.string().optional().describe('Why the run failed.'),
     })
     .strict(),
 });
@@ -62,7 +60,7 @@ export const SyncConnectorChangedV1 = defineEvent({
     .object({
       connectorId: z.string().min(1).max(64),
       change: z.enum(['created', 'updated', 'deleted']),
-      actor: z.string().min(1).max(255),
+      actor: z.string().min(1).max(255).describe('Who changed it, as in audit logs: `admin-token:<id>`.'),
     })
     .strict(),
 });

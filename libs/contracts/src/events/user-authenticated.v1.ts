@@ -10,16 +10,13 @@ export const UserAuthenticatedV1 = defineEvent({
   description: 'auth validated a login at an IdP; provisioning answers with user.provisioned or user.rejected',
   data: z
     .object({
-      idp: idpIdSchema,
+      idp: idpIdSchema.describe('The IdP the login came through.'),
       protocol: z.enum(['saml', 'oidc']),
-      /** The IdP's subject: SAML NameID (or the IdP's subjectAttribute's value) or OIDC `sub`. */
-      subject: z.string().min(1),
-      /** SAML: the NameID format, or `attribute:<name>` when the IdP keys users on an attribute. */
-      subjectFormat: z.string().optional(),
-      attributes: attributesSchema,
-      sessionIndex: z.string().optional(),
-      /** Login-trace id, shown on error pages. */
-      traceId: z.uuid(),
+      subject: z.string().min(1).describe("The IdP's subject: the SAML NameID (or the value of the IdP's `subjectAttribute`) or the OIDC `sub`."),
+      subjectFormat: z.string().optional().describe('SAML: the NameID format, or `attribute:<name>` when the IdP keys users on an attribute.'),
+      attributes: attributesSchema.describe('The SAML attributes or OIDC claims, each a list of strings.'),
+      sessionIndex: z.string().optional().describe("The IdP's session index (SAML single logout)."),
+      traceId: z.uuid().describe('The login trace, shown on error pages.'),
     })
     .strict(),
 });
