@@ -16,6 +16,7 @@ export type OidcErrorCode =
   | 'userinfo'
   | 'subject_mismatch'
   | 'discovery'
+  | 'jwks_unavailable'
   | 'malformed';
 
 export class OidcError extends Error {

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify } from 'jose';
 import { acceptedAlgorithms } from './claims';
 import { OidcError } from './errors';
 
@@ -51,6 +51,9 @@ export class LogoutTokenVerifier {
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
       const message = (err as Error).message;
+      // The IdP's keys could not be read (unreachable, slow, not a JWKS): nothing is known about
+      // the token yet, so it is not refused; the caller answers so that the IdP sends it again.
+      if (jwksUnavailable(err)) throw new OidcError('jwks_unavailable', `the identity provider's JWKS could not be read: ${message}`);
       if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw new OidcError('signature', `the logout token signature is invalid`);
       if (code === 'ERR_JWKS_NO_MATCHING_KEY') throw new OidcError('unknown_key', 'no key of the identity provider verifies the logout token');
       if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') throw new OidcError('algorithm', `the logout token algorithm is refused: ${message}`);
@@ -69,4 +72,11 @@ export class LogoutTokenVerifier {
     const expiresAt = new Date(((typeof payload.exp === 'number' ? payload.exp : (payload.iat as number) + 600) + 60) * 1000);
     return { sub, sid, jti: String(payload.jti), expiresAt };
   }
+}
+
+/** jose's own errors are about the token, except those of fetching the JWKS; anything else comes from the fetch itself. */
+function jwksUnavailable(err: unknown): boolean {
+  if (!(err instanceof errors.JOSEError)) return true;
+  if (err.code === 'ERR_JWKS_TIMEOUT' || err.code === 'ERR_JWKS_INVALID') return true;
+  return err.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set HTTP response/.test(err.message);
 }

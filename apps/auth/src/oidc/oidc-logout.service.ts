@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { OidcError } from '@bridgekeeper/oidc';
 import { IdpEntity } from '../idps/idp.entity';
+import { IdpUnavailableError, UnknownIdpError } from '../idps/idp-errors';
 import { IdpsService } from '../idps/idps.service';
+import { idpLookupFailure } from '../login/idp-lookup-failure';
 import { LoginError } from '../login/login-error';
 import { IdpLogout, LoginProtocols, LogoutNext } from '../login/login-protocol';
 import { AssertionReplayStore } from '../login/replay.store';
@@ -40,19 +42,25 @@ export class OidcLogoutService implements IdpLogout, OnModuleInit {
    * (by `sid`, else every session of `sub`); a token is honoured once (its `jti` is remembered).
    */
   async backchannelLogout(idpId: string, logoutToken: unknown): Promise<number> {
-    let idp;
+    // Only an IdP not configured, disabled or not OIDC is unknown (404: the IdP stops sending);
+    // one that cannot be read now (auth's database, its discovery document) is unavailable (503:
+    // the IdP sends the token again). Nothing is remembered before that, so its retry is honoured.
+    let verifier;
     try {
-      idp = await this.idps.find(idpId);
+      const idp = await this.idps.find(idpId);
+      if (!idp || !idp.enabled) throw new UnknownIdpError(`no identity provider '${idpId}' is configured`);
+      if (idp.protocol !== 'oidc') throw new UnknownIdpError(`identity provider '${idpId}' does not use OpenID Connect`);
+      verifier = (await this.oidc.get(idp)).logoutTokens;
     } catch (err) {
-      throw new LoginError(404, 'unknown_idp', { detail: (err as Error).message });
+      throw idpLookupFailure(idpId, err, this.logger);
     }
-    if (!idp || !idp.enabled) throw new LoginError(404, 'unknown_idp', { detail: `no identity provider '${idpId}' is configured` });
-    if (idp.protocol !== 'oidc') throw new LoginError(404, 'unknown_idp', { detail: `identity provider '${idpId}' does not use OpenID Connect` });
     let notice;
     try {
-      notice = await (await this.oidc.get(idp)).logoutTokens.verify(typeof logoutToken === 'string' ? logoutToken : '');
+      notice = await verifier.verify(typeof logoutToken === 'string' ? logoutToken : '');
     } catch (err) {
       const reason = err instanceof OidcError ? `${err.code}: ${err.message}` : (err as Error).message;
+      // The IdP's keys out of reach say nothing about the token: not refused, sent again later.
+      if (err instanceof OidcError && err.code === 'jwks_unavailable') throw idpLookupFailure(idpId, new IdpUnavailableError(reason), this.logger);
       this.logger.warn(`refused a back-channel logout from ${idpId}: ${reason}`);
       throw new LoginError(400, 'logout_refused', { detail: reason });
     }

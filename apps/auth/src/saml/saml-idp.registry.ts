@@ -31,9 +31,11 @@ export class SamlIdpRegistry {
     return this.idps.enabled();
   }
 
+  /** The enabled SAML IdP `id` (an OIDC IdP is unknown here: it has no metadata to wait for). */
   async get(id: string): Promise<IdpEntity> {
     const idp = await this.idps.find(id);
     if (!idp || !idp.enabled) throw new UnknownIdpError(`no identity provider '${id}' is configured`);
+    if (idp.protocol !== 'saml') throw new UnknownIdpError(`identity provider '${id}' does not use SAML`);
     return idp;
   }
 

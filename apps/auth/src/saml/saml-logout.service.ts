@@ -3,6 +3,7 @@ import { decodeSamlMessage, redactSamlXml, SamlValidationError } from '@bridgeke
 import { AUTH_CONFIG, AuthConfig } from '../config/auth.config';
 import { IdpEntity } from '../idps/idp.entity';
 import { LoginTraceService } from '../login-trace/login-trace.service';
+import { idpLookupFailure } from '../login/idp-lookup-failure';
 import { LoginError } from '../login/login-error';
 import { IdpLogout, LoginProtocols, LogoutNext } from '../login/login-protocol';
 import { AssertionReplayStore } from '../login/replay.store';
@@ -52,8 +53,10 @@ export class SamlLogoutService implements IdpLogout, OnModuleInit {
    * one of them, so a LogoutRequest delivered to someone else's browser signs nobody else out.
    */
   async singleLogout(idpId: string, binding: 'redirect' | 'post', params: Record<string, unknown>, originalQuery: string): Promise<{ next: string; ended: string[] }> {
-    const sp = await this.idps.serviceProvider(idpId).catch((err) => {
-      throw new LoginError(404, 'unknown_idp', { detail: (err as Error).message });
+    // Only an IdP not configured (or disabled) is unknown; one that cannot be read now is
+    // unavailable, so the IdP sends its message again (idpLookupFailure).
+    const sp = await this.idps.serviceProvider(idpId).catch((err: unknown) => {
+      throw idpLookupFailure(idpId, err, this.logger);
     });
     const refuse = (reason: string) => {
       this.logger.warn(`refused a logout message from ${idpId}: ${reason}`);

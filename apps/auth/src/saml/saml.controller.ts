@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Logger, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RateLimited } from '@bridgekeeper/admin-api';
@@ -9,7 +9,7 @@ import { LoginErrorFilter } from '../login/login-error.filter';
 import { autoPostPage, errorPage } from '../pages/pages';
 import { bindingHash, browserBindingCookie, readBinding } from '../login/browser-binding';
 import { SessionService } from '../sessions/session.service';
-import { UnknownIdpError } from '../idps/idp-errors';
+import { idpLookupFailure, RETRY_AFTER_S } from '../login/idp-lookup-failure';
 import { SamlIdpRegistry } from './saml-idp.registry';
 import { SamlLoginService } from './saml-login.service';
 import { SamlLogoutService } from './saml-logout.service';
@@ -22,6 +22,8 @@ const REPOSTED = 'bk_reposted';
 @UseFilters(LoginErrorFilter)
 @Controller('saml/:idp')
 export class SamlController {
+  private readonly logger = new Logger(SamlController.name);
+
   constructor(
     private readonly idps: SamlIdpRegistry,
     private readonly logins: SamlLoginService,
@@ -34,12 +36,17 @@ export class SamlController {
   @Public()
   @Get('metadata')
   async metadata(@Param('idp') idp: string, @Res() res: Response): Promise<void> {
+    let xml;
     try {
-      res.type('application/samlmetadata+xml').send(await this.idps.spMetadata(idp));
+      xml = await this.idps.spMetadata(idp);
     } catch (err) {
-      if (!(err instanceof UnknownIdpError)) throw err;
-      res.status(404).type('html').send(errorPage(publicRefusal('unknown_idp')));
+      // An IdP importing our metadata by URL is told to come back when auth cannot read it now,
+      // not that it names no IdP here (which may make it drop the import).
+      const failure = idpLookupFailure(idp, err, this.logger);
+      if (failure.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_S));
+      return void res.status(failure.status).type('html').send(errorPage(publicRefusal(failure.code)));
     }
+    res.type('application/samlmetadata+xml').send(xml);
   }
 
   /** Single logout, HTTP-Redirect binding: the IdP's LogoutRequest, or its answer to ours. */
