@@ -176,6 +176,40 @@ describe('logout messages while the IdP cannot be looked up (the running auth se
     });
   });
 
+  describe("auth's database fails after the IdP is read, while the sessions are ended", () => {
+    /** auth's sessions table made unwritable (renamed away) for the requests `during` makes, then put back. */
+    async function withSessionsAway<T>(during: () => Promise<T>): Promise<T> {
+      await sql.query('ALTER TABLE auth.sessions RENAME TO sessions_away');
+      try {
+        return await during();
+      } finally {
+        await sql.query('ALTER TABLE auth.sessions_away RENAME TO sessions');
+      }
+    }
+
+    it("a back-channel logout that could not end the sessions is not remembered: the IdP's retry ends them (not 'already used')", async () => {
+      const token = await oidc.logoutToken({ sub: 'sub-ulla' });
+      const failed = await withSessionsAway(() => backchannel('test-oidc', token));
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+      expect(await failed.text()).not.toMatch(INTERNALS);
+      const retried = await backchannel('test-oidc', token);
+      expect(retried.status).toBe(200);
+      expect(await retried.json()).toEqual({ ended: 0 });
+      // Honoured once: the same token again is a replay.
+      expect((await backchannel('test-oidc', token)).status).toBe(400);
+    });
+
+    it('a SAML LogoutRequest that could not end the sessions is not remembered either: sent again, it is honoured', async () => {
+      const url = logoutRequest('test');
+      const failed = await withSessionsAway(() => fetch(url, { redirect: 'manual' }));
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+      expect(await failed.text()).not.toMatch(INTERNALS);
+      const retried = await fetch(url, { redirect: 'manual' });
+      expect(retried.status).toBe(302);
+      expect((await fetch(url, { redirect: 'manual' })).status).toBe(400);
+    });
+  });
+
   describe('an IdP that is not configured, or disabled, is what it was', () => {
     it('unknown: 404 on SAML single logout, back-channel logout and SP metadata', async () => {
       const slo = await answer(await fetch(logoutRequest('nobody'), { redirect: 'manual' }));

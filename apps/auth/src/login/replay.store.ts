@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, QueryFailedError, Repository } from 'typeorm';
+import { EntityManager, LessThan, QueryFailedError, Repository } from 'typeorm';
+import { runInTransaction } from '@bridgekeeper/data';
 import { SamlAssertionEntity } from './replay.entity';
 
 /**
@@ -18,6 +19,24 @@ export class AssertionReplayStore {
       return true;
     } catch (err) {
       if (err instanceof QueryFailedError && /unique|duplicate|primary/i.test(err.message)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Honours an id once, together with what it does: the id is remembered in the transaction that
+   * does `work`, so a message whose work failed (auth's database, mid-way) is not remembered and
+   * the IdP's retry is honoured, while two deliveries at once still run the work once.
+   * `undefined` when the id was seen before.
+   */
+  async once<T>(idp: string, id: string, expiresAt: Date, work: (em: EntityManager) => Promise<T>): Promise<{ result: T } | undefined> {
+    try {
+      return await runInTransaction(this.assertions.manager.connection, async (em) => {
+        await em.insert(SamlAssertionEntity, { id: `${idp}:${id}`.slice(0, 128), idp, expiresAt });
+        return { result: await work(em) };
+      });
+    } catch (err) {
+      if (err instanceof QueryFailedError && /unique|duplicate|primary/i.test(err.message)) return undefined;
       throw err;
     }
   }

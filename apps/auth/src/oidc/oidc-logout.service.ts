@@ -64,10 +64,10 @@ export class OidcLogoutService implements IdpLogout, OnModuleInit {
       this.logger.warn(`refused a back-channel logout from ${idpId}: ${reason}`);
       throw new LoginError(400, 'logout_refused', { detail: reason });
     }
-    if (!(await this.replay.remember(idpId, `logout:${notice.jti}`, notice.expiresAt))) {
-      throw new LoginError(400, 'logout_refused', { detail: `logout token ${notice.jti} was already used` });
-    }
-    const ended = await this.sessions.endByOidcSession(idpId, notice);
+    // Remembered with the sessions it ends, in one transaction: a failure mid-way forgets it, so the IdP's retry is honoured.
+    const once = await this.replay.once(idpId, `logout:${notice.jti}`, notice.expiresAt, (em) => this.sessions.endByOidcSession(idpId, notice, em));
+    if (!once) throw new LoginError(400, 'logout_refused', { detail: `logout token ${notice.jti} was already used` });
+    const ended = once.result;
     this.logger.log(`${idpId} logged out ${notice.sub ?? `session ${notice.sid}`} (back-channel): ${ended} session(s) ended`);
     return ended;
   }

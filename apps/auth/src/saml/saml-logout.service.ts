@@ -74,8 +74,11 @@ export class SamlLogoutService implements IdpLogout, OnModuleInit {
     if (typeof params.SAMLRequest === 'string' && result.profile) {
       const request = 'request' in result ? result.request : undefined;
       if (!request) throw refuse('the LogoutRequest could not be read');
-      if (!(await this.replay.remember(idpId, `logout-request:${request.id}`, request.rememberUntil))) throw refuse(`LogoutRequest ${request.id} was already used`);
-      const ended = await this.sessions.endBySubject(idpId, result.profile.nameID, result.profile.sessionIndex as string | undefined);
+      // Remembered with the sessions it ends, in one transaction: a failure mid-way forgets it, so the IdP's retry is honoured.
+      const { nameID, sessionIndex } = result.profile;
+      const once = await this.replay.once(idpId, `logout-request:${request.id}`, request.rememberUntil, (em) => this.sessions.endBySubject(idpId, nameID, sessionIndex as string | undefined, em));
+      if (!once) throw refuse(`LogoutRequest ${request.id} was already used`);
+      const ended = once.result;
       this.logger.log(`${idpId} logged out ${result.profile.nameID}: ${ended.length} session(s) ended`);
       return { next: await sp.logoutResponseUrl(result.profile as { ID?: string; issuer?: string }, relayState, true), ended };
     }

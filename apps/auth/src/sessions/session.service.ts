@@ -127,18 +127,19 @@ export class SessionService {
   }
 
   /** IdP-initiated logout: every live session of that IdP subject (and session index, when given); the ids of those it ended. */
-  async endBySubject(idp: string, nameId: string, sessionIndex?: string): Promise<string[]> {
-    const live = await this.sessions.find({ select: { id: true }, where: { idp, nameId, endedAt: IsNull(), ...(sessionIndex ? { sessionIndex } : {}) } });
+  async endBySubject(idp: string, nameId: string, sessionIndex?: string, em: EntityManager = this.sessions.manager): Promise<string[]> {
+    const sessions = em.getRepository(SessionEntity);
+    const live = await sessions.find({ select: { id: true }, where: { idp, nameId, endedAt: IsNull(), ...(sessionIndex ? { sessionIndex } : {}) } });
     if (live.length === 0) return [];
     const ids = live.map((s) => s.id);
-    await this.sessions.update({ id: In(ids), endedAt: IsNull() }, { endedAt: new Date() });
+    await sessions.update({ id: In(ids), endedAt: IsNull() }, { endedAt: new Date() });
     return ids;
   }
 
   /** Back-channel logout: the sessions a logout token names, by OIDC `sid` and/or `sub`. */
-  async endByOidcSession(idp: string, notice: { sub?: string; sid?: string }): Promise<number> {
+  async endByOidcSession(idp: string, notice: { sub?: string; sid?: string }, em: EntityManager = this.sessions.manager): Promise<number> {
     const where = { idp, endedAt: IsNull(), ...(notice.sub ? { nameId: notice.sub } : {}), ...(notice.sid ? { sessionIndex: notice.sid } : {}) };
-    const result = await this.sessions.update(where, { endedAt: new Date() });
+    const result = await em.getRepository(SessionEntity).update(where, { endedAt: new Date() });
     return result.affected ?? 0;
   }
 
