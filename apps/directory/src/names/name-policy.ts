@@ -6,11 +6,11 @@ import { nameProblem, printable, textProblem } from '@bridgekeeper/platform';
 import { GroupEntity } from '../groups/group.entity';
 import { UserEntity } from '../users/user.entity';
 import { inChunks } from '../users/user.view';
-import { acceptName, NameIndex } from '../domain/names';
+import { acceptName, groupsLike, NamedLike, usersLike } from '../domain/names';
 
 // The pure half lives with the rules (../domain/names.ts); writers keep importing it from here.
 export { acceptName, looksLike, NameIndex } from '../domain/names';
-export type { NameRefusal, NameVerdict } from '../domain/names';
+export type { NameClash, NamedLike, NameRefusal, NameVerdict } from '../domain/names';
 
 /**
  * The directory's name rules (libs/names) as every writer applies them — the admin API, logins
@@ -76,31 +76,6 @@ export const groupNameKeys = (name: string) => {
   return { nameSkeleton: keys.folded, nameSkeletonShown: keys.shown };
 };
 
-/** For one name: the row that holds it (any case), and a row whose name looks like it. */
-export interface NameClash<T> {
-  same?: T;
-  lookalike?: T;
-}
-
-export interface NamedLike<T> {
-  found: T[];
-  /** `self`: the id of the row being renamed, never its own lookalike. */
-  clash(name: string, self?: string): NameClash<T>;
-}
-
-function namedLike<T extends { id: string }>(found: T[], lowerOf: (row: T) => string, keysOf: (row: T) => (string | null)[]): NamedLike<T> {
-  const byLower = new Map(found.map((row) => [lowerOf(row), row]));
-  const index = new NameIndex<T>();
-  for (const row of found) index.add(row, ...keysOf(row));
-  return {
-    found,
-    clash(name, self) {
-      const lower = name.toLowerCase();
-      return { same: byLower.get(lower), lookalike: index.find(nameKeys(name), (row) => row.id === self || lowerOf(row) === lower) };
-    },
-  };
-}
-
 /** Both lookalike keys of each name, for an `In(…)` over both key columns. */
 const keysOf = (names: string[]) => names.flatMap((n) => Object.values(nameKeys(n)));
 
@@ -114,7 +89,7 @@ export async function usersNamedLike(em: EntityManager, names: readonly string[]
     const keys = keysOf(chunk);
     found.push(...(await em.findBy(UserEntity, [{ usernameLower: In(chunk.map((n) => n.toLowerCase())) }, { usernameSkeleton: In(keys) }, { usernameSkeletonShown: In(keys) }])));
   });
-  return namedLike(found, (u) => u.usernameLower, (u) => [u.usernameSkeleton, u.usernameSkeletonShown]);
+  return usersLike(found);
 }
 
 /** As usersNamedLike, for group names. */
@@ -124,5 +99,5 @@ export async function groupsNamedLike(em: EntityManager, names: readonly string[
     const keys = keysOf(chunk);
     found.push(...(await em.findBy(GroupEntity, [{ nameLower: In(chunk.map((n) => n.toLowerCase())) }, { nameSkeleton: In(keys) }, { nameSkeletonShown: In(keys) }])));
   });
-  return namedLike(found, (g) => g.nameLower, (g) => [g.nameSkeleton, g.nameSkeletonShown]);
+  return groupsLike(found);
 }

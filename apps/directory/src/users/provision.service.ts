@@ -1,89 +1,36 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { DirectoryRpc, DirectoryUser, LOCAL_SOURCE, PropertyValue, ProvisioningNotice, ProvisionUserReply, samePropertyValue } from '@bridgekeeper/contracts';
-import { escapeHidden, nameKeys } from '@bridgekeeper/names';
+import { DirectoryRpc, PropertyValue, ProvisioningNotice, ProvisionUserReply } from '@bridgekeeper/contracts';
 import { Change, ChangeLog } from '../audit/change-log.service';
-import { DirectoryChange, newGroupRecord, newUserRecord, UserRecord, userUpdate } from '../domain/change-set';
+import { GroupRecord, userUpdate } from '../domain/change-set';
+import {
+  accountChanges,
+  defaultGroupChanges,
+  groupChanges,
+  loginIdentity,
+  loginTime,
+  ProvisionRequest,
+  propertyChanges,
+  repeatLogin,
+  ResolveRequest,
+  resolveAccount,
+  screenNames,
+  sortedNames,
+  toDirectoryUser,
+  unchangedReply,
+  withNotices,
+} from '../domain/provisioning';
 import { DirectoryWriter } from '../store/directory-writer';
-import { acceptName, groupsNamedLike, looksLike, NameIndex, NamedLike, screenValues, usersNamedLike } from '../names/name-policy';
+import { groupsNamedLike, screenValues, usersNamedLike } from '../names/name-policy';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError } from '../seats/seats.service';
-import { accountNotClaimed, grantSet, groupRefused, groupUse, MAX_NOTICES, mayLinkAccount, mayUseAccount } from '../domain/ownership';
 import { propertyValueOf, UserPropertyEntity } from './user-property.entity';
 import { newUserId, UserEntity } from './user.entity';
 import { isUniqueViolation } from './user.view';
 
-type ProvisionRequest = ReturnType<typeof DirectoryRpc.provisionUser.request.parse>;
-type ResolveRequest = ReturnType<typeof DirectoryRpc.resolveUser.request.parse>;
 type ResolveReply = ReturnType<typeof DirectoryRpc.resolveUser.reply.parse>;
-
-/** The reply's notices, each once, in a stable order; absent when there are none (most logins); capped. */
-function withNotices(notices: ProvisioningNotice[]): { notices?: ProvisioningNotice[] } {
-  if (!notices.length) return {};
-  const once = new Map(notices.map((n) => [`${n.code}\u0000${n.name.toLowerCase()}`, n]));
-  return { notices: [...once.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, n]) => n).slice(0, MAX_NOTICES) };
-}
-
-/**
- * A login's names by the name rules: the username and email in NFC, or the login is refused
- * (`name_refused`: its identity cannot be stored as asserted); asserted groups in NFC, those that
- * break the rules left out while the login goes on (a notice each, as for a group the IdP does
- * not own).
- */
-function screenNames(req: ProvisionRequest): { req: ProvisionRequest; notices: ProvisioningNotice[] } | { refused: ProvisionUserReply } {
-  const username = req.username === undefined ? undefined : acceptName(req.username, 'username', 'username');
-  if (username && !username.ok) return { refused: { status: 'error', code: 'name_refused', message: username.reason } };
-  const email = req.email === null ? null : acceptName(req.email, 'email', 'email');
-  if (email && !email.ok) return { refused: { status: 'error', code: 'name_refused', message: email.reason } };
-  // A value the directory cannot store as sent is left out, each with its notice; the login goes on.
-  const values = screenValues(req.displayName, req.properties);
-  const notices: ProvisioningNotice[] = values.refused.map((r) => ({ code: 'value_refused', name: r.field, reason: `not stored: ${r.reason}` }));
-  const groups = (names: string[]) =>
-    names.flatMap((name) => {
-      const group = acceptName(name, 'group', 'group');
-      if (group.ok) return [group.name];
-      notices.push(nameRefused(name, group.reason));
-      return [];
-    });
-  return {
-    req: { ...req, username: username?.name, email: email?.name ?? null, displayName: values.displayName ?? null, properties: values.properties ?? {}, groups: groups(req.groups), newUserGroups: groups(req.newUserGroups) },
-    notices,
-  };
-}
-
-/**
- * What a known user keeps: the fields the login did not carry (an absent claim is not an empty
- * value), as the directory holds them.
- */
-function keptFrom(req: ProvisionRequest, user: UserEntity): ProvisionRequest {
-  const absent = new Set(req.absent);
-  return {
-    ...req,
-    username: absent.has('username') ? user.username : req.username,
-    email: absent.has('email') ? user.email : req.email,
-    displayName: absent.has('displayName') ? user.displayName : req.displayName,
-  };
-}
-
-/** The notice for an email address not stored because another account holds it (emails are unique). */
-const emailTaken = (email: string, holder: UserEntity, created: boolean): ProvisioningNotice => ({
-  code: 'email_taken',
-  name: email.slice(0, 255),
-  reason: `not stored: the account ${holder.username} holds this address (an email belongs to one account); ${created ? 'the new user has' : 'the user is left with'} no email until it is freed`.slice(0, 500),
-});
-
-/** The notice for an asserted group left out for its name (the name shown with its hidden characters as code points). */
-const nameRefused = (name: string, reason: string): ProvisioningNotice => ({ code: 'name_refused', name: escapeHidden(name).slice(0, 255), reason: `not joined: ${reason}`.slice(0, 500) });
-
-const sortedNames = (groups: Pick<GroupEntity, 'name' | 'nameLower'>[]) => [...groups].sort((a, b) => (a.nameLower < b.nameLower ? -1 : a.nameLower > b.nameLower ? 1 : 0)).map((g) => g.name);
-
-/** When the login happened, as the caller says (its event's time), else now; never later than now (a clock ahead). */
-const loginTime = (req: { loginAt?: string }): Date => {
-  const now = new Date();
-  return req.loginAt && Date.parse(req.loginAt) < now.getTime() ? new Date(req.loginAt) : now;
-};
 
 class DryRun extends Error {
   constructor(readonly reply: ProvisionUserReply) {
@@ -91,22 +38,6 @@ class DryRun extends Error {
   }
 }
 
-export const toDirectoryUser = (u: UserRecord): DirectoryUser => ({
-  id: u.id,
-  username: u.username,
-  email: u.email,
-  displayName: u.displayName,
-  active: u.active,
-});
-
-/**
- * The provisioning command behind a login (JIT): create or update the user the IdP names, and
- * make their memberships in the groups managed by the same source match what the IdP asserts.
- * A source changes only what it owns (./ownership): it joins local groups only where the admin
- * granted them (and never leaves them), another source's groups never; it links a local account
- * only where the admin allowed it, a protected one never. What it refuses while the login goes on
- * comes back as notices. One audited transaction.
- */
 @Injectable()
 export class ProvisionService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ProvisionService.name);
@@ -119,7 +50,7 @@ export class ProvisionService implements BeforeApplicationShutdown {
   ) {}
 
   async provision(asserted: ProvisionRequest): Promise<ProvisionUserReply> {
-    const screened = screenNames(asserted);
+    const screened = screenNames(asserted, screenValues(asserted.displayName, asserted.properties));
     if ('refused' in screened) return screened.refused;
     const { req, notices } = screened;
     if (!req.dryRun) {
@@ -149,7 +80,9 @@ export class ProvisionService implements BeforeApplicationShutdown {
    * statement (and the asserted properties beside it, when the mapping asserts any), without a
    * transaction; the answer goes out and the last-login time is noted right behind it. Anything
    * else — a new user, a changed field, group or property, a disabled user — returns undefined
-   * and takes the full, audited, transactional path.
+   * and takes the full, audited, transactional path. The rules decide in two steps
+   * (../domain/provisioning repeatLogin, unchangedReply): the asserted groups the user is not in
+   * are read by name between them, only when there are any.
    */
   private async unchangedLogin(req: ProvisionRequest, screened: ProvisioningNotice[]): Promise<ProvisionUserReply | undefined> {
     const bySubject = { source: req.source, externalId: req.externalId };
@@ -171,34 +104,13 @@ export class ProvisionService implements BeforeApplicationShutdown {
         : [],
     ]);
     const user = entities[0];
-    if (!user || !user.active) return undefined;
     const current = raw.filter((r) => r.g_name !== null).map((r) => ({ name: r.g_name!, nameLower: r.g_name_lower, source: r.g_source }));
-    const kept = keptFrom(req, user);
-    if (user.username !== kept.username || user.email !== kept.email || user.displayName !== kept.displayName) return undefined;
-    const currentLower = new Set(current.map((g) => g.nameLower));
-    const wanted = new Map(req.groups.map((n) => [n.toLowerCase(), n]));
-    if (!req.absent.includes('groups') && current.some((g) => g.source === req.source && !wanted.has(g.nameLower))) return undefined;
-    const values = new Map(stored.map((p) => [p.key, propertyValueOf(p)]));
-    if (keys.some((k) => !samePropertyValue(values.get(k), req.properties![k]))) return undefined;
-    // Asserted groups the user is not in: unchanged only if each exists and is not this source's to join.
-    const missing = [...wanted].filter(([lower]) => !currentLower.has(lower));
-    const notices = [...screened];
-    if (missing.length) {
-      const named = await groupsNamedLike(this.db.manager, missing.map(([, asserted]) => asserted));
-      const granted = grantSet(req.grantLocalGroups);
-      for (const [, asserted] of missing) {
-        const { same: group, lookalike } = named.clash(asserted);
-        if (!group && lookalike) {
-          notices.push(nameRefused(asserted, looksLike('group', asserted, lookalike.name, 'group')));
-          continue;
-        }
-        if (!group && !req.createMissingGroups) continue; // not created, nothing to join
-        if (!group || groupUse(group, req.source, granted) !== 'refused') return undefined;
-        notices.push(groupRefused(asserted, group));
-      }
-    }
-    this.noteLogin(user.id, loginTime(req));
-    return { status: 'provisioned', user: toDirectoryUser(user), groups: sortedNames(current), created: false, changed: false, ...withNotices(notices) };
+    const repeat = repeatLogin(req, user, current, new Map(stored.map((p) => [p.key, propertyValueOf(p)])));
+    if (!repeat) return undefined;
+    const named = repeat.missing.length ? await groupsNamedLike(this.db.manager, repeat.missing) : undefined;
+    const reply = unchangedReply(req, user, current, repeat.missing, named, screened);
+    if (reply) this.noteLogin(user.id, loginTime(req, new Date()));
+    return reply;
   }
 
   /**
@@ -232,16 +144,12 @@ export class ProvisionService implements BeforeApplicationShutdown {
     if (!user) {
       const byUsername = await users.findOneBy({ usernameLower: req.username.normalize('NFC').toLowerCase() });
       if (!byUsername) return { status: 'not_found' };
-      const grants = { source: req.source, claimLocalUsers: req.claimLocalUsers };
-      const use = req.subjectKeysUsers ? mayLinkAccount(byUsername, { ...grants, externalId: req.externalId }) : mayUseAccount(byUsername, grants);
-      if (!use.ok) return { status: 'refused', code: 'account_not_owned', reason: use.reason };
-      user = byUsername;
-      // Linked at its first login: from now on the account is this subject's, and a later holder
-      // of the same username at the IdP is another person.
-      if (req.subjectKeysUsers && !user.externalId && !req.dryRun) user = await this.link(user, req);
+      const use = resolveAccount(byUsername, req);
+      if ('refused' in use) return use.refused;
+      user = use.link ? await this.link(byUsername, req) : byUsername;
     }
     if (!user.active) return { status: 'disabled', user: toDirectoryUser(user) };
-    if (!req.dryRun) this.noteLogin(user.id, loginTime(req));
+    if (!req.dryRun) this.noteLogin(user.id, loginTime(req, new Date()));
     const groups = await this.db
       .createQueryBuilder(GroupEntity, 'g')
       .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
@@ -263,187 +171,51 @@ export class ProvisionService implements BeforeApplicationShutdown {
     });
   }
 
+  /**
+   * The full path, in the login's transaction: read what the rules need, let them decide
+   * (../domain/provisioning), hand their changes to the writer in one go, answer. Which account the
+   * login is decides whose memberships and properties to read, so the reads come in two rounds,
+   * each followed by its pure step; a new user has no memberships or properties to read.
+   */
   private async provisionIn(em: EntityManager, asserted: ProvisionRequest, changes: Change[], screened: ProvisioningNotice[]): Promise<ProvisionUserReply> {
     const now = new Date();
-    const loginAt = loginTime(asserted);
     const users = em.getRepository(UserEntity);
-    const notices = [...screened];
-    let user: UserRecord | null = await users.findOneBy({ source: asserted.source, externalId: asserted.externalId });
-    // A known user keeps what the login did not carry; a new one needs a username (asserted or a fallback).
-    const kept = user ? keptFrom(asserted, user) : asserted;
-    if (kept.username === undefined) return { status: 'error', code: 'no_username', message: 'the login carries no username, and no user of this IdP has its subject' };
-    const req = { ...kept, username: kept.username };
-    // The users holding the login's username or a name that looks like it: looked up for a new
-    // user (it replaces the lookup by name) and for a rename, never for a login that keeps its name.
-    const named = !user || user.username !== req.username ? await usersNamedLike(em, [req.username]) : undefined;
-    if (!user) {
-      // Not known by its subject: an account without one may be linked (matchOn), if it is this
-      // source's to link. Usernames are unique, so a name taken by an account it may not link
-      // refuses the login.
-      const grants = { source: req.source, externalId: req.externalId, claimLocalUsers: req.claimLocalUsers };
-      const byName = named!.clash(req.username).same ?? null;
-      // A username from a fallback (the email, a NameID) names a new user only: it never links an existing account.
-      let match = req.matchOn.includes('username') && !asserted.absent.includes('username') ? byName : null;
-      if (!match && req.matchOn.includes('email') && req.email) match = await users.findOneBy({ emailLower: req.email.toLowerCase() });
-      if (match) {
-        const use = mayLinkAccount(match, grants);
-        if (use.ok) user = match;
-        else if (match.id === byName?.id) return { status: 'error', code: 'account_not_owned', message: use.reason };
-        else notices.push(accountNotClaimed(match, use.reason));
-      }
-      // Usernames are unique: a name taken by an account this login does not link refuses it.
-      if (byName && byName.id !== user?.id) {
-        const use = mayLinkAccount(byName, grants);
-        return { status: 'error', code: 'account_not_owned', message: use.ok ? `${byName.username} is taken by another account, which the mapping's matchOn (${req.matchOn.join(', ') || 'none'}) does not link` : use.reason };
-      }
-    }
-    // A name new to its user may not look like another user's: the login is refused, with both names in its trace.
-    const lookalike = named?.clash(req.username, user?.id).lookalike;
-    if (lookalike) return { status: 'error', code: 'name_refused', message: looksLike('username', req.username, lookalike.username, 'user') };
-    // The address stays the user's own when it is unchanged (it is unique): no lookup then.
-    const keepsEmail = !!user && !!req.email && user.emailLower === req.email.toLowerCase();
-    const emailOwner = req.email && !keepsEmail ? await users.findOneBy({ emailLower: req.email.toLowerCase() }) : null;
-    const email = emailOwner && emailOwner.id !== user?.id ? null : req.email;
-    // Not silent: the trace and the user.provisioned event say whose address it is.
-    // (Once: an account matched by this email and not linked has its account_not_claimed notice already.)
-    const saidAlready = notices.some((n) => n.code === 'account_not_claimed' && n.name === emailOwner?.username);
-    if (email === null && req.email && emailOwner && !saidAlready) notices.push(emailTaken(req.email, emailOwner, !user));
-    let created = false;
-    let changed = false;
-    let account: UserRecord;
-    if (!user) {
-      account = newUserRecord({ id: newUserId(), username: req.username, email, displayName: req.displayName, source: req.source, externalId: req.externalId, lastLoginAt: loginAt }, now);
-      await this.writer.apply(em, changes, req.actor, [{ kind: 'user.create', user: account }], now);
-      created = changed = true;
-    } else {
-      if (!user.active) return { status: 'disabled', user: toDirectoryUser(user) };
-      const set = { username: req.username, email, displayName: req.displayName, source: req.source, externalId: req.externalId, lastLoginAt: user.lastLoginAt && user.lastLoginAt > loginAt ? user.lastLoginAt : loginAt };
-      const update = userUpdate(user, set);
-      changed = update.profileChanged;
-      await this.writer.apply(em, changes, req.actor, [{ kind: 'user.update', user, set }], now);
-      account = Object.assign(user, update.after, changed ? { updatedAt: now } : {});
-    }
+    const bySubject = await users.findOneBy({ source: asserted.source, externalId: asserted.externalId });
+    const identity = loginIdentity(asserted, bySubject);
+    if ('refused' in identity) return identity.refused;
+    const { req, read } = identity;
+    const usersNamed = read.usersNamed ? await usersNamedLike(em, [req.username]) : undefined;
+    const emailHolder = read.emailHolder === null ? null : await users.findOneBy({ emailLower: read.emailHolder });
+    const decided = accountChanges({ asserted, req, bySubject, usersNamed, emailHolder, notices: screened, now, newUserId });
+    if ('reply' in decided) return decided.reply;
+    const { account, created } = decided;
 
-    const memberOf = await this.syncManagedGroups(em, account, req, now, changes, notices);
-    changed = memberOf.changed || changed;
-    let groups = memberOf.groups;
-    if (created && req.newUserGroups.length) {
-      changed = (await this.joinDefaultGroups(em, account, req, now, changes, notices)) || changed;
-      groups = await em
-        .createQueryBuilder(GroupEntity, 'g')
-        .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
-        .where('m.user_id = :id', { id: account.id })
-        .getMany();
-    }
-    changed = (await this.upsertProperties(em, account, req.properties ?? {}, req.actor, changes)) || changed;
+    const groupsNamed = await groupsNamedLike(em, req.groups);
+    const current: GroupRecord[] = created ? [] : await this.groupsOf(em, account.id);
+    const joinsDefaults = created && req.newUserGroups.length > 0;
+    const defaultsNamed = joinsDefaults ? await groupsNamedLike(em, req.newUserGroups) : undefined;
+    const props = req.properties ?? {};
+    const stored = !created && Object.keys(props).length ? await this.propertiesOf(em, account.id, Object.keys(props)) : new Map<string, PropertyValue>();
 
-    return { status: 'provisioned', user: toDirectoryUser(account), groups: sortedNames(groups), created, changed, ...withNotices(notices) };
+    const facts = { req, userId: account.id, now, newGroupId: () => crypto.randomUUID() };
+    const managed = groupChanges({ ...facts, named: groupsNamed, current, notices: decided.notices });
+    const defaults = defaultsNamed ? defaultGroupChanges({ ...facts, named: defaultsNamed, current: managed.groups, createdBefore: managed.created, notices: managed.notices }) : undefined;
+    const properties = propertyChanges(account.id, props, stored);
+    // In this order: the user before their memberships and properties, a group before its members.
+    await this.writer.apply(em, changes, req.actor, [decided.change, ...managed.changes, ...(defaults?.changes ?? []), ...properties], now);
+
+    const changed = decided.changed || managed.changed || !!defaults?.changed || properties.length > 0;
+    const last = defaults ?? managed;
+    return { status: 'provisioned', user: toDirectoryUser(account), groups: sortedNames(last.groups), created, changed, ...withNotices(last.notices) };
   }
 
-  /**
-   * Makes the memberships in this source's groups match the request, and joins the granted local
-   * groups it asserts; any other group it asserts is not joined (a notice). Returns every group
-   * the user is now in.
-   */
-  private async syncManagedGroups(em: EntityManager, user: UserRecord, req: ProvisionRequest, now: Date, changes: Change[], notices: ProvisioningNotice[]): Promise<{ changed: boolean; groups: GroupEntity[] }> {
-    const wanted = new Map(req.groups.map((name) => [name.toLowerCase(), name]));
-    // The asserted groups, and the groups whose names look like them (one query).
-    const named = await groupsNamedLike(em, [...wanted.values()]);
-    const existing = named.found.filter((g) => wanted.has(g.nameLower));
-    const byLower = new Map<string, GroupEntity>();
-    const granted = grantSet(req.grantLocalGroups);
-    const refused = new Map<string, GroupEntity>();
-    for (const g of existing) (groupUse(g, req.source, granted) === 'refused' ? refused : byLower).set(g.nameLower, g);
-    const created = new NameIndex<string>();
-    for (const [lower, name] of wanted) {
-      if (byLower.has(lower) || refused.has(lower) || !req.createMissingGroups) continue;
-      const group = await this.createGroup(em, name, req.source, { named, created }, req.actor, now, changes, notices);
-      if (!group) continue;
-      byLower.set(lower, group);
-      // Not silent: the login's trace says the IdP now owns the name (no other source can join it).
-      notices.push({ code: 'group_created', name, reason: `created, owned by ${req.source} from now on: no other IdP or connector can put its users in it` });
-    }
-    const current = await em
-      .createQueryBuilder(GroupEntity, 'g')
-      .innerJoin(MembershipEntity, 'm', 'm.group_id = g.id')
-      .where('m.user_id = :id', { id: user.id })
-      .getMany();
-    const currentIds = new Set(current.map((g) => g.id));
-    const add = [...byLower.values()].filter((g) => !currentIds.has(g.id));
-    for (const [lower, g] of refused) if (!currentIds.has(g.id)) notices.push(groupRefused(wanted.get(lower)!, g));
-    // Only memberships in groups this source manages are removed; local groups stay.
-    // A login that did not carry the groups attribute leaves none (an absent claim is not an empty list).
-    const remove = req.absent.includes('groups') ? [] : current.filter((g) => g.source === req.source && !wanted.has(g.nameLower));
-    await this.writer.apply(
-      em,
-      changes,
-      req.actor,
-      [...add.map((g): DirectoryChange => ({ kind: 'membership.add', userId: user.id, groupId: g.id, group: g.name })), ...remove.map((g): DirectoryChange => ({ kind: 'membership.remove', userId: user.id, groupId: g.id, group: g.name }))],
-      now,
-    );
-    const removed = new Set(remove.map((g) => g.id));
-    return { changed: add.length + remove.length > 0, groups: [...current.filter((g) => !removed.has(g.id)), ...add] };
+  /** The groups a user is in. */
+  private groupsOf(em: EntityManager, userId: string): Promise<GroupEntity[]> {
+    return em.createQueryBuilder(GroupEntity, 'g').innerJoin(MembershipEntity, 'm', 'm.group_id = g.id').where('m.user_id = :id', { id: userId }).getMany();
   }
 
-  /**
-   * Creates a group a login names, audited, unless its name looks like another group's or like
-   * another new one of this login (a notice, nothing created).
-   */
-  private async createGroup(
-    em: EntityManager,
-    name: string,
-    source: string,
-    lookalikes: { named: NamedLike<GroupEntity>; created: NameIndex<string> },
-    actor: string,
-    now: Date,
-    changes: Change[],
-    notices: ProvisioningNotice[],
-  ): Promise<GroupEntity | undefined> {
-    const keys = nameKeys(name);
-    const lookalike = lookalikes.named.clash(name).lookalike?.name ?? lookalikes.created.find(keys);
-    if (lookalike !== undefined) {
-      notices.push(nameRefused(name, looksLike('group', name, lookalike, 'group')));
-      return undefined;
-    }
-    lookalikes.created.add(name, keys.folded, keys.shown);
-    const group = newGroupRecord({ id: crypto.randomUUID(), name, source }, now);
-    await this.writer.apply(em, changes, actor, [{ kind: 'group.create', group }], now);
-    return group;
-  }
-
-  /**
-   * A new user's default groups (the admin's own configuration): created as local groups when
-   * missing, joined once when local or this source's own; another source's group never (a notice).
-   */
-  private async joinDefaultGroups(em: EntityManager, user: UserRecord, req: ProvisionRequest, now: Date, changes: Change[], notices: ProvisioningNotice[]): Promise<boolean> {
-    const names = new Map(req.newUserGroups.map((n) => [n.toLowerCase(), n]));
-    const named = await groupsNamedLike(em, [...names.values()]);
-    const existing = named.found.filter((g) => names.has(g.nameLower));
-    const byLower = new Map<string, GroupEntity>();
-    for (const g of existing) {
-      if (g.source === req.source || g.source === LOCAL_SOURCE) byLower.set(g.nameLower, g);
-      else notices.push(groupRefused(names.get(g.nameLower)!, g));
-    }
-    const created = new NameIndex<string>();
-    for (const [lower, name] of names) {
-      if (byLower.has(lower) || existing.some((g) => g.nameLower === lower)) continue;
-      const group = await this.createGroup(em, name, LOCAL_SOURCE, { named, created }, req.actor, now, changes, notices);
-      if (group) byLower.set(lower, group);
-    }
-    const current = new Set((await em.findBy(MembershipEntity, { userId: user.id })).map((m) => m.groupId));
-    const add = [...byLower.values()].filter((g) => !current.has(g.id));
-    await this.writer.apply(em, changes, req.actor, add.map((g) => ({ kind: 'membership.add', userId: user.id, groupId: g.id, group: g.name })), now);
-    return add.length > 0;
-  }
-
-  private async upsertProperties(em: EntityManager, user: UserRecord, props: Record<string, PropertyValue>, actor: string, changes: Change[]): Promise<boolean> {
-    const keys = Object.keys(props);
-    if (keys.length === 0) return false;
-    const existing = new Map((await em.findBy(UserPropertyEntity, { userId: user.id, key: In(keys) })).map((p) => [p.key, propertyValueOf(p)]));
-    // A list in another order is the same value (as User Sync compares).
-    const changedKeys = keys.filter((k) => !samePropertyValue(existing.get(k), props[k]));
-    if (changedKeys.length === 0) return false;
-    await this.writer.apply(em, changes, actor, changedKeys.map((key) => ({ kind: 'property.set', userId: user.id, key, before: existing.get(key), value: props[key] })));
-    return true;
+  /** A user's stored values of these properties. */
+  private async propertiesOf(em: EntityManager, userId: string, keys: string[]): Promise<Map<string, PropertyValue>> {
+    return new Map((await em.findBy(UserPropertyEntity, { userId, key: In(keys) })).map((p) => [p.key, propertyValueOf(p)]));
   }
 }
