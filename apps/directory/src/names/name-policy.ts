@@ -1,11 +1,16 @@
 import { BadRequestException } from '@nestjs/common';
 import type { PropertyValue } from '@bridgekeeper/contracts';
 import { EntityManager, In } from 'typeorm';
-import { checkName, NameKeys, NameKind, nameKeys, showName } from '@bridgekeeper/names';
+import { NameKind, nameKeys } from '@bridgekeeper/names';
 import { nameProblem, printable, textProblem } from '@bridgekeeper/platform';
 import { GroupEntity } from '../groups/group.entity';
 import { UserEntity } from '../users/user.entity';
 import { inChunks } from '../users/user.view';
+import { acceptName, NameIndex } from '../domain/names';
+
+// The pure rules live in ../domain/names.ts (the decisions use them without a database); kept importable from here.
+export { acceptName, looksLike, NameIndex } from '../domain/names';
+export type { NameRefusal, NameVerdict } from '../domain/names';
 
 /**
  * The directory's name rules (libs/names) as every writer applies them — the admin API, logins
@@ -13,14 +18,6 @@ import { inChunks } from '../users/user.view';
  * words: a name that breaks the rules (`field: reason`, the admin API's 400), or one that looks
  * like another user's or group's (its lookalike key is taken: the admin API's 409).
  */
-
-export type NameVerdict = { ok: true; name: string } | { ok: false; reason: string };
-
-/** The name in NFC, or why it is refused, prefixed with the field. */
-export function acceptName(input: string, kind: NameKind, field: string): NameVerdict {
-  const check = checkName(input, kind);
-  return check.ok ? check : { ok: false, reason: `${field}: ${check.reason}` };
-}
 
 /** The name in NFC; a name that breaks the rules is a 400 naming the field. */
 export function nameOrBadRequest(input: string, kind: NameKind, field: string): string {
@@ -67,18 +64,6 @@ export function screenValues(displayName: string | null | undefined, properties:
   return { displayName: name, properties: kept, refused };
 }
 
-/** A user, group or value a writer left out (User Sync reports them instead of failing the run). */
-export interface NameRefusal {
-  /** `value`: one of a user's values (its display name, a property), named in `name`; the user is written without it. */
-  kind: 'user' | 'group' | 'value';
-  name: string;
-  externalId?: string;
-  reason: string;
-}
-
-export const looksLike = (field: string, name: string, other: string, what: string) =>
-  `${field}: ${showName(name)} looks like the existing ${what} ${showName(other)} (Unicode TR 39 confusable); rename one of them`;
-
 /** The lookalike keys a user row keeps for its username (libs/names `nameKeys`: folded and as shown). */
 export const usernameKeys = (username: string) => {
   const keys = nameKeys(username);
@@ -90,27 +75,6 @@ export const groupNameKeys = (name: string) => {
   const keys = nameKeys(name);
   return { nameSkeleton: keys.folded, nameSkeletonShown: keys.shown };
 };
-
-/**
- * Rows (or names) by their lookalike keys, both kinds in one map: a name looks like a row when any
- * of its keys is any of the row's (libs/names `looksAlike`).
- */
-export class NameIndex<T> {
-  private readonly byKey = new Map<string, T[]>();
-
-  add(row: T, ...keys: (string | null | undefined)[]): void {
-    for (const key of new Set(keys)) if (key) this.byKey.set(key, [...(this.byKey.get(key) ?? []), row]);
-  }
-
-  /** The first row that holds one of these keys, leaving out those `skip` names (the row being renamed). */
-  find(keys: NameKeys, skip: (row: T) => boolean = () => false): T | undefined {
-    for (const key of [keys.folded, keys.shown]) {
-      const row = this.byKey.get(key)?.find((r) => !skip(r));
-      if (row !== undefined) return row;
-    }
-    return undefined;
-  }
-}
 
 /** For one name: the row that holds it (any case), and a row whose name looks like it. */
 export interface NameClash<T> {

@@ -1,0 +1,49 @@
+import { checkName, NameKeys, NameKind, showName } from '@bridgekeeper/names';
+
+/**
+ * The directory's name rules (libs/names) as the decisions apply them, with no database: a name
+ * that breaks the rules (`field: reason`), or one that looks like another user's or group's (its
+ * lookalike key is taken). ../names/name-policy.ts re-exports these beside the reads and the
+ * admin API's 400, so every writer refuses the same names in the same words.
+ */
+
+export type NameVerdict = { ok: true; name: string } | { ok: false; reason: string };
+
+/** The name in NFC, or why it is refused, prefixed with the field. */
+export function acceptName(input: string, kind: NameKind, field: string): NameVerdict {
+  const check = checkName(input, kind);
+  return check.ok ? check : { ok: false, reason: `${field}: ${check.reason}` };
+}
+
+/** A user, group or value a writer left out (User Sync reports them instead of failing the run). */
+export interface NameRefusal {
+  /** `value`: one of a user's values (its display name, a property), named in `name`; the user is written without it. */
+  kind: 'user' | 'group' | 'value';
+  name: string;
+  externalId?: string;
+  reason: string;
+}
+
+export const looksLike = (field: string, name: string, other: string, what: string) =>
+  `${field}: ${showName(name)} looks like the existing ${what} ${showName(other)} (Unicode TR 39 confusable); rename one of them`;
+
+/**
+ * Rows (or names) by their lookalike keys, both kinds in one map: a name looks like a row when any
+ * of its keys is any of the row's (libs/names `looksAlike`).
+ */
+export class NameIndex<T> {
+  private readonly byKey = new Map<string, T[]>();
+
+  add(row: T, ...keys: (string | null | undefined)[]): void {
+    for (const key of new Set(keys)) if (key) this.byKey.set(key, [...(this.byKey.get(key) ?? []), row]);
+  }
+
+  /** The first row that holds one of these keys, leaving out those `skip` names (the row being renamed). */
+  find(keys: NameKeys, skip: (row: T) => boolean = () => false): T | undefined {
+    for (const key of [keys.folded, keys.shown]) {
+      const row = this.byKey.get(key)?.find((r) => !skip(r));
+      if (row !== undefined) return row;
+    }
+    return undefined;
+  }
+}
