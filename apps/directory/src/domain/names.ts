@@ -1,10 +1,9 @@
 import { checkName, NameKeys, NameKind, showName } from '@bridgekeeper/names';
 
 /**
- * The directory's name rules (libs/names) as the decisions apply them, with no database: a name
- * that breaks the rules (`field: reason`), or one that looks like another user's or group's (its
- * lookalike key is taken). ../names/name-policy.ts re-exports these beside the reads and the
- * admin API's 400, so every writer refuses the same names in the same words.
+ * The name rules' pure half, as the rules modules in this folder and the writers outside it use
+ * them (../names/name-policy.ts re-exports them beside the database lookups): a name's verdict,
+ * the lookalike refusal's words, and an index of rows by their lookalike keys.
  */
 
 export type NameVerdict = { ok: true; name: string } | { ok: false; reason: string };

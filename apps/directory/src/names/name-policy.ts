@@ -8,7 +8,7 @@ import { UserEntity } from '../users/user.entity';
 import { inChunks } from '../users/user.view';
 import { acceptName, NameIndex } from '../domain/names';
 
-// The pure rules live in ../domain/names.ts (the decisions use them without a database); kept importable from here.
+// The pure half lives with the rules (../domain/names.ts); writers keep importing it from here.
 export { acceptName, looksLike, NameIndex } from '../domain/names';
 export type { NameRefusal, NameVerdict } from '../domain/names';
 
