@@ -2,12 +2,11 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Between, DataSource, EntityManager, In, MoreThan } from 'typeorm';
 import { DirectoryRpc, PropertyValue } from '@bridgekeeper/contracts';
-import { nameKeys } from '@bridgekeeper/names';
 import { Change, ChangeLog } from '../audit/change-log.service';
-import { DirectoryChange, GroupRecord, newGroupRecord } from '../domain/change-set';
+import { activeSwitches, addingUsers, deletions, membershipChanges, membershipKey, membershipLookups, planGroups, resolveMemberships } from '../domain/sync-batch';
 import { DirectoryWriter } from '../store/directory-writer';
 import { appliedCounts } from './applied-counts';
-import { acceptName, looksLike, NameIndex, NameRefusal } from '../names/name-policy';
+import { NameRefusal } from '../domain/names';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError } from '../seats/seats.service';
@@ -115,69 +114,43 @@ export class SyncCommandsService {
         // Groups first, so memberships can name them: renames, links, then creates.
         await this.applyGroups(em, changes, req, refused, now);
 
-        const switched: DirectoryChange[] = [];
-        for (const a of req.setActive) {
-          const u = await em.findOneBy(UserEntity, { id: a.id, source });
-          if (u && u.active !== a.active) switched.push({ kind: 'user.update', user: u, set: { active: a.active } });
-        }
-        await this.writer.apply(em, changes, actor, switched, now);
-
-        const doomed: DirectoryChange[] = [];
-        await inChunks(req.delete, 500, async (ids) => {
-          for (const user of await em.findBy(UserEntity, { id: In(ids), source })) doomed.push({ kind: 'user.delete', user });
+        const found = new Map<string, UserEntity>();
+        await inChunks([...new Set(req.setActive.map((a) => a.id))], 500, async (ids) => {
+          for (const u of await em.findBy(UserEntity, { id: In(ids), source })) found.set(u.id, u);
         });
-        await this.writer.apply(em, changes, actor, doomed, now);
+        await this.writer.apply(em, changes, actor, activeSwitches(source, req.setActive, found), now);
+
+        const doomed: UserEntity[] = [];
+        await inChunks(req.delete, 500, async (ids) => {
+          doomed.push(...(await em.findBy(UserEntity, { id: In(ids), source })));
+        });
+        await this.writer.apply(em, changes, actor, deletions(source, doomed), now);
 
         if (req.upsert.length) {
           await this.users.bulkUpsertIn(em, changes, req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })), actor, { source, claimLocalUsers: req.claimLocalUsers }, refused, identity);
         }
 
-        const moves = [...req.addMemberships, ...req.removeMemberships];
-        if (moves.length) {
+        if (req.addMemberships.length || req.removeMemberships.length) {
+          // Read what the memberships name, decide (pure), read the adding users' memberships, decide which adds are new.
+          const wanted = membershipLookups(req);
           const userIds = new Map<string, string>();
-          await inChunks([...new Set(moves.map((m) => m.externalId))], 500, async (c) => {
+          await inChunks(wanted.externalIds, 500, async (c) => {
             for (const u of await em.find(UserEntity, { select: { id: true, externalId: true }, where: { source, externalId: In(c) } })) userIds.set(u.externalId!, u.id);
           });
-          const groups = new Map<string, GroupEntity>();
-          // Group names as stored (NFC); a membership of a group left out for its name finds none.
-          const lowerOf = (group: string) => group.normalize('NFC').toLowerCase();
-          await inChunks([...new Set(moves.map((m) => lowerOf(m.group)))], 500, async (c) => {
-            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { nameLower: In(c) } })) groups.set(g.nameLower, g);
+          const groupsByName = new Map<string, GroupEntity>();
+          await inChunks(wanted.groupNames, 500, async (c) => {
+            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { nameLower: In(c) } })) groupsByName.set(g.nameLower, g);
           });
-          // A membership's group that is an IdP group: the source's own group of it, whatever its
-          // name now; if the source has none, a group of that name of another source (a granted
-          // local one) or of its own not linked yet, never one of its own that is another IdP group.
-          const idpGroupOf = new Map(req.groupIdentities.map((g) => [lowerOf(g.group), g.externalId]));
-          const ownByIdp = new Map<string, GroupEntity>();
-          await inChunks([...new Set(idpGroupOf.values())], 500, async (c) => {
-            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { source, externalId: In(c) } })) ownByIdp.set(g.externalId!, g);
+          const ownByIdpGroup = new Map<string, GroupEntity>();
+          await inChunks(wanted.idpGroupIds, 500, async (c) => {
+            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { source, externalId: In(c) } })) ownByIdpGroup.set(g.externalId!, g);
           });
-          const groupOf = (name: string) => {
-            const idpGroup = idpGroupOf.get(lowerOf(name));
-            if (idpGroup === undefined) return groups.get(lowerOf(name));
-            const byName = groups.get(lowerOf(name));
-            return ownByIdp.get(idpGroup) ?? (byName && (byName.source !== source || byName.externalId === null) ? byName : undefined);
-          };
-          const granted = grantSet(req.grantLocalGroups);
-          const resolve = (allowed: (use: ReturnType<typeof groupUse>) => boolean) => (m: { externalId: string; group: string }) => {
-            const userId = userIds.get(m.externalId);
-            const group = groupOf(m.group);
-            return userId && group && allowed(groupUse(group, source, granted)) ? { userId, groupId: group.id, group: m.group } : null;
-          };
-          const adds = req.addMemberships.map(resolve((use) => use !== 'refused')).filter((m) => m !== null);
+          const { adds, removes } = resolveMemberships(req, { userIds, groupsByName, ownByIdpGroup });
           const current = new Set<string>();
-          await inChunks([...new Set(adds.map((a) => a.userId))], 500, async (c) => {
-            for (const m of await em.findBy(MembershipEntity, { userId: In(c) })) current.add(`${m.userId}:${m.groupId}`);
+          await inChunks(addingUsers(adds), 500, async (c) => {
+            for (const m of await em.findBy(MembershipEntity, { userId: In(c) })) current.add(membershipKey(m.userId, m.groupId));
           });
-          const fresh = adds.filter((a) => !current.has(`${a.userId}:${a.groupId}`));
-          const removes = req.removeMemberships.map(resolve((use) => use === 'own')).filter((m) => m !== null);
-          await this.writer.apply(
-            em,
-            changes,
-            actor,
-            [...fresh.map((a): DirectoryChange => ({ kind: 'membership.add', ...a })), ...removes.map((r): DirectoryChange => ({ kind: 'membership.remove', ...r, ifPresent: true }))],
-            now,
-          );
+          await this.writer.apply(em, changes, actor, membershipChanges(adds, removes, current), now);
         }
         // Every write is audited, one entry each: the batch's writes are its audit entries.
         return { writes: changes.length, counts: appliedCounts(changes, new Set(identity.released.map((r) => r.id))) };
@@ -198,92 +171,15 @@ export class SyncCommandsService {
   }
 
   /**
-   * A batch's groups, in the batch's transaction: the source's groups renamed in place (found by
-   * IdP group id and only while named as planned; through a temporary name, so renames may swap
-   * names), the source's unlinked groups linked to their IdP group, then new groups. A name that
-   * breaks the name rules, is held by another group, or looks like another group's is left out
-   * (`refused`): the group keeps its name, and a refused rename never frees the name it keeps.
+   * A batch's groups, in the batch's transaction (the rules: ../domain/sync-batch.ts planGroups):
+   * every group's name and lookalike keys read once (to skip the existing ones, so a lookalike
+   * costs no query), then parks, renames, links and creates written in that order. A parked name
+   * starts with a control character no group's name may hold, so it collides with none.
    */
   private async applyGroups(em: EntityManager, changes: Change[], req: ApplyRequest, refused: NameRefusal[], now: Date): Promise<void> {
-    const { actor, source } = req;
-    // Every group's name and lookalike keys are read anyway (to skip the existing ones), so a lookalike costs no query.
     const all = await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, nameSkeleton: true, nameSkeletonShown: true, source: true, externalId: true } });
-    const own = new Map(all.filter((g) => g.source === source && g.externalId).map((g) => [g.externalId!, g]));
-
-    // Renames: the groups still named as planned, to names that follow the rules; then, until no
-    // more are refused, those whose new name another group holds (or one that looks like it).
-    type Rename = { group: GroupEntity; to: string; keys: ReturnType<typeof nameKeys> };
-    let renames: Rename[] = [];
-    for (const r of req.groupsToRename) {
-      const group = own.get(r.externalId);
-      const verdict = acceptName(r.to, 'group', 'group');
-      if (!group || group.name !== r.from.normalize('NFC')) refused.push({ kind: 'group', name: r.to, reason: `group: the group ${r.from} of IdP group ${r.externalId} is not here under that name any more; the next run plans its rename afresh` });
-      else if (!verdict.ok) refused.push({ kind: 'group', name: r.to, reason: verdict.reason });
-      else if (verdict.name !== group.name) renames.push({ group, to: verdict.name, keys: nameKeys(verdict.name) });
-    }
-    for (;;) {
-      const moving = new Set(renames.map((r) => r.group.id));
-      const names = new Set(all.filter((g) => !moving.has(g.id)).map((g) => g.nameLower));
-      const byKey = new NameIndex<string>();
-      for (const g of all) if (!moving.has(g.id)) byKey.add(g.name, g.nameSkeleton, g.nameSkeletonShown);
-      const kept: Rename[] = [];
-      for (const r of renames) {
-        const lookalike = byKey.find(r.keys);
-        if (names.has(r.to.toLowerCase())) refused.push({ kind: 'group', name: r.to, reason: `group: another group is named ${r.to}; the group ${r.group.name} keeps its name` });
-        else if (lookalike !== undefined) refused.push({ kind: 'group', name: r.to, reason: `${looksLike('group', r.to, lookalike, 'group')}; the group ${r.group.name} keeps its name` });
-        else {
-          names.add(r.to.toLowerCase());
-          byKey.add(r.to, r.keys.folded, r.keys.shown);
-          kept.push(r);
-        }
-      }
-      if (kept.length === renames.length) break;
-      renames = kept;
-    }
-    // Through a temporary name first, so no rename meets a name another one in the batch leaves.
-    // A control character leads the temporary name: no group's name may hold one, so none collides.
-    await this.writer.apply(em, changes, actor, [...renames.map((r): DirectoryChange => ({ kind: 'group.park', groupId: r.group.id })), ...renames.map((r): DirectoryChange => ({ kind: 'group.update', group: r.group, set: { name: r.to } }))], now);
-    for (const r of renames) Object.assign(r.group, { name: r.to, nameLower: r.to.toLowerCase(), nameSkeleton: r.keys.folded, nameSkeletonShown: r.keys.shown });
-
-    // Links: a group of this source without an IdP group, named as the IdP group (one link per IdP group).
-    for (const l of req.groupsToLink) {
-      if (own.has(l.externalId)) continue;
-      const group = all.find((g) => g.source === source && !g.externalId && g.nameLower === l.name.normalize('NFC').toLowerCase());
-      if (!group) continue;
-      await this.writer.apply(em, changes, actor, [{ kind: 'group.update', group, set: { externalId: l.externalId }, onlyIfUnlinked: true }], now);
-      group.externalId = l.externalId;
-      own.set(l.externalId, group);
-    }
-
-    const existing = new Set(all.map((g) => g.nameLower));
-    const byKey = new NameIndex<string>();
-    for (const g of all) byKey.add(g.name, g.nameSkeleton, g.nameSkeletonShown);
-    const groups: GroupRecord[] = [];
-    const seen = new Set<string>();
-    for (const asserted of req.groupsToCreate) {
-      if (seen.has(asserted.name)) continue;
-      seen.add(asserted.name);
-      // The IdP group is here already, under another name (a single user's sync, before a run renames it).
-      if (asserted.externalId && own.has(asserted.externalId)) continue;
-      const verdict = acceptName(asserted.name, 'group', 'group');
-      if (!verdict.ok) {
-        refused.push({ kind: 'group', name: asserted.name, reason: verdict.reason });
-        continue;
-      }
-      const name = verdict.name;
-      if (existing.has(name.toLowerCase())) continue;
-      const keys = nameKeys(name);
-      const lookalike = byKey.find(keys);
-      if (lookalike !== undefined) {
-        refused.push({ kind: 'group', name, reason: looksLike('group', name, lookalike, 'group') });
-        continue;
-      }
-      existing.add(name.toLowerCase());
-      byKey.add(name, keys.folded, keys.shown);
-      const group = newGroupRecord({ id: crypto.randomUUID(), name, source, externalId: asserted.externalId }, now);
-      if (asserted.externalId) own.set(asserted.externalId, group);
-      groups.push(group);
-    }
-    await this.writer.apply(em, changes, actor, groups.map((group) => ({ kind: 'group.create', group })), now);
+    const plan = planGroups(req, all, now, () => crypto.randomUUID());
+    refused.push(...plan.refused);
+    await this.writer.apply(em, changes, req.actor, plan.changes, now);
   }
 }
