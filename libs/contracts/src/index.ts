@@ -10,3 +10,4 @@ export * from './catalogue';
 export * from './events/directory.v1';
 export * from './events/idp.v1';
 export * from './rpc/auth.rpc';
+export * from './rpc/types';

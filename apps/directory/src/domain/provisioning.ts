@@ -1,4 +1,4 @@
-import { DirectoryRpc, DirectoryUser, LOCAL_SOURCE, PropertyValue, ProvisioningNotice, ProvisionUserReply, samePropertyValue } from '@bridgekeeper/contracts';
+import { DirectoryUser, LOCAL_SOURCE, PropertyValue, ProvisioningNotice, ProvisionUserCommand, ProvisionUserReply, ResolveUserCommand, samePropertyValue } from '@bridgekeeper/contracts';
 import { escapeHidden, nameKeys } from '@bridgekeeper/names';
 import { DirectoryChange, GroupRecord, newGroupRecord, newUserRecord, UserRecord, userUpdate } from './change-set';
 import { acceptName, groupsLike, looksLike, NameIndex, NamedLike } from './names';
@@ -15,8 +15,8 @@ import { accountNotClaimed, grantSet, groupRefused, groupUse, MAX_NOTICES, mayLi
  * groupChanges / defaultGroupChanges / propertyChanges.
  */
 
-export type ProvisionRequest = ReturnType<typeof DirectoryRpc.provisionUser.request.parse>;
-export type ResolveRequest = ReturnType<typeof DirectoryRpc.resolveUser.request.parse>;
+export type ProvisionRequest = ProvisionUserCommand;
+export type ResolveRequest = ResolveUserCommand;
 
 /** A group as a membership lookup returns it. */
 export type MemberGroup = Pick<GroupRecord, 'name' | 'nameLower' | 'source'>;

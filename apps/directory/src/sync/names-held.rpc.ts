@@ -2,13 +2,13 @@ import { Controller } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { z } from 'zod';
-import { DirectoryRpc } from '@bridgekeeper/contracts';
+import { DirectoryRpc, NamesHeldReply } from '@bridgekeeper/contracts';
 import { RpcHandler } from '@bridgekeeper/messaging';
 import { nameKeys } from '@bridgekeeper/names';
 import { UserEntity } from '../users/user.entity';
 import { inChunks } from '../users/user.view';
 
-type Reply = ReturnType<typeof DirectoryRpc.namesHeld.reply.parse>;
+type Reply = NamesHeldReply;
 type Holder = Reply['held'][number]['holders'][number];
 
 const holderOf = (u: UserEntity): Holder => ({ id: u.id, source: u.source, externalId: u.externalId, username: u.username, email: u.email, active: u.active, protected: u.protected });

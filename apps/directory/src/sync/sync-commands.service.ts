@@ -1,7 +1,7 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Between, DataSource, EntityManager, In, MoreThan } from 'typeorm';
-import { DirectoryRpc, PropertyValue } from '@bridgekeeper/contracts';
+import { PropertyValue, SyncApplyCommand, SyncApplyReply, SyncStateCommand } from '@bridgekeeper/contracts';
 import { Change, ChangeLog } from '../audit/change-log.service';
 import { activeSwitches, addingUsers, deletions, membershipChanges, membershipKey, membershipLookups, planGroups, resolveMemberships } from '../domain/sync-batch';
 import { DirectoryWriter } from '../store/directory-writer';
@@ -16,9 +16,9 @@ import { UserEntity } from '../users/user.entity';
 import { inChunks, isUniqueViolation, userSnapshot } from '../users/user.view';
 import { IdentityReport, UsersService } from '../users/users.service';
 
-type StateRequest = ReturnType<typeof DirectoryRpc.syncState.request.parse>;
-type ApplyRequest = ReturnType<typeof DirectoryRpc.syncApply.request.parse>;
-type ApplyReply = ReturnType<typeof DirectoryRpc.syncApply.reply.parse>;
+type StateRequest = SyncStateCommand;
+type ApplyRequest = SyncApplyCommand;
+type ApplyReply = SyncApplyReply;
 
 /** The directory's side of User Sync: what it holds for a connector, and applying a plan's batches. */
 @Injectable()

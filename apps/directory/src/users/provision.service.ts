@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { DirectoryRpc, PropertyValue, ProvisioningNotice, ProvisionUserReply } from '@bridgekeeper/contracts';
+import { DirectoryRpc, PropertyValue, ProvisioningNotice, ProvisionUserReply, ResolveUserReply } from '@bridgekeeper/contracts';
 import { Change, ChangeLog } from '../audit/change-log.service';
 import { GroupRecord, userUpdate } from '../domain/change-set';
 import {
@@ -30,7 +30,7 @@ import { propertyValueOf, UserPropertyEntity } from './user-property.entity';
 import { newUserId, UserEntity } from './user.entity';
 import { isUniqueViolation } from './user.view';
 
-type ResolveReply = ReturnType<typeof DirectoryRpc.resolveUser.reply.parse>;
+type ResolveReply = ResolveUserReply;
 
 class DryRun extends Error {
   constructor(readonly reply: ProvisionUserReply) {

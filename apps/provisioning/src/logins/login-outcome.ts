@@ -1,20 +1,14 @@
-import type { DirectoryUser, EventData, ProvisioningNotice, UserRejectedV1 } from '@bridgekeeper/contracts';
+import type { DirectoryUser, EventData, ProvisioningNotice, ResolveUserReply, UserAuthenticatedV1, UserRejectedV1 } from '@bridgekeeper/contracts';
 
 /** What a provisioning model decided about one login. */
 export type LoginOutcome =
   | { kind: 'provisioned'; user: DirectoryUser; groups: string[]; created: boolean; changed: boolean; notices?: ProvisioningNotice[] }
   | { kind: 'rejected'; code: EventData<typeof UserRejectedV1>['code']; reason: string };
 
-export type AuthenticatedData = EventData<typeof import('@bridgekeeper/contracts').UserAuthenticatedV1>;
-
-type ResolveReply =
-  | { status: 'found'; user: DirectoryUser; groups: string[] }
-  | { status: 'disabled'; user: DirectoryUser }
-  | { status: 'not_found' }
-  | { status: 'refused'; code: 'account_not_owned'; reason: string };
+export type AuthenticatedData = EventData<typeof UserAuthenticatedV1>;
 
 /** The outcome of a directory lookup (Manual and User Sync): signed in, disabled, not this IdP's to use, or unknown. */
-export function outcomeOfLookup(reply: ResolveReply, notFoundReason: string): LoginOutcome {
+export function outcomeOfLookup(reply: ResolveUserReply, notFoundReason: string): LoginOutcome {
   switch (reply.status) {
     case 'found':
       return { kind: 'provisioned', user: reply.user, groups: reply.groups, created: false, changed: false };
