@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { DirectoryRpc, PropertyValue, ProvisioningNotice, ProvisionUserReply, ResolveUserReply } from '@bridgekeeper/contracts';
+import { PropertyValue, ProvisioningNotice, ProvisionUserReply, ResolveUserReply } from '@bridgekeeper/contracts';
 import { Change, ChangeLog } from '../audit/change-log.service';
 import { GroupRecord, userUpdate } from '../domain/change-set';
 import {
