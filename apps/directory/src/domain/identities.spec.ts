@@ -136,6 +136,29 @@ describe('decideIdentities: a user is the IdP’s id, never the name', () => {
     expect(twice.parks).toEqual([{ kind: 'user.park', userId: a.id, name: true, email: false }]);
   });
 
+  it('refuses a rename that looks like a new user earlier in the same batch before parking it, so its account keeps its name and address (review finding)', () => {
+    const pat = user('pat.old', { email: 'pat@example.com', emailLower: 'pat@example.com' });
+    const items = [
+      { externalId: 'sub-new', username: 'zed.bill' },
+      { externalId: pat.externalId!, username: 'zed.bi11', email: 'pat@example.com' },
+    ];
+    const d = decide(items, [pat]);
+    expect(d.misnamed).toEqual([{ item: items[1], reason: expect.stringContaining('looks like "zed.bill" in the same request') }]);
+    expect(d.parks).toEqual([]);
+    expect(d.vacated).toEqual([]);
+  });
+
+  it('releases no departed user’s name for a new user that looks like an earlier new user of the batch', () => {
+    const gone = user('ann', { active: false });
+    const items = [
+      { externalId: 'sub-a', username: '\u0430nn' },
+      { externalId: 'sub-b', username: 'ann' },
+    ];
+    const d = decide(items, [gone]);
+    expect([...d.left]).toEqual([items[1]]);
+    expect(d.releases).toEqual([]);
+  });
+
   it('a refused rename keeps its name, so a user who wanted that name is left out as a conflict', () => {
     const a = user('ann');
     const b = user('ben');

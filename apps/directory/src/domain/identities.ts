@@ -77,14 +77,18 @@ export function renamesOf<T extends IdentityItem>(items: readonly T[], ownOf: (i
 
 /**
  * Decides the batch's identities: an item asking for a username or email another account holds
- * is decided by claimName (link, release, conflict). A rename to a name that looks like another's
- * is refused by the name rules, decided before any name is parked, so a refused rename never leaves
- * its user's name parked. Who leaves which name depends on who is left out, and back (a left-out
+ * is decided by claimName (link, release, conflict). A rename to a name that looks like another
+ * user's, and any new name (a rename, a new user) that looks like an earlier one of the same
+ * request, is refused by the name rules, decided before any name is parked or released, so a
+ * refused item never leaves its user's name parked nor a departed user renamed for nothing. Who leaves which name depends on who is left out, and back (a left-out
  * rename keeps its name, so the item that wanted that name is left out too, and so on along a
  * chain): decided again until nothing changes.
  */
 export function decideIdentities<T extends IdentityItem>(facts: IdentityFacts<T>, renamedTo: ReadonlyMap<T, NameKeys> = renamesOf(facts.items, facts.ownOf)): IdentityDecision<T> {
   const { items, ownOf, byUsername, byEmail, byKey, by } = facts;
+  // The lookalike keys of the items without an account of their own (new users, links): compared with the request's other new names below.
+  const newKeys = new Map<T, NameKeys>();
+  for (const item of items) if (!ownOf(item)) newKeys.set(item, nameKeys(item.username));
   const left = new Set<T>();
   const misnamed = new Map<T, string>();
   let releases: Release[] = [];
@@ -105,10 +109,16 @@ export function decideIdentities<T extends IdentityItem>(facts: IdentityFacts<T>
     }
     const released = new Map<string, Release>();
     const firstByKey = new Map<string, T>();
-    for (const [item, keys] of renamedTo) {
+    // Every name the request brings (a rename, a new user, a link), in the request's order: a later
+    // one that looks like an earlier one is left out here, before any name is parked or released,
+    // so no item refused for its name's look leaves its account parked or a departed user renamed.
+    for (const item of items) {
       if (left.has(item)) continue;
+      const own = ownOf(item);
+      const keys = renamedTo.get(item) ?? (own ? undefined : newKeys.get(item));
+      if (!keys) continue;
       const lower = item.username.toLowerCase();
-      const other = byKey.find(keys, (u) => u.id === ownOf(item)?.id || u.usernameLower === lower || vacated.names.has(u.usernameLower));
+      const other = renamedTo.has(item) ? byKey.find(keys, (u) => u.id === own?.id || u.usernameLower === lower || vacated.names.has(u.usernameLower)) : undefined;
       const first = firstByKey.get(keys.folded) ?? firstByKey.get(keys.shown);
       for (const key of [keys.folded, keys.shown]) if (!firstByKey.has(key)) firstByKey.set(key, item);
       const reason = first

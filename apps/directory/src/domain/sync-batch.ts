@@ -241,8 +241,16 @@ export const membershipKey = (userId: string, groupId: string) => `${userId}:${g
  * removal conditional (audited only when there was one to remove).
  */
 export function membershipChanges(adds: readonly ResolvedMembership[], removes: readonly ResolvedMembership[], current: ReadonlySet<string>): DirectoryChange[] {
+  // One membership named twice (IdP groups whose names differ only by case or form name one group here) is added once.
+  const added = new Set(current);
+  const fresh = adds.filter((a) => {
+    const key = membershipKey(a.userId, a.groupId);
+    if (added.has(key)) return false;
+    added.add(key);
+    return true;
+  });
   return [
-    ...adds.filter((a) => !current.has(membershipKey(a.userId, a.groupId))).map((a): DirectoryChange => ({ kind: 'membership.add', ...a })),
+    ...fresh.map((a): DirectoryChange => ({ kind: 'membership.add', ...a })),
     ...removes.map((r): DirectoryChange => ({ kind: 'membership.remove', ...r, ifPresent: true })),
   ];
 }

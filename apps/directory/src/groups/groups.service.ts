@@ -7,7 +7,7 @@ import { newGroupRecord } from '../domain/change-set';
 import { groupsNamedLike, looksLike, nameOrBadRequest } from '../names/name-policy';
 import { DirectoryWriter } from '../store/directory-writer';
 import { UserEntity } from '../users/user.entity';
-import { inChunks, isUniqueViolation } from '../users/user.view';
+import { inChunks, isUniqueViolation, settledRace } from '../users/user.view';
 import { BulkMemberships, CreateGroup, ListGroups, UpdateGroup } from './dto/groups.schemas';
 import { GroupEntity } from './group.entity';
 import { MembershipEntity } from './membership.entity';
@@ -72,7 +72,7 @@ export class GroupsService {
    * IN queries (an unknown one fails the whole request and changes nothing), rows written in slices.
    */
   bulkMemberships(dto: BulkMemberships, actor: string) {
-    return this.changes.run(async (em, changes) => {
+    return settledRace(() => this.changes.run(async (em, changes) => {
       const all = [...dto.add, ...dto.remove];
       const userIds = [...new Set(all.map((m) => m.userId))];
       const groupIds = [...new Set(all.map((m) => m.groupId))];
@@ -96,7 +96,7 @@ export class GroupsService {
         ...removes.map((m) => ({ kind: 'membership.remove' as const, ...m, group: knownGroups.get(m.groupId) })),
       ]);
       return { added: adds.length, removed: removes.length, unchanged: dto.add.length + dto.remove.length - adds.length - removes.length };
-    });
+    }));
   }
 
   private async mustFind(em: EntityManager, id: string): Promise<GroupEntity> {

@@ -1,3 +1,4 @@
+import { ConflictException } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { userSnapshot } from '../domain/change-set';
 import { UserEntity } from './user.entity';
@@ -10,6 +11,22 @@ export type UserView = ReturnType<typeof userView>;
 
 export function isUniqueViolation(err: unknown): boolean {
   return err instanceof QueryFailedError && /unique|duplicate/i.test(err.message);
+}
+
+/**
+ * Work that reads, then writes rows another request may write at the same time (two admins adding
+ * the same membership): the loser meets a unique index; it runs once more and finds the winner's
+ * rows (an add already made is unchanged), and a second loss is a clean 409, never a 500.
+ */
+export async function settledRace<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      if (attempt >= 2) throw new ConflictException('changed by another request at the same time; send it again');
+    }
+  }
 }
 
 export { inChunks } from '../store/directory-writer';

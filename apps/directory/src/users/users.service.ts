@@ -17,7 +17,7 @@ import { BulkUpsertUsers, CreateUser, ListUsers, UpdateUser } from './dto/users.
 import { propertyValueOf, UserPropertyEntity } from './user-property.entity';
 import { SourceGrants } from '../domain/ownership';
 import { newUserId, UserEntity } from './user.entity';
-import { inChunks, isUniqueViolation, userView } from './user.view';
+import { inChunks, isUniqueViolation, settledRace, userView } from './user.view';
 
 // User Sync reads the report's type from here.
 export type { IdentityReport } from '../domain/identities';
@@ -126,7 +126,7 @@ export class UsersService {
   }
 
   setGroups(id: string, groupIds: string[], actor: string) {
-    return this.changes.run(async (em, changes) => {
+    return settledRace(() => this.changes.run(async (em, changes) => {
       await this.mustFind(em, id);
       const wanted = [...new Set(groupIds)];
       const found = wanted.length ? await em.findBy(GroupEntity, { id: In(wanted) }) : [];
@@ -140,7 +140,7 @@ export class UsersService {
         ...remove.map((m) => ({ kind: 'membership.remove' as const, userId: id, groupId: m.groupId })),
       ]);
       return this.groupsOf(id, em);
-    });
+    }));
   }
 
   /** By key: one value a string, several a list. */
