@@ -18,6 +18,11 @@ export class SyncRpc {
     return this.syncState.state(request);
   }
 
+  @RpcHandler(DirectoryRpc.syncGroups)
+  groups(request: z.output<typeof DirectoryRpc.syncGroups.request>) {
+    return this.syncState.groups(request);
+  }
+
   @RpcHandler(DirectoryRpc.syncApply, (message) => ({ status: 'error' as const, code: 'invalid_request' as const, message }))
   apply(request: z.output<typeof DirectoryRpc.syncApply.request>) {
     return this.sync.apply(request);
