@@ -33,6 +33,8 @@ export class TickTakenException extends ConflictException {}
 const LOCK_MS = 2 * 3600_000;
 /** Items per batch; upserts also by size (NATS takes messages of up to 1 MB, and users may carry large attribute values). */
 const BATCH = { upsert: 500, upsertBytes: 512 * 1024, ids: 2000, memberships: 5000 };
+/** Usernames, and emails, a names-held request asks about (see namesHeldNow). */
+const NAMES_PER_REQUEST = 500;
 /** Batches of one phase in flight at once. */
 const APPLY_IN_FLIGHT = 2;
 /**
@@ -283,8 +285,11 @@ export class SyncService {
   private async namesHeldNow(plan: SyncPlan): Promise<NamesBasis> {
     const names = namesGiven(plan);
     const held: Awaited<ReturnType<DirectoryClient['namesHeld']>>['held'] = [];
-    for (let i = 0; i < Math.max(names.usernames.length, names.emails.length); i += 2000) {
-      held.push(...(await this.directory.namesHeld({ usernames: names.usernames.slice(i, i + 2000), emails: names.emails.slice(i, i + 2000) })).held);
+    // An answer names every holder (~250 bytes each): 2,000 usernames and 2,000 emails, all held,
+    // came to ~1 MB, the NATS server's default max_payload; 500 of each, ~250 kB. (A margin, not a
+    // bound: the directory does not cut this answer by size yet.)
+    for (let i = 0; i < Math.max(names.usernames.length, names.emails.length); i += NAMES_PER_REQUEST) {
+      held.push(...(await this.directory.namesHeld({ usernames: names.usernames.slice(i, i + NAMES_PER_REQUEST), emails: names.emails.slice(i, i + NAMES_PER_REQUEST) })).held);
     }
     return namesBasis(names, held);
   }
