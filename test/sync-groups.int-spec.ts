@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
+import { z } from 'zod';
 import { DirectoryRpc } from '@bridgekeeper/contracts';
 import { computeSyncPlan, IdpSnapshot, SyncOptions, SyncPlanner } from '@bridgekeeper/provisioning-model';
 import { createTestDatabase, RpcTestClient, startNats, TestDatabase, TestNats } from '@bridgekeeper/testing';
 import { loadDirectoryConfig } from '../apps/directory/src/config/directory.config';
 import { createDirectoryApp } from '../apps/directory/src/directory.app';
 import { TokensService } from '../apps/directory/src/tokens/tokens.service';
+import { readDirectoryGroups, readDirectoryUsers } from '../apps/provisioning/src/sync/directory-state.reader';
 
 /**
  * A User Sync connector's groups are the IdP's groups, by id, on both engines: the directory's
@@ -38,7 +40,7 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
   const groups = async (): Promise<Group[]> => (await call('GET', '/api/v1/groups?limit=500')).body.items;
   const group = async (name: string) => (await groups()).find((g) => g.name === name);
   const syncApply = async (req: Record<string, unknown>) => DirectoryRpc.syncApply.reply.parse(await (rpc.send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:test', ...req })));
-  const syncState = async () => DirectoryRpc.syncState.reply.parse(await (rpc.send(DirectoryRpc.syncState.subject, { source: 'kc', limit: 100 })));
+  const syncGroups = async () => DirectoryRpc.syncGroups.reply.parse(await (rpc.send(DirectoryRpc.syncGroups.subject, { source: 'kc' })));
   const membersOf = async (id: string) => (await call('GET', `/api/v1/groups/${id}`)).body.members;
 
   beforeAll(async () => {
@@ -75,7 +77,7 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
     });
     expect(reply).toMatchObject({ status: 'applied', writes: 5 });
     expect(await group('eng/backend')).toMatchObject({ source: 'kc', externalId: 'g-backend' });
-    expect((await syncState()).ownGroups).toEqual(expect.arrayContaining([{ name: 'eng/backend', externalId: 'g-backend' }, { name: 'eng/frontend', externalId: 'g-frontend' }]));
+    expect((await syncGroups()).ownGroups).toEqual(expect.arrayContaining([{ name: 'eng/backend', externalId: 'g-backend' }, { name: 'eng/frontend', externalId: 'g-frontend' }]));
   });
 
   it('renames groups in place, two of them swapping names, keeping their ids and members', async () => {
@@ -152,23 +154,18 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
       const ids = [...new Set(groups.flatMap(([, , m]) => m))];
       return { users: ids.map(user), groups: groups.map(([id, path]) => ({ id, path })), members: new Map(groups.map(([id, , m]) => [id, m])) };
     };
-    /** One full run as sync.service does it: state pages into the planner, then the phases. */
+    /** The directory's state commands, checked both ways as provisioning's client checks them. */
+    const directory = {
+      syncState: async (req: z.input<typeof DirectoryRpc.syncState.request>) => DirectoryRpc.syncState.reply.parse(await rpc.send(DirectoryRpc.syncState.subject, DirectoryRpc.syncState.request.parse(req))),
+      syncGroups: async (req: z.input<typeof DirectoryRpc.syncGroups.request>) => DirectoryRpc.syncGroups.reply.parse(await rpc.send(DirectoryRpc.syncGroups.subject, DirectoryRpc.syncGroups.request.parse(req))),
+    };
+    /** One full run as sync.service does it: state pages into the planner (its readers), then the phases. */
     const run = async (snap: IdpSnapshot, o: Partial<SyncOptions> = {}) => {
       const planner = new SyncPlanner(snap, { ...opts, ...o });
-      let groupNames = new Set<string>();
-      let notGrantable = new Set<string>();
-      let cursor: string | undefined;
-      do {
-        const page = DirectoryRpc.syncState.reply.parse(await (rpc.send(DirectoryRpc.syncState.subject, { source: 'kc', limit: 100, cursor })));
-        if (page.groupNames) {
-          groupNames = new Set(page.groupNames);
-          planner.directoryGroups(page.ownGroups ?? [], groupNames);
-        }
-        planner.add(page.users);
-        if (page.groupsNotGrantable) notGrantable = new Set(page.groupsNotGrantable);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-      const plan = planner.finish(groupNames, notGrantable);
+      const groups = await readDirectoryGroups(directory, 'kc', []);
+      planner.directoryGroups(groups.own, groups.names);
+      await readDirectoryUsers(directory, { source: 'kc' }, (users) => planner.add(users));
+      const plan = planner.finish(groups.names, groups.notGrantable);
       const replies = [];
       if (plan.groupsToCreate.length || plan.groupsToRename.length || plan.groupsToLink.length) replies.push(await syncApply({ groupsToRename: plan.groupsToRename, groupsToLink: plan.groupsToLink, groupsToCreate: plan.groupsToCreate }));
       if (plan.create.length || plan.update.length) replies.push(await syncApply({ upsert: [...plan.update.map((u) => u.fields), ...plan.create] }));

@@ -60,7 +60,13 @@ export const RPC_ROLES: Record<string, RpcRoles> = {
   'rpc.directory.sync.state': {
     servedBy: 'directory',
     calledBy: 'provisioning (User Sync)',
-    meaning: 'A page of the users a connector manages, with their groups (its own and other sources\' apart) and properties; the groups it may not join.',
+    meaning:
+      'A page of the users a connector manages (or a changes run names), with their groups (its own and other sources\' apart) and properties; cut by size under the NATS server\'s `max_payload`, a user too large for a page in `continued` parts (docs/user-sync.md).',
+  },
+  'rpc.directory.sync.groups': {
+    servedBy: 'directory',
+    calledBy: 'provisioning (User Sync)',
+    meaning: 'A page of the directory\'s groups: every group\'s lower-cased name, the connector\'s own with their IdP group, and those it may not join; cut by size likewise.',
   },
   'rpc.directory.sync.apply': {
     servedBy: 'directory',

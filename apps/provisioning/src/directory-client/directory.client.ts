@@ -40,6 +40,10 @@ export class DirectoryClient {
     return this.call(DirectoryRpc.syncState, request);
   }
 
+  syncGroups(request: z.input<typeof DirectoryRpc.syncGroups.request>) {
+    return this.call(DirectoryRpc.syncGroups, request);
+  }
+
   namesHeld(request: z.input<typeof DirectoryRpc.namesHeld.request>) {
     return this.call(DirectoryRpc.namesHeld, request);
   }

@@ -36,7 +36,8 @@ describe('an approved plan that fails while applying', () => {
     await ds.initialize();
     const directory = {
       namesHeld: async () => ({ held: [] }),
-      syncState: async () => ({ users: [], groupNames: [], nextCursor: null }),
+      syncState: async () => ({ users: [], nextCursor: null }),
+      syncGroups: async () => ({ groupNames: [], ownGroups: [], groupsNotGrantable: [], nextCursor: null }),
       syncApply: async () => (answers.shift() === 'applied' ? { status: 'applied', writes: 1 } : { status: 'error', code: 'seat_limit', message: 'no licence seat is free' }),
     } as unknown as DirectoryClient;
     const connectors = { get: async () => reads.shift() ?? connector } as unknown as ConnectorsService;

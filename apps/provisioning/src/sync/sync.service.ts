@@ -6,11 +6,12 @@ import { SyncAppliedCounts, SyncCompletedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { runInTransaction, writeAudit } from '@bridgekeeper/data';
 import { METRICS_REGISTRY } from '@bridgekeeper/platform';
-import { assessSyncPlan, changedSinceBasis, heldPlanDigest, IdpSnapshot, namesBasis, NamesBasis, namesChangedSince, namesGiven, OwnershipGrants, PlanBasis, planCounts, settingsDigest, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
+import { assessSyncPlan, changedSinceBasis, DirectoryUserState, heldPlanDigest, IdpSnapshot, namesBasis, NamesBasis, namesChangedSince, namesGiven, OwnershipGrants, PlanBasis, planCounts, settingsDigest, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
 import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { EffectiveSettings, IdpSettingsService } from '../settings/idp-settings.service';
+import { readDirectoryGroups, readDirectoryUsers } from './directory-state.reader';
 import { SyncHeldPlanEntity, SyncLockEntity, SyncMode, SyncRunEntity, SyncTickEntity } from './sync-run.entity';
 
 export interface SyncRequest {
@@ -32,6 +33,8 @@ export class TickTakenException extends ConflictException {}
 const LOCK_MS = 2 * 3600_000;
 /** Items per batch; upserts also by size (NATS takes messages of up to 1 MB, and users may carry large attribute values). */
 const BATCH = { upsert: 500, upsertBytes: 512 * 1024, ids: 2000, memberships: 5000 };
+/** Usernames, and emails, a names-held request asks about (see namesHeldNow). */
+const NAMES_PER_REQUEST = 500;
 /** Batches of one phase in flight at once. */
 const APPLY_IN_FLIGHT = 2;
 /**
@@ -258,15 +261,11 @@ export class SyncService {
     }
     const basis: PlanBasis = stored.basis;
     const externalIds = Object.keys(basis);
-    const current: Awaited<ReturnType<DirectoryClient['syncState']>>['users'] = [];
-    let groupNames = new Set<string>();
-    let ownGroups = new Map<string, string>();
-    for (let i = 0; i === 0 || i < externalIds.length; i += 2000) {
-      const page = await this.directory.syncState({ source: connector.id, externalIds: externalIds.slice(i, i + 2000), grantLocalGroups: settings.grantLocalGroups });
-      current.push(...page.users);
-      if (page.groupNames) groupNames = new Set(page.groupNames);
-      if (page.ownGroups) ownGroups = new Map(page.ownGroups.filter((g) => g.externalId).map((g) => [g.externalId!, g.name]));
-    }
+    const current: DirectoryUserState[] = [];
+    const directoryGroups = await readDirectoryGroups(this.directory, connector.id, settings.grantLocalGroups);
+    await readDirectoryUsers(this.directory, { source: connector.id, externalIds }, (users) => current.push(...users));
+    const groupNames = directoryGroups.names;
+    const ownGroups = new Map(directoryGroups.own.filter((g) => g.externalId).map((g) => [g.externalId!, g.name]));
     const users = changedSinceBasis(basis, current);
     // A group it creates exists now, or one it renames is not named as planned any more (renamed, linked or gone).
     const groups = [
@@ -286,8 +285,11 @@ export class SyncService {
   private async namesHeldNow(plan: SyncPlan): Promise<NamesBasis> {
     const names = namesGiven(plan);
     const held: Awaited<ReturnType<DirectoryClient['namesHeld']>>['held'] = [];
-    for (let i = 0; i < Math.max(names.usernames.length, names.emails.length); i += 2000) {
-      held.push(...(await this.directory.namesHeld({ usernames: names.usernames.slice(i, i + 2000), emails: names.emails.slice(i, i + 2000) })).held);
+    // An answer names every holder (~250 bytes each): 2,000 usernames and 2,000 emails, all held,
+    // came to ~1 MB, the NATS server's default max_payload; 500 of each, ~250 kB. (A margin, not a
+    // bound: the directory does not cut this answer by size yet.)
+    for (let i = 0; i < Math.max(names.usernames.length, names.emails.length); i += NAMES_PER_REQUEST) {
+      held.push(...(await this.directory.namesHeld({ usernames: names.usernames.slice(i, i + NAMES_PER_REQUEST), emails: names.emails.slice(i, i + NAMES_PER_REQUEST) })).held);
     }
     return namesBasis(names, held);
   }
@@ -553,40 +555,24 @@ export class SyncService {
     return { since: last.changesUntil };
   }
 
-  /** Every page of what the directory holds for this connector, into the planner; the directory's group names, and those the connector may not join. */
+  /**
+   * Every page of what the directory holds for this connector, into the planner: its groups first
+   * (syncGroups' pages), then its users; the directory's group names, and those the connector may
+   * not join. The pages are cut by size in the directory, so no directory is too large to read.
+   */
   private async directoryState(source: string, grants: OwnershipGrants, planner: SyncPlanner): Promise<{ groupNames: Set<string>; notGrantable: Set<string> }> {
-    let groupNames = new Set<string>();
-    let notGrantable = new Set<string>();
-    let cursor: string | undefined;
-    do {
-      const page = await this.directory.syncState({ source, cursor, limit: 2000, grantLocalGroups: grants.grantLocalGroups });
-      if (page.groupNames) {
-        groupNames = new Set(page.groupNames);
-        planner.directoryGroups(page.ownGroups ?? [], groupNames);
-      }
-      planner.add(page.users);
-      if (page.groupsNotGrantable) notGrantable = new Set(page.groupsNotGrantable);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return { groupNames, notGrantable };
+    const groups = await readDirectoryGroups(this.directory, source, grants.grantLocalGroups);
+    planner.directoryGroups(groups.own, groups.names);
+    await readDirectoryUsers(this.directory, { source }, (users) => planner.add(users));
+    return { groupNames: groups.names, notGrantable: groups.notGrantable };
   }
 
   /** What the directory holds of these users (a changes run), into the planner, and the connector's active-user count. */
   private async directoryStateOf(source: string, externalIds: string[], grants: OwnershipGrants, planner: SyncPlanner): Promise<{ groupNames: Set<string>; notGrantable: Set<string>; activeUsers: number }> {
-    let groupNames = new Set<string>();
-    let notGrantable = new Set<string>();
-    let activeUsers = 0;
-    for (let i = 0; i === 0 || i < externalIds.length; i += 2000) {
-      const page = await this.directory.syncState({ source, externalIds: externalIds.slice(i, i + 2000), grantLocalGroups: grants.grantLocalGroups });
-      if (page.groupNames) {
-        groupNames = new Set(page.groupNames);
-        planner.directoryGroups(page.ownGroups ?? [], groupNames);
-      }
-      planner.add(page.users);
-      if (page.groupsNotGrantable) notGrantable = new Set(page.groupsNotGrantable);
-      activeUsers = page.activeUsers ?? 0;
-    }
-    return { groupNames, notGrantable, activeUsers };
+    const groups = await readDirectoryGroups(this.directory, source, grants.grantLocalGroups);
+    planner.directoryGroups(groups.own, groups.names);
+    const { activeUsers } = await readDirectoryUsers(this.directory, { source, externalIds }, (users) => planner.add(users));
+    return { groupNames: groups.names, notGrantable: groups.notGrantable, activeUsers: activeUsers ?? 0 };
   }
 
   /**

@@ -11,6 +11,13 @@ const grantLocalGroups = z.array(z.string().min(1).max(255)).max(500).default([]
 const claimLocalUsers = z.boolean().default(false);
 
 /**
+ * Where a syncState page goes on: after a user (its id), or inside a user whose row was cut (its
+ * id, `:`, how many of its groups, other groups and properties came already). Nothing else is
+ * taken: a cursor never reaches a query unchecked.
+ */
+export const syncStateCursor = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:[1-9][0-9]{0,8})?$/, 'a cursor the previous page gave');
+
+/**
  * What a User Sync batch did, from its audit entries: users created, updated (profile or
  * properties; not those created, not released names), enabled, disabled, deleted; groups created,
  * renamed and linked to their IdP group; memberships added and removed; property values set and properties removed.
@@ -160,22 +167,31 @@ export const DirectoryRpc = {
       z.object({ status: z.literal('refused'), code: z.literal('account_not_owned'), reason: z.string() }),
     ]),
   },
-  /** User Sync: a page of what the directory holds for one connector (source), or the users a changes run names. */
+  /**
+   * User Sync: a page of what the directory holds for one connector (source), or of the users a
+   * changes run names. The directory fills a page up to a byte budget under the NATS server's
+   * max_payload (so no directory is too large to read) and `nextCursor` says where the next one
+   * starts; `limit` only caps the users a page reads. A user whose row alone is larger than the
+   * budget comes in parts: the part that ends a page is `continued`, and the next page starts with
+   * the same user (same fields) and the rest of its groups, then other groups, then properties
+   * (by key). The reader joins the parts before using the row. The directory's groups are read
+   * apart, page by page (syncGroups).
+   */
   syncState: {
     subject: 'rpc.directory.sync.state',
     request: z
       .object({
         source: idpIdSchema,
-        /** The id of the last user of the previous page (its nextCursor): a UUID, refused otherwise. */
-        cursor: z.uuid().optional(),
+        /** The previous page's nextCursor, as it was: refused otherwise. */
+        cursor: syncStateCursor.optional(),
         limit: z.number().int().min(1).max(2000).default(1000),
-        /** Only these of the source's users (by IdP id), in one answer; not with a cursor. */
+        /**
+         * Only these of the source's users (by IdP id); with the previous page's cursor (and the
+         * same list) the pages of that answer after the first.
+         */
         externalIds: z.array(z.string().min(1).max(255)).max(2000).optional(),
-        /** As for syncApply: which local groups the source may join (for groupsNotGrantable). */
-        grantLocalGroups,
       })
-      .strict()
-      .refine((r) => !(r.cursor && r.externalIds), 'cursor pages the whole source; externalIds names users: not both'),
+      .strict(),
     reply: z.object({
       users: z.array(
         z.object({
@@ -191,16 +207,40 @@ export const DirectoryRpc = {
           otherGroups: z.array(z.string()).default([]),
           /** Every property of the user (the connector's keys and others'): one value a string, several a list. */
           properties: z.record(z.string(), propertyValueSchema),
+          /** This is a part of the user's row: the rest of its groups and properties start the next page. */
+          continued: z.literal(true).optional(),
         }),
       ),
-      /** Lower-cased names of every group (on the first page only). */
-      groupNames: z.array(z.string()).optional(),
-      /** The source's own groups, with the IdP group each one is (null: made before groups were linked by id) (first page only). */
-      ownGroups: z.array(z.object({ name: z.string(), externalId: z.string().nullable() })).optional(),
-      /** Lower-cased names of the groups the source may not join: other sources', local ones not granted (first page only). */
-      groupsNotGrantable: z.array(z.string()).optional(),
-      /** With externalIds: how many of the source's users are active. */
+      /** With externalIds, on the first page: how many of the source's users are active. */
       activeUsers: z.number().int().nonnegative().optional(),
+      /** Where the next page starts (pass it back as it is), or null: no more. */
+      nextCursor: syncStateCursor.nullable(),
+    }),
+  },
+  /**
+   * User Sync: a page of the directory's groups (every group, by id), as the plan needs them: every
+   * group's lower-cased name, this source's own groups, and those the source may not join. Filled
+   * up to a byte budget under the NATS server's max_payload, like syncState's pages; the reader
+   * joins the lists of every page.
+   */
+  syncGroups: {
+    subject: 'rpc.directory.sync.groups',
+    request: z
+      .object({
+        source: idpIdSchema,
+        /** The id of the last group of the previous page (its nextCursor): a UUID, refused otherwise. */
+        cursor: z.uuid().optional(),
+        /** As for syncApply: which local groups the source may join (for groupsNotGrantable). */
+        grantLocalGroups,
+      })
+      .strict(),
+    reply: z.object({
+      /** Lower-cased names of this page's groups. */
+      groupNames: z.array(z.string()),
+      /** This page's groups of the source, with the IdP group each one is (null: made before groups were linked by id). */
+      ownGroups: z.array(z.object({ name: z.string(), externalId: z.string().nullable() })),
+      /** Lower-cased names of this page's groups the source may not join: other sources', local ones not granted. */
+      groupsNotGrantable: z.array(z.string()),
       nextCursor: z.uuid().nullable(),
     }),
   },
