@@ -111,7 +111,7 @@ export function insertWrite<E extends ObjectLiteral>(em: EntityManager, entity: 
  * SQLite refuses more than SQLITE_MAX_VARIABLE_NUMBER (32,766 by default since SQLite 3.32, as
  * better-sqlite3 builds it).
  */
-export const PARAMETER_LIMIT = { postgres: 65_535, sqlite: 32_766 } as const;
+const PARAMETER_LIMIT = { postgres: 65_535, sqlite: 32_766 } as const;
 
 /**
  * Many rows into one table with TypeORM's multi-row INSERT, without reading generated values
