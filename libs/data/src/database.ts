@@ -2,9 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { Client } from 'pg';
-import type { DataSource, DataSourceOptions, DeleteQueryBuilder, EntityManager, EntityTarget, InsertQueryBuilder, MixedList, ObjectLiteral, QueryRunner, UpdateQueryBuilder } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { ApplyValueTransformers } from 'typeorm/util/ApplyValueTransformers';
+import type { DataSource, DataSourceOptions, DeleteQueryBuilder, EntityManager, EntityTarget, InsertQueryBuilder, MixedList, ObjectLiteral, QueryDeepPartialEntity, QueryRunner, UpdateQueryBuilder } from 'typeorm';
 
 export interface ServiceDatabase {
   /** Service name: the PostgreSQL schema and the SQLite file name. */
@@ -90,32 +88,17 @@ export function runInTransaction<T>(ds: DataSource, work: (em: EntityManager) =>
 export type PendingWrite = InsertQueryBuilder<ObjectLiteral> | UpdateQueryBuilder<ObjectLiteral> | DeleteQueryBuilder<ObjectLiteral>;
 
 /**
- * Writes that land together or not at all, in as few round trips as the engine allows. On
- * PostgreSQL they go as one statement, every write but the last as a data-modifying WITH clause:
- * one statement is atomic by itself, so it takes one round trip and one commit instead of BEGIN,
- * one per write and COMMIT — each a wait for the database to be scheduled, which under load is
- * what a login's tail latency is made of. Elsewhere they run in one transaction. The writes must
- * not depend on each other's effects nor touch the same row (one statement's parts share one
- * snapshot), and their SQL must carry values as parameters only (TypeORM's builders do), since
- * each write's `$n` placeholders are renumbered into the one statement's.
+ * Writes that land together or not at all: `build` makes them on the transaction's manager and
+ * they run one after another in that transaction, so a later write may depend on an earlier one.
+ * A function rather than the caller's own `runInTransaction` so that the writes of a login (its
+ * trace, its session, its state) are built in one place and handed over. Until 2026-12 it sent
+ * them to PostgreSQL as one statement of data-modifying WITH clauses, renumbering each write's
+ * `$n` placeholders: docs/adr/0007-kept-optimisations.md says why that went.
  */
 export async function writeTogether(ds: DataSource, build: (em: EntityManager) => PendingWrite[]): Promise<void> {
-  if (ds.options.type !== 'postgres') {
-    await runInTransaction(ds, async (em) => {
-      for (const write of build(em)) await write.execute();
-    });
-    return;
-  }
-  const params: unknown[] = [];
-  const statements = build(ds.manager).map((write) => {
-    const [sql, values] = write.getQueryAndParameters();
-    const offset = params.length;
-    params.push(...values);
-    return offset ? sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + offset}`) : sql;
+  await runInTransaction(ds, async (em) => {
+    for (const write of build(em)) await write.execute();
   });
-  const last = statements.pop();
-  if (last === undefined) return;
-  await ds.query(statements.length ? `WITH ${statements.map((sql, i) => `w${i} AS (${sql})`).join(', ')} ${last}` : last, params);
 }
 
 /** An INSERT of a row or rows, built on `em` and not yet run (a `writeTogether` write); TypeORM reads no generated values back. */
@@ -124,41 +107,26 @@ export function insertWrite<E extends ObjectLiteral>(em: EntityManager, entity: 
 }
 
 /**
- * Many rows into one table, in few statements, without TypeORM reading generated values back.
- * On PostgreSQL the rows go as one JSON parameter that the table's own row type reads
- * (`INSERT … SELECT … FROM json_populate_recordset(NULL::table, $1::json)`), 5,000 rows a
- * statement: one native `JSON.stringify` instead of a parameter, or an escaped array element, per
- * value — a fifth of the client CPU of per-column arrays (`unnest`) and half the time, which in
- * turn took a third of TypeORM's multi-row INSERT. Values are converted by the columns' own types
- * (timestamps travel as UTC ISO strings, so the session's time zone does not matter). Every row
- * must name the same columns (those the first row names; the others take their defaults). On
- * SQLite, TypeORM's multi-row INSERT, `perStatement` rows each.
+ * The most parameters one statement may carry: PostgreSQL's wire protocol counts them in 16 bits;
+ * SQLite refuses more than SQLITE_MAX_VARIABLE_NUMBER (32,766 by default since SQLite 3.32, as
+ * better-sqlite3 builds it).
+ */
+const PARAMETER_LIMIT = { postgres: 65_535, sqlite: 32_766 } as const;
+
+/**
+ * Many rows into one table with TypeORM's multi-row INSERT, without reading generated values
+ * back: `perStatement` rows a statement (fewer when that many would pass the engine's parameter
+ * limit). Statements of a few hundred rows cost the least client CPU per row: TypeORM's work per
+ * row grows with the statement's size. A row may leave a column out: it takes the column's
+ * default. Values are converted as for any TypeORM INSERT (JSON, dates, transformers); a failure
+ * is TypeORM's `QueryFailedError`. Run it in a transaction when the rows must land together.
  */
 export async function insertMany<E extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<E>, rows: QueryDeepPartialEntity<E>[], perStatement = 500): Promise<void> {
   if (rows.length === 0) return;
-  const ds = em.connection;
-  if (ds.options.type !== 'postgres') {
-    for (let i = 0; i < rows.length; i += perStatement) {
-      await insertWrite(em, entity, rows.slice(i, i + perStatement)).execute();
-    }
-    return;
-  }
-  const md = ds.getMetadata(entity);
-  const columns = md.columns.filter((c) => c.getEntityValue(rows[0] as ObjectLiteral) !== undefined);
-  const q = (name: string) => ds.driver.escape(name);
-  const table = `${md.schema ? `${q(md.schema)}.` : ''}${q(md.tableName)}`;
-  const names = columns.map((c) => q(c.databaseName)).join(', ');
-  const sql = `INSERT INTO ${table} (${names}) SELECT ${names} FROM json_populate_recordset(NULL::${table}, $1::json)`;
-  for (let i = 0; i < rows.length; i += 5000) {
-    const records = (rows.slice(i, i + 5000) as ObjectLiteral[]).map((row) => {
-      const record: Record<string, unknown> = {};
-      for (const c of columns) {
-        const value = c.getEntityValue(row);
-        if (value === undefined) throw new Error(`insertMany: every row must name ${c.propertyName}, as the first does`);
-        record[c.databaseName] = ds.driver.preparePersistentValue(c.transformer ? ApplyValueTransformers.transformTo(c.transformer, value) : value, c);
-      }
-      return record;
-    });
-    await em.query(sql, [JSON.stringify(records)]);
+  const limit = em.connection.options.type === 'postgres' ? PARAMETER_LIMIT.postgres : PARAMETER_LIMIT.sqlite;
+  // At most one parameter per column and row: a value left out is written as DEFAULT, not as a parameter.
+  const size = Math.max(1, Math.min(perStatement, Math.floor(limit / em.connection.getMetadata(entity).columns.length)));
+  for (let i = 0; i < rows.length; i += size) {
+    await insertWrite(em, entity, rows.slice(i, i + size)).execute();
   }
 }

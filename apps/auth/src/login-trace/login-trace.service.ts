@@ -33,7 +33,7 @@ type TraceWrite = (id: string, columns: Partial<LoginTraceEntity>, rows: StepRow
 
 /**
  * A login's trace as it happens: its steps kept in memory (each with the time it happened) and
- * written with the login's own rows, atomically (on PostgreSQL as one statement), when the
+ * written with the login's own rows, atomically (one transaction: `writeTogether`), when the
  * login starts (`save`, with its login state) and when it ends (with its session): one commit
  * each instead of one per step. A login cut short by a crash of the service keeps what its start
  * wrote (the request) and shows as started.
