@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { DirectoryRpc } from '@bridgekeeper/contracts';
 import { AuditEntryEntity, databaseOptions } from '@bridgekeeper/data';
 import { heldPlanDigest, namesBasis, namesGiven, settingsDigest, SyncPlan } from '@bridgekeeper/provisioning-model';
 import type { ConnectorEntity } from '../connectors/connector.entity';
@@ -25,6 +26,8 @@ describe('an approved plan that fails while applying', () => {
   let ds: DataSource;
   let sync: SyncService;
   let answers: Array<'applied' | 'refused'>;
+  /** The batches the directory was sent, in order. */
+  const sent: unknown[] = [];
   const settings: EffectiveSettings = { idp: 'keycloak', model: 'sync', mapping: {} as EffectiveSettings['mapping'], updateOnLogin: true, grantLocalGroups: [], claimLocalUsers: false, origin: 'environment' };
   const connector = { id: 'kc', idp: 'keycloak', enabled: true, updatedAt: new Date(Date.now() - 60_000), options: {} } as ConnectorEntity;
   /** What the next reads of the connector find (then `connector`): an admin's change between two reads. */
@@ -38,7 +41,10 @@ describe('an approved plan that fails while applying', () => {
       namesHeld: async () => ({ held: [] }),
       syncState: async () => ({ users: [], nextCursor: null }),
       syncGroups: async () => ({ groupNames: [], ownGroups: [], groupsNotGrantable: [], nextCursor: null }),
-      syncApply: async () => (answers.shift() === 'applied' ? { status: 'applied', writes: 1 } : { status: 'error', code: 'seat_limit', message: 'no licence seat is free' }),
+      syncApply: async (batch: unknown) => {
+        sent.push(batch);
+        return answers.shift() === 'applied' ? { status: 'applied', writes: 1 } : { status: 'error', code: 'seat_limit', message: 'no licence seat is free' };
+      },
     } as unknown as DirectoryClient;
     const connectors = { get: async () => reads.shift() ?? connector } as unknown as ConnectorsService;
     const idpSettings = { effective: async () => settings } as unknown as IdpSettingsService;
@@ -52,7 +58,7 @@ describe('an approved plan that fails while applying', () => {
   });
 
   /** A held run of `kc` whose stored plan disables one user and creates one: two batches. */
-  const heldRun = async () => {
+  const heldRun = async (more: Partial<SyncPlan> = {}) => {
     const id = crypto.randomUUID();
     const plan: SyncPlan = {
       create: [{ externalId: 'kc-new', username: 'newcomer', email: null, displayName: null, active: true, properties: {} }],
@@ -69,6 +75,7 @@ describe('an approved plan that fails while applying', () => {
       groupRenamesRefused: [],
       groupsRefused: [],
       seatsDelta: 0,
+      ...more,
     };
     const text = JSON.stringify(plan);
     const planDigest = heldPlanDigest(id, text);
@@ -121,5 +128,31 @@ describe('an approved plan that fails while applying', () => {
     expect(run.reason).toContain(`Run ${held.id} stays approved`);
     expect(await statusOf(held.id)).toBe('approved');
     expect(await actions(held.id)).toEqual(['sync-run.approved']);
+  });
+
+  it('sends a first sync of a large realm in batches the directory takes: 6,000 new groups, long names, their memberships', async () => {
+    // Before, every new group went in one batch: over the contract's 5,000 the directory refused
+    // it, and every run of such a realm failed; membership batches were cut by count only (5,000
+    // memberships naming 100-character groups, with their IdP groups, pass NATS's 1 MB).
+    const name = (i: number) => `${'department-of-long-names-'.repeat(4)}${String(i).padStart(6, '0')}`;
+    const groupsToCreate = Array.from({ length: 6000 }, (_, i) => ({ name: name(i), externalId: `kg-${i}` }));
+    const addMemberships = Array.from({ length: 6000 }, (_, i) => ({ externalId: 'kc-new', group: name(i) }));
+    const groupIdentities = groupsToCreate.map((g) => ({ group: g.name, externalId: g.externalId }));
+    const held = await heldRun({ groupsToCreate, addMemberships, groupIdentities });
+    sent.length = 0;
+    answers = Array.from({ length: 100 }, () => 'applied' as const);
+    const { done } = await sync.approve(held.id, 'admin', held.planDigest);
+    expect(await done).toMatchObject({ status: 'applied' });
+    let groups = 0;
+    let memberships = 0;
+    for (const batch of sent) {
+      const parsed = DirectoryRpc.syncApply.request.safeParse(batch);
+      expect(parsed.success).toBe(true);
+      expect(Buffer.byteLength(JSON.stringify(batch))).toBeLessThan(1024 * 1024);
+      groups += parsed.data?.groupsToCreate.length ?? 0;
+      memberships += parsed.data?.addMemberships.length ?? 0;
+    }
+    expect(groups).toBe(6000);
+    expect(memberships).toBe(6000);
   });
 });

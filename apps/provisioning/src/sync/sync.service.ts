@@ -32,7 +32,7 @@ export class TickTakenException extends ConflictException {}
 
 const LOCK_MS = 2 * 3600_000;
 /** Items per batch; upserts also by size (NATS takes messages of up to 1 MB, and users may carry large attribute values). */
-const BATCH = { upsert: 500, upsertBytes: 512 * 1024, ids: 2000, memberships: 5000 };
+const BATCH = { upsert: 500, upsertBytes: 512 * 1024, ids: 2000, memberships: 5000, membershipBytes: 384 * 1024, groups: 2000 };
 /** Usernames, and emails, a names-held request asks about (see namesHeldNow). */
 const NAMES_PER_REQUEST = 500;
 /** Batches of one phase in flight at once. */
@@ -614,14 +614,17 @@ export class SyncService {
     const renames = plan.update.filter((u) => u.changes.some((c) => c.field === 'username'));
     const others = plan.update.filter((u) => !renames.includes(u));
     const phases = [
-      // The groups in one batch: its renames go through temporary names, which needs them all at once.
-      phase(plan.groupsToCreate.length || plan.groupsToRename.length || plan.groupsToLink.length ? [plan] : [], 1, () => ({ groupsToRename: plan.groupsToRename, groupsToLink: plan.groupsToLink, groupsToCreate: plan.groupsToCreate })),
+      // The renames and links in one batch (renames go through temporary names, which needs them all
+      // at once), then the new groups a batch after another (each checked against the names the
+      // earlier ones made: no two batches race for lookalike names), cut by count and size.
+      phase(plan.groupsToRename.length || plan.groupsToLink.length ? [plan] : [], 1, () => ({ groupsToRename: plan.groupsToRename, groupsToLink: plan.groupsToLink })),
+      Object.assign(phase(plan.groupsToCreate, BATCH.groups, (groupsToCreate) => ({ groupsToCreate }), BATCH.upsertBytes), { inOrder: true }),
       phase([...plan.enable.map((u) => ({ id: u.id, active: true })), ...plan.disable.map((u) => ({ id: u.id, active: false }))], BATCH.ids, (setActive) => ({ setActive })),
       phase(plan.delete, BATCH.ids, (doomed) => ({ delete: doomed.map((u) => u.id) })),
       Object.assign(phase(renames.map((u) => u.fields), BATCH.upsert, (upsert) => ({ upsert }), BATCH.upsertBytes), { inOrder: true }),
       phase([...others.map((u) => u.fields), ...plan.create], BATCH.upsert, (upsert) => ({ upsert }), BATCH.upsertBytes),
-      phase(plan.addMemberships, BATCH.memberships, (addMemberships) => ({ addMemberships, groupIdentities: identitiesOf(addMemberships) })),
-      phase(plan.removeMemberships, BATCH.memberships, (removeMemberships) => ({ removeMemberships, groupIdentities: identitiesOf(removeMemberships) })),
+      phase(plan.addMemberships, BATCH.memberships, (addMemberships) => ({ addMemberships, groupIdentities: identitiesOf(addMemberships) }), BATCH.membershipBytes),
+      phase(plan.removeMemberships, BATCH.memberships, (removeMemberships) => ({ removeMemberships, groupIdentities: identitiesOf(removeMemberships) }), BATCH.membershipBytes),
     ];
     const total = phases.reduce((n, p) => n + p.length, 0);
     let writes = 0;
