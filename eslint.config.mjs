@@ -29,7 +29,10 @@ function boundaries({ tests }) {
       { sourceTag: 'layer:contracts', onlyDependOnLibsWithTags: ['layer:contracts', ...(tests ? ['layer:testing'] : [])] },
       { sourceTag: 'layer:infra', onlyDependOnLibsWithTags: ['layer:contracts', 'layer:infra', ...(tests ? ['layer:testing'] : [])] },
       { sourceTag: 'layer:platform', onlyDependOnLibsWithTags: ['layer:contracts', 'layer:infra', 'layer:platform', ...(tests ? ['layer:testing'] : [])] },
-      { sourceTag: 'layer:edge', onlyDependOnLibsWithTags: ['layer:contracts', 'layer:infra', 'layer:platform', 'layer:edge', ...(tests ? ['layer:testing'] : [])] },
+      {
+        sourceTag: 'layer:edge',
+        onlyDependOnLibsWithTags: ['layer:contracts', 'layer:infra', 'layer:platform', 'layer:edge', ...(tests ? ['layer:testing'] : [])],
+      },
       { sourceTag: 'layer:domain', onlyDependOnLibsWithTags: ['layer:contracts', 'layer:domain', ...(tests ? ['layer:testing'] : [])] },
       ...(tests ? [] : [{ sourceTag: 'type:app', notDependOnLibsWithTags: ['layer:testing'] }]),
     ],
@@ -67,7 +70,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        ...DIRECTORY_WRITES.map((selector) => ({ selector, message: 'users, groups, memberships and properties are written only by DirectoryWriter (apps/directory/src/store): hand it DirectoryChanges' })),
+        ...DIRECTORY_WRITES.map((selector) => ({
+          selector,
+          message: 'users, groups, memberships and properties are written only by DirectoryWriter (apps/directory/src/store): hand it DirectoryChanges',
+        })),
       ],
     },
   },
@@ -75,12 +81,42 @@ export default tseslint.config(
     files: ['apps/directory/src/domain/**/*.ts'],
     ignores: ['**/*.spec.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['typeorm', '@nestjs/*', 'nats', '@bridgekeeper/data', '@bridgekeeper/messaging', '@bridgekeeper/platform', '@bridgekeeper/admin-api', '../*', '!../domain/*'], message: "the directory's rules are plain TypeScript: no database, Nest, NATS or app module here" }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'typeorm',
+                '@nestjs/*',
+                'nats',
+                '@bridgekeeper/data',
+                '@bridgekeeper/messaging',
+                '@bridgekeeper/platform',
+                '@bridgekeeper/admin-api',
+                '../*',
+                '!../domain/*',
+              ],
+              message: "the directory's rules are plain TypeScript: no database, Nest, NATS or app module here",
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
-    rules: { '@typescript-eslint/no-require-imports': 'off', '@typescript-eslint/no-non-null-assertion': 'off', '@nx/enforce-module-boundaries': ['error', boundaries({ tests: true })] },
+    rules: {
+      '@typescript-eslint/no-require-imports': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@nx/enforce-module-boundaries': ['error', boundaries({ tests: true })],
+    },
   },
-  { files: ['**/*.js', '**/*.mjs'], rules: { '@typescript-eslint/no-require-imports': 'off', '@typescript-eslint/no-unused-vars': ['error', { varsIgnorePattern: '^_', argsIgnorePattern: '^_' }] } },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    rules: {
+      '@typescript-eslint/no-require-imports': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { varsIgnorePattern: '^_', argsIgnorePattern: '^_' }],
+    },
+  },
 );

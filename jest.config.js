@@ -15,7 +15,21 @@ if (installedFor && installedFor !== runningOn) {
       `Run through the scripts, or put the project's Node first: export PATH="${__dirname}/.cache/node/bin:${__dirname}/.cache/pnpm/bin:$PATH"`,
   );
 }
-const esm = ['jose', 'openid-client', 'oauth4webapi', 'oidc-provider', '@keycloak', 'keycloak-admin-client', '@microsoft', 'kiota', 'url-template', 'url-join', 'camelize-ts', 'uuid', 'std-uritemplate'];
+const esm = [
+  'jose',
+  'openid-client',
+  'oauth4webapi',
+  'oidc-provider',
+  '@keycloak',
+  'keycloak-admin-client',
+  '@microsoft',
+  'kiota',
+  'url-template',
+  'url-join',
+  'camelize-ts',
+  'uuid',
+  'std-uritemplate',
+];
 const swc = [
   '@swc/jest',
   {
@@ -41,8 +55,20 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
-    { ...common, displayName: 'int', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'], slowTestThreshold: 30, setupFilesAfterEnv: ['<rootDir>/scripts/jest/int.setup.js'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], slowTestThreshold: 120, setupFilesAfterEnv: ['<rootDir>/scripts/jest/e2e.setup.js'] },
+    {
+      ...common,
+      displayName: 'int',
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'],
+      slowTestThreshold: 30,
+      setupFilesAfterEnv: ['<rootDir>/scripts/jest/int.setup.js'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      slowTestThreshold: 120,
+      setupFilesAfterEnv: ['<rootDir>/scripts/jest/e2e.setup.js'],
+    },
   ],
   reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.js'],
 };

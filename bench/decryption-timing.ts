@@ -22,7 +22,12 @@ async function main(rounds: number) {
   const sp = new SamlServiceProvider({
     idpId: 'keycloak',
     publicUrl: PUBLIC_URL,
-    idp: { entityId: IDP, ssoRedirectUrl: `${IDP}/protocol/saml`, signingCertificates: [idpKeys.certificatePem.replace(/-----[^-]+-----|\s+/g, '')], wantAuthnRequestsSigned: true },
+    idp: {
+      entityId: IDP,
+      ssoRedirectUrl: `${IDP}/protocol/saml`,
+      signingCertificates: [idpKeys.certificatePem.replace(/-----[^-]+-----|\s+/g, '')],
+      wantAuthnRequestsSigned: true,
+    },
     signingKey: spKeys.privateKeyPem,
     signingCert: spKeys.certificatePem,
     encryptionKey: spKeys.privateKeyPem,
@@ -33,7 +38,13 @@ async function main(rounds: number) {
     requestTtlMs: 600_000,
   });
   const response = await buildEncryptedResponse(
-    { idpEntityId: IDP, spEntityId: urls.entityId, acsUrl: urls.acs, keys: idpKeys, attributes: { email: ['alice@example.com'], groups: ['/engineering/backend', '/staff'] } },
+    {
+      idpEntityId: IDP,
+      spEntityId: urls.entityId,
+      acsUrl: urls.acs,
+      keys: idpKeys,
+      attributes: { email: ['alice@example.com'], groups: ['/engineering/backend', '/staff'] },
+    },
     spKeys.certificatePem,
     { content: 'aes256-cbc' },
   );
@@ -49,7 +60,8 @@ async function main(rounds: number) {
 
   // Which variants keep a valid padding length is decided by the plaintext: ask the cipher itself.
   const { createDecipheriv, privateDecrypt, constants } = await import('node:crypto');
-  const raw = (b64: string) => /<xenc:CipherValue>([^<]*)<\/xenc:CipherValue>\s*<\/xenc:CipherData>\s*<\/xenc:EncryptedData>/.exec(Buffer.from(b64, 'base64').toString('utf8'))![1];
+  const raw = (b64: string) =>
+    /<xenc:CipherValue>([^<]*)<\/xenc:CipherValue>\s*<\/xenc:CipherData>\s*<\/xenc:EncryptedData>/.exec(Buffer.from(b64, 'base64').toString('utf8'))![1];
   const wrapped = /<e:CipherValue>([^<]*)<\/e:CipherValue>/.exec(response)![1];
   const key = privateDecrypt({ key: spKeys.privateKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(wrapped, 'base64'));
   const padOk = variants.map((v) => {
@@ -65,7 +77,9 @@ async function main(rounds: number) {
   // The decryption step alone (RSA-OAEP unwrap, content decryption, parse), without the prechecks and the rest of verification.
   const parts = variants.map((v) => {
     const doc = new DOMParser().parseFromString(Buffer.from(v, 'base64').toString('utf8'), 'text/xml');
-    return readEncryptedAssertion(doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'EncryptedAssertion')[0] as unknown as Element, { allowCbc: true });
+    return readEncryptedAssertion(doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'EncryptedAssertion')[0] as unknown as Element, {
+      allowCbc: true,
+    });
   });
   const decryptOnly = async (i: number) => {
     try {
@@ -107,7 +121,9 @@ function report(label: string, times: Record<'padding' | 'plaintext', number[]>)
     `${name.padEnd(34)} n=${String(s.n).padStart(6)}  median ${s.median.toFixed(1)} µs  mean ${s.mean.toFixed(1)} ± ${(1.96 * s.se).toFixed(1)} µs  p10 ${s.p10.toFixed(1)}  p90 ${s.p90.toFixed(1)}`;
   console.log(row('bad padding', a));
   console.log(row('valid padding, malformed plaintext', b));
-  console.log(`difference of means ${(b.mean - a.mean).toFixed(1)} ± ${(1.96 * Math.hypot(a.se, b.se)).toFixed(1)} µs (95%), of medians ${(b.median - a.median).toFixed(1)} µs`);
+  console.log(
+    `difference of means ${(b.mean - a.mean).toFixed(1)} ± ${(1.96 * Math.hypot(a.se, b.se)).toFixed(1)} µs (95%), of medians ${(b.median - a.median).toFixed(1)} µs`,
+  );
 }
 
 void main(Number(process.argv[2] ?? 40));

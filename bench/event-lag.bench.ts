@@ -78,14 +78,27 @@ export async function eventLagBench(opts: { rate: number; seconds: number; users
     await waitFor('every user.provisioned', async () => sent.size === 0, 30_000, 20).catch(() => undefined);
     const lost = sent.size;
     const after = await provisioningTimes();
-    const row = { rate: `${opts.rate}/s`, events: total, received: lags.length, lost, 'p50 ms': percentile(lags, 50), 'p99 ms': percentile(lags, 99), 'max ms': Math.max(...lags) };
+    const row = {
+      rate: `${opts.rate}/s`,
+      events: total,
+      received: lags.length,
+      lost,
+      'p50 ms': percentile(lags, 50),
+      'p99 ms': percentile(lags, 99),
+      'max ms': Math.max(...lags),
+    };
     printTable('Event lag: user.authenticated published → user.provisioned received (JIT update, PostgreSQL)', [row]);
     // Provisioning's own histograms over the run: the event's way to provisioning (JetStream's
     // store and delivery), provisioning's work up to the outcome; the rest is the answer's way back.
     const ms = (x: number) => Math.round(x * 100) / 100;
     const mean = (k: 'wait' | 'handle') => ((after[k].sum - before[k].sum) / Math.max(1, after[k].count - before[k].count)) * 1000;
     const whole = lags.reduce((a, b) => a + b, 0) / Math.max(1, lags.length);
-    const split = { 'event → provisioning starts': ms(mean('wait')), 'provisioning decides (the directory included)': ms(mean('handle')), 'answer published → received': ms(whole - mean('wait') - mean('handle')), 'whole lag': ms(whole) };
+    const split = {
+      'event → provisioning starts': ms(mean('wait')),
+      'provisioning decides (the directory included)': ms(mean('handle')),
+      'answer published → received': ms(whole - mean('wait') - mean('handle')),
+      'whole lag': ms(whole),
+    };
     printTable("Where an event's time went (ms, means over the run, from provisioning's /metrics)", [split]);
     const met = row['p50 ms'] <= 5 && row['p99 ms'] <= 25 && lost === 0;
     console.log(`  target p50 ≤ 5 ms, p99 ≤ 25 ms, zero lost: ${met ? 'met' : 'MISSED'}`);

@@ -28,12 +28,26 @@ interface LoadResult {
  * fast as it goes. Auth's worst event-loop delay (its own `nodejs_eventloop_lag_max_seconds`)
  * and peak RSS are read from the running service.
  */
-export async function loginPathBench(opts: { users: number; steady: { rates: number[]; seconds: number }; burst: { connections: number; logins: number }; rawNodeSamlOpsPerSec?: number }) {
+export async function loginPathBench(opts: {
+  users: number;
+  steady: { rates: number[]; seconds: number };
+  burst: { connections: number; logins: number };
+  rawNodeSamlOpsPerSec?: number;
+}) {
   const nats = await startNats();
   const pg = await createTestDatabase('bk_bench');
   const ports = { auth: await freePort(), directory: await freePort(), provisioning: await freePort() };
   const base = `http://localhost:${ports.auth}`;
-  const stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports, extraEnv: { auth: { ...serviceNodeArgs(), ADMIN_RATE_LIMIT_PER_MINUTE: '100000', AUTH_LOGIN_RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'warn' }, directory: { LOG_LEVEL: 'warn' }, provisioning: { LOG_LEVEL: 'warn' } } });
+  const stack = new Stack({
+    natsUrl: nats.url,
+    databaseUrl: pg.url,
+    ports,
+    extraEnv: {
+      auth: { ...serviceNodeArgs(), ADMIN_RATE_LIMIT_PER_MINUTE: '100000', AUTH_LOGIN_RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'warn' },
+      directory: { LOG_LEVEL: 'warn' },
+      provisioning: { LOG_LEVEL: 'warn' },
+    },
+  });
   const work = mkdtempSync(join(tmpdir(), 'bk-bench-'));
   try {
     await stack.start();
@@ -42,7 +56,11 @@ export async function loginPathBench(opts: { users: number; steady: { rates: num
     const created = await fetch(`${stack.services.auth.url}/api/v1/idps`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ id: 'bench', name: 'Bench IdP', manual: { entityId: IDP, ssoUrl: `${IDP}/protocol/saml`, certificates: [idpKeys.certificatePem] } }),
+      body: JSON.stringify({
+        id: 'bench',
+        name: 'Bench IdP',
+        manual: { entityId: IDP, ssoUrl: `${IDP}/protocol/saml`, certificates: [idpKeys.certificatePem] },
+      }),
     });
     if (created.status !== 201) throw new Error(`creating the bench IdP failed: ${created.status} ${await created.text()}`);
     const acs = `${base}/saml/bench/acs`;
@@ -66,7 +84,10 @@ export async function loginPathBench(opts: { users: number; steady: { rates: num
     const load = (bodies: string[], connections: number, rate: number): LoadResult => {
       const file = join(work, `bodies-${Date.now()}.json`);
       writeFileSync(file, JSON.stringify(bodies));
-      const out = execFileSync(process.execPath, [join(__dirname, 'lib/load-generator.js'), acs, file, String(connections), String(rate), BENCH_BROWSER], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      const out = execFileSync(process.execPath, [join(__dirname, 'lib/load-generator.js'), acs, file, String(connections), String(rate), BENCH_BROWSER], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
       return JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
     };
     const loopLagMaxMs = async () => {
@@ -87,24 +108,46 @@ export async function loginPathBench(opts: { users: number; steady: { rates: num
     const splits: Record<string, unknown>[] = [];
     // Each login's CPU, process by process (the load generator's own is left out): what bounds
     // how many logins two cores can take.
-    const cpu = () => cpuReading({ auth: stack.services.auth.pid, provisioning: stack.services.provisioning.pid, directory: stack.services.directory.pid, postgres: 'postgres', nats: nats.pid });
+    const cpu = () =>
+      cpuReading({
+        auth: stack.services.auth.pid,
+        provisioning: stack.services.provisioning.pid,
+        directory: stack.services.directory.pid,
+        postgres: 'postgres',
+        nats: nats.pid,
+      });
     for (const [name, count, connections, rate] of plan) {
       const bodies = await batch(count);
       await loopLagMaxMs(); // a scrape resets the histogram: the next one covers this run only
       const since = new Date();
       const cpuBefore = cpu();
       const r = load([...bodies], connections, rate);
-      const cpuMs = Object.fromEntries(Object.entries(cpuUsed(cpuBefore, cpu())).map(([who, s]) => [who, Math.round((s * 1000) / Math.max(1, r.requests) * 10) / 10]));
+      const cpuMs = Object.fromEntries(
+        Object.entries(cpuUsed(cpuBefore, cpu())).map(([who, s]) => [who, Math.round(((s * 1000) / Math.max(1, r.requests)) * 10) / 10]),
+      );
       const until = new Date();
       const lag = await loopLagMaxMs();
       const ok = r.statuses['302'] ?? 0;
       runs[name] = { ...r, eventLoopMaxDelayMs: lag, cpuMsPerLogin: cpuMs };
-      rows.push({ run: name, 'logins/s': r.perSecond, 'ok (302)': ok, failed: r.requests - ok, 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, 'max ms': r.latency.max, 'loop max delay ms': lag, 'CPU ms per login: auth / provisioning / directory / postgres / nats': Object.values(cpuMs).join(' / ') });
+      rows.push({
+        run: name,
+        'logins/s': r.perSecond,
+        'ok (302)': ok,
+        failed: r.requests - ok,
+        'p50 ms': r.latency.p50,
+        'p99 ms': r.latency.p99,
+        'max ms': r.latency.max,
+        'loop max delay ms': lag,
+        'CPU ms per login: auth / provisioning / directory / postgres / nats': Object.values(cpuMs).join(' / '),
+      });
       splits.push({ run: name, ...(await traceSplit(pg.url, since, until)), 'HTTP, as measured p50 / p99': `${r.latency.p50} / ${r.latency.p99}` });
     }
     const rss = peakRssMiB(stack.services.auth.pid!);
     printTable(`HTTP login path: POST /saml/bench/acs, existing users (JIT update), SP-initiated, PostgreSQL + NATS, ${opts.users} users`, rows);
-    printTable("Where a login's time went, from auth's login traces (ms, p50 / p99 of each phase on its own; the rest of the HTTP time is before the trace's first step — reading the IdP, taking the login state — and the response)", splits);
+    printTable(
+      "Where a login's time went, from auth's login traces (ms, p50 / p99 of each phase on its own; the rest of the HTTP time is before the trace's first step — reading the IdP, taking the login state — and the response)",
+      splits,
+    );
     const target = opts.steady.rates.includes(50) ? 50 : opts.steady.rates[opts.steady.rates.length - 1];
     const steady = runs[`steady ${target}/s`] as LoadResult & { eventLoopMaxDelayMs: number };
     const burst = runs[plan[plan.length - 1][0]] as LoadResult & { eventLoopMaxDelayMs: number };
@@ -117,7 +160,9 @@ export async function loginPathBench(opts: { users: number; steady: { rates: num
     // How close the steady rate runs to what this machine can do at all: near the flat-out rate,
     // the steady p99 is the queue's, not the login's.
     const share = Math.round((target / burst.perSecond) * 100);
-    console.log(`  ${target}/s is ${share} % of this machine's flat-out rate (${burst.perSecond.toFixed(1)} logins/s)${share >= 80 ? ': the steady p99 there is mostly queueing' : ''}`);
+    console.log(
+      `  ${target}/s is ${share} % of this machine's flat-out rate (${burst.perSecond.toFixed(1)} logins/s)${share >= 80 ? ': the steady p99 there is mostly queueing' : ''}`,
+    );
     saveResult('login-path', { users: opts.users, runs, phases: splits, authPeakRssMiB: rss, loginsVsRawNodeSaml: vsRaw, steadyShareOfFlatOutPercent: share });
   } finally {
     await stack.stop();

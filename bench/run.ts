@@ -16,7 +16,9 @@ async function main() {
   const named = args.filter((a) => !a.startsWith('--') && !/^\d+k$/.test(a));
   const want = (name: string) => named.length === 0 || named.includes(name);
   const m = machine();
-  console.log(`Bridgekeeper bench — ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}${quick ? ' — QUICK SMOKE RUN, not a measurement' : ''}`);
+  console.log(
+    `Bridgekeeper bench — ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}${quick ? ' — QUICK SMOKE RUN, not a measurement' : ''}`,
+  );
   let rawNodeSamlOpsPerSec: number | undefined;
   if (want('saml')) rawNodeSamlOpsPerSec = (await samlValidationBench(quick ? { rounds: 2, opsPerRound: 10 } : { rounds: 10, opsPerRound: 150 })).rawOpsPerSec;
   if (want('login')) {
@@ -28,7 +30,13 @@ async function main() {
   }
   const size = args.includes('--size') ? args[args.indexOf('--size') + 1] : '10k';
   if (want('sync')) {
-    await userSyncBench(quick ? { users: 200, groups: 10, membershipsPerUser: 5 } : size === '100k' ? { users: 100_000, groups: 1000, membershipsPerUser: 5 } : { users: 10_000, groups: 100, membershipsPerUser: 5 });
+    await userSyncBench(
+      quick
+        ? { users: 200, groups: 10, membershipsPerUser: 5 }
+        : size === '100k'
+          ? { users: 100_000, groups: 1000, membershipsPerUser: 5 }
+          : { users: 10_000, groups: 100, membershipsPerUser: 5 },
+    );
   }
   if (want('events')) await eventLagBench(quick ? { rate: 10, seconds: 2, users: 5 } : { rate: 50, seconds: 30, users: 100 });
 }

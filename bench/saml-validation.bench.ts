@@ -89,7 +89,14 @@ export async function samlValidationBench(opts: { rounds: number; opsPerRound: n
   printTable(`SAML validation, one core, Keycloak-shaped response (${xml.length} bytes, Response + Assertion signed, RSA-2048 / SHA-256)`, rows);
   const bk = result[2].opsPerSec / base;
   const target = { bridgekeeperVsRaw: bk, target: 0.9, met: bk >= 0.9, aheadOfBoxyhq: result[2].opsPerSec > result[1].opsPerSec };
-  console.log(`  Bridgekeeper / raw node-saml = ${bk.toFixed(2)} (target ≥ 0.90: ${target.met ? 'met' : 'MISSED'}); vs @boxyhq/saml20 = ${(result[2].opsPerSec / result[1].opsPerSec).toFixed(2)}`);
-  saveResult('saml-validation', { responseBytes: xml.length, results: result, ratios: Object.fromEntries(result.map((r) => [r.name, r.opsPerSec / base])), target });
+  console.log(
+    `  Bridgekeeper / raw node-saml = ${bk.toFixed(2)} (target ≥ 0.90: ${target.met ? 'met' : 'MISSED'}); vs @boxyhq/saml20 = ${(result[2].opsPerSec / result[1].opsPerSec).toFixed(2)}`,
+  );
+  saveResult('saml-validation', {
+    responseBytes: xml.length,
+    results: result,
+    ratios: Object.fromEntries(result.map((r) => [r.name, r.opsPerSec / base])),
+    target,
+  });
   return { rawOpsPerSec: base, results: result };
 }

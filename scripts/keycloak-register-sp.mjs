@@ -54,7 +54,8 @@ const fetchBase = (process.env.AUTH_INTERNAL_URL ?? authUrl.replace('//localhost
 const metadataRes = await fetch(`${fetchBase}/saml/${idp}/metadata`);
 if (!metadataRes.ok) throw new Error(`auth answered ${metadataRes.status} for its SP metadata`);
 const metadata = await metadataRes.text();
-const certOf = (use) => metadata.match(new RegExp(`<KeyDescriptor use="${use}">[\\s\\S]*?<ds:X509Certificate>([^<]+)</ds:X509Certificate>`))?.[1]?.replace(/\s+/g, '');
+const certOf = (use) =>
+  metadata.match(new RegExp(`<KeyDescriptor use="${use}">[\\s\\S]*?<ds:X509Certificate>([^<]+)</ds:X509Certificate>`))?.[1]?.replace(/\s+/g, '');
 const cert = certOf('signing');
 if (!cert) throw new Error('the SP metadata has no signing certificate');
 // --encrypt (or KEYCLOAK_ENCRYPT_ASSERTIONS=true): Keycloak encrypts assertions to Bridgekeeper's encryption certificate.

@@ -24,14 +24,29 @@ describe('absent claims, fallback usernames, taken emails and mapping presets', 
 
   type Login = { idp?: string; protocol?: 'saml' | 'oidc'; subject: string; subjectFormat?: string; attributes?: Record<string, string[]> };
   const login = async ({ idp = 'op', protocol = 'oidc', subject, subjectFormat, attributes = {} }: Login) => {
-    const event = createEvent(UserAuthenticatedV1, 'test', { idp, protocol, subject, ...(subjectFormat ? { subjectFormat } : {}), attributes, traceId: crypto.randomUUID() });
+    const event = createEvent(UserAuthenticatedV1, 'test', {
+      idp,
+      protocol,
+      subject,
+      ...(subjectFormat ? { subjectFormat } : {}),
+      attributes,
+      traceId: crypto.randomUUID(),
+    });
     await nc.jetstream().publish(UserAuthenticatedV1.subject, JSONCodec().encode(event), { msgID: event.id });
     return waitFor(`outcome of ${event.id}`, async () => outcomes.get(event.id), 15_000);
   };
-  const userBySubject = async (source: string, externalId: string) => (await sql.query('SELECT * FROM directory.users WHERE source = $1 AND external_id = $2', [source, externalId])).rows[0];
-  const groupsOf = async (userId: string) => (await sql.query('SELECT g.name FROM directory.groups g JOIN directory.memberships m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name', [userId])).rows.map((r) => r.name);
+  const userBySubject = async (source: string, externalId: string) =>
+    (await sql.query('SELECT * FROM directory.users WHERE source = $1 AND external_id = $2', [source, externalId])).rows[0];
+  const groupsOf = async (userId: string) =>
+    (
+      await sql.query('SELECT g.name FROM directory.groups g JOIN directory.memberships m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name', [userId])
+    ).rows.map((r) => r.name);
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${stack.services.provisioning.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${stack.services.provisioning.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
   const announce = async (idp: string, extra: Record<string, unknown> = {}) => {
@@ -42,11 +57,20 @@ describe('absent claims, fallback usernames, taken emails and mapping presets', 
   beforeAll(async () => {
     nats = await startNats();
     pg = await createTestDatabase();
-    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() } });
+    stack = new Stack({
+      natsUrl: nats.url,
+      databaseUrl: pg.url,
+      ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() },
+    });
     await stack.start('directory', 'provisioning');
     nc = await connect({ servers: nats.url });
     for (const subject of [UserProvisionedV1.subject, UserRejectedV1.subject]) {
-      nc.subscribe(subject, { callback: (_e, m) => { const e = codec.decode(m.data); outcomes.set(e.data.authEventId, e); } });
+      nc.subscribe(subject, {
+        callback: (_e, m) => {
+          const e = codec.decode(m.data);
+          outcomes.set(e.data.authEventId, e);
+        },
+      });
     }
     sql = new Client({ connectionString: pg.url });
     await sql.connect();
@@ -62,16 +86,28 @@ describe('absent claims, fallback usernames, taken emails and mapping presets', 
     await nats?.stop();
   });
 
-  const full = { preferred_username: ['Alice'], email: ['alice@example.com'], given_name: ['Alice'], family_name: ['Liddell'], groups: ['/staff', '/engineering'] };
+  const full = {
+    preferred_username: ['Alice'],
+    email: ['alice@example.com'],
+    given_name: ['Alice'],
+    family_name: ['Liddell'],
+    groups: ['/staff', '/engineering'],
+  };
 
   it('an ID token with only sub (userinfo off) keeps the username and profile, says what was absent, and leaves no managed group (groups are authoritative: revocation wins)', async () => {
-    expect(await login({ subject: 'sub-alice', attributes: full })).toMatchObject({ data: { created: true, user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: ['engineering', 'staff'] } });
+    expect(await login({ subject: 'sub-alice', attributes: full })).toMatchObject({
+      data: { created: true, user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: ['engineering', 'staff'] },
+    });
     const before = await userBySubject('op', 'sub-alice');
     const audit = (await sql.query('SELECT count(*)::int AS n FROM directory.audit_log')).rows[0].n;
 
     const bare = await login({ subject: 'sub-alice' });
     expect(bare).toMatchObject({ data: { user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: [], changed: true } });
-    expect(bare.data.notices.filter((n: { code: string }) => n.code === 'claim_absent').map((n: { name: string }) => n.name)).toEqual(['username', 'email', 'displayName']);
+    expect(bare.data.notices.filter((n: { code: string }) => n.code === 'claim_absent').map((n: { name: string }) => n.name)).toEqual([
+      'username',
+      'email',
+      'displayName',
+    ]);
     const after = await userBySubject('op', 'sub-alice');
     expect(after).toMatchObject({ username: before.username, email: before.email, display_name: before.display_name });
     expect(await groupsOf(after.id)).toEqual([]);
@@ -79,17 +115,29 @@ describe('absent claims, fallback usernames, taken emails and mapping presets', 
     expect((await sql.query(`SELECT count(*)::int AS n FROM directory.audit_log`)).rows[0].n).toBe(audit + 2);
 
     // The next full login is applied as usual (a real change is still a change).
-    expect(await login({ subject: 'sub-alice', attributes: { ...full, family_name: ['Cooper'], groups: ['/staff'] } })).toMatchObject({ data: { user: { username: 'alice', displayName: 'Alice Cooper' }, groups: ['staff'], changed: true } });
+    expect(await login({ subject: 'sub-alice', attributes: { ...full, family_name: ['Cooper'], groups: ['/staff'] } })).toMatchObject({
+      data: { user: { username: 'alice', displayName: 'Alice Cooper' }, groups: ['staff'], changed: true },
+    });
   });
 
   it('a SAML assertion with a persistent NameID and no attributes keeps the known user as they are, but not their groups', async () => {
     const persistent = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
-    await login({ idp: 'samlidp', protocol: 'saml', subject: '_a1b2c3', subjectFormat: persistent, attributes: { preferred_username: ['bob'], email: ['bob@example.com'], groups: ['/saml-team'] } });
-    expect(await login({ idp: 'samlidp', protocol: 'saml', subject: '_a1b2c3', subjectFormat: persistent })).toMatchObject({ data: { user: { username: 'bob', email: 'bob@example.com' }, groups: [] } });
+    await login({
+      idp: 'samlidp',
+      protocol: 'saml',
+      subject: '_a1b2c3',
+      subjectFormat: persistent,
+      attributes: { preferred_username: ['bob'], email: ['bob@example.com'], groups: ['/saml-team'] },
+    });
+    expect(await login({ idp: 'samlidp', protocol: 'saml', subject: '_a1b2c3', subjectFormat: persistent })).toMatchObject({
+      data: { user: { username: 'bob', email: 'bob@example.com' }, groups: [] },
+    });
   });
 
   it('names a new user by the verified email when there is no preferred_username, never by the opaque sub', async () => {
-    expect(await login({ subject: '3f1e0c5a-opaque', attributes: { email: ['Carol@Example.com'], email_verified: ['true'], name: ['Carol C'] } })).toMatchObject({ data: { created: true, user: { username: 'carol@example.com', email: 'carol@example.com' } } });
+    expect(
+      await login({ subject: '3f1e0c5a-opaque', attributes: { email: ['Carol@Example.com'], email_verified: ['true'], name: ['Carol C'] } }),
+    ).toMatchObject({ data: { created: true, user: { username: 'carol@example.com', email: 'carol@example.com' } } });
     expect((await sql.query(`SELECT count(*)::int AS n FROM directory.users WHERE username_lower = '3f1e0c5a-opaque'`)).rows[0].n).toBe(0);
   });
 
@@ -119,7 +167,13 @@ describe('absent claims, fallback usernames, taken emails and mapping presets', 
       protocol: 'saml',
       subject: 'Zk9w-persistent',
       subjectFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
-      attributes: { [`${claims}/name`]: ['Fay@Corp.Example'], [`${claims}/emailaddress`]: ['fay@corp.example'], [`${claims}/givenname`]: ['Fay'], [`${claims}/surname`]: ['Lee'], 'http://schemas.xmlsoap.org/claims/Group': ['Sales'] },
+      attributes: {
+        [`${claims}/name`]: ['Fay@Corp.Example'],
+        [`${claims}/emailaddress`]: ['fay@corp.example'],
+        [`${claims}/givenname`]: ['Fay'],
+        [`${claims}/surname`]: ['Lee'],
+        'http://schemas.xmlsoap.org/claims/Group': ['Sales'],
+      },
     });
     expect(answer).toMatchObject({ data: { user: { username: 'fay@corp.example', email: 'fay@corp.example', displayName: 'Fay Lee' }, groups: ['Sales'] } });
     const audit = await call('GET', '/api/v1/audit?targetType=idp-settings&targetId=entra');
@@ -132,32 +186,50 @@ describe('absent claims, fallback usernames, taken emails and mapping presets', 
     await waitFor('provisioning to know op', async () => (await call('GET', '/api/v1/idps/op/provisioning')).status === 200);
     const sim = await call('POST', '/api/v1/idps/op/simulate', { subject: 'sub-alice', protocol: 'oidc', attributes: {} });
     // The profile is kept; the groups (authoritative) would go.
-    expect(sim.body).toMatchObject({ outcome: 'updated', directory: { user: { username: 'alice' } }, absent: expect.arrayContaining([expect.objectContaining({ code: 'claim_absent', name: 'email' })]) });
+    expect(sim.body).toMatchObject({
+      outcome: 'updated',
+      directory: { user: { username: 'alice' } },
+      absent: expect.arrayContaining([expect.objectContaining({ code: 'claim_absent', name: 'email' })]),
+    });
     const unknown = await call('POST', '/api/v1/idps/op/simulate', { subject: 'nobody-opaque', protocol: 'oidc', attributes: {} });
     expect(unknown.body).toMatchObject({ outcome: 'rejected', code: 'no_username' });
   });
 
   describe('revocation and ownership (attacker review)', () => {
     const directory = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${stack.services.directory.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${stack.services.directory.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
     };
-    const known = async (idp: string) => waitFor(`provisioning to know ${idp}`, async () => (await call('GET', `/api/v1/idps/${idp}/provisioning`)).status === 200);
+    const known = async (idp: string) =>
+      waitFor(`provisioning to know ${idp}`, async () => (await call('GET', `/api/v1/idps/${idp}/provisioning`)).status === 200);
 
     it('a user removed from every group at the IdP who asks for scope=openid alone keeps no managed group', async () => {
-      expect(await login({ subject: 'sub-m1', attributes: { preferred_username: ['m1'], email: ['m1@x.io'], groups: ['/admins'] } })).toMatchObject({ data: { groups: ['admins'] } });
+      expect(await login({ subject: 'sub-m1', attributes: { preferred_username: ['m1'], email: ['m1@x.io'], groups: ['/admins'] } })).toMatchObject({
+        data: { groups: ['admins'] },
+      });
       expect((await login({ subject: 'sub-m1', attributes: { email_verified: ['true'] } })).data.groups).toEqual([]);
     });
 
     it('every preset revokes a last group the IdP no longer sends', async () => {
-      for (const [idp, preset] of [['gen', 'generic-oidc'], ['entra2', 'entra-adfs'], ['goog', 'google'], ['okta', 'okta']] as const) {
+      for (const [idp, preset] of [
+        ['gen', 'generic-oidc'],
+        ['entra2', 'entra-adfs'],
+        ['goog', 'google'],
+        ['okta', 'okta'],
+      ] as const) {
         await announce(idp, { mappingPreset: preset });
         await waitFor(`${idp} preset`, async () => {
           const r = await call('GET', `/api/v1/idps/${idp}/provisioning`);
           return r.status === 200 && r.body.origin === 'api';
         });
         const profile = { preferred_username: [`u-${idp}`], email: [`u-${idp}@x.io`], email_verified: ['true'], name: ['U'] };
-        expect(await login({ idp, subject: `sub-${idp}`, attributes: { ...profile, groups: [`/admins-${idp}`] } })).toMatchObject({ data: { groups: [`admins-${idp}`] } });
+        expect(await login({ idp, subject: `sub-${idp}`, attributes: { ...profile, groups: [`/admins-${idp}`] } })).toMatchObject({
+          data: { groups: [`admins-${idp}`] },
+        });
         expect((await login({ idp, subject: `sub-${idp}`, attributes: profile })).data.groups).toEqual([]);
       }
     });
@@ -167,12 +239,19 @@ describe('absent claims, fallback usernames, taken emails and mapping presets', 
       await known('op3');
       const boss = await directory('POST', '/api/v1/users', { username: 'boss@corp.example', source: 'op3' });
       expect(boss.status).toBe(201);
-      const unverified = await login({ idp: 'op3', subject: 'sub-mallory', attributes: { email: ['boss@corp.example'], email_verified: ['false'], name: ['Mallory'] } });
+      const unverified = await login({
+        idp: 'op3',
+        subject: 'sub-mallory',
+        attributes: { email: ['boss@corp.example'], email_verified: ['false'], name: ['Mallory'] },
+      });
       expect(unverified).toMatchObject({ data: { code: 'no_username' } });
-      const verified = await login({ idp: 'op3', subject: 'sub-mallory', attributes: { email: ['boss@corp.example'], email_verified: ['true'], name: ['Mallory'] } });
+      const verified = await login({
+        idp: 'op3',
+        subject: 'sub-mallory',
+        attributes: { email: ['boss@corp.example'], email_verified: ['true'], name: ['Mallory'] },
+      });
       expect(verified).toMatchObject({ data: { code: 'account_not_owned' } });
       expect((await directory('GET', `/api/v1/users/${boss.body.id}`)).body).toMatchObject({ externalId: null });
     });
-
   });
 });

@@ -154,7 +154,10 @@ describe('deny by default, on every route of every service', () => {
     const res = await fetch(`${stack.services[service].url}${path}`, {
       method,
       redirect: 'manual',
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(READS.has(method) || method === 'OPTIONS' ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(READS.has(method) || method === 'OPTIONS' ? {} : { 'content-type': 'application/json' }),
+      },
       body: READS.has(method) || method === 'OPTIONS' ? undefined : '{}',
     });
     const body = await res.text();
@@ -175,7 +178,12 @@ describe('deny by default, on every route of every service', () => {
     const nest = marked.filter((m) => m.servedBy === 'nest');
     // The route table and the router agree: every route of Nest's is in the router.
     expect(nest.filter((m) => !routeKeys.has(key(m))).map(key)).toEqual([]);
-    expect(nest.filter((m) => m.public).map(key).sort()).toEqual([...EXPECTED_PUBLIC[service]].sort());
+    expect(
+      nest
+        .filter((m) => m.public)
+        .map(key)
+        .sort(),
+    ).toEqual([...EXPECTED_PUBLIC[service]].sort());
     // What the router holds beyond Nest's routes bypasses Nest's guards: only the OpenAPI docs may,
     // and the route table declares them (for its 405 answers).
     const nestKeys = new Set(nest.map(key));
@@ -184,7 +192,8 @@ describe('deny by default, on every route of every service', () => {
     expect(outside.map((r) => r.path)).toEqual(expect.arrayContaining(['/api/docs', '/api/docs-json']));
     const declared = marked.filter((m) => m.servedBy === 'express');
     expect(declared.every((m) => m.method === 'GET' && m.public)).toBe(true);
-    for (const r of outside) expect([key(r), declared.some((d) => pathToRegexp(d.path, { sensitive: true, trailing: false }).regexp.test(r.path))]).toEqual([key(r), true]);
+    for (const r of outside)
+      expect([key(r), declared.some((d) => pathToRegexp(d.path, { sensitive: true, trailing: false }).regexp.test(r.path))]).toEqual([key(r), true]);
   });
 
   it.each(SERVICES)('%s: every non-public route answers 401 without a valid token and 403 to a read-only token on a write', async (service) => {
@@ -248,8 +257,12 @@ describe('deny by default, on every route of every service', () => {
       expect([service, [...walked[service]].sort()]).toEqual([service, [...new Set(all.map(key))].sort()]);
       expect([service, [...guarded[service]].sort()]).toEqual([service, [...new Set(all.filter((r) => !isPublic(service, r)).map(key))].sort()]);
     }
-    expect(found.directory.routes.map(key)).toEqual(expect.arrayContaining(['GET /api/v1/tokens', 'DELETE /api/v1/tokens/:id', 'GET /api/v1/users', 'GET /api/v1/audit']));
-    expect(found.auth.routes.map(key)).toEqual(expect.arrayContaining(['GET /api/v1/login-traces', 'POST /api/v1/idps/:id/refresh-metadata', 'POST /saml/:idp/acs']));
+    expect(found.directory.routes.map(key)).toEqual(
+      expect.arrayContaining(['GET /api/v1/tokens', 'DELETE /api/v1/tokens/:id', 'GET /api/v1/users', 'GET /api/v1/audit']),
+    );
+    expect(found.auth.routes.map(key)).toEqual(
+      expect.arrayContaining(['GET /api/v1/login-traces', 'POST /api/v1/idps/:id/refresh-metadata', 'POST /saml/:idp/acs']),
+    );
     expect(found.provisioning.routes.map(key)).toEqual(expect.arrayContaining(['POST /api/v1/idps/:idp/simulate', 'GET /api/v1/connectors']));
   });
 

@@ -80,8 +80,15 @@ describe('IdP management', () => {
         id: 'corp',
         binding: 'HTTP-Redirect',
         metadataError: null,
-        idp: { entityId: 'http://localhost:8080/realms/bridgekeeper', ssoRedirectUrl: expect.stringContaining('/protocol/saml'), certificates: [{ status: 'valid', daysLeft: expect.any(Number) }] },
-        sp: { entityId: `http://localhost:${stack.services.auth.port}/saml/corp/metadata`, acsUrl: `http://localhost:${stack.services.auth.port}/saml/corp/acs` },
+        idp: {
+          entityId: 'http://localhost:8080/realms/bridgekeeper',
+          ssoRedirectUrl: expect.stringContaining('/protocol/saml'),
+          certificates: [{ status: 'valid', daysLeft: expect.any(Number) }],
+        },
+        sp: {
+          entityId: `http://localhost:${stack.services.auth.port}/saml/corp/metadata`,
+          acsUrl: `http://localhost:${stack.services.auth.port}/saml/corp/acs`,
+        },
       },
     });
     const sp = await call('GET', '/saml/corp/metadata', undefined, null);
@@ -91,7 +98,10 @@ describe('IdP management', () => {
   it('keeps the last good metadata when a refresh fails, and says why', async () => {
     failing = true;
     const r = await call('POST', '/api/v1/idps/corp/refresh-metadata');
-    expect(r.body).toMatchObject({ metadataError: expect.stringContaining('answered HTTP 500'), idp: { entityId: 'http://localhost:8080/realms/bridgekeeper' } });
+    expect(r.body).toMatchObject({
+      metadataError: expect.stringContaining('answered HTTP 500'),
+      idp: { entityId: 'http://localhost:8080/realms/bridgekeeper' },
+    });
     const metrics = await (await fetch(`${stack.services.auth.url}/metrics`)).text();
     expect(metrics).toContain('bridgekeeper_idp_metadata_refresh_failing{idp="corp",service="auth"} 1');
     expect(metrics).toMatch(/bridgekeeper_idp_certificate_days_left\{idp="corp",service="auth"\} \d+/);
@@ -101,14 +111,35 @@ describe('IdP management', () => {
 
   it('adds IdPs from pasted XML or by hand, and refuses bad metadata naming the problem', async () => {
     expect((await call('POST', '/api/v1/idps', { id: 'pasted', name: 'Pasted', metadataXml: xml })).status).toBe(201);
-    const manual = await call('POST', '/api/v1/idps', { id: 'manual', name: 'Manual', enabled: false, manual: { entityId: 'urn:manual', ssoUrl: 'https://idp.example.com/sso', certificates: [`-----BEGIN CERTIFICATE-----\n${cert}\n-----END CERTIFICATE-----`] } });
+    const manual = await call('POST', '/api/v1/idps', {
+      id: 'manual',
+      name: 'Manual',
+      enabled: false,
+      manual: {
+        entityId: 'urn:manual',
+        ssoUrl: 'https://idp.example.com/sso',
+        certificates: [`-----BEGIN CERTIFICATE-----\n${cert}\n-----END CERTIFICATE-----`],
+      },
+    });
     expect(manual).toMatchObject({ status: 201, body: { idp: { entityId: 'urn:manual', certificates: [{ status: 'valid' }] } } });
-    expect((await call('POST', '/api/v1/idps', { id: 'bad', name: 'Bad', manual: { entityId: 'urn:x', ssoUrl: 'https://x.example.com', certificates: ['A'.repeat(200)] } })).body).toMatchObject({ status: 400, detail: expect.stringContaining('not a valid X.509') });
+    expect(
+      (
+        await call('POST', '/api/v1/idps', {
+          id: 'bad',
+          name: 'Bad',
+          manual: { entityId: 'urn:x', ssoUrl: 'https://x.example.com', certificates: ['A'.repeat(200)] },
+        })
+      ).body,
+    ).toMatchObject({ status: 400, detail: expect.stringContaining('not a valid X.509') });
     expect((await call('POST', '/api/v1/idps', { id: 'dtd', name: 'DTD', metadataXml: `<!DOCTYPE x>${xml}` })).body.detail).toContain('DTD');
     expect((await call('POST', '/api/v1/idps', { id: 'two', name: 'Two', metadataXml: xml, metadataUrl })).body.detail).toContain('only one of');
     expect((await call('POST', '/api/v1/idps', { id: 'corp', name: 'Again', metadataXml: xml })).status).toBe(409);
     // Source names that are not IdPs: an IdP called `local` would own every local user and group.
-    for (const id of ['local', 'break-glass']) expect((await call('POST', '/api/v1/idps', { id, name: id, metadataXml: xml })).body).toMatchObject({ status: 400, detail: expect.stringContaining('reserved') });
+    for (const id of ['local', 'break-glass'])
+      expect((await call('POST', '/api/v1/idps', { id, name: id, metadataXml: xml })).body).toMatchObject({
+        status: 400,
+        detail: expect.stringContaining('reserved'),
+      });
   });
 
   it('shows the chooser for several IdPs, routes by email domain, hides disabled ones', async () => {
@@ -160,12 +191,21 @@ describe('IdP management', () => {
 
   it('lets the configured local admin break glass with a password: audited and rate limited', async () => {
     const form = (password: string) =>
-      fetch(`${stack.services.auth.url}/break-glass`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'root-admin', password }) });
+      fetch(`${stack.services.auth.url}/break-glass`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: 'root-admin', password }),
+      });
     expect((await call('GET', '/break-glass', undefined, null)).status).toBe(200);
     expect((await form('wrong')).status).toBe(401);
     // Not in the directory yet: refused even with the right password.
     expect((await form(BREAK_GLASS_PASSWORD)).status).toBe(403);
-    const dir = await fetch(`${stack.services.directory.url}/api/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'root-admin', protected: true }) });
+    const dir = await fetch(`${stack.services.directory.url}/api/v1/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'root-admin', protected: true }),
+    });
     expect(dir.status).toBe(201);
     const ok = await form(BREAK_GLASS_PASSWORD);
     expect(ok.status).toBe(303);
@@ -181,7 +221,11 @@ describe('IdP management', () => {
 
   it('caps POST bodies before any SAML parsing', async () => {
     const big = `SAMLResponse=${'A'.repeat(600 * 1024)}`;
-    const res = await fetch(`${stack.services.auth.url}/saml/corp/acs`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: big });
+    const res = await fetch(`${stack.services.auth.url}/saml/corp/acs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: big,
+    });
     expect(res.status).toBe(413);
   });
 
@@ -194,7 +238,12 @@ describe('IdP management', () => {
     expect(before).toHaveLength(1);
     expect((await call('POST', '/api/v1/idps/corp/sp-keys/activate')).status).toBe(409);
     const staged = await call('POST', '/api/v1/idps/corp/sp-keys/rotate');
-    expect(staged.body.map((k: { use: string; status: string }) => `${k.use}:${k.status}`).sort()).toEqual(['encryption:active', 'encryption:pending', 'signing:active', 'signing:pending']);
+    expect(staged.body.map((k: { use: string; status: string }) => `${k.use}:${k.status}`).sort()).toEqual([
+      'encryption:active',
+      'encryption:pending',
+      'signing:active',
+      'signing:pending',
+    ]);
     const during = await signingCerts();
     expect(during).toHaveLength(2);
     expect(during[0]).toBe(before[0]);

@@ -29,7 +29,13 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
     return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
   };
   const settingsOf = (idp: string) => call('provisioning', 'GET', `/api/v1/idps/${idp}/provisioning`);
-  const audit = async (idp: string) => (await call('provisioning', 'GET', `/api/v1/audit?targetType=idp-settings&targetId=${idp}`)).body.items as { action: string; actor: string; before: any; after: any }[];
+  const audit = async (idp: string) =>
+    (await call('provisioning', 'GET', `/api/v1/audit?targetType=idp-settings&targetId=${idp}`)).body.items as {
+      action: string;
+      actor: string;
+      before: any;
+      after: any;
+    }[];
   const createIdp = async (id: string) => expect((await call('auth', 'POST', '/api/v1/idps', { id, name: id, metadataXml })).status).toBe(201);
 
   const mapping = {
@@ -46,7 +52,11 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
   beforeAll(async () => {
     nats = await startNats();
     pg = engine === 'postgres' ? await createTestDatabase() : undefined;
-    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg?.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() } });
+    stack = new Stack({
+      natsUrl: nats.url,
+      databaseUrl: pg?.url,
+      ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() },
+    });
     await stack.start();
     token = createAdminToken({ ...(pg ? { DATABASE_URL: pg.url } : {}), DATA_DIR: stack.dataDir });
     for (const id of ['corp', 'gone', 'regex', 'again']) await createIdp(id);
@@ -69,10 +79,18 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
       await call('provisioning', 'POST', `/api/v1/idps/${idp}/provisioning/mapping-preset`, { preset: 'okta' }),
     ];
     for (const idp of ['nope', encodeURIComponent('UX Probe/../x'), 'local']) {
-      for (const a of await answers(idp)) expect(a).toMatchObject({ status: 404, type: expect.stringContaining('application/problem+json'), body: { status: 404, detail: expect.stringContaining('unknown identity provider') } });
+      for (const a of await answers(idp))
+        expect(a).toMatchObject({
+          status: 404,
+          type: expect.stringContaining('application/problem+json'),
+          body: { status: 404, detail: expect.stringContaining('unknown identity provider') },
+        });
     }
     // a NUL or a reserved name is refused before any IdP is looked up (test/input-hygiene.int-spec.ts)
-    for (const [idp, message] of [['A%00', 'contains a NUL character'], ['constructor', 'is a reserved name (__proto__, constructor, prototype)']]) {
+    for (const [idp, message] of [
+      ['A%00', 'contains a NUL character'],
+      ['constructor', 'is a reserved name (__proto__, constructor, prototype)'],
+    ]) {
       for (const a of await answers(idp)) expect(a).toMatchObject({ status: 400, body: { errors: [{ field: 'idp', message }] } });
     }
     expect((await call('provisioning', 'GET', '/api/v1/audit?targetType=idp-settings')).body.items).toEqual([]);
@@ -82,11 +100,17 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
     // `keycloak` is created by auth at its first start (the environment's IdP): no event ever named it.
     expect(await settingsOf('keycloak')).toMatchObject({ status: 200, body: { idp: 'keycloak', origin: 'environment' } });
     await createIdp('fresh');
-    expect(await call('provisioning', 'PATCH', `/api/v1/idps/fresh/provisioning`, { model: 'manual' }, 'application/merge-patch+json')).toMatchObject({ status: 200, body: { idp: 'fresh', model: 'manual', origin: 'api' } });
+    expect(await call('provisioning', 'PATCH', `/api/v1/idps/fresh/provisioning`, { model: 'manual' }, 'application/merge-patch+json')).toMatchObject({
+      status: 200,
+      body: { idp: 'fresh', model: 'manual', origin: 'api' },
+    });
   });
 
   it('PUT refuses an incomplete document, naming what is missing, and changes nothing', async () => {
-    expect(await call('provisioning', 'PUT', '/api/v1/idps/corp/provisioning', whole)).toMatchObject({ status: 200, body: { ...whole, idp: 'corp', origin: 'api' } });
+    expect(await call('provisioning', 'PUT', '/api/v1/idps/corp/provisioning', whole)).toMatchObject({
+      status: 200,
+      body: { ...whole, idp: 'corp', origin: 'api' },
+    });
     const partial = await call('provisioning', 'PUT', '/api/v1/idps/corp/provisioning', { model: 'manual' });
     expect(partial.status).toBe(400);
     expect(partial.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['claimLocalUsers', 'grantLocalGroups', 'mapping', 'updateOnLogin']);
@@ -106,14 +130,27 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
     expect(nested.status).toBe(200);
     expect(nested.body.mapping).toEqual({ ...mapping, groups: { attribute: ['memberOf'], naming: 'leaf', skipUnmatched: false } });
 
-    const defaults = await call('provisioning', 'PATCH', '/api/v1/idps/corp/provisioning', { grantLocalGroups: null, updateOnLogin: null, claimLocalUsers: null }, 'application/merge-patch+json');
+    const defaults = await call(
+      'provisioning',
+      'PATCH',
+      '/api/v1/idps/corp/provisioning',
+      { grantLocalGroups: null, updateOnLogin: null, claimLocalUsers: null },
+      'application/merge-patch+json',
+    );
     expect(defaults.body).toMatchObject({ model: 'manual', grantLocalGroups: [], updateOnLogin: true, claimLocalUsers: false });
     const keycloakMapping = (await settingsOf('keycloak')).body.mapping;
-    expect((await call('provisioning', 'PATCH', '/api/v1/idps/corp/provisioning', { mapping: null }, 'application/merge-patch+json')).body.mapping).toEqual(keycloakMapping);
+    expect((await call('provisioning', 'PATCH', '/api/v1/idps/corp/provisioning', { mapping: null }, 'application/merge-patch+json')).body.mapping).toEqual(
+      keycloakMapping,
+    );
 
     const log = await audit('corp');
     expect(log.length - auditBefore).toBe(4);
-    expect(log[log.length - auditBefore - 1]).toMatchObject({ action: 'idp-settings.updated', actor: expect.stringMatching(/^admin-token:/), before: { model: 'jit', mapping }, after: { model: 'manual', mapping } });
+    expect(log[log.length - auditBefore - 1]).toMatchObject({
+      action: 'idp-settings.updated',
+      actor: expect.stringMatching(/^admin-token:/),
+      before: { model: 'jit', mapping },
+      after: { model: 'manual', mapping },
+    });
   });
 
   it('PATCH validates the merged document like PUT: a bad result is a 400 naming the field, and changes nothing', async () => {
@@ -140,9 +177,17 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
   it('DELETE puts an IdP back to the defaults, audited', async () => {
     await call('provisioning', 'PUT', '/api/v1/idps/corp/provisioning', whole);
     const reset = await call('provisioning', 'DELETE', '/api/v1/idps/corp/provisioning');
-    expect(reset).toMatchObject({ status: 200, body: { idp: 'corp', model: 'jit', origin: 'environment', updateOnLogin: true, grantLocalGroups: [], claimLocalUsers: false } });
+    expect(reset).toMatchObject({
+      status: 200,
+      body: { idp: 'corp', model: 'jit', origin: 'environment', updateOnLogin: true, grantLocalGroups: [], claimLocalUsers: false },
+    });
     expect((await settingsOf('corp')).body).toMatchObject({ origin: 'environment' });
-    expect((await audit('corp'))[0]).toMatchObject({ action: 'idp-settings.reset', actor: expect.stringMatching(/^admin-token:/), before: { model: 'jit', mapping }, after: null });
+    expect((await audit('corp'))[0]).toMatchObject({
+      action: 'idp-settings.reset',
+      actor: expect.stringMatching(/^admin-token:/),
+      before: { model: 'jit', mapping },
+      after: null,
+    });
   });
 
   it('adds an IdP with the mapping preset of its family: provisioning stores that mapping, audited by the admin who added the IdP; a preset no family has is a 400', async () => {
@@ -152,9 +197,20 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
       const r = await settingsOf('okta');
       return r.body?.origin === 'api' ? r.body : undefined;
     });
-    expect(stored).toMatchObject({ model: 'jit', mapping: { username: { attribute: ['preferred_username', 'login', 'username'], fallback: ['email'] }, authoritative: ['groups'] } });
-    expect((await audit('okta'))[0]).toMatchObject({ action: 'idp-settings.updated', actor: expect.stringMatching(/^admin-token:/), after: { mappingPreset: 'okta' } });
-    const sim = await call('provisioning', 'POST', '/api/v1/idps/okta/simulate', { subject: '00u1abc', protocol: 'oidc', attributes: { email: ['Ann@Corp.Example'], email_verified: ['true'], given_name: ['Ann'], family_name: ['Lee'], groups: ['Everyone'] } });
+    expect(stored).toMatchObject({
+      model: 'jit',
+      mapping: { username: { attribute: ['preferred_username', 'login', 'username'], fallback: ['email'] }, authoritative: ['groups'] },
+    });
+    expect((await audit('okta'))[0]).toMatchObject({
+      action: 'idp-settings.updated',
+      actor: expect.stringMatching(/^admin-token:/),
+      after: { mappingPreset: 'okta' },
+    });
+    const sim = await call('provisioning', 'POST', '/api/v1/idps/okta/simulate', {
+      subject: '00u1abc',
+      protocol: 'oidc',
+      attributes: { email: ['Ann@Corp.Example'], email_verified: ['true'], given_name: ['Ann'], family_name: ['Lee'], groups: ['Everyone'] },
+    });
     expect(sim.body).toMatchObject({ outcome: 'created', identity: { username: 'ann@corp.example', displayName: 'Ann Lee', groups: ['Everyone'] } });
 
     const bad = await call('auth', 'POST', '/api/v1/idps', { id: 'odd', name: 'Odd', metadataXml, mappingPreset: 'ping' });
@@ -167,14 +223,21 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
       `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Subject>${nameId}</saml:Subject><saml:AttributeStatement><saml:Attribute Name="preferred_username"><saml:AttributeValue>pia</saml:AttributeValue></saml:Attribute><saml:Attribute Name="groups"><saml:AttributeValue>/staff</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>`;
     const sim = await call('provisioning', 'POST', '/api/v1/idps/regex/simulate', { assertionXml: assertion('<saml:NameID>pia-id</saml:NameID>') });
     expect(sim).toMatchObject({ status: 200, body: { outcome: 'created', identity: { username: 'pia', groups: ['staff'] } } });
-    const transient = await call('provisioning', 'POST', '/api/v1/idps/regex/simulate', { assertionXml: assertion('<saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient">_t1</saml:NameID>') });
+    const transient = await call('provisioning', 'POST', '/api/v1/idps/regex/simulate', {
+      assertionXml: assertion('<saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient">_t1</saml:NameID>'),
+    });
     expect(transient).toMatchObject({ status: 200, body: { outcome: 'rejected', code: 'name_id_transient' } });
-    expect(await call('provisioning', 'POST', '/api/v1/idps/regex/simulate', { assertionXml: '<x/>' })).toMatchObject({ status: 400, body: { detail: expect.stringContaining('no SAML 2.0 Assertion') } });
+    expect(await call('provisioning', 'POST', '/api/v1/idps/regex/simulate', { assertionXml: '<x/>' })).toMatchObject({
+      status: 400,
+      body: { detail: expect.stringContaining('no SAML 2.0 Assertion') },
+    });
   });
 
   it('applies a preset to an IdP added without one: only the mapping changes, audited naming the preset; presets are listed with their mappings', async () => {
     await createIdp('entra');
-    expect(await call('provisioning', 'PATCH', '/api/v1/idps/entra/provisioning', { model: 'manual', grantLocalGroups: ['staff'] }, 'application/merge-patch+json')).toMatchObject({ status: 200 });
+    expect(
+      await call('provisioning', 'PATCH', '/api/v1/idps/entra/provisioning', { model: 'manual', grantLocalGroups: ['staff'] }, 'application/merge-patch+json'),
+    ).toMatchObject({ status: 200 });
     const listed = await call('provisioning', 'GET', '/api/v1/mapping-presets');
     expect(listed.body.items.map((p: { name: string }) => p.name)).toEqual(['keycloak', 'entra-adfs', 'okta', 'google', 'generic-oidc']);
     const entra = listed.body.items.find((p: { name: string }) => p.name === 'entra-adfs').mapping;
@@ -182,11 +245,21 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
     const applied = await call('provisioning', 'POST', '/api/v1/idps/entra/provisioning/mapping-preset', { preset: 'entra-adfs' });
     expect(applied).toMatchObject({ status: 200, body: { origin: 'api', model: 'manual', grantLocalGroups: ['staff'], mapping: entra } });
     expect(await settingsOf('entra')).toMatchObject({ body: { model: 'manual', mapping: entra } });
-    expect((await audit('entra'))[0]).toMatchObject({ action: 'idp-settings.updated', actor: expect.stringMatching(/^admin-token:/), before: { model: 'manual' }, after: { model: 'manual', mappingPreset: 'entra-adfs', mapping: entra } });
+    expect((await audit('entra'))[0]).toMatchObject({
+      action: 'idp-settings.updated',
+      actor: expect.stringMatching(/^admin-token:/),
+      before: { model: 'manual' },
+      after: { model: 'manual', mappingPreset: 'entra-adfs', mapping: entra },
+    });
     // Entra's claim URIs now give names and groups in the simulator.
     const sim = await call('provisioning', 'POST', '/api/v1/idps/entra/simulate', {
       subject: 'x1',
-      attributes: { 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn': ['ann@corp.example'], 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname': ['Ann'], 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname': ['Lee'], 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups': ['g-1'] },
+      attributes: {
+        'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn': ['ann@corp.example'],
+        'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname': ['Ann'],
+        'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname': ['Lee'],
+        'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups': ['g-1'],
+      },
     });
     expect(sim.body).toMatchObject({ identity: { username: 'ann@corp.example', displayName: 'Ann Lee', groups: ['g-1'] } });
 
@@ -203,12 +276,20 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
     const [deletion] = (await call('auth', 'GET', '/api/v1/audit?targetType=idp&targetId=gone&action=idp.deleted')).body.items;
     await waitFor('provisioning to forget the deleted IdP', async () => (await settingsOf('gone')).status === 404, 10_000);
     expect((await audit('gone'))[0]).toMatchObject({ action: 'idp-settings.deleted', actor: deletion.actor, before: { model: 'jit', mapping }, after: null });
-    expect(await call('provisioning', 'POST', '/api/v1/idps/gone/simulate', { subject: 'gina', attributes: {} })).toMatchObject({ status: 404, body: { detail: expect.stringContaining('unknown identity provider') } });
+    expect(await call('provisioning', 'POST', '/api/v1/idps/gone/simulate', { subject: 'gina', attributes: {} })).toMatchObject({
+      status: 404,
+      body: { detail: expect.stringContaining('unknown identity provider') },
+    });
 
     // An event from before the deletion, arriving late (a redelivery), does not bring the IdP back.
     const nc = await connect({ servers: nats.url });
     try {
-      const stale = createEvent(IdpUpdatedV1, 'auth', { idp: 'gone', name: 'gone', protocol: 'saml', enabled: true, actor: 'test' }, { occurredAt: new Date(Date.now() - 60_000) });
+      const stale = createEvent(
+        IdpUpdatedV1,
+        'auth',
+        { idp: 'gone', name: 'gone', protocol: 'saml', enabled: true, actor: 'test' },
+        { occurredAt: new Date(Date.now() - 60_000) },
+      );
       await nc.jetstream().publish(IdpUpdatedV1.subject, JSONCodec().encode(stale), { msgID: stale.id });
       const jsm = await nc.jetstreamManager();
       await waitFor('provisioning to take the late event', async () => {
@@ -255,7 +336,11 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
   });
 
   it('refuses a regex that needs backtracking when saved, naming the field; the others run in linear time', async () => {
-    const withRule = (match: string) => ({ ...whole, model: 'jit', mapping: { ...mapping, groups: { ...mapping.groups, rules: [{ match, action: 'drop' }] } } });
+    const withRule = (match: string) => ({
+      ...whole,
+      model: 'jit',
+      mapping: { ...mapping, groups: { ...mapping.groups, rules: [{ match, action: 'drop' }] } },
+    });
     for (const [pattern, field] of [
       ['^(a)\\1$', 'mapping.groups.rules.0.match'],
       ['^(?!admin).*$', 'mapping.groups.rules.0.match'],
@@ -263,7 +348,13 @@ describe.each(['postgres', 'sqlite'] as const)('provisioning settings per IdP on
       const res = await call('provisioning', 'PUT', '/api/v1/idps/regex/provisioning', withRule(pattern));
       expect(res).toMatchObject({ status: 400, body: { errors: [expect.objectContaining({ field })] } });
     }
-    const replace = await call('provisioning', 'PATCH', '/api/v1/idps/regex/provisioning', { mapping: { ...mapping, username: { source: 'subject', lowercase: true, replace: { pattern: '(?<=x)y', replacement: '' } } } }, 'application/merge-patch+json');
+    const replace = await call(
+      'provisioning',
+      'PATCH',
+      '/api/v1/idps/regex/provisioning',
+      { mapping: { ...mapping, username: { source: 'subject', lowercase: true, replace: { pattern: '(?<=x)y', replacement: '' } } } },
+      'application/merge-patch+json',
+    );
     expect(replace).toMatchObject({ status: 400, body: { errors: [expect.objectContaining({ field: 'mapping.username.replace.pattern' })] } });
     expect((await settingsOf('regex')).body.origin).toBe('environment');
 

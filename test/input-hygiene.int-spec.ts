@@ -28,7 +28,14 @@ describe.each(['postgres', 'sqlite'] as const)('input hygiene on %s', (engine) =
     body: any;
   }
   /** A request with the body sent as given (a string or bytes: the test decides every byte), JSON by default. */
-  const send = async (service: ServiceName, method: string, path: string, body?: string | Buffer, contentType: string | null = 'application/json', headers: Record<string, string> = {}): Promise<Answer> => {
+  const send = async (
+    service: ServiceName,
+    method: string,
+    path: string,
+    body?: string | Buffer,
+    contentType: string | null = 'application/json',
+    headers: Record<string, string> = {},
+  ): Promise<Answer> => {
     const res = await fetch(`${stack.services[service].url}${path}`, {
       method,
       redirect: 'manual',
@@ -40,9 +47,14 @@ describe.each(['postgres', 'sqlite'] as const)('input hygiene on %s', (engine) =
     return { status: res.status, type, allow: res.headers.get('allow'), body: text && type.includes('json') ? JSON.parse(text) : text };
   };
   /** JSON.stringify writes a NUL as \u0000 and a lone surrogate as \ud800: well-formed JSON that parses back to them. */
-  const call = (service: ServiceName, method: string, path: string, body?: unknown) => send(service, method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? null : 'application/json');
+  const call = (service: ServiceName, method: string, path: string, body?: unknown) =>
+    send(service, method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? null : 'application/json');
   const refused = (status: number, errors?: { field: string; message: string }[]) =>
-    expect.objectContaining({ status, type: expect.stringContaining('application/problem+json'), body: expect.objectContaining({ status, ...(errors ? { errors } : {}) }) });
+    expect.objectContaining({
+      status,
+      type: expect.stringContaining('application/problem+json'),
+      body: expect.objectContaining({ status, ...(errors ? { errors } : {}) }),
+    });
 
   /** Everything the refused requests could have changed, read back through the APIs. */
   const state = async () => ({
@@ -71,7 +83,11 @@ describe.each(['postgres', 'sqlite'] as const)('input hygiene on %s', (engine) =
   beforeAll(async () => {
     nats = await startNats();
     pg = engine === 'postgres' ? await createTestDatabase() : undefined;
-    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg?.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() } });
+    stack = new Stack({
+      natsUrl: nats.url,
+      databaseUrl: pg?.url,
+      ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() },
+    });
     await stack.start();
     token = createAdminToken({ ...(pg ? { DATABASE_URL: pg.url } : {}), DATA_DIR: stack.dataDir });
     ann = (await call('directory', 'POST', '/api/v1/users', { username: 'ann', displayName: 'Ann Example', externalId: 'kc-ann' })).body;
@@ -100,11 +116,25 @@ describe.each(['postgres', 'sqlite'] as const)('input hygiene on %s', (engine) =
       [await call('directory', 'PATCH', `/api/v1/users/${ann.id}`, { externalId: bad }), 'externalId'],
       [await call('directory', 'PATCH', `/api/v1/groups/${staff.id}`, { description: bad }), 'description'],
       [await call('directory', 'PUT', `/api/v1/users/${ann.id}/properties/dept`, { value: bad }), 'value'],
-      [await call('directory', 'POST', '/api/v1/users/bulk', { users: [{ username: 'ann', displayName: 'fine' }, { username: 'zed', properties: { dept: bad } }] }), 'users.1.properties.dept'],
+      [
+        await call('directory', 'POST', '/api/v1/users/bulk', {
+          users: [
+            { username: 'ann', displayName: 'fine' },
+            { username: 'zed', properties: { dept: bad } },
+          ],
+        }),
+        'users.1.properties.dept',
+      ],
       [await call('auth', 'PATCH', '/api/v1/idps/corp', { name: bad }), 'name'],
       [await call('auth', 'POST', '/api/v1/idps', { id: 'other', name: bad, metadataXml }), 'name'],
-      [await call('provisioning', 'PUT', '/api/v1/idps/corp/provisioning', { ...settings, mapping: { ...mapping, properties: { department: bad } } }), 'mapping.properties.department'],
-      [await send('provisioning', 'PATCH', '/api/v1/idps/corp/provisioning', JSON.stringify({ mapping: { email: [bad] } }), 'application/merge-patch+json'), 'mapping.email.0'],
+      [
+        await call('provisioning', 'PUT', '/api/v1/idps/corp/provisioning', { ...settings, mapping: { ...mapping, properties: { department: bad } } }),
+        'mapping.properties.department',
+      ],
+      [
+        await send('provisioning', 'PATCH', '/api/v1/idps/corp/provisioning', JSON.stringify({ mapping: { email: [bad] } }), 'application/merge-patch+json'),
+        'mapping.email.0',
+      ],
     ];
     for (const [answer, field] of answers) expect(answer).toEqual(refused(400, [{ field, message }]));
     expect(answers[0][0].body.detail).toBe(`displayName: ${message}`);
@@ -129,27 +159,56 @@ describe.each(['postgres', 'sqlite'] as const)('input hygiene on %s', (engine) =
   it('one rule for __proto__, constructor and prototype: never a member, parameter or key name, nor an id (400, nothing stored)', async () => {
     const before = await state();
     for (const name of ['__proto__', 'constructor', 'prototype']) {
-      expect(await call('directory', 'PUT', `/api/v1/users/${ann.id}/properties/${name}`, { value: 'x' })).toEqual(refused(400, [{ field: 'key', message: RESERVED }]));
+      expect(await call('directory', 'PUT', `/api/v1/users/${ann.id}/properties/${name}`, { value: 'x' })).toEqual(
+        refused(400, [{ field: 'key', message: RESERVED }]),
+      );
       expect(await call('directory', 'DELETE', `/api/v1/users/${ann.id}/properties/${name}`)).toEqual(refused(400, [{ field: 'key', message: RESERVED }]));
       expect(await send('directory', 'POST', '/api/v1/users/bulk', `{"users":[{"username":"zed","properties":{"dept":"x","${name}":"y"}}]}`)).toEqual(
         refused(400, [{ field: `users.0.properties.${name}`, message: RESERVED }]),
       );
-      expect(await send('directory', 'POST', '/api/v1/users', `{"username":"zed","${name}":{"admin":true}}`)).toEqual(refused(400, [{ field: name, message: RESERVED }]));
-      expect(await send('provisioning', 'PUT', '/api/v1/idps/corp/provisioning', JSON.stringify({ ...settings, mapping: { ...mapping, properties: { department: 'dept' } } }).replace('"department"', `"${name}"`))).toEqual(
-        refused(400, [{ field: `mapping.properties.${name}`, message: RESERVED }]),
+      expect(await send('directory', 'POST', '/api/v1/users', `{"username":"zed","${name}":{"admin":true}}`)).toEqual(
+        refused(400, [{ field: name, message: RESERVED }]),
       );
-      expect(await send('provisioning', 'PATCH', '/api/v1/idps/corp/provisioning', `{"mapping":{"${name}":{"polluted":true}}}`, 'application/merge-patch+json')).toEqual(
-        refused(400, [{ field: `mapping.${name}`, message: RESERVED }]),
-      );
+      expect(
+        await send(
+          'provisioning',
+          'PUT',
+          '/api/v1/idps/corp/provisioning',
+          JSON.stringify({ ...settings, mapping: { ...mapping, properties: { department: 'dept' } } }).replace('"department"', `"${name}"`),
+        ),
+      ).toEqual(refused(400, [{ field: `mapping.properties.${name}`, message: RESERVED }]));
+      expect(
+        await send('provisioning', 'PATCH', '/api/v1/idps/corp/provisioning', `{"mapping":{"${name}":{"polluted":true}}}`, 'application/merge-patch+json'),
+      ).toEqual(refused(400, [{ field: `mapping.${name}`, message: RESERVED }]));
       expect(await call('directory', 'GET', `/api/v1/users?${name}=1`)).toEqual(refused(400, [{ field: name, message: RESERVED }]));
-      expect(await call('provisioning', 'POST', '/api/v1/connectors', { id: 'kc', idp: 'corp', baseUrl: 'http://127.0.0.1:8080', realm: 'r', clientId: 'c', clientSecret: 's', attributes: ['dept', name] })).toEqual(
-        refused(400, [{ field: 'attributes.1', message: RESERVED }]),
-      );
+      expect(
+        await call('provisioning', 'POST', '/api/v1/connectors', {
+          id: 'kc',
+          idp: 'corp',
+          baseUrl: 'http://127.0.0.1:8080',
+          realm: 'r',
+          clientId: 'c',
+          clientSecret: 's',
+          attributes: ['dept', name],
+        }),
+      ).toEqual(refused(400, [{ field: 'attributes.1', message: RESERVED }]));
     }
     // ids that would become path parameters (`/saml/{idp}/acs`): refused where they are made
     for (const id of ['constructor', 'prototype']) {
-      expect(await call('auth', 'POST', '/api/v1/idps', { id, name: 'X', metadataXml })).toMatchObject({ status: 400, body: { errors: [{ field: 'id', message: RESERVED }] } });
-      expect(await call('provisioning', 'POST', '/api/v1/connectors', { id, idp: 'corp', baseUrl: 'http://127.0.0.1:8080', realm: 'r', clientId: 'c', clientSecret: 's' })).toMatchObject({
+      expect(await call('auth', 'POST', '/api/v1/idps', { id, name: 'X', metadataXml })).toMatchObject({
+        status: 400,
+        body: { errors: [{ field: 'id', message: RESERVED }] },
+      });
+      expect(
+        await call('provisioning', 'POST', '/api/v1/connectors', {
+          id,
+          idp: 'corp',
+          baseUrl: 'http://127.0.0.1:8080',
+          realm: 'r',
+          clientId: 'c',
+          clientSecret: 's',
+        }),
+      ).toMatchObject({
         status: 400,
         body: { errors: [{ field: 'id', message: RESERVED }] },
       });
@@ -177,25 +236,54 @@ describe.each(['postgres', 'sqlite'] as const)('input hygiene on %s', (engine) =
     expect(await send('directory', 'PATCH', `/api/v1/users/${ann.id}`, 'displayName=Tex', 'application/x-www-form-urlencoded')).toEqual(refused(415));
     expect(await send('directory', 'PUT', `/api/v1/users/${ann.id}/properties/dept`, 'value=x', 'application/x-www-form-urlencoded')).toEqual(refused(415));
     expect(await send('auth', 'PATCH', '/api/v1/idps/corp', JSON.stringify({ name: 'Tex' }), 'text/plain')).toEqual(refused(415));
-    expect(await send('auth', 'PATCH', '/api/v1/idps/corp', Buffer.from(JSON.stringify({ name: 'Tex' }), 'utf16le'), 'application/json; charset=utf-16')).toEqual(refused(415));
+    expect(
+      await send('auth', 'PATCH', '/api/v1/idps/corp', Buffer.from(JSON.stringify({ name: 'Tex' }), 'utf16le'), 'application/json; charset=utf-16'),
+    ).toEqual(refused(415));
     expect(await send('provisioning', 'PUT', '/api/v1/idps/corp/provisioning', 'model=manual', 'application/x-www-form-urlencoded')).toEqual(refused(415));
     expect(await send('provisioning', 'PATCH', '/api/v1/idps/corp/provisioning', JSON.stringify({ model: 'manual' }), 'text/plain')).toEqual(refused(415));
-    expect(await send('provisioning', 'PATCH', '/api/v1/idps/corp/provisioning', Buffer.from(JSON.stringify({ model: 'manual' }), 'utf16le'), 'application/merge-patch+json; charset=utf-16')).toEqual(refused(415));
+    expect(
+      await send(
+        'provisioning',
+        'PATCH',
+        '/api/v1/idps/corp/provisioning',
+        Buffer.from(JSON.stringify({ model: 'manual' }), 'utf16le'),
+        'application/merge-patch+json; charset=utf-16',
+      ),
+    ).toEqual(refused(415));
     // bytes that are not UTF-8 in a UTF-8 body: refused, where the decoder would store U+FFFD
-    expect(await send('directory', 'PATCH', `/api/v1/users/${ann.id}`, Buffer.concat([Buffer.from('{"displayName":"Ann '), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]))).toEqual(refused(400));
+    expect(
+      await send(
+        'directory',
+        'PATCH',
+        `/api/v1/users/${ann.id}`,
+        Buffer.concat([Buffer.from('{"displayName":"Ann '), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]),
+      ),
+    ).toEqual(refused(400));
     expect(await state()).toEqual(before);
   });
 
   it('keeps working: merge patches on settings, UTF-8 JSON with any text, empty POSTs with or without a media type, public form posts', async () => {
-    const patched = await send('provisioning', 'PATCH', '/api/v1/idps/corp/provisioning', JSON.stringify({ updateOnLogin: false }), 'application/merge-patch+json');
+    const patched = await send(
+      'provisioning',
+      'PATCH',
+      '/api/v1/idps/corp/provisioning',
+      JSON.stringify({ updateOnLogin: false }),
+      'application/merge-patch+json',
+    );
     expect(patched).toMatchObject({ status: 200, body: { updateOnLogin: false, mapping } });
-    expect(await send('provisioning', 'PATCH', '/api/v1/idps/corp/provisioning', JSON.stringify({ updateOnLogin: null }), 'application/json; charset=UTF-8')).toMatchObject({ status: 200, body: { updateOnLogin: true } });
+    expect(
+      await send('provisioning', 'PATCH', '/api/v1/idps/corp/provisioning', JSON.stringify({ updateOnLogin: null }), 'application/json; charset=UTF-8'),
+    ).toMatchObject({ status: 200, body: { updateOnLogin: true } });
 
     // paired surrogates (an emoji), U+FFFD and the like are ordinary text
     const name = 'Ann 😀 \uD83D\uDE00 \uFFFD Ünïcode';
-    expect(await send('directory', 'PATCH', `/api/v1/users/${ann.id}`, JSON.stringify({ displayName: name }), 'application/json; charset=utf-8')).toMatchObject({ status: 200, body: { displayName: name } });
+    expect(await send('directory', 'PATCH', `/api/v1/users/${ann.id}`, JSON.stringify({ displayName: name }), 'application/json; charset=utf-8')).toMatchObject(
+      { status: 200, body: { displayName: name } },
+    );
     expect((await call('directory', 'GET', `/api/v1/users/${ann.id}`)).body.displayName).toBe(name);
-    expect((await call('directory', 'GET', `/api/v1/users?q=${encodeURIComponent('😀')}`)).body.items.map((u: { username: string }) => u.username)).toEqual(['ann']);
+    expect((await call('directory', 'GET', `/api/v1/users?q=${encodeURIComponent('😀')}`)).body.items.map((u: { username: string }) => u.username)).toEqual([
+      'ann',
+    ]);
 
     // a POST that needs no body works with or without a content type, and an empty body of any type
     expect((await send('directory', 'POST', `/api/v1/users/${ann.id}/disable`, undefined, null)).body).toMatchObject({ active: false });
@@ -213,7 +301,17 @@ describe.each(['postgres', 'sqlite'] as const)('input hygiene on %s', (engine) =
   it('answers requests Node refuses (headers too large: 431; malformed) with problem+json, and a wrong method with 405 and Allow', async () => {
     for (const service of ['auth', 'directory', 'provisioning'] as const) {
       const big = await send(service, 'GET', '/health/live', undefined, null, { 'x-padding': 'a'.repeat(64 * 1024) });
-      expect(big).toEqual({ status: 431, type: 'application/problem+json; charset=utf-8', allow: null, body: { type: 'https://bridgekeeper.dev/problems/431', title: 'request header fields too large', status: 431, detail: 'the request headers are too large' } });
+      expect(big).toEqual({
+        status: 431,
+        type: 'application/problem+json; charset=utf-8',
+        allow: null,
+        body: {
+          type: 'https://bridgekeeper.dev/problems/431',
+          title: 'request header fields too large',
+          status: 431,
+          detail: 'the request headers are too large',
+        },
+      });
     }
     const malformed = await new Promise<string>((resolve, reject) => {
       const socket = connect(stack.services.directory.port, '127.0.0.1', () => socket.end('GET /api/v1/users/\u00ff HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'));
@@ -226,9 +324,16 @@ describe.each(['postgres', 'sqlite'] as const)('input hygiene on %s', (engine) =
     expect(malformed).toContain('Content-Type: application/problem+json');
     expect(JSON.parse(malformed.slice(malformed.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, detail: 'the request is not well-formed HTTP' });
 
-    expect(await call('directory', 'POST', '/api/v1/seats', {})).toMatchObject({ status: 405, allow: 'GET, HEAD', type: expect.stringContaining('application/problem+json') });
+    expect(await call('directory', 'POST', '/api/v1/seats', {})).toMatchObject({
+      status: 405,
+      allow: 'GET, HEAD',
+      type: expect.stringContaining('application/problem+json'),
+    });
     // a wrong method stays a 405 whatever its body
     expect(await send('directory', 'PUT', '/api/v1/users', 'x', 'text/plain')).toMatchObject({ status: 405, allow: 'GET, HEAD, POST' });
-    expect(await send('provisioning', 'POST', '/api/v1/idps/corp/provisioning', 'a\u0000', 'text/plain')).toMatchObject({ status: 405, allow: 'DELETE, GET, HEAD, PATCH, PUT' });
+    expect(await send('provisioning', 'POST', '/api/v1/idps/corp/provisioning', 'a\u0000', 'text/plain')).toMatchObject({
+      status: 405,
+      allow: 'DELETE, GET, HEAD, PATCH, PUT',
+    });
   });
 });

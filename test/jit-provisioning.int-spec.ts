@@ -31,11 +31,20 @@ describe('JIT provisioning across services', () => {
   beforeAll(async () => {
     nats = await startNats();
     pg = await createTestDatabase();
-    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() } });
+    stack = new Stack({
+      natsUrl: nats.url,
+      databaseUrl: pg.url,
+      ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() },
+    });
     await stack.start('directory', 'provisioning');
     nc = await connect({ servers: nats.url });
     for (const subject of [UserProvisionedV1.subject, UserRejectedV1.subject]) {
-      nc.subscribe(subject, { callback: (_e, m) => { const e = codec.decode(m.data); outcomes.set(e.data.authEventId, e); } });
+      nc.subscribe(subject, {
+        callback: (_e, m) => {
+          const e = codec.decode(m.data);
+          outcomes.set(e.data.authEventId, e);
+        },
+      });
     }
     sql = new Client({ connectionString: pg.url });
     await sql.connect();
@@ -54,7 +63,15 @@ describe('JIT provisioning across services', () => {
     const event = login('alice', { email: ['alice@example.com'], firstName: ['Alice'], lastName: ['Liddell'], groups: ['/engineering/backend', '/staff'] });
     await publish(event);
     const answer = await outcome(event.id);
-    expect(answer).toMatchObject({ source: 'provisioning', data: { traceId: event.data.traceId, created: true, groups: ['engineering/backend', 'staff'], user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' } } });
+    expect(answer).toMatchObject({
+      source: 'provisioning',
+      data: {
+        traceId: event.data.traceId,
+        created: true,
+        groups: ['engineering/backend', 'staff'],
+        user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' },
+      },
+    });
     expect(await users('alice')).toHaveLength(1);
   });
 
@@ -112,7 +129,8 @@ describe('JIT provisioning across services', () => {
 
   it("counts and times each login's provisioning on /metrics, by model and outcome, and how long its event waited", async () => {
     const metrics = await (await fetch(`${stack.services.provisioning.url}/metrics`)).text();
-    const count = (name: string, labels: string) => Number(new RegExp(`^${name}_count\\{service="provisioning",${labels}\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    const count = (name: string, labels: string) =>
+      Number(new RegExp(`^${name}_count\\{service="provisioning",${labels}\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
     // So far: alice twice, frank, the no-username login, dave twice; the redeliveries as duplicates.
     expect(count('bridgekeeper_login_provisioning_seconds', 'model="jit",outcome="provisioned"')).toBe(4);
     expect(count('bridgekeeper_login_provisioning_seconds', 'model="jit",outcome="rejected"')).toBe(2);
@@ -121,7 +139,7 @@ describe('JIT provisioning across services', () => {
     expect(metrics).toMatch(/^bridgekeeper_login_provisioning_seconds_bucket\{[^}]*le="0\.1"[^}]*outcome="provisioned"[^}]*\} \d+$/m);
   });
 
-  it('runs the services on the Node that scripts/lib.sh pins, not the machine\'s own', async () => {
+  it("runs the services on the Node that scripts/lib.sh pins, not the machine's own", async () => {
     const pinned = /^NODE_VERSION="([\d.]+)"$/m.exec(readFileSync(join(__dirname, '../scripts/lib.sh'), 'utf8'))?.[1];
     expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
     for (const service of [stack.services.directory, stack.services.provisioning]) {
@@ -144,7 +162,12 @@ describe('JIT provisioning across services', () => {
 
   it('creates one user when two provisioning instances handle the same new user at once', async () => {
     const port = await freePort();
-    const other = new ServiceProcess('provisioning', port, { NATS_URL: nats.url, DATABASE_URL: pg.url, DATA_DIR: stack.dataDir, PROVISIONING_PORT: String(port) });
+    const other = new ServiceProcess('provisioning', port, {
+      NATS_URL: nats.url,
+      DATABASE_URL: pg.url,
+      DATA_DIR: stack.dataDir,
+      PROVISIONING_PORT: String(port),
+    });
     await other.start();
     try {
       const events = Array.from({ length: 6 }, () => login('erin', { email: ['erin@example.com'], groups: ['/new-team'] }));
@@ -180,7 +203,13 @@ describe('JIT provisioning across services', () => {
     });
 
     it('shows the environment defaults until settings are stored', async () => {
-      expect((await call('GET', '/api/v1/idps/corp/provisioning')).body).toMatchObject({ idp: 'corp', model: 'jit', origin: 'environment', updateOnLogin: true, mapping: { username: { source: 'attribute', attribute: 'preferred_username', fallback: ['nameId', 'email'] } } });
+      expect((await call('GET', '/api/v1/idps/corp/provisioning')).body).toMatchObject({
+        idp: 'corp',
+        model: 'jit',
+        origin: 'environment',
+        updateOnLogin: true,
+        mapping: { username: { source: 'attribute', attribute: 'preferred_username', fallback: ['nameId', 'email'] } },
+      });
     });
 
     it('simulates a first login: the user and groups it would create, writing nothing', async () => {
@@ -192,28 +221,70 @@ describe('JIT provisioning across services', () => {
       const denied = await call('POST', '/api/v1/idps/corp/simulate', { subject: '  ', attributes: {} });
       expect(denied.body).toMatchObject({ outcome: 'rejected', code: 'no_username' });
       const fromXml = await call('POST', '/api/v1/idps/corp/simulate', {
-        assertionXml: '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Subject><saml:NameID>alice</saml:NameID></saml:Subject><saml:AttributeStatement><saml:Attribute Name="groups"><saml:AttributeValue>/staff</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>',
+        assertionXml:
+          '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Subject><saml:NameID>alice</saml:NameID></saml:Subject><saml:AttributeStatement><saml:Attribute Name="groups"><saml:AttributeValue>/staff</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>',
       });
       // A pasted response is keyed as the IdP's logins are, which only auth knows: without auth (not started here), a 503 that says so, never a guess.
       expect(fromXml.body).toMatchObject({ status: 503, detail: expect.stringContaining('could not ask auth how identity provider corp keys its users') });
-      expect((await call('POST', '/api/v1/idps/corp/simulate', { assertionXml: '<x/>' })).body).toMatchObject({ status: 400, detail: expect.stringContaining('no SAML 2.0 Assertion') });
+      expect((await call('POST', '/api/v1/idps/corp/simulate', { assertionXml: '<x/>' })).body).toMatchObject({
+        status: 400,
+        detail: expect.stringContaining('no SAML 2.0 Assertion'),
+      });
     });
 
     it('applies stored settings to logins: mapping, group naming, model; audited', async () => {
-      const bad = await call('PATCH', '/api/v1/idps/corp/provisioning', { model: 'jit', mapping: { username: { source: 'subject', lowercase: true, replace: { pattern: '(', replacement: '' } }, email: [], firstName: [], lastName: [], displayName: [], groups: { attribute: ['groups'], naming: 'leaf' }, properties: {} } });
+      const bad = await call('PATCH', '/api/v1/idps/corp/provisioning', {
+        model: 'jit',
+        mapping: {
+          username: { source: 'subject', lowercase: true, replace: { pattern: '(', replacement: '' } },
+          email: [],
+          firstName: [],
+          lastName: [],
+          displayName: [],
+          groups: { attribute: ['groups'], naming: 'leaf' },
+          properties: {},
+        },
+      });
       expect(bad).toMatchObject({ status: 400, body: { errors: [expect.objectContaining({ field: 'mapping.username.replace.pattern' })] } });
-      const mapping = { username: { source: 'emailLocalPart', lowercase: true }, email: ['mail'], firstName: [], lastName: [], displayName: ['cn'], groups: { attribute: ['memberOf'], naming: 'leaf' }, properties: { department: 'dept' } };
-      expect((await call('PATCH', '/api/v1/idps/corp/provisioning', { model: 'jit', mapping })).body).toMatchObject({ origin: 'api', mapping: { username: { source: 'emailLocalPart' } } });
+      const mapping = {
+        username: { source: 'emailLocalPart', lowercase: true },
+        email: ['mail'],
+        firstName: [],
+        lastName: [],
+        displayName: ['cn'],
+        groups: { attribute: ['memberOf'], naming: 'leaf' },
+        properties: { department: 'dept' },
+      };
+      expect((await call('PATCH', '/api/v1/idps/corp/provisioning', { model: 'jit', mapping })).body).toMatchObject({
+        origin: 'api',
+        mapping: { username: { source: 'emailLocalPart' } },
+      });
 
-      const event = createEvent(UserAuthenticatedV1, 'test', { idp: 'corp', protocol: 'saml', subject: 'f81d4fae-7dec', attributes: { mail: ['Hank.Hill@Corp.Example'], cn: ['Hank Hill'], memberOf: ['/sales/emea'], dept: ['Sales', 'EMEA', 'Sales'] }, traceId: crypto.randomUUID() });
+      const event = createEvent(UserAuthenticatedV1, 'test', {
+        idp: 'corp',
+        protocol: 'saml',
+        subject: 'f81d4fae-7dec',
+        attributes: { mail: ['Hank.Hill@Corp.Example'], cn: ['Hank Hill'], memberOf: ['/sales/emea'], dept: ['Sales', 'EMEA', 'Sales'] },
+        traceId: crypto.randomUUID(),
+      });
       await publish(event);
-      expect(await outcome(event.id)).toMatchObject({ data: { user: { username: 'hank.hill', email: 'hank.hill@corp.example', displayName: 'Hank Hill' }, groups: ['emea'] } });
+      expect(await outcome(event.id)).toMatchObject({
+        data: { user: { username: 'hank.hill', email: 'hank.hill@corp.example', displayName: 'Hank Hill' }, groups: ['emea'] },
+      });
       const [row] = await users('hank.hill');
       // Every value of a multi-valued attribute (repeats left out), as User Sync keeps them.
-      expect((await sql.query('SELECT key, value, list FROM directory.user_properties WHERE user_id = $1', [row.id])).rows).toEqual([{ key: 'department', value: '["Sales","EMEA"]', list: true }]);
+      expect((await sql.query('SELECT key, value, list FROM directory.user_properties WHERE user_id = $1', [row.id])).rows).toEqual([
+        { key: 'department', value: '["Sales","EMEA"]', list: true },
+      ]);
 
       await call('PATCH', '/api/v1/idps/corp/provisioning', { model: 'manual' });
-      const unknown = createEvent(UserAuthenticatedV1, 'test', { idp: 'corp', protocol: 'saml', subject: 'other', attributes: { mail: ['ivy@corp.example'] }, traceId: crypto.randomUUID() });
+      const unknown = createEvent(UserAuthenticatedV1, 'test', {
+        idp: 'corp',
+        protocol: 'saml',
+        subject: 'other',
+        attributes: { mail: ['ivy@corp.example'] },
+        traceId: crypto.randomUUID(),
+      });
       await publish(unknown);
       expect(await outcome(unknown.id)).toMatchObject({ data: { code: 'not_in_directory' } });
       // The simulator finds a known user under Manual without noting a login.
@@ -238,7 +309,10 @@ describe('JIT provisioning across services', () => {
         groups: {
           attribute: ['groups'],
           naming: 'path',
-          rules: [{ match: '^eng/(.+)$', rename: 'dev-$1' }, { match: '^temp', action: 'drop' }],
+          rules: [
+            { match: '^eng/(.+)$', rename: 'dev-$1' },
+            { match: '^temp', action: 'drop' },
+          ],
           defaultForAll: ['everyone'],
           defaultForNew: ['onboarding'],
           createMissing: true,
@@ -246,18 +320,42 @@ describe('JIT provisioning across services', () => {
         matchOn: ['email'],
       };
       expect((await call('PATCH', '/api/v1/idps/rules/provisioning', { model: 'jit', mapping })).status).toBe(200);
-      const first = createEvent(UserAuthenticatedV1, 'test', { idp: 'rules', protocol: 'saml', subject: 'ida', attributes: { email: ['ida@example.com'], groups: ['/eng/web', '/temp-project'] }, traceId: crypto.randomUUID() });
+      const first = createEvent(UserAuthenticatedV1, 'test', {
+        idp: 'rules',
+        protocol: 'saml',
+        subject: 'ida',
+        attributes: { email: ['ida@example.com'], groups: ['/eng/web', '/temp-project'] },
+        traceId: crypto.randomUUID(),
+      });
       await publish(first);
       expect(await outcome(first.id)).toMatchObject({ data: { created: true, groups: ['dev-web', 'everyone', 'onboarding'] } });
-      const again = createEvent(UserAuthenticatedV1, 'test', { idp: 'rules', protocol: 'saml', subject: 'ida', attributes: { email: ['ida@example.com'], groups: [] }, traceId: crypto.randomUUID() });
+      const again = createEvent(UserAuthenticatedV1, 'test', {
+        idp: 'rules',
+        protocol: 'saml',
+        subject: 'ida',
+        attributes: { email: ['ida@example.com'], groups: [] },
+        traceId: crypto.randomUUID(),
+      });
       await publish(again);
       // managed groups follow the IdP; the new-user default group is local and stays
       expect(await outcome(again.id)).toMatchObject({ data: { created: false, groups: ['everyone', 'onboarding'] } });
 
       // an account an admin made by hand (no IdP owns it) is linked by email where the admin lets this IdP claim local accounts, and no new group appears
-      await call('PATCH', '/api/v1/idps/rules/provisioning', { mapping: { ...mapping, groups: { ...mapping.groups, createMissing: false, defaultForNew: [] } }, claimLocalUsers: true });
-      await sql.query(`INSERT INTO directory.users (id, username, username_lower, email, email_lower, display_name, active, source, external_id, created_at, updated_at) VALUES ($1, 'Jo', 'jo', 'jo@example.com', 'jo@example.com', null, true, 'local', null, now(), now())`, [crypto.randomUUID()]);
-      const jo = createEvent(UserAuthenticatedV1, 'test', { idp: 'rules', protocol: 'saml', subject: 'jo.smith', attributes: { email: ['JO@example.com'], groups: ['/brand-new'] }, traceId: crypto.randomUUID() });
+      await call('PATCH', '/api/v1/idps/rules/provisioning', {
+        mapping: { ...mapping, groups: { ...mapping.groups, createMissing: false, defaultForNew: [] } },
+        claimLocalUsers: true,
+      });
+      await sql.query(
+        `INSERT INTO directory.users (id, username, username_lower, email, email_lower, display_name, active, source, external_id, created_at, updated_at) VALUES ($1, 'Jo', 'jo', 'jo@example.com', 'jo@example.com', null, true, 'local', null, now(), now())`,
+        [crypto.randomUUID()],
+      );
+      const jo = createEvent(UserAuthenticatedV1, 'test', {
+        idp: 'rules',
+        protocol: 'saml',
+        subject: 'jo.smith',
+        attributes: { email: ['JO@example.com'], groups: ['/brand-new'] },
+        traceId: crypto.randomUUID(),
+      });
       await publish(jo);
       expect(await outcome(jo.id)).toMatchObject({ data: { created: false, user: { username: 'jo.smith' }, groups: ['everyone'] } });
       expect((await sql.query(`SELECT count(*)::int AS n FROM directory.groups WHERE name = 'brand-new'`)).rows[0].n).toBe(0);
@@ -265,11 +363,26 @@ describe('JIT provisioning across services', () => {
     });
 
     it('with update-on-login off, creates on the first login and changes nothing afterwards', async () => {
-      expect((await call('PATCH', '/api/v1/idps/frozen/provisioning', { model: 'jit', updateOnLogin: false })).body).toMatchObject({ updateOnLogin: false, origin: 'api' });
-      const first = createEvent(UserAuthenticatedV1, 'test', { idp: 'frozen', protocol: 'saml', subject: 'kim', attributes: { email: ['kim@example.com'], groups: ['/a'] }, traceId: crypto.randomUUID() });
+      expect((await call('PATCH', '/api/v1/idps/frozen/provisioning', { model: 'jit', updateOnLogin: false })).body).toMatchObject({
+        updateOnLogin: false,
+        origin: 'api',
+      });
+      const first = createEvent(UserAuthenticatedV1, 'test', {
+        idp: 'frozen',
+        protocol: 'saml',
+        subject: 'kim',
+        attributes: { email: ['kim@example.com'], groups: ['/a'] },
+        traceId: crypto.randomUUID(),
+      });
       await publish(first);
       expect(await outcome(first.id)).toMatchObject({ data: { created: true, groups: ['a'] } });
-      const second = createEvent(UserAuthenticatedV1, 'test', { idp: 'frozen', protocol: 'saml', subject: 'kim', attributes: { email: ['kim.new@example.com'], groups: ['/b'] }, traceId: crypto.randomUUID() });
+      const second = createEvent(UserAuthenticatedV1, 'test', {
+        idp: 'frozen',
+        protocol: 'saml',
+        subject: 'kim',
+        attributes: { email: ['kim.new@example.com'], groups: ['/b'] },
+        traceId: crypto.randomUUID(),
+      });
       await publish(second);
       expect(await outcome(second.id)).toMatchObject({ data: { created: false, changed: false, user: { email: 'kim@example.com' }, groups: ['a'] } });
     });

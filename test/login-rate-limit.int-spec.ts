@@ -41,7 +41,15 @@ describe('the login rate limit (embedded SQLite)', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await fetch(`${base}/login?idp=test`, { redirect: 'manual' })).status);
     for (let i = 0; i < 2; i++) {
-      statuses.push((await fetch(`${base}/saml/test/acs`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'SAMLResponse=PGZvbz4%3D' })).status);
+      statuses.push(
+        (
+          await fetch(`${base}/saml/test/acs`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'SAMLResponse=PGZvbz4%3D',
+          })
+        ).status,
+      );
     }
     statuses.push((await fetch(`${base}/login?idp=test`, { redirect: 'manual' })).status);
     statuses.push((await fetch(`${base}/oidc/test/callback?state=x`, { redirect: 'manual' })).status);

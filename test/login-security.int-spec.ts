@@ -62,9 +62,26 @@ describe('login security (the running stack)', () => {
     admin = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
     readOnly = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir }, 'read-only');
     const create = async (body: unknown) =>
-      expect((await fetch(`${base}/api/v1/idps`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).status).toBe(201);
-    await create({ id: 'test', name: 'Test SAML', manual: { entityId: IDP, ssoUrl: `${IDP}/protocol/saml`, sloUrl: `${IDP}/protocol/saml`, certificates: [keys.certificatePem] } });
-    await create({ id: 'test-oidc', name: 'Test OIDC', protocol: 'oidc', oidc: { issuer: oidc.issuer, clientId: oidc.clientId, clientSecret: oidc.clientSecret } });
+      expect(
+        (
+          await fetch(`${base}/api/v1/idps`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          })
+        ).status,
+      ).toBe(201);
+    await create({
+      id: 'test',
+      name: 'Test SAML',
+      manual: { entityId: IDP, ssoUrl: `${IDP}/protocol/saml`, sloUrl: `${IDP}/protocol/saml`, certificates: [keys.certificatePem] },
+    });
+    await create({
+      id: 'test-oidc',
+      name: 'Test OIDC',
+      protocol: 'oidc',
+      oidc: { issuer: oidc.issuer, clientId: oidc.clientId, clientSecret: oidc.clientSecret },
+    });
     sql = new Client({ connectionString: pg.url });
     await sql.connect();
   });
@@ -101,9 +118,20 @@ describe('login security (the running stack)', () => {
 
   /** Posts a SAML response to the ACS from `browser` (as the IdP's auto-post page would). */
   async function postAcs(browser: TestBrowser, fields: Record<string, string>) {
-    const res = await browser.fetch(`${base}/saml/test/acs`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+    const res = await browser.fetch(`${base}/saml/test/acs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields),
+    });
     const text = await res.text();
-    return { status: res.status, location: res.headers.get('location'), setCookie: res.headers.getSetCookie().join('\n'), csp: res.headers.get('content-security-policy'), text, traceId: /id="trace-id">([^<]+)</.exec(text)?.[1] };
+    return {
+      status: res.status,
+      location: res.headers.get('location'),
+      setCookie: res.headers.getSetCookie().join('\n'),
+      csp: res.headers.get('content-security-policy'),
+      text,
+      traceId: /id="trace-id">([^<]+)</.exec(text)?.[1],
+    };
   }
 
   const trace = async (id: string) => (await rows('SELECT status, reason_code, reason FROM auth.login_traces WHERE id = $1', [id]))[0];
@@ -162,11 +190,14 @@ describe('login security (the running stack)', () => {
       const callback = back.headers.get('location')!;
       expect(callback).toContain('/oidc/test-oidc/callback?');
 
-      for (const victim of [new TestBrowser(), await (async () => {
-        const b = new TestBrowser();
-        await b.fetch(`${base}/login?idp=test-oidc&returnTo=/session`); // a login of their own, not finished
-        return b;
-      })()]) {
+      for (const victim of [
+        new TestBrowser(),
+        await (async () => {
+          const b = new TestBrowser();
+          await b.fetch(`${base}/login?idp=test-oidc&returnTo=/session`); // a login of their own, not finished
+          return b;
+        })(),
+      ]) {
         const res = await victim.fetch(callback);
         expect(res.status).toBe(400);
         expect(res.headers.getSetCookie().join()).not.toContain('bk_session=');
@@ -255,7 +286,7 @@ describe('login security (the running stack)', () => {
     const logoutRequest = (nameId: string, over: { issueInstant?: Date; id?: string } = {}) =>
       `${base}/saml/test/slo?${buildLogoutRequestQuery({ keys, idpEntityId: IDP, sloUrl: `${base}/saml/test/slo`, nameId, ...over })}`;
 
-    it("ends only the sessions it names, and clears only the cookie of a browser whose session it ended", async () => {
+    it('ends only the sessions it names, and clears only the cookie of a browser whose session it ended', async () => {
       const ulla = new TestBrowser();
       const vera = new TestBrowser();
       await signIn(ulla, 'ulla');
@@ -268,7 +299,7 @@ describe('login security (the running stack)', () => {
       expect(await sessionOf(ulla)).toBe(401);
     });
 
-    it("clears the cookie of the browser whose session it ends; refuses it replayed, and when stale", async () => {
+    it('clears the cookie of the browser whose session it ends; refuses it replayed, and when stale', async () => {
       const wim = new TestBrowser();
       await signIn(wim, 'wim');
       const url = logoutRequest('wim');
@@ -333,7 +364,13 @@ describe('login security (the running stack)', () => {
       const browser = new TestBrowser();
       const { user } = await signIn(browser, 'bulky');
       const bulk = async (item: Record<string, unknown>) =>
-        (await fetch(`${directory}/api/v1/users/bulk`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ users: [{ username: 'bulky', ...item }] }) })).status;
+        (
+          await fetch(`${directory}/api/v1/users/bulk`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ users: [{ username: 'bulky', ...item }] }),
+          })
+        ).status;
       expect(await bulk({ source: 'test', externalId: 'bulky', active: false })).toBe(200);
       expect(await until(async () => (await verify(browser)) === 401)).toBe(true);
       expect(await bulk({ displayName: 'Bulky B.' })).toBe(200);
@@ -355,7 +392,14 @@ describe('login security (the running stack)', () => {
       const listed = await authApi('GET', `/api/v1/users/${user.id}/sessions`, readOnly);
       expect(listed.status).toBe(200);
       expect(listed.body.items).toHaveLength(2);
-      expect(listed.body.items[0]).toEqual({ id: expect.any(String), userId: user.id, idp: 'test', subject: 'abel', createdAt: expect.any(String), expiresAt: expect.any(String) });
+      expect(listed.body.items[0]).toEqual({
+        id: expect.any(String),
+        userId: user.id,
+        idp: 'test',
+        subject: 'abel',
+        createdAt: expect.any(String),
+        expiresAt: expect.any(String),
+      });
       expect(JSON.stringify(listed.body)).not.toMatch(/eyJ/);
 
       expect((await authApi('DELETE', `/api/v1/sessions/${listed.body.items[0].id}`, readOnly)).status).toBe(403);

@@ -1,7 +1,18 @@
 import { deflateRawSync } from 'node:zlib';
 import { Client } from 'pg';
 import { generateSigningKeyPair } from '@bridgekeeper/saml';
-import { buildLogoutRequestQuery, createTestDatabase, freePort, OidcTestIdp, startNats, startOidcIdp, TestDatabase, TestIdpKeys, TestNats, waitFor } from '@bridgekeeper/testing';
+import {
+  buildLogoutRequestQuery,
+  createTestDatabase,
+  freePort,
+  OidcTestIdp,
+  startNats,
+  startOidcIdp,
+  TestDatabase,
+  TestIdpKeys,
+  TestNats,
+  waitFor,
+} from '@bridgekeeper/testing';
 import { createAdminToken, Stack } from './support/stack';
 
 /**
@@ -27,13 +38,19 @@ describe('logout messages while the IdP cannot be looked up (the running auth se
   let deadPort: number;
 
   /** What an outage's answer must never carry: the cause, addresses, SQL, library words. */
-  const INTERNALS = /ECONNREFUSED|fetch failed|127\.0\.0\.1|could not be loaded|relation|idps_away|does not exist|QueryFailed|metadata of|discovery document|JWKS|\bat [\w.]+ \(/;
+  const INTERNALS =
+    /ECONNREFUSED|fetch failed|127\.0\.0\.1|could not be loaded|relation|idps_away|does not exist|QueryFailed|metadata of|discovery document|JWKS|\bat [\w.]+ \(/;
 
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: await res.json().catch(() => undefined) };
   };
-  const logoutRequest = (idp: string) => `${base}/saml/${idp}/slo?${buildLogoutRequestQuery({ keys, idpEntityId: IDP, sloUrl: `${base}/saml/${idp}/slo`, nameId: 'ulla' })}`;
+  const logoutRequest = (idp: string) =>
+    `${base}/saml/${idp}/slo?${buildLogoutRequestQuery({ keys, idpEntityId: IDP, sloUrl: `${base}/saml/${idp}/slo`, nameId: 'ulla' })}`;
   /** The IdP's answer to a logout of ours, as the browser brings it back (HTTP-Redirect binding). */
   const logoutResponse = (idp: string) => {
     const xml =
@@ -43,8 +60,17 @@ describe('logout messages while the IdP cannot be looked up (the running auth se
     return `${base}/saml/${idp}/slo?SAMLResponse=${encodeURIComponent(deflateRawSync(xml).toString('base64'))}&RelayState=%2F`;
   };
   const backchannel = (idp: string, token: string) =>
-    fetch(`${base}/oidc/${idp}/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }) });
-  const answer = async (res: Response) => ({ status: res.status, type: res.headers.get('content-type') ?? '', retryAfter: res.headers.get('retry-after'), body: await res.text() });
+    fetch(`${base}/oidc/${idp}/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ logout_token: token }),
+    });
+  const answer = async (res: Response) => ({
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    retryAfter: res.headers.get('retry-after'),
+    body: await res.text(),
+  });
   /** auth's log (it comes through the child's stdout pipe, which may arrive after the HTTP answer). */
   const logged = (pattern: RegExp) => waitFor(`auth to log ${pattern}`, async () => pattern.test(stack.services.auth.output), 5_000);
 
@@ -90,11 +116,36 @@ describe('logout messages while the IdP cannot be looked up (the running auth se
     await stack.start('directory', 'auth');
     admin = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
     keys = await generateSigningKeyPair('test idp');
-    oidc = await startOidcIdp({ clientId: 'bridgekeeper', clientSecret: 'int-test-secret-0123456789', users: [{ sub: 'sub-ulla', claims: { preferred_username: 'ulla' } }] });
-    gone = await startOidcIdp({ clientId: 'bridgekeeper', clientSecret: 'int-test-secret-0123456789', users: [{ sub: 'sub-ulla', claims: { preferred_username: 'ulla' } }] });
-    const saml = (id: string, enabled: boolean) => ({ id, name: id, enabled, manual: { entityId: IDP, ssoUrl: `${IDP}/protocol/saml`, sloUrl: `${IDP}/protocol/saml`, certificates: [keys.certificatePem] } });
-    const openid = (id: string, enabled: boolean, op: OidcTestIdp) => ({ id, name: id, enabled, protocol: 'oidc', oidc: { issuer: op.issuer, clientId: op.clientId, clientSecret: op.clientSecret } });
-    for (const body of [saml('test', true), saml('off', false), openid('test-oidc', true, oidc), openid('off-oidc', false, oidc), openid('gone-jwks', true, gone)]) {
+    oidc = await startOidcIdp({
+      clientId: 'bridgekeeper',
+      clientSecret: 'int-test-secret-0123456789',
+      users: [{ sub: 'sub-ulla', claims: { preferred_username: 'ulla' } }],
+    });
+    gone = await startOidcIdp({
+      clientId: 'bridgekeeper',
+      clientSecret: 'int-test-secret-0123456789',
+      users: [{ sub: 'sub-ulla', claims: { preferred_username: 'ulla' } }],
+    });
+    const saml = (id: string, enabled: boolean) => ({
+      id,
+      name: id,
+      enabled,
+      manual: { entityId: IDP, ssoUrl: `${IDP}/protocol/saml`, sloUrl: `${IDP}/protocol/saml`, certificates: [keys.certificatePem] },
+    });
+    const openid = (id: string, enabled: boolean, op: OidcTestIdp) => ({
+      id,
+      name: id,
+      enabled,
+      protocol: 'oidc',
+      oidc: { issuer: op.issuer, clientId: op.clientId, clientSecret: op.clientSecret },
+    });
+    for (const body of [
+      saml('test', true),
+      saml('off', false),
+      openid('test-oidc', true, oidc),
+      openid('off-oidc', false, oidc),
+      openid('gone-jwks', true, gone),
+    ]) {
       const created = await api('POST', '/api/v1/idps', body);
       expect(created).toMatchObject({ status: 201 });
     }
@@ -119,7 +170,9 @@ describe('logout messages while the IdP cannot be looked up (the running auth se
       const posted = await fetch(`${base}/saml/unreachable/slo`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ SAMLRequest: Buffer.from(`<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_p1"/>`).toString('base64') }),
+        body: new URLSearchParams({
+          SAMLRequest: Buffer.from(`<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_p1"/>`).toString('base64'),
+        }),
         redirect: 'manual',
       });
       expectUnavailablePage(await answer(posted));
@@ -166,7 +219,10 @@ describe('logout messages while the IdP cannot be looked up (the running auth se
       expectUnavailablePage(metadata);
       expect(metadata.retryAfter).toMatch(/^\d+$/);
       // The cause, with its stack, for each of them (the metadata route's too).
-      for (const who of ['SamlLogoutService', 'OidcLogoutService', 'SamlController']) await logged(new RegExp(`"context":"${who}","msg":"identity provider test(-oidc)? could not be read: QueryFailedError: relation .*does not exist\\\\n    at `));
+      for (const who of ['SamlLogoutService', 'OidcLogoutService', 'SamlController'])
+        await logged(
+          new RegExp(`"context":"${who}","msg":"identity provider test(-oidc)? could not be read: QueryFailedError: relation .*does not exist\\\\n    at `),
+        );
 
       // The database back, the same back-channel logout is honoured: the IdP's retry works.
       const retried = await backchannel('test-oidc', token);

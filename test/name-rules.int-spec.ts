@@ -36,13 +36,22 @@ describe.each(['postgres', 'sqlite'] as const)('logins that assert names breakin
   beforeAll(async () => {
     nats = await startNats();
     pg = engine === 'postgres' ? await createTestDatabase() : undefined;
-    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg?.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() } });
+    stack = new Stack({
+      natsUrl: nats.url,
+      databaseUrl: pg?.url,
+      ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() },
+    });
     await stack.start('directory', 'provisioning');
     token = createAdminToken({ ...(pg ? { DATABASE_URL: pg.url } : {}), DATA_DIR: stack.dataDir });
     nc = await connect({ servers: nats.url });
     const codec = JSONCodec<Envelope<{ authEventId: string }>>();
     for (const subject of [UserProvisionedV1.subject, UserRejectedV1.subject]) {
-      nc.subscribe(subject, { callback: (_e, m) => { const e = codec.decode(m.data); outcomes.set(e.data.authEventId, { ...e, subject: m.subject }); } });
+      nc.subscribe(subject, {
+        callback: (_e, m) => {
+          const e = codec.decode(m.data);
+          outcomes.set(e.data.authEventId, { ...e, subject: m.subject });
+        },
+      });
     }
     expect((await api('POST', '/api/v1/groups', { name: 'admins' })).status).toBe(201);
   });
@@ -56,7 +65,11 @@ describe.each(['postgres', 'sqlite'] as const)('logins that assert names breakin
   });
 
   it('refuses a login whose username hides characters: user.rejected name_refused, naming the code point; no user', async () => {
-    for (const [subject, codePoint] of [['mallory\u202Etxt', 'U+202E'], ['mal\u200Blory', 'U+200B'], ['ｍａｌｌｏｒｙ', 'U+FF4D']]) {
+    for (const [subject, codePoint] of [
+      ['mallory\u202Etxt', 'U+202E'],
+      ['mal\u200Blory', 'U+200B'],
+      ['ｍａｌｌｏｒｙ', 'U+FF4D'],
+    ]) {
       const outcome = await login(subject);
       expect([subject, outcome.subject]).toEqual([subject, UserRejectedV1.subject]);
       expect(outcome.data).toMatchObject({ code: 'name_refused', reason: expect.stringContaining(`username: contains ${codePoint}`) });
@@ -103,7 +116,10 @@ describe.each(['postgres', 'sqlite'] as const)('logins that assert names breakin
     const spoof = await login('\u0430\u04CF\u0456\u0441\u0435');
     expect(spoof.subject).toBe(UserRejectedV1.subject);
     expect(spoof.data).toMatchObject({ code: 'name_refused', reason: expect.stringMatching(/looks like the existing user "alice"/) });
-    for (const [subject, codePoint] of [['alice\u2800', 'U+2800'], ['ali\u0307ce', 'U+0307']]) {
+    for (const [subject, codePoint] of [
+      ['alice\u2800', 'U+2800'],
+      ['ali\u0307ce', 'U+0307'],
+    ]) {
       const outcome = await login(subject);
       expect([subject, outcome.subject]).toEqual([subject, UserRejectedV1.subject]);
       expect(outcome.data).toMatchObject({ code: 'name_refused', reason: expect.stringContaining(`username: contains ${codePoint}`) });

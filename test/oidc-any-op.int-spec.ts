@@ -28,11 +28,20 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
   const MALLORY = 'd3c8-opaque-77ab10';
   const rows = async (query: string, params: unknown[] = []) => (await sql.query(query, params)).rows;
   const api = async (method: string, path: string, body?: unknown, service: 'auth' | 'directory' = 'auth') => {
-    const res = await fetch(`${stack.services[service].url}${path}`, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${stack.services[service].url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: await res.json().catch(() => undefined) };
   };
   const addIdp = async (id: string, clientId: string, extra: Record<string, unknown> = {}) => {
-    const created = await api('POST', '/api/v1/idps', { id, name: id, protocol: 'oidc', oidc: { issuer: op.issuer, clientId, clientSecret: SECRET, ...extra } });
+    const created = await api('POST', '/api/v1/idps', {
+      id,
+      name: id,
+      protocol: 'oidc',
+      oidc: { issuer: op.issuer, clientId, clientSecret: SECRET, ...extra },
+    });
     expect(created).toMatchObject({ status: 201 });
     return created.body;
   };
@@ -48,7 +57,8 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
     const html = res.status >= 400 ? await res.text() : '';
     return { res, html, browser, traceId: /id="trace-id">([0-9a-f-]{36})</.exec(html)?.[1] };
   }
-  const traceOf = async (traceId: string | undefined) => (await rows('SELECT status, reason_code, reason, response_message FROM auth.login_traces WHERE id = $1', [traceId]))[0];
+  const traceOf = async (traceId: string | undefined) =>
+    (await rows('SELECT status, reason_code, reason, response_message FROM auth.login_traces WHERE id = $1', [traceId]))[0];
 
   beforeAll(async () => {
     nats = await startNats();
@@ -70,13 +80,38 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
         client('bk-es256', ['op-es'], { id_token_signed_response_alg: 'ES256' }),
         client('bk-ed25519', ['op-ed', 'op-eddsa'], { id_token_signed_response_alg: 'Ed25519' }),
         client('bk-logout', ['op-lo']),
-        client('bk-ed-bcl', ['op-edb'], { id_token_signed_response_alg: 'Ed25519', backchannel_logout_uri: `${base}/oidc/op-edb/backchannel-logout`, backchannel_logout_session_required: true }),
+        client('bk-ed-bcl', ['op-edb'], {
+          id_token_signed_response_alg: 'Ed25519',
+          backchannel_logout_uri: `${base}/oidc/op-edb/backchannel-logout`,
+          backchannel_logout_session_required: true,
+        }),
         client('bk-claims', ['op-bare', 'op-email', 'op-taken']),
       ],
       accounts: {
-        [ERIN]: { claims: { preferred_username: 'erin', email: 'erin@example.com', email_verified: true, given_name: 'Erin', family_name: 'Ostrom', name: 'Erin Ostrom' } },
-        ...Object.fromEntries(['eve', 'eddie', 'edna', 'edgar', 'lou'].map((name) => [`${name}-account`, { claims: { preferred_username: name, email: `${name}@example.com` } }])),
-        [ALICE]: { claims: { preferred_username: 'alice.k', email: 'alice.k@example.com', email_verified: true, given_name: 'Alice', family_name: 'Kramer', name: 'Alice Kramer', groups: ['/staff', '/engineering'] } },
+        [ERIN]: {
+          claims: {
+            preferred_username: 'erin',
+            email: 'erin@example.com',
+            email_verified: true,
+            given_name: 'Erin',
+            family_name: 'Ostrom',
+            name: 'Erin Ostrom',
+          },
+        },
+        ...Object.fromEntries(
+          ['eve', 'eddie', 'edna', 'edgar', 'lou'].map((name) => [`${name}-account`, { claims: { preferred_username: name, email: `${name}@example.com` } }]),
+        ),
+        [ALICE]: {
+          claims: {
+            preferred_username: 'alice.k',
+            email: 'alice.k@example.com',
+            email_verified: true,
+            given_name: 'Alice',
+            family_name: 'Kramer',
+            name: 'Alice Kramer',
+            groups: ['/staff', '/engineering'],
+          },
+        },
         [CAROL]: { claims: { preferred_username: 'carol', email: 'Carol@Example.com', email_verified: true, name: 'Carol C' } },
         [MALLORY]: { claims: { preferred_username: 'mallory', email: 'mallory@example.com', email_verified: false } },
         'dora-account': { claims: { preferred_username: 'dora', email: 'shared@example.com', email_verified: true } },
@@ -104,7 +139,9 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
     const { res } = await login('op-rs');
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/session');
-    expect(await rows('SELECT username, email, source, external_id FROM directory.users')).toEqual([{ username: 'erin', email: 'erin@example.com', source: 'op-rs', external_id: ERIN }]);
+    expect(await rows('SELECT username, email, source, external_id FROM directory.users')).toEqual([
+      { username: 'erin', email: 'erin@example.com', source: 'op-rs', external_id: ERIN },
+    ]);
   });
 
   it('names the algorithm received and the setting to change when the ID token is signed otherwise, and keeps its header in the trace', async () => {
@@ -193,7 +230,8 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
     // Once only.
     expect((await browser.fetch(back)).status).toBe(200);
     // A crafted state is no redirect, to another site or here.
-    for (const crafted of ['https://evil.example.com/', '/admin']) expect((await fetch(`${base}/?state=${encodeURIComponent(crafted)}`, { redirect: 'manual' })).status).toBe(200);
+    for (const crafted of ['https://evil.example.com/', '/admin'])
+      expect((await fetch(`${base}/?state=${encodeURIComponent(crafted)}`, { redirect: 'manual' })).status).toBe(200);
   });
 
   /**
@@ -220,7 +258,8 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
     };
     const step = (trace: { steps: { step: string; detail?: string }[] }, name: string) => trace.steps.find((s) => s.step === name)?.detail ?? '';
     /** The fields the trace says the login did not carry (`claim_absent <field>: <reason>`). */
-    const absentFields = (trace: { steps: { step: string; detail?: string }[] }) => [...step(trace, 'provisioning.claims-absent').matchAll(/claim_absent (\w+):/g)].map((m) => m[1]);
+    const absentFields = (trace: { steps: { step: string; detail?: string }[] }) =>
+      [...step(trace, 'provisioning.claims-absent').matchAll(/claim_absent (\w+):/g)].map((m) => m[1]);
 
     it('an ID token with only sub (userinfo off) keeps the username, email and name, says what was absent, and leaves no managed group', async () => {
       await addIdp('op-bare', 'bk-claims', { scopes: ['openid', 'email', 'profile', 'groups'] });
@@ -243,7 +282,8 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
       // What the OP sent: an ID token with `sub` and protocol claims, no profile claim (they were the userinfo's).
       const idToken = JSON.parse(trace.messages.response).claims;
       expect(idToken.sub).toBe(ALICE);
-      for (const claim of ['preferred_username', 'email', 'email_verified', 'name', 'given_name', 'family_name', 'groups']) expect(idToken).not.toHaveProperty(claim);
+      for (const claim of ['preferred_username', 'email', 'email_verified', 'name', 'given_name', 'family_name', 'groups'])
+        expect(idToken).not.toHaveProperty(claim);
       // The trace says what was absent; not the groups, which are authoritative.
       expect(absentFields(trace)).toEqual(['username', 'email', 'displayName']);
 
@@ -257,7 +297,12 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
     it('names a new user by the verified email when the OP releases no preferred_username (scope openid email), never by the sub; an unverified email is refused with the reason', async () => {
       await addIdp('op-email', 'bk-claims', { scopes: ['openid', 'email'] });
       expect((await login('op-email', CAROL)).res.status).toBe(302);
-      expect(await userOf('op-email', CAROL)).toMatchObject({ username: 'carol@example.com', email: 'carol@example.com', displayName: null, externalId: CAROL });
+      expect(await userOf('op-email', CAROL)).toMatchObject({
+        username: 'carol@example.com',
+        email: 'carol@example.com',
+        displayName: null,
+        externalId: CAROL,
+      });
       expect((await directory(`/api/v1/users?q=${CAROL}`)).body.items).toEqual([]);
       const named = await lastTrace('op-email');
       expect(named.attributes).toEqual({ email: ['Carol@Example.com'], email_verified: ['true'] });
@@ -268,7 +313,11 @@ describe('OIDC login against oidc-provider (any OP, not only Keycloak)', () => {
       const refused = await login('op-email', MALLORY);
       expect(refused.res.status).toBe(403);
       expect(refused.html).not.toContain('preferred_username');
-      expect(await traceOf(refused.traceId)).toMatchObject({ status: 'failed', reason_code: 'no_username', reason: expect.stringMatching(/preferred_username[\s\S]*not email_verified true, and an unverified email names nobody/) });
+      expect(await traceOf(refused.traceId)).toMatchObject({
+        status: 'failed',
+        reason_code: 'no_username',
+        reason: expect.stringMatching(/preferred_username[\s\S]*not email_verified true, and an unverified email names nobody/),
+      });
       expect(await userOf('op-email', MALLORY)).toBeUndefined();
       expect((await directory(`/api/v1/users?q=${MALLORY}`)).body.items).toEqual([]);
     });

@@ -26,7 +26,10 @@ describe('OIDC login through Keycloak', () => {
   let adminToken: string;
 
   const registerClient = (...args: string[]) =>
-    execFileSync(process.execPath, [join(ROOT, 'scripts/keycloak-register-oidc.mjs'), ...args], { env: { ...process.env, KEYCLOAK_URL: KEYCLOAK }, encoding: 'utf8' });
+    execFileSync(process.execPath, [join(ROOT, 'scripts/keycloak-register-oidc.mjs'), ...args], {
+      env: { ...process.env, KEYCLOAK_URL: KEYCLOAK },
+      encoding: 'utf8',
+    });
   const rows = async (query: string, params: unknown[] = []) => (await sql.query(query, params)).rows;
   const sessionOf = async (page: Page) => {
     const res = await page.context().request.get(`${base}/session`);
@@ -56,7 +59,12 @@ describe('OIDC login through Keycloak', () => {
     const res = await fetch(`${stack.services.auth.url}/api/v1/idps`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ id: IDP, name: 'Keycloak (OIDC)', protocol: 'oidc', oidc: { issuer: KEYCLOAK_ISSUER, clientId: client.clientId, clientSecret: client.clientSecret } }),
+      body: JSON.stringify({
+        id: IDP,
+        name: 'Keycloak (OIDC)',
+        protocol: 'oidc',
+        oidc: { issuer: KEYCLOAK_ISSUER, clientId: client.clientId, clientSecret: client.clientSecret },
+      }),
     });
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ oidc: { endpoints: { endSession: `${KEYCLOAK_ISSUER}/protocol/openid-connect/logout` } } });
@@ -77,9 +85,17 @@ describe('OIDC login through Keycloak', () => {
     const [alice] = await kc.users.find({ username: 'alice', exact: true });
     const page = await signIn('alice', 'alice');
     expect(page.url()).toBe(`${base}/session`);
-    expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: ['engineering/backend', 'staff'], idp: IDP } });
-    expect(await rows('SELECT source, external_id FROM directory.users WHERE username_lower = $1', ['alice'])).toEqual([{ source: IDP, external_id: alice.id }]);
-    const [trace] = await rows(`SELECT t.status, (SELECT count(*) FROM auth.login_trace_steps s WHERE s.trace_id = t.id AND s.step = 'oidc.id-token-valid') AS verified FROM auth.login_traces t WHERE t.idp = $1`, [IDP]);
+    expect(await sessionOf(page)).toMatchObject({
+      status: 200,
+      body: { user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: ['engineering/backend', 'staff'], idp: IDP },
+    });
+    expect(await rows('SELECT source, external_id FROM directory.users WHERE username_lower = $1', ['alice'])).toEqual([
+      { source: IDP, external_id: alice.id },
+    ]);
+    const [trace] = await rows(
+      `SELECT t.status, (SELECT count(*) FROM auth.login_trace_steps s WHERE s.trace_id = t.id AND s.step = 'oidc.id-token-valid') AS verified FROM auth.login_traces t WHERE t.idp = $1`,
+      [IDP],
+    );
     expect(trace).toMatchObject({ status: 'succeeded', verified: '1' });
     await page.context().close();
   });
@@ -91,7 +107,12 @@ describe('OIDC login through Keycloak', () => {
     const profileScopes = (list: { id?: string; name?: string }[]) => list.filter((sc) => sc.name === 'profile' || sc.name === 'email');
     const removedDefault = profileScopes(await kc.clients.listDefaultClientScopes({ id }));
     const removedOptional = profileScopes(await kc.clients.listOptionalClientScopes({ id }));
-    const idpApi = (body: unknown) => fetch(`${stack.services.auth.url}/api/v1/idps/${IDP}`, { method: 'PATCH', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const idpApi = (body: unknown) =>
+      fetch(`${stack.services.auth.url}/api/v1/idps/${IDP}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     try {
       for (const sc of removedDefault) await kc.clients.delDefaultClientScope({ id, clientScopeId: sc.id! });
       for (const sc of removedOptional) await kc.clients.delOptionalClientScope({ id, clientScopeId: sc.id! });
@@ -99,8 +120,14 @@ describe('OIDC login through Keycloak', () => {
       expect((await idpApi({ oidc: { userinfo: false, scopes: ['openid'] } })).status).toBe(200);
       const page = await signIn('alice', 'alice');
       expect(page.url()).toBe(`${base}/session`);
-      expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: ['engineering/backend', 'staff'] } });
-      const [trace] = await rows(`SELECT id, response_message FROM auth.login_traces WHERE idp = $1 AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`, [IDP]);
+      expect(await sessionOf(page)).toMatchObject({
+        status: 200,
+        body: { user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: ['engineering/backend', 'staff'] },
+      });
+      const [trace] = await rows(
+        `SELECT id, response_message FROM auth.login_traces WHERE idp = $1 AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`,
+        [IDP],
+      );
       const claims = JSON.parse(trace.response_message).claims;
       expect(claims.preferred_username).toBeUndefined(); // the token really carried no profile
       expect(claims.email).toBeUndefined();

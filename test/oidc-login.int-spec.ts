@@ -19,7 +19,11 @@ describe('OIDC login (test IdP, no browser)', () => {
 
   const rows = async (query: string, params: unknown[] = []) => (await sql.query(query, params)).rows;
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: await res.json().catch(() => undefined) };
   };
 
@@ -36,7 +40,16 @@ describe('OIDC login (test IdP, no browser)', () => {
     tamperCallback?.(callback);
     const res = await browser.fetch(callback);
     const html = res.status >= 400 ? await res.text() : '';
-    return { res, callback, browser, cookie: res.headers.getSetCookie().find((c) => c.startsWith('bk_session='))?.split(';')[0], traceId: /id="trace-id">([0-9a-f-]{36})</.exec(html)?.[1] };
+    return {
+      res,
+      callback,
+      browser,
+      cookie: res.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('bk_session='))
+        ?.split(';')[0],
+      traceId: /id="trace-id">([0-9a-f-]{36})</.exec(html)?.[1],
+    };
   }
 
   beforeAll(async () => {
@@ -45,7 +58,19 @@ describe('OIDC login (test IdP, no browser)', () => {
     idp = await startOidcIdp({
       clientId: 'bridgekeeper',
       clientSecret: 'int-test-secret-0123456789',
-      users: [{ sub: '7c1e-erin', claims: { preferred_username: 'Erin', email: 'erin@example.com', given_name: 'Erin', family_name: 'Ostrom', name: 'Erin Ostrom', roles: ['/engineering/backend', '/staff'] } }],
+      users: [
+        {
+          sub: '7c1e-erin',
+          claims: {
+            preferred_username: 'Erin',
+            email: 'erin@example.com',
+            given_name: 'Erin',
+            family_name: 'Ostrom',
+            name: 'Erin Ostrom',
+            roles: ['/engineering/backend', '/staff'],
+          },
+        },
+      ],
     });
     const ports = { auth: await freePort(), directory: await freePort(), provisioning: await freePort() };
     base = `http://localhost:${ports.auth}`;
@@ -74,7 +99,15 @@ describe('OIDC login (test IdP, no browser)', () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
       protocol: 'oidc',
-      oidc: { issuer: idp.issuer, clientId: 'bridgekeeper', clientSecret: '(set)', scopes: ['openid', 'email', 'profile'], groupsClaim: 'roles', idTokenAlgorithm: 'RS256', endpoints: { token: `${idp.issuer}/token` } },
+      oidc: {
+        issuer: idp.issuer,
+        clientId: 'bridgekeeper',
+        clientSecret: '(set)',
+        scopes: ['openid', 'email', 'profile'],
+        groupsClaim: 'roles',
+        idTokenAlgorithm: 'RS256',
+        endpoints: { token: `${idp.issuer}/token` },
+      },
       rp: { redirectUri: `${base}/oidc/test-oidc/callback`, backchannelLogoutUrl: `${base}/oidc/test-oidc/backchannel-logout` },
     });
     expect(JSON.stringify(created.body)).not.toContain(idp.clientSecret);
@@ -84,8 +117,27 @@ describe('OIDC login (test IdP, no browser)', () => {
     const audit = await rows(`SELECT after FROM auth.audit_log WHERE target_id = 'test-oidc'`);
     expect(JSON.stringify(audit)).not.toContain(idp.clientSecret);
 
-    expect((await api('POST', '/api/v1/idps', { id: 'bad-oidc', name: 'x', protocol: 'oidc', oidc: { issuer: 'http://127.0.0.1:1/nowhere', clientId: 'x', clientSecret: 'y' } })).status).toBe(400);
-    expect((await api('POST', '/api/v1/idps', { id: 'mixed', name: 'x', protocol: 'oidc', metadataUrl: idp.issuer, oidc: { issuer: idp.issuer, clientId: 'x', clientSecret: 'y' } })).status).toBe(400);
+    expect(
+      (
+        await api('POST', '/api/v1/idps', {
+          id: 'bad-oidc',
+          name: 'x',
+          protocol: 'oidc',
+          oidc: { issuer: 'http://127.0.0.1:1/nowhere', clientId: 'x', clientSecret: 'y' },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await api('POST', '/api/v1/idps', {
+          id: 'mixed',
+          name: 'x',
+          protocol: 'oidc',
+          metadataUrl: idp.issuer,
+          oidc: { issuer: idp.issuer, clientId: 'x', clientSecret: 'y' },
+        })
+      ).status,
+    ).toBe(400);
     expect((await api('PATCH', '/api/v1/idps/test-oidc', { binding: 'HTTP-POST' })).status).toBe(400);
   });
 
@@ -94,8 +146,14 @@ describe('OIDC login (test IdP, no browser)', () => {
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/session');
     const session = await (await fetch(`${base}/session`, { headers: { cookie: cookie! } })).json();
-    expect(session).toMatchObject({ user: { username: 'erin', email: 'erin@example.com', displayName: 'Erin Ostrom' }, groups: ['engineering/backend', 'staff'], idp: 'test-oidc' });
-    expect(await rows('SELECT source, external_id FROM directory.users WHERE username_lower = $1', ['erin'])).toEqual([{ source: 'test-oidc', external_id: '7c1e-erin' }]);
+    expect(session).toMatchObject({
+      user: { username: 'erin', email: 'erin@example.com', displayName: 'Erin Ostrom' },
+      groups: ['engineering/backend', 'staff'],
+      idp: 'test-oidc',
+    });
+    expect(await rows('SELECT source, external_id FROM directory.users WHERE username_lower = $1', ['erin'])).toEqual([
+      { source: 'test-oidc', external_id: '7c1e-erin' },
+    ]);
     const [trace] = await rows(`SELECT status, subject, response_message FROM auth.login_traces WHERE idp = 'test-oidc' AND status = 'succeeded'`);
     expect(trace.subject).toBe('7c1e-erin');
     expect(JSON.parse(trace.response_message)).toMatchObject({ header: { alg: 'RS256' }, claims: { sub: '7c1e-erin', iss: idp.issuer } });
@@ -135,9 +193,21 @@ describe('OIDC login (test IdP, no browser)', () => {
       expect(frank.res.status).toBe(302);
       const [ft] = await rows(`SELECT id FROM auth.login_traces WHERE idp = 'test-oidc' AND subject = '5b2f-frank' AND status = 'succeeded'`);
       const fsteps = await rows('SELECT step, detail FROM auth.login_trace_steps WHERE trace_id = $1', [ft.id]);
-      expect(fsteps.find((st) => st.step === 'provisioning.refused')?.detail).toEqual(expect.stringContaining('email_taken erin@example.com: not stored: the account erin holds this address'));
+      expect(fsteps.find((st) => st.step === 'provisioning.refused')?.detail).toEqual(
+        expect.stringContaining('email_taken erin@example.com: not stored: the account erin holds this address'),
+      );
     } finally {
-      idp.user = { sub: '7c1e-erin', claims: { preferred_username: 'Erin', email: 'erin@example.com', given_name: 'Erin', family_name: 'Ostrom', name: 'Erin Ostrom', roles: ['/engineering/backend', '/staff'] } };
+      idp.user = {
+        sub: '7c1e-erin',
+        claims: {
+          preferred_username: 'Erin',
+          email: 'erin@example.com',
+          given_name: 'Erin',
+          family_name: 'Ostrom',
+          name: 'Erin Ostrom',
+          roles: ['/engineering/backend', '/staff'],
+        },
+      };
       await api('PATCH', '/api/v1/idps/test-oidc', { oidc: { userinfo: true } });
     }
   });
@@ -174,7 +244,10 @@ describe('OIDC login (test IdP, no browser)', () => {
     const replay = await browser.fetch(callback);
     expect(replay.status).toBe(400);
     const replayTrace = /id="trace-id">([0-9a-f-]{36})</.exec(await replay.text())![1];
-    expect((await rows('SELECT reason_code, reason FROM auth.login_traces WHERE id = $1', [replayTrace]))[0]).toMatchObject({ reason_code: 'state', reason: expect.stringContaining('already used') });
+    expect((await rows('SELECT reason_code, reason FROM auth.login_traces WHERE id = $1', [replayTrace]))[0]).toMatchObject({
+      reason_code: 'state',
+      reason: expect.stringContaining('already used'),
+    });
   });
 
   it('refuses a code used twice even with a fresh state (the IdP says invalid_grant)', async () => {
@@ -190,7 +263,11 @@ describe('OIDC login (test IdP, no browser)', () => {
     const sessionOk = async () => (await fetch(`${base}/session`, { headers: { cookie: cookie! } })).status;
     expect(await sessionOk()).toBe(200);
     const post = (token: string) =>
-      fetch(`${base}/oidc/test-oidc/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }) });
+      fetch(`${base}/oidc/test-oidc/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: token }),
+      });
 
     const forged = await post(await idp.logoutToken({ sub: '7c1e-erin', sid: 'sid-7c1e-erin' }, 'foreign-key'));
     expect(forged.status).toBe(400);

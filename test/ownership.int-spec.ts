@@ -78,10 +78,21 @@ describe('an IdP changes only what it owns', () => {
   }
 
   const breakGlass = (password = BREAK_GLASS_PASSWORD) =>
-    fetch(`${stack.services.auth.url}/break-glass`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'root-admin', password }) });
-  const directoryUser = async (username: string) => (await rows('SELECT source, external_id, protected FROM directory.users WHERE username_lower = $1', [username]))[0];
+    fetch(`${stack.services.auth.url}/break-glass`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'root-admin', password }),
+    });
+  const directoryUser = async (username: string) =>
+    (await rows('SELECT source, external_id, protected FROM directory.users WHERE username_lower = $1', [username]))[0];
   const groupsOf = async (username: string) =>
-    (await rows('SELECT g.name FROM directory.groups g JOIN directory.memberships m ON m.group_id = g.id JOIN directory.users u ON u.id = m.user_id WHERE u.username_lower = $1 ORDER BY g.name_lower', [username])).map((r) => r.name);
+    (
+      await rows(
+        'SELECT g.name FROM directory.groups g JOIN directory.memberships m ON m.group_id = g.id JOIN directory.users u ON u.id = m.user_id WHERE u.username_lower = $1 ORDER BY g.name_lower',
+        [username],
+      )
+    ).map((r) => r.name);
 
   beforeAll(async () => {
     nats = await startNats();
@@ -98,7 +109,11 @@ describe('an IdP changes only what it owns', () => {
     keys = await generateSigningKeyPair('test idp');
     token = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
     for (const id of ['test', 'test2']) {
-      const created = await api('auth', 'POST', '/api/v1/idps', { id, name: id, manual: { entityId: ISSUER, ssoUrl: `${ISSUER}/protocol/saml`, certificates: [keys.certificatePem] } });
+      const created = await api('auth', 'POST', '/api/v1/idps', {
+        id,
+        name: id,
+        manual: { entityId: ISSUER, ssoUrl: `${ISSUER}/protocol/saml`, certificates: [keys.certificatePem] },
+      });
       expect(created.status).toBe(201);
     }
     sql = new Client({ connectionString: pg.url });
@@ -138,14 +153,31 @@ describe('an IdP changes only what it owns', () => {
     expect(ann.steps.find((s) => s.step === 'provisioning.refused')?.detail).toEqual(expect.stringContaining('test2-team'));
 
     // defaultForAll is the admin's own grant: a local group named there is joined; another IdP's is not.
-    const mapping = { username: { source: 'subject', lowercase: true }, email: ['email'], firstName: [], lastName: [], displayName: [], groups: { attribute: ['groups'], naming: 'path', defaultForAll: ['everyone', 'test2-team'] }, properties: {} };
+    const mapping = {
+      username: { source: 'subject', lowercase: true },
+      email: ['email'],
+      firstName: [],
+      lastName: [],
+      displayName: [],
+      groups: { attribute: ['groups'], naming: 'path', defaultForAll: ['everyone', 'test2-team'] },
+      properties: {},
+    };
     expect((await settings('test', { mapping, grantLocalGroups: [] })).status).toBe(200);
     const bo = await login('test', 'bo', { groups: ['/staff'] });
     expect(bo).toMatchObject({ status: 302, session: { groups: ['everyone', 'staff'] } });
     expect(bo.steps.find((s) => s.step === 'provisioning.refused')?.detail).toEqual(expect.stringContaining('test2-team'));
 
     const sim = await api('provisioning', 'POST', '/api/v1/idps/test/simulate', { subject: 'cy', attributes: { groups: ['/staff', '/jira-admins'] } });
-    expect(sim.body).toMatchObject({ outcome: 'created', directory: { groups: ['everyone', 'staff'], notices: expect.arrayContaining([expect.objectContaining({ code: 'group_not_owned', name: 'jira-admins' }), expect.objectContaining({ code: 'group_not_owned', name: 'test2-team' })]) } });
+    expect(sim.body).toMatchObject({
+      outcome: 'created',
+      directory: {
+        groups: ['everyone', 'staff'],
+        notices: expect.arrayContaining([
+          expect.objectContaining({ code: 'group_not_owned', name: 'jira-admins' }),
+          expect.objectContaining({ code: 'group_not_owned', name: 'test2-team' }),
+        ]),
+      },
+    });
   });
 
   it('does not claim a local account unless the admin allowed it for this IdP', async () => {

@@ -33,7 +33,11 @@ describe.each(['postgres', 'sqlite'] as const)('pagination cursors on %s', (engi
 
   /** Every listing with a cursor: the service, the path (with its sort) and how many rows it must hold. */
   const listings: { name: string; service: ServiceName; path: () => string }[] = [
-    ...['username', '-username', 'createdAt', '-createdAt', 'updatedAt', '-updatedAt'].map((sort) => ({ name: `users sorted by ${sort}`, service: 'directory' as const, path: () => `/api/v1/users?sort=${sort}` })),
+    ...['username', '-username', 'createdAt', '-createdAt', 'updatedAt', '-updatedAt'].map((sort) => ({
+      name: `users sorted by ${sort}`,
+      service: 'directory' as const,
+      path: () => `/api/v1/users?sort=${sort}`,
+    })),
     { name: 'group members', service: 'directory', path: () => `/api/v1/groups/${group}/members` },
     { name: 'groups', service: 'directory', path: () => '/api/v1/groups' },
     { name: "the directory's audit log", service: 'directory', path: () => '/api/v1/audit' },
@@ -63,14 +67,18 @@ describe.each(['postgres', 'sqlite'] as const)('pagination cursors on %s', (engi
       expect(created.status).toBe(201);
       users.push(created.body.id);
     }
-    for (const id of [users[3], users[0], users[4]]) expect((await call('directory', 'PATCH', `/api/v1/users/${id}`, { displayName: `${id} changed` })).status).toBe(200);
+    for (const id of [users[3], users[0], users[4]])
+      expect((await call('directory', 'PATCH', `/api/v1/users/${id}`, { displayName: `${id} changed` })).status).toBe(200);
     for (const name of ['devs', 'admins', 'ops', 'qa']) expect((await call('directory', 'POST', '/api/v1/groups', { name })).status).toBe(201);
     group = (await call('directory', 'GET', '/api/v1/groups?q=devs')).body.items[0].id;
-    expect((await call('directory', 'POST', '/api/v1/memberships/bulk', { add: users.map((userId) => ({ userId, groupId: group })), remove: [] })).status).toBe(200);
+    expect((await call('directory', 'POST', '/api/v1/memberships/bulk', { add: users.map((userId) => ({ userId, groupId: group })), remove: [] })).status).toBe(
+      200,
+    );
 
     // Auth: IdPs (audited) and login attempts (traced).
     for (const id of ['corp', 'lab', 'edu']) expect((await call('auth', 'POST', '/api/v1/idps', { id, name: id, metadataXml })).status).toBe(201);
-    for (const idp of ['corp', 'lab', 'edu', 'corp']) expect((await fetch(`${stack.services.auth.url}/login?idp=${idp}`, { redirect: 'manual' })).status).toBe(302);
+    for (const idp of ['corp', 'lab', 'edu', 'corp'])
+      expect((await fetch(`${stack.services.auth.url}/login?idp=${idp}`, { redirect: 'manual' })).status).toBe(302);
 
     // Provisioning: connectors (audited) and sync runs, which fail at once: no Keycloak listens there.
     for (const id of ['kc-a', 'kc-b', 'kc-c']) {
@@ -79,7 +87,12 @@ describe.each(['postgres', 'sqlite'] as const)('pagination cursors on %s', (engi
       expect((await call('provisioning', 'POST', '/api/v1/connectors?verify=false', body)).status).toBe(201);
       const run = await call('provisioning', 'POST', `/api/v1/connectors/${id}/sync`);
       expect(run.status).toBe(202);
-      await waitFor(`sync run of ${id} to end`, async () => (await call('provisioning', 'GET', `/api/v1/sync-runs/${run.body.id}`)).body.status !== 'running', 30_000, 100);
+      await waitFor(
+        `sync run of ${id} to end`,
+        async () => (await call('provisioning', 'GET', `/api/v1/sync-runs/${run.body.id}`)).body.status !== 'running',
+        30_000,
+        100,
+      );
     }
   }, 180_000);
 

@@ -1,7 +1,17 @@
 import { inflateRawSync } from 'node:zlib';
 import { Client } from 'pg';
 import { generateSigningKeyPair } from '@bridgekeeper/saml';
-import { buildSignedResponse, createTestDatabase, freePort, startNats, TestBrowser, TestDatabase, TestIdpKeys, TestNats, toBase64 } from '@bridgekeeper/testing';
+import {
+  buildSignedResponse,
+  createTestDatabase,
+  freePort,
+  startNats,
+  TestBrowser,
+  TestDatabase,
+  TestIdpKeys,
+  TestNats,
+  toBase64,
+} from '@bridgekeeper/testing';
 import { createAdminToken, Stack } from './support/stack';
 
 /**
@@ -31,11 +41,19 @@ describe('SAML assertion consumer service', () => {
     publicBase = `http://localhost:${ports.auth}`; // auth's public URL: what the SP's entity id and ACS are made of
     keys = await generateSigningKeyPair('test idp');
     const token = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
-    for (const [id, allowIdpInitiated] of [['test', false], ['test-idpinit', true]] as const) {
+    for (const [id, allowIdpInitiated] of [
+      ['test', false],
+      ['test-idpinit', true],
+    ] as const) {
       const created = await fetch(`${base}/api/v1/idps`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ id, name: id, manual: { entityId: IDP, ssoUrl: `${IDP}/protocol/saml`, certificates: [keys.certificatePem] }, allowIdpInitiated }),
+        body: JSON.stringify({
+          id,
+          name: id,
+          manual: { entityId: IDP, ssoUrl: `${IDP}/protocol/saml`, certificates: [keys.certificatePem] },
+          allowIdpInitiated,
+        }),
       });
       expect(created.status).toBe(201);
     }
@@ -82,7 +100,12 @@ describe('SAML assertion consumer service', () => {
       body: new URLSearchParams({ SAMLResponse: samlResponse, ...(relayState ? { RelayState: relayState } : {}) }),
     });
     const text = await res.text();
-    return { status: res.status, location: res.headers.get('location'), cookie: res.headers.get('set-cookie'), traceId: /id="trace-id">([^<]+)</.exec(text)?.[1] };
+    return {
+      status: res.status,
+      location: res.headers.get('location'),
+      cookie: res.headers.get('set-cookie'),
+      traceId: /id="trace-id">([^<]+)</.exec(text)?.[1],
+    };
   }
 
   const trace = async (id: string) => (await rows('SELECT status, reason_code, reason, user_id FROM auth.login_traces WHERE id = $1', [id]))[0];
@@ -99,7 +122,16 @@ describe('SAML assertion consumer service', () => {
     expect(await trace(state.trace_id)).toMatchObject({ status: 'succeeded', user_id: expect.any(String) });
     // (the first login creates the group staff, which this IdP owns from then on: the trace says so;
     // the assertion carries no email or name attribute, which the trace says too)
-    expect(await steps(state.trace_id)).toEqual(['login.started', 'saml.authn-request', 'saml.response-received', 'saml.response-valid', 'user.authenticated', 'provisioning.groups-created', 'provisioning.claims-absent', 'succeeded']);
+    expect(await steps(state.trace_id)).toEqual([
+      'login.started',
+      'saml.authn-request',
+      'saml.response-received',
+      'saml.response-valid',
+      'user.authenticated',
+      'provisioning.groups-created',
+      'provisioning.claims-absent',
+      'succeeded',
+    ]);
     expect(await rows('SELECT 1 FROM auth.sessions WHERE user_id = $1', [(await trace(state.trace_id)).user_id])).toHaveLength(1);
     expect(await rows('SELECT 1 FROM auth.login_states WHERE relay_state = $1', [login.relayState])).toEqual([]);
   });
@@ -131,16 +163,34 @@ describe('SAML assertion consumer service', () => {
     const response = respond('test', { inResponseTo: login.requestId, nameId: 'bea', assertionId: '_posted-twice' });
     const stray = await post('test', response);
     expect(stray.status).toBe(400);
-    expect(await trace(stray.traceId!)).toMatchObject({ status: 'failed', reason_code: 'in_response_to', reason: expect.stringContaining('no login in progress in this browser') });
+    expect(await trace(stray.traceId!)).toMatchObject({
+      status: 'failed',
+      reason_code: 'in_response_to',
+      reason: expect.stringContaining('no login in progress in this browser'),
+    });
     expect(await rows("SELECT 1 FROM auth.saml_assertions WHERE id = 'test:_posted-twice'")).toEqual([]);
     expect((await post('test', response, login.relayState, login.browser)).status).toBe(302);
   });
 
   it('refuses a new response that reuses an assertion already accepted', async () => {
     const first = await startLogin('test-idpinit');
-    expect((await post('test-idpinit', respond('test-idpinit', { inResponseTo: first.requestId, nameId: 'cat', assertionId: '_reused-assertion' }), first.relayState, first.browser)).status).toBe(302);
+    expect(
+      (
+        await post(
+          'test-idpinit',
+          respond('test-idpinit', { inResponseTo: first.requestId, nameId: 'cat', assertionId: '_reused-assertion' }),
+          first.relayState,
+          first.browser,
+        )
+      ).status,
+    ).toBe(302);
     const second = await startLogin('test-idpinit');
-    const reused = await post('test-idpinit', respond('test-idpinit', { inResponseTo: second.requestId, nameId: 'cat', assertionId: '_reused-assertion' }), second.relayState, second.browser);
+    const reused = await post(
+      'test-idpinit',
+      respond('test-idpinit', { inResponseTo: second.requestId, nameId: 'cat', assertionId: '_reused-assertion' }),
+      second.relayState,
+      second.browser,
+    );
     expect(reused.status).toBe(400);
     expect(await trace(reused.traceId!)).toMatchObject({ status: 'failed', reason_code: 'replay', reason: expect.stringContaining('_reused-assertion') });
     // IdP-initiated (no InResponseTo at all) is held to the same rule.

@@ -1,7 +1,20 @@
 import { X509Certificate } from 'node:crypto';
 import { Client } from 'pg';
 import { generateSigningKeyPair } from '@bridgekeeper/saml';
-import { createTestDatabase, freePort, NAMEID_FORMAT, readPostForm, samlifyLogin, SamlifyIdp, startNats, startSamlifyIdp, TestBrowser, TestDatabase, TestIdpKeys, TestNats } from '@bridgekeeper/testing';
+import {
+  createTestDatabase,
+  freePort,
+  NAMEID_FORMAT,
+  readPostForm,
+  samlifyLogin,
+  SamlifyIdp,
+  startNats,
+  startSamlifyIdp,
+  TestBrowser,
+  TestDatabase,
+  TestIdpKeys,
+  TestNats,
+} from '@bridgekeeper/testing';
 import { createAdminToken, Stack } from './support/stack';
 
 /**
@@ -47,7 +60,15 @@ describe('SAML login through a samlify IdP', () => {
     const page = await acs.text();
     const traceId = /id="trace-id">([^<]+)</.exec(page)?.[1];
     const trace = traceId ? (await api('auth', 'GET', `/api/v1/login-traces/${traceId}`)).body : undefined;
-    return { status: acs.status, location: acs.headers.get('location'), page, reasonCode: trace?.reasonCode, reason: trace?.reason as string | undefined, samlResponse, browser };
+    return {
+      status: acs.status,
+      location: acs.headers.get('location'),
+      page,
+      reasonCode: trace?.reasonCode,
+      reason: trace?.reason as string | undefined,
+      samlResponse,
+      browser,
+    };
   }
 
   const session = async (browser: TestBrowser) => {
@@ -92,22 +113,40 @@ describe('SAML login through a samlify IdP', () => {
     const done = await login(id);
     expect(done).toMatchObject({ status: 302, location: '/session' });
     // samlify's NameID is persistent, an id and no name: the username is the email (docs/idps/).
-    expect((await session(done.browser)).body).toMatchObject({ user: { username: 'rita@example.com', email: 'rita@example.com' }, groups: ['engineering', 'oncall', 'ops', 'staff'] });
+    expect((await session(done.browser)).body).toMatchObject({
+      user: { username: 'rita@example.com', email: 'rita@example.com' },
+      groups: ['engineering', 'oncall', 'ops', 'staff'],
+    });
     // The simulator reads the same response (as posted: base64) the same way.
     const simulated = await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: done.samlResponse });
-    expect(simulated).toMatchObject({ status: 200, body: { identity: { username: 'rita@example.com', groups: expect.arrayContaining(['engineering', 'staff', 'ops', 'oncall']) } } });
+    expect(simulated).toMatchObject({
+      status: 200,
+      body: { identity: { username: 'rita@example.com', groups: expect.arrayContaining(['engineering', 'staff', 'ops', 'oncall']) } },
+    });
     expect(simulated.body.identity.groups).toHaveLength(4);
     // …and the decoded XML alike.
-    const decoded = await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: Buffer.from(done.samlResponse, 'base64').toString('utf8') });
+    const decoded = await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, {
+      assertionXml: Buffer.from(done.samlResponse, 'base64').toString('utf8'),
+    });
     expect(decoded.body.identity).toEqual(simulated.body.identity);
     // Neither base64 of something else nor plain text is taken for a response.
-    expect(await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: Buffer.from('hello').toString('base64') })).toMatchObject({ status: 400 });
+    expect(await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: Buffer.from('hello').toString('base64') })).toMatchObject({
+      status: 400,
+    });
   });
 
   it('never keys a user on a transient NameID: refused with what to change, or keyed on the configured attribute (an id, never a name), in the simulator as at login', async () => {
     const { id, idp } = await addIdp();
     const guid = crypto.randomUUID();
-    idp.login = { nameId: `_t${crypto.randomUUID()}`, nameIdFormat: NAMEID_FORMAT.transient, attributes: [['objectGUID', guid], ['uid', 'tess'], ['email', 'tess@example.com']] };
+    idp.login = {
+      nameId: `_t${crypto.randomUUID()}`,
+      nameIdFormat: NAMEID_FORMAT.transient,
+      attributes: [
+        ['objectGUID', guid],
+        ['uid', 'tess'],
+        ['email', 'tess@example.com'],
+      ],
+    };
     const refused = await login(id);
     expect(refused).toMatchObject({ status: 400, reasonCode: 'name_id_transient' });
     expect(refused.reason).toMatch(/transient NameID[\s\S]*persistent[\s\S]*subjectAttribute/);
@@ -121,12 +160,18 @@ describe('SAML login through a samlify IdP', () => {
 
     // A name or an address never keys users: a renamed person would become someone new, and the next holder of the name would inherit the account.
     for (const mutable of ['uid', 'email', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn', 'urn:oid:0.9.2342.19200300.100.1.3']) {
-      expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: mutable })).toMatchObject({ status: 400, body: { detail: expect.stringMatching(/^subjectAttribute: .*inherit the account/) } });
+      expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: mutable })).toMatchObject({
+        status: 400,
+        body: { detail: expect.stringMatching(/^subjectAttribute: .*inherit the account/) },
+      });
     }
     expect(await api('auth', 'GET', `/api/v1/idps/${id}`)).toMatchObject({ status: 200, body: { subjectAttribute: null } });
 
     // The identity taken from an id attribute instead: two logins, two transient NameIDs, one user.
-    expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: 'objectGUID' })).toMatchObject({ status: 200, body: { subjectAttribute: 'objectGUID' } });
+    expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: 'objectGUID' })).toMatchObject({
+      status: 200,
+      body: { subjectAttribute: 'objectGUID' },
+    });
     const first = await login(id);
     expect(first).toMatchObject({ status: 302, location: '/session' });
     idp.login = { ...idp.login, nameId: `_t${crypto.randomUUID()}` };
@@ -140,21 +185,34 @@ describe('SAML login through a samlify IdP', () => {
     expect(simulated).toMatchObject({ status: 200, body: { outcome: 'unchanged', identity: { username: 'tess@example.com' } } });
     const traceId = (await api('auth', 'GET', `/api/v1/login-traces?idp=${id}&limit=1`)).body.items[0].id;
     expect(await api('auth', 'GET', `/api/v1/login-traces/${traceId}`)).toMatchObject({ body: { subject: guid, subjectFormat: 'attribute:objectGUID' } });
-    expect(await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { traceId })).toMatchObject({ status: 200, body: { outcome: 'unchanged', identity: { username: 'tess@example.com' } } });
+    expect(await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { traceId })).toMatchObject({
+      status: 200,
+      body: { outcome: 'unchanged', identity: { username: 'tess@example.com' } },
+    });
 
     // Asking for transient NameIDs needs an attribute that keys users: refused without one, nothing changed.
-    expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: null, nameIdFormat: NAMEID_FORMAT.transient })).toMatchObject({ status: 400, body: { detail: expect.stringContaining('subjectAttribute') } });
+    expect(await api('auth', 'PATCH', `/api/v1/idps/${id}`, { subjectAttribute: null, nameIdFormat: NAMEID_FORMAT.transient })).toMatchObject({
+      status: 400,
+      body: { detail: expect.stringContaining('subjectAttribute') },
+    });
     expect(await api('auth', 'GET', `/api/v1/idps/${id}`)).toMatchObject({ status: 200, body: { subjectAttribute: 'objectGUID', nameIdFormat: null } });
     const other = `samlify-${crypto.randomUUID().slice(0, 8)}`;
-    expect(await api('auth', 'POST', '/api/v1/idps', { id: other, name: other, metadataXml: idp.metadata, nameIdFormat: NAMEID_FORMAT.transient })).toMatchObject({ status: 400 });
-    expect(await api('auth', 'POST', '/api/v1/idps', { id: other, name: other, metadataXml: idp.metadata, subjectAttribute: 'mail' })).toMatchObject({ status: 400 });
+    expect(
+      await api('auth', 'POST', '/api/v1/idps', { id: other, name: other, metadataXml: idp.metadata, nameIdFormat: NAMEID_FORMAT.transient }),
+    ).toMatchObject({ status: 400 });
+    expect(await api('auth', 'POST', '/api/v1/idps', { id: other, name: other, metadataXml: idp.metadata, subjectAttribute: 'mail' })).toMatchObject({
+      status: 400,
+    });
     expect(await api('auth', 'GET', `/api/v1/idps/${other}`)).toMatchObject({ status: 404 });
 
     // An assertion without that attribute is refused, naming it; the simulator says the same.
     idp.login = { nameId: `_t${crypto.randomUUID()}`, nameIdFormat: NAMEID_FORMAT.transient, attributes: [['email', 'tess@example.com']] };
     const missing = await login(id);
     expect(missing).toMatchObject({ status: 400, reasonCode: 'subject_attribute', reason: expect.stringMatching(/objectGUID/) });
-    expect(await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: missing.samlResponse })).toMatchObject({ status: 200, body: { outcome: 'rejected', code: 'subject_attribute' } });
+    expect(await api('provisioning', 'POST', `/api/v1/idps/${id}/simulate`, { assertionXml: missing.samlResponse })).toMatchObject({
+      status: 200,
+      body: { outcome: 'rejected', code: 'subject_attribute' },
+    });
   });
 
   it('refuses a NameID in another format than the one asked for, naming both', async () => {
@@ -219,7 +277,12 @@ describe('SAML login through a samlify IdP', () => {
     const victim = (await login(id)).browser;
     expect((await session(victim)).status).toBe(200);
     const forged = `<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_forged" Version="2.0" IssueInstant="${new Date().toISOString()}"/>`;
-    const posted = await fetch(new URL(new URL(form.action).pathname, base), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ SAMLResponse: Buffer.from(forged).toString('base64') }).toString() });
+    const posted = await fetch(new URL(new URL(form.action).pathname, base), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ SAMLResponse: Buffer.from(forged).toString('base64') }).toString(),
+    });
     expect(posted.status).toBe(303);
     const told = await (await victim.fetch(new URL(posted.headers.get('location')!, base))).text();
     expect(told).toMatch(/Sign-out refused/);
@@ -234,7 +297,15 @@ describe('SAML login through a samlify IdP', () => {
   it('a persistent NameID and no attributes at all: the known user is kept as they are, the trace says what was absent, and no managed group is left (issue 27)', async () => {
     const { id, idp } = await addIdp();
     const nameId = `p-${crypto.randomUUID()}`; // persistent: an id, never a name
-    idp.login = { nameId, attributes: [['email', 'vera@example.com'], ['firstName', 'Vera'], ['lastName', 'Lynn'], ['groups', ['choir', 'vera-team']]] };
+    idp.login = {
+      nameId,
+      attributes: [
+        ['email', 'vera@example.com'],
+        ['firstName', 'Vera'],
+        ['lastName', 'Lynn'],
+        ['groups', ['choir', 'vera-team']],
+      ],
+    };
     expect(await login(id)).toMatchObject({ status: 302, location: '/session' });
     /** The directory's user keyed on the NameID, with their groups, through the admin API. */
     const userOf = async () => {

@@ -57,14 +57,22 @@ describe.each(['postgres', 'sqlite'] as const)('SAML ACS hardening on %s', (engi
     keys = await generateSigningKeyPair('test idp');
     admin = createAdminToken({ DATABASE_URL: pg?.url, DATA_DIR: stack.dataDir });
     const manual = { entityId: IDP, ssoUrl: `${IDP}/protocol/saml`, certificates: [keys.certificatePem] };
-    expect(await api('POST', '/api/v1/idps', { id: 'gcm', name: 'GCM only', manual })).toMatchObject({ status: 201, body: { allowCbcEncryption: false, warnings: [] } });
+    expect(await api('POST', '/api/v1/idps', { id: 'gcm', name: 'GCM only', manual })).toMatchObject({
+      status: 201,
+      body: { allowCbcEncryption: false, warnings: [] },
+    });
     // The opt-in is shown with why it is weak.
     expect(await api('POST', '/api/v1/idps', { id: 'cbc', name: 'CBC allowed', manual, allowCbcEncryption: true })).toMatchObject({
       status: 201,
       body: { allowCbcEncryption: true, warnings: [expect.stringMatching(/allowCbcEncryption[\s\S]*padding-oracle[\s\S]*downgraded/)] },
     });
     // …and logged as a warning, with who set it.
-    await waitFor('the CBC opt-in in the log', async () => /"level":40[^\n]*identity provider cbc: allowCbcEncryption is on[^\n]*set by/.test(stack.services.auth.output), 5000, 100);
+    await waitFor(
+      'the CBC opt-in in the log',
+      async () => /"level":40[^\n]*identity provider cbc: allowCbcEncryption is on[^\n]*set by/.test(stack.services.auth.output),
+      5000,
+      100,
+    );
     for (const idp of ['gcm', 'cbc']) {
       const metadata = await (await fetch(`${base}/saml/${idp}/metadata`)).text();
       const der = /<KeyDescriptor use="encryption">[\s\S]*?<ds:X509Certificate>([^<]+)<\/ds:X509Certificate>/.exec(metadata)![1].replace(/\s+/g, '');
@@ -110,7 +118,13 @@ describe.each(['postgres', 'sqlite'] as const)('SAML ACS hardening on %s', (engi
     const page = await res.text();
     const traceId = /id="trace-id">([^<]+)</.exec(page)?.[1];
     const trace = traceId ? (await api('GET', `/api/v1/login-traces/${traceId}`)).body : undefined;
-    return { status: res.status, location: res.headers.get('location'), page: traceId ? page.replace(traceId, '(trace id)') : page, reasonCode: trace?.reasonCode, reason: trace?.reason };
+    return {
+      status: res.status,
+      location: res.headers.get('location'),
+      page: traceId ? page.replace(traceId, '(trace id)') : page,
+      reasonCode: trace?.reasonCode,
+      reason: trace?.reason,
+    };
   }
 
   const encrypted = (idp: string, enc: EncryptionOptions) => (requestId: string) => buildEncryptedResponse(options(idp, requestId), encryptionCert[idp], enc);
@@ -118,13 +132,23 @@ describe.each(['postgres', 'sqlite'] as const)('SAML ACS hardening on %s', (engi
   it('accepts AES-GCM encrypted assertions; refuses AES-CBC unless the IdP opts in, and again once it opts out', async () => {
     expect(await login('gcm', encrypted('gcm', { content: 'aes256-gcm' }))).toMatchObject({ status: 302, location: '/session' });
     expect(await login('gcm', encrypted('gcm', { content: 'aes128-gcm' }))).toMatchObject({ status: 302 });
-    expect(await login('gcm', encrypted('gcm', { content: 'aes128-cbc' }))).toMatchObject({ status: 400, reasonCode: 'algorithm', reason: expect.stringContaining('AES-CBC') });
+    expect(await login('gcm', encrypted('gcm', { content: 'aes128-cbc' }))).toMatchObject({
+      status: 400,
+      reasonCode: 'algorithm',
+      reason: expect.stringContaining('AES-CBC'),
+    });
     expect(await login('cbc', encrypted('cbc', { content: 'aes128-cbc' }))).toMatchObject({ status: 302, location: '/session' });
     expect(await login('cbc', encrypted('cbc', { content: 'aes256-cbc' }))).toMatchObject({ status: 302 });
 
-    expect(await api('PATCH', '/api/v1/idps/cbc', { allowCbcEncryption: false })).toMatchObject({ status: 200, body: { allowCbcEncryption: false, warnings: [] } });
+    expect(await api('PATCH', '/api/v1/idps/cbc', { allowCbcEncryption: false })).toMatchObject({
+      status: 200,
+      body: { allowCbcEncryption: false, warnings: [] },
+    });
     expect(await login('cbc', encrypted('cbc', { content: 'aes256-cbc' }))).toMatchObject({ status: 400, reasonCode: 'algorithm' });
-    expect(await api('PATCH', '/api/v1/idps/cbc', { allowCbcEncryption: true })).toMatchObject({ status: 200, body: { allowCbcEncryption: true, warnings: [expect.any(String)] } });
+    expect(await api('PATCH', '/api/v1/idps/cbc', { allowCbcEncryption: true })).toMatchObject({
+      status: 200,
+      body: { allowCbcEncryption: true, warnings: [expect.any(String)] },
+    });
     expect(await login('cbc', encrypted('cbc', { content: 'aes256-cbc' }))).toMatchObject({ status: 302 });
   });
 
@@ -152,7 +176,8 @@ describe.each(['postgres', 'sqlite'] as const)('SAML ACS hardening on %s', (engi
   });
 
   it('refuses XML nested too deep or with too many elements before checking any signature', async () => {
-    const withExtensions = (inner: string) => (id: string) => buildSignedResponse(options('gcm', id)).replace('<samlp:Status>', `<samlp:Extensions>${inner}</samlp:Extensions><samlp:Status>`);
+    const withExtensions = (inner: string) => (id: string) =>
+      buildSignedResponse(options('gcm', id)).replace('<samlp:Status>', `<samlp:Extensions>${inner}</samlp:Extensions><samlp:Status>`);
     expect(await login('gcm', withExtensions('<n>'.repeat(20) + '</n>'.repeat(20)))).toMatchObject({ status: 302 });
     expect(await login('gcm', withExtensions('<n>'.repeat(100) + '</n>'.repeat(100)))).toMatchObject({ status: 400, reasonCode: 'too_large' });
     expect(await login('gcm', withExtensions('<e/>'.repeat(20_000)))).toMatchObject({ status: 400, reasonCode: 'too_large' });

@@ -33,7 +33,10 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
   let base: string;
 
   const registerSp = (...args: string[]) =>
-    execFileSync(process.execPath, [join(ROOT, 'scripts/keycloak-register-sp.mjs'), ...args], { env: { ...process.env, KEYCLOAK_URL: KEYCLOAK }, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(ROOT, 'scripts/keycloak-register-sp.mjs'), ...args], {
+      env: { ...process.env, KEYCLOAK_URL: KEYCLOAK },
+      stdio: 'pipe',
+    });
   const rows = async (query: string, params: unknown[] = []) => (await sql.query(query, params)).rows;
 
   /** A fresh browser context (no Keycloak SSO cookie), through Keycloak's real login form. */
@@ -83,7 +86,12 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
   };
   /** A second IdP on the same Keycloak realm, added through auth's admin API, with its SAML client registered. */
   const addIdp = async (id: string, extra: Record<string, unknown> = {}) => {
-    const idp = await adminApi('auth', 'POST', '/api/v1/idps', { id, name: `Keycloak (${id})`, metadataUrl: `${KEYCLOAK}/realms/bridgekeeper/protocol/saml/descriptor`, ...extra });
+    const idp = await adminApi('auth', 'POST', '/api/v1/idps', {
+      id,
+      name: `Keycloak (${id})`,
+      metadataUrl: `${KEYCLOAK}/realms/bridgekeeper/protocol/saml/descriptor`,
+      ...extra,
+    });
     registerSp(base, id);
     return idp;
   };
@@ -131,11 +139,17 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     const session = await sessionOf(page);
     expect(session).toMatchObject({
       status: 200,
-      body: { user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' }, groups: ['engineering/backend', 'staff'], idp: 'keycloak' },
+      body: {
+        user: { username: 'alice', email: 'alice@example.com', displayName: 'Alice Liddell' },
+        groups: ['engineering/backend', 'staff'],
+        idp: 'keycloak',
+      },
     });
     const [user] = await rows('SELECT * FROM directory.users WHERE username_lower = $1', ['alice']);
     expect(user).toMatchObject({ id: session.body.user.id, email: 'alice@example.com', source: 'keycloak', external_id: 'alice', active: true });
-    const groups = await rows('SELECT g.name FROM directory.groups g JOIN directory.memberships m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name', [user.id]);
+    const groups = await rows('SELECT g.name FROM directory.groups g JOIN directory.memberships m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name', [
+      user.id,
+    ]);
     expect(groups.map((g) => g.name)).toEqual(['engineering/backend', 'staff']);
     const [trace] = await rows(`SELECT id, status, user_id, attributes FROM auth.login_traces WHERE user_id = $1`, [user.id]);
     expect(trace).toMatchObject({ status: 'succeeded' });
@@ -169,10 +183,15 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     expect(users).toHaveLength(1);
     expect(users[0].id).toBe(before.id);
     // The last-login time is noted right behind provisioning's answer.
-    await waitFor('the last login to be noted', async () => {
-      const [now] = await rows('SELECT last_login_at FROM directory.users WHERE id = $1', [before.id]);
-      return new Date(now.last_login_at).getTime() > new Date(before.last_login_at).getTime();
-    }, 5000, 50);
+    await waitFor(
+      'the last login to be noted',
+      async () => {
+        const [now] = await rows('SELECT last_login_at FROM directory.users WHERE id = $1', [before.id]);
+        return new Date(now.last_login_at).getTime() > new Date(before.last_login_at).getTime();
+      },
+      5000,
+      50,
+    );
     await page.context().close();
   });
 
@@ -187,10 +206,15 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     await kc.users.addToGroup({ id: alice.id!, groupId: contractors.id! });
     try {
       const page = await signIn('alice', 'alice');
-      expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { email: 'alice.liddell@example.com' }, groups: ['contractors', 'engineering/backend'] } });
+      expect(await sessionOf(page)).toMatchObject({
+        status: 200,
+        body: { user: { email: 'alice.liddell@example.com' }, groups: ['contractors', 'engineering/backend'] },
+      });
       const [row] = await rows('SELECT id, email FROM directory.users WHERE username_lower = $1', ['alice']);
       expect(row.email).toBe('alice.liddell@example.com');
-      const names = await rows('SELECT g.name FROM directory.groups g JOIN directory.memberships m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name', [row.id]);
+      const names = await rows('SELECT g.name FROM directory.groups g JOIN directory.memberships m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name', [
+        row.id,
+      ]);
       expect(names.map((g) => g.name)).toEqual(['contractors', 'engineering/backend']);
       await page.context().close();
     } finally {
@@ -223,7 +247,13 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body).toMatchObject({ id: traceId, idp: 'keycloak', status: 'failed', reasonCode: 'signature', steps: expect.arrayContaining([expect.objectContaining({ step: 'saml.response-received' })]) });
+    expect(body).toMatchObject({
+      id: traceId,
+      idp: 'keycloak',
+      status: 'failed',
+      reasonCode: 'signature',
+      steps: expect.arrayContaining([expect.objectContaining({ step: 'saml.response-received' })]),
+    });
     expect(body.messages.request).toMatch(/<samlp:AuthnRequest [\s\S]*ID="_/);
     expect(body.messages.response).toContain('<saml:NameID');
     expect(body.messages.response).not.toMatch(/SignatureValue>[A-Za-z0-9+/=]{20,}/);
@@ -231,7 +261,11 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
   });
 
   it('returns the 4xx status for a refused response', async () => {
-    const res = await fetch(`${base}/saml/keycloak/acs`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'SAMLResponse=PGZvbw%3D%3D' });
+    const res = await fetch(`${base}/saml/keycloak/acs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'SAMLResponse=PGZvbw%3D%3D',
+    });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('Sign-in could not be completed');
   });
@@ -247,7 +281,12 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     await page.context().close();
 
     await stack.services.provisioning.start();
-    await waitFor('bob provisioned from the kept event', async () => (await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['bob'])).length === 1, 30_000, 250);
+    await waitFor(
+      'bob provisioned from the kept event',
+      async () => (await rows('SELECT id FROM directory.users WHERE username_lower = $1', ['bob'])).length === 1,
+      30_000,
+      250,
+    );
 
     const again = await signIn('bob', 'bob');
     expect(await sessionOf(again)).toMatchObject({ status: 200, body: { user: { username: 'bob' }, groups: ['contractors', 'staff'] } });
@@ -262,7 +301,7 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     await page.context().close();
   });
 
-  it('Manual model: only users an admin created may sign in, with the directory\'s groups', async () => {
+  it("Manual model: only users an admin created may sign in, with the directory's groups", async () => {
     await addIdp('keycloak-manual', { emailDomains: ['manual.example.com'] });
     const api = (method: string, path: string, body?: unknown) => adminApi('directory', method, path, body);
     try {
@@ -290,7 +329,12 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       const [row] = await rows('SELECT external_id, source, display_name FROM directory.users WHERE id = $1', [carol.id]);
       // Linked to the subject of its first login (nothing else changed): a later holder of the name at the IdP is someone else.
       expect(row).toMatchObject({ external_id: 'carol', source: 'keycloak-manual', display_name: 'Carol C.' });
-      await waitFor('the last login to be noted', async () => (await rows('SELECT last_login_at FROM directory.users WHERE id = $1', [carol.id]))[0].last_login_at !== null, 5000, 50);
+      await waitFor(
+        'the last login to be noted',
+        async () => (await rows('SELECT last_login_at FROM directory.users WHERE id = $1', [carol.id]))[0].last_login_at !== null,
+        5000,
+        50,
+      );
       expect(await rows(`SELECT id FROM directory.groups WHERE name = 'engineering/frontend'`)).toHaveLength(0);
       await page.context().close();
     } finally {
@@ -301,7 +345,11 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
 
   it('signs in with the HTTP-POST binding too (AuthnRequest signed inside the XML), on an IdP added through the admin API', async () => {
     const idp = await addIdp('keycloak-post', { binding: 'HTTP-POST' });
-    expect(idp).toMatchObject({ binding: 'HTTP-POST', idp: { entityId: 'http://localhost:8080/realms/bridgekeeper', certificates: [{ status: 'valid' }] }, sp: { acsUrl: `${base}/saml/keycloak-post/acs` } });
+    expect(idp).toMatchObject({
+      binding: 'HTTP-POST',
+      idp: { entityId: 'http://localhost:8080/realms/bridgekeeper', certificates: [{ status: 'valid' }] },
+      sp: { acsUrl: `${base}/saml/keycloak-post/acs` },
+    });
     try {
       const chooser = await (await fetch(`${base}/login`)).text();
       expect(chooser).toContain('Sign in with Keycloak (keycloak-post)');
@@ -320,8 +368,13 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       await adminApi('provisioning', 'PATCH', '/api/v1/idps/keycloak-post/provisioning', { model: 'jit', claimLocalUsers: true });
       const page = await signIn('carol', 'carol', { idp: 'keycloak-post' });
       expect(page.url()).toBe(`${base}/session`);
-      expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username: 'carol' }, groups: ['engineering/frontend', 'jira-users'], idp: 'keycloak-post' } });
-      expect(await rows('SELECT source, external_id FROM directory.users WHERE username_lower = $1', ['carol'])).toEqual([{ source: 'keycloak-post', external_id: 'carol' }]);
+      expect(await sessionOf(page)).toMatchObject({
+        status: 200,
+        body: { user: { username: 'carol' }, groups: ['engineering/frontend', 'jira-users'], idp: 'keycloak-post' },
+      });
+      expect(await rows('SELECT source, external_id FROM directory.users WHERE username_lower = $1', ['carol'])).toEqual([
+        { source: 'keycloak-post', external_id: 'carol' },
+      ]);
       await page.context().close();
     } finally {
       await adminApi('auth', 'DELETE', '/api/v1/idps/keycloak-post');
@@ -335,7 +388,9 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
 
     // An unsigned LogoutRequest for bob logs nobody out.
     const unsigned = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_forged" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${base}/saml/keycloak/slo"><saml:Issuer>http://localhost:8080/realms/bridgekeeper</saml:Issuer><saml:NameID>bob</saml:NameID></samlp:LogoutRequest>`;
-    const forged = await page.context().request.get(`${base}/saml/keycloak/slo?SAMLRequest=${encodeURIComponent(deflateRawSync(unsigned).toString('base64'))}`, { maxRedirects: 0 });
+    const forged = await page
+      .context()
+      .request.get(`${base}/saml/keycloak/slo?SAMLRequest=${encodeURIComponent(deflateRawSync(unsigned).toString('base64'))}`, { maxRedirects: 0 });
     expect(forged.status()).toBe(400);
     expect(await forged.text()).toContain('Sign-out refused');
     expect(await forged.text()).not.toContain('not signed'); // why is in auth's log, for admins
@@ -352,22 +407,42 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
   });
 
   it('accepts encrypted assertions (Keycloak encrypts to the SP encryption certificate from our metadata, with AES-256-GCM); CBC only where the IdP opts in', async () => {
-    await adminApi('auth', 'POST', '/api/v1/idps', { id: 'keycloak-enc', name: 'Keycloak (encrypted)', metadataUrl: `${KEYCLOAK}/realms/bridgekeeper/protocol/saml/descriptor` });
+    await adminApi('auth', 'POST', '/api/v1/idps', {
+      id: 'keycloak-enc',
+      name: 'Keycloak (encrypted)',
+      metadataUrl: `${KEYCLOAK}/realms/bridgekeeper/protocol/saml/descriptor`,
+    });
     registerSp(base, 'keycloak-enc', '--encrypt');
     const kc = await keycloakAdmin();
     const username = `enc-${Math.random().toString(36).slice(2, 8)}`;
-    const { id: kcUserId } = await kc.users.create({ username, email: `${username}@example.com`, firstName: 'En', lastName: 'Crypted', enabled: true, emailVerified: true, credentials: [{ type: 'password', value: 'pw', temporary: false }] });
+    const { id: kcUserId } = await kc.users.create({
+      username,
+      email: `${username}@example.com`,
+      firstName: 'En',
+      lastName: 'Crypted',
+      enabled: true,
+      emailVerified: true,
+      credentials: [{ type: 'password', value: 'pw', temporary: false }],
+    });
     try {
       // The client asks for AES-256-GCM explicitly (Bridgekeeper refuses CBC unless an IdP opts in).
       const [client] = await kc.clients.find({ clientId: `${base}/saml/keycloak-enc/metadata` });
-      expect(client.attributes).toMatchObject({ 'saml.encryption.algorithm': 'http://www.w3.org/2009/xmlenc11#aes256-gcm', 'saml.encryption.keyAlgorithm': 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p' });
+      expect(client.attributes).toMatchObject({
+        'saml.encryption.algorithm': 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+        'saml.encryption.keyAlgorithm': 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+      });
       const page = await signIn(username, 'pw', { idp: 'keycloak-enc' });
       expect(await sessionOf(page)).toMatchObject({ status: 200, body: { user: { username }, idp: 'keycloak-enc' } });
-      const [trace] = await rows(`SELECT response_message FROM auth.login_traces WHERE idp = 'keycloak-enc' AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`);
+      const [trace] = await rows(
+        `SELECT response_message FROM auth.login_traces WHERE idp = 'keycloak-enc' AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`,
+      );
       expect(trace.response_message).toContain('EncryptedAssertion');
       expect(trace.response_message).not.toContain(username); // the subject travelled encrypted
       // What Keycloak used: AES-256-GCM content, its key sent with RSA-OAEP.
-      expect(encryptionMethods(trace.response_message)).toEqual({ content: ['http://www.w3.org/2009/xmlenc11#aes256-gcm'], key: ['http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p'] });
+      expect(encryptionMethods(trace.response_message)).toEqual({
+        content: ['http://www.w3.org/2009/xmlenc11#aes256-gcm'],
+        key: ['http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p'],
+      });
       await page.context().close();
 
       // Keycloak told to encrypt with AES-128-CBC: refused before decryption, until the IdP opts in to CBC.
@@ -375,7 +450,9 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       await kc.clients.update({ id: client.id! }, { ...client, attributes: { ...client.attributes, 'saml.encryption.algorithm': cbc } });
       const refusedPage = await signIn(username, 'pw', { idp: 'keycloak-enc' });
       expect((await sessionOf(refusedPage)).status).toBe(401);
-      const [refused] = await rows(`SELECT status, reason_code, response_message FROM auth.login_traces WHERE idp = 'keycloak-enc' ORDER BY started_at DESC LIMIT 1`);
+      const [refused] = await rows(
+        `SELECT status, reason_code, response_message FROM auth.login_traces WHERE idp = 'keycloak-enc' ORDER BY started_at DESC LIMIT 1`,
+      );
       expect(refused).toMatchObject({ status: 'failed', reason_code: 'algorithm' });
       expect(encryptionMethods(refused.response_message).content).toEqual([cbc]);
       await refusedPage.context().close();
@@ -395,10 +472,21 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
     const kc = await keycloakAdmin();
     const urlName = `bk-${Math.random().toString(36).slice(2, 8)}`;
     const [client] = await kc.clients.find({ clientId: `${base}/saml/keycloak-idpinit/metadata` });
-    await kc.clients.update({ id: client.id! }, { ...client, attributes: { ...client.attributes, saml_idp_initiated_sso_url_name: urlName, saml_idp_initiated_sso_relay_state: '/session' } });
+    await kc.clients.update(
+      { id: client.id! },
+      { ...client, attributes: { ...client.attributes, saml_idp_initiated_sso_url_name: urlName, saml_idp_initiated_sso_relay_state: '/session' } },
+    );
     // A user no other IdP has provisioned yet (JIT never takes over another IdP's account).
     const username = `idpinit-${urlName}`;
-    const { id: kcUserId } = await kc.users.create({ username, email: `${username}@example.com`, firstName: 'Idp', lastName: 'Initiated', enabled: true, emailVerified: true, credentials: [{ type: 'password', value: 'pw', temporary: false }] });
+    const { id: kcUserId } = await kc.users.create({
+      username,
+      email: `${username}@example.com`,
+      firstName: 'Idp',
+      lastName: 'Initiated',
+      enabled: true,
+      emailVerified: true,
+      credentials: [{ type: 'password', value: 'pw', temporary: false }],
+    });
     try {
       const context = await browser.newContext();
       const page = await context.newPage();
@@ -417,13 +505,24 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
   });
 
   it('replays a recorded login in the mapping simulator by its trace id', async () => {
-    const [trace] = await rows(`SELECT t.id FROM auth.login_traces t JOIN directory.users u ON u.id = t.user_id WHERE u.username_lower = 'bob' AND t.status = 'succeeded' ORDER BY t.started_at DESC LIMIT 1`);
+    const [trace] = await rows(
+      `SELECT t.id FROM auth.login_traces t JOIN directory.users u ON u.id = t.user_id WHERE u.username_lower = 'bob' AND t.status = 'succeeded' ORDER BY t.started_at DESC LIMIT 1`,
+    );
     adminToken ??= createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
     const simulate = (body: unknown) =>
-      fetch(`${stack.services.provisioning.url}/api/v1/idps/keycloak/simulate`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${stack.services.provisioning.url}/api/v1/idps/keycloak/simulate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const res = await simulate({ traceId: trace.id });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ model: 'jit', outcome: 'unchanged', identity: { username: 'bob', groups: ['contractors', 'staff'] }, directory: { status: 'provisioned', changes: [] } });
+    expect(await res.json()).toMatchObject({
+      model: 'jit',
+      outcome: 'unchanged',
+      identity: { username: 'bob', groups: ['contractors', 'staff'] },
+      directory: { status: 'provisioned', changes: [] },
+    });
     expect((await simulate({ traceId: crypto.randomUUID() })).status).toBe(404);
   });
 
@@ -476,7 +575,16 @@ describe('SAML login through Keycloak with JIT provisioning', () => {
       await page.context().close();
 
       // The new key is taken out of signing (passive): Keycloak signs with the old key again, still trusted.
-      await kc.components.update({ id: componentId }, { name: 'e2e-rollover-passive', providerId: 'rsa-generated', providerType: 'org.keycloak.keys.KeyProvider', parentId: realm!.id, config: { ...keyConfig, active: ['false'] } });
+      await kc.components.update(
+        { id: componentId },
+        {
+          name: 'e2e-rollover-passive',
+          providerId: 'rsa-generated',
+          providerType: 'org.keycloak.keys.KeyProvider',
+          parentId: realm!.id,
+          config: { ...keyConfig, active: ['false'] },
+        },
+      );
       const again = await signIn('alice', 'alice');
       expect((await sessionOf(again)).status).toBe(200);
       await again.context().close();

@@ -18,8 +18,17 @@ const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 
 /** Signs the element with this ID (enveloped, exc-c14n, RSA-SHA256), the signature after its Issuer. */
 function signById(xml: string, id: string, keys: TestIdpKeys): string {
-  const sig = new SignedXml({ privateKey: keys.privateKeyPem, publicCert: keys.certificatePem, signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: EXC_C14N });
-  sig.addReference({ xpath: `//*[@ID='${id}']`, digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256', transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', EXC_C14N] });
+  const sig = new SignedXml({
+    privateKey: keys.privateKeyPem,
+    publicCert: keys.certificatePem,
+    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    canonicalizationAlgorithm: EXC_C14N,
+  });
+  sig.addReference({
+    xpath: `//*[@ID='${id}']`,
+    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', EXC_C14N],
+  });
   sig.computeSignature(xml, { prefix: 'ds', location: { reference: `//*[@ID='${id}']/*[local-name(.)='Issuer']`, action: 'after' } });
   return sig.getSignedXml();
 }
@@ -70,28 +79,63 @@ describe('one reading of a verified assertion: signature wrapping, and the login
   const evilAssertion = (id = '_evil') =>
     `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" IssueInstant="${new Date().toISOString()}"><saml:Issuer>${IDP}</saml:Issuer><saml:Subject><saml:NameID>root</saml:NameID></saml:Subject><saml:AttributeStatement><saml:Attribute Name="role"><saml:AttributeValue>admin</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>`;
 
-  describe('signature wrapping against the single parse: never the attacker\'s attributes', () => {
+  describe("signature wrapping against the single parse: never the attacker's attributes", () => {
     const signed = () => buildSignedResponse(base());
     const cases: [string, (xml: string) => string][] = [
       ['an unsigned Assertion before the signed one', (x) => x.replace('<saml:Assertion ', `${evilAssertion()}<saml:Assertion `)],
       ['an unsigned Assertion after the signed one', (x) => x.replace('</samlp:Response>', `${evilAssertion()}</samlp:Response>`)],
-      ['an unsigned Assertion in samlp:Extensions', (x) => x.replace('<samlp:Status>', `<samlp:Extensions>${evilAssertion()}</samlp:Extensions><samlp:Status>`)],
-      ['an Assertion in a foreign namespace before the signed one', (x) => x.replace('<saml:Assertion ', `${evilAssertion().replace(/saml:Assertion/g, 'e:Assertion').replace('xmlns:saml=', 'xmlns:e="urn:evil" xmlns:saml=')}<saml:Assertion `)],
-      ['the signed Assertion moved into a foreign wrapper, an evil one in its place', (x) => {
-        const m = /<saml:Assertion [\s\S]*<\/saml:Assertion>/.exec(x)![0];
-        return x.replace(m, `<x:Wrap xmlns:x="urn:x">${m}</x:Wrap>${evilAssertion()}`);
-      }],
-      ['the signed Assertion moved into the evil one\'s Advice', (x) => {
-        const m = /<saml:Assertion [\s\S]*<\/saml:Assertion>/.exec(x)![0];
-        return x.replace(m, evilAssertion().replace('<saml:Subject>', `<saml:Advice>${m}</saml:Advice><saml:Subject>`));
-      }],
-      ['a second AttributeStatement appended inside the signed assertion', (x) => x.replace('</saml:AttributeStatement>', '</saml:AttributeStatement><saml:AttributeStatement><saml:Attribute Name="role"><saml:AttributeValue>admin</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>')],
-      ['an attribute in a foreign-namespace AttributeStatement inside the signed assertion', (x) => x.replace('</saml:AttributeStatement>', '</saml:AttributeStatement><e:AttributeStatement xmlns:e="urn:evil"><saml:Attribute Name="role"><saml:AttributeValue>admin</saml:AttributeValue></saml:Attribute></e:AttributeStatement>')],
-      ['an evil Assertion inside the signature\'s ds:Object', (x) => x.replace('</ds:Signature>', `<ds:Object>${evilAssertion()}</ds:Object></ds:Signature>`)],
-      ['a duplicate ID: evil Assertion carrying the signed ID', (x) => {
-        const id = /<saml:Assertion ID="([^"]+)"/.exec(x)![1];
-        return x.replace('<saml:Assertion ', `${evilAssertion(id)}<saml:Assertion `);
-      }],
+      [
+        'an unsigned Assertion in samlp:Extensions',
+        (x) => x.replace('<samlp:Status>', `<samlp:Extensions>${evilAssertion()}</samlp:Extensions><samlp:Status>`),
+      ],
+      [
+        'an Assertion in a foreign namespace before the signed one',
+        (x) =>
+          x.replace(
+            '<saml:Assertion ',
+            `${evilAssertion()
+              .replace(/saml:Assertion/g, 'e:Assertion')
+              .replace('xmlns:saml=', 'xmlns:e="urn:evil" xmlns:saml=')}<saml:Assertion `,
+          ),
+      ],
+      [
+        'the signed Assertion moved into a foreign wrapper, an evil one in its place',
+        (x) => {
+          const m = /<saml:Assertion [\s\S]*<\/saml:Assertion>/.exec(x)![0];
+          return x.replace(m, `<x:Wrap xmlns:x="urn:x">${m}</x:Wrap>${evilAssertion()}`);
+        },
+      ],
+      [
+        "the signed Assertion moved into the evil one's Advice",
+        (x) => {
+          const m = /<saml:Assertion [\s\S]*<\/saml:Assertion>/.exec(x)![0];
+          return x.replace(m, evilAssertion().replace('<saml:Subject>', `<saml:Advice>${m}</saml:Advice><saml:Subject>`));
+        },
+      ],
+      [
+        'a second AttributeStatement appended inside the signed assertion',
+        (x) =>
+          x.replace(
+            '</saml:AttributeStatement>',
+            '</saml:AttributeStatement><saml:AttributeStatement><saml:Attribute Name="role"><saml:AttributeValue>admin</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>',
+          ),
+      ],
+      [
+        'an attribute in a foreign-namespace AttributeStatement inside the signed assertion',
+        (x) =>
+          x.replace(
+            '</saml:AttributeStatement>',
+            '</saml:AttributeStatement><e:AttributeStatement xmlns:e="urn:evil"><saml:Attribute Name="role"><saml:AttributeValue>admin</saml:AttributeValue></saml:Attribute></e:AttributeStatement>',
+          ),
+      ],
+      ["an evil Assertion inside the signature's ds:Object", (x) => x.replace('</ds:Signature>', `<ds:Object>${evilAssertion()}</ds:Object></ds:Signature>`)],
+      [
+        'a duplicate ID: evil Assertion carrying the signed ID',
+        (x) => {
+          const id = /<saml:Assertion ID="([^"]+)"/.exec(x)![1];
+          return x.replace('<saml:Assertion ', `${evilAssertion(id)}<saml:Assertion `);
+        },
+      ],
     ];
     it.each(cases)('%s', async (_name, change) => {
       const got = await outcome(change(signed()));
@@ -116,7 +160,10 @@ describe('one reading of a verified assertion: signature wrapping, and the login
 
     it('encrypted assertion plus a plain unsigned assertion', async () => {
       const enc = await buildEncryptedResponse(base({ acsUrl: encSp.urls.acs, spEntityId: encSp.urls.entityId }), spKeys.certificatePem);
-      for (const x of [enc.replace('</samlp:Response>', `${evilAssertion()}</samlp:Response>`), enc.replace('<saml:EncryptedAssertion', `${evilAssertion()}<saml:EncryptedAssertion`)]) {
+      for (const x of [
+        enc.replace('</samlp:Response>', `${evilAssertion()}</samlp:Response>`),
+        enc.replace('<saml:EncryptedAssertion', `${evilAssertion()}<saml:EncryptedAssertion`),
+      ]) {
         const got = await outcome(x, encSp);
         expect(got.accepted).toBe(false);
       }
@@ -142,7 +189,11 @@ describe('one reading of a verified assertion: signature wrapping, and the login
       const got = await outcome(xml);
       if (!got.accepted) return { ok: false, code: got.code };
       try {
-        return { ok: true, ...loginSubject({ nameId: got.nameId, nameIdFormat: got.nameIdFormat, attributes: got.attributes }, policy), attributes: got.attributes };
+        return {
+          ok: true,
+          ...loginSubject({ nameId: got.nameId, nameIdFormat: got.nameIdFormat, attributes: got.attributes }, policy),
+          attributes: got.attributes,
+        };
       } catch (err) {
         return { ok: false, code: (err as SamlValidationError).code, error: (err as Error).message };
       }
@@ -160,14 +211,21 @@ describe('one reading of a verified assertion: signature wrapping, and the login
       ['an EncryptedID only (no NameID)', '<saml:EncryptedID><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#"/></saml:EncryptedID>'],
       ['a BaseID only', '<saml:BaseID xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" NameQualifier="x"/>'],
       ['a Format with surrounding spaces', '<saml:NameID Format=" urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">alice</saml:NameID>'],
-      ['a Format on a foreign-prefixed attribute', '<saml:NameID xmlns:e="urn:evil" e:Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient">alice</saml:NameID>'],
+      [
+        'a Format on a foreign-prefixed attribute',
+        '<saml:NameID xmlns:e="urn:evil" e:Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient">alice</saml:NameID>',
+      ],
     ];
 
     it.each(subjects)('%s: no policy, and keyed on objectGUID', async (_name, subject) => {
       const xml = withSubject(subject);
       for (const policy of [{}, { subjectAttribute: 'objectGUID' }, { requestedFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' }]) {
         const [l, s] = [await login(xml, policy), simulate(xml, policy)];
-        const agree = l.ok === s.ok && (!l.ok || ((l as { subject: string }).subject === (s as { subject: string }).subject && (l as { subjectFormat: string }).subjectFormat === (s as { subjectFormat: string }).subjectFormat));
+        const agree =
+          l.ok === s.ok &&
+          (!l.ok ||
+            ((l as { subject: string }).subject === (s as { subject: string }).subject &&
+              (l as { subjectFormat: string }).subjectFormat === (s as { subjectFormat: string }).subjectFormat));
         expect({ policy, agree, login: l, simulator: s }).toEqual({ policy, agree: true, login: l, simulator: s });
       }
     });

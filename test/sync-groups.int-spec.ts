@@ -39,15 +39,18 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
   type Group = { id: string; name: string; source: string; externalId: string | null };
   const groups = async (): Promise<Group[]> => (await call('GET', '/api/v1/groups?limit=500')).body.items;
   const group = async (name: string) => (await groups()).find((g) => g.name === name);
-  const syncApply = async (req: Record<string, unknown>) => DirectoryRpc.syncApply.reply.parse(await (rpc.send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:test', ...req })));
-  const syncGroups = async () => DirectoryRpc.syncGroups.reply.parse(await (rpc.send(DirectoryRpc.syncGroups.subject, { source: 'kc' })));
+  const syncApply = async (req: Record<string, unknown>) =>
+    DirectoryRpc.syncApply.reply.parse(await rpc.send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:test', ...req }));
+  const syncGroups = async () => DirectoryRpc.syncGroups.reply.parse(await rpc.send(DirectoryRpc.syncGroups.subject, { source: 'kc' }));
   const membersOf = async (id: string) => (await call('GET', `/api/v1/groups/${id}`)).body.members;
 
   beforeAll(async () => {
     nats = await startNats();
     pg = engine === 'postgres' ? await createTestDatabase() : undefined;
     dataDir = mkdtempSync(join(tmpdir(), 'bk-sync-groups-'));
-    app = await createDirectoryApp(loadDirectoryConfig({ NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(pg ? { DATABASE_URL: pg.url } : {}) }));
+    app = await createDirectoryApp(
+      loadDirectoryConfig({ NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(pg ? { DATABASE_URL: pg.url } : {}) }),
+    );
     app.useLogger(false);
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -77,7 +80,12 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
     });
     expect(reply).toMatchObject({ status: 'applied', writes: 5 });
     expect(await group('eng/backend')).toMatchObject({ source: 'kc', externalId: 'g-backend' });
-    expect((await syncGroups()).ownGroups).toEqual(expect.arrayContaining([{ name: 'eng/backend', externalId: 'g-backend' }, { name: 'eng/frontend', externalId: 'g-frontend' }]));
+    expect((await syncGroups()).ownGroups).toEqual(
+      expect.arrayContaining([
+        { name: 'eng/backend', externalId: 'g-backend' },
+        { name: 'eng/frontend', externalId: 'g-frontend' },
+      ]),
+    );
   });
 
   it('renames groups in place, two of them swapping names, keeping their ids and members', async () => {
@@ -148,7 +156,15 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
   });
 
   describe('full runs (the planner over the directory state, then the phases in order)', () => {
-    const opts: SyncOptions = { naming: 'path', requiredGroups: [], includeSubgroups: true, attributes: [], vanished: 'disable', stripGroupsOfVanished: false, maxRemovalShare: 1 };
+    const opts: SyncOptions = {
+      naming: 'path',
+      requiredGroups: [],
+      includeSubgroups: true,
+      attributes: [],
+      vanished: 'disable',
+      stripGroupsOfVanished: false,
+      maxRemovalShare: 1,
+    };
     const user = (id: string) => ({ id, username: id, email: `${id}@ex.com`, firstName: id, lastName: null, enabled: true });
     const idp = (groups: [string, string, string[]][]): IdpSnapshot => {
       const ids = [...new Set(groups.flatMap(([, , m]) => m))];
@@ -156,8 +172,10 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
     };
     /** The directory's state commands, checked both ways as provisioning's client checks them. */
     const directory = {
-      syncState: async (req: z.input<typeof DirectoryRpc.syncState.request>) => DirectoryRpc.syncState.reply.parse(await rpc.send(DirectoryRpc.syncState.subject, DirectoryRpc.syncState.request.parse(req))),
-      syncGroups: async (req: z.input<typeof DirectoryRpc.syncGroups.request>) => DirectoryRpc.syncGroups.reply.parse(await rpc.send(DirectoryRpc.syncGroups.subject, DirectoryRpc.syncGroups.request.parse(req))),
+      syncState: async (req: z.input<typeof DirectoryRpc.syncState.request>) =>
+        DirectoryRpc.syncState.reply.parse(await rpc.send(DirectoryRpc.syncState.subject, DirectoryRpc.syncState.request.parse(req))),
+      syncGroups: async (req: z.input<typeof DirectoryRpc.syncGroups.request>) =>
+        DirectoryRpc.syncGroups.reply.parse(await rpc.send(DirectoryRpc.syncGroups.subject, DirectoryRpc.syncGroups.request.parse(req))),
     };
     /** One full run as sync.service does it: state pages into the planner (its readers), then the phases. */
     const run = async (snap: IdpSnapshot, o: Partial<SyncOptions> = {}) => {
@@ -167,7 +185,8 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
       await readDirectoryUsers(directory, { source: 'kc' }, (users) => planner.add(users));
       const plan = planner.finish(groups.names, groups.notGrantable);
       const replies = [];
-      if (plan.groupsToCreate.length || plan.groupsToRename.length || plan.groupsToLink.length) replies.push(await syncApply({ groupsToRename: plan.groupsToRename, groupsToLink: plan.groupsToLink, groupsToCreate: plan.groupsToCreate }));
+      if (plan.groupsToCreate.length || plan.groupsToRename.length || plan.groupsToLink.length)
+        replies.push(await syncApply({ groupsToRename: plan.groupsToRename, groupsToLink: plan.groupsToLink, groupsToCreate: plan.groupsToCreate }));
       if (plan.create.length || plan.update.length) replies.push(await syncApply({ upsert: [...plan.update.map((u) => u.fields), ...plan.create] }));
       if (plan.addMemberships.length) replies.push(await syncApply({ addMemberships: plan.addMemberships, groupIdentities: plan.groupIdentities }));
       if (plan.removeMemberships.length) replies.push(await syncApply({ removeMemberships: plan.removeMemberships, groupIdentities: plan.groupIdentities }));
@@ -181,51 +200,119 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups by IdP group id
     };
 
     it('a group whose rename the directory refuses (a lookalike of a local group) keeps its name and goes on following its Keycloak members', async () => {
-      await run(idp([['g-a', '/alpha', ['u1', 'u2']], ['g-s', '/staff', ['u1', 'u2', 'u3']]]));
+      await run(
+        idp([
+          ['g-a', '/alpha', ['u1', 'u2']],
+          ['g-s', '/staff', ['u1', 'u2', 'u3']],
+        ]),
+      );
       const alpha = (await group('alpha'))!;
       expect(await membersOf(alpha.id)).toBe(2);
       // Keycloak: alpha renamed to a lookalike of the local group; u2 leaves it, u3 joins.
-      const r = await run(idp([['g-a', '/jira-adrnins', ['u1', 'u3']], ['g-s', '/staff', ['u1', 'u2', 'u3']]]));
-      expect(r.replies[0]).toMatchObject({ status: 'applied', refused: [{ kind: 'group', name: 'jira-adrnins', reason: expect.stringMatching(/looks like/) }] });
+      const r = await run(
+        idp([
+          ['g-a', '/jira-adrnins', ['u1', 'u3']],
+          ['g-s', '/staff', ['u1', 'u2', 'u3']],
+        ]),
+      );
+      expect(r.replies[0]).toMatchObject({
+        status: 'applied',
+        refused: [{ kind: 'group', name: 'jira-adrnins', reason: expect.stringMatching(/looks like/) }],
+      });
       expect(await usernamesIn('alpha')).toEqual(['u1', 'u3']);
       expect((await group('alpha'))?.id).toBe(alpha.id);
     });
 
     it('when that refusal breaks a chain of renames, each Keycloak group keeps its own members: none land in the group that kept the name', async () => {
-      await run(idp([['g-p', '/pay-admins', ['p1']], ['g-q', '/q-readers', ['p2']], ['g-s2', '/staff2', ['p1', 'p2', 'p3']]]));
+      await run(
+        idp([
+          ['g-p', '/pay-admins', ['p1']],
+          ['g-q', '/q-readers', ['p2']],
+          ['g-s2', '/staff2', ['p1', 'p2', 'p3']],
+        ]),
+      );
       const payAdmins = (await group('pay-admins'))!;
       // Keycloak: pay-admins -> lookalike of jira-admins (refused by the directory only); q-readers -> pay-admins; p3 joins q-readers.
-      await run(idp([['g-p', '/jira-adrnins', ['p1']], ['g-q', '/pay-admins', ['p2', 'p3']], ['g-s2', '/staff2', ['p1', 'p2', 'p3']]]));
+      await run(
+        idp([
+          ['g-p', '/jira-adrnins', ['p1']],
+          ['g-q', '/pay-admins', ['p2', 'p3']],
+          ['g-s2', '/staff2', ['p1', 'p2', 'p3']],
+        ]),
+      );
       expect((await group('pay-admins'))!.id).toBe(payAdmins.id);
       expect(await usernamesIn('pay-admins')).toEqual(['p1']); // p3 is only in the Keycloak group g-q
     });
 
     it('a group named like a temporary rename name (~ and a group id) blocks no rename', async () => {
-      await run(idp([['g-t', '/target', ['t1']], ['g-s3', '/staff3', ['t1']]]));
+      await run(
+        idp([
+          ['g-t', '/target', ['t1']],
+          ['g-s3', '/staff3', ['t1']],
+        ]),
+      );
       const target = (await group('target'))!;
-      await run(idp([['g-t', '/target', ['t1']], ['g-s3', '/staff3', ['t1']], ['g-evil', `/~${target.id}`, ['t1']]]));
+      await run(
+        idp([
+          ['g-t', '/target', ['t1']],
+          ['g-s3', '/staff3', ['t1']],
+          ['g-evil', `/~${target.id}`, ['t1']],
+        ]),
+      );
       expect(await group(`~${target.id}`)).toBeDefined();
-      const r = await run(idp([['g-t', '/target-renamed', ['t1']], ['g-s3', '/staff3-renamed', ['t1']], ['g-evil', `/~${target.id}`, ['t1']]]));
+      const r = await run(
+        idp([
+          ['g-t', '/target-renamed', ['t1']],
+          ['g-s3', '/staff3-renamed', ['t1']],
+          ['g-evil', `/~${target.id}`, ['t1']],
+        ]),
+      );
       expect(r.replies[0]).toMatchObject({ status: 'applied' });
       expect(await group('target-renamed')).toMatchObject({ id: target.id });
     });
 
     it('a Keycloak group name in NFD is the NFC name stored: no rename planned run after run', async () => {
       const nfd = 'cafe\u0301-team';
-      await run(idp([['g-c', `/${nfd}`, ['c1']], ['g-s4', '/staff4', ['c1', 'c2']]]));
-      const r = await run(idp([['g-c', `/${nfd}`, ['c1']], ['g-s4', '/staff4', ['c1', 'c2']]]));
+      await run(
+        idp([
+          ['g-c', `/${nfd}`, ['c1']],
+          ['g-s4', '/staff4', ['c1', 'c2']],
+        ]),
+      );
+      const r = await run(
+        idp([
+          ['g-c', `/${nfd}`, ['c1']],
+          ['g-s4', '/staff4', ['c1', 'c2']],
+        ]),
+      );
       expect(r.plan.groupsToRename).toEqual([]);
       expect(r.replies).toEqual([]);
     });
 
     it('a first-login sync after Keycloak swapped two group names puts the new user in their own group, under its name until a run renames it', async () => {
-      await run(idp([['g-x', '/x-admins', ['x1']], ['g-y', '/y-users', ['y1']]]));
+      await run(
+        idp([
+          ['g-x', '/x-admins', ['x1']],
+          ['g-y', '/y-users', ['y1']],
+        ]),
+      );
       const xAdmins = (await group('x-admins'))!;
       // Keycloak swaps the names; a new user n1 joins g-y (called x-admins in Keycloak now) before the next run.
-      const snap = idp([['g-x', '/y-users', ['x1']], ['g-y', '/x-admins', ['y1', 'n1']]]);
+      const snap = idp([
+        ['g-x', '/y-users', ['x1']],
+        ['g-y', '/x-admins', ['y1', 'n1']],
+      ]);
       const one = { users: snap.users.filter((u) => u.id === 'n1'), groups: snap.groups.filter((g) => g.id === 'g-y'), members: new Map([['g-y', ['n1']]]) };
       const plan = computeSyncPlan(one, [], new Set(), { ...opts, vanished: 'keep' });
-      expect(await syncApply({ actor: 'sync:first-login:t', groupsToCreate: plan.groupsToCreate, upsert: plan.create, addMemberships: plan.addMemberships, groupIdentities: plan.groupIdentities })).toMatchObject({ status: 'applied' });
+      expect(
+        await syncApply({
+          actor: 'sync:first-login:t',
+          groupsToCreate: plan.groupsToCreate,
+          upsert: plan.create,
+          addMemberships: plan.addMemberships,
+          groupIdentities: plan.groupIdentities,
+        }),
+      ).toMatchObject({ status: 'applied' });
       expect(await usernamesIn('y-users')).toEqual(['n1', 'y1']);
       expect(await usernamesIn('x-admins')).toEqual(['x1']); // n1 is in g-y only, whose directory group is y-users
       expect((await group('x-admins'))!.id).toBe(xAdmins.id);

@@ -40,7 +40,15 @@ describe('User Sync state pages cut by size (PostgreSQL, real NATS with its defa
   const SOURCE = 'kc-big';
   const GROUPS = 10_000;
   const grantLocalGroups = Array.from({ length: 50 }, (_, i) => `local-${i}`);
-  const opts: SyncOptions = { naming: 'path', requiredGroups: [], includeSubgroups: true, attributes: ['attr-0', 'attr-1', 'attr-2'], vanished: 'disable', stripGroupsOfVanished: false, maxRemovalShare: 1 };
+  const opts: SyncOptions = {
+    naming: 'path',
+    requiredGroups: [],
+    includeSubgroups: true,
+    attributes: ['attr-0', 'attr-1', 'attr-2'],
+    vanished: 'disable',
+    stripGroupsOfVanished: false,
+    maxRemovalShare: 1,
+  };
   const groupPath = (i: number) => `big/team-${i}-${'long-group-name-'.repeat(6)}`;
 
   type SeedGroup = { id: string; name: string; source: string; externalId: string | null };
@@ -103,13 +111,43 @@ describe('User Sync state pages cut by size (PostgreSQL, real NATS with its defa
     const local = Array.from({ length: 150 }, (_, i) => group(`local-${i}`, 'local', null));
     const other = Array.from({ length: 50 }, (_, i) => group(`other-${i}`, 'kc-other', `o-${i}`));
     seed.groups = [...own, ...local, ...other];
-    await insertMany(db.manager, GroupEntity, seed.groups.map((g) => ({ ...g, nameLower: g.name.toLowerCase(), nameSkeleton: null, nameSkeletonShown: null, description: null, createdAt: now })), 1000);
+    await insertMany(
+      db.manager,
+      GroupEntity,
+      seed.groups.map((g) => ({ ...g, nameLower: g.name.toLowerCase(), nameSkeleton: null, nameSkeletonShown: null, description: null, createdAt: now })),
+      1000,
+    );
 
     const users: (DirectoryUserState & { source: string; memberOf: SeedGroup[] })[] = [];
-    const user = (source: string, externalId: string | null, username: string, active: boolean, memberOf: SeedGroup[], properties: Record<string, string | string[]>) => {
-      const u = { id: crypto.randomUUID(), source, externalId, username, email: `${username}@example.com`, displayName: `User ${username}`, active, memberOf, groups: [] as string[], otherGroups: [] as string[], properties };
-      u.groups = memberOf.filter((g) => g.source === source).map((g) => g.name).sort();
-      u.otherGroups = memberOf.filter((g) => g.source !== source).map((g) => g.name).sort();
+    const user = (
+      source: string,
+      externalId: string | null,
+      username: string,
+      active: boolean,
+      memberOf: SeedGroup[],
+      properties: Record<string, string | string[]>,
+    ) => {
+      const u = {
+        id: crypto.randomUUID(),
+        source,
+        externalId,
+        username,
+        email: `${username}@example.com`,
+        displayName: `User ${username}`,
+        active,
+        memberOf,
+        groups: [] as string[],
+        otherGroups: [] as string[],
+        properties,
+      };
+      u.groups = memberOf
+        .filter((g) => g.source === source)
+        .map((g) => g.name)
+        .sort();
+      u.otherGroups = memberOf
+        .filter((g) => g.source !== source)
+        .map((g) => g.name)
+        .sort();
       users.push(u);
     };
     const value = (i: number, k: number) => `${k}:${i}:` + 'v'.repeat(1500);
@@ -124,17 +162,55 @@ describe('User Sync state pages cut by size (PostgreSQL, real NATS with its defa
     await insertMany(
       db.manager,
       UserEntity,
-      users.map((u) => ({ id: u.id, username: u.username, usernameLower: u.username.toLowerCase(), usernameSkeleton: null, usernameSkeletonShown: null, email: u.email, emailLower: u.email!.toLowerCase(), displayName: u.displayName, active: u.active, source: u.source, externalId: u.externalId, protected: false, lastLoginAt: null, createdAt: now, updatedAt: now })),
+      users.map((u) => ({
+        id: u.id,
+        username: u.username,
+        usernameLower: u.username.toLowerCase(),
+        usernameSkeleton: null,
+        usernameSkeletonShown: null,
+        email: u.email,
+        emailLower: u.email!.toLowerCase(),
+        displayName: u.displayName,
+        active: u.active,
+        source: u.source,
+        externalId: u.externalId,
+        protected: false,
+        lastLoginAt: null,
+        createdAt: now,
+        updatedAt: now,
+      })),
     );
-    await insertMany(db.manager, MembershipEntity, users.flatMap((u) => u.memberOf.map((g) => ({ userId: u.id, groupId: g.id, createdAt: now }))), 2000);
+    await insertMany(
+      db.manager,
+      MembershipEntity,
+      users.flatMap((u) => u.memberOf.map((g) => ({ userId: u.id, groupId: g.id, createdAt: now }))),
+      2000,
+    );
     await insertMany(
       db.manager,
       UserPropertyEntity,
-      users.flatMap((u) => Object.entries(u.properties).map(([key, v]) => ({ userId: u.id, key, value: typeof v === 'string' ? v : JSON.stringify(v), list: typeof v !== 'string' }))),
+      users.flatMap((u) =>
+        Object.entries(u.properties).map(([key, v]) => ({
+          userId: u.id,
+          key,
+          value: typeof v === 'string' ? v : JSON.stringify(v),
+          list: typeof v !== 'string',
+        })),
+      ),
     );
     seed.users = users
       .filter((u) => u.source === SOURCE)
-      .map(({ id, externalId, username, email, displayName, active, groups, otherGroups, properties }) => ({ id, externalId, username, email, displayName, active, groups, otherGroups, properties }))
+      .map(({ id, externalId, username, email, displayName, active, groups, otherGroups, properties }) => ({
+        id,
+        externalId,
+        username,
+        email,
+        displayName,
+        active,
+        groups,
+        otherGroups,
+        properties,
+      }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
 
     // Keycloak's side: u-35..39 gone, a new user, every wide user out of its first group and into
@@ -142,12 +218,26 @@ describe('User Sync state pages cut by size (PostgreSQL, real NATS with its defa
     const idpUsers = [...Array.from({ length: 35 }, (_, i) => `kc-u-${i}`), 'kc-giant', 'kc-new'];
     const attrs = (i: number) => ({ 'attr-0': [value(i, 0)], 'attr-1': [i % 2 ? value(i, 1) : 'changed'] });
     idp = {
-      users: idpUsers.map((id, i) => ({ id, username: id === 'kc-giant' ? 'giant' : id === 'kc-new' ? 'new' : `wide-${i}`, email: null, firstName: null, lastName: null, enabled: true, attributes: id.startsWith('kc-u-') ? attrs(i) : { 'attr-0': [id] } })),
+      users: idpUsers.map((id, i) => ({
+        id,
+        username: id === 'kc-giant' ? 'giant' : id === 'kc-new' ? 'new' : `wide-${i}`,
+        email: null,
+        firstName: null,
+        lastName: null,
+        enabled: true,
+        attributes: id.startsWith('kc-u-') ? attrs(i) : { 'attr-0': [id] },
+      })),
       groups: own.map((g, i) => ({ id: g.externalId!, path: `/${i === 7 ? 'big/renamed-7' : groupPath(i)}` })),
       members: new Map(
         own.map((g, gi) => [
           g.externalId!,
-          [...Array.from({ length: 35 }, (_, i) => i).filter((i) => (gi > i * 200 && gi < i * 200 + 301) || gi === 9_999 - i).map((i) => `kc-u-${i}`), ...(gi === 3 ? [] : ['kc-giant']), ...(gi < 5 ? ['kc-new'] : [])],
+          [
+            ...Array.from({ length: 35 }, (_, i) => i)
+              .filter((i) => (gi > i * 200 && gi < i * 200 + 301) || gi === 9_999 - i)
+              .map((i) => `kc-u-${i}`),
+            ...(gi === 3 ? [] : ['kc-giant']),
+            ...(gi < 5 ? ['kc-new'] : []),
+          ],
         ]),
       ),
     };
@@ -163,7 +253,10 @@ describe('User Sync state pages cut by size (PostgreSQL, real NATS with its defa
     );
     planner.add(seed.users);
     const granted = new Set(grantLocalGroups);
-    const plan = planner.finish(names, new Set(seed.groups.filter((g) => g.source !== SOURCE && !(g.source === 'local' && granted.has(g.name))).map((g) => g.name.toLowerCase())));
+    const plan = planner.finish(
+      names,
+      new Set(seed.groups.filter((g) => g.source !== SOURCE && !(g.source === 'local' && granted.has(g.name))).map((g) => g.name.toLowerCase())),
+    );
     return { plan, basis: planner.basis, directory: planner.directory };
   }
 
@@ -182,7 +275,10 @@ describe('User Sync state pages cut by size (PostgreSQL, real NATS with its defa
     const paged = await pagedPlan();
     const whole = wholePlan();
     // The plan has work of every kind, so comparing it compares something.
-    expect(whole.plan).toMatchObject({ create: [expect.objectContaining({ externalId: 'kc-new' })], groupsToRename: [expect.objectContaining({ externalId: 'g-7' })] });
+    expect(whole.plan).toMatchObject({
+      create: [expect.objectContaining({ externalId: 'kc-new' })],
+      groupsToRename: [expect.objectContaining({ externalId: 'g-7' })],
+    });
     expect(whole.plan.disable.length).toBe(5); // u-35..39
     expect(whole.plan.enable.length).toBe(1); // u-7
     expect(whole.plan.update.length).toBeGreaterThan(30);

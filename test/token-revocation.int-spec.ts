@@ -20,7 +20,11 @@ describe.each(['postgres', 'sqlite'] as const)('admin token revocation on %s', (
   beforeAll(async () => {
     nats = await startNats();
     pg = engine === 'postgres' ? await createTestDatabase() : undefined;
-    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg?.url, ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() } });
+    stack = new Stack({
+      natsUrl: nats.url,
+      databaseUrl: pg?.url,
+      ports: { auth: await freePort(), directory: await freePort(), provisioning: await freePort() },
+    });
     await stack.start();
     admin = createAdminToken({ ...(pg ? { DATABASE_URL: pg.url } : {}), DATA_DIR: stack.dataDir });
     nc = await connect({ servers: nats.url });
@@ -77,7 +81,10 @@ describe.each(['postgres', 'sqlite'] as const)('admin token revocation on %s', (
     // The event says which token, who revoked it, and nothing secret.
     await waitFor('the revocation event', async () => revokedEvents.find((e) => e.data.targetId === id));
     const event = revokedEvents.find((e) => e.data.targetId === id);
-    expect(event).toMatchObject({ source: 'directory', data: { targetType: 'token', targetId: id, actor: expect.stringMatching(/^admin-token:/), before: { name: 'leaving-laptop', role: 'admin' } } });
+    expect(event).toMatchObject({
+      source: 'directory',
+      data: { targetType: 'token', targetId: id, actor: expect.stringMatching(/^admin-token:/), before: { name: 'leaving-laptop', role: 'admin' } },
+    });
     // The secret is what follows `bk_<16 hex>_` (it may itself hold `_`: base64url).
     expect(JSON.stringify(event)).not.toContain(token.slice('bk_'.length + 16 + 1));
   });

@@ -27,7 +27,9 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync attributes and counts 
   const call = adminCall(() => ({ stack, token }));
   const syncNow = () => syncRun(call);
   const byExternal = async (externalId: string) =>
-    ((await call('directory', 'GET', `/api/v1/users?source=kc&limit=200`)).body.items as { id: string; externalId: string }[]).find((u) => u.externalId === externalId);
+    ((await call('directory', 'GET', `/api/v1/users?source=kc&limit=200`)).body.items as { id: string; externalId: string }[]).find(
+      (u) => u.externalId === externalId,
+    );
   const propertiesOf = async (externalId: string) => (await call('directory', 'GET', `/api/v1/users/${(await byExternal(externalId))!.id}/properties`)).body;
   /** Every audit row a run wrote (its actor is `sync:<run id>`). */
   const auditOf = async (runId: string) => {
@@ -41,7 +43,15 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync attributes and counts 
     return rows;
   };
   const kcUser = async (n: string, attributes?: Record<string, string[]>) => {
-    const { id } = await kc.users.create({ username: name(n), email: `${name(n)}@example.com`, firstName: n, lastName: 'Synced', enabled: true, emailVerified: true, attributes });
+    const { id } = await kc.users.create({
+      username: name(n),
+      email: `${name(n)}@example.com`,
+      firstName: n,
+      lastName: 'Synced',
+      enabled: true,
+      emailVerified: true,
+      attributes,
+    });
     kcIds.add(id);
     await kc.users.addToGroup({ id, groupId: rootGroup });
     return id;
@@ -61,7 +71,12 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync attributes and counts 
     stack = new Stack({ natsUrl: nats.url, databaseUrl: pg?.url, ports, extraEnv: { provisioning: { PROVISIONING_MODELS: 'keycloak=sync' } } });
     await stack.start();
     token = createAdminToken({ ...(pg ? { DATABASE_URL: pg.url } : {}), DATA_DIR: stack.dataDir });
-    const created = await call('provisioning', 'POST', '/api/v1/connectors', devSyncConnector(root, { maxRemovalShare: 1, attributes: ['department', 'roles'] }));
+    const created = await call(
+      'provisioning',
+      'POST',
+      '/api/v1/connectors',
+      devSyncConnector(root, { maxRemovalShare: 1, attributes: ['department', 'roles'] }),
+    );
     expect(created.status).toBe(201);
   }, 120_000);
 
@@ -92,7 +107,10 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync attributes and counts 
     const firstAudit = await auditOf(first.id);
     expect(first.directoryWrites).toBe(firstAudit.length);
     expect(firstAudit.filter((a) => a.action === 'property.changed')).toHaveLength(3);
-    expect(firstAudit.find((a) => a.action === 'property.changed' && a.targetId.endsWith(':roles'))).toMatchObject({ before: null, after: { roles: ['dev', 'ops', 'qa'] } });
+    expect(firstAudit.find((a) => a.action === 'property.changed' && a.targetId.endsWith(':roles'))).toMatchObject({
+      before: null,
+      after: { roles: ['dev', 'ops', 'qa'] },
+    });
 
     // An admin's own property (a key the connector does not sync) on a synced user.
     const anaId = (await byExternal(ana))!.id;
@@ -112,7 +130,10 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync attributes and counts 
     const afterAudit = await auditOf(after.id);
     expect(after.directoryWrites).toBe(afterAudit.length);
     expect(afterAudit.map((a) => a.action).sort()).toEqual(['property.changed', 'property.removed', 'property.removed']);
-    expect(afterAudit.find((a) => a.action === 'property.removed' && a.targetId === `${anaId}:department`)).toMatchObject({ before: { department: 'R&D' }, after: null });
+    expect(afterAudit.find((a) => a.action === 'property.removed' && a.targetId === `${anaId}:department`)).toMatchObject({
+      before: { department: 'R&D' },
+      after: null,
+    });
 
     // And that is stable too.
     expect(await syncNow()).toMatchObject({ status: 'applied', directoryWrites: 0 });

@@ -34,7 +34,14 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups from the real K
     rootGroup = (await kc.groups.create({ name: root })).id;
     team = (await kc.groups.createChildGroup({ id: rootGroup }, { name: 'team' })).id;
     for (const n of ['ada', 'bob']) {
-      const { id } = await kc.users.create({ username: `${root}-${n}`, email: `${root}-${n}@example.com`, firstName: n, lastName: 'Grouped', enabled: true, emailVerified: true });
+      const { id } = await kc.users.create({
+        username: `${root}-${n}`,
+        email: `${root}-${n}@example.com`,
+        firstName: n,
+        lastName: 'Grouped',
+        enabled: true,
+        emailVerified: true,
+      });
       kcIds.push(id);
       await kc.users.addToGroup({ id, groupId: rootGroup });
       await kc.users.addToGroup({ id, groupId: team });
@@ -90,7 +97,11 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync groups from the real K
     await kc.groups.update({ id: team }, { name: 'Squad' });
     expect(await syncRun(call)).toMatchObject({ status: 'applied', counts: { groupsRenamed: 1, membershipsAdded: 0, membershipsRemoved: 0 } });
     for (let i = 0; i < 2; i++) {
-      expect(await syncRun(call)).toMatchObject({ status: 'applied', counts: { groupsRenamed: 0, membershipsAdded: 0, membershipsRemoved: 0 }, directoryWrites: 0 });
+      expect(await syncRun(call)).toMatchObject({
+        status: 'applied',
+        counts: { groupsRenamed: 0, membershipsAdded: 0, membershipsRemoved: 0 },
+        directoryWrites: 0,
+      });
       expect(await groupById(id)).toMatchObject({ name: `${root}/dept/Squad`, members: 2 });
     }
   });

@@ -37,17 +37,37 @@ describe.each(['postgres', 'sqlite'] as const)('held User Sync runs on %s', (eng
     expect(page.status).toBe(200);
     return Object.fromEntries((page.body.items as { username: string; active: boolean }[]).map((u) => [u.username, u.active]));
   };
-  const active = async () => Object.entries(await directory()).filter(([, a]) => a).map(([u]) => u).sort();
-  const directoryId = async (username: string) => (await call('directory', 'GET', `/api/v1/users?source=kc&q=${encodeURIComponent(username)}`)).body.items.find((u: { username: string }) => u.username === username).id as string;
-  const approvals = async (heldId: string) => ((await api('GET', `/api/v1/audit?targetType=sync-run&targetId=${heldId}`)).body.items as { action: string; actor: string }[]).filter((a) => a.action === 'sync-run.approved');
-  const approvalRuns = async () => ((await api('GET', '/api/v1/sync-runs?connectorId=kc&limit=100')).body.items as { trigger: string }[]).filter((r) => r.trigger === 'approval');
+  const active = async () =>
+    Object.entries(await directory())
+      .filter(([, a]) => a)
+      .map(([u]) => u)
+      .sort();
+  const directoryId = async (username: string) =>
+    (await call('directory', 'GET', `/api/v1/users?source=kc&q=${encodeURIComponent(username)}`)).body.items.find(
+      (u: { username: string }) => u.username === username,
+    ).id as string;
+  const approvals = async (heldId: string) =>
+    ((await api('GET', `/api/v1/audit?targetType=sync-run&targetId=${heldId}`)).body.items as { action: string; actor: string }[]).filter(
+      (a) => a.action === 'sync-run.approved',
+    );
+  const approvalRuns = async () =>
+    ((await api('GET', '/api/v1/sync-runs?connectorId=kc&limit=100')).body.items as { trigger: string }[]).filter((r) => r.trigger === 'approval');
 
   beforeAll(async () => {
     await waitFor('Keycloak (scripts/keycloak.sh start)', async () => (await fetch(`${KEYCLOAK}/realms/bridgekeeper`)).ok, 10_000, 500);
     kc = await keycloakAdmin();
     rootGroup = (await kc.groups.create({ name: root })).id;
     for (const n of ['h1', 'h2', 'h3', 'h4', 'h5', 'h6']) {
-      ids[n] = (await kc.users.create({ username: name(n), email: `${name(n)}@example.com`, firstName: n.toUpperCase(), lastName: 'Held', enabled: true, emailVerified: true })).id;
+      ids[n] = (
+        await kc.users.create({
+          username: name(n),
+          email: `${name(n)}@example.com`,
+          firstName: n.toUpperCase(),
+          lastName: 'Held',
+          enabled: true,
+          emailVerified: true,
+        })
+      ).id;
       await kc.users.addToGroup({ id: ids[n], groupId: rootGroup });
     }
     nats = await startNats();
@@ -89,7 +109,10 @@ describe.each(['postgres', 'sqlite'] as const)('held User Sync runs on %s', (eng
     // What was shown: the plan's digest, and the whole plan as stored.
     expect(held.planDigest).toMatch(/^[0-9a-f]{64}$/);
     const shown = await api('GET', `/api/v1/sync-runs/${held.id}/plan`);
-    expect(shown).toMatchObject({ status: 200, body: { runId: held.id, planDigest: held.planDigest, plan: { disable: [expect.anything(), expect.anything()], create: [] } } });
+    expect(shown).toMatchObject({
+      status: 200,
+      body: { runId: held.id, planDigest: held.planDigest, plan: { disable: [expect.anything(), expect.anything()], create: [] } },
+    });
 
     // Once: the run is approved now, and an applied run is no held run.
     expect(await approve(held.id, held.planDigest)).toMatchObject({ status: 409, type: expect.stringContaining('application/problem+json') });
@@ -116,7 +139,11 @@ describe.each(['postgres', 'sqlite'] as const)('held User Sync runs on %s', (eng
     // An admin disables h3 in the directory meanwhile: the plan was computed from another state.
     expect((await call('directory', 'POST', `/api/v1/users/${await directoryId(name('h3'))}/disable`)).status).toBeLessThan(300);
     const refused = await approve(second.id, second.planDigest);
-    expect(refused).toMatchObject({ status: 409, type: expect.stringContaining('application/problem+json'), body: { detail: expect.stringContaining('the directory changed since this plan') } });
+    expect(refused).toMatchObject({
+      status: 409,
+      type: expect.stringContaining('application/problem+json'),
+      body: { detail: expect.stringContaining('the directory changed since this plan') },
+    });
     expect(await active()).toEqual([name('h4'), name('h5'), name('h6')]);
     expect((await getRun(second.id)).status).toBe('held');
     expect(await approvalRuns()).toHaveLength(1);
@@ -161,7 +188,7 @@ describe.each(['postgres', 'sqlite'] as const)('held User Sync runs on %s', (eng
     expect(await active()).toEqual([name('h5'), name('h6')]);
   });
 
-  it('measures the safety share against active users: deleting users who are already inactive takes nobody\'s access', async () => {
+  it("measures the safety share against active users: deleting users who are already inactive takes nobody's access", async () => {
     // Four inactive users and one of the two active ones leave Keycloak: 1 of 2 active users (50%), not 5 of 2.
     expect((await api('PATCH', '/api/v1/connectors/kc', { vanished: 'delete', maxRemovalShare: 0.5 })).status).toBe(200);
     for (const n of ['h1', 'h2', 'h3', 'h4', 'h5']) {
@@ -173,15 +200,23 @@ describe.each(['postgres', 'sqlite'] as const)('held User Sync runs on %s', (eng
     expect(await directory()).toEqual({ [name('h6')]: true });
   });
 
-  it('refuses an approval, applying nothing and keeping the run held, when a name the plan creates was taken or the IdP\'s provisioning settings changed since the plan', async () => {
+  it("refuses an approval, applying nothing and keeping the run held, when a name the plan creates was taken or the IdP's provisioning settings changed since the plan", async () => {
     // Keycloak: a new user, and h6 disabled (1 of 1 active users): held, the plan creates the newcomer.
-    ids.c1 = (await kc.users.create({ username: name('c1'), email: `${name('c1')}@example.com`, firstName: 'C1', lastName: 'Held', enabled: true, emailVerified: true })).id;
+    ids.c1 = (
+      await kc.users.create({ username: name('c1'), email: `${name('c1')}@example.com`, firstName: 'C1', lastName: 'Held', enabled: true, emailVerified: true })
+    ).id;
     await kc.users.addToGroup({ id: ids.c1, groupId: rootGroup });
     await kc.users.update({ id: ids.h6 }, { enabled: false });
     const held = await syncNow();
-    expect(held).toMatchObject({ status: 'held', plan: { create: { items: [expect.objectContaining({ username: name('c1') })] }, disable: { items: [expect.objectContaining({ username: name('h6') })] } } });
+    expect(held).toMatchObject({
+      status: 'held',
+      plan: { create: { items: [expect.objectContaining({ username: name('c1') })] }, disable: { items: [expect.objectContaining({ username: name('h6') })] } },
+    });
     const before = (await approvalRuns()).length;
-    const localAccount = async () => (await call('directory', 'GET', `/api/v1/users?q=${encodeURIComponent(name('c1'))}`)).body.items.find((u: { username: string }) => u.username.toLowerCase() === name('c1'));
+    const localAccount = async () =>
+      (await call('directory', 'GET', `/api/v1/users?q=${encodeURIComponent(name('c1'))}`)).body.items.find(
+        (u: { username: string }) => u.username.toLowerCase() === name('c1'),
+      );
     const untouched = async () => {
       expect((await getRun(held.id)).status).toBe('held');
       expect(await approvalRuns()).toHaveLength(before);
@@ -193,8 +228,18 @@ describe.each(['postgres', 'sqlite'] as const)('held User Sync runs on %s', (eng
     expect(local.status).toBe(201);
     expect((await api('PATCH', '/api/v1/idps/keycloak/provisioning', { claimLocalUsers: true })).status).toBe(200);
     const claimed = await approve(held.id, held.planDigest);
-    expect(claimed).toMatchObject({ status: 409, type: expect.stringContaining('application/problem+json'), body: { detail: expect.stringMatching(/name.*taken|settings/) } });
-    expect(await localAccount()).toMatchObject({ id: local.body.id, source: 'local', externalId: null, email: `${name('c1')}-local@example.com`, displayName: 'Local C1' });
+    expect(claimed).toMatchObject({
+      status: 409,
+      type: expect.stringContaining('application/problem+json'),
+      body: { detail: expect.stringMatching(/name.*taken|settings/) },
+    });
+    expect(await localAccount()).toMatchObject({
+      id: local.body.id,
+      source: 'local',
+      externalId: null,
+      email: `${name('c1')}-local@example.com`,
+      displayName: 'Local C1',
+    });
     await untouched();
 
     // (b) The settings are as planned again, the name is still taken: refused, the run stays held.

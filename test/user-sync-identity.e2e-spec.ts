@@ -29,7 +29,13 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync identity from the real
   const outcomes = new Map<string, Envelope<any> & { subject: string }>();
   /** An OIDC login as auth announces it (the subject is Keycloak's id), and provisioning's answer. */
   const login = async (subject: string, username: string) => {
-    const event = createEvent(UserAuthenticatedV1, 'test', { idp: 'keycloak', protocol: 'oidc', subject, attributes: { preferred_username: [username] }, traceId: crypto.randomUUID() });
+    const event = createEvent(UserAuthenticatedV1, 'test', {
+      idp: 'keycloak',
+      protocol: 'oidc',
+      subject,
+      attributes: { preferred_username: [username] },
+      traceId: crypto.randomUUID(),
+    });
     await nc.jetstream().publish(UserAuthenticatedV1.subject, JSONCodec().encode(event), { msgID: event.id });
     return waitFor(`the outcome of ${username}'s login`, async () => outcomes.get(event.id), 30_000, 100);
   };
@@ -80,7 +86,12 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync identity from the real
     pg = engine === 'postgres' ? await createTestDatabase() : undefined;
     const ports = { auth: await freePort(), directory: await freePort(), provisioning: await freePort() };
     // A seat limit the last test reaches: a run that fails keeps what it planned.
-    stack = new Stack({ natsUrl: nats.url, databaseUrl: pg?.url, ports, extraEnv: { provisioning: { PROVISIONING_MODELS: 'keycloak=sync' }, directory: { DIRECTORY_SEAT_LIMIT: '30' } } });
+    stack = new Stack({
+      natsUrl: nats.url,
+      databaseUrl: pg?.url,
+      ports,
+      extraEnv: { provisioning: { PROVISIONING_MODELS: 'keycloak=sync' }, directory: { DIRECTORY_SEAT_LIMIT: '30' } },
+    });
     await stack.start();
     token = createAdminToken({ ...(pg ? { DATABASE_URL: pg.url } : {}), DATA_DIR: stack.dataDir });
     nc = await connect({ servers: nats.url });
@@ -129,15 +140,27 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync identity from the real
     expect(fresh.id).not.toBe(old.id);
     expect(await groupsOf(fresh.id)).toEqual([root]);
     expect(await propertiesOf(fresh.id)).toEqual({});
-    expect(r.plan.namesReleased).toMatchObject({ total: 1, items: [{ id: old.id, externalId: first, from: name('ann'), to: expect.stringMatching(new RegExp(`^${name('ann')}~`)), emailReleased: true }] });
+    expect(r.plan.namesReleased).toMatchObject({
+      total: 1,
+      items: [{ id: old.id, externalId: first, from: name('ann'), to: expect.stringMatching(new RegExp(`^${name('ann')}~`)), emailReleased: true }],
+    });
     // The departed account keeps its id, its Keycloak id, what the admin gave it, and stays disabled.
     const departed = (await byExternal(first))!;
     expect(departed).toMatchObject({ id: old.id, active: false, username: r.plan.namesReleased.items[0].to });
     expect(await groupsOf(old.id)).toEqual([root, `${root}-finance`].sort());
     expect(await propertiesOf(old.id)).toMatchObject({ desk: '7-12', department: 'R&D' });
     // The release is in the directory's audit log, by the run.
-    const audit = (await call('directory', 'GET', `/api/v1/audit?targetType=user&targetId=${old.id}`)).body.items as { action: string; actor: string; before: any; after: any }[];
-    expect(audit.find((a) => a.actor === `sync:${r.id}`)).toMatchObject({ action: 'user.updated', before: { username: name('ann') }, after: { username: departed.username } });
+    const audit = (await call('directory', 'GET', `/api/v1/audit?targetType=user&targetId=${old.id}`)).body.items as {
+      action: string;
+      actor: string;
+      before: any;
+      after: any;
+    }[];
+    expect(audit.find((a) => a.actor === `sync:${r.id}`)).toMatchObject({
+      action: 'user.updated',
+      before: { username: name('ann') },
+      after: { username: departed.username },
+    });
   });
 
   it("lets a new Keycloak user with a departed user's username sign in at once, with an account of their own", async () => {
@@ -178,13 +201,19 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync identity from the real
     await kc.users.update({ id: cat }, { lastName: 'Applied' });
     const conflict = await syncNow();
     expect(conflict).toMatchObject({ status: 'applied', counts: { usersCreated: 0, usersUpdated: 1, usersConflicting: 1 } });
-    expect(conflict.plan.conflicts).toMatchObject({ total: 1, items: [{ externalId: newDan, username: name('dan'), reason: expect.stringContaining('another') }] });
+    expect(conflict.plan.conflicts).toMatchObject({
+      total: 1,
+      items: [{ externalId: newDan, username: name('dan'), reason: expect.stringContaining('another') }],
+    });
     expect(await byExternal(newDan)).toBeUndefined();
     expect(await byExternal(dan)).toMatchObject({ username: name('dan'), active: true });
     expect((await call('directory', 'GET', `/api/v1/users/${(await byExternal(cat))!.id}`)).body).toMatchObject({ displayName: 'cat Applied' });
     // Their login is refused, and its trace says why.
     const refused = await login(newDan, name('dan'));
-    expect(refused).toMatchObject({ subject: 'user.rejected', data: { code: 'account_not_owned', reason: expect.stringContaining('held by another active user of kc') } });
+    expect(refused).toMatchObject({
+      subject: 'user.rejected',
+      data: { code: 'account_not_owned', reason: expect.stringContaining('held by another active user of kc') },
+    });
     expect(await byExternal(newDan)).toBeUndefined();
     // And again on the next run: reported every time, never a failed run.
     expect(await syncNow()).toMatchObject({ status: 'applied', counts: { usersConflicting: 1 } });
@@ -197,7 +226,7 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync identity from the real
     expect(await byExternal(newDan)).toMatchObject({ username: name('dan'), active: true });
   });
 
-  it('applies renames of one run in order: a swap, a chain, and a new user taking a renamed user\'s old name', async () => {
+  it("applies renames of one run in order: a swap, a chain, and a new user taking a renamed user's old name", async () => {
     const eve = await kcUser('eve');
     const fay = await kcUser('fay');
     const gil = await kcUser('gil');
@@ -235,7 +264,10 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync identity from the real
     // A rename to a name that looks like another user's (ha12 / hal2) is refused by the name rules; that user keeps their name, the run goes on.
     await kcRename(gil, name('ha12'));
     const lookalike = await syncNow();
-    expect(lookalike).toMatchObject({ status: 'applied', plan: { namesRefused: { total: 1, items: [{ kind: 'user', name: name('ha12'), externalId: gil }] } } });
+    expect(lookalike).toMatchObject({
+      status: 'applied',
+      plan: { namesRefused: { total: 1, items: [{ kind: 'user', name: name('ha12'), externalId: gil }] } },
+    });
     expect(await byExternal(gil)).toMatchObject({ username: name('hal') });
     expect((await directoryUsers()).map((u) => u.username)).not.toContainEqual(expect.stringMatching(/^moving /));
   });

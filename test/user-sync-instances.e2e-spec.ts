@@ -39,7 +39,12 @@ describe('User Sync on two provisioning instances', () => {
   };
   /** Scheduled runs of connector kc started in [from, to). */
   const scheduledRuns = async (from: number, to = Date.now() + 3600_000): Promise<{ id: string; status: string; started_at: Date }[]> =>
-    (await sql.query(`SELECT id, status, started_at FROM provisioning.sync_runs WHERE connector_id = 'kc' AND trigger = 'schedule' AND started_at >= $1 AND started_at < $2 ORDER BY started_at`, [new Date(from), new Date(to)])).rows;
+    (
+      await sql.query(
+        `SELECT id, status, started_at FROM provisioning.sync_runs WHERE connector_id = 'kc' AND trigger = 'schedule' AND started_at >= $1 AND started_at < $2 ORDER BY started_at`,
+        [new Date(from), new Date(to)],
+      )
+    ).rows;
   const pause = (p: ServiceProcess) => process.kill(p.pid!, 'SIGSTOP');
   const resume = (p: ServiceProcess) => process.kill(p.pid!, 'SIGCONT');
   /** The next time (ms) the wall clock is at a multiple of `seconds`, at least `margin` ms away. */
@@ -55,7 +60,16 @@ describe('User Sync on two provisioning instances', () => {
     await waitFor('Keycloak (scripts/keycloak.sh start)', async () => (await fetch(`${KEYCLOAK}/realms/bridgekeeper`)).ok, 10_000, 500);
     kc = await keycloakAdmin();
     groupId = (await kc.groups.create({ name: root })).id;
-    userId = (await kc.users.create({ username: `${root}-u1`, email: `${root}-u1@example.com`, firstName: 'U1', lastName: 'Instances', enabled: true, emailVerified: true })).id;
+    userId = (
+      await kc.users.create({
+        username: `${root}-u1`,
+        email: `${root}-u1@example.com`,
+        firstName: 'U1',
+        lastName: 'Instances',
+        enabled: true,
+        emailVerified: true,
+      })
+    ).id;
     await kc.users.addToGroup({ id: userId, groupId });
 
     nats = await startNats();
@@ -67,7 +81,13 @@ describe('User Sync on two provisioning instances', () => {
     await stack.start();
     a = stack.services.provisioning;
     const portB = await freePort();
-    b = new ServiceProcess('provisioning', portB, { NATS_URL: nats.url, DATA_DIR: stack.dataDir, DATABASE_URL: pg.url, PROVISIONING_PORT: String(portB), ...provisioningEnv });
+    b = new ServiceProcess('provisioning', portB, {
+      NATS_URL: nats.url,
+      DATA_DIR: stack.dataDir,
+      DATABASE_URL: pg.url,
+      PROVISIONING_PORT: String(portB),
+      ...provisioningEnv,
+    });
     await b.start();
     token = createAdminToken({ DATABASE_URL: pg.url, DATA_DIR: stack.dataDir });
     sql = new Client({ connectionString: pg.url });
@@ -89,7 +109,11 @@ describe('User Sync on two provisioning instances', () => {
   it('saves a connector only as it can work: its IdP, realm, secret and required groups are checked, nothing is stored otherwise', async () => {
     const refused = async (over: Record<string, unknown>, field: string, message: RegExp) => {
       const res = await api(a, 'POST', '/api/v1/connectors', devSyncConnector(root, { id: 'bad', attributes: [], ...over }));
-      expect(res).toMatchObject({ status: 422, type: expect.stringContaining('application/problem+json'), body: { errors: expect.arrayContaining([{ field, message: expect.stringMatching(message) }]) } });
+      expect(res).toMatchObject({
+        status: 422,
+        type: expect.stringContaining('application/problem+json'),
+        body: { errors: expect.arrayContaining([{ field, message: expect.stringMatching(message) }]) },
+      });
       expect(res.body.detail).toMatch(message);
     };
     await refused({ idp: 'no-such-idp' }, 'idp', /no identity provider no-such-idp/);
@@ -103,12 +127,21 @@ describe('User Sync on two provisioning instances', () => {
     const created = await api(a, 'POST', '/api/v1/connectors', { ...devSyncConnector(root, { id: 'hourly', attributes: [] }), schedule: undefined });
     expect(created).toMatchObject({ status: 201, body: { id: 'hourly', schedule: '0 * * * *', changesSchedule: '', enabled: true } });
     // A change is checked like a new connector; what it would break is not stored.
-    expect(await api(b, 'PATCH', '/api/v1/connectors/hourly', { clientSecret: 'wrong' })).toMatchObject({ status: 422, body: { errors: [{ field: 'clientSecret' }] } });
-    expect(await api(b, 'PATCH', '/api/v1/connectors/hourly', { requiredGroups: ['/no-such-group-anywhere'] })).toMatchObject({ status: 422, body: { errors: [{ field: 'requiredGroups' }] } });
+    expect(await api(b, 'PATCH', '/api/v1/connectors/hourly', { clientSecret: 'wrong' })).toMatchObject({
+      status: 422,
+      body: { errors: [{ field: 'clientSecret' }] },
+    });
+    expect(await api(b, 'PATCH', '/api/v1/connectors/hourly', { requiredGroups: ['/no-such-group-anywhere'] })).toMatchObject({
+      status: 422,
+      body: { errors: [{ field: 'requiredGroups' }] },
+    });
     expect(await api(b, 'POST', '/api/v1/connectors/hourly/test')).toMatchObject({ status: 200, body: { ok: true } });
     expect((await api(b, 'GET', '/api/v1/connectors/hourly')).body.requiredGroups).toEqual([`/${root}`]);
     // Settings that do not touch Keycloak are saved without asking it.
-    expect(await api(b, 'PATCH', '/api/v1/connectors/hourly', { schedule: '', enabled: false })).toMatchObject({ status: 200, body: { schedule: '', enabled: false } });
+    expect(await api(b, 'PATCH', '/api/v1/connectors/hourly', { schedule: '', enabled: false })).toMatchObject({
+      status: 200,
+      body: { schedule: '', enabled: false },
+    });
     expect((await api(a, 'DELETE', '/api/v1/connectors/hourly')).status).toBe(204);
   }, 60_000);
 
@@ -132,10 +165,15 @@ describe('User Sync on two provisioning instances', () => {
     try {
       await until(t + 1000);
       // a ran tick t; wait for that run to end, so the run lock is free when b's timer fires.
-      const ran = await waitFor('a to run tick t', async () => {
-        const runs = await scheduledRuns(t - 500, t + 5000);
-        return runs.length && runs.every((r) => r.status !== 'running') ? runs : null;
-      }, 7_000, 100);
+      const ran = await waitFor(
+        'a to run tick t',
+        async () => {
+          const runs = await scheduledRuns(t - 500, t + 5000);
+          return runs.length && runs.every((r) => r.status !== 'running') ? runs : null;
+        },
+        7_000,
+        100,
+      );
       expect(ran).toHaveLength(1);
     } finally {
       resume(b);
@@ -143,7 +181,8 @@ describe('User Sync on two provisioning instances', () => {
     await until(t + 8500); // b's late timer fired (before tick t + 10 s)
     expect(await scheduledRuns(t - 500, t + 9000)).toHaveLength(1);
     // Every scheduled run names its tick, and no tick has two.
-    const ticks = (await sql.query(`SELECT scheduled_for, count(*)::int AS n FROM provisioning.sync_runs WHERE trigger = 'schedule' GROUP BY scheduled_for`)).rows;
+    const ticks = (await sql.query(`SELECT scheduled_for, count(*)::int AS n FROM provisioning.sync_runs WHERE trigger = 'schedule' GROUP BY scheduled_for`))
+      .rows;
     expect(ticks.every((r) => r.scheduled_for !== null && r.n === 1)).toBe(true);
   }, 30_000);
 
@@ -160,12 +199,21 @@ describe('User Sync on two provisioning instances', () => {
 
     expect(await api(a, 'PATCH', '/api/v1/connectors/kc', { enabled: false })).toMatchObject({ status: 200, body: { enabled: false } });
     const disabledAt = Date.now();
-    await waitFor('runs started before the disable to end', async () => (await scheduledRuns(disabledAt - 5000)).every((r) => r.status !== 'running'), 20_000, 200);
+    await waitFor(
+      'runs started before the disable to end',
+      async () => (await scheduledRuns(disabledAt - 5000)).every((r) => r.status !== 'running'),
+      20_000,
+      200,
+    );
     await sleep(5000);
     expect(await scheduledRuns(disabledAt + 300)).toEqual([]);
     // Nor on demand, through either instance: a clear 409 that starts nothing.
     for (const via of [a, b]) {
-      expect(await api(via, 'POST', '/api/v1/connectors/kc/sync')).toMatchObject({ status: 409, type: expect.stringContaining('application/problem+json'), body: { detail: expect.stringContaining('connector kc is disabled') } });
+      expect(await api(via, 'POST', '/api/v1/connectors/kc/sync')).toMatchObject({
+        status: 409,
+        type: expect.stringContaining('application/problem+json'),
+        body: { detail: expect.stringContaining('connector kc is disabled') },
+      });
     }
     expect((await sql.query(`SELECT count(*)::int AS n FROM provisioning.sync_runs WHERE started_at > $1`, [new Date(disabledAt + 300)])).rows[0].n).toBe(0);
   }, 40_000);

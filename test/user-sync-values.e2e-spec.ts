@@ -27,9 +27,19 @@ describe.each(['postgres', 'sqlite'] as const)('User Sync with over-long names a
   const call = adminCall(() => ({ stack, token }));
   const syncNow = () => syncRun(call);
   const byExternal = async (externalId: string) =>
-    ((await call('directory', 'GET', '/api/v1/users?source=kc&limit=200')).body.items as { id: string; externalId: string; active: boolean }[]).find((u) => u.externalId === externalId);
+    ((await call('directory', 'GET', '/api/v1/users?source=kc&limit=200')).body.items as { id: string; externalId: string; active: boolean }[]).find(
+      (u) => u.externalId === externalId,
+    );
   const kcUser = async (n: string, attributes?: Record<string, string[]>) => {
-    const { id } = await kc.users.create({ username: name(n), email: `${name(n)}@example.com`, firstName: n, lastName: 'Synced', enabled: true, emailVerified: true, attributes });
+    const { id } = await kc.users.create({
+      username: name(n),
+      email: `${name(n)}@example.com`,
+      firstName: n,
+      lastName: 'Synced',
+      enabled: true,
+      emailVerified: true,
+      attributes,
+    });
     kcIds.add(id);
     await kc.users.addToGroup({ id, groupId: rootGroup });
     return id;

@@ -41,10 +41,15 @@ describe('User Sync from the real Keycloak', () => {
   const syncNow = async (query = '') => {
     const started = await api('POST', `/api/v1/connectors/kc/sync${query}`);
     expect(started.status).toBe(202);
-    return waitFor('the sync run to end', async () => {
-      const r = (await api('GET', `/api/v1/sync-runs/${started.body.id}`)).body;
-      return r.status !== 'running' ? r : null;
-    }, 60_000, 200);
+    return waitFor(
+      'the sync run to end',
+      async () => {
+        const r = (await api('GET', `/api/v1/sync-runs/${started.body.id}`)).body;
+        return r.status !== 'running' ? r : null;
+      },
+      60_000,
+      200,
+    );
   };
   const directoryUsers = async () =>
     (
@@ -76,7 +81,15 @@ describe('User Sync from the real Keycloak', () => {
       ['u5', ['a'], false],
     ];
     for (const [n, groups, enabled, attributes] of seed) {
-      const { id } = await kc.users.create({ username: name(n), email: `${name(n)}@example.com`, firstName: n.toUpperCase(), lastName: 'Synced', enabled, emailVerified: true, attributes });
+      const { id } = await kc.users.create({
+        username: name(n),
+        email: `${name(n)}@example.com`,
+        firstName: n.toUpperCase(),
+        lastName: 'Synced',
+        enabled,
+        emailVerified: true,
+        attributes,
+      });
       ids[n] = id;
       for (const g of groups) await kc.users.addToGroup({ id, groupId: groupIds[g] });
     }
@@ -130,15 +143,24 @@ describe('User Sync from the real Keycloak', () => {
 
   it('tests the connection: credentials, roles and the attribute policy', async () => {
     // The realm's events are checked with no changes schedule set too (changes runs need them).
-    expect(await api('POST', '/api/v1/connectors/kc/test')).toMatchObject({ status: 200, body: { ok: true, problems: [], warnings: [], unmanagedAttributePolicy: 'ENABLED', events: { adminEvents: true } } });
+    expect(await api('POST', '/api/v1/connectors/kc/test')).toMatchObject({
+      status: 200,
+      body: { ok: true, problems: [], warnings: [], unmanagedAttributePolicy: 'ENABLED', events: { adminEvents: true } },
+    });
     // Saving what Keycloak refuses takes the explicit opt-out (?verify=false); the test then says what is wrong.
     expect((await api('PATCH', '/api/v1/connectors/kc', { clientSecret: 'wrong' })).status).toBe(422);
     await api('PATCH', '/api/v1/connectors/kc?verify=false', { clientSecret: 'wrong' });
-    expect((await api('POST', '/api/v1/connectors/kc/test')).body).toMatchObject({ ok: false, problems: [expect.stringContaining('refused the client credentials')] });
+    expect((await api('POST', '/api/v1/connectors/kc/test')).body).toMatchObject({
+      ok: false,
+      problems: [expect.stringContaining('refused the client credentials')],
+    });
     await api('PATCH', '/api/v1/connectors/kc', { clientSecret: 'dev-only-sync-secret-change-me' });
     // A realm that does not exist is what Keycloak says, not "cannot be reached".
     await api('PATCH', '/api/v1/connectors/kc?verify=false', { realm: 'no-such-realm' });
-    expect((await api('POST', '/api/v1/connectors/kc/test')).body).toMatchObject({ ok: false, problems: [expect.stringMatching(/realm no-such-realm was not found .*Realm does not exist/)] });
+    expect((await api('POST', '/api/v1/connectors/kc/test')).body).toMatchObject({
+      ok: false,
+      problems: [expect.stringMatching(/realm no-such-realm was not found .*Realm does not exist/)],
+    });
     await api('PATCH', '/api/v1/connectors/kc', { realm: 'bridgekeeper' });
   });
 
@@ -151,20 +173,57 @@ describe('User Sync from the real Keycloak', () => {
 
   it('syncs users, nested groups, memberships and attributes, keyed on the Keycloak id', async () => {
     const first = await syncNow();
-    expect(first.progress.timingsMs).toEqual({ keycloak: expect.any(Number), directory: expect.any(Number), plan: expect.any(Number), apply: expect.any(Number) });
+    expect(first.progress.timingsMs).toEqual({
+      keycloak: expect.any(Number),
+      directory: expect.any(Number),
+      plan: expect.any(Number),
+      apply: expect.any(Number),
+    });
     expect(first).toMatchObject({ status: 'applied', counts: { usersCreated: 4, usersDisabled: 0 } });
     expect(await directoryUsers()).toEqual([
-      { username: name('u1'), email: `${name('u1')}@example.com`, display_name: 'U1 Synced', active: true, external_id: ids.u1, groups: `${root}/team-a`, department: 'R&D' },
-      { username: name('u2'), email: `${name('u2')}@example.com`, display_name: 'U2 Synced', active: true, external_id: ids.u2, groups: `${root}/team-a`, department: null },
-      { username: name('u3'), email: `${name('u3')}@example.com`, display_name: 'U3 Synced', active: true, external_id: ids.u3, groups: `${root}/team-b`, department: null },
-      { username: name('u4'), email: `${name('u4')}@example.com`, display_name: 'U4 Synced', active: true, external_id: ids.u4, groups: root, department: null },
+      {
+        username: name('u1'),
+        email: `${name('u1')}@example.com`,
+        display_name: 'U1 Synced',
+        active: true,
+        external_id: ids.u1,
+        groups: `${root}/team-a`,
+        department: 'R&D',
+      },
+      {
+        username: name('u2'),
+        email: `${name('u2')}@example.com`,
+        display_name: 'U2 Synced',
+        active: true,
+        external_id: ids.u2,
+        groups: `${root}/team-a`,
+        department: null,
+      },
+      {
+        username: name('u3'),
+        email: `${name('u3')}@example.com`,
+        display_name: 'U3 Synced',
+        active: true,
+        external_id: ids.u3,
+        groups: `${root}/team-b`,
+        department: null,
+      },
+      {
+        username: name('u4'),
+        email: `${name('u4')}@example.com`,
+        display_name: 'U4 Synced',
+        active: true,
+        external_id: ids.u4,
+        groups: root,
+        department: null,
+      },
     ]);
     const again = await syncNow();
     expect(again).toMatchObject({ status: 'applied', directoryWrites: 0 });
     expect(Object.values(again.counts).every((n) => n === 0)).toBe(true);
   });
 
-  it('reads users with their attributes in pages that follow Keycloak\'s pace, every user once', async () => {
+  it("reads users with their attributes in pages that follow Keycloak's pace, every user once", async () => {
     const connection = { baseUrl: KEYCLOAK, realm: 'bridgekeeper', clientId: 'bridgekeeper-sync', clientSecret: 'dev-only-sync-secret-change-me' };
     // Pages of two: full representations read page after page (nextFullUserPage), against one brief page of all.
     const paged = await new KeycloakConnector({ ...connection, userPageSize: 2 }).snapshot({ attributes: ['department'] });
@@ -176,7 +235,10 @@ describe('User Sync from the real Keycloak', () => {
   });
 
   it('follows changes in Keycloak: profile, attributes, group moves, disabled and deleted users', async () => {
-    await kc.users.update({ id: ids.u1 }, { email: `${name('u1')}.new@example.com`, firstName: 'Una', lastName: 'Renamed', attributes: { department: ['Sales'] } });
+    await kc.users.update(
+      { id: ids.u1 },
+      { email: `${name('u1')}.new@example.com`, firstName: 'Una', lastName: 'Renamed', attributes: { department: ['Sales'] } },
+    );
     await kc.users.delFromGroup({ id: ids.u2, groupId: groupIds.a });
     await kc.users.addToGroup({ id: ids.u2, groupId: groupIds.b });
     await kc.users.update({ id: ids.u3 }, { enabled: false });
@@ -200,7 +262,10 @@ describe('User Sync from the real Keycloak', () => {
     try {
       for (let i = 0; i < 2; i++) {
         const r = await syncNow();
-        expect(r).toMatchObject({ status: 'applied', counts: { membershipsAdded: 0, membershipsRemoved: 0, groupsCreated: 0, groupsRenamed: i === 0 ? 1 : 0 } });
+        expect(r).toMatchObject({
+          status: 'applied',
+          counts: { membershipsAdded: 0, membershipsRemoved: 0, groupsCreated: 0, groupsRenamed: i === 0 ? 1 : 0 },
+        });
         expect((await directoryUsers()).find((u) => u.username === name('u1'))?.groups).toBe(`${root}/TEAM-A`);
       }
     } finally {
@@ -241,22 +306,40 @@ describe('User Sync from the real Keycloak', () => {
     nc.subscribe('sync.completed', { callback: (_e, m) => completed.push(JSONCodec<(typeof completed)[number]>().decode(m.data)) });
     const event = createEvent(SyncRequestedV1, 'test', { connectorId: 'kc', dryRun: false, requestedBy: 'test-event' });
     await nc.jetstream().publish(SyncRequestedV1.subject, JSONCodec().encode(event), { msgID: event.id });
-    const r = await waitFor('a run started by the event', async () => {
-      const runs = (await api('GET', '/api/v1/sync-runs?limit=5')).body.items as { id: string; trigger: string; status: string }[];
-      const found = runs.find((x) => x.trigger === 'event');
-      return found && found.status !== 'running' ? found : null;
-    }, 60_000, 200);
+    const r = await waitFor(
+      'a run started by the event',
+      async () => {
+        const runs = (await api('GET', '/api/v1/sync-runs?limit=5')).body.items as { id: string; trigger: string; status: string }[];
+        const found = runs.find((x) => x.trigger === 'event');
+        return found && found.status !== 'running' ? found : null;
+      },
+      60_000,
+      200,
+    );
     expect(r).toMatchObject({ status: 'applied', counts: { usersEnabled: 1 } });
     await waitFor('sync.completed', async () => completed.some((c) => c.data.runId === r.id));
     expect(completed.find((c) => c.data.runId === r.id)!.data).toMatchObject({ status: 'applied' });
     await nc.close();
     const [a, b] = await Promise.all([api('POST', '/api/v1/connectors/kc/sync'), api('POST', '/api/v1/connectors/kc/sync')]);
     expect([a.status, b.status].sort()).toEqual([202, 409]);
-    await waitFor('the run to end', async () => (await api('GET', `/api/v1/sync-runs/${a.status === 202 ? a.body.id : b.body.id}`)).body.status !== 'running', 60_000, 200);
+    await waitFor(
+      'the run to end',
+      async () => (await api('GET', `/api/v1/sync-runs/${a.status === 202 ? a.body.id : b.body.id}`)).body.status !== 'running',
+      60_000,
+      200,
+    );
   });
 
   it('lets a user created in Keycloak after the last run sign in at once (single-user sync)', async () => {
-    const { id } = await kc.users.create({ username: name('u6'), email: `${name('u6')}@example.com`, firstName: 'Six', lastName: 'New', enabled: true, emailVerified: true, credentials: [{ type: 'password', value: 'six', temporary: false }] });
+    const { id } = await kc.users.create({
+      username: name('u6'),
+      email: `${name('u6')}@example.com`,
+      firstName: 'Six',
+      lastName: 'New',
+      enabled: true,
+      emailVerified: true,
+      credentials: [{ type: 'password', value: 'six', temporary: false }],
+    });
     ids.u6 = id;
     await kc.users.addToGroup({ id, groupId: groupIds.b });
     execFileSync(process.execPath, [join(ROOT, 'scripts/keycloak-register-sp.mjs'), base], { env: { ...process.env, KEYCLOAK_URL: KEYCLOAK }, stdio: 'pipe' });
@@ -273,7 +356,10 @@ describe('User Sync from the real Keycloak', () => {
       expect((await directoryUsers()).find((u) => u.username === name('u6'))).toMatchObject({ external_id: id, active: true });
     } finally {
       await browser.close();
-      execFileSync(process.execPath, [join(ROOT, 'scripts/keycloak-register-sp.mjs'), '--remove', base], { env: { ...process.env, KEYCLOAK_URL: KEYCLOAK }, stdio: 'pipe' });
+      execFileSync(process.execPath, [join(ROOT, 'scripts/keycloak-register-sp.mjs'), '--remove', base], {
+        env: { ...process.env, KEYCLOAK_URL: KEYCLOAK },
+        stdio: 'pipe',
+      });
     }
   });
 
@@ -293,13 +379,22 @@ describe('User Sync from the real Keycloak', () => {
     const serviceAccount = await kc.clients.getServiceAccountUser({ id: syncClient.id! });
     await kc.users.addToGroup({ id: serviceAccount.id!, groupId: groupIds.a });
     const changed = await syncNow('?mode=changes');
-    expect(changed).toMatchObject({ status: 'applied', mode: 'changes', counts: { usersCreated: 1, usersUpdated: 1, usersDisabled: 0, membershipsAdded: 2, membershipsRemoved: 1 } });
+    expect(changed).toMatchObject({
+      status: 'applied',
+      mode: 'changes',
+      counts: { usersCreated: 1, usersUpdated: 1, usersDisabled: 0, membershipsAdded: 2, membershipsRemoved: 1 },
+    });
     expect(changed.progress.usersNamed).toBeGreaterThanOrEqual(3);
     expect(changed.progress.usersNamed).toBeLessThan(20); // the named users, not the realm
     const users = await directoryUsers();
     expect(users.find((u) => u.username === name('u1'))).toMatchObject({ display_name: 'Una Evented', groups: `${root}/team-a` });
     expect(users.find((u) => u.username === name('u6'))).toMatchObject({ groups: `${root}/team-a` });
-    expect(users.find((u) => u.username === name('u7'))).toMatchObject({ external_id: ids.u7, display_name: 'Seven Evented', active: true, groups: `${root}/team-a` });
+    expect(users.find((u) => u.username === name('u7'))).toMatchObject({
+      external_id: ids.u7,
+      display_name: 'Seven Evented',
+      active: true,
+      groups: `${root}/team-a`,
+    });
     expect(users.map((u) => u.username)).not.toContain('service-account-bridgekeeper-sync');
 
     // Nothing changed: the users named again (events read once more as overlap) write nothing.
@@ -312,15 +407,26 @@ describe('User Sync from the real Keycloak', () => {
     expect((await directoryUsers()).find((u) => u.username === name('u7'))).toMatchObject({ active: false });
 
     // A connector changed since the last run: its settings may reach anyone, so a full run.
-    expect(await api('PATCH', '/api/v1/connectors/kc', { changesSchedule: '*/5 * * * *' })).toMatchObject({ status: 200, body: { changesSchedule: '*/5 * * * *' } });
+    expect(await api('PATCH', '/api/v1/connectors/kc', { changesSchedule: '*/5 * * * *' })).toMatchObject({
+      status: 200,
+      body: { changesSchedule: '*/5 * * * *' },
+    });
     expect((await api('POST', '/api/v1/connectors/kc/test')).body).toMatchObject({ ok: true, events: { adminEvents: true } });
-    expect(await syncNow('?mode=changes')).toMatchObject({ status: 'applied', mode: 'full', progress: { fullBecause: 'the connector was changed after the last applied run' } });
+    expect(await syncNow('?mode=changes')).toMatchObject({
+      status: 'applied',
+      mode: 'full',
+      progress: { fullBecause: 'the connector was changed after the last applied run' },
+    });
     await api('PATCH', '/api/v1/connectors/kc', { changesSchedule: '' });
     await syncNow();
 
     // A new group (Keycloak logs moving a group the same way): a full run, saying why.
     groupIds.c = (await kc.groups.createChildGroup({ id: groupIds.root }, { name: 'team-c' })).id;
-    expect(await syncNow('?mode=changes')).toMatchObject({ status: 'applied', mode: 'full', progress: { fullBecause: expect.stringContaining('a group was created, renamed, moved or deleted') } });
+    expect(await syncNow('?mode=changes')).toMatchObject({
+      status: 'applied',
+      mode: 'full',
+      progress: { fullBecause: expect.stringContaining('a group was created, renamed, moved or deleted') },
+    });
 
     // A realm that does not save admin events: the run is held, says how to fix it, applies nothing.
     const events = await kc.realms.getConfigEvents({ realm: 'bridgekeeper' });
@@ -348,7 +454,11 @@ describe('User Sync from the real Keycloak', () => {
     await kc.users.addToGroup({ id: ids.u1, groupId: groupIds.shared });
     // Not granted: the connector does not join it, and the run's plan says so.
     const refused = await syncNow();
-    expect(refused).toMatchObject({ status: 'applied', counts: { groupsCreated: 0, membershipsAdded: 0 }, plan: { groupsRefused: { items: [`${root}/shared`] } } });
+    expect(refused).toMatchObject({
+      status: 'applied',
+      counts: { groupsCreated: 0, membershipsAdded: 0 },
+      plan: { groupsRefused: { items: [`${root}/shared`] } },
+    });
     expect((await directoryUsers()).find((u) => u.username === name('u1'))).toMatchObject({ groups: `${root}/team-a` });
     // Granted to the connector's IdP: joined.
     expect((await api('PATCH', '/api/v1/idps/keycloak/provisioning', { model: 'sync', grantLocalGroups: [`${root}/shared`] })).status).toBe(200);

@@ -5,7 +5,13 @@ import type { Stack } from '@bridgekeeper/testing';
 
 /** What the machine is, printed and saved with every figure. */
 export function machine() {
-  return { cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
+  return {
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
 }
 
 export interface Contender {
@@ -50,7 +56,14 @@ export async function alternate(contenders: Contender[], opts: { rounds: number;
   }
   return contenders.map((c) => {
     const lat = latencies.get(c.name)!;
-    return { name: c.name, opsPerSec: median(perRound.get(c.name)!), meanMs: mean(lat), p99Ms: percentile(lat, 99), maxMs: Math.max(...lat), samples: lat.length };
+    return {
+      name: c.name,
+      opsPerSec: median(perRound.get(c.name)!),
+      meanMs: mean(lat),
+      p99Ms: percentile(lat, 99),
+      maxMs: Math.max(...lat),
+      samples: lat.length,
+    };
   });
 }
 
@@ -91,7 +104,11 @@ export function cpuReading(who: Record<string, number | string | undefined>): Cp
       return null;
     }
   };
-  const all = Object.values(who).some((w) => typeof w === 'string') ? readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number) : [];
+  const all = Object.values(who).some((w) => typeof w === 'string')
+    ? readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .map(Number)
+    : [];
   const named = new Map<number, { comm: string; seconds: number }>();
   for (const pid of all) {
     const s = stat(pid);
@@ -112,7 +129,9 @@ export function cpuReading(who: Record<string, number | string | undefined>): Cp
  * pool keeps its PostgreSQL backends).
  */
 export function cpuUsed(before: CpuReading, after: CpuReading): Record<string, number> {
-  return Object.fromEntries(Object.entries(after).map(([label, pids]) => [label, [...pids].reduce((sum, [pid, s]) => sum + s - (before[label]?.get(pid) ?? 0), 0)]));
+  return Object.fromEntries(
+    Object.entries(after).map(([label, pids]) => [label, [...pids].reduce((sum, [pid, s]) => sum + s - (before[label]?.get(pid) ?? 0), 0)]),
+  );
 }
 
 /**
@@ -120,7 +139,9 @@ export function cpuUsed(before: CpuReading, after: CpuReading): Record<string, n
  * the bench stops them), BENCH_NODE_ARGS adds any others (e.g. `--trace-gc`).
  */
 export function serviceNodeArgs(): Record<string, string> {
-  const args = [process.env.BENCH_CPU_PROF ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` : '', process.env.BENCH_NODE_ARGS ?? ''].filter(Boolean).join(' ');
+  const args = [process.env.BENCH_CPU_PROF ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` : '', process.env.BENCH_NODE_ARGS ?? '']
+    .filter(Boolean)
+    .join(' ');
   return args ? { NODE_ARGS: args } : {};
 }
 

@@ -6,7 +6,18 @@ export const KEYCLOAK_ATTRIBUTES: Record<string, string[]> = {
   firstName: ['Alice'],
   lastName: ['Liddell'],
   groups: ['/engineering/backend', '/staff', '/jira-users', '/confluence-users'],
-  Role: ['default-roles-bridgekeeper', 'offline_access', 'uma_authorization', 'manage-account', 'view-profile', 'manage-account-links', 'view-applications', 'view-consent', 'manage-consent', 'delete-account'],
+  Role: [
+    'default-roles-bridgekeeper',
+    'offline_access',
+    'uma_authorization',
+    'manage-account',
+    'view-profile',
+    'manage-account-links',
+    'view-applications',
+    'view-consent',
+    'manage-consent',
+    'delete-account',
+  ],
 };
 
 /**
@@ -14,7 +25,14 @@ export const KEYCLOAK_ATTRIBUTES: Record<string, string[]> = {
  * / SHA-256, exclusive c14n, each signature carrying the X.509 certificate in KeyInfo. A named
  * user gets their own address, as in a Keycloak realm (which refuses duplicate emails by default).
  */
-export function keycloakShapedResponse(o: { keys: TestIdpKeys; idpEntityId: string; spEntityId: string; acsUrl: string; inResponseTo?: string; nameId?: string }): string {
+export function keycloakShapedResponse(o: {
+  keys: TestIdpKeys;
+  idpEntityId: string;
+  spEntityId: string;
+  acsUrl: string;
+  inResponseTo?: string;
+  nameId?: string;
+}): string {
   const attributes = o.nameId ? { ...KEYCLOAK_ATTRIBUTES, email: [`${o.nameId}@example.com`] } : KEYCLOAK_ATTRIBUTES;
   return buildSignedResponse({ ...o, attributes, signAssertion: true, signResponse: true });
 }

@@ -16,7 +16,12 @@ const { join } = require('node:path');
 const dist = join(__dirname, '../../dist');
 const SERVICES = {
   auth: { app: 'apps/auth/src/auth.app.js', create: 'createAuthApp', config: 'apps/auth/src/config/auth.config.js', load: 'loadAuthConfig' },
-  directory: { app: 'apps/directory/src/directory.app.js', create: 'createDirectoryApp', config: 'apps/directory/src/config/directory.config.js', load: 'loadDirectoryConfig' },
+  directory: {
+    app: 'apps/directory/src/directory.app.js',
+    create: 'createDirectoryApp',
+    config: 'apps/directory/src/config/directory.config.js',
+    load: 'loadDirectoryConfig',
+  },
   provisioning: {
     app: 'apps/provisioning/src/provisioning.app.js',
     create: 'createProvisioningApp',

@@ -30,10 +30,15 @@ export async function syncRun(call: AdminCall, query = ''): Promise<any> {
 }
 
 export const waitForRun = (call: AdminCall, id: string): Promise<any> =>
-  waitFor(`sync run ${id} to end`, async () => {
-    const r = (await call('provisioning', 'GET', `/api/v1/sync-runs/${id}`)).body;
-    return r.status !== 'running' ? r : null;
-  }, 60_000, 200);
+  waitFor(
+    `sync run ${id} to end`,
+    async () => {
+      const r = (await call('provisioning', 'GET', `/api/v1/sync-runs/${id}`)).body;
+      return r.status !== 'running' ? r : null;
+    },
+    60_000,
+    200,
+  );
 
 /** Connector `kc` on the dev realm's sync client, syncing the members of `/<root>` (and `department`), on demand only. */
 export const devSyncConnector = (root: string, over: Record<string, unknown> = {}) => ({

@@ -11,7 +11,11 @@ export interface RpcContract {
 }
 
 /** The anchor GitHub gives a heading: lower case, punctuation but `-` and `_` dropped (`user.authenticated` → `userauthenticated`). */
-const anchor = (heading: string) => heading.toLowerCase().replace(/[^a-z0-9_ -]/g, '').replace(/ /g, '-');
+const anchor = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^a-z0-9_ -]/g, '')
+    .replace(/ /g, '-');
 
 function payload(schema: z.ZodType, io: 'input' | 'output'): string {
   return alternatives(jsonSchema(schema, io))
@@ -26,9 +30,14 @@ function payload(schema: z.ZodType, io: 'input' | 'output'): string {
  */
 export function renderEvents(events: readonly EventContract[], rpcs: readonly RpcContract[]): string {
   const missing = [...events.map((e) => e.subject).filter((s) => !EVENT_ROLES[s]), ...rpcs.map((r) => r.subject).filter((s) => !RPC_ROLES[s])];
-  const stale = [...Object.keys(EVENT_ROLES).filter((s) => !events.some((e) => e.subject === s)), ...Object.keys(RPC_ROLES).filter((s) => !rpcs.some((r) => r.subject === s))];
+  const stale = [
+    ...Object.keys(EVENT_ROLES).filter((s) => !events.some((e) => e.subject === s)),
+    ...Object.keys(RPC_ROLES).filter((s) => !rpcs.some((r) => r.subject === s)),
+  ];
   if (missing.length || stale.length) {
-    throw new Error(`tools/reference-docs/roles.ts: ${[...missing.map((s) => `${s} is not described`), ...stale.map((s) => `${s} is not in the catalogue`)].join('; ')}`);
+    throw new Error(
+      `tools/reference-docs/roles.ts: ${[...missing.map((s) => `${s} is not described`), ...stale.map((s) => `${s} is not in the catalogue`)].join('; ')}`,
+    );
   }
 
   // One payload section per schema: the first event that uses it names the section.
@@ -67,9 +76,7 @@ export function renderEvents(events: readonly EventContract[], rpcs: readonly Rp
     const names = group.map((e) => `\`${e.subject}\``).join(', ');
     return `#### \`${heading(group)}\`\n\nThe payload (\`data\`) of ${names}.\n\n${payload(group[0].data, 'input')}`;
   });
-  const rpcPayloads = rpcs.map(
-    (r) => `#### \`${r.subject}\`\n\nRequest:\n\n${payload(r.request, 'input')}\n\nReply:\n\n${payload(r.reply, 'input')}`,
-  );
+  const rpcPayloads = rpcs.map((r) => `#### \`${r.subject}\`\n\nRequest:\n\n${payload(r.request, 'input')}\n\nReply:\n\n${payload(r.reply, 'input')}`);
 
   return [
     '### Events',

@@ -65,7 +65,11 @@ describe('the configuration reference', () => {
   const schema = z.object({
     ...shared,
     X_PORT: z.coerce.number().int().min(1).max(65535).default(3000).describe('the port'),
-    X_FLAG: z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true').default(true).describe('a flag'),
+    X_FLAG: z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .transform((v) => v === 'true')
+      .default(true)
+      .describe('a flag'),
     X_KEY: z.string().optional().describe('a key'),
   });
   const load = (env: NodeJS.ProcessEnv) => {

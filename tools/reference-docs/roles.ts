@@ -11,20 +11,23 @@ export interface EventRoles {
 }
 
 export const EVENT_ROLES: Record<string, EventRoles> = {
-  'user.authenticated': { publishedBy: 'auth (a validated login)', consumedBy: 'provisioning (durable `provisioning__user-authenticated`); auth watches its dead letters and fails the waiting login' },
+  'user.authenticated': {
+    publishedBy: 'auth (a validated login)',
+    consumedBy: 'provisioning (durable `provisioning__user-authenticated`); auth watches its dead letters and fails the waiting login',
+  },
   'user.provisioned': { publishedBy: 'provisioning', consumedBy: 'auth (the waiting login gets its session)' },
   'user.rejected': { publishedBy: 'provisioning', consumedBy: 'auth (the waiting login shows why)' },
   'sync.requested': {
-    publishedBy: 'other systems (Bridgekeeper\'s own admin API and schedules start runs directly)',
+    publishedBy: "other systems (Bridgekeeper's own admin API and schedules start runs directly)",
     consumedBy: 'provisioning (durable `provisioning__sync-requested`)',
   },
   'sync.completed': { publishedBy: 'provisioning', consumedBy: 'none in Bridgekeeper: for other systems' },
   'sync.connector.changed': { publishedBy: 'provisioning (admin API)', consumedBy: 'every provisioning instance (a plain subscription, no queue group)' },
   'directory.user.created': { publishedBy: 'directory (outbox)', consumedBy: 'none in Bridgekeeper: for other systems' },
   'directory.user.updated': { publishedBy: 'directory (outbox)', consumedBy: 'none in Bridgekeeper: for other systems' },
-  'directory.user.disabled': { publishedBy: 'directory (outbox)', consumedBy: 'auth (durable `auth__user-disabled`: ends the user\'s sessions)' },
+  'directory.user.disabled': { publishedBy: 'directory (outbox)', consumedBy: "auth (durable `auth__user-disabled`: ends the user's sessions)" },
   'directory.user.enabled': { publishedBy: 'directory (outbox)', consumedBy: 'auth (durable `auth__user-enabled`)' },
-  'directory.user.deleted': { publishedBy: 'directory (outbox)', consumedBy: 'auth (durable `auth__user-deleted`: ends the user\'s sessions)' },
+  'directory.user.deleted': { publishedBy: 'directory (outbox)', consumedBy: "auth (durable `auth__user-deleted`: ends the user's sessions)" },
   'directory.group.created': { publishedBy: 'directory (outbox)', consumedBy: 'none in Bridgekeeper: for other systems' },
   'directory.group.updated': { publishedBy: 'directory (outbox)', consumedBy: 'none in Bridgekeeper: for other systems' },
   'directory.group.deleted': { publishedBy: 'directory (outbox)', consumedBy: 'none in Bridgekeeper: for other systems' },
@@ -32,7 +35,10 @@ export const EVENT_ROLES: Record<string, EventRoles> = {
   'directory.membership.removed': { publishedBy: 'directory (outbox)', consumedBy: 'none in Bridgekeeper: for other systems' },
   'directory.property.changed': { publishedBy: 'directory (outbox)', consumedBy: 'none in Bridgekeeper: for other systems' },
   'directory.property.removed': { publishedBy: 'directory (outbox)', consumedBy: 'none in Bridgekeeper: for other systems' },
-  'directory.token.revoked': { publishedBy: 'directory (outbox; the CLI too)', consumedBy: 'every auth and provisioning instance (a plain subscription: drops the token from its cache)' },
+  'directory.token.revoked': {
+    publishedBy: 'directory (outbox; the CLI too)',
+    consumedBy: 'every auth and provisioning instance (a plain subscription: drops the token from its cache)',
+  },
   'idp.created': { publishedBy: 'auth (after the change committed)', consumedBy: 'provisioning (durable `provisioning__idp-created`)' },
   'idp.updated': { publishedBy: 'auth (after the change committed)', consumedBy: 'provisioning (durable `provisioning__idp-updated`)' },
   'idp.deleted': { publishedBy: 'auth (after the change committed)', consumedBy: 'provisioning (durable `provisioning__idp-deleted`)' },
@@ -61,23 +67,25 @@ export const RPC_ROLES: Record<string, RpcRoles> = {
     servedBy: 'directory',
     calledBy: 'provisioning (User Sync)',
     meaning:
-      'A page of the users a connector manages (or a changes run names), with their groups (its own and other sources\' apart) and properties; cut by size under the NATS server\'s `max_payload`, a user too large for a page in `continued` parts (docs/user-sync.md).',
+      "A page of the users a connector manages (or a changes run names), with their groups (its own and other sources' apart) and properties; cut by size under the NATS server's `max_payload`, a user too large for a page in `continued` parts (docs/user-sync.md).",
   },
   'rpc.directory.sync.groups': {
     servedBy: 'directory',
     calledBy: 'provisioning (User Sync)',
-    meaning: 'A page of the directory\'s groups: every group\'s lower-cased name, the connector\'s own with their IdP group, and those it may not join; cut by size likewise.',
+    meaning:
+      "A page of the directory's groups: every group's lower-cased name, the connector's own with their IdP group, and those it may not join; cut by size likewise.",
   },
   'rpc.directory.sync.apply': {
     servedBy: 'directory',
     calledBy: 'provisioning (User Sync)',
     meaning:
-      'One batch of a plan in one audited transaction, changing only what the connector owns and its grants allow. Names the name rules refuse and values it cannot store are left out and listed in `refused`, names another account holds in `conflicts`, departed users\' names released for new users in `released`; `writes` and `counts` are what the batch wrote.',
+      "One batch of a plan in one audited transaction, changing only what the connector owns and its grants allow. Names the name rules refuse and values it cannot store are left out and listed in `refused`, names another account holds in `conflicts`, departed users' names released for new users in `released`; `writes` and `counts` are what the batch wrote.",
   },
   'rpc.directory.sync.names-held': {
     servedBy: 'directory',
     calledBy: 'provisioning (held User Sync plans)',
-    meaning: 'Who holds the usernames (or a lookalike of them) and emails a held plan gives users, any account of any source; read when the plan is held and again before it is approved.',
+    meaning:
+      'Who holds the usernames (or a lookalike of them) and emails a held plan gives users, any account of any source; read when the plan is held and again before it is approved.',
   },
   'rpc.directory.tokens.verify': {
     servedBy: 'directory',

@@ -29,7 +29,8 @@ export function typeOf(s: JsonSchema): string {
   if (s.const !== undefined) return code(s.const);
   if (s.enum) {
     const values = [...(s.enum as unknown[])].map(String);
-    if (values.length === BOOLEAN_WORDS.length && [...values].sort().every((v, i) => v === BOOLEAN_WORDS[i])) return 'boolean (`true`/`false`, `1`/`0`, `yes`/`no`)';
+    if (values.length === BOOLEAN_WORDS.length && [...values].sort().every((v, i) => v === BOOLEAN_WORDS[i]))
+      return 'boolean (`true`/`false`, `1`/`0`, `yes`/`no`)';
     return (s.enum as unknown[]).map(code).join(' | ');
   }
   if (Array.isArray(s.type)) return (s.type as string[]).map((type) => typeOf({ ...s, type })).join(' | ');

@@ -19,5 +19,29 @@ import { SessionEntity, UserAccessEntity } from './sessions/session.entity';
 import { SamlRequestEntity } from './saml/saml-request.entity';
 import { SamlAssertionEntity } from './login/replay.entity';
 
-export const AUTH_ENTITIES = [KeyEntity, LoginTraceEntity, LoginTraceStepEntity, LoginStateEntity, SamlRequestEntity, SamlAssertionEntity, IdpEntity, AuditEntryEntity, SessionEntity, UserAccessEntity];
-export const AUTH_MIGRATIONS = [InitialAuth1764300000002, Idps1764400000002, LoginTraceDetails1764500000000, Sessions1764500000001, LoginTraceSteps1764600000000, LoginStateBinding1764600000001, Oidc1764600000002, LoginBrowserBinding1764900000000, UserAccess1764900000001, SessionClaims1764900000002, CursorKey1765200000000, LoginTraceSubjectFormat1765600000000];
+export const AUTH_ENTITIES = [
+  KeyEntity,
+  LoginTraceEntity,
+  LoginTraceStepEntity,
+  LoginStateEntity,
+  SamlRequestEntity,
+  SamlAssertionEntity,
+  IdpEntity,
+  AuditEntryEntity,
+  SessionEntity,
+  UserAccessEntity,
+];
+export const AUTH_MIGRATIONS = [
+  InitialAuth1764300000002,
+  Idps1764400000002,
+  LoginTraceDetails1764500000000,
+  Sessions1764500000001,
+  LoginTraceSteps1764600000000,
+  LoginStateBinding1764600000001,
+  Oidc1764600000002,
+  LoginBrowserBinding1764900000000,
+  UserAccess1764900000001,
+  SessionClaims1764900000002,
+  CursorKey1765200000000,
+  LoginTraceSubjectFormat1765600000000,
+];

@@ -23,12 +23,17 @@ const USAGE = `Bridgekeeper admin CLI (reads the same DATABASE_URL / DATA_DIR as
 `;
 
 runService(async () => {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { name: { type: 'string' }, role: { type: 'string' }, help: { type: 'boolean' } } });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { name: { type: 'string' }, role: { type: 'string' }, help: { type: 'boolean' } },
+  });
   const [area, verb, arg] = positionals;
   if (area === 'hash-password') {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
-    const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    const password = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
     if (password.length < 12) throw new Error('use a password of at least 12 characters');
     process.stdout.write(`${hashPassword(password)}\n`);
     return;
@@ -42,7 +47,9 @@ runService(async () => {
 
   @Module({
     imports: [
-      TypeOrmModule.forRootAsync({ useFactory: () => databaseOptions({ service: config.service, ...config.database, entities: DIRECTORY_ENTITIES, migrations: DIRECTORY_MIGRATIONS }) }),
+      TypeOrmModule.forRootAsync({
+        useFactory: () => databaseOptions({ service: config.service, ...config.database, entities: DIRECTORY_ENTITIES, migrations: DIRECTORY_MIGRATIONS }),
+      }),
       MessagingModule.forRootAsync({ useFactory: () => ({ servers: config.nats.url, service: 'directory-cli' }) }),
       AuditModule,
       TokensModule,

@@ -17,4 +17,15 @@ import { UserPropertyEntity } from './users/user-property.entity';
 import { UserEntity } from './users/user.entity';
 
 export const DIRECTORY_ENTITIES = [UserEntity, UserPropertyEntity, GroupEntity, MembershipEntity, AuditEntryEntity, ApiTokenEntity, OutboxBatchEntity];
-export const DIRECTORY_MIGRATIONS = [InitialDirectory1764300000000, AdminApi1764400000000, UsersBySource1764600000000, OutboxPending1764700000000, OutboxBatches1764800000000, ProtectedUsers1764900000004, NameSkeletons1765000000000, CursorKey1765200000001, PropertyLists1765500000001, GroupExternalIds1765500000002];
+export const DIRECTORY_MIGRATIONS = [
+  InitialDirectory1764300000000,
+  AdminApi1764400000000,
+  UsersBySource1764600000000,
+  OutboxPending1764700000000,
+  OutboxBatches1764800000000,
+  ProtectedUsers1764900000004,
+  NameSkeletons1765000000000,
+  CursorKey1765200000001,
+  PropertyLists1765500000001,
+  GroupExternalIds1765500000002,
+];

@@ -35,7 +35,10 @@ async function startDirectory(engine: 'postgres' | 'sqlite', env: Record<string,
     const token = opts.token === undefined ? admin : opts.token;
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(opts.body !== undefined || opts.raw ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(opts.body !== undefined || opts.raw ? { 'content-type': 'application/json' } : {}),
+      },
       body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
     });
     const text = await res.text();
@@ -79,7 +82,9 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
     const doc = (await (await fetch(`${h.base}/api/docs-json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     const routes = Object.entries(doc.paths)
       .filter(([path]) => path.startsWith('/api/v1/'))
-      .flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, '00000000-0000-4000-8000-000000000000') })));
+      .flatMap(([path, ops]) =>
+        Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, '00000000-0000-4000-8000-000000000000') })),
+      );
     expect(routes.length).toBeGreaterThanOrEqual(20);
     for (const r of routes) {
       expect([r, (await h.call(r.method, r.path, { token: null })).status]).toEqual([r, 401]);
@@ -94,13 +99,17 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
 
   it('keeps a multi-valued property as a list (one value a string), shown alike in the API, the audit and the event; an empty list is a 400 that changes nothing', async () => {
     const id = (await h.call('POST', '/api/v1/users', { body: { username: 'multi.mo' } })).body.id;
-    expect((await h.call('PUT', `/api/v1/users/${id}/properties/roles`, { body: { value: ['dev', 'ops', 'dev', ''] } })).body).toEqual({ roles: ['dev', 'ops'] });
+    expect((await h.call('PUT', `/api/v1/users/${id}/properties/roles`, { body: { value: ['dev', 'ops', 'dev', ''] } })).body).toEqual({
+      roles: ['dev', 'ops'],
+    });
     expect((await h.call('GET', `/api/v1/users/${id}`)).body.properties).toEqual({ roles: ['dev', 'ops'] });
     expect((await h.call('PUT', `/api/v1/users/${id}/properties/roles`, { body: { value: ['ops'] } })).body).toEqual({ roles: 'ops' });
     const empty = await h.call('PUT', `/api/v1/users/${id}/properties/roles`, { body: { value: [] } });
     expect(empty).toMatchObject({ status: 400, type: expect.stringContaining('application/problem+json') });
     expect((await h.call('GET', `/api/v1/users/${id}/properties`)).body).toEqual({ roles: 'ops' });
-    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'multi.mo', properties: { roles: ['a', 'b'], team: 'x' } }] } })).status).toBe(200);
+    expect(
+      (await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'multi.mo', properties: { roles: ['a', 'b'], team: 'x' } }] } })).status,
+    ).toBe(200);
     expect((await h.call('GET', `/api/v1/users/${id}/properties`)).body).toEqual({ roles: ['a', 'b'], team: 'x' });
 
     const audit = (await h.call('GET', `/api/v1/audit?targetType=property&targetId=${id}:roles`)).body.items as { before: unknown; after: unknown }[];
@@ -110,7 +119,11 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
       [{ roles: 'ops' }, { roles: ['a', 'b'] }],
     ]);
     await waitFor('property events', async () => events.filter((e) => e.data.data.targetId === `${id}:roles`).length >= 3);
-    expect(events.filter((e) => e.data.data.targetId === `${id}:roles`).map((e) => e.data.data.after)).toEqual([{ roles: ['dev', 'ops'] }, { roles: 'ops' }, { roles: ['a', 'b'] }]);
+    expect(events.filter((e) => e.data.data.targetId === `${id}:roles`).map((e) => e.data.data.after)).toEqual([
+      { roles: ['dev', 'ops'] },
+      { roles: 'ops' },
+      { roles: ['a', 'b'] },
+    ]);
   });
 
   it('creates, reads, updates, disables, enables and deletes a user, each with its audit row and event', async () => {
@@ -127,13 +140,25 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
     expect((await h.call('GET', `/api/v1/users/${id}`)).status).toBe(404);
 
     const audit = await h.call('GET', `/api/v1/audit?targetType=user&targetId=${id}&limit=50`, { token: h.readOnly });
-    expect(audit.body.items.map((a: { action: string }) => a.action).sort()).toEqual(['user.created', 'user.deleted', 'user.disabled', 'user.enabled', 'user.updated']);
+    expect(audit.body.items.map((a: { action: string }) => a.action).sort()).toEqual([
+      'user.created',
+      'user.deleted',
+      'user.disabled',
+      'user.enabled',
+      'user.updated',
+    ]);
     expect(audit.body.items.every((a: { actor: string }) => a.actor.startsWith('admin-token:'))).toBe(true);
     const props = await h.call('GET', `/api/v1/audit?targetType=property&targetId=${id}:department`);
     expect(props.body.items.map((a: { action: string }) => a.action).sort()).toEqual(['property.changed', 'property.removed']);
     await waitFor('directory events', async () => events.filter((e) => e.data.data.targetId === id).length >= 5);
     expect(events.filter((e) => e.data.data.targetId === id).map((e) => e.subject)).toEqual(
-      expect.arrayContaining(['directory.user.created', 'directory.user.updated', 'directory.user.disabled', 'directory.user.enabled', 'directory.user.deleted']),
+      expect.arrayContaining([
+        'directory.user.created',
+        'directory.user.updated',
+        'directory.user.disabled',
+        'directory.user.enabled',
+        'directory.user.deleted',
+      ]),
     );
     // The user's id, its audit rows' and its events' are time-ordered (UUIDv7): large runs append to their indexes.
     const v7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -172,7 +197,9 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
     let cursor: string | null = null;
     let inserted = 0;
     do {
-      const page: { status: number; body: any } = await h.call('GET', `/api/v1/users?source=paging&limit=10${cursor ? `&cursor=${cursor}` : ''}`, { token: h.readOnly });
+      const page: { status: number; body: any } = await h.call('GET', `/api/v1/users?source=paging&limit=10${cursor ? `&cursor=${cursor}` : ''}`, {
+        token: h.readOnly,
+      });
       expect(page.status).toBe(200);
       seen.push(...page.body.items.map((u: { username: string }) => u.username));
       cursor = page.body.nextCursor;
@@ -184,7 +211,9 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
     expect(seen.filter((n) => names.includes(n))).toEqual(names);
 
     const desc = await h.call('GET', '/api/v1/users?source=paging&sort=-username&limit=3');
-    expect(desc.body.items.map((u: { username: string }) => u.username)).toEqual([...desc.body.items.map((u: { username: string }) => u.username)].sort().reverse());
+    expect(desc.body.items.map((u: { username: string }) => u.username)).toEqual(
+      [...desc.body.items.map((u: { username: string }) => u.username)].sort().reverse(),
+    );
     await h.call('POST', `/api/v1/users/${desc.body.items[0].id}/disable`);
     expect((await h.call('GET', '/api/v1/users?source=paging&status=disabled')).body.items).toHaveLength(1);
     expect((await h.call('GET', '/api/v1/users?q=PAGE-0')).body.items.length).toBe(10);
@@ -195,7 +224,9 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
     const g = (await h.call('POST', '/api/v1/groups', { body: { name: 'jira-users', description: 'may use Jira' } })).body;
     expect((await h.call('POST', '/api/v1/groups', { body: { name: 'JIRA-USERS' } })).status).toBe(409);
     const users = (await h.call('GET', '/api/v1/users?source=paging&limit=5')).body.items as { id: string }[];
-    expect((await h.call('PUT', `/api/v1/users/${users[0].id}/groups`, { body: { groupIds: [g.id] } })).body).toEqual([expect.objectContaining({ name: 'jira-users' })]);
+    expect((await h.call('PUT', `/api/v1/users/${users[0].id}/groups`, { body: { groupIds: [g.id] } })).body).toEqual([
+      expect.objectContaining({ name: 'jira-users' }),
+    ]);
     const bulk = await h.call('POST', '/api/v1/memberships/bulk', { body: { add: users.map((u) => ({ userId: u.id, groupId: g.id })), remove: [] } });
     expect(bulk.body).toEqual({ added: 4, removed: 0, unchanged: 1 });
     expect((await h.call('GET', `/api/v1/groups/${g.id}`)).body).toMatchObject({ name: 'jira-users', members: 5 });
@@ -203,10 +234,22 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
     expect((await h.call('GET', `/api/v1/groups/${g.id}/members?limit=2`)).body).toMatchObject({ items: [{}, {}], nextCursor: expect.any(String) });
 
     const missing = '00000000-0000-4000-8000-000000000000';
-    const refused = await h.call('POST', '/api/v1/memberships/bulk', { body: { add: [], remove: [{ userId: users[0].id, groupId: g.id }, { userId: users[1].id, groupId: missing }] } });
+    const refused = await h.call('POST', '/api/v1/memberships/bulk', {
+      body: {
+        add: [],
+        remove: [
+          { userId: users[0].id, groupId: g.id },
+          { userId: users[1].id, groupId: missing },
+        ],
+      },
+    });
     expect(refused).toMatchObject({ status: 400, body: { detail: expect.stringContaining(`remove.1.groupId: no group ${missing}`) } });
     expect((await h.call('GET', `/api/v1/groups/${g.id}`)).body.members).toBe(5);
-    expect((await h.call('POST', '/api/v1/memberships/bulk', { body: { remove: [{ userId: users[0].id, groupId: g.id }] } })).body).toEqual({ added: 0, removed: 1, unchanged: 0 });
+    expect((await h.call('POST', '/api/v1/memberships/bulk', { body: { remove: [{ userId: users[0].id, groupId: g.id }] } })).body).toEqual({
+      added: 0,
+      removed: 1,
+      unchanged: 0,
+    });
     expect((await h.call('PATCH', `/api/v1/groups/${g.id}`, { body: { name: 'jira-software-users' } })).body.name).toBe('jira-software-users');
     expect((await h.call('DELETE', `/api/v1/groups/${g.id}`)).status).toBe(204);
     const audit = (await h.call('GET', `/api/v1/audit?targetType=group&targetId=${g.id}`)).body.items.map((a: { action: string }) => a.action).sort();
@@ -214,9 +257,16 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
   });
 
   it('upserts users in bulk without per-row writes for unchanged rows', async () => {
-    const users = Array.from({ length: 300 }, (_, i) => ({ username: `sync-${i}`, email: `sync-${i}@example.com`, source: 'kc-sync', externalId: `kc-${i}`, properties: { dept: `d${i % 3}` } }));
+    const users = Array.from({ length: 300 }, (_, i) => ({
+      username: `sync-${i}`,
+      email: `sync-${i}@example.com`,
+      source: 'kc-sync',
+      externalId: `kc-${i}`,
+      properties: { dept: `d${i % 3}` },
+    }));
     expect((await h.call('POST', '/api/v1/users/bulk', { body: { users } })).body).toMatchObject({ created: 300, updated: 0, unchanged: 0 });
-    const auditCount = async () => (await h.call('GET', '/api/v1/audit?actor=' + encodeURIComponent('admin-token:' + h.admin.split('_')[1]) + '&limit=500')).body.items.length;
+    const auditCount = async () =>
+      (await h.call('GET', '/api/v1/audit?actor=' + encodeURIComponent('admin-token:' + h.admin.split('_')[1]) + '&limit=500')).body.items.length;
     const before = await auditCount();
     expect((await h.call('POST', '/api/v1/users/bulk', { body: { users } })).body).toMatchObject({ created: 0, updated: 0, unchanged: 300 });
     expect(await auditCount()).toBe(before);
@@ -228,10 +278,14 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
     // An address another user has, or one the request gives twice (in any case), names the item.
     const taken = await h.call('POST', '/api/v1/users/bulk', { body: { users: [users[0], { username: 'sync-new', email: 'SYNC-3@example.com' }] } });
     expect(taken).toMatchObject({ status: 409, body: { detail: expect.stringContaining('users.1.email: already used by another user') } });
-    const twice = await h.call('POST', '/api/v1/users/bulk', { body: { users: [...users, { username: 'sync-new', email: 'twice@example.com' }, { username: 'sync-new-2', email: 'Twice@example.com' }] } });
+    const twice = await h.call('POST', '/api/v1/users/bulk', {
+      body: { users: [...users, { username: 'sync-new', email: 'twice@example.com' }, { username: 'sync-new-2', email: 'Twice@example.com' }] },
+    });
     expect(twice).toMatchObject({ status: 400, body: { detail: expect.stringContaining('users.301.email: the same address as users.300.email') } });
     expect((await h.call('GET', '/api/v1/users?q=sync-new')).body.items).toHaveLength(0);
-    expect((await h.call('GET', `/api/v1/users/${(await h.call('GET', '/api/v1/users?q=sync-renamed-7')).body.items[0].id}/properties`)).body).toEqual({ dept: 'd1' });
+    expect((await h.call('GET', `/api/v1/users/${(await h.call('GET', '/api/v1/users?q=sync-renamed-7')).body.items[0].id}/properties`)).body).toEqual({
+      dept: 'd1',
+    });
   });
 
   it('a bulk upsert changes only the fields an item names: it never blanks a profile nor enables a disabled user; disabling and enabling are their own changes', async () => {
@@ -240,18 +294,44 @@ describe.each(['postgres', 'sqlite'] as const)('directory admin API on %s', (eng
     expect((await h.call('POST', `/api/v1/users/${id}/disable`)).body).toMatchObject({ active: false });
     await waitFor('the disable event', async () => events.some((e) => e.subject === 'directory.user.disabled' && e.data.data?.targetId === id), 5000, 50);
     const marker = events.length;
-    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.pat', properties: { team: 'blue' } }] } })).body).toMatchObject({ created: 0, updated: 0, unchanged: 1 });
-    expect((await h.call('GET', `/api/v1/users/${id}`)).body).toMatchObject({ email: 'pat@example.com', displayName: 'Pat P.', active: false, source: 'local', properties: { team: 'blue' } });
-    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.pat', displayName: 'Pat Q.' }] } })).body).toMatchObject({ updated: 1 });
+    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.pat', properties: { team: 'blue' } }] } })).body).toMatchObject({
+      created: 0,
+      updated: 0,
+      unchanged: 1,
+    });
+    expect((await h.call('GET', `/api/v1/users/${id}`)).body).toMatchObject({
+      email: 'pat@example.com',
+      displayName: 'Pat P.',
+      active: false,
+      source: 'local',
+      properties: { team: 'blue' },
+    });
+    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.pat', displayName: 'Pat Q.' }] } })).body).toMatchObject({
+      updated: 1,
+    });
     expect((await h.call('GET', `/api/v1/users/${id}`)).body).toMatchObject({ email: 'pat@example.com', displayName: 'Pat Q.', active: false });
     expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.pat', active: true }] } })).body).toMatchObject({ updated: 1 });
-    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.pat', active: false, email: null }] } })).body).toMatchObject({ updated: 1 });
+    expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.pat', active: false, email: null }] } })).body).toMatchObject({
+      updated: 1,
+    });
     expect((await h.call('GET', `/api/v1/users/${id}`)).body).toMatchObject({ email: null, displayName: 'Pat Q.', active: false });
     const audit = await h.call('GET', `/api/v1/audit?targetType=user&targetId=${id}&limit=50`);
-    expect(audit.body.items.map((a: { action: string }) => a.action).reverse()).toEqual(['user.created', 'user.disabled', 'user.updated', 'user.enabled', 'user.updated', 'user.disabled']);
+    expect(audit.body.items.map((a: { action: string }) => a.action).reverse()).toEqual([
+      'user.created',
+      'user.disabled',
+      'user.updated',
+      'user.enabled',
+      'user.updated',
+      'user.disabled',
+    ]);
     // The offboarding events go out like those of /disable: auth ends the user's sessions on them.
     await waitFor('the bulk events', async () => events.slice(marker).filter((e) => e.data.data?.targetId === id).length >= 4, 5000, 50);
-    expect(events.slice(marker).filter((e) => e.data.data?.targetId === id).map((e) => e.subject)).toEqual(['directory.user.updated', 'directory.user.enabled', 'directory.user.updated', 'directory.user.disabled']);
+    expect(
+      events
+        .slice(marker)
+        .filter((e) => e.data.data?.targetId === id)
+        .map((e) => e.subject),
+    ).toEqual(['directory.user.updated', 'directory.user.enabled', 'directory.user.updated', 'directory.user.disabled']);
     // A new user named by an item gets the defaults for what it leaves out.
     expect((await h.call('POST', '/api/v1/users/bulk', { body: { users: [{ username: 'partial.new' }] } })).body).toMatchObject({ created: 1 });
     expect((await h.call('GET', '/api/v1/users?q=partial.new')).body.items[0]).toMatchObject({ active: true, source: 'local', email: null });

@@ -34,9 +34,22 @@ describe('directory writes under attack (PostgreSQL, real NATS)', () => {
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
   const syncApply = async (req: Record<string, unknown>) =>
-    DirectoryRpc.syncApply.reply.parse(await rpc.send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:review', setActive: [], delete: [], upsert: [], addMemberships: [], removeMemberships: [], ...req }));
+    DirectoryRpc.syncApply.reply.parse(
+      await rpc.send(DirectoryRpc.syncApply.subject, {
+        source: 'kc',
+        actor: 'sync:review',
+        setActive: [],
+        delete: [],
+        upsert: [],
+        addMemberships: [],
+        removeMemberships: [],
+        ...req,
+      }),
+    );
   const row = async (externalId: string) =>
-    (await db.query(`SELECT id, username, username_lower, email, email_lower FROM directory.users WHERE source = 'kc' AND external_id = $1`, [externalId]))[0] as {
+    (
+      await db.query(`SELECT id, username, username_lower, email, email_lower FROM directory.users WHERE source = 'kc' AND external_id = $1`, [externalId])
+    )[0] as {
       id: string;
       username: string;
       username_lower: string;
@@ -73,7 +86,9 @@ describe('directory writes under attack (PostgreSQL, real NATS)', () => {
    * email_lower null: the name and address are free for anyone else, lookups by name miss it.
    */
   it('a User Sync rename refused for looking like a new user of the same batch leaves its name and email as they were', async () => {
-    const first = await syncApply({ upsert: [{ externalId: 'kc-pat', username: 'pat.old', email: 'pat@example.com', displayName: null, active: true, properties: {} }] });
+    const first = await syncApply({
+      upsert: [{ externalId: 'kc-pat', username: 'pat.old', email: 'pat@example.com', displayName: null, active: true, properties: {} }],
+    });
     expect(first.status).toBe('applied');
     const pat = await row('kc-pat');
 
@@ -130,8 +145,16 @@ describe('directory writes under attack (PostgreSQL, real NATS)', () => {
    * names case-sensitively only: libs/provisioning-model/src/sync-plan.ts groupsOf.)
    */
   it('a User Sync batch naming one membership twice (case, NFC) adds it once and applies', async () => {
-    await syncApply({ groupsToCreate: ['Dup.Staff'], upsert: [{ externalId: 'kc-dup', username: 'dup.user', email: null, displayName: null, active: true, properties: {} }] });
-    const reply = await syncApply({ addMemberships: [{ externalId: 'kc-dup', group: 'Dup.Staff' }, { externalId: 'kc-dup', group: 'dup.staff' }] });
+    await syncApply({
+      groupsToCreate: ['Dup.Staff'],
+      upsert: [{ externalId: 'kc-dup', username: 'dup.user', email: null, displayName: null, active: true, properties: {} }],
+    });
+    const reply = await syncApply({
+      addMemberships: [
+        { externalId: 'kc-dup', group: 'Dup.Staff' },
+        { externalId: 'kc-dup', group: 'dup.staff' },
+      ],
+    });
     expect(reply).toMatchObject({ status: 'applied', counts: { membershipsAdded: 1 } });
   });
 });
@@ -161,7 +184,9 @@ describe('licence seats under concurrent writers (PostgreSQL, DIRECTORY_SEAT_LIM
     nats = await startNats();
     pg = await createTestDatabase();
     dataDir = mkdtempSync(join(tmpdir(), 'bk-review-seats-'));
-    app = await createDirectoryApp(loadDirectoryConfig({ NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', DATABASE_URL: pg.url, DIRECTORY_SEAT_LIMIT: '3' }));
+    app = await createDirectoryApp(
+      loadDirectoryConfig({ NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', DATABASE_URL: pg.url, DIRECTORY_SEAT_LIMIT: '3' }),
+    );
     app.useLogger(false);
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -187,7 +212,16 @@ describe('licence seats under concurrent writers (PostgreSQL, DIRECTORY_SEAT_LIM
       call('POST', '/api/v1/users/bulk', { users: [{ username: 'seat.c2' }] }).then((r) => r.status),
       call('POST', `/api/v1/users/${disabled}/enable`).then((r) => r.status),
       rpc
-        .send(DirectoryRpc.provisionUser.subject, { source: 'kc', externalId: 'kc-seat', username: 'seat.jit', email: null, displayName: null, groups: [], properties: {}, actor: 'login:review' })
+        .send(DirectoryRpc.provisionUser.subject, {
+          source: 'kc',
+          externalId: 'kc-seat',
+          username: 'seat.jit',
+          email: null,
+          displayName: null,
+          groups: [],
+          properties: {},
+          actor: 'login:review',
+        })
         .then((r) => (r as { status: string }).status),
       rpc
         .send(DirectoryRpc.syncApply.subject, {

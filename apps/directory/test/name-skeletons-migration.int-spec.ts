@@ -27,7 +27,10 @@ describe.each(['postgres', 'sqlite'] as const)('the name-skeletons migration on 
   });
 
   const open = async (migrations: typeof DIRECTORY_MIGRATIONS) =>
-    new DataSource({ ...(await databaseOptions({ service: 'directory', url: pg?.url, dataDir, entities: DIRECTORY_ENTITIES, migrations })), migrationsRun: false } as never).initialize();
+    new DataSource({
+      ...(await databaseOptions({ service: 'directory', url: pg?.url, dataDir, entities: DIRECTORY_ENTITIES, migrations })),
+      migrationsRun: false,
+    } as never).initialize();
   const sql = (query: string) => query.replace(/\$\d+/g, engine === 'sqlite' ? '?' : '$&');
 
   it('keys existing names in creation order, leaves a later lookalike without a key, and refuses a new lookalike at the index', async () => {
@@ -41,9 +44,13 @@ describe.each(['postgres', 'sqlite'] as const)('the name-skeletons migration on 
       user('00000000-0000-7000-8000-000000000005', 'BILL', '2026-01-03 00:00:01.000'),
       user('00000000-0000-7000-8000-000000000006', 'biII', '2026-01-03 00:00:02.000'), // shows as "bill", which is BILL
     ];
-    for (const row of users) await before.query(sql(`INSERT INTO users (id, username, username_lower, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`), row);
+    for (const row of users)
+      await before.query(sql(`INSERT INTO users (id, username, username_lower, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`), row);
     const group = (id: string, name: string, at: string) => [id, name, name.toLowerCase(), 'local', at];
-    for (const row of [group('00000000-0000-4000-8000-000000000001', 'admins', '2026-01-01 00:00:00.000'), group('00000000-0000-4000-8000-000000000002', 'adrnins', '2026-01-02 00:00:00.000')]) {
+    for (const row of [
+      group('00000000-0000-4000-8000-000000000001', 'admins', '2026-01-01 00:00:00.000'),
+      group('00000000-0000-4000-8000-000000000002', 'adrnins', '2026-01-02 00:00:00.000'),
+    ]) {
       await before.query(sql(`INSERT INTO groups (id, name, name_lower, source, created_at) VALUES ($1, $2, $3, $4, $5)`), row);
     }
     await before.destroy();
@@ -67,10 +74,16 @@ describe.each(['postgres', 'sqlite'] as const)('the name-skeletons migration on 
     ]);
     // Two writers at once cannot both take a name that looks like another: the index refuses the second.
     await expect(
-      after.query(sql(`INSERT INTO users (id, username, username_lower, username_skeleton, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`), ['00000000-0000-7000-8000-000000000004', 'B0B', 'b0b', nameKeys('B0B').folded, 'local', '2026-01-04 00:00:00.000', '2026-01-04 00:00:00.000']),
+      after.query(
+        sql(`INSERT INTO users (id, username, username_lower, username_skeleton, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`),
+        ['00000000-0000-7000-8000-000000000004', 'B0B', 'b0b', nameKeys('B0B').folded, 'local', '2026-01-04 00:00:00.000', '2026-01-04 00:00:00.000'],
+      ),
     ).rejects.toThrow(/unique|duplicate/i);
     await expect(
-      after.query(sql(`INSERT INTO users (id, username, username_lower, username_skeleton_shown, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`), ['00000000-0000-7000-8000-000000000007', 'B0B', 'b0b', nameKeys('B0B').shown, 'local', '2026-01-04 00:00:00.000', '2026-01-04 00:00:00.000']),
+      after.query(
+        sql(`INSERT INTO users (id, username, username_lower, username_skeleton_shown, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`),
+        ['00000000-0000-7000-8000-000000000007', 'B0B', 'b0b', nameKeys('B0B').shown, 'local', '2026-01-04 00:00:00.000', '2026-01-04 00:00:00.000'],
+      ),
     ).rejects.toThrow(/unique|duplicate/i);
     await after.undoLastMigration();
     await after.destroy();

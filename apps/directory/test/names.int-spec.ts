@@ -33,13 +33,16 @@ describe.each(['postgres', 'sqlite'] as const)('names that cannot impersonate, o
   };
   const usernames = async () => (await call('GET', '/api/v1/users?limit=500')).body.items.map((u: { username: string }) => u.username).sort();
   const groupNames = async () => (await call('GET', '/api/v1/groups?limit=500')).body.items.map((g: { name: string }) => g.name).sort();
-  const syncApply = async (req: Record<string, unknown>) => DirectoryRpc.syncApply.reply.parse(await (rpc.send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:test', ...req })));
+  const syncApply = async (req: Record<string, unknown>) =>
+    DirectoryRpc.syncApply.reply.parse(await rpc.send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:test', ...req }));
 
   beforeAll(async () => {
     nats = await startNats();
     pg = engine === 'postgres' ? await createTestDatabase() : undefined;
     dataDir = mkdtempSync(join(tmpdir(), 'bk-names-'));
-    app = await createDirectoryApp(loadDirectoryConfig({ NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(pg ? { DATABASE_URL: pg.url } : {}) }));
+    app = await createDirectoryApp(
+      loadDirectoryConfig({ NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(pg ? { DATABASE_URL: pg.url } : {}) }),
+    );
     app.useLogger(false);
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -157,7 +160,12 @@ describe.each(['postgres', 'sqlite'] as const)('names that cannot impersonate, o
         { kind: 'group', name: 'kc\u200Bteam2', reason: expect.stringMatching(/U\+200B/) },
         { kind: 'group', name: '\u0455taff', reason: expect.stringMatching(/Latin and Cyrillic/) },
         { kind: 'user', externalId: 'kc-2', name: 'evil\u202Etxt', reason: expect.stringMatching(/^username: contains U\+202E/) },
-        { kind: 'user', externalId: 'kc-3', name: '\u0441\u0430\u0455\u0455\u0456\u0435', reason: expect.stringMatching(/^username: .* looks like the existing user "cassie"/) },
+        {
+          kind: 'user',
+          externalId: 'kc-3',
+          name: '\u0441\u0430\u0455\u0455\u0456\u0435',
+          reason: expect.stringMatching(/^username: .* looks like the existing user "cassie"/),
+        },
         { kind: 'user', externalId: 'kc-4', name: 'synced.four', reason: expect.stringMatching(/^email: contains U\+200B/) },
       ]),
     );
@@ -174,9 +182,17 @@ describe.each(['postgres', 'sqlite'] as const)('names that cannot impersonate, o
 
   it('issue 25: refuses usernames that look like another as written (capital I for l, the palochka), blank characters and hidden dots; renames too', async () => {
     const before = await usernames();
-    for (const [username, other] of [['biII', 'bill'], ['BiII', 'bill'], ['\u0430\u04CF\u0456\u0441\u0435', 'alice']]) {
+    for (const [username, other] of [
+      ['biII', 'bill'],
+      ['BiII', 'bill'],
+      ['\u0430\u04CF\u0456\u0441\u0435', 'alice'],
+    ]) {
       const res = await call('POST', '/api/v1/users', { username });
-      expect([username, res.status, res.body.detail]).toEqual([username, 409, expect.stringMatching(new RegExp(`^username: .* looks like the existing user "${other}"`))]);
+      expect([username, res.status, res.body.detail]).toEqual([
+        username,
+        409,
+        expect.stringMatching(new RegExp(`^username: .* looks like the existing user "${other}"`)),
+      ]);
     }
     for (const [username, message] of [
       ['alice\u2800', /U\+2800, a blank character/],
@@ -191,7 +207,12 @@ describe.each(['postgres', 'sqlite'] as const)('names that cannot impersonate, o
     expect(await usernames()).toEqual(before);
 
     const erin = await call('POST', '/api/v1/users', { username: 'erin' });
-    for (const [username, status] of [['biII', 409], ['\u0430\u04CF\u0456\u0441\u0435', 409], ['erin\u2800', 400], ['eri\u0307n', 400]] as const) {
+    for (const [username, status] of [
+      ['biII', 409],
+      ['\u0430\u04CF\u0456\u0441\u0435', 409],
+      ['erin\u2800', 400],
+      ['eri\u0307n', 400],
+    ] as const) {
       expect([username, (await call('PATCH', `/api/v1/users/${erin.body.id}`, { username })).status]).toEqual([username, status]);
     }
     expect((await call('GET', `/api/v1/users/${erin.body.id}`)).body.username).toBe('erin');
@@ -222,12 +243,20 @@ describe.each(['postgres', 'sqlite'] as const)('names that cannot impersonate, o
       expect([name, res.status]).toEqual([name, 400]);
       expect(res.body.errors).toEqual([{ field: 'name', message: expect.stringMatching(message) }]);
     }
-    for (const [name, other] of [['BiIIing', 'Billing'], ['\u0430\u04CF\u04CF', 'all']]) {
+    for (const [name, other] of [
+      ['BiIIing', 'Billing'],
+      ['\u0430\u04CF\u04CF', 'all'],
+    ]) {
       const res = await call('POST', '/api/v1/groups', { name });
       expect([name, res.status, res.body.detail]).toEqual([name, 409, expect.stringMatching(new RegExp(`^name: .* looks like the existing group "${other}"`))]);
     }
     const payroll = (await call('GET', '/api/v1/groups?q=payroll')).body.items[0];
-    for (const [name, status] of [['BiIIing', 409], ['\u0430\u04CF\u04CF', 409], ['payroll\u2800', 400], ['payrolli\u0307', 400]] as const) {
+    for (const [name, status] of [
+      ['BiIIing', 409],
+      ['\u0430\u04CF\u04CF', 409],
+      ['payroll\u2800', 400],
+      ['payrolli\u0307', 400],
+    ] as const) {
       expect([name, (await call('PATCH', `/api/v1/groups/${payroll.id}`, { name })).status]).toEqual([name, status]);
     }
     expect(await groupNames()).toEqual(before);
@@ -261,13 +290,17 @@ describe.each(['postgres', 'sqlite'] as const)('names that cannot impersonate, o
     expect(await groupNames()).toContain('kc-bill');
     const recased = await syncApply({ upsert: [{ externalId: 'kc-15', username: 'kc.Ian', email: null, displayName: null, active: true, properties: {} }] });
     if (recased.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(recased)}`);
-    expect(recased.refused).toEqual([{ kind: 'user', externalId: 'kc-15', name: 'kc.Ian', reason: expect.stringMatching(/looks like the existing user "kc.lan"/) }]);
+    expect(recased.refused).toEqual([
+      { kind: 'user', externalId: 'kc-15', name: 'kc.Ian', reason: expect.stringMatching(/looks like the existing user "kc.lan"/) },
+    ]);
     expect(await usernames()).toContain('kc.ian');
   });
 
   it('memberships bulk: the same pair in add and remove is a 400 naming both entries, nothing changed', async () => {
     const user = (await call('GET', '/api/v1/users?q=bill')).body.items[0];
-    const [staff, admins] = ['staff', 'admins'].map(async (n) => (await call('GET', `/api/v1/groups?q=${n}`)).body.items.find((g: { name: string }) => g.name === n));
+    const [staff, admins] = ['staff', 'admins'].map(async (n) =>
+      (await call('GET', `/api/v1/groups?q=${n}`)).body.items.find((g: { name: string }) => g.name === n),
+    );
     const pair = { userId: user.id, groupId: (await staff).id };
     const other = { userId: user.id, groupId: (await admins).id };
     const res = await call('POST', '/api/v1/memberships/bulk', { add: [other, pair], remove: [pair] });

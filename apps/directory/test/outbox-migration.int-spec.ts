@@ -23,17 +23,30 @@ describe.each(['postgres', 'sqlite'] as const)('the outbox-batches migration on 
   });
 
   const open = async (migrations: typeof DIRECTORY_MIGRATIONS) =>
-    new DataSource({ ...(await databaseOptions({ service: 'directory', url: pg?.url, dataDir, entities: DIRECTORY_ENTITIES, migrations })), migrationsRun: false } as never).initialize();
+    new DataSource({
+      ...(await databaseOptions({ service: 'directory', url: pg?.url, dataDir, entities: DIRECTORY_ENTITIES, migrations })),
+      migrationsRun: false,
+    } as never).initialize();
 
   it('moves the events still to publish, each as a batch of its own, and leaves the published ones behind; back only once all are published', async () => {
     const before = await open(DIRECTORY_MIGRATIONS.filter((m) => m.name !== 'OutboxBatches1764800000000'));
     await before.runMigrations();
-    const event = (id: string) => JSON.stringify({ id, v: 1, occurredAt: '2026-11-29T12:00:00.000Z', source: 'directory', data: { targetType: 'user', targetId: 'u-1', actor: 'cli:test', before: null, after: { username: 'o"brien' } } });
+    const event = (id: string) =>
+      JSON.stringify({
+        id,
+        v: 1,
+        occurredAt: '2026-11-29T12:00:00.000Z',
+        source: 'directory',
+        data: { targetType: 'user', targetId: 'u-1', actor: 'cli:test', before: null, after: { username: 'o"brien' } },
+      });
     const at = '2026-11-29 12:00:00.000';
-    await before.query(`INSERT INTO outbox_events (id, subject, payload, created_at, published_at) VALUES ($1, $2, $3, $4, NULL), ($5, $6, $7, $8, $9)`.replace(/\$\d+/g, engine === 'sqlite' ? '?' : '$&'), [
-      'ev-pending', 'directory.user.created', event('ev-pending'), at,
-      'ev-published', 'directory.user.updated', event('ev-published'), at, at,
-    ]);
+    await before.query(
+      `INSERT INTO outbox_events (id, subject, payload, created_at, published_at) VALUES ($1, $2, $3, $4, NULL), ($5, $6, $7, $8, $9)`.replace(
+        /\$\d+/g,
+        engine === 'sqlite' ? '?' : '$&',
+      ),
+      ['ev-pending', 'directory.user.created', event('ev-pending'), at, 'ev-published', 'directory.user.updated', event('ev-published'), at, at],
+    );
     await before.destroy();
 
     const after = await open(DIRECTORY_MIGRATIONS);

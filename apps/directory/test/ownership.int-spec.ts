@@ -30,13 +30,17 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
   let base: string;
   let admin: string;
 
-  const send = (subject: string, payload: unknown) => (client.send(subject, payload)) as Promise<any>;
+  const send = (subject: string, payload: unknown) => client.send(subject, payload) as Promise<any>;
   const provision = (req: Record<string, unknown>) =>
     send(DirectoryRpc.provisionUser.subject, { email: null, displayName: null, groups: [], properties: {}, actor: 'login:test', ...req });
   const resolve = (req: Record<string, unknown>) => send(DirectoryRpc.resolveUser.subject, req);
   const apply = (req: Record<string, unknown>) => send(DirectoryRpc.syncApply.subject, { actor: 'sync:test', ...req });
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
@@ -93,7 +97,11 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
       const id = (await user('pia')).id;
       expect((await api('PUT', `/api/v1/users/${id}/properties/badge`, { value: '42' })).status).toBe(200);
       // The same list in another order is no change; removals name dept, roles and a key it does not hold.
-      const removed = await apply({ source: 'kc', actor: 'sync:props-2', upsert: [{ ...pia, properties: {}, removeProperties: ['dept', 'roles', 'nothere'] }] });
+      const removed = await apply({
+        source: 'kc',
+        actor: 'sync:props-2',
+        upsert: [{ ...pia, properties: {}, removeProperties: ['dept', 'roles', 'nothere'] }],
+      });
       expect(removed).toMatchObject({ status: 'applied', writes: 2, counts: { usersUpdated: 1, propertiesChanged: 0, propertiesRemoved: 2 } });
       expect((await api('GET', `/api/v1/users/${id}/properties`)).body).toEqual({ badge: '42' });
       const audit = await db.getRepository(AuditEntryEntity).findBy({ actor: 'sync:props-2' });
@@ -136,7 +144,13 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
     });
 
     it('joins local groups on the explicit allow-list, never another IdP’s group, and never leaves a local group', async () => {
-      const req = { source: 'kc', externalId: 'kc-bea', username: 'bea', groups: ['jira-admins', 'other-team'], grantLocalGroups: ['JIRA-ADMINS', 'other-team'] };
+      const req = {
+        source: 'kc',
+        externalId: 'kc-bea',
+        username: 'bea',
+        groups: ['jira-admins', 'other-team'],
+        grantLocalGroups: ['JIRA-ADMINS', 'other-team'],
+      };
       const reply = await provision(req);
       expect(reply).toMatchObject({ status: 'provisioned', groups: ['Jira-Admins'], notices: [{ code: 'group_not_owned', name: 'other-team' }] });
       expect(await groupsOf('bea')).toEqual(['Jira-Admins']);
@@ -163,7 +177,12 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
 
       // By email: the login goes on with an account of its own (without the address), and says so.
       const byEmail = await provision({ source: 'kc', externalId: 'kc-gina', username: 'gina.g', email: 'gina@example.com', matchOn: ['email'] });
-      expect(byEmail).toMatchObject({ status: 'provisioned', created: true, user: { username: 'gina.g', email: null }, notices: [{ code: 'account_not_claimed', name: 'gina' }] });
+      expect(byEmail).toMatchObject({
+        status: 'provisioned',
+        created: true,
+        user: { username: 'gina.g', email: null },
+        notices: [{ code: 'account_not_claimed', name: 'gina' }],
+      });
       expect(await user('gina')).toMatchObject({ source: 'local', externalId: null });
 
       // Allowed: linked.
@@ -174,15 +193,37 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
 
     it('never claims a protected account, even when allowed, by username or email', async () => {
       const before = await user('root');
-      expect(await provision({ source: 'kc', externalId: 'kc-root', username: 'root', claimLocalUsers: true })).toMatchObject({ status: 'error', code: 'account_not_owned', message: expect.stringContaining('protected') });
-      const byEmail = await provision({ source: 'kc', externalId: 'kc-root2', username: 'root2', email: 'root@example.com', matchOn: ['email'], claimLocalUsers: true });
-      expect(byEmail).toMatchObject({ status: 'provisioned', user: { username: 'root2', email: null }, notices: [{ code: 'account_not_claimed', name: 'root' }] });
+      expect(await provision({ source: 'kc', externalId: 'kc-root', username: 'root', claimLocalUsers: true })).toMatchObject({
+        status: 'error',
+        code: 'account_not_owned',
+        message: expect.stringContaining('protected'),
+      });
+      const byEmail = await provision({
+        source: 'kc',
+        externalId: 'kc-root2',
+        username: 'root2',
+        email: 'root@example.com',
+        matchOn: ['email'],
+        claimLocalUsers: true,
+      });
+      expect(byEmail).toMatchObject({
+        status: 'provisioned',
+        user: { username: 'root2', email: null },
+        notices: [{ code: 'account_not_claimed', name: 'root' }],
+      });
       expect(await user('root')).toEqual(before);
     });
 
     it('links a user an admin created for this IdP by username, and refuses it to any other IdP', async () => {
-      expect(await provision({ source: 'other', externalId: 'o-frank', username: 'frank', claimLocalUsers: true })).toMatchObject({ status: 'error', code: 'account_not_owned' });
-      expect(await provision({ source: 'kc', externalId: 'kc-frank', username: 'frank', groups: ['kc-team'] })).toMatchObject({ status: 'provisioned', created: false, groups: ['kc-team'] });
+      expect(await provision({ source: 'other', externalId: 'o-frank', username: 'frank', claimLocalUsers: true })).toMatchObject({
+        status: 'error',
+        code: 'account_not_owned',
+      });
+      expect(await provision({ source: 'kc', externalId: 'kc-frank', username: 'frank', groups: ['kc-team'] })).toMatchObject({
+        status: 'provisioned',
+        created: false,
+        groups: ['kc-team'],
+      });
       expect(await user('frank')).toMatchObject({ source: 'kc', externalId: 'kc-frank' });
       // Linked now: another subject of the same IdP with that name is a different person.
       expect(await provision({ source: 'kc', externalId: 'kc-frank-2', username: 'frank' })).toMatchObject({ status: 'error', code: 'account_not_owned' });
@@ -193,12 +234,30 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
       await api('POST', '/api/v1/users', { username: 'ivy' });
       expect(await resolve({ source: 'kc', externalId: 'hank', username: 'hank' })).toMatchObject({ status: 'found', user: { username: 'hank' } });
       expect(await resolve({ source: 'kc', externalId: 'ivy', username: 'ivy' })).toMatchObject({ status: 'refused', code: 'account_not_owned' });
-      expect(await resolve({ source: 'kc', externalId: 'ivy', username: 'ivy', claimLocalUsers: true })).toMatchObject({ status: 'found', user: { username: 'ivy' } });
-      expect(await resolve({ source: 'other', externalId: 'hank', username: 'hank', claimLocalUsers: true })).toMatchObject({ status: 'refused', code: 'account_not_owned' });
-      expect(await resolve({ source: 'kc', externalId: 'root', username: 'root', claimLocalUsers: true })).toMatchObject({ status: 'refused', code: 'account_not_owned' });
+      expect(await resolve({ source: 'kc', externalId: 'ivy', username: 'ivy', claimLocalUsers: true })).toMatchObject({
+        status: 'found',
+        user: { username: 'ivy' },
+      });
+      expect(await resolve({ source: 'other', externalId: 'hank', username: 'hank', claimLocalUsers: true })).toMatchObject({
+        status: 'refused',
+        code: 'account_not_owned',
+      });
+      expect(await resolve({ source: 'kc', externalId: 'root', username: 'root', claimLocalUsers: true })).toMatchObject({
+        status: 'refused',
+        code: 'account_not_owned',
+      });
       // The directory's own sign-in (break-glass) finds it, and is told it is a protected local account.
-      expect(await resolve({ source: 'local', externalId: 'break-glass:root', username: 'root', subjectKeysUsers: false })).toMatchObject({ status: 'found', user: { username: 'root' }, source: 'local', protected: true });
-      expect(await resolve({ source: 'local', externalId: 'break-glass:gina', username: 'gina', subjectKeysUsers: false })).toMatchObject({ status: 'found', source: 'local', protected: false });
+      expect(await resolve({ source: 'local', externalId: 'break-glass:root', username: 'root', subjectKeysUsers: false })).toMatchObject({
+        status: 'found',
+        user: { username: 'root' },
+        source: 'local',
+        protected: true,
+      });
+      expect(await resolve({ source: 'local', externalId: 'break-glass:gina', username: 'gina', subjectKeysUsers: false })).toMatchObject({
+        status: 'found',
+        source: 'local',
+        protected: false,
+      });
       expect(await user('root')).toMatchObject({ externalId: null }); // a lookup, not a link
     });
 
@@ -220,12 +279,21 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
 
     it('refuses the source `local` to provisioning and User Sync: it is no IdP’s or connector’s', async () => {
       expect(await provision({ source: 'local', externalId: 'x', username: 'root' })).toMatchObject({ status: 'error', code: 'invalid_request' });
-      expect(await apply({ source: 'local', upsert: [{ externalId: 'x', username: 'root', email: null, displayName: null, active: true, properties: {} }] })).toMatchObject({ status: 'error', code: 'invalid_request' });
+      expect(
+        await apply({ source: 'local', upsert: [{ externalId: 'x', username: 'root', email: null, displayName: null, active: true, properties: {} }] }),
+      ).toMatchObject({ status: 'error', code: 'invalid_request' });
     });
   });
 
   describe('User Sync batches', () => {
-    const upsert = (username: string, externalId = `sync-${username}`) => ({ externalId, username, email: null, displayName: null, active: true, properties: {} });
+    const upsert = (username: string, externalId = `sync-${username}`) => ({
+      externalId,
+      username,
+      email: null,
+      displayName: null,
+      active: true,
+      properties: {},
+    });
 
     it('claim no local account unless allowed, never a protected one, and join only groups the connector owns or an admin granted', async () => {
       await api('POST', '/api/v1/users', { username: 'kate' });
@@ -236,16 +304,26 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
       });
       expect(await user('kate')).toMatchObject({ source: 'local', externalId: null });
       expect(await user('quinn')).toMatchObject({ source: 'kc-sync', externalId: 'sync-quinn' });
-      expect(await apply({ source: 'kc-sync', upsert: [upsert('root')], claimLocalUsers: true })).toMatchObject({ status: 'applied', conflicts: [{ username: 'root', reason: expect.stringContaining('protected') }] });
+      expect(await apply({ source: 'kc-sync', upsert: [upsert('root')], claimLocalUsers: true })).toMatchObject({
+        status: 'applied',
+        conflicts: [{ username: 'root', reason: expect.stringContaining('protected') }],
+      });
       expect(await user('root')).toMatchObject({ source: 'local', externalId: null, protected: true });
       expect(await apply({ source: 'kc-sync', upsert: [upsert('kate')], claimLocalUsers: true })).toMatchObject({ status: 'applied' });
       expect(await user('kate')).toMatchObject({ source: 'kc-sync', externalId: 'sync-kate' });
 
       expect(await apply({ source: 'kc-sync', groupsToCreate: ['sync-team'], upsert: [upsert('sam')] })).toMatchObject({ status: 'applied' });
-      const memberships = [{ externalId: 'sync-sam', group: 'sync-team' }, { externalId: 'sync-sam', group: 'jira-admins' }, { externalId: 'sync-sam', group: 'other-team' }];
+      const memberships = [
+        { externalId: 'sync-sam', group: 'sync-team' },
+        { externalId: 'sync-sam', group: 'jira-admins' },
+        { externalId: 'sync-sam', group: 'other-team' },
+      ];
       expect(await apply({ source: 'kc-sync', addMemberships: memberships })).toMatchObject({ status: 'applied', writes: 1 });
       expect(await groupsOf('sam')).toEqual(['sync-team']);
-      expect(await apply({ source: 'kc-sync', addMemberships: memberships, grantLocalGroups: ['jira-admins', 'other-team'] })).toMatchObject({ status: 'applied', writes: 1 });
+      expect(await apply({ source: 'kc-sync', addMemberships: memberships, grantLocalGroups: ['jira-admins', 'other-team'] })).toMatchObject({
+        status: 'applied',
+        writes: 1,
+      });
       expect(await groupsOf('sam')).toEqual(['Jira-Admins', 'sync-team']);
       // A batch never removes a membership of a group the connector does not own.
       await db.getRepository(MembershipEntity).insert({ userId: (await user('sam')).id, groupId: (await group('other-team'))!.id, createdAt: new Date() });
@@ -254,13 +332,28 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
     });
 
     it("take a user's identity from the IdP id only: in one batch, swaps and chains of renames, a new user taking a renamed or departed user's name", async () => {
-      const u = (username: string, externalId: string, email: string | null = null) => ({ externalId, username, email, displayName: null, active: true, properties: {} });
-      expect(await apply({ source: 'kc-sync', upsert: [u('ida', 'id-ida'), u('jo', 'id-jo'), u('kim', 'id-kim'), u('lu', 'id-lu', 'lu@example.com')] })).toMatchObject({ status: 'applied' });
+      const u = (username: string, externalId: string, email: string | null = null) => ({
+        externalId,
+        username,
+        email,
+        displayName: null,
+        active: true,
+        properties: {},
+      });
+      expect(
+        await apply({ source: 'kc-sync', upsert: [u('ida', 'id-ida'), u('jo', 'id-jo'), u('kim', 'id-kim'), u('lu', 'id-lu', 'lu@example.com')] }),
+      ).toMatchObject({ status: 'applied' });
       const lu = await user('lu');
       await db.getRepository(UserEntity).update({ id: lu.id }, { active: false }); // lu left
       // ida ↔ jo swap; kim → kim2 and a new kim; a new lu with lu's email.
-      const r = await apply({ source: 'kc-sync', upsert: [u('kim', 'id-kim-new'), u('jo', 'id-ida'), u('ida', 'id-jo'), u('kim2', 'id-kim'), u('lu', 'id-lu-new', 'lu@example.com')] });
-      expect(r).toMatchObject({ status: 'applied', released: [{ id: lu.id, externalId: 'id-lu', from: 'lu', to: expect.stringMatching(/^lu~/), emailReleased: true }] });
+      const r = await apply({
+        source: 'kc-sync',
+        upsert: [u('kim', 'id-kim-new'), u('jo', 'id-ida'), u('ida', 'id-jo'), u('kim2', 'id-kim'), u('lu', 'id-lu-new', 'lu@example.com')],
+      });
+      expect(r).toMatchObject({
+        status: 'applied',
+        released: [{ id: lu.id, externalId: 'id-lu', from: 'lu', to: expect.stringMatching(/^lu~/), emailReleased: true }],
+      });
       expect(r.conflicts).toBeUndefined();
       const byExternal = async (externalId: string) => db.getRepository(UserEntity).findOneByOrFail({ source: 'kc-sync', externalId });
       expect(await byExternal('id-ida')).toMatchObject({ username: 'jo' });
@@ -270,7 +363,10 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
       expect(await byExternal('id-lu')).toMatchObject({ id: lu.id, active: false, email: null, username: expect.stringMatching(/^lu~/) });
       expect(await byExternal('id-lu-new')).toMatchObject({ username: 'lu', email: 'lu@example.com', active: true });
       // A rename that looks like another user's name is refused and leaves the user as they were.
-      expect(await apply({ source: 'kc-sync', upsert: [u('kirn', 'id-ida'), u('kim3', 'id-kim')] })).toMatchObject({ status: 'applied', refused: [{ kind: 'user', name: 'kirn', externalId: 'id-ida' }] });
+      expect(await apply({ source: 'kc-sync', upsert: [u('kirn', 'id-ida'), u('kim3', 'id-kim')] })).toMatchObject({
+        status: 'applied',
+        refused: [{ kind: 'user', name: 'kirn', externalId: 'id-ida' }],
+      });
       expect(await byExternal('id-kim')).toMatchObject({ username: 'kim3' });
       expect(await byExternal('id-ida')).toMatchObject({ username: 'jo', usernameLower: 'jo', usernameSkeleton: expect.any(String) });
 
@@ -279,10 +375,15 @@ describe.each(['postgres', 'sqlite'] as const)('what a source may change, on %s'
       expect(await apply({ source: 'kc-sync', upsert: [u('mo', 'id-mo')] })).toMatchObject({ status: 'applied' });
       const mo = await byExternal('id-mo');
       const hex = mo.id.replace(/-/g, '');
-      expect(await apply({ source: 'kc-sync', upsert: [u(`mo~${hex.slice(-10)}`, 'id-squat-1'), u(`mo~${hex}`, 'id-squat-2')] })).toMatchObject({ status: 'applied' });
+      expect(await apply({ source: 'kc-sync', upsert: [u(`mo~${hex.slice(-10)}`, 'id-squat-1'), u(`mo~${hex}`, 'id-squat-2')] })).toMatchObject({
+        status: 'applied',
+      });
       await db.getRepository(UserEntity).update({ id: mo.id }, { active: false }); // mo left
       const squatted = await apply({ source: 'kc-sync', upsert: [u('mo', 'id-mo-new'), u('nat', 'id-nat')] });
-      expect(squatted).toMatchObject({ status: 'applied', released: [{ id: mo.id, from: 'mo', to: expect.stringMatching(new RegExp(`^mo~${hex}-[0-9a-f]{8}$`)) }] });
+      expect(squatted).toMatchObject({
+        status: 'applied',
+        released: [{ id: mo.id, from: 'mo', to: expect.stringMatching(new RegExp(`^mo~${hex}-[0-9a-f]{8}$`)) }],
+      });
       expect(await byExternal('id-mo-new')).toMatchObject({ username: 'mo', active: true });
       expect(await byExternal('id-nat')).toMatchObject({ username: 'nat' });
     });

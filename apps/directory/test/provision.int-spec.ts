@@ -37,8 +37,7 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
   let client: RpcTestClient;
   let db: DataSource;
 
-  const provision = async (req: ProvisionUserRequest) =>
-    DirectoryRpc.provisionUser.reply.parse(await (client.send(DirectoryRpc.provisionUser.subject, req)));
+  const provision = async (req: ProvisionUserRequest) => DirectoryRpc.provisionUser.reply.parse(await client.send(DirectoryRpc.provisionUser.subject, req));
 
   beforeAll(async () => {
     nats = await startNats();
@@ -64,7 +63,17 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
   it('ran the migrations into its own schema', async () => {
     if (engine === 'postgres') {
       const rows = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'directory' ORDER BY 1`);
-      expect(rows.map((r: { table_name: string }) => r.table_name)).toEqual(['api_tokens', 'audit_log', 'cursor_key', 'groups', 'memberships', 'migrations', 'outbox_batches', 'user_properties', 'users']);
+      expect(rows.map((r: { table_name: string }) => r.table_name)).toEqual([
+        'api_tokens',
+        'audit_log',
+        'cursor_key',
+        'groups',
+        'memberships',
+        'migrations',
+        'outbox_batches',
+        'user_properties',
+        'users',
+      ]);
     } else {
       expect(await db.getRepository(UserEntity).count()).toBe(0);
     }
@@ -76,14 +85,18 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     const again = await provision(alice());
     expect(again).toMatchObject({ status: 'provisioned', created: false, changed: false });
     const renamed = await provision(alice({ username: 'alice.l', email: 'alice.l@example.com', groups: ['staff'] }));
-    expect(renamed).toMatchObject({ status: 'provisioned', created: false, changed: true, groups: ['staff'], user: { username: 'alice.l', email: 'alice.l@example.com' } });
+    expect(renamed).toMatchObject({
+      status: 'provisioned',
+      created: false,
+      changed: true,
+      groups: ['staff'],
+      user: { username: 'alice.l', email: 'alice.l@example.com' },
+    });
     if (first.status !== 'provisioned' || renamed.status !== 'provisioned') throw new Error('unreachable');
     expect(renamed.user.id).toBe(first.user.id);
     expect(await db.getRepository(UserEntity).countBy({ externalId: 'kc-alice' })).toBe(1);
     const audit = await db.getRepository(AuditEntryEntity).find({ where: { targetId: Like(`${first.user.id}%`) }, order: { at: 'ASC' } });
-    expect(audit.map((a) => a.action)).toEqual(
-      expect.arrayContaining(['user.created', 'membership.added', 'user.updated', 'membership.removed']),
-    );
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['user.created', 'membership.added', 'user.updated', 'membership.removed']));
   });
 
   it('notes only the last-login time on a repeat login that changes nothing; any difference is applied and audited', async () => {
@@ -108,8 +121,13 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     await db.getRepository(MembershipEntity).delete({ userId: id, groupId: staff.id });
     expect(await provision(req)).toMatchObject({ changed: true, groups: ['Ops', 'staff'] });
     expect(await provision({ ...req, properties: { department: 'platform' } })).toMatchObject({ changed: true });
-    expect(await provision({ ...req, properties: { department: 'platform' }, displayName: 'Frank F.' })).toMatchObject({ changed: true, user: { displayName: 'Frank F.' } });
-    const actions = (await db.getRepository(AuditEntryEntity).find({ where: { targetId: Like(`${id}%`) }, order: { at: 'ASC' } })).map((a) => a.action).slice(-3);
+    expect(await provision({ ...req, properties: { department: 'platform' }, displayName: 'Frank F.' })).toMatchObject({
+      changed: true,
+      user: { displayName: 'Frank F.' },
+    });
+    const actions = (await db.getRepository(AuditEntryEntity).find({ where: { targetId: Like(`${id}%`) }, order: { at: 'ASC' } }))
+      .map((a) => a.action)
+      .slice(-3);
     expect(actions).toEqual(['membership.added', 'property.changed', 'user.updated']);
 
     // Disabled since the last login: refused, even though nothing else differs.
@@ -120,7 +138,12 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
   it('answers a login that changes nothing with a read (no audit row, event or membership written); the last login is the login’s own time and never moves back', async () => {
     const req = alice({ externalId: 'kc-grace', username: 'grace', email: 'grace@example.com', groups: ['staff'], properties: { department: 'qa' } });
     const users = db.getRepository(UserEntity);
-    const counts = async () => [await users.count(), await db.getRepository(AuditEntryEntity).count(), await db.getRepository(OutboxBatchEntity).count(), await db.getRepository(MembershipEntity).count()];
+    const counts = async () => [
+      await users.count(),
+      await db.getRepository(AuditEntryEntity).count(),
+      await db.getRepository(OutboxBatchEntity).count(),
+      await db.getRepository(MembershipEntity).count(),
+    ];
 
     const first = await provision({ ...req, loginAt: '2026-01-02T03:04:05.000Z' });
     if (first.status !== 'provisioned') throw new Error(JSON.stringify(first));
@@ -130,7 +153,13 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
 
     // Unchanged: the same answer as a full command, nothing written but the login's time.
     const settled = await counts();
-    expect(await provision({ ...req, loginAt: '2026-01-03T00:00:00.000Z' })).toEqual({ status: 'provisioned', created: false, changed: false, groups: ['staff'], user: first.user });
+    expect(await provision({ ...req, loginAt: '2026-01-03T00:00:00.000Z' })).toEqual({
+      status: 'provisioned',
+      created: false,
+      changed: false,
+      groups: ['staff'],
+      user: first.user,
+    });
     await waitFor('the last login to be noted', async () => (await lastLogin()) === '2026-01-03T00:00:00.000Z', 5000, 20);
     expect(await counts()).toEqual(settled);
     // An older login (a redelivery, a late one) never moves it back, on either path.
@@ -169,7 +198,9 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     // Two sources, their users interleaved by id (random UUIDs), each with a group of its source and a property.
     for (let i = 0; i < 12; i++) {
       const source = i % 2 ? 'kc-odd' : 'kc-even';
-      const r = await provision(alice({ source, externalId: `${source}-${i}`, username: `paged-${i}`, email: null, groups: [`grp-${source}`], properties: { n: `paged-${i}` } }));
+      const r = await provision(
+        alice({ source, externalId: `${source}-${i}`, username: `paged-${i}`, email: null, groups: [`grp-${source}`], properties: { n: `paged-${i}` } }),
+      );
       expect(r.status).toBe('provisioned');
     }
     // paged-4 of kc-even also belongs to kc-odd's group (joined by name): that one is not kc-even's to manage.
@@ -179,20 +210,43 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     const seen: { username: string; groups: string[]; otherGroups: string[]; properties: Record<string, string | string[]> }[] = [];
     let cursor: string | undefined;
     do {
-      const page = DirectoryRpc.syncState.reply.parse(await (client.send(DirectoryRpc.syncState.subject, { source: 'kc-even', cursor, limit: 2 })));
+      const page = DirectoryRpc.syncState.reply.parse(await client.send(DirectoryRpc.syncState.subject, { source: 'kc-even', cursor, limit: 2 }));
       seen.push(...page.users.map(({ username, groups, otherGroups, properties }) => ({ username, groups, otherGroups, properties })));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(seen.map((u) => u.username).sort()).toEqual(['paged-0', 'paged-10', 'paged-2', 'paged-4', 'paged-6', 'paged-8']);
-    for (const u of seen) expect(u).toEqual({ username: u.username, groups: ['grp-kc-even'], otherGroups: u.username === 'paged-4' ? ['grp-kc-odd'] : [], properties: { n: u.username } });
+    for (const u of seen)
+      expect(u).toEqual({
+        username: u.username,
+        groups: ['grp-kc-even'],
+        otherGroups: u.username === 'paged-4' ? ['grp-kc-odd'] : [],
+        properties: { n: u.username },
+      });
   });
 
   it("answers a changes run with just the users it names, and the source's active-user count", async () => {
-    for (let i = 0; i < 4; i++) expect((await provision(alice({ source: 'kc-named', externalId: `named-${i}`, username: `named-${i}`, email: null, groups: [`grp-named-${i % 2}`], properties: { n: `${i}` } }))).status).toBe('provisioned');
+    for (let i = 0; i < 4; i++)
+      expect(
+        (
+          await provision(
+            alice({
+              source: 'kc-named',
+              externalId: `named-${i}`,
+              username: `named-${i}`,
+              email: null,
+              groups: [`grp-named-${i % 2}`],
+              properties: { n: `${i}` },
+            }),
+          )
+        ).status,
+      ).toBe('provisioned');
     await db.getRepository(UserEntity).update({ usernameLower: 'named-3' }, { active: false });
-    const state = (externalIds: string[]) => (client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', externalIds })).then((r) => DirectoryRpc.syncState.reply.parse(r));
+    const state = (externalIds: string[]) =>
+      client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', externalIds }).then((r) => DirectoryRpc.syncState.reply.parse(r));
     const page = await state(['named-2', 'named-0', 'not-here', 'kc-even-0']);
-    expect(page.users.map(({ username, groups, properties }) => ({ username, groups, properties })).sort((a, b) => a.username.localeCompare(b.username))).toEqual([
+    expect(
+      page.users.map(({ username, groups, properties }) => ({ username, groups, properties })).sort((a, b) => a.username.localeCompare(b.username)),
+    ).toEqual([
       { username: 'named-0', groups: ['grp-named-0'], properties: { n: '0' } },
       { username: 'named-2', groups: ['grp-named-0'], properties: { n: '2' } },
     ]);
@@ -200,11 +254,21 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     expect(await state([])).toMatchObject({ users: [], activeUsers: 3 });
     // With a cursor (a later page of the same answer): the named users after it, no count again.
     const [first, second] = [...page.users].sort((a, b) => (a.id < b.id ? -1 : 1));
-    const later = DirectoryRpc.syncState.reply.parse(await client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', cursor: first.id, externalIds: ['named-2', 'named-0'] }));
+    const later = DirectoryRpc.syncState.reply.parse(
+      await client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', cursor: first.id, externalIds: ['named-2', 'named-0'] }),
+    );
     expect(later).toEqual({ users: [second], nextCursor: null });
     // The cursor is a user's id, or one and a count (issue 25): anything else is refused before a query, not an empty or a wrong page.
-    for (const cursor of ['zzzz', "' OR 1=1 --", '0192f3a4-5b6c-7d8e-9f01-23456789abcdX', '', `${page.users[0].id}:0`, `${page.users[0].id}:-1`, `${page.users[0].id}:1 OR 1=1`]) {
-      await expect((client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', cursor }))).rejects.toBeDefined();
+    for (const cursor of [
+      'zzzz',
+      "' OR 1=1 --",
+      '0192f3a4-5b6c-7d8e-9f01-23456789abcdX',
+      '',
+      `${page.users[0].id}:0`,
+      `${page.users[0].id}:-1`,
+      `${page.users[0].id}:1 OR 1=1`,
+    ]) {
+      await expect(client.send(DirectoryRpc.syncState.subject, { source: 'kc-named', cursor })).rejects.toBeDefined();
     }
   });
 
@@ -214,8 +278,15 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     const outbox = db.getRepository(OutboxBatchEntity);
     const now = new Date('2026-11-29T12:00:00Z');
     const hoursAgo = (h: number) => new Date(now.getTime() - h * 3600_000);
-    const row = (id: string, createdAt: Date, publishedAt: Date | null) => ({ ...outboxRow([{ msgId: id, subject: 'directory.user.updated', data: '{}' }], createdAt), publishedAt });
-    await outbox.insert([row('prune-old', hoursAgo(30), hoursAgo(25)), row('prune-recent', hoursAgo(30), hoursAgo(23)), row('prune-unpublished', hoursAgo(30), null)]);
+    const row = (id: string, createdAt: Date, publishedAt: Date | null) => ({
+      ...outboxRow([{ msgId: id, subject: 'directory.user.updated', data: '{}' }], createdAt),
+      publishedAt,
+    });
+    await outbox.insert([
+      row('prune-old', hoursAgo(30), hoursAgo(25)),
+      row('prune-recent', hoursAgo(30), hoursAgo(23)),
+      row('prune-unpublished', hoursAgo(30), null),
+    ]);
     expect(await relay.prune(now)).toBeGreaterThanOrEqual(1);
     const left = (await outbox.findBy({ id: Like('prune-%') })).map((r) => r.id).sort();
     expect(left).toEqual(['prune-recent', 'prune-unpublished']);
@@ -279,7 +350,7 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     await outbox.delete({ id: r.id });
   });
 
-  it("writes one outbox row per transaction and publishes each of its events on its own subject, under its own id, in order", async () => {
+  it('writes one outbox row per transaction and publishes each of its events on its own subject, under its own id, in order', async () => {
     const relay = app.get(OutboxRelay);
     await relay.drain();
     const nc = await app.get(NatsConnectionService).nc();
@@ -292,7 +363,15 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     });
     const outbox = db.getRepository(OutboxBatchEntity);
     const rowsBefore = await outbox.count();
-    const reply = await provision(alice({ externalId: 'kc-batch', username: 'batch.user', email: 'batch@example.com', groups: ['batch-a', 'batch-b'], properties: { department: 'batching\nsecond line' } }));
+    const reply = await provision(
+      alice({
+        externalId: 'kc-batch',
+        username: 'batch.user',
+        email: 'batch@example.com',
+        groups: ['batch-a', 'batch-b'],
+        properties: { department: 'batching\nsecond line' },
+      }),
+    );
     if (reply.status !== 'provisioned') throw new Error(JSON.stringify(reply));
     await relay.drain();
     await nc.flush();
@@ -320,7 +399,9 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
     const reply = await provision(alice({ externalId: 'kc-carol', username: 'carol', email: null, groups: ['staff'] }));
     if (reply.status !== 'provisioned') throw new Error(JSON.stringify(reply));
     const now = new Date();
-    await db.getRepository(GroupEntity).insert({ id: crypto.randomUUID(), name: 'jira-admins', nameLower: 'jira-admins', description: null, source: 'local', createdAt: now });
+    await db
+      .getRepository(GroupEntity)
+      .insert({ id: crypto.randomUUID(), name: 'jira-admins', nameLower: 'jira-admins', description: null, source: 'local', createdAt: now });
     const local = await db.getRepository(GroupEntity).findOneByOrFail({ name: 'jira-admins' });
     await db.getRepository(MembershipEntity).insert({ userId: reply.user.id, groupId: local.id, createdAt: now });
     const next = await provision(alice({ externalId: 'kc-carol', username: 'carol', email: null, groups: [] }));
@@ -341,7 +422,7 @@ describe.each(['postgres', 'sqlite'] as const)('directory provisioning commands 
   });
 
   it('refuses an invalid command, naming the field', async () => {
-    const reply = await (client.send(DirectoryRpc.provisionUser.subject, { ...alice(), username: '' }));
+    const reply = await client.send(DirectoryRpc.provisionUser.subject, { ...alice(), username: '' });
     expect(reply).toMatchObject({ status: 'error', code: 'invalid_request', message: expect.stringContaining('username') });
   });
 

@@ -37,11 +37,22 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined, type: res.headers.get('content-type') ?? '' };
   };
-  const send = async (subject: string, req: unknown) => (rpc.send(subject, req));
-  const syncApply = async (req: Record<string, unknown>) => DirectoryRpc.syncApply.reply.parse(await send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:test', ...req }));
+  const send = async (subject: string, req: unknown) => rpc.send(subject, req);
+  const syncApply = async (req: Record<string, unknown>) =>
+    DirectoryRpc.syncApply.reply.parse(await send(DirectoryRpc.syncApply.subject, { source: 'kc', actor: 'sync:test', ...req }));
   const provision = async (over: Partial<ProvisionUserRequest>) =>
     DirectoryRpc.provisionUser.reply.parse(
-      await send(DirectoryRpc.provisionUser.subject, { source: 'jit', externalId: 'jit-1', username: 'jit.one', email: null, displayName: null, groups: [], properties: {}, actor: 'login:test', ...over }),
+      await send(DirectoryRpc.provisionUser.subject, {
+        source: 'jit',
+        externalId: 'jit-1',
+        username: 'jit.one',
+        email: null,
+        displayName: null,
+        groups: [],
+        properties: {},
+        actor: 'login:test',
+        ...over,
+      }),
     );
   /** Every item of a listing, page by page (`limit` each), and the statuses it answered. */
   const everyPage = async (path: string, limit: number) => {
@@ -65,7 +76,9 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
     nats = await startNats();
     pg = engine === 'postgres' ? await createTestDatabase() : undefined;
     dataDir = mkdtempSync(join(tmpdir(), 'bk-untrusted-'));
-    app = await createDirectoryApp(loadDirectoryConfig({ NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(pg ? { DATABASE_URL: pg.url } : {}) }));
+    app = await createDirectoryApp(
+      loadDirectoryConfig({ NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(pg ? { DATABASE_URL: pg.url } : {}) }),
+    );
     app.useLogger(false);
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -96,8 +109,16 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
   });
 
   it('F1/F2: a login with an over-long username is a clear name_refused, not a crash', async () => {
-    expect(await provision({ externalId: 'jit-long', username: '\uFB2C'.repeat(200) })).toEqual({ status: 'error', code: 'name_refused', message: 'username: is longer than 255 characters (600 in NFC)' });
-    expect(await provision({ externalId: 'jit-longer', username: 'a'.repeat(300) })).toEqual({ status: 'error', code: 'name_refused', message: 'username: is longer than 255 characters (300 in NFC)' });
+    expect(await provision({ externalId: 'jit-long', username: '\uFB2C'.repeat(200) })).toEqual({
+      status: 'error',
+      code: 'name_refused',
+      message: 'username: is longer than 255 characters (600 in NFC)',
+    });
+    expect(await provision({ externalId: 'jit-longer', username: 'a'.repeat(300) })).toEqual({
+      status: 'error',
+      code: 'name_refused',
+      message: 'username: is longer than 255 characters (300 in NFC)',
+    });
   });
 
   it('F1: a listing never answers 500 on what a column holds: a group with the longest stored name pages like any other', async () => {
@@ -109,7 +130,16 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
       [1, stored, storedLower],
       [2, `${stored.slice(0, -2)}x`, `${storedLower.slice(0, -2)}x`],
     ] as const) {
-      await db.getRepository(GroupEntity).insert({ id: `00000000-0000-4000-8000-00000000000${i}`, name, nameLower: lower, nameSkeleton: null, nameSkeletonShown: null, description: null, source: 'local', createdAt: new Date() });
+      await db.getRepository(GroupEntity).insert({
+        id: `00000000-0000-4000-8000-00000000000${i}`,
+        name,
+        nameLower: lower,
+        nameSkeleton: null,
+        nameSkeletonShown: null,
+        description: null,
+        source: 'local',
+        createdAt: new Date(),
+      });
     }
     const all = (await call('GET', '/api/v1/groups?limit=500')).body.items.map((g: { id: string }) => g.id).sort();
     for (const limit of [1, 2, 3]) {
@@ -123,7 +153,11 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
     const stored = engine === 'sqlite' ? 'z'.repeat(700) : '\u{1D4CF}'.repeat(255);
     const lower = engine === 'sqlite' ? stored : 'z'.repeat(200) + '\u{10428}'.repeat(55);
     const now = new Date();
-    for (const [i, suffix] of [[1, 'a'], [2, 'b'], [3, 'c']] as const) {
+    for (const [i, suffix] of [
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+    ] as const) {
       await db.getRepository(UserEntity).insert({
         id: `00000000-0000-7000-8000-00000000010${i}`,
         username: `${stored.slice(0, -2)}${suffix}`,
@@ -163,7 +197,12 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
     });
     const users = await syncApply({ upsert: [{ externalId: 'kc-1', username: 'kc.one', email: null, displayName: null, active: true, properties: {} }] });
     expect(users).toMatchObject({ status: 'applied', writes: 1 });
-    const moves = await syncApply({ addMemberships: [{ externalId: 'kc-1', group: pathGroup }, { externalId: 'kc-1', group: 'kc-team' }] });
+    const moves = await syncApply({
+      addMemberships: [
+        { externalId: 'kc-1', group: pathGroup },
+        { externalId: 'kc-1', group: 'kc-team' },
+      ],
+    });
     expect(moves).toMatchObject({ status: 'applied', writes: 1 });
     expect(await groupNames()).toContain('kc-team');
     expect(await groupNames()).not.toContain(pathGroup);
@@ -192,7 +231,14 @@ describe.each(['postgres', 'sqlite'] as const)('untrusted names and values from 
   it('F4: a User Sync value with a NUL or a lone surrogate is left out, one value at a time; the batch applies', async () => {
     const reply = await syncApply({
       upsert: [
-        { externalId: 'kc-6', username: 'kc.six', email: null, displayName: 'Six\u0000', active: true, properties: { dept: 'a\u0000b', team: 'red', site: 'x\ud800' } },
+        {
+          externalId: 'kc-6',
+          username: 'kc.six',
+          email: null,
+          displayName: 'Six\u0000',
+          active: true,
+          properties: { dept: 'a\u0000b', team: 'red', site: 'x\ud800' },
+        },
         { externalId: 'kc-7', username: 'kc.seven', email: null, displayName: null, active: true, properties: { dept: 'ops' } },
       ],
     });

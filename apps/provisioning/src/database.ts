@@ -15,5 +15,26 @@ import { IdpSettingsEntity } from './settings/idp-settings.entity';
 import { KnownIdpEntity } from './settings/known-idp.entity';
 import { SyncHeldPlanEntity, SyncLockEntity, SyncRunEntity, SyncTickEntity } from './sync/sync-run.entity';
 
-export const PROVISIONING_ENTITIES = [ProcessedEventEntity, ConnectorEntity, SyncRunEntity, SyncLockEntity, SyncHeldPlanEntity, SyncTickEntity, AuditEntryEntity, IdpSettingsEntity, KnownIdpEntity];
-export const PROVISIONING_MIGRATIONS = [InitialProvisioning1764300000001, UserSync1764400000001, IdpSettings1764500000002, SyncChanges1764600000001, IdpOwnershipGrants1764900000005, KnownIdps1765100000001, CursorKey1765200000002, HeldPlans1765300000000, HeldPlanGuards1765400000000, SyncTicks1765500000000];
+export const PROVISIONING_ENTITIES = [
+  ProcessedEventEntity,
+  ConnectorEntity,
+  SyncRunEntity,
+  SyncLockEntity,
+  SyncHeldPlanEntity,
+  SyncTickEntity,
+  AuditEntryEntity,
+  IdpSettingsEntity,
+  KnownIdpEntity,
+];
+export const PROVISIONING_MIGRATIONS = [
+  InitialProvisioning1764300000001,
+  UserSync1764400000001,
+  IdpSettings1764500000002,
+  SyncChanges1764600000001,
+  IdpOwnershipGrants1764900000005,
+  KnownIdps1765100000001,
+  CursorKey1765200000002,
+  HeldPlans1765300000000,
+  HeldPlanGuards1765400000000,
+  SyncTicks1765500000000,
+];

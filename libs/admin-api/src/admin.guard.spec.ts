@@ -72,7 +72,9 @@ describe('AdminGuard: deny by default, by what the route is', () => {
     await expect(guard.canActivate(http(ThingsController, things.list, 'GET', '/api/v1/things', 'reader-token'))).resolves.toBe(true);
     await expect(guard.canActivate(http(ThingsController, things.list, 'HEAD', '/api/v1/things', 'reader-token'))).resolves.toBe(true);
     await expect(guard.canActivate(http(ThingsController, things.create, 'POST', '/api/v1/things', 'reader-token'))).rejects.toBeInstanceOf(ForbiddenException);
-    await expect(guard.canActivate(http(ThingsController, things.secrets, 'GET', '/api/v1/things/secrets', 'reader-token'))).rejects.toBeInstanceOf(ForbiddenException);
+    await expect(guard.canActivate(http(ThingsController, things.secrets, 'GET', '/api/v1/things/secrets', 'reader-token'))).rejects.toBeInstanceOf(
+      ForbiddenException,
+    );
     await expect(guard.canActivate(http(ThingsController, things.secrets, 'GET', '/api/v1/things/secrets', 'admin-token'))).resolves.toBe(true);
     await expect(guard.canActivate(http(ThingsController, things.create, 'POST', '/api/v1/things', 'admin-token'))).resolves.toBe(true);
   });
@@ -113,7 +115,9 @@ describe('AdminThrottlerGuard: limits by the same marks', () => {
   };
 
   async function guardWith(admin: number, publicWrites: number) {
-    const module = await Test.createTestingModule({ imports: [AdminApiModule.forRoot({ rateLimitPerMinute: admin, publicRateLimitPerMinute: publicWrites, verifier: { useClass: StaticVerifier } })] }).compile();
+    const module = await Test.createTestingModule({
+      imports: [AdminApiModule.forRoot({ rateLimitPerMinute: admin, publicRateLimitPerMinute: publicWrites, verifier: { useClass: StaticVerifier } })],
+    }).compile();
     const guard = new AdminThrottlerGuard(module.get(getOptionsToken()), module.get(ThrottlerStorage), new Reflector());
     await guard.onModuleInit();
     return guard;
@@ -133,7 +137,13 @@ describe('AdminThrottlerGuard: limits by the same marks', () => {
     const guard = await guardWith(100, 3);
     const login = LoginController.prototype;
     const seen = [];
-    for (const [handler, url] of [[login.login, '/auth/login'], [login.acs, '/auth/acs'], [login.login, '/auth/login'], [login.acs, '/auth/acs']] as const) seen.push(await call(guard, LoginController, handler, 'GET', url));
+    for (const [handler, url] of [
+      [login.login, '/auth/login'],
+      [login.acs, '/auth/acs'],
+      [login.login, '/auth/login'],
+      [login.acs, '/auth/acs'],
+    ] as const)
+      seen.push(await call(guard, LoginController, handler, 'GET', url));
     expect(seen).toEqual(['ok', 'ok', 'ok', 429]);
     expect(await call(guard, LoginController, login.login, 'GET', '/auth/login', '192.0.2.9')).toBe('ok');
     for (let i = 0; i < 10; i++) {

@@ -35,6 +35,17 @@ export class AuditController {
     if (q.targetId) qb.andWhere('a.target_id = :tid', { tid: q.targetId });
     if (q.from) qb.andWhere('a.at >= :from', { from: dbDate(this.db, new Date(q.from)) });
     if (q.to) qb.andWhere('a.at < :to', { to: dbDate(this.db, new Date(q.to)) });
-    return keysetPage(qb, { ds: this.db, listing: 'audit', alias: 'a', column: 'at', property: 'at', isDate: true, descending: true, limit: q.limit, cursor: q.cursor, map: (a) => a });
+    return keysetPage(qb, {
+      ds: this.db,
+      listing: 'audit',
+      alias: 'a',
+      column: 'at',
+      property: 'at',
+      isDate: true,
+      descending: true,
+      limit: q.limit,
+      cursor: q.cursor,
+      map: (a) => a,
+    });
   }
 }

@@ -22,7 +22,5 @@ export const ApiZodBody = (schema: z.ZodType, description?: string) => ApiBody({
 /** Documents each property of a zod object schema as a query parameter. */
 export function ApiZodQuery(schema: z.ZodObject<z.ZodRawShape>) {
   const props = (openApiSchema(schema).properties ?? {}) as Record<string, Record<string, any>>;
-  return applyDecorators(
-    ...Object.entries(props).map(([name, prop]) => ApiQuery({ name, required: false, schema: prop, description: prop.description })),
-  );
+  return applyDecorators(...Object.entries(props).map(([name, prop]) => ApiQuery({ name, required: false, schema: prop, description: prop.description })));
 }

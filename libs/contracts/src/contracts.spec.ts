@@ -39,15 +39,22 @@ describe('event envelopes', () => {
     const a = derivedEventId('outcome', '6f1c1d5e-0a39-4f7c-9d1f-2b7f3e0d9a11');
     expect(a).toBe(derivedEventId('outcome', '6f1c1d5e-0a39-4f7c-9d1f-2b7f3e0d9a11'));
     expect(a).not.toBe(derivedEventId('outcome', '6f1c1d5e-0a39-4f7c-9d1f-2b7f3e0d9a12'));
-    expect(createEvent(UserProvisionedV1, 'provisioning', {
-      authEventId: authenticated.traceId,
-      traceId: authenticated.traceId,
-      idp: 'keycloak',
-      user: { id: authenticated.traceId, username: 'alice', email: null, displayName: null, active: true },
-      groups: [],
-      created: true,
-      changed: true,
-    }, { id: a }).id).toBe(a);
+    expect(
+      createEvent(
+        UserProvisionedV1,
+        'provisioning',
+        {
+          authEventId: authenticated.traceId,
+          traceId: authenticated.traceId,
+          idp: 'keycloak',
+          user: { id: authenticated.traceId, username: 'alice', email: null, displayName: null, active: true },
+          groups: [],
+          created: true,
+          changed: true,
+        },
+        { id: a },
+      ).id,
+    ).toBe(a);
   });
 });
 
@@ -87,7 +94,9 @@ describe('what a source may change, in the contracts', () => {
     expect(DirectoryRpc.provisionUser.request.safeParse({ ...base, source: 'local' }).success).toBe(false);
     expect(DirectoryRpc.provisionUser.request.parse({ ...base, source: 'kc' })).toMatchObject({ grantLocalGroups: [], claimLocalUsers: false });
     expect(DirectoryRpc.syncApply.request.safeParse({ source: 'local', actor: 'sync:t' }).success).toBe(false);
-    expect(DirectoryRpc.resolveUser.request.parse({ source: 'local', externalId: 'break-glass:root', username: 'root' })).toMatchObject({ claimLocalUsers: false });
+    expect(DirectoryRpc.resolveUser.request.parse({ source: 'local', externalId: 'break-glass:root', username: 'root' })).toMatchObject({
+      claimLocalUsers: false,
+    });
   });
 });
 

@@ -43,13 +43,7 @@ export type EventData<C extends EventContract> = z.infer<C['data']>;
 /** What a publisher passes: fields with defaults may be left out. */
 export type EventInput<C extends EventContract> = z.input<C['data']>;
 
-export function defineEvent<T extends z.ZodType>(def: {
-  subject: string;
-  v: number;
-  stream: string;
-  data: T;
-  description: string;
-}): EventContract<T> {
+export function defineEvent<T extends z.ZodType>(def: { subject: string; v: number; stream: string; data: T; description: string }): EventContract<T> {
   return { ...def, envelope: envelopeSchema(def.data, def.v) as unknown as z.ZodType<Envelope<z.infer<T>>> };
 }
 
@@ -60,12 +54,7 @@ export interface NewEventOptions {
 }
 
 /** Builds and validates an envelope; throws a ZodError naming the bad field. */
-export function createEvent<C extends EventContract>(
-  contract: C,
-  source: string,
-  data: EventInput<C>,
-  options: NewEventOptions = {},
-): Envelope<EventData<C>> {
+export function createEvent<C extends EventContract>(contract: C, source: string, data: EventInput<C>, options: NewEventOptions = {}): Envelope<EventData<C>> {
   return contract.envelope.parse({
     id: options.id ?? timeOrderedUuid(),
     v: contract.v,

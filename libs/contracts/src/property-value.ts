@@ -60,14 +60,12 @@ export function samePropertyValue(a: PropertyValue | undefined, b: PropertyValue
  * a list of one value is that string. A list with no non-empty value is refused (remove the
  * property instead).
  */
-export const propertyValueSchema = z
-  .union([z.string(), z.array(z.string()).min(1).max(1000)])
-  .transform((v, ctx): PropertyValue => {
-    if (typeof v === 'string') return v;
-    const kept = [...new Set(v.filter((x) => x !== ''))];
-    if (kept.length === 0) {
-      ctx.addIssue({ code: 'custom', message: 'a list needs at least one non-empty value' });
-      return z.NEVER;
-    }
-    return kept.length === 1 ? kept[0] : kept;
-  });
+export const propertyValueSchema = z.union([z.string(), z.array(z.string()).min(1).max(1000)]).transform((v, ctx): PropertyValue => {
+  if (typeof v === 'string') return v;
+  const kept = [...new Set(v.filter((x) => x !== ''))];
+  if (kept.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'a list needs at least one non-empty value' });
+    return z.NEVER;
+  }
+  return kept.length === 1 ? kept[0] : kept;
+});

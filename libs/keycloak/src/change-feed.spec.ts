@@ -1,7 +1,13 @@
 import { ChangeFeed } from './change-feed';
 
 const feed = (since = 1000, maxUsers = 10) => new ChangeFeed({ since, maxUsers });
-const admin = (resourceType: string, operationType: string, resourcePath: string, time = 2000, error?: string) => ({ resourceType, operationType, resourcePath, time, error });
+const admin = (resourceType: string, operationType: string, resourcePath: string, time = 2000, error?: string) => ({
+  resourceType,
+  operationType,
+  resourcePath,
+  time,
+  error,
+});
 
 describe('ChangeFeed', () => {
   it('names each user whose record or memberships changed, once', () => {
@@ -39,21 +45,29 @@ describe('ChangeFeed', () => {
     ['USER_PROFILE', 'UPDATE', 'users/profile', /user profile/],
     ['USER_FEDERATION_PROVIDER', 'ACTION', 'user-storage/ldap/sync', /federation/],
   ])('falls back to a full run on %s %s %s', (type, op, path, reason) => {
-    const v = feed().addAdminEvents([admin('USER', 'UPDATE', 'users/u1'), admin(type, op, path)]).verdict();
+    const v = feed()
+      .addAdminEvents([admin('USER', 'UPDATE', 'users/u1'), admin(type, op, path)])
+      .verdict();
     expect(v.kind).toBe('full');
     expect(v.kind === 'full' && v.reason).toMatch(reason);
   });
 
   it('does not fall back again for an event the previous run already saw (read again only as overlap)', () => {
-    const v = feed(5000).addAdminEvents([admin('GROUP', 'UPDATE', 'groups/g1', 4999), admin('USER', 'UPDATE', 'users/u1', 4999)]).verdict();
+    const v = feed(5000)
+      .addAdminEvents([admin('GROUP', 'UPDATE', 'groups/g1', 4999), admin('USER', 'UPDATE', 'users/u1', 4999)])
+      .verdict();
     expect(v).toEqual({ kind: 'users', userIds: ['u1'] });
   });
 
   it('skips failed operations', () => {
-    expect(feed().addAdminEvents([admin('GROUP', 'DELETE', 'groups/g1', 2000, 'unknown_error'), admin('USER', 'UPDATE', 'users/u1', 2000, 'conflict')]).verdict()).toEqual({ kind: 'users', userIds: [] });
+    expect(
+      feed()
+        .addAdminEvents([admin('GROUP', 'DELETE', 'groups/g1', 2000, 'unknown_error'), admin('USER', 'UPDATE', 'users/u1', 2000, 'conflict')])
+        .verdict(),
+    ).toEqual({ kind: 'users', userIds: [] });
   });
 
-  it("names users from their own profile edits, registration and account deletion, not from logins", () => {
+  it('names users from their own profile edits, registration and account deletion, not from logins', () => {
     const v = feed()
       .addUserEvents([
         { type: 'UPDATE_PROFILE', userId: 'u1', time: 2000 },

@@ -74,7 +74,8 @@ export class ChangeFeed {
       if (this.fullReason || e.error) continue;
       const type = e.resourceType ?? '';
       const path = e.resourcePath ?? '';
-      const fullReason = FULL_RUN_RESOURCES[type] ?? (type === 'REALM' && path.startsWith('groups/') ? 'groups were imported into the realm (partial import)' : null);
+      const fullReason =
+        FULL_RUN_RESOURCES[type] ?? (type === 'REALM' && path.startsWith('groups/') ? 'groups were imported into the realm (partial import)' : null);
       if (fullReason) {
         if ((e.time ?? 0) >= this.rules.since) this.fullReason = `${fullReason} (${e.operationType ?? 'change'} ${path || type})`;
         continue;

@@ -54,7 +54,6 @@ export interface ConnectorCheck {
   events?: { adminEvents: boolean; userEventTypes: string[] };
 }
 
-
 // The admin client is ESM-only: load it once, lazily (Node 20.19+ can require() ESM; Jest transforms it).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const loadClient = (): typeof KcAdminClient => require('@keycloak/keycloak-admin-client').default;
@@ -105,7 +104,7 @@ export class KeycloakConnector {
     const readUsers = async () => {
       const byId = new Map<string, IdpUser>();
       let size = withAttributes ? Math.min(FIRST_FULL_USER_PAGE, this.userPageSize) : this.userPageSize;
-      for (let first = 0; ; ) {
+      for (let first = 0; ;) {
         const started = Date.now();
         const page = await this.call('listing users', () => this.kc.users.find({ first, max: size, briefRepresentation: !withAttributes }));
         for (const u of page) {
@@ -128,7 +127,9 @@ export class KeycloakConnector {
       await this.inParallel(groups, async (g) => {
         const ids: string[] = [];
         for (let first = 0; ; first += this.pageSize) {
-          const page = await this.call(`listing members of ${g.path}`, () => this.kc.groups.listMembers({ id: g.id, first, max: this.pageSize, briefRepresentation: true }));
+          const page = await this.call(`listing members of ${g.path}`, () =>
+            this.kc.groups.listMembers({ id: g.id, first, max: this.pageSize, briefRepresentation: true }),
+          );
           for (const m of page) if (m.id) ids.push(once(m.id));
           if (page.length < this.pageSize) break;
         }
@@ -182,7 +183,9 @@ export class KeycloakConnector {
       if (page.length < this.pageSize) break;
     }
     for (let first = 0; config.userEventTypes.length && !feed.decided; first += this.pageSize) {
-      const page = await this.call('reading user events', () => this.kc.realms.findEvents({ realm, type: config.userEventTypes as never, dateFrom: dateFrom as unknown as string, first, max: this.pageSize }));
+      const page = await this.call('reading user events', () =>
+        this.kc.realms.findEvents({ realm, type: config.userEventTypes as never, dateFrom: dateFrom as unknown as string, first, max: this.pageSize }),
+      );
       feed.addUserEvents(page);
       if (page.length < this.pageSize) break;
     }
@@ -229,7 +232,8 @@ export class KeycloakConnector {
       const saved = new Set(config.eventsEnabled ? (config.enabledEventTypes ?? []) : []);
       return { adminEvents: config.adminEventsEnabled === true, userEventTypes: USER_CHANGE_EVENT_TYPES.filter((t) => saved.has(t)) };
     } catch (err) {
-      if (/403|forbidden/i.test((err as Error).message)) throw new KeycloakError(`the service account cannot read realm ${this.conn.realm}'s events: give it the realm-management role view-events`);
+      if (/403|forbidden/i.test((err as Error).message))
+        throw new KeycloakError(`the service account cannot read realm ${this.conn.realm}'s events: give it the realm-management role view-events`);
       throw err;
     }
   }
@@ -273,7 +277,11 @@ export class KeycloakConnector {
     if (opts.requiredGroups?.length && result.groups !== undefined) {
       try {
         const missing = await this.missingGroups(opts.requiredGroups);
-        if (missing.length) problem('requiredGroups', `Keycloak's realm ${this.conn.realm} has no group ${missing.join(', ')} (paths are exact and case-sensitive, e.g. /engineering/backend): no one in it would be synced`);
+        if (missing.length)
+          problem(
+            'requiredGroups',
+            `Keycloak's realm ${this.conn.realm} has no group ${missing.join(', ')} (paths are exact and case-sensitive, e.g. /engineering/backend): no one in it would be synced`,
+          );
       } catch (err) {
         problem('requiredGroups', `the required groups cannot be checked: ${(err as Error).message}`);
       }
@@ -286,7 +294,10 @@ export class KeycloakConnector {
         result.unmanagedAttributePolicy = policy;
         const undeclared = attributes.filter((a) => !declared.has(a));
         if (undeclared.length && !policy) {
-          problem('attributes', `Keycloak drops the attributes ${undeclared.join(', ')}: declare them in the realm's user profile or set its unmanaged attribute policy (e.g. ENABLED)`);
+          problem(
+            'attributes',
+            `Keycloak drops the attributes ${undeclared.join(', ')}: declare them in the realm's user profile or set its unmanaged attribute policy (e.g. ENABLED)`,
+          );
         }
       } catch (err) {
         problem('attributes', `the user profile cannot be read, so attribute sync cannot be checked (view-realm or manage-realm): ${(err as Error).message}`);
@@ -316,7 +327,9 @@ export class KeycloakConnector {
     const walk = async (parentId: string | null, parentPath: string) => {
       for (let first = 0; ; first += this.pageSize) {
         const page = parentId
-          ? await this.call(`listing subgroups of ${parentPath}`, () => this.kc.groups.listSubGroups({ parentId, first, max: this.pageSize, briefRepresentation: true }))
+          ? await this.call(`listing subgroups of ${parentPath}`, () =>
+              this.kc.groups.listSubGroups({ parentId, first, max: this.pageSize, briefRepresentation: true }),
+            )
           : await this.call('listing groups', () => this.kc.groups.find({ first, max: this.pageSize, briefRepresentation: true }));
         for (const g of page) {
           if (!g.id || !g.name) continue;
@@ -345,14 +358,23 @@ export class KeycloakConnector {
 
   private async signIn(): Promise<void> {
     try {
-      await withTimeout(this.kc.auth({ grantType: 'client_credentials', clientId: this.conn.clientId, clientSecret: this.conn.clientSecret }), this.timeoutMs, 'authenticating');
+      await withTimeout(
+        this.kc.auth({ grantType: 'client_credentials', clientId: this.conn.clientId, clientSecret: this.conn.clientSecret }),
+        this.timeoutMs,
+        'authenticating',
+      );
       this.authedAt = Date.now();
     } catch (err) {
       const msg = (err as Error).message;
       // An HTTP answer (the admin client's NetworkError carries it) is what Keycloak said; no answer is unreachable.
       const status = (err as { response?: { status?: unknown } }).response?.status;
-      if (status === 401 || /unauthorized|invalid_client/i.test(msg)) throw new KeycloakError(`Keycloak refused the client credentials of ${this.conn.clientId} (wrong secret, or not a confidential client with service accounts)`, 'clientSecret');
-      if (status === 404 || /realm does not exist/i.test(msg)) throw new KeycloakError(`realm ${this.conn.realm} was not found at ${this.conn.baseUrl} (Keycloak said: ${msg})`, 'realm');
+      if (status === 401 || /unauthorized|invalid_client/i.test(msg))
+        throw new KeycloakError(
+          `Keycloak refused the client credentials of ${this.conn.clientId} (wrong secret, or not a confidential client with service accounts)`,
+          'clientSecret',
+        );
+      if (status === 404 || /realm does not exist/i.test(msg))
+        throw new KeycloakError(`realm ${this.conn.realm} was not found at ${this.conn.baseUrl} (Keycloak said: ${msg})`, 'realm');
       if (typeof status === 'number') throw new KeycloakError(`Keycloak at ${this.conn.baseUrl} refused the sign-in (HTTP ${status}): ${msg}`, 'clientId');
       throw new KeycloakError(`Keycloak at ${this.conn.baseUrl} cannot be reached: ${msg}`, 'baseUrl');
     }
@@ -369,7 +391,10 @@ export class KeycloakConnector {
   }
 }
 
-function toIdpUser(u: { id?: string; username?: string; email?: string; firstName?: string; lastName?: string; enabled?: boolean; attributes?: Record<string, unknown> }, attributes: string[] = []): IdpUser {
+function toIdpUser(
+  u: { id?: string; username?: string; email?: string; firstName?: string; lastName?: string; enabled?: boolean; attributes?: Record<string, unknown> },
+  attributes: string[] = [],
+): IdpUser {
   const attrs: Record<string, string[]> = {};
   for (const a of attributes) {
     const v = u.attributes && Object.prototype.hasOwnProperty.call(u.attributes, a) ? u.attributes[a] : undefined;

@@ -65,7 +65,13 @@ describe('EventBus on a real nats-server -js', () => {
     expect(attempts.get('flaky')).toBe(2);
     await waitFor('poison dead-lettered', async () => dead.length === 1, 15_000);
     expect(attempts.get('poison')).toBe(3);
-    expect(dead[0]).toMatchObject({ consumer: 'test__retry', subject: 'sync.requested', deliveries: 3, error: 'always fails', event: { data: { connectorId: 'poison' } } });
+    expect(dead[0]).toMatchObject({
+      consumer: 'test__retry',
+      subject: 'sync.requested',
+      deliveries: 3,
+      error: 'always fails',
+      event: { data: { connectorId: 'poison' } },
+    });
   });
 
   it('dead-letters invalid events and PermanentEventError at once', async () => {

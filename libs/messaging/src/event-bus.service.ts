@@ -43,11 +43,7 @@ export class EventBus implements OnApplicationShutdown {
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
   ) {}
 
-  async publish<C extends EventContract>(
-    contract: C,
-    data: EventInput<C>,
-    options?: NewEventOptions,
-  ): Promise<Envelope<EventData<C>>> {
+  async publish<C extends EventContract>(contract: C, data: EventInput<C>, options?: NewEventOptions): Promise<Envelope<EventData<C>>> {
     const event = createEvent(contract, this.options.service, data, options);
     await this.nats.publish([{ subject: contract.subject, data: JSON.stringify(event), msgId: event.id }]);
     return event;
@@ -136,18 +132,19 @@ export class EventBus implements OnApplicationShutdown {
     await Promise.all(inFlight);
   }
 
-  private async handleOne<C extends EventContract>(
-    contract: C,
-    durable: string,
-    maxDeliver: number,
-    msg: JsMsg,
-    handler: EventHandler<C>,
-  ): Promise<void> {
+  private async handleOne<C extends EventContract>(contract: C, durable: string, maxDeliver: number, msg: JsMsg, handler: EventHandler<C>): Promise<void> {
     const deliveries = msg.info.redeliveryCount;
     const raw = safeJson(msg.data);
     const parsed = parseEvent(contract, raw);
     if (!parsed.success) {
-      await this.deadLetter(contract, durable, msg, raw, `invalid event: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, deliveries);
+      await this.deadLetter(
+        contract,
+        durable,
+        msg,
+        raw,
+        `invalid event: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+        deliveries,
+      );
       return;
     }
     try {
@@ -165,14 +162,7 @@ export class EventBus implements OnApplicationShutdown {
     }
   }
 
-  private async deadLetter<C extends EventContract>(
-    contract: C,
-    durable: string,
-    msg: JsMsg,
-    raw: unknown,
-    error: string,
-    deliveries: number,
-  ): Promise<void> {
+  private async deadLetter<C extends EventContract>(contract: C, durable: string, msg: JsMsg, raw: unknown, error: string, deliveries: number): Promise<void> {
     const id = (raw as { id?: string } | undefined)?.id ?? `seq-${msg.seq}`;
     this.logger.error(`${contract.subject} ${id} moved to the dead letters after ${deliveries} tries: ${error}`);
     try {

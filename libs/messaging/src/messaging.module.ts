@@ -16,12 +16,7 @@ export class MessagingModule {
     return {
       module: MessagingModule,
       imports: [...(options.imports ?? []), DiscoveryModule],
-      providers: [
-        { provide: MESSAGING_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
-        NatsConnectionService,
-        EventBus,
-        RpcServer,
-      ],
+      providers: [{ provide: MESSAGING_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }, NatsConnectionService, EventBus, RpcServer],
       exports: [NatsConnectionService, EventBus, MESSAGING_OPTIONS],
     };
   }

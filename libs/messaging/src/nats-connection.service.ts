@@ -1,13 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import {
-  connect,
-  JetStreamClient,
-  JetStreamManager,
-  NatsConnection,
-  nanos,
-  RetentionPolicy,
-  StorageType,
-} from 'nats';
+import { connect, JetStreamClient, JetStreamManager, NatsConnection, nanos, RetentionPolicy, StorageType } from 'nats';
 import { STREAMS } from '@bridgekeeper/contracts';
 import { DEFAULTS, MESSAGING_OPTIONS, MessagingOptions } from './messaging.options';
 import { StreamAck, StreamMessage, StreamPublisher } from './stream-publisher';

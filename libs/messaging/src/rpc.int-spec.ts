@@ -88,7 +88,12 @@ describe('RpcServer on a real NATS server', () => {
     const own = await start();
     // Two servers in the queue group: stop one while a slow command is on it.
     const answers = await Promise.all([
-      ...Array.from({ length: 6 }, () => rpcRequest(client, slow.subject, { ms: 300 }, 5000).then(() => 'answered', (e: Error) => e.message)),
+      ...Array.from({ length: 6 }, () =>
+        rpcRequest(client, slow.subject, { ms: 300 }, 5000).then(
+          () => 'answered',
+          (e: Error) => e.message,
+        ),
+      ),
       new Promise((r) => setTimeout(r, 50)).then(() => own.close()).then(() => 'closed'),
     ]);
     expect(answers).toEqual([...Array(6).fill('answered'), 'closed']);

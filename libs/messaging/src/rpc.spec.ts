@@ -7,7 +7,9 @@ describe('readable (issue 26, F2): a contract violation as a run can show it', (
 
   it('names where and what, one clause per problem, never the values or a JSON dump', () => {
     const run = () => readable('rpc.directory.sync.apply', 'request', schema.safeParse({ groups: ['ok', 'secret-too-long'], n: 'x' }));
-    expect(run).toThrow(/^invalid rpc\.directory\.sync\.apply request: groups\.1: Too big: expected string to have <=3 characters; n: Invalid input: expected number, received string$/);
+    expect(run).toThrow(
+      /^invalid rpc\.directory\.sync\.apply request: groups\.1: Too big: expected string to have <=3 characters; n: Invalid input: expected number, received string$/,
+    );
     expect(run).not.toThrow(/secret-too-long|\[|\{/);
   });
 
@@ -22,7 +24,11 @@ describe('readable (issue 26, F2): a contract violation as a run can show it', (
 });
 
 describe('RpcHandler: a handler sees only requests its contract accepts', () => {
-  const contract = { subject: 'rpc.test.echo', request: z.object({ n: z.number() }).strict(), reply: z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), n: z.number() }), z.object({ ok: z.literal(false), why: z.string() })]) };
+  const contract = {
+    subject: 'rpc.test.echo',
+    request: z.object({ n: z.number() }).strict(),
+    reply: z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), n: z.number() }), z.object({ ok: z.literal(false), why: z.string() })]),
+  };
 
   class Handlers {
     seen: unknown[] = [];

@@ -43,7 +43,8 @@ export class RpcRefusal extends Error {
 const RPC_CONTRACT = Symbol('bridgekeeper:rpc-contract');
 
 /** The contract a method serves (`@RpcHandler`), or undefined. */
-export const rpcContractOf = (method: unknown): RpcContract | undefined => (typeof method === 'function' ? (Reflect.getMetadata(RPC_CONTRACT, method) as RpcContract | undefined) : undefined);
+export const rpcContractOf = (method: unknown): RpcContract | undefined =>
+  typeof method === 'function' ? (Reflect.getMetadata(RPC_CONTRACT, method) as RpcContract | undefined) : undefined;
 
 type Handler<Req extends z.ZodType, Rep extends z.ZodType> = (request: z.output<Req>) => Promise<z.input<Rep>> | z.input<Rep>;
 
@@ -108,7 +109,9 @@ export class RpcServer implements BeforeApplicationShutdown {
         nc.subscribe(contract.subject, {
           queue: this.options.service,
           callback: (err, msg) => {
-            const answering = this.answer(contract, call, err, msg).catch((failure: Error) => this.logger.error(`${contract.subject}: ${failure.message}`, failure.stack));
+            const answering = this.answer(contract, call, err, msg).catch((failure: Error) =>
+              this.logger.error(`${contract.subject}: ${failure.message}`, failure.stack),
+            );
             this.inFlight.add(answering);
             void answering.finally(() => this.inFlight.delete(answering));
           },
@@ -154,7 +157,14 @@ export class RpcServer implements BeforeApplicationShutdown {
     const limit = this.nats.maxPayload();
     if (limit && encoded.length > limit) {
       this.logger.error(`${contract.subject}: the answer is ${encoded.length} bytes, over the NATS server's max_payload of ${limit}`);
-      msg.respond(new TextEncoder().encode(JSON.stringify({ ok: false, error: `the answer (${encoded.length} bytes) is larger than the NATS server takes (max_payload ${limit} bytes)` } satisfies Wire)));
+      msg.respond(
+        new TextEncoder().encode(
+          JSON.stringify({
+            ok: false,
+            error: `the answer (${encoded.length} bytes) is larger than the NATS server takes (max_payload ${limit} bytes)`,
+          } satisfies Wire),
+        ),
+      );
       return;
     }
     msg.respond(encoded);
@@ -192,7 +202,11 @@ export class RpcClient {
     private readonly defaultTimeoutMs: number,
   ) {}
 
-  async call<Req extends z.ZodType, Rep extends z.ZodType>(rpc: RpcContract<Req, Rep>, request: z.input<Req>, timeoutMs = this.defaultTimeoutMs): Promise<z.output<Rep>> {
+  async call<Req extends z.ZodType, Rep extends z.ZodType>(
+    rpc: RpcContract<Req, Rep>,
+    request: z.input<Req>,
+    timeoutMs = this.defaultTimeoutMs,
+  ): Promise<z.output<Rep>> {
     const payload = readable(rpc.subject, 'request', rpc.request.safeParse(request));
     const reply = await rpcRequest(await this.nats.nc(), rpc.subject, payload, timeoutMs);
     return readable(rpc.subject, 'reply', rpc.reply.safeParse(reply));

@@ -51,13 +51,20 @@ describe('StreamPublisher against a real JetStream', () => {
   it('refuses a subject no stream captures at once, not after its timeout', async () => {
     // A timeout far longer than this test may run: only the server's "no responders" can end it.
     const publisher = new StreamPublisher(nc, 60_000);
-    await expect(publisher.publish([{ subject: 'nostream.here', data: 'x', msgId: 'n-1' }])).rejects.toThrow('could not publish nostream.here: no stream captures this subject');
+    await expect(publisher.publish([{ subject: 'nostream.here', data: 'x', msgId: 'n-1' }])).rejects.toThrow(
+      'could not publish nostream.here: no stream captures this subject',
+    );
   }, 10_000);
 
   it("passes the stream's refusal on, and fails the whole call when one message is refused", async () => {
     const publisher = new StreamPublisher(nc);
     await publisher.publish([{ subject: 'pubfull.a', data: 'first', msgId: 'full-1' }]);
-    await expect(publisher.publish([{ subject: 'pubtest.ok', data: 'fine', msgId: 'ok-1' }, { subject: 'pubfull.a', data: 'second', msgId: 'full-2' }])).rejects.toThrow(/could not publish pubfull\.a: maximum messages exceeded/);
+    await expect(
+      publisher.publish([
+        { subject: 'pubtest.ok', data: 'fine', msgId: 'ok-1' },
+        { subject: 'pubfull.a', data: 'second', msgId: 'full-2' },
+      ]),
+    ).rejects.toThrow(/could not publish pubfull\.a: maximum messages exceeded/);
     expect((await jsm.streams.info('PUB_FULL')).state.messages).toBe(1);
   });
 
@@ -65,7 +72,9 @@ describe('StreamPublisher against a real JetStream', () => {
     // Something listens on the subject (so no "no responders"), but it is not a stream.
     const silent = nc.subscribe('silent.subject', { callback: () => undefined });
     const publisher = new StreamPublisher(nc, 300);
-    await expect(publisher.publish([{ subject: 'silent.subject', data: 'x', msgId: 's-1' }])).rejects.toThrow('JetStream did not acknowledge silent.subject within 300 ms');
+    await expect(publisher.publish([{ subject: 'silent.subject', data: 'x', msgId: 's-1' }])).rejects.toThrow(
+      'JetStream did not acknowledge silent.subject within 300 ms',
+    );
     silent.unsubscribe();
     const [ack] = await publisher.publish([{ subject: 'pubtest.after', data: 'y', msgId: 'after-timeout' }]);
     expect(ack.stream).toBe('PUB_TEST');

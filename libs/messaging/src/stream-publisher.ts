@@ -55,7 +55,10 @@ export class StreamPublisher {
     const tokens = replies.map((r) => r.token);
     const acks = messages.map((m, i) => new Promise<StreamAck>((resolve, reject) => this.waiting.set(tokens[i], { subject: m.subject, resolve, reject })));
     const all = Promise.all(acks);
-    const timer = setTimeout(() => this.fail(tokens, (subject) => new Error(`JetStream did not acknowledge ${subject} within ${this.timeoutMs} ms`)), this.timeoutMs);
+    const timer = setTimeout(
+      () => this.fail(tokens, (subject) => new Error(`JetStream did not acknowledge ${subject} within ${this.timeoutMs} ms`)),
+      this.timeoutMs,
+    );
     const settled = () => clearTimeout(timer);
     all.then(settled, settled);
     try {
@@ -86,8 +89,10 @@ export class StreamPublisher {
     } catch {
       return waiter.reject(new Error(`could not publish ${waiter.subject}: the acknowledgement is not JSON`));
     }
-    if (ack.error) return waiter.reject(new Error(`could not publish ${waiter.subject}: ${ack.error.description ?? 'refused'} (${ack.error.err_code ?? ack.error.code})`));
-    if (typeof ack.stream !== 'string' || typeof ack.seq !== 'number') return waiter.reject(new Error(`could not publish ${waiter.subject}: not a JetStream acknowledgement`));
+    if (ack.error)
+      return waiter.reject(new Error(`could not publish ${waiter.subject}: ${ack.error.description ?? 'refused'} (${ack.error.err_code ?? ack.error.code})`));
+    if (typeof ack.stream !== 'string' || typeof ack.seq !== 'number')
+      return waiter.reject(new Error(`could not publish ${waiter.subject}: not a JetStream acknowledgement`));
     waiter.resolve({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true });
   }
 

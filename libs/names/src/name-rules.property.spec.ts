@@ -3,9 +3,40 @@ import { checkName, looksAlike, NameKind, nameKey, nameSkeleton } from './name-r
 
 /** Characters that hide or reorder what a name shows: one of them anywhere refuses the name. */
 const HIDDEN = [
-  '\u202E', '\u202D', '\u202A', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C',
-  '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u00AD', '\u034F', '\u180E', '\u3164', '\u115F',
-  '\u2800', '\u{1D159}', '\u{16FE4}', '\uFE00', '\uFE0F', '\u{E0100}', '\u{E0001}', '\u{E0041}', '\u0000', '\u001B', '\u007F', '\u0085', '\u2028', '\u2029',
+  '\u202E',
+  '\u202D',
+  '\u202A',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u200E',
+  '\u200F',
+  '\u061C',
+  '\u200B',
+  '\u200C',
+  '\u200D',
+  '\u2060',
+  '\uFEFF',
+  '\u00AD',
+  '\u034F',
+  '\u180E',
+  '\u3164',
+  '\u115F',
+  '\u2800',
+  '\u{1D159}',
+  '\u{16FE4}',
+  '\uFE00',
+  '\uFE0F',
+  '\u{E0100}',
+  '\u{E0001}',
+  '\u{E0041}',
+  '\u0000',
+  '\u001B',
+  '\u007F',
+  '\u0085',
+  '\u2028',
+  '\u2029',
 ];
 /** Letters and the lookalikes a spoofer puts in their place. */
 const LOOKALIKES: Record<string, string[]> = {
@@ -104,18 +135,29 @@ describe('name rules (properties)', () => {
 
   it('an accepted name is never longer than the limit, whatever NFC makes of it (issue 25/26, F1)', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('a', '\uFB2C', '\u0130', '\u{1D400}', 'e\u0301', '\u1E9B\u0323'), { minLength: 60, maxLength: 400 }), kinds, (parts, kind) => {
-        const check = checkName(parts.join(''), kind);
-        if (check.ok) expect(check.name.length).toBeLessThanOrEqual(kind === 'email' ? 320 : 255);
-      }),
+      fc.property(
+        fc.array(fc.constantFrom('a', '\uFB2C', '\u0130', '\u{1D400}', 'e\u0301', '\u1E9B\u0323'), { minLength: 60, maxLength: 400 }),
+        kinds,
+        (parts, kind) => {
+          const check = checkName(parts.join(''), kind);
+          if (check.ok) expect(check.name.length).toBeLessThanOrEqual(kind === 'email' ? 320 : 255);
+        },
+      ),
     );
   });
 
   it('no dot-above mark on an i or j makes a name that passes (issue 25, F5)', () => {
     fc.assert(
-      fc.property(anyText, anyText, fc.constantFrom('i', 'j', '\u0131', '\u0456'), fc.constantFrom('\u0307', '\u0358', '\u1DF8', '\u{10F48}', '\u{10F82}'), kinds, (before, after, dotted, dot, kind) => {
-        expect(checkName(`${before}${dotted}${dot}${after}`, kind).ok).toBe(false);
-      }),
+      fc.property(
+        anyText,
+        anyText,
+        fc.constantFrom('i', 'j', '\u0131', '\u0456'),
+        fc.constantFrom('\u0307', '\u0358', '\u1DF8', '\u{10F48}', '\u{10F82}'),
+        kinds,
+        (before, after, dotted, dot, kind) => {
+          expect(checkName(`${before}${dotted}${dot}${after}`, kind).ok).toBe(false);
+        },
+      ),
     );
   });
 });

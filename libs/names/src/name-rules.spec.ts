@@ -14,7 +14,8 @@ describe('checkName', () => {
   });
 
   it('accepts names in any one script, with their accents', () => {
-    for (const name of ['müller', 'иванов', 'σωκράτης', '田中', 'たなか', 'ผู้ใช้', 'محمد', 'josé.garcía']) expect(checkName(name, 'username')).toEqual({ ok: true, name });
+    for (const name of ['müller', 'иванов', 'σωκράτης', '田中', 'たなか', 'ผู้ใช้', 'محمد', 'josé.garcía'])
+      expect(checkName(name, 'username')).toEqual({ ok: true, name });
     expect(checkName('Équipe Paris', 'group')).toEqual({ ok: true, name: 'Équipe Paris' });
     expect(checkName('ivan@пример.рф', 'email')).toEqual({ ok: true, name: 'ivan@пример.рф' });
   });
@@ -27,7 +28,8 @@ describe('checkName', () => {
 
   it('refuses bidirectional controls, naming the code point', () => {
     expect(refused('alice\u202Etxt.exe')).toBe('contains U+202E, a bidirectional control (it changes the order in which a name is shown)');
-    for (const ch of ['\u200E', '\u200F', '\u061C', '\u202A', '\u202D', '\u2066', '\u2067', '\u2068', '\u2069']) expect(refused(`a${ch}b`)).toMatch(/bidirectional control/);
+    for (const ch of ['\u200E', '\u200F', '\u061C', '\u202A', '\u202D', '\u2066', '\u2067', '\u2068', '\u2069'])
+      expect(refused(`a${ch}b`)).toMatch(/bidirectional control/);
   });
 
   it('refuses zero-width and other invisible characters', () => {
@@ -56,7 +58,9 @@ describe('checkName', () => {
   });
 
   it('refuses compatibility forms: fullwidth, styled and circled letters, ligatures', () => {
-    expect(refused('ａｌｉｃｅ')).toBe('contains U+FF41, a compatibility form (fullwidth, styled or circled letters, ligatures, …) of U+0061: write the plain character');
+    expect(refused('ａｌｉｃｅ')).toBe(
+      'contains U+FF41, a compatibility form (fullwidth, styled or circled letters, ligatures, …) of U+0061: write the plain character',
+    );
     expect(refused('\u{1D41A}lice')).toMatch(/U\+1D41A, a compatibility form/); // mathematical bold a
     expect(refused('ⓐlice')).toMatch(/U\+24D0/);
     expect(refused('\uFB01nance', 'group')).toMatch(/U\+FB01, a compatibility form .* of U\+0066 U\+0069/);
@@ -80,7 +84,8 @@ describe('checkName', () => {
     expect(refused('alice\u2800')).toMatch(/U\+2800, a blank character/);
     expect(refused('al\u{1D159}ice')).toMatch(/U\+1D159, a blank character/); // musical symbol null notehead
     expect(refused('al\u{16FE4}ice')).toMatch(/U\+16FE4, a blank character/); // Khitan small script filler
-    for (const ch of ['\u3164', '\u115F', '\u1160', '\uFFA0', '\u180E', '\u200B', '\u2028', '\u2029', '\u17B4', '\u2062']) expect(refused(`al${ch}ice`)).toBeDefined();
+    for (const ch of ['\u3164', '\u115F', '\u1160', '\uFFA0', '\u180E', '\u200B', '\u2028', '\u2029', '\u17B4', '\u2062'])
+      expect(refused(`al${ch}ice`)).toBeDefined();
   });
 
   it('refuses a dot above on a letter that has a dot of its own (issue 25, F4): it does not show', () => {

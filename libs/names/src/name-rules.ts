@@ -104,14 +104,20 @@ export function checkName(input: string, kind: NameKind): NameCheck {
       return refuse(kind === 'group' ? `contains ${codePoint(ch)}, a space other than the plain space (U+0020)` : `contains ${codePoint(ch)}, a space`);
     }
     const plain = ch.normalize('NFKC');
-    if (plain !== ch) return refuse(`contains ${codePoint(ch)}, a compatibility form (fullwidth, styled or circled letters, ligatures, …) of ${[...plain].map(codePoint).join(' ')}: write the plain character`);
+    if (plain !== ch)
+      return refuse(
+        `contains ${codePoint(ch)}, a compatibility form (fullwidth, styled or circled letters, ligatures, …) of ${[...plain].map(codePoint).join(' ')}: write the plain character`,
+      );
   }
   // Marks are counted decomposed: ċ with a second dot above is two dots on a c.
   const marks = name.normalize('NFD');
   if (/\p{M}{5}/u.test(marks)) return refuse('has more than four combining marks in a row');
   if (/(\p{Mn})\1/u.test(marks)) return refuse('has the same combining mark twice in a row');
   const dot = HIDDEN_DOT.exec(marks);
-  if (dot) return refuse(`contains ${codePoint(dot[2])} (${DOT_ABOVE[dot[2]]}) on ${codePoint(dot[1])}, a letter with a dot of its own: it looks like the plain letter`);
+  if (dot)
+    return refuse(
+      `contains ${codePoint(dot[2])} (${DOT_ABOVE[dot[2]]}) on ${codePoint(dot[1])}, a letter with a dot of its own: it looks like the plain letter`,
+    );
   // An address is parts (local part, domain labels), each of which may be in its own script.
   for (const part of kind === 'email' ? name.split(/[@.]/) : [name]) {
     const scripts = LOOKALIKE_SCRIPTS.filter(([, letters]) => letters.test(part)).map(([script]) => script);

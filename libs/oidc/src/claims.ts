@@ -50,7 +50,10 @@ export function checkIdToken(header: { alg?: string }, claims: Claims, expect: I
     throw new OidcError('issued_in_future', `the ID token was issued ${Math.round(iat - now)} s in the future (clock skew allowed: ${skewS} s)`);
   }
   if (expect.maxAgeMs !== undefined && now - iat > expect.maxAgeMs / 1000 + skewS) {
-    throw new OidcError('too_old', `the ID token was issued ${Math.round(now - iat)} s ago; at most ${expect.maxAgeMs / 1000} s (plus ${skewS} s of clock skew) is accepted`);
+    throw new OidcError(
+      'too_old',
+      `the ID token was issued ${Math.round(now - iat)} s ago; at most ${expect.maxAgeMs / 1000} s (plus ${skewS} s of clock skew) is accepted`,
+    );
   }
 }
 
@@ -64,7 +67,25 @@ export function jwtHeader(jwt: string): { alg?: string; kid?: string } & Record<
 }
 
 /** Registered and protocol claims: not user attributes, never mapped. */
-const PROTOCOL_CLAIMS = new Set(['iss', 'aud', 'azp', 'exp', 'iat', 'nbf', 'auth_time', 'nonce', 'at_hash', 'c_hash', 's_hash', 'acr', 'amr', 'sid', 'jti', 'typ', 'session_state']);
+const PROTOCOL_CLAIMS = new Set([
+  'iss',
+  'aud',
+  'azp',
+  'exp',
+  'iat',
+  'nbf',
+  'auth_time',
+  'nonce',
+  'at_hash',
+  'c_hash',
+  's_hash',
+  'acr',
+  'amr',
+  'sid',
+  'jti',
+  'typ',
+  'session_state',
+]);
 
 /**
  * ID token claims and userinfo merged into the attribute map provisioning reads (lists of strings,

@@ -33,7 +33,11 @@ export class LogoutTokenVerifier {
     private readonly expect: LogoutTokenExpectations,
     fetchImpl?: typeof fetch,
   ) {
-    this.jwks = createRemoteJWKSet(new URL(jwksUri), { cooldownDuration: 60_000, timeoutDuration: 5_000, ...(fetchImpl ? { [customFetch]: fetchImpl as never } : {}) });
+    this.jwks = createRemoteJWKSet(new URL(jwksUri), {
+      cooldownDuration: 60_000,
+      timeoutDuration: 5_000,
+      ...(fetchImpl ? { [customFetch]: fetchImpl as never } : {}),
+    });
   }
 
   async verify(token: string): Promise<LogoutNotice> {
@@ -62,9 +66,11 @@ export class LogoutTokenVerifier {
       if (/"aud"/.test(message)) throw new OidcError('audience', `the logout token is for another client: ${message}`);
       throw new OidcError('malformed', `the logout token was refused: ${message}`);
     }
-    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.expect.clockSkewMs / 1000) throw new OidcError('issued_in_future', 'the logout token was issued in the future');
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.expect.clockSkewMs / 1000)
+      throw new OidcError('issued_in_future', 'the logout token was issued in the future');
     const events = payload.events as Record<string, unknown> | undefined;
-    if (!events || typeof events !== 'object' || typeof events[BACKCHANNEL_EVENT] !== 'object') throw new OidcError('malformed', 'the token carries no back-channel logout event');
+    if (!events || typeof events !== 'object' || typeof events[BACKCHANNEL_EVENT] !== 'object')
+      throw new OidcError('malformed', 'the token carries no back-channel logout event');
     if ('nonce' in payload) throw new OidcError('malformed', 'a logout token never carries a nonce (this looks like an ID token)');
     const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
     const sid = typeof payload.sid === 'string' ? payload.sid : undefined;

@@ -20,7 +20,7 @@ describe('OidcRelyingParty: passport + openid-client with the checks Bridgekeepe
       idTokenAlgorithm: over.idTokenAlgorithm ?? 'RS256',
       userinfo: over.userinfo ?? true,
       clockSkewMs: 30_000,
-    maxIdTokenAgeMs: 300_000,
+      maxIdTokenAgeMs: 300_000,
       allowHttp: true,
     });
 
@@ -28,7 +28,12 @@ describe('OidcRelyingParty: passport + openid-client with the checks Bridgekeepe
     idp = await startOidcIdp({
       clientId: 'bridgekeeper',
       clientSecret: 'test-secret-0123456789',
-      users: [{ sub: 'f3a1-alice', claims: { preferred_username: 'alice', email: 'alice@example.com', given_name: 'Alice', groups: ['/staff', '/engineering/backend'] } }],
+      users: [
+        {
+          sub: 'f3a1-alice',
+          claims: { preferred_username: 'alice', email: 'alice@example.com', given_name: 'Alice', groups: ['/staff', '/engineering/backend'] },
+        },
+      ],
     });
     rp = await make();
   });
@@ -64,7 +69,11 @@ describe('OidcRelyingParty: passport + openid-client with the checks Bridgekeepe
     expect(sent.get('login_hint')).toBe('alice@example.com');
     expect(sent.get('scope')).toBe('openid email profile');
     const login = await rp.callback(query, state);
-    expect(login).toMatchObject({ subject: 'f3a1-alice', sid: 'sid-f3a1-alice', attributes: { preferred_username: ['alice'], email: ['alice@example.com'], groups: ['/staff', '/engineering/backend'] } });
+    expect(login).toMatchObject({
+      subject: 'f3a1-alice',
+      sid: 'sid-f3a1-alice',
+      attributes: { preferred_username: ['alice'], email: ['alice@example.com'], groups: ['/staff', '/engineering/backend'] },
+    });
     expect(login.attributes).not.toHaveProperty('nonce');
     expect(login.idTokenView.header).toMatchObject({ alg: 'RS256' });
   });

@@ -86,7 +86,11 @@ class StateAndNonceStrategy extends Strategy {
   }
 }
 
-type StrategyOutcome = { kind: 'redirect'; url: string } | { kind: 'success'; tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers } | { kind: 'fail'; info: unknown } | { kind: 'error'; error: unknown };
+type StrategyOutcome =
+  | { kind: 'redirect'; url: string }
+  | { kind: 'success'; tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers }
+  | { kind: 'fail'; info: unknown }
+  | { kind: 'error'; error: unknown };
 
 const SESSION_KEY = 'oidc';
 
@@ -138,8 +142,9 @@ export class OidcRelyingParty {
     // openid-client skips the ID token's signature when it comes straight from the token endpoint
     // (OIDC Core allows it over TLS); Bridgekeeper verifies it against the JWKS, always.
     client.enableNonRepudiationChecks(this.engine);
-    const strategy = new StateAndNonceStrategy({ config: this.engine, name: 'oidc', sessionKey: SESSION_KEY, callbackURL: this.urls.callback, scope: settings.scopes.join(' ') }, (tokens, verified) =>
-      verified(null, tokens as never),
+    const strategy = new StateAndNonceStrategy(
+      { config: this.engine, name: 'oidc', sessionKey: SESSION_KEY, callbackURL: this.urls.callback, scope: settings.scopes.join(' ') },
+      (tokens, verified) => verified(null, tokens as never),
     );
     this.passport.use('oidc', strategy as never);
   }
@@ -166,7 +171,10 @@ export class OidcRelyingParty {
     } catch (err) {
       const header = received.idToken ? safeHeader(received.idToken) : undefined;
       // Whatever the engine says first, a token signed with another algorithm is said as such.
-      const refused = header && !acceptedAlgorithms(this.settings.idTokenAlgorithm).includes(String(header.alg)) ? algorithmMismatch(header.alg, this.settings.idTokenAlgorithm, this.settings.idpId) : classifyOidcError(err);
+      const refused =
+        header && !acceptedAlgorithms(this.settings.idTokenAlgorithm).includes(String(header.alg))
+          ? algorithmMismatch(header.alg, this.settings.idTokenAlgorithm, this.settings.idpId)
+          : classifyOidcError(err);
       // Only a refused ID token's header: a failure after it was accepted (userinfo) is no ID token's.
       if (ID_TOKEN_REFUSALS.has(refused.code)) refused.idTokenHeader ??= header;
       throw refused;
@@ -184,7 +192,12 @@ export class OidcRelyingParty {
     const claims = tokens.claims() as Claims | undefined;
     if (!idToken || !claims) throw new OidcError('malformed', 'the token response carried no ID token');
     const header = jwtHeader(idToken);
-    checkIdToken(header, claims, { algorithm: this.settings.idTokenAlgorithm, clockSkewMs: this.settings.clockSkewMs, maxAgeMs: this.settings.maxIdTokenAgeMs, idpId: this.settings.idpId });
+    checkIdToken(header, claims, {
+      algorithm: this.settings.idTokenAlgorithm,
+      clockSkewMs: this.settings.clockSkewMs,
+      maxAgeMs: this.settings.maxIdTokenAgeMs,
+      idpId: this.settings.idpId,
+    });
     const subject = String(claims.sub);
     let userinfo: Claims | undefined;
     if (this.settings.userinfo && this.engine.serverMetadata().userinfo_endpoint) {
@@ -267,7 +280,19 @@ function describe(info: unknown): string {
 }
 
 /** The refusals that are the ID token's own (its header goes to the trace with them). */
-const ID_TOKEN_REFUSALS: ReadonlySet<string> = new Set(['nonce', 'signature', 'algorithm', 'unknown_key', 'issuer', 'audience', 'expired', 'issued_in_future', 'too_old', 'missing_claim', 'malformed']);
+const ID_TOKEN_REFUSALS: ReadonlySet<string> = new Set([
+  'nonce',
+  'signature',
+  'algorithm',
+  'unknown_key',
+  'issuer',
+  'audience',
+  'expired',
+  'issued_in_future',
+  'too_old',
+  'missing_claim',
+  'malformed',
+]);
 
 /** Whether two URLs are the same once normalised (openid-client passes URL.href; discovery may spell it otherwise). */
 function sameUrl(a: string, b: string | undefined): boolean {

@@ -75,12 +75,7 @@ export async function createServiceApp(module: Type<unknown> | DynamicModule, op
 export function openApiDocument(app: INestApplication, opts: Pick<ServiceBootstrap, 'title' | 'description'>): OpenAPIObject {
   return SwaggerModule.createDocument(
     app,
-    new DocumentBuilder()
-      .setTitle(opts.title)
-      .setDescription(`${opts.description}\n\n${ACCESS}`)
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
+    new DocumentBuilder().setTitle(opts.title).setDescription(`${opts.description}\n\n${ACCESS}`).setVersion('1').addBearerAuth().build(),
   );
 }
 

@@ -17,13 +17,16 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv)
   return result.data;
 }
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** Variables every service reads. */
 export const sharedEnv = {
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('`production` requires the master keys (`AUTH_MASTER_KEY`, `PROVISIONING_MASTER_KEY`) and turns off the development allowances (private metadata addresses, OIDC over http).'),
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'])
+    .default('development')
+    .describe(
+      '`production` requires the master keys (`AUTH_MASTER_KEY`, `PROVISIONING_MASTER_KEY`) and turns off the development allowances (private metadata addresses, OIDC over http).',
+    ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('The pino log level.'),
   LOG_PRETTY: bool.optional().describe('Human-readable logs. Unset: on when stdout is a terminal in development, JSON lines otherwise.'),
   DATABASE_URL: z
@@ -34,7 +37,12 @@ export const sharedEnv = {
   DATA_DIR: z.string().default('data').describe('Where the SQLite files (and, in development, the generated master keys) live.'),
   NATS_URL: z.string().default('nats://127.0.0.1:4222').describe('NATS with JetStream; comma-separated for a cluster.'),
   METRICS_ENABLED: bool.default(true).describe('`false` turns `/metrics` off (403).'),
-  ADMIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600).describe('Calls per client address per minute to the routes that need an admin token (429 beyond).'),
+  ADMIN_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(600)
+    .describe('Calls per client address per minute to the routes that need an admin token (429 beyond).'),
 };
 
 export const envBool = bool;

@@ -2,7 +2,12 @@ import { clientErrorResponse, verifyJsonBody } from './input-gate';
 
 describe('input gate', () => {
   it('answers requests Node refuses with a whole HTTP response carrying problem+json', () => {
-    for (const [code, status] of [['HPE_HEADER_OVERFLOW', 431], ['ERR_HTTP_REQUEST_TIMEOUT', 408], ['HPE_INVALID_METHOD', 400], [undefined, 400]] as const) {
+    for (const [code, status] of [
+      ['HPE_HEADER_OVERFLOW', 431],
+      ['ERR_HTTP_REQUEST_TIMEOUT', 408],
+      ['HPE_INVALID_METHOD', 400],
+      [undefined, 400],
+    ] as const) {
       const raw = clientErrorResponse(code);
       const [head, body] = raw.split('\r\n\r\n');
       expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} [A-Za-z ]+\\r\\n`));

@@ -1,5 +1,15 @@
 import fc from 'fast-check';
-import { findInputProblems, MAX_PROBLEMS, NUL_MESSAGE, paramProblems, PERCENT_ENCODING_MESSAGE, printable, queryProblems, SURROGATE_MESSAGE, textProblem } from './input-hygiene';
+import {
+  findInputProblems,
+  MAX_PROBLEMS,
+  NUL_MESSAGE,
+  paramProblems,
+  PERCENT_ENCODING_MESSAGE,
+  printable,
+  queryProblems,
+  SURROGATE_MESSAGE,
+  textProblem,
+} from './input-hygiene';
 
 const RESERVED = 'is a reserved name (__proto__, constructor, prototype)';
 
@@ -31,7 +41,11 @@ const bad = fc.constantFrom(
 const reserved = fc.constantFrom('__proto__', 'constructor', 'prototype');
 
 /** Puts `leaf` somewhere in `value` (following `choices`), and answers the path to it. */
-function plant(value: unknown, choices: number[], leaf: (container: 'array' | 'object' | 'root') => { value: unknown; key?: string }): { value: unknown; path: (string | number)[] } {
+function plant(
+  value: unknown,
+  choices: number[],
+  leaf: (container: 'array' | 'object' | 'root') => { value: unknown; key?: string },
+): { value: unknown; path: (string | number)[] } {
   const [choice, ...rest] = choices;
   if (Array.isArray(value) && value.length && choice !== undefined && choice % 3 !== 0) {
     const i = choice % value.length;
@@ -79,7 +93,9 @@ describe('input hygiene: text', () => {
   });
 
   it('refuses reserved member names, own members as JSON.parse makes them, and shows a bad name escaped', () => {
-    expect(findInputProblems(JSON.parse('{"mapping":{"properties":{"__proto__":"x"}}}'))).toEqual([{ field: 'mapping.properties.__proto__', message: RESERVED }]);
+    expect(findInputProblems(JSON.parse('{"mapping":{"properties":{"__proto__":"x"}}}'))).toEqual([
+      { field: 'mapping.properties.__proto__', message: RESERVED },
+    ]);
     expect(findInputProblems(JSON.parse('[{"constructor":1},{"prototype":{}}]'))).toEqual([
       { field: '0.constructor', message: RESERVED },
       { field: '1.prototype', message: RESERVED },
@@ -120,11 +136,22 @@ describe('input hygiene: text', () => {
 
   it('a bad or reserved member name planted anywhere is found and its path named (property)', () => {
     fc.assert(
-      fc.property(cleanJson, fc.array(fc.nat(), { maxLength: 6 }), fc.oneof(bad.map((b) => ({ key: `k${b.text}`, message: b.message })), reserved.map((key) => ({ key, message: RESERVED }))), (v, choices, b) => {
-        const planted = plant(v, choices, (container) => (container === 'object' ? { key: b.key, value: 'fine' } : { value: Object.defineProperty({}, b.key, { value: 1, enumerable: true }) }));
-        const last = planted.path.length && typeof planted.path.at(-1) === 'string' && planted.path.at(-1) === b.key ? planted.path : [...planted.path, b.key];
-        expect(findInputProblems(planted.value)).toEqual([{ field: last.map(printable).join('.'), message: b.message }]);
-      }),
+      fc.property(
+        cleanJson,
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.oneof(
+          bad.map((b) => ({ key: `k${b.text}`, message: b.message })),
+          reserved.map((key) => ({ key, message: RESERVED })),
+        ),
+        (v, choices, b) => {
+          const planted = plant(v, choices, (container) =>
+            container === 'object' ? { key: b.key, value: 'fine' } : { value: Object.defineProperty({}, b.key, { value: 1, enumerable: true }) },
+          );
+          const last =
+            planted.path.length && typeof planted.path.at(-1) === 'string' && planted.path.at(-1) === b.key ? planted.path : [...planted.path, b.key];
+          expect(findInputProblems(planted.value)).toEqual([{ field: last.map(printable).join('.'), message: b.message }]);
+        },
+      ),
       { numRuns: 500 },
     );
   });

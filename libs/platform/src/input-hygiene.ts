@@ -75,7 +75,8 @@ export function findInputProblems(body: unknown): InputProblem[] {
     } else if (value !== null && typeof value === 'object') {
       // Own members only, `__proto__` included (JSON.parse makes it an own member).
       const keys = Object.keys(value);
-      for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: (value as Record<string, unknown>)[keys[i]], key: keys[i], parent: place, badName: nameProblem(keys[i]) });
+      for (let i = keys.length - 1; i >= 0; i--)
+        stack.push({ value: (value as Record<string, unknown>)[keys[i]], key: keys[i], parent: place, badName: nameProblem(keys[i]) });
     }
   }
   return problems;

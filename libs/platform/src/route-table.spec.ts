@@ -23,7 +23,16 @@ describe('RouteMatcher: the methods a path is served for, matched as the router 
   });
 
   it('is case-sensitive and strict: another spelling is another path, which has no routes', () => {
-    for (const path of ['/API/v1/users', '/api/v1/Users', '/api/v1/users/', '/api//v1/users', '/%61pi/v1/users', '/api/v1/users;x=1', '/api/v1/users/42/', '/nothing']) {
+    for (const path of [
+      '/API/v1/users',
+      '/api/v1/Users',
+      '/api/v1/users/',
+      '/api//v1/users',
+      '/%61pi/v1/users',
+      '/api/v1/users;x=1',
+      '/api/v1/users/42/',
+      '/nothing',
+    ]) {
       expect([path, routes.allowed(path)]).toEqual([path, []]);
     }
   });
@@ -38,7 +47,10 @@ describe('ProblemFilter: 405 for a path served for other methods', () => {
       json: (b: unknown) => ((res.body = b), chain),
     };
     const response = { ...chain, setHeader: (k: string, v: string) => (res.headers[k.toLowerCase()] = v) };
-    const h = { getType: () => 'http', switchToHttp: () => ({ getRequest: () => ({ method, path }), getResponse: () => response }) } as unknown as ArgumentsHost;
+    const h = {
+      getType: () => 'http',
+      switchToHttp: () => ({ getRequest: () => ({ method, path }), getResponse: () => response }),
+    } as unknown as ArgumentsHost;
     return { h, res };
   }
   const filter = new ProblemFilter(routes);

@@ -86,7 +86,11 @@ export class RouteTable {
         const own = this.reflector.get<string | string[] | undefined>(PATH_METADATA, handler);
         if (own === undefined) continue; // not an HTTP handler (a NATS one, a helper)
         const method = RequestMethod[this.reflector.get<RequestMethod>(METHOD_METADATA, handler) ?? RequestMethod.GET];
-        const flags = { public: isPublicRoute(this.reflector, handler, metatype), adminOnly: isAdminOnlyRoute(this.reflector, handler, metatype), servedBy: 'nest' as const };
+        const flags = {
+          public: isPublicRoute(this.reflector, handler, metatype),
+          adminOnly: isAdminOnlyRoute(this.reflector, handler, metatype),
+          servedBy: 'nest' as const,
+        };
         for (const prefix of prefixes) {
           for (const path of paths(own)) {
             for (const m of method === 'ALL' ? METHODS : [method]) routes.push({ method: m, path: join(prefix, path), ...flags });
@@ -101,7 +105,11 @@ export class RouteTable {
 const paths = (p: string | string[] | undefined): string[] => (Array.isArray(p) ? p : [p ?? '']);
 
 /** Nest's joining of a controller's path and a handler's: one slash between, none at the end. */
-const join = (prefix: string, path: string): string => `/${[prefix, path].map((s) => s.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+const join = (prefix: string, path: string): string =>
+  `/${[prefix, path]
+    .map((s) => s.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/')}`;
 
 /** The route table, for the problem filter's 405 answer and for tests that walk the routes. */
 @Module({ imports: [DiscoveryModule], providers: [RouteTable], exports: [RouteTable] })

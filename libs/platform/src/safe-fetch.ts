@@ -18,10 +18,27 @@ export function isPrivateAddress(ip: string): boolean {
   const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
   if (isIP(v4) === 4) {
     const [a, b] = v4.split('.').map(Number);
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
   }
   const v6 = ip.toLowerCase();
-  return v6 === '::' || v6 === '::1' || v6.startsWith('fc') || v6.startsWith('fd') || v6.startsWith('fe8') || v6.startsWith('fe9') || v6.startsWith('fea') || v6.startsWith('feb');
+  return (
+    v6 === '::' ||
+    v6 === '::1' ||
+    v6.startsWith('fc') ||
+    v6.startsWith('fd') ||
+    v6.startsWith('fe8') ||
+    v6.startsWith('fe9') ||
+    v6.startsWith('fea') ||
+    v6.startsWith('feb')
+  );
 }
 
 export class SafeFetchError extends Error {}
@@ -30,7 +47,8 @@ async function refusePrivate(url: URL): Promise<void> {
   const name = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(name) ? [name] : (await lookup(name, { all: true })).map((a) => a.address);
   const blocked = addresses.find(isPrivateAddress);
-  if (blocked) throw new SafeFetchError(`${url.hostname} resolves to the private or loopback address ${blocked}, which is refused (allow it in the configuration)`);
+  if (blocked)
+    throw new SafeFetchError(`${url.hostname} resolves to the private or loopback address ${blocked}, which is refused (allow it in the configuration)`);
 }
 
 /**

@@ -10,15 +10,24 @@ describe('attributesFromAssertion', () => {
     const xml = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">${assertion(
       '<saml:Attribute Name="groups"><saml:AttributeValue>/a</saml:AttributeValue><saml:AttributeValue>/b</saml:AttributeValue></saml:Attribute><saml:Attribute Name="email"><saml:AttributeValue>a@x.io</saml:AttributeValue></saml:Attribute>',
     )}</samlp:Response>`;
-    expect(attributesFromAssertion(xml)).toEqual({ subject: ' alice ', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified', attributes: { groups: ['/a', '/b'], email: ['a@x.io'] } });
+    expect(attributesFromAssertion(xml)).toEqual({
+      subject: ' alice ',
+      subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+      attributes: { groups: ['/a', '/b'], email: ['a@x.io'] },
+    });
   });
 
   it("keys the response as the IdP's logins are keyed: its NameID format and subjectAttribute", () => {
-    const transient = assertion('<saml:Attribute Name="objectGUID"><saml:AttributeValue>g-1</saml:AttributeValue></saml:Attribute>').replace('<saml:NameID>', '<saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient">');
+    const transient = assertion('<saml:Attribute Name="objectGUID"><saml:AttributeValue>g-1</saml:AttributeValue></saml:Attribute>').replace(
+      '<saml:NameID>',
+      '<saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient">',
+    );
     expect(() => attributesFromAssertion(transient)).toThrow(expect.objectContaining({ code: 'name_id_transient' }));
     expect(attributesFromAssertion(transient, { subjectAttribute: 'objectGUID' })).toMatchObject({ subject: 'g-1', subjectFormat: 'attribute:objectGUID' });
     expect(() => attributesFromAssertion(assertion(''), { subjectAttribute: 'objectGUID' })).toThrow(expect.objectContaining({ code: 'subject_attribute' }));
-    expect(() => attributesFromAssertion(assertion(''), { requestedFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' })).toThrow(expect.objectContaining({ code: 'name_id_format' }));
+    expect(() => attributesFromAssertion(assertion(''), { requestedFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' })).toThrow(
+      expect.objectContaining({ code: 'name_id_format' }),
+    );
   });
 
   it('refuses DTDs, documents without an assertion or NameID, and prototype keys', () => {

@@ -17,4 +17,7 @@ export const readSamlLogin = (xmlOrBase64: string): AssertionContent => readAsse
  * subject's format comes along, so the username fallbacks read it as a login does (a persistent
  * NameID or an attribute-keyed id names nobody).
  */
-export const keyedLogin = (content: AssertionContent, policy: SubjectPolicy = {}): KeyedLogin => ({ ...loginSubject(content, policy), attributes: content.attributes });
+export const keyedLogin = (content: AssertionContent, policy: SubjectPolicy = {}): KeyedLogin => ({
+  ...loginSubject(content, policy),
+  attributes: content.attributes,
+});

@@ -9,7 +9,9 @@ describe('mapIdentity with the Keycloak defaults', () => {
   };
 
   it('maps NameID, email, display name and groups', () => {
-    expect(mapIdentity('Alice', attributes, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' })).toEqual({
+    expect(
+      mapIdentity('Alice', attributes, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' }),
+    ).toEqual({
       ok: true,
       identity: {
         username: 'alice',
@@ -40,26 +42,35 @@ describe('mapIdentity with the Keycloak defaults', () => {
     expect(noUsernameReason(mapping)).toContain("attribute 'uid'");
     // An OIDC email sent without email_verified true: the reason says that, not "send the claim".
     const withEmail = { ...mapping, username: { ...mapping.username, fallback: ['email' as const] } };
-    expect(noUsernameReason(withEmail, { protocol: 'oidc', attributes: { email: ['x@y.io'], email_verified: ['false'] } })).toMatch(/not email_verified true, and an unverified email names nobody/);
+    expect(noUsernameReason(withEmail, { protocol: 'oidc', attributes: { email: ['x@y.io'], email_verified: ['false'] } })).toMatch(
+      /not email_verified true, and an unverified email names nobody/,
+    );
     expect(noUsernameReason(withEmail, { protocol: 'oidc', attributes: {} })).toMatch(/send the claim/);
   });
 
   it('rewrites the username with a regex and capture groups', () => {
-    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'subject' as const, lowercase: true, replace: { pattern: '^(.+)@corp\\.example$', replacement: 'corp-$1' } } };
+    const mapping = {
+      ...KEYCLOAK_DEFAULT_MAPPING,
+      username: { source: 'subject' as const, lowercase: true, replace: { pattern: '^(.+)@corp\\.example$', replacement: 'corp-$1' } },
+    };
     expect(mapIdentity('Ann@Corp.Example', {}, mapping)).toMatchObject({ ok: true, identity: { username: 'corp-ann' } });
     const emptying = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'subject' as const, lowercase: false, replace: { pattern: '.*', replacement: '' } } };
     expect(mapIdentity('x', {}, emptying)).toMatchObject({ ok: false, code: 'no_username' });
   });
 
   it('refuses control characters in the username', () => {
-    expect(mapIdentity('ali\u0000ce', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' })).toMatchObject({ ok: false, code: 'invalid_identity' });
+    expect(
+      mapIdentity('ali\u0000ce', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' }),
+    ).toMatchObject({ ok: false, code: 'invalid_identity' });
   });
 
   it('an OIDC subject never names a user; a SAML NameID without a format is unspecified (SAML Core 8.3.1), as Keycloak sends usernames', () => {
     expect(mapIdentity('AAdzZWNyZXQx-opaque', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { username: null } });
     expect(mapIdentity('alice', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml' })).toMatchObject({ ok: true, identity: { username: 'alice' } });
     // A user keyed on an attribute (subjectAttribute) is keyed on an id: never a username (attacker review).
-    expect(mapIdentity('f81d4fae-7dec-11d0-a765-00a0c91e6bf6', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'attribute:kcid' })).toMatchObject({ ok: true, identity: { username: null } });
+    expect(
+      mapIdentity('f81d4fae-7dec-11d0-a765-00a0c91e6bf6', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'attribute:kcid' }),
+    ).toMatchObject({ ok: true, identity: { username: null } });
   });
 
   it('does not read inherited properties as attributes', () => {
@@ -82,7 +93,10 @@ describe('mapIdentity with the Keycloak defaults', () => {
 
   it('keeps every value of a multi-valued attribute as a list (one value stays a string), as User Sync does', () => {
     const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, properties: { roles: 'role', department: 'dept' } };
-    expect(mapIdentity('a', { role: ['dev', ' ops ', 'dev', ''], dept: [' R&D'] }, mapping)).toMatchObject({ ok: true, identity: { properties: { roles: ['dev', 'ops'], department: 'R&D' } } });
+    expect(mapIdentity('a', { role: ['dev', ' ops ', 'dev', ''], dept: [' R&D'] }, mapping)).toMatchObject({
+      ok: true,
+      identity: { properties: { roles: ['dev', 'ops'], department: 'R&D' } },
+    });
     expect(mapIdentity('a', { role: ['  '] }, mapping)).toMatchObject({ ok: true, identity: { properties: {} } });
   });
 });
@@ -103,11 +117,19 @@ describe('group rules', () => {
   it('refuses a user in none of the required groups', () => {
     const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, groups: { ...groups, required: ['Staff'] } };
     expect(mapIdentity('a', { groups: ['/staff'] }, mapping)).toMatchObject({ ok: true });
-    expect(mapIdentity('b', { groups: ['/contractors'] }, mapping)).toEqual({ ok: false, code: 'required_group_missing', reason: 'b is in none of the groups required to sign in (Staff)' });
+    expect(mapIdentity('b', { groups: ['/contractors'] }, mapping)).toEqual({
+      ok: false,
+      code: 'required_group_missing',
+      reason: 'b is in none of the groups required to sign in (Staff)',
+    });
   });
 
   it('adds default groups: for every user in groups, for new users apart', () => {
-    const r = mapIdentity('a', { groups: ['/staff'] }, { ...KEYCLOAK_DEFAULT_MAPPING, groups: { ...groups, defaultForAll: ['jira-users'], defaultForNew: ['onboarding'] } });
+    const r = mapIdentity(
+      'a',
+      { groups: ['/staff'] },
+      { ...KEYCLOAK_DEFAULT_MAPPING, groups: { ...groups, defaultForAll: ['jira-users'], defaultForNew: ['onboarding'] } },
+    );
     expect(r).toMatchObject({ ok: true, identity: { groups: ['jira-users', 'staff'], newUserGroups: ['onboarding'] } });
   });
 });
@@ -155,7 +177,10 @@ describe('regular expressions in mapping rules run in linear time', () => {
   it('keeps what admins use: anchors, classes, capture groups in renames and replacements, named groups', () => {
     expect(applyGroupRules('eng/web', [{ match: '^eng/(?<team>[a-z]+)$', rename: 'dev-$<team>' }])).toBe('dev-web');
     expect(applyGroupRules('team-42', [{ match: '^team-\\d+$', action: 'drop' }])).toBeUndefined();
-    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'subject' as const, lowercase: true, replace: { pattern: '^(.+)@corp\\.example$', replacement: '$1' } } };
+    const mapping = {
+      ...KEYCLOAK_DEFAULT_MAPPING,
+      username: { source: 'subject' as const, lowercase: true, replace: { pattern: '^(.+)@corp\\.example$', replacement: '$1' } },
+    };
     expect(mapIdentity('Ann@Corp.Example', {}, mapping)).toMatchObject({ ok: true, identity: { username: 'ann' } });
   });
 
@@ -173,8 +198,15 @@ describe('regular expressions in mapping rules run in linear time', () => {
   });
 
   it('refuses a login whose mapping (saved before regexes were checked) holds a pattern it cannot run, rather than skip the rule', () => {
-    const drop = { ...KEYCLOAK_DEFAULT_MAPPING, groups: { attribute: ['groups'], naming: 'path' as const, rules: [{ match: '^(?!jira-)', action: 'drop' as const }] } };
-    expect(mapIdentity('a', { groups: ['/jira-admins'] }, drop)).toEqual({ ok: false, code: 'invalid_identity', reason: expect.stringContaining('groups.rules.0.match') });
+    const drop = {
+      ...KEYCLOAK_DEFAULT_MAPPING,
+      groups: { attribute: ['groups'], naming: 'path' as const, rules: [{ match: '^(?!jira-)', action: 'drop' as const }] },
+    };
+    expect(mapIdentity('a', { groups: ['/jira-admins'] }, drop)).toEqual({
+      ok: false,
+      code: 'invalid_identity',
+      reason: expect.stringContaining('groups.rules.0.match'),
+    });
     const replace = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'subject' as const, lowercase: true, replace: { pattern: '(a)\\1', replacement: '' } } };
     expect(mapIdentity('aa', {}, replace)).toEqual({ ok: false, code: 'invalid_identity', reason: expect.stringContaining('username.replace.pattern') });
   });
@@ -184,13 +216,19 @@ describe('an absent claim is not an empty value (issue 27)', () => {
   const full = { preferred_username: ['Alice'], email: ['alice@example.com'], given_name: ['Alice'], family_name: ['Liddell'], groups: ['/staff'] };
 
   it('marks nothing absent when the login carries every claim', () => {
-    expect(mapIdentity('f81d4fae', full, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { username: 'alice', absent: [] } });
+    expect(mapIdentity('f81d4fae', full, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' })).toMatchObject({
+      ok: true,
+      identity: { username: 'alice', absent: [] },
+    });
   });
 
   it('an OIDC login with only sub (userinfo off) asserts nothing: no username, every profile field absent, never the opaque sub', () => {
     const r = mapIdentity('f81d4fae-7dec-11d0-a765-00a0c91e6bf6', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' });
     // Groups are authoritative by default: a login without them leaves no managed group (revocation wins).
-    expect(r).toMatchObject({ ok: true, identity: { username: null, email: null, displayName: null, groups: [], absent: ['username', 'email', 'displayName'] } });
+    expect(r).toMatchObject({
+      ok: true,
+      identity: { username: null, email: null, displayName: null, groups: [], absent: ['username', 'email', 'displayName'] },
+    });
   });
 
   it('a SAML login with no attributes keeps everything but may name a new user by a readable NameID', () => {
@@ -201,7 +239,10 @@ describe('an absent claim is not an empty value (issue 27)', () => {
 
   it('never takes a persistent or transient NameID as a username by default', () => {
     for (const format of ['urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient']) {
-      expect(mapIdentity('_9f2c1e', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: format })).toMatchObject({ ok: true, identity: { username: null } });
+      expect(mapIdentity('_9f2c1e', {}, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: format })).toMatchObject({
+        ok: true,
+        identity: { username: null },
+      });
     }
   });
 
@@ -210,29 +251,49 @@ describe('an absent claim is not an empty value (issue 27)', () => {
     expect(r).toMatchObject({ ok: true, identity: { username: 'bob@example.com', email: 'bob@example.com', absent: ['username', 'displayName'] } });
     // An email the OIDC IdP did not verify names nobody (attacker review: anyone may type one).
     for (const verified of [['false'], undefined]) {
-      expect(mapIdentity('f81d4fae', { email: ['Bob@Example.com'], ...(verified ? { email_verified: verified } : {}) }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { username: null } });
+      expect(
+        mapIdentity('f81d4fae', { email: ['Bob@Example.com'], ...(verified ? { email_verified: verified } : {}) }, KEYCLOAK_DEFAULT_MAPPING, {
+          protocol: 'oidc',
+        }),
+      ).toMatchObject({ ok: true, identity: { username: null } });
     }
   });
 
   it('an attribute the mapping calls authoritative is empty when a login leaves it out, a bare login (scope=openid alone) too', () => {
     const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, authoritative: ['groups' as const, 'email' as const] };
-    expect(mapIdentity('s', { preferred_username: ['alice'] }, mapping, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { groups: [], email: null, absent: ['displayName'] } });
+    expect(mapIdentity('s', { preferred_username: ['alice'] }, mapping, { protocol: 'oidc' })).toMatchObject({
+      ok: true,
+      identity: { groups: [], email: null, absent: ['displayName'] },
+    });
     expect(mapIdentity('s', {}, mapping, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { groups: [], absent: ['username', 'displayName'] } });
   });
 
   it("refuses a login whose IdP left the groups out for being too many (Entra's overage), instead of guessing", () => {
-    const overages: Record<string, string[]>[] = [{ _claim_names: ['groups'] }, { hasgroups: ['true'] }, { 'http://schemas.microsoft.com/claims/groups.link': ['https://graph.microsoft.com/x'] }];
+    const overages: Record<string, string[]>[] = [
+      { _claim_names: ['groups'] },
+      { hasgroups: ['true'] },
+      { 'http://schemas.microsoft.com/claims/groups.link': ['https://graph.microsoft.com/x'] },
+    ];
     for (const overage of overages) {
-      expect(mapIdentity('s', { preferred_username: ['a'], ...overage }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' })).toMatchObject({ ok: false, code: 'invalid_identity', reason: expect.stringContaining('too many to list') });
+      expect(mapIdentity('s', { preferred_username: ['a'], ...overage }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' })).toMatchObject({
+        ok: false,
+        code: 'invalid_identity',
+        reason: expect.stringContaining('too many to list'),
+      });
     }
   });
 
   it('the Keycloak default treats groups as authoritative (Keycloak leaves the attribute out for a user in no group)', () => {
-    expect(mapIdentity('alice', { email: ['alice@example.com'] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml' })).toMatchObject({ ok: true, identity: { groups: [], absent: ['displayName'] } });
+    expect(mapIdentity('alice', { email: ['alice@example.com'] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml' })).toMatchObject({
+      ok: true,
+      identity: { groups: [], absent: ['displayName'] },
+    });
   });
 
   it('an attribute sent empty is a value: groups sent with no values remove the managed groups', () => {
-    expect(mapIdentity('s', { preferred_username: ['a'], groups: [] }, { ...KEYCLOAK_DEFAULT_MAPPING, authoritative: [] }, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { groups: [], absent: ['email', 'displayName'] } });
+    expect(mapIdentity('s', { preferred_username: ['a'], groups: [] }, { ...KEYCLOAK_DEFAULT_MAPPING, authoritative: [] }, { protocol: 'oidc' })).toMatchObject(
+      { ok: true, identity: { groups: [], absent: ['email', 'displayName'] } },
+    );
   });
 
   it('says what was absent, for the trace', () => {
@@ -246,8 +307,14 @@ describe('an absent claim is not an empty value (issue 27)', () => {
   });
 
   it('a legacy mapping with fallbackToSubject still names a new user by the subject, as a fallback', () => {
-    const mapping = { ...KEYCLOAK_DEFAULT_MAPPING, username: { source: 'attribute' as const, attribute: 'preferred_username', fallbackToSubject: true, lowercase: true } };
-    expect(mapIdentity('F81D', {}, mapping, { protocol: 'oidc' })).toMatchObject({ ok: true, identity: { username: 'f81d', absent: expect.arrayContaining(['username']) } });
+    const mapping = {
+      ...KEYCLOAK_DEFAULT_MAPPING,
+      username: { source: 'attribute' as const, attribute: 'preferred_username', fallbackToSubject: true, lowercase: true },
+    };
+    expect(mapIdentity('F81D', {}, mapping, { protocol: 'oidc' })).toMatchObject({
+      ok: true,
+      identity: { username: 'f81d', absent: expect.arrayContaining(['username']) },
+    });
   });
 
   it('tries several username attributes in order', () => {
@@ -259,16 +326,23 @@ describe('an absent claim is not an empty value (issue 27)', () => {
 
 describe('absent notices stay quiet where nothing is missing', () => {
   it("a Keycloak SAML login (the username is the NameID, as Keycloak's client sends it) says nothing is absent", () => {
-    const r = mapIdentity('alice', { email: ['alice@example.com'], firstName: ['Alice'], lastName: ['L'], groups: ['/staff'] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'saml', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' });
+    const r = mapIdentity('alice', { email: ['alice@example.com'], firstName: ['Alice'], lastName: ['L'], groups: ['/staff'] }, KEYCLOAK_DEFAULT_MAPPING, {
+      protocol: 'saml',
+      subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+    });
     if (!r.ok) throw new Error('mapped');
     expect(r.identity).toMatchObject({ username: 'alice', usernameFrom: 'nameId' });
     expect(absentNotices(r.identity, KEYCLOAK_DEFAULT_MAPPING)).toEqual([]);
   });
 
   it('a username from the email is said (the login lacked the username claim)', () => {
-    const r = mapIdentity('sub', { email: ['b@example.com'], email_verified: ['true'], name: ['B'], groups: [] }, KEYCLOAK_DEFAULT_MAPPING, { protocol: 'oidc' });
+    const r = mapIdentity('sub', { email: ['b@example.com'], email_verified: ['true'], name: ['B'], groups: [] }, KEYCLOAK_DEFAULT_MAPPING, {
+      protocol: 'oidc',
+    });
     if (!r.ok) throw new Error('mapped');
     expect(r.identity.usernameFrom).toBe('email');
-    expect(absentNotices(r.identity, KEYCLOAK_DEFAULT_MAPPING)).toEqual([{ code: 'claim_absent', name: 'username', reason: expect.stringContaining('b@example.com (fallback)') }]);
+    expect(absentNotices(r.identity, KEYCLOAK_DEFAULT_MAPPING)).toEqual([
+      { code: 'claim_absent', name: 'username', reason: expect.stringContaining('b@example.com (fallback)') },
+    ]);
   });
 });

@@ -127,7 +127,8 @@ export interface AbsentNotice {
   reason: string;
 }
 
-export type MappingResult = { ok: true; identity: MappedIdentity } | { ok: false; code: 'no_username' | 'invalid_identity' | 'required_group_missing'; reason: string };
+export type MappingResult =
+  { ok: true; identity: MappedIdentity } | { ok: false; code: 'no_username' | 'invalid_identity' | 'required_group_missing'; reason: string };
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -183,7 +184,10 @@ export function allValues(attributes: Attributes, names: readonly string[]): str
 
 /** `/engineering/backend` → `engineering/backend` (path) or `backend` (leaf). */
 export function groupName(raw: string, naming: 'path' | 'leaf'): string | undefined {
-  const parts = raw.split('/').map((p) => p.trim()).filter(Boolean);
+  const parts = raw
+    .split('/')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length === 0) return undefined;
   return naming === 'leaf' ? parts[parts.length - 1] : parts.join('/');
 }
@@ -224,7 +228,12 @@ export function mappingRegexProblem(mapping: AttributeMapping): string | undefin
   return undefined;
 }
 
-export function mapIdentity(subject: string, attributes: Attributes, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, login: LoginContext = {}): MappingResult {
+export function mapIdentity(
+  subject: string,
+  attributes: Attributes,
+  mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING,
+  login: LoginContext = {},
+): MappingResult {
   // Refused rather than run without the rule: a skipped drop rule or rename would hand out other groups or another account.
   const unusable = mappingRegexProblem(mapping);
   if (unusable) return { ok: false, code: 'invalid_identity', reason: `the mapping cannot be used until an admin changes it: ${unusable}` };
@@ -232,14 +241,24 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
   // An absent claim is not an empty value: what the login leaves out, a known user keeps, unless
   // the mapping calls the field authoritative — then absent is empty, whatever else the login
   // carries (a user who asks for `scope=openid` alone must not keep groups the IdP took away).
-  const names = { username: usernameAttributes(mapping), email: mapping.email, displayName: [...mapping.displayName, ...mapping.firstName, ...mapping.lastName], groups: mapping.groups.attribute };
+  const names = {
+    username: usernameAttributes(mapping),
+    email: mapping.email,
+    displayName: [...mapping.displayName, ...mapping.firstName, ...mapping.lastName],
+    groups: mapping.groups.attribute,
+  };
   const absent = new Set<ProfileField>();
   for (const field of ['email', 'displayName', 'groups'] as const) {
     if (!hasAny(attributes, names[field]) && !(mapping.authoritative ?? []).includes(field)) absent.add(field);
   }
   // Too many groups to list (Entra's overage): neither keeping nor removing groups by guess is safe.
   const overage = groupOverage(attributes);
-  if (overage) return { ok: false, code: 'invalid_identity', reason: `the IdP left the groups out of the login (${overage}: too many to list); assign groups to the application or filter the groups claim at the IdP` };
+  if (overage)
+    return {
+      ok: false,
+      code: 'invalid_identity',
+      reason: `the IdP left the groups out of the login (${overage}: too many to list); assign groups to the application or filter the groups claim at the IdP`,
+    };
 
   const emailRaw = firstValue(attributes, mapping.email);
   const email = emailRaw && EMAIL.test(emailRaw) ? emailRaw.toLowerCase() : null;
@@ -258,7 +277,8 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
         const fallbacks = [...(mapping.username.fallback ?? []), ...(mapping.username.fallbackToSubject ? (['subject'] as const) : [])];
         for (const fallback of fallbacks) {
           // An OIDC email names a user only when the IdP says it verified it (an unverified one is anyone's to type).
-          if (fallback === 'email') username = login.protocol === 'oidc' && firstValue(attributes, ['email_verified'])?.toLowerCase() !== 'true' ? undefined : (email ?? undefined);
+          if (fallback === 'email')
+            username = login.protocol === 'oidc' && firstValue(attributes, ['email_verified'])?.toLowerCase() !== 'true' ? undefined : (email ?? undefined);
           else if (fallback === 'subject' || readableSubject(login)) username = subject.trim() || undefined;
           if (username) {
             usernameFrom = fallback;
@@ -275,7 +295,8 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
       username = email ? email.slice(0, email.indexOf('@')) : undefined;
       break;
   }
-  if (!username && !absent.has('username')) return { ok: false, code: 'no_username', reason: `the mapping (username from ${describeSource(mapping)}) produced no username` };
+  if (!username && !absent.has('username'))
+    return { ok: false, code: 'no_username', reason: `the mapping (username from ${describeSource(mapping)}) produced no username` };
   if (username && mapping.username.lowercase) username = username.toLowerCase();
   if (username && mapping.username.replace) {
     username = username.replace(linearRegex(mapping.username.replace.pattern), mapping.username.replace.replacement);
@@ -299,7 +320,9 @@ export function mapIdentity(subject: string, attributes: Attributes, mapping: At
   const groups = mapGroups(attributes, mapping.groups);
   const required = mapping.groups.required ?? [];
   if (required.length && !required.some((r) => groups.some((g) => g.toLowerCase() === r.toLowerCase()))) {
-    const why = absent.has('groups') ? `the login carries no groups attribute (${names.groups.join(', ')}), so membership in a group required to sign in (${required.join(', ')}) cannot be checked` : `${username ?? subject} is in none of the groups required to sign in (${required.join(', ')})`;
+    const why = absent.has('groups')
+      ? `the login carries no groups attribute (${names.groups.join(', ')}), so membership in a group required to sign in (${required.join(', ')}) cannot be checked`
+      : `${username ?? subject} is in none of the groups required to sign in (${required.join(', ')})`;
     return { ok: false, code: 'required_group_missing', reason: why };
   }
 
@@ -328,14 +351,16 @@ export function absentNotices(identity: MappedIdentity, mapping: AttributeMappin
   };
   const list = (names: string[]) => (names.length ? names.join(', ') : 'no attribute (none mapped)');
   // A NameID that names a person is how some IdPs send the username (Keycloak's SAML client): nothing to say.
-  return identity.absent.filter((name) => name !== 'username' || identity.usernameFrom !== 'nameId').map((name) => ({
-    code: 'claim_absent',
-    name,
-    reason: (name === 'username'
-      ? `the login carries none of ${list(looked.username)}: a known user keeps their username; ${identity.username ? `a new one is named ${identity.username} (fallback)` : 'a new one cannot be created (no fallback applies)'}`
-      : `the login carries none of ${list(looked[name])}: a known user keeps what the directory holds (turn on userinfo or send the claim, or mark it authoritative in the mapping)`
-    ).slice(0, 500),
-  }));
+  return identity.absent
+    .filter((name) => name !== 'username' || identity.usernameFrom !== 'nameId')
+    .map((name) => ({
+      code: 'claim_absent',
+      name,
+      reason: (name === 'username'
+        ? `the login carries none of ${list(looked.username)}: a known user keeps their username; ${identity.username ? `a new one is named ${identity.username} (fallback)` : 'a new one cannot be created (no fallback applies)'}`
+        : `the login carries none of ${list(looked[name])}: a known user keeps what the directory holds (turn on userinfo or send the claim, or mark it authoritative in the mapping)`
+      ).slice(0, 500),
+    }));
 }
 
 /** Why a login that carries no username cannot create a user, naming where the mapping looks. */
@@ -343,13 +368,21 @@ export function noUsernameReason(mapping: AttributeMapping, login?: { protocol?:
   const fallback = [...(mapping.username.fallback ?? []), ...(mapping.username.fallbackToSubject ? ['subject'] : [])];
   const said = `the mapping (username from ${describeSource(mapping)}${fallback.length ? `, else ${fallback.join(', ')}` : ''}) produced no username for a new user`;
   // The email fallback passed over an email the IdP sent without saying it verified it: say so, not "send the claim".
-  if (login?.protocol === 'oidc' && fallback.includes('email') && firstValue(login.attributes, mapping.email) !== undefined && firstValue(login.attributes, ['email_verified'])?.toLowerCase() !== 'true') {
+  if (
+    login?.protocol === 'oidc' &&
+    fallback.includes('email') &&
+    firstValue(login.attributes, mapping.email) !== undefined &&
+    firstValue(login.attributes, ['email_verified'])?.toLowerCase() !== 'true'
+  ) {
     return `${said}: the IdP sent an email but not email_verified true, and an unverified email names nobody (anyone may type one): make the IdP verify emails (or release email_verified), send a username claim, or change the mapping`;
   }
   return `${said}: send the claim (e.g. turn on userinfo, or add the profile or email scope) or change the mapping`;
 }
 
 function describeSource(mapping: AttributeMapping): string {
-  if (mapping.username.source === 'attribute') return `attribute ${usernameAttributes(mapping).map((a) => `'${a}'`).join(' or ')}${mapping.username.fallbackToSubject ? ' or the subject' : ''}`;
+  if (mapping.username.source === 'attribute')
+    return `attribute ${usernameAttributes(mapping)
+      .map((a) => `'${a}'`)
+      .join(' or ')}${mapping.username.fallbackToSubject ? ' or the subject' : ''}`;
   return mapping.username.source === 'subject' ? 'the NameID / subject' : "the email's local part";
 }

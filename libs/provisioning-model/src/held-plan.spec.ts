@@ -1,8 +1,31 @@
 import { canonicalJson, heldPlanDigest, NameHolder, namesBasis, namesChangedSince, namesGiven, settingsDigest } from './held-plan';
 import type { SyncPlan } from './sync-plan';
 
-const emptyPlan = (over: Partial<SyncPlan> = {}): SyncPlan => ({ create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], groupsToRename: [], groupsToLink: [], addMemberships: [], removeMemberships: [], groupIdentities: [], groupRenamesRefused: [], groupsRefused: [], seatsDelta: 0, ...over });
-const fields = (externalId: string, username: string, email: string | null) => ({ externalId, username, email, displayName: null, active: true, properties: {} });
+const emptyPlan = (over: Partial<SyncPlan> = {}): SyncPlan => ({
+  create: [],
+  update: [],
+  enable: [],
+  disable: [],
+  delete: [],
+  groupsToCreate: [],
+  groupsToRename: [],
+  groupsToLink: [],
+  addMemberships: [],
+  removeMemberships: [],
+  groupIdentities: [],
+  groupRenamesRefused: [],
+  groupsRefused: [],
+  seatsDelta: 0,
+  ...over,
+});
+const fields = (externalId: string, username: string, email: string | null) => ({
+  externalId,
+  username,
+  email,
+  displayName: null,
+  active: true,
+  properties: {},
+});
 
 describe('heldPlanDigest', () => {
   it('binds the digest to the run: the same plan held by two runs has two digests', () => {
@@ -15,10 +38,22 @@ describe('heldPlanDigest', () => {
 });
 
 describe('settingsDigest', () => {
-  const base = { model: 'sync', mapping: { username: 'preferred_username', email: 'email' }, updateOnLogin: true, grantLocalGroups: ['a', 'b'], claimLocalUsers: false };
+  const base = {
+    model: 'sync',
+    mapping: { username: 'preferred_username', email: 'email' },
+    updateOnLogin: true,
+    grantLocalGroups: ['a', 'b'],
+    claimLocalUsers: false,
+  };
   it('changes with each setting a plan depends on', () => {
     const d = settingsDigest(base);
-    for (const over of [{ model: 'jit' }, { mapping: { username: 'sub', email: 'email' } }, { updateOnLogin: false }, { grantLocalGroups: ['a'] }, { claimLocalUsers: true }]) {
+    for (const over of [
+      { model: 'jit' },
+      { mapping: { username: 'sub', email: 'email' } },
+      { updateOnLogin: false },
+      { grantLocalGroups: ['a'] },
+      { claimLocalUsers: true },
+    ]) {
       expect(settingsDigest({ ...base, ...over })).not.toBe(d);
     }
   });
@@ -35,9 +70,27 @@ describe('namesGiven', () => {
     const plan = emptyPlan({
       create: [fields('1', 'Ann', 'Ann@Example.com'), fields('2', 'bob', null)],
       update: [
-        { id: 'd3', externalId: '3', username: 'cy', changes: [{ field: 'username', before: 'cy', after: 'Cyril' }], fields: fields('3', 'Cyril', 'cy@example.com') },
-        { id: 'd4', externalId: '4', username: 'di', changes: [{ field: 'email', before: null, after: 'ANN@example.com' }], fields: fields('4', 'di', 'ANN@example.com') },
-        { id: 'd5', externalId: '5', username: 'ed', changes: [{ field: 'displayName', before: null, after: 'Ed' }], fields: fields('5', 'ed', 'ed@example.com') },
+        {
+          id: 'd3',
+          externalId: '3',
+          username: 'cy',
+          changes: [{ field: 'username', before: 'cy', after: 'Cyril' }],
+          fields: fields('3', 'Cyril', 'cy@example.com'),
+        },
+        {
+          id: 'd4',
+          externalId: '4',
+          username: 'di',
+          changes: [{ field: 'email', before: null, after: 'ANN@example.com' }],
+          fields: fields('4', 'di', 'ANN@example.com'),
+        },
+        {
+          id: 'd5',
+          externalId: '5',
+          username: 'ed',
+          changes: [{ field: 'displayName', before: null, after: 'Ed' }],
+          fields: fields('5', 'ed', 'ed@example.com'),
+        },
       ],
     });
     expect(namesGiven(plan)).toEqual({ usernames: ['ann', 'bob', 'cyril'], emails: ['ann@example.com'] });
@@ -63,9 +116,11 @@ describe('namesBasis / namesChangedSince', () => {
     expect(namesChangedSince(taken, namesBasis(names, [{ kind: 'username', name: 'ann', holders: [{ ...local, active: false }] }]))).toEqual(['username:ann']);
     expect(namesChangedSince(taken, namesBasis(names, [{ kind: 'username', name: 'ann', holders: [local] }]))).toEqual([]);
   });
-  it('ignores holders of names it was not asked about, and does not depend on the holders\' order', () => {
+  it("ignores holders of names it was not asked about, and does not depend on the holders' order", () => {
     const other = { ...local, id: 'u2', username: 'ánn' };
     expect(namesBasis(names, [{ kind: 'username', name: 'zed', holders: [local] }])).toEqual(namesBasis(names, []));
-    expect(namesBasis(names, [{ kind: 'username', name: 'ann', holders: [local, other] }])).toEqual(namesBasis(names, [{ kind: 'username', name: 'ann', holders: [other, local] }]));
+    expect(namesBasis(names, [{ kind: 'username', name: 'ann', holders: [local, other] }])).toEqual(
+      namesBasis(names, [{ kind: 'username', name: 'ann', holders: [other, local] }]),
+    );
   });
 });

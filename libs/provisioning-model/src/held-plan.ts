@@ -22,7 +22,9 @@ export function canonicalJson(value: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort);
     if (v === null || typeof v !== 'object') return v;
-    const out: [string, unknown][] = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sort(x)]);
+    const out: [string, unknown][] = Object.entries(v as Record<string, unknown>)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, x]) => [k, sort(x)]);
     return out; // entries, not an object: a key like `__proto__` stays data
   };
   return JSON.stringify(sort(value));
@@ -39,7 +41,15 @@ export interface PlannedSettings {
 
 /** A digest of the IdP's effective provisioning settings; the order of the granted groups does not count. */
 export function settingsDigest(s: PlannedSettings): string {
-  return sha256(canonicalJson({ model: s.model, mapping: s.mapping ?? null, updateOnLogin: s.updateOnLogin, grantLocalGroups: [...s.grantLocalGroups].sort(), claimLocalUsers: s.claimLocalUsers }));
+  return sha256(
+    canonicalJson({
+      model: s.model,
+      mapping: s.mapping ?? null,
+      updateOnLogin: s.updateOnLogin,
+      grantLocalGroups: [...s.grantLocalGroups].sort(),
+      claimLocalUsers: s.claimLocalUsers,
+    }),
+  );
 }
 
 /** The longest username and email the directory stores (and the names-held query takes): longer ones are refused when applied, so nobody holds them. */
@@ -56,7 +66,11 @@ export function namesGiven(plan: SyncPlan): { usernames: string[]; emails: strin
     if ((fields === 'all' || fields.includes('email')) && email && email.length <= NAME_LIMITS.email) emails.add(email);
   };
   for (const u of plan.create) give(u, 'all');
-  for (const u of plan.update) give(u.fields, u.changes.map((c) => c.field));
+  for (const u of plan.update)
+    give(
+      u.fields,
+      u.changes.map((c) => c.field),
+    );
   return { usernames: [...usernames].sort(), emails: [...emails].sort() };
 }
 
@@ -78,14 +92,19 @@ export interface NameHolder {
 export type NamesBasis = Record<string, string | null>;
 
 /** A basis of the names asked about from who holds them now; a name nobody holds is null. */
-export function namesBasis(names: { usernames: readonly string[]; emails: readonly string[] }, held: readonly { kind: 'username' | 'email'; name: string; holders: readonly NameHolder[] }[]): NamesBasis {
+export function namesBasis(
+  names: { usernames: readonly string[]; emails: readonly string[] },
+  held: readonly { kind: 'username' | 'email'; name: string; holders: readonly NameHolder[] }[],
+): NamesBasis {
   const basis: NamesBasis = {};
   for (const n of names.usernames) basis[`username:${n}`] = null;
   for (const n of names.emails) basis[`email:${n}`] = null;
   for (const h of held) {
     const key = `${h.kind}:${h.name}`;
     if (!Object.prototype.hasOwnProperty.call(basis, key) || !h.holders.length) continue;
-    const holders = [...h.holders].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((u) => [u.id, u.source, u.externalId, u.username, u.email, u.active, u.protected]);
+    const holders = [...h.holders]
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((u) => [u.id, u.source, u.externalId, u.username, u.email, u.active, u.protected]);
     basis[key] = sha256(JSON.stringify(holders));
   }
   return basis;

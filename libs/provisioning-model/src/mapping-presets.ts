@@ -20,7 +20,10 @@ export const MAPPING_PRESETS: Readonly<Record<MappingPresetName, AttributeMappin
     firstName: [`${CLAIMS}/givenname`, 'given_name'],
     lastName: [`${CLAIMS}/surname`, 'family_name'],
     displayName: ['http://schemas.microsoft.com/identity/claims/displayname', 'name', 'http://schemas.xmlsoap.org/claims/CommonName'],
-    groups: { attribute: ['http://schemas.xmlsoap.org/claims/Group', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups', 'groups'], naming: 'path' },
+    groups: {
+      attribute: ['http://schemas.xmlsoap.org/claims/Group', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups', 'groups'],
+      naming: 'path',
+    },
     properties: {},
     authoritative: ['groups'],
   },

@@ -8,6 +8,9 @@ describe('loginGrants', () => {
 
   it('adds the defaultForAll groups, the admin’s own grant, to the allow-list, each name once', () => {
     const mapping = { groups: { ...KEYCLOAK_DEFAULT_MAPPING.groups, defaultForAll: ['everyone', 'Jira-Users'], defaultForNew: ['onboarding'] } };
-    expect(loginGrants(mapping, { grantLocalGroups: ['jira-users', 'jira-admins'], claimLocalUsers: true })).toEqual({ grantLocalGroups: ['Jira-Users', 'jira-admins', 'everyone'], claimLocalUsers: true });
+    expect(loginGrants(mapping, { grantLocalGroups: ['jira-users', 'jira-admins'], claimLocalUsers: true })).toEqual({
+      grantLocalGroups: ['Jira-Users', 'jira-admins', 'everyone'],
+      claimLocalUsers: true,
+    });
   });
 });

@@ -1,8 +1,24 @@
 import { changedSinceBasis, directoryStateDigest } from './plan-basis';
 import { DirectoryUserState, IdpSnapshot, IdpUser, SyncOptions, SyncPlanner } from './sync-plan';
 
-const opts: SyncOptions = { naming: 'path', requiredGroups: [], includeSubgroups: true, attributes: ['dept'], vanished: 'disable', stripGroupsOfVanished: false, maxRemovalShare: 0.1 };
-const kc = (id: string, over: Partial<IdpUser> = {}): IdpUser => ({ id, username: id, email: `${id}@example.com`, firstName: id.toUpperCase(), lastName: null, enabled: true, ...over });
+const opts: SyncOptions = {
+  naming: 'path',
+  requiredGroups: [],
+  includeSubgroups: true,
+  attributes: ['dept'],
+  vanished: 'disable',
+  stripGroupsOfVanished: false,
+  maxRemovalShare: 0.1,
+};
+const kc = (id: string, over: Partial<IdpUser> = {}): IdpUser => ({
+  id,
+  username: id,
+  email: `${id}@example.com`,
+  firstName: id.toUpperCase(),
+  lastName: null,
+  enabled: true,
+  ...over,
+});
 const dir = (externalId: string, over: Partial<DirectoryUserState> = {}): DirectoryUserState => ({
   id: `dir-${externalId}`,
   externalId,

@@ -32,7 +32,8 @@ export function directoryStateDigest(u: DirectoryUserState): string {
  */
 export function changedSinceBasis(basis: PlanBasis, current: readonly DirectoryUserState[]): string[] {
   const now = new Map<string, string>();
-  for (const u of current) if (u.externalId !== null && Object.prototype.hasOwnProperty.call(basis, u.externalId)) now.set(u.externalId, directoryStateDigest(u));
+  for (const u of current)
+    if (u.externalId !== null && Object.prototype.hasOwnProperty.call(basis, u.externalId)) now.set(u.externalId, directoryStateDigest(u));
   return Object.keys(basis)
     .filter((id) => (now.get(id) ?? null) !== basis[id])
     .sort();

@@ -1,7 +1,35 @@
-import { assessSyncPlan, computeSyncPlan, SyncPlanner, DirectoryUserState, IdpSnapshot, IdpUser, isEmptyPlan, orderRenames, planCounts, SyncOptions, usersInScope } from './sync-plan';
+import {
+  assessSyncPlan,
+  computeSyncPlan,
+  SyncPlanner,
+  DirectoryUserState,
+  IdpSnapshot,
+  IdpUser,
+  isEmptyPlan,
+  orderRenames,
+  planCounts,
+  SyncOptions,
+  usersInScope,
+} from './sync-plan';
 
-const opts: SyncOptions = { naming: 'path', requiredGroups: [], includeSubgroups: true, attributes: [], vanished: 'disable', stripGroupsOfVanished: false, maxRemovalShare: 0.1 };
-const kc = (id: string, over: Partial<IdpUser> = {}): IdpUser => ({ id, username: id, email: `${id}@example.com`, firstName: id.toUpperCase(), lastName: null, enabled: true, ...over });
+const opts: SyncOptions = {
+  naming: 'path',
+  requiredGroups: [],
+  includeSubgroups: true,
+  attributes: [],
+  vanished: 'disable',
+  stripGroupsOfVanished: false,
+  maxRemovalShare: 0.1,
+};
+const kc = (id: string, over: Partial<IdpUser> = {}): IdpUser => ({
+  id,
+  username: id,
+  email: `${id}@example.com`,
+  firstName: id.toUpperCase(),
+  lastName: null,
+  enabled: true,
+  ...over,
+});
 const dir = (externalId: string, over: Partial<DirectoryUserState> = {}): DirectoryUserState => ({
   id: `dir-${externalId}`,
   externalId,
@@ -21,7 +49,18 @@ const snapshot = (users: IdpUser[], groups: [string, string, string[]][] = []): 
 
 describe('computeSyncPlan', () => {
   it('creates new users with their groups, and the groups that do not exist yet', () => {
-    const plan = computeSyncPlan(snapshot([kc('a'), kc('b')], [['g1', '/eng/backend', ['a']], ['g2', '/staff', ['a', 'b']]]), [], new Set(['staff']), opts);
+    const plan = computeSyncPlan(
+      snapshot(
+        [kc('a'), kc('b')],
+        [
+          ['g1', '/eng/backend', ['a']],
+          ['g2', '/staff', ['a', 'b']],
+        ],
+      ),
+      [],
+      new Set(['staff']),
+      opts,
+    );
     expect(plan.create.map((u) => u.username)).toEqual(['a', 'b']);
     expect(plan.create[0]).toEqual({ externalId: 'a', username: 'a', email: 'a@example.com', displayName: 'A', active: true, properties: {} });
     expect(plan.addMemberships).toEqual([
@@ -62,14 +101,27 @@ describe('computeSyncPlan', () => {
   });
 
   it('moves memberships between managed groups', () => {
-    const idp = snapshot([kc('a')], [['g1', '/eng/frontend', ['a']], ['g2', '/eng/backend', []]]);
+    const idp = snapshot(
+      [kc('a')],
+      [
+        ['g1', '/eng/frontend', ['a']],
+        ['g2', '/eng/backend', []],
+      ],
+    );
     const plan = computeSyncPlan(idp, [dir('a', { groups: ['eng/backend'] })], new Set(['eng/backend', 'eng/frontend']), opts);
     expect(plan.addMemberships).toEqual([{ externalId: 'a', group: 'eng/frontend' }]);
     expect(plan.removeMemberships).toEqual([{ externalId: 'a', group: 'eng/backend' }]);
   });
 
   it('joins no group the connector may not (another source’s, a local one not granted), and lists what it refused', () => {
-    const idp = snapshot([kc('a'), kc('new')], [['g1', '/jira-admins', ['a', 'new']], ['g2', '/staff', ['a', 'new']], ['g3', '/Other-Team', ['new']]]);
+    const idp = snapshot(
+      [kc('a'), kc('new')],
+      [
+        ['g1', '/jira-admins', ['a', 'new']],
+        ['g2', '/staff', ['a', 'new']],
+        ['g3', '/Other-Team', ['new']],
+      ],
+    );
     const existing = new Set(['jira-admins', 'staff', 'other-team']);
     const notGrantable = new Set(['jira-admins', 'other-team']);
     const plan = computeSyncPlan(idp, [dir('a', { groups: ['staff'] })], existing, opts, notGrantable);
@@ -80,7 +132,7 @@ describe('computeSyncPlan', () => {
     expect(computeSyncPlan(idp, [dir('a', { groups: ['staff'] })], existing, opts).groupsRefused).toEqual([]);
   });
 
-  it("joins a group of another source once, by name in any case, and never leaves it", () => {
+  it('joins a group of another source once, by name in any case, and never leaves it', () => {
     const idp = snapshot([kc('a'), kc('b')], [['g1', '/jira-users', ['a', 'b']]]);
     const existing = new Set(['jira-users']);
     // a is already in the local group "Jira-Users"; b is not yet.
@@ -114,7 +166,14 @@ describe('computeSyncPlan', () => {
   });
 
   it('syncs only members of the required groups, with or without subgroups', () => {
-    const idp = snapshot([kc('a'), kc('b'), kc('c')], [['g1', '/eng', ['a']], ['g2', '/eng/backend', ['b']], ['g3', '/staff', ['c']]]);
+    const idp = snapshot(
+      [kc('a'), kc('b'), kc('c')],
+      [
+        ['g1', '/eng', ['a']],
+        ['g2', '/eng/backend', ['b']],
+        ['g3', '/staff', ['c']],
+      ],
+    );
     expect([...usersInScope(idp, { requiredGroups: ['eng'], includeSubgroups: true })].sort()).toEqual(['a', 'b']);
     expect([...usersInScope(idp, { requiredGroups: ['/eng'], includeSubgroups: false })]).toEqual(['a']);
     const plan = computeSyncPlan(idp, [dir('c')], new Set(), { ...opts, requiredGroups: ['/eng'], maxRemovalShare: 1 });
@@ -149,7 +208,12 @@ describe('computeSyncPlan', () => {
     });
 
     it('removes an owned property whose values are all gone (empty or blank)', () => {
-      const plan = computeSyncPlan(snapshot([kc('a', { attributes: { department: [], roles: ['', '  '] } })]), [dir('a', { properties: { department: 'Sales', roles: 'x' } })], new Set(), withDept);
+      const plan = computeSyncPlan(
+        snapshot([kc('a', { attributes: { department: [], roles: ['', '  '] } })]),
+        [dir('a', { properties: { department: 'Sales', roles: 'x' } })],
+        new Set(),
+        withDept,
+      );
       expect(plan.update[0].fields.removeProperties).toEqual(['department', 'roles']);
     });
 
@@ -159,7 +223,10 @@ describe('computeSyncPlan', () => {
     });
 
     it('leaves a key the connector no longer syncs (its attributes shrank)', () => {
-      const plan = computeSyncPlan(snapshot([kc('a', { attributes: {} })]), [dir('a', { properties: { department: 'Sales', roles: 'x' } })], new Set(), { ...opts, attributes: ['roles'] });
+      const plan = computeSyncPlan(snapshot([kc('a', { attributes: {} })]), [dir('a', { properties: { department: 'Sales', roles: 'x' } })], new Set(), {
+        ...opts,
+        attributes: ['roles'],
+      });
       expect(plan.update[0].changes).toEqual([{ field: 'properties.roles', before: 'x', after: null }]);
       expect(plan.update[0].fields.removeProperties).toEqual(['roles']);
     });
@@ -172,30 +239,67 @@ describe('computeSyncPlan', () => {
     });
 
     it('sees no change when the values are the same in another order, and a change when one is added', () => {
-      const same = computeSyncPlan(snapshot([kc('a', { attributes: { roles: ['ops', 'dev'], department: ['R&D'] } })]), [dir('a', { properties: { roles: ['dev', 'ops'], department: 'R&D' } })], new Set(), withDept);
+      const same = computeSyncPlan(
+        snapshot([kc('a', { attributes: { roles: ['ops', 'dev'], department: ['R&D'] } })]),
+        [dir('a', { properties: { roles: ['dev', 'ops'], department: 'R&D' } })],
+        new Set(),
+        withDept,
+      );
       expect(isEmptyPlan(same)).toBe(true);
-      const more = computeSyncPlan(snapshot([kc('a', { attributes: { roles: ['dev', 'ops', 'qa'], department: ['R&D'] } })]), [dir('a', { properties: { roles: ['dev', 'ops'], department: 'R&D' } })], new Set(), withDept);
+      const more = computeSyncPlan(
+        snapshot([kc('a', { attributes: { roles: ['dev', 'ops', 'qa'], department: ['R&D'] } })]),
+        [dir('a', { properties: { roles: ['dev', 'ops'], department: 'R&D' } })],
+        new Set(),
+        withDept,
+      );
       expect(more.update[0].changes).toEqual([{ field: 'properties.roles', before: ['dev', 'ops'], after: ['dev', 'ops', 'qa'] }]);
     });
 
     it('changes a list that lost all values but one into a plain string', () => {
-      const plan = computeSyncPlan(snapshot([kc('a', { attributes: { roles: ['dev'] } })]), [dir('a', { properties: { roles: ['dev', 'ops'] } })], new Set(), withDept);
+      const plan = computeSyncPlan(
+        snapshot([kc('a', { attributes: { roles: ['dev'] } })]),
+        [dir('a', { properties: { roles: ['dev', 'ops'] } })],
+        new Set(),
+        withDept,
+      );
       expect(plan.update[0].changes).toEqual([{ field: 'properties.roles', before: ['dev', 'ops'], after: 'dev' }]);
     });
   });
 
   it('counts what it would do', () => {
     const plan = computeSyncPlan(snapshot([kc('a')], [['g', '/x', ['a']]]), [dir('b')], new Set(), opts);
-    expect(planCounts(plan)).toEqual({ usersCreated: 1, usersUpdated: 0, usersDisabled: 1, usersEnabled: 0, usersDeleted: 0, groupsCreated: 1, groupsRenamed: 0, groupsLinked: 0, membershipsAdded: 1, membershipsRemoved: 0 });
+    expect(planCounts(plan)).toEqual({
+      usersCreated: 1,
+      usersUpdated: 0,
+      usersDisabled: 1,
+      usersEnabled: 0,
+      usersDeleted: 0,
+      groupsCreated: 1,
+      groupsRenamed: 0,
+      groupsLinked: 0,
+      membershipsAdded: 1,
+      membershipsRemoved: 0,
+    });
   });
 });
 
 describe('SyncPlanner', () => {
   const idp = snapshot(
     [kc('a', { username: 'a.new' }), kc('b', { enabled: false }), kc('c'), kc('new'), kc('outside')],
-    [['g1', '/staff', ['a', 'b', 'c', 'new']], ['g2', '/eng', ['c', 'new']], ['g3', '/other', ['outside']]],
+    [
+      ['g1', '/staff', ['a', 'b', 'c', 'new']],
+      ['g2', '/eng', ['c', 'new']],
+      ['g3', '/other', ['outside']],
+    ],
   );
-  const directory = [dir('a', { groups: ['eng'] }), dir('b', { groups: ['staff'] }), dir('c', { groups: ['eng', 'staff'], active: false }), dir('gone'), dir('outside'), { ...dir('local'), externalId: null }];
+  const directory = [
+    dir('a', { groups: ['eng'] }),
+    dir('b', { groups: ['staff'] }),
+    dir('c', { groups: ['eng', 'staff'], active: false }),
+    dir('gone'),
+    dir('outside'),
+    { ...dir('local'), externalId: null },
+  ];
   const scoped = { ...opts, requiredGroups: ['/staff', '/eng'], stripGroupsOfVanished: true, maxRemovalShare: 1 };
 
   it('folds the directory in page by page into the plan computed in one call', () => {
@@ -252,7 +356,10 @@ describe('assessSyncPlan', () => {
 
   it('holds an empty IdP answer whatever the share', () => {
     const idp = snapshot([]);
-    expect(assessSyncPlan(computeSyncPlan(idp, directory, new Set(), opts), full(idp), { maxRemovalShare: 1 })).toMatchObject({ hold: true, reason: expect.stringContaining('no users') });
+    expect(assessSyncPlan(computeSyncPlan(idp, directory, new Set(), opts), full(idp), { maxRemovalShare: 1 })).toMatchObject({
+      hold: true,
+      reason: expect.stringContaining('no users'),
+    });
   });
 
   it("measures a changes run's removals against all the connector's active users, not the few it read", () => {
@@ -260,10 +367,13 @@ describe('assessSyncPlan', () => {
     const named = (n: number) => directory.slice(0, n);
     const quiet = snapshot([]);
     expect(assessSyncPlan(computeSyncPlan(quiet, named(5), new Set(), opts), { idpUsers: 0, activeUsers: 100, partial: true }, opts)).toEqual({ hold: false });
-    expect(assessSyncPlan(computeSyncPlan(quiet, named(11), new Set(), opts), { idpUsers: 0, activeUsers: 100, partial: true }, opts)).toMatchObject({ hold: true, reason: expect.stringContaining('11 of 100') });
+    expect(assessSyncPlan(computeSyncPlan(quiet, named(11), new Set(), opts), { idpUsers: 0, activeUsers: 100, partial: true }, opts)).toMatchObject({
+      hold: true,
+      reason: expect.stringContaining('11 of 100'),
+    });
   });
 
-  it('counts only the active users a plan removes against the active users (deleting inactive ones takes nobody\'s access)', () => {
+  it("counts only the active users a plan removes against the active users (deleting inactive ones takes nobody's access)", () => {
     // 100 active and 50 inactive users; the IdP lost the 50 inactive ones and 10 active ones.
     const inactive = Array.from({ length: 50 }, (_, i) => dir(`x${i}`, { active: false }));
     const idp = idpWith(90);
@@ -279,7 +389,8 @@ describe('assessSyncPlan', () => {
 });
 
 describe('renames in one plan', () => {
-  const renamesOf = (plan: ReturnType<typeof computeSyncPlan>) => plan.update.map((u) => `${u.changes.find((c) => c.field === 'username')?.before ?? '-'}>${u.username}`);
+  const renamesOf = (plan: ReturnType<typeof computeSyncPlan>) =>
+    plan.update.map((u) => `${u.changes.find((c) => c.field === 'username')?.before ?? '-'}>${u.username}`);
 
   it('orders a chain so each rename comes after the one that frees its name, before other updates', () => {
     // a: x→y, b: y→z, c: only its email; and a new user takes x.
@@ -291,7 +402,12 @@ describe('renames in one plan', () => {
 
   it('keeps the members of a swap together, and a case-only change is no rename', () => {
     const idp = snapshot([kc('a', { username: 'q' }), kc('b', { username: 'p' }), kc('c', { username: 'C' }), kc('d', { username: 'r' })]);
-    const plan = computeSyncPlan(idp, [dir('c', { username: 'c' }), dir('a', { username: 'p' }), dir('d', { username: 's' }), dir('b', { username: 'q' })], new Set(), opts);
+    const plan = computeSyncPlan(
+      idp,
+      [dir('c', { username: 'c' }), dir('a', { username: 'p' }), dir('d', { username: 's' }), dir('b', { username: 'q' })],
+      new Set(),
+      opts,
+    );
     expect(renamesOf(plan)).toEqual(['q>p', 'p>q', 's>r', 'c>C']);
   });
 
@@ -305,7 +421,13 @@ describe('groups are the IdP group, not its name', () => {
   const own = (name: string, externalId: string | null) => ({ name, externalId });
 
   it("names the IdP group of each membership's group, so the directory finds the connector's group whatever its name", () => {
-    const idp = snapshot([kc('a'), kc('b')], [['g1', '/renamed', ['b']], ['g2', '/new', ['a']]]);
+    const idp = snapshot(
+      [kc('a'), kc('b')],
+      [
+        ['g1', '/renamed', ['b']],
+        ['g2', '/new', ['a']],
+      ],
+    );
     const plan = computeSyncPlan(idp, [dir('a', { groups: ['old'] }), dir('b')], new Set(['old']), opts, undefined, [own('old', 'g1')]);
     expect(plan.groupIdentities.sort((x, y) => x.group.localeCompare(y.group))).toEqual([
       { group: 'new', externalId: 'g2' },
@@ -318,7 +440,6 @@ describe('groups are the IdP group, not its name', () => {
     const plan = computeSyncPlan(idp, [dir('a', { groups: ['caf\u00e9'] })], new Set(['caf\u00e9']), opts, undefined, [own('caf\u00e9', 'g1')]);
     expect(isEmptyPlan(plan)).toBe(true);
   });
-
 
   it('renames a group whose IdP group was renamed or moved, in place: members neither removed nor added', () => {
     const idp = snapshot([kc('a'), kc('b')], [['g1', '/eng/platform', ['a', 'b']]]);
@@ -345,9 +466,19 @@ describe('groups are the IdP group, not its name', () => {
   });
 
   it('swaps two groups names, and a new group may take a renamed group old name', () => {
-    const idp = snapshot([kc('a'), kc('b'), kc('c')], [['g1', '/y', ['a']], ['g2', '/x', ['b']], ['g3', '/z', ['c']]]);
+    const idp = snapshot(
+      [kc('a'), kc('b'), kc('c')],
+      [
+        ['g1', '/y', ['a']],
+        ['g2', '/x', ['b']],
+        ['g3', '/z', ['c']],
+      ],
+    );
     // g1 was x, g2 was y (a swap); g3 is now z, which no group holds.
-    const plan = computeSyncPlan(idp, [dir('a', { groups: ['x'] }), dir('b', { groups: ['y'] }), dir('c')], new Set(['x', 'y']), opts, undefined, [own('x', 'g1'), own('y', 'g2')]);
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['x'] }), dir('b', { groups: ['y'] }), dir('c')], new Set(['x', 'y']), opts, undefined, [
+      own('x', 'g1'),
+      own('y', 'g2'),
+    ]);
     expect(plan.groupsToRename).toEqual([
       { externalId: 'g2', from: 'y', to: 'x' },
       { externalId: 'g1', from: 'x', to: 'y' },
@@ -357,7 +488,13 @@ describe('groups are the IdP group, not its name', () => {
     expect(plan.groupsToCreate).toEqual([{ name: 'z', externalId: 'g3' }]);
 
     // g1 renamed x → y, and a new IdP group g4 is now called x: created after the rename frees x.
-    const next = snapshot([kc('a'), kc('d')], [['g1', '/y', ['a']], ['g4', '/x', ['d']]]);
+    const next = snapshot(
+      [kc('a'), kc('d')],
+      [
+        ['g1', '/y', ['a']],
+        ['g4', '/x', ['d']],
+      ],
+    );
     const chained = computeSyncPlan(next, [dir('a', { groups: ['x'] })], new Set(['x']), opts, undefined, [own('x', 'g1')]);
     expect(chained.groupsToRename).toEqual([{ externalId: 'g1', from: 'x', to: 'y' }]);
     expect(chained.groupsToCreate).toEqual([{ name: 'x', externalId: 'g4' }]);
@@ -368,7 +505,9 @@ describe('groups are the IdP group, not its name', () => {
     const idp = snapshot([kc('a')], [['g1', '/jira-users', ['a']]]);
     const plan = computeSyncPlan(idp, [dir('a', { groups: ['old'] })], new Set(['old', 'jira-users']), opts, undefined, [own('old', 'g1')]);
     expect(plan.groupsToRename).toEqual([]);
-    expect(plan.groupRenamesRefused).toEqual([{ externalId: 'g1', from: 'old', to: 'jira-users', reason: 'another group is named jira-users; the group old keeps its name' }]);
+    expect(plan.groupRenamesRefused).toEqual([
+      { externalId: 'g1', from: 'old', to: 'jira-users', reason: 'another group is named jira-users; the group old keeps its name' },
+    ]);
     expect(planCounts(plan)).toMatchObject({ groupsRenamed: 0 });
     expect(plan.addMemberships).toEqual([]);
     expect(plan.removeMemberships).toEqual([]);
@@ -385,8 +524,17 @@ describe('groups are the IdP group, not its name', () => {
   });
 
   it('a group whose IdP group is gone keeps its name; two IdP groups of one name (leaf naming) do not fight over it', () => {
-    const idp = snapshot([kc('a')], [['g2', '/a/devs', ['a']], ['g3', '/b/devs', ['a']]]);
-    const plan = computeSyncPlan(idp, [dir('a', { groups: ['devs', 'gone'] })], new Set(['devs', 'gone']), { ...opts, naming: 'leaf' }, undefined, [own('devs', 'g2'), own('gone', 'g1')]);
+    const idp = snapshot(
+      [kc('a')],
+      [
+        ['g2', '/a/devs', ['a']],
+        ['g3', '/b/devs', ['a']],
+      ],
+    );
+    const plan = computeSyncPlan(idp, [dir('a', { groups: ['devs', 'gone'] })], new Set(['devs', 'gone']), { ...opts, naming: 'leaf' }, undefined, [
+      own('devs', 'g2'),
+      own('gone', 'g1'),
+    ]);
     expect(plan.groupsToRename).toEqual([]);
     expect(plan.groupsToCreate).toEqual([]);
     expect(plan.removeMemberships).toEqual([{ externalId: 'a', group: 'gone' }]);
@@ -400,9 +548,15 @@ describe('attribute values one Keycloak user can inflate (attacker review)', () 
   it('leaves out a property of too many or too large values, reports it, and neither writes nor removes it; the rest of the user is planned', () => {
     const many = Array.from({ length: 1001 }, (_, i) => `r${i}`);
     const huge = Array.from({ length: 20 }, (_, i) => `${i}`.padEnd(2000, 'x'));
-    const idp = snapshot([kc('m', { attributes: { roles: many, department: ['Eng'] } }), kc('n', { attributes: { roles: huge } }), kc('new', { attributes: { roles: many } })]);
+    const idp = snapshot([
+      kc('m', { attributes: { roles: many, department: ['Eng'] } }),
+      kc('n', { attributes: { roles: huge } }),
+      kc('new', { attributes: { roles: many } }),
+    ]);
     const plan = computeSyncPlan(idp, [dir('m', { properties: { roles: ['a', 'b'] } }), dir('n')], new Set(), withRoles);
-    expect(plan.update.map((u) => [u.externalId, u.changes.map((c) => c.field), u.fields.properties, u.fields.removeProperties])).toEqual([['m', ['properties.department'], { department: 'Eng' }, undefined]]);
+    expect(plan.update.map((u) => [u.externalId, u.changes.map((c) => c.field), u.fields.properties, u.fields.removeProperties])).toEqual([
+      ['m', ['properties.department'], { department: 'Eng' }, undefined],
+    ]);
     expect(plan.create.map((u) => [u.externalId, u.properties])).toEqual([['new', {}]]);
     expect(plan.valuesRefused?.map((r) => [r.externalId, r.field])).toEqual([
       ['m', 'properties.roles'],
@@ -417,8 +571,14 @@ describe('attribute values one Keycloak user can inflate (attacker review)', () 
     const directory = Array.from({ length: 10 }, (_, i) => dir(`u${i}`, { properties: { department: 'Eng' } }));
     const idp = snapshot(directory.map((d) => kc(d.externalId!, { attributes: {} })));
     const plan = computeSyncPlan(idp, directory, new Set(), { ...opts, attributes: ['department'] });
-    expect(assessSyncPlan(plan, { idpUsers: 10, activeUsers: 10 }, opts)).toMatchObject({ hold: true, reason: expect.stringContaining('remove synced properties of 10 of 10 active users') });
-    const one = computeSyncPlan(snapshot(directory.map((d, i) => kc(d.externalId!, { attributes: i ? { department: ['Eng'] } : {} }))), directory, new Set(), { ...opts, attributes: ['department'] });
+    expect(assessSyncPlan(plan, { idpUsers: 10, activeUsers: 10 }, opts)).toMatchObject({
+      hold: true,
+      reason: expect.stringContaining('remove synced properties of 10 of 10 active users'),
+    });
+    const one = computeSyncPlan(snapshot(directory.map((d, i) => kc(d.externalId!, { attributes: i ? { department: ['Eng'] } : {} }))), directory, new Set(), {
+      ...opts,
+      attributes: ['department'],
+    });
     expect(assessSyncPlan(one, { idpUsers: 10, activeUsers: 10 }, { maxRemovalShare: 0.1 })).toEqual({ hold: false });
   });
 });

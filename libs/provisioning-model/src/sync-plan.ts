@@ -178,7 +178,11 @@ export function isEmptyPlan(plan: SyncPlan): boolean {
   return Object.values(planCounts(plan)).every((n) => n === 0);
 }
 
-const displayNameOf = (u: IdpUser) => [u.firstName, u.lastName].filter((p) => p && p.trim()).join(' ').trim() || null;
+const displayNameOf = (u: IdpUser) =>
+  [u.firstName, u.lastName]
+    .filter((p) => p && p.trim())
+    .join(' ')
+    .trim() || null;
 
 /** A required group as the IdP's group paths spell it: `eng/backend/` and `/eng//backend` are `/eng/backend`. */
 export const requiredGroupPath = (p: string): string => `/${p.split('/').filter(Boolean).join('/')}`;
@@ -202,7 +206,22 @@ export function usersInScope(idp: IdpSnapshot, opts: Pick<SyncOptions, 'required
  * users no page held. A directory user must come in one page only.
  */
 export class SyncPlanner {
-  private readonly plan: SyncPlan = { create: [], update: [], enable: [], disable: [], delete: [], groupsToCreate: [], groupsToRename: [], groupsToLink: [], addMemberships: [], removeMemberships: [], groupIdentities: [], groupRenamesRefused: [], groupsRefused: [], seatsDelta: 0 };
+  private readonly plan: SyncPlan = {
+    create: [],
+    update: [],
+    enable: [],
+    disable: [],
+    delete: [],
+    groupsToCreate: [],
+    groupsToRename: [],
+    groupsToLink: [],
+    addMemberships: [],
+    removeMemberships: [],
+    groupIdentities: [],
+    groupRenamesRefused: [],
+    groupsRefused: [],
+    seatsDelta: 0,
+  };
   /** IdP users in scope, by id; those a directory page held are removed, the rest are created. */
   private readonly unseen = new Map<string, IdpUser>();
   /** IdP users out of scope (required groups), by id: a directory user among them is "out of scope", not "gone". */
@@ -367,11 +386,23 @@ export class SyncPlanner {
       if (v === undefined) continue;
       const problem = propertyValueProblem(v);
       if (problem) {
-        (this.plan.valuesRefused ??= []).push({ externalId: u.id, username: u.username, field: `properties.${a}`, reason: `properties.${a}: ${problem}; left out` });
+        (this.plan.valuesRefused ??= []).push({
+          externalId: u.id,
+          username: u.username,
+          field: `properties.${a}`,
+          reason: `properties.${a}: ${problem}; left out`,
+        });
         (leftOut ??= new Set()).add(a);
       } else properties[a] = v;
     }
-    const fields = { externalId: u.id, username: u.username, email: u.email?.toLowerCase() ?? null, displayName: displayNameOf(u), active: u.enabled, properties };
+    const fields = {
+      externalId: u.id,
+      username: u.username,
+      email: u.email?.toLowerCase() ?? null,
+      displayName: displayNameOf(u),
+      active: u.enabled,
+      properties,
+    };
     return leftOut ? Object.defineProperty(fields, 'leftOut', { value: leftOut, enumerable: false }) : fields;
   }
 
@@ -399,7 +430,14 @@ export class SyncPlanner {
         changes.push({ field: `properties.${k}`, before: have ?? null, after: want });
       }
     }
-    if (changes.length) plan.update.push({ id: current.id, externalId: u.id, username: u.username, changes, fields: { ...fields, active: current.active, ...(removeProperties.length ? { removeProperties } : {}) } });
+    if (changes.length)
+      plan.update.push({
+        id: current.id,
+        externalId: u.id,
+        username: u.username,
+        changes,
+        fields: { ...fields, active: current.active, ...(removeProperties.length ? { removeProperties } : {}) },
+      });
 
     if (!u.enabled) {
       if (current.active && opts.vanished !== 'keep') {
@@ -488,7 +526,8 @@ function resolveGroups(idpGroupName: ReadonlyMap<string, string>, own: readonly 
     const next: typeof accepted = [];
     for (const r of accepted) {
       const to = r.to.toLowerCase();
-      if (to === r.from.toLowerCase()) next.push(r); // letter case only: its own name
+      if (to === r.from.toLowerCase())
+        next.push(r); // letter case only: its own name
       else if (!taken.has(to)) {
         taken.add(to);
         next.push(r);
@@ -510,7 +549,9 @@ function resolveGroups(idpGroupName: ReadonlyMap<string, string>, own: readonly 
   for (const r of accepted) unlinked.delete(r.to.toLowerCase());
   const ownIdOfName = new Map<string, string>();
   for (const g of own) if (g.externalId) ownIdOfName.set((renamedTo.get(g.name.toLowerCase()) ?? g.name).toLowerCase(), g.externalId);
-  const refused = wanted.filter((r) => !accepted.includes(r)).map((r) => ({ ...r, reason: `another group is named ${r.to}; the group ${r.from} keeps its name` }));
+  const refused = wanted
+    .filter((r) => !accepted.includes(r))
+    .map((r) => ({ ...r, reason: `another group is named ${r.to}; the group ${r.from} keeps its name` }));
   const byTo = (a: GroupRename, b: GroupRename) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0);
   return { nameOf, renames: accepted.sort(byTo), renamedTo, existingAfter, unlinked, ownIdOfName, refused: refused.sort(byTo) };
 }
@@ -544,7 +585,14 @@ export function orderRenames<T extends { changes: FieldChange[] }>(update: T[]):
 }
 
 /** The plan in one call, for a directory state held whole (small runs, tests). */
-export function computeSyncPlan(idp: IdpSnapshot, directory: readonly DirectoryUserState[], existingGroups: ReadonlySet<string>, opts: SyncOptions, notGrantable?: ReadonlySet<string>, ownGroups?: readonly DirectoryGroupState[]): SyncPlan {
+export function computeSyncPlan(
+  idp: IdpSnapshot,
+  directory: readonly DirectoryUserState[],
+  existingGroups: ReadonlySet<string>,
+  opts: SyncOptions,
+  notGrantable?: ReadonlySet<string>,
+  ownGroups?: readonly DirectoryGroupState[],
+): SyncPlan {
   const planner = new SyncPlanner(idp, opts);
   if (ownGroups) planner.directoryGroups(ownGroups, existingGroups);
   planner.add(directory);
@@ -571,14 +619,20 @@ export function assessSyncPlan(
   const removals = plan.disable.length + plan.delete.filter((d) => d.active).length;
   if (active > 0 && removals / active > opts.maxRemovalShare) {
     const pct = Math.round((removals / active) * 1000) / 10;
-    return { hold: true, reason: `the run would disable or delete ${removals} of ${active} active users (${pct}%), more than the allowed ${opts.maxRemovalShare * 100}%` };
+    return {
+      hold: true,
+      reason: `the run would disable or delete ${removals} of ${active} active users (${pct}%), more than the allowed ${opts.maxRemovalShare * 100}%`,
+    };
   }
   // Keycloak that stops returning attributes (a profile policy, a permission) reads as "every
   // attribute was removed": the same share holds a run that would remove synced properties.
   const stripped = plan.update.filter((u) => u.fields.removeProperties?.length).length;
   if (active > 0 && stripped / active > opts.maxRemovalShare) {
     const pct = Math.round((stripped / active) * 1000) / 10;
-    return { hold: true, reason: `the run would remove synced properties of ${stripped} of ${active} active users (${pct}%), more than the allowed ${opts.maxRemovalShare * 100}%` };
+    return {
+      hold: true,
+      reason: `the run would remove synced properties of ${stripped} of ${active} active users (${pct}%), more than the allowed ${opts.maxRemovalShare * 100}%`,
+    };
   }
   return { hold: false };
 }

@@ -29,17 +29,24 @@ describe('mutableSubjectAttribute', () => {
     expect(mutableSubjectAttribute(name)).toMatch(/next holder would inherit the account[\s\S]*subject-id/);
   });
 
-  it.each(['urn:oasis:names:tc:SAML:attribute:subject-id', 'urn:oasis:names:tc:SAML:attribute:pairwise-id', 'http://schemas.microsoft.com/identity/claims/objectidentifier', 'objectGUID', 'employeeNumber', 'keycloak-id'])(
-    'lets %s, an id the IdP assigns, key users',
-    (name) => {
-      expect(mutableSubjectAttribute(name)).toBeUndefined();
-    },
-  );
+  it.each([
+    'urn:oasis:names:tc:SAML:attribute:subject-id',
+    'urn:oasis:names:tc:SAML:attribute:pairwise-id',
+    'http://schemas.microsoft.com/identity/claims/objectidentifier',
+    'objectGUID',
+    'employeeNumber',
+    'keycloak-id',
+  ])('lets %s, an id the IdP assigns, key users', (name) => {
+    expect(mutableSubjectAttribute(name)).toBeUndefined();
+  });
 });
 
 describe('loginSubject (the rule the login and the simulator share)', () => {
   it('keys on the NameID as sent, or refuses a transient one with a SubjectRefusal', () => {
-    expect(loginSubject({ nameId: ' p-1 ', attributes: {} }, {})).toEqual({ subject: ' p-1 ', subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' });
+    expect(loginSubject({ nameId: ' p-1 ', attributes: {} }, {})).toEqual({
+      subject: ' p-1 ',
+      subjectFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+    });
     expect(() => loginSubject({ nameId: '_t', nameIdFormat: NAMEID_TRANSIENT, attributes: {} }, {})).toThrow(SubjectRefusal);
   });
 });

@@ -31,7 +31,10 @@ export class SubjectRefusal extends Error {
  * NameID's format), otherwise the login is refused with what to change at the IdP or here. The
  * NameID is keyed exactly as sent (never trimmed: a login and the simulator must agree on it).
  */
-export function loginSubject(login: { nameId: string; nameIdFormat?: string | null; attributes: Record<string, string[]> }, policy: SubjectPolicy): { subject: string; subjectFormat: string } {
+export function loginSubject(
+  login: { nameId: string; nameIdFormat?: string | null; attributes: Record<string, string[]> },
+  policy: SubjectPolicy,
+): { subject: string; subjectFormat: string } {
   const format = login.nameIdFormat || NAMEID_UNSPECIFIED;
   const wanted = policy.requestedFormat;
   if (wanted && wanted !== NAMEID_UNSPECIFIED && format !== wanted) {
@@ -42,7 +45,9 @@ export function loginSubject(login: { nameId: string; nameIdFormat?: string | nu
   }
   const attribute = policy.subjectAttribute;
   if (attribute) {
-    const values = Object.prototype.hasOwnProperty.call(login.attributes, attribute) ? [...new Set(login.attributes[attribute].map((v) => v.trim()).filter(Boolean))] : [];
+    const values = Object.prototype.hasOwnProperty.call(login.attributes, attribute)
+      ? [...new Set(login.attributes[attribute].map((v) => v.trim()).filter(Boolean))]
+      : [];
     if (values.length !== 1) {
       throw new SubjectRefusal(
         'subject_attribute',
@@ -69,10 +74,38 @@ export function loginSubject(login: { nameId: string; nameIdFormat?: string | nu
  */
 const MUTABLE_ATTRIBUTES = new Set(
   [
-    'email', 'mail', 'emailaddress', 'primaryemail', 'upn', 'userprincipalname', 'name', 'displayname', 'cn', 'commonname',
-    'givenname', 'firstname', 'surname', 'sn', 'lastname', 'familyname', 'fullname',
-    'username', 'preferredusername', 'login', 'loginname', 'nickname', 'uid', 'userid', 'samaccountname', 'windowsaccountname', 'accountname',
-    'edupersonprincipalname', 'mobile', 'telephonenumber', 'phone', 'phonenumber',
+    'email',
+    'mail',
+    'emailaddress',
+    'primaryemail',
+    'upn',
+    'userprincipalname',
+    'name',
+    'displayname',
+    'cn',
+    'commonname',
+    'givenname',
+    'firstname',
+    'surname',
+    'sn',
+    'lastname',
+    'familyname',
+    'fullname',
+    'username',
+    'preferredusername',
+    'login',
+    'loginname',
+    'nickname',
+    'uid',
+    'userid',
+    'samaccountname',
+    'windowsaccountname',
+    'accountname',
+    'edupersonprincipalname',
+    'mobile',
+    'telephonenumber',
+    'phone',
+    'phonenumber',
   ].map(squash),
 );
 
@@ -102,7 +135,10 @@ function squash(name: string): string {
  * subject-id / pairwise-id, Entra's objectidentifier, an object GUID, Keycloak's user id) pass.
  */
 export function mutableSubjectAttribute(name: string): string | undefined {
-  const lower = name.trim().toLowerCase().replace(/[?#].*$/, '');
+  const lower = name
+    .trim()
+    .toLowerCase()
+    .replace(/[?#].*$/, '');
   const oid = /^(urn:oid:)?([0-9]+(\.[0-9]+)+)$/.exec(lower)?.[2];
   const parts = lower.split(/[/:.]/).filter(Boolean);
   const candidates = [lower, parts[parts.length - 1] ?? lower].map(squash);

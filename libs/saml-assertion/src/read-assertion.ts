@@ -33,7 +33,8 @@ export function readAssertion(xml: string): AssertionContent {
   if (assertions && assertions.length > 1) throw new Error(`the XML holds ${assertions.length} Assertions; a login refuses any response with more than one`);
   const assertion = assertions?.[0];
   if (!assertion) {
-    if (doc?.getElementsByTagNameNS(SAML, 'EncryptedAssertion')[0]) throw new Error('the assertion is encrypted, so it cannot be read here (replay the login from its trace instead)');
+    if (doc?.getElementsByTagNameNS(SAML, 'EncryptedAssertion')[0])
+      throw new Error('the assertion is encrypted, so it cannot be read here (replay the login from its trace instead)');
     throw new Error('the XML holds no SAML 2.0 Assertion');
   }
   return readAssertionElement(assertion);
@@ -59,7 +60,8 @@ export function readSubjectElement(assertion: Element): Omit<AssertionContent, '
   // What a namespace-blind reader (node-saml's) would take for the NameID must be the SAML NameID
   // itself, holding text only: otherwise two readers see two different people.
   const first = subjects.flatMap((s) => elementChildren(s)).find((e) => e.localName === 'NameID');
-  if (first && first.namespaceURI !== SAML) throw new NameIdUnreadable(`the Subject's first NameID is in namespace ${first.namespaceURI ?? '(none)'}, not SAML's`);
+  if (first && first.namespaceURI !== SAML)
+    throw new NameIdUnreadable(`the Subject's first NameID is in namespace ${first.namespaceURI ?? '(none)'}, not SAML's`);
   const nameIdElement = subjects.flatMap((s) => childrenOf(s, 'NameID'))[0];
   if (nameIdElement && elementChildren(nameIdElement).length > 0) throw new NameIdUnreadable('the NameID holds markup, not only text');
   // As sent, never trimmed: the login keys on node-saml's reading of the NameID, which keeps its

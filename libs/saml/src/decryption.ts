@@ -63,10 +63,14 @@ export function readEncryptedAssertion(encrypted: Element, opts: { allowCbc: boo
       const content = CONTENT_ALGORITHMS[alg];
       if (!content) throw new SamlValidationError('algorithm', `the assertion is encrypted with ${uri(alg)}, which is refused: AES-GCM only`);
       if (content.mode === 'cbc' && !opts.allowCbc) {
-        throw new SamlValidationError('algorithm', `the assertion is encrypted with AES-CBC (${alg}), which is refused: CBC has no integrity protection (padding-oracle and downgrade attacks); configure the IdP for AES-GCM, or allow CBC for this IdP (allowCbcEncryption)`);
+        throw new SamlValidationError(
+          'algorithm',
+          `the assertion is encrypted with AES-CBC (${alg}), which is refused: CBC has no integrity protection (padding-oracle and downgrade attacks); configure the IdP for AES-GCM, or allow CBC for this IdP (allowCbcEncryption)`,
+        );
       }
     } else if (parent === 'EncryptedKey') {
-      if (!KEY_TRANSPORT_ALGORITHMS.has(alg)) throw new SamlValidationError('algorithm', `the assertion's key is sent with ${uri(alg)}, which is refused: RSA-OAEP only`);
+      if (!KEY_TRANSPORT_ALGORITHMS.has(alg))
+        throw new SamlValidationError('algorithm', `the assertion's key is sent with ${uri(alg)}, which is refused: RSA-OAEP only`);
     } else {
       throw new SamlValidationError('algorithm', `the encrypted assertion names an EncryptionMethod inside ${parent ?? 'nothing'}, which is refused`);
     }
@@ -74,19 +78,30 @@ export function readEncryptedAssertion(encrypted: Element, opts: { allowCbc: boo
   const data = descendants(encrypted, '*', 'EncryptedData');
   const keys = descendants(encrypted, '*', 'EncryptedKey');
   if (data.length !== 1 || keys.length !== 1 || data[0].namespaceURI !== XENC || keys[0].namespaceURI !== XENC) {
-    throw new SamlValidationError('malformed', `the encrypted assertion must hold one EncryptedData and one EncryptedKey (it holds ${data.length} and ${keys.length})`);
+    throw new SamlValidationError(
+      'malformed',
+      `the encrypted assertion must hold one EncryptedData and one EncryptedKey (it holds ${data.length} and ${keys.length})`,
+    );
   }
   const contentMethod = children(data[0], XENC, 'EncryptionMethod');
   const keyMethod = children(keys[0], XENC, 'EncryptionMethod');
-  if (contentMethod.length !== 1 || keyMethod.length !== 1) throw new SamlValidationError('malformed', 'the encrypted assertion does not name its content and key algorithms once each');
+  if (contentMethod.length !== 1 || keyMethod.length !== 1)
+    throw new SamlValidationError('malformed', 'the encrypted assertion does not name its content and key algorithms once each');
   const contentAlg = attr(contentMethod[0], 'Algorithm')!;
   const keyAlg = attr(keyMethod[0], 'Algorithm')!;
   const digests = descendants(keyMethod[0], '*', 'DigestMethod').map((d) => attr(d, 'Algorithm') ?? '');
   for (const alg of [contentAlg, keyAlg]) {
-    if (!OPENED_BY_NODE_SAML.has(alg)) throw new SamlValidationError('unsupported', `${alg} is allowed but cannot be decrypted here; configure the IdP for AES-256-GCM (or AES-128-GCM) with RSA-OAEP-MGF1P key transport`);
+    if (!OPENED_BY_NODE_SAML.has(alg))
+      throw new SamlValidationError(
+        'unsupported',
+        `${alg} is allowed but cannot be decrypted here; configure the IdP for AES-256-GCM (or AES-128-GCM) with RSA-OAEP-MGF1P key transport`,
+      );
   }
   if (digests.some((d) => d !== SHA1) || children(keyMethod[0], XENC, 'OAEPparams').length) {
-    throw new SamlValidationError('unsupported', `RSA-OAEP-MGF1P is supported with its SHA-1 digest and no OAEP parameters only (the key names ${digests.map(uri).join(', ') || 'OAEP parameters'})`);
+    throw new SamlValidationError(
+      'unsupported',
+      `RSA-OAEP-MGF1P is supported with its SHA-1 digest and no OAEP parameters only (the key names ${digests.map(uri).join(', ') || 'OAEP parameters'})`,
+    );
   }
   return { content: CONTENT_ALGORITHMS[contentAlg], cipherValue: cipherValue(data[0]), wrappedKey: cipherValue(keys[0]) };
 }

@@ -23,8 +23,7 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   const entityId = attr(entity, 'entityID');
   if (!entityId) throw new SamlValidationError('malformed', 'the EntityDescriptor has no entityID');
   const idp = nodes('md:IDPSSODescriptor', entity)[0];
-  const location = (service: string, binding: string) =>
-    attr(nodes(`md:${service}[@Binding='${binding}']`, idp)[0], 'Location') ?? undefined;
+  const location = (service: string, binding: string) => attr(nodes(`md:${service}[@Binding='${binding}']`, idp)[0], 'Location') ?? undefined;
   const signingCertificates = nodes("md:KeyDescriptor[not(@use) or @use='signing']", idp)
     .map((kd) => text('.//ds:X509Certificate', kd)?.replace(/\s+/g, ''))
     .filter((c): c is string => !!c);
@@ -44,6 +43,10 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
 
 /** Base64 DER → PEM. */
 export function toPem(base64Der: string, label = 'CERTIFICATE'): string {
-  const body = base64Der.replace(/\s+/g, '').match(/.{1,64}/g)?.join('\n') ?? '';
+  const body =
+    base64Der
+      .replace(/\s+/g, '')
+      .match(/.{1,64}/g)
+      ?.join('\n') ?? '';
   return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }

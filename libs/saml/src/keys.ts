@@ -25,6 +25,9 @@ export async function generateSigningKeyPair(commonName: string, validDays = 365
     keys: keys as unknown as CryptoKeyPair,
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
+  const privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n')}\n-----END PRIVATE KEY-----\n`;
   return { privateKeyPem, certificatePem: cert.toString('pem'), notAfter };
 }

@@ -5,7 +5,10 @@ export { NAMEID_TRANSIENT } from '@bridgekeeper/saml-assertion';
 export type { SubjectPolicy } from '@bridgekeeper/saml-assertion';
 
 /** The login's key (the shared rule in @bridgekeeper/saml-assertion), its refusals as SamlValidationErrors. */
-export function loginSubject(login: { nameId: string; nameIdFormat?: string | null; attributes: Record<string, string[]> }, policy: SubjectPolicy): { subject: string; subjectFormat: string } {
+export function loginSubject(
+  login: { nameId: string; nameIdFormat?: string | null; attributes: Record<string, string[]> },
+  policy: SubjectPolicy,
+): { subject: string; subjectFormat: string } {
   try {
     return subjectOf(login, policy);
   } catch (err) {

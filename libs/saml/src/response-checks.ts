@@ -138,15 +138,26 @@ export const samlInstant = (raw: string | null | undefined): number => (raw && D
  * the clock skew). An answer to a login started here is issued after the request, so an older one
  * answers nothing alive: the default maximum is the login request's lifetime.
  */
-export function checkIssueInstant(el: Element, what: 'response' | 'assertion', now: number, expect: Pick<ResponseExpectations, 'clockSkewMs' | 'maxAssertionAgeMs'>): void {
+export function checkIssueInstant(
+  el: Element,
+  what: 'response' | 'assertion',
+  now: number,
+  expect: Pick<ResponseExpectations, 'clockSkewMs' | 'maxAssertionAgeMs'>,
+): void {
   const raw = attr(el, 'IssueInstant') ?? '';
   const issued = samlInstant(raw);
   if (!Number.isFinite(issued)) throw new SamlValidationError('malformed', `the ${what} has no valid IssueInstant (${raw.slice(0, 40) || 'none'})`);
   if (issued > now + expect.clockSkewMs) {
-    throw new SamlValidationError('issued_in_future', `the ${what} was issued at ${raw}, ${Math.round((issued - now) / 1000)} s in the future (clock skew ${expect.clockSkewMs / 1000} s)`);
+    throw new SamlValidationError(
+      'issued_in_future',
+      `the ${what} was issued at ${raw}, ${Math.round((issued - now) / 1000)} s in the future (clock skew ${expect.clockSkewMs / 1000} s)`,
+    );
   }
   if (issued < now - expect.maxAssertionAgeMs - expect.clockSkewMs) {
-    throw new SamlValidationError('too_old', `the ${what} was issued at ${raw}, ${Math.round((now - issued) / 1000)} s ago (maximum assertion age ${expect.maxAssertionAgeMs / 1000} s, clock skew ${expect.clockSkewMs / 1000} s)`);
+    throw new SamlValidationError(
+      'too_old',
+      `the ${what} was issued at ${raw}, ${Math.round((now - issued) / 1000)} s ago (maximum assertion age ${expect.maxAssertionAgeMs / 1000} s, clock skew ${expect.clockSkewMs / 1000} s)`,
+    );
   }
 }
 
@@ -164,8 +175,10 @@ export function precheckLogout(xml: string, sloUrl: string): { inResponseTo: str
     throw new SamlValidationError('malformed', 'the message is not a SAML 2.0 LogoutRequest or LogoutResponse');
   }
   const destination = attr(root, 'Destination');
-  if (destination !== null && destination !== sloUrl) throw new SamlValidationError('destination', `the logout message is addressed to ${destination}, not to ${sloUrl}`);
+  if (destination !== null && destination !== sloUrl)
+    throw new SamlValidationError('destination', `the logout message is addressed to ${destination}, not to ${sloUrl}`);
   checkSignatureAlgorithms(doc);
-  if (nodes('/*/ds:Signature', doc).length === 0) throw new SamlValidationError('signature', logoutNotSigned(root.localName as 'LogoutRequest' | 'LogoutResponse'));
+  if (nodes('/*/ds:Signature', doc).length === 0)
+    throw new SamlValidationError('signature', logoutNotSigned(root.localName as 'LogoutRequest' | 'LogoutResponse'));
   return { inResponseTo: attr(root, 'InResponseTo') };
 }

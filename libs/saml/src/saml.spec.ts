@@ -1,6 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { certificateInfo, checkXmlLimits, normaliseCertificate, parseIdpMetadata, precheckResponse, redactSamlXml, SamlValidationError, spUrls, toPem } from './index';
+import {
+  certificateInfo,
+  checkXmlLimits,
+  normaliseCertificate,
+  parseIdpMetadata,
+  precheckResponse,
+  redactSamlXml,
+  SamlValidationError,
+  spUrls,
+  toPem,
+} from './index';
 
 const keycloakMetadata = readFileSync(join(__dirname, '__fixtures__/keycloak-idp-metadata.xml'), 'utf8');
 
@@ -118,7 +128,8 @@ describe('certificates', () => {
 
 describe('redactSamlXml', () => {
   it('blanks signature values, certificates and encrypted payloads, and caps the size', () => {
-    const xml = '<r><ds:SignatureValue>abc</ds:SignatureValue><ds:X509Certificate>MIIC</ds:X509Certificate><xenc:CipherValue Id="1">zzz</xenc:CipherValue><saml:NameID>alice</saml:NameID></r>';
+    const xml =
+      '<r><ds:SignatureValue>abc</ds:SignatureValue><ds:X509Certificate>MIIC</ds:X509Certificate><xenc:CipherValue Id="1">zzz</xenc:CipherValue><saml:NameID>alice</saml:NameID></r>';
     expect(redactSamlXml(xml)).toBe(
       '<r><ds:SignatureValue>[redacted]</ds:SignatureValue><ds:X509Certificate>[redacted]</ds:X509Certificate><xenc:CipherValue Id="1">[redacted]</xenc:CipherValue><saml:NameID>alice</saml:NameID></r>',
     );

@@ -13,7 +13,16 @@ import {
   toBase64,
   withEncryptedContent,
 } from '@bridgekeeper/testing';
-import { DECRYPTION_FAILED, generateSigningKeyPair, MAX_XML_DEPTH, MAX_XML_ELEMENTS, RequestIdStore, SamlServiceProvider, SamlValidationError, SamlValidationPool } from './index';
+import {
+  DECRYPTION_FAILED,
+  generateSigningKeyPair,
+  MAX_XML_DEPTH,
+  MAX_XML_ELEMENTS,
+  RequestIdStore,
+  SamlServiceProvider,
+  SamlValidationError,
+  SamlValidationPool,
+} from './index';
 
 /** node-saml's request-id store, in memory for this test (auth keeps it in its database). */
 class MemoryStore implements RequestIdStore {
@@ -49,13 +58,25 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
 
   /** A service provider for the test IdP, trusting `trusted` (the IdP's own key by default). */
   async function makeSp(
-    over: { trusted?: TestIdpKeys[]; allowIdpInitiated?: boolean; encryption?: TestIdpKeys; otherDecryption?: TestIdpKeys[]; allowCbcEncryption?: boolean; maxAssertionAgeMs?: number } = {},
+    over: {
+      trusted?: TestIdpKeys[];
+      allowIdpInitiated?: boolean;
+      encryption?: TestIdpKeys;
+      otherDecryption?: TestIdpKeys[];
+      allowCbcEncryption?: boolean;
+      maxAssertionAgeMs?: number;
+    } = {},
   ): Promise<SamlServiceProvider> {
     const spKey = await generateSigningKeyPair('sp');
     return new SamlServiceProvider({
       idpId: 'test',
       publicUrl: 'https://bk.example.com',
-      idp: { entityId: IDP, ssoRedirectUrl: `${IDP}/protocol/saml`, signingCertificates: (over.trusted ?? [idpKeys]).map((k) => der(k.certificatePem)), wantAuthnRequestsSigned: true },
+      idp: {
+        entityId: IDP,
+        ssoRedirectUrl: `${IDP}/protocol/saml`,
+        signingCertificates: (over.trusted ?? [idpKeys]).map((k) => der(k.certificatePem)),
+        wantAuthnRequestsSigned: true,
+      },
       signingKey: spKey.privateKeyPem,
       signingCert: spKey.certificatePem,
       binding: 'HTTP-Redirect',
@@ -139,20 +160,38 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
   });
 
   it('says which signature problem it is: no assertion signature, a key the configuration does not trust, or an altered assertion', async () => {
-    const reason = async (response: string) => sp.validatePostResponse(response).then(() => 'accepted', (err: Error) => err.message);
-    expect(await reason(await answer({ signAssertion: false, signResponse: true }))).toMatch(/^the assertion is not signed \(only the Response is\)[\s\S]*turn on assertion signing at the IdP/);
+    const reason = async (response: string) =>
+      sp.validatePostResponse(response).then(
+        () => 'accepted',
+        (err: Error) => err.message,
+      );
+    expect(await reason(await answer({ signAssertion: false, signResponse: true }))).toMatch(
+      /^the assertion is not signed \(only the Response is\)[\s\S]*turn on assertion signing at the IdP/,
+    );
     expect(await reason(await answer({ signAssertion: false }))).toMatch(/^the assertion is not signed; [\s\S]*turn on assertion signing/);
     const foreign = await reason(await answer({ keys: foreignKeys }));
     expect(foreign).toContain(
       `signed with a key this IdP's configuration does not trust: its KeyInfo names a certificate with fingerprint SHA-256 ${new X509Certificate(foreignKeys.certificatePem).fingerprint256} (unverified: whoever sent the response chose it`,
     );
     expect(foreign).toContain(`the configuration trusts ${new X509Certificate(idpKeys.certificatePem).fingerprint256}`);
-    const altered = Buffer.from(await answer(), 'base64').toString('utf8').replace('alice@example.com', 'root@example.com');
-    expect(await reason(toBase64(altered))).toMatch(/^the assertion's signature does not verify with the certificate this IdP's configuration trusts[\s\S]*altered after signing/);
+    const altered = Buffer.from(await answer(), 'base64')
+      .toString('utf8')
+      .replace('alice@example.com', 'root@example.com');
+    expect(await reason(toBase64(altered))).toMatch(
+      /^the assertion's signature does not verify with the certificate this IdP's configuration trusts[\s\S]*altered after signing/,
+    );
   });
 
   it('keeps every value of an attribute the IdP sends as several elements', async () => {
-    const login = await sp.validatePostResponse(await answer({ attributes: [['groups', ['/a']], ['email', ['alice@example.com']], ['groups', ['/b', '/c']]] }));
+    const login = await sp.validatePostResponse(
+      await answer({
+        attributes: [
+          ['groups', ['/a']],
+          ['email', ['alice@example.com']],
+          ['groups', ['/b', '/c']],
+        ],
+      }),
+    );
     expect(login.attributes).toEqual({ groups: ['/a', '/b', '/c'], email: ['alice@example.com'] });
   });
 
@@ -168,7 +207,9 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     const unsolicited = (over: Partial<ResponseOptions> = {}) =>
       toBase64(buildSignedResponse({ idpEntityId: IDP, spEntityId: idpInitiated.urls.entityId, acsUrl: idpInitiated.urls.acs, keys: idpKeys, ...over }));
     expect((await idpInitiated.validatePostResponse(unsolicited())).nameId).toBe('alice');
-    await expect(idpInitiated.validatePostResponse(unsolicited({ destination: 'https://evil.example.com/acs' }))).rejects.toMatchObject({ code: 'destination' });
+    await expect(idpInitiated.validatePostResponse(unsolicited({ destination: 'https://evil.example.com/acs' }))).rejects.toMatchObject({
+      code: 'destination',
+    });
     await expect(idpInitiated.validatePostResponse(unsolicited({ signAssertion: false }))).rejects.toMatchObject({ code: 'signature' });
     await expect(idpInitiated.validatePostResponse(unsolicited({ inResponseTo: '_never-sent' }))).rejects.toMatchObject({ code: 'in_response_to' });
     expect(await refusal(unsolicited())).toBe('in_response_to'); // the default SP refuses it
@@ -186,10 +227,22 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     // Anyone holding an unsolicited (IdP-initiated) assertion could write InResponseTo on the
     // Response element, whose signature is not what is verified here: it is not trusted alone.
     const onlyOnResponse = await answer({ subjectInResponseTo: null });
-    await expect(sp.validatePostResponse(onlyOnResponse)).rejects.toMatchObject({ code: 'in_response_to', message: expect.stringContaining('signed assertion') });
+    await expect(sp.validatePostResponse(onlyOnResponse)).rejects.toMatchObject({
+      code: 'in_response_to',
+      message: expect.stringContaining('signed assertion'),
+    });
     const idpInitiated = await makeSp({ allowIdpInitiated: true });
     const request = await idpInitiated.authnRequest('relay', { remember: false });
-    const borrowed = toBase64(buildSignedResponse({ idpEntityId: IDP, spEntityId: idpInitiated.urls.entityId, acsUrl: idpInitiated.urls.acs, keys: idpKeys, inResponseTo: request.requestId, subjectInResponseTo: null }));
+    const borrowed = toBase64(
+      buildSignedResponse({
+        idpEntityId: IDP,
+        spEntityId: idpInitiated.urls.entityId,
+        acsUrl: idpInitiated.urls.acs,
+        keys: idpKeys,
+        inResponseTo: request.requestId,
+        subjectInResponseTo: null,
+      }),
+    );
     const login = await idpInitiated.verifyPostResponse(borrowed);
     expect(() => idpInitiated.checkInResponseTo(login, request.requestId)).toThrow(expect.objectContaining({ code: 'in_response_to' }));
     expect(await refusal(await answer({ subjectInResponseTo: '_another-request' }))).toBe('in_response_to');
@@ -199,7 +252,10 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     const mine = await sp.authnRequest('relay-1');
     const theirs = await answer(); // answers the request started just now, by "another browser"
     const login = await sp.verifyPostResponse(theirs);
-    await expect(sp.consumeInResponseTo(login, mine.requestId)).rejects.toMatchObject({ code: 'in_response_to', message: expect.stringContaining("another browser's request") });
+    await expect(sp.consumeInResponseTo(login, mine.requestId)).rejects.toMatchObject({
+      code: 'in_response_to',
+      message: expect.stringContaining("another browser's request"),
+    });
     const stray = await sp.verifyPostResponse(await answer());
     await expect(sp.consumeInResponseTo(stray, null)).rejects.toMatchObject({ code: 'in_response_to', message: expect.stringContaining('did not start') });
   });
@@ -208,23 +264,35 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     const mine = await sp.authnRequest('relay-own', { remember: false });
     expect(store.items.has(mine.requestId)).toBe(false);
     const respond = (over: Partial<ResponseOptions> = {}) =>
-      toBase64(buildSignedResponse({ idpEntityId: IDP, spEntityId: sp.urls.entityId, acsUrl: sp.urls.acs, inResponseTo: mine.requestId, keys: idpKeys, ...over }));
+      toBase64(
+        buildSignedResponse({ idpEntityId: IDP, spEntityId: sp.urls.entityId, acsUrl: sp.urls.acs, inResponseTo: mine.requestId, keys: idpKeys, ...over }),
+      );
     const login = await sp.verifyPostResponse(respond());
     expect(() => sp.checkInResponseTo(login, mine.requestId)).not.toThrow();
     // The record already taken (or never there): null, whatever the response says.
-    expect(() => sp.checkInResponseTo(login, null)).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('no login in progress in this browser') }));
+    expect(() => sp.checkInResponseTo(login, null)).toThrow(
+      expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('no login in progress in this browser') }),
+    );
     // Another login's record.
-    expect(() => sp.checkInResponseTo(login, '_someone-elses-request')).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining("another browser's request") }));
+    expect(() => sp.checkInResponseTo(login, '_someone-elses-request')).toThrow(
+      expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining("another browser's request") }),
+    );
     // The two InResponseTo values must agree; the signed assertion's is the one that counts.
     const disagreeing = await sp.verifyPostResponse(respond({ subjectInResponseTo: '_another-request' }));
-    expect(() => sp.checkInResponseTo(disagreeing, mine.requestId)).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('but its assertion answers') }));
+    expect(() => sp.checkInResponseTo(disagreeing, mine.requestId)).toThrow(
+      expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('but its assertion answers') }),
+    );
     const onlyOnResponse = await sp.verifyPostResponse(respond({ subjectInResponseTo: null }));
-    expect(() => sp.checkInResponseTo(onlyOnResponse, mine.requestId)).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('signed assertion') }));
+    expect(() => sp.checkInResponseTo(onlyOnResponse, mine.requestId)).toThrow(
+      expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('signed assertion') }),
+    );
     const onlyOnAssertion = await sp.verifyPostResponse(respond({ inResponseTo: undefined, subjectInResponseTo: mine.requestId }));
     expect(() => sp.checkInResponseTo(onlyOnAssertion, mine.requestId)).not.toThrow();
     // No InResponseTo: refused unless IdP-initiated login is on and no login was started.
     const unsolicited = await sp.verifyPostResponse(respond({ inResponseTo: undefined }));
-    expect(() => sp.checkInResponseTo(unsolicited, null)).toThrow(expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('unsolicited') }));
+    expect(() => sp.checkInResponseTo(unsolicited, null)).toThrow(
+      expect.objectContaining({ code: 'in_response_to', message: expect.stringContaining('unsolicited') }),
+    );
     const idpInitiated = await makeSp({ allowIdpInitiated: true });
     expect(() => idpInitiated.checkInResponseTo(unsolicited, null)).not.toThrow();
     expect(() => idpInitiated.checkInResponseTo(unsolicited, mine.requestId)).toThrow(expect.objectContaining({ code: 'in_response_to' }));
@@ -242,7 +310,12 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     const [active, retired, stranger] = await Promise.all(['active', 'retired', 'stranger'].map((cn) => generateSigningKeyPair(cn)));
     const rotating = await makeSp({ allowIdpInitiated: true, encryption: active, otherDecryption: [retired] });
     const encryptedTo = async (key: TestIdpKeys) =>
-      toBase64(await buildEncryptedResponse({ idpEntityId: IDP, spEntityId: rotating.urls.entityId, acsUrl: rotating.urls.acs, keys: idpKeys, nameId: 'enc-alice' }, key.certificatePem));
+      toBase64(
+        await buildEncryptedResponse(
+          { idpEntityId: IDP, spEntityId: rotating.urls.entityId, acsUrl: rotating.urls.acs, keys: idpKeys, nameId: 'enc-alice' },
+          key.certificatePem,
+        ),
+      );
     expect((await rotating.verifyPostResponse(await encryptedTo(active))).nameId).toBe('enc-alice');
     expect((await rotating.verifyPostResponse(await encryptedTo(retired))).nameId).toBe('enc-alice');
     await expect(rotating.verifyPostResponse(await encryptedTo(stranger))).rejects.toBeInstanceOf(SamlValidationError);
@@ -252,7 +325,11 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     );
     await expect(rotating.verifyPostResponse(toBase64(sha1Inside))).rejects.toMatchObject({ code: 'algorithm' }); // seen once decrypted
     // RSA 1.5 key transport (Bleichenbacher) is refused, which node-saml alone would accept.
-    const rsa15 = await buildEncryptedResponse({ idpEntityId: IDP, spEntityId: rotating.urls.entityId, acsUrl: rotating.urls.acs, keys: idpKeys }, active.certificatePem, { keyTransport: 'rsa-1_5' });
+    const rsa15 = await buildEncryptedResponse(
+      { idpEntityId: IDP, spEntityId: rotating.urls.entityId, acsUrl: rotating.urls.acs, keys: idpKeys },
+      active.certificatePem,
+      { keyTransport: 'rsa-1_5' },
+    );
     await expect(rotating.verifyPostResponse(toBase64(rsa15))).rejects.toMatchObject({ code: 'algorithm' });
     const settled = await makeSp({ allowIdpInitiated: true, encryption: active });
     await expect(settled.verifyPostResponse(await encryptedTo(retired))).rejects.toBeInstanceOf(SamlValidationError);
@@ -277,7 +354,11 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     const gcmOnly = () => makeSp({ encryption: encryptionKeys });
     const cbcAllowed = () => makeSp({ encryption: encryptionKeys, allowCbcEncryption: true });
     const encrypted = (target: SamlServiceProvider, enc: EncryptionOptions = {}, to: TestIdpKeys = encryptionKeys) =>
-      buildEncryptedResponse({ idpEntityId: IDP, spEntityId: target.urls.entityId, acsUrl: target.urls.acs, keys: idpKeys, nameId: 'enc-alice' }, to.certificatePem, enc);
+      buildEncryptedResponse(
+        { idpEntityId: IDP, spEntityId: target.urls.entityId, acsUrl: target.urls.acs, keys: idpKeys, nameId: 'enc-alice' },
+        to.certificatePem,
+        enc,
+      );
     const refused = (code: string) => expect.objectContaining({ code });
 
     it('accepts AES-128-GCM and AES-256-GCM', async () => {
@@ -288,12 +369,14 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
 
     it('refuses AES-CBC as `algorithm`, decided before any key is used, and accepts it only where the IdP allows it', async () => {
       const target = await gcmOnly();
-      for (const content of ['aes128-cbc', 'aes256-cbc'] as const) expect(await outcome(target, await encrypted(target, { content }))).toEqual(refused('algorithm'));
+      for (const content of ['aes128-cbc', 'aes256-cbc'] as const)
+        expect(await outcome(target, await encrypted(target, { content }))).toEqual(refused('algorithm'));
       // A service provider with no decryption key at all still answers `algorithm`: no key was needed to decide.
       const keyless = await makeSp();
       expect(await outcome(keyless, await encrypted(keyless, { content: 'aes128-cbc' }))).toEqual(refused('algorithm'));
       const optedIn = await cbcAllowed();
-      for (const content of ['aes128-cbc', 'aes256-cbc', 'aes256-gcm'] as const) expect(await outcome(optedIn, await encrypted(optedIn, { content }))).toBe('enc-alice');
+      for (const content of ['aes128-cbc', 'aes256-cbc', 'aes256-gcm'] as const)
+        expect(await outcome(optedIn, await encrypted(optedIn, { content }))).toBe('enc-alice');
     });
 
     it('refuses any other content or key algorithm, wherever an EncryptionMethod names it; allowed ones node-saml cannot open are `unsupported`', async () => {
@@ -328,7 +411,11 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
         'a GCM ciphertext without its tag': tamperEncryptedContent(gcm, (b) => b.subarray(0, 20)),
         'garbage encrypted properly': await withEncryptedContent(gcm, 'definitely not XML \u0000\u00ff', encryptionKeys.certificatePem),
         'garbage encrypted properly with CBC': await withEncryptedContent(gcm, '<saml:Assertion', encryptionKeys.certificatePem, { content: 'aes128-cbc' }),
-        'well-formed XML that is no assertion': await withEncryptedContent(gcm, '<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">x</saml:Issuer>', encryptionKeys.certificatePem),
+        'well-formed XML that is no assertion': await withEncryptedContent(
+          gcm,
+          '<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">x</saml:Issuer>',
+          encryptionKeys.certificatePem,
+        ),
         'an assertion deeper than the limit': await withEncryptedContent(
           gcm,
           `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">${'<n>'.repeat(MAX_XML_DEPTH)}${'</n>'.repeat(MAX_XML_DEPTH)}</saml:Assertion>`,
@@ -343,7 +430,9 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     it('refuses a comment inside the encrypted assertion, as in a plain one', async () => {
       const target = await gcmOnly();
       const signed = buildSignedResponse({ idpEntityId: IDP, spEntityId: target.urls.entityId, acsUrl: target.urls.acs, keys: idpKeys, nameId: 'admin.evil' });
-      const assertion = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(signed)![0].replace('<saml:Assertion ', '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ');
+      const assertion = /<saml:Assertion[\s\S]*<\/saml:Assertion>/
+        .exec(signed)![0]
+        .replace('<saml:Assertion ', '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ');
       const xml = await withEncryptedContent(await encrypted(target), assertion.replace('>admin.evil<', '>admin<!---->.evil<'), encryptionKeys.certificatePem);
       expect(await outcome(target, xml)).toEqual(refused('malformed'));
     });
@@ -355,12 +444,18 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
     const nested = (levels: number) => `${'<n>'.repeat(levels)}${'</n>'.repeat(levels)}`;
 
     it(`refuses a response nested deeper than ${MAX_XML_DEPTH} levels, and accepts a generous depth`, async () => {
-      expect(await outcome(sp, withExtensions(await signedXml(), nested(MAX_XML_DEPTH)))).toEqual({ code: 'too_large', message: expect.stringContaining('levels deep') });
+      expect(await outcome(sp, withExtensions(await signedXml(), nested(MAX_XML_DEPTH)))).toEqual({
+        code: 'too_large',
+        message: expect.stringContaining('levels deep'),
+      });
       expect(await outcome(sp, withExtensions(await signedXml(), nested(MAX_XML_DEPTH - 8)))).toBe('alice');
     });
 
     it(`refuses a response with more than ${MAX_XML_ELEMENTS} elements, and accepts a generous count`, async () => {
-      expect(await outcome(sp, withExtensions(await signedXml(), '<e/>'.repeat(MAX_XML_ELEMENTS)))).toEqual({ code: 'too_large', message: expect.stringContaining('elements') });
+      expect(await outcome(sp, withExtensions(await signedXml(), '<e/>'.repeat(MAX_XML_ELEMENTS)))).toEqual({
+        code: 'too_large',
+        message: expect.stringContaining('elements'),
+      });
       expect(await outcome(sp, withExtensions(await signedXml(), '<e a="/>"></e>'.repeat(MAX_XML_ELEMENTS / 2)))).toBe('alice');
     });
 
@@ -379,7 +474,10 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
 
     it('refuses an assertion issued longer ago than the maximum age (the request lifetime by default), still inside its validity', async () => {
       expect(await outcome(sp, issued(sp, { now: minutes(-9) }))).toBe('alice');
-      expect(await outcome(sp, issued(sp, { now: minutes(-11) }))).toEqual({ code: 'too_old', message: expect.stringContaining('maximum assertion age 600 s') });
+      expect(await outcome(sp, issued(sp, { now: minutes(-11) }))).toEqual({
+        code: 'too_old',
+        message: expect.stringContaining('maximum assertion age 600 s'),
+      });
       const strict = await makeSp({ maxAssertionAgeMs: 60_000 });
       expect(await outcome(strict, issued(strict, { now: minutes(-2) }))).toEqual(expect.objectContaining({ code: 'too_old' }));
       expect(await outcome(strict, issued(strict, { now: minutes(-0.5) }))).toBe('alice');
@@ -390,7 +488,9 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
       const responseIssued = /<samlp:Response [^>]*IssueInstant="([^"]+)"/.exec(xml)![1];
       const old = xml.replace(`IssueInstant="${responseIssued}"`, `IssueInstant="${minutes(-30).toISOString()}"`);
       expect(await outcome(sp, old)).toEqual({ code: 'too_old', message: expect.stringContaining('the response was issued') });
-      expect(await outcome(sp, xml.replace(`IssueInstant="${responseIssued}"`, 'IssueInstant="yesterday"'))).toEqual(expect.objectContaining({ code: 'malformed' }));
+      expect(await outcome(sp, xml.replace(`IssueInstant="${responseIssued}"`, 'IssueInstant="yesterday"'))).toEqual(
+        expect.objectContaining({ code: 'malformed' }),
+      );
     });
 
     it('refuses an assertion issued in the future beyond the clock skew, with its own reason', async () => {
@@ -400,7 +500,9 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
   });
 
   it('refuses a response altered after signing', async () => {
-    const xml = Buffer.from(await answer(), 'base64').toString('utf8').replace('alice@example.com', 'root@example.com');
+    const xml = Buffer.from(await answer(), 'base64')
+      .toString('utf8')
+      .replace('alice@example.com', 'root@example.com');
     expect(await refusal(toBase64(xml))).toBe('signature');
   });
 
@@ -448,7 +550,10 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
       ['in Extensions, before the assertion', (xml, copy) => before(xml, '<samlp:Status>', `<samlp:Extensions>${copy}</samlp:Extensions>`)],
       // enveloped-signature leaves the Signature out of the digest: the assertion still verifies.
       ["inside the assertion's own Signature, in an Object", (xml, copy) => before(xml, '</ds:Signature>', `<ds:Object>${copy}</ds:Object>`)],
-      ['after the assertion, in a SignatureProperty', (xml, copy) => before(xml, '</samlp:Response>', `<ds:SignatureProperty xmlns:ds="http://www.w3.org/2000/09/xmldsig#">${copy}</ds:SignatureProperty>`)],
+      [
+        'after the assertion, in a SignatureProperty',
+        (xml, copy) => before(xml, '</samlp:Response>', `<ds:SignatureProperty xmlns:ds="http://www.w3.org/2000/09/xmldsig#">${copy}</ds:SignatureProperty>`),
+      ],
     ];
 
     it.each(['x:ID', 'x:Id', 'x:id', 'xmlns:ID'])("refuses another element carrying the signed assertion's id as %s, wherever it sits", async (attr) => {
@@ -467,12 +572,17 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
       }
     });
 
-    it('refuses a forged assertion in another namespace under the signed one\'s id, the signed one moved into Extensions', async () => {
+    it("refuses a forged assertion in another namespace under the signed one's id, the signed one moved into Extensions", async () => {
       for (const forgedFirst of [false, true]) {
         const xml = await signedXml();
         const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(xml)![0];
-        const forged = signed.replace('>alice<', '>admin<').replace('<saml:Assertion ', '<evil:Assertion xmlns:evil="urn:example:evil" ').replace(/<\/saml:Assertion>$/, '</evil:Assertion>');
-        const aside = xml.replace(signed, forgedFirst ? '' : forged).replace('<samlp:Status>', `${forgedFirst ? forged : ''}<samlp:Extensions>${signed}</samlp:Extensions><samlp:Status>`);
+        const forged = signed
+          .replace('>alice<', '>admin<')
+          .replace('<saml:Assertion ', '<evil:Assertion xmlns:evil="urn:example:evil" ')
+          .replace(/<\/saml:Assertion>$/, '</evil:Assertion>');
+        const aside = xml
+          .replace(signed, forgedFirst ? '' : forged)
+          .replace('<samlp:Status>', `${forgedFirst ? forged : ''}<samlp:Extensions>${signed}</samlp:Extensions><samlp:Status>`);
         expect(aside).toContain('>admin<');
         expect([forgedFirst, await refusal(toBase64(aside))]).toEqual([forgedFirst, 'signature']);
       }
@@ -523,7 +633,9 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
 
   it('refuses a comment slipped into the NameID, which the signature does not cover', async () => {
     // Signed as `admin.evil`; the comment is added after signing (exclusive c14n ignores comments).
-    const xml = Buffer.from(await answer({ nameId: 'admin.evil' }), 'base64').toString('utf8').replace('>admin.evil<', '>admin<!---->.evil<');
+    const xml = Buffer.from(await answer({ nameId: 'admin.evil' }), 'base64')
+      .toString('utf8')
+      .replace('>admin.evil<', '>admin<!---->.evil<');
     expect(xml).toContain('admin<!---->.evil');
     expect(await refusal(toBase64(xml))).toBe('malformed');
   });
@@ -531,7 +643,9 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
   it('refuses a processing instruction slipped into the NameID (exclusive c14n keeps it, so the digest breaks); CDATA there reads as the value signed', async () => {
     const signed = Buffer.from(await answer({ nameId: 'admin.evil' }), 'base64').toString('utf8');
     expect(await refusal(toBase64(signed.replace('>admin.evil<', '>admin<?x?>.evil<')))).toBe('signature');
-    const cdata = Buffer.from(await answer({ nameId: 'admin.evil' }), 'base64').toString('utf8').replace('>admin.evil<', '>admin<![CDATA[.evil]]><');
+    const cdata = Buffer.from(await answer({ nameId: 'admin.evil' }), 'base64')
+      .toString('utf8')
+      .replace('>admin.evil<', '>admin<![CDATA[.evil]]><');
     expect(cdata).toContain('admin<![CDATA[.evil]]>');
     await expect(sp.validatePostResponse(toBase64(cdata))).resolves.toMatchObject({ nameId: 'admin.evil' });
   });
@@ -542,16 +656,28 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
   });
 
   it('refuses unsigned, SHA-1 and deflate-bomb logout messages before node-saml sees them', async () => {
-    const logout = (over: Record<string, string>) => sp.validateLogout('redirect', { SAMLRequest: deflateRawSync('<samlp:LogoutRequest/>').toString('base64'), ...over }, '');
-    await expect(logout({})).rejects.toMatchObject({ code: 'signature', message: expect.stringMatching(/^the LogoutRequest is not signed;[\s\S]*turn on signing of single logout messages/) });
+    const logout = (over: Record<string, string>) =>
+      sp.validateLogout('redirect', { SAMLRequest: deflateRawSync('<samlp:LogoutRequest/>').toString('base64'), ...over }, '');
+    await expect(logout({})).rejects.toMatchObject({
+      code: 'signature',
+      message: expect.stringMatching(/^the LogoutRequest is not signed;[\s\S]*turn on signing of single logout messages/),
+    });
     // An unsigned answer to our logout says what it is, in either binding.
     const response = '<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"/>';
-    await expect(sp.validateLogout('redirect', { SAMLResponse: deflateRawSync(response).toString('base64') }, '')).rejects.toMatchObject({ code: 'signature', message: expect.stringMatching(/^the LogoutResponse is not signed/) });
-    await expect(sp.validateLogout('post', { SAMLResponse: toBase64(response) }, '')).rejects.toMatchObject({ code: 'signature', message: expect.stringMatching(/^the LogoutResponse is not signed/) });
+    await expect(sp.validateLogout('redirect', { SAMLResponse: deflateRawSync(response).toString('base64') }, '')).rejects.toMatchObject({
+      code: 'signature',
+      message: expect.stringMatching(/^the LogoutResponse is not signed/),
+    });
+    await expect(sp.validateLogout('post', { SAMLResponse: toBase64(response) }, '')).rejects.toMatchObject({
+      code: 'signature',
+      message: expect.stringMatching(/^the LogoutResponse is not signed/),
+    });
     await expect(logout({ Signature: 'x', SigAlg: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' })).rejects.toMatchObject({ code: 'algorithm' });
     const bomb = deflateRawSync(Buffer.alloc(10 * 1024 * 1024, 'a')).toString('base64');
     expect(bomb.length).toBeLessThan(200_000);
-    await expect(logout({ SAMLRequest: bomb, Signature: 'x', SigAlg: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256' })).rejects.toMatchObject({ code: 'malformed' });
+    await expect(logout({ SAMLRequest: bomb, Signature: 'x', SigAlg: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256' })).rejects.toMatchObject({
+      code: 'malformed',
+    });
   });
 
   it("holds a logout message's encrypted NameID to the assertion's algorithm policy, and refuses a DTD, before node-saml opens it", async () => {
@@ -563,7 +689,10 @@ describe('SamlServiceProvider: the checks Bridgekeeper adds to node-saml', () =>
       `<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-1_5"/><xenc:CipherData><xenc:CipherValue>AA==</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>` +
       `<xenc:CipherData><xenc:CipherValue>AA==</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedID></samlp:LogoutRequest>`;
     await expect(logout(encryptedId('http://www.w3.org/2001/04/xmlenc#aes128-cbc'))).rejects.toMatchObject({ code: 'algorithm' });
-    await expect(logout(encryptedId('http://www.w3.org/2009/xmlenc11#aes256-gcm'))).rejects.toMatchObject({ code: 'algorithm', message: expect.stringContaining('RSA-OAEP') });
+    await expect(logout(encryptedId('http://www.w3.org/2009/xmlenc11#aes256-gcm'))).rejects.toMatchObject({
+      code: 'algorithm',
+      message: expect.stringContaining('RSA-OAEP'),
+    });
     await expect(logout(`<!DOCTYPE x [<!ENTITY a "b">]>${encryptedId('x')}`)).rejects.toMatchObject({ code: 'dtd_refused' });
   });
 

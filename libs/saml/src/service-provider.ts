@@ -7,7 +7,15 @@ import { classifyNodeSamlError, SamlValidationError } from './errors';
 import { explainSignatureRefusal } from './signature-diagnosis';
 import { IdpMetadata, toPem } from './idp-metadata';
 import { attr, checkXmlLimits, children, decodeSamlMessage, descendants, NS, parseXml } from './xml';
-import { ALLOWED_SIGNATURE_ALGORITHMS, checkSignatureAlgorithms, checkVerifiedResponse, logoutNotSigned, precheckLogout, precheckResponse, samlInstant } from './response-checks';
+import {
+  ALLOWED_SIGNATURE_ALGORITHMS,
+  checkSignatureAlgorithms,
+  checkVerifiedResponse,
+  logoutNotSigned,
+  precheckLogout,
+  precheckResponse,
+  samlInstant,
+} from './response-checks';
 
 export interface ServiceProviderConfig {
   /** The IdP id used in URLs. */
@@ -83,7 +91,10 @@ export interface LogoutRequestFacts {
   rememberUntil: Date;
 }
 
-export type AuthnRequestOut = ({ kind: 'redirect'; url: string } | { kind: 'post'; action: string; fields: Record<string, string> }) & { requestId: string; xml: string };
+export type AuthnRequestOut = ({ kind: 'redirect'; url: string } | { kind: 'post'; action: string; fields: Record<string, string> }) & {
+  requestId: string;
+  xml: string;
+};
 
 function requestIdOf(xml: string): string {
   const id = attr(parseXml(xml).documentElement, 'ID');
@@ -204,7 +215,12 @@ export class SamlServiceProvider {
   /** SP-initiated logout: the IdP URL carrying our signed LogoutRequest (HTTP-Redirect binding). */
   logoutUrl(subject: { nameId: string; nameIdFormat?: string; sessionIndex?: string }, relayState: string): Promise<string> {
     return this.saml.getLogoutUrlAsync(
-      { issuer: this.config.idp.entityId, nameID: subject.nameId, nameIDFormat: subject.nameIdFormat ?? 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified', sessionIndex: subject.sessionIndex },
+      {
+        issuer: this.config.idp.entityId,
+        nameID: subject.nameId,
+        nameIDFormat: subject.nameIdFormat ?? 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+        sessionIndex: subject.sessionIndex,
+      },
       relayState,
       {},
     );
@@ -227,7 +243,8 @@ export class SamlServiceProvider {
       };
       if (binding === 'redirect') {
         const sigAlg = typeof params.SigAlg === 'string' ? params.SigAlg : '';
-        if (typeof params.Signature !== 'string' || !sigAlg) throw new SamlValidationError('signature', logoutNotSigned(typeof params.SAMLRequest === 'string' ? 'LogoutRequest' : 'LogoutResponse'));
+        if (typeof params.Signature !== 'string' || !sigAlg)
+          throw new SamlValidationError('signature', logoutNotSigned(typeof params.SAMLRequest === 'string' ? 'LogoutRequest' : 'LogoutResponse'));
         if (!ALLOWED_SIGNATURE_ALGORITHMS.has(sigAlg)) throw new SamlValidationError('algorithm', `signature algorithm ${sigAlg} is refused`);
         // node-saml inflates without a limit: a deflate bomb stops here, before it.
         let inflated: string;
@@ -241,7 +258,8 @@ export class SamlServiceProvider {
         const result = checkIssuer(await this.saml.validateRedirectAsync(params as Record<string, string>, originalQuery));
         if (typeof params.SAMLResponse === 'string') {
           const inResponseTo = attr(parseXml(inflated).documentElement, 'InResponseTo');
-          if (!inResponseTo || !(await this.store.consume(inResponseTo))) throw new SamlValidationError('in_response_to', 'the LogoutResponse answers no logout started here');
+          if (!inResponseTo || !(await this.store.consume(inResponseTo)))
+            throw new SamlValidationError('in_response_to', 'the LogoutResponse answers no logout started here');
           return result;
         }
         return { ...result, request: this.logoutRequestFacts(inflated) };
@@ -283,8 +301,16 @@ export class SamlServiceProvider {
     if (!Number.isFinite(issueInstant)) throw new SamlValidationError('malformed', 'the LogoutRequest has no valid IssueInstant');
     const skew = Math.max(this.config.clockSkewMs, MIN_CLOCK_SKEW_MS);
     const age = now.getTime() - issueInstant;
-    if (age > skew) throw new SamlValidationError('too_old', `the LogoutRequest was issued ${Math.round(age / 1000)} s ago; at most ${skew / 1000} s (the clock skew) is accepted`);
-    if (age < -skew) throw new SamlValidationError('issued_in_future', `the LogoutRequest was issued ${Math.round(-age / 1000)} s in the future (clock skew allowed: ${skew / 1000} s)`);
+    if (age > skew)
+      throw new SamlValidationError(
+        'too_old',
+        `the LogoutRequest was issued ${Math.round(age / 1000)} s ago; at most ${skew / 1000} s (the clock skew) is accepted`,
+      );
+    if (age < -skew)
+      throw new SamlValidationError(
+        'issued_in_future',
+        `the LogoutRequest was issued ${Math.round(-age / 1000)} s in the future (clock skew allowed: ${skew / 1000} s)`,
+      );
     return { id, issueInstant: new Date(issueInstant), rememberUntil: new Date(issueInstant + 2 * skew) };
   }
 
@@ -325,7 +351,8 @@ export class SamlServiceProvider {
     } catch (err) {
       const refusal = classifyNodeSamlError(err);
       // "Invalid signature" says nothing an IdP admin can act on: which of the causes it is.
-      if (refusal.code === 'signature') throw new SamlValidationError('signature', explainSignatureRefusal(doc, assertion, this.config.idp.signingCertificates, refusal.message));
+      if (refusal.code === 'signature')
+        throw new SamlValidationError('signature', explainSignatureRefusal(doc, assertion, this.config.idp.signingCertificates, refusal.message));
       // node-saml opens an encrypted assertion again (the same bytes, the key that opened it
       // here): whatever it could still trip on there (a library error, not a check) is a
       // decryption failure, told apart from no other.
@@ -356,10 +383,17 @@ export class SamlServiceProvider {
     // Compared with line ends normalised: node-saml reads the response as posted, this the assertion it re-serialised.
     const lines = (v: string) => v.replace(/\r\n?/g, '\n');
     if (read.nameId !== null && lines(read.nameId) !== lines(profile.nameID ?? '')) {
-      throw new SamlValidationError('malformed', "the assertion's NameID reads differently to a namespace-aware parser than to the signature library (a NameID in another namespace, or markup inside it): refused");
+      throw new SamlValidationError(
+        'malformed',
+        "the assertion's NameID reads differently to a namespace-aware parser than to the signature library (a NameID in another namespace, or markup inside it): refused",
+      );
     }
     // None readable (an EncryptedID node-saml could not open, a BaseID, an empty NameID): refused, plainly.
-    if (!profile.nameID) throw new SamlValidationError('malformed', 'the assertion has no NameID this service provider can read (none, an empty one, a BaseID, or an EncryptedID it cannot open): make the IdP send a NameID');
+    if (!profile.nameID)
+      throw new SamlValidationError(
+        'malformed',
+        'the assertion has no NameID this service provider can read (none, an empty one, a BaseID, or an EncryptedID it cannot open): make the IdP send a NameID',
+      );
     return {
       nameId: profile.nameID,
       nameIdFormat: read.nameId !== null ? read.nameIdFormat : profile.nameIDFormat,
@@ -407,8 +441,10 @@ export class SamlServiceProvider {
   async consumeInResponseTo(login: Pick<ValidatedLogin, 'responseInResponseTo' | 'subjectInResponseTo'>, expected?: string | null): Promise<void> {
     const id = this.answeredRequest(login, expected);
     if (id === undefined) return;
-    if (!(await this.store.consume(id))) throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers no outstanding request (unknown, expired or already used)`);
-    if (expected === null) throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers a login this browser did not start (no RelayState of ours)`);
+    if (!(await this.store.consume(id)))
+      throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers no outstanding request (unknown, expired or already used)`);
+    if (expected === null)
+      throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers a login this browser did not start (no RelayState of ours)`);
     if (expected !== undefined && id !== expected) {
       throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers another browser's request, not this login's (${expected})`);
     }
@@ -425,9 +461,13 @@ export class SamlServiceProvider {
     const id = this.answeredRequest(login, expected);
     if (id === undefined) return;
     if (expected === null) {
-      throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers no login in progress in this browser (none started here, or it was already answered or has expired)`);
+      throw new SamlValidationError(
+        'in_response_to',
+        `InResponseTo ${id} answers no login in progress in this browser (none started here, or it was already answered or has expired)`,
+      );
     }
-    if (id !== expected) throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers another browser's request, not this login's (${expected})`);
+    if (id !== expected)
+      throw new SamlValidationError('in_response_to', `InResponseTo ${id} answers another browser's request, not this login's (${expected})`);
   }
 
   /** The request id a response answers (both InResponseTo values must agree); undefined for an IdP-initiated response that is allowed. */
@@ -442,7 +482,10 @@ export class SamlServiceProvider {
     if (onSubject) return onSubject;
     if (this.config.allowIdpInitiated && !expected) return undefined;
     if (onResponse) {
-      throw new SamlValidationError('in_response_to', `only the Response element says it answers ${onResponse}; the signed assertion's SubjectConfirmationData names no request`);
+      throw new SamlValidationError(
+        'in_response_to',
+        `only the Response element says it answers ${onResponse}; the signed assertion's SubjectConfirmationData names no request`,
+      );
     }
     throw new SamlValidationError('in_response_to', 'the response has no InResponseTo: it answers no request (unsolicited)');
   }
@@ -468,7 +511,8 @@ function withoutRedundantResponseSignature(doc: Document): string | undefined {
   const signature = responseSignatures[0];
   const references = descendants(signature, NS.ds, 'Reference');
   const rootId = attr(root, 'ID');
-  if (descendants(signature, NS.ds, 'Transform').length > 2 || references.length !== 1 || !rootId || attr(references[0], 'URI') !== `#${rootId}`) return undefined;
+  if (descendants(signature, NS.ds, 'Transform').length > 2 || references.length !== 1 || !rootId || attr(references[0], 'URI') !== `#${rootId}`)
+    return undefined;
   if (descendants(doc, '*', '*').filter((e) => e.getAttribute('ID') === rootId).length !== 1) return undefined;
   // Removed from our parse in place: the checks that read it afterwards look at the Response's
   // attributes and Issuer, never at its signature.

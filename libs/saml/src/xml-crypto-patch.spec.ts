@@ -16,7 +16,9 @@ import { samlValidationDependencies } from '@bridgekeeper/testing';
 const { xmlCryptoDir, fromXmlCrypto } = samlValidationDependencies();
 const xpath = fromXmlCrypto('xpath') as typeof import('xpath');
 const { DOMParser } = fromXmlCrypto('@xmldom/xmldom') as typeof import('@xmldom/xmldom');
-const utils = fromXmlCrypto(`${xmlCryptoDir}/lib/utils.js`) as { elementsWithIdValue?: (doc: unknown, names: string[], value: string) => Map<string, unknown[]> };
+const utils = fromXmlCrypto(`${xmlCryptoDir}/lib/utils.js`) as {
+  elementsWithIdValue?: (doc: unknown, names: string[], value: string) => Map<string, unknown[]>;
+};
 
 const documents = [
   '<r ID="x"><a ID="x"/><b Id="x"/><c id="x"/><d ID="y"/></r>',
@@ -56,7 +58,9 @@ describe("node-saml's xml-crypto", () => {
     /** An element, or XML text put in as it is (text, comment, processing instruction, CDATA). */
     type Item = { tag: string; attrs: [string, string][]; children: Item[] } | string;
     const serialize = (item: Item): string =>
-      typeof item === 'string' ? item : `<${item.tag}${item.attrs.map(([n, v]) => ` ${n}="${v}"`).join('')}>${item.children.map(serialize).join('')}</${item.tag}>`;
+      typeof item === 'string'
+        ? item
+        : `<${item.tag}${item.attrs.map(([n, v]) => ` ${n}="${v}"`).join('')}>${item.children.map(serialize).join('')}</${item.tag}>`;
 
     // Values an id may take, as the DOM holds them (after entity and character references): the
     // value looked for and its look-alikes. No `'`: xml-crypto refuses a reference holding one
@@ -113,7 +117,11 @@ describe("node-saml's xml-crypto", () => {
     );
     const { item } = fc.letrec<{ item: Item; element: Item }>((tie) => ({
       item: fc.oneof({ maxDepth: 5, depthSize: 'small' }, leaf, tie('element')),
-      element: fc.record({ tag, attrs: attrs.map((a) => a.map(([n, v]): [string, string] => [n.trim(), v])), children: fc.array(tie('item'), { maxLength: 4 }) }),
+      element: fc.record({
+        tag,
+        attrs: attrs.map((a) => a.map(([n, v]): [string, string] => [n.trim(), v])),
+        children: fc.array(tie('item'), { maxLength: 4 }),
+      }),
     }));
     const forest = fc.array(item, { maxLength: 3 });
     const el = (tagName: string, attributes: [string, string][], children: Item[]): Item => ({ tag: tagName, attrs: attributes, children });

@@ -55,7 +55,7 @@ export const MAX_XML_ELEMENTS = 10_000;
 export function checkXmlLimits(xml: string, limits = { depth: MAX_XML_DEPTH, elements: MAX_XML_ELEMENTS }): void {
   let depth = 0;
   let elements = 0;
-  for (let i = xml.indexOf('<'); i !== -1; ) {
+  for (let i = xml.indexOf('<'); i !== -1;) {
     const next = xml.charCodeAt(i + 1);
     let end: number;
     if (next === 0x2f /* </ */) {
@@ -69,7 +69,8 @@ export function checkXmlLimits(xml: string, limits = { depth: MAX_XML_DEPTH, ele
       end = startTagEnd(xml, i);
       if (++elements > limits.elements) throw new SamlValidationError('too_large', `the XML holds more than ${limits.elements} elements`);
       // A start tag not closed by `/>` opens a level.
-      if (end !== -1 && xml.charCodeAt(end - 1) !== 0x2f && ++depth > limits.depth) throw new SamlValidationError('too_large', `the XML is nested more than ${limits.depth} levels deep`);
+      if (end !== -1 && xml.charCodeAt(end - 1) !== 0x2f && ++depth > limits.depth)
+        throw new SamlValidationError('too_large', `the XML is nested more than ${limits.depth} levels deep`);
     }
     if (end === -1) return;
     i = xml.indexOf('<', end + 1);

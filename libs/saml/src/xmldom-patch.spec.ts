@@ -38,7 +38,8 @@ describe.each(Object.entries(copies))('%s', (_name, file) => {
 
   it('deep-clones a tree exactly: the same serialization and the same scalar properties, node by node', () => {
     const doc = new xmldom.DOMParser().parseFromString(xml, 'text/xml');
-    const serialize = (n: unknown) => new xmldom.XMLSerializer().serializeToString(n as Parameters<InstanceType<typeof xmldom.XMLSerializer>['serializeToString']>[0]);
+    const serialize = (n: unknown) =>
+      new xmldom.XMLSerializer().serializeToString(n as Parameters<InstanceType<typeof xmldom.XMLSerializer>['serializeToString']>[0]);
     for (const source of [doc.documentElement, doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'Assertion')[0]]) {
       const clone = source!.cloneNode(true);
       expect(serialize(clone)).toBe(serialize(source));
@@ -66,7 +67,8 @@ describe("libs/saml's own xmldom (parseXml)", () => {
     const errors: string[] = [];
     let root: string | undefined;
     try {
-      root = new xmldom.DOMParser({ onError: (level, msg) => void (level !== 'warning' && errors.push(msg)) }).parseFromString(text, 'text/xml').documentElement?.tagName;
+      root = new xmldom.DOMParser({ onError: (level, msg) => void (level !== 'warning' && errors.push(msg)) }).parseFromString(text, 'text/xml').documentElement
+        ?.tagName;
     } catch (err) {
       errors.push((err as Error).message);
     }

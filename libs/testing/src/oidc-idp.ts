@@ -67,7 +67,19 @@ export async function startOidcIdp(opts: { clientId: string; clientSecret: strin
     next: {},
     jwksFetches: 0,
     logoutToken: (claims, sign = 'idp') =>
-      signJwt({ iss: idp.issuer, aud: opts.clientId, iat: now(), exp: now() + 120, jti: randomBytes(8).toString('hex'), events: { 'http://schemas.openid.net/event/backchannel-logout': {} }, ...claims }, sign, 'logout+jwt'),
+      signJwt(
+        {
+          iss: idp.issuer,
+          aud: opts.clientId,
+          iat: now(),
+          exp: now() + 120,
+          jti: randomBytes(8).toString('hex'),
+          events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+          ...claims,
+        },
+        sign,
+        'logout+jwt',
+      ),
     rotateKey: () => void (key = newKey()),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -118,7 +130,15 @@ export async function startOidcIdp(opts: { clientId: string; clientSecret: strin
         idp.lastAuthorize = q;
         if (q.get('client_id') !== opts.clientId || !q.get('redirect_uri')) return json(400, { error: 'invalid_request' });
         const code = randomBytes(16).toString('base64url');
-        codes.set(code, { clientId: opts.clientId, redirectUri: q.get('redirect_uri')!, nonce: q.get('nonce') ?? undefined, challenge: q.get('code_challenge') ?? undefined, user: idp.user, scenario: idp.next, used: false });
+        codes.set(code, {
+          clientId: opts.clientId,
+          redirectUri: q.get('redirect_uri')!,
+          nonce: q.get('nonce') ?? undefined,
+          challenge: q.get('code_challenge') ?? undefined,
+          user: idp.user,
+          scenario: idp.next,
+          used: false,
+        });
         idp.next = {};
         const back = new URL(q.get('redirect_uri')!);
         back.searchParams.set('code', code);
@@ -130,17 +150,32 @@ export async function startOidcIdp(opts: { clientId: string; clientSecret: strin
       }
       case '/token': {
         const body = new URLSearchParams(await readBody(req));
-        const [id, secret] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':').map(decodeURIComponent);
+        const [id, secret] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+          .toString()
+          .split(':')
+          .map(decodeURIComponent);
         if (id !== opts.clientId || secret !== opts.clientSecret) return json(401, { error: 'invalid_client' });
         const pending = codes.get(body.get('code') ?? '');
         if (!pending || pending.used) return json(400, { error: 'invalid_grant', error_description: 'Code not valid' });
         pending.used = true;
         if (body.get('redirect_uri') !== pending.redirectUri) return json(400, { error: 'invalid_grant', error_description: 'redirect_uri mismatch' });
         const verifier = body.get('code_verifier') ?? '';
-        if (!pending.challenge || createHash('sha256').update(verifier).digest('base64url') !== pending.challenge) return json(400, { error: 'invalid_grant', error_description: 'PKCE verification failed' });
+        if (!pending.challenge || createHash('sha256').update(verifier).digest('base64url') !== pending.challenge)
+          return json(400, { error: 'invalid_grant', error_description: 'PKCE verification failed' });
         const accessToken = randomBytes(16).toString('base64url');
         tokens.set(accessToken, { user: pending.user, scenario: pending.scenario });
-        const claims = { iss: idp.issuer, aud: opts.clientId, azp: opts.clientId, sub: pending.user.sub, iat: now(), exp: now() + 300, nonce: pending.nonce, sid: `sid-${pending.user.sub}`, ...pending.user.claims, ...pending.scenario.claims };
+        const claims = {
+          iss: idp.issuer,
+          aud: opts.clientId,
+          azp: opts.clientId,
+          sub: pending.user.sub,
+          iat: now(),
+          exp: now() + 300,
+          nonce: pending.nonce,
+          sid: `sid-${pending.user.sub}`,
+          ...pending.user.claims,
+          ...pending.scenario.claims,
+        };
         return json(200, { access_token: accessToken, token_type: 'Bearer', expires_in: 300, id_token: await signJwt(claims, pending.scenario.sign ?? 'idp') });
       }
       case '/userinfo': {

@@ -40,8 +40,16 @@ const CLAIMS: Configuration['claims'] = {
 
 /** Signing keys of every kind a test asks a client for: RS256/PS256, ES256, and EdDSA / Ed25519. */
 function signingKeys() {
-  const jwk = (pair: { privateKey: import('node:crypto').KeyObject }) => ({ ...pair.privateKey.export({ format: 'jwk' }), kid: randomBytes(6).toString('hex'), use: 'sig' });
-  return [jwk(generateKeyPairSync('rsa', { modulusLength: 2048 })), jwk(generateKeyPairSync('ec', { namedCurve: 'P-256' })), jwk(generateKeyPairSync('ed25519'))];
+  const jwk = (pair: { privateKey: import('node:crypto').KeyObject }) => ({
+    ...pair.privateKey.export({ format: 'jwk' }),
+    kid: randomBytes(6).toString('hex'),
+    use: 'sig',
+  });
+  return [
+    jwk(generateKeyPairSync('rsa', { modulusLength: 2048 })),
+    jwk(generateKeyPairSync('ec', { namedCurve: 'P-256' })),
+    jwk(generateKeyPairSync('ed25519')),
+  ];
 }
 
 export async function startOidcProvider(opts: { clients: ClientMetadata[]; accounts: Record<string, OidcProviderAccount> }): Promise<TestOidcProvider> {
@@ -53,7 +61,12 @@ export async function startOidcProvider(opts: { clients: ClientMetadata[]; accou
   // Loaded here, not at import: every spec that imports @bridgekeeper/testing would load the OP (and its warnings).
   const { default: OidcProvider } = await import('oidc-provider');
   const provider = new OidcProvider(issuer, {
-    clients: opts.clients.map((c) => ({ grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', ...c })),
+    clients: opts.clients.map((c) => ({
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      ...c,
+    })),
     jwks: { keys: signingKeys() as never },
     claims: CLAIMS,
     // OIDC Core 5.4, as the OP ships: claims asked for by scope go to userinfo, never into an ID token issued beside an
@@ -119,7 +132,9 @@ async function interact(provider: Provider, op: TestOidcProvider, req: IncomingM
     await provider.interactionFinished(req, res, { login: { accountId: op.account } }, { mergeWithLastSubmission: false });
     return;
   }
-  const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: session!.accountId, clientId: String(params.client_id) });
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId: session!.accountId, clientId: String(params.client_id) });
   const missing = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
   if (missing.missingOIDCScope) grant!.addOIDCScope(missing.missingOIDCScope.join(' '));
   if (missing.missingOIDCClaims) grant!.addOIDCClaims(missing.missingOIDCClaims);

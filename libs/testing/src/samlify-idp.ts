@@ -91,7 +91,10 @@ export async function startSamlifyIdp(opts: { keys: TestIdpKeys; spMetadataUrl: 
     const signAssertion = login.signAssertion !== false;
     const sp = await spFor({ assertionSigned: signAssertion, messageSigned: login.signResponse ?? !signAssertion, logoutResponseSigned: true });
     const idp = idpFor(login.signWith ?? state.keys);
-    const octetString = rawQuery.split('&').filter((p) => !p.startsWith('Signature=')).join('&');
+    const octetString = rawQuery
+      .split('&')
+      .filter((p) => !p.startsWith('Signature='))
+      .join('&');
     const request = await idp.parseLoginRequest(sp, 'redirect', { query: Object.fromEntries(url.searchParams), octetString });
     const requestId = String(request.extract.request?.id ?? '');
     state.last.authnRequest = request.samlContent;
@@ -107,54 +110,76 @@ export async function startSamlifyIdp(opts: { keys: TestIdpKeys; spMetadataUrl: 
     const now = new Date();
     const later = new Date(now.getTime() + 5 * 60_000).toISOString();
     const acs = sp.entityMeta.getAssertionConsumerService('post') as string;
-    const answer = (await idp.createLoginResponse(sp, { ...request }, 'post', {}, {
-      relayState: url.searchParams.get('RelayState') ?? '',
-      customTagReplacement: (template: string) => {
-        const id = `_${randomUUID()}`;
-        const values: Record<string, string> = {
-          ID: id,
-          AssertionID: `_${randomUUID()}`,
-          Destination: acs,
-          Audience: sp.entityMeta.getEntityID(),
-          SubjectRecipient: acs,
-          Issuer: state.entityId,
-          IssueInstant: now.toISOString(),
-          StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
-          ConditionsNotBefore: new Date(now.getTime() - 1000).toISOString(),
-          ConditionsNotOnOrAfter: later,
-          SubjectConfirmationDataNotOnOrAfter: later,
-          NameIDFormat: login.nameIdFormat ?? NAMEID_FORMAT.persistent,
-          NameID: login.nameId,
-          InResponseTo: requestId,
-          AuthnStatement: `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_s${randomUUID()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`,
-          AttributeStatement: attributes.length ? `<saml:AttributeStatement>${attributeXml}</saml:AttributeStatement>` : '',
-        };
-        // AuthnStatement and AttributeStatement are XML; everything else is text.
-        const context = template.replace(/\{(\w+)\}/g, (whole, tag: string) =>
-          !(tag in values) ? whole : tag === 'AuthnStatement' || tag === 'AttributeStatement' ? values[tag] : esc(values[tag]),
-        );
-        return { id, context };
+    const answer = (await idp.createLoginResponse(
+      sp,
+      { ...request },
+      'post',
+      {},
+      {
+        relayState: url.searchParams.get('RelayState') ?? '',
+        customTagReplacement: (template: string) => {
+          const id = `_${randomUUID()}`;
+          const values: Record<string, string> = {
+            ID: id,
+            AssertionID: `_${randomUUID()}`,
+            Destination: acs,
+            Audience: sp.entityMeta.getEntityID(),
+            SubjectRecipient: acs,
+            Issuer: state.entityId,
+            IssueInstant: now.toISOString(),
+            StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
+            ConditionsNotBefore: new Date(now.getTime() - 1000).toISOString(),
+            ConditionsNotOnOrAfter: later,
+            SubjectConfirmationDataNotOnOrAfter: later,
+            NameIDFormat: login.nameIdFormat ?? NAMEID_FORMAT.persistent,
+            NameID: login.nameId,
+            InResponseTo: requestId,
+            AuthnStatement: `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_s${randomUUID()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`,
+            AttributeStatement: attributes.length ? `<saml:AttributeStatement>${attributeXml}</saml:AttributeStatement>` : '',
+          };
+          // AuthnStatement and AttributeStatement are XML; everything else is text.
+          const context = template.replace(/\{(\w+)\}/g, (whole, tag: string) =>
+            !(tag in values) ? whole : tag === 'AuthnStatement' || tag === 'AttributeStatement' ? values[tag] : esc(values[tag]),
+          );
+          return { id, context };
+        },
       },
-    })) as PostBindingContext;
+    )) as PostBindingContext;
     state.last.response = Buffer.from(answer.context, 'base64').toString('utf8');
-    res.writeHead(200, { 'content-type': 'text/html' }).end(postForm(answer.entityEndpoint, { SAMLResponse: answer.context, RelayState: answer.relayState ?? '' }));
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end(postForm(answer.entityEndpoint, { SAMLResponse: answer.context, RelayState: answer.relayState ?? '' }));
   };
 
   const slo = async (url: URL, rawQuery: string, res: ServerResponse) => {
     const sp = await spFor({ assertionSigned: true, messageSigned: false, logoutResponseSigned: state.signLogoutResponse });
     const idp = idpFor(state.keys);
-    const octetString = rawQuery.split('&').filter((p) => !p.startsWith('Signature=')).join('&');
+    const octetString = rawQuery
+      .split('&')
+      .filter((p) => !p.startsWith('Signature='))
+      .join('&');
     const request = await idp.parseLogoutRequest(sp, 'redirect', { query: Object.fromEntries(url.searchParams), octetString });
     state.last.logoutRequest = request.samlContent;
     // The SP's metadata offers its SingleLogoutService in the POST binding (node-saml's), so the answer is a form.
-    const answer = idp.createLogoutResponse(sp, { ...request } as RequestInfo, 'post', { relayState: url.searchParams.get('RelayState') ?? '' }) as PostBindingContext;
-    res.writeHead(200, { 'content-type': 'text/html' }).end(postForm(answer.entityEndpoint, { SAMLResponse: answer.context, RelayState: answer.relayState ?? '' }));
+    const answer = idp.createLogoutResponse(sp, { ...request } as RequestInfo, 'post', {
+      relayState: url.searchParams.get('RelayState') ?? '',
+    }) as PostBindingContext;
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end(postForm(answer.entityEndpoint, { SAMLResponse: answer.context, RelayState: answer.relayState ?? '' }));
   };
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', base);
     const rawQuery = (req.url ?? '').split('?')[1] ?? '';
-    const route = url.pathname === '/metadata' ? async () => void res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(state.metadata) : url.pathname === '/sso' ? () => sso(url, rawQuery, res) : url.pathname === '/slo' ? () => slo(url, rawQuery, res) : null;
+    const route =
+      url.pathname === '/metadata'
+        ? async () => void res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(state.metadata)
+        : url.pathname === '/sso'
+          ? () => sso(url, rawQuery, res)
+          : url.pathname === '/slo'
+            ? () => slo(url, rawQuery, res)
+            : null;
     if (!route) return void res.writeHead(404).end();
     route().catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(`samlify IdP: ${err instanceof Error ? err.message : String(err)}`);
@@ -181,7 +206,12 @@ export function readPostForm(html: string): { action: string; fields: Record<str
   const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
   if (!action) throw new Error(`no form in the page: ${html.slice(0, 300)}`);
   const fields: Record<string, string> = {};
-  for (const m of html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields[m[1]] = m[2].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  for (const m of html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g))
+    fields[m[1]] = m[2]
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
   return { action: action.replace(/&amp;/g, '&'), fields };
 }
 
@@ -189,7 +219,12 @@ export function readPostForm(html: string): { action: string; fields: Record<str
  * A whole SP-initiated login in `browser`: GET `<authBase>/login?idp=`, the IdP's SSO (via the
  * redirect auth answers), then the IdP's form posted to the ACS. The ACS's answer (not followed).
  */
-export async function samlifyLogin(browser: TestBrowser, authBase: string, idpId: string, returnTo = '/session'): Promise<{ acs: Response; samlResponse: string }> {
+export async function samlifyLogin(
+  browser: TestBrowser,
+  authBase: string,
+  idpId: string,
+  returnTo = '/session',
+): Promise<{ acs: Response; samlResponse: string }> {
   const start = await browser.fetch(`${authBase}/login?idp=${encodeURIComponent(idpId)}&returnTo=${encodeURIComponent(returnTo)}`);
   const location = start.headers.get('location');
   if (start.status !== 302 || !location) throw new Error(`/login answered ${start.status}: ${await start.text()}`);
@@ -199,6 +234,10 @@ export async function samlifyLogin(browser: TestBrowser, authBase: string, idpId
   const form = readPostForm(html);
   // The IdP names the ACS by the SP's public URL; the test posts to the address it reaches.
   const action = new URL(new URL(form.action).pathname, authBase);
-  const acs = await browser.fetch(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form.fields).toString() });
+  const acs = await browser.fetch(action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form.fields).toString(),
+  });
   return { acs, samlResponse: form.fields.SAMLResponse };
 }

@@ -90,8 +90,16 @@ export class Stack {
   constructor(opts: StackOptions) {
     const shared = { NATS_URL: opts.natsUrl, DATA_DIR: this.dataDir, ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}) };
     this.services = {
-      directory: new ServiceProcess('directory', opts.ports.directory, { ...shared, DIRECTORY_PORT: String(opts.ports.directory), ...opts.extraEnv?.directory }),
-      provisioning: new ServiceProcess('provisioning', opts.ports.provisioning, { ...shared, PROVISIONING_PORT: String(opts.ports.provisioning), ...opts.extraEnv?.provisioning }),
+      directory: new ServiceProcess('directory', opts.ports.directory, {
+        ...shared,
+        DIRECTORY_PORT: String(opts.ports.directory),
+        ...opts.extraEnv?.directory,
+      }),
+      provisioning: new ServiceProcess('provisioning', opts.ports.provisioning, {
+        ...shared,
+        PROVISIONING_PORT: String(opts.ports.provisioning),
+        ...opts.extraEnv?.provisioning,
+      }),
       auth: new ServiceProcess('auth', opts.ports.auth, {
         ...shared,
         AUTH_PORT: String(opts.ports.auth),

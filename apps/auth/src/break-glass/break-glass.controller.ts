@@ -20,7 +20,11 @@ export class BreakGlassController {
   @Public()
   @Get()
   page(@Res() res: Response): void {
-    if (!this.breakGlass.enabled) return void res.status(404).type('html').send(errorPage({ title: 'Not available', message: 'Break-glass sign-in is not configured.' }));
+    if (!this.breakGlass.enabled)
+      return void res
+        .status(404)
+        .type('html')
+        .send(errorPage({ title: 'Not available', message: 'Break-glass sign-in is not configured.' }));
     res.setHeader('Cache-Control', 'no-store');
     res.type('html').send(breakGlassPage());
   }

@@ -53,7 +53,12 @@ export class BreakGlassService {
       await this.audit(client, 'break-glass.refused', name.slice(0, 255));
       throw new LoginError(401, 'break_glass_refused', { detail: 'wrong username or password' });
     }
-    const reply = await this.directory.call(DirectoryRpc.resolveUser, { source: LOCAL_SOURCE, externalId: `break-glass:${name}`, username: name, subjectKeysUsers: false });
+    const reply = await this.directory.call(DirectoryRpc.resolveUser, {
+      source: LOCAL_SOURCE,
+      externalId: `break-glass:${name}`,
+      username: name,
+      subjectKeysUsers: false,
+    });
     // The reason goes to the audit log; the visitor sees the same refusal whatever it is.
     const refusal =
       reply.status !== 'found'
@@ -74,6 +79,8 @@ export class BreakGlassService {
   }
 
   private async audit(client: string, action: string, username: string, detail?: string): Promise<void> {
-    await writeAudit(this.db.manager, [{ actor: `break-glass:${client}`, action, targetType: 'user', targetId: username || '(none)', after: detail ? { detail } : null }]);
+    await writeAudit(this.db.manager, [
+      { actor: `break-glass:${client}`, action, targetType: 'user', targetId: username || '(none)', after: detail ? { detail } : null },
+    ]);
   }
 }

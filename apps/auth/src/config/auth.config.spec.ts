@@ -9,7 +9,12 @@ describe('auth config', () => {
 
   it('builds the typed config with defaults that serve the dev stack', () => {
     const c = loadAuthConfig({});
-    expect(c).toMatchObject({ publicUrl: 'http://localhost:3000', http: { port: 3000 }, session: { secure: false, cookie: 'bk_session' }, saml: { idps: [{ id: 'keycloak' }] } });
+    expect(c).toMatchObject({
+      publicUrl: 'http://localhost:3000',
+      http: { port: 3000 },
+      session: { secure: false, cookie: 'bk_session' },
+      saml: { idps: [{ id: 'keycloak' }] },
+    });
     expect(loadAuthConfig({ AUTH_PUBLIC_URL: 'https://sso.example.com/' }).session).toMatchObject({ secure: true, cookie: '__Host-bk_session' });
     expect(loadAuthConfig({ AUTH_PUBLIC_URL: 'https://sso.example.com/', AUTH_SESSION_COOKIE: 'sso' }).session.cookie).toBe('sso');
   });

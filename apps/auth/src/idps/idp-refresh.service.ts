@@ -82,7 +82,10 @@ export class IdpRefreshService implements OnApplicationBootstrap {
       if (!current.oidc?.discovery) throw new IdpMetadataError(current.metadataError ?? `identity provider ${e.id} has no discovery document`);
     }
     if (!current.clientSecretEnc) throw new IdpMetadataError(`identity provider ${e.id} has no client secret`);
-    return { settings: current.oidc as OidcIdpSettings & { discovery: OidcDiscovery }, clientSecret: this.keys.openSecret(current.clientSecretEnc, secretContext(e.id)) };
+    return {
+      settings: current.oidc as OidcIdpSettings & { discovery: OidcDiscovery },
+      clientSecret: this.keys.openSecret(current.clientSecretEnc, secretContext(e.id)),
+    };
   }
 
   /** Fetches the metadata URL again; on failure the last good metadata stays and the error is kept. */
@@ -92,13 +95,18 @@ export class IdpRefreshService implements OnApplicationBootstrap {
     try {
       if (e.protocol === 'oidc') {
         const discovery = await discover(e.oidc!.issuer, this.config.saml.metadataAllowPrivate);
-        await this.db.getRepository(IdpEntity).update({ id }, { oidc: { ...e.oidc!, discovery }, metadataFetchedAt: new Date(), metadataError: null, updatedAt: new Date() });
+        await this.db
+          .getRepository(IdpEntity)
+          .update({ id }, { oidc: { ...e.oidc!, discovery }, metadataFetchedAt: new Date(), metadataError: null, updatedAt: new Date() });
         return this.views.view(await this.idps.get(id));
       }
       const metadata = await fetchMetadata(e.metadataUrl, this.config.saml.metadataAllowPrivate);
       await this.db.getRepository(IdpEntity).update({ id }, { metadata, metadataFetchedAt: new Date(), metadataError: null, updatedAt: new Date() });
       for (const c of metadata.signingCertificates.map((cert) => certificateInfo(cert, this.config.saml.certificateWarnDays))) {
-        if (c.status !== 'valid') this.logger.warn(`identity provider ${id}: signing certificate ${c.subject} ${c.status === 'expired' ? 'expired' : `expires in ${c.daysLeft} days`} (${c.notAfter})`);
+        if (c.status !== 'valid')
+          this.logger.warn(
+            `identity provider ${id}: signing certificate ${c.subject} ${c.status === 'expired' ? 'expired' : `expires in ${c.daysLeft} days`} (${c.notAfter})`,
+          );
       }
     } catch (err) {
       const message = `refreshing the metadata from ${e.metadataUrl} failed at ${new Date().toISOString()}: ${(err as Error).message}`;
@@ -109,6 +117,7 @@ export class IdpRefreshService implements OnApplicationBootstrap {
   }
 
   async refreshAll(): Promise<void> {
-    for (const e of await this.db.getRepository(IdpEntity).findBy({ metadataUrl: Not(IsNull()), enabled: true })) await this.refresh(e.id).catch(() => undefined);
+    for (const e of await this.db.getRepository(IdpEntity).findBy({ metadataUrl: Not(IsNull()), enabled: true }))
+      await this.refresh(e.id).catch(() => undefined);
   }
 }

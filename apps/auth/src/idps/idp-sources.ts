@@ -19,7 +19,15 @@ export async function metadataFrom(
     if (dto.metadataUrl) return await fetchMetadata(dto.metadataUrl, allowPrivate);
     if (dto.metadataXml) return parseIdpMetadata(dto.metadataXml);
     const m = dto.manual!;
-    return { entityId: m.entityId, ssoRedirectUrl: m.ssoUrl, ssoPostUrl: m.ssoUrl, sloRedirectUrl: m.sloUrl, sloPostUrl: m.sloUrl, signingCertificates: m.certificates.map(normaliseCertificate), wantAuthnRequestsSigned: true };
+    return {
+      entityId: m.entityId,
+      ssoRedirectUrl: m.ssoUrl,
+      ssoPostUrl: m.ssoUrl,
+      sloRedirectUrl: m.sloUrl,
+      sloPostUrl: m.sloUrl,
+      signingCertificates: m.certificates.map(normaliseCertificate),
+      wantAuthnRequestsSigned: true,
+    };
   } catch (err) {
     throw new IdpMetadataError(`metadata: ${(err as Error).message}`);
   }

@@ -4,20 +4,29 @@ import { z } from 'zod';
 
 /** Lower-case letters, digits and dashes; never a reserved source id (`local`, `break-glass`). */
 const idpId = sourceIdSchema;
-const domain = z.string().toLowerCase().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, 'a domain such as example.com');
+const domain = z
+  .string()
+  .toLowerCase()
+  .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, 'a domain such as example.com');
 
 const options = {
   binding: z.enum(['HTTP-Redirect', 'HTTP-POST']),
   emailDomains: z.array(domain).max(100),
   forceAuthn: z.boolean(),
   isPassive: z.boolean(),
-  nameIdFormat: z.string().max(200).nullable().describe('the NameID format the AuthnRequest asks for; a response in another format is refused (null: any format)'),
+  nameIdFormat: z
+    .string()
+    .max(200)
+    .nullable()
+    .describe('the NameID format the AuthnRequest asks for; a response in another format is refused (null: any format)'),
   subjectAttribute: z
     .string()
     .min(1)
     .max(255)
     .nullable()
-    .describe('key users on this attribute (its one value) instead of the NameID: needed for an IdP that sends transient NameIDs, which are refused otherwise (null: the NameID)'),
+    .describe(
+      'key users on this attribute (its one value) instead of the NameID: needed for an IdP that sends transient NameIDs, which are refused otherwise (null: the NameID)',
+    ),
   allowIdpInitiated: z.boolean().describe('accept logins the IdP starts; every other check still applies'),
   allowCbcEncryption: z
     .boolean()
@@ -28,7 +37,10 @@ const options = {
 
 /** Metadata from one of three places: a URL (refreshed), pasted XML, or entered by hand. */
 const metadataSource = {
-  metadataUrl: z.url({ protocol: /^https?$/ }).max(1000).optional(),
+  metadataUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(1000)
+    .optional(),
   metadataXml: z.string().max(1_000_000).optional(),
   manual: z
     .object({
@@ -41,18 +53,28 @@ const metadataSource = {
     .optional(),
 };
 
-const oneSource = (v: { metadataUrl?: unknown; metadataXml?: unknown; manual?: unknown }) => [v.metadataUrl, v.metadataXml, v.manual].filter((x) => x !== undefined).length <= 1;
-const samlSources = (v: { metadataUrl?: unknown; metadataXml?: unknown; manual?: unknown }) => [v.metadataUrl, v.metadataXml, v.manual].filter((x) => x !== undefined).length;
-
+const oneSource = (v: { metadataUrl?: unknown; metadataXml?: unknown; manual?: unknown }) =>
+  [v.metadataUrl, v.metadataXml, v.manual].filter((x) => x !== undefined).length <= 1;
+const samlSources = (v: { metadataUrl?: unknown; metadataXml?: unknown; manual?: unknown }) =>
+  [v.metadataUrl, v.metadataXml, v.manual].filter((x) => x !== undefined).length;
 
 const oidcFields = {
-  issuer: z.url({ protocol: /^https?$/ }).max(1000).describe("the IdP's issuer, e.g. https://kc.example.com/realms/corp (discovery is read from it)"),
+  issuer: z
+    .url({ protocol: /^https?$/ })
+    .max(1000)
+    .describe("the IdP's issuer, e.g. https://kc.example.com/realms/corp (discovery is read from it)"),
   clientId: z.string().min(1).max(255),
   clientSecret: z.string().min(1).max(1000).describe('stored encrypted, never returned'),
-  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope token')).min(1).max(20).refine((s) => s.includes('openid'), 'must include openid'),
-  groupsClaim: z.string().min(1).max(255).describe('the claim that carries groups (Keycloak: the Group Membership mapper\'s claim name)'),
-  idTokenAlgorithm: z.enum(ID_TOKEN_ALGORITHMS).describe('the one algorithm ID tokens may be signed with (EdDSA and Ed25519, its fully specified name, are one)'),
-  userinfo: z.boolean().describe("also read the userinfo endpoint and merge its claims (same sub required)"),
+  scopes: z
+    .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope token'))
+    .min(1)
+    .max(20)
+    .refine((s) => s.includes('openid'), 'must include openid'),
+  groupsClaim: z.string().min(1).max(255).describe("the claim that carries groups (Keycloak: the Group Membership mapper's claim name)"),
+  idTokenAlgorithm: z
+    .enum(ID_TOKEN_ALGORITHMS)
+    .describe('the one algorithm ID tokens may be signed with (EdDSA and Ed25519, its fully specified name, are one)'),
+  userinfo: z.boolean().describe('also read the userinfo endpoint and merge its claims (same sub required)'),
 };
 
 const oidcCreate = z
@@ -91,7 +113,10 @@ export const createIdpSchema = z
   .strict()
   .refine((v) => v.protocol !== 'saml' || samlSources(v) > 0, 'give metadataUrl, metadataXml or manual')
   .refine(oneSource, 'give only one of metadataUrl, metadataXml, manual')
-  .refine((v) => v.protocol !== 'oidc' || (v.oidc !== undefined && samlSources(v) === 0), { message: 'an OIDC IdP takes oidc (issuer, clientId, clientSecret), not SAML metadata', path: ['oidc'] })
+  .refine((v) => v.protocol !== 'oidc' || (v.oidc !== undefined && samlSources(v) === 0), {
+    message: 'an OIDC IdP takes oidc (issuer, clientId, clientSecret), not SAML metadata',
+    path: ['oidc'],
+  })
   .refine((v) => v.protocol !== 'saml' || v.oidc === undefined, { message: 'oidc settings need protocol: oidc', path: ['oidc'] });
 
 export const updateIdpSchema = z

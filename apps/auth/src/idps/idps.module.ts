@@ -6,5 +6,10 @@ import { IdpRefreshService } from './idp-refresh.service';
 import { IdpViewsService } from './idp-views.service';
 import { IdpsService } from './idps.service';
 
-@Module({ imports: [KeysModule], controllers: [IdpsController, IdpsRpc], providers: [IdpsService, IdpRefreshService, IdpViewsService], exports: [IdpsService, IdpRefreshService] })
+@Module({
+  imports: [KeysModule],
+  controllers: [IdpsController, IdpsRpc],
+  providers: [IdpsService, IdpRefreshService, IdpViewsService],
+  exports: [IdpsService, IdpRefreshService],
+})
 export class IdpsModule {}

@@ -19,6 +19,11 @@ export class IdpsRpc {
   async subjectPolicy(request: { idp: string }) {
     const idp = await this.idps.find(request.idp);
     if (!idp) return { found: false as const };
-    return { found: true as const, protocol: idp.protocol, nameIdFormat: idp.options.nameIdFormat ?? null, subjectAttribute: idp.options.subjectAttribute ?? null };
+    return {
+      found: true as const,
+      protocol: idp.protocol,
+      nameIdFormat: idp.options.nameIdFormat ?? null,
+      subjectAttribute: idp.options.subjectAttribute ?? null,
+    };
   }
 }

@@ -39,41 +39,55 @@ export class IdpsService implements OnApplicationBootstrap {
     for (const boot of this.config.saml.idps) {
       if (await this.db.getRepository(IdpEntity).existsBy({ id: boot.id })) continue;
       const now = new Date();
-      await this.db.getRepository(IdpEntity).insert({
-        id: boot.id,
-        name: boot.name,
-        enabled: true,
-        metadataUrl: boot.metadataUrl,
-        metadata: null,
-        metadataFetchedAt: null,
-        metadataError: null,
-        options: { binding: this.config.saml.binding, emailDomains: [], forceAuthn: false, nameIdFormat: null },
-        protocol: 'saml',
-        oidc: null,
-        clientSecretEnc: null,
-        createdAt: now,
-        updatedAt: now,
-      }).catch(() => undefined); // another instance created it first
+      await this.db
+        .getRepository(IdpEntity)
+        .insert({
+          id: boot.id,
+          name: boot.name,
+          enabled: true,
+          metadataUrl: boot.metadataUrl,
+          metadata: null,
+          metadataFetchedAt: null,
+          metadataError: null,
+          options: { binding: this.config.saml.binding, emailDomains: [], forceAuthn: false, nameIdFormat: null },
+          protocol: 'saml',
+          oidc: null,
+          clientSecretEnc: null,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .catch(() => undefined); // another instance created it first
     }
     const boot = this.config.oidc.idp;
     if (boot && !(await this.db.getRepository(IdpEntity).existsBy({ id: boot.id }))) {
       const now = new Date();
-      const settings: OidcIdpSettings = { issuer: boot.issuer, clientId: boot.clientId, scopes: ['openid', 'email', 'profile'], groupsClaim: 'groups', idTokenAlgorithm: 'RS256', userinfo: true, discovery: null };
-      await this.db.getRepository(IdpEntity).insert({
-        id: boot.id,
-        name: boot.name,
-        enabled: true,
-        protocol: 'oidc',
-        oidc: settings,
-        clientSecretEnc: this.keys.sealSecret(boot.clientSecret, secretContext(boot.id)),
-        metadataUrl: discoveryUrl(boot.issuer),
-        metadata: null,
-        metadataFetchedAt: null,
-        metadataError: null,
-        options: { binding: 'HTTP-Redirect', emailDomains: [], forceAuthn: false, nameIdFormat: null },
-        createdAt: now,
-        updatedAt: now,
-      }).catch(() => undefined);
+      const settings: OidcIdpSettings = {
+        issuer: boot.issuer,
+        clientId: boot.clientId,
+        scopes: ['openid', 'email', 'profile'],
+        groupsClaim: 'groups',
+        idTokenAlgorithm: 'RS256',
+        userinfo: true,
+        discovery: null,
+      };
+      await this.db
+        .getRepository(IdpEntity)
+        .insert({
+          id: boot.id,
+          name: boot.name,
+          enabled: true,
+          protocol: 'oidc',
+          oidc: settings,
+          clientSecretEnc: this.keys.sealSecret(boot.clientSecret, secretContext(boot.id)),
+          metadataUrl: discoveryUrl(boot.issuer),
+          metadata: null,
+          metadataFetchedAt: null,
+          metadataError: null,
+          options: { binding: 'HTTP-Redirect', emailDomains: [], forceAuthn: false, nameIdFormat: null },
+          createdAt: now,
+          updatedAt: now,
+        })
+        .catch(() => undefined);
     }
   }
 
@@ -103,7 +117,15 @@ export class IdpsService implements OnApplicationBootstrap {
       return this.insert(actor, dto.mappingPreset, {
         ...common,
         protocol: 'oidc',
-        oidc: { issuer: o.issuer, clientId: o.clientId, scopes: o.scopes, groupsClaim: o.groupsClaim, idTokenAlgorithm: o.idTokenAlgorithm, userinfo: o.userinfo, discovery },
+        oidc: {
+          issuer: o.issuer,
+          clientId: o.clientId,
+          scopes: o.scopes,
+          groupsClaim: o.groupsClaim,
+          idTokenAlgorithm: o.idTokenAlgorithm,
+          userinfo: o.userinfo,
+          discovery,
+        },
         clientSecretEnc: this.keys.sealSecret(o.clientSecret, secretContext(dto.id)),
         metadataUrl: discoveryUrl(o.issuer),
         metadata: null,
@@ -112,13 +134,25 @@ export class IdpsService implements OnApplicationBootstrap {
     }
     checkSubjectOptions(pickOptions(dto));
     const metadata = await metadataFrom(dto, this.config.saml.metadataAllowPrivate);
-    const created = await this.insert(actor, dto.mappingPreset, { ...common, protocol: 'saml', oidc: null, clientSecretEnc: null, metadataUrl: dto.metadataUrl ?? null, metadata, options: pickOptions(dto) as IdpOptions });
+    const created = await this.insert(actor, dto.mappingPreset, {
+      ...common,
+      protocol: 'saml',
+      oidc: null,
+      clientSecretEnc: null,
+      metadataUrl: dto.metadataUrl ?? null,
+      metadata,
+      options: pickOptions(dto) as IdpOptions,
+    });
     this.warnIfWeakened(dto.id, dto, actor);
     return created;
   }
 
   /** A new IdP row, audited, in one transaction; its id must be free. The mapping preset goes with idp.created (provisioning stores it). */
-  private async insert(actor: string, mappingPreset: MappingPresetName | undefined, fields: Omit<IdpEntity, 'metadataFetchedAt' | 'metadataError' | 'createdAt' | 'updatedAt'>) {
+  private async insert(
+    actor: string,
+    mappingPreset: MappingPresetName | undefined,
+    fields: Omit<IdpEntity, 'metadataFetchedAt' | 'metadataError' | 'createdAt' | 'updatedAt'>,
+  ) {
     const e = await runInTransaction(this.db, async (em) => {
       if (await em.existsBy(IdpEntity, { id: fields.id })) throw new ConflictException(`id: an identity provider ${fields.id} exists`);
       const now = new Date();
@@ -135,7 +169,10 @@ export class IdpsService implements OnApplicationBootstrap {
     const existing = await this.get(id);
     if (existing.protocol === 'oidc') return this.updateOidc(existing, dto, actor);
     if (dto.oidc !== undefined) throw new BadRequestException(`oidc: identity provider ${id} is a SAML IdP`);
-    const metadata = dto.metadataUrl !== undefined || dto.metadataXml !== undefined || dto.manual !== undefined ? await metadataFrom(dto, this.config.saml.metadataAllowPrivate) : undefined;
+    const metadata =
+      dto.metadataUrl !== undefined || dto.metadataXml !== undefined || dto.manual !== undefined
+        ? await metadataFrom(dto, this.config.saml.metadataAllowPrivate)
+        : undefined;
     const saved = await runInTransaction(this.db, async (em) => {
       const e = await em.findOneBy(IdpEntity, { id });
       if (!e) throw new NotFoundException(`no identity provider ${id}`);
@@ -166,7 +203,20 @@ export class IdpsService implements OnApplicationBootstrap {
   }
 
   private async updateOidc(existing: IdpEntity, dto: UpdateIdp, actor: string) {
-    const samlOnly = (['metadataUrl', 'metadataXml', 'manual', 'binding', 'forceAuthn', 'isPassive', 'nameIdFormat', 'subjectAttribute', 'allowIdpInitiated', 'allowCbcEncryption'] as const).filter((k) => dto[k] !== undefined);
+    const samlOnly = (
+      [
+        'metadataUrl',
+        'metadataXml',
+        'manual',
+        'binding',
+        'forceAuthn',
+        'isPassive',
+        'nameIdFormat',
+        'subjectAttribute',
+        'allowIdpInitiated',
+        'allowCbcEncryption',
+      ] as const
+    ).filter((k) => dto[k] !== undefined);
     if (samlOnly.length) throw new BadRequestException(`${samlOnly.join(', ')}: identity provider ${existing.id} is an OIDC IdP`);
     const o = dto.oidc ?? {};
     const issuerChanged = o.issuer !== undefined && o.issuer !== existing.oidc!.issuer;
@@ -189,7 +239,16 @@ export class IdpsService implements OnApplicationBootstrap {
       e.updatedAt = new Date();
       await em.save(IdpEntity, e);
       const after = this.auditView(e);
-      await writeAudit(em, [{ actor, action: 'idp.updated', targetType: 'idp', targetId: e.id, before, after: clientSecret !== undefined ? { ...after, clientSecret: '(changed)' } : after }]);
+      await writeAudit(em, [
+        {
+          actor,
+          action: 'idp.updated',
+          targetType: 'idp',
+          targetId: e.id,
+          before,
+          after: clientSecret !== undefined ? { ...after, clientSecret: '(changed)' } : after,
+        },
+      ]);
       return e;
     });
     await this.announce(IdpUpdatedV1, { ...lifecycle(saved), actor }, saved.updatedAt);
@@ -237,7 +296,15 @@ export class IdpsService implements OnApplicationBootstrap {
       const { discovery: _d, ...settings } = e.oidc!;
       return { name: e.name, enabled: e.enabled, protocol: 'oidc', ...settings, emailDomains: e.options.emailDomains };
     }
-    return { name: e.name, enabled: e.enabled, protocol: 'saml', metadataUrl: e.metadataUrl, entityId: e.metadata?.entityId ?? null, certificates: e.metadata?.signingCertificates.length ?? 0, ...e.options };
+    return {
+      name: e.name,
+      enabled: e.enabled,
+      protocol: 'saml',
+      metadataUrl: e.metadataUrl,
+      entityId: e.metadata?.entityId ?? null,
+      certificates: e.metadata?.signingCertificates.length ?? 0,
+      ...e.options,
+    };
   }
 }
 
@@ -254,7 +321,9 @@ function checkSubjectOptions(o: Partial<IdpOptions>, changed: Partial<IdpOptions
   const mutable = changed.subjectAttribute ? mutableSubjectAttribute(changed.subjectAttribute) : undefined;
   if (mutable) throw new BadRequestException(`subjectAttribute: ${mutable}`);
   if (o.nameIdFormat === NAMEID_TRANSIENT && !o.subjectAttribute) {
-    throw new BadRequestException('nameIdFormat: a transient NameID changes at every login and cannot identify a user; set subjectAttribute to the attribute that carries a stable id, or ask for a persistent NameID');
+    throw new BadRequestException(
+      'nameIdFormat: a transient NameID changes at every login and cannot identify a user; set subjectAttribute to the attribute that carries a stable id, or ask for a persistent NameID',
+    );
   }
 }
 

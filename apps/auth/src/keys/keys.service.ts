@@ -91,11 +91,22 @@ export class KeysService {
    * signing certificate next to the current one, so the IdP can trust it before it is used.
    */
   async stageSpKeys(idpId: string): Promise<void> {
-    for (const [purpose, cn] of [[`saml-sp:${idpId}`, `Bridgekeeper SP ${idpId}`], [`saml-sp-enc:${idpId}`, `Bridgekeeper SP ${idpId} encryption`]]) {
+    for (const [purpose, cn] of [
+      [`saml-sp:${idpId}`, `Bridgekeeper SP ${idpId}`],
+      [`saml-sp-enc:${idpId}`, `Bridgekeeper SP ${idpId} encryption`],
+    ]) {
       if (await this.pendingRow(purpose)) continue;
       const pair = await generateSigningKeyPair(cn);
       const id = `${purpose.replace(/[^a-z0-9]/gi, '-')}-${(await this.keys.countBy({ purpose })) + 1}`;
-      await this.keys.insert({ id, purpose, privateKeyEnc: this.box.seal(pair.privateKeyPem, id), publicMaterial: pair.certificatePem, active: false, notAfter: pair.notAfter, createdAt: new Date() });
+      await this.keys.insert({
+        id,
+        purpose,
+        privateKeyEnc: this.box.seal(pair.privateKeyPem, id),
+        publicMaterial: pair.certificatePem,
+        active: false,
+        notAfter: pair.notAfter,
+        createdAt: new Date(),
+      });
     }
   }
 

@@ -112,7 +112,23 @@ export class LoginTraceService {
     let stored = false;
     const trace = new PendingTrace(crypto.randomUUID(), async (id, columns, rows, alongside) => {
       // The first write inserts the row; later ones change its columns.
-      const row: LoginTraceEntity = { id, idp, protocol, status: 'started', reasonCode: null, reason: null, subject: null, subjectFormat: null, userId: null, requestMessage: null, responseMessage: null, attributes: null, startedAt, completedAt: null, ...columns };
+      const row: LoginTraceEntity = {
+        id,
+        idp,
+        protocol,
+        status: 'started',
+        reasonCode: null,
+        reason: null,
+        subject: null,
+        subjectFormat: null,
+        userId: null,
+        requestMessage: null,
+        responseMessage: null,
+        attributes: null,
+        startedAt,
+        completedAt: null,
+        ...columns,
+      };
       await this.writeTrace(stored ? { id, columns } : { row }, rows, alongside);
       stored = true;
     });
@@ -153,13 +169,24 @@ export class LoginTraceService {
   }
 
   /** The trace's row (new, or its changed columns) and its new steps, with the writes `alongside` builds: together or not at all. */
-  private writeTrace(trace: { row: LoginTraceEntity } | { id: string; columns: Partial<LoginTraceEntity> }, rows: StepRow[], alongside?: (em: EntityManager) => PendingWrite[]): Promise<void> {
+  private writeTrace(
+    trace: { row: LoginTraceEntity } | { id: string; columns: Partial<LoginTraceEntity> },
+    rows: StepRow[],
+    alongside?: (em: EntityManager) => PendingWrite[],
+  ): Promise<void> {
     const id = 'row' in trace ? trace.row.id : trace.id;
     return writeTogether(this.db, (em) => {
       const writes = alongside?.(em) ?? [];
       if ('row' in trace) writes.push(insertWrite(em, LoginTraceEntity, trace.row));
       else if (Object.keys(trace.columns).length) writes.push(em.createQueryBuilder().update(LoginTraceEntity).set(trace.columns).where({ id }));
-      if (rows.length) writes.push(insertWrite(em, LoginTraceStepEntity, rows.map((r) => ({ traceId: id, ...r }))));
+      if (rows.length)
+        writes.push(
+          insertWrite(
+            em,
+            LoginTraceStepEntity,
+            rows.map((r) => ({ traceId: id, ...r })),
+          ),
+        );
       return writes;
     });
   }

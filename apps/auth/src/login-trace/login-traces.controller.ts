@@ -37,7 +37,18 @@ export class LoginTracesController {
     if (q.idp) qb.andWhere('t.idp = :idp', { idp: q.idp });
     if (q.reasonCode) qb.andWhere('t.reason_code = :rc', { rc: q.reasonCode });
     if (q.since) qb.andWhere('t.started_at >= :since', { since: dbDate(this.db, new Date(q.since)) });
-    return keysetPage(qb, { ds: this.db, listing: 'auth.login-traces', alias: 't', column: 'started_at', property: 'startedAt', isDate: true, descending: true, limit: q.limit, cursor: q.cursor, map: ({ requestMessage: _req, responseMessage: _res, ...t }) => t });
+    return keysetPage(qb, {
+      ds: this.db,
+      listing: 'auth.login-traces',
+      alias: 't',
+      column: 'started_at',
+      property: 'startedAt',
+      isDate: true,
+      descending: true,
+      limit: q.limit,
+      cursor: q.cursor,
+      map: ({ requestMessage: _req, responseMessage: _res, ...t }) => t,
+    });
   }
 
   @Get(':id')

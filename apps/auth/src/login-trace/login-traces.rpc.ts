@@ -11,7 +11,16 @@ export class LoginTracesRpc {
   @RpcHandler(AuthRpc.loginTrace, () => ({ found: false as const }))
   async get({ traceId }: { traceId: string }) {
     const trace = await this.traces.find(traceId);
-    return trace ? { found: true as const, idp: trace.idp, subject: trace.subject, attributes: trace.attributes, protocol: protocolOf(trace.protocol), subjectFormat: trace.subjectFormat } : { found: false as const };
+    return trace
+      ? {
+          found: true as const,
+          idp: trace.idp,
+          subject: trace.subject,
+          attributes: trace.attributes,
+          protocol: protocolOf(trace.protocol),
+          subjectFormat: trace.subjectFormat,
+        }
+      : { found: false as const };
   }
 }
 

@@ -16,7 +16,13 @@ describe('browser binding of a login', () => {
   });
 
   it('is SameSite=None, Secure and __Host- prefixed with secure cookies (the ACS is a cross-site POST); Lax otherwise', () => {
-    expect(browserBindingCookie(true, 600_000)).toEqual({ name: '__Host-bk_login', options: { httpOnly: true, secure: true, sameSite: 'none', path: '/', maxAge: 600_000 } });
-    expect(browserBindingCookie(false, 600_000)).toEqual({ name: 'bk_login', options: { httpOnly: true, secure: false, sameSite: 'lax', path: '/', maxAge: 600_000 } });
+    expect(browserBindingCookie(true, 600_000)).toEqual({
+      name: '__Host-bk_login',
+      options: { httpOnly: true, secure: true, sameSite: 'none', path: '/', maxAge: 600_000 },
+    });
+    expect(browserBindingCookie(false, 600_000)).toEqual({
+      name: 'bk_login',
+      options: { httpOnly: true, secure: false, sameSite: 'lax', path: '/', maxAge: 600_000 },
+    });
   });
 });

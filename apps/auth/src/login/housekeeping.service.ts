@@ -22,7 +22,12 @@ export class HousekeepingService {
   @Interval(60_000)
   async purge(): Promise<void> {
     try {
-      await Promise.all([this.states.purgeExpired(), this.assertions.purgeExpired(), this.traces.purgeOlderThan(this.config.loginTraceRetentionDays), this.sessions.purgeExpired()]);
+      await Promise.all([
+        this.states.purgeExpired(),
+        this.assertions.purgeExpired(),
+        this.traces.purgeOlderThan(this.config.loginTraceRetentionDays),
+        this.sessions.purgeExpired(),
+      ]);
     } catch (err) {
       this.logger.warn(`purging expired login state failed: ${(err as Error).message}`);
     }

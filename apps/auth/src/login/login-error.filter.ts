@@ -13,6 +13,9 @@ export class LoginErrorFilter implements ExceptionFilter<LoginError> {
   catch(err: LoginError, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     res.setHeader('Cache-Control', 'no-store');
-    res.status(err.status).type('html').send(errorPage({ ...publicRefusal(err.code), traceId: err.traceId }));
+    res
+      .status(err.status)
+      .type('html')
+      .send(errorPage({ ...publicRefusal(err.code), traceId: err.traceId }));
   }
 }

@@ -71,7 +71,10 @@ export class LoginController {
     if (start.kind === 'redirect') return res.redirect(302, start.url);
     if (start.kind === 'post') {
       const nonce = randomBytes(16).toString('base64');
-      res.setHeader('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; form-action ${new URL(start.action).origin}`);
+      res.setHeader(
+        'Content-Security-Policy',
+        `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; form-action ${new URL(start.action).origin}`,
+      );
       return void res.type('html').send(autoPostPage(start.action, start.fields, nonce));
     }
     res.type('html').send(chooserPage(start.idps, start.returnTo, start.lastIdp, start.notice));

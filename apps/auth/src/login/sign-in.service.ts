@@ -10,7 +10,8 @@ import { SessionService } from '../sessions/session.service';
 import { LoginError } from './login-error';
 import { Protocol } from './login-protocol';
 
-export const ANOTHER_BROWSER = 'the login this answer belongs to was started in another browser (or this browser no longer has its login cookie); it is left open for the browser that started it';
+export const ANOTHER_BROWSER =
+  'the login this answer belongs to was started in another browser (or this browser no longer has its login cookie); it is left open for the browser that started it';
 
 export interface LoginDone {
   sessionToken: string;

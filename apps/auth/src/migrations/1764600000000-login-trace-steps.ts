@@ -21,7 +21,9 @@ export class LoginTraceSteps1764600000000 implements MigrationInterface {
           { name: 'at', type: t.timestamp },
         ],
         indices: [new TableIndex({ name: 'ix_login_trace_steps_trace', columnNames: ['trace_id', 'id'] })],
-        foreignKeys: [new TableForeignKey({ columnNames: ['trace_id'], referencedTableName: 'login_traces', referencedColumnNames: ['id'], onDelete: 'CASCADE' })],
+        foreignKeys: [
+          new TableForeignKey({ columnNames: ['trace_id'], referencedTableName: 'login_traces', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
+        ],
       }),
     );
     await qr.addColumns('login_traces', [
@@ -35,7 +37,8 @@ export class LoginTraceSteps1764600000000 implements MigrationInterface {
         await qr.manager.insert('login_trace_steps', { trace_id: row.id, step: s.step.slice(0, 64), detail: s.detail ?? null, at: new Date(s.at) });
       }
       const m = (parse(row.messages) ?? {}) as { authnRequest?: string; response?: string };
-      if (m.authnRequest || m.response) await qr.manager.update('login_traces', { id: row.id }, { request_message: m.authnRequest ?? null, response_message: m.response ?? null });
+      if (m.authnRequest || m.response)
+        await qr.manager.update('login_traces', { id: row.id }, { request_message: m.authnRequest ?? null, response_message: m.response ?? null });
     }
     await qr.dropColumn('login_traces', 'messages');
     await qr.dropColumn('login_traces', 'steps');

@@ -16,6 +16,9 @@ export class LogoutTokenRefusalFilter implements ExceptionFilter<LoginError> {
       res.setHeader('Retry-After', String(RETRY_AFTER_S));
       return void res.status(503).json({ error: 'idp_unavailable', error_description: 'the logout cannot be processed right now; send it again later' });
     }
-    res.status(err.status).json({ error: err.status === 404 ? 'unknown_idp' : 'invalid_request', error_description: err.status === 404 ? 'no such identity provider' : 'the logout token was refused' });
+    res.status(err.status).json({
+      error: err.status === 404 ? 'unknown_idp' : 'invalid_request',
+      error_description: err.status === 404 ? 'no such identity provider' : 'the logout token was refused',
+    });
   }
 }

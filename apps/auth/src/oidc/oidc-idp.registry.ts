@@ -56,7 +56,11 @@ export class OidcIdpRegistry {
         allowHttp: this.config.oidc.allowHttp,
         fetch: this.fetch,
       }),
-      logoutTokens: new LogoutTokenVerifier(settings.discovery.jwks_uri, { issuer: settings.issuer, clientId: settings.clientId, algorithm: settings.idTokenAlgorithm, clockSkewMs }, this.fetch),
+      logoutTokens: new LogoutTokenVerifier(
+        settings.discovery.jwks_uri,
+        { issuer: settings.issuer, clientId: settings.clientId, algorithm: settings.idTokenAlgorithm, clockSkewMs },
+        this.fetch,
+      ),
     };
     // withDiscovery may have fetched the discovery just now (a newer updatedAt): keyed on what was read.
     this.built.set(idp.id, { updatedAt: idp.updatedAt.getTime(), idp: built });

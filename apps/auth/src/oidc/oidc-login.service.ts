@@ -41,9 +41,13 @@ export class OidcLoginService implements LoginStarter, OnModuleInit {
     // the state, nonce and PKCE challenge could complete it at the IdP and hand the callback to this browser.
     const traced = new URL(sent);
     for (const secret of ['state', 'nonce', 'code_challenge']) if (traced.searchParams.has(secret)) traced.searchParams.set(secret, '[redacted]');
-    trace.step('oidc.authorization-request', `PKCE S256, state and nonce sent to ${sent.origin}${sent.pathname}`, { message: { kind: 'request', text: traced.href } });
+    trace.step('oidc.authorization-request', `PKCE S256, state and nonce sent to ${sent.origin}${sent.pathname}`, {
+      message: { kind: 'request', text: traced.href },
+    });
     const { state, codeVerifier, nonce } = request.state;
-    await trace.save((em) => [this.states.write(em, { relayState: state, idp: idp.id, returnTo, traceId: trace.id, requestId: null, codeVerifier, nonce, browserHash })]);
+    await trace.save((em) => [
+      this.states.write(em, { relayState: state, idp: idp.id, returnTo, traceId: trace.id, requestId: null, codeVerifier, nonce, browserHash }),
+    ]);
     return { kind: 'redirect', idp: idp.id, url: request.url };
   }
 
@@ -82,7 +86,10 @@ export class OidcLoginService implements LoginStarter, OnModuleInit {
       } catch (err) {
         if (err instanceof OidcError) {
           // A refused ID token's header stays in the trace (the algorithm and key it names); not its claims, which nothing vouches for.
-          if (err.idTokenHeader) trace.step('oidc.id-token-refused', `header alg ${String(err.idTokenHeader.alg ?? '(none)')}`, { message: { kind: 'response', text: JSON.stringify({ header: err.idTokenHeader }, null, 2) } });
+          if (err.idTokenHeader)
+            trace.step('oidc.id-token-refused', `header alg ${String(err.idTokenHeader.alg ?? '(none)')}`, {
+              message: { kind: 'response', text: JSON.stringify({ header: err.idTokenHeader }, null, 2) },
+            });
           throw await refuse(err.code, err.message);
         }
         throw await refuse('oidc_failed', (err as Error).message, 502);

@@ -13,7 +13,10 @@ h1{font-size:1.4rem}code{background:#f0f2f5;padding:.1rem .3rem;border-radius:3p
 
 export function errorPage(opts: { title: string; message: string; traceId?: string }): string {
   const trace = opts.traceId ? `<p>Trace id: <code id="trace-id">${escape(opts.traceId)}</code> — give it to your administrator.</p>` : '';
-  return layout(opts.title, `<div class="error"><h1>${escape(opts.title)}</h1><p id="error-message">${escape(opts.message)}</p>${trace}</div><p><a href="/login">Try again</a></p>`);
+  return layout(
+    opts.title,
+    `<div class="error"><h1>${escape(opts.title)}</h1><p id="error-message">${escape(opts.message)}</p>${trace}</div><p><a href="/login">Try again</a></p>`,
+  );
 }
 
 export function chooserPage(idps: { id: string; name: string }[], returnTo: string, lastIdp?: string, notice?: string): string {
@@ -25,7 +28,10 @@ export function chooserPage(idps: { id: string; name: string }[], returnTo: stri
     .join('');
   const email = `<form method="get" action="/login"><input type="hidden" name="returnTo" value="${escape(returnTo)}">
 <label>Or your work email <input type="email" name="login_hint" autocomplete="email"></label> <button type="submit">Continue</button></form>`;
-  return layout('Sign in', `<h1>Sign in</h1>${notice ? `<p id="notice">${escape(notice)}</p>` : ''}${links || '<p>No sign-in is configured yet.</p>'}${idps.length > 1 ? email : ''}`);
+  return layout(
+    'Sign in',
+    `<h1>Sign in</h1>${notice ? `<p id="notice">${escape(notice)}</p>` : ''}${links || '<p>No sign-in is configured yet.</p>'}${idps.length > 1 ? email : ''}`,
+  );
 }
 
 export function homePage(session: { username: string; name: string | null; email: string | null; groups: string[]; idp: string } | null): string {

@@ -43,7 +43,12 @@ export class SamlIdpRegistry {
   async spMetadata(id: string): Promise<string> {
     const idp = await this.idps.find(id);
     if (!idp || idp.protocol !== 'saml') throw new UnknownIdpError(`no SAML identity provider '${id}' is configured`);
-    const placeholder: IdpMetadata = { entityId: 'urn:unknown', ssoRedirectUrl: 'http://unused.invalid/', signingCertificates: [], wantAuthnRequestsSigned: false };
+    const placeholder: IdpMetadata = {
+      entityId: 'urn:unknown',
+      ssoRedirectUrl: 'http://unused.invalid/',
+      signingCertificates: [],
+      wantAuthnRequestsSigned: false,
+    };
     const ring = await this.keys.samlSpKeyRing(id);
     return this.build(idp, placeholder, ring.signing, ring.encryption, ring.next).metadata();
   }
@@ -70,7 +75,15 @@ export class SamlIdpRegistry {
     return sp;
   }
 
-  private build(idp: IdpEntity, metadata: IdpMetadata, key: SpKey, encryption: SpKey, next: SpKey | null, version?: string, otherDecryption: SpKey[] = []): SamlServiceProvider {
+  private build(
+    idp: IdpEntity,
+    metadata: IdpMetadata,
+    key: SpKey,
+    encryption: SpKey,
+    next: SpKey | null,
+    version?: string,
+    otherDecryption: SpKey[] = [],
+  ): SamlServiceProvider {
     return new SamlServiceProvider({
       version,
       otherDecryptionKeys: otherDecryption.map((k) => k.privateKeyPem),

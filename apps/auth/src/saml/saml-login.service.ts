@@ -46,7 +46,18 @@ export class SamlLoginService implements LoginStarter, OnModuleInit {
     // The request id is kept in the login state alone (taken once, by this browser's RelayState), not in the shared request store.
     const request = await sp.authnRequest(relayState, { remember: false });
     trace.step('saml.authn-request', `binding ${sp.binding}, request ${request.requestId}`, { message: { kind: 'request', text: redactSamlXml(request.xml) } });
-    await trace.save((em) => [this.states.write(em, { relayState, idp: idp.id, returnTo, traceId: trace.id, requestId: request.requestId, codeVerifier: null, nonce: null, browserHash })]);
+    await trace.save((em) => [
+      this.states.write(em, {
+        relayState,
+        idp: idp.id,
+        returnTo,
+        traceId: trace.id,
+        requestId: request.requestId,
+        codeVerifier: null,
+        nonce: null,
+        browserHash,
+      }),
+    ]);
     if (request.kind === 'post') return { kind: 'post', idp: idp.id, action: request.action, fields: request.fields };
     return { kind: 'redirect', idp: idp.id, url: request.url };
   }
@@ -98,11 +109,15 @@ export class SamlLoginService implements LoginStarter, OnModuleInit {
       // IdP-initiated: RelayState may name where to go, but only an allowed address.
       const returnTo = state?.returnTo ?? safeReturnTo(rawRelayState, new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins) ?? '/';
       const keyedOn = idp.options.subjectAttribute ? `, user keyed on ${idp.options.subjectAttribute}: ${keyed.subject}` : '';
-      trace.step('saml.response-valid', `NameID ${login.nameId}${keyedOn} (verified in ${login.verifyMs.toFixed(1)} ms${this.validation.threads ? ' on a worker thread' : ''})`, {
-        subject: keyed.subject.slice(0, 255),
-        subjectFormat: keyed.subjectFormat.slice(0, 255),
-        attributes: login.attributes,
-      });
+      trace.step(
+        'saml.response-valid',
+        `NameID ${login.nameId}${keyedOn} (verified in ${login.verifyMs.toFixed(1)} ms${this.validation.threads ? ' on a worker thread' : ''})`,
+        {
+          subject: keyed.subject.slice(0, 255),
+          subjectFormat: keyed.subjectFormat.slice(0, 255),
+          attributes: login.attributes,
+        },
+      );
       return this.signIn.provisionAndSignIn(trace, idpId, refuse, {
         event: { protocol: 'saml', subject: keyed.subject, subjectFormat: keyed.subjectFormat, attributes: login.attributes, sessionIndex: login.sessionIndex },
         session: { nameId: login.nameId, nameIdFormat: login.nameIdFormat, sessionIndex: login.sessionIndex },

@@ -42,7 +42,12 @@ export class SamlLogoutService implements IdpLogout, OnModuleInit {
   async endAtIdp(idp: IdpEntity, record: SessionEntity, returnTo: string): Promise<LogoutNext> {
     const sp = await this.idps.serviceProvider(idp);
     if (!sp.canLogout) return { next: returnTo };
-    return { next: await sp.logoutUrl({ nameId: record.nameId, nameIdFormat: record.nameIdFormat ?? undefined, sessionIndex: record.sessionIndex ?? undefined }, returnTo) };
+    return {
+      next: await sp.logoutUrl(
+        { nameId: record.nameId, nameIdFormat: record.nameIdFormat ?? undefined, sessionIndex: record.sessionIndex ?? undefined },
+        returnTo,
+      ),
+    };
   }
 
   /**
@@ -52,7 +57,12 @@ export class SamlLogoutService implements IdpLogout, OnModuleInit {
    * sessions it ended: the browser that carried it loses its cookie only when its own session is
    * one of them, so a LogoutRequest delivered to someone else's browser signs nobody else out.
    */
-  async singleLogout(idpId: string, binding: 'redirect' | 'post', params: Record<string, unknown>, originalQuery: string): Promise<{ next: string; ended: string[] }> {
+  async singleLogout(
+    idpId: string,
+    binding: 'redirect' | 'post',
+    params: Record<string, unknown>,
+    originalQuery: string,
+  ): Promise<{ next: string; ended: string[] }> {
     // Only an IdP not configured (or disabled) is unknown; one that cannot be read now is
     // unavailable, so the IdP sends its message again (idpLookupFailure).
     const sp = await this.idps.serviceProvider(idpId).catch((err: unknown) => {
@@ -76,7 +86,9 @@ export class SamlLogoutService implements IdpLogout, OnModuleInit {
       if (!request) throw refuse('the LogoutRequest could not be read');
       // Remembered with the sessions it ends, in one transaction: a failure mid-way forgets it, so the IdP's retry is honoured.
       const { nameID, sessionIndex } = result.profile;
-      const once = await this.replay.once(idpId, `logout-request:${request.id}`, request.rememberUntil, (em) => this.sessions.endBySubject(idpId, nameID, sessionIndex as string | undefined, em));
+      const once = await this.replay.once(idpId, `logout-request:${request.id}`, request.rememberUntil, (em) =>
+        this.sessions.endBySubject(idpId, nameID, sessionIndex as string | undefined, em),
+      );
       if (!once) throw refuse(`LogoutRequest ${request.id} was already used`);
       const ended = once.result;
       this.logger.log(`${idpId} logged out ${result.profile.nameID}: ${ended.length} session(s) ended`);
@@ -94,8 +106,13 @@ export class SamlLogoutService implements IdpLogout, OnModuleInit {
   private async refusedLogoutResponse(idpId: string, binding: 'redirect' | 'post', message: string, reason: string): Promise<LoginError> {
     this.logger.warn(`refused the LogoutResponse from ${idpId}: ${reason}`);
     const trace = this.traces.begin(idpId, 'saml', 'saml.logout-response-received');
-    trace.step('saml.logout-response-refused', undefined, { message: { kind: 'response', text: redactSamlXml(decodeSamlMessage(message, binding === 'redirect')) } });
-    await trace.fail('logout_response_refused', `${reason}. The session here had already ended when the browser went to the IdP; the person may still be signed in at the IdP`);
+    trace.step('saml.logout-response-refused', undefined, {
+      message: { kind: 'response', text: redactSamlXml(decodeSamlMessage(message, binding === 'redirect')) },
+    });
+    await trace.fail(
+      'logout_response_refused',
+      `${reason}. The session here had already ended when the browser went to the IdP; the person may still be signed in at the IdP`,
+    );
     return new LoginError(400, 'logout_response_refused', { traceId: trace.id, detail: reason });
   }
 }

@@ -44,7 +44,10 @@ export class SamlController {
       // not that it names no IdP here (which may make it drop the import).
       const failure = idpLookupFailure(idp, err, this.logger);
       if (failure.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_S));
-      return void res.status(failure.status).type('html').send(errorPage(publicRefusal(failure.code)));
+      return void res
+        .status(failure.status)
+        .type('html')
+        .send(errorPage(publicRefusal(failure.code)));
     }
     res.type('application/samlmetadata+xml').send(xml);
   }
@@ -79,7 +82,10 @@ export class SamlController {
         // cross-site POST carries no session cookie (SameSite=Lax), so its browser is asked again
         // by a GET of our own, which brings the cookie along (attacker review: a forged POST
         // showed "signed out" to someone still signed in).
-        if (binding === 'post' && !mine) return void res.setHeader('Cache-Control', 'no-store').redirect(303, `/saml/${encodeURIComponent(idp)}/slo/refused${err.traceId ? `?trace=${encodeURIComponent(err.traceId)}` : ''}`);
+        if (binding === 'post' && !mine)
+          return void res
+            .setHeader('Cache-Control', 'no-store')
+            .redirect(303, `/saml/${encodeURIComponent(idp)}/slo/refused${err.traceId ? `?trace=${encodeURIComponent(err.traceId)}` : ''}`);
         if (mine) throw new LoginError(err.status, 'logout_refused', { traceId: err.traceId, detail: err.message });
       }
       throw err;
@@ -123,6 +129,9 @@ export class SamlController {
     const formTargets = ["'self'", ...this.config.allowedReturnOrigins].join(' ');
     res.setHeader('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; form-action ${formTargets}`);
     res.setHeader('Cache-Control', 'no-store');
-    res.status(200).type('html').send(autoPostPage(`/saml/${encodeURIComponent(idp)}/acs`, { ...fields, [REPOSTED]: '1' }, nonce));
+    res
+      .status(200)
+      .type('html')
+      .send(autoPostPage(`/saml/${encodeURIComponent(idp)}/acs`, { ...fields, [REPOSTED]: '1' }, nonce));
   }
 }

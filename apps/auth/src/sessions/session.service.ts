@@ -52,7 +52,12 @@ export class SessionService {
    * A session not yet stored: the signed cookie token, and the write of its row, for the caller
    * to land together with its own (a login's trace: `writeTogether`).
    */
-  async open(user: DirectoryUser, groups: string[], idp: string, subject: SessionSubject): Promise<{ token: string; write: (em: EntityManager) => PendingWrite }> {
+  async open(
+    user: DirectoryUser,
+    groups: string[],
+    idp: string,
+    subject: SessionSubject,
+  ): Promise<{ token: string; write: (em: EntityManager) => PendingWrite }> {
     const key = await this.keys.sessionKey();
     const sid = crypto.randomUUID();
     const now = new Date();
@@ -96,9 +101,7 @@ export class SessionService {
       const live = await this.liveRow(claims.sid);
       if (!live) return null;
       // Sessions written before the claims moved to the row still carry them in their token.
-      return live.username === null
-        ? claims
-        : { ...claims, username: live.username, email: live.email, name: live.displayName, groups: live.groups ?? [] };
+      return live.username === null ? claims : { ...claims, username: live.username, email: live.email, name: live.displayName, groups: live.groups ?? [] };
     } catch {
       return null;
     }
@@ -166,7 +169,12 @@ export class SessionService {
    * were disabled (or on a clock behind the directory's), it was refused all along and stays so.
    */
   async restoreUser(userId: string, at: Date): Promise<void> {
-    await this.sessions.createQueryBuilder().update().set({ endedAt: new Date() }).where('user_id = :userId AND ended_at IS NULL AND created_at < :at', { userId, at }).execute();
+    await this.sessions
+      .createQueryBuilder()
+      .update()
+      .set({ endedAt: new Date() })
+      .where('user_id = :userId AND ended_at IS NULL AND created_at < :at', { userId, at })
+      .execute();
     await this.setAccess(userId, false, at);
   }
 

@@ -26,10 +26,13 @@ export class SessionsAdminController {
   }
 
   @Delete('users/:userId/sessions')
-  @ApiOperation({ summary: "End every live session of a user, on every auth instance at once (audited). Disabling or deleting the user in the directory does this by itself." })
+  @ApiOperation({
+    summary: 'End every live session of a user, on every auth instance at once (audited). Disabling or deleting the user in the directory does this by itself.',
+  })
   async endAll(@Param('userId') userId: string, @Actor() actor: string) {
     const ended = await this.sessions.endAllOf(userId);
-    if (ended.length) await writeAudit(this.db.manager, [{ actor, action: 'sessions.ended', targetType: 'user', targetId: userId, before: { sessions: ended } }]);
+    if (ended.length)
+      await writeAudit(this.db.manager, [{ actor, action: 'sessions.ended', targetType: 'user', targetId: userId, before: { sessions: ended } }]);
     return { ended: ended.length };
   }
 
@@ -40,6 +43,8 @@ export class SessionsAdminController {
     const record = await this.sessions.record(id);
     if (!record) throw new NotFoundException(`no live session ${id}`);
     await this.sessions.end(id);
-    await writeAudit(this.db.manager, [{ actor, action: 'session.ended', targetType: 'session', targetId: id, before: { userId: record.userId, idp: record.idp } }]);
+    await writeAudit(this.db.manager, [
+      { actor, action: 'session.ended', targetType: 'session', targetId: id, before: { userId: record.userId, idp: record.idp } },
+    ]);
   }
 }

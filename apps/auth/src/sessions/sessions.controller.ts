@@ -33,7 +33,10 @@ export class SessionsController {
 
   @Public()
   @Get()
-  @ApiOperation({ summary: "Landing page: who is signed in. Also the OIDC post-logout redirect URI: the browser that signed out goes on to its returnTo, once, when `state` is its logout's" })
+  @ApiOperation({
+    summary:
+      "Landing page: who is signed in. Also the OIDC post-logout redirect URI: the browser that signed out goes on to its returnTo, once, when `state` is its logout's",
+  })
   async home(@Query('state') state: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const cookie = logoutStateCookie(this.config.session.secure);
     const next = returnToAfterLogout(state, req.cookies?.[cookie.name], new URL(this.config.publicUrl).origin, this.config.allowedReturnOrigins);

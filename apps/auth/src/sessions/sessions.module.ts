@@ -7,5 +7,10 @@ import { SessionsController } from './sessions.controller';
 import { OffboardingEvents } from './offboarding.events';
 import { SessionsAdminController } from './sessions-admin.controller';
 
-@Module({ imports: [KeysModule, TypeOrmModule.forFeature([SessionEntity, UserAccessEntity])], controllers: [SessionsController, SessionsAdminController], providers: [SessionService, OffboardingEvents], exports: [SessionService] })
+@Module({
+  imports: [KeysModule, TypeOrmModule.forFeature([SessionEntity, UserAccessEntity])],
+  controllers: [SessionsController, SessionsAdminController],
+  providers: [SessionService, OffboardingEvents],
+  exports: [SessionService],
+})
 export class SessionsModule {}

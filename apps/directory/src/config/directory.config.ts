@@ -6,7 +6,10 @@ export const directoryEnvSchema = z.object({
   DIRECTORY_PORT: port(3001).describe('The port the directory listens on.'),
   DIRECTORY_HOST: z.string().default('0.0.0.0').describe('The address the directory listens on.'),
   DIRECTORY_SEAT_LIMIT: z.coerce.number().int().min(0).default(0).describe('Licence seats: the active users allowed; `0` means no limit.'),
-  DIRECTORY_SEAT_POLICY: z.enum(['refuse', 'warn']).default('refuse').describe('Over the limit: refuse new or re-enabled users, or allow them and warn in the log.'),
+  DIRECTORY_SEAT_POLICY: z
+    .enum(['refuse', 'warn'])
+    .default('refuse')
+    .describe('Over the limit: refuse new or re-enabled users, or allow them and warn in the log.'),
   DIRECTORY_OUTBOX_RETENTION_HOURS: z.coerce
     .number()
     .int()

@@ -1,4 +1,18 @@
-import { BulkItem, BulkRefused, BulkUserInput, bulkAnswer, newNameLookalikes, ownAccount, planUpserts, propertyChanges, propertyOwners, refuseItems, screenItems, UpsertFacts, ValueScreen } from './bulk-users';
+import {
+  BulkItem,
+  BulkRefused,
+  BulkUserInput,
+  bulkAnswer,
+  newNameLookalikes,
+  ownAccount,
+  planUpserts,
+  propertyChanges,
+  propertyOwners,
+  refuseItems,
+  screenItems,
+  UpsertFacts,
+  ValueScreen,
+} from './bulk-users';
 import { newUserRecord, UserRecord } from './change-set';
 import { NameIndex } from './names';
 
@@ -26,18 +40,43 @@ function plan(list: BulkItem[], accounts: UserRecord[], over: Partial<UpsertFact
   const byUsername = new Map(accounts.map((u) => [u.usernameLower, u]));
   const named = newNameLookalikes(list, (i) => ownOf(i) || byUsername.get(i.username.toLowerCase()), over.collect ?? false);
   let ids = 0;
-  return planUpserts({ items: named.items, ownOf, byUsername, keys: named.keys, byKey, byEmail: new Map(accounts.filter((u) => u.emailLower).map((u) => [u.emailLower!, u])), collect: false, now, newId: () => `new-${++ids}`, ...over });
+  return planUpserts({
+    items: named.items,
+    ownOf,
+    byUsername,
+    keys: named.keys,
+    byKey,
+    byEmail: new Map(accounts.filter((u) => u.emailLower).map((u) => [u.emailLower!, u])),
+    collect: false,
+    now,
+    newId: () => `new-${++ids}`,
+    ...over,
+  });
 }
 
 describe('screenItems: each item by the name rules, and the request as a whole', () => {
   it('fails an admin’s request at the first name that breaks the rules, naming the item', () => {
-    expect(refusal(() => screenItems([{ username: 'ann' }, { username: 'b\u200bob' }], { collect: false, distinctEmails: true }))).toEqual({ status: 'invalid', message: expect.stringMatching(/^users\.1\.username: contains U\+200B/) });
-    expect(refusal(() => screenItems([{ username: 'ann', email: 'ann\u200b@example.org' }], { collect: false, distinctEmails: true }))).toEqual({ status: 'invalid', message: expect.stringMatching(/^users\.0\.email: /) });
+    expect(refusal(() => screenItems([{ username: 'ann' }, { username: 'b\u200bob' }], { collect: false, distinctEmails: true }))).toEqual({
+      status: 'invalid',
+      message: expect.stringMatching(/^users\.1\.username: contains U\+200B/),
+    });
+    expect(refusal(() => screenItems([{ username: 'ann', email: 'ann\u200b@example.org' }], { collect: false, distinctEmails: true }))).toEqual({
+      status: 'invalid',
+      message: expect.stringMatching(/^users\.0\.email: /),
+    });
   });
 
   it('leaves out and lists (User Sync) an item whose name breaks the rules, and the values it cannot store, alone', () => {
-    const screen: ValueScreen = (displayName, properties) => ({ displayName: displayName === 'bad' ? undefined : displayName, properties, refused: displayName === 'bad' ? [{ field: 'displayName', reason: 'contains NUL' }] : [] });
-    const out = screenItems([{ username: 'ｆred', externalId: 'x1' }, { username: 'ann', externalId: 'x2', displayName: 'bad' }, { username: 'bob' }], { collect: true, screen, distinctEmails: false });
+    const screen: ValueScreen = (displayName, properties) => ({
+      displayName: displayName === 'bad' ? undefined : displayName,
+      properties,
+      refused: displayName === 'bad' ? [{ field: 'displayName', reason: 'contains NUL' }] : [],
+    });
+    const out = screenItems([{ username: 'ｆred', externalId: 'x1' }, { username: 'ann', externalId: 'x2', displayName: 'bad' }, { username: 'bob' }], {
+      collect: true,
+      screen,
+      distinctEmails: false,
+    });
     expect(out.accepted.map((i) => [i.index, i.username, i.displayName])).toEqual([
       [1, 'ann', undefined],
       [2, 'bob', undefined],
@@ -52,15 +91,29 @@ describe('screenItems: each item by the name rules, and the request as a whole',
     const out = screenItems([{ username: 'Jose\u0301' }], { collect: false, distinctEmails: true });
     expect(out.accepted[0].username).toBe('Jos\u00e9');
     for (const collect of [false, true]) {
-      expect(refusal(() => screenItems([{ username: 'jos\u00e9' }, { username: 'JOSE\u0301' }], { collect, distinctEmails: false }))).toEqual({ status: 'invalid', message: 'users.1.username: appears twice in the request' });
+      expect(refusal(() => screenItems([{ username: 'jos\u00e9' }, { username: 'JOSE\u0301' }], { collect, distinctEmails: false }))).toEqual({
+        status: 'invalid',
+        message: 'users.1.username: appears twice in the request',
+      });
     }
   });
 
   it('fails an admin’s request with one address twice (naming both items); User Sync settles addresses with its identities', () => {
     const twice = [{ username: 'a', email: 'x@example.org' }, { username: 'b' }, { username: 'c', email: 'X@Example.org' }];
-    expect(refusal(() => screenItems(twice, { collect: false, distinctEmails: true }))).toEqual({ status: 'invalid', message: 'users.2.email: the same address as users.0.email' });
+    expect(refusal(() => screenItems(twice, { collect: false, distinctEmails: true }))).toEqual({
+      status: 'invalid',
+      message: 'users.2.email: the same address as users.0.email',
+    });
     expect(screenItems(twice, { collect: true, distinctEmails: false }).emails).toEqual([]);
-    expect(screenItems([{ username: 'a', email: 'X@Example.org' }, { username: 'b', email: null }], { collect: false, distinctEmails: true }).emails).toEqual(['x@example.org']);
+    expect(
+      screenItems(
+        [
+          { username: 'a', email: 'X@Example.org' },
+          { username: 'b', email: null },
+        ],
+        { collect: false, distinctEmails: true },
+      ).emails,
+    ).toEqual(['x@example.org']);
   });
 
   it('refuseItems: the first fails an admin’s request, User Sync lists each', () => {
@@ -76,9 +129,15 @@ describe('newNameLookalikes: a new name may not look like another new name of th
     const list = items({ username: 'alice' }, { username: 'аlice' }, { username: 'bill' }, { username: 'bi11' }, { username: 'carol' });
     const out = newNameLookalikes(list, (i) => (i.username === 'carol' ? kept : undefined), true);
     expect(out.items.map((i) => i.username)).toEqual(['alice', 'bill', 'carol']);
-    expect(out.refused.map((r) => r.reason)).toEqual([expect.stringContaining('looks like users.0.username'), expect.stringContaining('looks like users.2.username')]);
+    expect(out.refused.map((r) => r.reason)).toEqual([
+      expect.stringContaining('looks like users.0.username'),
+      expect.stringContaining('looks like users.2.username'),
+    ]);
     expect([...out.keys.keys()].map((i) => i.username)).toEqual(['alice', 'bill']);
-    expect(refusal(() => newNameLookalikes(list, () => undefined, false))).toEqual({ status: 'conflict', message: expect.stringMatching(/^users\.1\.username: .* in the same request \(Unicode TR 39 confusable\)$/) });
+    expect(refusal(() => newNameLookalikes(list, () => undefined, false))).toEqual({
+      status: 'conflict',
+      message: expect.stringMatching(/^users\.1\.username: .* in the same request \(Unicode TR 39 confusable\)$/),
+    });
   });
 
   it('keys a change of case: it changes how a name looks', () => {
@@ -97,14 +156,20 @@ describe('planUpserts: who is created, updated or left alone, and what refuses a
     ]);
     // Updates first: a create may take a name or an address an update leaves.
     expect(p.changes.map((c) => c.kind)).toEqual(['user.update', 'user.create']);
-    expect(p.changes[0]).toMatchObject({ set: { username: 'ann', email: 'ann@example.org', displayName: 'Ann B', active: false, source: 'local', externalId: null } });
-    expect(p.changes[1]).toMatchObject({ user: { id: 'new-1', username: 'new', source: 'kc', externalId: 's-1', active: true, protected: false, email: null, createdAt: now } });
+    expect(p.changes[0]).toMatchObject({
+      set: { username: 'ann', email: 'ann@example.org', displayName: 'Ann B', active: false, source: 'local', externalId: null },
+    });
+    expect(p.changes[1]).toMatchObject({
+      user: { id: 'new-1', username: 'new', source: 'kc', externalId: 's-1', active: true, protected: false, email: null, createdAt: now },
+    });
   });
 
   it('writes nothing for an item that changes nothing, and audits enabling as a change of its own', () => {
     const ann = user('ann', { active: false });
     expect(plan(items({ username: 'ann' }), [ann])).toMatchObject({ changes: [], results: [{ status: 'unchanged' }] });
-    expect(plan(items({ username: 'ann', active: true }), [ann]).changes).toEqual([{ kind: 'user.update', user: ann, set: expect.objectContaining({ active: true }) }]);
+    expect(plan(items({ username: 'ann', active: true }), [ann]).changes).toEqual([
+      { kind: 'user.update', user: ann, set: expect.objectContaining({ active: true }) },
+    ]);
   });
 
   it('finds an item’s own account by its IdP id first (a rename), not the account holding its name', () => {
@@ -117,14 +182,20 @@ describe('planUpserts: who is created, updated or left alone, and what refuses a
 
   it('refuses a new name that looks like another user’s: the admin’s request fails (409), User Sync leaves the item out', () => {
     const alice = user('alice');
-    expect(refusal(() => plan(items({ username: 'аlice' }), [alice]))).toEqual({ status: 'conflict', message: expect.stringMatching(/^users\.0\.username: .*looks like the existing user/) });
+    expect(refusal(() => plan(items({ username: 'аlice' }), [alice]))).toEqual({
+      status: 'conflict',
+      message: expect.stringMatching(/^users\.0\.username: .*looks like the existing user/),
+    });
     const p = plan(items({ username: 'bob' }, { username: 'аlice', externalId: 'e1' }), [alice], { collect: true });
     expect(p.refused).toEqual([{ kind: 'user', name: 'аlice', externalId: 'e1', reason: expect.stringContaining('looks like the existing user') }]);
     expect(p.results.map((r) => r.index)).toEqual([0]);
   });
 
   it('fails the request on an address another user holds', () => {
-    expect(refusal(() => plan(items({ username: 'bob', email: 'ANN@example.org' }), [user('ann', { email: 'ann@example.org' })]))).toEqual({ status: 'conflict', message: 'users.0.email: already used by another user' });
+    expect(refusal(() => plan(items({ username: 'bob', email: 'ANN@example.org' }), [user('ann', { email: 'ann@example.org' })]))).toEqual({
+      status: 'conflict',
+      message: 'users.0.email: already used by another user',
+    });
     // The user's own address is no conflict.
     expect(plan(items({ username: 'ann', email: 'ANN@example.org' }), [user('ann', { email: 'ann@example.org' })]).results[0].status).toBe('updated');
   });
@@ -137,14 +208,24 @@ describe('planUpserts: who is created, updated or left alone, and what refuses a
       [user('bob'), 'users.0.username: bob is a local account, and this IdP may not claim local accounts (claimLocalUsers is off)'],
       [user('bob', { externalId: 'l-1' }), 'users.0.username: bob is a local account linked to an identity already; it is not taken over'],
     ];
-    for (const [account, message] of cases) expect(refusal(() => plan(items({ username: 'bob', source: 'kc', externalId: 's-9' }), [account], { asSource: kc }))).toEqual({ status: 'conflict', message });
+    for (const [account, message] of cases)
+      expect(refusal(() => plan(items({ username: 'bob', source: 'kc', externalId: 's-9' }), [account], { asSource: kc }))).toEqual({
+        status: 'conflict',
+        message,
+      });
     const claimable = plan(items({ username: 'bob', source: 'kc', externalId: 's-9' }), [user('bob')], { asSource: { source: 'kc', claimLocalUsers: true } });
     expect(claimable.changes).toEqual([expect.objectContaining({ kind: 'user.update', set: expect.objectContaining({ source: 'kc', externalId: 's-9' }) })]);
   });
 
   it('an admin’s bulk links an account, but never one linked to another source’s identity, nor re-sources a protected one', () => {
-    expect(refusal(() => plan(items({ username: 'bob', source: 'kc', externalId: 's-1' }), [user('bob', { source: 'other', externalId: 'o-1' })]))).toEqual({ status: 'conflict', message: 'users.0.username: bob belongs to another account (source other)' });
-    expect(refusal(() => plan(items({ username: 'root', source: 'kc' }), [user('root', { protected: true })]))).toEqual({ status: 'conflict', message: 'users.0.username: root is a protected account; it is not linked to kc' });
+    expect(refusal(() => plan(items({ username: 'bob', source: 'kc', externalId: 's-1' }), [user('bob', { source: 'other', externalId: 'o-1' })]))).toEqual({
+      status: 'conflict',
+      message: 'users.0.username: bob belongs to another account (source other)',
+    });
+    expect(refusal(() => plan(items({ username: 'root', source: 'kc' }), [user('root', { protected: true })]))).toEqual({
+      status: 'conflict',
+      message: 'users.0.username: root is a protected account; it is not linked to kc',
+    });
     // Fields left out keep the account's: the same source and identity, no conflict.
     expect(plan(items({ username: 'bob', displayName: 'B' }), [user('bob', { source: 'other', externalId: 'o-1' })]).results[0].status).toBe('updated');
   });
@@ -175,7 +256,13 @@ describe('properties and the answer', () => {
   });
 
   it('counts the answer by status', () => {
-    expect(bulkAnswer([{ index: 0, id: 'a', status: 'created' }, { index: 1, id: 'b', status: 'unchanged' }, { index: 2, id: 'c', status: 'created' }])).toEqual({ created: 2, updated: 0, unchanged: 1, users: expect.any(Array) });
+    expect(
+      bulkAnswer([
+        { index: 0, id: 'a', status: 'created' },
+        { index: 1, id: 'b', status: 'unchanged' },
+        { index: 2, id: 'c', status: 'created' },
+      ]),
+    ).toEqual({ created: 2, updated: 0, unchanged: 1, users: expect.any(Array) });
   });
 
   it('finds an item’s own account under its source, local when it names none', () => {

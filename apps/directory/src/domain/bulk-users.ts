@@ -60,7 +60,11 @@ class Refusals {
 }
 
 /** Refuses these items (each with its reason): the first fails the request, or (`collect`) each is listed. */
-export function refuseItems(refusals: readonly { item: { index: number; username: string; externalId?: string | null }; reason: string }[], collect: boolean, status: 'invalid' | 'conflict'): NameRefusal[] {
+export function refuseItems(
+  refusals: readonly { item: { index: number; username: string; externalId?: string | null }; reason: string }[],
+  collect: boolean,
+  status: 'invalid' | 'conflict',
+): NameRefusal[] {
   const out = new Refusals(collect);
   for (const { item, reason } of refusals) out.refuse(item, reason, status);
   return out.list;
@@ -88,8 +92,20 @@ export function screenItems<I extends BulkUserInput>(
     }
     // A value it cannot store as sent (a NUL, a lone surrogate, too long) is left out, alone.
     const values = opts.screen?.(raw.displayName, raw.properties);
-    for (const r of values?.refused ?? []) refusals.list.push({ kind: 'value', name: r.field, ...(raw.externalId ? { externalId: raw.externalId } : {}), reason: `${r.field}: ${r.reason}; left out` });
-    accepted.push({ ...raw, username: username.name, ...(email ? { email: email.name } : {}), ...(values ? { displayName: values.displayName, properties: values.properties } : {}), index });
+    for (const r of values?.refused ?? [])
+      refusals.list.push({
+        kind: 'value',
+        name: r.field,
+        ...(raw.externalId ? { externalId: raw.externalId } : {}),
+        reason: `${r.field}: ${r.reason}; left out`,
+      });
+    accepted.push({
+      ...raw,
+      username: username.name,
+      ...(email ? { email: email.name } : {}),
+      ...(values ? { displayName: values.displayName, properties: values.properties } : {}),
+      index,
+    });
   }
   const dupes = firstDuplicate(accepted.map((u) => u.username.toLowerCase()));
   if (dupes !== undefined) throw new BulkRefused('invalid', `users.${accepted[dupes].index}.username: appears twice in the request`);
@@ -118,7 +134,11 @@ export const ownAccount =
  * the later one is refused, as it would be one by one. Only those names are keyed (`keys`: the
  * service then reads the users that hold those keys), so a run that renames nobody costs nothing more.
  */
-export function newNameLookalikes<I extends BulkItem>(accepted: readonly I[], existingOf: (item: I) => UserRecord | undefined, collect: boolean): { items: I[]; keys: Map<I, NameKeys>; refused: NameRefusal[] } {
+export function newNameLookalikes<I extends BulkItem>(
+  accepted: readonly I[],
+  existingOf: (item: I) => UserRecord | undefined,
+  collect: boolean,
+): { items: I[]; keys: Map<I, NameKeys>; refused: NameRefusal[] } {
   const refusals = new Refusals(collect);
   const keys = new Map<I, NameKeys>();
   const firstByKey = new NameIndex<I>();
@@ -128,7 +148,11 @@ export function newNameLookalikes<I extends BulkItem>(accepted: readonly I[], ex
     const key = nameKeys(item.username);
     const first = firstByKey.find(key);
     if (first) {
-      refusals.refuse(item, `username: ${showName(item.username)} looks like users.${first.index}.username ${showName(first.username)} in the same request (Unicode TR 39 confusable)`, 'conflict');
+      refusals.refuse(
+        item,
+        `username: ${showName(item.username)} looks like users.${first.index}.username ${showName(first.username)} in the same request (Unicode TR 39 confusable)`,
+        'conflict',
+      );
       return false;
     }
     firstByKey.add(item, key.folded, key.shown);
@@ -205,7 +229,19 @@ export function planUpserts<I extends BulkItem>(facts: UpsertFacts<I>): UpsertPl
       throw new BulkRefused('conflict', `users.${index}.username: ${item.username} is a protected account; it is not linked to ${source}`);
     }
     if (!existing) {
-      const user = newUserRecord({ id: facts.newId(), username: item.username, email: item.email ?? null, displayName: item.displayName ?? null, active: item.active ?? true, source, externalId, protected: item.protected ?? false }, now);
+      const user = newUserRecord(
+        {
+          id: facts.newId(),
+          username: item.username,
+          email: item.email ?? null,
+          displayName: item.displayName ?? null,
+          active: item.active ?? true,
+          source,
+          externalId,
+          protected: item.protected ?? false,
+        },
+        now,
+      );
       creates.push({ kind: 'user.create', user });
       plan.results.push({ index, id: user.id, status: 'created' });
       plan.written.push({ item, id: user.id, created: true });
@@ -244,10 +280,15 @@ export function propertyOwners(written: UpsertPlan<BulkItem>['written']): string
  * another order is the same value. Removals (User Sync: the IdP no longer has an attribute the
  * connector owns) delete only what exists. `current`: the owners' rows (propertyOwners).
  */
-export function propertyChanges(written: UpsertPlan<BulkItem>['written'], current: readonly { userId: string; key: string; value: PropertyValue }[]): DirectoryChange[] {
+export function propertyChanges(
+  written: UpsertPlan<BulkItem>['written'],
+  current: readonly { userId: string; key: string; value: PropertyValue }[],
+): DirectoryChange[] {
   const held = new Map(current.map((p) => [`${p.userId}\u0000${p.key}`, p.value]));
   const wanted = written.flatMap(({ item, id }) => Object.entries(item.properties ?? {}).map(([key, value]) => ({ userId: id, key, value })));
-  const unset = written.flatMap(({ item, id }) => (item.removeProperties ?? []).filter((key) => !Object.prototype.hasOwnProperty.call(item.properties ?? {}, key)).map((key) => ({ userId: id, key })));
+  const unset = written.flatMap(({ item, id }) =>
+    (item.removeProperties ?? []).filter((key) => !Object.prototype.hasOwnProperty.call(item.properties ?? {}, key)).map((key) => ({ userId: id, key })),
+  );
   const sets: DirectoryChange[] = wanted
     .filter((p) => !samePropertyValue(held.get(`${p.userId}\u0000${p.key}`), p.value))
     .map((p) => ({ kind: 'property.set', ...p, before: held.get(`${p.userId}\u0000${p.key}`) }));

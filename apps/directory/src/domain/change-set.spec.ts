@@ -8,7 +8,18 @@ describe('the directory change set', () => {
   it('derives a new user’s lower-case forms and lookalike keys from its fields', () => {
     const user = ann();
     const keys = nameKeys('Ann');
-    expect(user).toMatchObject({ usernameLower: 'ann', emailLower: 'ann@example.org', usernameSkeleton: keys.folded, usernameSkeletonShown: keys.shown, active: true, protected: false, displayName: null, lastLoginAt: null, createdAt: now, updatedAt: now });
+    expect(user).toMatchObject({
+      usernameLower: 'ann',
+      emailLower: 'ann@example.org',
+      usernameSkeleton: keys.folded,
+      usernameSkeletonShown: keys.shown,
+      active: true,
+      protected: false,
+      displayName: null,
+      lastLoginAt: null,
+      createdAt: now,
+      updatedAt: now,
+    });
   });
 
   it('keys a new spelling (a change of case too), and leaves the keys of an unchanged name alone', () => {
@@ -31,7 +42,14 @@ describe('the directory change set', () => {
     const entries = auditEntries({ kind: 'user.update', user: ann(), set: { displayName: 'Ann B', active: false } }, 'sync:r1');
     expect(entries.map((e) => e.action)).toEqual(['user.updated', 'user.disabled']);
     expect(entries[0]).toMatchObject({ before: { displayName: null, active: true }, after: { displayName: 'Ann B', active: true } });
-    expect(entries[1]).toEqual({ actor: 'sync:r1', action: 'user.disabled', targetType: 'user', targetId: 'u1', before: { active: true }, after: { active: false } });
+    expect(entries[1]).toEqual({
+      actor: 'sync:r1',
+      action: 'user.disabled',
+      targetType: 'user',
+      targetId: 'u1',
+      before: { active: true },
+      after: { active: false },
+    });
   });
 
   it('writes no audit entry for an update that changes nothing, a parked name, or a conditional change that found nothing to do', () => {
@@ -44,7 +62,11 @@ describe('the directory change set', () => {
 
   it('says why a departed user’s name was released, in the entry’s after', () => {
     const [entry] = auditEntries({ kind: 'user.update', user: ann(), set: { username: 'Ann~1a2b' }, reason: 'released for a new user of kc' }, 'sync:r1');
-    expect(entry).toMatchObject({ action: 'user.updated', before: { username: 'Ann' }, after: { username: 'Ann~1a2b', reason: 'released for a new user of kc' } });
+    expect(entry).toMatchObject({
+      action: 'user.updated',
+      before: { username: 'Ann' },
+      after: { username: 'Ann~1a2b', reason: 'released for a new user of kc' },
+    });
   });
 
   it('audits a group link as before externalId null and after the IdP group (how User Sync counts links apart from renames)', () => {

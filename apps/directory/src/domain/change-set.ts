@@ -108,9 +108,18 @@ export const userSnapshot = (u: Pick<UserRecord, 'username' | 'email' | 'display
   protected: u.protected,
 });
 
-export const groupSnapshot = (g: Pick<GroupRecord, 'name' | 'description' | 'source' | 'externalId'>) => ({ name: g.name, description: g.description, source: g.source, externalId: g.externalId });
+export const groupSnapshot = (g: Pick<GroupRecord, 'name' | 'description' | 'source' | 'externalId'>) => ({
+  name: g.name,
+  description: g.description,
+  source: g.source,
+  externalId: g.externalId,
+});
 
-const membership = (c: { userId: string; groupId: string; group?: string }) => ({ userId: c.userId, groupId: c.groupId, ...(c.group !== undefined ? { group: c.group } : {}) });
+const membership = (c: { userId: string; groupId: string; group?: string }) => ({
+  userId: c.userId,
+  groupId: c.groupId,
+  ...(c.group !== undefined ? { group: c.group } : {}),
+});
 
 /** The columns that follow from a user's fields: lower-case forms, and lookalike keys for a new spelling (a change of case too: it changes how a name looks). */
 export function userColumns(before: Pick<UserRecord, 'username'> | undefined, set: UserFields): Partial<UserRecord> {
@@ -140,16 +149,29 @@ export function groupColumns(before: Pick<GroupRecord, 'name'> | undefined, set:
   return derived;
 }
 
-type NewUser = Pick<UserRecord, 'id' | 'username' | 'source'> & Partial<Pick<UserRecord, 'email' | 'displayName' | 'active' | 'externalId' | 'protected' | 'lastLoginAt'>>;
+type NewUser = Pick<UserRecord, 'id' | 'username' | 'source'> &
+  Partial<Pick<UserRecord, 'email' | 'displayName' | 'active' | 'externalId' | 'protected' | 'lastLoginAt'>>;
 
 /** A new user's record, its derived columns by rule. */
 export function newUserRecord(fields: NewUser, now: Date): UserRecord {
   const user = { email: null, displayName: null, active: true, externalId: null, protected: false, lastLoginAt: null, ...fields };
-  return { ...user, usernameLower: '', usernameSkeleton: null, usernameSkeletonShown: null, emailLower: null, ...userColumns(undefined, user), createdAt: now, updatedAt: now };
+  return {
+    ...user,
+    usernameLower: '',
+    usernameSkeleton: null,
+    usernameSkeletonShown: null,
+    emailLower: null,
+    ...userColumns(undefined, user),
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 /** A new group's record, its derived columns by rule. */
-export function newGroupRecord(fields: Pick<GroupRecord, 'id' | 'name' | 'source'> & Partial<Pick<GroupRecord, 'description' | 'externalId'>>, now: Date): GroupRecord {
+export function newGroupRecord(
+  fields: Pick<GroupRecord, 'id' | 'name' | 'source'> & Partial<Pick<GroupRecord, 'description' | 'externalId'>>,
+  now: Date,
+): GroupRecord {
   const group = { description: null, externalId: null, ...fields };
   return { ...group, nameLower: '', nameSkeleton: null, nameSkeletonShown: null, ...groupColumns(undefined, group), createdAt: now };
 }
@@ -175,18 +197,44 @@ export function auditEntries(c: DirectoryChange, actor: string, applied = true):
       const { profileChanged, activeChanged, after } = userUpdate(c.user, c.set);
       const out: Change[] = [];
       const before = userSnapshot(c.user);
-      if (profileChanged) out.push({ actor, action: 'user.updated', targetType: 'user', targetId: c.user.id, before, after: { ...userSnapshot({ ...after, active: c.user.active }), ...(c.reason ? { reason: c.reason } : {}) } });
-      if (activeChanged) out.push({ actor, action: after.active ? 'user.enabled' : 'user.disabled', targetType: 'user', targetId: c.user.id, before: { active: c.user.active }, after: { active: after.active } });
+      if (profileChanged)
+        out.push({
+          actor,
+          action: 'user.updated',
+          targetType: 'user',
+          targetId: c.user.id,
+          before,
+          after: { ...userSnapshot({ ...after, active: c.user.active }), ...(c.reason ? { reason: c.reason } : {}) },
+        });
+      if (activeChanged)
+        out.push({
+          actor,
+          action: after.active ? 'user.enabled' : 'user.disabled',
+          targetType: 'user',
+          targetId: c.user.id,
+          before: { active: c.user.active },
+          after: { active: after.active },
+        });
       return out;
     }
     case 'user.delete':
-      return [{ actor, action: 'user.deleted', targetType: 'user', targetId: c.user.id, before: { ...userSnapshot(c.user), ...(c.groups ? { groups: c.groups } : {}) } }];
+      return [
+        {
+          actor,
+          action: 'user.deleted',
+          targetType: 'user',
+          targetId: c.user.id,
+          before: { ...userSnapshot(c.user), ...(c.groups ? { groups: c.groups } : {}) },
+        },
+      ];
     case 'group.create':
       return [{ actor, action: 'group.created', targetType: 'group', targetId: c.group.id, after: groupSnapshot(c.group) }];
     case 'group.update': {
       const before = groupSnapshot(c.group);
       const after = groupSnapshot({ ...c.group, ...c.set });
-      return JSON.stringify(before) === JSON.stringify(after) ? [] : [{ actor, action: 'group.updated', targetType: 'group', targetId: c.group.id, before, after }];
+      return JSON.stringify(before) === JSON.stringify(after)
+        ? []
+        : [{ actor, action: 'group.updated', targetType: 'group', targetId: c.group.id, before, after }];
     }
     case 'group.delete':
       return [{ actor, action: 'group.deleted', targetType: 'group', targetId: c.group.id, before: { ...groupSnapshot(c.group), members: c.members } }];
@@ -195,7 +243,16 @@ export function auditEntries(c: DirectoryChange, actor: string, applied = true):
     case 'membership.remove':
       return [{ actor, action: 'membership.removed', targetType: 'membership', targetId: `${c.userId}:${c.groupId}`, before: membership(c) }];
     case 'property.set':
-      return [{ actor, action: 'property.changed', targetType: 'property', targetId: `${c.userId}:${c.key}`, before: c.before === undefined ? null : { [c.key]: c.before }, after: { [c.key]: c.value } }];
+      return [
+        {
+          actor,
+          action: 'property.changed',
+          targetType: 'property',
+          targetId: `${c.userId}:${c.key}`,
+          before: c.before === undefined ? null : { [c.key]: c.before },
+          after: { [c.key]: c.value },
+        },
+      ];
     case 'property.remove':
       return [{ actor, action: 'property.removed', targetType: 'property', targetId: `${c.userId}:${c.key}`, before: { [c.key]: c.before } }];
     case 'user.park':

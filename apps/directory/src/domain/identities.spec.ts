@@ -6,7 +6,8 @@ import { NameIndex } from './names';
 const now = new Date('2026-12-05T09:00:00Z');
 const kc = { source: 'kc', claimLocalUsers: false };
 let seq = 0;
-const user = (username: string, over: Partial<UserRecord> = {}): UserRecord => newUserRecord({ id: `00000000-0000-7000-8000-${String(++seq).padStart(12, '0')}`, username, source: 'kc', externalId: `sub-${username}`, ...over }, now);
+const user = (username: string, over: Partial<UserRecord> = {}): UserRecord =>
+  newUserRecord({ id: `00000000-0000-7000-8000-${String(++seq).padStart(12, '0')}`, username, source: 'kc', externalId: `sub-${username}`, ...over }, now);
 
 /** The facts as the service reads them: every account by IdP id, name, email and lookalike keys. */
 function decide(items: IdentityItem[], accounts: UserRecord[], by = kc) {
@@ -36,7 +37,9 @@ describe('decideIdentities: a user is the IdP’s id, never the name', () => {
   it('leaves out a user whose name an active user of the same source holds (another IdP id), and says why', () => {
     const d = decide([{ externalId: 'sub-new', username: 'alice' }], [user('alice')]);
     expect([...d.left]).toEqual([{ externalId: 'sub-new', username: 'alice' }]);
-    expect(d.conflicts).toEqual([{ externalId: 'sub-new', username: 'alice', reason: expect.stringContaining('held by another active user of kc (another IdP id); not taken over') }]);
+    expect(d.conflicts).toEqual([
+      { externalId: 'sub-new', username: 'alice', reason: expect.stringContaining('held by another active user of kc (another IdP id); not taken over') },
+    ]);
     expect(d.releases).toEqual([]);
   });
 
@@ -57,7 +60,11 @@ describe('decideIdentities: a user is the IdP’s id, never the name', () => {
 
   it('links (leaves to the upsert) a local account the source may claim, or one an admin made for it, only for a user without an account', () => {
     const local = user('erin', { source: 'local', externalId: null });
-    expect(decide([{ externalId: 'sub-new', username: 'erin' }], [local], { source: 'kc', claimLocalUsers: true })).toMatchObject({ conflicts: [], releases: [], parks: [] });
+    expect(decide([{ externalId: 'sub-new', username: 'erin' }], [local], { source: 'kc', claimLocalUsers: true })).toMatchObject({
+      conflicts: [],
+      releases: [],
+      parks: [],
+    });
     const made = user('fay', { externalId: null });
     expect(decide([{ externalId: 'sub-new', username: 'fay' }], [made]).conflicts).toEqual([]);
     // A user with an account of its own renamed onto it is another person: not linked.
@@ -108,7 +115,12 @@ describe('decideIdentities: a user is the IdP’s id, never the name', () => {
     const a = user('ann');
     const alice = user('alice');
     const d = decide([{ externalId: a.externalId, username: 'аlice' }], [a, alice]);
-    expect(d.misnamed).toEqual([{ item: { externalId: a.externalId, username: 'аlice' }, reason: expect.stringMatching(/^username: .*looks like the existing user .*alice.*Unicode TR 39/) }]);
+    expect(d.misnamed).toEqual([
+      {
+        item: { externalId: a.externalId, username: 'аlice' },
+        reason: expect.stringMatching(/^username: .*looks like the existing user .*alice.*Unicode TR 39/),
+      },
+    ]);
     expect(d.conflicts).toEqual([]);
     expect(d.parks).toEqual([]);
   });
@@ -132,7 +144,9 @@ describe('decideIdentities: a user is the IdP’s id, never the name', () => {
       ],
       [a, c],
     );
-    expect(twice.misnamed).toEqual([{ item: expect.objectContaining({ username: 'max' }), reason: expect.stringContaining('in the same request (Unicode TR 39 confusable)') }]);
+    expect(twice.misnamed).toEqual([
+      { item: expect.objectContaining({ username: 'max' }), reason: expect.stringContaining('in the same request (Unicode TR 39 confusable)') },
+    ]);
     expect(twice.parks).toEqual([{ kind: 'user.park', userId: a.id, name: true, email: false }]);
   });
 
@@ -202,7 +216,11 @@ describe('decideIdentities: a user is the IdP’s id, never the name', () => {
 
   it('renamesOf keys only the items whose own account has another name (a change of case is not a rename)', () => {
     const a = user('ann');
-    const items = [{ externalId: a.externalId, username: 'ANN' }, { externalId: 'sub-new', username: 'new' }, { externalId: a.externalId, username: 'anna' }];
+    const items = [
+      { externalId: a.externalId, username: 'ANN' },
+      { externalId: 'sub-new', username: 'new' },
+      { externalId: a.externalId, username: 'anna' },
+    ];
     expect([...renamesOf(items, (i) => (i.externalId === a.externalId ? a : undefined)).keys()].map((i) => i.username)).toEqual(['anna']);
   });
 });
@@ -232,7 +250,12 @@ describe('releasing a departed user’s name', () => {
   it('renames the holder, clears a released email, audits why, and reports from and to', () => {
     const gone = user('alice', { email: 'a@example.org', active: false, externalId: 'sub-old' });
     const { change, released, after } = releaseOf({ holder: gone, name: true, email: true }, 'alice~abc', now);
-    expect(change).toEqual({ kind: 'user.update', user: gone, set: { username: 'alice~abc', email: null }, reason: "released for a new user of kc: a user is the IdP's id, never the name" });
+    expect(change).toEqual({
+      kind: 'user.update',
+      user: gone,
+      set: { username: 'alice~abc', email: null },
+      reason: "released for a new user of kc: a user is the IdP's id, never the name",
+    });
     expect(released).toEqual({ id: gone.id, externalId: 'sub-old', from: 'alice', to: 'alice~abc', emailReleased: true });
     expect(after).toMatchObject({ username: 'alice~abc', usernameLower: 'alice~abc', email: null, emailLower: null, updatedAt: now });
     // Only the email: the name stays, and the report says so.

@@ -84,7 +84,10 @@ export function renamesOf<T extends IdentityItem>(items: readonly T[], ownOf: (i
  * rename keeps its name, so the item that wanted that name is left out too, and so on along a
  * chain): decided again until nothing changes.
  */
-export function decideIdentities<T extends IdentityItem>(facts: IdentityFacts<T>, renamedTo: ReadonlyMap<T, NameKeys> = renamesOf(facts.items, facts.ownOf)): IdentityDecision<T> {
+export function decideIdentities<T extends IdentityItem>(
+  facts: IdentityFacts<T>,
+  renamedTo: ReadonlyMap<T, NameKeys> = renamesOf(facts.items, facts.ownOf),
+): IdentityDecision<T> {
   const { items, ownOf, byUsername, byEmail, byKey, by } = facts;
   // The lookalike keys of the items without an account of their own (new users, links): compared with the request's other new names below.
   const newKeys = new Map<T, NameKeys>();
@@ -93,7 +96,7 @@ export function decideIdentities<T extends IdentityItem>(facts: IdentityFacts<T>
   const misnamed = new Map<T, string>();
   let releases: Release[] = [];
   let moving: { own: UserRecord; name: boolean; email: boolean }[] = [];
-  for (let settled = false; !settled; ) {
+  for (let settled = false; !settled;) {
     settled = true;
     const vacated = { names: new Set<string>(), emails: new Set<string>() };
     moving = [];
@@ -118,7 +121,9 @@ export function decideIdentities<T extends IdentityItem>(facts: IdentityFacts<T>
       const keys = renamedTo.get(item) ?? (own ? undefined : newKeys.get(item));
       if (!keys) continue;
       const lower = item.username.toLowerCase();
-      const other = renamedTo.has(item) ? byKey.find(keys, (u) => u.id === own?.id || u.usernameLower === lower || vacated.names.has(u.usernameLower)) : undefined;
+      const other = renamedTo.has(item)
+        ? byKey.find(keys, (u) => u.id === own?.id || u.usernameLower === lower || vacated.names.has(u.usernameLower))
+        : undefined;
       const first = firstByKey.get(keys.folded) ?? firstByKey.get(keys.shown);
       for (const key of [keys.folded, keys.shown]) if (!firstByKey.has(key)) firstByKey.set(key, item);
       const reason = first
@@ -138,7 +143,8 @@ export function decideIdentities<T extends IdentityItem>(facts: IdentityFacts<T>
       const claimsOf = claimer(item, own, by);
       const nameHolder = byUsername.get(item.username.toLowerCase());
       const claims: { holder: UserRecord; field: 'username' | 'email'; claim: NameClaim }[] = [];
-      if (nameHolder && nameHolder.id !== own?.id && !vacated.names.has(nameHolder.usernameLower)) claims.push({ holder: nameHolder, field: 'username', claim: claimsOf(nameHolder, 'username') });
+      if (nameHolder && nameHolder.id !== own?.id && !vacated.names.has(nameHolder.usernameLower))
+        claims.push({ holder: nameHolder, field: 'username', claim: claimsOf(nameHolder, 'username') });
       const linked = claims.find((c) => c.claim.kind === 'link')?.holder;
       const emailHolder = item.email ? byEmail.get(item.email.toLowerCase()) : undefined;
       if (emailHolder && emailHolder.id !== own?.id && emailHolder.id !== linked?.id && !vacated.emails.has(emailHolder.emailLower!)) {
@@ -171,8 +177,15 @@ export function decideIdentities<T extends IdentityItem>(facts: IdentityFacts<T>
     const claimsOf = claimer(item, own, by);
     const nameHolder = byUsername.get(item.username.toLowerCase());
     const emailHolder = item.email ? byEmail.get(item.email.toLowerCase()) : undefined;
-    const why = [nameHolder && nameHolder.id !== own?.id ? claimsOf(nameHolder, 'username') : undefined, emailHolder && emailHolder.id !== own?.id ? claimsOf(emailHolder, 'email') : undefined].find((c) => c?.kind === 'conflict');
-    decision.conflicts.push({ externalId: item.externalId!, username: item.username, reason: why?.kind === 'conflict' ? why.reason : 'username: its name is held by a user whose own rename is left out' });
+    const why = [
+      nameHolder && nameHolder.id !== own?.id ? claimsOf(nameHolder, 'username') : undefined,
+      emailHolder && emailHolder.id !== own?.id ? claimsOf(emailHolder, 'email') : undefined,
+    ].find((c) => c?.kind === 'conflict');
+    decision.conflicts.push({
+      externalId: item.externalId!,
+      username: item.username,
+      reason: why?.kind === 'conflict' ? why.reason : 'username: its name is held by a user whose own rename is left out',
+    });
   }
   decision.parks = moving.map(({ own, name, email }) => ({ kind: 'user.park', userId: own.id, name, email }));
   decision.vacated = [...releases.filter((r) => r.name).map((r) => r.holder.usernameLower), ...moving.filter((m) => m.name).map((m) => m.own.usernameLower)];
@@ -201,12 +214,22 @@ export const releaseReason = (source: string) => `released for a new user of ${s
  * email cleared; the update to write (audited with the reason), the report's line, and the
  * account as the batch's upserts go on with it.
  */
-export function releaseOf(release: Release, to: string | undefined, now: Date): { change: Extract<DirectoryChange, { kind: 'user.update' }>; released: IdentityReport['released'][number]; after: UserRecord } {
+export function releaseOf(
+  release: Release,
+  to: string | undefined,
+  now: Date,
+): { change: Extract<DirectoryChange, { kind: 'user.update' }>; released: IdentityReport['released'][number]; after: UserRecord } {
   const { holder, name, email } = release;
   const set: UserFields = { ...(name ? { username: to } : {}), ...(email ? { email: null } : {}) };
   return {
     change: { kind: 'user.update', user: holder, set, reason: releaseReason(holder.source) },
-    released: { id: holder.id, externalId: holder.externalId, from: holder.username, to: name ? to! : holder.username, ...(email ? { emailReleased: true as const } : {}) },
+    released: {
+      id: holder.id,
+      externalId: holder.externalId,
+      from: holder.username,
+      to: name ? to! : holder.username,
+      ...(email ? { emailReleased: true as const } : {}),
+    },
     after: { ...userUpdate(holder, set).after, updatedAt: now },
   };
 }

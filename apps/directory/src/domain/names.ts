@@ -75,9 +75,21 @@ export function namedLike<T extends { id: string }>(found: T[], lowerOf: (row: T
 }
 
 /** The lookup over groups read by name (../names/name-policy `groupsNamedLike`, or records built in memory). */
-export const groupsLike = <G extends { id: string; nameLower: string; nameSkeleton: string | null; nameSkeletonShown: string | null }>(found: G[]): NamedLike<G> =>
-  namedLike(found, (g) => g.nameLower, (g) => [g.nameSkeleton, g.nameSkeletonShown]);
+export const groupsLike = <G extends { id: string; nameLower: string; nameSkeleton: string | null; nameSkeletonShown: string | null }>(
+  found: G[],
+): NamedLike<G> =>
+  namedLike(
+    found,
+    (g) => g.nameLower,
+    (g) => [g.nameSkeleton, g.nameSkeletonShown],
+  );
 
 /** The lookup over users read by username (../names/name-policy `usersNamedLike`). */
-export const usersLike = <U extends { id: string; usernameLower: string; usernameSkeleton: string | null; usernameSkeletonShown: string | null }>(found: U[]): NamedLike<U> =>
-  namedLike(found, (u) => u.usernameLower, (u) => [u.usernameSkeleton, u.usernameSkeletonShown]);
+export const usersLike = <U extends { id: string; usernameLower: string; usernameSkeleton: string | null; usernameSkeletonShown: string | null }>(
+  found: U[],
+): NamedLike<U> =>
+  namedLike(
+    found,
+    (u) => u.usernameLower,
+    (u) => [u.usernameSkeleton, u.usernameSkeletonShown],
+  );

@@ -31,11 +31,13 @@ export type AccountUse = { ok: true } | { ok: false; reason: string };
  * the admin allowed claiming, never a protected one, never another source's.
  */
 export function mayUseAccount(account: AccountFacts, by: SourceGrants): AccountUse {
-  if (account.protected && by.source !== LOCAL_SOURCE) return { ok: false, reason: `${account.username} is a protected account: no IdP or connector may use it` };
+  if (account.protected && by.source !== LOCAL_SOURCE)
+    return { ok: false, reason: `${account.username} is a protected account: no IdP or connector may use it` };
   if (account.source === by.source) return { ok: true };
   if (account.source !== LOCAL_SOURCE) return { ok: false, reason: `${account.username} belongs to another source (${account.source}); it is not taken over` };
   if (account.externalId) return { ok: false, reason: `${account.username} is a local account linked to an identity already; it is not taken over` };
-  if (!by.claimLocalUsers) return { ok: false, reason: `${account.username} is a local account, and this IdP may not claim local accounts (claimLocalUsers is off)` };
+  if (!by.claimLocalUsers)
+    return { ok: false, reason: `${account.username} is a local account, and this IdP may not claim local accounts (claimLocalUsers is off)` };
   return { ok: true };
 }
 
@@ -106,11 +108,17 @@ export const MAX_NOTICES = 100;
  */
 export type NameClaim = { kind: 'link' } | { kind: 'release' } | { kind: 'conflict'; reason: string };
 
-export function claimName(holder: AccountFacts & { active: boolean }, by: SourceGrants & { externalId: string; hasAccount: boolean; field: 'username' | 'email' }): NameClaim {
+export function claimName(
+  holder: AccountFacts & { active: boolean },
+  by: SourceGrants & { externalId: string; hasAccount: boolean; field: 'username' | 'email' },
+): NameClaim {
   const name = by.field === 'username' ? holder.username : 'the email';
   if (holder.source === by.source && holder.externalId && holder.externalId !== by.externalId) {
     if (!holder.active && !holder.protected) return { kind: 'release' };
-    return { kind: 'conflict', reason: `${by.field}: ${name} is held by another active user of ${holder.source} (another IdP id); not taken over until that user is disabled or renamed` };
+    return {
+      kind: 'conflict',
+      reason: `${by.field}: ${name} is held by another active user of ${holder.source} (another IdP id); not taken over until that user is disabled or renamed`,
+    };
   }
   if (by.field === 'email' || by.hasAccount) return { kind: 'conflict', reason: `${by.field}: ${name} is held by another account; not taken over` };
   const use = mayLinkAccount(holder, by);

@@ -26,7 +26,16 @@ const now = new Date('2026-12-05T09:00:00Z');
 const earlier = new Date('2026-12-01T09:00:00Z');
 
 const request = (over: Partial<ProvisionRequest> = {}): ProvisionRequest =>
-  DirectoryRpc.provisionUser.request.parse({ source: 'kc', externalId: 'sub-1', username: 'alice', email: 'alice@example.org', displayName: 'Alice', groups: [], actor: 'login:t1', ...over });
+  DirectoryRpc.provisionUser.request.parse({
+    source: 'kc',
+    externalId: 'sub-1',
+    username: 'alice',
+    email: 'alice@example.org',
+    displayName: 'Alice',
+    groups: [],
+    actor: 'login:t1',
+    ...over,
+  });
 const login = (over: Partial<ProvisionRequest> = {}) => request(over) as LoginRequest;
 const clean = { displayName: 'Alice', properties: {}, refused: [] };
 
@@ -57,19 +66,36 @@ function decide(asserted: ProvisionRequest, directory: UserRecord[], notices: Pr
   return accountChanges(facts);
 }
 
-const groupFacts = (req: LoginRequest, named: GroupRecord[], current: GroupRecord[] = []): GroupFacts => ({ req, userId: 'u', named: groupsLike(named), current, notices: [], now, newGroupId: newIds('new-g') });
-const kinds = (changes: DirectoryChange[]) => changes.map((c) => `${c.kind} ${'group' in c && typeof c.group === 'object' ? c.group.name : 'group' in c ? c.group : ''}`.trim());
+const groupFacts = (req: LoginRequest, named: GroupRecord[], current: GroupRecord[] = []): GroupFacts => ({
+  req,
+  userId: 'u',
+  named: groupsLike(named),
+  current,
+  notices: [],
+  now,
+  newGroupId: newIds('new-g'),
+});
+const kinds = (changes: DirectoryChange[]) =>
+  changes.map((c) => `${c.kind} ${'group' in c && typeof c.group === 'object' ? c.group.name : 'group' in c ? c.group : ''}`.trim());
 
 describe('screenNames: a login’s names by the name rules', () => {
   it('refuses the login for a username or an email it cannot store, and stores names in NFC', () => {
-    expect(screenNames(request({ username: 'ali\u200Bce' }), clean)).toEqual({ refused: { status: 'error', code: 'name_refused', message: expect.stringMatching(/^username: .*U\+200B/) } });
-    expect(screenNames({ ...request(), email: 'a\u202Eb@example.org' }, clean)).toMatchObject({ refused: { code: 'name_refused', message: expect.stringMatching(/^email: /) } });
+    expect(screenNames(request({ username: 'ali\u200Bce' }), clean)).toEqual({
+      refused: { status: 'error', code: 'name_refused', message: expect.stringMatching(/^username: .*U\+200B/) },
+    });
+    expect(screenNames({ ...request(), email: 'a\u202Eb@example.org' }, clean)).toMatchObject({
+      refused: { code: 'name_refused', message: expect.stringMatching(/^email: /) },
+    });
     const decomposed = screenNames(request({ username: 'Jose\u0301' }), clean);
     expect('req' in decomposed && decomposed.req.username).toBe('Jos\u00e9');
   });
 
   it('leaves out a group whose name breaks the rules (a notice, its hidden characters shown), and each refused value, while the login goes on', () => {
-    const screened = screenNames(request({ groups: ['devs', 'ad\u200Bmins'], newUserGroups: ['all\u0000'] }), { displayName: undefined, properties: { dept: 'ops' }, refused: [{ field: 'displayName', reason: 'contains a NUL character' }] });
+    const screened = screenNames(request({ groups: ['devs', 'ad\u200Bmins'], newUserGroups: ['all\u0000'] }), {
+      displayName: undefined,
+      properties: { dept: 'ops' },
+      refused: [{ field: 'displayName', reason: 'contains a NUL character' }],
+    });
     if (!('req' in screened)) throw new Error('refused');
     expect(screened.req).toMatchObject({ groups: ['devs'], newUserGroups: [], displayName: null, properties: { dept: 'ops' } });
     expect(screened.notices).toEqual([
@@ -103,7 +129,9 @@ describe('keptFrom and loginIdentity: what a known user keeps, and what the logi
   it('reads the username’s holders for a new user or a rename only, and the address’s holder unless the user holds it already (any case)', () => {
     expect(loginIdentity(request(), null)).toMatchObject({ read: { usersNamed: true, emailHolder: 'alice@example.org' } });
     expect(loginIdentity(request({ email: 'ALICE@example.org' }), known)).toMatchObject({ read: { usersNamed: false, emailHolder: null } });
-    expect(loginIdentity(request({ username: 'alice2', email: 'new@example.org' }), known)).toMatchObject({ read: { usersNamed: true, emailHolder: 'new@example.org' } });
+    expect(loginIdentity(request({ username: 'alice2', email: 'new@example.org' }), known)).toMatchObject({
+      read: { usersNamed: true, emailHolder: 'new@example.org' },
+    });
     expect(loginIdentity(request({ email: null }), null)).toMatchObject({ read: { emailHolder: null } });
   });
 });
@@ -111,7 +139,12 @@ describe('keptFrom and loginIdentity: what a known user keeps, and what the logi
 describe('accountChanges: which account a login is', () => {
   it('creates a new user keyed on the subject, noting the login time', () => {
     const decided = decide(request({ loginAt: earlier.toISOString() }), []);
-    expect(decided).toMatchObject({ created: true, changed: true, notices: [], account: { id: 'new-user', username: 'alice', email: 'alice@example.org', source: 'kc', externalId: 'sub-1', lastLoginAt: earlier, createdAt: now } });
+    expect(decided).toMatchObject({
+      created: true,
+      changed: true,
+      notices: [],
+      account: { id: 'new-user', username: 'alice', email: 'alice@example.org', source: 'kc', externalId: 'sub-1', lastLoginAt: earlier, createdAt: now },
+    });
     expect('change' in decided && decided.change.kind).toBe('user.create');
   });
 
@@ -121,7 +154,11 @@ describe('accountChanges: which account a login is', () => {
     const decided = decide(request({ username: 'alice.b', loginAt: earlier.toISOString() }), [known]);
     if (!('change' in decided)) throw new Error('refused');
     expect(decided).toMatchObject({ created: false, changed: true, account: { id: known.id, username: 'alice.b', usernameLower: 'alice.b', updatedAt: now } });
-    expect(decided.change).toEqual({ kind: 'user.update', user: known, set: expect.objectContaining({ username: 'alice.b', externalId: 'sub-1', lastLoginAt: later }) });
+    expect(decided.change).toEqual({
+      kind: 'user.update',
+      user: known,
+      set: expect.objectContaining({ username: 'alice.b', externalId: 'sub-1', lastLoginAt: later }),
+    });
     // The record the change carries is the row as it was: the audit's before.
     expect(known.username).toBe('alice');
   });
@@ -133,7 +170,9 @@ describe('accountChanges: which account a login is', () => {
 
   it('leaves a disabled user disabled and unchanged', () => {
     const known = user({ username: 'alice', externalId: 'sub-1', active: false });
-    expect(decide(request({ displayName: 'New' }), [known])).toEqual({ reply: { status: 'disabled', user: expect.objectContaining({ id: known.id, active: false, displayName: null }) } });
+    expect(decide(request({ displayName: 'New' }), [known])).toEqual({
+      reply: { status: 'disabled', user: expect.objectContaining({ id: known.id, active: false, displayName: null }) },
+    });
   });
 
   describe('linking an account found by username (matchOn)', () => {
@@ -146,33 +185,46 @@ describe('accountChanges: which account a login is', () => {
     it('never links from a fallback username (the email, a NameID): it names a new user only, and a taken name refuses it', () => {
       const made = user({ username: 'alice', email: null, externalId: null });
       expect(decide(request({ absent: ['username'] }), [made])).toEqual({
-        reply: { status: 'error', code: 'account_not_owned', message: "alice is taken by another account, which the mapping's matchOn (username) does not link" },
+        reply: {
+          status: 'error',
+          code: 'account_not_owned',
+          message: "alice is taken by another account, which the mapping's matchOn (username) does not link",
+        },
       });
       expect(decide(request({ matchOn: [] }), [made])).toMatchObject({ reply: { message: expect.stringContaining('matchOn (none)') } });
     });
 
     it('refuses the login for another source’s account, a protected one, or a local one without the grant', () => {
-      const refusal = (holder: UserRecord, over: Partial<ProvisionRequest> = {}) => ('reply' in decide(request(over), [holder]) ? (decide(request(over), [holder]) as { reply: { message: string } }).reply.message : 'linked');
+      const refusal = (holder: UserRecord, over: Partial<ProvisionRequest> = {}) =>
+        'reply' in decide(request(over), [holder]) ? (decide(request(over), [holder]) as { reply: { message: string } }).reply.message : 'linked';
       expect(refusal(user({ username: 'alice', source: 'other', externalId: 'x' }))).toMatch(/belongs to another source \(other\)/);
       expect(refusal(user({ username: 'alice', protected: true, externalId: null }))).toMatch(/protected account/);
       expect(refusal(user({ username: 'alice', source: 'local', externalId: null, protected: true }), { claimLocalUsers: true })).toMatch(/protected account/);
       expect(refusal(user({ username: 'alice', source: 'local', externalId: null }))).toMatch(/claimLocalUsers is off/);
       expect(refusal(user({ username: 'alice', source: 'local', externalId: null }), { claimLocalUsers: true })).toBe('linked');
-      expect(refusal(user({ username: 'alice', source: 'local', externalId: 'break-glass:alice' }), { claimLocalUsers: true })).toMatch(/linked to an identity already/);
+      expect(refusal(user({ username: 'alice', source: 'local', externalId: 'break-glass:alice' }), { claimLocalUsers: true })).toMatch(
+        /linked to an identity already/,
+      );
     });
 
     it('never hands a departed user’s account (same name, another subject) to a new person: the admin is told how to re-key', () => {
       const departed = user({ username: 'alice', externalId: 'sub-old', active: false });
       const decided = decide(request({ externalId: 'sub-new' }), [departed]);
-      expect(decided).toEqual({ reply: { status: 'error', code: 'account_not_owned', message: expect.stringContaining(`PATCH /api/v1/users/${departed.id}`) } });
+      expect(decided).toEqual({
+        reply: { status: 'error', code: 'account_not_owned', message: expect.stringContaining(`PATCH /api/v1/users/${departed.id}`) },
+      });
     });
 
     it('refuses a name that only looks like another user’s (Cyrillic а, fullwidth letters), and takes another case of it for the same name', () => {
       const other = user({ username: 'alice', externalId: 'sub-x' });
       for (const name of ['\u0430lice', 'ＡＬＩＣＥ']) {
-        expect(decide(request({ externalId: 'sub-2', username: name, email: null }), [other])).toEqual({ reply: { status: 'error', code: 'name_refused', message: expect.stringContaining('looks like the existing user') } });
+        expect(decide(request({ externalId: 'sub-2', username: name, email: null }), [other])).toEqual({
+          reply: { status: 'error', code: 'name_refused', message: expect.stringContaining('looks like the existing user') },
+        });
       }
-      expect(decide(request({ externalId: 'sub-2', username: 'ALICE', email: null }), [other])).toMatchObject({ reply: { code: 'account_not_owned', message: expect.stringContaining('another subject') } });
+      expect(decide(request({ externalId: 'sub-2', username: 'ALICE', email: null }), [other])).toMatchObject({
+        reply: { code: 'account_not_owned', message: expect.stringContaining('another subject') },
+      });
     });
 
     it('lets a user rename to a lookalike of their own name, and refuses a rename to a lookalike of someone else’s', () => {
@@ -180,7 +232,9 @@ describe('accountChanges: which account a login is', () => {
       const bob = user({ username: 'bob', externalId: 'sub-b' });
       expect(decide(request({ username: 'ALICE' }), [me, bob])).toMatchObject({ account: { username: 'ALICE' } });
       expect(decide(request({ username: '\u0430lice' }), [me, bob])).toMatchObject({ account: { id: me.id, username: '\u0430lice' } });
-      expect(decide(request({ username: 'b\u043Eb' }), [me, bob])).toMatchObject({ reply: { code: 'name_refused', message: expect.stringContaining('looks like the existing user') } });
+      expect(decide(request({ username: 'b\u043Eb' }), [me, bob])).toMatchObject({
+        reply: { code: 'name_refused', message: expect.stringContaining('looks like the existing user') },
+      });
     });
   });
 
@@ -188,14 +242,19 @@ describe('accountChanges: which account a login is', () => {
     it('links by email only when matchOn says so, and only an account this source may link', () => {
       const made = user({ username: 'a.smith', email: 'Alice@Example.org', externalId: null });
       expect(decide(request(), [made])).toMatchObject({ created: true, account: { email: null } });
-      expect(decide(request({ matchOn: ['email'] }), [made])).toMatchObject({ created: false, account: { id: made.id, username: 'alice', email: 'alice@example.org', externalId: 'sub-1' } });
+      expect(decide(request({ matchOn: ['email'] }), [made])).toMatchObject({
+        created: false,
+        account: { id: made.id, username: 'alice', email: 'alice@example.org', externalId: 'sub-1' },
+      });
     });
 
     it('does not link an account matched by email that is not its to link: a new user without the address, one notice (not two)', () => {
       const theirs = user({ username: 'a.smith', email: 'alice@example.org', source: 'other', externalId: 'o-1' });
       const decided = decide(request({ matchOn: ['username', 'email'] }), [theirs]);
       expect(decided).toMatchObject({ created: true, account: { email: null } });
-      expect('notices' in decided && decided.notices).toEqual([{ code: 'account_not_claimed', name: 'a.smith', reason: expect.stringContaining('another source (other)') }]);
+      expect('notices' in decided && decided.notices).toEqual([
+        { code: 'account_not_claimed', name: 'a.smith', reason: expect.stringContaining('another source (other)') },
+      ]);
     });
 
     it('does not store an address another account holds: a notice names the holder (a new user, or a known one left without it)', () => {
@@ -203,7 +262,10 @@ describe('accountChanges: which account a login is', () => {
       const fresh = decide(request(), [holder]);
       expect(fresh).toMatchObject({ created: true, account: { email: null }, notices: [emailTaken('alice@example.org', holder, true)] });
       const known = user({ username: 'alice', email: 'old@example.org', externalId: 'sub-1' });
-      expect(decide(request(), [holder, known])).toMatchObject({ account: { email: null }, notices: [{ code: 'email_taken', reason: expect.stringContaining('the user is left with no email') }] });
+      expect(decide(request(), [holder, known])).toMatchObject({
+        account: { email: null },
+        notices: [{ code: 'email_taken', reason: expect.stringContaining('the user is left with no email') }],
+      });
     });
 
     it('keeps the user’s own address whatever its case, and a linked account’s own address', () => {
@@ -330,7 +392,9 @@ describe('the repeat login that changes nothing (the hot path)', () => {
   const wiki = { name: 'wiki', nameLower: 'wiki', source: 'local' };
 
   it('is unchanged when the fields, the source’s groups and the asserted properties are as stored', () => {
-    expect(repeatLogin(request({ groups: ['Devs'], properties: { teams: ['b', 'a'] } }), known(), [devs, wiki], new Map([['teams', ['a', 'b']]]))).toEqual({ missing: [] });
+    expect(repeatLogin(request({ groups: ['Devs'], properties: { teams: ['b', 'a'] } }), known(), [devs, wiki], new Map([['teams', ['a', 'b']]]))).toEqual({
+      missing: [],
+    });
     expect(repeatLogin(request({ username: undefined, email: null, absent: ['username', 'email'] }), known(), [], new Map())).toEqual({ missing: [] });
   });
 
@@ -371,7 +435,8 @@ describe('the repeat login that changes nothing (the hot path)', () => {
 });
 
 describe('resolveAccount (Manual, User Sync logins): an account found by username', () => {
-  const resolve = (over: Record<string, unknown> = {}) => DirectoryRpc.resolveUser.request.parse({ source: 'kc', externalId: 'sub-1', username: 'alice', ...over });
+  const resolve = (over: Record<string, unknown> = {}) =>
+    DirectoryRpc.resolveUser.request.parse({ source: 'kc', externalId: 'sub-1', username: 'alice', ...over });
 
   it('uses the source’s own account and links one without a subject when subjects key the users (not on a dry run)', () => {
     const made = user({ username: 'alice', externalId: null });
@@ -381,15 +446,24 @@ describe('resolveAccount (Manual, User Sync logins): an account found by usernam
   });
 
   it('refuses a protected account, another source’s, and one linked to another subject when subjects key the users', () => {
-    expect(resolveAccount(user({ username: 'alice', protected: true }), resolve())).toMatchObject({ refused: { status: 'refused', code: 'account_not_owned' } });
-    expect(resolveAccount(user({ username: 'alice', source: 'other' }), resolve())).toMatchObject({ refused: { reason: expect.stringContaining('another source') } });
+    expect(resolveAccount(user({ username: 'alice', protected: true }), resolve())).toMatchObject({
+      refused: { status: 'refused', code: 'account_not_owned' },
+    });
+    expect(resolveAccount(user({ username: 'alice', source: 'other' }), resolve())).toMatchObject({
+      refused: { reason: expect.stringContaining('another source') },
+    });
     const linked = user({ username: 'alice', externalId: 'sub-old' });
     expect(resolveAccount(linked, resolve({ subjectKeysUsers: false }))).toEqual({ link: false });
     expect(resolveAccount(linked, resolve())).toMatchObject({ refused: { reason: expect.stringContaining('another subject') } });
   });
 
   it('lets the directory’s own sign-in use a protected local account', () => {
-    expect(resolveAccount(user({ username: 'root', source: 'local', externalId: 'break-glass:root', protected: true }), resolve({ source: 'local', externalId: 'break-glass:root', username: 'root' }))).toEqual({ link: false });
+    expect(
+      resolveAccount(
+        user({ username: 'root', source: 'local', externalId: 'break-glass:root', protected: true }),
+        resolve({ source: 'local', externalId: 'break-glass:root', username: 'root' }),
+      ),
+    ).toEqual({ link: false });
   });
 });
 
@@ -397,7 +471,10 @@ describe('the reply’s pieces', () => {
   it('lists each notice once (any case of its name), in a stable order, capped; none at all when there are none', () => {
     const n = (code: ProvisioningNotice['code'], name: string): ProvisioningNotice => ({ code, name, reason: 'r' });
     expect(withNotices([])).toEqual({});
-    expect(withNotices([n('group_not_owned', 'B'), n('group_created', 'a'), n('group_not_owned', 'b')]).notices).toEqual([n('group_created', 'a'), n('group_not_owned', 'b')]);
+    expect(withNotices([n('group_not_owned', 'B'), n('group_created', 'a'), n('group_not_owned', 'b')]).notices).toEqual([
+      n('group_created', 'a'),
+      n('group_not_owned', 'b'),
+    ]);
     expect(withNotices(Array.from({ length: 150 }, (_, i) => n('name_refused', `g${i}`))).notices).toHaveLength(100);
   });
 

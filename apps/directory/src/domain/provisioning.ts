@@ -1,4 +1,13 @@
-import { DirectoryUser, LOCAL_SOURCE, PropertyValue, ProvisioningNotice, ProvisionUserCommand, ProvisionUserReply, ResolveUserCommand, samePropertyValue } from '@bridgekeeper/contracts';
+import {
+  DirectoryUser,
+  LOCAL_SOURCE,
+  PropertyValue,
+  ProvisioningNotice,
+  ProvisionUserCommand,
+  ProvisionUserReply,
+  ResolveUserCommand,
+  samePropertyValue,
+} from '@bridgekeeper/contracts';
 import { escapeHidden, nameKeys } from '@bridgekeeper/names';
 import { DirectoryChange, GroupRecord, newGroupRecord, newUserRecord, UserRecord, userUpdate } from './change-set';
 import { acceptName, groupsLike, looksLike, NameIndex, NamedLike } from './names';
@@ -33,21 +42,35 @@ export const toDirectoryUser = (u: UserRecord): DirectoryUser => ({
 export function withNotices(notices: ProvisioningNotice[]): { notices?: ProvisioningNotice[] } {
   if (!notices.length) return {};
   const once = new Map(notices.map((n) => [`${n.code}\u0000${n.name.toLowerCase()}`, n]));
-  return { notices: [...once.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, n]) => n).slice(0, MAX_NOTICES) };
+  return {
+    notices: [...once.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, n]) => n)
+      .slice(0, MAX_NOTICES),
+  };
 }
 
 /** The notice for an email address not stored because another account holds it (emails are unique). */
 export const emailTaken = (email: string, holder: Pick<UserRecord, 'username'>, created: boolean): ProvisioningNotice => ({
   code: 'email_taken',
   name: email.slice(0, 255),
-  reason: `not stored: the account ${holder.username} holds this address (an email belongs to one account); ${created ? 'the new user has' : 'the user is left with'} no email until it is freed`.slice(0, 500),
+  reason:
+    `not stored: the account ${holder.username} holds this address (an email belongs to one account); ${created ? 'the new user has' : 'the user is left with'} no email until it is freed`.slice(
+      0,
+      500,
+    ),
 });
 
 /** The notice for an asserted group left out for its name (the name shown with its hidden characters as code points). */
-export const nameRefused = (name: string, reason: string): ProvisioningNotice => ({ code: 'name_refused', name: escapeHidden(name).slice(0, 255), reason: `not joined: ${reason}`.slice(0, 500) });
+export const nameRefused = (name: string, reason: string): ProvisioningNotice => ({
+  code: 'name_refused',
+  name: escapeHidden(name).slice(0, 255),
+  reason: `not joined: ${reason}`.slice(0, 500),
+});
 
 /** Group names in the reply's order (by lower-cased name). */
-export const sortedNames = (groups: Pick<GroupRecord, 'name' | 'nameLower'>[]) => [...groups].sort((a, b) => (a.nameLower < b.nameLower ? -1 : a.nameLower > b.nameLower ? 1 : 0)).map((g) => g.name);
+export const sortedNames = (groups: Pick<GroupRecord, 'name' | 'nameLower'>[]) =>
+  [...groups].sort((a, b) => (a.nameLower < b.nameLower ? -1 : a.nameLower > b.nameLower ? 1 : 0)).map((g) => g.name);
 
 /** When the login happened, as the caller says (its event's time), else now; never later than now (a clock ahead). */
 export const loginTime = (req: { loginAt?: string }, now: Date): Date => (req.loginAt && Date.parse(req.loginAt) < now.getTime() ? new Date(req.loginAt) : now);
@@ -66,7 +89,10 @@ export interface ScreenedValues {
  * not own). Its display name and properties come screened (`values`): each refused one is left
  * out with a notice.
  */
-export function screenNames(req: ProvisionRequest, values: ScreenedValues): { req: ProvisionRequest; notices: ProvisioningNotice[] } | { refused: ProvisionUserReply } {
+export function screenNames(
+  req: ProvisionRequest,
+  values: ScreenedValues,
+): { req: ProvisionRequest; notices: ProvisioningNotice[] } | { refused: ProvisionUserReply } {
   const username = req.username === undefined ? undefined : acceptName(req.username, 'username', 'username');
   if (username && !username.ok) return { refused: { status: 'error', code: 'name_refused', message: username.reason } };
   const email = req.email === null ? null : acceptName(req.email, 'email', 'email');
@@ -81,7 +107,15 @@ export function screenNames(req: ProvisionRequest, values: ScreenedValues): { re
       return [];
     });
   return {
-    req: { ...req, username: username?.name, email: email?.name ?? null, displayName: values.displayName ?? null, properties: values.properties ?? {}, groups: groups(req.groups), newUserGroups: groups(req.newUserGroups) },
+    req: {
+      ...req,
+      username: username?.name,
+      email: email?.name ?? null,
+      displayName: values.displayName ?? null,
+      properties: values.properties ?? {},
+      groups: groups(req.groups),
+      newUserGroups: groups(req.newUserGroups),
+    },
     notices,
   };
 }
@@ -107,7 +141,12 @@ export function keptFrom(req: ProvisionRequest, user: Pick<UserRecord, 'username
  * groups the user is not in, which the second step (unchangedReply) judges once the service has
  * read them by name — only when there are any.
  */
-export function repeatLogin(req: ProvisionRequest, user: UserRecord | undefined, current: MemberGroup[], stored: ReadonlyMap<string, PropertyValue>): { missing: string[] } | undefined {
+export function repeatLogin(
+  req: ProvisionRequest,
+  user: UserRecord | undefined,
+  current: MemberGroup[],
+  stored: ReadonlyMap<string, PropertyValue>,
+): { missing: string[] } | undefined {
   if (!user || !user.active) return undefined;
   const kept = keptFrom(req, user);
   if (user.username !== kept.username || user.email !== kept.email || user.displayName !== kept.displayName) return undefined;
@@ -161,13 +200,23 @@ export type LoginRequest = ProvisionRequest & { username: string };
  * the asserted address (lower-cased), unless the user known by subject holds it already — read
  * once, it serves both the match on email and the address's owner.
  */
-export function loginIdentity(asserted: ProvisionRequest, bySubject: UserRecord | null): { refused: ProvisionUserReply } | { req: LoginRequest; read: { usersNamed: boolean; emailHolder: string | null } } {
+export function loginIdentity(
+  asserted: ProvisionRequest,
+  bySubject: UserRecord | null,
+): { refused: ProvisionUserReply } | { req: LoginRequest; read: { usersNamed: boolean; emailHolder: string | null } } {
   // A known user keeps what the login did not carry; a new one needs a username (asserted or a fallback).
   const kept = bySubject ? keptFrom(asserted, bySubject) : asserted;
-  if (kept.username === undefined) return { refused: { status: 'error', code: 'no_username', message: 'the login carries no username, and no user of this IdP has its subject' } };
+  if (kept.username === undefined)
+    return { refused: { status: 'error', code: 'no_username', message: 'the login carries no username, and no user of this IdP has its subject' } };
   const req = { ...kept, username: kept.username };
   const emailLower = req.email?.toLowerCase() ?? null;
-  return { req, read: { usersNamed: !bySubject || bySubject.username !== req.username, emailHolder: emailLower !== null && bySubject?.emailLower !== emailLower ? emailLower : null } };
+  return {
+    req,
+    read: {
+      usersNamed: !bySubject || bySubject.username !== req.username,
+      emailHolder: emailLower !== null && bySubject?.emailLower !== emailLower ? emailLower : null,
+    },
+  };
 }
 
 export interface AccountFacts {
@@ -224,7 +273,15 @@ export function accountChanges(facts: AccountFacts): AccountDecision {
     // Usernames are unique: a name taken by an account this login does not link refuses it.
     if (byName && byName.id !== user?.id) {
       const use = mayLinkAccount(byName, grants);
-      return { reply: { status: 'error', code: 'account_not_owned', message: use.ok ? `${byName.username} is taken by another account, which the mapping's matchOn (${req.matchOn.join(', ') || 'none'}) does not link` : use.reason } };
+      return {
+        reply: {
+          status: 'error',
+          code: 'account_not_owned',
+          message: use.ok
+            ? `${byName.username} is taken by another account, which the mapping's matchOn (${req.matchOn.join(', ') || 'none'}) does not link`
+            : use.reason,
+        },
+      };
     }
   }
   // A name new to its user may not look like another user's: the login is refused, with both names in its trace.
@@ -239,12 +296,30 @@ export function accountChanges(facts: AccountFacts): AccountDecision {
   const saidAlready = notices.some((n) => n.code === 'account_not_claimed' && n.name === emailOwner?.username);
   if (email === null && req.email && emailOwner && !saidAlready) notices.push(emailTaken(req.email, emailOwner, !user));
   if (!user) {
-    const account = newUserRecord({ id: facts.newUserId(), username: req.username, email, displayName: req.displayName, source: req.source, externalId: req.externalId, lastLoginAt: loginAt }, now);
+    const account = newUserRecord(
+      {
+        id: facts.newUserId(),
+        username: req.username,
+        email,
+        displayName: req.displayName,
+        source: req.source,
+        externalId: req.externalId,
+        lastLoginAt: loginAt,
+      },
+      now,
+    );
     return { change: { kind: 'user.create', user: account }, account, created: true, changed: true, notices };
   }
   if (!user.active) return { reply: { status: 'disabled', user: toDirectoryUser(user) } };
   // The last-login time never moves back (a redelivered or late login).
-  const set = { username: req.username, email, displayName: req.displayName, source: req.source, externalId: req.externalId, lastLoginAt: user.lastLoginAt && user.lastLoginAt > loginAt ? user.lastLoginAt : loginAt };
+  const set = {
+    username: req.username,
+    email,
+    displayName: req.displayName,
+    source: req.source,
+    externalId: req.externalId,
+    lastLoginAt: user.lastLoginAt && user.lastLoginAt > loginAt ? user.lastLoginAt : loginAt,
+  };
   const update = userUpdate(user, set);
   const account = { ...update.after, ...(update.profileChanged ? { updatedAt: now } : {}) };
   return { change: { kind: 'user.update', user, set }, account, created: false, changed: update.profileChanged, notices };
@@ -373,7 +448,10 @@ export function defaultGroupChanges(facts: GroupFacts & { createdBefore: GroupRe
   const currentIds = new Set(current.map((g) => g.id));
   const add = [...byLower.values()].filter((g) => !currentIds.has(g.id));
   return {
-    changes: [...created.map((group): DirectoryChange => ({ kind: 'group.create', group })), ...add.map((g): DirectoryChange => ({ kind: 'membership.add', userId, groupId: g.id, group: g.name }))],
+    changes: [
+      ...created.map((group): DirectoryChange => ({ kind: 'group.create', group })),
+      ...add.map((g): DirectoryChange => ({ kind: 'membership.add', userId, groupId: g.id, group: g.name })),
+    ],
     groups: [...current, ...add],
     created,
     changed: add.length > 0,
@@ -394,7 +472,10 @@ export function propertyChanges(userId: string, props: Record<string, PropertyVa
  * mayLinkAccount, and an account without a subject is linked to this one at its first login,
  * except on a dry run).
  */
-export function resolveAccount(byUsername: UserRecord, req: ResolveRequest): { refused: { status: 'refused'; code: 'account_not_owned'; reason: string } } | { link: boolean } {
+export function resolveAccount(
+  byUsername: UserRecord,
+  req: ResolveRequest,
+): { refused: { status: 'refused'; code: 'account_not_owned'; reason: string } } | { link: boolean } {
   const grants = { source: req.source, claimLocalUsers: req.claimLocalUsers };
   const use = req.subjectKeysUsers ? mayLinkAccount(byUsername, { ...grants, externalId: req.externalId }) : mayUseAccount(byUsername, grants);
   if (!use.ok) return { refused: { status: 'refused', code: 'account_not_owned', reason: use.reason } };

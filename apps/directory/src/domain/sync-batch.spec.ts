@@ -1,6 +1,18 @@
 import { nameKeys } from '@bridgekeeper/names';
 import { DirectoryChange, GroupRecord, newGroupRecord, newUserRecord } from './change-set';
-import { activeSwitches, addingUsers, deletions, GroupBatch, MembershipBatch, membershipChanges, membershipKey, membershipLookups, MembershipFound, planGroups, resolveMemberships } from './sync-batch';
+import {
+  activeSwitches,
+  addingUsers,
+  deletions,
+  GroupBatch,
+  MembershipBatch,
+  membershipChanges,
+  membershipKey,
+  membershipLookups,
+  MembershipFound,
+  planGroups,
+  resolveMemberships,
+} from './sync-batch';
 
 const now = new Date('2026-12-05T09:00:00Z');
 const at = new Date('2026-01-01T00:00:00Z');
@@ -34,10 +46,27 @@ describe('planGroups: renames', () => {
 
   it('lets two groups swap names, and a chain of renames each take the name the one before leaves', () => {
     const groups = [group('a', 'alpha', 'kc', 'kc-a'), group('b', 'beta', 'kc', 'kc-b'), group('c', 'gamma', 'kc', 'kc-c')];
-    const swap = plan({ groupsToRename: [{ externalId: 'kc-a', from: 'alpha', to: 'beta' }, { externalId: 'kc-b', from: 'beta', to: 'alpha' }] }, groups);
+    const swap = plan(
+      {
+        groupsToRename: [
+          { externalId: 'kc-a', from: 'alpha', to: 'beta' },
+          { externalId: 'kc-b', from: 'beta', to: 'alpha' },
+        ],
+      },
+      groups,
+    );
     expect(swap.refused).toEqual([]);
     expect(steps(swap.changes)).toEqual(['park a', 'park b', 'rename a beta', 'rename b alpha']);
-    const chain = plan({ groupsToRename: [{ externalId: 'kc-a', from: 'alpha', to: 'beta' }, { externalId: 'kc-b', from: 'beta', to: 'gamma' }, { externalId: 'kc-c', from: 'gamma', to: 'delta' }] }, groups);
+    const chain = plan(
+      {
+        groupsToRename: [
+          { externalId: 'kc-a', from: 'alpha', to: 'beta' },
+          { externalId: 'kc-b', from: 'beta', to: 'gamma' },
+          { externalId: 'kc-c', from: 'gamma', to: 'delta' },
+        ],
+      },
+      groups,
+    );
     expect(chain.refused).toEqual([]);
     expect(steps(chain.changes)).toEqual(['park a', 'park b', 'park c', 'rename a beta', 'rename b gamma', 'rename c delta']);
   });
@@ -50,7 +79,13 @@ describe('planGroups: renames', () => {
   });
 
   it('refuses a rename into a lookalike of another group’s name (rn for m; Cyrillic letters for Latin), or one mixing scripts', () => {
-    const groups = [group('g1', 'ops', 'kc', 'kc-1'), group('g2', 'dev', 'kc', 'kc-2'), group('g3', 'qa', 'kc', 'kc-3'), group('l1', 'jira-admins', 'local'), group('l2', 'sre', 'local')];
+    const groups = [
+      group('g1', 'ops', 'kc', 'kc-1'),
+      group('g2', 'dev', 'kc', 'kc-2'),
+      group('g3', 'qa', 'kc', 'kc-3'),
+      group('l1', 'jira-admins', 'local'),
+      group('l2', 'sre', 'local'),
+    ];
     const { changes, refused } = plan(
       {
         groupsToRename: [
@@ -64,21 +99,38 @@ describe('planGroups: renames', () => {
     expect(changes).toEqual([]);
     expect(refused).toEqual([
       { kind: 'group', name: 'jira-\u0430dmins', reason: 'group: mixes Latin and Cyrillic letters, which look alike: write it in one of them' },
-      { kind: 'group', name: 'jira-adrnins', reason: expect.stringMatching(/^group: .*jira-adrnins.* looks like the existing group .*jira-admins.*; the group ops keeps its name$/) },
+      {
+        kind: 'group',
+        name: 'jira-adrnins',
+        reason: expect.stringMatching(/^group: .*jira-adrnins.* looks like the existing group .*jira-admins.*; the group ops keeps its name$/),
+      },
       { kind: 'group', name: '\u0455\u0433\u0435', reason: expect.stringMatching(/looks like the existing group .*sre.*; the group dev keeps its name$/) },
     ]);
   });
 
   it('refuses a rename into a lookalike of a name another rename of the batch takes', () => {
     const groups = [group('g1', 'ops', 'kc', 'kc-1'), group('g2', 'dev', 'kc', 'kc-2')];
-    const { changes, refused } = plan({ groupsToRename: [{ externalId: 'kc-1', from: 'ops', to: 'jira-admins' }, { externalId: 'kc-2', from: 'dev', to: 'jira-adrnins' }] }, groups);
+    const { changes, refused } = plan(
+      {
+        groupsToRename: [
+          { externalId: 'kc-1', from: 'ops', to: 'jira-admins' },
+          { externalId: 'kc-2', from: 'dev', to: 'jira-adrnins' },
+        ],
+      },
+      groups,
+    );
     expect(steps(changes)).toEqual(['park g1', 'rename g1 jira-admins']);
     expect(refused).toEqual([{ kind: 'group', name: 'jira-adrnins', reason: expect.stringContaining('the group dev keeps its name') }]);
   });
 
   it('a refused rename keeps its name, so a rename that wanted that name is refused too, and so on down the chain', () => {
     // a → a lookalike of a local group (refused); b → a's name (held, now); c → b's name (held, now).
-    const groups = [group('a', 'pay-admins', 'kc', 'kc-a'), group('b', 'q-readers', 'kc', 'kc-b'), group('c', 'r-team', 'kc', 'kc-c'), group('l', 'jira-admins', 'local')];
+    const groups = [
+      group('a', 'pay-admins', 'kc', 'kc-a'),
+      group('b', 'q-readers', 'kc', 'kc-b'),
+      group('c', 'r-team', 'kc', 'kc-c'),
+      group('l', 'jira-admins', 'local'),
+    ];
     const { changes, refused } = plan(
       {
         groupsToRename: [
@@ -111,14 +163,26 @@ describe('planGroups: renames', () => {
     );
     expect(changes).toEqual([]);
     expect(refused).toEqual([
-      { kind: 'group', name: 'ops-team', reason: 'group: the group operations of IdP group kc-1 is not here under that name any more; the next run plans its rename afresh' },
+      {
+        kind: 'group',
+        name: 'ops-team',
+        reason: 'group: the group operations of IdP group kc-1 is not here under that name any more; the next run plans its rename afresh',
+      },
       { kind: 'group', name: 'platform', reason: expect.stringContaining('the group infra of IdP group kc-2 is not here') },
       { kind: 'group', name: 'developers', reason: expect.stringContaining('not here under that name') },
     ]);
   });
 
   it('refuses a new name that breaks the name rules, with the rule’s reason', () => {
-    const { changes, refused } = plan({ groupsToRename: [{ externalId: 'kc-1', from: 'ops', to: 'ops\u200Bteam' }, { externalId: 'kc-1', from: 'ops', to: ' ops' }] }, [group('g1', 'ops', 'kc', 'kc-1')]);
+    const { changes, refused } = plan(
+      {
+        groupsToRename: [
+          { externalId: 'kc-1', from: 'ops', to: 'ops\u200Bteam' },
+          { externalId: 'kc-1', from: 'ops', to: ' ops' },
+        ],
+      },
+      [group('g1', 'ops', 'kc', 'kc-1')],
+    );
     expect(changes).toEqual([]);
     expect(refused).toEqual([
       { kind: 'group', name: 'ops\u200Bteam', reason: expect.stringMatching(/^group: contains U\+200B/) },
@@ -129,7 +193,10 @@ describe('planGroups: renames', () => {
   it('compares names in NFC: a name the IdP sends decomposed is the stored one (no rename), a change of case is a rename', () => {
     const cafe = group('g1', 'caf\u00e9', 'kc', 'kc-1');
     expect(plan({ groupsToRename: [{ externalId: 'kc-1', from: 'cafe\u0301', to: 'cafe\u0301' }] }, [cafe])).toEqual({ changes: [], refused: [] });
-    expect(steps(plan({ groupsToRename: [{ externalId: 'kc-1', from: 'cafe\u0301', to: 'CAF\u00c9' }] }, [cafe]).changes)).toEqual(['park g1', 'rename g1 CAF\u00c9']);
+    expect(steps(plan({ groupsToRename: [{ externalId: 'kc-1', from: 'cafe\u0301', to: 'CAF\u00c9' }] }, [cafe]).changes)).toEqual([
+      'park g1',
+      'rename g1 CAF\u00c9',
+    ]);
   });
 });
 
@@ -142,7 +209,13 @@ describe('planGroups: links', () => {
   });
 
   it('never links another source’s or a local group, a group linked already, or an IdP group the source has a group of', () => {
-    const groups = [group('o1', 'infra', 'other'), group('l1', 'devs', 'local'), group('g1', 'ops', 'kc', 'kc-9'), group('g2', 'qa', 'kc', 'kc-2'), group('g3', 'qa-old', 'kc')];
+    const groups = [
+      group('o1', 'infra', 'other'),
+      group('l1', 'devs', 'local'),
+      group('g1', 'ops', 'kc', 'kc-9'),
+      group('g2', 'qa', 'kc', 'kc-2'),
+      group('g3', 'qa-old', 'kc'),
+    ];
     const { changes } = plan(
       {
         groupsToLink: [
@@ -175,7 +248,16 @@ describe('planGroups: links', () => {
 
 describe('planGroups: new groups', () => {
   it('creates a group as its IdP group, with its derived columns, once per name', () => {
-    const { changes, refused } = plan({ groupsToCreate: [{ name: 'ops', externalId: 'kc-1' }, { name: 'ops', externalId: 'kc-1' }, { name: 'plain', externalId: null }] }, []);
+    const { changes, refused } = plan(
+      {
+        groupsToCreate: [
+          { name: 'ops', externalId: 'kc-1' },
+          { name: 'ops', externalId: 'kc-1' },
+          { name: 'plain', externalId: null },
+        ],
+      },
+      [],
+    );
     expect(refused).toEqual([]);
     expect(changes).toEqual([
       { kind: 'group.create', group: { ...newGroupRecord({ id: 'new-1', name: 'ops', source: 'kc', externalId: 'kc-1' }, now) } },
@@ -185,13 +267,32 @@ describe('planGroups: new groups', () => {
   });
 
   it('does not create a group whose IdP group is here under another name (a single user’s sync before a run renames it), nor a second group of one IdP group', () => {
-    const { changes } = plan({ groupsToCreate: [{ name: 'operations', externalId: 'kc-1' }, { name: 'new', externalId: 'kc-2' }, { name: 'newer', externalId: 'kc-2' }] }, [group('g1', 'ops', 'kc', 'kc-1')]);
+    const { changes } = plan(
+      {
+        groupsToCreate: [
+          { name: 'operations', externalId: 'kc-1' },
+          { name: 'new', externalId: 'kc-2' },
+          { name: 'newer', externalId: 'kc-2' },
+        ],
+      },
+      [group('g1', 'ops', 'kc', 'kc-1')],
+    );
     expect(steps(changes)).toEqual(['create new kc-2']);
   });
 
   it('does not create a name a group holds in any case or form, whoever owns it (memberships then name that group)', () => {
     const groups = [group('l1', 'Staff', 'local'), group('o1', 'caf\u00e9', 'other', 'x')];
-    expect(plan({ groupsToCreate: [{ name: 'STAFF', externalId: 'kc-1' }, { name: 'cafe\u0301', externalId: 'kc-2' }] }, groups)).toEqual({ changes: [], refused: [] });
+    expect(
+      plan(
+        {
+          groupsToCreate: [
+            { name: 'STAFF', externalId: 'kc-1' },
+            { name: 'cafe\u0301', externalId: 'kc-2' },
+          ],
+        },
+        groups,
+      ),
+    ).toEqual({ changes: [], refused: [] });
   });
 
   it('refuses a name that breaks the rules, or looks like an existing group’s or another new one’s', () => {
@@ -234,7 +335,13 @@ describe('planGroups: new groups', () => {
 
   it('a refused rename keeps the name: a new group of that name is not created, nor one of the refused name', () => {
     const { changes, refused } = plan(
-      { groupsToRename: [{ externalId: 'kc-1', from: 'ops', to: 'Staff' }], groupsToCreate: [{ name: 'ops', externalId: 'kc-2' }, { name: 'staff', externalId: 'kc-3' }] },
+      {
+        groupsToRename: [{ externalId: 'kc-1', from: 'ops', to: 'Staff' }],
+        groupsToCreate: [
+          { name: 'ops', externalId: 'kc-2' },
+          { name: 'staff', externalId: 'kc-3' },
+        ],
+      },
       [group('g1', 'ops', 'kc', 'kc-1'), group('l1', 'Staff', 'local')],
     );
     expect(changes).toEqual([]);
@@ -244,9 +351,15 @@ describe('planGroups: new groups', () => {
   it('orders the plan as it must be written: parks, renames, links, creates; refusals as met', () => {
     const { changes, refused } = plan(
       {
-        groupsToRename: [{ externalId: 'kc-1', from: 'a', to: 'b' }, { externalId: 'kc-1', from: 'x', to: 'y' }],
+        groupsToRename: [
+          { externalId: 'kc-1', from: 'a', to: 'b' },
+          { externalId: 'kc-1', from: 'x', to: 'y' },
+        ],
         groupsToLink: [{ name: 'c', externalId: 'kc-3' }],
-        groupsToCreate: [{ name: 'd', externalId: 'kc-4' }, { name: 'b\u0007', externalId: 'kc-5' }],
+        groupsToCreate: [
+          { name: 'd', externalId: 'kc-4' },
+          { name: 'b\u0007', externalId: 'kc-5' },
+        ],
       },
       [group('g1', 'a', 'kc', 'kc-1'), group('g3', 'c', 'kc')],
     );
@@ -284,27 +397,53 @@ describe('activeSwitches and deletions: only the source’s own users', () => {
 });
 
 describe('memberships: which group a membership names, and which the source may join or leave', () => {
-  const g = (id: string, name: string, source: string, externalId: string | null = null) => ({ id, name, nameLower: name.normalize('NFC').toLowerCase(), source, externalId });
-  const moves = (over: Partial<MembershipBatch>): MembershipBatch => ({ source: 'kc', grantLocalGroups: [], addMemberships: [], removeMemberships: [], groupIdentities: [], ...over });
+  const g = (id: string, name: string, source: string, externalId: string | null = null) => ({
+    id,
+    name,
+    nameLower: name.normalize('NFC').toLowerCase(),
+    source,
+    externalId,
+  });
+  const moves = (over: Partial<MembershipBatch>): MembershipBatch => ({
+    source: 'kc',
+    grantLocalGroups: [],
+    addMemberships: [],
+    removeMemberships: [],
+    groupIdentities: [],
+    ...over,
+  });
   const lookup = (groups: ReturnType<typeof g>[], users: Record<string, string> = { 'kc-alice': 'u1', 'kc-bob': 'u2' }): MembershipFound => ({
     userIds: new Map(Object.entries(users)),
     groupsByName: new Map(groups.map((x) => [x.nameLower, x])),
     ownByIdpGroup: new Map(groups.filter((x) => x.source === 'kc' && x.externalId).map((x) => [x.externalId!, x])),
   });
-  const groupIdsOf = (r: { adds: { groupId: string }[]; removes: { groupId: string }[] }) => ({ adds: r.adds.map((a) => a.groupId), removes: r.removes.map((a) => a.groupId) });
+  const groupIdsOf = (r: { adds: { groupId: string }[]; removes: { groupId: string }[] }) => ({
+    adds: r.adds.map((a) => a.groupId),
+    removes: r.removes.map((a) => a.groupId),
+  });
 
   it('says what to read: each user and lower-case NFC group name once, and the IdP groups named (the last identity of a name wins)', () => {
     const batch = moves({
-      addMemberships: [{ externalId: 'kc-alice', group: 'Caf\u00e9' }, { externalId: 'kc-alice', group: 'cafe\u0301' }],
+      addMemberships: [
+        { externalId: 'kc-alice', group: 'Caf\u00e9' },
+        { externalId: 'kc-alice', group: 'cafe\u0301' },
+      ],
       removeMemberships: [{ externalId: 'kc-bob', group: 'OPS' }],
-      groupIdentities: [{ group: 'ops', externalId: 'g-1' }, { group: 'OPS', externalId: 'g-2' }, { group: 'dev', externalId: 'g-2' }],
+      groupIdentities: [
+        { group: 'ops', externalId: 'g-1' },
+        { group: 'OPS', externalId: 'g-2' },
+        { group: 'dev', externalId: 'g-2' },
+      ],
     });
     expect(membershipLookups(batch)).toEqual({ externalIds: ['kc-alice', 'kc-bob'], groupNames: ['caf\u00e9', 'ops'], idpGroupIds: ['g-2'] });
   });
 
   it('joins the source’s own groups and the granted local ones (any case); never another source’s or an ungranted local one', () => {
     const groups = [g('k1', 'ops', 'kc'), g('l1', 'Staff', 'local'), g('l2', 'admins', 'local'), g('o1', 'infra', 'other')];
-    const batch = moves({ grantLocalGroups: ['STAFF'], addMemberships: ['ops', 'staff', 'admins', 'infra', 'absent'].map((group) => ({ externalId: 'kc-alice', group })) });
+    const batch = moves({
+      grantLocalGroups: ['STAFF'],
+      addMemberships: ['ops', 'staff', 'admins', 'infra', 'absent'].map((group) => ({ externalId: 'kc-alice', group })),
+    });
     const { adds } = resolveMemberships(batch, lookup(groups));
     expect(adds).toEqual([
       { userId: 'u1', groupId: 'k1', group: 'ops' },
@@ -319,7 +458,13 @@ describe('memberships: which group a membership names, and which the source may 
   });
 
   it('drops a membership of a user not found (left out, in conflict, another source’s) or of a group left out for its name', () => {
-    const batch = moves({ addMemberships: [{ externalId: 'kc-eve', group: 'ops' }, { externalId: 'kc-alice', group: 'jira-adrnins' }], removeMemberships: [{ externalId: 'kc-eve', group: 'ops' }] });
+    const batch = moves({
+      addMemberships: [
+        { externalId: 'kc-eve', group: 'ops' },
+        { externalId: 'kc-alice', group: 'jira-adrnins' },
+      ],
+      removeMemberships: [{ externalId: 'kc-eve', group: 'ops' }],
+    });
     expect(resolveMemberships(batch, lookup([g('k1', 'ops', 'kc')]))).toEqual({ adds: [], removes: [] });
   });
 
@@ -330,15 +475,27 @@ describe('memberships: which group a membership names, and which the source may 
 
   it('an IdP group means the source’s own group of it, whatever its name now (renamed at the IdP, not here yet)', () => {
     const groups = [g('k1', 'old-name', 'kc', 'g-1'), g('l1', 'new-name', 'local')];
-    const batch = moves({ grantLocalGroups: ['new-name'], addMemberships: [{ externalId: 'kc-alice', group: 'new-name' }], removeMemberships: [{ externalId: 'kc-bob', group: 'new-name' }], groupIdentities: [{ group: 'new-name', externalId: 'g-1' }] });
+    const batch = moves({
+      grantLocalGroups: ['new-name'],
+      addMemberships: [{ externalId: 'kc-alice', group: 'new-name' }],
+      removeMemberships: [{ externalId: 'kc-bob', group: 'new-name' }],
+      groupIdentities: [{ group: 'new-name', externalId: 'g-1' }],
+    });
     expect(groupIdsOf(resolveMemberships(batch, lookup(groups)))).toEqual({ adds: ['k1'], removes: ['k1'] });
   });
 
   it('after a swap of names at the IdP, a name never means the source’s group of the other IdP group: each keeps its own members', () => {
     // Keycloak swapped alpha and beta; here alpha is still g-a and beta g-b (a run renames them later).
     const groups = [g('ka', 'alpha', 'kc', 'g-a'), g('kb', 'beta', 'kc', 'g-b')];
-    const swapped = [{ group: 'alpha', externalId: 'g-b' }, { group: 'beta', externalId: 'g-a' }];
-    const batch = moves({ addMemberships: [{ externalId: 'kc-alice', group: 'alpha' }], removeMemberships: [{ externalId: 'kc-bob', group: 'beta' }], groupIdentities: swapped });
+    const swapped = [
+      { group: 'alpha', externalId: 'g-b' },
+      { group: 'beta', externalId: 'g-a' },
+    ];
+    const batch = moves({
+      addMemberships: [{ externalId: 'kc-alice', group: 'alpha' }],
+      removeMemberships: [{ externalId: 'kc-bob', group: 'beta' }],
+      groupIdentities: swapped,
+    });
     expect(groupIdsOf(resolveMemberships(batch, lookup(groups)))).toEqual({ adds: ['kb'], removes: ['ka'] });
     // The source has no group of that IdP group: its own group of that name is another IdP group's, not taken.
     const onlyAlpha = [g('ka', 'alpha', 'kc', 'g-a')];
@@ -347,7 +504,8 @@ describe('memberships: which group a membership names, and which the source may 
   });
 
   it('an IdP group the source has no group of yet: a granted local group of the name, or its own group of the name not linked yet', () => {
-    const batch = (group: string) => moves({ grantLocalGroups: ['staff'], addMemberships: [{ externalId: 'kc-alice', group }], groupIdentities: [{ group, externalId: 'g-9' }] });
+    const batch = (group: string) =>
+      moves({ grantLocalGroups: ['staff'], addMemberships: [{ externalId: 'kc-alice', group }], groupIdentities: [{ group, externalId: 'g-9' }] });
     expect(resolveMemberships(batch('staff'), lookup([g('l1', 'staff', 'local')])).adds).toEqual([{ userId: 'u1', groupId: 'l1', group: 'staff' }]);
     expect(resolveMemberships(batch('ops'), lookup([g('k1', 'ops', 'kc')])).adds).toEqual([{ userId: 'u1', groupId: 'k1', group: 'ops' }]);
     expect(resolveMemberships(batch('infra'), lookup([g('o1', 'infra', 'other')])).adds).toEqual([]);

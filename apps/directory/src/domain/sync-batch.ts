@@ -71,7 +71,12 @@ export function planGroups(batch: GroupBatch, groups: readonly GroupRecord[], no
   for (const r of batch.groupsToRename) {
     const group = own.get(r.externalId);
     const verdict = acceptName(r.to, 'group', 'group');
-    if (!group || group.name !== r.from.normalize('NFC')) refused.push({ kind: 'group', name: r.to, reason: `group: the group ${r.from} of IdP group ${r.externalId} is not here under that name any more; the next run plans its rename afresh` });
+    if (!group || group.name !== r.from.normalize('NFC'))
+      refused.push({
+        kind: 'group',
+        name: r.to,
+        reason: `group: the group ${r.from} of IdP group ${r.externalId} is not here under that name any more; the next run plans its rename afresh`,
+      });
     else if (!verdict.ok) refused.push({ kind: 'group', name: r.to, reason: verdict.reason });
     else if (verdict.name !== group.name) renames.push({ group, to: verdict.name, keys: nameKeys(verdict.name) });
   }
@@ -83,8 +88,10 @@ export function planGroups(batch: GroupBatch, groups: readonly GroupRecord[], no
     const kept: Rename[] = [];
     for (const r of renames) {
       const lookalike = byKey.find(r.keys);
-      if (names.has(r.to.toLowerCase())) refused.push({ kind: 'group', name: r.to, reason: `group: another group is named ${r.to}; the group ${r.group.name} keeps its name` });
-      else if (lookalike !== undefined) refused.push({ kind: 'group', name: r.to, reason: `${looksLike('group', r.to, lookalike, 'group')}; the group ${r.group.name} keeps its name` });
+      if (names.has(r.to.toLowerCase()))
+        refused.push({ kind: 'group', name: r.to, reason: `group: another group is named ${r.to}; the group ${r.group.name} keeps its name` });
+      else if (lookalike !== undefined)
+        refused.push({ kind: 'group', name: r.to, reason: `${looksLike('group', r.to, lookalike, 'group')}; the group ${r.group.name} keeps its name` });
       else {
         names.add(r.to.toLowerCase());
         byKey.add(r.to, r.keys.folded, r.keys.shown);
@@ -100,7 +107,9 @@ export function planGroups(batch: GroupBatch, groups: readonly GroupRecord[], no
     ...renames.map((r): DirectoryChange => ({ kind: 'group.update', group: r.group, set: { name: r.to } })),
   ];
   // The directory's groups as they are once renamed: what links and new names are checked against.
-  const renamed = new Map(renames.map((r) => [r.group.id, { ...r.group, name: r.to, nameLower: r.to.toLowerCase(), nameSkeleton: r.keys.folded, nameSkeletonShown: r.keys.shown }]));
+  const renamed = new Map(
+    renames.map((r) => [r.group.id, { ...r.group, name: r.to, nameLower: r.to.toLowerCase(), nameSkeleton: r.keys.folded, nameSkeletonShown: r.keys.shown }]),
+  );
   const current = groups.map((g) => renamed.get(g.id) ?? g);
 
   // Links: a group of this source without an IdP group, named as the IdP group (one link per IdP
@@ -218,11 +227,13 @@ export function resolveMemberships(batch: MembershipBatch, found: MembershipFoun
     return found.ownByIdpGroup.get(idpGroup) ?? (byName && (byName.source !== source || byName.externalId === null) ? byName : undefined);
   };
   const granted = grantSet(batch.grantLocalGroups);
-  const resolve = (allowed: (use: GroupUse) => boolean) => (m: Membership): ResolvedMembership | null => {
-    const userId = found.userIds.get(m.externalId);
-    const group = groupOf(m.group);
-    return userId && group && allowed(groupUse(group, source, granted)) ? { userId, groupId: group.id, group: m.group } : null;
-  };
+  const resolve =
+    (allowed: (use: GroupUse) => boolean) =>
+    (m: Membership): ResolvedMembership | null => {
+      const userId = found.userIds.get(m.externalId);
+      const group = groupOf(m.group);
+      return userId && group && allowed(groupUse(group, source, granted)) ? { userId, groupId: group.id, group: m.group } : null;
+    };
   return {
     adds: batch.addMemberships.map(resolve((use) => use !== 'refused')).filter((m) => m !== null),
     removes: batch.removeMemberships.map(resolve((use) => use === 'own')).filter((m) => m !== null),
@@ -240,7 +251,11 @@ export const membershipKey = (userId: string, groupId: string) => `${userId}:${g
  * the adding users' memberships, by membershipKey; an add is audited only when it adds), and every
  * removal conditional (audited only when there was one to remove).
  */
-export function membershipChanges(adds: readonly ResolvedMembership[], removes: readonly ResolvedMembership[], current: ReadonlySet<string>): DirectoryChange[] {
+export function membershipChanges(
+  adds: readonly ResolvedMembership[],
+  removes: readonly ResolvedMembership[],
+  current: ReadonlySet<string>,
+): DirectoryChange[] {
   // One membership named twice (IdP groups whose names differ only by case or form name one group here) is added once.
   const added = new Set(current);
   const fresh = adds.filter((a) => {

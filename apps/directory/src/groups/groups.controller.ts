@@ -4,7 +4,16 @@ import { z } from 'zod';
 import { pageQuery } from '@bridgekeeper/data';
 import { Actor, ApiZodBody, ApiZodQuery, ZodPipe } from '@bridgekeeper/admin-api';
 import { UsersService } from '../users/users.service';
-import { BulkMemberships, bulkMembershipsSchema, CreateGroup, createGroupSchema, ListGroups, listGroupsSchema, UpdateGroup, updateGroupSchema } from './dto/groups.schemas';
+import {
+  BulkMemberships,
+  bulkMembershipsSchema,
+  CreateGroup,
+  createGroupSchema,
+  ListGroups,
+  listGroupsSchema,
+  UpdateGroup,
+  updateGroupSchema,
+} from './dto/groups.schemas';
 import { GroupsService } from './groups.service';
 
 const membersQuery = z.object({ ...pageQuery }).strict();
@@ -26,7 +35,11 @@ export class GroupsController {
   }
 
   @Post('groups')
-  @ApiOperation({ summary: 'Create a group (source `local` by default: provisioning never touches it)', description: "Group names follow the name rules (docs/names.md): stored in NFC; hidden or disguised characters, spaces other than single plain ones between words, are a 400 naming the field and the code point; a name that looks like another group's (the same Unicode TR 39 skeleton) is a 409 naming both." })
+  @ApiOperation({
+    summary: 'Create a group (source `local` by default: provisioning never touches it)',
+    description:
+      "Group names follow the name rules (docs/names.md): stored in NFC; hidden or disguised characters, spaces other than single plain ones between words, are a 400 naming the field and the code point; a name that looks like another group's (the same Unicode TR 39 skeleton) is a 409 naming both.",
+  })
   @ApiZodBody(createGroupSchema)
   create(@Body(new ZodPipe(createGroupSchema)) body: CreateGroup, @Actor() actor: string) {
     return this.groups.create(body, actor);
@@ -39,7 +52,11 @@ export class GroupsController {
   }
 
   @Patch('groups/:id')
-  @ApiOperation({ summary: 'Rename or describe a group', description: "Group names follow the name rules (docs/names.md): stored in NFC; hidden or disguised characters, spaces other than single plain ones between words, are a 400 naming the field and the code point; a name that looks like another group's (the same Unicode TR 39 skeleton) is a 409 naming both." })
+  @ApiOperation({
+    summary: 'Rename or describe a group',
+    description:
+      "Group names follow the name rules (docs/names.md): stored in NFC; hidden or disguised characters, spaces other than single plain ones between words, are a 400 naming the field and the code point; a name that looks like another group's (the same Unicode TR 39 skeleton) is a 409 naming both.",
+  })
   @ApiZodBody(updateGroupSchema)
   update(@Param('id') id: string, @Body(new ZodPipe(updateGroupSchema)) body: UpdateGroup, @Actor() actor: string) {
     return this.groups.update(id, body, actor);
@@ -63,7 +80,8 @@ export class GroupsController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Add and remove many memberships in one transaction',
-    description: 'All or nothing. A membership named in both `add` and `remove` is a contradiction: 400 naming both entries (`add.i`, `remove.j`), nothing changed. Before, such a request silently added it.',
+    description:
+      'All or nothing. A membership named in both `add` and `remove` is a contradiction: 400 naming both entries (`add.i`, `remove.j`), nothing changed. Before, such a request silently added it.',
   })
   @ApiZodBody(bulkMembershipsSchema)
   bulk(@Body(new ZodPipe(bulkMembershipsSchema)) body: BulkMemberships, @Actor() actor: string) {

@@ -12,7 +12,14 @@ import { BulkMemberships, CreateGroup, ListGroups, UpdateGroup } from './dto/gro
 import { GroupEntity } from './group.entity';
 import { MembershipEntity } from './membership.entity';
 
-const groupView = (g: GroupEntity) => ({ id: g.id, name: g.name, description: g.description, source: g.source, externalId: g.externalId, createdAt: g.createdAt });
+const groupView = (g: GroupEntity) => ({
+  id: g.id,
+  name: g.name,
+  description: g.description,
+  source: g.source,
+  externalId: g.externalId,
+  createdAt: g.createdAt,
+});
 
 @Injectable()
 export class GroupsService {
@@ -26,7 +33,16 @@ export class GroupsService {
     const qb = this.db.getRepository(GroupEntity).createQueryBuilder('g');
     if (q.source) qb.andWhere('g.source = :source', { source: q.source });
     if (q.q) qb.andWhere(`g.name_lower LIKE :like ESCAPE '\\'`, { like: containsPattern(q.q) });
-    return keysetPage(qb, { ds: this.db, listing: 'directory.groups', alias: 'g', column: 'name_lower', property: 'nameLower', limit: q.limit, cursor: q.cursor, map: groupView });
+    return keysetPage(qb, {
+      ds: this.db,
+      listing: 'directory.groups',
+      alias: 'g',
+      column: 'name_lower',
+      property: 'nameLower',
+      limit: q.limit,
+      cursor: q.cursor,
+      map: groupView,
+    });
   }
 
   async get(id: string) {
@@ -72,31 +88,39 @@ export class GroupsService {
    * IN queries (an unknown one fails the whole request and changes nothing), rows written in slices.
    */
   bulkMemberships(dto: BulkMemberships, actor: string) {
-    return settledRace(() => this.changes.run(async (em, changes) => {
-      const all = [...dto.add, ...dto.remove];
-      const userIds = [...new Set(all.map((m) => m.userId))];
-      const groupIds = [...new Set(all.map((m) => m.groupId))];
-      const knownUsers = new Set<string>();
-      const knownGroups = new Map<string, string>();
-      await inChunks(userIds, 500, async (c) => (await em.find(UserEntity, { select: { id: true }, where: { id: In(c) } })).forEach((u) => knownUsers.add(u.id)));
-      await inChunks(groupIds, 500, async (c) => (await em.find(GroupEntity, { select: { id: true, name: true }, where: { id: In(c) } })).forEach((g) => knownGroups.set(g.id, g.name)));
-      const problems = [
-        ...dto.add.flatMap((m, i) => describeMissing('add', i, m, knownUsers, knownGroups)),
-        ...dto.remove.flatMap((m, i) => describeMissing('remove', i, m, knownUsers, knownGroups)),
-      ];
-      if (problems.length) throw new BadRequestException(problems.slice(0, 50).join('; '));
+    return settledRace(() =>
+      this.changes.run(async (em, changes) => {
+        const all = [...dto.add, ...dto.remove];
+        const userIds = [...new Set(all.map((m) => m.userId))];
+        const groupIds = [...new Set(all.map((m) => m.groupId))];
+        const knownUsers = new Set<string>();
+        const knownGroups = new Map<string, string>();
+        await inChunks(userIds, 500, async (c) =>
+          (await em.find(UserEntity, { select: { id: true }, where: { id: In(c) } })).forEach((u) => knownUsers.add(u.id)),
+        );
+        await inChunks(groupIds, 500, async (c) =>
+          (await em.find(GroupEntity, { select: { id: true, name: true }, where: { id: In(c) } })).forEach((g) => knownGroups.set(g.id, g.name)),
+        );
+        const problems = [
+          ...dto.add.flatMap((m, i) => describeMissing('add', i, m, knownUsers, knownGroups)),
+          ...dto.remove.flatMap((m, i) => describeMissing('remove', i, m, knownUsers, knownGroups)),
+        ];
+        if (problems.length) throw new BadRequestException(problems.slice(0, 50).join('; '));
 
-      const existing = new Set<string>();
-      await inChunks(userIds, 500, async (c) => (await em.findBy(MembershipEntity, { userId: In(c) })).forEach((m) => existing.add(`${m.userId}:${m.groupId}`)));
-      const key = (m: { userId: string; groupId: string }) => `${m.userId}:${m.groupId}`;
-      const adds = uniqueBy(dto.add, key).filter((m) => !existing.has(key(m)));
-      const removes = uniqueBy(dto.remove, key).filter((m) => existing.has(key(m)));
-      await this.writer.apply(em, changes, actor, [
-        ...adds.map((m) => ({ kind: 'membership.add' as const, ...m, group: knownGroups.get(m.groupId) })),
-        ...removes.map((m) => ({ kind: 'membership.remove' as const, ...m, group: knownGroups.get(m.groupId) })),
-      ]);
-      return { added: adds.length, removed: removes.length, unchanged: dto.add.length + dto.remove.length - adds.length - removes.length };
-    }));
+        const existing = new Set<string>();
+        await inChunks(userIds, 500, async (c) =>
+          (await em.findBy(MembershipEntity, { userId: In(c) })).forEach((m) => existing.add(`${m.userId}:${m.groupId}`)),
+        );
+        const key = (m: { userId: string; groupId: string }) => `${m.userId}:${m.groupId}`;
+        const adds = uniqueBy(dto.add, key).filter((m) => !existing.has(key(m)));
+        const removes = uniqueBy(dto.remove, key).filter((m) => existing.has(key(m)));
+        await this.writer.apply(em, changes, actor, [
+          ...adds.map((m) => ({ kind: 'membership.add' as const, ...m, group: knownGroups.get(m.groupId) })),
+          ...removes.map((m) => ({ kind: 'membership.remove' as const, ...m, group: knownGroups.get(m.groupId) })),
+        ]);
+        return { added: adds.length, removed: removes.length, unchanged: dto.add.length + dto.remove.length - adds.length - removes.length };
+      }),
+    );
   }
 
   private async mustFind(em: EntityManager, id: string): Promise<GroupEntity> {

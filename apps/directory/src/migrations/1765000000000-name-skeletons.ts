@@ -18,7 +18,8 @@ export class NameSkeletons1765000000000 implements MigrationInterface {
     for (const [table, column] of COLUMNS) await qr.addColumn(table, new TableColumn({ name: column, type: 'varchar', length: '64', isNullable: true }));
     await fillKeys(qr, { table: 'users', name: 'username', key: 'username_skeleton', what: 'user' });
     await fillKeys(qr, { table: 'groups', name: 'name', key: 'name_skeleton', what: 'group' });
-    for (const [table, column] of COLUMNS) await qr.createIndex(table, new TableIndex({ name: `uq_${table}_${column}`, columnNames: [column], isUnique: true }));
+    for (const [table, column] of COLUMNS)
+      await qr.createIndex(table, new TableIndex({ name: `uq_${table}_${column}`, columnNames: [column], isUnique: true }));
   }
 
   async down(qr: QueryRunner): Promise<void> {
@@ -46,7 +47,9 @@ async function fillKeys(qr: QueryRunner, t: { table: string; name: string; key: 
       holder.set(folded, row.name).set(shown, row.name);
       keyed.push([row.id, folded, shown]);
     } else {
-      new Logger('NameSkeletons').warn(`${t.what} ${showName(row.name)} (${row.id}) looks like the earlier ${t.what} ${showName(earlier)}: left without a lookalike key; rename one of them`);
+      new Logger('NameSkeletons').warn(
+        `${t.what} ${showName(row.name)} (${row.id}) looks like the earlier ${t.what} ${showName(earlier)}: left without a lookalike key; rename one of them`,
+      );
     }
   }
   // In slices, each one statement: 100,000 users are 200 statements, not 100,000.

@@ -15,9 +15,16 @@ export class PropertyLists1765500000001 implements MigrationInterface {
 
   async down(qr: QueryRunner): Promise<void> {
     // A list keeps its first value: the single-valued model it goes back to.
-    const rows: { user_id: string; key: string; value: string }[] = await qr.query(`SELECT user_id, key, value FROM user_properties WHERE list = ${qr.connection.driver.options.type === 'postgres' ? 'true' : '1'}`);
+    const rows: { user_id: string; key: string; value: string }[] = await qr.query(
+      `SELECT user_id, key, value FROM user_properties WHERE list = ${qr.connection.driver.options.type === 'postgres' ? 'true' : '1'}`,
+    );
     const p = (n: number) => (qr.connection.driver.options.type === 'postgres' ? `$${n}` : '?');
-    for (const r of rows) await qr.query(`UPDATE user_properties SET value = ${p(1)} WHERE user_id = ${p(2)} AND key = ${p(3)}`, [(JSON.parse(r.value) as string[])[0], r.user_id, r.key]);
+    for (const r of rows)
+      await qr.query(`UPDATE user_properties SET value = ${p(1)} WHERE user_id = ${p(2)} AND key = ${p(3)}`, [
+        (JSON.parse(r.value) as string[])[0],
+        r.user_id,
+        r.key,
+      ]);
     await qr.dropColumn('user_properties', 'list');
   }
 }

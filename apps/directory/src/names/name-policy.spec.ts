@@ -2,7 +2,11 @@ import { screenValues } from './name-policy';
 
 describe('screenValues (issue 25/26, F4): what a login or a sync item may store, one value at a time', () => {
   it('keeps good values as they are', () => {
-    expect(screenValues('Alice \u202E', { dept: 'ops', note: '' })).toEqual({ displayName: 'Alice \u202E', properties: { dept: 'ops', note: '' }, refused: [] });
+    expect(screenValues('Alice \u202E', { dept: 'ops', note: '' })).toEqual({
+      displayName: 'Alice \u202E',
+      properties: { dept: 'ops', note: '' },
+      refused: [],
+    });
     expect(screenValues(null, undefined)).toEqual({ displayName: null, properties: undefined, refused: [] });
   });
 

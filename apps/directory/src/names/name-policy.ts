@@ -45,7 +45,8 @@ export function screenValues(displayName: string | null | undefined, properties:
   const refused: ValueRefusal[] = [];
   let name = displayName;
   if (typeof displayName === 'string') {
-    const problem = textProblem(displayName) ?? (displayName.length > DISPLAY_NAME_MAX_LENGTH ? `is longer than ${DISPLAY_NAME_MAX_LENGTH} characters` : undefined);
+    const problem =
+      textProblem(displayName) ?? (displayName.length > DISPLAY_NAME_MAX_LENGTH ? `is longer than ${DISPLAY_NAME_MAX_LENGTH} characters` : undefined);
     if (problem) {
       refused.push({ field: 'displayName', reason: problem });
       name = undefined;
@@ -87,7 +88,13 @@ export async function usersNamedLike(em: EntityManager, names: readonly string[]
   const found: UserEntity[] = [];
   await inChunks([...new Set(names)], 500, async (chunk) => {
     const keys = keysOf(chunk);
-    found.push(...(await em.findBy(UserEntity, [{ usernameLower: In(chunk.map((n) => n.toLowerCase())) }, { usernameSkeleton: In(keys) }, { usernameSkeletonShown: In(keys) }])));
+    found.push(
+      ...(await em.findBy(UserEntity, [
+        { usernameLower: In(chunk.map((n) => n.toLowerCase())) },
+        { usernameSkeleton: In(keys) },
+        { usernameSkeletonShown: In(keys) },
+      ])),
+    );
   });
   return usersLike(found);
 }
@@ -97,7 +104,9 @@ export async function groupsNamedLike(em: EntityManager, names: readonly string[
   const found: GroupEntity[] = [];
   await inChunks([...new Set(names)], 500, async (chunk) => {
     const keys = keysOf(chunk);
-    found.push(...(await em.findBy(GroupEntity, [{ nameLower: In(chunk.map((n) => n.toLowerCase())) }, { nameSkeleton: In(keys) }, { nameSkeletonShown: In(keys) }])));
+    found.push(
+      ...(await em.findBy(GroupEntity, [{ nameLower: In(chunk.map((n) => n.toLowerCase())) }, { nameSkeleton: In(keys) }, { nameSkeletonShown: In(keys) }])),
+    );
   });
   return groupsLike(found);
 }

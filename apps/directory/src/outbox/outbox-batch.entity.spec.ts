@@ -3,7 +3,11 @@ import { outboxBatch, outboxRow } from './outbox-batch.entity';
 describe('outbox batch rows', () => {
   const at = new Date('2026-11-29T12:00:00Z');
   const messages = [
-    { msgId: '01a2-one', subject: 'directory.user.created', data: JSON.stringify({ id: '01a2-one', data: { after: { note: 'two\nlines, "quoted" and a space' } } }) },
+    {
+      msgId: '01a2-one',
+      subject: 'directory.user.created',
+      data: JSON.stringify({ id: '01a2-one', data: { after: { note: 'two\nlines, "quoted" and a space' } } }),
+    },
     { msgId: '01a2-two', subject: 'directory.membership.added', data: '{"id":"01a2-two"}' },
   ];
 

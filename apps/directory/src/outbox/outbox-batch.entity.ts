@@ -40,7 +40,8 @@ export interface OutboxBatch {
 /** The row that holds these events (each `data` is the event's JSON, as `JSON.stringify` writes it). */
 export function outboxRow(messages: readonly OutboxMessage[], createdAt: Date): OutboxBatchEntity {
   const lines = messages.map((m) => {
-    if (/\s/.test(m.msgId) || /\s/.test(m.subject) || m.data.includes('\n')) throw new Error(`an outbox event cannot hold white space in its id or subject, nor a line break in its JSON: ${m.msgId} ${m.subject}`);
+    if (/\s/.test(m.msgId) || /\s/.test(m.subject) || m.data.includes('\n'))
+      throw new Error(`an outbox event cannot hold white space in its id or subject, nor a line break in its JSON: ${m.msgId} ${m.subject}`);
     return `${m.msgId} ${m.subject} ${m.data}`;
   });
   return { id: messages[0].msgId, events: lines.join('\n'), createdAt, publishedAt: null };

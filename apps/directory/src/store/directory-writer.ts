@@ -30,7 +30,7 @@ export class DirectoryWriter {
   async apply(em: EntityManager, log: Change[], actor: string, changes: readonly DirectoryChange[], now = new Date()): Promise<boolean[]> {
     await this.seats.claim(em, activations(changes));
     const applied: boolean[] = [];
-    for (let i = 0; i < changes.length; ) {
+    for (let i = 0; i < changes.length;) {
       // A run of changes of one kind, written together.
       let end = i + 1;
       while (end < changes.length && changes[end].kind === changes[i].kind) end++;
@@ -50,20 +50,36 @@ export class DirectoryWriter {
    * transaction. It never moves back, so a login noted twice (a redelivery) or late changes nothing.
    */
   async noteLogin(em: EntityManager, userId: string, at: Date): Promise<void> {
-    await em.createQueryBuilder().update(UserEntity).set({ lastLoginAt: at }).where('id = :userId AND (last_login_at IS NULL OR last_login_at < :at)', { userId, at }).execute();
+    await em
+      .createQueryBuilder()
+      .update(UserEntity)
+      .set({ lastLoginAt: at })
+      .where('id = :userId AND (last_login_at IS NULL OR last_login_at < :at)', { userId, at })
+      .execute();
   }
 
   private async write(em: EntityManager, run: DirectoryChange[], now: Date): Promise<boolean[]> {
     const all = () => run.map(() => true);
     switch (run[0].kind) {
       case 'user.create':
-        await insertMany(em, UserEntity, (run as Of<'user.create'>[]).map((c) => ({ ...c.user })));
+        await insertMany(
+          em,
+          UserEntity,
+          (run as Of<'user.create'>[]).map((c) => ({ ...c.user })),
+        );
         return all();
       case 'user.update':
         return this.updateUsers(em, run as Of<'user.update'>[], now);
       case 'user.park':
         for (const c of run as Of<'user.park'>[]) {
-          await em.update(UserEntity, { id: c.userId }, { ...(c.name ? { usernameLower: `moving ${c.userId}`, usernameSkeleton: null, usernameSkeletonShown: null } : {}), ...(c.email ? { emailLower: null } : {}) });
+          await em.update(
+            UserEntity,
+            { id: c.userId },
+            {
+              ...(c.name ? { usernameLower: `moving ${c.userId}`, usernameSkeleton: null, usernameSkeletonShown: null } : {}),
+              ...(c.email ? { emailLower: null } : {}),
+            },
+          );
         }
         return all();
       case 'user.delete':
@@ -75,7 +91,11 @@ export class DirectoryWriter {
         });
         return all();
       case 'group.create':
-        await insertMany(em, GroupEntity, (run as Of<'group.create'>[]).map((c) => ({ ...c.group })));
+        await insertMany(
+          em,
+          GroupEntity,
+          (run as Of<'group.create'>[]).map((c) => ({ ...c.group })),
+        );
         return all();
       case 'group.update': {
         const done: boolean[] = [];
@@ -88,7 +108,11 @@ export class DirectoryWriter {
       }
       case 'group.park':
         for (const c of run as Of<'group.park'>[]) {
-          await em.update(GroupEntity, { id: c.groupId }, { name: `\u0001${c.groupId}`, nameLower: `\u0001${c.groupId}`, nameSkeleton: null, nameSkeletonShown: null });
+          await em.update(
+            GroupEntity,
+            { id: c.groupId },
+            { name: `\u0001${c.groupId}`, nameLower: `\u0001${c.groupId}`, nameSkeleton: null, nameSkeletonShown: null },
+          );
         }
         return all();
       case 'group.delete':
@@ -98,7 +122,12 @@ export class DirectoryWriter {
         }
         return all();
       case 'membership.add':
-        await insertMany(em, MembershipEntity, (run as Of<'membership.add'>[]).map((c) => ({ userId: c.userId, groupId: c.groupId, createdAt: now })), 1000);
+        await insertMany(
+          em,
+          MembershipEntity,
+          (run as Of<'membership.add'>[]).map((c) => ({ userId: c.userId, groupId: c.groupId, createdAt: now })),
+          1000,
+        );
         return all();
       case 'membership.remove': {
         const done: boolean[] = [];
@@ -109,7 +138,13 @@ export class DirectoryWriter {
         return done;
       }
       case 'property.set':
-        await inChunks(run as Of<'property.set'>[], 300, (chunk) => em.upsert(UserPropertyEntity, chunk.map((c) => propertyRow(c.userId, c.key, c.value)), ['userId', 'key']));
+        await inChunks(run as Of<'property.set'>[], 300, (chunk) =>
+          em.upsert(
+            UserPropertyEntity,
+            chunk.map((c) => propertyRow(c.userId, c.key, c.value)),
+            ['userId', 'key'],
+          ),
+        );
         return all();
       case 'property.remove':
         for (const c of run as Of<'property.remove'>[]) await em.delete(UserPropertyEntity, { userId: c.userId, key: c.key });

@@ -31,4 +31,6 @@ export function appliedCounts(changes: readonly Change[], released: ReadonlySet<
   };
 }
 
-const isLink = (c: Change) => (c.before as { externalId?: unknown } | null | undefined)?.externalId === null && typeof (c.after as { externalId?: unknown } | null | undefined)?.externalId === 'string';
+const isLink = (c: Change) =>
+  (c.before as { externalId?: unknown } | null | undefined)?.externalId === null &&
+  typeof (c.after as { externalId?: unknown } | null | undefined)?.externalId === 'string';

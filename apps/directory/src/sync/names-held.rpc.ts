@@ -11,7 +11,15 @@ import { inChunks } from '../users/user.view';
 type Reply = NamesHeldReply;
 type Holder = Reply['held'][number]['holders'][number];
 
-const holderOf = (u: UserEntity): Holder => ({ id: u.id, source: u.source, externalId: u.externalId, username: u.username, email: u.email, active: u.active, protected: u.protected });
+const holderOf = (u: UserEntity): Holder => ({
+  id: u.id,
+  source: u.source,
+  externalId: u.externalId,
+  username: u.username,
+  email: u.email,
+  active: u.active,
+  protected: u.protected,
+});
 
 /**
  * Who holds the names a held User Sync plan gives users: for a username the account of that name

@@ -1,6 +1,17 @@
 import { GroupPageFiller, jsonBytes, PageFiller, pageBudget, readStateCursor, StateCursor, StateRow, writeStateCursor } from './state-pages';
 
-const row = (id: string, over: Partial<StateRow> = {}): StateRow => ({ id, externalId: `kc-${id}`, username: id, email: null, displayName: null, active: true, groups: [], otherGroups: [], properties: {}, ...over });
+const row = (id: string, over: Partial<StateRow> = {}): StateRow => ({
+  id,
+  externalId: `kc-${id}`,
+  username: id,
+  email: null,
+  displayName: null,
+  active: true,
+  groups: [],
+  otherGroups: [],
+  properties: {},
+  ...over,
+});
 const names = (prefix: string, n: number, width = 40) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`.padEnd(width, 'x'));
 
 /** Pages of rows as the service makes them: each page from where the last one's cursor points, until none is left. */
@@ -25,7 +36,15 @@ function joined(pages: { rows: StateRow[] }[]): StateRow[] {
   const out: StateRow[] = [];
   let waiting: StateRow | undefined;
   for (const { continued, ...r } of pages.flatMap((p) => p.rows)) {
-    const whole = waiting && waiting.id === r.id ? { ...waiting, groups: [...waiting.groups, ...r.groups], otherGroups: [...waiting.otherGroups, ...r.otherGroups], properties: { ...waiting.properties, ...r.properties } } : r;
+    const whole =
+      waiting && waiting.id === r.id
+        ? {
+            ...waiting,
+            groups: [...waiting.groups, ...r.groups],
+            otherGroups: [...waiting.otherGroups, ...r.otherGroups],
+            properties: { ...waiting.properties, ...r.properties },
+          }
+        : r;
     waiting = continued ? whole : undefined;
     if (!continued) out.push(whole);
   }
@@ -51,8 +70,9 @@ describe('User Sync state pages cut by size', () => {
     const one = jsonBytes(rows[0]) + 1;
     const page = new PageFiller(one * 10 + 5);
     let taken = 0;
-    for (const r of rows) if (page.add(r)) taken++;
-    else break;
+    for (const r of rows)
+      if (page.add(r)) taken++;
+      else break;
     expect(taken).toBe(10);
     expect(page.next).toEqual({ after: 'u009' });
     expect(page.rows.every((r) => !r.continued)).toBe(true);
@@ -61,7 +81,11 @@ describe('User Sync state pages cut by size', () => {
   });
 
   it('sends a row larger than a page in parts, each under the budget, that join back to the row', () => {
-    const giant = row('u001', { groups: names('own', 3000), otherGroups: names('other', 500), properties: Object.fromEntries(names('k', 50).map((k, i) => [k, i % 2 ? 'v'.repeat(2000) : ['a'.repeat(900), 'b'.repeat(900)]])) });
+    const giant = row('u001', {
+      groups: names('own', 3000),
+      otherGroups: names('other', 500),
+      properties: Object.fromEntries(names('k', 50).map((k, i) => [k, i % 2 ? 'v'.repeat(2000) : ['a'.repeat(900), 'b'.repeat(900)]])),
+    });
     const rows = [row('u000'), giant, row('u002', { groups: ['one'] })];
     const budget = 20_000;
     expect(jsonBytes(giant)).toBeGreaterThan(10 * budget);
@@ -114,14 +138,19 @@ describe('User Sync state pages cut by size', () => {
       expect(page.add(group('Own'), 'own')).toBe(true);
       expect(page.add(group('Granted'), 'granted')).toBe(true);
       expect(page.add(group('Theirs'), 'refused')).toBe(true);
-      expect(page).toMatchObject({ groupNames: ['own', 'granted', 'theirs'], ownGroups: [{ name: 'Own', externalId: 'x-Own' }], groupsNotGrantable: ['theirs'] });
+      expect(page).toMatchObject({
+        groupNames: ['own', 'granted', 'theirs'],
+        ownGroups: [{ name: 'Own', externalId: 'x-Own' }],
+        groupsNotGrantable: ['theirs'],
+      });
     });
 
     it('stops at the budget, and always takes the first group', () => {
       const page = new GroupPageFiller(200);
       let n = 0;
-      for (const name of names('g', 100)) if (page.add(group(name), 'own')) n++;
-      else break;
+      for (const name of names('g', 100))
+        if (page.add(group(name), 'own')) n++;
+        else break;
       expect(n).toBeGreaterThan(0);
       expect(jsonBytes({ groupNames: page.groupNames, ownGroups: page.ownGroups, groupsNotGrantable: page.groupsNotGrantable })).toBeLessThanOrEqual(200 + 100);
       expect(new GroupPageFiller(10).add(group('a-long-name'), 'refused')).toBe(true);

@@ -3,7 +3,16 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { SyncApplyCommand, SyncApplyReply } from '@bridgekeeper/contracts';
 import { Change, ChangeLog } from '../audit/change-log.service';
-import { activeSwitches, addingUsers, deletions, membershipChanges, membershipKey, membershipLookups, planGroups, resolveMemberships } from '../domain/sync-batch';
+import {
+  activeSwitches,
+  addingUsers,
+  deletions,
+  membershipChanges,
+  membershipKey,
+  membershipLookups,
+  planGroups,
+  resolveMemberships,
+} from '../domain/sync-batch';
 import { DirectoryWriter } from '../store/directory-writer';
 import { appliedCounts } from './applied-counts';
 import { NameRefusal } from '../domain/names';
@@ -64,7 +73,15 @@ export class SyncCommandsService {
         await this.writer.apply(em, changes, actor, deletions(source, doomed), now);
 
         if (req.upsert.length) {
-          await this.users.bulkUpsertIn(em, changes, req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })), actor, { source, claimLocalUsers: req.claimLocalUsers }, refused, identity);
+          await this.users.bulkUpsertIn(
+            em,
+            changes,
+            req.upsert.map((u) => ({ ...u, source, externalId: u.externalId })),
+            actor,
+            { source, claimLocalUsers: req.claimLocalUsers },
+            refused,
+            identity,
+          );
         }
 
         if (req.addMemberships.length || req.removeMemberships.length) {
@@ -72,15 +89,24 @@ export class SyncCommandsService {
           const wanted = membershipLookups(req);
           const userIds = new Map<string, string>();
           await inChunks(wanted.externalIds, 500, async (c) => {
-            for (const u of await em.find(UserEntity, { select: { id: true, externalId: true }, where: { source, externalId: In(c) } })) userIds.set(u.externalId!, u.id);
+            for (const u of await em.find(UserEntity, { select: { id: true, externalId: true }, where: { source, externalId: In(c) } }))
+              userIds.set(u.externalId!, u.id);
           });
           const groupsByName = new Map<string, GroupEntity>();
           await inChunks(wanted.groupNames, 500, async (c) => {
-            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { nameLower: In(c) } })) groupsByName.set(g.nameLower, g);
+            for (const g of await em.find(GroupEntity, {
+              select: { id: true, name: true, nameLower: true, source: true, externalId: true },
+              where: { nameLower: In(c) },
+            }))
+              groupsByName.set(g.nameLower, g);
           });
           const ownByIdpGroup = new Map<string, GroupEntity>();
           await inChunks(wanted.idpGroupIds, 500, async (c) => {
-            for (const g of await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { source, externalId: In(c) } })) ownByIdpGroup.set(g.externalId!, g);
+            for (const g of await em.find(GroupEntity, {
+              select: { id: true, name: true, nameLower: true, source: true, externalId: true },
+              where: { source, externalId: In(c) },
+            }))
+              ownByIdpGroup.set(g.externalId!, g);
           });
           const { adds, removes } = resolveMemberships(req, { userIds, groupsByName, ownByIdpGroup });
           const current = new Set<string>();
@@ -114,7 +140,9 @@ export class SyncCommandsService {
    * starts with a control character no group's name may hold, so it collides with none.
    */
   private async applyGroups(em: EntityManager, changes: Change[], req: ApplyRequest, refused: NameRefusal[], now: Date): Promise<void> {
-    const all = await em.find(GroupEntity, { select: { id: true, name: true, nameLower: true, nameSkeleton: true, nameSkeletonShown: true, source: true, externalId: true } });
+    const all = await em.find(GroupEntity, {
+      select: { id: true, name: true, nameLower: true, nameSkeleton: true, nameSkeletonShown: true, source: true, externalId: true },
+    });
     const plan = planGroups(req, all, now, () => crypto.randomUUID());
     refused.push(...plan.refused);
     await this.writer.apply(em, changes, req.actor, plan.changes, now);

@@ -124,7 +124,10 @@ export class SyncStateService {
     // Only the groups these memberships name (by primary key), each read once a page.
     const unknown = [...new Set(memberships.filter((m) => groups.has(m.userId) && !groupById.has(m.groupId)).map((m) => m.groupId))];
     await inChunks(unknown, 1000, async (ids) => {
-      for (const g of await this.db.getRepository(GroupEntity).find({ select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { id: In(ids) } })) groupById.set(g.id, g);
+      for (const g of await this.db
+        .getRepository(GroupEntity)
+        .find({ select: { id: true, name: true, nameLower: true, source: true, externalId: true }, where: { id: In(ids) } }))
+        groupById.set(g.id, g);
     });
     // Groups of other sources are named apart: the plan joins them but never leaves them.
     for (const m of memberships) {
@@ -135,6 +138,16 @@ export class SyncStateService {
       const own = props.get(p.userId);
       if (own) own[p.key] = propertyValueOf(p);
     }
-    return users.map((u) => ({ id: u.id, externalId: u.externalId, username: u.username, email: u.email, displayName: u.displayName, active: u.active, groups: groups.get(u.id)!.sort(), otherGroups: otherGroups.get(u.id)!.sort(), properties: props.get(u.id)! }));
+    return users.map((u) => ({
+      id: u.id,
+      externalId: u.externalId,
+      username: u.username,
+      email: u.email,
+      displayName: u.displayName,
+      active: u.active,
+      groups: groups.get(u.id)!.sort(),
+      otherGroups: otherGroups.get(u.id)!.sort(),
+      properties: props.get(u.id)!,
+    }));
   }
 }

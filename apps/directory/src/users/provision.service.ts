@@ -62,7 +62,13 @@ export class ProvisionService implements BeforeApplicationShutdown {
         return await this.changes.run(async (em, changes) => {
           const reply = await this.provisionIn(em, req, changes, notices);
           // A dry run computes it all in the transaction, then rolls it back.
-          if (req.dryRun) throw new DryRun({ ...reply, ...(reply.status === 'provisioned' ? { changes: changes.map(({ action, targetType, before, after }) => ({ action, targetType, before: before ?? null, after: after ?? null })) } : {}) });
+          if (req.dryRun)
+            throw new DryRun({
+              ...reply,
+              ...(reply.status === 'provisioned'
+                ? { changes: changes.map(({ action, targetType, before, after }) => ({ action, targetType, before: before ?? null, after: after ?? null })) }
+                : {}),
+            });
           return reply;
         });
       } catch (err) {
@@ -122,7 +128,10 @@ export class ProvisionService implements BeforeApplicationShutdown {
   private noteLogin(userId: string, at: Date): void {
     const write = this.writer
       .noteLogin(this.db.manager, userId, at)
-      .then(() => undefined, (err: Error) => this.logger.warn(`could not note the last login of ${userId}: ${err.message}`))
+      .then(
+        () => undefined,
+        (err: Error) => this.logger.warn(`could not note the last login of ${userId}: ${err.message}`),
+      )
       .finally(() => this.notes.delete(write));
     this.notes.add(write);
   }
@@ -199,7 +208,9 @@ export class ProvisionService implements BeforeApplicationShutdown {
 
     const facts = { req, userId: account.id, now, newGroupId: () => crypto.randomUUID() };
     const managed = groupChanges({ ...facts, named: groupsNamed, current, notices: decided.notices });
-    const defaults = defaultsNamed ? defaultGroupChanges({ ...facts, named: defaultsNamed, current: managed.groups, createdBefore: managed.created, notices: managed.notices }) : undefined;
+    const defaults = defaultsNamed
+      ? defaultGroupChanges({ ...facts, named: defaultsNamed, current: managed.groups, createdBefore: managed.created, notices: managed.notices })
+      : undefined;
     const properties = propertyChanges(account.id, props, stored);
     // In this order: the user before their memberships and properties, a group before its members.
     await this.writer.apply(em, changes, req.actor, [decided.change, ...managed.changes, ...(defaults?.changes ?? []), ...properties], now);

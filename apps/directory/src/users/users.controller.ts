@@ -59,7 +59,11 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change username, email, display name, external id or the protected flag (local accounts only)', description: 'Usernames follow the name rules (docs/names.md): stored in NFC; hidden or disguised characters are a 400 naming the field and the code point; a username that looks like another user\'s (the same Unicode TR 39 skeleton) is a 409 naming both. A rename to a lookalike of the user\'s own name is allowed.' })
+  @ApiOperation({
+    summary: 'Change username, email, display name, external id or the protected flag (local accounts only)',
+    description:
+      "Usernames follow the name rules (docs/names.md): stored in NFC; hidden or disguised characters are a 400 naming the field and the code point; a username that looks like another user's (the same Unicode TR 39 skeleton) is a 409 naming both. A rename to a lookalike of the user's own name is allowed.",
+  })
   @ApiZodBody(updateUserSchema)
   update(@Param('id') id: string, @Body(new ZodPipe(updateUserSchema)) body: UpdateUser, @Actor() actor: string) {
     return this.users.update(id, body, actor);
@@ -108,7 +112,12 @@ export class UsersController {
   @Put(':id/properties/:key')
   @ApiOperation({ summary: 'Set one property' })
   @ApiZodBody(setPropertySchema)
-  setProperty(@Param('id') id: string, @Param('key', new ZodPipe(propertyKey)) key: string, @Body(new ZodPipe(setPropertySchema)) body: { value: string }, @Actor() actor: string) {
+  setProperty(
+    @Param('id') id: string,
+    @Param('key', new ZodPipe(propertyKey)) key: string,
+    @Body(new ZodPipe(setPropertySchema)) body: { value: string },
+    @Actor() actor: string,
+  ) {
     return this.users.setProperty(id, key, body.value, actor);
   }
 

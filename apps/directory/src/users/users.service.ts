@@ -6,7 +6,20 @@ import { Brackets, DataSource, EntityManager, In } from 'typeorm';
 import { showName } from '@bridgekeeper/names';
 import { containsPattern, keyset } from '@bridgekeeper/data';
 import { Change, ChangeLog } from '../audit/change-log.service';
-import { bulkAnswer, BulkItem, BulkRefused, BulkUserInput, externalKey, newNameLookalikes, ownAccount, planUpserts, propertyChanges, propertyOwners, refuseItems, screenItems } from '../domain/bulk-users';
+import {
+  bulkAnswer,
+  BulkItem,
+  BulkRefused,
+  BulkUserInput,
+  externalKey,
+  newNameLookalikes,
+  ownAccount,
+  planUpserts,
+  propertyChanges,
+  propertyOwners,
+  refuseItems,
+  screenItems,
+} from '../domain/bulk-users';
 import { newUserRecord, UserRecord, userUpdate } from '../domain/change-set';
 import { decideIdentities, IdentityReport, releaseCandidates, releaseOf, renamesOf } from '../domain/identities';
 import { DirectoryWriter } from '../store/directory-writer';
@@ -85,7 +98,8 @@ export class UsersService {
     return this.guardUnique(() =>
       this.changes.run(async (em, changes) => {
         const user = await this.mustFind(em, id);
-        if (patch.protected && user.source !== 'local') throw new BadRequestException(`protected: only a local account can be protected; this one is ${user.source}'s`);
+        if (patch.protected && user.source !== 'local')
+          throw new BadRequestException(`protected: only a local account can be protected; this one is ${user.source}'s`);
         if (patch.username !== undefined) patch = { ...patch, username: nameOrBadRequest(patch.username, 'username', 'username') };
         await this.assertFree(em, patch.username, patch.email, id);
         const { profileChanged, after } = userUpdate(user, patch);
@@ -126,21 +140,23 @@ export class UsersService {
   }
 
   setGroups(id: string, groupIds: string[], actor: string) {
-    return settledRace(() => this.changes.run(async (em, changes) => {
-      await this.mustFind(em, id);
-      const wanted = [...new Set(groupIds)];
-      const found = wanted.length ? await em.findBy(GroupEntity, { id: In(wanted) }) : [];
-      const missing = wanted.filter((g) => !found.some((f) => f.id === g));
-      if (missing.length) throw new BadRequestException(`groupIds: no group ${missing.join(', ')}`);
-      const current = await em.findBy(MembershipEntity, { userId: id });
-      const add = found.filter((g) => !current.some((m) => m.groupId === g.id));
-      const remove = current.filter((m) => !wanted.includes(m.groupId));
-      await this.writer.apply(em, changes, actor, [
-        ...add.map((g) => ({ kind: 'membership.add' as const, userId: id, groupId: g.id, group: g.name })),
-        ...remove.map((m) => ({ kind: 'membership.remove' as const, userId: id, groupId: m.groupId })),
-      ]);
-      return this.groupsOf(id, em);
-    }));
+    return settledRace(() =>
+      this.changes.run(async (em, changes) => {
+        await this.mustFind(em, id);
+        const wanted = [...new Set(groupIds)];
+        const found = wanted.length ? await em.findBy(GroupEntity, { id: In(wanted) }) : [];
+        const missing = wanted.filter((g) => !found.some((f) => f.id === g));
+        if (missing.length) throw new BadRequestException(`groupIds: no group ${missing.join(', ')}`);
+        const current = await em.findBy(MembershipEntity, { userId: id });
+        const add = found.filter((g) => !current.some((m) => m.groupId === g.id));
+        const remove = current.filter((m) => !wanted.includes(m.groupId));
+        await this.writer.apply(em, changes, actor, [
+          ...add.map((g) => ({ kind: 'membership.add' as const, userId: id, groupId: g.id, group: g.name })),
+          ...remove.map((m) => ({ kind: 'membership.remove' as const, userId: id, groupId: m.groupId })),
+        ]);
+        return this.groupsOf(id, em);
+      }),
+    );
   }
 
   /** By key: one value a string, several a list. */
@@ -155,7 +171,8 @@ export class UsersService {
       const existing = await em.findOneBy(UserPropertyEntity, { userId: id, key });
       const before = existing ? propertyValueOf(existing) : undefined;
       // An admin's list is kept in the order given: a reordering is a change here.
-      if (JSON.stringify(before) !== JSON.stringify(value)) await this.writer.apply(em, changes, actor, [{ kind: 'property.set', userId: id, key, before, value }]);
+      if (JSON.stringify(before) !== JSON.stringify(value))
+        await this.writer.apply(em, changes, actor, [{ kind: 'property.set', userId: id, key, before, value }]);
       return this.properties(id, em);
     });
   }
@@ -189,7 +206,15 @@ export class UsersService {
    * (../domain/bulk-users.ts, ../domain/identities.ts); this reads what they need between steps
    * and hands their changes to the writer.
    */
-  async bulkUpsertIn(em: EntityManager, changes: Change[], input: (BulkUpsertUsers['users'][number] & { removeProperties?: string[] })[], actor: string, asSource?: SourceGrants, refused?: NameRefusal[], identity?: IdentityReport) {
+  async bulkUpsertIn(
+    em: EntityManager,
+    changes: Change[],
+    input: (BulkUpsertUsers['users'][number] & { removeProperties?: string[] })[],
+    actor: string,
+    asSource?: SourceGrants,
+    refused?: NameRefusal[],
+    identity?: IdentityReport,
+  ) {
     try {
       return await this.upsertUsers(em, changes, input, actor, asSource, refused, identity);
     } catch (err) {
@@ -198,7 +223,15 @@ export class UsersService {
     }
   }
 
-  private async upsertUsers(em: EntityManager, changes: Change[], input: BulkUserInput[], actor: string, asSource?: SourceGrants, refused?: NameRefusal[], identity?: IdentityReport) {
+  private async upsertUsers(
+    em: EntityManager,
+    changes: Change[],
+    input: BulkUserInput[],
+    actor: string,
+    asSource?: SourceGrants,
+    refused?: NameRefusal[],
+    identity?: IdentityReport,
+  ) {
     const collect = !!refused;
     // User Sync: a value it cannot store as sent (a NUL, a lone surrogate, too long) is left out, alone.
     const screened = screenItems(input, { collect, screen: refused ? screenValues : undefined, distinctEmails: !asSource });
@@ -210,9 +243,13 @@ export class UsersService {
     await inChunks(externals, 500, async (chunk) => {
       for (const u of await em.findBy(UserEntity, { externalId: In(chunk) })) byExternal.set(externalKey(u.source, u.externalId!), u);
     });
-    await inChunks(accepted.map((u) => u.username.toLowerCase()), 500, async (chunk) => {
-      for (const u of await em.findBy(UserEntity, { usernameLower: In(chunk) })) byUsername.set(u.usernameLower, u);
-    });
+    await inChunks(
+      accepted.map((u) => u.username.toLowerCase()),
+      500,
+      async (chunk) => {
+        for (const u of await em.findBy(UserEntity, { usernameLower: In(chunk) })) byUsername.set(u.usernameLower, u);
+      },
+    );
     const ownOf = ownAccount(byExternal);
     if (asSource && identity) {
       const left = await this.settleIdentities(em, changes, actor, accepted, ownOf, byUsername, asSource, identity, refused);
@@ -222,9 +259,14 @@ export class UsersService {
     refused?.push(...named.refused);
     // The users whose names look like the new names, and those holding the addresses an admin's bulk sends.
     const byKey = new NameIndex<UserRecord>();
-    await inChunks([...named.keys.values()].flatMap((k) => [k.folded, k.shown]), 500, async (chunk) => {
-      for (const u of await em.findBy(UserEntity, [{ usernameSkeleton: In(chunk) }, { usernameSkeletonShown: In(chunk) }])) byKey.add(u, u.usernameSkeleton, u.usernameSkeletonShown);
-    });
+    await inChunks(
+      [...named.keys.values()].flatMap((k) => [k.folded, k.shown]),
+      500,
+      async (chunk) => {
+        for (const u of await em.findBy(UserEntity, [{ usernameSkeleton: In(chunk) }, { usernameSkeletonShown: In(chunk) }]))
+          byKey.add(u, u.usernameSkeleton, u.usernameSkeletonShown);
+      },
+    );
     const byEmail = new Map<string, UserEntity>();
     await inChunks(screened.emails, 500, async (chunk) => {
       for (const u of await em.findBy(UserEntity, { emailLower: In(chunk) })) byEmail.set(u.emailLower!, u);
@@ -267,7 +309,8 @@ export class UsersService {
     const renamedTo = renamesOf(items, ownOf);
     const byKey = new NameIndex<UserRecord>();
     await inChunks([...new Set([...renamedTo.values()].flatMap((k) => [k.folded, k.shown]))], 500, async (chunk) => {
-      for (const u of await em.findBy(UserEntity, [{ usernameSkeleton: In(chunk) }, { usernameSkeletonShown: In(chunk) }])) byKey.add(u, u.usernameSkeleton, u.usernameSkeletonShown);
+      for (const u of await em.findBy(UserEntity, [{ usernameSkeleton: In(chunk) }, { usernameSkeletonShown: In(chunk) }]))
+        byKey.add(u, u.usernameSkeleton, u.usernameSkeletonShown);
     });
     const decision = decideIdentities({ items, ownOf, byUsername, byEmail, byKey, by }, renamedTo);
     refused?.push(...refuseItems(decision.misnamed, !!refused, 'conflict'));
@@ -299,7 +342,9 @@ export class UsersService {
   }
 
   async findGroup(em: EntityManager, idOrName: string): Promise<GroupEntity> {
-    const group = UUID.test(idOrName) ? await em.findOneBy(GroupEntity, { id: idOrName }) : await em.findOneBy(GroupEntity, { nameLower: idOrName.toLowerCase() });
+    const group = UUID.test(idOrName)
+      ? await em.findOneBy(GroupEntity, { id: idOrName })
+      : await em.findOneBy(GroupEntity, { nameLower: idOrName.toLowerCase() });
     if (!group) throw new NotFoundException(`no group ${idOrName}`);
     return group;
   }

@@ -5,17 +5,30 @@ export const provisioningEnvSchema = z.object({
   ...sharedEnv,
   PROVISIONING_PORT: port(3002).describe('The port provisioning listens on.'),
   PROVISIONING_HOST: z.string().default('0.0.0.0').describe('The address provisioning listens on.'),
-  PROVISIONING_DIRECTORY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000).describe('How long one directory command may take before the event is retried.'),
+  PROVISIONING_DIRECTORY_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(5000)
+    .describe('How long one directory command may take before the event is retried.'),
   PROVISIONING_KEYCLOAK_TIMEOUT_MS: z.coerce
     .number()
     .int()
     .min(1000)
     .default(15000)
     .describe(
-      'One Keycloak Admin API request\'s time limit (User Sync, connection tests); a request over it holds the run. Raise it for large realms: a page of 10,000 users takes a few seconds, more on a Keycloak just started (its first page at 100,000 users took over 15 s in the bench).',
+      "One Keycloak Admin API request's time limit (User Sync, connection tests); a request over it holds the run. Raise it for large realms: a page of 10,000 users takes a few seconds, more on a Keycloak just started (its first page at 100,000 users took over 15 s in the bench).",
     ),
-  PROVISIONING_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5).describe('Tries of one `user.authenticated` event before it goes to the dead letters.'),
-  PROVISIONING_MASTER_KEY: masterKeyEnv.describe('32 bytes, base64 (`openssl rand -base64 32`): encrypts connector secrets at rest. Unset in development: one is generated in `DATA_DIR`.'),
+  PROVISIONING_MAX_DELIVER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(5)
+    .describe('Tries of one `user.authenticated` event before it goes to the dead letters.'),
+  PROVISIONING_MASTER_KEY: masterKeyEnv.describe(
+    '32 bytes, base64 (`openssl rand -base64 32`): encrypts connector secrets at rest. Unset in development: one is generated in `DATA_DIR`.',
+  ),
   PROVISIONING_FIRST_LOGIN_SYNC_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -27,7 +40,9 @@ export const provisioningEnvSchema = z.object({
     .int()
     .min(1000)
     .default(60_000)
-    .describe('How often each provisioning instance reads the User Sync schedules from the database again, besides at once on every `sync.connector.changed` event: the safety net for an instance that missed one.'),
+    .describe(
+      'How often each provisioning instance reads the User Sync schedules from the database again, besides at once on every `sync.connector.changed` event: the safety net for an instance that missed one.',
+    ),
   PROVISIONING_DEFAULT_MODEL: z.enum(['jit', 'manual', 'sync']).default('jit').describe('The provisioning model of IdPs not named in `PROVISIONING_MODELS`.'),
   PROVISIONING_MODELS: z
     .string()
@@ -35,7 +50,10 @@ export const provisioningEnvSchema = z.object({
     .transform((v, ctx) => {
       // A Map, not an object: an IdP named `constructor` or `__proto__` must find nothing it did not set.
       const map = new Map<string, 'jit' | 'manual' | 'sync'>();
-      for (const pair of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+      for (const pair of v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
         const [idp, model] = pair.split('=').map((p) => p.trim());
         if (!idp || (model !== 'jit' && model !== 'manual' && model !== 'sync')) {
           ctx.addIssue({ code: 'custom', message: `'${pair}' is not <idp>=jit|manual|sync` });

@@ -20,7 +20,7 @@ const cron = z
 /** Every field without defaults: an update names only what changes (zod would fill defaults in). */
 const fields = {
   id: id
-    .refine((v) => !RESERVED_SOURCE_IDS.includes(v), 'is reserved (local, break-glass): the directory\'s own source, not a connector\'s')
+    .refine((v) => !RESERVED_SOURCE_IDS.includes(v), "is reserved (local, break-glass): the directory's own source, not a connector's")
     .refine((v) => !RESERVED_NAMES.includes(v), RESERVED_NAMES_MESSAGE)
     .describe('also the directory source of the synced users and groups'),
   idp: id.describe("auth's IdP id whose logins this connector serves"),
@@ -29,13 +29,20 @@ const fields = {
   clientId: z.string().min(1).max(255),
   clientSecret: z.string().min(1).max(500).describe('stored encrypted, never returned'),
   schedule: cron.describe('cron (UTC) of full runs, default hourly; empty for on demand only'),
-  changesSchedule: cron.describe("cron (UTC) of changes runs, which read only the users Keycloak's admin events name (the realm must save admin events); empty (default) for none"),
+  changesSchedule: cron.describe(
+    "cron (UTC) of changes runs, which read only the users Keycloak's admin events name (the realm must save admin events); empty (default) for none",
+  ),
   enabled: z.boolean(),
   requiredGroups: z.array(z.string().min(1).max(500)).max(100).describe('only members of these group paths are synced; empty = everyone'),
   includeSubgroups: z.boolean(),
   naming: z.enum(['path', 'leaf']).describe('`/eng/backend` becomes `eng/backend` (path) or `backend` (leaf)'),
   attributes: z
-    .array(z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/).refine((v) => !RESERVED_NAMES.includes(v), RESERVED_NAMES_MESSAGE))
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]{1,255}$/)
+        .refine((v) => !RESERVED_NAMES.includes(v), RESERVED_NAMES_MESSAGE),
+    )
     .max(50)
     .describe('Keycloak user attributes copied to user properties (under the same names)'),
   vanished: z.enum(['disable', 'delete', 'keep']).describe('users gone from Keycloak, disabled there, or out of scope'),
@@ -68,8 +75,14 @@ export const updateConnectorSchema = z
 
 export const syncQuerySchema = z
   .object({
-    dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-    mode: z.enum(['full', 'changes']).default('full').describe("`changes`: only the users Keycloak's events name since the last run (a full run where they cannot tell)"),
+    dryRun: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    mode: z
+      .enum(['full', 'changes'])
+      .default('full')
+      .describe("`changes`: only the users Keycloak's events name since the last run (a full run where they cannot tell)"),
   })
   .strict();
 
@@ -79,7 +92,9 @@ export const saveQuerySchema = z
       .enum(['true', 'false'])
       .default('true')
       .transform((v) => v === 'true')
-      .describe("`false` saves without asking Keycloak (the realm, client, secret and required groups are not checked; `idp` still is): for setting up while Keycloak cannot be reached. Recorded in the audit entry; run the connection test once it can"),
+      .describe(
+        '`false` saves without asking Keycloak (the realm, client, secret and required groups are not checked; `idp` still is): for setting up while Keycloak cannot be reached. Recorded in the audit entry; run the connection test once it can',
+      ),
   })
   .strict();
 

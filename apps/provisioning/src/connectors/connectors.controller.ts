@@ -25,10 +25,18 @@ export class ConnectorsController {
   }
 
   @Post()
-  @ApiOperation({ summary: 'Add a Keycloak connector for an IdP', description: 'Checked before it is stored: `idp` must be an IdP auth has, Keycloak must accept the realm, client and secret (the connection test), and every `requiredGroups` path must exist in the realm; else 422 problem+json whose `errors` name each field with what Keycloak said, and nothing is stored. Without `schedule` a connector runs hourly (`0 * * * *`), which the answer shows; `schedule: ""` for on demand only.' })
+  @ApiOperation({
+    summary: 'Add a Keycloak connector for an IdP',
+    description:
+      'Checked before it is stored: `idp` must be an IdP auth has, Keycloak must accept the realm, client and secret (the connection test), and every `requiredGroups` path must exist in the realm; else 422 problem+json whose `errors` name each field with what Keycloak said, and nothing is stored. Without `schedule` a connector runs hourly (`0 * * * *`), which the answer shows; `schedule: ""` for on demand only.',
+  })
   @ApiZodBody(createConnectorSchema)
   @ApiZodQuery(saveQuerySchema)
-  async create(@Body(new ZodPipe(createConnectorSchema)) body: CreateConnector, @Query(new ZodPipe(saveQuerySchema)) q: z.infer<typeof saveQuerySchema>, @Actor() actor: string) {
+  async create(
+    @Body(new ZodPipe(createConnectorSchema)) body: CreateConnector,
+    @Query(new ZodPipe(saveQuerySchema)) q: z.infer<typeof saveQuerySchema>,
+    @Actor() actor: string,
+  ) {
     const created = await this.connectors.create(body, actor, { verify: q.verify });
     await this.scheduler.connectorChanged(created.id, 'created', actor);
     return created;
@@ -41,10 +49,19 @@ export class ConnectorsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change a connector (a new clientSecret replaces the stored one)', description: 'A change of `idp`, `baseUrl`, `realm`, `clientId`, `clientSecret`, `requiredGroups`, `attributes` (or turning a changes schedule on) is checked like a new connector (422, nothing stored); other settings (enabled, schedule, naming, …) are saved without asking Keycloak. Every provisioning instance follows schedule, enable and disable changes at once (`sync.connector.changed`).' })
+  @ApiOperation({
+    summary: 'Change a connector (a new clientSecret replaces the stored one)',
+    description:
+      'A change of `idp`, `baseUrl`, `realm`, `clientId`, `clientSecret`, `requiredGroups`, `attributes` (or turning a changes schedule on) is checked like a new connector (422, nothing stored); other settings (enabled, schedule, naming, …) are saved without asking Keycloak. Every provisioning instance follows schedule, enable and disable changes at once (`sync.connector.changed`).',
+  })
   @ApiZodBody(updateConnectorSchema)
   @ApiZodQuery(saveQuerySchema)
-  async update(@Param('id') id: string, @Body(new ZodPipe(updateConnectorSchema)) body: UpdateConnector, @Query(new ZodPipe(saveQuerySchema)) q: z.infer<typeof saveQuerySchema>, @Actor() actor: string) {
+  async update(
+    @Param('id') id: string,
+    @Body(new ZodPipe(updateConnectorSchema)) body: UpdateConnector,
+    @Query(new ZodPipe(saveQuerySchema)) q: z.infer<typeof saveQuerySchema>,
+    @Actor() actor: string,
+  ) {
     const updated = await this.connectors.update(id, body, actor, { verify: q.verify });
     await this.scheduler.connectorChanged(id, 'updated', actor);
     return updated;
@@ -67,9 +84,17 @@ export class ConnectorsController {
   }
 
   @Post(':id/sync')
-  @ApiOperation({ summary: "Run User Sync now (409 when the connector is disabled or a run is going); dryRun=true answers the plan and writes nothing; mode=changes reads only what Keycloak's events name since the last run" })
+  @ApiOperation({
+    summary:
+      "Run User Sync now (409 when the connector is disabled or a run is going); dryRun=true answers the plan and writes nothing; mode=changes reads only what Keycloak's events name since the last run",
+  })
   @ApiZodQuery(syncQuerySchema)
-  async run(@Param('id') id: string, @Query(new ZodPipe(syncQuerySchema)) q: z.infer<typeof syncQuerySchema>, @Actor() actor: string, @Res({ passthrough: true }) res: Response) {
+  async run(
+    @Param('id') id: string,
+    @Query(new ZodPipe(syncQuerySchema)) q: z.infer<typeof syncQuerySchema>,
+    @Actor() actor: string,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const { run, done } = await this.sync.start(id, { dryRun: q.dryRun, mode: q.mode, trigger: 'api', requestedBy: actor });
     if (q.dryRun) {
       res.status(200);

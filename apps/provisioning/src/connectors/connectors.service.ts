@@ -80,7 +80,15 @@ export class ConnectorsService {
         updatedAt: now,
       });
       await em.insert(ConnectorEntity, c);
-      await writeAudit(em, [{ actor, action: 'connector.created', targetType: 'connector', targetId: c.id, after: { ...connectorView(c), ...(opts.verify ? {} : { verifiedWithKeycloak: false }) } }]);
+      await writeAudit(em, [
+        {
+          actor,
+          action: 'connector.created',
+          targetType: 'connector',
+          targetId: c.id,
+          after: { ...connectorView(c), ...(opts.verify ? {} : { verifiedWithKeycloak: false }) },
+        },
+      ]);
       return connectorView(c);
     });
   }
@@ -88,7 +96,10 @@ export class ConnectorsService {
   async update(id: string, patch: UpdateConnector, actor: string, opts: { verify: boolean } = { verify: true }) {
     // What the connector would be, checked before anything is written (the settings the patch names).
     const current = await this.get(id);
-    const keycloak = opts.verify && (KEYCLOAK_KEYS.some((k) => patch[k] !== undefined) || (patch.changesSchedule !== undefined && patch.changesSchedule !== '' && current.changesSchedule === ''));
+    const keycloak =
+      opts.verify &&
+      (KEYCLOAK_KEYS.some((k) => patch[k] !== undefined) ||
+        (patch.changesSchedule !== undefined && patch.changesSchedule !== '' && current.changesSchedule === ''));
     const verified = patch.idp !== undefined || keycloak;
     if (verified) {
       const merged = { ...current.options, ...pickOptions(patch) };
@@ -112,7 +123,8 @@ export class ConnectorsService {
         // What was checked is what is written to: the connector as read before the check (the
         // no-op update holds its row, PostgreSQL), and the IdP still known (held likewise).
         const unchanged = await em.update(ConnectorEntity, { id, updatedAt: current.updatedAt }, { updatedAt: current.updatedAt });
-        if (!unchanged.affected) throw new ConflictException(`connector ${id} was changed or deleted while this change was being checked: read it again and retry`);
+        if (!unchanged.affected)
+          throw new ConflictException(`connector ${id} was changed or deleted while this change was being checked: read it again and retry`);
         if (patch.idp !== undefined) await this.knownIdps.hold(em, patch.idp);
       }
       const c = await em.findOneBy(ConnectorEntity, { id });
@@ -130,7 +142,16 @@ export class ConnectorsService {
       c.updatedAt = new Date();
       await em.save(ConnectorEntity, c);
       const after = connectorView(c);
-      await writeAudit(em, [{ actor, action: 'connector.updated', targetType: 'connector', targetId: id, before, after: { ...after, ...(patch.clientSecret ? { clientSecret: '[changed]' } : {}), ...(opts.verify ? {} : { verifiedWithKeycloak: false }) } }]);
+      await writeAudit(em, [
+        {
+          actor,
+          action: 'connector.updated',
+          targetType: 'connector',
+          targetId: id,
+          before,
+          after: { ...after, ...(patch.clientSecret ? { clientSecret: '[changed]' } : {}), ...(opts.verify ? {} : { verifiedWithKeycloak: false }) },
+        },
+      ]);
       return after;
     });
   }
@@ -154,18 +175,40 @@ export class ConnectorsService {
    * are saved without asking it, so a connector can always be disabled or rescheduled; `verify:
    * false` (the admin's explicit opt-out, audited) skips the Keycloak checks, not the IdP's.
    */
-  private async verify(c: { id: string; idp: string; baseUrl: string; realm: string; clientId: string; clientSecret: string; changesSchedule: string; requiredGroups: string[]; attributes: string[] }, what: { idp: boolean; keycloak: boolean }): Promise<void> {
+  private async verify(
+    c: {
+      id: string;
+      idp: string;
+      baseUrl: string;
+      realm: string;
+      clientId: string;
+      clientSecret: string;
+      changesSchedule: string;
+      requiredGroups: string[];
+      attributes: string[];
+    },
+    what: { idp: boolean; keycloak: boolean },
+  ): Promise<void> {
     const errors: { field: ConnectorField | 'idp'; message: string }[] = [];
     if (what.idp) {
       try {
         await this.knownIdps.require(c.idp);
       } catch (err) {
         if (!(err instanceof NotFoundException)) throw err; // auth could not be asked: 503, try again
-        errors.push({ field: 'idp', message: `auth has no identity provider ${c.idp} (the connector serves the logins of one of auth's IdPs: GET /api/v1/idps on auth lists them)` });
+        errors.push({
+          field: 'idp',
+          message: `auth has no identity provider ${c.idp} (the connector serves the logins of one of auth's IdPs: GET /api/v1/idps on auth lists them)`,
+        });
       }
     }
     if (what.keycloak) {
-      const kc = new KeycloakConnector({ baseUrl: c.baseUrl, realm: c.realm, clientId: c.clientId, clientSecret: c.clientSecret, timeoutMs: this.config.keycloak.timeoutMs });
+      const kc = new KeycloakConnector({
+        baseUrl: c.baseUrl,
+        realm: c.realm,
+        clientId: c.clientId,
+        clientSecret: c.clientSecret,
+        timeoutMs: this.config.keycloak.timeoutMs,
+      });
       const check = await kc.check(c.attributes, { changes: c.changesSchedule !== '', requiredGroups: c.requiredGroups });
       errors.push(...check.issues);
     }
@@ -176,6 +219,12 @@ export class ConnectorsService {
 
   /** A live Admin API client for this connector. */
   client(c: ConnectorEntity): KeycloakConnector {
-    return new KeycloakConnector({ baseUrl: c.baseUrl, realm: c.realm, clientId: c.clientId, clientSecret: this.box.open(c.clientSecretEnc, `connector:${c.id}`), timeoutMs: this.config.keycloak.timeoutMs });
+    return new KeycloakConnector({
+      baseUrl: c.baseUrl,
+      realm: c.realm,
+      clientId: c.clientId,
+      clientSecret: this.box.open(c.clientSecretEnc, `connector:${c.id}`),
+      timeoutMs: this.config.keycloak.timeoutMs,
+    });
   }
 }

@@ -22,7 +22,13 @@ export class JitService {
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
     if (!settings.updateOnLogin) {
       // Update-on-login off: a known user signs in as the directory holds them.
-      const known = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username: mapped.identity.username ?? data.subject, loginAt, claimLocalUsers: settings.claimLocalUsers });
+      const known = await this.directory.resolveUser({
+        source: data.idp,
+        externalId: data.subject,
+        username: mapped.identity.username ?? data.subject,
+        loginAt,
+        claimLocalUsers: settings.claimLocalUsers,
+      });
       if (known.status !== 'not_found') return outcomeOfLookup(known, '');
     }
     const reply = await this.directory.provisionUser(provisionRequest(data.idp, data.subject, mapped.identity, settings, `login:${data.traceId}`, loginAt));
@@ -31,7 +37,14 @@ export class JitService {
 }
 
 /** The directory's provisioning command for a login (also the simulator's dry run, so both show the same). */
-export const provisionRequest = (idp: string, subject: string, identity: MappedIdentity, settings: JitSettings, actor: string, loginAt?: string): ProvisionUserRequest => ({
+export const provisionRequest = (
+  idp: string,
+  subject: string,
+  identity: MappedIdentity,
+  settings: JitSettings,
+  actor: string,
+  loginAt?: string,
+): ProvisionUserRequest => ({
   source: idp,
   externalId: subject,
   ...(identity.username !== null ? { username: identity.username } : {}),
@@ -48,17 +61,33 @@ export const provisionRequest = (idp: string, subject: string, identity: MappedI
   loginAt,
 });
 
-function outcomeOfReply(reply: ProvisionUserReply, identity: MappedIdentity, mapping: AttributeMapping, login: { protocol?: 'saml' | 'oidc'; attributes: Record<string, string[]> }): LoginOutcome {
+function outcomeOfReply(
+  reply: ProvisionUserReply,
+  identity: MappedIdentity,
+  mapping: AttributeMapping,
+  login: { protocol?: 'saml' | 'oidc'; attributes: Record<string, string[]> },
+): LoginOutcome {
   switch (reply.status) {
     case 'provisioned': {
       // What the login left out (a known user kept it) is said in the trace beside what was refused.
       const notices = [...(reply.notices ?? []), ...absentNotices(identity, mapping)].slice(0, 100);
-      return { kind: 'provisioned', user: reply.user, groups: reply.groups, created: reply.created, changed: reply.changed, ...(notices.length ? { notices } : {}) };
+      return {
+        kind: 'provisioned',
+        user: reply.user,
+        groups: reply.groups,
+        created: reply.created,
+        changed: reply.changed,
+        ...(notices.length ? { notices } : {}),
+      };
     }
     case 'disabled':
       return { kind: 'rejected', code: 'user_disabled', reason: `the account ${reply.user.username} is disabled in the directory` };
     case 'error':
       if (reply.code === 'no_username') return { kind: 'rejected', code: 'no_username', reason: noUsernameReason(mapping, login) };
-      return { kind: 'rejected', code: reply.code === 'seat_limit' || reply.code === 'account_not_owned' || reply.code === 'name_refused' ? reply.code : 'invalid_identity', reason: reply.message };
+      return {
+        kind: 'rejected',
+        code: reply.code === 'seat_limit' || reply.code === 'account_not_owned' || reply.code === 'name_refused' ? reply.code : 'invalid_identity',
+        reason: reply.message,
+      };
   }
 }

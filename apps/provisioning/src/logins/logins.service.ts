@@ -76,7 +76,11 @@ export class LoginsService {
     const common = { authEventId: event.id, traceId: data.traceId, idp: data.idp };
     if (outcome.kind === 'provisioned') {
       const notices = outcome.notices?.length ? { notices: outcome.notices } : {};
-      await this.bus.publish(UserProvisionedV1, { ...common, user: outcome.user, groups: outcome.groups, created: outcome.created, changed: outcome.changed, ...notices }, { id });
+      await this.bus.publish(
+        UserProvisionedV1,
+        { ...common, user: outcome.user, groups: outcome.groups, created: outcome.created, changed: outcome.changed, ...notices },
+        { id },
+      );
       this.logger.log(`${model}: ${outcome.created ? 'created' : outcome.changed ? 'updated' : 'confirmed'} ${outcome.user.username} from ${data.idp}`);
     } else {
       await this.bus.publish(UserRejectedV1, { ...common, code: outcome.code, reason: outcome.reason }, { id });

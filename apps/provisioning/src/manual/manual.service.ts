@@ -12,12 +12,22 @@ import { AuthenticatedData, LoginOutcome, outcomeOfLookup } from '../logins/logi
 export class ManualService {
   constructor(private readonly directory: DirectoryClient) {}
 
-  async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, grants: OwnershipGrants = NO_GRANTS, loginAt?: string): Promise<LoginOutcome> {
+  async resolve(
+    data: AuthenticatedData,
+    mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING,
+    grants: OwnershipGrants = NO_GRANTS,
+    loginAt?: string,
+  ): Promise<LoginOutcome> {
     const mapped = mapIdentity(data.subject, data.attributes, mapping, data);
     if (!mapped.ok) return { kind: 'rejected', code: mapped.code, reason: mapped.reason };
     // No username in the login: the user is found by the subject alone.
     const username = mapped.identity.username ?? data.subject;
     const reply = await this.directory.resolveUser({ source: data.idp, externalId: data.subject, username, loginAt, claimLocalUsers: grants.claimLocalUsers });
-    return outcomeOfLookup(reply, mapped.identity.username ? `${username} has no account here; an administrator must create it first` : `${noUsernameReason(mapping)}; and no account here has its subject`);
+    return outcomeOfLookup(
+      reply,
+      mapped.identity.username
+        ? `${username} has no account here; an administrator must create it first`
+        : `${noUsernameReason(mapping)}; and no account here has its subject`,
+    );
   }
 }

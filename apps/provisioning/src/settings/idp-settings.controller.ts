@@ -1,4 +1,17 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Put, ServiceUnavailableException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Patch,
+  Post,
+  Put,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, ApiZodBody, ZodPipe } from '@bridgekeeper/admin-api';
 import { Consumes } from '@bridgekeeper/platform';
@@ -6,10 +19,20 @@ import { absentNotices, keyedLogin, mapIdentity, noUsernameReason, readSamlLogin
 import { SubjectRefusal } from '@bridgekeeper/saml-assertion';
 import { DirectoryClient } from '../directory-client/directory.client';
 import { provisionRequest } from '../jit/jit.service';
-import { ApplyPresetInput, applyPresetSchema, IdpSettingsInput, IdpSettingsPatch, idpSettingsPatchSchema, idpSettingsSchema, SimulateInput, simulateSchema } from './idp-settings.schemas';
+import {
+  ApplyPresetInput,
+  applyPresetSchema,
+  IdpSettingsInput,
+  IdpSettingsPatch,
+  idpSettingsPatchSchema,
+  idpSettingsSchema,
+  SimulateInput,
+  simulateSchema,
+} from './idp-settings.schemas';
 import { IdpSettingsService } from './idp-settings.service';
 
-const KNOWN_IDPS = "Settings exist only for IdPs auth has: an unknown IdP, or an id no IdP can have, is a 404 (problem+json); an IdP deleted in auth takes its settings with it.";
+const KNOWN_IDPS =
+  'Settings exist only for IdPs auth has: an unknown IdP, or an id no IdP can have, is a 404 (problem+json); an IdP deleted in auth takes its settings with it.';
 
 @ApiTags('provisioning-settings')
 @ApiBearerAuth()
@@ -94,7 +117,10 @@ export class IdpSettingsController {
       const trace = await this.directory.loginTrace(body.traceId);
       if (!trace.found || !trace.subject) throw new NotFoundException(`traceId: no login trace ${body.traceId} with a validated subject`);
       // Another IdP's login is keyed and mapped by that IdP's settings, not this one's.
-      if (trace.idp !== idp) throw new BadRequestException(`traceId: login trace ${body.traceId} is a login at identity provider ${trace.idp}; simulate it at /api/v1/idps/${trace.idp}/simulate`);
+      if (trace.idp !== idp)
+        throw new BadRequestException(
+          `traceId: login trace ${body.traceId} is a login at identity provider ${trace.idp}; simulate it at /api/v1/idps/${trace.idp}/simulate`,
+        );
       let subjectFormat = trace.subjectFormat ?? undefined;
       if (trace.protocol === 'saml' && !subjectFormat) {
         // A trace from before traces kept the subject's format: an IdP keyed on an attribute keyed this one so too.
@@ -112,7 +138,10 @@ export class IdpSettingsController {
       // Keyed as this IdP's logins are: its NameID format and subjectAttribute, from auth.
       const policy = await this.subjectPolicy(idp);
       try {
-        login = { ...keyedLogin(content, policy.found ? { requestedFormat: policy.nameIdFormat, subjectAttribute: policy.subjectAttribute } : {}), protocol: 'saml' };
+        login = {
+          ...keyedLogin(content, policy.found ? { requestedFormat: policy.nameIdFormat, subjectAttribute: policy.subjectAttribute } : {}),
+          protocol: 'saml',
+        };
       } catch (err) {
         if (err instanceof SubjectRefusal) return { model: s.model, outcome: 'rejected', code: err.code, reason: err.message };
         throw err;
@@ -124,7 +153,13 @@ export class IdpSettingsController {
     if (!mapped.ok) return { model: s.model, outcome: 'rejected', code: mapped.code, reason: mapped.reason };
     // The same grants as a login, so the simulator refuses (and notes) what a login would.
     if (s.model !== 'jit') {
-      const found = await this.directory.resolveUser({ source: idp, externalId: login.subject, username: mapped.identity.username ?? login.subject, dryRun: true, claimLocalUsers: s.claimLocalUsers });
+      const found = await this.directory.resolveUser({
+        source: idp,
+        externalId: login.subject,
+        username: mapped.identity.username ?? login.subject,
+        dryRun: true,
+        claimLocalUsers: s.claimLocalUsers,
+      });
       const outcome = found.status === 'found' ? 'signed-in' : 'rejected';
       return { model: s.model, identity: mapped.identity, outcome, directory: found };
     }

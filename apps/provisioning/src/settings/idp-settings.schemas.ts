@@ -29,7 +29,9 @@ export const mappingSchema = z
           .array(z.enum(['nameId', 'email', 'subject']))
           .max(3)
           .optional()
-          .describe('with source attribute, when it is absent, tried in order: nameId (a SAML NameID that names a person: not persistent, not transient, never an OIDC sub), email, subject (any, opaque ones too). A fallback names a new user only: a known user keeps their username'),
+          .describe(
+            'with source attribute, when it is absent, tried in order: nameId (a SAML NameID that names a person: not persistent, not transient, never an OIDC sub), email, subject (any, opaque ones too). A fallback names a new user only: a known user keeps their username',
+          ),
         fallbackToSubject: z.boolean().optional().describe('older mappings: the subject as the last fallback'),
         lowercase: z.boolean().default(true),
         replace: z
@@ -66,7 +68,9 @@ export const mappingSchema = z
       .array(z.enum(['username', 'email']))
       .max(2)
       .optional()
-      .describe('link an account without an external id by username (default) and/or email: one an admin created for this IdP, or a local one when claimLocalUsers is on'),
+      .describe(
+        'link an account without an external id by username (default) and/or email: one an admin created for this IdP, or a local one when claimLocalUsers is on',
+      ),
     properties: z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/), z.string().min(1).max(255)).default({}),
     authoritative: z
       .array(z.enum(['email', 'displayName', 'groups']))
@@ -126,7 +130,9 @@ export const idpSettingsPatchSchema = z
       .record(z.string(), z.unknown())
       .nullable()
       .optional()
-      .describe('merged member by member (objects within it too); a member set to null is removed and falls back to its default where it has one; null: the Keycloak mapping'),
+      .describe(
+        'merged member by member (objects within it too); a member set to null is removed and falls back to its default where it has one; null: the Keycloak mapping',
+      ),
     updateOnLogin: z.boolean().nullable().optional().describe('null: the default, true'),
     grantLocalGroups: z.array(z.string()).nullable().optional().describe('replaces the list; null: the default, none'),
     claimLocalUsers: z.boolean().nullable().optional().describe('null: the default, false'),
@@ -136,14 +142,23 @@ export const idpSettingsPatchSchema = z
 export const simulateSchema = z
   .object({
     subject: z.string().min(1).max(1000).optional().describe('the SAML NameID or OIDC sub'),
-    attributes: z.record(z.string(), z.array(z.string().max(4000)).max(500)).optional().describe('attributes / claims, values as lists'),
-    protocol: z.enum(['saml', 'oidc']).optional().describe("with subject: the login's protocol (an OIDC sub never serves as a username; a SAML NameID may, by its format)"),
+    attributes: z
+      .record(z.string(), z.array(z.string().max(4000)).max(500))
+      .optional()
+      .describe('attributes / claims, values as lists'),
+    protocol: z
+      .enum(['saml', 'oidc'])
+      .optional()
+      .describe("with subject: the login's protocol (an OIDC sub never serves as a username; a SAML NameID may, by its format)"),
     subjectFormat: z.string().max(200).optional().describe('with subject: the SAML NameID format (persistent and transient NameIDs never serve as a username)'),
     assertionXml: z.string().max(500_000).optional().describe('a SAML assertion (or Response) to read the NameID and attributes from'),
     traceId: z.uuid().optional().describe('replay a recorded login: its subject and attributes from the login trace'),
   })
   .strict()
-  .refine((v) => [v.subject, v.assertionXml, v.traceId].filter((x) => x !== undefined).length === 1, 'give one of subject (with attributes), assertionXml or traceId');
+  .refine(
+    (v) => [v.subject, v.assertionXml, v.traceId].filter((x) => x !== undefined).length === 1,
+    'give one of subject (with attributes), assertionXml or traceId',
+  );
 
 export type IdpSettingsInput = z.infer<typeof idpSettingsSchema>;
 export type IdpSettingsPatch = z.infer<typeof idpSettingsPatchSchema>;
@@ -151,6 +166,8 @@ export type SimulateInput = z.infer<typeof simulateSchema>;
 
 /** POST /api/v1/idps/{idp}/provisioning/mapping-preset: which family's mapping to apply. */
 export const applyPresetSchema = z
-  .object({ preset: z.enum(MAPPING_PRESET_NAMES).describe("the IdP family whose mapping replaces this IdP's mapping (GET /api/v1/mapping-presets lists them)") })
+  .object({
+    preset: z.enum(MAPPING_PRESET_NAMES).describe("the IdP family whose mapping replaces this IdP's mapping (GET /api/v1/mapping-presets lists them)"),
+  })
   .strict();
 export type ApplyPresetInput = z.infer<typeof applyPresetSchema>;

@@ -29,7 +29,13 @@ const view = (row: IdpSettingsEntity): Omit<EffectiveSettings, 'origin'> => ({
 });
 
 /** The settings as the document PUT takes and PATCH merges into. */
-const documentOf = (s: EffectiveSettings) => ({ model: s.model, mapping: s.mapping, updateOnLogin: s.updateOnLogin, grantLocalGroups: s.grantLocalGroups, claimLocalUsers: s.claimLocalUsers });
+const documentOf = (s: EffectiveSettings) => ({
+  model: s.model,
+  mapping: s.mapping,
+  updateOnLogin: s.updateOnLogin,
+  grantLocalGroups: s.grantLocalGroups,
+  claimLocalUsers: s.claimLocalUsers,
+});
 
 /** How long a login may use the settings it read (a change made through another instance takes effect within this). */
 export const LOGIN_SETTINGS_TTL_MS = 5000;
@@ -68,7 +74,14 @@ export class IdpSettingsService {
   async effective(idp: string, em: EntityManager = this.db.manager): Promise<EffectiveSettings> {
     const row = await em.findOneBy(IdpSettingsEntity, { idp });
     if (row) return { ...view(row), origin: 'api' };
-    return { idp, model: this.config.models.byIdp.get(idp) ?? this.config.models.fallback, mapping: KEYCLOAK_DEFAULT_MAPPING, updateOnLogin: true, ...NO_GRANTS, origin: 'environment' };
+    return {
+      idp,
+      model: this.config.models.byIdp.get(idp) ?? this.config.models.fallback,
+      mapping: KEYCLOAK_DEFAULT_MAPPING,
+      updateOnLogin: true,
+      ...NO_GRANTS,
+      origin: 'environment',
+    };
   }
 
   /** An IdP's settings for the admin API: 404 unless auth has the IdP. */
@@ -120,10 +133,19 @@ export class IdpSettingsService {
       const applied = await this.known.apply(em, idp, event.occurredAt, false);
       if (!applied || !preset || (await em.existsBy(IdpSettingsEntity, { idp }))) return;
       const before = await this.effective(idp, em);
-      const row = em.create(IdpSettingsEntity, { idp, model: before.model, mapping: mappingPreset(preset), updateOnLogin: true, ...NO_GRANTS, updatedAt: new Date(event.occurredAt) });
+      const row = em.create(IdpSettingsEntity, {
+        idp,
+        model: before.model,
+        mapping: mappingPreset(preset),
+        updateOnLogin: true,
+        ...NO_GRANTS,
+        updatedAt: new Date(event.occurredAt),
+      });
       await em.save(IdpSettingsEntity, row);
       const { origin: _o, ...was } = before;
-      await writeAudit(em, [{ actor, action: 'idp-settings.updated', targetType: 'idp-settings', targetId: idp, before: was, after: { ...view(row), mappingPreset: preset } }]);
+      await writeAudit(em, [
+        { actor, action: 'idp-settings.updated', targetType: 'idp-settings', targetId: idp, before: was, after: { ...view(row), mappingPreset: preset } },
+      ]);
     });
     this.forLogins.delete(idp);
   }
@@ -143,7 +165,12 @@ export class IdpSettingsService {
   }
 
   /** One settings write, with the IdP held (404 if auth deleted it meanwhile), audited before and after. */
-  private async write(idp: string, actor: string, next: (current: EffectiveSettings) => IdpSettingsInput, auditNote: Record<string, unknown> = {}): Promise<EffectiveSettings> {
+  private async write(
+    idp: string,
+    actor: string,
+    next: (current: EffectiveSettings) => IdpSettingsInput,
+    auditNote: Record<string, unknown> = {},
+  ): Promise<EffectiveSettings> {
     const saved = await runInTransaction(this.db, async (em) => {
       await this.known.hold(em, idp);
       const before = await this.effective(idp, em);
@@ -159,7 +186,9 @@ export class IdpSettingsService {
       });
       await em.save(IdpSettingsEntity, row);
       const { origin: _o, ...was } = before;
-      await writeAudit(em, [{ actor, action: 'idp-settings.updated', targetType: 'idp-settings', targetId: idp, before: was, after: { ...view(row), ...auditNote } }]);
+      await writeAudit(em, [
+        { actor, action: 'idp-settings.updated', targetType: 'idp-settings', targetId: idp, before: was, after: { ...view(row), ...auditNote } },
+      ]);
       return { ...view(row), origin: 'api' as const };
     });
     this.forLogins.delete(idp);

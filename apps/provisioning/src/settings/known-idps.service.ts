@@ -50,7 +50,12 @@ export class KnownIdpsService {
    */
   async apply(em: EntityManager, idp: string, occurredAt: string, deleted: boolean): Promise<boolean> {
     const version = new Date(occurredAt).toISOString();
-    const updated = await em.createQueryBuilder().update(KnownIdpEntity).set({ deleted, version }).where('idp = :idp AND version <= :version', { idp, version }).execute();
+    const updated = await em
+      .createQueryBuilder()
+      .update(KnownIdpEntity)
+      .set({ deleted, version })
+      .where('idp = :idp AND version <= :version', { idp, version })
+      .execute();
     if (updated.affected) return true;
     await em.createQueryBuilder().insert().into(KnownIdpEntity).values({ idp, deleted, version }).orIgnore().execute();
     const row = await em.findOneBy(KnownIdpEntity, { idp });

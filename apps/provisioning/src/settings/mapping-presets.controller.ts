@@ -10,7 +10,8 @@ export class MappingPresetsController {
   @Get()
   @ApiOperation({
     summary: 'The attribute-mapping presets, one per IdP family, with the mapping each applies',
-    description: 'Choose one when adding an IdP (mappingPreset at POST /api/v1/idps) or apply one later (POST /api/v1/idps/{idp}/provisioning/mapping-preset). docs/idps/ says what to configure at each IdP.',
+    description:
+      'Choose one when adding an IdP (mappingPreset at POST /api/v1/idps) or apply one later (POST /api/v1/idps/{idp}/provisioning/mapping-preset). docs/idps/ says what to configure at each IdP.',
   })
   list() {
     return { items: Object.entries(MAPPING_PRESETS).map(([name, mapping]) => ({ name, mapping })) };

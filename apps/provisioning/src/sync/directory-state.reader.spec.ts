@@ -61,11 +61,16 @@ describe("provisioning's reader of the directory's state pages", () => {
       syncState: async (req: { cursor?: string; externalIds?: string[] }) => {
         asked.push(['state', req.cursor, req.externalIds?.length]);
         if (req.externalIds?.length === 0) return { users: [], activeUsers: 7, nextCursor: null };
-        if (!req.cursor) return { users: [row(`u${req.externalIds?.length ?? 0}`, { continued: true })], activeUsers: req.externalIds ? 7 : undefined, nextCursor: 'c1' };
+        if (!req.cursor)
+          return { users: [row(`u${req.externalIds?.length ?? 0}`, { continued: true })], activeUsers: req.externalIds ? 7 : undefined, nextCursor: 'c1' };
         return { users: [row(`u${req.externalIds?.length ?? 0}`)], nextCursor: null };
       },
     };
-    expect(await readDirectoryGroups(directory as never, 'kc', [])).toEqual({ names: new Set(['a', 'b']), own: [{ name: 'A', externalId: 'x' }], notGrantable: new Set(['b']) });
+    expect(await readDirectoryGroups(directory as never, 'kc', [])).toEqual({
+      names: new Set(['a', 'b']),
+      own: [{ name: 'A', externalId: 'x' }],
+      notGrantable: new Set(['b']),
+    });
     const seen: string[] = [];
     expect(await readDirectoryUsers(directory as never, { source: 'kc' }, (users) => seen.push(...users.map((u) => u.id)))).toEqual({ activeUsers: undefined });
     expect(seen).toEqual(['u0']);

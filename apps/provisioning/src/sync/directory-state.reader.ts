@@ -40,7 +40,11 @@ export async function readDirectoryGroups(directory: StateClient, source: string
  * handed to `take` as its page arrives; with `externalIds`, just those users (a changes run), and
  * the connector's active-user count the directory gives with them.
  */
-export async function readDirectoryUsers(directory: StateClient, query: { source: string; externalIds?: string[] }, take: (users: DirectoryUserState[]) => void): Promise<{ activeUsers?: number }> {
+export async function readDirectoryUsers(
+  directory: StateClient,
+  query: { source: string; externalIds?: string[] },
+  take: (users: DirectoryUserState[]) => void,
+): Promise<{ activeUsers?: number }> {
   const { source, externalIds } = query;
   let activeUsers: number | undefined;
   // Named users in chunks the contract takes, each chunk's answer in pages (the first one even for none).
@@ -80,7 +84,12 @@ export class UserParts {
         Object.assign(user.properties, row.properties);
       } else {
         // Prototype-less, so a property named like `__proto__` stays data when parts are joined.
-        user = { ...row, groups: [...row.groups], otherGroups: [...row.otherGroups], properties: Object.assign(Object.create(null) as DirectoryUserState['properties'], row.properties) };
+        user = {
+          ...row,
+          groups: [...row.groups],
+          otherGroups: [...row.otherGroups],
+          properties: Object.assign(Object.create(null) as DirectoryUserState['properties'], row.properties),
+        };
       }
       this.waiting = continued ? user : undefined;
       if (!continued) whole.push(user);

@@ -28,7 +28,15 @@ describe('an approved plan that fails while applying', () => {
   let answers: Array<'applied' | 'refused'>;
   /** The batches the directory was sent, in order. */
   const sent: unknown[] = [];
-  const settings: EffectiveSettings = { idp: 'keycloak', model: 'sync', mapping: {} as EffectiveSettings['mapping'], updateOnLogin: true, grantLocalGroups: [], claimLocalUsers: false, origin: 'environment' };
+  const settings: EffectiveSettings = {
+    idp: 'keycloak',
+    model: 'sync',
+    mapping: {} as EffectiveSettings['mapping'],
+    updateOnLogin: true,
+    grantLocalGroups: [],
+    claimLocalUsers: false,
+    origin: 'environment',
+  };
   const connector = { id: 'kc', idp: 'keycloak', enabled: true, updatedAt: new Date(Date.now() - 60_000), options: {} } as ConnectorEntity;
   /** What the next reads of the connector find (then `connector`): an admin's change between two reads. */
   let reads: ConnectorEntity[] = [];
@@ -79,8 +87,35 @@ describe('an approved plan that fails while applying', () => {
     };
     const text = JSON.stringify(plan);
     const planDigest = heldPlanDigest(id, text);
-    await ds.getRepository(SyncRunEntity).insert(ds.getRepository(SyncRunEntity).create({ id, connectorId: 'kc', status: 'held', trigger: 'api', requestedBy: 't', mode: 'full', changesUntil: null, dryRun: false, progress: {}, counts: null, plan: null, planDigest, reason: 'held for approval', directoryWrites: 0, startedAt: new Date(), finishedAt: null }));
-    await ds.getRepository(SyncHeldPlanEntity).insert({ runId: id, plan: text, basis: {}, settingsDigest: settingsDigest(settings), names: namesBasis(namesGiven(plan), []), asOf: Date.now(), createdAt: new Date() });
+    await ds.getRepository(SyncRunEntity).insert(
+      ds.getRepository(SyncRunEntity).create({
+        id,
+        connectorId: 'kc',
+        status: 'held',
+        trigger: 'api',
+        requestedBy: 't',
+        mode: 'full',
+        changesUntil: null,
+        dryRun: false,
+        progress: {},
+        counts: null,
+        plan: null,
+        planDigest,
+        reason: 'held for approval',
+        directoryWrites: 0,
+        startedAt: new Date(),
+        finishedAt: null,
+      }),
+    );
+    await ds.getRepository(SyncHeldPlanEntity).insert({
+      runId: id,
+      plan: text,
+      basis: {},
+      settingsDigest: settingsDigest(settings),
+      names: namesBasis(namesGiven(plan), []),
+      asOf: Date.now(),
+      createdAt: new Date(),
+    });
     return { id, planDigest };
   };
   const statusOf = async (id: string) => (await ds.getRepository(SyncRunEntity).findOneByOrFail({ id })).status;
@@ -103,7 +138,10 @@ describe('an approved plan that fails while applying', () => {
   });
 
   it('checks the connector again under the run lock: changed or disabled after the first check, nothing is approved', async () => {
-    for (const meanwhile of [{ ...connector, updatedAt: new Date(Date.now() + 60_000) }, { ...connector, enabled: false }]) {
+    for (const meanwhile of [
+      { ...connector, updatedAt: new Date(Date.now() + 60_000) },
+      { ...connector, enabled: false },
+    ]) {
       const held = await heldRun();
       answers = ['applied', 'applied'];
       reads = [connector, meanwhile]; // the check before the lock passes; the admin's change commits before the lock is taken

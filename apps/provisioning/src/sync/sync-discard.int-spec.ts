@@ -25,7 +25,9 @@ describe.each(['postgres', 'sqlite'] as const)('discarding a held run on %s', (e
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'bk-discard-'));
     pg = engine === 'postgres' ? await createTestDatabase() : undefined;
-    ds = new DataSource(await databaseOptions({ service: 'provisioning', url: pg?.url, dataDir, entities: PROVISIONING_ENTITIES, migrations: PROVISIONING_MIGRATIONS }));
+    ds = new DataSource(
+      await databaseOptions({ service: 'provisioning', url: pg?.url, dataDir, entities: PROVISIONING_ENTITIES, migrations: PROVISIONING_MIGRATIONS }),
+    );
     await ds.initialize();
     // discard() uses only the database.
     const unused = null as never;
@@ -39,7 +41,24 @@ describe.each(['postgres', 'sqlite'] as const)('discarding a held run on %s', (e
   });
 
   const heldRun = async () => {
-    const run = ds.getRepository(SyncRunEntity).create({ id: crypto.randomUUID(), connectorId: 'kc', status: 'held', trigger: 'api', requestedBy: 't', mode: 'full', changesUntil: null, dryRun: false, progress: {}, counts: null, plan: null, planDigest: 'a'.repeat(64), reason: 'held for approval', directoryWrites: 0, startedAt: new Date(), finishedAt: null });
+    const run = ds.getRepository(SyncRunEntity).create({
+      id: crypto.randomUUID(),
+      connectorId: 'kc',
+      status: 'held',
+      trigger: 'api',
+      requestedBy: 't',
+      mode: 'full',
+      changesUntil: null,
+      dryRun: false,
+      progress: {},
+      counts: null,
+      plan: null,
+      planDigest: 'a'.repeat(64),
+      reason: 'held for approval',
+      directoryWrites: 0,
+      startedAt: new Date(),
+      finishedAt: null,
+    });
     await ds.getRepository(SyncRunEntity).insert(run);
     return run;
   };

@@ -19,7 +19,12 @@ export class SyncLoginService {
     @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
   ) {}
 
-  async resolve(data: AuthenticatedData, mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING, grants: OwnershipGrants = NO_GRANTS, loginAt?: string): Promise<LoginOutcome> {
+  async resolve(
+    data: AuthenticatedData,
+    mapping: AttributeMapping = KEYCLOAK_DEFAULT_MAPPING,
+    grants: OwnershipGrants = NO_GRANTS,
+    loginAt?: string,
+  ): Promise<LoginOutcome> {
     const connector = await this.connectors.forIdp(data.idp);
     if (!connector) return { kind: 'rejected', code: 'sync_unavailable', reason: `no enabled User Sync connector serves ${data.idp}` };
     const mapped = mapIdentity(data.subject, data.attributes, mapping, data);
@@ -27,7 +32,15 @@ export class SyncLoginService {
     // No username in the login: the user is found by the subject alone (the lookup by name finds nothing).
     const username = mapped.identity.username ?? data.subject;
     // OIDC's sub is Keycloak's user id, which the connector keys its users on; SAML's NameID is the username (issue 26).
-    const lookup = () => this.directory.resolveUser({ source: connector.id, externalId: data.subject, username, loginAt, claimLocalUsers: grants.claimLocalUsers, subjectKeysUsers: data.protocol === 'oidc' });
+    const lookup = () =>
+      this.directory.resolveUser({
+        source: connector.id,
+        externalId: data.subject,
+        username,
+        loginAt,
+        claimLocalUsers: grants.claimLocalUsers,
+        subjectKeysUsers: data.protocol === 'oidc',
+      });
 
     let reply = await lookup();
     // A new user, or (OIDC) one whose username another account holds: the single-user sync
@@ -35,15 +48,28 @@ export class SyncLoginService {
     // the trace shows). The account of another Keycloak id is never theirs.
     if (reply.status === 'not_found' || (reply.status === 'refused' && data.protocol === 'oidc')) {
       const synced = await this.syncOne(connector, username, data.traceId, grants);
-      if (synced !== true) return reply.status === 'refused' ? { kind: 'rejected', code: reply.code, reason: `${reply.reason}; ${synced}` } : { kind: 'rejected', code: 'not_in_directory', reason: synced };
+      if (synced !== true)
+        return reply.status === 'refused'
+          ? { kind: 'rejected', code: reply.code, reason: `${reply.reason}; ${synced}` }
+          : { kind: 'rejected', code: 'not_in_directory', reason: synced };
       reply = await lookup();
     }
     return outcomeOfLookup(reply, `${username} is not in the directory after a sync`);
   }
 
   /** Single-user sync; true, or why the user cannot be synced. */
-  private async syncOne(connector: Parameters<ConnectorsService['client']>[0], username: string, traceId: string, grants: OwnershipGrants): Promise<true | string> {
-    const deadline = new Promise<string>((resolve) => setTimeout(() => resolve(`syncing ${username} from Keycloak took longer than ${this.config.sync.firstLoginTimeoutMs} ms`), this.config.sync.firstLoginTimeoutMs).unref());
+  private async syncOne(
+    connector: Parameters<ConnectorsService['client']>[0],
+    username: string,
+    traceId: string,
+    grants: OwnershipGrants,
+  ): Promise<true | string> {
+    const deadline = new Promise<string>((resolve) =>
+      setTimeout(
+        () => resolve(`syncing ${username} from Keycloak took longer than ${this.config.sync.firstLoginTimeoutMs} ms`),
+        this.config.sync.firstLoginTimeoutMs,
+      ).unref(),
+    );
     const work = (async (): Promise<true | string> => {
       const kc = this.connectors.client(connector);
       const found = await kc.userByUsername(username);

@@ -4,7 +4,16 @@ export type SyncMode = 'full' | 'changes';
 
 export type SyncRunStatus = 'running' | 'applied' | 'held' | 'failed' | 'dry-run' | 'discarded' | 'approved' | 'superseded';
 
-export const SYNC_RUN_STATUSES = ['running', 'applied', 'held', 'failed', 'dry-run', 'discarded', 'approved', 'superseded'] as const satisfies readonly SyncRunStatus[];
+export const SYNC_RUN_STATUSES = [
+  'running',
+  'applied',
+  'held',
+  'failed',
+  'dry-run',
+  'discarded',
+  'approved',
+  'superseded',
+] as const satisfies readonly SyncRunStatus[];
 
 /** One User Sync run: its trigger, progress, plan, counts, outcome. */
 @Entity({ name: 'sync_runs' })
@@ -35,11 +44,21 @@ export class SyncRunEntity {
   mode: SyncMode;
 
   /** Keycloak's time (ms) up to which this run accounted for every change: where the next changes run starts reading. */
-  @Column({ name: 'changes_until', type: 'bigint', nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | number | null) => (v === null ? null : Number(v)) } })
+  @Column({
+    name: 'changes_until',
+    type: 'bigint',
+    nullable: true,
+    transformer: { to: (v: number | null) => v, from: (v: string | number | null) => (v === null ? null : Number(v)) },
+  })
   changesUntil: number | null;
 
   /** A scheduled run: the tick (ms since the epoch, UTC) of the schedule it was started for; null for any other trigger. */
-  @Column({ name: 'scheduled_for', type: 'bigint', nullable: true, transformer: { to: (v: number | null | undefined) => v ?? null, from: (v: string | number | null) => (v === null ? null : Number(v)) } })
+  @Column({
+    name: 'scheduled_for',
+    type: 'bigint',
+    nullable: true,
+    transformer: { to: (v: number | null | undefined) => v ?? null, from: (v: string | number | null) => (v === null ? null : Number(v)) },
+  })
   scheduledFor: number | null;
 
   @Column({ name: 'dry_run', type: 'boolean', default: false })

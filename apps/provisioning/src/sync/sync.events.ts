@@ -16,7 +16,12 @@ export class SyncEvents implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.consume(SyncRequestedV1, { durable: 'provisioning__sync-requested' }, async (event) => {
       try {
-        await this.sync.start(event.data.connectorId, { dryRun: event.data.dryRun, mode: event.data.mode, trigger: 'event', requestedBy: event.data.requestedBy });
+        await this.sync.start(event.data.connectorId, {
+          dryRun: event.data.dryRun,
+          mode: event.data.mode,
+          trigger: 'event',
+          requestedBy: event.data.requestedBy,
+        });
       } catch (err) {
         if (err instanceof ConflictException) return this.logger.log(`sync.requested for ${event.data.connectorId} skipped: ${err.message}`);
         throw err;

@@ -40,7 +40,13 @@ export class SyncScheduler implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.subscribe(SyncConnectorChangedV1, () => void this.refresh());
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh().then(() => this.sync.forgetTicks()).catch((err) => this.logger.warn(`old schedule ticks not removed: ${(err as Error).message}`)), this.config.sync.reconcileMs);
+    this.timer = setInterval(
+      () =>
+        void this.refresh()
+          .then(() => this.sync.forgetTicks())
+          .catch((err) => this.logger.warn(`old schedule ticks not removed: ${(err as Error).message}`)),
+      this.config.sync.reconcileMs,
+    );
     this.timer.unref();
   }
 
@@ -56,7 +62,13 @@ export class SyncScheduler implements OnApplicationBootstrap, OnApplicationShutd
    */
   async connectorChanged(connectorId: string, change: 'created' | 'updated' | 'deleted', actor: string): Promise<void> {
     await this.refresh();
-    await this.bus.publish(SyncConnectorChangedV1, { connectorId, change, actor }).catch((err) => this.logger.warn(`sync.connector.changed for ${connectorId} not published (other instances reload within PROVISIONING_SCHEDULE_RECONCILE_MS): ${(err as Error).message}`));
+    await this.bus
+      .publish(SyncConnectorChangedV1, { connectorId, change, actor })
+      .catch((err) =>
+        this.logger.warn(
+          `sync.connector.changed for ${connectorId} not published (other instances reload within PROVISIONING_SCHEDULE_RECONCILE_MS): ${(err as Error).message}`,
+        ),
+      );
   }
 
   /** Makes this instance's timers match the database; reloads run one after another. */
@@ -70,7 +82,10 @@ export class SyncScheduler implements OnApplicationBootstrap, OnApplicationShutd
     if (this.stopped) return;
     const wanted = new Map<string, { connectorId: string; mode: SyncMode; cronTime: string }>();
     for (const c of await this.connectors.findBy({ enabled: true })) {
-      for (const [mode, cronTime] of [['full', c.schedule], ['changes', c.changesSchedule]] as const) {
+      for (const [mode, cronTime] of [
+        ['full', c.schedule],
+        ['changes', c.changesSchedule],
+      ] as const) {
         if (cronTime) wanted.set(`${PREFIX}${c.id}:${mode}`, { connectorId: c.id, mode, cronTime });
       }
     }

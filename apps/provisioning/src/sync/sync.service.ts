@@ -6,7 +6,23 @@ import { SyncAppliedCounts, SyncCompletedV1 } from '@bridgekeeper/contracts';
 import { EventBus } from '@bridgekeeper/messaging';
 import { runInTransaction, writeAudit } from '@bridgekeeper/data';
 import { METRICS_REGISTRY } from '@bridgekeeper/platform';
-import { assessSyncPlan, changedSinceBasis, DirectoryUserState, heldPlanDigest, IdpSnapshot, namesBasis, NamesBasis, namesChangedSince, namesGiven, OwnershipGrants, PlanBasis, planCounts, settingsDigest, SyncPlan, SyncPlanner } from '@bridgekeeper/provisioning-model';
+import {
+  assessSyncPlan,
+  changedSinceBasis,
+  DirectoryUserState,
+  heldPlanDigest,
+  IdpSnapshot,
+  namesBasis,
+  NamesBasis,
+  namesChangedSince,
+  namesGiven,
+  OwnershipGrants,
+  PlanBasis,
+  planCounts,
+  settingsDigest,
+  SyncPlan,
+  SyncPlanner,
+} from '@bridgekeeper/provisioning-model';
 import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { DirectoryClient } from '../directory-client/directory.client';
@@ -97,9 +113,17 @@ export class SyncService {
     await this.runnable(connectorId);
     const mode = req.mode ?? 'full';
     if (req.scheduledFor !== undefined && !(await this.claimTick(connectorId, mode, req.scheduledFor))) {
-      throw new TickTakenException(`the ${mode} run of ${connectorId} scheduled for ${new Date(req.scheduledFor).toISOString()} was started already (by another instance)`);
+      throw new TickTakenException(
+        `the ${mode} run of ${connectorId} scheduled for ${new Date(req.scheduledFor).toISOString()} was started already (by another instance)`,
+      );
     }
-    const run = this.newRun(connectorId, { mode, trigger: req.trigger, requestedBy: req.requestedBy, dryRun: req.dryRun, scheduledFor: req.scheduledFor ?? null });
+    const run = this.newRun(connectorId, {
+      mode,
+      trigger: req.trigger,
+      requestedBy: req.requestedBy,
+      dryRun: req.dryRun,
+      scheduledFor: req.scheduledFor ?? null,
+    });
     await this.lock(connectorId, run.id);
     let connector: ConnectorEntity;
     try {
@@ -136,7 +160,10 @@ export class SyncService {
     await this.db.getRepository(SyncTickEntity).delete({ claimedAt: LessThan(new Date(Date.now() - olderThanMs)) });
   }
 
-  private newRun(connectorId: string, what: Pick<SyncRunEntity, 'mode' | 'trigger' | 'requestedBy' | 'dryRun'> & Partial<Pick<SyncRunEntity, 'scheduledFor'>>): SyncRunEntity {
+  private newRun(
+    connectorId: string,
+    what: Pick<SyncRunEntity, 'mode' | 'trigger' | 'requestedBy' | 'dryRun'> & Partial<Pick<SyncRunEntity, 'scheduledFor'>>,
+  ): SyncRunEntity {
     return this.db.getRepository(SyncRunEntity).create({
       id: crypto.randomUUID(),
       connectorId,
@@ -194,16 +221,20 @@ export class SyncService {
   async approve(id: string, actor: string, planDigest: string) {
     const approvable = async () => {
       const held = await this.get(id);
-      if (held.status === 'superseded') throw new ConflictException(`run ${id} was superseded by a newer run of ${held.connectorId}: approve that one, whose plan is current`);
+      if (held.status === 'superseded')
+        throw new ConflictException(`run ${id} was superseded by a newer run of ${held.connectorId}: approve that one, whose plan is current`);
       if (held.status !== 'held') throw new ConflictException(`run ${id} is ${held.status}, not held`);
-      if (!held.planDigest) throw new ConflictException(`run ${id} was held without a plan (${held.reason ?? 'no reason recorded'}): there is nothing to approve; start a new run`);
-      if (held.planDigest !== planDigest) throw new ConflictException(`the plan digest does not match run ${id}'s plan: read the run again and approve the plan it shows`);
+      if (!held.planDigest)
+        throw new ConflictException(`run ${id} was held without a plan (${held.reason ?? 'no reason recorded'}): there is nothing to approve; start a new run`);
+      if (held.planDigest !== planDigest)
+        throw new ConflictException(`the plan digest does not match run ${id}'s plan: read the run again and approve the plan it shows`);
       return held;
     };
     // The connector as it is: enabled, and not changed since the plan (its scope, mapping or realm may differ).
     const applicable = async (held: SyncRunEntity) => {
       const connector = await this.runnable(held.connectorId);
-      if (connector.updatedAt > held.startedAt) throw new ConflictException(`connector ${connector.id} was changed after run ${id} was planned: start a new run`);
+      if (connector.updatedAt > held.startedAt)
+        throw new ConflictException(`connector ${connector.id} was changed after run ${id} was planned: start a new run`);
       return connector;
     };
     const first = await approvable();
@@ -222,8 +253,14 @@ export class SyncService {
       connector = await applicable(held);
       stored = await this.db.getRepository(SyncHeldPlanEntity).findOneBy({ runId: id });
       // The plan applied is the plan digested when it was held, byte for byte, and this run's.
-      if (!stored || heldPlanDigest(id, stored.plan) !== planDigest) throw new ConflictException(`run ${id}'s stored plan is missing or does not match its digest (runs held before digests were bound to their run cannot be approved): start a new run`);
-      if (stored.settingsDigest === null || stored.names === null) throw new ConflictException(`run ${id} was held by an earlier version, which did not record the settings and names an approval checks: start a new run`);
+      if (!stored || heldPlanDigest(id, stored.plan) !== planDigest)
+        throw new ConflictException(
+          `run ${id}'s stored plan is missing or does not match its digest (runs held before digests were bound to their run cannot be approved): start a new run`,
+        );
+      if (stored.settingsDigest === null || stored.names === null)
+        throw new ConflictException(
+          `run ${id} was held by an earlier version, which did not record the settings and names an approval checks: start a new run`,
+        );
       plan = storedPlan(stored.plan);
       settings = await this.settings.effective(connector.idp);
       const moved = await this.movedOn(connector, plan, stored, settings);
@@ -234,7 +271,16 @@ export class SyncService {
       await runInTransaction(this.db, async (em) => {
         const taken = await em.update(SyncRunEntity, { id, status: 'held' }, { status: 'approved' });
         if (!taken.affected) throw new ConflictException(`run ${id} is no longer held`);
-        await writeAudit(em, [{ actor, action: 'sync-run.approved', targetType: 'sync-run', targetId: id, before: { status: 'held', reason: held.reason, planDigest }, after: { status: 'approved', appliedBy: run.id } }]);
+        await writeAudit(em, [
+          {
+            actor,
+            action: 'sync-run.approved',
+            targetType: 'sync-run',
+            targetId: id,
+            before: { status: 'held', reason: held.reason, planDigest },
+            after: { status: 'approved', appliedBy: run.id },
+          },
+        ]);
         await em.insert(SyncRunEntity, run);
       });
     } catch (err) {
@@ -253,11 +299,19 @@ export class SyncService {
    */
   private async movedOn(connector: ConnectorEntity, plan: SyncPlan, stored: SyncHeldPlanEntity, settings: EffectiveSettings): Promise<string[]> {
     const reasons: string[] = [];
-    if (settingsDigest(settings) !== stored.settingsDigest) reasons.push(`the provisioning settings of IdP ${connector.idp} changed since this plan (model, mapping, updateOnLogin, grantLocalGroups or claimLocalUsers): it would be applied under other rules`);
+    if (settingsDigest(settings) !== stored.settingsDigest)
+      reasons.push(
+        `the provisioning settings of IdP ${connector.idp} changed since this plan (model, mapping, updateOnLogin, grantLocalGroups or claimLocalUsers): it would be applied under other rules`,
+      );
     const names = namesChangedSince(stored.names ?? {}, await this.namesHeldNow(plan));
     if (names.length) {
-      const shown = names.slice(0, 5).map((n) => n.replace(':', ' ')).join(', ');
-      reasons.push(`${names.length} of the names this plan gives users were taken, freed or changed hands since it was held (${shown}${names.length > 5 ? ', …' : ''})`);
+      const shown = names
+        .slice(0, 5)
+        .map((n) => n.replace(':', ' '))
+        .join(', ');
+      reasons.push(
+        `${names.length} of the names this plan gives users were taken, freed or changed hands since it was held (${shown}${names.length > 5 ? ', …' : ''})`,
+      );
     }
     const basis: PlanBasis = stored.basis;
     const externalIds = Object.keys(basis);
@@ -273,9 +327,17 @@ export class SyncService {
       ...plan.groupsToRename.filter((r) => ownGroups.get(r.externalId) !== r.from),
       ...plan.groupsToLink.filter((l) => ownGroups.has(l.externalId)),
     ];
-    if (users.length) this.logger.warn(`held plan of ${connector.id}: the directory changed for ${users.length} of its users since it was planned (Keycloak ids ${users.slice(0, 20).join(', ')}${users.length > 20 ? ', …' : ''})`);
+    if (users.length)
+      this.logger.warn(
+        `held plan of ${connector.id}: the directory changed for ${users.length} of its users since it was planned (Keycloak ids ${users.slice(0, 20).join(', ')}${users.length > 20 ? ', …' : ''})`,
+      );
     if (users.length || groups.length) {
-      const what = [users.length ? `${users.length} of the ${externalIds.length} users it changes or creates` : '', groups.length ? `${groups.length} of the groups it creates, renames or links are not as planned any more` : ''].filter(Boolean).join('; ');
+      const what = [
+        users.length ? `${users.length} of the ${externalIds.length} users it changes or creates` : '',
+        groups.length ? `${groups.length} of the groups it creates, renames or links are not as planned any more` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
       reasons.push(`the directory changed since this plan (${what})`);
     }
     return reasons;
@@ -289,7 +351,11 @@ export class SyncService {
     // came to ~1 MB, the NATS server's default max_payload; 500 of each, ~250 kB. (A margin, not a
     // bound: the directory does not cut this answer by size yet.)
     for (let i = 0; i < Math.max(names.usernames.length, names.emails.length); i += NAMES_PER_REQUEST) {
-      held.push(...(await this.directory.namesHeld({ usernames: names.usernames.slice(i, i + NAMES_PER_REQUEST), emails: names.emails.slice(i, i + NAMES_PER_REQUEST) })).held);
+      held.push(
+        ...(
+          await this.directory.namesHeld({ usernames: names.usernames.slice(i, i + NAMES_PER_REQUEST), emails: names.emails.slice(i, i + NAMES_PER_REQUEST) })
+        ).held,
+      );
     }
     return namesBasis(names, held);
   }
@@ -331,11 +397,19 @@ export class SyncService {
    * A run ends: its row; the older held runs of the connector it supersedes (when it applied, or
    * was held with a plan of its own: theirs are no longer current); `sync.completed`.
    */
-  private async finish(run: SyncRunEntity, connector: ConnectorEntity, started: number, status: SyncRunEntity['status'], patch: Partial<SyncRunEntity>): Promise<SyncRunEntity> {
+  private async finish(
+    run: SyncRunEntity,
+    connector: ConnectorEntity,
+    started: number,
+    status: SyncRunEntity['status'],
+    patch: Partial<SyncRunEntity>,
+  ): Promise<SyncRunEntity> {
     Object.assign(run, patch, { status, finishedAt: new Date() });
     await this.db.getRepository(SyncRunEntity).update({ id: run.id }, { ...patch, status, finishedAt: run.finishedAt, progress: run.progress });
     if (status === 'applied' || (status === 'held' && run.planDigest)) {
-      await this.db.getRepository(SyncRunEntity).update({ connectorId: connector.id, status: 'held', startedAt: LessThan(run.startedAt) }, { status: 'superseded' });
+      await this.db
+        .getRepository(SyncRunEntity)
+        .update({ connectorId: connector.id, status: 'held', startedAt: LessThan(run.startedAt) }, { status: 'superseded' });
     }
     const counts = run.counts ?? {};
     await this.bus
@@ -381,7 +455,11 @@ export class SyncService {
       const grants = { grantLocalGroups: settings.grantLocalGroups, claimLocalUsers: settings.claimLocalUsers };
       const planned = await this.planRun(run, connector, req.mode ?? 'full', grants, lap);
       // An error or a timeout from Keycloak must not read as "everyone left": hold, apply nothing.
-      if ('keycloakFailed' in planned) return await finish('held', { reason: `held, nothing was applied: ${planned.keycloakFailed}`, progress: { phase: 'held', percent: 100 } } as Partial<SyncRunEntity>);
+      if ('keycloakFailed' in planned)
+        return await finish('held', {
+          reason: `held, nothing was applied: ${planned.keycloakFailed}`,
+          progress: { phase: 'held', percent: 100 },
+        } as Partial<SyncRunEntity>);
       const { plan, safety, about } = planned;
       const base = { mode: planned.mode, counts: run.counts, plan: summarizePlan(plan) };
       shown = base.plan;
@@ -389,22 +467,48 @@ export class SyncService {
       if (safety.hold) {
         // The whole plan is kept with the run: an approval applies it, exactly, or nothing.
         const planDigest = await this.keepHeldPlan(run, plan, planned.basis!, planned.asOf, settings);
-        return await finish('held', { ...base, planDigest, reason: `held for approval: ${safety.reason}`, progress: { phase: 'held', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+        return await finish('held', {
+          ...base,
+          planDigest,
+          reason: `held for approval: ${safety.reason}`,
+          progress: { phase: 'held', ...about, percent: 100, timingsMs },
+        } as Partial<SyncRunEntity>);
       }
       const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity, tally);
       lap('apply');
       // Users and groups the directory left out for their names: the run goes on, and says so.
-      if (namesRefused.length) this.logger.warn(`sync ${connector.id} run ${run.id}: ${namesRefused.length} names refused by the directory's name rules (see the run's plan.namesRefused)`);
-      const reported = { ...base.plan, ...(namesRefused.length ? { namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } : {}), ...this.identityReport(connector.id, run.id, identity) };
-      return await finish('applied', { ...base, counts: runCounts(tally, run.counts, plan, identity), plan: reported, changesUntil: planned.asOf, directoryWrites: writes, progress: { phase: 'done', ...about, percent: 100, timingsMs } } as Partial<SyncRunEntity>);
+      if (namesRefused.length)
+        this.logger.warn(
+          `sync ${connector.id} run ${run.id}: ${namesRefused.length} names refused by the directory's name rules (see the run's plan.namesRefused)`,
+        );
+      const reported = {
+        ...base.plan,
+        ...(namesRefused.length ? { namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } : {}),
+        ...this.identityReport(connector.id, run.id, identity),
+      };
+      return await finish('applied', {
+        ...base,
+        counts: runCounts(tally, run.counts, plan, identity),
+        plan: reported,
+        changesUntil: planned.asOf,
+        directoryWrites: writes,
+        progress: { phase: 'done', ...about, percent: 100, timingsMs },
+      } as Partial<SyncRunEntity>);
     } catch (err) {
       // A failed run keeps what it planned and what it did, and ends in a final state.
       const plan = shown ? { ...shown, ...this.identityReport(connector.id, run.id, identity) } : undefined;
       return await finish('failed', {
-        reason: err instanceof ApplyFailed ? `${err.message}; ${err.applied} of ${err.total} batches are applied, the next run finishes the job` : (err as Error).message,
+        reason:
+          err instanceof ApplyFailed
+            ? `${err.message}; ${err.applied} of ${err.total} batches are applied, the next run finishes the job`
+            : (err as Error).message,
         directoryWrites: run.directoryWrites,
         // Once applying began, what the directory applied so far; before, what was planned.
-        ...(tally.batches > 0 || err instanceof ApplyFailed ? { counts: runCounts(tally, null, null, identity) } : run.counts ? { counts: { ...run.counts, usersConflicting: identity.conflicts.length } } : {}),
+        ...(tally.batches > 0 || err instanceof ApplyFailed
+          ? { counts: runCounts(tally, null, null, identity) }
+          : run.counts
+            ? { counts: { ...run.counts, usersConflicting: identity.conflicts.length } }
+            : {}),
         ...(plan ? { plan } : {}),
         progress: { ...run.progress, phase: 'failed', failedIn: run.progress?.phase, percent: 100 },
       } as Partial<SyncRunEntity>);
@@ -415,7 +519,9 @@ export class SyncService {
   private identityReport(connectorId: string, runId: string, identity: IdentityOutcome): Record<string, unknown> {
     if (identity.conflicts.length) {
       this.conflictsTotal.inc({ connector: connectorId }, identity.conflicts.length);
-      this.logger.warn(`sync ${connectorId} run ${runId}: ${identity.conflicts.length} users left out, their username or email is another account's (see the run's plan.conflicts)`);
+      this.logger.warn(
+        `sync ${connectorId} run ${runId}: ${identity.conflicts.length} users left out, their username or email is another account's (see the run's plan.conflicts)`,
+      );
     }
     return {
       conflicts: { total: identity.conflicts.length, items: identity.conflicts.slice(0, 200) },
@@ -466,7 +572,9 @@ export class SyncService {
   private async keepHeldPlan(run: SyncRunEntity, plan: SyncPlan, basis: PlanBasis, asOf: number, settings: EffectiveSettings): Promise<string> {
     const text = JSON.stringify(plan);
     const names = await this.namesHeldNow(plan);
-    await this.db.getRepository(SyncHeldPlanEntity).insert({ runId: run.id, plan: text, basis, settingsDigest: settingsDigest(settings), names, asOf, createdAt: new Date() });
+    await this.db
+      .getRepository(SyncHeldPlanEntity)
+      .insert({ runId: run.id, plan: text, basis, settingsDigest: settingsDigest(settings), names, asOf, createdAt: new Date() });
     return heldPlanDigest(run.id, text);
   }
 
@@ -478,22 +586,45 @@ export class SyncService {
    * refused their batches), the held run is held again and may be approved again, else it stays
    * approved: its plan is never applied twice, and the next run plans what is left.
    */
-  private async executeApproved(run: SyncRunEntity, connector: ConnectorEntity, held: SyncRunEntity, plan: SyncPlan, asOf: number, grants: OwnershipGrants): Promise<SyncRunEntity> {
+  private async executeApproved(
+    run: SyncRunEntity,
+    connector: ConnectorEntity,
+    held: SyncRunEntity,
+    plan: SyncPlan,
+    asOf: number,
+    grants: OwnershipGrants,
+  ): Promise<SyncRunEntity> {
     const started = Date.now();
     const progress = { phase: 'done', mode: held.mode, approved: held.id, percent: 100 };
     const identity: IdentityOutcome = { conflicts: [], released: [] };
     const tally = newTally();
     try {
       const { writes, namesRefused } = await this.apply(run, connector.id, plan, grants, identity, tally);
-      const reported = { ...run.plan, ...(namesRefused.length ? { namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } : {}), ...this.identityReport(connector.id, run.id, identity) };
-      return await this.finish(run, connector, started, 'applied', { plan: reported, counts: runCounts(tally, run.counts, plan, identity), changesUntil: asOf, directoryWrites: writes, progress: { ...progress, timingsMs: { apply: Date.now() - started } } });
+      const reported = {
+        ...run.plan,
+        ...(namesRefused.length ? { namesRefused: { total: namesRefused.length, items: namesRefused.slice(0, 200) } } : {}),
+        ...this.identityReport(connector.id, run.id, identity),
+      };
+      return await this.finish(run, connector, started, 'applied', {
+        plan: reported,
+        counts: runCounts(tally, run.counts, plan, identity),
+        changesUntil: asOf,
+        directoryWrites: writes,
+        progress: { ...progress, timingsMs: { apply: Date.now() - started } },
+      });
     } catch (err) {
       const message = (err as Error).message;
       const heldAgain = err instanceof ApplyFailed && err.nothingApplied && (await this.holdAgain(held.id, run.id, message));
       const reason = heldAgain
         ? `applying the approved plan of run ${held.id} failed and nothing was applied: ${message}. Run ${held.id} is held again: approve it again once the cause is fixed, or start a new run`
         : `applying the approved plan of run ${held.id} failed${err instanceof ApplyFailed ? ` after ${err.applied} of ${err.total} batches` : ''}: ${message}. Run ${held.id} stays approved (a plan is never applied twice): the next run plans what is left afresh`;
-      return await this.finish(run, connector, started, 'failed', { reason, directoryWrites: run.directoryWrites, counts: runCounts(tally, null, null, identity), plan: { ...run.plan, ...this.identityReport(connector.id, run.id, identity) }, progress: { ...progress, phase: 'failed', failedIn: 'applying', heldAgain } });
+      return await this.finish(run, connector, started, 'failed', {
+        reason,
+        directoryWrites: run.directoryWrites,
+        counts: runCounts(tally, null, null, identity),
+        plan: { ...run.plan, ...this.identityReport(connector.id, run.id, identity) },
+        progress: { ...progress, phase: 'failed', failedIn: 'applying', heldAgain },
+      });
     }
   }
 
@@ -503,7 +634,16 @@ export class SyncService {
       return await runInTransaction(this.db, async (em) => {
         const back = await em.update(SyncRunEntity, { id: heldId, status: 'approved' }, { status: 'held' });
         if (!back.affected) return false;
-        await writeAudit(em, [{ actor: `sync:${runId}`, action: 'sync-run.held-again', targetType: 'sync-run', targetId: heldId, before: { status: 'approved', appliedBy: runId }, after: { status: 'held', cause } }]);
+        await writeAudit(em, [
+          {
+            actor: `sync:${runId}`,
+            action: 'sync-run.held-again',
+            targetType: 'sync-run',
+            targetId: heldId,
+            before: { status: 'approved', appliedBy: runId },
+            after: { status: 'held', cause },
+          },
+        ]);
         return true;
       });
     } catch (err) {
@@ -541,7 +681,9 @@ export class SyncService {
     const onProgress = (phase: string, n: number) => {
       if (Date.now() - written < 250) return;
       written = Date.now();
-      this.progress(run, { phase: `reading-keycloak:${phase}`, [phase]: n, percent: 10 }).catch((err) => this.logger.warn(`progress of run ${run.id} not saved: ${(err as Error).message}`));
+      this.progress(run, { phase: `reading-keycloak:${phase}`, [phase]: n, percent: 10 }).catch((err) =>
+        this.logger.warn(`progress of run ${run.id} not saved: ${(err as Error).message}`),
+      );
     };
     const snapshot = await kc.snapshot({ attributes: connector.options.attributes, onProgress });
     return { mode: 'full', asOf, snapshot, fullBecause };
@@ -568,7 +710,12 @@ export class SyncService {
   }
 
   /** What the directory holds of these users (a changes run), into the planner, and the connector's active-user count. */
-  private async directoryStateOf(source: string, externalIds: string[], grants: OwnershipGrants, planner: SyncPlanner): Promise<{ groupNames: Set<string>; notGrantable: Set<string>; activeUsers: number }> {
+  private async directoryStateOf(
+    source: string,
+    externalIds: string[],
+    grants: OwnershipGrants,
+    planner: SyncPlanner,
+  ): Promise<{ groupNames: Set<string>; notGrantable: Set<string>; activeUsers: number }> {
     const groups = await readDirectoryGroups(this.directory, source, grants.grantLocalGroups);
     planner.directoryGroups(groups.own, groups.names);
     const { activeUsers } = await readDirectoryUsers(this.directory, { source, externalIds }, (users) => planner.add(users));
@@ -582,16 +729,24 @@ export class SyncService {
    * the batches touch different rows, and two are in flight at once so the directory prepares one
    * while PostgreSQL writes the other (renames one after another, in the plan's order).
    */
-  private async apply(run: SyncRunEntity, source: string, plan: SyncPlan, grants: OwnershipGrants, identity: IdentityOutcome, tally: AppliedTally): Promise<{ writes: number; namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] }> {
+  private async apply(
+    run: SyncRunEntity,
+    source: string,
+    plan: SyncPlan,
+    grants: OwnershipGrants,
+    identity: IdentityOutcome,
+    tally: AppliedTally,
+  ): Promise<{ writes: number; namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] }> {
     type Batch = Parameters<DirectoryClient['syncApply']>[0];
     const identityOf = new Map(plan.groupIdentities.map((g) => [g.group.toLowerCase(), g]));
     /** The IdP groups of a batch's memberships. */
-    const identitiesOf = (memberships: { group: string }[]) => [...new Set(memberships.map((m) => m.group.toLowerCase()))].flatMap((g) => identityOf.get(g) ?? []);
+    const identitiesOf = (memberships: { group: string }[]) =>
+      [...new Set(memberships.map((m) => m.group.toLowerCase()))].flatMap((g) => identityOf.get(g) ?? []);
     const actor = `sync:${run.id}`;
     /** A phase's batches: at most `size` items, and (with `maxBytes`) at most that much JSON, but at least one item each. */
     const phase = <T>(list: T[], size: number, batch: (slice: T[]) => Partial<Batch>, maxBytes = Infinity): Batch[] => {
       const out: Batch[] = [];
-      for (let i = 0; i < list.length; ) {
+      for (let i = 0; i < list.length;) {
         let end = Math.min(i + size, list.length);
         if (maxBytes !== Infinity) {
           let bytes = 0;
@@ -617,14 +772,40 @@ export class SyncService {
       // The renames and links in one batch (renames go through temporary names, which needs them all
       // at once), then the new groups a batch after another (each checked against the names the
       // earlier ones made: no two batches race for lookalike names), cut by count and size.
-      phase(plan.groupsToRename.length || plan.groupsToLink.length ? [plan] : [], 1, () => ({ groupsToRename: plan.groupsToRename, groupsToLink: plan.groupsToLink })),
-      Object.assign(phase(plan.groupsToCreate, BATCH.groups, (groupsToCreate) => ({ groupsToCreate }), BATCH.upsertBytes), { inOrder: true }),
-      phase([...plan.enable.map((u) => ({ id: u.id, active: true })), ...plan.disable.map((u) => ({ id: u.id, active: false }))], BATCH.ids, (setActive) => ({ setActive })),
+      phase(plan.groupsToRename.length || plan.groupsToLink.length ? [plan] : [], 1, () => ({
+        groupsToRename: plan.groupsToRename,
+        groupsToLink: plan.groupsToLink,
+      })),
+      Object.assign(
+        phase(plan.groupsToCreate, BATCH.groups, (groupsToCreate) => ({ groupsToCreate }), BATCH.upsertBytes),
+        { inOrder: true },
+      ),
+      phase([...plan.enable.map((u) => ({ id: u.id, active: true })), ...plan.disable.map((u) => ({ id: u.id, active: false }))], BATCH.ids, (setActive) => ({
+        setActive,
+      })),
       phase(plan.delete, BATCH.ids, (doomed) => ({ delete: doomed.map((u) => u.id) })),
-      Object.assign(phase(renames.map((u) => u.fields), BATCH.upsert, (upsert) => ({ upsert }), BATCH.upsertBytes), { inOrder: true }),
+      Object.assign(
+        phase(
+          renames.map((u) => u.fields),
+          BATCH.upsert,
+          (upsert) => ({ upsert }),
+          BATCH.upsertBytes,
+        ),
+        { inOrder: true },
+      ),
       phase([...others.map((u) => u.fields), ...plan.create], BATCH.upsert, (upsert) => ({ upsert }), BATCH.upsertBytes),
-      phase(plan.addMemberships, BATCH.memberships, (addMemberships) => ({ addMemberships, groupIdentities: identitiesOf(addMemberships) }), BATCH.membershipBytes),
-      phase(plan.removeMemberships, BATCH.memberships, (removeMemberships) => ({ removeMemberships, groupIdentities: identitiesOf(removeMemberships) }), BATCH.membershipBytes),
+      phase(
+        plan.addMemberships,
+        BATCH.memberships,
+        (addMemberships) => ({ addMemberships, groupIdentities: identitiesOf(addMemberships) }),
+        BATCH.membershipBytes,
+      ),
+      phase(
+        plan.removeMemberships,
+        BATCH.memberships,
+        (removeMemberships) => ({ removeMemberships, groupIdentities: identitiesOf(removeMemberships) }),
+        BATCH.membershipBytes,
+      ),
     ];
     const total = phases.reduce((n, p) => n + p.length, 0);
     let writes = 0;
@@ -632,7 +813,12 @@ export class SyncService {
     /** A batch whose outcome is unknown (no answer, a broken connection): it may have been written. */
     let unsure = false;
     // The values the plan left out for being over the property limits come first; then the directory's refusals.
-    const namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] = (plan.valuesRefused ?? []).map((v) => ({ kind: 'value', name: v.field, externalId: v.externalId, reason: v.reason }));
+    const namesRefused: { kind: string; name: string; externalId?: string; reason: string }[] = (plan.valuesRefused ?? []).map((v) => ({
+      kind: 'value',
+      name: v.field,
+      externalId: v.externalId,
+      reason: v.reason,
+    }));
     for (const batches of phases) {
       const inFlight = 'inOrder' in batches ? 1 : APPLY_IN_FLIGHT;
       let next = 0;
@@ -698,7 +884,20 @@ export interface AppliedTally {
 }
 
 export function newTally(): AppliedTally {
-  const zero = { usersCreated: 0, usersUpdated: 0, usersEnabled: 0, usersDisabled: 0, usersDeleted: 0, groupsCreated: 0, groupsRenamed: 0, groupsLinked: 0, membershipsAdded: 0, membershipsRemoved: 0, propertiesChanged: 0, propertiesRemoved: 0 };
+  const zero = {
+    usersCreated: 0,
+    usersUpdated: 0,
+    usersEnabled: 0,
+    usersDisabled: 0,
+    usersDeleted: 0,
+    groupsCreated: 0,
+    groupsRenamed: 0,
+    groupsLinked: 0,
+    membershipsAdded: 0,
+    membershipsRemoved: 0,
+    propertiesChanged: 0,
+    propertiesRemoved: 0,
+  };
   return { counts: zero, reported: true, batches: 0 };
 }
 
@@ -717,7 +916,12 @@ export function addApplied(tally: AppliedTally, counts: SyncAppliedCounts | unde
  * change are not in them — and the users left out as conflicts. Only when a directory did not
  * report its counts, the plan's (less the conflicts) stand in, given the plan.
  */
-export function runCounts(tally: AppliedTally, planned: Record<string, number> | null, plan: SyncPlan | null, identity: IdentityOutcome): Record<string, number> {
+export function runCounts(
+  tally: AppliedTally,
+  planned: Record<string, number> | null,
+  plan: SyncPlan | null,
+  identity: IdentityOutcome,
+): Record<string, number> {
   if (!tally.reported && plan) return countsAfter(planned, plan, identity);
   return { ...tally.counts, usersConflicting: new Set(identity.conflicts.map((c) => c.externalId)).size };
 }
@@ -736,7 +940,9 @@ export function countsAfter(counts: Record<string, number> | null, plan: SyncPla
  */
 export function storedPlan(text: string): SyncPlan {
   const plan = JSON.parse(text) as SyncPlan;
-  plan.groupsToCreate = (plan.groupsToCreate as (SyncPlan['groupsToCreate'][number] | string)[]).map((g) => (typeof g === 'string' ? { name: g, externalId: null } : g));
+  plan.groupsToCreate = (plan.groupsToCreate as (SyncPlan['groupsToCreate'][number] | string)[]).map((g) =>
+    typeof g === 'string' ? { name: g, externalId: null } : g,
+  );
   plan.groupsToRename ??= [];
   plan.groupsToLink ??= [];
   plan.groupIdentities ??= [];

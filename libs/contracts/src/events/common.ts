@@ -38,7 +38,7 @@ export const RESERVED_NAMES_MESSAGE = 'is a reserved name (__proto__, constructo
 
 /** An IdP's or connector's id as the directory's writing commands, auth's IdPs and provisioning's connectors take it: never a reserved one. */
 export const sourceIdSchema = idpIdSchema
-  .refine((s) => !RESERVED_SOURCE_IDS.includes(s), 'is reserved (local, break-glass): the directory\'s own source, not an IdP\'s or connector\'s')
+  .refine((s) => !RESERVED_SOURCE_IDS.includes(s), "is reserved (local, break-glass): the directory's own source, not an IdP's or connector's")
   .refine((s) => !RESERVED_NAMES.includes(s), RESERVED_NAMES_MESSAGE);
 
 /**

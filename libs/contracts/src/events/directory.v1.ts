@@ -15,7 +15,9 @@ export const directoryChangeData = z
     before: z
       .record(z.string(), z.unknown())
       .nullable()
-      .describe('The object before the change (null when it was created). A property: `{ key: value }`, a value a string or, multi-valued, a list of strings; a token: its name and role.'),
+      .describe(
+        'The object before the change (null when it was created). A property: `{ key: value }`, a value a string or, multi-valued, a list of strings; a token: its name and role.',
+      ),
     after: z.record(z.string(), z.unknown()).nullable().describe('The object after the change (null when it was deleted or removed), shaped as `before`.'),
   })
   .strict();
@@ -52,10 +54,12 @@ export const DirectoryEventsV1 = {
   groupDeleted: change('group.deleted', 'a group was deleted'),
   membershipAdded: change('membership.added', 'a user joined a group'),
   membershipRemoved: change('membership.removed', 'a user left a group'),
-  propertyChanged: change('property.changed', "a user property was set"),
-  propertyRemoved: change('property.removed', 'a user property was removed (by an admin, or by User Sync when Keycloak no longer has an attribute the connector syncs)'),
+  propertyChanged: change('property.changed', 'a user property was set'),
+  propertyRemoved: change(
+    'property.removed',
+    'a user property was removed (by an admin, or by User Sync when Keycloak no longer has an attribute the connector syncs)',
+  ),
   tokenRevoked: change('token.revoked', 'an admin API token was revoked: every service drops it from its verification cache at once'),
 } as const;
-
 
 export const directoryEventFor = (action: string) => Object.values(DirectoryEventsV1).find((e) => e.subject === `directory.${action}`);

@@ -37,7 +37,7 @@ export const SyncCompletedV1 = defineEvent({
     .object({
       connectorId: z.string().min(1),
       runId: z.uuid(),
-      status: z.enum(['applied', 'held', 'failed', 'dry-run']).describe('`held`: the plan waits for an admin\'s approval (the safety breaker).'),
+      status: z.enum(['applied', 'held', 'failed', 'dry-run']).describe("`held`: the plan waits for an admin's approval (the safety breaker)."),
       counts: countsSchema.describe('What the run wrote (planned, when held or a dry run).'),
       durationMs: z.number().int().nonnegative(),
       error: z.string().optional().describe('Why the run failed.'),

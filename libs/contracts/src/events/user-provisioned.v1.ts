@@ -39,7 +39,18 @@ export const UserRejectedV1 = defineEvent({
       traceId: z.uuid(),
       idp: idpIdSchema,
       code: z
-        .enum(['user_disabled', 'not_in_directory', 'no_username', 'invalid_identity', 'required_group_missing', 'seat_limit', 'sync_unavailable', 'directory_error', 'account_not_owned', 'name_refused'])
+        .enum([
+          'user_disabled',
+          'not_in_directory',
+          'no_username',
+          'invalid_identity',
+          'required_group_missing',
+          'seat_limit',
+          'sync_unavailable',
+          'directory_error',
+          'account_not_owned',
+          'name_refused',
+        ])
         .describe(
           "Why. `account_not_owned`: the login names an account its IdP may not use (protected, local without the admin's grant, another source's). `name_refused`: the username or email breaks the directory's name rules (hidden or disguised characters) or looks like another user's.",
         ),

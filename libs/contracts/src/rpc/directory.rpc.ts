@@ -15,7 +15,9 @@ const claimLocalUsers = z.boolean().default(false);
  * id, `:`, how many of its groups, other groups and properties came already). Nothing else is
  * taken: a cursor never reaches a query unchecked.
  */
-export const syncStateCursor = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:[1-9][0-9]{0,8})?$/, 'a cursor the previous page gave');
+export const syncStateCursor = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:[1-9][0-9]{0,8})?$/, 'a cursor the previous page gave');
 
 /**
  * What a User Sync batch did, from its audit entries: users created, updated (profile or
@@ -99,7 +101,10 @@ export const DirectoryRpc = {
         loginAt: z.iso.datetime().optional(),
       })
       .strict()
-      .refine((r) => r.username !== undefined || r.absent.includes('username'), { message: 'a username is required unless absent lists it', path: ['username'] }),
+      .refine((r) => r.username !== undefined || r.absent.includes('username'), {
+        message: 'a username is required unless absent lists it',
+        path: ['username'],
+      }),
     reply: z.discriminatedUnion('status', [
       z.object({
         status: z.literal('provisioned'),
@@ -119,7 +124,11 @@ export const DirectoryRpc = {
        * user's (the message says which and why). no_username: the login carries no username and
        * names no known user.
        */
-      z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit', 'account_not_owned', 'name_refused', 'no_username']), message: z.string() }),
+      z.object({
+        status: z.literal('error'),
+        code: z.enum(['invalid_request', 'conflict', 'seat_limit', 'account_not_owned', 'name_refused', 'no_username']),
+        message: z.string(),
+      }),
     ]),
   },
   /**
@@ -261,13 +270,27 @@ export const DirectoryRpc = {
          * or value never fails the batch, and with it every run.
          */
         groupsToCreate: z
-          .array(z.union([z.string().min(1).transform((name) => ({ name, externalId: null as string | null })), z.object({ name: z.string().min(1), externalId: z.string().min(1).max(255).nullable() })]))
+          .array(
+            z.union([
+              z
+                .string()
+                .min(1)
+                .transform((name) => ({ name, externalId: null as string | null })),
+              z.object({ name: z.string().min(1), externalId: z.string().min(1).max(255).nullable() }),
+            ]),
+          )
           .max(5000)
           .default([]),
         /** The source's groups renamed in place (found by IdP group id, only while still named `from`), before anything else of the batch. */
-        groupsToRename: z.array(z.object({ externalId: z.string().min(1).max(255), from: z.string().min(1), to: z.string().min(1) })).max(5000).default([]),
+        groupsToRename: z
+          .array(z.object({ externalId: z.string().min(1).max(255), from: z.string().min(1), to: z.string().min(1) }))
+          .max(5000)
+          .default([]),
         /** The source's groups made before groups were linked by IdP id, linked to the IdP group of their name. */
-        groupsToLink: z.array(z.object({ name: z.string().min(1), externalId: z.string().min(1).max(255) })).max(5000).default([]),
+        groupsToLink: z
+          .array(z.object({ name: z.string().min(1), externalId: z.string().min(1).max(255) }))
+          .max(5000)
+          .default([]),
         upsert: z
           .array(
             z.object({
@@ -284,16 +307,28 @@ export const DirectoryRpc = {
           )
           .max(2000)
           .default([]),
-        setActive: z.array(z.object({ id: z.uuid(), active: z.boolean() })).max(5000).default([]),
+        setActive: z
+          .array(z.object({ id: z.uuid(), active: z.boolean() }))
+          .max(5000)
+          .default([]),
         delete: z.array(z.uuid()).max(5000).default([]),
-        addMemberships: z.array(z.object({ externalId: z.string(), group: z.string() })).max(10000).default([]),
-        removeMemberships: z.array(z.object({ externalId: z.string(), group: z.string() })).max(10000).default([]),
+        addMemberships: z
+          .array(z.object({ externalId: z.string(), group: z.string() }))
+          .max(10000)
+          .default([]),
+        removeMemberships: z
+          .array(z.object({ externalId: z.string(), group: z.string() }))
+          .max(10000)
+          .default([]),
         /**
          * The IdP group a membership's group is, by the name the memberships give it: the source's
          * own group of that IdP group is meant, whatever its name now; without one, only a group
          * of another source (a granted local group) of that name, never another of its own.
          */
-        groupIdentities: z.array(z.object({ group: z.string(), externalId: z.string().min(1).max(255) })).max(10000).default([]),
+        groupIdentities: z
+          .array(z.object({ group: z.string(), externalId: z.string().min(1).max(255) }))
+          .max(10000)
+          .default([]),
       })
       .strict(),
     reply: z.discriminatedUnion('status', [
@@ -323,7 +358,9 @@ export const DirectoryRpc = {
          * Departed users (disabled, another IdP id) whose username was released for a new user:
          * renamed `from` → `to` (and the email cleared when the new user asked for it), audited.
          */
-        released: z.array(z.object({ id: z.string(), externalId: z.string().nullable(), from: z.string(), to: z.string(), emailReleased: z.literal(true).optional() })).optional(),
+        released: z
+          .array(z.object({ id: z.string(), externalId: z.string().nullable(), from: z.string(), to: z.string(), emailReleased: z.literal(true).optional() }))
+          .optional(),
       }),
       z.object({ status: z.literal('error'), code: z.enum(['invalid_request', 'conflict', 'seat_limit']), message: z.string() }),
     ]),
@@ -347,7 +384,17 @@ export const DirectoryRpc = {
         z.object({
           kind: z.enum(['username', 'email']),
           name: z.string(),
-          holders: z.array(z.object({ id: z.string(), source: z.string(), externalId: z.string().nullable(), username: z.string(), email: z.string().nullable(), active: z.boolean(), protected: z.boolean() })),
+          holders: z.array(
+            z.object({
+              id: z.string(),
+              source: z.string(),
+              externalId: z.string().nullable(),
+              username: z.string(),
+              email: z.string().nullable(),
+              active: z.boolean(),
+              protected: z.boolean(),
+            }),
+          ),
         }),
       ),
     }),

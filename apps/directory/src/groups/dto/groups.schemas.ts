@@ -16,7 +16,9 @@ export const createGroupSchema = z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
       .default('local')
-      .describe("`local` (kept by hand: an IdP's logins or connector join users to it only where the admin granted it in that IdP's provisioning settings, grantLocalGroups, and never remove them), or the id of the IdP or connector that owns it"),
+      .describe(
+        "`local` (kept by hand: an IdP's logins or connector join users to it only where the admin granted it in that IdP's provisioning settings, grantLocalGroups, and never remove them), or the id of the IdP or connector that owns it",
+      ),
   })
   .strict();
 
@@ -48,8 +50,16 @@ export const bulkMembershipsSchema = z
       const i = added.get(`${m.userId}:${m.groupId}`);
       if (i === undefined) continue;
       if (++named > 50) break;
-      ctx.addIssue({ code: 'custom', path: ['add', i], message: `the same membership (user ${m.userId}, group ${m.groupId}) as remove.${j}: add or remove it, not both` });
-      ctx.addIssue({ code: 'custom', path: ['remove', j], message: `the same membership (user ${m.userId}, group ${m.groupId}) as add.${i}: add or remove it, not both` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['add', i],
+        message: `the same membership (user ${m.userId}, group ${m.groupId}) as remove.${j}: add or remove it, not both`,
+      });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['remove', j],
+        message: `the same membership (user ${m.userId}, group ${m.groupId}) as add.${i}: add or remove it, not both`,
+      });
     }
   })
   .describe(

@@ -8,7 +8,9 @@ const username = nameSchema('username').describe(
 );
 const source = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
 
-const protectedFlag = z.boolean().describe('no IdP or connector may ever claim, link or change this account (local administrators, the break-glass account); only `local` accounts');
+const protectedFlag = z
+  .boolean()
+  .describe('no IdP or connector may ever claim, link or change this account (local administrators, the break-glass account); only `local` accounts');
 const protectedIsLocal = { message: 'only a local account (source `local`) can be protected', path: ['protected'] };
 
 const userFields = z
@@ -20,7 +22,7 @@ const userFields = z
     source: source
       .default('local')
       .describe(
-        'the IdP or connector id for a user an admin creates for that IdP (the Manual model: its first login links it by username), or `local` for an account kept by hand, which no IdP may claim unless the IdP\'s provisioning settings allow it (claimLocalUsers)',
+        "the IdP or connector id for a user an admin creates for that IdP (the Manual model: its first login links it by username), or `local` for an account kept by hand, which no IdP may claim unless the IdP's provisioning settings allow it (claimLocalUsers)",
       ),
     externalId: z.string().min(1).max(255).nullable().default(null).describe("the IdP's immutable user id"),
     protected: protectedFlag.default(false),
@@ -60,7 +62,11 @@ export const propertyValue = z
   .pipe(propertyValueSchema)
   .describe('a string, or a list of strings (a multi-valued property)');
 export const setPropertySchema = z.object({ value: propertyValue }).strict();
-export const propertyKey = z.string().min(1).max(255).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : -');
+export const propertyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : -');
 
 export const setUserGroupsSchema = z
   .object({ groupIds: z.array(z.uuid()).max(1000) })
@@ -91,7 +97,9 @@ export const bulkUpsertUsersSchema = z
       .max(5000),
   })
   .strict()
-  .describe('creates or updates users by (source, externalId), else by username; all or nothing. On an existing user only the fields an item names change (a disabled user stays disabled unless the item sends active: true); a new user gets the defaults for the rest');
+  .describe(
+    'creates or updates users by (source, externalId), else by username; all or nothing. On an existing user only the fields an item names change (a disabled user stays disabled unless the item sends active: true); a new user gets the defaults for the rest',
+  );
 
 export type CreateUser = z.infer<typeof createUserSchema>;
 export type UpdateUser = z.infer<typeof updateUserSchema>;
