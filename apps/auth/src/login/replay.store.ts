@@ -32,11 +32,16 @@ export class AssertionReplayStore {
   async once<T>(idp: string, id: string, expiresAt: Date, work: (em: EntityManager) => Promise<T>): Promise<{ result: T } | undefined> {
     try {
       return await runInTransaction(this.assertions.manager.connection, async (em) => {
-        await em.insert(SamlAssertionEntity, { id: `${idp}:${id}`.slice(0, 128), idp, expiresAt });
+        try {
+          await em.insert(SamlAssertionEntity, { id: `${idp}:${id}`.slice(0, 128), idp, expiresAt });
+        } catch (err) {
+          // Only the id's own insert means "seen before": a unique violation inside `work` is a failure like any other.
+          throw isDuplicate(err) ? new SeenBefore() : err;
+        }
         return { result: await work(em) };
       });
     } catch (err) {
-      if (err instanceof QueryFailedError && /unique|duplicate|primary/i.test(err.message)) return undefined;
+      if (err instanceof SeenBefore) return undefined;
       throw err;
     }
   }
@@ -45,3 +50,7 @@ export class AssertionReplayStore {
     await this.assertions.delete({ expiresAt: LessThan(new Date()) });
   }
 }
+
+class SeenBefore extends Error {}
+
+const isDuplicate = (err: unknown) => err instanceof QueryFailedError && /unique|duplicate|primary/i.test(err.message);

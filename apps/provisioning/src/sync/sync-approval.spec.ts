@@ -168,7 +168,7 @@ describe('an approved plan that fails while applying', () => {
     expect(await actions(held.id)).toEqual(['sync-run.approved']);
   });
 
-  it('sends a first sync of a large realm in batches the directory takes: 6,000 new groups, long names, their memberships', async () => {
+  it('sends a first sync of a large realm in batches the directory takes: 6,000 new groups, 6,000 groups to link, long names, their memberships', async () => {
     // Before, every new group went in one batch: over the contract's 5,000 the directory refused
     // it, and every run of such a realm failed; membership batches were cut by count only (5,000
     // memberships naming 100-character groups, with their IdP groups, pass NATS's 1 MB).
@@ -176,21 +176,26 @@ describe('an approved plan that fails while applying', () => {
     const groupsToCreate = Array.from({ length: 6000 }, (_, i) => ({ name: name(i), externalId: `kg-${i}` }));
     const addMemberships = Array.from({ length: 6000 }, (_, i) => ({ externalId: 'kc-new', group: name(i) }));
     const groupIdentities = groupsToCreate.map((g) => ({ group: g.name, externalId: g.externalId }));
-    const held = await heldRun({ groupsToCreate, addMemberships, groupIdentities });
+    // A realm from before groups were linked to their IdP group: its groups are linked on the first run.
+    const groupsToLink = Array.from({ length: 6000 }, (_, i) => ({ name: `linked-${name(i)}`, externalId: `kl-${i}` }));
+    const held = await heldRun({ groupsToCreate, groupsToLink, addMemberships, groupIdentities });
     sent.length = 0;
     answers = Array.from({ length: 100 }, () => 'applied' as const);
     const { done } = await sync.approve(held.id, 'admin', held.planDigest);
     expect(await done).toMatchObject({ status: 'applied' });
     let groups = 0;
+    let links = 0;
     let memberships = 0;
     for (const batch of sent) {
       const parsed = DirectoryRpc.syncApply.request.safeParse(batch);
       expect(parsed.success).toBe(true);
       expect(Buffer.byteLength(JSON.stringify(batch))).toBeLessThan(1024 * 1024);
       groups += parsed.data?.groupsToCreate.length ?? 0;
+      links += parsed.data?.groupsToLink.length ?? 0;
       memberships += parsed.data?.addMemberships.length ?? 0;
     }
     expect(groups).toBe(6000);
+    expect(links).toBe(6000);
     expect(memberships).toBe(6000);
   });
 });

@@ -48,7 +48,7 @@ export class TickTakenException extends ConflictException {}
 
 const LOCK_MS = 2 * 3600_000;
 /** Items per batch; upserts also by size (NATS takes messages of up to 1 MB, and users may carry large attribute values). */
-const BATCH = { upsert: 500, upsertBytes: 512 * 1024, ids: 2000, memberships: 5000, membershipBytes: 384 * 1024, groups: 2000 };
+const BATCH = { upsert: 500, upsertBytes: 512 * 1024, ids: 2000, memberships: 5000, membershipBytes: 256 * 1024, groups: 2000 };
 /** Usernames, and emails, a names-held request asks about (see namesHeldNow). */
 const NAMES_PER_REQUEST = 500;
 /** Batches of one phase in flight at once. */
@@ -769,13 +769,14 @@ export class SyncService {
     const renames = plan.update.filter((u) => u.changes.some((c) => c.field === 'username'));
     const others = plan.update.filter((u) => !renames.includes(u));
     const phases = [
-      // The renames and links in one batch (renames go through temporary names, which needs them all
-      // at once), then the new groups a batch after another (each checked against the names the
-      // earlier ones made: no two batches race for lookalike names), cut by count and size.
-      phase(plan.groupsToRename.length || plan.groupsToLink.length ? [plan] : [], 1, () => ({
-        groupsToRename: plan.groupsToRename,
-        groupsToLink: plan.groupsToLink,
-      })),
+      // The renames in one batch (they go through temporary names, which needs them all at once);
+      // then the links and the new groups, a batch after another (each checked against the names
+      // the earlier ones made: no two batches race for lookalike names), cut by count and size.
+      phase(plan.groupsToRename.length ? [plan] : [], 1, () => ({ groupsToRename: plan.groupsToRename })),
+      Object.assign(
+        phase(plan.groupsToLink, BATCH.groups, (groupsToLink) => ({ groupsToLink }), BATCH.upsertBytes),
+        { inOrder: true },
+      ),
       Object.assign(
         phase(plan.groupsToCreate, BATCH.groups, (groupsToCreate) => ({ groupsToCreate }), BATCH.upsertBytes),
         { inOrder: true },
