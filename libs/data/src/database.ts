@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { Client } from 'pg';
+import { QueryFailedError } from 'typeorm';
 import type { DataSource, DataSourceOptions, DeleteQueryBuilder, EntityManager, EntityTarget, InsertQueryBuilder, MixedList, ObjectLiteral, QueryDeepPartialEntity, QueryRunner, UpdateQueryBuilder } from 'typeorm';
 
 export interface ServiceDatabase {
@@ -184,4 +185,17 @@ function localTimestamp(d: Date): string {
   const offset = -d.getTimezoneOffset();
   const sign = offset >= 0 ? '+' : '-';
   return `${d.getFullYear() < 0 ? '-' : ''}${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+}
+
+/**
+ * Whether a write failed on a unique index or primary key (PostgreSQL: "duplicate key value
+ * violates unique constraint"; SQLite: "UNIQUE constraint failed"), as TypeORM surfaces it.
+ */
+export function isUniqueViolation(err: unknown): boolean {
+  return err instanceof QueryFailedError && /unique|duplicate|primary/i.test(err.message);
+}
+
+/** Runs `n` items through `fn` in slices, so one statement never carries too many parameters. */
+export async function inChunks<T>(items: readonly T[], size: number, fn: (chunk: T[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await fn(items.slice(i, i + size));
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, LessThan, QueryFailedError, Repository } from 'typeorm';
-import { runInTransaction } from '@bridgekeeper/data';
+import { EntityManager, LessThan, Repository } from 'typeorm';
+import { isUniqueViolation, runInTransaction } from '@bridgekeeper/data';
 import { SamlAssertionEntity } from './replay.entity';
 
 /**
@@ -18,7 +18,7 @@ export class AssertionReplayStore {
       await this.assertions.insert({ id: `${idp}:${id}`.slice(0, 128), idp, expiresAt });
       return true;
     } catch (err) {
-      if (err instanceof QueryFailedError && /unique|duplicate|primary/i.test(err.message)) return false;
+      if (isUniqueViolation(err)) return false;
       throw err;
     }
   }
@@ -36,7 +36,7 @@ export class AssertionReplayStore {
           await em.insert(SamlAssertionEntity, { id: `${idp}:${id}`.slice(0, 128), idp, expiresAt });
         } catch (err) {
           // Only the id's own insert means "seen before": a unique violation inside `work` is a failure like any other.
-          throw isDuplicate(err) ? new SeenBefore() : err;
+          throw isUniqueViolation(err) ? new SeenBefore() : err;
         }
         return { result: await work(em) };
       });
@@ -52,5 +52,3 @@ export class AssertionReplayStore {
 }
 
 class SeenBefore extends Error {}
-
-const isDuplicate = (err: unknown) => err instanceof QueryFailedError && /unique|duplicate|primary/i.test(err.message);

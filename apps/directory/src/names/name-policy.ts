@@ -5,7 +5,7 @@ import { NameKind, nameKeys } from '@bridgekeeper/names';
 import { nameProblem, printable, textProblem } from '@bridgekeeper/platform';
 import { GroupEntity } from '../groups/group.entity';
 import { UserEntity } from '../users/user.entity';
-import { inChunks } from '../users/user.view';
+import { inChunks } from '@bridgekeeper/data';
 import { acceptName, groupsLike, NamedLike, usersLike } from '../domain/names';
 
 // The pure half lives with the rules (../domain/names.ts); writers keep importing it from here.

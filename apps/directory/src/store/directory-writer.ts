@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, In, IsNull } from 'typeorm';
-import { insertMany } from '@bridgekeeper/data';
+import { inChunks, insertMany } from '@bridgekeeper/data';
 import { activations, auditEntries, Change, DirectoryChange, groupColumns, userColumns, userUpdate } from '../domain/change-set';
 import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
@@ -9,11 +9,6 @@ import { propertyRow, UserPropertyEntity } from '../users/user-property.entity';
 import { UserEntity } from '../users/user.entity';
 
 type Of<K extends DirectoryChange['kind']> = Extract<DirectoryChange, { kind: K }>;
-
-/** Runs `n` items through `fn` in slices, so one statement never carries too many parameters. */
-export async function inChunks<T>(items: readonly T[], size: number, fn: (chunk: T[]) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await fn(items.slice(i, i + size));
-}
 
 /**
  * The one writer of users, groups, memberships and properties. A caller hands it the changes its

@@ -6,7 +6,7 @@ import { DirectoryRpc, NamesHeldReply } from '@bridgekeeper/contracts';
 import { RpcHandler } from '@bridgekeeper/messaging';
 import { nameKeys } from '@bridgekeeper/names';
 import { UserEntity } from '../users/user.entity';
-import { inChunks } from '../users/user.view';
+import { inChunks } from '@bridgekeeper/data';
 
 type Reply = NamesHeldReply;
 type Holder = Reply['held'][number]['holders'][number];

@@ -20,7 +20,7 @@ import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError } from '../seats/seats.service';
 import { UserEntity } from '../users/user.entity';
-import { inChunks, isUniqueViolation } from '../users/user.view';
+import { inChunks, isUniqueViolation } from '@bridgekeeper/data';
 import { IdentityReport, UsersService } from '../users/users.service';
 
 type ApplyRequest = SyncApplyCommand;

@@ -8,7 +8,7 @@ import { GroupEntity } from '../groups/group.entity';
 import { MembershipEntity } from '../groups/membership.entity';
 import { propertyValueOf, UserPropertyEntity } from '../users/user-property.entity';
 import { UserEntity } from '../users/user.entity';
-import { inChunks } from '../users/user.view';
+import { inChunks } from '@bridgekeeper/data';
 import { GroupPageFiller, PageFiller, pageBudget, readStateCursor, StateRow, writeStateCursor } from './state-pages';
 
 type GroupFacts = Pick<GroupEntity, 'id' | 'name' | 'nameLower' | 'source' | 'externalId'>;

@@ -28,7 +28,7 @@ import { MembershipEntity } from '../groups/membership.entity';
 import { SeatLimitError } from '../seats/seats.service';
 import { propertyValueOf, UserPropertyEntity } from './user-property.entity';
 import { newUserId, UserEntity } from './user.entity';
-import { isUniqueViolation } from './user.view';
+import { isUniqueViolation } from '@bridgekeeper/data';
 
 type ResolveReply = ResolveUserReply;
 

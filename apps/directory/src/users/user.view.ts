@@ -1,17 +1,11 @@
 import { ConflictException } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
+import { isUniqueViolation } from '@bridgekeeper/data';
 import { userSnapshot } from '../domain/change-set';
 import { UserEntity } from './user.entity';
-
-export { userSnapshot } from '../domain/change-set';
 
 /** A user as the admin API shows it. */
 export const userView = (u: UserEntity) => ({ id: u.id, ...userSnapshot(u), lastLoginAt: u.lastLoginAt, createdAt: u.createdAt, updatedAt: u.updatedAt });
 export type UserView = ReturnType<typeof userView>;
-
-export function isUniqueViolation(err: unknown): boolean {
-  return err instanceof QueryFailedError && /unique|duplicate/i.test(err.message);
-}
 
 /**
  * Work that reads, then writes rows another request may write at the same time (two admins adding
@@ -28,5 +22,3 @@ export async function settledRace<T>(work: () => Promise<T>): Promise<T> {
     }
   }
 }
-
-export { inChunks } from '../store/directory-writer';

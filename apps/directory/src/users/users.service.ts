@@ -30,7 +30,8 @@ import { BulkUpsertUsers, CreateUser, ListUsers, UpdateUser } from './dto/users.
 import { propertyValueOf, UserPropertyEntity } from './user-property.entity';
 import { SourceGrants } from '../domain/ownership';
 import { newUserId, UserEntity } from './user.entity';
-import { inChunks, isUniqueViolation, settledRace, userView } from './user.view';
+import { inChunks, isUniqueViolation } from '@bridgekeeper/data';
+import { settledRace, userView } from './user.view';
 
 // User Sync reads the report's type from here.
 export type { IdentityReport } from '../domain/identities';
